@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+'use strict';
+// The `sluice` command. Registers sluice's own TypeScript loader (by absolute path, so it
+// works from any working directory), then hands over to the CLI written in TypeScript.
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const src = path.join(__dirname, '..', 'src');
+import(pathToFileURL(path.join(src, 'register.mjs')).href)
+  .then(() => import(pathToFileURL(path.join(src, 'cli', 'main.ts')).href))
+  .then((cli) => (cli.main ?? cli.default.main)(process.argv.slice(2)))
+  .then((code) => { process.exitCode = code; })
+  .catch((err) => {
+    process.stderr.write(`sluice: ${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,154 @@
+/**
+ * One base error and small coded subclasses. Messages say what went wrong, where
+ * (file, line, column, stage, batch, config path) and, where we know it, what to do.
+ * Codes are stable strings so scripts can branch on them (`err.code`).
+ */
+
+export type SluiceErrorCode =
+  | 'SLUICE_CONFIG_INVALID'
+  | 'SLUICE_CONFIG_LOAD'
+  | 'SLUICE_STAGE_FAILED'
+  | 'SLUICE_WORKER_EXITED'
+  | 'SLUICE_SOURCE_INVALID'
+  | 'SLUICE_SINK_FAILED'
+  | 'SLUICE_ABORTED';
+
+export class SluiceError extends Error {
+  readonly code: SluiceErrorCode;
+  constructor(code: SluiceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem in a pipeline config, located by its path (`stages[1].concurrency`). */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends SluiceError {
+  readonly issues: ConfigIssue[];
+  readonly file: string | undefined;
+  constructor(issues: ConfigIssue[], file?: string) {
+    const where = file ? ` in ${file}` : '';
+    const lines = issues.map((i) => `  ✖ ${i.path ? `${i.path}: ` : ''}${i.message}`);
+    super('SLUICE_CONFIG_INVALID', `invalid pipeline config${where}:\n${lines.join('\n')}`);
+    this.issues = issues;
+    this.file = file;
+  }
+}
+
+export class ConfigLoadError extends SluiceError {
+  constructor(file: string, cause: unknown) {
+    super('SLUICE_CONFIG_LOAD', `could not load pipeline config ${file}: ${describeCause(cause)}`, { cause });
+  }
+}
+
+/** Where in the stream a failure happened: the batch's sequence number and its source file. */
+export interface BatchLocation {
+  stage: string;
+  seq?: number;
+  sourceFile?: string;
+  /** Index of the copy (worker thread / child process) that failed, when known. */
+  copy?: number;
+}
+
+function locate(loc: BatchLocation): string {
+  const parts = [`stage "${loc.stage}"`];
+  if (loc.copy !== undefined) parts.push(`copy ${loc.copy}`);
+  if (loc.seq !== undefined) parts.push(`batch #${loc.seq}`);
+  if (loc.sourceFile) parts.push(`from ${loc.sourceFile}`);
+  return parts.join(', ');
+}
+
+/** A stage's own code threw (in setup, process or flush). */
+export class StageError extends SluiceError {
+  readonly location: BatchLocation;
+  readonly phase: 'setup' | 'process' | 'flush' | 'load';
+  constructor(location: BatchLocation, phase: StageError['phase'], cause: unknown) {
+    super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}`, { cause });
+    this.location = location;
+    this.phase = phase;
+  }
+}
+
+/** A worker thread or child process died (exit, signal, crash) while the run needed it. */
+export class WorkerExitError extends SluiceError {
+  readonly location: BatchLocation;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(location: BatchLocation, how: { exitCode?: number | null; signal?: string | null; detail?: string }) {
+    const what = how.signal ? `was killed by ${how.signal}` : `exited with code ${how.exitCode ?? 'unknown'}`;
+    const detail = how.detail ? `: ${how.detail}` : '';
+    super('SLUICE_WORKER_EXITED', `${locate(location)}: worker ${what}${detail}`);
+    this.location = location;
+    this.exitCode = how.exitCode ?? null;
+    this.signal = how.signal ?? null;
+  }
+}
+
+/** Input data that cannot be read as declared: names file, line and column where known. */
+export class SourceError extends SluiceError {
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly column: string | undefined;
+  constructor(message: string, where: { file?: string; line?: number; column?: string } = {}, cause?: unknown) {
+    const parts: string[] = [];
+    if (where.file) parts.push(where.file);
+    if (where.line !== undefined) parts.push(`line ${where.line}`);
+    if (where.column !== undefined) parts.push(`column "${where.column}"`);
+    super('SLUICE_SOURCE_INVALID', parts.length ? `${parts.join(', ')}: ${message}` : message, { cause });
+    this.file = where.file;
+    this.line = where.line;
+    this.column = where.column;
+  }
+}
+
+export class SinkError extends SluiceError {
+  constructor(message: string, cause?: unknown) {
+    super('SLUICE_SINK_FAILED', cause === undefined ? message : `${message}: ${describeCause(cause)}`, { cause });
+  }
+}
+
+/** The run was stopped from outside (SIGINT/SIGTERM or an AbortSignal). */
+export class AbortedError extends SluiceError {
+  constructor(reason: string) {
+    super('SLUICE_ABORTED', `run aborted: ${reason}`);
+  }
+}
+
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause);
+  } catch {
+    return String(cause);
+  }
+}
+
+/** Errors crossing a thread or process boundary travel as this plain shape. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, stack: err.stack, code: typeof code === 'string' ? code : undefined };
+  }
+  return { name: 'Error', message: describeCause(err) };
+}
+
+export function deserializeError(s: SerializedError): Error {
+  const err = new Error(s.message);
+  err.name = s.name;
+  if (s.stack) err.stack = s.stack;
+  if (s.code) (err as Error & { code?: string }).code = s.code;
+  return err;
+}

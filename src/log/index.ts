@@ -1,0 +1,56 @@
+/**
+ * Logging: one pino root per run (pretty on a TTY, JSON lines otherwise), a child per
+ * stage and copy. Worker threads and child processes log JSON lines into a callback;
+ * the main side re-emits them into the same stream with `stage` and `worker` fields.
+ */
+import pino, { type Level, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface RootLoggerOptions {
+  level?: string;
+  /** Pretty output; default: stderr is a TTY. */
+  pretty?: boolean;
+  /** Where JSON lines go (tests); default stderr. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createRootLogger(opts: RootLoggerOptions = {}): Logger {
+  const level = opts.level ?? 'info';
+  const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
+  if (pretty && !opts.destination) {
+    // pino-pretty in the same thread: logs are few, and a transport thread would outlive a crash.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pinoPretty = require('pino-pretty') as typeof import('pino-pretty');
+    return pino({ level }, pinoPretty({ destination: 2, sync: true, ignore: 'pid,hostname' }));
+  }
+  return pino({ level }, opts.destination ?? pino.destination({ dest: 2, sync: true }));
+}
+
+/** A logger inside a worker/child: JSON lines handed to `send`, which carries them to main. */
+export function createForwardingLogger(level: string, send: (line: string) => void, bindings: Record<string, unknown>): Logger {
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime }, { write: send }).child(bindings);
+}
+
+const LEVEL_NAMES: Record<number, Level> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** Re-emit one JSON log line from a worker into the main logger. Non-JSON text is logged as is. */
+export function forwardLogLine(target: Logger, line: string, fallbackLevel: Level = 'info'): void {
+  const text = line.trim();
+  if (!text) return;
+  let record: Record<string, unknown> | undefined;
+  if (text.startsWith('{')) {
+    try {
+      record = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      record = undefined;
+    }
+  }
+  if (!record || typeof record.level !== 'number') {
+    target[fallbackLevel]({ output: true }, text);
+    return;
+  }
+  const { level, msg, time: _time, pid: _pid, hostname: _host, ...fields } = record;
+  const name = LEVEL_NAMES[level as number] ?? 'info';
+  target[name](fields, typeof msg === 'string' ? msg : '');
+}

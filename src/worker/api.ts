@@ -1,0 +1,56 @@
+/**
+ * What a stage module sees. The same in every mode: inline, thread and process copies
+ * all host the stage through `worker/host.ts`.
+ */
+import type { RecordBatch, Table } from 'apache-arrow';
+import type { DataFrame } from 'nodejs-polars';
+import type { Logger } from 'pino';
+
+/** What `process` and `flush` may return. Nothing (undefined/null) means "no rows". */
+export type StageResult =
+  | RecordBatch
+  | Table
+  | DataFrame
+  | null
+  | undefined
+  | void
+  | ReadonlyArray<RecordBatch | Table | DataFrame>;
+
+export interface StageContext<Options = Record<string, unknown>> {
+  /** The stage's name in the pipeline config. */
+  readonly stage: string;
+  /** `options` from the stage's config entry (`{}` when absent). */
+  readonly options: Options;
+  /** Index of this copy of the stage, `0 … concurrency-1`. */
+  readonly copy: number;
+  /** How many copies of the stage run. */
+  readonly copies: number;
+  readonly mode: 'inline' | 'thread' | 'process';
+  /** A pino child logger with `stage` and `worker` fields; lands in the run's log stream. */
+  readonly log: Logger;
+  /** The batch as a polars DataFrame (one conversion through Arrow IPC). */
+  toDataFrame(batch: RecordBatch): DataFrame;
+  /** A polars DataFrame as Arrow record batches (usually one). */
+  fromDataFrame(df: DataFrame): RecordBatch[];
+  /**
+   * Strings of a utf8 / utf8view / dictionary column as a JS array, about 2× faster
+   * than apache-arrow's `toArray()`. Nulls come back as null.
+   */
+  strings(batch: RecordBatch, column: string): (string | null)[];
+}
+
+export interface StageDefinition<Options = Record<string, unknown>> {
+  /** Once per copy, before its first batch. */
+  setup?(ctx: StageContext<Options>): void | Promise<void>;
+  /** Once per incoming record batch. */
+  process(batch: RecordBatch, ctx: StageContext<Options>): StageResult | Promise<StageResult>;
+  /** Once per copy at end of stream; stateful stages return their remaining rows. */
+  flush?(ctx: StageContext<Options>): StageResult | Promise<StageResult>;
+}
+
+/** Identity function that exists for its types. */
+export function defineStage<Options = Record<string, unknown>>(
+  stage: StageDefinition<Options>,
+): StageDefinition<Options> {
+  return stage;
+}

@@ -1,0 +1,128 @@
+/**
+ * Hosts one copy of a stage: loads its module, runs setup once, process per batch and
+ * flush once. It does not know its transport; the inline executor, the thread entry and
+ * the child-process entry all wrap this same class.
+ */
+import { RecordBatch, Table } from 'apache-arrow';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { batchToDataFrame, dataFrameToBatches, isDataFrame } from '../batch/polars';
+import { readStrings } from '../batch/strings';
+import { StageError } from '../errors';
+import type { StageContext, StageDefinition, StageResult } from './api';
+
+export interface HostOptions {
+  stage: string;
+  /** Absolute path of the stage module. */
+  modulePath: string;
+  options: Record<string, unknown>;
+  copy: number;
+  copies: number;
+  mode: 'inline' | 'thread' | 'process';
+  log: Logger;
+}
+
+export class StageHost {
+  private setupDone: Promise<void> | undefined;
+
+  private constructor(
+    private readonly definition: StageDefinition,
+    readonly ctx: StageContext,
+  ) {}
+
+  /** Load the stage module; rejects with a StageError (phase `load`) naming the module. */
+  static async load(opts: HostOptions): Promise<StageHost> {
+    const where = { stage: opts.stage, copy: opts.copy };
+    let definition: StageDefinition;
+    try {
+      definition = pickDefinition(await import(pathToFileURL(opts.modulePath).href));
+    } catch (err) {
+      throw new StageError(where, 'load', new Error(`cannot load ${opts.modulePath}: ${(err as Error).message ?? err}`));
+    }
+    const ctx: StageContext = {
+      stage: opts.stage,
+      options: opts.options,
+      copy: opts.copy,
+      copies: opts.copies,
+      mode: opts.mode,
+      log: opts.log,
+      toDataFrame: batchToDataFrame,
+      fromDataFrame: dataFrameToBatches,
+      strings: readStrings,
+    };
+    return new StageHost(definition, ctx);
+  }
+
+  /** Runs `setup` the first time it is called; later calls wait for that same run. */
+  setup(): Promise<void> {
+    this.setupDone ??= (async () => {
+      try {
+        await this.definition.setup?.(this.ctx);
+      } catch (err) {
+        throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'setup', err);
+      }
+    })();
+    return this.setupDone;
+  }
+
+  /** Run `process` over each batch; `seq`/`sourceFile` only label errors. */
+  async process(batches: readonly RecordBatch[], seq?: number, sourceFile?: string): Promise<RecordBatch[]> {
+    await this.setup();
+    const out: RecordBatch[] = [];
+    for (const batch of batches) {
+      try {
+        out.push(...toRecordBatches(await this.definition.process(batch, this.ctx)));
+      } catch (err) {
+        throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
+      }
+    }
+    return out;
+  }
+
+  async flush(): Promise<RecordBatch[]> {
+    await this.setup();
+    try {
+      return toRecordBatches(await this.definition.flush?.(this.ctx));
+    } catch (err) {
+      throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
+    }
+  }
+}
+
+/** Accepts `export default defineStage(...)` from ESM or CJS (tsx may wrap it once more). */
+function pickDefinition(mod: unknown): StageDefinition {
+  let candidate: unknown = mod;
+  for (let i = 0; i < 3 && candidate && typeof candidate === 'object'; i++) {
+    if (typeof (candidate as StageDefinition).process === 'function') return candidate as StageDefinition;
+    candidate = (candidate as { default?: unknown }).default;
+  }
+  throw new Error('the module must `export default defineStage({ process(batch, ctx) { … } })`');
+}
+
+/** Normalise what a stage returned into record batches (empty ones kept: they carry the schema). */
+export function toRecordBatches(result: StageResult): RecordBatch[] {
+  if (result === undefined || result === null) return [];
+  const parts = Array.isArray(result) ? result : [result];
+  const out: RecordBatch[] = [];
+  for (const part of parts) {
+    if (part instanceof RecordBatch || isBrand(part, 'RecordBatch')) out.push(part as RecordBatch);
+    else if (part instanceof Table || isBrand(part, 'Table')) out.push(...(part as Table).batches);
+    else if (isDataFrame(part)) out.push(...dataFrameToBatches(part));
+    else throw new TypeError(`a stage must return a RecordBatch, a Table, a polars DataFrame, an array of them, or nothing (got ${describe(part)})`);
+  }
+  return out;
+}
+
+/** apache-arrow objects from another copy of the module fail `instanceof`; match by shape. */
+function isBrand(value: unknown, kind: 'RecordBatch' | 'Table'): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { schema?: unknown; batches?: unknown; data?: unknown; numRows?: unknown };
+  if (kind === 'Table') return Array.isArray(v.batches) && v.schema !== undefined;
+  return v.data !== undefined && v.schema !== undefined && typeof v.numRows === 'number' && !Array.isArray(v.batches);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
+}
