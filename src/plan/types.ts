@@ -1,0 +1,41 @@
+/**
+ * The plan: a validated config resolved into what the runtime executes. Paths are
+ * absolute, defaults filled in, every channel bounded.
+ */
+import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
+
+export interface ChannelBounds {
+  /** Most items (batches) waiting or reserved. */
+  capacity: number;
+  /** Most bytes waiting. */
+  capacityBytes: number;
+}
+
+export interface PlannedStage {
+  name: string;
+  /** Absolute path of the stage module. */
+  modulePath: string;
+  mode: StageMode;
+  copies: number;
+  options: Record<string, unknown>;
+  /** Bounds of the channel this stage writes into. */
+  output: ChannelBounds;
+}
+
+export interface Plan {
+  name: string;
+  /** Absolute path of the config file ('' when built in code). */
+  configFile: string;
+  /** Directory relative paths in the config are resolved against. */
+  baseDir: string;
+  /** Source with `path` made absolute (globs kept as globs). */
+  source: SourceConfig & { batchRows: number };
+  /** Bounds of the channel the source writes into. */
+  sourceOutput: ChannelBounds;
+  stages: PlannedStage[];
+  /** Sink with `path` made absolute. */
+  sink: SinkConfig;
+  ordered: boolean;
+  /** Upper estimate of batch memory held by channels and in-flight tasks. */
+  memoryBoundBytes: number;
+}

@@ -1,0 +1,64 @@
+/** What a run reports while it runs (progress) and at its end (the run report). */
+import type { Logger } from 'pino';
+import type { TransportStats } from '../executors/types';
+import type { StageMode } from '../config/types';
+
+export interface StageMetrics {
+  name: string;
+  mode: StageMode;
+  copies: number;
+  rowsIn: number;
+  rowsOut: number;
+  batchesIn: number;
+  batchesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Sum over copies of time spent running tasks (copy-milliseconds). */
+  busyMs: number;
+  /** Copy-milliseconds a free copy waited because its input channel was empty. */
+  idleMs: number;
+  /** Copy-milliseconds a free copy waited because its output channel was full. */
+  blockedMs: number;
+  /** Most tasks in flight at once. */
+  peakInFlight: number;
+  transport: TransportStats;
+}
+
+export interface ChannelMetrics {
+  /** `source→stage`, `stage→sink`, … */
+  name: string;
+  capacity: number;
+  capacityBytes: number;
+  /** Most items held (waiting + reserved + reordering) at once. */
+  peakDepth: number;
+  peakBytes: number;
+}
+
+export interface RunReport {
+  pipeline: string;
+  ok: boolean;
+  startedAt: string;
+  durationMs: number;
+  source: { rows: number; batches: number; bytes: number; files: number; busyMs: number; blockedMs: number };
+  stages: StageMetrics[];
+  sink: { rows: number; batches: number; bytes: number; path: string; files: string[]; busyMs: number };
+  channels: ChannelMetrics[];
+  peakRssBytes: number;
+  error?: { code: string; message: string };
+}
+
+export interface ProgressSnapshot {
+  elapsedMs: number;
+  source: { rows: number; batches: number; done: boolean };
+  stages: { name: string; rowsOut: number; rowsPerSec: number; queueDepth: number; inFlight: number; copies: number }[];
+  sink: { rows: number; queueDepth: number };
+}
+
+export interface RunOptions {
+  log?: Logger;
+  /** Called about every `progressIntervalMs` while running. */
+  onProgress?: (snapshot: ProgressSnapshot) => void;
+  progressIntervalMs?: number;
+  /** Abort the run (e.g. on SIGINT): stops everything and leaves no output. */
+  signal?: AbortSignal;
+}
