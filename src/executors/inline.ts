@@ -1,0 +1,72 @@
+/**
+ * inline mode: the stage runs on the main thread. `copies` hosts let an async stage
+ * (one that awaits I/O) overlap with itself; a CPU-bound stage belongs in `thread`.
+ */
+import type { Logger } from 'pino';
+import type { SluiceError } from '../errors';
+import type { PlannedStage } from '../plan/types';
+import { StageHost } from '../worker/host';
+import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+
+export class InlineExecutor implements StageExecutor {
+  readonly mode = 'inline' as const;
+  readonly stage: string;
+  readonly copies: number;
+  readonly slots: number;
+  private hosts: StageHost[] = [];
+  private readonly free: StageHost[] = [];
+
+  constructor(
+    private readonly planned: PlannedStage,
+    private readonly deps: { log: Logger },
+  ) {
+    this.stage = planned.name;
+    this.copies = planned.copies;
+    this.slots = planned.copies;
+  }
+
+  async start(): Promise<void> {
+    const { planned } = this;
+    this.hosts = await Promise.all(
+      Array.from({ length: planned.copies }, (_, copy) =>
+        StageHost.load({
+          stage: planned.name,
+          modulePath: planned.modulePath,
+          options: planned.options,
+          copy,
+          copies: planned.copies,
+          mode: 'inline',
+          log: this.deps.log.child({ stage: planned.name, worker: copy }),
+        }),
+      ),
+    );
+    this.free.push(...this.hosts);
+  }
+
+  async process(item: Item): Promise<StageOutput> {
+    const host = this.free.pop();
+    if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
+    try {
+      return { batches: await host.process(item.batches, item.seq, item.sourceFile) };
+    } finally {
+      this.free.push(host);
+    }
+  }
+
+  async flush(): Promise<StageOutput[]> {
+    const outputs: StageOutput[] = [];
+    for (const host of this.hosts) outputs.push({ batches: await host.flush() });
+    return outputs;
+  }
+
+  async close(): Promise<void> {}
+
+  async abort(): Promise<void> {}
+
+  // The main thread cannot die without taking the run with it: nothing to report.
+  onFatal(_listener: (err: SluiceError) => void): void {}
+
+  stats(): TransportStats {
+    return { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
+  }
+}

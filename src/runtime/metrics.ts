@@ -1,0 +1,72 @@
+/**
+ * Per-stage counters and time accounting. Time is attributed per interval between two
+ * scheduler decisions: the state does not change in between, so each free copy's time
+ * goes to the reason it was free (no input = idle, no output room = blocked).
+ */
+import type { StageExecutor } from '../executors/types';
+import type { StageMetrics } from './types';
+
+export type FreeReason = 'idle' | 'blocked' | 'none';
+
+export class StageMeter {
+  rowsIn = 0;
+  rowsOut = 0;
+  batchesIn = 0;
+  batchesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  busyMs = 0;
+  idleMs = 0;
+  blockedMs = 0;
+  peakInFlight = 0;
+  inFlight = 0;
+  /** Why free copies were free since the last decision. */
+  reason: FreeReason = 'idle';
+
+  constructor(readonly executor: StageExecutor) {}
+
+  /** Attribute `dt` ms of the interval that just ended. */
+  account(dt: number): void {
+    const copies = this.executor.copies;
+    const busy = Math.min(this.inFlight, copies);
+    this.busyMs += busy * dt;
+    const free = copies - busy;
+    if (free > 0 && this.reason === 'idle') this.idleMs += free * dt;
+    else if (free > 0 && this.reason === 'blocked') this.blockedMs += free * dt;
+  }
+
+  started(): void {
+    this.inFlight++;
+    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+  }
+
+  snapshot(): StageMetrics {
+    const e = this.executor;
+    return {
+      name: e.stage,
+      mode: e.mode,
+      copies: e.copies,
+      rowsIn: this.rowsIn,
+      rowsOut: this.rowsOut,
+      batchesIn: this.batchesIn,
+      batchesOut: this.batchesOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      busyMs: round(this.busyMs),
+      idleMs: round(this.idleMs),
+      blockedMs: round(this.blockedMs),
+      peakInFlight: this.peakInFlight,
+      transport: e.stats(),
+    };
+  }
+}
+
+export function rowsOf(batches: readonly { numRows: number }[]): number {
+  let n = 0;
+  for (const b of batches) n += b.numRows;
+  return n;
+}
+
+export function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
