@@ -1,0 +1,20 @@
+/** The one switch on `mode`: everything above this line is mode-agnostic. */
+import type { Logger } from 'pino';
+import type { PlannedStage } from '../plan/types';
+import { InlineExecutor } from './inline';
+import { ProcessExecutor } from './process';
+import { ThreadExecutor } from './thread';
+import type { StageExecutor } from './types';
+
+export type { StageExecutor, Item, StageOutput, TransportStats, Lease } from './types';
+
+export function createExecutor(stage: PlannedStage, deps: { log: Logger }): StageExecutor {
+  switch (stage.mode) {
+    case 'inline':
+      return new InlineExecutor(stage, deps);
+    case 'thread':
+      return new ThreadExecutor(stage, deps);
+    case 'process':
+      return new ProcessExecutor(stage, deps);
+  }
+}

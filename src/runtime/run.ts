@@ -1,0 +1,132 @@
+/**
+ * One run: open sink and source, start every stage's copies, let the scheduler move the
+ * batches, then close, commit and report. On any failure: stop everything, remove the
+ * sink's temporary output and throw the first error with the run report attached.
+ */
+import { createExecutor, type StageExecutor } from '../executors';
+import { AbortedError } from '../errors';
+import { openSink, type Sink } from '../io/sinks';
+import { openSource, type Source } from '../io/sources';
+import { createRootLogger } from '../log';
+import type { Plan } from '../plan/types';
+import { Channel } from './channel';
+import { round } from './metrics';
+import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
+import { ProgressTracker } from './progress';
+import type { RunOptions, RunReport } from './types';
+
+const REPORT = Symbol.for('sluice.runReport');
+
+/** The report of a failed run, attached to the error `runPlan` threw. */
+export function reportOf(err: unknown): RunReport | undefined {
+  return (err as { [REPORT]?: RunReport } | null)?.[REPORT];
+}
+
+export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunReport> {
+  const log = opts.log ?? createRootLogger();
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let sink: Sink | undefined;
+  let source: Source | undefined;
+  const executors: StageExecutor[] = [];
+  let scheduler: Scheduler | undefined;
+  let progress: ProgressTracker | undefined;
+  const onAbort = () => scheduler?.fail(new AbortedError(String(opts.signal?.reason ?? 'signal')));
+  try {
+    opts.signal?.throwIfAborted();
+    sink = await openSink(plan.sink, { log });
+    source = await openSource(plan.source, { log });
+    for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
+    await Promise.all(executors.map((e) => e.start()));
+    log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
+
+    const channels = [
+      new Channel(`source→${plan.stages[0]?.name ?? 'sink'}`, plan.sourceOutput, plan.ordered),
+      ...plan.stages.map((s, i) => new Channel(`${s.name}→${plan.stages[i + 1]?.name ?? 'sink'}`, s.output, plan.ordered)),
+    ];
+    scheduler = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.onProgress) progress = new ProgressTracker(scheduler, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
+    await scheduler.run();
+    progress?.stop(true);
+    await Promise.all(executors.map((e) => e.close()));
+    const result = await sink.commit();
+    const report = buildReport(plan, startedAt, t0, scheduler, source, result.files);
+    log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
+    return report;
+  } catch (err) {
+    progress?.stop(false);
+    await Promise.all(executors.map((e) => e.abort()));
+    await source?.close().catch(() => undefined);
+    await sink?.abort();
+    const report = buildReport(plan, startedAt, t0, scheduler, source, []);
+    report.ok = false;
+    const code = (err as { code?: unknown })?.code;
+    report.error = { code: typeof code === 'string' ? code : 'SLUICE_INTERNAL', message: (err as Error)?.message ?? String(err) };
+    if (err && typeof err === 'object') Object.defineProperty(err, REPORT, { value: report, enumerable: false });
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function sourceAdapter(source: Source): SchedulerSource {
+  const batches = source.batches();
+  return {
+    async next() {
+      const r = await batches.next();
+      if (r.done) return { done: true, value: undefined };
+      return { done: false, value: { batches: [r.value.batch], sourceFile: r.value.file } };
+    },
+    async close() {
+      await batches.return(undefined);
+      await source.close();
+    },
+  };
+}
+
+function sinkAdapter(sink: Sink): SchedulerSink {
+  return {
+    async write(item) {
+      for (const batch of item.batches) await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile });
+    },
+  };
+}
+
+function buildReport(
+  plan: Plan,
+  startedAt: Date,
+  t0: number,
+  scheduler: Scheduler | undefined,
+  source: Source | undefined,
+  files: string[],
+): RunReport {
+  const src = scheduler?.sourceMeter;
+  const snk = scheduler?.sinkMeter;
+  return {
+    pipeline: plan.name,
+    ok: true,
+    startedAt: startedAt.toISOString(),
+    durationMs: round(performance.now() - t0),
+    source: {
+      rows: src?.rows ?? 0,
+      batches: src?.batches ?? 0,
+      bytes: src?.bytes ?? 0,
+      files: source?.files.length ?? 0,
+      busyMs: round(src?.busyMs ?? 0),
+      blockedMs: round(src?.blockedMs ?? 0),
+    },
+    stages: scheduler?.meters.map((m) => m.snapshot()) ?? [],
+    sink: { rows: snk?.rows ?? 0, batches: snk?.batches ?? 0, bytes: snk?.bytes ?? 0, path: plan.sink.path, files, busyMs: round(snk?.busyMs ?? 0) },
+    channels:
+      scheduler?.channels.map((c) => ({
+        name: c.name,
+        capacity: c.bounds.capacity,
+        capacityBytes: c.bounds.capacityBytes,
+        peakDepth: c.peakDepth,
+        peakBytes: c.peakBytes,
+      })) ?? [],
+    // maxRSS covers the main thread and every worker thread (child processes are separate).
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
