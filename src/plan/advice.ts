@@ -1,0 +1,70 @@
+/**
+ * Turns measured costs into a recommendation of mode and copies for one stage. Pure,
+ * so the rules are unit-tested; `runtime/profile.ts` does the measuring.
+ *
+ * The rules, in order:
+ *  1. Work that is cheaper than a hand-off belongs inline (moving it costs more than doing it).
+ *  2. Work that already keeps several cores busy on its own (polars/native threads: CPU time
+ *     well above wall time) gains nothing from copies; more copies would oversubscribe.
+ *  3. Otherwise run it in threads (the cheapest hand-off) with enough copies to keep up with
+ *     the source, at most one per core; a stage that holds state until flush gets one copy.
+ *  `process` is recommended only when thread mode could not load the stage (e.g. a native
+ *  addon that is not thread-safe): isolation is the reason to pay for serialisation.
+ */
+import type { StageMode } from '../config/types';
+
+export interface StageCost {
+  /** Median wall ms of `process` per batch, measured inline after a warm-up. */
+  msPerBatch: number;
+  /** CPU time / wall time while it ran (> 1: it used several cores by itself). */
+  cpuPerWall: number;
+  /** Round trip of one such batch to a thread copy and back, ms. */
+  threadHandoffMs: number;
+  /** Round trip to a child process and back, ms (NaN when not measured). */
+  processHandoffMs: number;
+  /** Whether the stage defines `flush` (holds state across batches). */
+  stateful: boolean;
+  /** Whether the stage loaded and ran in a worker thread. */
+  threadSafe: boolean;
+}
+
+export interface Advice {
+  mode: StageMode;
+  concurrency: number;
+  reason: string;
+}
+
+export interface PipelineFacts {
+  /** ms the source needs to read one batch: copies beyond what keeps up with it are idle. */
+  sourceMsPerBatch: number;
+  cores: number;
+}
+
+const fmt = (ms: number) => (ms >= 10 ? ms.toFixed(0) : ms.toFixed(2));
+
+export function advise(cost: StageCost, facts: PipelineFacts): Advice {
+  const handoff = cost.threadSafe ? cost.threadHandoffMs : cost.processHandoffMs;
+  if (cost.msPerBatch <= 2 * handoff) {
+    return { mode: 'inline', concurrency: 1, reason: `${fmt(cost.msPerBatch)} ms/batch is under twice the ${fmt(handoff)} ms hand-off` };
+  }
+  if (cost.cpuPerWall >= 1.5) {
+    return {
+      mode: 'inline',
+      concurrency: 1,
+      reason: `already uses ${cost.cpuPerWall.toFixed(1)} cores by itself (native threads); copies would oversubscribe`,
+    };
+  }
+  const mode: StageMode = cost.threadSafe ? 'thread' : 'process';
+  const why = cost.threadSafe ? 'CPU-bound JS' : 'did not load in a worker thread; isolate it in a process';
+  if (cost.stateful) {
+    return { mode, concurrency: 1, reason: `${why}, ${fmt(cost.msPerBatch)} ms/batch; holds state until flush, so one copy` };
+  }
+  const perCopy = cost.msPerBatch + handoff;
+  const needed = Math.ceil(perCopy / Math.max(facts.sourceMsPerBatch, 0.001));
+  const concurrency = Math.max(1, Math.min(facts.cores, needed));
+  return {
+    mode,
+    concurrency,
+    reason: `${why}, ${fmt(cost.msPerBatch)} ms/batch vs ${fmt(handoff)} ms hand-off; ${concurrency} cop${concurrency === 1 ? 'y keeps' : 'ies keep'} up with the source (${fmt(facts.sourceMsPerBatch)} ms/batch, ${facts.cores} cores)`,
+  };
+}

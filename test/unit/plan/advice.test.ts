@@ -1,0 +1,32 @@
+import { advise, type StageCost } from '../../../src/plan/advice';
+
+const base: StageCost = { msPerBatch: 50, cpuPerWall: 1, threadHandoffMs: 0.1, processHandoffMs: 5, stateful: false, threadSafe: true };
+const facts = { sourceMsPerBatch: 10, cores: 2 };
+
+describe('advise', () => {
+  it('keeps work cheaper than a hand-off inline', () => {
+    expect(advise({ ...base, msPerBatch: 0.15 }, facts)).toMatchObject({ mode: 'inline', concurrency: 1 });
+  });
+
+  it('keeps natively parallel work inline (no oversubscription)', () => {
+    const a = advise({ ...base, cpuPerWall: 1.9 }, facts);
+    expect(a).toMatchObject({ mode: 'inline', concurrency: 1 });
+    expect(a.reason).toMatch(/1\.9 cores/);
+  });
+
+  it('sends CPU-bound JS to threads with enough copies to keep up, capped by cores', () => {
+    expect(advise(base, facts)).toMatchObject({ mode: 'thread', concurrency: 2 });
+    expect(advise({ ...base, msPerBatch: 5 }, { sourceMsPerBatch: 10, cores: 8 })).toMatchObject({ mode: 'thread', concurrency: 1 });
+    expect(advise({ ...base, msPerBatch: 35 }, { sourceMsPerBatch: 10, cores: 8 })).toMatchObject({ mode: 'thread', concurrency: 4 });
+  });
+
+  it('gives a stateful stage one copy', () => {
+    expect(advise({ ...base, stateful: true }, facts)).toMatchObject({ mode: 'thread', concurrency: 1 });
+  });
+
+  it('recommends a process when the stage cannot run in a thread', () => {
+    const a = advise({ ...base, threadSafe: false }, facts);
+    expect(a.mode).toBe('process');
+    expect(a.reason).toMatch(/did not load in a worker thread/);
+  });
+});
