@@ -1,0 +1,136 @@
+/**
+ * Validation of a loaded pipeline config. Every problem is reported at once, each with
+ * its path and what would fix it: `stages[1].concurrency: must be an integer >= 1, got 0`.
+ */
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors';
+import type { PipelineConfig } from './types';
+
+const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
+const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const char = (what: string) => z.string({ error: `must be ${what}` }).length(1, { error: `must be ${what}` });
+
+const COLUMN_TYPES = ['utf8', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64', 'date', 'datetime', 'timestamp'] as const;
+
+const channel = z.strictObject({
+  capacity: positiveInt().optional(),
+  capacityBytes: positiveInt('a byte count >= 1').optional(),
+});
+
+const source = z.strictObject({
+  format: oneOf(['csv', 'parquet', 'arrow', 'ndjson']),
+  path: z.union([nonEmpty('a file path or glob'), z.array(nonEmpty('a file path or glob')).min(1, { error: 'must list at least one file' })], {
+    error: 'must be a file path, a glob, or a list of them',
+  }),
+  batchRows: positiveInt().optional(),
+  columns: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
+  schema: z.record(z.string(), oneOf(COLUMN_TYPES), { error: 'must map column names to type names' }).optional(),
+  delimiter: char('one character').optional(),
+  quote: char('one character').optional(),
+  header: z.boolean({ error: 'must be true or false' }).optional(),
+  nullValues: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
+  encoding: z.literal('utf8', { error: 'must be "utf8" (the only encoding read)' }).optional(),
+  inferRows: positiveInt().optional(),
+});
+
+const stage = z.strictObject({
+  name: nonEmpty('a non-empty name'),
+  module: nonEmpty('the path of a stage module'),
+  mode: oneOf(['inline', 'thread', 'process']),
+  concurrency: positiveInt().optional(),
+  options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+  channel: channel.optional(),
+});
+
+const sink = z.strictObject({
+  format: oneOf(['parquet', 'csv', 'ndjson', 'arrow']),
+  path: nonEmpty('an output path'),
+  mode: oneOf(['overwrite', 'error-if-exists', 'append']).optional(),
+  partitionBy: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
+  compression: oneOf(['zstd', 'snappy', 'gzip', 'lz4', 'brotli', 'uncompressed']).optional(),
+  rowGroupSize: positiveInt().optional(),
+  maxOpenFiles: positiveInt().optional(),
+});
+
+const pipeline = z.strictObject({
+  name: nonEmpty('a non-empty name'),
+  source,
+  stages: z.array(stage, { error: 'must be a list of stages (may be empty)' }),
+  sink,
+  channel: channel.optional(),
+  ordered: z.boolean({ error: 'must be true or false' }).optional(),
+});
+
+/** Validate shape and values; throws ConfigError listing every issue. */
+export function validateConfig(input: unknown, file?: string): PipelineConfig {
+  const result = pipeline.safeParse(input);
+  const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
+  if (result.success) {
+    const seen = new Map<string, number>();
+    result.data.stages.forEach((s, i) => {
+      const first = seen.get(s.name);
+      if (first !== undefined) issues.push({ path: `stages[${i}].name`, message: `duplicate stage name "${s.name}" (also stages[${first}]); names must be unique` });
+      else seen.set(s.name, i);
+    });
+  }
+  if (issues.length) throw new ConfigError(issues, file);
+  return result.data as PipelineConfig;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const key of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(path);
+    return issue.keys.map((key) => {
+      const hint = closest(key, known);
+      return { path: formatPath([...path, key]), message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${known.join(', ')}` };
+    });
+  }
+  const value = valueAt(input, path);
+  const got = value === undefined ? 'missing' : `got ${JSON.stringify(value) ?? String(value)}`;
+  return [{ path: formatPath(path), message: `${issue.message}, ${got}` }];
+}
+
+/** Keys allowed at a path (objects only), for unknown-key hints. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  const shapes: Record<string, z.ZodObject> = { '': pipeline, source, sink, stage, channel };
+  const last = [...path].reverse().find((k) => typeof k === 'string') as string | undefined;
+  const shape = path.length === 0 ? shapes[''] : last === 'stages' ? stage : shapes[last ?? ''];
+  return shape ? Object.keys(shape.shape) : [];
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]++;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}

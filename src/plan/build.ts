@@ -1,0 +1,71 @@
+/**
+ * Config → plan: absolute paths, defaults filled in, every channel bounded, and the
+ * memory bound that follows from those bounds.
+ */
+import path from 'node:path';
+import type { ChannelConfig, PipelineConfig } from '../config/types';
+import type { ChannelBounds, Plan, PlannedStage } from './types';
+
+export const DEFAULTS = {
+  batchRows: 65_536,
+  /** Four batches per channel: enough to keep every copy fed while the neighbour works. */
+  capacity: 4,
+  /** A byte cap on top, so wide batches cannot multiply memory by four. */
+  capacityBytes: 256 * 1024 * 1024,
+  concurrency: 1,
+} as const;
+
+/** In-flight tasks per copy the executors allow (process mode pipelines two frames). */
+export function slotsPerCopy(mode: PlannedStage['mode']): number {
+  return mode === 'process' ? 2 : 1;
+}
+
+export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string }): Plan {
+  const bounds = (c?: ChannelConfig): ChannelBounds => ({
+    capacity: c?.capacity ?? config.channel?.capacity ?? DEFAULTS.capacity,
+    capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? DEFAULTS.capacityBytes,
+  });
+  const resolve = (p: string) => path.resolve(where.baseDir, p);
+  const stages: PlannedStage[] = config.stages.map((s) => ({
+    name: s.name,
+    modulePath: resolve(s.module),
+    mode: s.mode,
+    copies: s.concurrency ?? DEFAULTS.concurrency,
+    options: s.options ?? {},
+    output: bounds(s.channel),
+  }));
+  const source = {
+    ...config.source,
+    path: Array.isArray(config.source.path) ? config.source.path.map(resolve) : resolve(config.source.path),
+    batchRows: config.source.batchRows ?? DEFAULTS.batchRows,
+  };
+  const sourceOutput = bounds();
+  return {
+    name: config.name,
+    configFile: where.file,
+    baseDir: where.baseDir,
+    source,
+    sourceOutput,
+    stages,
+    sink: { ...config.sink, path: resolve(config.sink.path) },
+    ordered: config.ordered ?? true,
+    memoryBoundBytes: memoryBound(sourceOutput, stages),
+  };
+}
+
+/**
+ * Batch bytes the run can hold at once: every channel full to its byte cap, plus each
+ * in-flight task's input (a task's output is already counted by the reservation it holds
+ * in the next channel). A batch larger than a channel's byte cap still moves one at a time,
+ * so this bound assumes batches no larger than the byte caps.
+ */
+export function memoryBound(sourceOutput: ChannelBounds, stages: PlannedStage[]): number {
+  let total = sourceOutput.capacityBytes;
+  let upstream = sourceOutput;
+  for (const s of stages) {
+    const slots = s.copies * slotsPerCopy(s.mode);
+    total += s.output.capacityBytes + Math.min(slots, upstream.capacity) * (upstream.capacityBytes / upstream.capacity);
+    upstream = s.output;
+  }
+  return Math.round(total);
+}
