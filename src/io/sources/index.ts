@@ -9,6 +9,7 @@ import { globSync, isDynamicPattern } from 'tinyglobby';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../../config/types';
+import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { readArrow } from './arrow';
 import { readCsv } from './csv';
@@ -77,7 +78,7 @@ export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readS
       for await (const batch of current) {
         if (!first) first = { schema: batch.schema, file };
         else if (!sameSchema(first.schema, batch.schema)) {
-          throw new SourceError(`schema differs from ${first.file}: ${describe(batch.schema)} vs ${describe(first.schema)}`, { file });
+          throw new SourceError(`schema differs from ${first.file}: ${describeSchema(batch.schema)} vs ${describeSchema(first.schema)}`, { file });
         }
         stats.rows += batch.numRows;
         stats.batches++;
@@ -95,12 +96,4 @@ export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readS
     },
     stats: () => ({ ...stats }),
   };
-}
-
-function sameSchema(a: Schema, b: Schema): boolean {
-  return a.fields.length === b.fields.length && a.fields.every((f, i) => f.name === b.fields[i].name && String(f.type) === String(b.fields[i].type));
-}
-
-function describe(schema: Schema): string {
-  return `(${schema.fields.map((f) => `${f.name}: ${f.type}`).join(', ')})`;
 }

@@ -1,0 +1,97 @@
+/** CSV (RFC 4180) and NDJSON writers: rows formatted per column, one write per batch. */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { RecordBatch } from 'apache-arrow';
+import { SinkError } from '../../../errors';
+import { jsonFormatter, textFormatter, type Formatter } from './values';
+import type { FormatWriter, WriterOptions } from './types';
+
+abstract class TextWriter implements FormatWriter {
+  protected readonly fd: number;
+  protected columns: string[] | undefined;
+  rows = 0;
+  bytes = 0;
+
+  constructor(
+    readonly file: string,
+    protected readonly opts: WriterOptions,
+  ) {
+    this.fd = openSync(file, opts.append ? 'a' : 'w');
+  }
+
+  write(batch: RecordBatch): void {
+    const names = batch.schema.fields.map((f) => f.name);
+    if (!this.columns) {
+      this.columns = names;
+      this.start(names);
+    } else if (names.join('\u0000') !== this.columns.join('\u0000')) {
+      throw new SinkError(`batch columns (${names.join(', ')}) differ from the first batch's (${this.columns.join(', ')}) in ${this.file}`);
+    }
+    const formatters = batch.schema.fields.map((f) => this.formatter(batch.getChild(f.name)!));
+    let text = '';
+    for (let i = 0; i < batch.numRows; i++) text += this.row(formatters, names, i);
+    this.put(text);
+    this.rows += batch.numRows;
+  }
+
+  protected put(text: string): void {
+    if (!text) return;
+    const buf = Buffer.from(text);
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    this.bytes += buf.length;
+  }
+
+  protected abstract start(names: string[]): void;
+  protected abstract formatter(vector: ReturnType<RecordBatch['getChild']> & object): Formatter;
+  protected abstract row(formatters: Formatter[], names: string[], i: number): string;
+
+  async close(): Promise<void> {
+    closeSync(this.fd);
+  }
+
+  async abort(): Promise<void> {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Quote a field when it holds the delimiter, a quote, CR or LF; double inner quotes. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export class CsvWriter extends TextWriter {
+  protected start(names: string[]): void {
+    if (!this.opts.append) this.put(names.map(csvField).join(',') + '\n');
+  }
+  protected formatter(vector: Parameters<typeof textFormatter>[0]): Formatter {
+    return textFormatter(vector);
+  }
+  protected row(formatters: Formatter[], _names: string[], i: number): string {
+    let line = '';
+    for (let c = 0; c < formatters.length; c++) {
+      const v = formatters[c](i);
+      // null → empty field; an empty string is written quoted ("") so the two stay distinct
+      line += (c ? ',' : '') + (v === null ? '' : v === '' ? '""' : csvField(v));
+    }
+    return line + '\n';
+  }
+}
+
+export class NdjsonWriter extends TextWriter {
+  private keys: string[] = [];
+  protected start(names: string[]): void {
+    this.keys = names.map((n) => JSON.stringify(n));
+  }
+  protected formatter(vector: Parameters<typeof jsonFormatter>[0]): Formatter {
+    return jsonFormatter(vector);
+  }
+  protected row(formatters: Formatter[], _names: string[], i: number): string {
+    let line = '{';
+    for (let c = 0; c < formatters.length; c++) line += `${c ? ',' : ''}${this.keys[c]}:${formatters[c](i) ?? 'null'}`;
+    return line + '}\n';
+  }
+}

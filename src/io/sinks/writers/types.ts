@@ -1,0 +1,18 @@
+import type { RecordBatch } from 'apache-arrow';
+
+/** Writes one output file. `write` is done with the batch's memory when it returns/resolves. */
+export interface FormatWriter {
+  write(batch: RecordBatch): void | Promise<void>;
+  /** Finish the file (footer, conversion); does not fsync. */
+  close(): Promise<void>;
+  /** Stop and release handles; the caller removes the files. Never throws. */
+  abort(): Promise<void>;
+  readonly rows: number;
+}
+
+export interface WriterOptions {
+  compression?: string;
+  rowGroupSize?: number;
+  /** Open the file for appending (CSV/NDJSON): no header row. */
+  append?: boolean;
+}
