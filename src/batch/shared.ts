@@ -1,0 +1,177 @@
+/**
+ * Record batches in shared memory. `toShared` lays every buffer of a batch (validity,
+ * offsets, values, type ids, Utf8View data buffers, children, dictionaries) into slabs and
+ * returns a small descriptor; `fromShared` rebuilds the batch as views over the same
+ * memory in any thread. Posting a descriptor copies no batch bytes: the SharedArrayBuffers
+ * travel by reference.
+ *
+ * A buffer that already lies in a slab (a pass-through stage, a slice, a column subset)
+ * is referenced, not copied; only buffers in ordinary memory are packed into a new slab.
+ * Types travel as an Arrow IPC schema message, so every type Arrow can describe survives.
+ */
+import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache-arrow';
+import { Message } from 'apache-arrow/ipc/metadata/message';
+import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
+
+type TypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** Where one buffer lives: slab index in the descriptor, byte offset, element count, array kind. */
+export interface BufferRef {
+  slab: number;
+  byteOffset: number;
+  length: number;
+  kind: string;
+}
+
+export interface DataDesc {
+  offset: number;
+  length: number;
+  nullCount: number;
+  /** By Arrow's BufferType: 0 offsets, 1 values, 2 validity, 3 type ids. */
+  buffers: (BufferRef | null)[];
+  variadic: BufferRef[];
+  children: DataDesc[];
+  dictionary?: DataDesc[];
+}
+
+export interface SharedBatches {
+  /** IPC-encoded schemas; batches point at one by index. */
+  schemas: Uint8Array[];
+  batches: { schema: number; data: DataDesc }[];
+  slabs: SharedArrayBuffer[];
+}
+
+export interface Lease {
+  release(): void;
+}
+
+export interface Packed {
+  shared: SharedBatches;
+  /** Holds every slab the descriptor names. */
+  lease: Lease;
+  /** Bytes copied into a new slab (0 when everything already lived in slabs). */
+  packedBytes: number;
+}
+
+const ALIGN = 64;
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+const schemaBytes = new WeakMap<Schema, Uint8Array>();
+
+function encodeSchema(schema: Schema): Uint8Array {
+  let bytes = schemaBytes.get(schema);
+  if (!bytes) schemaBytes.set(schema, (bytes = Message.encode(Message.from(schema))));
+  return bytes;
+}
+
+/** A lease that releases each slab once, once. */
+export function leaseOf(slabs: readonly SharedArrayBuffer[]): Lease {
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      for (const slab of slabs) release(slab);
+    },
+  };
+}
+
+export function toShared(batches: readonly RecordBatch[], arena: SlabArena): Packed {
+  const slabs: SharedArrayBuffer[] = [];
+  const slabIndex = new Map<SharedArrayBuffer, number>();
+  const copies: { source: TypedArray; ref: BufferRef }[] = [];
+  let copyBytes = 0;
+
+  const ref = (buffer: TypedArray | undefined | null): BufferRef | null => {
+    if (!buffer || buffer.byteLength === 0) return null;
+    const kind = buffer.constructor.name;
+    if (isSlab(buffer.buffer)) {
+      let index = slabIndex.get(buffer.buffer);
+      if (index === undefined) {
+        index = slabs.push(buffer.buffer) - 1;
+        slabIndex.set(buffer.buffer, index);
+        retain(buffer.buffer);
+      }
+      return { slab: index, byteOffset: buffer.byteOffset, length: buffer.length, kind };
+    }
+    const r: BufferRef = { slab: -1, byteOffset: copyBytes, length: buffer.length, kind };
+    copies.push({ source: buffer, ref: r });
+    copyBytes += align(buffer.byteLength);
+    return r;
+  };
+
+  const describe = (data: Data): DataDesc => ({
+    offset: data.offset,
+    length: data.length,
+    nullCount: data.nullCount,
+    buffers: [ref(data.valueOffsets as TypedArray), ref(data.values as TypedArray), ref(data.nullBitmap as TypedArray), ref(data.typeIds as TypedArray)],
+    variadic: (data.variadicBuffers ?? []).map((b) => ref(b as TypedArray) ?? { slab: -2, byteOffset: 0, length: 0, kind: 'Uint8Array' }),
+    children: data.children.map(describe),
+    dictionary: data.dictionary?.data.map(describe),
+  });
+
+  const schemas: Uint8Array[] = [];
+  const schemaIndex = new Map<Schema, number>();
+  const described = batches.map((batch) => {
+    let index = schemaIndex.get(batch.schema);
+    if (index === undefined) schemaIndex.set(batch.schema, (index = schemas.push(encodeSchema(batch.schema)) - 1));
+    return { schema: index, data: describe(batch.data) };
+  });
+
+  if (copies.length) {
+    const slab = arena.acquire(copyBytes); // count 1: held by this lease
+    const index = slabs.push(slab) - 1;
+    const bytes = new Uint8Array(slab);
+    for (const { source, ref: r } of copies) {
+      bytes.set(new Uint8Array(source.buffer, source.byteOffset, source.byteLength), SLAB_HEADER + r.byteOffset);
+      r.slab = index;
+      r.byteOffset += SLAB_HEADER;
+    }
+  }
+  return { shared: { schemas, batches: described, slabs }, lease: leaseOf(slabs), packedBytes: copies.reduce((n, c) => n + c.source.byteLength, 0) };
+}
+
+const decoded = new Map<string, Schema>();
+
+function decodeSchema(bytes: Uint8Array): Schema {
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let schema = decoded.get(key);
+  if (!schema) {
+    schema = Message.decode(bytes).header() as Schema;
+    if (decoded.size > 256) decoded.clear();
+    decoded.set(key, schema);
+  }
+  return schema;
+}
+
+/** Rebuild the batches as views over the descriptor's slabs (no copy). */
+export function fromShared(shared: SharedBatches): RecordBatch[] {
+  const view = (r: BufferRef | null): TypedArray | undefined => {
+    if (!r) return undefined;
+    if (r.slab === -2) return new Uint8Array(0) as TypedArray;
+    const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBufferLike, o: number, l: number) => TypedArray>)[r.kind];
+    return new Ctor(shared.slabs[r.slab], r.byteOffset, r.length);
+  };
+  const build = (type: DataType, d: DataDesc): Data => {
+    const children = d.children.map((c, i) => build(type.children[i].type, c));
+    const dictionary = d.dictionary ? new Vector(d.dictionary.map((x) => build((type as unknown as { dictionary: DataType }).dictionary, x))) : undefined;
+    const [offsets, values, validity, typeIds] = d.buffers.map(view);
+    const buffers = { 0: offsets, 1: values, 2: validity, 3: typeIds } as never;
+    return new Data(type, d.offset, d.length, d.nullCount, buffers, children, dictionary, d.variadic.map((v) => view(v) as Uint8Array));
+  };
+  return shared.batches.map(({ schema: index, data }) => {
+    const schema = decodeSchema(shared.schemas[index]);
+    return new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
+  });
+}
+
+/** Every buffer behind the batches, for tests and assertions (is it all shared?). */
+export function buffersOf(batches: readonly RecordBatch[]): ArrayBufferLike[] {
+  const out: ArrayBufferLike[] = [];
+  const walk = (d: Data) => {
+    for (const b of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])] as (TypedArray | undefined)[]) if (b && b.byteLength > 0) out.push(b.buffer);
+    d.children.forEach(walk);
+    d.dictionary?.data.forEach(walk);
+  };
+  batches.forEach((b) => walk(b.data));
+  return out;
+}
