@@ -1,0 +1,43 @@
+/** The run report for humans: one line per stage, plus source, sink and totals. */
+import type { RunReport } from '../runtime/types';
+import { bytes, count, ms, table } from './format';
+
+export function renderReport(r: RunReport): string {
+  const rows: string[][] = [
+    ['source', '—', '—', '', count(r.source.rows), count(r.source.batches), bytes(r.source.bytes), ms(r.source.busyMs), '', ms(r.source.blockedMs), ''],
+    ...r.stages.map((s) => [
+      s.name,
+      s.mode,
+      String(s.copies),
+      `${count(s.rowsIn)} / ${count(s.batchesIn)}`,
+      count(s.rowsOut),
+      count(s.batchesOut),
+      bytes(s.bytesOut),
+      ms(s.busyMs),
+      ms(s.idleMs),
+      ms(s.blockedMs),
+      String(s.peakInFlight),
+    ]),
+    ['sink', '—', '—', `${count(r.sink.rows)} / ${count(r.sink.batches)}`, '', '', bytes(r.sink.bytes), ms(r.sink.busyMs), '', '', ''],
+  ];
+  const head = ['stage', 'mode', 'copies', 'in rows/batches', 'out rows', 'out batches', 'out bytes', 'busy', 'idle (no input)', 'blocked (full)', 'peak in flight'];
+  const secs = r.durationMs / 1000;
+  const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
+  const status = r.ok ? '✔' : '✖';
+  const lines = [
+    `${status} ${r.pipeline}: ${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s), peak RSS ${bytes(r.peakRssBytes)}`,
+    table(head, rows),
+  ];
+  const transport = r.stages.filter((s) => s.mode !== 'inline');
+  if (transport.length) {
+    lines.push(
+      transport
+        .map((s) => `  ${s.name}: transport copied ${bytes(s.transport.bytesCopied)}, packed ${bytes(s.transport.bytesPacked)}, serialised ${bytes(s.transport.bytesSerialized)}`)
+        .join('\n'),
+    );
+  }
+  lines.push(r.channels.map((c) => `  channel ${c.name}: peak ${c.peakDepth}/${c.capacity} batches, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`).join('\n'));
+  if (r.ok && r.sink.files.length) lines.push(`  wrote ${r.sink.files.length === 1 ? r.sink.files[0] : `${r.sink.files.length} files under ${r.sink.path}`}`);
+  if (r.error) lines.push(`  error: ${r.error.message}`);
+  return lines.join('\n');
+}
