@@ -1,0 +1,69 @@
+/**
+ * Messages between the main process and a stage's child process. Each message is the
+ * small JSON header of one frame (batch/framing.ts); the bytes it carries travel as the
+ * frame's payload: Arrow IPC stream bytes for batches, a structured clone (v8
+ * serialize) of the options for `init`. Batch data is never JSON.
+ */
+
+/** The child's file descriptor of the frame channel (stdio slot 3 of the spawn). */
+export const DATA_FD = 3;
+
+/** Where a stage's code failed (mirrors StageError['phase']). */
+export type ProcessPhase = 'setup' | 'process' | 'flush' | 'load';
+
+/** An error crossing the process boundary (same shape as errors.ts SerializedError). */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export type MainToChild =
+  /** First frame. Payload: v8-serialized stage options (structured clone, as in thread mode). */
+  | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string }
+  /** Payload: the input batches as Arrow IPC. */
+  | { type: 'task'; id: number; seq: number; sourceFile?: string }
+  | { type: 'flush'; id: number }
+  /** Finish queued work, then exit 0. */
+  | { type: 'close' };
+
+export type ChildToMain =
+  /** The stage module loaded and ran setup; the child takes work. */
+  | { type: 'ready'; pid: number }
+  /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). */
+  | { type: 'result'; id: number }
+  /** `id` is absent for a failure outside a task (load, setup). */
+  | { type: 'failed'; id?: number; phase: ProcessPhase; error: WireError };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeHeader(message: MainToChild | ChildToMain): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+const MAIN_TYPES = new Set(['init', 'task', 'flush', 'close']);
+const CHILD_TYPES = new Set(['ready', 'result', 'failed']);
+
+function decode(bytes: Uint8Array, types: Set<string>, from: string): { type: string } {
+  let message: unknown;
+  try {
+    message = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new Error(`malformed frame header from ${from}: not JSON`);
+  }
+  const type = (message as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !types.has(type)) {
+    throw new Error(`unexpected frame header from ${from}: ${JSON.stringify(message).slice(0, 200)}`);
+  }
+  return message as { type: string };
+}
+
+export function decodeMainMessage(bytes: Uint8Array): MainToChild {
+  return decode(bytes, MAIN_TYPES, 'main process') as MainToChild;
+}
+
+export function decodeChildMessage(bytes: Uint8Array): ChildToMain {
+  return decode(bytes, CHILD_TYPES, 'child process') as ChildToMain;
+}

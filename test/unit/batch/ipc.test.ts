@@ -1,0 +1,56 @@
+import { Int32, RecordBatch, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { decodeBatches, encodeBatches } from '../../../src/batch/ipc';
+import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function intBatch(values: number[]): RecordBatch {
+  return new Table({ x: vectorFromArray(values, new Int32()) }).batches[0];
+}
+
+describe('Arrow IPC encode/decode of batch lists', () => {
+  it('round-trips every Arrow type with nulls', () => {
+    const batch = allTypesBatch(11);
+    const encoded = encodeBatches([batch]);
+    expect(encoded.byteLength).toBe(encoded.chunks.reduce((n, c) => n + c.byteLength, 0));
+    const [back] = decodeBatches(joined(encoded.chunks));
+    expectBatchesEqual(back, batch);
+  });
+
+  it('keeps Utf8View as Utf8View (no conversion on this transport)', () => {
+    const batch = allTypesBatch(5);
+    const [back] = decodeBatches(joined(encodeBatches([batch]).chunks));
+    expect(String(back.schema.fields.find((f) => f.name === 'utf8_view')!.type)).toBe('Utf8View');
+  });
+
+  it('hands body buffers over as views of the batch memory, not copies', () => {
+    const values = Array.from({ length: 4096 }, (_, i) => i);
+    const batch = intBatch(values);
+    const data = batch.getChild('x')!.data[0].values;
+    const { chunks } = encodeBatches([batch]);
+    expect(chunks.some((c) => c.buffer === data.buffer && c.byteLength === data.byteLength)).toBe(true);
+  });
+
+  it('keeps order across several batches, schema changes and zero-row batches', () => {
+    const strings = new Table({ s: vectorFromArray(['a', null, 'c'], new Utf8()) }).batches[0];
+    const input = [intBatch([1, 2]), intBatch([]), intBatch([3]), strings, intBatch([4])];
+    const out = decodeBatches(joined(encodeBatches(input).chunks));
+    expect(out.map((b) => b.numRows)).toEqual([2, 0, 1, 3, 1]);
+    expect(out.map((b) => b.schema.fields[0].name)).toEqual(['x', 'x', 'x', 's', 'x']);
+    out.forEach((b, i) => expectBatchesEqual(b, input[i]));
+  });
+
+  it('encodes an empty list as zero bytes and decodes it back to no batches', () => {
+    const encoded = encodeBatches([]);
+    expect(encoded.byteLength).toBe(0);
+    expect(decodeBatches(new Uint8Array(0))).toEqual([]);
+  });
+
+  it('decodes without copying: vectors are views into the received bytes', () => {
+    const bytes = joined(encodeBatches([intBatch([7, 8, 9])]).chunks);
+    const [back] = decodeBatches(bytes);
+    expect(back.getChild('x')!.data[0].values.buffer).toBe(bytes.buffer);
+  });
+});
