@@ -12,8 +12,16 @@ export const SLAB_HEADER = 64;
 const MAGIC = 0x43494c53; // 'SLIC'
 const MIN_SLAB = 64 * 1024;
 
+/**
+ * By tag, not `instanceof`: a SharedArrayBuffer that arrived by postMessage may belong to
+ * another realm (a vm context such as jest's), where `instanceof` fails.
+ */
+export function isShared(buffer: ArrayBufferLike): buffer is SharedArrayBuffer {
+  return Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]';
+}
+
 export function isSlab(buffer: ArrayBufferLike): buffer is SharedArrayBuffer {
-  return buffer instanceof SharedArrayBuffer && buffer.byteLength >= SLAB_HEADER && new Int32Array(buffer, 0, 1)[0] === MAGIC;
+  return isShared(buffer) && buffer.byteLength >= SLAB_HEADER && new Int32Array(buffer, 0, 1)[0] === MAGIC;
 }
 
 function counter(slab: SharedArrayBuffer): Int32Array {

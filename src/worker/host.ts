@@ -35,7 +35,7 @@ export class StageHost {
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
-      definition = pickDefinition(await import(pathToFileURL(opts.modulePath).href));
+      definition = pickDefinition(await loadModule(opts.modulePath));
     } catch (err) {
       throw new StageError(where, 'load', new Error(`cannot load ${opts.modulePath}: ${(err as Error).message ?? err}`));
     }
@@ -86,6 +86,20 @@ export class StageHost {
     } catch (err) {
       throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
     }
+  }
+}
+
+/**
+ * `require` first: tsx's CommonJS hook is active in every thread that registered it, while
+ * its ESM hooks are not visible inside worker threads on Node 20. ESM-only modules (a
+ * `"type": "module"` project) fall back to `import()`.
+ */
+async function loadModule(modulePath: string): Promise<unknown> {
+  try {
+    return require(modulePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    return import(pathToFileURL(modulePath).href);
   }
 }
 

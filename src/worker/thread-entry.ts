@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buffersOf, fromShared, toShared } from '../batch/shared';
-import { SlabArena } from '../batch/slab';
+import { SlabArena, isShared } from '../batch/slab';
 import { StageError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
@@ -30,7 +30,7 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   const stage = await loadHost();
   const input = fromShared(task.input);
   let copiedBytes = 0;
-  for (const b of buffersOf(input)) if (!(b instanceof SharedArrayBuffer)) copiedBytes += b.byteLength;
+  for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
   const output = await stage.process(input, task.seq, task.sourceFile);
   // The lease travels with the descriptor: main releases it when the batches are consumed.
   const packed = toShared(output, arena);
