@@ -51,7 +51,7 @@ export function allTypesBatch(rows = 7): RecordBatch {
     list: col(withNulls(ints.map((i) => [i, i + 1, null])), new List(new Field('item', new Int32(), true))),
     fixed_list: col(withNulls(ints.map((i) => [i, -i])), new FixedSizeList(2, new Field('item', new Float64(), true))),
     struct: col(withNulls(ints.map((i) => ({ a: i, b: `b${i}` }))), new Struct([new Field('a', new Int32(), true), new Field('b', new Utf8(), true)])),
-    map: col(withNulls(ints.map((i) => new Map([[`k${i}`, i]]))), new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false))),
+    map: col(withNulls(ints.map((i) => new Map([[`k${i}`, i]]))), new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false) as never)),
   };
   return new Table(columns).batches[0];
 }
