@@ -148,6 +148,7 @@ export class Scheduler {
       this.sinkBusy = true;
       this.sink.write(item).then(
         () => {
+          if (!this.finished) this.account();
           this.sinkBusy = false;
           item.lease?.release();
           this.sinkMeter.batches += item.batches.length;
@@ -196,6 +197,7 @@ export class Scheduler {
   }
 
   private taskDone(i: number, item: Item, reservation: Reservation, out: StageOutput): void {
+    if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
     meter.inFlight--;
     item.lease?.release();
@@ -219,6 +221,7 @@ export class Scheduler {
     meter.started();
     this.executors[i].flush().then(
       (outputs) => {
+        if (!this.finished) this.account();
         meter.inFlight--;
         if (this.finished) {
           for (const out of outputs) out.lease?.release();
@@ -257,6 +260,7 @@ export class Scheduler {
     const reservation = output.reserve(this.lastReadBytes);
     this.source.next().then(
       (r) => {
+        if (!this.finished) this.account();
         this.reading = false;
         if (this.finished) return;
         if (r.done) {
