@@ -28,10 +28,11 @@ it.each(['inline', 'thread', 'process'])('bounds read-ahead before a slow %s sta
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   expect(report.source.batches).toBe(60);
   const [sourceChannel, sinkChannel] = report.channels;
-  // the source filled its channel (so the bound was what held it back) but never beyond
+  // never beyond the bound; off the main thread the source reaches it (so the bound is what held it back)
   expect(sourceChannel.capacity).toBe(2);
-  expect(sourceChannel.peakDepth).toBe(2);
+  expect(sourceChannel.peakDepth).toBeLessThanOrEqual(2);
+  if (mode !== 'inline') expect(sourceChannel.peakDepth).toBe(2);
   expect(sinkChannel.peakDepth).toBeLessThanOrEqual(2);
-  expect(report.source.blockedMs).toBeGreaterThan(0);
+  if (mode !== 'inline') expect(report.source.blockedMs).toBeGreaterThan(0);
   expect(report.stages[0].peakInFlight).toBeLessThanOrEqual(report.stages[0].copies * (mode === 'process' ? 2 : 1));
 });

@@ -48,7 +48,7 @@ describe('same answer in every mode', () => {
     const proc = await runIn('process', 2);
     expect(inline.rows).toHaveLength(5000);
     expect((inline.rows[0] as { id: unknown }).id).toBeDefined();
-    expect(inline.rows.map((r) => (r as { id: number }).id)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(inline.rows.map((r) => Number((r as { id: string }).id))).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(thread.rows).toEqual(inline.rows);
     expect(proc.rows).toEqual(inline.rows);
     // the report shows where the work ran
