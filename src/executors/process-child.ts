@@ -1,0 +1,280 @@
+/**
+ * One child process of a `process` stage, seen from main: spawns it, speaks the frame
+ * protocol over a dedicated socket (stdio slot 3), forwards its stdout/stderr as log
+ * lines, and turns its death into a WorkerExitError for every task it still owed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import v8 from 'node:v8';
+import type { RecordBatch } from 'apache-arrow';
+import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
+import { decodeBatches } from '../batch/ipc';
+import { AbortedError, deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { forwardLogLine, type Logger } from '../log';
+import { loaderExecArgv } from '../loader';
+import type { PlannedStage } from '../plan/types';
+import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
+
+const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
+/** Non-log stderr lines kept for the error message when the child dies. */
+const TAIL_LINES = 12;
+/** After 'exit', how long to wait for the pipes to drain ('close') before reporting. */
+const DRAIN_GRACE_MS = 250;
+
+interface Pending {
+  location: BatchLocation;
+  resolve(batches: RecordBatch[]): void;
+  reject(err: SluiceError): void;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class ChildCopy {
+  pid: number | undefined;
+  /** Payload bytes sent and received (Arrow IPC both ways). */
+  bytesSerialized = 0;
+  /** Set once the process is gone and every pending task is rejected. */
+  exit: ChildExit | undefined;
+  readonly exited: Promise<ChildExit>;
+  /** close()/abort() asked for this exit: it is not a failure of the run. */
+  expectExit = false;
+
+  private readonly proc: ChildProcess;
+  private readonly channel: Socket;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly tail: string[] = [];
+  private brokenReason: string | undefined;
+  private markExited!: (exit: ChildExit) => void;
+  private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
+
+  constructor(
+    private readonly planned: PlannedStage,
+    readonly copy: number,
+    private readonly log: Logger,
+    /** Called once when the child is gone, after its pending tasks were rejected. */
+    private readonly onGone: (child: ChildCopy, err: WorkerExitError) => void,
+  ) {
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    this.pid = this.proc.pid;
+    this.channel = this.proc.stdio[DATA_FD] as Socket;
+    this.wireOutput();
+    this.wireChannel();
+    this.wireExit();
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined && this.brokenReason === undefined;
+  }
+
+  /** Send `init`; resolves when the stage module loaded and ran setup. */
+  start(options: Record<string, unknown>, logLevel: string): Promise<void> {
+    const { planned, copy } = this;
+    const init: MainToChild = { type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel };
+    return new Promise<void>((resolve, reject) => {
+      this.ready = { resolve, reject };
+      this.send(init, [v8.serialize(options)]);
+    });
+  }
+
+  /** Run one task (or the flush) in this child; resolves with its output batches. */
+  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<RecordBatch[]> {
+    const location: BatchLocation =
+      message.type === 'task' ? { stage: this.planned.name, copy: this.copy, seq: message.seq, sourceFile: message.sourceFile } : { stage: this.planned.name, copy: this.copy };
+    if (this.exit) return Promise.reject(this.exitError(location));
+    const id = this.nextId++;
+    return new Promise<RecordBatch[]>((resolve, reject) => {
+      this.pending.set(id, { location, resolve, reject });
+      this.send({ ...message, id }, payload);
+    });
+  }
+
+  /** Ask the child to finish its queue and exit 0. */
+  requestClose(): void {
+    this.expectExit = true;
+    if (this.alive) this.send({ type: 'close' }, []);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.exit === undefined) this.proc.kill(signal);
+  }
+
+  /** Reject everything pending with `err` now (abort); the exit that follows is quiet. */
+  abandon(err: AbortedError): void {
+    this.expectExit = true;
+    this.ready?.reject(err);
+    this.ready = undefined;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private send(message: MainToChild, payload: Uint8Array[]): void {
+    if (!this.alive || this.channel.destroyed) return; // death handling rejects what waits
+    this.bytesSerialized += chunksByteLength(payload);
+    // cork/uncork: the header and every body buffer leave in one writev, uncopied.
+    this.channel.cork();
+    for (const chunk of encodeFrame(encodeHeader(message), payload)) this.channel.write(chunk);
+    this.channel.uncork();
+  }
+
+  private onFrame(message: ChildToMain, payload: Uint8Array): void {
+    switch (message.type) {
+      case 'ready':
+        this.pid = message.pid;
+        this.ready?.resolve();
+        this.ready = undefined;
+        return;
+      case 'result': {
+        const p = this.take(message.id);
+        this.bytesSerialized += payload.byteLength;
+        try {
+          p.resolve(decodeBatches(payload));
+        } catch (err) {
+          p.reject(new StageError(p.location, 'process', new Error(`cannot decode the child's output as Arrow IPC: ${(err as Error).message}`)));
+        }
+        return;
+      }
+      case 'failed': {
+        const cause = deserializeError(message.error);
+        if (message.id === undefined) {
+          this.ready?.reject(new StageError({ stage: this.planned.name, copy: this.copy }, message.phase, cause));
+          this.ready = undefined;
+          return;
+        }
+        const p = this.take(message.id);
+        p.reject(new StageError(p.location, message.phase, cause));
+        return;
+      }
+    }
+  }
+
+  private take(id: number): Pending {
+    const p = this.pending.get(id);
+    if (!p) throw new Error(`child answered unknown task id ${id}`);
+    this.pending.delete(id);
+    return p;
+  }
+
+  private wireChannel(): void {
+    const frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload));
+    this.channel.on('data', (chunk: Buffer) => {
+      try {
+        frames.push(chunk);
+      } catch (err) {
+        this.breakChannel(`its frame channel is corrupt: ${(err as Error).message}`);
+      }
+    });
+    // EPIPE / ECONNRESET when the child dies mid-write: the exit handler reports the death.
+    this.channel.on('error', (err) => {
+      if (this.exit === undefined && !this.expectExit) this.breakChannel(`its frame channel failed: ${err.message}`);
+    });
+    this.channel.on('close', () => {
+      if (this.exit === undefined && !this.expectExit) this.breakChannel('it closed its frame channel');
+    });
+  }
+
+  /** The channel is unusable while the process lives: kill it; the exit reports why. */
+  private breakChannel(reason: string): void {
+    if (this.brokenReason !== undefined) return;
+    this.brokenReason = reason;
+    this.proc.kill('SIGKILL');
+  }
+
+  private wireOutput(): void {
+    const stdout = this.proc.stdout!;
+    const stderr = this.proc.stderr!;
+    stdout.setEncoding('utf8');
+    stderr.setEncoding('utf8');
+    const out = lineSplitter((line) => forwardLogLine(this.log, line, 'info'));
+    const err = lineSplitter((line) => {
+      if (!line.startsWith('{')) this.keepTail(line);
+      forwardLogLine(this.log, line, 'warn');
+    });
+    stdout.on('data', out.push);
+    stdout.on('end', out.end);
+    stderr.on('data', err.push);
+    stderr.on('end', err.end);
+    stdout.on('error', () => undefined);
+    stderr.on('error', () => undefined);
+  }
+
+  private keepTail(line: string): void {
+    if (!line.trim()) return;
+    this.tail.push(line);
+    if (this.tail.length > TAIL_LINES) this.tail.shift();
+  }
+
+  private wireExit(): void {
+    let status: ChildExit | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const report = () => {
+      if (this.exit || !status) return;
+      clearTimeout(timer);
+      this.exit = status;
+      const errors = [...this.pending.values()].map((p) => [p, this.exitError(p.location)] as const);
+      this.pending.clear();
+      const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
+      this.ready?.reject(startErr);
+      this.ready = undefined;
+      for (const [p, err] of errors) p.reject(err);
+      this.markExited(status);
+      // The oldest pending task is the one the child was working on: name its batch.
+      this.onGone(this, errors[0]?.[1] ?? startErr);
+    };
+    this.proc.on('exit', (code, signal) => {
+      status ??= { code, signal };
+      // The stderr tail may still be in the pipe: wait for 'close', but never for long
+      // (a grandchild can hold the pipe open).
+      timer = setTimeout(report, DRAIN_GRACE_MS);
+    });
+    this.proc.on('close', (code, signal) => {
+      status ??= { code, signal };
+      report();
+    });
+    this.proc.on('error', (err) => {
+      // spawn failed (or kill failed): there is no process to wait for.
+      this.keepTail(`spawn failed: ${err.message}`);
+      status ??= { code: null, signal: null };
+      report();
+    });
+  }
+
+  exitError(location: BatchLocation): WorkerExitError {
+    const status = this.exit ?? { code: null, signal: null };
+    const lines = [...(this.brokenReason ? [this.brokenReason] : []), ...this.tail];
+    const detail = lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
+    return new WorkerExitError(location, { exitCode: status.code, signal: status.signal, detail });
+  }
+}
+
+/** Longest unterminated line held back; longer text is forwarded in pieces. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/** Splits a text stream into lines; `end` flushes a last unterminated line. */
+function lineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
+  let rest = '';
+  return {
+    push(text: string) {
+      const parts = (rest + text).split('\n');
+      rest = parts.pop()!;
+      for (const line of parts) onLine(line);
+      if (rest.length > MAX_LINE_CHARS) {
+        onLine(rest);
+        rest = '';
+      }
+    },
+    end() {
+      if (rest) onLine(rest);
+      rest = '';
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * process mode: `copies` long-lived child processes, each hosting the stage through the
+ * same StageHost as every other mode. Batches cross as Arrow IPC stream bytes inside
+ * length-prefixed frames on a dedicated socket (never JSON, never structured clone).
+ *
+ * Pipelined: each child may hold `tasksPerCopy` tasks, so the next batch is serialised
+ * and transferred while the current one computes, and results flow back while inputs
+ * flow in (the socket is full duplex).
+ *
+ * Failure: a stage error comes back as a StageError; a child that exits, is killed or
+ * crashes rejects every task it owed with a WorkerExitError (exit code or signal, last
+ * stderr lines) and, outside close/abort, fires `onFatal`.
+ */
+import type { Logger } from 'pino';
+import { encodeBatches } from '../batch/ipc';
+import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
+import type { PlannedStage } from '../plan/types';
+import { ChildCopy } from './process-child';
+import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+
+export interface ProcessExecutorOptions {
+  /** Tasks one child holds at once (1 = stop-and-wait); default 2. */
+  tasksPerCopy?: number;
+  /** close(): how long children may take to finish before SIGTERM; default 10 s. */
+  closeTimeoutMs?: number;
+  /** After SIGTERM, how long before SIGKILL (and after SIGKILL, before giving up); default 2 s. */
+  killTimeoutMs?: number;
+}
+
+type State = 'new' | 'starting' | 'running' | 'closing' | 'closed' | 'aborted';
+
+export class ProcessExecutor implements StageExecutor {
+  readonly mode = 'process' as const;
+  readonly stage: string;
+  readonly copies: number;
+  readonly slots: number;
+  private readonly tasksPerCopy: number;
+  private readonly closeTimeoutMs: number;
+  private readonly killTimeoutMs: number;
+  private children: ChildCopy[] = [];
+  private state: State = 'new';
+  private readonly fatalListeners: Array<(err: SluiceError) => void> = [];
+  private fatal: SluiceError | undefined;
+
+  constructor(
+    private readonly planned: PlannedStage,
+    private readonly deps: { log: Logger },
+    opts: ProcessExecutorOptions = {},
+  ) {
+    this.stage = planned.name;
+    this.copies = planned.copies;
+    this.tasksPerCopy = positiveInt(opts.tasksPerCopy ?? 2, 'tasksPerCopy');
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
+    this.killTimeoutMs = opts.killTimeoutMs ?? 2_000;
+    this.slots = this.copies * this.tasksPerCopy;
+  }
+
+  /** Process ids of the children (tests, diagnostics). */
+  get pids(): number[] {
+    return this.children.map((c) => c.pid ?? -1);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`process stage "${this.stage}": start() called twice`);
+    this.state = 'starting';
+    const level = this.deps.log.level;
+    this.children = Array.from(
+      { length: this.copies },
+      (_, copy) => new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), (child, err) => this.onChildGone(child, err)),
+    );
+    const started = this.children.map((c) => c.start(this.planned.options, level));
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      // Keep the other starts from rejecting unobserved, then take every child down.
+      for (const s of started) s.catch(() => undefined);
+      await this.abort();
+      throw err;
+    }
+    if (this.state === 'starting') this.state = 'running';
+  }
+
+  async process(item: Item): Promise<StageOutput> {
+    const child = this.pickChild();
+    if (!child) {
+      const dead = this.children.find((c) => !c.alive);
+      if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile });
+      throw new Error(`process stage "${this.stage}": more tasks than slots (${this.slots}) (scheduler bug)`);
+    }
+    const { chunks } = encodeBatches(item.batches);
+    const batches = await child.request({ type: 'task', seq: item.seq, sourceFile: item.sourceFile }, chunks);
+    return { batches };
+  }
+
+  async flush(): Promise<StageOutput[]> {
+    const outputs = await Promise.all(this.children.map((c) => c.request({ type: 'flush' }, [])));
+    return outputs.map((batches) => ({ batches }));
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'aborted') return;
+    this.state = 'closing';
+    for (const c of this.children) c.requestClose();
+    const unexpected: WorkerExitError[] = [];
+    await Promise.all(
+      this.children.map(async (c) => {
+        const exit = await this.stopChild(c);
+        if (exit && !exit.escalated && (exit.code !== 0 || exit.signal)) unexpected.push(c.exitError({ stage: this.stage, copy: c.copy }));
+      }),
+    );
+    this.state = 'closed';
+    if (unexpected.length) throw unexpected[0];
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'aborted' || this.state === 'closed') return;
+    this.state = 'aborted';
+    const err = new AbortedError(`stage "${this.stage}" was stopped`);
+    for (const c of this.children) {
+      c.abandon(err);
+      c.kill('SIGKILL');
+    }
+    await Promise.all(this.children.map((c) => waitFor(c.exited, this.killTimeoutMs)));
+  }
+
+  onFatal(listener: (err: SluiceError) => void): void {
+    this.fatalListeners.push(listener);
+    if (this.fatal) listener(this.fatal);
+  }
+
+  stats(): TransportStats {
+    let bytesSerialized = 0;
+    for (const c of this.children) bytesSerialized += c.bytesSerialized;
+    // Batches cross as serialised bytes; the frame decoder's reassembly is part of that.
+    return { bytesCopied: 0, bytesPacked: 0, bytesSerialized };
+  }
+
+  /** The least busy live child with a free slot (lowest copy on ties). */
+  private pickChild(): ChildCopy | undefined {
+    let best: ChildCopy | undefined;
+    for (const c of this.children) {
+      if (!c.alive || c.inFlight >= this.tasksPerCopy) continue;
+      if (!best || c.inFlight < best.inFlight) best = c;
+    }
+    return best;
+  }
+
+  private onChildGone(child: ChildCopy, err: WorkerExitError): void {
+    if (child.expectExit || this.state !== 'running' || this.fatal) return;
+    this.fatal = err;
+    this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
+    for (const listener of this.fatalListeners) listener(err);
+  }
+
+  /** Wait for a child asked to close; escalate SIGTERM → SIGKILL like vitest's forks pool. */
+  private async stopChild(c: ChildCopy): Promise<{ code: number | null; signal: NodeJS.Signals | null; escalated: boolean } | undefined> {
+    if (await waitFor(c.exited, this.closeTimeoutMs)) return { ...c.exit!, escalated: false };
+    this.deps.log.warn({ stage: this.stage, worker: c.copy, pid: c.pid }, `child did not exit within ${this.closeTimeoutMs} ms of close; sending SIGTERM`);
+    c.kill('SIGTERM');
+    if (await waitFor(c.exited, this.killTimeoutMs)) return { ...c.exit!, escalated: true };
+    c.kill('SIGKILL');
+    if (await waitFor(c.exited, this.killTimeoutMs)) return { ...c.exit!, escalated: true };
+    this.deps.log.error({ stage: this.stage, worker: c.copy, pid: c.pid }, 'child survived SIGKILL; giving up on it');
+    return undefined;
+  }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise; never keeps the process alive. */
+function waitFor(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    p.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`ProcessExecutor: ${name} must be an integer >= 1 (got ${value})`);
+  return value;
+}

@@ -1,0 +1,292 @@
+/**
+ * ProcessExecutor against real child processes: Arrow types across the transport,
+ * placement (pids, overlap), setup/flush once per copy, and every way a child can fail.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Int32, RecordBatch, Table, vectorFromArray } from 'apache-arrow';
+import pino from 'pino';
+import { encodeBatches } from '../../../src/batch/ipc';
+import { StageError, WorkerExitError, type SluiceError } from '../../../src/errors';
+import { ProcessExecutor, type ProcessExecutorOptions } from '../../../src/executors/process';
+import type { PlannedStage } from '../../../src/plan/types';
+import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
+
+const FIXTURES = path.resolve(__dirname, '../../fixtures/stages');
+
+let executors: ProcessExecutor[] = [];
+let logLines: Array<Record<string, unknown>> = [];
+
+afterEach(async () => {
+  await Promise.all(executors.map((e) => e.abort()));
+  executors = [];
+  logLines = [];
+});
+
+function planned(fixture: string, copies = 1, options: Record<string, unknown> = {}): PlannedStage {
+  return {
+    name: `st-${fixture}`,
+    modulePath: path.join(FIXTURES, `${fixture}.ts`),
+    mode: 'process',
+    copies,
+    options,
+    output: { capacity: 4, capacityBytes: 1 << 20 },
+  };
+}
+
+function executor(fixture: string, copies = 1, options: Record<string, unknown> = {}, opts?: ProcessExecutorOptions): ProcessExecutor {
+  const log = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
+  const e = new ProcessExecutor(planned(fixture, copies, options), { log }, opts);
+  executors.push(e);
+  return e;
+}
+
+function ints(values: number[]): RecordBatch {
+  return new Table({ x: vectorFromArray(values, new Int32()) }).batches[0];
+}
+
+function column(batches: RecordBatch[], name: string): number[] {
+  return batches.flatMap((b) => Array.from(b.getChild(name)!.toArray() as Int32Array));
+}
+
+/** Resolves with the first fatal error the executor reports. */
+function nextFatal(e: ProcessExecutor): Promise<SluiceError> {
+  return new Promise((resolve) => e.onFatal(resolve));
+}
+
+describe('process executor: data across the transport', () => {
+  it('round-trips every Arrow type (64-bit ints exactly, utf8view, dictionary, nested) through a child', async () => {
+    const e = executor('proc-echo');
+    await e.start();
+    const a = allTypesBatch(13);
+    const b = allTypesBatch(4);
+    const out = await e.process({ seq: 0, batches: [a, b, ints([1, 2, 3])] });
+    expect(out.lease).toBeUndefined();
+    expect(out.batches).toHaveLength(3);
+    expectBatchesEqual(out.batches[0], a);
+    expectBatchesEqual(out.batches[1], b);
+    expectBatchesEqual(out.batches[2], ints([1, 2, 3]));
+    expect(out.batches[0].getChild('i64')!.get(0)).toBe(-9007199254740993n);
+    expect(String(out.batches[0].schema.fields.find((f) => f.name === 'utf8_view')!.type)).toBe('Utf8View');
+    const stats = e.stats();
+    expect(stats.bytesCopied).toBe(0);
+    expect(stats.bytesPacked).toBe(0);
+    // Both directions are counted: the input's IPC bytes, then about as many back.
+    const sent = encodeBatches([a, b, ints([1, 2, 3])]).byteLength;
+    expect(stats.bytesSerialized).toBeGreaterThan(1.5 * sent);
+  });
+
+  it('passes empty results and zero-row batches through', async () => {
+    const e = executor('proc-echo');
+    await e.start();
+    expect((await e.process({ seq: 0, batches: [] })).batches).toEqual([]);
+    const out = await e.process({ seq: 1, batches: [ints([])] });
+    expect(out.batches.map((b) => b.numRows)).toEqual([0]);
+    expect(out.batches[0].schema.fields.map((f) => f.name)).toEqual(['x']);
+  });
+});
+
+describe('process executor: placement', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-proc-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the stage in other processes; two copies are busy at the same time', async () => {
+    // The test answers a check-in only while two tasks from two pids are checked in at once,
+    // so both tasks can only finish if two children ran them concurrently.
+    const socketPath = path.join(dir, 'rendezvous.sock');
+    const waiting = new Map<number, net.Socket>();
+    const seenTogether: number[][] = [];
+    const server = net.createServer((socket) => {
+      socket.setEncoding('utf8');
+      socket.on('data', (text: string) => {
+        waiting.set(Number(text.trim()), socket);
+        if (waiting.size === 2) {
+          seenTogether.push([...waiting.keys()].sort());
+          for (const s of waiting.values()) s.write('go\n');
+          waiting.clear();
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const e = executor('proc-probe', 2, { rendezvous: socketPath });
+      await e.start();
+      expect(e.slots).toBe(4);
+      const outs = await Promise.all([e.process({ seq: 0, batches: [ints([1])] }), e.process({ seq: 1, batches: [ints([1, 2])] })]);
+      const pids = outs.map((o) => column(o.batches, 'pid')[0]);
+      expect(new Set(pids).size).toBe(2);
+      expect(pids).not.toContain(process.pid);
+      expect([...pids].sort()).toEqual([...e.pids].sort());
+      expect(seenTogether).toEqual([[...pids].sort()]);
+      expect(outs.map((o) => column(o.batches, 'rows')[0])).toEqual([1, 2]);
+    } finally {
+      server.close();
+    }
+  }, 20_000);
+
+  it('runs setup once and flush once per child, one flush output per child', async () => {
+    const e = executor('proc-probe', 2);
+    await e.start();
+    const run = (seqs: number[]) => Promise.all(seqs.map((seq) => e.process({ seq, batches: [ints([seq])] })));
+    const outs = [...(await run([0, 1, 2, 3])), ...(await run([4, 5]))]; // at most `slots` (4) in flight
+    const taskPids = new Set(outs.map((o) => column(o.batches, 'pid')[0]));
+    expect(taskPids.size).toBe(2);
+    const flushed = await e.flush();
+    expect(flushed).toHaveLength(2);
+    const rows = flushed.map((f) => ({
+      pid: column(f.batches, 'pid')[0],
+      copy: column(f.batches, 'copy')[0],
+      setups: column(f.batches, 'setups')[0],
+      flushes: column(f.batches, 'flushes')[0],
+      processed: column(f.batches, 'processed')[0],
+    }));
+    expect(rows.map((r) => r.copy)).toEqual([0, 1]);
+    expect(new Set(rows.map((r) => r.pid))).toEqual(taskPids);
+    expect(rows.map((r) => r.setups)).toEqual([1, 1]);
+    expect(rows.map((r) => r.flushes)).toEqual([1, 1]);
+    expect(rows.reduce((n, r) => n + r.processed, 0)).toBe(6);
+    await e.close();
+  });
+
+  it('forwards the child logs into the stage logger with stage and worker fields', async () => {
+    const e = executor('proc-log');
+    await e.start();
+    await e.process({ seq: 0, batches: [ints([1, 2])] });
+    await e.close(); // stdout/stderr are drained once the child has exited
+    const fromChild = logLines.filter((l) => l.stage === 'st-proc-log' && l.worker === 0);
+    expect(fromChild).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ msg: 'hello from a child', rows: 2, level: 30 }),
+        expect.objectContaining({ msg: 'plain text on stdout', level: 30 }),
+        expect.objectContaining({ msg: 'plain text on stderr', level: 40 }),
+      ]),
+    );
+  });
+});
+
+describe('process executor: failures', () => {
+  it('rejects with a StageError naming stage, copy, batch and source file when the stage throws', async () => {
+    const e = executor('proc-fail', 1, { at: 1, how: 'throw' });
+    await e.start();
+    await e.process({ seq: 10, batches: [ints([1])] });
+    const err = await e.process({ seq: 11, sourceFile: 'in.csv', batches: [ints([2])] }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(StageError);
+    expect((err as StageError).phase).toBe('process');
+    expect((err as StageError).location).toEqual({ stage: 'st-proc-fail', copy: 0, seq: 11, sourceFile: 'in.csv' });
+    expect((err as Error).message).toMatch(/stage "st-proc-fail", copy 0, batch #11, from in\.csv failed in process\(\): deliberate failure in proc-fail/);
+    // The child survives its stage's exception and keeps working.
+    const next = await e.process({ seq: 12, batches: [ints([3])] });
+    expect(column(next.batches, 'pid')[0]).toBe(e.pids[0]);
+  });
+
+  it('rejects every pending task with a WorkerExitError when the stage calls process.exit(2), and fires onFatal', async () => {
+    const e = executor('proc-fail', 1, { at: 0, how: 'exit' });
+    await e.start();
+    const fatal = nextFatal(e);
+    // Pipelined: the second task (a few MB) is still being written when the child dies (EPIPE must not crash us).
+    const big = ints(Array.from({ length: 1 << 20 }, (_, i) => i));
+    const results = await Promise.allSettled([e.process({ seq: 5, batches: [ints([1])] }), e.process({ seq: 6, batches: [big] })]);
+    const errors = results.map((r) => (r as PromiseRejectedResult).reason as WorkerExitError);
+    expect(errors.map((x) => x instanceof WorkerExitError)).toEqual([true, true]);
+    expect(errors.map((x) => x.exitCode)).toEqual([2, 2]);
+    expect(errors.map((x) => x.location.seq)).toEqual([5, 6]);
+    expect(errors[0].message).toMatch(/stage "st-proc-fail", copy 0, batch #5: worker exited with code 2/);
+    expect(await fatal).toBe(errors[0]);
+    // A task sent after the death is refused at once, naming its own batch.
+    await expect(e.process({ seq: 7, batches: [ints([1])] })).rejects.toThrow(/batch #7: worker exited with code 2/);
+  });
+
+  it('reports a child killed with SIGKILL from outside while a task is pending', async () => {
+    const e = executor('proc-fail', 1, { at: 1, how: 'hang' });
+    await e.start();
+    const first = await e.process({ seq: 0, batches: [ints([1])] });
+    const pid = column(first.batches, 'pid')[0];
+    expect(pid).toBe(e.pids[0]);
+    const pending = e.process({ seq: 1, batches: [ints([2])] });
+    process.kill(pid, 'SIGKILL');
+    const err = (await pending.catch((x: unknown) => x)) as WorkerExitError;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect(err.signal).toBe('SIGKILL');
+    expect(err.location).toEqual({ stage: 'st-proc-fail', copy: 0, seq: 1, sourceFile: undefined });
+    expect(err.message).toMatch(/batch #1: worker was killed by SIGKILL/);
+  });
+
+  it('fires onFatal when a child dies between tasks', async () => {
+    const e = executor('proc-echo', 2);
+    await e.start();
+    const fatal = nextFatal(e);
+    process.kill(e.pids[1], 'SIGKILL');
+    const err = await fatal;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect((err as WorkerExitError).location).toEqual({ stage: 'st-proc-echo', copy: 1 });
+    expect((err as WorkerExitError).signal).toBe('SIGKILL');
+  });
+
+  it('puts the last stderr lines of a crashed child into the error', async () => {
+    const e = executor('proc-fail', 1, { at: 0, how: 'uncaught' });
+    await e.start();
+    const err = (await e.process({ seq: 3, batches: [ints([1])] }).catch((x: unknown) => x)) as WorkerExitError;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toMatch(/batch #3: worker exited with code 1/);
+    expect(err.message).toMatch(/deliberate uncaught error in proc-fail/);
+  });
+
+  it('rejects start() with a StageError (phase load) when the module cannot load, leaving no child behind', async () => {
+    const e = executor('proc-bad-module', 2);
+    const err = (await e.start().catch((x: unknown) => x)) as StageError;
+    expect(err).toBeInstanceOf(StageError);
+    expect(err.phase).toBe('load');
+    expect(err.message).toMatch(/stage "st-proc-bad-module".*failed in load\(\).*deliberate import failure/);
+    for (const pid of e.pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  });
+
+  it('rejects start() with a StageError (phase setup) when setup throws', async () => {
+    const e = executor('proc-fail', 1, { at: 0, how: 'setup' });
+    await expect(e.start()).rejects.toThrow(/failed in setup\(\): deliberate setup failure/);
+  });
+});
+
+describe('process executor: shutdown', () => {
+  it('close() lets children finish and exit 0; later calls are no-ops', async () => {
+    const e = executor('proc-echo', 2);
+    await e.start();
+    const pids = e.pids;
+    const fatal = jest.fn();
+    e.onFatal(fatal);
+    await e.process({ seq: 0, batches: [ints([1])] });
+    await e.close();
+    await e.close();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(fatal).not.toHaveBeenCalled();
+  });
+
+  it('close() escalates to SIGTERM and SIGKILL for a child that does not exit', async () => {
+    const e = executor('proc-stubborn', 1, {}, { closeTimeoutMs: 100, killTimeoutMs: 100 });
+    await e.start();
+    const stuck = e.process({ seq: 0, batches: [ints([1])] }).catch((x: unknown) => x);
+    await e.close();
+    expect(() => process.kill(e.pids[0], 0)).toThrow(/ESRCH/);
+    const err = (await stuck) as WorkerExitError;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect(err.signal).toBe('SIGKILL');
+    expect(logLines.some((l) => /SIGTERM/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('abort() kills at once, rejects pending tasks and never throws', async () => {
+    const e = executor('proc-stubborn', 2);
+    await e.start();
+    const pids = e.pids;
+    const pending = e.process({ seq: 0, batches: [ints([1])] }).catch((x: unknown) => x);
+    await e.abort();
+    expect(String(await pending)).toMatch(/AbortedError: run aborted: stage "st-proc-stubborn" was stopped/);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    await e.abort();
+  });
+});
