@@ -14,6 +14,8 @@ import type { RunReport } from '../runtime/types';
 import { ProgressDisplay } from './progress';
 import { renderReport } from './report';
 
+class UsageError extends Error {}
+
 interface Common {
   config: string;
   mode?: string[];
@@ -52,10 +54,16 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .fail((msg, err, y) => {
       if (err) throw err;
-      process.stderr.write(`${y.help()}\n\n${msg}\n`);
-      code = 1;
+      // Throwing stops yargs before any command handler runs.
+      throw new UsageError(`${y.help()}\n\n${msg}`);
     });
-  await parser.parseAsync();
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
   return code;
 }
 

@@ -1,0 +1,118 @@
+/** The CLI as users meet it: config errors with paths, configs outside the repo, explain, worker logs. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../helpers/cli';
+import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+
+let ws: Workspace;
+beforeAll(() => {
+  ws = workspace();
+  writeNumbersCsv(path.join(ws.dir, 'in.csv'), 300);
+});
+afterAll(() => ws.cleanup());
+
+const base = (over: Record<string, unknown> = {}) => ({
+  name: 'cli',
+  source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+  stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'inline' }],
+  sink: { format: 'csv', path: 'out/cli.csv' },
+  ...over,
+});
+
+describe('sluice validate', () => {
+  it('reports each config error with its path and exits 1', async () => {
+    const cfg = ws.config(
+      base({
+        source: { format: 'csv', path: 'missing-*.csv' },
+        stages: [
+          { name: 'a', module: './nope.ts', mode: 'threads' },
+          { name: 'b', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'thread', concurrency: 0 },
+        ],
+      }),
+      'bad.config.ts',
+    );
+    const r = await runCli(['validate', cfg]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stages[0].mode: must be one of inline, thread, process, got "threads"');
+    expect(r.stderr).toContain('stages[1].concurrency: must be an integer >= 1, got 0');
+    // file checks run once the shape is valid
+    const shapeOk = ws.config(base({ source: { format: 'csv', path: 'missing-*.csv' }, stages: [{ name: 'a', module: './nope.ts', mode: 'thread' }] }), 'files.config.ts');
+    const f = await runCli(['validate', shapeOk]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain('source.path: no file matches "missing-*.csv"');
+    expect(f.stderr).toContain(`stages[0].module: file not found: ${path.join(ws.dir, 'nope.ts')}`);
+  });
+
+  it('names an unknown stage in a CLI override', async () => {
+    const cfg = ws.config(base(), 'ok.config.ts');
+    const r = await runCli(['run', cfg, '--mode', 'nosuch=thread']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--mode: no stage named "nosuch" (stages: logger)');
+  });
+
+  it('says which file is missing and from where', async () => {
+    const r = await runCli(['validate', 'does-not-exist.ts'], { cwd: ws.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`looked for "does-not-exist.ts" from ${ws.dir}`);
+  });
+
+  it('rejects unknown flags with usage', async () => {
+    const r = await runCli(['run', '--frobnicate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unknown argument/i);
+  });
+});
+
+describe('configs anywhere on disk', () => {
+  it.each([
+    ['CommonJS project', '{ "name": "user-project" }'],
+    ['ESM project', '{ "name": "user-project", "type": "module" }'],
+  ])('loads a config in a %s that imports sluice, from its own cwd', async (_kind, pkg) => {
+    const dir = path.join(ws.dir, `user-${pkg.includes('module') ? 'esm' : 'cjs'}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), pkg);
+    writeNumbersCsv(path.join(dir, 'data.csv'), 50);
+    writeFileSync(path.join(dir, 'double.ts'), `import { defineStage } from 'sluice';\nexport default defineStage({ process: (batch) => batch });\n`);
+    writeFileSync(
+      path.join(dir, 'pipeline.config.ts'),
+      `import { definePipeline } from 'sluice';
+export default definePipeline({
+  name: 'user', source: { format: 'csv', path: 'data.csv' },
+  stages: [{ name: 'pass', module: './double.ts', mode: 'thread' }, { name: 'pass2', module: './double.ts', mode: 'process' }],
+  sink: { format: 'ndjson', path: 'out/user.ndjson' },
+});\n`,
+    );
+    const r = await runCli(['run', '--quiet'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/\berror\b/i);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('sluice explain', () => {
+  it('prints stages, modes, copies, channel capacities and the memory bound', async () => {
+    const cfg = ws.config(base({ channel: { capacity: 3, capacityBytes: 8 * 1024 * 1024 } }), 'explain.config.ts');
+    const r = await runCli(['explain', cfg, '--mode', 'logger=thread', '--concurrency', 'logger=2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/stage\s+logger: thread × 2/);
+    expect(r.stdout).toContain('channel: 3 batches, 8 MiB');
+    expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 21\.3 MiB/);
+  });
+});
+
+describe('logs', () => {
+  it.each(['thread', 'process'])('lines logged in a %s worker arrive in the run log with stage and worker', async (mode) => {
+    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode, concurrency: 2 }] }), `log-${mode}.config.ts`);
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'debug']);
+    expect(r.code).toBe(0);
+    const records = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = records.filter((l) => l.msg === 'stage ready');
+    expect(ready.map((l) => [l.stage, l.mode, l.worker]).sort()).toEqual([
+      ['logger', mode, 0],
+      ['logger', mode, 1],
+    ]);
+    expect(records.filter((l) => l.msg === 'batch seen' && l.stage === 'logger')).toHaveLength(3);
+  });
+});
