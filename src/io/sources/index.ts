@@ -8,7 +8,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { SourceConfig } from '../../config/types';
+import type { ColumnTypeName, SourceConfig } from '../../config/types';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { readArrow } from './arrow';
@@ -55,11 +55,13 @@ export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readS
   let current: AsyncGenerator<RecordBatch> | undefined;
   let closed = false;
   const onBytes = (n: number) => (stats.bytesRead += n);
+  // The first file fixes the column types for every later one (one schema per source).
+  let csvTypes: Record<string, ColumnTypeName> | undefined;
 
   const readFile = (file: string): AsyncGenerator<RecordBatch> => {
     switch (cfg.format) {
       case 'csv':
-        return readCsv({ file, cfg, readSize: opts.readSize, onBytes });
+        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t) });
       case 'parquet':
         return readParquet(file, cfg);
       case 'arrow':

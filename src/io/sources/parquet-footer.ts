@@ -81,7 +81,9 @@ class Reader {
     let size = header >> 4;
     const type = header & 0x0f;
     if (size === 15) size = Number(this.varint());
-    for (let i = 0; i < size; i++) onItem(type);
+    // booleans inside a list take a byte each (in a struct the value is in the type nibble)
+    for (let i = 0; i < size; i++) if (type === T.TRUE || type === T.FALSE) this.pos++;
+    else onItem(type);
   }
 
   skip(type: number): void {
@@ -100,9 +102,12 @@ class Reader {
       case T.DOUBLE:
         this.pos += 8;
         return;
-      case T.BINARY:
-        this.pos += Number(this.varint());
+      case T.BINARY: {
+        // (read the length before touching pos: `pos += varint()` would add to the old pos)
+        const length = Number(this.varint());
+        this.pos += length;
         return;
+      }
       case T.LIST:
       case T.SET:
         this.list((t) => this.skip(t));

@@ -21,6 +21,10 @@ export interface CsvReadOptions {
   /** Bytes per read; tests make it tiny to put chunk edges inside quoted fields. */
   readSize?: number;
   onBytes?: (n: number) => void;
+  /** Column types fixed by an earlier file of the same source (all files share one schema). */
+  types?: Record<string, ColumnTypeName>;
+  /** Told the column types once they are fixed. */
+  onTypes?: (types: Record<string, ColumnTypeName>) => void;
 }
 
 const DTYPES: Record<ColumnTypeName, DataType> = {
@@ -65,12 +69,15 @@ export async function* readCsv(o: CsvReadOptions): AsyncGenerator<RecordBatch> {
   // Every chunk is parsed with this header line in front (synthesised when the file has none).
   const headerLine = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
-  let types: Record<string, ColumnTypeName> | undefined;
+  let types: Record<string, ColumnTypeName> | undefined = o.types;
 
   const parse = (chunk: RowChunk): Iterable<RecordBatch> => {
     checkUtf8(chunk, file);
     const text = Buffer.concat([headerLine, chunk.bytes]);
-    if (!types) types = inferTypes(text, base, names, cfg.schema);
+    if (!types) {
+      types = inferTypes(text, base, names, cfg.schema);
+      o.onTypes?.(types);
+    }
     let df: pl.DataFrame;
     try {
       df = pl.readCSV(text, { ...base, columns: selected, dtypes: Object.fromEntries(selected.map((c) => [c, DTYPES[types![c]]])) });
