@@ -86,7 +86,6 @@ class FileSink implements Sink {
     if (this.done) return;
     await this.writer.abort();
     await removeQuietly(this.temp);
-    await removeQuietly(`${this.temp}.spool`);
   }
 }
 

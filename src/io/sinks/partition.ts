@@ -66,7 +66,8 @@ export class PartitionRouter {
       const values = this.columns.map((c) => textFormatter(keyBatch.getChild(c)!)(0));
       const dir = partitionDir(this.root, this.columns, values);
       const writer = await this.writerFor(dir);
-      for (const b of dataFrameToBatches(group.drop(this.columns))) await writer.write(b);
+      const rest = group.columns.filter((c) => !this.columns.includes(c));
+      for (const b of dataFrameToBatches(group.select(...rest))) await writer.write(b);
       this.rows += group.height;
     }
   }

@@ -2,6 +2,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
 import { describeSchema, sameSchema } from '../../../batch/schema';
+import { rebaseViews } from '../../../batch/views';
 import { SinkError } from '../../../errors';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';
@@ -28,7 +29,7 @@ export class ArrowFileWriter implements FormatWriter {
     else if (!sameSchema(this.schema, batch.schema)) {
       throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
     }
-    this.writer.write(batch);
+    this.writer.write(rebaseViews(batch));
     this.sink.flush();
     this.rows += batch.numRows;
   }

@@ -5,6 +5,7 @@
  * with `scanIPC(parts).sinkParquet(...)`, which streams (memory does not grow with the file).
  * Costs one extra sequential write+read of the data through the page cache.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
@@ -12,6 +13,18 @@ import pl from 'nodejs-polars';
 import { SinkError } from '../../../errors';
 import { ArrowFileWriter } from './arrow';
 import type { FormatWriter, WriterOptions } from './types';
+
+/**
+ * Where to spool: beside the output, but above any `key=value` directory, because polars
+ * 0.24.1 reads Hive partition columns out of every IPC path it scans (there is no switch),
+ * and would add e.g. a `day` column to the output of a partition `day=2026-11-24/`.
+ */
+export function spoolDirFor(file: string): string {
+  const parts = path.resolve(file).split(path.sep);
+  let keep = parts.length - 1; // the file's directory
+  while (keep > 1 && parts.slice(0, keep).some((p) => p.includes('='))) keep--;
+  return path.join(parts.slice(0, keep).join(path.sep) || path.sep, `.sluice-spool-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
 
 /** Roll to a new part file past this size, so no single spool file gets huge. */
 const PART_BYTES = 256 * 1024 * 1024;
@@ -27,7 +40,7 @@ export class ParquetWriter implements FormatWriter {
     readonly file: string,
     private readonly opts: WriterOptions,
   ) {
-    this.spool = `${file}.spool`;
+    this.spool = spoolDirFor(file);
     mkdirSync(this.spool, { recursive: true });
   }
 

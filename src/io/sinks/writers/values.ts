@@ -30,8 +30,10 @@ function plain(value: unknown): unknown {
 /** JSON text with BigInts written as exact integer literals. */
 export function toJson(value: unknown): string {
   const placeholders: string[] = [];
-  const text = JSON.stringify(plain(value), (_k, v) => (typeof v === 'bigint' ? `\u0000${placeholders.push(v.toString()) - 1}\u0000` : v));
-  return placeholders.length ? text.replace(/"\u0000(\d+)\u0000"/g, (_m, i) => placeholders[Number(i)]) : text;
+  // A token that cannot occur in the data, so the swap back cannot touch a real string.
+  const token = `@bigint${Math.random().toString(36).slice(2)}@`;
+  const text = JSON.stringify(plain(value), (_k, v) => (typeof v === 'bigint' ? `${token}${placeholders.push(v.toString()) - 1}` : v));
+  return placeholders.length ? text.replace(new RegExp(`"${token}(\\d+)"`, 'g'), (_m, i) => placeholders[Number(i)]) : text;
 }
 
 /** Text of a value as a CSV field would show it (before quoting). */
@@ -40,8 +42,8 @@ export function textFormatter(vector: Vector): Formatter {
   const get = (i: number) => vector.get(i) as unknown;
   if (DataType.isDate(type)) return (i) => nullOr(get(i), (v) => isoDate(v instanceof Date ? v.getTime() : Number(v)));
   if (DataType.isTimestamp(type)) return (i) => nullOr(get(i), (v) => new Date(v instanceof Date ? v.getTime() : Number(v)).toISOString());
-  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type)) return (i) => nullOr(get(i), (v) => Buffer.from(v as Uint8Array).toString('base64'));
-  if (DataType.isList(type) || DataType.isStruct(type) || DataType.isMap(type) || DataType.isFixedSizeList(type)) return (i) => nullOr(get(i), (v) => toJson(v));
+  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isBinaryView(type) || DataType.isFixedSizeBinary(type)) return (i) => nullOr(get(i), (v) => Buffer.from(v as Uint8Array).toString('base64'));
+  if (isNested(type)) return (i) => nullOr(get(i), (v) => toJson(v));
   if (DataType.isFloat(type)) return (i) => nullOr(get(i), (v) => formatFloat(Number(v)));
   return (i) => nullOr(get(i), (v) => String(v));
 }
@@ -53,8 +55,12 @@ export function jsonFormatter(vector: Vector): Formatter {
   if (DataType.isFloat(type)) return (i) => nullOr(vector.get(i), (v) => (Number.isFinite(Number(v)) ? String(Number(v)) : 'null'));
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isUtf8View(type) || DataType.isDictionary(type)) return (i) => nullOr(vector.get(i), (v) => toJson(v));
   const text = textFormatter(vector);
-  if (DataType.isList(type) || DataType.isStruct(type) || DataType.isMap(type) || DataType.isFixedSizeList(type)) return text;
+  if (isNested(type)) return text;
   return (i) => nullOr(text(i), (v) => JSON.stringify(v));
+}
+
+function isNested(type: DataType): boolean {
+  return DataType.isList(type) || DataType.isLargeList(type) || DataType.isStruct(type) || DataType.isMap(type) || DataType.isFixedSizeList(type);
 }
 
 function nullOr<T>(v: T, f: (v: NonNullable<T>) => string): string | null {

@@ -45,7 +45,7 @@ describe('Parquet source', () => {
   it('projects columns', async () => {
     const source = await openSource({ format: 'parquet', path: file, batchRows: 5000, columns: ['s'] });
     const first = await source.batches().next();
-    expect(first.value!.batch.schema.fields.map((f) => f.name)).toEqual(['s']);
+    expect(first.value!.batch.schema.fields.map((f: { name: string }) => f.name)).toEqual(['s']);
     await source.close();
   });
 });
