@@ -1,0 +1,36 @@
+import { Dictionary, Int16, LargeUtf8, Table, Utf8, tableFromArrays, tableFromIPC, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import pl from 'nodejs-polars';
+import { readStrings } from '../../../src/batch/strings';
+
+const values = ['', 'a', 'ascii only', 'ünïcödé ✓', '😀 four-byte', 'exactly12byt', 'a string longer than twelve bytes', null, 'x'.repeat(200), null];
+
+function layouts(): Record<string, RecordBatch> {
+  return {
+    utf8: new Table({ s: vectorFromArray(values, new Utf8()) }).batches[0],
+    largeUtf8: new Table({ s: vectorFromArray(values, new LargeUtf8()) }).batches[0],
+    utf8View: tableFromIPC(pl.DataFrame({ s: values }).writeIPC()).batches[0],
+    polarsLarge: tableFromIPC(pl.DataFrame({ s: values }).writeIPCStream()).batches[0],
+    dictionary: new Table({ s: vectorFromArray(values, new Dictionary(new Utf8(), new Int16())) }).batches[0],
+  };
+}
+
+const expected = (b: RecordBatch) => Array.from({ length: b.numRows }, (_, i) => b.getChild('s')!.get(i) ?? null);
+
+describe('readStrings', () => {
+  it.each(Object.keys(layouts()))('equals apache-arrow get() on %s', (name) => {
+    const batch = layouts()[name];
+    expect(readStrings(batch, 's')).toEqual(values);
+    expect(readStrings(batch, 's')).toEqual(expected(batch));
+  });
+
+  it.each(Object.keys(layouts()))('handles sliced %s data', (name) => {
+    const batch = layouts()[name].slice(3, 9);
+    expect(readStrings(batch, 's')).toEqual(values.slice(3, 9));
+  });
+
+  it('names a missing or non-string column', () => {
+    const batch = tableFromArrays({ n: Int32Array.of(1) }).batches[0];
+    expect(() => readStrings(batch, 'zz')).toThrow('no column "zz" in batch (columns: n)');
+    expect(() => readStrings(batch, 'n')).toThrow('column "n" is Int32, not a string column');
+  });
+});
