@@ -1,10 +1,10 @@
 /**
  * Pseudonymise PII (thread: CPU-bound per-row JS, spread over worker threads).
- * Replaces `customer_id` by a keyed HMAC-SHA256 pseudonym (stable across runs for the
- * same salt, so joins still work) and drops the e-mail address.
+ * Replaces the configured columns by keyed pseudonyms (stable across runs for the same
+ * salt, so joins still work) and drops the configured columns (e-mail addresses).
  */
-import { createHmac } from 'node:crypto';
-import { Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { createHmac, hash } from 'node:crypto';
+import { Table, type Vector } from 'apache-arrow';
 import { defineStage } from 'sluice';
 
 interface Options {
@@ -13,6 +13,11 @@ interface Options {
   columns: string[];
   /** Columns to remove entirely. */
   drop: string[];
+  /**
+   * `hmac` (default): HMAC-SHA256 keyed by the salt, the right choice for pseudonyms.
+   * `salted-sha256`: sha256(salt || value), what SQL engines can do too (used by the benchmarks).
+   */
+  algorithm?: 'hmac' | 'salted-sha256';
 }
 
 export default defineStage<Options>({
@@ -20,18 +25,17 @@ export default defineStage<Options>({
     if (!ctx.options.salt) throw new Error('options.salt is required (a secret; keep it out of git in real pipelines)');
   },
   process(batch, ctx) {
-    const { salt, columns, drop } = ctx.options;
+    const { salt, columns, drop, algorithm = 'hmac' } = ctx.options;
+    const pseudonym =
+      algorithm === 'hmac'
+        ? (v: string) => createHmac('sha256', salt).update(v).digest('hex')
+        : (v: string) => hash('sha256', salt + v, 'hex'); // one-shot: ~4x cheaper than createHash
     const children: Record<string, Vector> = {};
     for (const field of batch.schema.fields) {
       if (drop.includes(field.name)) continue;
-      if (!columns.includes(field.name)) {
-        children[field.name] = batch.getChild(field.name)!;
-        continue;
-      }
-      const values = ctx.strings(batch, field.name).map((v) =>
-        v === null ? null : createHmac('sha256', salt).update(v).digest('hex').slice(0, 24),
-      );
-      children[field.name] = vectorFromArray(values, new Utf8());
+      children[field.name] = columns.includes(field.name)
+        ? ctx.utf8(ctx.strings(batch, field.name).map((v) => (v === null ? null : pseudonym(v))))
+        : batch.getChild(field.name)!;
     }
     return new Table(children);
   },

@@ -7,7 +7,7 @@
  * sliced data and nulls.
  */
 import { isAscii } from 'node:buffer';
-import { type Data, DataType, type RecordBatch, Type } from 'apache-arrow';
+import { type Data, DataType, type RecordBatch, Type, Utf8, type Vector, makeData, makeVector } from 'apache-arrow';
 
 /** Node's Buffer has these (what `toString(enc, s, e)` calls after checking its arguments); @types/node does not list them. */
 interface SliceBuffer extends Buffer {
@@ -106,4 +106,35 @@ export function readStrings(batch: RecordBatch, column: string): (string | null)
     at += data.length;
   }
   return out;
+}
+
+interface WriteBuffer extends Buffer {
+  utf8Write(text: string, offset: number, length: number): number;
+}
+
+/**
+ * The reverse fast path: JS strings to a Utf8 vector in one buffer (two native passes:
+ * byte lengths, then writes), instead of apache-arrow's per-value builder.
+ */
+export function buildUtf8(values: readonly (string | null | undefined)[]): Vector<Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let bytes = 0;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nulls++;
+    else bytes += Buffer.byteLength(v, 'utf8');
+    offsets[i + 1] = bytes;
+  }
+  const data = Buffer.allocUnsafe(bytes) as WriteBuffer;
+  let validity: Uint8Array | undefined;
+  if (nulls) validity = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    if (validity) validity[i >> 3] |= 1 << (i & 7);
+    data.utf8Write(v, offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: validity, valueOffsets: offsets, data }));
 }

@@ -2,7 +2,7 @@
  * What a stage module sees. The same in every mode: inline, thread and process copies
  * all host the stage through `worker/host.ts`.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import type { RecordBatch, Table, Utf8, Vector } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
 import type { Logger } from 'pino';
 
@@ -37,6 +37,8 @@ export interface StageContext<Options = Record<string, unknown>> {
    * than apache-arrow's `toArray()`. Nulls come back as null.
    */
   strings(batch: RecordBatch, column: string): (string | null)[];
+  /** JS strings as a Utf8 column, built in one buffer (much faster than `vectorFromArray`). */
+  utf8(values: readonly (string | null | undefined)[]): Vector<Utf8>;
 }
 
 export interface StageDefinition<Options = Record<string, unknown>> {

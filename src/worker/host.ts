@@ -7,7 +7,7 @@ import { RecordBatch, Table } from 'apache-arrow';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { batchToDataFrame, dataFrameToBatches, isDataFrame } from '../batch/polars';
-import { readStrings } from '../batch/strings';
+import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
 
@@ -49,6 +49,7 @@ export class StageHost {
       toDataFrame: batchToDataFrame,
       fromDataFrame: dataFrameToBatches,
       strings: readStrings,
+      utf8: buildUtf8,
     };
     return new StageHost(definition, ctx);
   }

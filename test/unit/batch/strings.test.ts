@@ -1,6 +1,6 @@
 import { Dictionary, Int16, LargeUtf8, Table, Utf8, tableFromArrays, tableFromIPC, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { readStrings } from '../../../src/batch/strings';
+import { buildUtf8, readStrings } from '../../../src/batch/strings';
 
 const values = ['', 'a', 'ascii only', 'ünïcödé ✓', '😀 four-byte', 'exactly12byt', 'a string longer than twelve bytes', null, 'x'.repeat(200), null];
 
@@ -32,5 +32,15 @@ describe('readStrings', () => {
     const batch = tableFromArrays({ n: Int32Array.of(1) }).batches[0];
     expect(() => readStrings(batch, 'zz')).toThrow('no column "zz" in batch (columns: n)');
     expect(() => readStrings(batch, 'n')).toThrow('column "n" is Int32, not a string column');
+  });
+});
+
+describe('buildUtf8', () => {
+  it('builds a Utf8 vector equal to the input, nulls included', () => {
+    const v = buildUtf8(values);
+    expect(String(v.type)).toBe('Utf8');
+    expect(v.toArray()).toEqual(values);
+    expect(v.nullCount).toBe(2);
+    expect(buildUtf8(['a', 'bc']).nullCount).toBe(0);
   });
 });

@@ -1,0 +1,93 @@
+/** The nightly job end to end, sluice vs the peers users would pick, same input, same answer. */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import pl from 'nodejs-polars';
+import { generate } from '../scripts/gen-data';
+import { fmt, measure, node, ROOT, target, type Measured } from './lib';
+
+const SALT = 'bench-salt';
+
+export async function ensureInput(rows: number): Promise<string> {
+  const file = path.join(ROOT, 'data/big', `transactions-${rows}.csv`);
+  if (!existsSync(file)) {
+    console.log(`  generating ${rows.toLocaleString('en-US')} rows → ${file}`);
+    await generate({ rows, out: file, seed: 42, days: 7 });
+  }
+  return file;
+}
+
+type Row = Record<string, unknown>;
+
+function readTotals(file: string): Row[] {
+  const df = file.endsWith('.csv') ? pl.readCSV(file, { dtypes: { day: pl.String }, ignoreErrors: false }) : pl.readParquet(file);
+  return (df.withColumns(pl.col('day').cast(pl.String).str.slice(0, 10)).sort(['day', 'country', 'currency']).toRecords() as Row[]).map((r) => ({
+    key: `${r.day}|${r.country}|${r.currency}`,
+    transactions: Number(r.transactions),
+    refunds: Number(r.refunds),
+    customers: Number(r.customers),
+    settled: Math.round(Number(r.settled_amount) * 100),
+  }));
+}
+
+/** Same groups, counts and distinct customers; amounts within a cent (float summation order). */
+function sameAnswer(a: Row[], b: Row[]): string | undefined {
+  if (a.length !== b.length) return `${a.length} vs ${b.length} groups`;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    for (const k of ['key', 'transactions', 'refunds', 'customers']) if (x[k] !== y[k]) return `group ${x.key}: ${k} ${x[k]} vs ${y[k]}`;
+    if (Math.abs((x.settled as number) - (y.settled as number)) > 1) return `group ${x.key}: settled ${x.settled} vs ${y.settled}`;
+  }
+  return undefined;
+}
+
+export async function endToEnd(rows: number) {
+  const input = await ensureInput(rows);
+  const mb = statSync(input).size / 1e6;
+  const out = (name: string, ext: string) => `/tmp/sluice-bench-${name}.${ext}`;
+  const contenders: { name: string; cmd: string[]; output: string; env?: NodeJS.ProcessEnv }[] = [
+    {
+      name: 'sluice (thread pseudonymise ×2, process aggregate)',
+      cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'nightly.config.ts'), '--quiet', '--log-level', 'warn'],
+      output: out('sluice', 'parquet'),
+      env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: out('sluice', 'parquet'), SLUICE_BENCH_SALT: SALT },
+    },
+    { name: 'DuckDB (SQL COPY … TO parquet)', cmd: node(path.join(__dirname, 'peers/duckdb.ts'), input, out('duckdb', 'parquet'), SALT), output: out('duckdb', 'parquet') },
+    { name: 'nodejs-polars eager', cmd: node(path.join(__dirname, 'peers/polars-eager.ts'), input, out('polars', 'parquet'), SALT), output: out('polars', 'parquet') },
+    { name: 'Python Pool(2), stdlib', cmd: ['python3', path.join(__dirname, 'peers/pool.py'), input, out('pool', 'csv'), SALT], output: out('pool', 'csv') },
+    { name: 'naive Node (readline + split)', cmd: node(path.join(__dirname, 'peers/naive.ts'), input, out('naive', 'csv'), SALT), output: out('naive', 'csv') },
+  ];
+  const results: (Measured & { name: string; answer: string })[] = [];
+  let reference: Row[] | undefined;
+  for (const c of contenders) {
+    const m = measure(c.cmd, { ...c.env, NODE_OPTIONS: '' });
+    const totals = readTotals(c.output);
+    reference ??= totals;
+    const diff = sameAnswer(reference, totals);
+    results.push({ ...m, name: c.name, answer: diff ? `DIFFERS: ${diff}` : 'same' });
+    console.log(`  ${c.name.padEnd(52)} ${fmt(m.wall_s).padStart(7)} s wall  ${fmt(m.cpu_s).padStart(7)} s CPU  ${fmt(m.max_rss_mb, 0).padStart(6)} MB peak  answer: ${diff ?? 'same'}`);
+  }
+  const sluice = results[0].wall_s;
+  const by = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
+  target('end-to-end: every peer produces the same answer', results.every((r) => r.answer === 'same'), results.map((r) => `${r.name.split(' ')[0]} ${r.answer}`).join(', '));
+  target('end-to-end: sluice faster than Python Pool(2)', sluice < by('Python').wall_s, `${fmt(by('Python').wall_s / sluice)}× (${fmt(sluice)} s vs ${fmt(by('Python').wall_s)} s)`);
+  target('end-to-end: sluice ≥ 3× faster than naive Node', by('naive').wall_s / sluice >= 3, `${fmt(by('naive').wall_s / sluice)}×`);
+  target('end-to-end: sluice ≤ 1.5× DuckDB (goal)', sluice / by('DuckDB').wall_s <= 1.5, `${fmt(sluice / by('DuckDB').wall_s)}× DuckDB's time`);
+  return { rows, inputMB: mb, results };
+}
+
+export async function memory(rows1x: number) {
+  const inputs = [await ensureInput(rows1x), await ensureInput(rows1x * 4)];
+  const peaks: number[] = [];
+  for (const input of inputs) {
+    const m = measure([process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'convert.config.ts'), '--quiet', '--log-level', 'warn'], {
+      SLUICE_BENCH_INPUT: input,
+      SLUICE_BENCH_OUTPUT: '/tmp/sluice-bench-convert.parquet',
+    });
+    peaks.push(m.max_rss_mb);
+    console.log(`  ${fmt(statSync(input).size / 1e6, 0).padStart(6)} MB CSV → Parquet through a thread stage: ${fmt(m.wall_s)} s, peak RSS ${fmt(m.max_rss_mb, 0)} MB`);
+  }
+  target('memory: peak RSS at 4× input ≤ 1.25× peak RSS at 1×', peaks[1] <= 1.25 * peaks[0], `${fmt(peaks[1] / peaks[0])}× (${fmt(peaks[0], 0)} MB → ${fmt(peaks[1], 0)} MB)`);
+  target('memory: conversion stays under 1 GiB peak RSS', peaks[1] < 1024, `${fmt(peaks[1], 0)} MB`);
+  return { rows1x, peaksMB: peaks };
+}

@@ -1,0 +1,60 @@
+/** Shared bench helpers: timing, medians, child-process measurement, targets. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import pino from 'pino';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const silent = pino({ level: 'silent' });
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median of `runs` timings (ms) after `warmup` untimed calls. */
+export async function timeIt(fn: () => Promise<unknown> | unknown, runs: number, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+export interface Measured {
+  wall_s: number;
+  cpu_s: number;
+  max_rss_mb: number;
+  code: number;
+}
+
+/** Run a command under bench/measure.py (wall, CPU of the whole tree, peak RSS of its largest process). */
+export function measure(cmd: string[], env: NodeJS.ProcessEnv = {}): Measured {
+  const r = spawnSync('python3', [path.join(__dirname, 'measure.py'), ...cmd], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const last = r.stderr.trim().split('\n').pop() ?? '{}';
+  const m = JSON.parse(last) as Measured;
+  if (m.code !== 0) throw new Error(`${cmd.join(' ')} failed (${m.code}):\n${r.stderr.slice(-2000)}`);
+  return m;
+}
+
+export function node(...args: string[]): string[] {
+  return [process.execPath, '--import', 'tsx', ...args];
+}
+
+export interface Target {
+  name: string;
+  figure: string;
+  met: boolean;
+}
+
+export const targets: Target[] = [];
+
+export function target(name: string, met: boolean, figure: string): void {
+  targets.push({ name, figure, met });
+  console.log(`  ${met ? '✔ met    ' : '✖ not met'}  ${name}: ${figure}`);
+}
+
+export const fmt = (n: number, d = 2) => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(d));

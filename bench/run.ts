@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
+ * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
+ * target as met / not met.
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,memory] [--rows N] [--runs R]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { handoffChart } from './chart';
+import { endToEnd, memory } from './e2e';
+import { handoff, label } from './handoff';
+import { fmt, targets } from './lib';
+import { cpuBound, schedulerOverhead, strings } from './pipelines';
+
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'memory'];
+
+async function main() {
+  const argv = yargs(hideBin(process.argv))
+    .option('quick', { type: 'boolean', default: false, describe: 'small sizes, one run: a smoke test' })
+    .option('only', { type: 'string', describe: `comma-separated subset of ${ALL.join(',')}` })
+    .option('rows', { type: 'number', describe: 'rows of the end-to-end CSV (default 10 000 000; 200 000 with --quick)' })
+    .option('memory-rows', { type: 'number', describe: 'rows of the 1× memory input (4× is also run; default 2 500 000)' })
+    .option('runs', { type: 'number', describe: 'timed runs per figure (median); default 5, 1 with --quick' })
+    .strict()
+    .parseSync();
+  const only = new Set((argv.only ?? ALL.join(',')).split(','));
+  const runs = argv.runs ?? (argv.quick ? 1 : 5);
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+  console.log(`sluice bench on ${machine.cpus} × ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}${argv.quick ? ' (quick)' : ''}`);
+  const results: Record<string, unknown> = {};
+  const section = async (name: string, title: string, fn: () => Promise<unknown>) => {
+    if (!only.has(name)) return;
+    console.log(`\n${title}`);
+    results[name] = await fn();
+  };
+  await section('handoff', '1. Hand-off: a batch to a stage and back', () => handoff(argv.quick, runs));
+  await section('cpu', '2. CPU-bound stage (sha256 per row): inline vs thread×k vs process×k', () => cpuBound(argv.quick, runs));
+  await section('scheduler', '4. Scheduler overhead', () => schedulerOverhead(argv.quick, runs));
+  await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
+  await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000)));
+  await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 2_500_000)));
+
+  const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const report = { date, machine, quick: argv.quick, runs, results, targets };
+  writeFileSync(path.join(dir, `${date}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(dir, `${date}.md`), markdown(report));
+  const handoffRows = results.handoff as Parameters<typeof handoffChart>[0] | undefined;
+  if (handoffRows) writeFileSync(path.join(dir, `${date}-handoff.svg`), handoffChart(handoffRows));
+  console.log(`\n${targets.filter((t) => t.met).length} of ${targets.length} targets met; results in bench/results/${date}.{json,md}`);
+}
+
+function markdown(r: { date: string; machine: Record<string, unknown>; results: Record<string, any>; targets: typeof targets; quick: boolean; runs: number }): string {
+  const lines = [`# sluice bench ${r.date}${r.quick ? ' (quick)' : ''}`, '', `Machine: ${r.machine.cpus} × ${r.machine.cpu}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Medians of ${r.runs} runs.`, ''];
+  lines.push('| target | figure | |', '|---|---|---|', ...r.targets.map((t) => `| ${t.name} | ${t.figure} | ${t.met ? 'met' : 'not met'} |`), '');
+  if (r.results.handoff) {
+    lines.push('## Hand-off (round trip)', '', '| batch | thread µs | process µs | process GB/s | structured clone µs | thread bytes copied |', '|---|---|---|---|---|---|');
+    for (const h of r.results.handoff) lines.push(`| ${label(h.bytes)} | ${fmt(h.threadUs)} | ${fmt(h.processUs)} | ${fmt((2 * h.bytes) / (h.processUs * 1000))} | ${fmt(h.cloneUs)} | ${h.threadBytesCopied} |`);
+    lines.push('', `![hand-off](${r.date}-handoff.svg)`, '');
+  }
+  if (r.results.cpu) {
+    const inline = r.results.cpu.ms['inline×1'];
+    lines.push(`## CPU-bound stage (${r.results.cpu.rows.toLocaleString('en-US')} rows, sha256)`, '', '| mode | ms | speedup | efficiency |', '|---|---|---|---|');
+    for (const [k, ms] of Object.entries<number>(r.results.cpu.ms)) lines.push(`| ${k} | ${fmt(ms)} | ${fmt(inline / ms)}× | ${fmt((100 * inline) / ms / Number(k.split('×')[1]), 0)}% |`);
+    lines.push('');
+  }
+  if (r.results.e2e) {
+    const e = r.results.e2e;
+    const base = e.results[0].wall_s;
+    lines.push(`## End-to-end nightly job (${e.rows.toLocaleString('en-US')} rows, ${fmt(e.inputMB, 0)} MB CSV)`, '', '| contender | wall s | CPU s | peak RSS MB | × sluice wall | answer |', '|---|---|---|---|---|---|');
+    for (const c of e.results) lines.push(`| ${c.name} | ${fmt(c.wall_s)} | ${fmt(c.cpu_s)} | ${fmt(c.max_rss_mb, 0)} | ${fmt(c.wall_s / base)} | ${c.answer} |`);
+    lines.push('', 'Peak RSS is that of the largest single process of the tree (sluice: main process incl. its threads).', '');
+  }
+  if (r.results.scheduler) {
+    const s = r.results.scheduler;
+    lines.push('## Scheduler overhead', '', `${s.batches} one-row batches: ${fmt(s.baseMs)} ms with no stage, ${fmt(s.fiveStagesMs)} ms with 5 no-op inline stages: **${fmt(s.usPerBatchPerStage)} µs per batch per stage**.`, '');
+  }
+  if (r.results.strings) {
+    lines.push('## Strings', '', '| column as polars emits it | toArray() ns/value | ctx.strings ns/value | speedup |', '|---|---|---|---|');
+    for (const [k, v] of Object.entries<any>(r.results.strings)) lines.push(`| ${k} | ${fmt(v.toArrayNs)} | ${fmt(v.readStringsNs)} | ${fmt(v.speedup)}× |`);
+    lines.push('');
+  }
+  if (r.results.memory) {
+    const m = r.results.memory;
+    lines.push('## Memory', '', `Pass-through CSV → Parquet (thread stage): peak RSS ${fmt(m.peaksMB[0], 0)} MB at ${m.rows1x.toLocaleString('en-US')} rows, ${fmt(m.peaksMB[1], 0)} MB at 4×.`, '');
+  }
+  return lines.join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

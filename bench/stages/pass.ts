@@ -1,0 +1,2 @@
+import { defineStage } from 'sluice';
+export default defineStage({ process: (batch) => batch });
