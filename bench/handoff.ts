@@ -40,14 +40,16 @@ export async function handoff(quick: boolean, runs: number): Promise<HandoffRow[
       // The thread hand-off is measured on a batch already in shared memory (as stage outputs are).
       const packed = toShared([plain], arena);
       const shared: RecordBatch[] = fromShared(packed.shared);
-      const n = bytes >= 64 << 20 ? Math.max(3, runs) : runs * 10;
+      // Small hand-offs are timed over many calls after a JIT warm-up; big ones over a few.
+      const big = bytes >= 64 << 20;
+      const n = big ? Math.max(3, runs) : 40 * runs;
       const copiedBefore = thread.stats().bytesCopied;
-      const threadMs = await timeIt(async () => (await thread.process({ seq: 0, batches: shared })).lease?.release(), n, 2);
+      const threadMs = await timeIt(async () => (await thread.process({ seq: 0, batches: shared })).lease?.release(), n, big ? 2 : 200);
       // Pipelined like the scheduler drives it: up to `slots` frames in flight; time per batch.
-      const k = bytes >= 64 << 20 ? 4 : n;
+      const k = big ? 4 : n;
       const processMs = (await timeIt(() => windowed(k, proc.slots, () => proc.process({ seq: 0, batches: [plain] })), 1, 1)) / k;
       const buffer = (plain.getChild('x')!.data[0].values as Float64Array).buffer;
-      const cloneMs = await timeIt(() => clone.run(buffer), bytes >= 64 << 20 ? 3 : n, 1);
+      const cloneMs = await timeIt(() => clone.run(buffer), big ? 3 : n, big ? 1 : 50);
       packed.lease.release();
       const row = { bytes, threadUs: threadMs * 1000, processUs: processMs * 1000, cloneUs: cloneMs * 1000, threadBytesCopied: thread.stats().bytesCopied - copiedBefore };
       rows.push(row);
