@@ -9,8 +9,10 @@ import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
 import { buildPlan } from '../plan/build';
 import { renderPlan } from '../plan/explain';
+import { profilePlan } from '../runtime/profile';
 import { reportOf, runPlan } from '../runtime/run';
 import type { RunReport } from '../runtime/types';
+import { renderProfile } from './profile';
 import { ProgressDisplay } from './progress';
 import { renderReport } from './report';
 
@@ -42,13 +44,25 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
       });
     })
-    .command<Common>('explain [config]', 'print the resolved plan: stages, modes, copies, channels, memory bound', withCommon, async (args) => {
-      code = await guard(async () => {
-        const r = await resolve(args);
-        const plan = buildPlan(r.config, r);
-        process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
-      });
-    })
+    .command<Common & { profile: boolean; batches: number }>(
+      'explain [config]',
+      'print the resolved plan: stages, modes, copies, channels, memory bound',
+      (y) =>
+        withCommon(y)
+          .option('profile', { type: 'boolean', default: false, describe: 'run a few batches through each stage and recommend a mode and concurrency' })
+          .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
+      async (args) => {
+        code = await guard(async () => {
+          const r = await resolve(args);
+          const plan = buildPlan(r.config, r);
+          process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          if (args.profile) {
+            const profile = await profilePlan(plan, { log: createRootLogger({ level: 'warn' }), batches: args.batches });
+            process.stdout.write('\n' + renderProfile(profile) + '\n');
+          }
+        });
+      },
+    )
     .demandCommand(1, 'name a command: run, validate or explain')
     .strict()
     .help()

@@ -70,7 +70,7 @@ export interface SinkConfig {
 export interface ChannelConfig {
   /** Most batches waiting or reserved in the channel. Default 4. */
   capacity?: number;
-  /** Most bytes waiting in the channel. Default 256 MiB. */
+  /** Most bytes waiting in the channel. Default 64 MiB. */
   capacityBytes?: number;
 }
 

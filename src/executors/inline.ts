@@ -43,6 +43,11 @@ export class InlineExecutor implements StageExecutor {
     this.free.push(...this.hosts);
   }
 
+  /** Whether the stage defines `flush` (known after start). */
+  get stateful(): boolean {
+    return this.hosts.some((h) => h.stateful);
+  }
+
   async process(item: Item): Promise<StageOutput> {
     const host = this.free.pop();
     if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);

@@ -11,7 +11,7 @@ export const DEFAULTS = {
   /** Four batches per channel: enough to keep every copy fed while the neighbour works. */
   capacity: 4,
   /** A byte cap on top, so wide batches cannot multiply memory by four. */
-  capacityBytes: 256 * 1024 * 1024,
+  capacityBytes: 64 * 1024 * 1024,
   concurrency: 1,
 } as const;
 

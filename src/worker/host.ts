@@ -54,6 +54,11 @@ export class StageHost {
     return new StageHost(definition, ctx);
   }
 
+  /** Whether the stage holds state across batches (it defines `flush`). */
+  get stateful(): boolean {
+    return typeof this.definition.flush === 'function';
+  }
+
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
   setup(): Promise<void> {
     this.setupDone ??= (async () => {

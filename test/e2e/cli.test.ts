@@ -116,3 +116,23 @@ describe('logs', () => {
     expect(records.filter((l) => l.msg === 'batch seen' && l.stage === 'logger')).toHaveLength(3);
   });
 });
+
+describe('sluice explain --profile', () => {
+  it('measures each stage and recommends inline for trivial work, threads for heavy work', async () => {
+    const cfg = ws.config(
+      base({
+        source: { format: 'csv', path: 'in.csv', batchRows: 50 },
+        stages: [
+          { name: 'trivial', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: 'process' },
+          { name: 'heavy', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'inline', options: { ms: 40 } },
+        ],
+      }),
+      'profile.config.ts',
+    );
+    const r = await runCli(['explain', cfg, '--profile']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/profile: 4 batch\(es\) sampled/);
+    expect(r.stdout).toMatch(/ {2}trivial: inline × 1 — .* under twice the .* hand-off/);
+    expect(r.stdout).toMatch(/ {2}heavy: thread × 2 — CPU-bound JS, \d+ ms\/batch/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * `sluice explain --profile`: run a few real batches through each stage and measure what
+ * the choice of mode depends on: the stage's cost per batch (inline, after a warm-up), how
+ * many cores it already keeps busy by itself (CPU time / wall time), and what a hand-off of
+ * such a batch costs to a thread and to a child process. `plan/advice.ts` turns that into
+ * a recommended mode and concurrency.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { InlineExecutor } from '../executors/inline';
+import { ProcessExecutor } from '../executors/process';
+import { ThreadExecutor } from '../executors/thread';
+import type { StageExecutor } from '../executors/types';
+import { openSource } from '../io/sources';
+import { advise, type Advice, type StageCost } from '../plan/advice';
+import type { Plan, PlannedStage } from '../plan/types';
+import { measureItem } from './channel';
+
+export interface StageProfile extends StageCost {
+  name: string;
+  mode: PlannedStage['mode'];
+  copies: number;
+  rowsPerBatch: number;
+  bytesPerBatch: number;
+  advice: Advice;
+}
+
+export interface PipelineProfile {
+  batches: number;
+  sourceMsPerBatch: number;
+  cores: number;
+  stages: StageProfile[];
+}
+
+const PASSTHROUGH = path.join(__dirname, '..', 'worker', 'passthrough.ts');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+
+/** Median wall ms per call over `inputs`, the first call being a warm-up; plus CPU/wall. */
+async function timeBatches(run: (b: RecordBatch) => Promise<RecordBatch[]>, inputs: RecordBatch[]) {
+  const outputs: RecordBatch[] = [];
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  let wall = 0;
+  for (const [i, batch] of inputs.entries()) {
+    const t = performance.now();
+    outputs.push(...(await run(batch)));
+    const dt = performance.now() - t;
+    if (i > 0 || inputs.length === 1) times.push(dt);
+    wall += dt;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: median(times), cpuPerWall: (cpu.user + cpu.system) / 1000 / Math.max(wall, 0.001), outputs };
+}
+
+async function handoffMs(executor: StageExecutor, batch: RecordBatch): Promise<number> {
+  await executor.start();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = performance.now();
+      const out = await executor.process({ seq: i, batches: [batch] });
+      times.push(performance.now() - t);
+      out.lease?.release();
+    }
+    return median(times.slice(1));
+  } finally {
+    await executor.abort();
+  }
+}
+
+export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: number }): Promise<PipelineProfile> {
+  const want = opts.batches ?? 4;
+  const source = await openSource(plan.source, { log: opts.log });
+  let samples: RecordBatch[] = [];
+  const readTimes: number[] = [];
+  const reader = source.batches();
+  for (let i = 0; i < want; i++) {
+    const t = performance.now();
+    const r = await reader.next();
+    if (r.done) break;
+    readTimes.push(performance.now() - t);
+    samples.push(r.value.batch);
+  }
+  await reader.return(undefined);
+  await source.close();
+  // The first read also fixes the schema (inference): it is not a typical batch.
+  const sourceMsPerBatch = median(readTimes.length > 1 ? readTimes.slice(1) : readTimes);
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const stages: StageProfile[] = [];
+  for (const stage of plan.stages) {
+    if (samples.length === 0) break;
+    const inline = new InlineExecutor({ ...stage, copies: 1 }, { log: opts.log });
+    await inline.start();
+    const measured = await timeBatches(async (b) => (await inline.process({ seq: 0, batches: [b] })).batches, samples);
+    const probe = samples[samples.length - 1];
+    const passthrough = { ...stage, modulePath: PASSTHROUGH, copies: 1 };
+    const threadHandoffMs = await handoffMs(new ThreadExecutor(passthrough, { log: opts.log }), probe);
+    const processHandoffMs = await handoffMs(new ProcessExecutor(passthrough, { log: opts.log }), probe);
+    // Does the stage itself load and run in a worker thread (native addons may not)?
+    const trial = new ThreadExecutor({ ...stage, copies: 1 }, { log: opts.log });
+    const threadSafe = await trial.start().then(
+      () => true,
+      () => false,
+    );
+    await trial.abort();
+    const cost: StageCost = { msPerBatch: measured.ms, cpuPerWall: measured.cpuPerWall, threadHandoffMs, processHandoffMs, stateful: inline.stateful, threadSafe };
+    stages.push({
+      ...cost,
+      name: stage.name,
+      mode: stage.mode,
+      copies: stage.copies,
+      rowsPerBatch: Math.round(samples.reduce((n, b) => n + b.numRows, 0) / samples.length),
+      bytesPerBatch: Math.round(measureItem({ batches: samples }) / samples.length),
+      advice: advise(cost, { sourceMsPerBatch, cores }),
+    });
+    samples = measured.outputs;
+  }
+  return { batches: readTimes.length, sourceMsPerBatch, cores, stages };
+}
