@@ -45,15 +45,15 @@ export async function endToEnd(rows: number) {
   const input = await ensureInput(rows);
   const mb = statSync(input).size / 1e6;
   const out = (name: string, ext: string) => `/tmp/sluice-bench-${name}.${ext}`;
-  const sluice = (agg: 'process' | 'inline') => ({
+  const sluiceRun = (agg: 'process' | 'inline') => ({
     name: `sluice (pseudonymise thread ×2, aggregate ${agg})`,
     cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'nightly.config.ts'), '--quiet', '--log-level', 'warn'],
     output: out(`sluice-${agg}`, 'parquet'),
     env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: out(`sluice-${agg}`, 'parquet'), SLUICE_BENCH_SALT: SALT, SLUICE_BENCH_AGG_MODE: agg },
   });
   const contenders: { name: string; cmd: string[]; output: string; env?: NodeJS.ProcessEnv }[] = [
-    sluice('inline'),
-    sluice('process'),
+    sluiceRun('inline'),
+    sluiceRun('process'),
     { name: 'DuckDB (SQL COPY … TO parquet)', cmd: node(path.join(__dirname, 'peers/duckdb.ts'), input, out('duckdb', 'parquet'), SALT), output: out('duckdb', 'parquet') },
     { name: 'nodejs-polars eager', cmd: node(path.join(__dirname, 'peers/polars-eager.ts'), input, out('polars', 'parquet'), SALT), output: out('polars', 'parquet') },
     { name: 'Python Pool(2), stdlib', cmd: ['python3', path.join(__dirname, 'peers/pool.py'), input, out('pool', 'csv'), SALT], output: out('pool', 'csv') },
