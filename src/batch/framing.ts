@@ -7,8 +7,12 @@
  * batches). The encoder returns a chunk list so big payloads are never concatenated
  * (the socket writes them with one writev). The decoder is incremental: a frame may be
  * split across any number of chunks and one chunk may hold many frames. Each payload
- * lands in its own exactly-sized buffer, filled once, so decoding is linear in the bytes
- * received (no growing buffer, no re-copying) and a payload never pins a larger chunk.
+ * lands in its own exactly-sized buffer (from `allocate`, so the caller can recycle
+ * them), filled once, so decoding is linear in the bytes received (no growing buffer, no
+ * re-copying) and a payload never pins a larger chunk.
+ *
+ * With a socket opened with `onread` (readTarget/commitRead) the kernel writes large
+ * payloads straight into their buffer: no copy in userland at all.
  */
 
 export const FRAME_PREFIX_BYTES = 8;
@@ -46,6 +50,19 @@ export function chunksByteLength(chunks: readonly Uint8Array[]): number {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Scratch for small reads (prefixes, headers, small frames) with `onread`. */
+const SCRATCH_BYTES = 64 * 1024;
+/** A payload remainder at least this big is read in place rather than through scratch. */
+const DIRECT_READ_MIN = 16 * 1024;
+
+export interface FrameDecoderOptions {
+  maxHeaderBytes?: number;
+  /**
+   * Memory for a payload of `bytes` (exactly that long, 8-byte aligned). Default: a fresh
+   * buffer. A pool lets the caller recycle payloads once their batches are let go.
+   */
+  allocate?(bytes: number): Uint8Array;
+}
 
 /**
  * Turns a byte stream back into frames. `push` every chunk as it arrives; `onFrame` is
@@ -62,12 +79,47 @@ export class FrameDecoder {
   private payload: Uint8Array = EMPTY;
   private fill = 0;
   private readonly maxHeaderBytes: number;
+  private readonly allocate: (bytes: number) => Uint8Array;
+  private scratch: Uint8Array | undefined;
+  private direct = false;
+  /** Payload bytes copied out of pushed chunks (reads in place are not copies). */
+  copiedBytes = 0;
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
-    opts: { maxHeaderBytes?: number } = {},
+    opts: FrameDecoderOptions = {},
   ) {
     this.maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    // allocUnsafeSlow: its own ArrayBuffer at offset 0 (8-byte aligned for Arrow), not zero-filled.
+    this.allocate = opts.allocate ?? ((bytes) => Buffer.allocUnsafeSlow(bytes));
+  }
+
+  /**
+   * For `net.Socket({ onread: { buffer: () => decoder.readTarget(), callback: (n) => decoder.commitRead(n) } })`:
+   * the buffer the next read should fill — the rest of a large payload itself, else scratch.
+   */
+  readTarget(): Uint8Array {
+    const header = this.header;
+    if (header !== undefined && this.fill >= header.byteLength) {
+      const at = this.fill - header.byteLength;
+      if (this.payload.byteLength - at >= DIRECT_READ_MIN) {
+        this.direct = true;
+        return this.payload.subarray(at);
+      }
+    }
+    this.direct = false;
+    this.scratch ??= new Uint8Array(SCRATCH_BYTES);
+    return this.scratch;
+  }
+
+  /** `n` bytes were read into the buffer `readTarget()` returned last. */
+  commitRead(n: number): void {
+    if (!this.direct) {
+      this.push(this.scratch!.subarray(0, n));
+      return;
+    }
+    this.fill += n;
+    if (this.fill === this.header!.byteLength + this.payload.byteLength) this.finish();
   }
 
   /** True between frames: nothing of a partial frame is held. */
@@ -104,8 +156,8 @@ export class FrameDecoder {
       throw new Error(`corrupt frame stream: header of ${headerBytes} bytes exceeds ${this.maxHeaderBytes} (is something else writing to this channel?)`);
     }
     this.header = headerBytes === 0 ? EMPTY : new Uint8Array(headerBytes);
-    // allocUnsafeSlow: its own ArrayBuffer at offset 0 (8-byte aligned for Arrow), not zero-filled.
-    this.payload = payloadBytes === 0 ? EMPTY : Buffer.allocUnsafeSlow(payloadBytes);
+    this.payload = payloadBytes === 0 ? EMPTY : this.allocate(payloadBytes);
+    if (this.payload.byteLength !== payloadBytes) throw new Error(`frame allocator returned ${this.payload.byteLength} bytes for a ${payloadBytes}-byte payload`);
     this.fill = 0;
   }
 
@@ -124,6 +176,7 @@ export class FrameDecoder {
         const at = this.fill - headerBytes;
         const take = Math.min(this.payload.byteLength - at, chunk.byteLength - pos);
         this.payload.set(chunk.subarray(pos, pos + take), at);
+        this.copiedBytes += take;
         this.fill += take;
         pos += take;
       }

@@ -7,14 +7,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import v8 from 'node:v8';
-import type { RecordBatch } from 'apache-arrow';
 import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
 import { decodeBatches } from '../batch/ipc';
+import { leaseOf } from '../batch/shared';
+import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
 import { AbortedError, deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { forwardLogLine, type Logger } from '../log';
 import { loaderExecArgv } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
+import type { StageOutput } from './types';
 
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
 /** Non-log stderr lines kept for the error message when the child dies. */
@@ -24,7 +26,7 @@ const DRAIN_GRACE_MS = 250;
 
 interface Pending {
   location: BatchLocation;
-  resolve(batches: RecordBatch[]): void;
+  resolve(output: StageOutput): void;
   reject(err: SluiceError): void;
 }
 
@@ -46,6 +48,7 @@ export class ChildCopy {
   private readonly proc: ChildProcess;
   private readonly channel: Socket;
   private readonly pending = new Map<number, Pending>();
+  private readonly frames: FrameDecoder;
   private nextId = 1;
   private readonly tail: string[] = [];
   private brokenReason: string | undefined;
@@ -56,10 +59,15 @@ export class ChildCopy {
     private readonly planned: PlannedStage,
     readonly copy: number,
     private readonly log: Logger,
+    /** Results are assembled in slabs of this arena; their lease goes out with the batches. */
+    arena: SlabArena,
     /** Called once when the child is gone, after its pending tasks were rejected. */
     private readonly onGone: (child: ChildCopy, err: WorkerExitError) => void,
   ) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload), {
+      allocate: (bytes) => new Uint8Array(arena.acquire(bytes), SLAB_HEADER, bytes),
+    });
     this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     this.pid = this.proc.pid;
     this.channel = this.proc.stdio[DATA_FD] as Socket;
@@ -86,13 +94,18 @@ export class ChildCopy {
     });
   }
 
-  /** Run one task (or the flush) in this child; resolves with its output batches. */
-  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<RecordBatch[]> {
+  /** Payload bytes copied from socket chunks into result slabs. */
+  get bytesCopied(): number {
+    return this.frames.copiedBytes;
+  }
+
+  /** Run one task (or the flush) in this child; resolves with its output and the lease on it. */
+  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<StageOutput> {
     const location: BatchLocation =
       message.type === 'task' ? { stage: this.planned.name, copy: this.copy, seq: message.seq, sourceFile: message.sourceFile } : { stage: this.planned.name, copy: this.copy };
     if (this.exit) return Promise.reject(this.exitError(location));
     const id = this.nextId++;
-    return new Promise<RecordBatch[]>((resolve, reject) => {
+    return new Promise<StageOutput>((resolve, reject) => {
       this.pending.set(id, { location, resolve, reject });
       this.send({ ...message, id }, payload);
     });
@@ -136,9 +149,11 @@ export class ChildCopy {
       case 'result': {
         const p = this.take(message.id);
         this.bytesSerialized += payload.byteLength;
+        const slab = isSlab(payload.buffer) ? payload.buffer : undefined;
         try {
-          p.resolve(decodeBatches(payload));
+          p.resolve({ batches: decodeBatches(payload), lease: slab && leaseOf([slab]) });
         } catch (err) {
+          if (slab) release(slab);
           p.reject(new StageError(p.location, 'process', new Error(`cannot decode the child's output as Arrow IPC: ${(err as Error).message}`)));
         }
         return;
@@ -165,10 +180,9 @@ export class ChildCopy {
   }
 
   private wireChannel(): void {
-    const frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload));
     this.channel.on('data', (chunk: Buffer) => {
       try {
-        frames.push(chunk);
+        this.frames.push(chunk);
       } catch (err) {
         this.breakChannel(`its frame channel is corrupt: ${(err as Error).message}`);
       }

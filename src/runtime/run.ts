@@ -31,6 +31,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
   const executors: StageExecutor[] = [];
   let scheduler: Scheduler | undefined;
   let progress: ProgressTracker | undefined;
+  let startupMs = 0;
   const onAbort = () => scheduler?.fail(new AbortedError(String(opts.signal?.reason ?? 'signal')));
   try {
     opts.signal?.throwIfAborted();
@@ -38,6 +39,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     source = await openSource(plan.source, { log });
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await Promise.all(executors.map((e) => e.start()));
+    startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
 
     const channels = [
@@ -51,7 +53,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     progress?.stop(true);
     await Promise.all(executors.map((e) => e.close()));
     const result = await sink.commit();
-    const report = buildReport(plan, startedAt, t0, scheduler, source, result.files);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files);
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
@@ -59,7 +61,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
     await sink?.abort();
-    const report = buildReport(plan, startedAt, t0, scheduler, source, []);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, []);
     report.ok = false;
     const code = (err as { code?: unknown })?.code;
     report.error = { code: typeof code === 'string' ? code : 'SLUICE_INTERNAL', message: (err as Error)?.message ?? String(err) };
@@ -97,6 +99,7 @@ function buildReport(
   plan: Plan,
   startedAt: Date,
   t0: number,
+  startupMs: number,
   scheduler: Scheduler | undefined,
   source: Source | undefined,
   files: string[],
@@ -108,6 +111,7 @@ function buildReport(
     ok: true,
     startedAt: startedAt.toISOString(),
     durationMs: round(performance.now() - t0),
+    startupMs: round(startupMs),
     source: {
       rows: src?.rows ?? 0,
       batches: src?.batches ?? 0,

@@ -39,6 +39,8 @@ export interface RunReport {
   ok: boolean;
   startedAt: string;
   durationMs: number;
+  /** Of durationMs: opening source and sink and starting every stage's copies (threads, processes, setup). */
+  startupMs: number;
   source: { rows: number; batches: number; bytes: number; files: number; busyMs: number; blockedMs: number };
   stages: StageMetrics[];
   sink: { rows: number; batches: number; bytes: number; path: string; files: string[]; busyMs: number };
