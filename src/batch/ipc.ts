@@ -12,6 +12,7 @@
  * Decoding returns batches whose buffers are views into the given bytes (no copy).
  */
 import { AsyncByteQueue, RecordBatch, RecordBatchReader, RecordBatchStreamWriter } from 'apache-arrow';
+import { rebaseViews } from './views';
 
 export interface EncodedBatches {
   chunks: Uint8Array[];
@@ -37,7 +38,8 @@ export function encodeBatches(batches: readonly RecordBatch[]): EncodedBatches {
   // instead of closing the writer.
   const writer = new RecordBatchStreamWriter({ autoDestroy: false });
   writer.reset(sink);
-  for (const batch of batches) writer.write(batch);
+  // Sliced Utf8View columns are rebased first: apache-arrow's writer applies their offset twice.
+  for (const batch of batches) writer.write(rebaseViews(batch));
   writer.finish();
   return { chunks: sink.chunks, byteLength: sink.byteLength };
 }

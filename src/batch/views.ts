@@ -12,7 +12,8 @@ function isView(type: DataType): boolean {
 }
 
 function needsRebase(data: Data): boolean {
-  return (isView(data.type) && data.offset !== 0) || data.children.some(needsRebase);
+  // (an empty batch's struct may have no child data at all)
+  return (isView(data.type) && data.offset !== 0) || (data.children ?? []).some((c) => c !== undefined && needsRebase(c));
 }
 
 function shiftBitmap(bitmap: Uint8Array, offset: number, length: number): Uint8Array {
@@ -33,7 +34,7 @@ function rebase(data: Data): Data {
   }
   // A parent (struct) whose children need it: rebuild the node with rebased children.
   const buffers = { 0: data.valueOffsets, 1: data.values, 2: data.nullBitmap, 3: data.typeIds } as never;
-  return new Data(data.type, data.offset, data.length, data.nullCount, buffers, data.children.map(rebase), data.dictionary, data.variadicBuffers);
+  return new Data(data.type, data.offset, data.length, data.nullCount, buffers, data.children.map((c) => (c === undefined ? c : rebase(c))), data.dictionary, data.variadicBuffers);
 }
 
 /** The batch, with sliced view columns rebased to offset 0 (the same batch when none are). */

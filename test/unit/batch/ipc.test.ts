@@ -54,3 +54,13 @@ describe('Arrow IPC encode/decode of batch lists', () => {
     expect(back.getChild('x')!.data[0].values.buffer).toBe(bytes.buffer);
   });
 });
+
+describe('sliced view columns', () => {
+  it('a sliced Utf8View batch crosses intact (apache-arrow writes it wrongly unless rebased)', () => {
+    const sliced = allTypesBatch(9).slice(2, 7);
+    const { chunks } = encodeBatches([sliced]);
+    const bytes = Buffer.concat(chunks);
+    const [back] = decodeBatches(bytes);
+    expect(back.getChild('utf8_view')!.toArray()).toEqual(sliced.getChild('utf8_view')!.toArray());
+  });
+});
