@@ -1,7 +1,11 @@
 /**
  * One child process of a `process` stage, seen from main: spawns it, speaks the frame
- * protocol over a dedicated socket (stdio slot 3), forwards its stdout/stderr as log
+ * protocol over a dedicated socket (the child's fd 3), forwards its stdout/stderr as log
  * lines, and turns its death into a WorkerExitError for every task it still owed.
+ *
+ * Results are read by the kernel straight into slabs of the executor's arena (`onread`);
+ * their lease travels with the batches, so the slab is reused once the consumer lets go,
+ * and a thread stage downstream references those slabs instead of copying.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -11,16 +15,16 @@ import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
 import { decodeBatches } from '../batch/ipc';
 import { leaseOf } from '../batch/shared';
 import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
-import { AbortedError, deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { forwardLogLine, type Logger } from '../log';
 import { loaderExecArgv } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
+import { watchOutput, type OutputTail } from './process-output';
+import { socketPair } from './socket-pair';
 import type { StageOutput } from './types';
 
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
-/** Non-log stderr lines kept for the error message when the child dies. */
-const TAIL_LINES = 12;
 /** After 'exit', how long to wait for the pipes to drain ('close') before reporting. */
 const DRAIN_GRACE_MS = 250;
 
@@ -45,13 +49,14 @@ export class ChildCopy {
   /** close()/abort() asked for this exit: it is not a failure of the run. */
   expectExit = false;
 
-  private readonly proc: ChildProcess;
-  private readonly channel: Socket;
-  private readonly pending = new Map<number, Pending>();
+  private proc: ChildProcess | undefined;
+  private channel: Socket | undefined;
   private readonly frames: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private readonly tail: string[] = [];
+  private tail: OutputTail | undefined;
   private brokenReason: string | undefined;
+  private abandoned: SluiceError | undefined;
   private markExited!: (exit: ChildExit) => void;
   private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
 
@@ -59,7 +64,7 @@ export class ChildCopy {
     private readonly planned: PlannedStage,
     readonly copy: number,
     private readonly log: Logger,
-    /** Results are assembled in slabs of this arena; their lease goes out with the batches. */
+    /** Results are assembled in slabs of this arena. */
     arena: SlabArena,
     /** Called once when the child is gone, after its pending tasks were rejected. */
     private readonly onGone: (child: ChildCopy, err: WorkerExitError) => void,
@@ -68,12 +73,6 @@ export class ChildCopy {
     this.frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload), {
       allocate: (bytes) => new Uint8Array(arena.acquire(bytes), SLAB_HEADER, bytes),
     });
-    this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    this.pid = this.proc.pid;
-    this.channel = this.proc.stdio[DATA_FD] as Socket;
-    this.wireOutput();
-    this.wireChannel();
-    this.wireExit();
   }
 
   get inFlight(): number {
@@ -81,22 +80,45 @@ export class ChildCopy {
   }
 
   get alive(): boolean {
-    return this.exit === undefined && this.brokenReason === undefined;
+    return this.proc !== undefined && this.exit === undefined && this.brokenReason === undefined;
   }
 
-  /** Send `init`; resolves when the stage module loaded and ran setup. */
-  start(options: Record<string, unknown>, logLevel: string): Promise<void> {
-    const { planned, copy } = this;
-    const init: MainToChild = { type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel };
-    return new Promise<void>((resolve, reject) => {
-      this.ready = { resolve, reject };
-      this.send(init, [v8.serialize(options)]);
-    });
-  }
-
-  /** Payload bytes copied from socket chunks into result slabs. */
+  /** Payload bytes copied from scratch into result slabs (small frames only). */
   get bytesCopied(): number {
     return this.frames.copiedBytes;
+  }
+
+  /** Spawn the child and send `init`; resolves when the stage module loaded and ran setup. */
+  async start(options: Record<string, unknown>, logLevel: string): Promise<void> {
+    const pair = await socketPair({
+      buffer: () => this.frames.readTarget(),
+      callback: (n) => {
+        try {
+          this.frames.commitRead(n);
+        } catch (err) {
+          this.breakChannel(`its frame channel is corrupt: ${(err as Error).message}`);
+        }
+        return true;
+      },
+    });
+    if (this.abandoned) {
+      pair.local.destroy();
+      pair.remote.destroy();
+      throw this.abandoned;
+    }
+    this.channel = pair.local;
+    const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
+    stdio[DATA_FD] = pair.remote;
+    this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
+    pair.remote.destroy(); // the child holds its own copy now
+    this.pid = this.proc.pid;
+    this.tail = watchOutput(this.proc, (line, level) => forwardLogLine(this.log, line, level));
+    this.wireChannel(pair.local);
+    this.wireExit(this.proc);
+    const { planned, copy } = this;
+    const ready = new Promise<void>((resolve, reject) => (this.ready = { resolve, reject }));
+    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel }, [v8.serialize(options)]);
+    return ready;
   }
 
   /** Run one task (or the flush) in this child; resolves with its output and the lease on it. */
@@ -118,25 +140,35 @@ export class ChildCopy {
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.exit === undefined) this.proc.kill(signal);
+    if (this.proc && this.exit === undefined) this.proc.kill(signal);
   }
 
-  /** Reject everything pending with `err` now (abort); the exit that follows is quiet. */
-  abandon(err: AbortedError): void {
+  /** Reject everything waiting with `err` now (abort); the exit that follows is quiet. */
+  abandon(err: SluiceError): void {
     this.expectExit = true;
+    this.abandoned = err;
     this.ready?.reject(err);
     this.ready = undefined;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    if (!this.proc) this.markExited({ code: null, signal: null }); // never spawned: nothing to wait for
+  }
+
+  exitError(location: BatchLocation): WorkerExitError {
+    const status = this.exit ?? { code: null, signal: null };
+    const lines = [...(this.brokenReason ? [this.brokenReason] : []), ...(this.tail?.lines() ?? [])];
+    const detail = lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
+    return new WorkerExitError(location, { exitCode: status.code, signal: status.signal, detail });
   }
 
   private send(message: MainToChild, payload: Uint8Array[]): void {
-    if (!this.alive || this.channel.destroyed) return; // death handling rejects what waits
+    const channel = this.channel;
+    if (!this.alive || !channel || channel.destroyed) return; // the exit handler rejects what waits
     this.bytesSerialized += chunksByteLength(payload);
     // cork/uncork: the header and every body buffer leave in one writev, uncopied.
-    this.channel.cork();
-    for (const chunk of encodeFrame(encodeHeader(message), payload)) this.channel.write(chunk);
-    this.channel.uncork();
+    channel.cork();
+    for (const chunk of encodeFrame(encodeHeader(message), payload)) channel.write(chunk);
+    channel.uncork();
   }
 
   private onFrame(message: ChildToMain, payload: Uint8Array): void {
@@ -179,19 +211,12 @@ export class ChildCopy {
     return p;
   }
 
-  private wireChannel(): void {
-    this.channel.on('data', (chunk: Buffer) => {
-      try {
-        this.frames.push(chunk);
-      } catch (err) {
-        this.breakChannel(`its frame channel is corrupt: ${(err as Error).message}`);
-      }
-    });
+  private wireChannel(channel: Socket): void {
     // EPIPE / ECONNRESET when the child dies mid-write: the exit handler reports the death.
-    this.channel.on('error', (err) => {
+    channel.on('error', (err) => {
       if (this.exit === undefined && !this.expectExit) this.breakChannel(`its frame channel failed: ${err.message}`);
     });
-    this.channel.on('close', () => {
+    channel.on('close', () => {
       if (this.exit === undefined && !this.expectExit) this.breakChannel('it closed its frame channel');
     });
   }
@@ -200,40 +225,17 @@ export class ChildCopy {
   private breakChannel(reason: string): void {
     if (this.brokenReason !== undefined) return;
     this.brokenReason = reason;
-    this.proc.kill('SIGKILL');
+    this.proc?.kill('SIGKILL');
   }
 
-  private wireOutput(): void {
-    const stdout = this.proc.stdout!;
-    const stderr = this.proc.stderr!;
-    stdout.setEncoding('utf8');
-    stderr.setEncoding('utf8');
-    const out = lineSplitter((line) => forwardLogLine(this.log, line, 'info'));
-    const err = lineSplitter((line) => {
-      if (!line.startsWith('{')) this.keepTail(line);
-      forwardLogLine(this.log, line, 'warn');
-    });
-    stdout.on('data', out.push);
-    stdout.on('end', out.end);
-    stderr.on('data', err.push);
-    stderr.on('end', err.end);
-    stdout.on('error', () => undefined);
-    stderr.on('error', () => undefined);
-  }
-
-  private keepTail(line: string): void {
-    if (!line.trim()) return;
-    this.tail.push(line);
-    if (this.tail.length > TAIL_LINES) this.tail.shift();
-  }
-
-  private wireExit(): void {
+  private wireExit(proc: ChildProcess): void {
     let status: ChildExit | undefined;
     let timer: NodeJS.Timeout | undefined;
     const report = () => {
       if (this.exit || !status) return;
       clearTimeout(timer);
       this.exit = status;
+      this.channel?.destroy();
       const errors = [...this.pending.values()].map((p) => [p, this.exitError(p.location)] as const);
       this.pending.clear();
       const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
@@ -244,51 +246,21 @@ export class ChildCopy {
       // The oldest pending task is the one the child was working on: name its batch.
       this.onGone(this, errors[0]?.[1] ?? startErr);
     };
-    this.proc.on('exit', (code, signal) => {
+    proc.on('exit', (code, signal) => {
       status ??= { code, signal };
       // The stderr tail may still be in the pipe: wait for 'close', but never for long
       // (a grandchild can hold the pipe open).
       timer = setTimeout(report, DRAIN_GRACE_MS);
     });
-    this.proc.on('close', (code, signal) => {
+    proc.on('close', (code, signal) => {
       status ??= { code, signal };
       report();
     });
-    this.proc.on('error', (err) => {
-      // spawn failed (or kill failed): there is no process to wait for.
-      this.keepTail(`spawn failed: ${err.message}`);
+    proc.on('error', (err) => {
+      // spawn failed: there may be no process to wait for.
+      this.tail?.keep(`spawn failed: ${err.message}`);
       status ??= { code: null, signal: null };
       report();
     });
   }
-
-  exitError(location: BatchLocation): WorkerExitError {
-    const status = this.exit ?? { code: null, signal: null };
-    const lines = [...(this.brokenReason ? [this.brokenReason] : []), ...this.tail];
-    const detail = lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
-    return new WorkerExitError(location, { exitCode: status.code, signal: status.signal, detail });
-  }
-}
-
-/** Longest unterminated line held back; longer text is forwarded in pieces. */
-const MAX_LINE_CHARS = 64 * 1024;
-
-/** Splits a text stream into lines; `end` flushes a last unterminated line. */
-function lineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
-  let rest = '';
-  return {
-    push(text: string) {
-      const parts = (rest + text).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) onLine(line);
-      if (rest.length > MAX_LINE_CHARS) {
-        onLine(rest);
-        rest = '';
-      }
-    },
-    end() {
-      if (rest) onLine(rest);
-      rest = '';
-    },
-  };
 }

@@ -115,3 +115,45 @@ describe('frame decoding', () => {
     expect(() => decoder.push(junk)).toThrow(/corrupt frame stream/);
   });
 });
+
+describe('frame decoding with onread-style reads (readTarget / commitRead)', () => {
+  /** Feed `wire` the way a socket with `onread` does: at most `step` bytes per read, into readTarget(). */
+  function feed(decoder: FrameDecoder, wire: Uint8Array, step: number): void {
+    for (let at = 0; at < wire.byteLength; ) {
+      const target = decoder.readTarget();
+      const n = Math.min(target.byteLength, step, wire.byteLength - at);
+      target.set(wire.subarray(at, at + n));
+      decoder.commitRead(n);
+      at += n;
+    }
+  }
+
+  it('reads large payloads in place into allocated buffers and small frames through scratch', () => {
+    const big = bytes(1 << 20, 3);
+    const frames = [
+      { header: 'a', payload: bytes(10, 1) },
+      { header: 'big', payload: big },
+      { header: 'b', payload: new Uint8Array(0) },
+      { header: 'c', payload: bytes(100_000, 2) },
+    ];
+    const wire = concat(frames.flatMap((f) => encodeFrame(text.encode(f.header), [f.payload])));
+    for (const step of [7, 4096, 200_000]) {
+      const allocated: number[] = [];
+      const out: Frame[] = [];
+      const decoder = new FrameDecoder((f) => out.push(f), { allocate: (n) => (allocated.push(n), new Uint8Array(new ArrayBuffer(n + 64), 64, n)) });
+      feed(decoder, wire, step);
+      expect(out.map((f) => utf8.decode(f.header))).toEqual(['a', 'big', 'b', 'c']);
+      out.forEach((f, i) => expect(Buffer.compare(f.payload, frames[i].payload)).toBe(0));
+      expect(allocated).toEqual([10, 1 << 20, 100_000]);
+      expect(out[1].payload.byteOffset).toBe(64); // the allocator's buffer, not a copy
+      // At most a scratch-full of each payload was copied; the rest was read in place.
+      expect(decoder.copiedBytes).toBeLessThan(10 + 2 * 64 * 1024);
+      expect(decoder.atBoundary).toBe(true);
+    }
+  });
+
+  it('rejects an allocator that returns the wrong size', () => {
+    const decoder = new FrameDecoder(() => undefined, { allocate: () => new Uint8Array(3) });
+    expect(() => decoder.push(concat(encodeFrame(text.encode('h'), [bytes(5)])))).toThrow(/allocator returned 3 bytes for a 5-byte payload/);
+  });
+});

@@ -6,9 +6,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Int32, RecordBatch, Table, vectorFromArray } from 'apache-arrow';
+import { Int32, RecordBatch, Table, makeVector, vectorFromArray } from 'apache-arrow';
 import pino from 'pino';
 import { encodeBatches } from '../../../src/batch/ipc';
+import { isSlab, refCount, SlabArena } from '../../../src/batch/slab';
 import { StageError, WorkerExitError, type SluiceError } from '../../../src/errors';
 import { ProcessExecutor, type ProcessExecutorOptions } from '../../../src/executors/process';
 import type { PlannedStage } from '../../../src/plan/types';
@@ -36,9 +37,9 @@ function planned(fixture: string, copies = 1, options: Record<string, unknown> =
   };
 }
 
-function executor(fixture: string, copies = 1, options: Record<string, unknown> = {}, opts?: ProcessExecutorOptions): ProcessExecutor {
+function executor(fixture: string, copies = 1, options: Record<string, unknown> = {}, opts?: ProcessExecutorOptions, arena?: SlabArena): ProcessExecutor {
   const log = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
-  const e = new ProcessExecutor(planned(fixture, copies, options), { log }, opts);
+  const e = new ProcessExecutor(planned(fixture, copies, options), { log, arena }, opts);
   executors.push(e);
   return e;
 }
@@ -63,7 +64,6 @@ describe('process executor: data across the transport', () => {
     const a = allTypesBatch(13);
     const b = allTypesBatch(4);
     const out = await e.process({ seq: 0, batches: [a, b, ints([1, 2, 3])] });
-    expect(out.lease).toBeUndefined();
     expect(out.batches).toHaveLength(3);
     expectBatchesEqual(out.batches[0], a);
     expectBatchesEqual(out.batches[1], b);
@@ -71,11 +71,37 @@ describe('process executor: data across the transport', () => {
     expect(out.batches[0].getChild('i64')!.get(0)).toBe(-9007199254740993n);
     expect(String(out.batches[0].schema.fields.find((f) => f.name === 'utf8_view')!.type)).toBe('Utf8View');
     const stats = e.stats();
-    expect(stats.bytesCopied).toBe(0);
     expect(stats.bytesPacked).toBe(0);
     // Both directions are counted: the input's IPC bytes, then about as many back.
     const sent = encodeBatches([a, b, ints([1, 2, 3])]).byteLength;
     expect(stats.bytesSerialized).toBeGreaterThan(1.5 * sent);
+    out.lease!.release();
+  });
+
+  it('reads results into recycled slabs: in place for large ones, reused once the lease is released', async () => {
+    const arena = new SlabArena();
+    const e = executor('proc-echo', 1, {}, undefined, arena);
+    await e.start();
+    const values = Int32Array.from({ length: 1 << 18 }, (_, i) => i * 7); // 1 MiB
+    const big = new Table({ x: makeVector(values) }).batches[0];
+    const bytesOf = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const sameValues = (b: RecordBatch) => expect(Buffer.compare(bytesOf(b.getChild('x')!.toArray() as Int32Array), bytesOf(values))).toBe(0);
+    const first = await e.process({ seq: 0, batches: [big] });
+    const slab = first.batches[0].getChild('x')!.data[0].values.buffer;
+    expect(isSlab(slab)).toBe(true);
+    expect(refCount(slab as SharedArrayBuffer)).toBe(1);
+    sameValues(first.batches[0]);
+    // The kernel wrote the 1 MiB payload into the slab itself; only the frame's small
+    // leading part went through the 64 KiB scratch buffer.
+    expect(e.stats().bytesCopied).toBeLessThan(64 * 1024);
+    expect(e.stats().bytesSerialized).toBeGreaterThan(2 * (1 << 20));
+    first.lease!.release();
+    expect(refCount(slab as SharedArrayBuffer)).toBe(0);
+    const second = await e.process({ seq: 1, batches: [big] });
+    expect(second.batches[0].getChild('x')!.data[0].values.buffer).toBe(slab);
+    expect(arena.stats.reuses).toBeGreaterThanOrEqual(1);
+    sameValues(second.batches[0]);
+    second.lease!.release();
   });
 
   it('passes empty results and zero-row batches through', async () => {
