@@ -83,7 +83,7 @@ export class ChildCopy {
     return this.proc !== undefined && this.exit === undefined && this.brokenReason === undefined;
   }
 
-  /** Payload bytes copied from scratch into result slabs (small frames only). */
+  /** Result bytes that went through the 64 KiB scratch buffer (small frames, the head of large ones). */
   get bytesCopied(): number {
     return this.frames.copiedBytes;
   }
@@ -101,16 +101,19 @@ export class ChildCopy {
         return true;
       },
     });
+    this.channel = pair.local;
     if (this.abandoned) {
       pair.local.destroy();
       pair.remote.destroy();
       throw this.abandoned;
     }
-    this.channel = pair.local;
     const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
     stdio[DATA_FD] = pair.remote;
-    this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
-    pair.remote.destroy(); // the child holds its own copy now
+    try {
+      this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
+    } finally {
+      pair.remote.destroy(); // the child holds its own copy now (or there is no child)
+    }
     this.pid = this.proc.pid;
     this.tail = watchOutput(this.proc, (line, level) => forwardLogLine(this.log, line, level));
     this.wireChannel(pair.local);
@@ -212,13 +215,20 @@ export class ChildCopy {
   }
 
   private wireChannel(channel: Socket): void {
-    // EPIPE / ECONNRESET when the child dies mid-write: the exit handler reports the death.
-    channel.on('error', (err) => {
-      if (this.exit === undefined && !this.expectExit) this.breakChannel(`its frame channel failed: ${err.message}`);
-    });
-    channel.on('close', () => {
-      if (this.exit === undefined && !this.expectExit) this.breakChannel('it closed its frame channel');
-    });
+    // The channel ends first when the child dies (EOF, or EPIPE / ECONNRESET mid-write);
+    // its exit follows and reports the death. Only a child that lives on without its
+    // channel is broken.
+    let reason: string | undefined;
+    const suspect = (why: string) => {
+      if (reason !== undefined || this.exit !== undefined || this.expectExit) return;
+      reason = why;
+      const timer = setTimeout(() => {
+        if (this.exit === undefined && !this.expectExit) this.breakChannel(reason!);
+      }, DRAIN_GRACE_MS);
+      void this.exited.then(() => clearTimeout(timer));
+    };
+    channel.on('error', (err) => suspect(`its frame channel failed: ${err.message}`));
+    channel.on('close', () => suspect('its frame channel closed'));
   }
 
   /** The channel is unusable while the process lives: kill it; the exit reports why. */

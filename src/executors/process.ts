@@ -145,7 +145,8 @@ export class ProcessExecutor implements StageExecutor {
       bytesSerialized += c.bytesSerialized;
       bytesCopied += c.bytesCopied;
     }
-    // bytesCopied: result bytes moved from socket chunks into their slab (one warm memcpy).
+    // bytesCopied: result bytes copied from the read scratch into their slab (small frames and
+    // the head of large ones); the kernel writes the rest of a large result into the slab itself.
     return { bytesCopied, bytesPacked: 0, bytesSerialized };
   }
 
@@ -163,7 +164,13 @@ export class ProcessExecutor implements StageExecutor {
     if (child.expectExit || this.state !== 'running' || this.fatal) return;
     this.fatal = err;
     this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
-    for (const listener of this.fatalListeners) listener(err);
+    for (const listener of this.fatalListeners) {
+      try {
+        listener(err);
+      } catch (thrown) {
+        this.deps.log.error({ stage: this.stage, err: (thrown as Error)?.message }, 'onFatal listener threw');
+      }
+    }
   }
 
   /** Wait for a child asked to close; escalate SIGTERM → SIGKILL like vitest's forks pool. */

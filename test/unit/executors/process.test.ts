@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Int32, RecordBatch, Table, makeVector, vectorFromArray } from 'apache-arrow';
 import pino from 'pino';
 import { encodeBatches } from '../../../src/batch/ipc';
+import { toShared } from '../../../src/batch/shared';
 import { isSlab, refCount, SlabArena } from '../../../src/batch/slab';
 import { StageError, WorkerExitError, type SluiceError } from '../../../src/errors';
 import { ProcessExecutor, type ProcessExecutorOptions } from '../../../src/executors/process';
@@ -95,6 +96,11 @@ describe('process executor: data across the transport', () => {
     // leading part went through the 64 KiB scratch buffer.
     expect(e.stats().bytesCopied).toBeLessThan(64 * 1024);
     expect(e.stats().bytesSerialized).toBeGreaterThan(2 * (1 << 20));
+    // A thread stage downstream references the slab instead of copying the batch.
+    const packed = toShared(first.batches, new SlabArena());
+    expect(packed.packedBytes).toBe(0);
+    expect(refCount(slab as SharedArrayBuffer)).toBe(2);
+    packed.lease.release();
     first.lease!.release();
     expect(refCount(slab as SharedArrayBuffer)).toBe(0);
     const second = await e.process({ seq: 1, batches: [big] });
@@ -252,6 +258,16 @@ describe('process executor: failures', () => {
     expect(err).toBeInstanceOf(WorkerExitError);
     expect((err as WorkerExitError).location).toEqual({ stage: 'st-proc-echo', copy: 1 });
     expect((err as WorkerExitError).signal).toBe('SIGKILL');
+  });
+
+  it('kills a child that corrupts its frame channel and says so', async () => {
+    const e = executor('proc-fail', 1, { at: 0, how: 'garbage' });
+    await e.start();
+    const err = (await e.process({ seq: 4, batches: [ints([1])] }).catch((x: unknown) => x)) as WorkerExitError;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect(err.signal).toBe('SIGKILL');
+    expect(err.message).toMatch(/batch #4: worker was killed by SIGKILL/);
+    expect(err.message).toMatch(/frame channel is corrupt/);
   });
 
   it('puts the last stderr lines of a crashed child into the error', async () => {
