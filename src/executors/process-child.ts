@@ -54,6 +54,7 @@ export class ChildCopy {
   private readonly frames: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private lastWrite: Promise<void> = Promise.resolve();
   private tail: OutputTail | undefined;
   private brokenReason: string | undefined;
   private abandoned: SluiceError | undefined;
@@ -169,9 +170,17 @@ export class ChildCopy {
     if (!this.alive || !channel || channel.destroyed) return; // the exit handler rejects what waits
     this.bytesSerialized += chunksByteLength(payload);
     // cork/uncork: the header and every body buffer leave in one writev, uncopied.
-    channel.cork();
-    for (const chunk of encodeFrame(encodeHeader(message), payload)) channel.write(chunk);
-    channel.uncork();
+    const chunks = encodeFrame(encodeHeader(message), payload);
+    this.lastWrite = new Promise<void>((resolve) => {
+      channel.cork();
+      chunks.forEach((chunk, i) => channel.write(chunk, i === chunks.length - 1 ? () => resolve() : undefined));
+      channel.uncork();
+    });
+  }
+
+  /** Resolves once every frame sent so far is handed to the kernel (or failed to be). */
+  written(): Promise<void> {
+    return this.lastWrite;
   }
 
   private onFrame(message: ChildToMain, payload: Uint8Array): void {

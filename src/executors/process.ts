@@ -133,6 +133,14 @@ export class ProcessExecutor implements StageExecutor {
     await Promise.all(this.children.map((c) => waitFor(c.exited, this.killTimeoutMs)));
   }
 
+  /**
+   * Resolves once every frame sent so far has left this process (the children took the
+   * bytes). Diagnostics and tests: it shows transfer does not wait for a busy stage.
+   */
+  async written(): Promise<void> {
+    await Promise.all(this.children.map((c) => c.written()));
+  }
+
   onFatal(listener: (err: SluiceError) => void): void {
     this.fatalListeners.push(listener);
     if (this.fatal) listener(this.fatal);

@@ -67,3 +67,30 @@ export function decodeMainMessage(bytes: Uint8Array): MainToChild {
 export function decodeChildMessage(bytes: Uint8Array): ChildToMain {
   return decode(bytes, CHILD_TYPES, 'child process') as ChildToMain;
 }
+
+/**
+ * Inside a child: its I/O thread owns the frame channel, so bytes keep moving both ways
+ * while the stage thread computes. Payloads cross between the two threads as
+ * SharedArrayBuffer ranges (by reference, never copied).
+ */
+export interface SharedBytes {
+  buffer: SharedArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** The child's I/O thread → its stage thread. */
+export type IoToStage =
+  /** A frame from main; the payload lives in a slab the stage thread releases. */
+  | { type: 'frame'; header: Uint8Array; payload: SharedBytes | null }
+  /** Every chunk of send `id` is handed to the kernel. */
+  | { type: 'written'; id: number }
+  /** The channel ended (main is gone or we finished): time to exit. */
+  | { type: 'closed' };
+
+/** The child's stage thread → its I/O thread. */
+export type StageToIo =
+  | { type: 'send'; id: number; chunks: SharedBytes[] }
+  /** End the channel once everything before is written, then report `closed`. */
+  | { type: 'finish' };
+

@@ -1,58 +1,79 @@
 /**
  * Entry of one child process of a `process` stage. Thin: it adapts the frame protocol
- * on fd 3 (protocol/process.ts) to the StageHost, which does not know its transport.
+ * (protocol/process.ts) to the StageHost, which does not know its transport.
  *
- * Work runs strictly in arrival order, one message at a time, while the socket keeps
- * reading, so the next task's bytes arrive while this one computes (pipelining).
- * Input payloads are read by the kernel straight into recycled slabs (`onread`): no
- * userland copy, no fresh memory per batch. A task's slab is reused once its result
- * frame is written (the result may view the input): like an input in thread mode, a
- * batch is the stage's only until process() returns — a stage that keeps one must copy.
- * Logs are pino JSON lines on stderr; main re-emits them. Anything else on stderr
- * (a crash's stack trace) is kept by main for the error message.
+ * Two threads: this one runs the stage; an I/O thread (process-io.ts) owns the channel,
+ * so transfer overlaps compute even for a synchronous stage. Work runs strictly in
+ * arrival order, one message at a time.
+ *
+ * Memory: an input arrives in a recycled slab and is reused once its result frame is
+ * written (the result may view the input). Like an input in thread mode, a batch is the
+ * stage's only until process() returns — a stage that keeps one must copy it. Output
+ * buffers outside shared memory are packed into a recycled slab of this thread (one warm
+ * copy) so the I/O thread can write them; shared ones (a pass-through) go by reference.
+ *
+ * Logs are pino JSON lines on stderr; main re-emits them. Anything else on stderr (a
+ * crash's stack trace) is kept by main for the error message.
  */
-import net from 'node:net';
+import path from 'node:path';
 import v8 from 'node:v8';
-import { encodeFrame, FrameDecoder } from '../batch/framing';
+import { Worker } from 'node:worker_threads';
+import { encodeFrame } from '../batch/framing';
 import { decodeBatches, encodeBatches } from '../batch/ipc';
-import { isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
+import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
 import { StageError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import {
-  DATA_FD,
   decodeMainMessage,
   encodeHeader,
   type ChildToMain,
+  type IoToStage,
   type MainToChild,
   type ProcessPhase,
+  type SharedBytes,
+  type StageToIo,
 } from '../protocol/process';
 import { StageHost } from './host';
 
+const EMPTY = new Uint8Array(0);
 const arena = new SlabArena();
+// The thread inherits the TS loader through execArgv (--import …/register.mjs).
+const io = new Worker(path.join(__dirname, 'process-io.cjs'), { execArgv: process.execArgv });
+const toIo = (message: StageToIo) => io.postMessage(message);
+const written = new Map<number, () => void>();
+let nextSend = 1;
+let exitCode = 0;
 let host: StageHost | undefined;
 let queue: Promise<void> = Promise.resolve();
-
-const frames = new FrameDecoder((frame) => onMessage(decodeMainMessage(frame.header), frame.payload), {
-  allocate: (bytes) => new Uint8Array(arena.acquire(bytes), SLAB_HEADER, bytes),
-});
-// `onread` is accepted by the constructor since Node 12 (the typings only list it for connect()).
-const channel = new net.Socket({
-  fd: DATA_FD,
-  readable: true,
-  writable: true,
-  onread: { buffer: () => frames.readTarget(), callback: (n: number) => (frames.commitRead(n), true) },
-} as net.SocketConstructorOpts & net.ConnectOpts);
 
 function releasePayload(payload: Uint8Array): void {
   if (isSlab(payload.buffer)) release(payload.buffer);
 }
 
-/** One writev for header and every body buffer; `onWritten` once the kernel has them all. */
+/** Hand a frame to the I/O thread; `onWritten` once the kernel has all of it. */
 function send(message: ChildToMain, payload: Uint8Array[] = [], onWritten?: () => void): void {
   const chunks = encodeFrame(encodeHeader(message), payload);
-  channel.cork();
-  chunks.forEach((chunk, i) => channel.write(chunk, i === chunks.length - 1 ? onWritten : undefined));
-  channel.uncork();
+  let packBytes = 0;
+  for (const c of chunks) if (!isShared(c.buffer)) packBytes += align8(c.byteLength);
+  const slab = packBytes ? arena.acquire(packBytes) : undefined;
+  let at = SLAB_HEADER;
+  const refs = chunks.map((c): SharedBytes => {
+    if (isShared(c.buffer)) return { buffer: c.buffer, byteOffset: c.byteOffset, byteLength: c.byteLength };
+    new Uint8Array(slab!, at, c.byteLength).set(c);
+    const ref = { buffer: slab!, byteOffset: at, byteLength: c.byteLength };
+    at += align8(c.byteLength);
+    return ref;
+  });
+  const id = nextSend++;
+  written.set(id, () => {
+    if (slab) release(slab);
+    onWritten?.();
+  });
+  toIo({ type: 'send', id, chunks: refs });
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
 }
 
 function sendFailure(id: number | undefined, fallback: ProcessPhase, err: unknown, onWritten?: () => void): void {
@@ -78,7 +99,8 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
     await host.setup();
   } catch (err) {
     sendFailure(undefined, 'load', err);
-    channel.end(() => process.exit(1));
+    exitCode = 1;
+    toIo({ type: 'finish' });
     return;
   }
   send({ type: 'ready', pid: process.pid });
@@ -111,17 +133,35 @@ function onMessage(message: MainToChild, payload: Uint8Array): void {
       queue = queue.then(() => runTask(message.id, payload, message.seq, message.sourceFile));
       return;
     case 'flush':
+      releasePayload(payload);
       queue = queue.then(() => runFlush(message.id));
       return;
     case 'close':
-      // Exit only once everything written is handed to the kernel.
-      queue = queue.then(() => void channel.end(() => process.exit(0)));
+      releasePayload(payload);
+      // Exit once everything queued is done and written (the I/O thread ends the channel).
+      queue = queue.then(() => toIo({ type: 'finish' }));
       return;
   }
 }
 
-// A corrupt stream throws in the onread callback, uncaught: the child dies with the reason
-// on stderr and main reports it.
-// Main went away (or its end broke): nothing is left to do for anyone.
-channel.on('end', () => process.exit(0));
-channel.on('error', () => process.exit(1));
+io.on('message', (message: IoToStage) => {
+  switch (message.type) {
+    case 'frame': {
+      const p = message.payload;
+      onMessage(decodeMainMessage(message.header), p ? new Uint8Array(p.buffer, p.byteOffset, p.byteLength) : EMPTY);
+      return;
+    }
+    case 'written':
+      written.get(message.id)?.();
+      written.delete(message.id);
+      return;
+    case 'closed':
+      // Main closed the channel, or went away: nothing is left to do for anyone.
+      process.exit(exitCode);
+  }
+});
+// The I/O thread failed (a corrupt stream): die loudly, main reports the stack from stderr.
+io.on('error', (err) => {
+  throw err;
+});
+io.on('exit', (code) => process.exit(code || 1));

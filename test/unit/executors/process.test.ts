@@ -5,7 +5,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Int32, RecordBatch, Table, makeVector, vectorFromArray } from 'apache-arrow';
 import pino from 'pino';
 import { encodeBatches } from '../../../src/batch/ipc';
@@ -161,6 +161,24 @@ describe('process executor: placement', () => {
       server.close();
     }
   }, 20_000);
+
+  it('keeps transferring while the stage computes: the next batch leaves main while the child is blocked', async () => {
+    // proc-block holds its thread (no event loop turns) until the gate file exists. The
+    // second batch (4 MiB, 20× the socket buffer) can only leave main if the child's I/O
+    // thread keeps reading meanwhile.
+    const gate = path.join(dir, 'gate');
+    const e = executor('proc-block', 1, { gate });
+    await e.start();
+    const first = e.process({ seq: 0, batches: [ints([1])] });
+    const big = new Table({ x: makeVector(new Int32Array(1 << 20).fill(5)) }).batches[0];
+    const second = e.process({ seq: 1, batches: [big] });
+    const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('the 4 MiB frame did not leave main while the stage was blocked')), 15_000).unref());
+    await Promise.race([e.written(), deadline]);
+    writeFileSync(gate, '');
+    const outs = await Promise.all([first, second]);
+    expect(outs.map((o) => o.batches[0].numRows)).toEqual([1, 1 << 20]);
+    outs.forEach((o) => o.lease?.release());
+  });
 
   it('runs setup once and flush once per child, one flush output per child', async () => {
     const e = executor('proc-probe', 2);
