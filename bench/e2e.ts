@@ -95,3 +95,25 @@ export async function memory(rows1x: number) {
   target('memory: conversion stays under 1 GiB peak RSS', peaks[1] < 1024, `${fmt(peaks[1], 0)} MB`);
   return { rows1x, peaksMB: peaks };
 }
+
+/** Plain CSV → Parquet: sluice (no stages) vs DuckDB COPY vs polars eager, same file. */
+export async function conversion(rows: number) {
+  const input = await ensureInput(rows);
+  const runs = [
+    { name: 'sluice (no stages)', cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'plain.config.ts'), '--quiet', '--log-level', 'warn'], env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: '/tmp/sluice-bench-plain.parquet' }, output: '/tmp/sluice-bench-plain.parquet' },
+    { name: 'DuckDB COPY', cmd: node(path.join(__dirname, 'peers/convert.ts'), 'duckdb', input, '/tmp/duckdb-plain.parquet'), output: '/tmp/duckdb-plain.parquet' },
+    { name: 'nodejs-polars eager', cmd: node(path.join(__dirname, 'peers/convert.ts'), 'polars', input, '/tmp/polars-plain.parquet'), output: '/tmp/polars-plain.parquet' },
+  ];
+  const results: (Measured & { name: string; rows: number })[] = [];
+  for (const r of runs) {
+    const m = measure(r.cmd, { ...r.env, NODE_OPTIONS: '' });
+    const written = pl.scanParquet(r.output).select(pl.len()).collectSync().getColumn('len').toArray()[0] as number;
+    results.push({ ...m, name: r.name, rows: written });
+    console.log(`  ${r.name.padEnd(22)} ${fmt(m.wall_s).padStart(7)} s wall  ${fmt(m.cpu_s).padStart(7)} s CPU  ${fmt(m.max_rss_mb, 0).padStart(6)} MB peak  ${written.toLocaleString('en-US')} rows`);
+  }
+  const [s, d, p] = results;
+  target('CSV → Parquet: every tool wrote every row', results.every((r) => r.rows === rows), results.map((r) => `${r.name} ${r.rows}`).join(', '));
+  target('CSV → Parquet within 1.3× of DuckDB COPY', s.wall_s <= 1.3 * d.wall_s, `${fmt(s.wall_s / d.wall_s)}× (${fmt(s.wall_s)} s vs ${fmt(d.wall_s)} s)`);
+  target('CSV → Parquet faster than polars eager at equal or lower memory', s.wall_s < p.wall_s && s.max_rss_mb <= p.max_rss_mb, `${fmt(p.wall_s / s.wall_s)}× faster, ${fmt(s.max_rss_mb, 0)} MB vs ${fmt(p.max_rss_mb, 0)} MB`);
+  return { rows, results };
+}

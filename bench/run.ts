@@ -10,12 +10,12 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { handoffChart } from './chart';
-import { endToEnd, memory } from './e2e';
+import { conversion, endToEnd, memory } from './e2e';
 import { handoff, label } from './handoff';
 import { fmt, targets } from './lib';
 import { cpuBound, schedulerOverhead, strings } from './pipelines';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'memory'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'convert', 'memory'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -41,6 +41,7 @@ async function main() {
   await section('scheduler', '4. Scheduler overhead', () => schedulerOverhead(argv.quick, runs));
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000)));
+  await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000)));
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 2_500_000)));
 
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
@@ -74,6 +75,11 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
     lines.push(`## End-to-end nightly job (${e.rows.toLocaleString('en-US')} rows, ${fmt(e.inputMB, 0)} MB CSV)`, '', '| contender | wall s | CPU s | peak RSS MB | × best sluice wall | answer |', '|---|---|---|---|---|---|');
     for (const c of e.results) lines.push(`| ${c.name} | ${fmt(c.wall_s)} | ${fmt(c.cpu_s)} | ${fmt(c.max_rss_mb, 0)} | ${fmt(c.wall_s / base)} | ${c.answer} |`);
     lines.push('', 'Peak RSS is that of the largest single process of the tree (sluice: main process incl. its threads).', '');
+  }
+  if (r.results.convert) {
+    lines.push(`## Plain CSV → Parquet (${r.results.convert.rows.toLocaleString('en-US')} rows)`, '', '| tool | wall s | CPU s | peak RSS MB |', '|---|---|---|---|');
+    for (const c of r.results.convert.results) lines.push(`| ${c.name} | ${fmt(c.wall_s)} | ${fmt(c.cpu_s)} | ${fmt(c.max_rss_mb, 0)} |`);
+    lines.push('');
   }
   if (r.results.scheduler) {
     const s = r.results.scheduler;
