@@ -3,9 +3,11 @@
  * same StageHost as every other mode. Batches cross as Arrow IPC stream bytes inside
  * length-prefixed frames on a dedicated socket (never JSON, never structured clone).
  *
- * Pipelined: each child may hold `tasksPerCopy` tasks, so the next batch is serialised
- * and transferred while the current one computes, and results flow back while inputs
- * flow in (the socket is full duplex).
+ * Pipelined: each child may hold `tasksPerCopy` tasks, and an I/O thread in the child
+ * owns its end of the socket, so the next batch streams in and the last result streams
+ * out while the stage computes (the socket is full duplex). Frames are written as chunk
+ * lists (one writev, batch buffers uncopied) and read by the kernel straight into
+ * recycled slabs on both sides; results carry a lease on their slab.
  *
  * Failure: a stage error comes back as a StageError; a child that exits, is killed or
  * crashes rejects every task it owed with a WorkerExitError (exit code or signal, last
@@ -42,6 +44,7 @@ export class ProcessExecutor implements StageExecutor {
   private state: State = 'new';
   private readonly fatalListeners: Array<(err: SluiceError) => void> = [];
   private fatal: SluiceError | undefined;
+  private flushed = false;
   private readonly arena: SlabArena;
 
   constructor(
@@ -85,6 +88,8 @@ export class ProcessExecutor implements StageExecutor {
   }
 
   async process(item: Item): Promise<StageOutput> {
+    if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
+    if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
     const child = this.pickChild();
     if (!child) {
       const dead = this.children.find((c) => !c.alive);
@@ -98,6 +103,8 @@ export class ProcessExecutor implements StageExecutor {
   }
 
   async flush(): Promise<StageOutput[]> {
+    if (this.flushed) throw new Error(`process stage "${this.stage}": flush() called twice (flush runs once per copy)`);
+    this.flushed = true;
     const settled = await Promise.allSettled(this.children.map((c) => c.request({ type: 'flush' }, [])));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
