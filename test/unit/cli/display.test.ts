@@ -1,0 +1,49 @@
+import { ProgressDisplay } from '../../../src/cli/progress';
+import { renderReport } from '../../../src/cli/report';
+import type { RunReport } from '../../../src/runtime/types';
+
+describe('progress display', () => {
+  it('draws one line per stage with rows/s, queue depth and busy copies, redrawing in place', () => {
+    const written: string[] = [];
+    const out = { write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    const display = new ProgressDisplay(out);
+    const snapshot = {
+      elapsedMs: 1500,
+      source: { rows: 1000, batches: 2, done: false },
+      stages: [{ name: 'hash', rowsOut: 800, rowsPerSec: 400, queueDepth: 3, inFlight: 2, copies: 2 }],
+      sink: { rows: 500, queueDepth: 1 },
+    };
+    display.update(snapshot);
+    expect(written.join('')).toMatch(/hash\s+800 rows\s+400 rows\/s\s+queue 3\s+busy 2\/2/);
+    display.update(snapshot);
+    expect(written[1]).toBe('\x1b[3A\x1b[0J'); // moved up over the 3 lines drawn before
+    display.clear();
+    expect(written[written.length - 1]).toBe('\x1b[3A\x1b[0J');
+  });
+});
+
+describe('run report', () => {
+  it('shows per-stage rows, batches, bytes, busy, idle and blocked time, copies and the error', () => {
+    const report: RunReport = {
+      pipeline: 'p',
+      ok: false,
+      startedAt: '2026-11-24T00:00:00.000Z',
+      durationMs: 2000,
+      startupMs: 500,
+      source: { rows: 100, batches: 2, bytes: 4096, files: 1, busyMs: 10, blockedMs: 5 },
+      stages: [
+        { name: 'hash', mode: 'thread', copies: 2, rowsIn: 100, rowsOut: 90, batchesIn: 2, batchesOut: 2, bytesIn: 4096, bytesOut: 2048, busyMs: 1500, idleMs: 300, blockedMs: 200, peakInFlight: 2, transport: { bytesCopied: 0, bytesPacked: 4096, bytesSerialized: 0 } },
+      ],
+      sink: { rows: 90, batches: 2, bytes: 2048, path: '/out', files: [], busyMs: 3 },
+      channels: [{ name: 'source→hash', capacity: 4, capacityBytes: 1 << 20, peakDepth: 3, peakBytes: 3000 }],
+      peakRssBytes: 100 << 20,
+      error: { code: 'SLUICE_STAGE_FAILED', message: 'stage "hash" failed' },
+    };
+    const text = renderReport(report);
+    expect(text).toMatch(/^✖ p: 100 rows from 1 file\(s\) → 90 rows in 2\.00 s/);
+    expect(text).toMatch(/hash\s+thread\s+2\s+100 \/ 2\s+90\s+2\s+2\.0 KiB\s+1\.50 s\s+300 ms\s+200 ms\s+2/);
+    expect(text).toContain('hash: transport copied 0 B, packed 4.0 KiB');
+    expect(text).toContain('channel source→hash: peak 3/4 batches');
+    expect(text).toContain('error: stage "hash" failed');
+  });
+});
