@@ -13,10 +13,6 @@ export function dataFrameToBatches(df: pl.DataFrame): RecordBatch[] {
   return tableFromIPC(df.writeIPCStream()).batches;
 }
 
-export function dataFrameToTable(df: pl.DataFrame): Table {
-  return tableFromIPC(df.writeIPCStream());
-}
-
 /** polars DataFrames are native objects; duck-type them so two copies of the module agree. */
 export function isDataFrame(value: unknown): value is pl.DataFrame {
   return (

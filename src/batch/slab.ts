@@ -91,9 +91,6 @@ export class SlabArena {
     this.stats.slabs = this.slabs.length;
   }
 
-  get idle(): number {
-    return this.slabs.filter((s) => refCount(s) === 0).length;
-  }
 }
 
 /** Power-of-two size classes above 64 KiB, so slabs fit batches of similar size again. */

@@ -282,11 +282,6 @@ export class Scheduler {
     );
   }
 
-  /** Tasks in flight per stage and queue depth per channel, for progress display. */
-  inFlight(i: number): number {
-    return this.meters[i].inFlight;
-  }
-
   get sourceFinished(): boolean {
     return this.sourceDone;
   }
