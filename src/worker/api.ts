@@ -44,7 +44,12 @@ export interface StageContext<Options = Record<string, unknown>> {
 export interface StageDefinition<Options = Record<string, unknown>> {
   /** Once per copy, before its first batch. */
   setup?(ctx: StageContext<Options>): void | Promise<void>;
-  /** Once per incoming record batch. */
+  /**
+   * Once per incoming record batch. The batch's memory belongs to the engine: in `thread` and
+   * `process` mode it is a recycled shared-memory slab, reused once `process` has returned.
+   * Return it (or slices of it) freely, but a stage that keeps rows for later (in `flush`)
+   * must copy them first, e.g. with `ctx.toDataFrame(batch)` or by building new vectors.
+   */
   process(batch: RecordBatch, ctx: StageContext<Options>): StageResult | Promise<StageResult>;
   /** Once per copy at end of stream; stateful stages return their remaining rows. */
   flush?(ctx: StageContext<Options>): StageResult | Promise<StageResult>;
