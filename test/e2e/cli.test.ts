@@ -123,8 +123,10 @@ describe('sluice explain --profile', () => {
       base({
         source: { format: 'csv', path: 'in.csv', batchRows: 50 },
         stages: [
-          { name: 'trivial', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: 'process' },
-          { name: 'heavy', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'inline', options: { ms: 40 } },
+          // Costs far apart, so the advice cannot flip on a busy machine: a pass-through (µs)
+          // versus 150 ms per batch; the rules themselves are unit-tested on fixed numbers.
+          { name: 'trivial', module: path.join(FIXTURE_STAGES, '../../../src/worker/passthrough.ts'), mode: 'process' },
+          { name: 'heavy', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'inline', options: { ms: 150 } },
         ],
       }),
       'profile.config.ts',
