@@ -17,7 +17,7 @@ it.each(['inline', 'thread', 'process'])('bounds read-ahead before a slow %s sta
       name: `bp-${mode}`,
       source: { format: 'csv', path: 'in.csv', batchRows: 50 },
       channel: { capacity: 2 },
-      stages: [{ name: 'slow', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode, concurrency: 1, options: { ms: 3 } }],
+      stages: [{ name: 'slow', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode, concurrency: 1, options: { ms: 10 } }],
       sink: { format: 'csv', path: `out/bp-${mode}.csv` },
     },
     `bp-${mode}.config.ts`,
