@@ -48,7 +48,8 @@ describe.each(cases)('a $mode stage that fails by $how', ({ mode, how, expect: c
     expect(r.stderr).toMatch(cause);
     if (how !== 'uncaught') expect(r.stderr).toMatch(/batch #2/);
     expect(existsSync(path.join(ws.dir, 'out', `${name}.parquet`))).toBe(false);
-    expect(ws.outFiles().filter((f) => f.includes(name))).toEqual([]);
+    // no output, no temporary sibling, no Parquet spool left behind
+    expect(ws.outFiles().filter((f) => f.includes(name) || f.includes('sluice-'))).toEqual([]);
     const report = JSON.parse(readFileSync(reportFile, 'utf8'));
     expect(report.ok).toBe(false);
     expect(report.error.message).toMatch(/boom/);
