@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // .ts before .mjs: src/index.mjs is the ESM face for Node, tests import the TypeScript.
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json', 'node'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   // e2e tests spawn the CLI and worker pools; keep the 2-core machine from oversubscribing.
   maxWorkers: 2,

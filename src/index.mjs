@@ -17,5 +17,6 @@ export const {
   describeCause,
   serializeError,
   deserializeError,
+  run,
 } = api;
 export default api;
