@@ -1,20 +1,11 @@
 /** Checks that what the config points at exists: source files (globs) and stage modules. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { ConfigIssue } from '../errors';
+import { expandInputs } from '../inputs';
 import type { PipelineConfig } from './types';
 
-/** Absolute inputs a source `path` names, sorted, de-duplicated; globs expanded. */
-export function expandInputs(patterns: string | string[], baseDir: string): string[] {
-  const out = new Set<string>();
-  for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
-    const abs = path.resolve(baseDir, p);
-    if (isDynamicPattern(p)) for (const f of globSync(abs.split(path.sep).join('/'), { absolute: true, onlyFiles: true })) out.add(path.resolve(f));
-    else if (existsSync(abs)) out.add(abs);
-  }
-  return [...out].sort();
-}
+export { expandInputs };
 
 export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];

@@ -3,14 +3,12 @@
  * is read ahead of what the scheduler asks for). Files are read in sorted order; all files
  * of a source must share one schema; every batch knows the file it came from.
  */
-import path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { globSync, isDynamicPattern } from 'tinyglobby';
-import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ColumnTypeName, SourceConfig } from '../../config/types';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
+import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv } from './csv';
 import { readNdjson } from './ndjson';
@@ -40,13 +38,10 @@ export type SourceOptions = SourceConfig & { batchRows: number };
 
 /** Absolute input files a `path` names (globs expanded), sorted and de-duplicated. */
 export function resolveInputs(patterns: string | string[]): string[] {
-  const files = new Set<string>();
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
-    const matched = isDynamicPattern(p) ? globSync(p.split(path.sep).join('/'), { absolute: true, onlyFiles: true }) : existsSync(p) ? [p] : [];
-    if (matched.length === 0) throw new SourceError(`no input file matches "${p}"`);
-    for (const f of matched) files.add(path.resolve(f));
+    if (matchInputs(p).length === 0) throw new SourceError(`no input file matches "${p}"`);
   }
-  return [...files].sort();
+  return expandInputs(patterns);
 }
 
 export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number } = {}): Promise<Source> {
