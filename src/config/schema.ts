@@ -43,13 +43,22 @@ const stage = z.strictObject({
   channel: channel.optional(),
 });
 
+/**
+ * nodejs-polars 0.24.1 writes a frame as one row group only below 2 × 512² rows (its eager
+ * writer splits bigger frames; its streaming sink takes at most 32 767): the Parquet
+ * encoder (io/sinks/writers/parquet-encoder-thread.ts) can honour up to this.
+ */
+const MAX_ROW_GROUP_ROWS = 524_287;
+
 const sink = z.strictObject({
   format: oneOf(['parquet', 'csv', 'ndjson', 'arrow']),
   path: nonEmpty('an output path'),
   mode: oneOf(['overwrite', 'error-if-exists', 'append']).optional(),
   partitionBy: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
   compression: oneOf(['zstd', 'snappy', 'gzip', 'lz4', 'brotli', 'uncompressed']).optional(),
-  rowGroupSize: positiveInt().optional(),
+  rowGroupSize: positiveInt()
+    .max(MAX_ROW_GROUP_ROWS, { error: `must be at most ${MAX_ROW_GROUP_ROWS} rows (the most polars 0.24.1 writes as one row group)` })
+    .optional(),
   maxOpenFiles: positiveInt().optional(),
 });
 

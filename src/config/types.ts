@@ -60,7 +60,7 @@ export interface SinkConfig {
   partitionBy?: string[];
   /** Parquet compression. Default `zstd`. */
   compression?: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
-  /** Parquet rows per row group. */
+  /** Parquet rows per row group. Default 262 144 (polars' own); at most 524 287 (the most polars writes as one group). */
   rowGroupSize?: number;
   /** Partitioned output: the most files open at once. Default 32. */
   maxOpenFiles?: number;

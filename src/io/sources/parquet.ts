@@ -6,7 +6,7 @@ import type { RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches } from './arrow-convert';
-import { readRowGroups } from './parquet-footer';
+import { readRowGroups } from '../parquet/footer';
 
 /** Row groups decoded and not yet fully handed on, now and at most (asserted in tests). */
 export const rowGroupGauge = { current: 0, peak: 0 };

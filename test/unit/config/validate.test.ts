@@ -41,6 +41,12 @@ describe('config validation', () => {
     expect(issues(() => validateConfig(c))).toEqual(['stages[1].concurrency: must be an integer >= 1, got 0']);
   });
 
+  it('bounds sink.rowGroupSize by what polars can write as one row group', () => {
+    const c = valid();
+    (c.sink as Record<string, unknown>).rowGroupSize = 1_000_000;
+    expect(issues(() => validateConfig(c))).toEqual(['sink.rowGroupSize: must be at most 524287 rows (the most polars 0.24.1 writes as one row group), got 1000000']);
+  });
+
   it('reports an unknown mode with the allowed ones', () => {
     const c = valid();
     c.stages[0].mode = 'threads';

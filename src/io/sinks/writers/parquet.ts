@@ -1,87 +1,75 @@
 /**
- * Parquet with bounded memory. nodejs-polars 0.24.1 has no incremental Parquet writer for
- * DataFrames, but its streaming engine has: batches are spooled to Arrow IPC part files
- * (written synchronously, so batch memory is free at once), and `close()` converts them
- * with `scanIPC(parts).sinkParquet(...)`, which streams (memory does not grow with the file).
- * Costs one extra sequential write+read of the data through the page cache.
+ * Parquet with bounded memory, encoded while the stream runs. nodejs-polars 0.24.1 has no
+ * incremental Parquet writer, so each row group is encoded by polars as a small whole file
+ * on the encoder thread (parquet-encoder.ts) and appended to this one; one merged footer
+ * lists them all at the end (../../parquet/footer.ts). Memory: one row group being
+ * encoded plus the encoder's few batch slots, whatever the size of the output.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
-import pl from 'nodejs-polars';
+import { describeSchema, sameSchema } from '../../../batch/schema';
 import { SinkError } from '../../../errors';
-import { ArrowFileWriter } from './arrow';
+import { acquireEncoder, releaseEncoder, type ParquetEncoder } from './parquet-encoder';
 import type { FormatWriter, WriterOptions } from './types';
 
-/**
- * Where to spool: beside the output, but above any `key=value` directory, because polars
- * 0.24.1 reads Hive partition columns out of every IPC path it scans (there is no switch),
- * and would add e.g. a `day` column to the output of a partition `day=2026-11-24/`.
- */
-export function spoolDirFor(file: string): string {
-  const parts = path.resolve(file).split(path.sep);
-  let keep = parts.length - 1; // the file's directory
-  while (keep > 1 && parts.slice(0, keep).some((p) => p.includes('='))) keep--;
-  return path.join(parts.slice(0, keep).join(path.sep) || path.sep, `.sluice-spool-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
-
-/** Roll to a new part file past this size, so no single spool file gets huge. */
-const PART_BYTES = 256 * 1024 * 1024;
+/** polars' own default row-group size (512²). */
+export const DEFAULT_ROW_GROUP_ROWS = 262_144;
 
 export class ParquetWriter implements FormatWriter {
-  private readonly spool: string;
-  private part: ArrowFileWriter | undefined;
-  private parts = 0;
-  private empty: RecordBatch | undefined;
+  private readonly fd: number;
+  private readonly encoder: ParquetEncoder;
+  private readonly id: number;
+  private schema: RecordBatch['schema'] | undefined;
+  private released = false;
   rows = 0;
+  rowGroups = 0;
 
   constructor(
     readonly file: string,
-    private readonly opts: WriterOptions,
+    opts: WriterOptions,
   ) {
-    this.spool = spoolDirFor(file);
-    mkdirSync(this.spool, { recursive: true });
+    this.fd = openSync(file, 'w');
+    this.encoder = acquireEncoder();
+    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? 'zstd', rowGroupSize: opts.rowGroupSize ?? DEFAULT_ROW_GROUP_ROWS });
   }
 
-  write(batch: RecordBatch): void {
-    if (batch.numRows === 0) {
-      this.empty ??= batch; // keeps the schema for an all-empty output
-      return;
+  async write(batch: RecordBatch): Promise<void> {
+    if (!this.schema) this.schema = batch.schema;
+    else if (!sameSchema(this.schema, batch.schema)) {
+      throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
     }
-    if (!this.part || this.part.bytes > PART_BYTES) {
-      void this.part?.close();
-      this.part = new ArrowFileWriter(path.join(this.spool, `part-${String(this.parts++).padStart(6, '0')}.arrow`));
+    try {
+      await this.encoder.write(this.id, batch);
+    } catch (err) {
+      throw new SinkError(`cannot write Parquet ${this.file}`, err);
     }
-    this.part.write(batch);
     this.rows += batch.numRows;
   }
 
   async close(): Promise<void> {
-    await this.part?.close();
     try {
-      if (this.parts === 0) {
-        // No rows: an empty file with the schema we saw (or no columns at all).
-        const writer = new ArrowFileWriter(path.join(this.spool, 'part-000000.arrow'));
-        if (this.empty) writer.write(this.empty);
-        await writer.close();
-        const df = this.empty ? pl.readIPC(path.join(this.spool, 'part-000000.arrow')) : pl.DataFrame({});
-        df.writeParquet(this.file, { compression: (this.opts.compression ?? 'zstd') as 'zstd' });
-      } else {
-        await pl
-          .scanIPC(path.join(this.spool, '*.arrow'))
-          .sinkParquet(this.file, { compression: (this.opts.compression ?? 'zstd') as 'zstd', rowGroupSize: this.opts.rowGroupSize })
-          .collect();
-      }
+      this.rowGroups = (await this.encoder.close(this.id)).rowGroups;
     } catch (err) {
       throw new SinkError(`cannot write Parquet ${this.file}`, err);
     } finally {
-      rmSync(this.spool, { recursive: true, force: true });
+      closeSync(this.fd);
+      await this.release();
     }
   }
 
   async abort(): Promise<void> {
-    await this.part?.abort();
-    rmSync(this.spool, { recursive: true, force: true });
+    await this.encoder.abort(this.id);
+    await this.release();
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  private async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await releaseEncoder(this.encoder);
   }
 }

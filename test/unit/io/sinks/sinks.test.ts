@@ -8,7 +8,7 @@ import { openSink } from '../../../../src/io/sinks';
 import { encodeSegment, partitionDir } from '../../../../src/io/sinks/partition';
 import { textFormatter } from '../../../../src/io/sinks/writers/values';
 import { openSource } from '../../../../src/io/sources';
-import { readRowGroups } from '../../../../src/io/sources/parquet-footer';
+import { readRowGroups } from '../../../../src/io/parquet/footer';
 import type { SinkConfig } from '../../../../src/config/types';
 import { allTypesBatch, expectBatchesEqual } from '../../../helpers/arrow-types';
 

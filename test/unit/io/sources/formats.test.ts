@@ -6,7 +6,7 @@ import { RecordBatchStreamWriter, tableFromArrays, tableToIPC } from 'apache-arr
 import pl from 'nodejs-polars';
 import { openSource, type SourceOptions } from '../../../../src/io/sources';
 import { rowGroupGauge } from '../../../../src/io/sources/parquet';
-import { readRowGroups } from '../../../../src/io/sources/parquet-footer';
+import { readRowGroups } from '../../../../src/io/parquet/footer';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-src-'));
 

@@ -1,0 +1,176 @@
+/**
+ * Parquet written while the stream runs: row groups encoded on the encoder thread and
+ * assembled into one file with a merged footer (offsets shifted), read back exactly by
+ * polars and by DuckDB (an independent reader); reused batch slots; bounded waiting rows;
+ * a dead encoder fails calls instead of hanging.
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tableFromArrays, type RecordBatch } from 'apache-arrow';
+import pl from 'nodejs-polars';
+import { SinkError } from '../../../../src/errors';
+import { openSink } from '../../../../src/io/sinks';
+import { ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
+import { ParquetWriter } from '../../../../src/io/sinks/writers/parquet';
+import { ParquetAssembler, footerOf, readRowGroups } from '../../../../src/io/parquet/footer';
+import { decodeStruct, encodeStruct } from '../../../../src/io/parquet/thrift';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-parquet-'));
+let k = 0;
+const target = () => path.join(dir, `o${k++}.parquet`);
+
+/** `rows` rows starting at id `from`: an int, a string and a nullable float column. */
+const rowsFrom = (from: number, rows: number): RecordBatch =>
+  tableFromArrays({
+    id: Int32Array.from({ length: rows }, (_, i) => from + i),
+    name: Array.from({ length: rows }, (_, i) => `name-${from + i}`),
+    score: Array.from({ length: rows }, (_, i) => ((from + i) % 7 === 0 ? null : (from + i) / 4)) as number[],
+  }).batches[0];
+
+const groupSizes = async (file: string) => (await readRowGroups(file)).map((g) => g.rows);
+const ids = (file: string) => pl.readParquet(file).getColumn('id').toArray() as number[];
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+async function duckdb(sql: string): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRows();
+  } finally {
+    c.closeSync();
+  }
+}
+
+describe('thrift compact codec', () => {
+  it('decodes and re-encodes a polars footer byte for byte', () => {
+    const file = pl.DataFrame({ a: [1, 2, 3], b: ['x', null, 'z'] }).writeParquet({ compression: 'zstd' });
+    const length = file.readUInt32LE(file.length - 8);
+    const footer = file.subarray(file.length - 8 - length, file.length - 8);
+    const { struct, length: read } = decodeStruct(footer);
+    expect(read).toBe(footer.length);
+    expect(encodeStruct(struct).equals(footer)).toBe(true);
+  });
+});
+
+describe('ParquetAssembler', () => {
+  it('joins whole Parquet files into one that polars and DuckDB read exactly', async () => {
+    const parts = [pl.DataFrame({ id: range(5), s: range(5).map(String) }), pl.DataFrame({ id: [5, 6], s: ['5', null] }), pl.DataFrame({ id: range(100).map((i) => i + 7), s: range(100).map((i) => `v${i}`) })];
+    const asm = new ParquetAssembler();
+    const chunks: Uint8Array[] = [asm.header()];
+    for (const p of parts) chunks.push(asm.add(p.writeParquet({ compression: 'zstd' })));
+    chunks.push(asm.footer());
+    const file = target();
+    writeFileSync(file, Buffer.concat(chunks));
+    expect(asm.written).toBe(readFileSync(file).length);
+
+    expect(await groupSizes(file)).toEqual([5, 2, 100]);
+    const back = pl.readParquet(file);
+    expect(back.frameEqual(pl.concat(parts))).toBe(true);
+    const [[count, sum, nulls]] = await duckdb(`SELECT count(*), sum(id), count(*) - count(s) FROM read_parquet('${file}')`);
+    expect([Number(count), Number(sum), Number(nulls)]).toEqual([107, range(107).reduce((a, b) => a + b, 0), 1]);
+    // Row-group statistics still point at the right pages: a filter on the last group.
+    const [[last]] = await duckdb(`SELECT string_agg(s, ',' ORDER BY id) FROM read_parquet('${file}') WHERE id >= 105`);
+    expect(last).toBe('v98,v99');
+  });
+
+  it('refuses a part with another schema', () => {
+    const asm = new ParquetAssembler();
+    asm.header();
+    asm.add(pl.DataFrame({ a: [1] }).writeParquet());
+    expect(() => asm.add(pl.DataFrame({ a: ['x'] }).writeParquet())).toThrow(/another Parquet schema/);
+  });
+
+  it('says when bytes are not a Parquet file', () => {
+    expect(() => footerOf(Buffer.from('not parquet at all'), 'the part')).toThrow(/the part is not a Parquet file/);
+  });
+});
+
+describe('ParquetWriter', () => {
+  it('cuts exact row groups of rowGroupSize across batches, the last one shorter', async () => {
+    const file = target();
+    const sink = await openSink({ format: 'parquet', path: file, rowGroupSize: 1000 });
+    for (let b = 0; b < 11; b++) await sink.write(rowsFrom(b * 300, 300), { seq: b });
+    const result = await sink.commit();
+    expect(result.rows).toBe(3300);
+    expect(await groupSizes(file)).toEqual([1000, 1000, 1000, 300]);
+    expect(ids(file)).toEqual(range(3300));
+    const back = pl.readParquet(file);
+    expect(back.getColumn('name').toArray()[2999]).toBe('name-2999');
+    expect(back.getColumn('score').nullCount()).toBe(range(3300).filter((i) => i % 7 === 0).length);
+  });
+
+  it('honours row groups up to the most polars writes as one (524 287 rows)', async () => {
+    const file = target();
+    const sink = await openSink({ format: 'parquet', path: file, rowGroupSize: 524_287 });
+    const big = tableFromArrays({ id: Int32Array.from({ length: 700_000 }, (_, i) => i) }).batches[0];
+    await sink.write(big, { seq: 0 });
+    await sink.commit();
+    expect(await groupSizes(file)).toEqual([524_287, 700_000 - 524_287]);
+    expect(ids(file)).toEqual(range(700_000));
+  });
+
+  it('writes the schema of an output without rows', async () => {
+    const file = target();
+    const sink = await openSink({ format: 'parquet', path: file });
+    await sink.write(rowsFrom(0, 0), { seq: 0 });
+    await sink.commit();
+    const back = pl.readParquet(file);
+    expect(back.height).toBe(0);
+    expect(back.columns).toEqual(['id', 'name', 'score']);
+  });
+});
+
+describe('ParquetEncoder', () => {
+  it('reuses its batch slots: equal batches allocate no new memory after the first few', async () => {
+    const encoder = new ParquetEncoder();
+    const file = target();
+    const fd = openSync(file, 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 10_000 });
+      for (let b = 0; b < 50; b++) await encoder.write(id, rowsFrom(b * 1000, 1000));
+      expect(await encoder.close(id)).toEqual({ rows: 50_000, rowGroups: 5 });
+      expect(encoder.stats.batches).toBe(50);
+      expect(encoder.stats.slotAllocations).toBeLessThanOrEqual(3);
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
+    expect(ids(file)).toEqual(range(50_000));
+  });
+
+  it('bounds rows waiting for a full row group over all open files', async () => {
+    // A budget of one batch: waiting rows are written early as shorter row groups.
+    const encoder = new ParquetEncoder({ pendingBudgetBytes: 1 });
+    const files = [target(), target()];
+    const fds = files.map((f) => openSync(f, 'w'));
+    try {
+      const idsOpen = fds.map((fd) => encoder.open(fd, { compression: 'zstd', rowGroupSize: 500_000 }));
+      for (let b = 0; b < 6; b++) await encoder.write(idsOpen[b % 2], rowsFrom(b * 100, 100));
+      for (const id of idsOpen) expect((await encoder.close(id)).rows).toBe(300);
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+      await encoder.destroy();
+    }
+    for (const f of files) expect((await groupSizes(f)).length).toBe(3);
+    expect(ids(files[0])).toEqual([0, 200, 400].flatMap((s) => range(100).map((i) => s + i)));
+  });
+
+  it('a closed or dead encoder fails writes and closes instead of hanging', async () => {
+    const file = target();
+    const writer = new ParquetWriter(file, {});
+    await writer.write(rowsFrom(0, 10));
+    const encoder = acquireEncoder(); // the same shared encoder the writer uses
+    await encoder.destroy();
+    await expect(writer.write(rowsFrom(10, 10))).rejects.toThrow(SinkError);
+    await expect(writer.close()).rejects.toThrow(/Parquet encoder/);
+    await releaseEncoder(encoder);
+    // The next writer gets a fresh encoder.
+    const again = target();
+    const next = new ParquetWriter(again, {});
+    await next.write(rowsFrom(0, 5));
+    await next.close();
+    expect(ids(again)).toEqual(range(5));
+  });
+});
