@@ -6,6 +6,8 @@
  * the end. Serves every Parquet file of the process (partitioned sinks write many).
  */
 import { writeSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { ParquetAssembler } from '../../parquet/footer';
@@ -39,6 +41,16 @@ interface OpenFile {
 }
 
 const files = new Map<number, OpenFile>();
+
+/**
+ * polars frames hold native memory that V8 does not see: it is freed only when their small
+ * JS wrappers are collected. This thread allocates almost no JS, so V8 would rarely collect
+ * and every encoded row group's memory would stay (measured: peak RSS growing with the input,
+ * 0.7 → 1.9 GB from 1× to 4×). A full collection of this tiny heap after each row group
+ * costs about a millisecond and keeps memory flat.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 const port = parentPort!;
 const reply = (r: EncoderReply) => port.postMessage(r);
 
@@ -134,6 +146,7 @@ function encode(file: OpenFile, df: pl.DataFrame): void {
   if (file.assembler.rowGroups === 0 && file.assembler.written === 0) write(file, file.assembler.header());
   write(file, file.assembler.add(part));
   file.rows += df.height;
+  collectGarbage();
 }
 
 function write(file: OpenFile, bytes: Uint8Array): void {

@@ -5,11 +5,17 @@
  * truncates long rows and pads short ones with nulls).
  *
  * Physical line numbers (1-based, counting the header) are tracked for error messages.
+ *
+ * Chunks are assembled in one reused buffer behind a fixed prefix (the header line polars
+ * needs in front of every chunk): fresh memory per chunk costs ~10× a warm copy here. So a
+ * chunk is valid only until the chunker runs again: take each one before pulling the next.
  */
 import { SourceError } from '../../../errors';
 
 export interface RowChunk {
-  /** Whole rows, each ending in LF (the last row of a file may lack it). */
+  /** The prefix, then whole rows, each ending in LF (the last row of a file may lack it). */
+  text: Buffer;
+  /** The rows alone (a view of `text`). */
   bytes: Buffer;
   rows: number;
   /** Physical line number of the chunk's first row. */
@@ -24,15 +30,18 @@ export interface ChunkerOptions {
   quote: number;
   /** Physical line of the first byte the chunker will see. */
   firstLine: number;
+  /** Bytes put in front of every chunk's rows (e.g. a header line). */
+  prefix?: Buffer;
 }
 
 const LF = 10;
 const CR = 13;
 
 export class RowChunker {
-  private parts: Buffer[] = [];
-  private owned = true;
-  private partBytes = 0;
+  /** The chunk being assembled: prefix, then the rows seen so far. */
+  private assembly: Buffer;
+  private assembled: number;
+  private readonly prefixBytes: number;
   private inQuotes = false;
   private fieldsInRow = 1;
   private rowHasBytes = false;
@@ -46,6 +55,11 @@ export class RowChunker {
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
+    const prefix = o.prefix ?? Buffer.alloc(0);
+    this.prefixBytes = prefix.length;
+    this.assembly = Buffer.allocUnsafe(Math.max(64 * 1024, prefix.length * 2));
+    prefix.copy(this.assembly);
+    this.assembled = prefix.length;
     this.chunkLine = o.firstLine;
     this.line = o.firstLine;
     this.rowLine = o.firstLine;
@@ -56,21 +70,39 @@ export class RowChunker {
     this.o.rowsPerChunk = rows;
   }
 
-  /** Feed bytes; returns the chunks completed by them. `data` may be reused by the caller afterwards. */
-  push(data: Buffer): RowChunk[] {
-    const out: RowChunk[] = [];
+  /**
+   * Feed bytes; yields the chunks completed by them, each valid until the generator
+   * resumes. `data` may be reused by the caller once the generator is done.
+   */
+  *push(data: Buffer): Generator<RowChunk> {
+    // A plain Uint8Array view: indexing a Buffer subclass is slower in V8's hot loops.
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    let start = 0;
+    for (let end = this.scan(bytes, 0); end >= 0; end = this.scan(bytes, start)) {
+      this.append(data, start, end);
+      start = end;
+      yield this.take();
+    }
+    this.append(data, start, data.length);
+  }
+
+  /**
+   * Scans from `from` until a chunk is complete (returns the index after its last LF) or
+   * the bytes end (returns -1). The hot loop: kept out of the generator, state in locals.
+   */
+  private scan(bytes: Uint8Array, from: number): number {
     const { delimiter, quote, rowsPerChunk, fields } = this.o;
     // Bytes above every special byte (most letters and digits) take one comparison.
     const max = Math.max(LF, CR, delimiter, quote);
-    const n = data.length;
-    // A plain Uint8Array view: indexing a Buffer subclass is slower in V8's hot loops.
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, n);
-    let start = 0;
+    const n = bytes.length;
     let q = this.inQuotes;
     let f = this.fieldsInRow;
     let has = this.rowHasBytes;
     let line = this.line;
-    for (let i = 0; i < n; i++) {
+    let rows = this.rows;
+    let rowLine = this.rowLine;
+    let end = -1;
+    for (let i = from; i < n; i++) {
       const c = bytes[i];
       if (c > max) {
         has = true;
@@ -83,19 +115,17 @@ export class RowChunker {
         if (q) continue;
         if (has) {
           if (f !== fields) {
-            this.line = line;
+            this.rowLine = rowLine;
             this.ragged(f);
           }
-          this.rows++;
+          rows++;
         }
         f = 1;
         has = false;
-        this.rowLine = line;
-        if (this.rows === rowsPerChunk) {
-          this.line = line;
-          this.keep(data.subarray(start, i + 1), false);
-          out.push(this.take());
-          start = i + 1;
+        rowLine = line;
+        if (rows === rowsPerChunk) {
+          end = i + 1;
+          break;
         }
       } else if (!q) {
         if (c === delimiter) f++;
@@ -103,11 +133,12 @@ export class RowChunker {
       }
     }
     this.line = line;
+    this.rowLine = rowLine;
     this.inQuotes = q;
     this.fieldsInRow = f;
     this.rowHasBytes = has;
-    if (start < n) this.keep(Buffer.from(data.subarray(start)), true);
-    return out;
+    this.rows = rows;
+    return end;
   }
 
   /** End of input: the rest as a last chunk (a final row may lack its newline). */
@@ -123,20 +154,23 @@ export class RowChunker {
     return this.rows > 0 ? this.take() : undefined;
   }
 
-  /** `owned`: the buffer is ours; otherwise it is a view of the caller's (reused) buffer. */
-  private keep(part: Buffer, owned: boolean): void {
-    if (part.length === 0) return;
-    this.owned &&= owned;
-    this.parts.push(part);
-    this.partBytes += part.length;
+  private append(data: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    if (this.assembled + n > this.assembly.length) {
+      // Grow by doubling: after the first chunks the buffer fits and is only reused.
+      const bigger = Buffer.allocUnsafe(Math.max(this.assembly.length * 2, this.assembled + n));
+      this.assembly.copy(bigger, 0, 0, this.assembled);
+      this.assembly = bigger;
+    }
+    data.copy(this.assembly, this.assembled, from, to);
+    this.assembled += n;
   }
 
   private take(): RowChunk {
-    const bytes = this.parts.length === 1 && this.owned ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
-    const chunk = { bytes, rows: this.rows, firstLine: this.chunkLine };
-    this.parts = [];
-    this.owned = true;
-    this.partBytes = 0;
+    const text = this.assembly.subarray(0, this.assembled);
+    const chunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.rows, firstLine: this.chunkLine };
+    this.assembled = this.prefixBytes;
     this.rows = 0;
     this.chunkLine = this.line;
     return chunk;

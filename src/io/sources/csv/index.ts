@@ -65,17 +65,17 @@ export async function* readCsv(o: CsvReadOptions): AsyncGenerator<RecordBatch> {
     delimiter: delimiter.charCodeAt(0),
     quote: quote.charCodeAt(0),
     firstLine: header.nextLine,
+    // Every chunk is parsed with this header line in front (synthesised when the file has none).
+    prefix: Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n'),
   });
-  // Every chunk is parsed with this header line in front (synthesised when the file has none).
-  const headerLine = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, ColumnTypeName> | undefined = o.types;
 
   const parse = (chunk: RowChunk): Iterable<RecordBatch> => {
     checkUtf8(chunk, file);
-    const text = Buffer.concat([headerLine, chunk.bytes]);
+    const text = chunk.text;
     if (!types) {
-      types = inferTypes(text, base, names, cfg.schema);
+      types = inferTypes(text, base, names, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
     let df: pl.DataFrame;
@@ -112,8 +112,8 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], overrides: Record<string, ColumnTypeName> = {}): Record<string, ColumnTypeName> {
-  const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0 });
+function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, ColumnTypeName> {
+  const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   const types: Record<string, ColumnTypeName> = {};
   for (const name of names) types[name] = overrides[name] ?? inferColumn(sample.getColumn(name).toArray() as (string | null)[]);
   return types;
