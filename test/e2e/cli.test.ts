@@ -117,6 +117,22 @@ describe('logs', () => {
   });
 });
 
+describe('malloc arenas', () => {
+  const arenaMax = async (env: NodeJS.ProcessEnv) => {
+    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process' }] }), 'arena.config.ts');
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env });
+    expect(r.code).toBe(0);
+    const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
+    return ready?.mallocArenaMax;
+  };
+
+  it('runs pipelines with MALLOC_ARENA_MAX=2 (children inherit it) unless the user set it', async () => {
+    // (an undefined value removes the variable from the child's environment)
+    expect(await arenaMax({ MALLOC_ARENA_MAX: undefined })).toBe('2');
+    expect(await arenaMax({ MALLOC_ARENA_MAX: '4' })).toBe('4');
+  });
+});
+
 describe('sluice explain --profile', () => {
   it('measures each stage and recommends inline for trivial work, threads for heavy work', async () => {
     const cfg = ws.config(
