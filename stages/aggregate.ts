@@ -1,10 +1,11 @@
 /**
  * Aggregate per day, country and currency (process: a stateful stage in its own child
  * process, its memory apart from the engine's). Each batch is reduced natively by polars to
- * partial sums and distinct (group, customer) pairs; flush merges them into the daily totals.
- * Customers are kept as 64-bit hashes of their pseudonyms, 8 bytes instead of 64 (the chance
- * of two of 10 million colliding is about 3 in a million), and the distinct pairs are
- * re-deduplicated only when the new ones outnumber the kept ones, so the work stays linear.
+ * partial sums per group and to the distinct (group, customer) pairs it holds, each kept as
+ * one 64-bit hash of the row (16 bytes a pair with its group's hash, instead of the strings;
+ * the chance that two of 10 million distinct pairs collide is about 3 in a million). The
+ * pairs are re-deduplicated only when the new ones outnumber the kept ones, so the work
+ * stays linear; flush counts distinct customers per group and joins them to the totals.
  * Run it with concurrency 1: with more copies each copy would hold a partial result.
  */
 import pl from 'nodejs-polars';
@@ -13,12 +14,15 @@ import { defineStage } from 'sluice';
 const KEYS = ['day', 'country', 'currency'];
 /** Deduplicate the accumulated pairs once this many new rows wait (and the new outnumber the kept). */
 const COMPACT_ROWS = 1_000_000;
+/** Fixed seeds: a group hashes to the same value in every batch and at flush. */
+const SEEDS = [11, 23, 37, 41] as const;
 
 let sums: pl.DataFrame[] = [];
 let pairs: pl.DataFrame[] = [];
 let keptRows = 0;
 let newRows = 0;
 
+const groupHash = (df: pl.DataFrame) => df.select(...KEYS).hashRows(...SEEDS).alias('group');
 const totals = (frames: pl.DataFrame[]) =>
   pl.concat(frames).groupBy(KEYS).agg(pl.col('transactions').sum(), pl.col('settled_amount').sum(), pl.col('refunds').sum());
 
@@ -34,11 +38,13 @@ export default defineStage({
           pl.col('status').eq(pl.lit('refunded')).cast(pl.Int64).sum().alias('refunds'),
         ),
     );
-    const distinct = df.select(...KEYS, pl.col('customer_id').hash(1, 2, 3, 4).alias('customer')).unique();
+    const distinct = pl
+      .DataFrame([groupHash(df), df.select(...KEYS, 'customer_id').hashRows(...SEEDS).alias('pair')])
+      .unique({ subset: ['pair'] });
     pairs.push(distinct);
     newRows += distinct.height;
     if (newRows > Math.max(COMPACT_ROWS, keptRows)) {
-      pairs = [pl.concat(pairs).unique()];
+      pairs = [pl.concat(pairs).unique({ subset: ['pair'] })];
       keptRows = pairs[0].height;
       newRows = 0;
       sums = [totals(sums)];
@@ -47,9 +53,14 @@ export default defineStage({
   },
   flush(ctx) {
     if (sums.length === 0) return undefined;
-    const customers = pl.concat(pairs).unique().groupBy(KEYS).agg(pl.len().cast(pl.Int32).alias('customers'));
-    const result = totals(sums)
-      .join(customers, { on: KEYS })
+    const customers = pl
+      .concat(pairs)
+      .groupBy('group')
+      .agg(pl.col('pair').nUnique().cast(pl.Int32).alias('customers'));
+    const summed = totals(sums);
+    const result = summed
+      .withColumns(groupHash(summed))
+      .join(customers, { on: 'group' })
       .select(
         pl.col('day').cast(pl.String).alias('day'),
         pl.col('country'),
