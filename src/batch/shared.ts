@@ -164,6 +164,20 @@ export function fromShared(shared: SharedBatches): RecordBatch[] {
   });
 }
 
+/**
+ * A lease on every slab the batches' buffers lie in (each retained once), or none. For
+ * batches that reference slab memory they do not own, e.g. an inline stage's output that
+ * passes input columns on: the input's lease ends when the stage returns, this one when
+ * the output is consumed.
+ */
+export function leaseSlabsOf(batches: readonly RecordBatch[]): Lease | undefined {
+  const slabs = new Set<SharedArrayBuffer>();
+  for (const buffer of buffersOf(batches)) if (isSlab(buffer)) slabs.add(buffer);
+  if (slabs.size === 0) return undefined;
+  for (const slab of slabs) retain(slab);
+  return leaseOf([...slabs]);
+}
+
 /** Every buffer behind the batches, for tests and assertions (is it all shared?). */
 export function buffersOf(batches: readonly RecordBatch[]): ArrayBufferLike[] {
   const out: ArrayBufferLike[] = [];

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
+import { leaseSlabsOf } from '../batch/shared';
 import { StageHost } from '../worker/host';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
@@ -52,7 +53,10 @@ export class InlineExecutor implements StageExecutor {
     const host = this.free.pop();
     if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
     try {
-      return { batches: await host.process(item.batches, item.seq, item.sourceFile) };
+      const batches = await host.process(item.batches, item.seq, item.sourceFile);
+      // Output may pass on columns of the input, whose slabs (a source thread's, a thread
+      // stage's) the input's lease stops holding once this returns.
+      return { batches, lease: leaseSlabsOf(batches) };
     } finally {
       this.free.push(host);
     }
