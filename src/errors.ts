@@ -89,17 +89,26 @@ export class WorkerExitError extends SluiceError {
   }
 }
 
+export interface SourceLocation {
+  file?: string;
+  line?: number;
+  column?: string;
+}
+
 /** Input data that cannot be read as declared: names file, line and column where known. */
 export class SourceError extends SluiceError {
   readonly file: string | undefined;
   readonly line: number | undefined;
   readonly column: string | undefined;
-  constructor(message: string, where: { file?: string; line?: number; column?: string } = {}, cause?: unknown) {
+  /** The message without its location (to rebuild the error on the other side of a thread). */
+  readonly detail: string;
+  constructor(message: string, where: SourceLocation = {}, cause?: unknown) {
     const parts: string[] = [];
     if (where.file) parts.push(where.file);
     if (where.line !== undefined) parts.push(`line ${where.line}`);
     if (where.column !== undefined) parts.push(`column "${where.column}"`);
     super('SLUICE_SOURCE_INVALID', parts.length ? `${parts.join(', ')}: ${message}` : message, { cause });
+    this.detail = message;
     this.file = where.file;
     this.line = where.line;
     this.column = where.column;

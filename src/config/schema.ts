@@ -32,6 +32,7 @@ const source = z.strictObject({
   nullValues: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
   encoding: z.literal('utf8', { error: 'must be "utf8" (the only encoding read)' }).optional(),
   inferRows: positiveInt().optional(),
+  thread: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const stage = z.strictObject({

@@ -48,6 +48,11 @@ export interface SourceConfig extends CsvSourceOptions {
   columns?: string[];
   /** Per-column type overrides, e.g. `{ zip: 'utf8', amount: 'float64' }`. */
   schema?: Record<string, ColumnTypeName>;
+  /**
+   * Read and parse on a thread of its own (default true), so the main thread only schedules
+   * and runs inline stages; `false` reads on the main thread (a little less start-up).
+   */
+  thread?: boolean;
 }
 
 export interface SinkConfig {

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   /** A byte cap on top, so wide batches cannot multiply memory by four. */
   capacityBytes: 64 * 1024 * 1024,
   concurrency: 1,
+  /** Batches a source thread parses ahead: one to hand over at once, one in the making. */
+  sourceReadAhead: 2,
 } as const;
 
 /** In-flight tasks per copy the executors allow (process mode pipelines two frames). */
@@ -49,18 +51,18 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sink: { ...config.sink, path: resolve(config.sink.path) },
     ordered: config.ordered ?? true,
-    memoryBoundBytes: memoryBound(sourceOutput, stages),
+    memoryBoundBytes: memoryBound(sourceOutput, stages, source.thread === false ? 0 : DEFAULTS.sourceReadAhead),
   };
 }
 
 /**
- * Batch bytes the run can hold at once: every channel full to its byte cap, plus each
- * in-flight task's input (a task's output is already counted by the reservation it holds
- * in the next channel). A batch larger than a channel's byte cap still moves one at a time,
- * so this bound assumes batches no larger than the byte caps.
+ * Batch bytes the run can hold at once: the source thread's read-ahead, every channel full
+ * to its byte cap, plus each in-flight task's input (a task's output is already counted by
+ * the reservation it holds in the next channel). A batch larger than a channel's byte cap
+ * still moves one at a time, so this bound assumes batches no larger than the byte caps.
  */
-export function memoryBound(sourceOutput: ChannelBounds, stages: PlannedStage[]): number {
-  let total = sourceOutput.capacityBytes;
+export function memoryBound(sourceOutput: ChannelBounds, stages: PlannedStage[], readAhead = 0): number {
+  let total = sourceOutput.capacityBytes + readAhead * (sourceOutput.capacityBytes / sourceOutput.capacity);
   let upstream = sourceOutput;
   for (const s of stages) {
     const slots = s.copies * slotsPerCopy(s.mode);

@@ -7,7 +7,9 @@ import { createExecutor, type StageExecutor } from '../executors';
 import { AbortedError } from '../errors';
 import { openSink, type Sink } from '../io/sinks';
 import { openSource, type Source } from '../io/sources';
+import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
+import { DEFAULTS } from '../plan/build';
 import type { Plan } from '../plan/types';
 import { Channel } from './channel';
 import { round } from './metrics';
@@ -36,7 +38,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
   try {
     opts.signal?.throwIfAborted();
     sink = await openSink(plan.sink, { log });
-    source = await openSource(plan.source, { log });
+    source = plan.source.thread === false ? await openSource(plan.source, { log }) : await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead });
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await Promise.all(executors.map((e) => e.start()));
     startupMs = performance.now() - t0;
@@ -51,7 +53,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     if (opts.onProgress) progress = new ProgressTracker(scheduler, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
     await scheduler.run();
     progress?.stop(true);
-    await Promise.all(executors.map((e) => e.close()));
+    await Promise.all([...executors.map((e) => e.close()), source.close()]);
     const result = await sink.commit();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files);
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
@@ -78,7 +80,7 @@ function sourceAdapter(source: Source): SchedulerSource {
     async next() {
       const r = await batches.next();
       if (r.done) return { done: true, value: undefined };
-      return { done: false, value: { batches: [r.value.batch], sourceFile: r.value.file } };
+      return { done: false, value: { batches: [r.value.batch], sourceFile: r.value.file, lease: r.value.lease } };
     },
     async close() {
       await batches.return(undefined);

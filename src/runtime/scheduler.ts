@@ -14,13 +14,13 @@
  * everything stops and the caller aborts executors and sink.
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { Item, StageExecutor, StageOutput } from '../executors/types';
+import type { Item, Lease, StageExecutor, StageOutput } from '../executors/types';
 import { Channel, measureItem, type Reservation } from './channel';
 import { StageMeter, rowsOf } from './metrics';
 
 export interface SchedulerSource {
   /** Read the next batch; called only when there is room for it. */
-  next(): Promise<IteratorResult<{ batches: RecordBatch[]; sourceFile?: string }>>;
+  next(): Promise<IteratorResult<{ batches: RecordBatch[]; sourceFile?: string; lease?: Lease }>>;
   close(): Promise<void>;
 }
 
@@ -262,13 +262,16 @@ export class Scheduler {
       (r) => {
         if (!this.finished) this.account();
         this.reading = false;
-        if (this.finished) return;
+        if (this.finished) {
+          if (!r.done) r.value.lease?.release();
+          return;
+        }
         if (r.done) {
           output.cancel(reservation);
           this.sourceDone = true;
           output.close();
         } else {
-          const item: Item = { seq: this.nextSeq++, sourceFile: r.value.sourceFile, batches: r.value.batches };
+          const item: Item = { seq: this.nextSeq++, sourceFile: r.value.sourceFile, batches: r.value.batches, lease: r.value.lease };
           const bytes = measureItem(item);
           this.lastReadBytes = bytes;
           this.sourceMeter.batches += item.batches.length;

@@ -5,6 +5,7 @@
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Logger } from 'pino';
+import type { Lease } from '../../batch/shared';
 import type { ColumnTypeName, SourceConfig } from '../../config/types';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
@@ -18,6 +19,8 @@ export interface SourceBatch {
   batch: RecordBatch;
   /** Absolute path of the input file. */
   file: string;
+  /** Shared memory behind `batch` (a source thread's slab): release it once done with the batch. */
+  lease?: Lease;
 }
 
 export interface SourceStats {

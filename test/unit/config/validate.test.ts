@@ -47,6 +47,14 @@ describe('config validation', () => {
     expect(issues(() => validateConfig(c))).toEqual(['sink.rowGroupSize: must be at most 524287 rows (the most polars 0.24.1 writes as one row group), got 1000000']);
   });
 
+  it('checks source.thread is a boolean', () => {
+    const c = valid() as Record<string, any>;
+    c.source.thread = 'yes';
+    expect(issues(() => validateConfig(c))).toEqual(['source.thread: must be true or false, got "yes"']);
+    c.source.thread = false;
+    expect(validateConfig(c).source.thread).toBe(false);
+  });
+
   it('reports an unknown mode with the allowed ones', () => {
     const c = valid();
     c.stages[0].mode = 'threads';

@@ -1,0 +1,3 @@
+// Entry of the source thread. A worker's entry must be JavaScript; the TS loader the thread
+// is started with (--import …/register.mjs in execArgv) compiles what it requires.
+require('./thread-entry.ts');

@@ -1,0 +1,67 @@
+/**
+ * Inside the source thread: reads and parses the input with the same `openSource` as the
+ * main thread would, packs each batch into a recycled shared-memory slab and posts its
+ * descriptor. It reads only while it holds credit (main grants a few batches of read-ahead
+ * and one more for each batch it takes), so memory stays bounded by the plan.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { toShared } from '../../batch/shared';
+import { SlabArena } from '../../batch/slab';
+import { SourceError, serializeError } from '../../errors';
+import { createForwardingLogger } from '../../log';
+import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
+import { openSource, type SourceOptions } from './index';
+
+const data = workerData as SourceThreadData;
+const port = parentPort!;
+const post = (m: SourceReply) => port.postMessage(m);
+const log = createForwardingLogger(data.logLevel, (line) => post({ type: 'log', line }), { thread: 'source' });
+const arena = new SlabArena();
+
+let credit = 0;
+let closing = false;
+let wake: (() => void) | undefined;
+port.on('message', (m: SourceRequest) => {
+  if (m.type === 'pull') credit += m.batches;
+  else closing = true;
+  wake?.();
+});
+
+async function creditOrClose(): Promise<void> {
+  while (credit === 0 && !closing) await new Promise<void>((resolve) => (wake = resolve));
+  wake = undefined;
+}
+
+async function read(): Promise<void> {
+  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize });
+  const batches = source.batches();
+  try {
+    for (;;) {
+      await creditOrClose();
+      if (closing) return;
+      const r = await batches.next();
+      if (r.done) {
+        post({ type: 'end', bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
+        return;
+      }
+      credit--;
+      // The slab's count (1) is the lease main takes over: main releases it, this arena reuses it.
+      const { shared } = toShared([r.value.batch], arena);
+      post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
+    }
+  } finally {
+    await batches.return(undefined);
+    await source.close();
+  }
+}
+
+read()
+  .catch((err) => {
+    const where = err instanceof SourceError ? { file: err.file, line: err.line, column: err.column, detail: err.detail } : undefined;
+    post({ type: 'error', error: serializeError(err), where });
+  })
+  .then(async () => {
+    // The file is closed. Stay until main says close: it may still release slabs of this arena.
+    while (!closing) await new Promise<void>((resolve) => (wake = resolve));
+    post({ type: 'closed' });
+  });

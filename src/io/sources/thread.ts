@@ -1,0 +1,169 @@
+/**
+ * The source on its own thread: reading, CSV scanning and parsing, and the polars → Arrow
+ * conversion run beside the main thread, which is left to schedule and run inline stages.
+ * Batches arrive in shared-memory slabs (a `thread` stage downstream references them, 0
+ * bytes copied) with a lease the consumer releases when done, which lets the source thread
+ * reuse the slab.
+ *
+ * Read-ahead is bounded: the thread holds credit for `readAhead` batches and gets one more
+ * for each batch taken, so at most `readAhead` batches wait here, parsed, whatever the input.
+ * A thread that dies ends the run with an error; never a hang.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { fromShared, leaseOf } from '../../batch/shared';
+import { SourceError, deserializeError } from '../../errors';
+import { loaderExecArgv } from '../../loader';
+import { forwardLogLine } from '../../log';
+import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
+import { resolveInputs, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
+
+const ENTRY = path.join(__dirname, 'thread-entry.cjs');
+/** Batches parsed ahead of the consumer when not told (the plan says how many: DEFAULTS.sourceReadAhead). */
+const DEFAULT_READ_AHEAD = 2;
+/** How long a closing thread may take to close its file before it is terminated. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface ThreadSource extends Source {
+  /** Batches waiting here now, parsed and not yet taken; and the most that ever did (≤ readAhead). */
+  readonly waitingNow: number;
+  readonly peakWaiting: number;
+  /** The thread has posted its last batch. */
+  readonly ended: boolean;
+  /** Slabs the source thread allocated (the rest of its batches reused released ones). */
+  readonly slabAllocations: number;
+  /** For tests: the thread itself. */
+  readonly worker: Worker;
+}
+
+export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number } = {}): Promise<ThreadSource> {
+  const files = resolveInputs(cfg.path); // fail here, before a thread starts, when nothing matches
+  const readAhead = opts.readAhead ?? DEFAULT_READ_AHEAD;
+  const log = opts.log;
+  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };
+  const worker = new Worker(ENTRY, { execArgv: loaderExecArgv(), workerData });
+
+  const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
+  const waiting: SourceBatch[] = [];
+  let peakWaiting = 0;
+  let slabAllocations = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let closed: Promise<void> | undefined;
+  let lastFile: string | undefined;
+  let exited = false;
+  let wake: (() => void) | undefined;
+  const send = (m: SourceRequest) => worker.postMessage(m);
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const fail = (err: Error) => {
+    failure ??= err;
+    notify();
+  };
+
+  worker.on('message', (m: SourceReply) => {
+    switch (m.type) {
+      case 'batch': {
+        const [batch] = fromShared(m.shared);
+        lastFile = m.file;
+        stats.bytesRead = m.bytesRead;
+        slabAllocations = m.slabAllocations;
+        waiting.push({ batch, file: m.file, lease: leaseOf(m.shared.slabs) });
+        peakWaiting = Math.max(peakWaiting, waiting.length);
+        break;
+      }
+      case 'end':
+        ended = true;
+        stats.bytesRead = m.bytesRead;
+        slabAllocations = m.slabAllocations;
+        break;
+      case 'error':
+        fail(m.where ? new SourceError(m.where.detail, m.where, deserializeError(m.error)) : deserializeError(m.error));
+        break;
+      case 'log':
+        if (log) forwardLogLine(log, m.line);
+        return;
+      case 'closed':
+        return;
+    }
+    notify();
+  });
+  worker.on('error', (err) => fail(new SourceError(`the source thread failed: ${err.message}`, { file: lastFile }, err)));
+  worker.on('exit', (code) => {
+    exited = true;
+    if (!closed) fail(new SourceError(`the source thread exited (code ${code}) before the input ended`, { file: lastFile }));
+  });
+  // The thread keeps the process alive only while someone waits for it (below), so a
+  // caller that forgets close() still exits. After the listeners: adding one refs again.
+  worker.unref();
+  const waitFor = async (p: Promise<void>) => {
+    worker.ref();
+    try {
+      await p;
+    } finally {
+      worker.unref();
+    }
+  };
+  send({ type: 'pull', batches: readAhead });
+
+  async function* batches(): AsyncGenerator<SourceBatch> {
+    try {
+      for (;;) {
+        if (failure) throw failure;
+        const next = waiting.shift();
+        if (next) {
+          send({ type: 'pull', batches: 1 });
+          stats.rows += next.batch.numRows;
+          stats.batches++;
+          yield next;
+          continue;
+        }
+        if (ended || closed) return;
+        await waitFor(new Promise<void>((resolve) => (wake = resolve)));
+      }
+    } finally {
+      // Read to the end, failed, or abandoned: the thread has nothing more to do.
+      await close();
+    }
+  }
+
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      for (const b of waiting.splice(0)) b.lease?.release();
+      if (!exited) {
+        const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        const said = new Promise<void>((resolve) => worker.on('message', (m: SourceReply) => m.type === 'closed' && resolve()));
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+        send({ type: 'close' });
+        await waitFor(Promise.race([said, gone, grace]));
+        await worker.terminate();
+      }
+      notify();
+    })();
+    return closed;
+  }
+
+  return {
+    files,
+    batches,
+    close,
+    stats: () => ({ ...stats }),
+    get waitingNow() {
+      return waiting.length;
+    },
+    get peakWaiting() {
+      return peakWaiting;
+    },
+    get ended() {
+      return ended;
+    },
+    get slabAllocations() {
+      return slabAllocations;
+    },
+    worker,
+  };
+}
