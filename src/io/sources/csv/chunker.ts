@@ -11,6 +11,7 @@
  * chunk is valid only until the chunker runs again: take each one before pulling the next.
  */
 import { SourceError } from '../../../errors';
+import { SCAN_RAGGED, SimdRowScanner, type ScanState } from './simd-scan';
 
 export interface RowChunk {
   /** The prefix, then whole rows, each ending in LF (the last row of a file may lack it). */
@@ -32,6 +33,8 @@ export interface ChunkerOptions {
   firstLine: number;
   /** Bytes put in front of every chunk's rows (e.g. a header line). */
   prefix?: Buffer;
+  /** Scan with WebAssembly SIMD where available (default true; the JavaScript scan is the reference). */
+  simd?: boolean;
 }
 
 const LF = 10;
@@ -42,16 +45,11 @@ export class RowChunker {
   private assembly: Buffer;
   private assembled: number;
   private readonly prefixBytes: number;
-  private inQuotes = false;
-  private fieldsInRow = 1;
-  private rowHasBytes = false;
-  private rows = 0;
-  /** Line where the current (incomplete) chunk starts, and the current line. */
+  /** Where the scan is: quotes, the current row, lines (shared by both scanners). */
+  private readonly s: ScanState;
+  /** Line where the current (incomplete) chunk starts. */
   private chunkLine: number;
-  private line: number;
-  private quoteLine = 0;
-  /** Line the current row starts on. */
-  private rowLine: number;
+  private readonly simd: SimdRowScanner | undefined;
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
@@ -61,8 +59,8 @@ export class RowChunker {
     prefix.copy(this.assembly);
     this.assembled = prefix.length;
     this.chunkLine = o.firstLine;
-    this.line = o.firstLine;
-    this.rowLine = o.firstLine;
+    this.s = { inQuotes: false, fieldsInRow: 1, rowHasBytes: false, line: o.firstLine, rows: 0, rowLine: o.firstLine, quoteLine: 0 };
+    this.simd = o.simd === false ? undefined : SimdRowScanner.create(o);
   }
 
   /** Later chunks may have another size (the first one also feeds schema inference). */
@@ -77,6 +75,7 @@ export class RowChunker {
   *push(data: Buffer): Generator<RowChunk> {
     // A plain Uint8Array view: indexing a Buffer subclass is slower in V8's hot loops.
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    this.simd?.load(bytes);
     let start = 0;
     for (let end = this.scan(bytes, 0); end >= 0; end = this.scan(bytes, start)) {
       this.append(data, start, end);
@@ -88,26 +87,37 @@ export class RowChunker {
 
   /**
    * Scans from `from` until a chunk is complete (returns the index after its last LF) or
-   * the bytes end (returns -1). The hot loop: kept out of the generator, state in locals.
+   * the bytes end (returns -1): with SIMD when it can, in JavaScript when it cannot or when
+   * SIMD found a ragged row (the JavaScript scan then finds it again and words the error).
    */
   private scan(bytes: Uint8Array, from: number): number {
+    if (this.simd?.holds(bytes)) {
+      const end = this.simd.scan(this.s, from, this.o.rowsPerChunk);
+      if (end !== SCAN_RAGGED) return end;
+    }
+    return this.scanJs(bytes, from);
+  }
+
+  /** The reference scanner, one byte at a time. The hot loop: state in locals. */
+  private scanJs(bytes: Uint8Array, from: number): number {
     const { delimiter, quote, rowsPerChunk, fields } = this.o;
+    const st = this.s;
     // Bytes above every special byte (most letters and digits) take one comparison.
     const max = Math.max(LF, CR, delimiter, quote);
     const n = bytes.length;
-    let q = this.inQuotes;
-    let f = this.fieldsInRow;
-    let has = this.rowHasBytes;
-    let line = this.line;
-    let rows = this.rows;
-    let rowLine = this.rowLine;
+    let q = st.inQuotes;
+    let f = st.fieldsInRow;
+    let has = st.rowHasBytes;
+    let line = st.line;
+    let rows = st.rows;
+    let rowLine = st.rowLine;
     let end = -1;
     for (let i = from; i < n; i++) {
       const c = bytes[i];
       if (c > max) {
         has = true;
       } else if (c === quote) {
-        if (!q) this.quoteLine = line;
+        if (!q) st.quoteLine = line;
         q = !q;
         has = true;
       } else if (c === LF) {
@@ -115,7 +125,7 @@ export class RowChunker {
         if (q) continue;
         if (has) {
           if (f !== fields) {
-            this.rowLine = rowLine;
+            st.rowLine = rowLine;
             this.ragged(f);
           }
           rows++;
@@ -132,26 +142,27 @@ export class RowChunker {
         if (c !== CR) has = true;
       }
     }
-    this.line = line;
-    this.rowLine = rowLine;
-    this.inQuotes = q;
-    this.fieldsInRow = f;
-    this.rowHasBytes = has;
-    this.rows = rows;
+    st.line = line;
+    st.rowLine = rowLine;
+    st.inQuotes = q;
+    st.fieldsInRow = f;
+    st.rowHasBytes = has;
+    st.rows = rows;
     return end;
   }
 
   /** End of input: the rest as a last chunk (a final row may lack its newline). */
   end(): RowChunk | undefined {
-    if (this.inQuotes) {
-      throw new SourceError(`unterminated quoted field (the quote opened on line ${this.quoteLine} never closes)`, { file: this.o.file, line: this.quoteLine });
+    const st = this.s;
+    if (st.inQuotes) {
+      throw new SourceError(`unterminated quoted field (the quote opened on line ${st.quoteLine} never closes)`, { file: this.o.file, line: st.quoteLine });
     }
-    if (this.rowHasBytes) {
-      if (this.fieldsInRow !== this.o.fields) this.ragged(this.fieldsInRow);
-      this.rows++;
-      this.rowHasBytes = false;
+    if (st.rowHasBytes) {
+      if (st.fieldsInRow !== this.o.fields) this.ragged(st.fieldsInRow);
+      st.rows++;
+      st.rowHasBytes = false;
     }
-    return this.rows > 0 ? this.take() : undefined;
+    return st.rows > 0 ? this.take() : undefined;
   }
 
   private append(data: Buffer, from: number, to: number): void {
@@ -169,14 +180,14 @@ export class RowChunker {
 
   private take(): RowChunk {
     const text = this.assembly.subarray(0, this.assembled);
-    const chunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.rows, firstLine: this.chunkLine };
+    const chunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
     this.assembled = this.prefixBytes;
-    this.rows = 0;
-    this.chunkLine = this.line;
+    this.s.rows = 0;
+    this.chunkLine = this.s.line;
     return chunk;
   }
 
   private ragged(found: number): never {
-    throw new SourceError(`expected ${this.o.fields} fields, found ${found} (ragged row)`, { file: this.o.file, line: this.rowLine });
+    throw new SourceError(`expected ${this.o.fields} fields, found ${found} (ragged row)`, { file: this.o.file, line: this.s.rowLine });
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * The SIMD row scanner agrees with the JavaScript one (the reference) on random CSV: the
+ * same chunks, rows and line numbers, and the same errors, wherever the reads are cut.
+ */
+import { RowChunker, type RowChunk } from '../../../../src/io/sources/csv/chunker';
+import { SimdRowScanner } from '../../../../src/io/sources/csv/simd-scan';
+
+/** mulberry32: deterministic random numbers, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIELD_PIECES = ['a', 'bc', 'é', '12', ' ', ',', '""', '\n', '\r\n', '€x', ''];
+
+/** Rows of `fields` fields, some quoted (with delimiters, quotes and newlines inside), blank lines, CRLF. */
+function randomCsv(r: () => number, rows: number, fields: number, ragged: boolean): string {
+  const out: string[] = [];
+  const forced = ragged ? Math.floor(r() * rows) : -1; // at least one ragged row
+  for (let i = 0; i < rows; i++) {
+    if (i !== forced && r() < 0.05) {
+      out.push(r() < 0.5 ? '\n' : '\r\n'); // blank line
+      continue;
+    }
+    const n = i === forced || (ragged && r() < 0.02) ? fields + (fields === 1 || r() < 0.5 ? 1 : -1) : fields;
+    const cells: string[] = [];
+    for (let f = 0; f < Math.max(1, n); f++) {
+      if (r() < 0.3) {
+        let inner = '';
+        for (let k = Math.floor(r() * 4); k > 0; k--) inner += FIELD_PIECES[Math.floor(r() * FIELD_PIECES.length)];
+        cells.push(`"${inner}"`);
+      } else {
+        cells.push(['x', 'yy', '123', 'zz z', 'ü', ''][Math.floor(r() * 6)]);
+      }
+    }
+    out.push(cells.join(',') + (r() < 0.2 ? '\r\n' : '\n'));
+  }
+  return out.join('');
+}
+
+function chunk(csv: Buffer, opts: { simd: boolean; rowsPerChunk: number; fields: number; cuts: number[] }) {
+  const chunker = new RowChunker({ file: 'x.csv', rowsPerChunk: opts.rowsPerChunk, fields: opts.fields, delimiter: 44, quote: 34, firstLine: 2, prefix: Buffer.from('h\n'), simd: opts.simd });
+  const out: { text: string; rows: number; firstLine: number }[] = [];
+  const keep = (c: RowChunk) => out.push({ text: c.text.toString('latin1'), rows: c.rows, firstLine: c.firstLine });
+  try {
+    let at = 0;
+    for (const cut of [...opts.cuts, csv.length]) {
+      for (const c of chunker.push(csv.subarray(at, cut))) keep(c);
+      at = cut;
+    }
+    const last = chunker.end();
+    if (last) keep(last);
+    return { out };
+  } catch (err) {
+    return { out, error: (err as Error).message };
+  }
+}
+
+it('the SIMD scanner is available here', () => {
+  expect(SimdRowScanner.create({ delimiter: 44, quote: 34, fields: 3 })).toBeDefined();
+});
+
+it.each(Array.from({ length: 40 }, (_, i) => i))('SIMD and JavaScript scans agree on random CSV #%i', (seed) => {
+  const r = rng(seed + 1);
+  const fields = 1 + Math.floor(r() * 5);
+  const csv = Buffer.from(randomCsv(r, 50 + Math.floor(r() * 400), fields, seed % 3 === 0) + (seed % 7 === 0 ? '"open' : ''));
+  const cuts: number[] = [];
+  for (let at = 0; ; ) {
+    at += 1 + Math.floor(r() * (seed % 2 ? 7 : 300));
+    if (at >= csv.length) break;
+    cuts.push(at);
+  }
+  const rowsPerChunk = 1 + Math.floor(r() * 40);
+  const js = chunk(csv, { simd: false, rowsPerChunk, fields, cuts });
+  const simd = chunk(csv, { simd: true, rowsPerChunk, fields, cuts });
+  expect(simd).toEqual(js);
+  if (seed % 7 === 0 && seed % 3 !== 0) expect(js.error).toMatch(/unterminated quoted field/);
+  if (seed % 3 === 0) expect(js.error).toMatch(/ragged row/);
+});
+
+it('finds a ragged row after many clean blocks, with its line', () => {
+  const rows = Array.from({ length: 5000 }, (_, i) => `${i},"q,${i}\nx",${i}`);
+  rows[4321] = '4321,too,many,fields';
+  const csv = Buffer.from(rows.join('\n') + '\n');
+  const simd = chunk(csv, { simd: true, rowsPerChunk: 1000, fields: 3, cuts: [] });
+  expect(simd.error).toBe(`x.csv, line ${2 + 4321 * 2}: expected 3 fields, found 4 (ragged row)`);
+  expect(simd).toEqual(chunk(csv, { simd: false, rowsPerChunk: 1000, fields: 3, cuts: [] }));
+});
