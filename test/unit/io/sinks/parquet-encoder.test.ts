@@ -82,6 +82,21 @@ describe('ParquetAssembler', () => {
     expect(() => asm.add(pl.DataFrame({ a: ['x'] }).writeParquet())).toThrow(/another Parquet schema/);
   });
 
+  it('keeps no view of the parts it was given (each would hold a whole encoded row group alive)', () => {
+    // Big enough to have an ArrayBuffer of its own (small Buffers share Node's 8 KiB pool).
+    const part = pl.DataFrame({ id: range(5000), s: range(5000).map((i) => `v${i}`) }).writeParquet({ compression: 'zstd' });
+    expect(part.buffer.byteLength).toBe(part.byteLength);
+    const meta = footerOf(part, 'a part');
+    const views: Uint8Array[] = [];
+    const walk = (v: unknown): void => {
+      if (v instanceof Uint8Array) views.push(v);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(meta);
+    expect(views.length).toBeGreaterThan(0); // column names and min/max statistics
+    expect(views.filter((v) => v.buffer === part.buffer)).toEqual([]);
+  });
+
   it('says when bytes are not a Parquet file', () => {
     expect(() => footerOf(Buffer.from('not parquet at all'), 'the part')).toThrow(/the part is not a Parquet file/);
   });
