@@ -7,6 +7,7 @@ import { RecordBatch, Table } from 'apache-arrow';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { batchToDataFrame, dataFrameToBatches, isDataFrame } from '../batch/polars';
+import { FrameReclaimer } from '../batch/reclaim';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
@@ -24,6 +25,8 @@ export interface HostOptions {
 
 export class StageHost {
   private setupDone: Promise<void> | undefined;
+  /** Frees the native memory of polars frames a task left behind (see batch/reclaim.ts). */
+  private readonly reclaimer = new FrameReclaimer();
 
   private constructor(
     private readonly definition: StageDefinition,
@@ -82,6 +85,7 @@ export class StageHost {
         throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
       }
     }
+    await this.reclaimer.afterTask();
     return out;
   }
 

@@ -6,10 +6,9 @@
  * the end. Serves every Parquet file of the process (partitioned sinks write many).
  */
 import { writeSync } from 'node:fs';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import pl from 'nodejs-polars';
+import { FrameReclaimer } from '../../../batch/reclaim';
 import { ParquetAssembler } from '../../parquet/footer';
 import type { EncoderReply, EncoderRequest, EncoderThreadData } from './parquet-encoder';
 
@@ -43,31 +42,29 @@ interface OpenFile {
 const files = new Map<number, OpenFile>();
 
 /**
- * polars frames hold native memory that V8 does not see: it is freed only when their small
- * JS wrappers are collected. This thread allocates almost no JS, so V8 would rarely collect
- * and every encoded row group's memory would stay (measured: peak RSS growing with the input,
- * 0.7 → 1.9 GB from 1× to 4×). A full collection of this tiny heap after each row group
- * costs about a millisecond and keeps memory flat.
+ * polars frames hold native memory that V8 does not see, freed only once their wrappers are
+ * collected (batch/reclaim.ts); this thread allocates almost no JavaScript, so without help
+ * every encoded row group's memory would stay (measured: 0.7 → 1.9 GB from 1× to 4× input).
  */
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+const reclaimer = new FrameReclaimer();
 const port = parentPort!;
 const reply = (r: EncoderReply) => port.postMessage(r);
 
 /**
- * Each message is handled from the event loop's check phase, not straight from the port:
- * the finalizers that free a collected polars frame's native memory are themselves queued
- * as immediates, and a thread that goes from message to message without reaching that
- * phase never runs them. Measured: when the encoder was the slowest part of a conversion,
- * its RSS grew by ~50 MB a row group (2.5 GB for 10 M rows); with this it stays flat.
+ * Messages are handled one at a time with a turn of the event loop between them, so the
+ * finalizers that free collected frames run (they wait in the check phase: a thread going
+ * from message to message never got there, and grew by ~50 MB a row group when it was the
+ * slowest part of a conversion).
  */
+let queue = Promise.resolve();
 port.on('message', (m: EncoderRequest) => {
-  setImmediate(() => {
+  queue = queue.then(async () => {
     try {
       handle(m);
     } catch (err) {
       fail(m.id, err);
     }
+    if (m.op === 'batch') await reclaimer.afterTask();
   });
 });
 
@@ -155,7 +152,6 @@ function encode(file: OpenFile, df: pl.DataFrame): void {
   if (file.assembler.rowGroups === 0 && file.assembler.written === 0) write(file, file.assembler.header());
   write(file, file.assembler.add(part));
   file.rows += df.height;
-  collectGarbage();
 }
 
 function write(file: OpenFile, bytes: Uint8Array): void {
