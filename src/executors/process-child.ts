@@ -116,7 +116,11 @@ export class ChildCopy {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }
     this.pid = this.proc.pid;
-    this.tail = watchOutput(this.proc, (line, level) => forwardLogLine(this.log, line, level));
+    this.tail = watchOutput(
+      this.proc,
+      (line, level) => forwardLogLine(this.log, line, level),
+      (id) => (this.running = id),
+    );
     this.wireChannel(pair.local);
     this.wireExit(this.proc);
     const { planned, copy } = this;
@@ -223,7 +227,18 @@ export class ChildCopy {
     return p;
   }
 
+  /** The task the child last said it started (see RUNNING_TASK). */
+  private running: number | undefined;
+
+  /** Settles when the frame channel has delivered everything the child sent (EOF or failure). */
+  private channelDrained: Promise<void> = Promise.resolve();
+
   private wireChannel(channel: Socket): void {
+    this.channelDrained = new Promise<void>((resolve) => {
+      channel.once('end', resolve);
+      channel.once('close', resolve);
+      channel.once('error', () => resolve());
+    });
     // The channel ends first when the child dies (EOF, or EPIPE / ECONNRESET mid-write);
     // its exit follows and reports the death. Only a child that lives on without its
     // channel is broken.
@@ -250,19 +265,28 @@ export class ChildCopy {
   private wireExit(proc: ChildProcess): void {
     let status: ChildExit | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let reporting = false;
     const report = () => {
-      if (this.exit || !status) return;
+      if (this.exit || !status || reporting) return;
+      reporting = true;
       clearTimeout(timer);
+      // Results the child sent before it died may still wait in the channel: read them first,
+      // so the batch named is the one the child was working on, not one it had finished.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_GRACE_MS).unref());
+      void Promise.race([this.channelDrained, grace]).then(() => reportNow(status!));
+    };
+    const reportNow = (status: ChildExit) => {
       this.exit = status;
       this.channel?.destroy();
-      const errors = [...this.pending.values()].map((p) => [p, this.exitError(p.location)] as const);
+      // The task it was running first (when unanswered); then the others, oldest first.
+      const pending = [...this.pending.entries()].sort(([a], [b]) => (a === this.running ? -1 : b === this.running ? 1 : a - b));
+      const errors = pending.map(([, p]) => [p, this.exitError(p.location)] as const);
       this.pending.clear();
       const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
       this.ready?.reject(startErr);
       this.ready = undefined;
       for (const [p, err] of errors) p.reject(err);
       this.markExited(status);
-      // The oldest pending task is the one the child was working on: name its batch.
       this.onGone(this, errors[0]?.[1] ?? startErr);
     };
     proc.on('exit', (code, signal) => {

@@ -4,6 +4,7 @@
  * plain stderr lines — a crash's stack trace — are kept for the error message.
  */
 import type { ChildProcess } from 'node:child_process';
+import { RUNNING_TASK } from '../protocol/process';
 
 /** Non-log stderr lines kept for the error message when the child dies. */
 const TAIL_LINES = 12;
@@ -16,7 +17,8 @@ export interface OutputTail {
   keep(line: string): void;
 }
 
-export function watchOutput(proc: ChildProcess, forward: (line: string, level: 'info' | 'warn') => void): OutputTail {
+/** `onRunning`: the child started a task (protocol RUNNING_TASK); such lines are not logged. */
+export function watchOutput(proc: ChildProcess, forward: (line: string, level: 'info' | 'warn') => void, onRunning?: (taskId: number) => void): OutputTail {
   const tail: string[] = [];
   const keep = (line: string) => {
     if (!line.trim()) return;
@@ -29,6 +31,10 @@ export function watchOutput(proc: ChildProcess, forward: (line: string, level: '
   stderr.setEncoding('utf8');
   const out = lineSplitter((line) => forward(line, 'info'));
   const err = lineSplitter((line) => {
+    if (line.startsWith(RUNNING_TASK)) {
+      onRunning?.(Number(line.slice(RUNNING_TASK.length)));
+      return;
+    }
     if (!line.startsWith('{')) keep(line);
     forward(line, 'warn');
   });

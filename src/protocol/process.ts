@@ -94,3 +94,11 @@ export type StageToIo =
   /** End the channel once everything before is written, then report `closed`. */
   | { type: 'finish' };
 
+
+/**
+ * What a child writes on stderr, synchronously, as it starts a task: the task's id. If it
+ * dies, however (an exit, a crash, SIGKILL), main knows the task it was running: results
+ * it had finished may never have left (its I/O thread dies with it), so the oldest
+ * unanswered task is not always the one that killed it.
+ */
+export const RUNNING_TASK = 'sluice:running-task ';

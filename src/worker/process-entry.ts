@@ -15,6 +15,7 @@
  * Logs are pino JSON lines on stderr; main re-emits them. Anything else on stderr (a
  * crash's stack trace) is kept by main for the error message.
  */
+import { writeSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -24,6 +25,7 @@ import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab
 import { StageError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import {
+  RUNNING_TASK,
   decodeMainMessage,
   encodeHeader,
   type ChildToMain,
@@ -108,6 +110,7 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
 
 async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile: string | undefined): Promise<void> {
   const done = () => releasePayload(payload);
+  writeSync(2, `${RUNNING_TASK}${id}\n`);
   try {
     const output = await host!.process(decodeBatches(payload), seq, sourceFile);
     send({ type: 'result', id }, encodeBatches(output).chunks, done);

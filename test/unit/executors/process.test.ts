@@ -288,6 +288,20 @@ describe('process executor: failures', () => {
     expect(err.message).toMatch(/frame channel is corrupt/);
   });
 
+  it('names the batch the child was running when it was killed, not an earlier one whose result was lost', async () => {
+    // Two tasks in flight: the child finishes #20 (its result may die unsent with the child's
+    // I/O thread), then SIGKILLs itself in #21. However the race goes, #21 is named.
+    const e = executor('e2e-fail', 1, { at: 1, how: 'kill' });
+    await e.start();
+    const fatal = nextFatal(e);
+    const results = await Promise.allSettled([e.process({ seq: 20, batches: [ints([1])] }), e.process({ seq: 21, batches: [ints([2])] })]);
+    expect(results[1].status).toBe('rejected');
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toMatch(/batch #21: worker was killed by SIGKILL/);
+    expect((await fatal).message).toMatch(/batch #21: worker was killed by SIGKILL/);
+    // The child's "running task" markers are protocol, not log lines.
+    expect(logLines.some((l) => String(l.msg).includes('running-task'))).toBe(false);
+  });
+
   it('puts the last stderr lines of a crashed child into the error', async () => {
     const e = executor('proc-fail', 1, { at: 0, how: 'uncaught' });
     await e.start();
