@@ -46,10 +46,19 @@ const DTYPES: Record<ColumnTypeName, DataType> = {
 };
 
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<RecordBatch> {
+  const bytes = readBytes(o.file, o.readSize, o.onBytes);
+  try {
+    yield* readRows(o, bytes);
+  } finally {
+    // Ends the read (closes the file) however this stops: the end, an error, an empty file.
+    await bytes.return(undefined);
+  }
+}
+
+async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): AsyncGenerator<RecordBatch> {
   const { cfg, file } = o;
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
-  const bytes = readBytes(file, o.readSize, o.onBytes);
   const header = await readHeader(bytes, { file, delimiter, quote, hasHeader: cfg.header ?? true });
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
