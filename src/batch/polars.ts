@@ -6,10 +6,14 @@ import { type RecordBatch, tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
 
+/** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
+export const conversions = { count: 0 };
+
 /** Where a batch's IPC bytes are gathered for polars, reused (polars copies them in). */
 let scratch = Buffer.allocUnsafe(0);
 
 export function batchToDataFrame(batch: RecordBatch): pl.DataFrame {
+  conversions.count++;
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
   const { chunks, byteLength } = encodeBatches([batch]);
@@ -23,6 +27,7 @@ export function batchToDataFrame(batch: RecordBatch): pl.DataFrame {
 }
 
 export function dataFrameToBatches(df: pl.DataFrame): RecordBatch[] {
+  conversions.count++;
   // The IPC file format keeps strings as Utf8View: cheaper to write, fastest to read.
   return tableFromIPC(df.writeIPC()).batches;
 }
