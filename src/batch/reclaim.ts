@@ -1,21 +1,20 @@
 /**
  * polars frames hold native memory that V8 does not see: a frame's memory is freed only
  * when its small JS wrapper is collected and then its finalizer runs, which Node queues as
- * an immediate. A thread that allocates little JavaScript (a stage copy, the Parquet
- * encoder) is rarely collected, and one fed task after task may not reach the check phase
- * where finalizers run: its memory then grew with the input (measured: 4 GB for 10 M rows
- * through a polars stage in a thread, 2.5 GB in the encoder).
+ * an immediate. Wrapped native objects survive young-generation collections (their weak
+ * handles keep them), so only a full collection frees them, and a thread that allocates
+ * little JavaScript (a stage copy, the Parquet encoder) rarely gets one: its memory grew
+ * with the input (measured: 4 GB for 10 M rows through a polars stage in a thread).
  *
- * After each task that used polars: a young-generation collection (≈0.05 ms: frames made by
- * the task are young), a full one when it fits a time budget (frames kept across tasks, such
- * as a stateful stage's, grow old), then a turn through the check phase so the finalizers
- * run. The budget counts the pause on this thread only (V8 marks with helper threads too),
- * so it is kept small: forced full collections at 5 % cost 5 s of CPU in a 17 s job.
+ * After each task that used polars: a full collection once the process has grown by
+ * `growthBytes` since the last one (and it fits a time budget), then a turn through the
+ * check phase so the finalizers run. Growth is measured on the process's RSS, the one
+ * gauge that sees polars' memory.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-type Gc = (options?: { type: 'minor' | 'major' }) => void;
+type Gc = () => void;
 let gc: Gc | undefined;
 
 function collector(): Gc {
@@ -27,26 +26,42 @@ function collector(): Gc {
   return gc;
 }
 
+export interface ReclaimOptions {
+  /** RSS growth since the last full collection that calls for the next one. Default 64 MiB. */
+  growthBytes?: number;
+  /** Most of this thread's time full collections may take. Default 0.05 (5 %). */
+  budget?: number;
+}
+
 export class FrameReclaimer {
+  private readonly growthBytes: number;
+  private readonly budget: number;
+  private baseline = process.memoryUsage.rss();
   private lastFull = -Infinity;
   private fullMs = 0;
-  /** Full collections counted (for tests). */
+  private collected = false;
+  /** Full collections so far (tests, diagnostics). */
   fullCollections = 0;
 
-  /** @param budget most of this thread's time full collections may take (0.01: 1 %). */
-  constructor(private readonly budget = 0.01) {}
+  constructor(o: ReclaimOptions = {}) {
+    this.growthBytes = o.growthBytes ?? 64 * 1024 * 1024;
+    this.budget = o.budget ?? 0.05;
+  }
 
   async afterTask(): Promise<void> {
-    const collect = collector();
     const start = performance.now();
-    if (start - this.lastFull >= this.fullMs / this.budget) {
-      collect();
+    if (process.memoryUsage.rss() - this.baseline > this.growthBytes && start - this.lastFull >= this.fullMs / this.budget) {
+      collector()();
       this.lastFull = performance.now();
       this.fullMs = this.lastFull - start;
       this.fullCollections++;
-    } else {
-      collect({ type: 'minor' });
+      this.collected = true;
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.collected) {
+      // The finalizers ran: what is left is what the process really holds.
+      this.baseline = process.memoryUsage.rss();
+      this.collected = false;
+    }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toShared } from '../../batch/shared';
+import { FrameReclaimer } from '../../batch/reclaim';
 import { SlabArena } from '../../batch/slab';
 import { SourceError, serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log';
@@ -17,6 +18,9 @@ const port = parentPort!;
 const post = (m: SourceReply) => port.postMessage(m);
 const log = createForwardingLogger(data.logLevel, (line) => post({ type: 'log', line }), { thread: 'source' });
 const arena = new SlabArena();
+// Parsing leaves a polars frame behind per batch, and this thread allocates little
+// JavaScript (batch/reclaim.ts); its heap is small, so collect after every batch.
+const reclaimer = new FrameReclaimer({ growthBytes: 0 });
 
 let credit = 0;
 let closing = false;
@@ -48,6 +52,7 @@ async function read(): Promise<void> {
       // The slab's count (1) is the lease main takes over: main releases it, this arena reuses it.
       const { shared } = toShared([r.value.batch], arena);
       post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
+      await reclaimer.afterTask();
     }
   } finally {
     await batches.return(undefined);

@@ -1,0 +1,44 @@
+/**
+ * FrameReclaimer: a polars frame left behind by a task is freed after the task once the
+ * process has grown past the threshold (a full collection, then its finalizer runs); below
+ * the threshold nothing is forced.
+ */
+import pl from 'nodejs-polars';
+import { FrameReclaimer } from '../../../src/batch/reclaim';
+
+/** Makes a frame, drops it, and reports when its wrapper is collected. */
+function leaveFrameBehind(): { collected: () => boolean } {
+  let collected = false;
+  const registry = new FinalizationRegistry(() => (collected = true));
+  (() => {
+    const df = pl.DataFrame({ x: Float64Array.from({ length: 100_000 }, (_, i) => i) });
+    registry.register(df, 'frame');
+  })();
+  return { collected: () => collected };
+}
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+it('frees the frames a task left behind once the process grew past the threshold', async () => {
+  const reclaimer = new FrameReclaimer({ growthBytes: -1, budget: 1 }); // any growth: collect
+  const frame = leaveFrameBehind();
+  await reclaimer.afterTask();
+  await turns(3); // FinalizationRegistry callbacks run as tasks of their own
+  expect(reclaimer.fullCollections).toBe(1);
+  expect(frame.collected()).toBe(true);
+});
+
+it('forces nothing while the process has not grown past the threshold', async () => {
+  const reclaimer = new FrameReclaimer({ growthBytes: 2 ** 40 });
+  for (let i = 0; i < 5; i++) await reclaimer.afterTask();
+  expect(reclaimer.fullCollections).toBe(0);
+});
+
+it('keeps full collections within the time budget', async () => {
+  const reclaimer = new FrameReclaimer({ growthBytes: -1, budget: 1e-9 });
+  for (let i = 0; i < 5; i++) await reclaimer.afterTask();
+  // The first one measured what a collection costs; at this budget the next is far away.
+  expect(reclaimer.fullCollections).toBe(1);
+});
