@@ -2,9 +2,12 @@
  * polars ⇄ Arrow. Both sides speak Arrow IPC, so a conversion is one serialisation;
  * apache-arrow reads the IPC bytes as views (no second copy).
  */
-import { type RecordBatch, tableFromIPC } from 'apache-arrow';
+import { Writable } from 'node:stream';
+import { RecordBatch, tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
+import { leaseOf, type Lease } from './shared';
+import { SLAB_HEADER, release, type SlabArena } from './slab';
 
 /** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
 export const conversions = { count: 0 };
@@ -40,4 +43,43 @@ export function isDataFrame(value: unknown): value is pl.DataFrame {
     typeof (value as { writeIPCStream?: unknown }).writeIPCStream === 'function' &&
     typeof (value as { height?: unknown }).height === 'number'
   );
+}
+
+export interface SlabBatches {
+  batches: RecordBatch[];
+  /** Holds the slab the batches live in (count 1, taken from the arena). */
+  lease: Lease;
+  /** IPC bytes written (a size hint for the next frame). */
+  bytes: number;
+}
+
+/**
+ * A frame as Arrow record batches that live in a recycled slab: polars writes its IPC file
+ * bytes straight into the slab (no fresh buffer per batch, no concatenation) and the
+ * batches are views of them. A `thread` stage takes them by reference, 0 bytes copied.
+ * Zero rows keep the schema (one empty batch).
+ */
+export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0): SlabBatches {
+  conversions.count++;
+  let slab = arena.acquire(Math.max(sizeHint, 64 * 1024));
+  let at = SLAB_HEADER;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (at + chunk.length > slab.byteLength) {
+        // Outgrew the guess: move what is written to a slab twice the size needed.
+        const bigger = arena.acquire(2 * (at + chunk.length));
+        new Uint8Array(bigger, SLAB_HEADER, at - SLAB_HEADER).set(new Uint8Array(slab, SLAB_HEADER, at - SLAB_HEADER));
+        release(slab);
+        slab = bigger;
+      }
+      new Uint8Array(slab, at, chunk.length).set(chunk);
+      at += chunk.length;
+      done();
+    },
+  });
+  // polars calls write() synchronously, once per piece of the IPC file.
+  df.writeIPC(sink);
+  const table = tableFromIPC(new Uint8Array(slab, SLAB_HEADER, at - SLAB_HEADER));
+  const batches = table.batches.length ? table.batches : [new RecordBatch(table.schema)];
+  return { batches, lease: leaseOf([slab]), bytes: at - SLAB_HEADER };
 }

@@ -1,17 +1,33 @@
-/** polars DataFrame → Arrow record batches of at most `rows` rows, converted one slice at a time. */
-import { RecordBatch, tableFromIPC } from 'apache-arrow';
+/**
+ * polars DataFrame → Arrow record batches of at most `rows` rows, one slice at a time, each
+ * born in a recycled slab of this thread (batch/polars.ts): the caller releases the lease.
+ */
+import type { RecordBatch } from 'apache-arrow';
 import type pl from 'nodejs-polars';
+import { dataFrameToSlab } from '../../batch/polars';
+import type { Lease } from '../../batch/shared';
+import { SlabArena } from '../../batch/slab';
 
-export function* polarsToBatches(df: pl.DataFrame, rows: number): Generator<RecordBatch> {
-  if (df.height === 0) {
-    // A zero-row frame may serialise with no record batch at all; keep its schema.
-    const table = tableFromIPC(df.writeIPC());
-    yield table.batches[0] ?? new RecordBatch(table.schema);
-    return;
-  }
-  for (let offset = 0; offset < df.height; offset += rows) {
+/** A batch a reader made, and the lease on its memory when that is a slab. */
+export interface BatchWithLease {
+  batch: RecordBatch;
+  lease?: Lease;
+}
+
+/** This thread's slabs for source batches (a source thread reuses them as they are released). */
+const arena = new SlabArena();
+/** The last slice's IPC size: the next one is likely the same. */
+let lastBytes = 0;
+
+export function* polarsToBatches(df: pl.DataFrame, rows: number): Generator<BatchWithLease> {
+  for (let offset = 0; offset < df.height || offset === 0; offset += rows) {
     const part = df.height > rows ? df.slice(offset, rows) : df;
     // writeIPC (file format) keeps strings as Utf8View, which stages read fastest.
-    yield* tableFromIPC(part.rechunk().writeIPC()).batches;
+    const converted = dataFrameToSlab(part.rechunk(), arena, Math.ceil(lastBytes * 1.1));
+    lastBytes = converted.bytes;
+    const [first, ...more] = converted.batches;
+    if (more.length) throw new Error(`polars wrote ${converted.batches.length} record batches for one slice; expected one`);
+    yield { batch: first, lease: converted.lease };
+    if (df.height === 0) return;
   }
 }

@@ -2,9 +2,10 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import type { BatchWithLease } from './arrow-convert';
 import { SourceError } from '../../errors';
 
-export async function* readArrow(file: string, o: { batchRows: number; columns?: string[] }): AsyncGenerator<RecordBatch> {
+export async function* readArrow(file: string, o: { batchRows: number; columns?: string[] }): AsyncGenerator<BatchWithLease> {
   const handle = await open(file, 'r');
   const magic = Buffer.alloc(6);
   await handle.read(magic, 0, 6, 0);
@@ -20,7 +21,7 @@ export async function* readArrow(file: string, o: { batchRows: number; columns?:
     for await (const batch of reader) {
       const projected = o.columns ? batch.select(o.columns) : batch;
       for (let offset = 0; offset < projected.numRows || offset === 0; offset += o.batchRows) {
-        yield projected.numRows > o.batchRows ? projected.slice(offset, offset + o.batchRows) : projected;
+        yield { batch: projected.numRows > o.batchRows ? projected.slice(offset, offset + o.batchRows) : projected };
         if (projected.numRows === 0) break;
       }
     }

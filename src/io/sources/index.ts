@@ -4,6 +4,7 @@
  * of a source must share one schema; every batch knows the file it came from.
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
+import type { BatchWithLease } from './arrow-convert';
 import type { Logger } from 'pino';
 import type { Lease } from '../../batch/shared';
 import type { ColumnTypeName, SourceConfig } from '../../config/types';
@@ -50,13 +51,13 @@ export function resolveInputs(patterns: string | string[]): string[] {
 export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number } = {}): Promise<Source> {
   const files = resolveInputs(cfg.path);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
-  let current: AsyncGenerator<RecordBatch> | undefined;
+  let current: AsyncGenerator<BatchWithLease> | undefined;
   let closed = false;
   const onBytes = (n: number) => (stats.bytesRead += n);
   // The first file fixes the column types for every later one (one schema per source).
   let csvTypes: Record<string, ColumnTypeName> | undefined;
 
-  const readFile = (file: string): AsyncGenerator<RecordBatch> => {
+  const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
       case 'csv':
         return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t) });
@@ -75,14 +76,15 @@ export async function openSource(cfg: SourceOptions, opts: { log?: Logger; readS
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
       current = readFile(file);
-      for await (const batch of current) {
+      for await (const { batch, lease } of current) {
         if (!first) first = { schema: batch.schema, file };
         else if (!sameSchema(first.schema, batch.schema)) {
+          lease?.release();
           throw new SourceError(`schema differs from ${first.file}: ${describeSchema(batch.schema)} vs ${describeSchema(first.schema)}`, { file });
         }
         stats.rows += batch.numRows;
         stats.batches++;
-        yield { batch, file };
+        yield { batch, file, lease };
       }
     }
   }

@@ -2,19 +2,18 @@
  * NDJSON, streaming by lines: `batchRows` lines per polars parse; the schema of the first
  * batch is fixed, later batches are cast to it strictly (a value that does not fit is an error).
  */
-import type { RecordBatch } from 'apache-arrow';
 import pl, { type DataType } from 'nodejs-polars';
 import { SourceError } from '../../errors';
-import { polarsToBatches } from './arrow-convert';
+import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes } from './bytes';
 
-export async function* readNdjson(file: string, o: { batchRows: number; columns?: string[]; readSize?: number; onBytes?: (n: number) => void }): AsyncGenerator<RecordBatch> {
+export async function* readNdjson(file: string, o: { batchRows: number; columns?: string[]; readSize?: number; onBytes?: (n: number) => void }): AsyncGenerator<BatchWithLease> {
   let schema: Record<string, DataType> | undefined;
   let pending: Buffer[] = [];
   let lines = 0;
   let firstLine = 1;
   let line = 1;
-  const parse = (bytes: Buffer): RecordBatch[] => {
+  const parse = (bytes: Buffer): BatchWithLease[] => {
     let df: pl.DataFrame;
     try {
       df = pl.readJSON(bytes, { format: 'lines' });

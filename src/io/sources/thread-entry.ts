@@ -49,8 +49,10 @@ async function read(): Promise<void> {
         return;
       }
       credit--;
-      // The slab's count (1) is the lease main takes over: main releases it, this arena reuses it.
+      // Batches parsed by polars are born in slabs (referenced here, not copied); others are
+      // packed into one. The descriptor's lease goes to main, which releases it when done.
       const { shared } = toShared([r.value.batch], arena);
+      r.value.lease?.release();
       post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
       await reclaimer.afterTask();
     }

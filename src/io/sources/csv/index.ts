@@ -5,11 +5,10 @@
  * silently turned into null.
  */
 import { isUtf8 } from 'node:buffer';
-import type { RecordBatch } from 'apache-arrow';
 import pl, { DataType } from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
 import { SourceError } from '../../../errors';
-import { polarsToBatches } from '../arrow-convert';
+import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes } from '../bytes';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
@@ -45,7 +44,7 @@ const DTYPES: Record<ColumnTypeName, DataType> = {
   timestamp: pl.Datetime('ms'),
 };
 
-export async function* readCsv(o: CsvReadOptions): AsyncGenerator<RecordBatch> {
+export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
   const bytes = readBytes(o.file, o.readSize, o.onBytes);
   try {
     yield* readRows(o, bytes);
@@ -55,7 +54,7 @@ export async function* readCsv(o: CsvReadOptions): AsyncGenerator<RecordBatch> {
   }
 }
 
-async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): AsyncGenerator<RecordBatch> {
+async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): AsyncGenerator<BatchWithLease> {
   const { cfg, file } = o;
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
@@ -80,7 +79,7 @@ async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): Asyn
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, ColumnTypeName> | undefined = o.types;
 
-  const parse = (chunk: RowChunk): Iterable<RecordBatch> => {
+  const parse = (chunk: RowChunk): Iterable<BatchWithLease> => {
     checkUtf8(chunk, file);
     const text = chunk.text;
     if (!types) {
