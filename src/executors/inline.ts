@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { leaseSlabsOf } from '../batch/shared';
-import { StageHost } from '../worker/host';
+import { StageHost, type HostOutput } from '../worker/host';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
@@ -53,10 +53,7 @@ export class InlineExecutor implements StageExecutor {
     const host = this.free.pop();
     if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
     try {
-      const batches = await host.process(item.batches, item.seq, item.sourceFile);
-      // Output may pass on columns of the input, whose slabs (a source thread's, a thread
-      // stage's) the input's lease stops holding once this returns.
-      return { batches, lease: leaseSlabsOf(batches) };
+      return held(await host.process(item.batches, item.seq, item.sourceFile));
     } finally {
       this.free.push(host);
     }
@@ -64,7 +61,7 @@ export class InlineExecutor implements StageExecutor {
 
   async flush(): Promise<StageOutput[]> {
     const outputs: StageOutput[] = [];
-    for (const host of this.hosts) outputs.push({ batches: await host.flush() });
+    for (const host of this.hosts) outputs.push(held(await host.flush()));
     return outputs;
   }
 
@@ -78,4 +75,15 @@ export class InlineExecutor implements StageExecutor {
   stats(): TransportStats {
     return { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   }
+}
+
+/**
+ * One lease on every slab the output lies in: slabs it borrows from the input (pass-through
+ * columns, which the input's lease stops holding once the stage returns) and slabs a returned
+ * DataFrame was converted into (whose birth hold is then given up).
+ */
+function held(out: HostOutput): StageOutput {
+  const lease = leaseSlabsOf(out.batches);
+  out.born.release();
+  return { batches: out.batches, lease };
 }

@@ -4,10 +4,13 @@
  * the child-process entry all wrap this same class.
  */
 import { RecordBatch, Table } from 'apache-arrow';
+import type pl from 'nodejs-polars';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { batchToDataFrame, conversions, dataFrameToBatches, isDataFrame } from '../batch/polars';
+import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
 import { FrameReclaimer } from '../batch/reclaim';
+import type { Lease } from '../batch/shared';
+import { SlabArena } from '../batch/slab';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
@@ -23,10 +26,24 @@ export interface HostOptions {
   log: Logger;
 }
 
+/**
+ * What a stage's process or flush returned, as record batches. A DataFrame it returned is
+ * converted straight into a recycled slab (batch/polars.ts): `born` holds those slabs until
+ * the caller has taken its own hold (a lease, a shared descriptor, a written frame), then
+ * the caller releases it. Batches from anywhere else are the stage's own memory.
+ */
+export interface HostOutput {
+  batches: RecordBatch[];
+  born: Lease;
+}
+
 export class StageHost {
   private setupDone: Promise<void> | undefined;
   /** Frees the native memory of polars frames a task left behind (see batch/reclaim.ts). */
   private readonly reclaimer: FrameReclaimer | undefined;
+  /** Slabs that returned DataFrames are converted into, reused once released. */
+  private readonly arena = new SlabArena();
+  private lastOutputBytes = 0;
 
   private constructor(
     private readonly definition: StageDefinition,
@@ -77,33 +94,55 @@ export class StageHost {
   }
 
   /** Run `process` over each batch; `seq`/`sourceFile` only label errors. */
-  async process(batches: readonly RecordBatch[], seq?: number, sourceFile?: string): Promise<RecordBatch[]> {
+  async process(batches: readonly RecordBatch[], seq?: number, sourceFile?: string): Promise<HostOutput> {
     await this.setup();
     const conversionsBefore = conversions.count;
     const out: RecordBatch[] = [];
-    for (const batch of batches) {
-      try {
-        out.push(...toRecordBatches(await this.definition.process(batch, this.ctx)));
-      } catch (err) {
-        throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
+    const born: Lease[] = [];
+    try {
+      for (const batch of batches) {
+        try {
+          out.push(...this.toRecordBatches(await this.definition.process(batch, this.ctx), born));
+        } catch (err) {
+          throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
+        }
       }
+    } catch (err) {
+      for (const lease of born) lease.release();
+      throw err;
     }
     // In a thread or child process, after tasks that went through polars (ctx.toDataFrame or
     // fromDataFrame, a DataFrame returned): a stage of plain JavaScript pays nothing. Not on
     // the main thread: it allocates enough to be collected anyway, and turns its event loop
     // all the time, while forced collections of its larger heap cost 2 s in a 15 s job.
     if (this.reclaimer && conversions.count !== conversionsBefore) await this.reclaimer.afterTask();
-    return out;
+    return { batches: out, born: allOf(born) };
   }
 
-  async flush(): Promise<RecordBatch[]> {
+  async flush(): Promise<HostOutput> {
     await this.setup();
+    const born: Lease[] = [];
     try {
-      return toRecordBatches(await this.definition.flush?.(this.ctx));
+      return { batches: this.toRecordBatches(await this.definition.flush?.(this.ctx), born), born: allOf(born) };
     } catch (err) {
+      for (const lease of born) lease.release();
       throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
     }
   }
+
+  /** A returned DataFrame goes into a slab (its lease joins `born`); anything else as toRecordBatches does. */
+  private toRecordBatches(result: StageResult, born: Lease[]): RecordBatch[] {
+    return toRecordBatches(result, (df) => {
+      const converted = dataFrameToSlab(df, this.arena, Math.ceil(this.lastOutputBytes * 1.1));
+      this.lastOutputBytes = converted.bytes;
+      born.push(converted.lease);
+      return converted.batches;
+    });
+  }
+}
+
+function allOf(leases: Lease[]): Lease {
+  return { release: () => leases.forEach((l) => l.release()) };
 }
 
 /**
@@ -131,14 +170,14 @@ function pickDefinition(mod: unknown): StageDefinition {
 }
 
 /** Normalise what a stage returned into record batches (empty ones kept: they carry the schema). */
-export function toRecordBatches(result: StageResult): RecordBatch[] {
+export function toRecordBatches(result: StageResult, fromDataFrame: (df: pl.DataFrame) => RecordBatch[] = dataFrameToBatches): RecordBatch[] {
   if (result === undefined || result === null) return [];
   const parts = Array.isArray(result) ? result : [result];
   const out: RecordBatch[] = [];
   for (const part of parts) {
     if (part instanceof RecordBatch || isBrand(part, 'RecordBatch')) out.push(part as RecordBatch);
     else if (part instanceof Table || isBrand(part, 'Table')) out.push(...(part as Table).batches);
-    else if (isDataFrame(part)) out.push(...dataFrameToBatches(part));
+    else if (isDataFrame(part)) out.push(...fromDataFrame(part));
     else throw new TypeError(`a stage must return a RecordBatch, a Table, a polars DataFrame, an array of them, or nothing (got ${describe(part)})`);
   }
   return out;

@@ -113,7 +113,11 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
   writeSync(2, `${RUNNING_TASK}${id}\n`);
   try {
     const output = await host!.process(decodeBatches(payload), seq, sourceFile);
-    send({ type: 'result', id }, encodeBatches(output).chunks, done);
+    // Output in slabs goes to the I/O thread by reference: held until the frame is written.
+    send({ type: 'result', id }, encodeBatches(output.batches).chunks, () => {
+      done();
+      output.born.release();
+    });
   } catch (err) {
     sendFailure(id, 'process', err, done);
   }
@@ -121,7 +125,8 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
 
 async function runFlush(id: number): Promise<void> {
   try {
-    send({ type: 'result', id }, encodeBatches(await host!.flush()).chunks);
+    const flushed = await host!.flush();
+    send({ type: 'result', id }, encodeBatches(flushed.batches).chunks, () => flushed.born.release());
   } catch (err) {
     sendFailure(id, 'flush', err);
   }

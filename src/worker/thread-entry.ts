@@ -33,7 +33,8 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
   const output = await stage.process(input, task.seq, task.sourceFile);
   // The lease travels with the descriptor: main releases it when the batches are consumed.
-  const packed = toShared(output, arena);
+  const packed = toShared(output.batches, arena);
+  output.born.release();
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
 }
 
@@ -45,7 +46,9 @@ async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>)
       await stage.setup();
       result = { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
     } else {
-      const packed = toShared(await stage.flush(), arena);
+      const flushed = await stage.flush();
+      const packed = toShared(flushed.batches, arena);
+      flushed.born.release();
       result = { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
     }
   } catch (err) {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { ThreadExecutor } from '../../../src/executors/thread';
 import { SlabArena, isSlab } from '../../../src/batch/slab';
-import { buffersOf } from '../../../src/batch/shared';
+import { buffersOf, fromShared, toShared } from '../../../src/batch/shared';
 import type { PlannedStage } from '../../../src/plan/types';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
 
@@ -66,6 +66,21 @@ describe('ThreadExecutor', () => {
     expect(second.batches[0].getChild('x')!.get(0)).toBe(42.5);
     first.lease?.release();
     second.lease?.release();
+  });
+
+  it('a DataFrame a stage returns is converted straight into a slab: nothing is packed', async () => {
+    const arena = new SlabArena();
+    executor = new ThreadExecutor(stage('polars-double.ts', 1), { log, arena });
+    await executor.start();
+    const input = toShared([numbers(1000)], arena); // already shared: the hand-off packs nothing
+    for (let i = 0; i < 3; i++) {
+      const out = await executor.process({ seq: i, batches: fromShared(input.shared) });
+      expect(out.batches[0].getChild('doubled')!.get(7)).toBe(14);
+      expect(buffersOf(out.batches).every((b) => isSlab(b))).toBe(true);
+      out.lease?.release();
+    }
+    expect(executor.stats().bytesPacked).toBe(0);
+    input.lease.release();
   });
 
   it('recycles slabs: 100 batches allocate only a handful', async () => {
