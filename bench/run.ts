@@ -22,7 +22,7 @@ async function main() {
     .option('quick', { type: 'boolean', default: false, describe: 'small sizes, one run: a smoke test' })
     .option('only', { type: 'string', describe: `comma-separated subset of ${ALL.join(',')}` })
     .option('rows', { type: 'number', describe: 'rows of the end-to-end CSV (default 10 000 000; 200 000 with --quick)' })
-    .option('memory-rows', { type: 'number', describe: 'rows of the 1× memory input (4× is also run; default 2 500 000)' })
+    .option('memory-rows', { type: 'number', describe: 'rows of the 1× memory input (4× is also run; default 10 000 000: 1 GB, so 4× is the 4 GB conversion)' })
     .option('runs', { type: 'number', describe: 'timed runs per figure (median); default 5, 1 with --quick' })
     .strict()
     .parseSync();
@@ -42,7 +42,7 @@ async function main() {
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000)));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000)));
-  await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 2_500_000)));
+  await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000)));
 
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
   const dir = path.join(__dirname, 'results');
