@@ -49,8 +49,9 @@ export interface SourceConfig extends CsvSourceOptions {
   /** Per-column type overrides, e.g. `{ zip: 'utf8', amount: 'float64' }`. */
   schema?: Record<string, ColumnTypeName>;
   /**
-   * Read and parse on a thread of its own (default true), so the main thread only schedules
-   * and runs inline stages; `false` reads on the main thread (a little less start-up).
+   * Read and parse on a thread of its own, so the main thread is free for inline stages and
+   * hand-offs. Default: true when some stage is inline, false otherwise (the main thread
+   * then only coordinates, and reading there costs less).
    */
   thread?: boolean;
 }

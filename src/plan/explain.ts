@@ -8,7 +8,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
   const src = plan.source;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
-    `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread === false ? 'read on the main thread' : `read on a thread of its own (${DEFAULTS.sourceReadAhead} batches ahead)`}`,
+    `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${DEFAULTS.sourceReadAhead} batches ahead)` : 'read on the main thread'}`,
     ...files.slice(0, 5).map((f) => `           ${f}`),
     ...(files.length > 5 ? [`           … and ${files.length - 5} more`] : []),
     `  ↓ channel: ${plan.sourceOutput.capacity} batches, ${mib(plan.sourceOutput.capacityBytes)}`,
@@ -22,7 +22,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
   lines.push(
     `sink     ${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? 'overwrite'}, written to a temporary sibling and renamed on success)`,
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
-    `memory   batch memory is bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread === false ? '' : 'the source read-ahead + '}every channel at its byte cap + each in-flight task's input (one batch per slot)`,
+    `memory   batch memory is bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one batch per slot)`,
   );
   return lines.join('\n');
 }

@@ -38,7 +38,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
   try {
     opts.signal?.throwIfAborted();
     sink = await openSink(plan.sink, { log });
-    source = plan.source.thread === false ? await openSource(plan.source, { log }) : await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead });
+    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : await openSource(plan.source, { log });
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await Promise.all(executors.map((e) => e.start()));
     startupMs = performance.now() - t0;

@@ -95,9 +95,10 @@ describe('sluice explain', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/stage\s+logger: thread × 2/);
     expect(r.stdout).toContain('channel: 3 batches, 8 MiB');
-    expect(r.stdout).toMatch(/source\s+csv, 1 file\(s\), .* read on a thread of its own \(2 batches ahead\)/);
-    // 2 channels × 8 MiB + 2 in-flight inputs and 2 read-ahead batches of 8/3 MiB each
-    expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 26\.7 MiB/);
+    // No inline stage: the main thread only coordinates, so the source reads there.
+    expect(r.stdout).toMatch(/source\s+csv, 1 file\(s\), .* read on the main thread/);
+    // 2 channels × 8 MiB + 2 in-flight inputs of 8/3 MiB each
+    expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 21\.3 MiB/);
   });
 });
 

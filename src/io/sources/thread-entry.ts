@@ -6,7 +6,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toShared } from '../../batch/shared';
-import { FrameReclaimer } from '../../batch/reclaim';
 import { SlabArena } from '../../batch/slab';
 import { SourceError, serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log';
@@ -18,9 +17,6 @@ const port = parentPort!;
 const post = (m: SourceReply) => port.postMessage(m);
 const log = createForwardingLogger(data.logLevel, (line) => post({ type: 'log', line }), { thread: 'source' });
 const arena = new SlabArena();
-// Parsing leaves a polars frame behind per batch, and this thread allocates little
-// JavaScript (batch/reclaim.ts); its heap is small, so collect after every batch.
-const reclaimer = new FrameReclaimer({ growthBytes: 0 });
 
 let credit = 0;
 let closing = false;
@@ -37,7 +33,8 @@ async function creditOrClose(): Promise<void> {
 }
 
 async function read(): Promise<void> {
-  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize });
+  // This thread's heap is small: a full collection after every batch costs little.
+  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize, reclaim: { growthBytes: 0 } });
   const batches = source.batches();
   try {
     for (;;) {
@@ -54,7 +51,6 @@ async function read(): Promise<void> {
       const { shared } = toShared([r.value.batch], arena);
       r.value.lease?.release();
       post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
-      await reclaimer.afterTask();
     }
   } finally {
     await batches.return(undefined);
