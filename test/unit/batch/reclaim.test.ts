@@ -17,15 +17,16 @@ function leaveFrameBehind(): { collected: () => boolean } {
   return { collected: () => collected };
 }
 
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+/** Event-loop turns until `done` (FinalizationRegistry callbacks run as tasks of their own), at most `n`. */
+const turnsUntil = async (done: () => boolean, n = 200) => {
+  for (let i = 0; i < n && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
 it('frees the frames a task left behind once the process grew past the threshold', async () => {
   const reclaimer = new FrameReclaimer({ growthBytes: -1, budget: 1 }); // any growth: collect
   const frame = leaveFrameBehind();
   await reclaimer.afterTask();
-  await turns(3); // FinalizationRegistry callbacks run as tasks of their own
+  await turnsUntil(frame.collected);
   expect(reclaimer.fullCollections).toBe(1);
   expect(frame.collected()).toBe(true);
 });
