@@ -15,15 +15,10 @@ interface SliceBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
 }
 type Decode = (buf: Buffer, start: number, end: number) => string;
-const latin1: Decode = (b, s, e) => (b as SliceBuffer).latin1Slice(s, e);
 const utf8: Decode = (b, s, e) => (b as SliceBuffer).utf8Slice(s, e);
 
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function decoderFor(bytes: Buffer): Decode {
-  return isAscii(bytes) ? latin1 : utf8;
 }
 
 function isValid(data: Data, i: number): boolean {
@@ -33,9 +28,18 @@ function isValid(data: Data, i: number): boolean {
   return (bitmap[bit >> 3] & (1 << (bit & 7))) !== 0;
 }
 
+/**
+ * ASCII bytes: decode the whole buffer once and cut values out of it in JavaScript (a
+ * substring is no native call; one of 13+ characters is a view of the whole, not a copy).
+ */
+function asciiDecoder(bytes: Buffer): Decode {
+  const whole = (bytes as SliceBuffer).latin1Slice(0, bytes.length);
+  return (_b, s, e) => whole.substring(s, e);
+}
+
 function offsetStrings(data: Data, out: (string | null)[], at: number, wide: boolean): void {
   const values = bufferOf(data.values as Uint8Array);
-  const decode = decoderFor(values);
+  const decode = isAscii(values) ? asciiDecoder(values) : utf8;
   // LargeUtf8 offsets are int64: read the low words (values past 2 GiB in one batch are not expected).
   const raw = data.valueOffsets as Int32Array | BigInt64Array;
   const offsets = wide ? new Int32Array(raw.buffer, raw.byteOffset, raw.length * 2) : (raw as Int32Array);
@@ -52,7 +56,10 @@ function viewStrings(data: Data, out: (string | null)[], at: number): void {
   const viewBuf = bufferOf(views);
   const words = views.byteOffset % 4 === 0 ? new Int32Array(views.buffer, views.byteOffset, views.byteLength / 4) : new Int32Array(views.slice().buffer);
   const variadic = (data.variadicBuffers ?? []).map((b) => bufferOf(b));
-  const decoders = variadic.map(decoderFor);
+  const decoders = variadic.map((b) => (isAscii(b) ? asciiDecoder(b) : utf8));
+  // Inline values (up to 12 bytes, zero-padded) cut from one latin1 decoding of the views,
+  // each checked for ASCII on its own words; the others decoded alone.
+  let inline: string | undefined;
   for (let i = 0; i < data.length; i++) {
     if (!isValid(data, i)) {
       out[at + i] = null;
@@ -61,7 +68,12 @@ function viewStrings(data: Data, out: (string | null)[], at: number): void {
     const length = words[i * 4];
     if (length <= 12) {
       const start = i * 16 + 4;
-      out[at + i] = utf8(viewBuf, start, start + length);
+      if (((words[i * 4 + 1] | words[i * 4 + 2] | words[i * 4 + 3]) & 0x80808080) === 0) {
+        inline ??= (viewBuf as SliceBuffer).latin1Slice(0, data.length * 16);
+        out[at + i] = inline.substring(start, start + length);
+      } else {
+        out[at + i] = utf8(viewBuf, start, start + length);
+      }
     } else {
       const buffer = words[i * 4 + 2];
       const offset = words[i * 4 + 3];
@@ -113,28 +125,46 @@ interface WriteBuffer extends Buffer {
 }
 
 /**
- * The reverse fast path: JS strings to a Utf8 vector in one buffer (two native passes:
- * byte lengths, then writes), instead of apache-arrow's per-value builder.
+ * The reverse fast path: JS strings to a Utf8 vector in one buffer, instead of
+ * apache-arrow's per-value builder. All values are joined and encoded by one native call;
+ * when that took one byte per character (every value ASCII, as ids, hashes and codes are)
+ * the offsets follow the string lengths. Otherwise two native passes per value: byte
+ * lengths, then writes.
  */
 export function buildUtf8(values: readonly (string | null | undefined)[]): Vector<Utf8> {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
-  let bytes = 0;
+  let chars = 0;
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined) nulls++;
-    else bytes += Buffer.byteLength(v, 'utf8');
+    else chars += v.length;
+    offsets[i + 1] = chars;
+  }
+  // join() writes null and undefined as ''.
+  let data = Buffer.from(values.join(''), 'utf8') as WriteBuffer;
+  if (data.length !== chars) data = writeEach(values, offsets);
+  let validity: Uint8Array | undefined;
+  if (nulls) {
+    validity = new Uint8Array(Math.ceil(n / 8));
+    for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) validity[i >> 3] |= 1 << (i & 7);
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: validity, valueOffsets: offsets, data }));
+}
+
+/** Some value is not ASCII: byte offsets per value (rewrites `offsets`), then each value written. */
+function writeEach(values: readonly (string | null | undefined)[], offsets: Int32Array): WriteBuffer {
+  let bytes = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) bytes += Buffer.byteLength(v, 'utf8');
     offsets[i + 1] = bytes;
   }
   const data = Buffer.allocUnsafe(bytes) as WriteBuffer;
-  let validity: Uint8Array | undefined;
-  if (nulls) validity = new Uint8Array(Math.ceil(n / 8));
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || v === undefined) continue;
-    if (validity) validity[i >> 3] |= 1 << (i & 7);
-    data.utf8Write(v, offsets[i], offsets[i + 1] - offsets[i]);
+    if (v !== null && v !== undefined) data.utf8Write(v, offsets[i], offsets[i + 1] - offsets[i]);
   }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: validity, valueOffsets: offsets, data }));
+  return data;
 }

@@ -28,6 +28,13 @@ describe('readStrings', () => {
     expect(readStrings(batch, 's')).toEqual(values.slice(3, 9));
   });
 
+  it('reads short (inline) views whether ASCII or not, side by side', () => {
+    const short = ['é', 'ab', 'ñandú', null, 'z', '12 bytes: ok', '€'];
+    const batch = tableFromIPC(pl.DataFrame({ s: short }).writeIPC()).batches[0];
+    expect(String(batch.schema.fields[0].type)).toBe('Utf8View');
+    expect(readStrings(batch, 's')).toEqual(short);
+  });
+
   it('names a missing or non-string column', () => {
     const batch = tableFromArrays({ n: Int32Array.of(1) }).batches[0];
     expect(() => readStrings(batch, 'zz')).toThrow('no column "zz" in batch (columns: n)');
@@ -42,5 +49,18 @@ describe('buildUtf8', () => {
     expect(v.toArray()).toEqual(values);
     expect(v.nullCount).toBe(2);
     expect(buildUtf8(['a', 'bc']).nullCount).toBe(0);
+  });
+
+  it('builds ASCII values (one encoding for all) with nulls, empties and undefined', () => {
+    const v = buildUtf8(['abc', null, '', 'de', undefined, 'f'.repeat(70)]);
+    expect(v.toArray()).toEqual(['abc', null, '', 'de', null, 'f'.repeat(70)]);
+    expect(v.nullCount).toBe(2);
+    expect(Array.from(v.data[0].valueOffsets)).toEqual([0, 3, 3, 3, 5, 5, 75]);
+  });
+
+  it('a single non-ASCII value among ASCII ones gets byte offsets', () => {
+    const v = buildUtf8(['ab', 'é', 'cd']);
+    expect(v.toArray()).toEqual(['ab', 'é', 'cd']);
+    expect(Array.from(v.data[0].valueOffsets)).toEqual([0, 2, 4, 6]);
   });
 });
