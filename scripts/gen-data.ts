@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { rng } from './rng';
 
 const MERCHANTS = ['Acme Books', 'Blue Bottle', '"Smith, Jones & Co"', 'Corner Shop', 'Nordic Rail', 'Fuel4U', '"The ""Best"" Pizza"', 'CloudHost', 'Pharma Plus', 'City Parking'];
 const COUNTRIES = ['DE', 'FR', 'NL', 'ES', 'IT', 'PL', 'SE', ' de', 'fr ', 'GB', 'US', 'AT'];
@@ -16,18 +17,6 @@ const CURRENCIES = ['EUR', 'EUR', 'EUR', 'USD', 'GBP'];
 const STATUSES = ['settled', 'settled', 'settled', 'settled', 'settled', 'settled', 'refunded', 'declined', 'test'];
 const NOTES = ['', '', '', '', '', '', 'gift', '"paid, partly"', '"line one\nline two"', '"said ""hi"""'];
 const FIRST = ['anna', 'ben', 'chen', 'dara', 'eli', 'fatima', 'goran', 'hana', 'ivan', 'jules'];
-
-/** mulberry32: tiny, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 

@@ -4,18 +4,8 @@
  */
 import { RowChunker, type RowChunk } from '../../../../src/io/sources/csv/chunker';
 import { SimdRowScanner } from '../../../../src/io/sources/csv/simd-scan';
-
-/** mulberry32: deterministic random numbers, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic random numbers, so a failure can be replayed.
+import { rng } from '../../../../scripts/rng';
 
 const FIELD_PIECES = ['a', 'bc', 'é', '12', ' ', ',', '""', '\n', '\r\n', '€x', ''];
 
