@@ -4,8 +4,10 @@
  *
  * The rules, in order:
  *  1. Work that is cheaper than a hand-off belongs inline (moving it costs more than doing it).
- *  2. Work that already keeps several cores busy on its own (polars/native threads: CPU time
- *     well above wall time) gains nothing from copies; more copies would oversubscribe.
+ *  2. Work that already keeps several cores busy on its own (polars' native threads: CPU time
+ *     well above wall time) gains nothing from copies; more copies would oversubscribe. Only
+ *     for stages that went through polars: a plain-JS stage's CPU above its wall time is V8
+ *     collecting its garbage on helper threads, which copies do not make worse.
  *  3. Otherwise run it in threads (the cheapest hand-off) with enough copies to keep up with
  *     the source, at most one per core; a stage that holds state until flush gets one copy.
  *  `process` is recommended only when thread mode could not load the stage (e.g. a native
@@ -18,6 +20,8 @@ export interface StageCost {
   msPerBatch: number;
   /** CPU time / wall time while it ran (> 1: it used several cores by itself). */
   cpuPerWall: number;
+  /** Whether it went through polars (ctx.toDataFrame / fromDataFrame, a DataFrame returned). */
+  usesPolars: boolean;
   /** Round trip of one such batch to a thread copy and back, ms. */
   threadHandoffMs: number;
   /** Round trip to a child process and back, ms (NaN when not measured). */
@@ -47,7 +51,7 @@ export function advise(cost: StageCost, facts: PipelineFacts): Advice {
   if (cost.msPerBatch <= 2 * handoff) {
     return { mode: 'inline', concurrency: 1, reason: `${fmt(cost.msPerBatch)} ms/batch is under twice the ${fmt(handoff)} ms hand-off` };
   }
-  if (cost.cpuPerWall >= 1.5) {
+  if (cost.usesPolars && cost.cpuPerWall >= 1.5) {
     return {
       mode: 'inline',
       concurrency: 1,
@@ -55,7 +59,7 @@ export function advise(cost: StageCost, facts: PipelineFacts): Advice {
     };
   }
   const mode: StageMode = cost.threadSafe ? 'thread' : 'process';
-  const why = cost.threadSafe ? 'CPU-bound JS' : 'did not load in a worker thread; isolate it in a process';
+  const why = !cost.threadSafe ? 'did not load in a worker thread; isolate it in a process' : cost.usesPolars ? 'CPU-bound (polars, about one core)' : 'CPU-bound JS';
   if (cost.stateful) {
     return { mode, concurrency: 1, reason: `${why}, ${fmt(cost.msPerBatch)} ms/batch; holds state until flush, so one copy` };
   }

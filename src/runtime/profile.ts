@@ -13,6 +13,7 @@ import { InlineExecutor } from '../executors/inline';
 import { ProcessExecutor } from '../executors/process';
 import { ThreadExecutor } from '../executors/thread';
 import type { StageExecutor } from '../executors/types';
+import { conversions } from '../batch/polars';
 import { openSource } from '../io/sources';
 import { advise, type Advice, type StageCost } from '../plan/advice';
 import type { Plan, PlannedStage } from '../plan/types';
@@ -43,6 +44,7 @@ async function timeBatches(run: (b: RecordBatch) => Promise<RecordBatch[]>, inpu
   const outputs: RecordBatch[] = [];
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
+  const conversions0 = conversions.count;
   let wall = 0;
   for (const [i, batch] of inputs.entries()) {
     const t = performance.now();
@@ -52,7 +54,7 @@ async function timeBatches(run: (b: RecordBatch) => Promise<RecordBatch[]>, inpu
     wall += dt;
   }
   const cpu = process.cpuUsage(cpu0);
-  return { ms: median(times), cpuPerWall: (cpu.user + cpu.system) / 1000 / Math.max(wall, 0.001), outputs };
+  return { ms: median(times), cpuPerWall: (cpu.user + cpu.system) / 1000 / Math.max(wall, 0.001), usesPolars: conversions.count !== conversions0, outputs };
 }
 
 async function handoffMs(executor: StageExecutor, batch: RecordBatch): Promise<number> {
@@ -106,7 +108,7 @@ export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: num
       () => false,
     );
     await trial.abort();
-    const cost: StageCost = { msPerBatch: measured.ms, cpuPerWall: measured.cpuPerWall, threadHandoffMs, processHandoffMs, stateful: inline.stateful, threadSafe };
+    const cost: StageCost = { msPerBatch: measured.ms, cpuPerWall: measured.cpuPerWall, usesPolars: measured.usesPolars, threadHandoffMs, processHandoffMs, stateful: inline.stateful, threadSafe };
     stages.push({
       ...cost,
       name: stage.name,

@@ -1,6 +1,6 @@
 import { advise, type StageCost } from '../../../src/plan/advice';
 
-const base: StageCost = { msPerBatch: 50, cpuPerWall: 1, threadHandoffMs: 0.1, processHandoffMs: 5, stateful: false, threadSafe: true };
+const base: StageCost = { msPerBatch: 50, cpuPerWall: 1, usesPolars: false, threadHandoffMs: 0.1, processHandoffMs: 5, stateful: false, threadSafe: true };
 const facts = { sourceMsPerBatch: 10, cores: 2 };
 
 describe('advise', () => {
@@ -9,9 +9,13 @@ describe('advise', () => {
   });
 
   it('keeps natively parallel work inline (no oversubscription)', () => {
-    const a = advise({ ...base, cpuPerWall: 1.9 }, facts);
+    const a = advise({ ...base, cpuPerWall: 1.9, usesPolars: true }, facts);
     expect(a).toMatchObject({ mode: 'inline', concurrency: 1 });
     expect(a.reason).toMatch(/1\.9 cores/);
+  });
+
+  it('does not mistake the garbage collection of a JS stage (helper threads) for native parallelism', () => {
+    expect(advise({ ...base, cpuPerWall: 1.9, usesPolars: false }, facts)).toMatchObject({ mode: 'thread', concurrency: 2 });
   });
 
   it('sends CPU-bound JS to threads with enough copies to keep up, capped by cores', () => {
