@@ -47,7 +47,7 @@ const stage = z.strictObject({
 /**
  * nodejs-polars 0.24.1 writes a frame as one row group only below 2 × 512² rows (its eager
  * writer splits bigger frames; its streaming sink takes at most 32 767): the Parquet
- * encoder (io/sinks/writers/parquet-encoder-thread.ts) can honour up to this.
+ * encoder (io/sinks/writers/parquet-encoder.ts) can honour up to this.
  */
 const MAX_ROW_GROUP_ROWS = 524_287;
 

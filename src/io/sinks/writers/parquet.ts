@@ -1,9 +1,9 @@
 /**
  * Parquet with bounded memory, encoded while the stream runs. nodejs-polars 0.24.1 has no
  * incremental Parquet writer, so each row group is encoded by polars as a small whole file
- * on the encoder thread (parquet-encoder.ts) and appended to this one; one merged footer
- * lists them all at the end (../../parquet/footer.ts). Memory: one row group being
- * encoded plus the encoder's few batch slots, whatever the size of the output.
+ * on an encoder thread (parquet-encoder.ts) and appended to this one in order; one merged
+ * footer lists them all at the end (../../parquet/footer.ts). Memory: a row group per
+ * encoder thread plus the encoder's few batch slots, whatever the size of the output.
  */
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';

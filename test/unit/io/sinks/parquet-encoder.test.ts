@@ -1,18 +1,18 @@
 /**
- * Parquet written while the stream runs: row groups encoded on the encoder thread and
- * assembled into one file with a merged footer (offsets shifted), read back exactly by
- * polars and by DuckDB (an independent reader); reused batch slots; bounded waiting rows;
- * a dead encoder fails calls instead of hanging.
+ * Parquet written while the stream runs: row groups encoded on encoder threads and
+ * assembled in order into one file with a merged footer (offsets shifted), read back exactly
+ * by polars and by DuckDB (an independent reader); a second thread only when groups overlap;
+ * reused batch slots; bounded waiting rows; a dead encoder fails calls instead of hanging.
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { tableFromArrays, type RecordBatch } from 'apache-arrow';
+import { IntervalDayTime, Table, makeData, makeVector, tableFromArrays, type RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { SinkError } from '../../../../src/errors';
 import { openSink } from '../../../../src/io/sinks';
-import { ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
+import { ENCODER_SLOTS, ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
 import { ParquetWriter } from '../../../../src/io/sinks/writers/parquet';
 import { ParquetAssembler, footerOf, readRowGroups } from '../../../../src/io/parquet/footer';
 import { decodeStruct, encodeStruct } from '../../../../src/io/parquet/thrift';
@@ -147,12 +147,92 @@ describe('ParquetEncoder', () => {
       for (let b = 0; b < 50; b++) await encoder.write(id, rowsFrom(b * 1000, 1000));
       expect(await encoder.close(id)).toEqual({ rows: 50_000, rowGroups: 5 });
       expect(encoder.stats.batches).toBe(50);
-      expect(encoder.stats.slotAllocations).toBeLessThanOrEqual(3);
+      expect(encoder.stats.slotAllocations).toBeLessThanOrEqual(ENCODER_SLOTS);
     } finally {
       closeSync(fd);
       await encoder.destroy();
     }
     expect(ids(file)).toEqual(range(50_000));
+  });
+
+  it('encodes row groups on two threads when they overlap, and writes them in order', async () => {
+    const encoder = new ParquetEncoder({ threads: 2 });
+    const file = target();
+    const fd = openSync(file, 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 100_000 });
+      // One write cuts three groups before any thread can answer: the second goes to a new
+      // thread; the short last group (on the less busy thread) is likely back before the first.
+      await encoder.write(id, rowsFrom(0, 200_010));
+      await encoder.write(id, rowsFrom(200_010, 5));
+      expect(await encoder.close(id)).toEqual({ rows: 200_015, rowGroups: 3 });
+      expect(encoder.stats.threadsStarted).toBe(2);
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
+    expect(await groupSizes(file)).toEqual([100_000, 100_000, 15]);
+    expect(ids(file)).toEqual(range(200_015));
+    const [[count, names]] = await duckdb(`SELECT count(*), count(DISTINCT name) FROM read_parquet('${file}')`);
+    expect([Number(count), Number(names)]).toEqual([200_015, 200_015]);
+  });
+
+  it('keeps a small output on one thread', async () => {
+    const encoder = new ParquetEncoder({ threads: 2 });
+    const file = target();
+    const fd = openSync(file, 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 100_000 });
+      for (let b = 0; b < 5; b++) await encoder.write(id, rowsFrom(b * 100, 100));
+      expect(await encoder.close(id)).toEqual({ rows: 500, rowGroups: 1 });
+      expect(encoder.stats.threadsStarted).toBe(1);
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
+    expect(ids(file)).toEqual(range(500));
+  });
+
+  it('an aborted file takes no more writes, and the encoder goes on serving others', async () => {
+    const encoder = new ParquetEncoder({ threads: 2 });
+    const [kept, dropped] = [target(), target()];
+    const fds = [openSync(kept, 'w'), openSync(dropped, 'w')];
+    let sizeAtAbort = -1;
+    try {
+      const [a, b] = fds.map((fd) => encoder.open(fd, { compression: 'zstd', rowGroupSize: 1000 }));
+      await encoder.write(a, rowsFrom(0, 2500));
+      await encoder.write(b, rowsFrom(0, 2500));
+      await encoder.abort(b);
+      sizeAtAbort = readFileSync(dropped).length;
+      await expect(encoder.write(b, rowsFrom(2500, 10))).rejects.toThrow(/not open/);
+      await encoder.write(a, rowsFrom(2500, 500));
+      expect(await encoder.close(a)).toEqual({ rows: 3000, rowGroups: 3 });
+      expect(encoder.openFiles).toBe(0);
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+      await encoder.destroy();
+    }
+    expect(ids(kept)).toEqual(range(3000));
+    // Parts of the aborted file still on their way were not written (threads never write).
+    expect(readFileSync(dropped).length).toBe(sizeAtAbort);
+  });
+
+  it('a batch polars cannot read fails its file (close rejects with the reason), not the encoder', async () => {
+    const encoder = new ParquetEncoder({ threads: 2 });
+    const fd = openSync(target(), 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 1000 });
+      const intervals = new Table({ iv: makeVector(makeData({ type: new IntervalDayTime(), length: 2, data: new Int32Array(4) })) }).batches[0];
+      await encoder.write(id, intervals);
+      await expect(encoder.close(id)).rejects.toThrow(/DaysMs/);
+      expect(encoder.alive).toBe(true);
+      const other = encoder.open(fd, { compression: 'zstd', rowGroupSize: 1000 });
+      await encoder.write(other, rowsFrom(0, 10));
+      expect((await encoder.close(other)).rows).toBe(10);
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
   });
 
   it('bounds rows waiting for a full row group over all open files', async () => {
