@@ -45,6 +45,24 @@ export function isDataFrame(value: unknown): value is pl.DataFrame {
   );
 }
 
+/** Where a batch born in a slab has its IPC file bytes: polars can read them back as they are. */
+export interface IpcFileBytes {
+  slab: SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+const bornAsFile = new WeakMap<RecordBatch, IpcFileBytes>();
+
+/**
+ * The IPC file bytes this very batch object was read from, when polars wrote it alone into
+ * a slab (dataFrameToSlab) and it is unchanged (a batch object is immutable; a slice or a
+ * rebuilt batch is another object, and has none).
+ */
+export function ipcFileBytesOf(batch: RecordBatch): IpcFileBytes | undefined {
+  return bornAsFile.get(batch);
+}
+
 export interface SlabBatches {
   batches: RecordBatch[];
   /** Holds the slab the batches live in (count 1, taken from the arena). */
@@ -81,5 +99,6 @@ export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0
   df.writeIPC(sink);
   const table = tableFromIPC(new Uint8Array(slab, SLAB_HEADER, at - SLAB_HEADER));
   const batches = table.batches.length ? table.batches : [new RecordBatch(table.schema)];
+  if (table.batches.length === 1) bornAsFile.set(batches[0], { slab, offset: SLAB_HEADER, length: at - SLAB_HEADER });
   return { batches, lease: leaseOf([slab]), bytes: at - SLAB_HEADER };
 }

@@ -53,8 +53,9 @@ function handle(m: EncoderRequest): void {
   if (m.op === 'batch') {
     let df: pl.DataFrame | undefined;
     try {
-      // polars copies the bytes into its own memory: the slot is free again at once.
-      df = pl.readIPCStream(Buffer.from(m.sab, 0, m.length));
+      // polars copies the bytes into its own memory: the slot (or slab) is free again at once.
+      const bytes = Buffer.from(m.sab, m.offset, m.length);
+      df = m.format === 'file' ? pl.readIPC(bytes) : pl.readIPCStream(bytes);
     } catch (err) {
       fail(m.id, m.group, err);
     } finally {

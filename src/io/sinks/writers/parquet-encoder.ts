@@ -18,11 +18,14 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
+import { ipcFileBytesOf } from '../../../batch/polars';
+import { leaseSlabsOf, type Lease } from '../../../batch/shared';
 import { loaderExecArgv } from '../../../loader';
 import { ParquetAssembler } from '../../parquet/footer';
 
 export type EncoderRequest =
-  | { op: 'batch'; id: number; group: number; slot: number; sab: SharedArrayBuffer; length: number }
+  /** A batch as IPC bytes: a `stream` copied into a slot, or the `file` polars wrote into a slab (read in place). */
+  | { op: 'batch'; id: number; group: number; slot: number; format: 'stream' | 'file'; sab: SharedArrayBuffer; offset: number; length: number }
   /** Encode the group; `orEmpty`: when it has no rows, a whole file with the schema (an output without rows). */
   | { op: 'end'; id: number; group: number; compression: string; orEmpty: boolean }
   | { op: 'drop'; id: number };
@@ -96,13 +99,14 @@ export class ParquetEncoder {
   private readonly threads: EncoderThread[] = [];
   private readonly maxThreads: number;
   private readonly pendingBudgetBytes: number;
-  private readonly slots: { sab: SharedArrayBuffer; free: boolean }[] = [];
+  /** Batches in flight: a slot's own buffer holds a copy, or `hold` keeps the slab read in place. */
+  private readonly slots: { sab: SharedArrayBuffer; free: boolean; hold?: Lease }[] = [];
   private readonly slotWaiters: { resolve: (slot: number) => void; reject: (e: Error) => void }[] = [];
   private readonly files = new Map<number, FileState>();
   private nextId = 0;
   private dead: Error | undefined;
   /** Batches copied into a slot, slots ever allocated or grown, and threads started (for tests and stats). */
-  readonly stats = { batches: 0, slotAllocations: 0, threadsStarted: 0 };
+  readonly stats = { batches: 0, slotAllocations: 0, threadsStarted: 0, readInPlace: 0 };
 
   constructor(opts: Partial<EncoderOptions> = {}) {
     this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PENDING_BUDGET_BYTES;
@@ -177,7 +181,6 @@ export class ParquetEncoder {
   }
 
   private async send(id: number, file: FileState, batch: RecordBatch): Promise<void> {
-    const { chunks, byteLength } = encodeBatches([batch]);
     const slot = await this.takeSlot();
     try {
       this.fileOf(id); // still open?
@@ -185,6 +188,22 @@ export class ParquetEncoder {
       this.freeSlot(slot);
       throw err;
     }
+    this.stats.batches++;
+    const thread = (file.groupThread ??= this.pickThread(id, file.group));
+    file.groupRows += batch.numRows;
+    file.rows += batch.numRows;
+    const born = ipcFileBytesOf(batch);
+    const hold = born && leaseSlabsOf([batch]);
+    if (born && hold) {
+      // Exactly what polars wrote into a shared slab: it reads the bytes there, nothing is
+      // copied or re-encoded; the slab is held until the thread has read it.
+      this.slots[slot].hold = hold;
+      this.stats.readInPlace++;
+      file.groupBytes += born.length;
+      this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'file', sab: born.slab, offset: born.offset, length: born.length });
+      return;
+    }
+    const { chunks, byteLength } = encodeBatches([batch]);
     const s = this.slots[slot];
     if (s.sab.byteLength < byteLength) {
       // Grow with headroom so slightly bigger batches later do not allocate again.
@@ -197,12 +216,8 @@ export class ParquetEncoder {
       into.set(c, at);
       at += c.byteLength;
     }
-    this.stats.batches++;
-    const thread = (file.groupThread ??= this.pickThread(id, file.group));
-    file.groupRows += batch.numRows;
     file.groupBytes += byteLength;
-    file.rows += batch.numRows;
-    this.post(thread, { op: 'batch', id, group: file.group, slot, sab: s.sab, length: byteLength });
+    this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'stream', sab: s.sab, offset: 0, length: byteLength });
   }
 
   private endGroup(id: number, file: FileState, orEmpty: boolean): void {
@@ -270,6 +285,8 @@ export class ParquetEncoder {
   }
 
   private freeSlot(slot: number): void {
+    this.slots[slot].hold?.release();
+    this.slots[slot].hold = undefined;
     const waiter = this.slotWaiters.shift();
     if (waiter) waiter.resolve(slot);
     else this.slots[slot].free = true;
@@ -332,6 +349,7 @@ export class ParquetEncoder {
   private die(err: Error): void {
     if (this.dead) return;
     this.dead = err;
+    for (const s of this.slots) s.hold?.release(); // no thread will read them now
     for (const w of this.slotWaiters.splice(0)) w.reject(err);
     for (const [, file] of this.files) file.closing?.reject(err);
     this.files.clear();

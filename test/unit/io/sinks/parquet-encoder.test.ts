@@ -12,6 +12,7 @@ import { IntervalDayTime, Table, makeData, makeVector, tableFromArrays, type Rec
 import pl from 'nodejs-polars';
 import { SinkError } from '../../../../src/errors';
 import { openSink } from '../../../../src/io/sinks';
+import { openSource } from '../../../../src/io/sources';
 import { ENCODER_SLOTS, ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
 import { ParquetWriter } from '../../../../src/io/sinks/writers/parquet';
 import { ParquetAssembler, footerOf, readRowGroups } from '../../../../src/io/parquet/footer';
@@ -153,6 +154,38 @@ describe('ParquetEncoder', () => {
       await encoder.destroy();
     }
     expect(ids(file)).toEqual(range(50_000));
+  });
+
+  it('reads batches polars wrote into slabs where they are, cut pieces through a copy, into one exact file', async () => {
+    const csv = path.join(dir, 'in.csv');
+    const n = 5000;
+    const day = (i: number) => `2026-11-${String((i % 9) + 1).padStart(2, '0')}`;
+    const lines = range(n).map((i) => `${i},"n,""${i}""",${i % 5 === 0 ? '' : i / 4},${day(i)}`);
+    writeFileSync(csv, ['id,name,amount,day', ...lines].join('\n') + '\n');
+    const encoder = new ParquetEncoder();
+    const file = target();
+    const fd = openSync(file, 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 2500 });
+      const source = await openSource({ format: 'csv', path: csv, batchRows: 1000 });
+      // The source's hold ends at once: the encoder must keep the slab from being reused
+      // for the next batch until its thread has read it.
+      for await (const { batch, lease } of source.batches()) {
+        await encoder.write(id, batch);
+        lease?.release();
+      }
+      expect(await encoder.close(id)).toEqual({ rows: n, rowGroups: 2 });
+      // 5 batches of 1000 rows; the group boundary at 2500 cuts the third in two.
+      expect(encoder.stats).toMatchObject({ batches: 6, readInPlace: 4 });
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
+    const back = pl.readParquet(file);
+    expect(back.getColumn('id').toArray()).toEqual(range(n));
+    expect(back.getColumn('name').toArray()).toEqual(range(n).map((i) => `n,"${i}"`));
+    expect(back.getColumn('amount').toArray()).toEqual(range(n).map((i) => (i % 5 === 0 ? null : i / 4)));
+    expect((back.getColumn('day').toArray() as unknown as Date[]).map((d) => d.toISOString().slice(0, 10))).toEqual(range(n).map(day));
   });
 
   it('encodes row groups on two threads when they overlap, and writes them in order', async () => {
