@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { RecordBatch, tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
+import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
 
@@ -17,6 +18,9 @@ let scratch = Buffer.allocUnsafe(0);
 
 export function batchToDataFrame(batch: RecordBatch): pl.DataFrame {
   conversions.count++;
+  // A batch polars wrote into a slab: it reads its own bytes there (it copies them in).
+  const file = ipcFileBytesOf(batch);
+  if (file) return pl.readIPC(Buffer.from(file.slab, file.offset, file.length));
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
   const { chunks, byteLength } = encodeBatches([batch]);
@@ -43,24 +47,6 @@ export function isDataFrame(value: unknown): value is pl.DataFrame {
     typeof (value as { writeIPCStream?: unknown }).writeIPCStream === 'function' &&
     typeof (value as { height?: unknown }).height === 'number'
   );
-}
-
-/** Where a batch born in a slab has its IPC file bytes: polars can read them back as they are. */
-export interface IpcFileBytes {
-  slab: SharedArrayBuffer;
-  offset: number;
-  length: number;
-}
-
-const bornAsFile = new WeakMap<RecordBatch, IpcFileBytes>();
-
-/**
- * The IPC file bytes this very batch object was read from, when polars wrote it alone into
- * a slab (dataFrameToSlab) and it is unchanged (a batch object is immutable; a slice or a
- * rebuilt batch is another object, and has none).
- */
-export function ipcFileBytesOf(batch: RecordBatch): IpcFileBytes | undefined {
-  return bornAsFile.get(batch);
 }
 
 export interface SlabBatches {
@@ -99,6 +85,6 @@ export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0
   df.writeIPC(sink);
   const table = tableFromIPC(new Uint8Array(slab, SLAB_HEADER, at - SLAB_HEADER));
   const batches = table.batches.length ? table.batches : [new RecordBatch(table.schema)];
-  if (table.batches.length === 1) bornAsFile.set(batches[0], { slab, offset: SLAB_HEADER, length: at - SLAB_HEADER });
+  if (table.batches.length === 1) markIpcFileBytes(batches[0], { slab, offset: SLAB_HEADER, length: at - SLAB_HEADER });
   return { batches, lease: leaseOf([slab]), bytes: at - SLAB_HEADER };
 }

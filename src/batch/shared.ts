@@ -11,6 +11,7 @@
  */
 import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
+import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
 import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
 
 type TypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
@@ -37,7 +38,8 @@ export interface DataDesc {
 export interface SharedBatches {
   /** IPC-encoded schemas; batches point at one by index. */
   schemas: Uint8Array[];
-  batches: { schema: number; data: DataDesc }[];
+  /** `file`: the batch is exactly the IPC file polars wrote at this place of a slab (batch/ipc-file.ts). */
+  batches: { schema: number; data: DataDesc; file?: { slab: number; offset: number; length: number } }[];
   slabs: SharedArrayBuffer[];
 }
 
@@ -114,7 +116,10 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena): Pac
   const described = batches.map((batch) => {
     let index = schemaIndex.get(batch.schema);
     if (index === undefined) schemaIndex.set(batch.schema, (index = schemas.push(encodeSchema(batch.schema)) - 1));
-    return { schema: index, data: describe(batch.data) };
+    const data = describe(batch.data);
+    const file = ipcFileBytesOf(batch);
+    const fileSlab = file && slabIndex.get(file.slab);
+    return fileSlab === undefined ? { schema: index, data } : { schema: index, data, file: { slab: fileSlab, offset: file!.offset, length: file!.length } };
   });
 
   if (copies.length) {
@@ -158,9 +163,11 @@ export function fromShared(shared: SharedBatches): RecordBatch[] {
     const buffers = { 0: offsets, 1: values, 2: validity, 3: typeIds } as never;
     return new Data(type, d.offset, d.length, d.nullCount, buffers, children, dictionary, d.variadic.map((v) => view(v) as Uint8Array));
   };
-  return shared.batches.map(({ schema: index, data }) => {
+  return shared.batches.map(({ schema: index, data, file }) => {
     const schema = decodeSchema(shared.schemas[index]);
-    return new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
+    const batch = new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
+    if (file) markIpcFileBytes(batch, { slab: shared.slabs[file.slab], offset: file.offset, length: file.length });
+    return batch;
   });
 }
 

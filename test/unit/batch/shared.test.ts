@@ -1,5 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { tableFromArrays } from 'apache-arrow';
+import pl from 'nodejs-polars';
+import { ipcFileBytesOf } from '../../../src/batch/ipc-file';
+import { batchToDataFrame, dataFrameToSlab } from '../../../src/batch/polars';
 import { SlabArena, isSlab, refCount } from '../../../src/batch/slab';
 import { buffersOf, fromShared, toShared } from '../../../src/batch/shared';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
@@ -16,6 +19,23 @@ describe('batches in shared memory', () => {
     expect(buffers.length).toBeGreaterThan(30);
     expect(buffers.every((b) => b instanceof SharedArrayBuffer && isSlab(b))).toBe(true);
     lease.release();
+  });
+
+  it('a batch polars wrote into a slab keeps pointing at its IPC file bytes across threads, and polars reads it from there', () => {
+    const arena = new SlabArena();
+    const df = pl.DataFrame({ id: [1, 2, 3], name: ['a', null, 'a longer string than twelve bytes'], when: [new Date(0), new Date(86_400_000), null] });
+    const born = dataFrameToSlab(df, arena);
+    const [batch] = born.batches;
+    const file = ipcFileBytesOf(batch)!;
+    expect(file.slab).toBe(buffersOf([batch])[0]);
+    const { shared, lease } = toShared([batch, batch.slice(1, 2)], arena);
+    const [back, slice] = fromShared(shared);
+    expect(ipcFileBytesOf(back)).toEqual(file); // the same slab and place, in whatever thread rebuilt it
+    expect(ipcFileBytesOf(slice)).toBeUndefined(); // not the whole file
+    expect(batchToDataFrame(back).frameEqual(df, true)).toBe(true);
+    expect(batchToDataFrame(slice).frameEqual(df.slice(1, 1), true)).toBe(true);
+    lease.release();
+    born.lease.release();
   });
 
   it('round-trips sliced data (offset != 0)', () => {

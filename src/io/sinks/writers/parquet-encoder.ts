@@ -18,7 +18,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
-import { ipcFileBytesOf } from '../../../batch/polars';
+import { ipcFileBytesOf } from '../../../batch/ipc-file';
 import { leaseSlabsOf, type Lease } from '../../../batch/shared';
 import { loaderExecArgv } from '../../../loader';
 import { ParquetAssembler } from '../../parquet/footer';
