@@ -3,8 +3,7 @@
  * each round's hex digest hashed again (strings in, strings out, like sha.ts, without
  * node:crypto), to tell the engine's scaling from node:crypto's.
  */
-import { Table } from 'apache-arrow';
-import { defineStage } from 'sluice';
+import { roundsStage } from './rounds';
 
 function fnvHex(s: string): string {
   let a = 0x811c9dc5;
@@ -17,15 +16,4 @@ function fnvHex(s: string): string {
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
-export default defineStage<{ column: string; rounds?: number }>({
-  process(batch, ctx) {
-    const rounds = ctx.options.rounds ?? 1;
-    const hashes = ctx.strings(batch, ctx.options.column).map((v) => {
-      if (v === null) return null;
-      let h = v;
-      for (let r = 0; r < rounds; r++) h = fnvHex(h + v);
-      return h;
-    });
-    return new Table({ hash: ctx.utf8(hashes) });
-  },
-});
+export default roundsStage((h, v) => fnvHex(h + v));
