@@ -176,8 +176,10 @@ export class ParquetEncoder {
   }
 
   async destroy(): Promise<void> {
-    this.dead ??= new Error('the Parquet encoder was closed');
+    this.die(new Error('the Parquet encoder was closed'));
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    // Only now that no thread can be reading them may the slabs be reused.
+    for (const s of this.slots) s.hold?.release();
   }
 
   private async send(id: number, file: FileState, batch: RecordBatch): Promise<void> {
@@ -349,7 +351,6 @@ export class ParquetEncoder {
   private die(err: Error): void {
     if (this.dead) return;
     this.dead = err;
-    for (const s of this.slots) s.hold?.release(); // no thread will read them now
     for (const w of this.slotWaiters.splice(0)) w.reject(err);
     for (const [, file] of this.files) file.closing?.reject(err);
     this.files.clear();

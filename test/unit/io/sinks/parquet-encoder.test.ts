@@ -13,6 +13,9 @@ import pl from 'nodejs-polars';
 import { SinkError } from '../../../../src/errors';
 import { openSink } from '../../../../src/io/sinks';
 import { openSource } from '../../../../src/io/sources';
+import { dataFrameToSlab } from '../../../../src/batch/polars';
+import { buffersOf } from '../../../../src/batch/shared';
+import { SlabArena, refCount } from '../../../../src/batch/slab';
 import { ENCODER_SLOTS, ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
 import { ParquetWriter } from '../../../../src/io/sinks/writers/parquet';
 import { ParquetAssembler, footerOf, readRowGroups } from '../../../../src/io/parquet/footer';
@@ -186,6 +189,24 @@ describe('ParquetEncoder', () => {
     expect(back.getColumn('name').toArray()).toEqual(range(n).map((i) => `n,"${i}"`));
     expect(back.getColumn('amount').toArray()).toEqual(range(n).map((i) => (i % 5 === 0 ? null : i / 4)));
     expect((back.getColumn('day').toArray() as unknown as Date[]).map((d) => d.toISOString().slice(0, 10))).toEqual(range(n).map(day));
+  });
+
+  it('gives every slab it holds back by the time it is destroyed', async () => {
+    const arena = new SlabArena();
+    const encoder = new ParquetEncoder();
+    const fd = openSync(target(), 'w');
+    const born = dataFrameToSlab(pl.DataFrame({ id: range(1000) }), arena);
+    const slab = buffersOf(born.batches)[0] as SharedArrayBuffer;
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 10_000 });
+      await encoder.write(id, born.batches[0]);
+      born.lease.release(); // the source is done with it; the encoder may still hold it
+      expect(encoder.stats.readInPlace).toBe(1);
+    } finally {
+      await encoder.destroy();
+      closeSync(fd);
+    }
+    expect(refCount(slab)).toBe(0);
   });
 
   it('encodes row groups on two threads when they overlap, and writes them in order', async () => {
