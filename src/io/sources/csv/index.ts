@@ -5,14 +5,15 @@
  * silently turned into null.
  */
 import { isUtf8 } from 'node:buffer';
-import pl, { DataType } from 'nodejs-polars';
+import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes } from '../bytes';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
-import { fits, inferColumn } from './infer';
+import { parseChunk, type ChunkText, type CsvParse } from './parse';
+import { inferColumn } from './infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -26,35 +27,32 @@ export interface CsvReadOptions {
   onTypes?: (types: Record<string, ColumnTypeName>) => void;
 }
 
-const DTYPES: Record<ColumnTypeName, DataType> = {
-  utf8: pl.String,
-  bool: pl.Bool,
-  int8: pl.Int8,
-  int16: pl.Int16,
-  int32: pl.Int32,
-  int64: pl.Int64,
-  uint8: pl.UInt8,
-  uint16: pl.UInt16,
-  uint32: pl.UInt32,
-  uint64: pl.UInt64,
-  float32: pl.Float32,
-  float64: pl.Float64,
-  date: pl.Date,
-  datetime: pl.Datetime('ms'),
-  timestamp: pl.Datetime('ms'),
-};
-
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
+  const batchRows = o.cfg.batchRows;
+  for await (const chunk of readCsvChunks(o, batchRows)) yield* polarsToBatches(parseChunk(chunk, chunk.parse), batchRows);
+}
+
+/** A chunk of whole rows, checked, and how to parse it (the file's fixed column types). */
+export interface CsvChunk extends ChunkText {
+  parse: CsvParse;
+}
+
+/**
+ * The file as chunks of `rowsPerChunk` whole rows (the first one big enough to infer the
+ * types from), each checked for field counts and UTF-8. An empty file gives none; a file
+ * with a header and no rows gives one chunk of 0 rows, which carries the columns.
+ */
+export async function* readCsvChunks(o: CsvReadOptions, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const bytes = readBytes(o.file, o.readSize, o.onBytes);
   try {
-    yield* readRows(o, bytes);
+    yield* chunksOf(o, bytes, rowsPerChunk);
   } finally {
     // Ends the read (closes the file) however this stops: the end, an error, an empty file.
     await bytes.return(undefined);
   }
 }
 
-async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): AsyncGenerator<BatchWithLease> {
+async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const { cfg, file } = o;
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
@@ -64,54 +62,47 @@ async function* readRows(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>): Asyn
   const selected = cfg.columns ?? names;
   for (const c of selected) if (!names.includes(c)) throw new SourceError(`no column "${c}" (columns: ${names.join(', ')})`, { file });
 
-  const batchRows = cfg.batchRows;
   const inferRows = cfg.inferRows ?? 10_000;
+  // Every chunk is parsed with this header line in front (synthesised when the file has none).
+  const prefix = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
-    rowsPerChunk: Math.ceil(inferRows / batchRows) * batchRows,
+    rowsPerChunk: Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
     fields: names.length,
     delimiter: delimiter.charCodeAt(0),
     quote: quote.charCodeAt(0),
     firstLine: header.nextLine,
-    // Every chunk is parsed with this header line in front (synthesised when the file has none).
-    prefix: Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n'),
+    prefix,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, ColumnTypeName> | undefined = o.types;
 
-  const parse = (chunk: RowChunk): Iterable<BatchWithLease> => {
+  const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
-    const text = chunk.text;
     if (!types) {
-      types = inferTypes(text, base, names, inferRows, cfg.schema);
+      types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
-    let df: pl.DataFrame;
-    try {
-      df = pl.readCSV(text, { ...base, columns: selected, dtypes: Object.fromEntries(selected.map((c) => [c, DTYPES[types![c]]])) });
-    } catch (err) {
-      throw locateBadValue(text, base, chunk, types, selected, file, err);
-    }
-    return polarsToBatches(df, batchRows);
+    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, types } };
   };
 
   let any = false;
   for await (const data of prepend(header.rest, bytes)) {
     for (const chunk of chunker.push(data)) {
       any = true;
-      yield* parse(chunk);
-      chunker.setRowsPerChunk(batchRows);
+      yield prepare(chunk);
+      chunker.setRowsPerChunk(rowsPerChunk);
     }
   }
   const last = chunker.end();
   if (last) {
     any = true;
-    yield* parse(last);
+    yield prepare(last);
   }
   if (!any) {
-    // Header only: one empty batch carries the schema (declared types, else text).
-    const empty = pl.DataFrame(Object.fromEntries(selected.map((c) => [c, pl.Series(c, [], DTYPES[cfg.schema?.[c] ?? 'utf8'])])));
-    yield* polarsToBatches(empty, batchRows);
+    // Header only: the columns, with the types an earlier file fixed, else declared, else text.
+    const fixed = types ?? Object.fromEntries(selected.map((c) => [c, cfg.schema?.[c] ?? 'utf8']));
+    yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, types: fixed } };
   }
 }
 
@@ -125,48 +116,6 @@ function inferTypes(text: Buffer, base: object, names: string[], rows: number, o
   const types: Record<string, ColumnTypeName> = {};
   for (const name of names) types[name] = overrides[name] ?? inferColumn(sample.getColumn(name).toArray() as (string | null)[]);
   return types;
-}
-
-/** polars said a value does not parse: find which one, and say where. */
-function locateBadValue(
-  text: Buffer,
-  base: object,
-  chunk: RowChunk,
-  types: Record<string, ColumnTypeName>,
-  columns: string[],
-  file: string,
-  cause: unknown,
-): SourceError {
-  const raw = pl.readCSV(text, { ...base, inferSchemaLength: 0, columns });
-  for (const column of columns) {
-    const values = raw.getColumn(column).toArray() as (string | null)[];
-    const row = values.findIndex((v) => v !== null && !fits(types[column], v));
-    if (row >= 0) {
-      return new SourceError(
-        `value ${JSON.stringify(values[row])} is not a valid ${types[column]} (the column's type, fixed from the first rows or the config's schema)`,
-        { file, line: lineOfRow(chunk, row, (base as { quoteChar: string }).quoteChar.charCodeAt(0)), column },
-        cause,
-      );
-    }
-  }
-  const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  return new SourceError(`cannot parse rows ${chunk.firstLine}–: ${message}`, { file, line: chunk.firstLine }, cause);
-}
-
-/** Physical line of the chunk's `row`-th row (rows may span lines inside quotes). */
-function lineOfRow(chunk: RowChunk, row: number, quote: number): number {
-  let line = chunk.firstLine;
-  let seen = 0;
-  let inQuotes = false;
-  for (let i = 0; i < chunk.bytes.length && seen < row; i++) {
-    const c = chunk.bytes[i];
-    if (c === quote) inQuotes = !inQuotes;
-    else if (c === 10) {
-      line++;
-      if (!inQuotes) seen++;
-    }
-  }
-  return line;
 }
 
 function checkUtf8(chunk: RowChunk, file: string): void {

@@ -1,0 +1,92 @@
+/**
+ * One chunk of whole CSV rows → a polars DataFrame with the file's fixed column types. A
+ * value that does not fit its type is an error naming file, line and column, never a silent
+ * null. Pure data in, so it runs wherever the chunk is: the source, or a Parquet encoder
+ * thread converting CSV directly (runtime/direct.ts).
+ */
+import pl, { DataType } from 'nodejs-polars';
+import type { ColumnTypeName } from '../../../config/types';
+import { SourceError } from '../../../errors';
+import { fits } from './infer';
+
+/** How every chunk of a file is parsed (plain data: it crosses to threads). */
+export interface CsvParse {
+  file: string;
+  /** polars' CSV options: header line first, separator, quote, null values, no ignored errors. */
+  base: { hasHeader: true; sep: string; quoteChar: string; nullValues?: string | string[] | Record<string, string>; ignoreErrors: false };
+  /** The columns read, in order. */
+  columns: string[];
+  types: Record<string, ColumnTypeName>;
+}
+
+/** A chunk as parsed: the header line then whole rows (`text`), and where its rows start. */
+export interface ChunkText {
+  text: Buffer;
+  /** Bytes of the header line in front of the rows. */
+  prefixLength: number;
+  rows: number;
+  /** Physical line number of the first row. */
+  firstLine: number;
+}
+
+export const DTYPES: Record<ColumnTypeName, DataType> = {
+  utf8: pl.String,
+  bool: pl.Bool,
+  int8: pl.Int8,
+  int16: pl.Int16,
+  int32: pl.Int32,
+  int64: pl.Int64,
+  uint8: pl.UInt8,
+  uint16: pl.UInt16,
+  uint32: pl.UInt32,
+  uint64: pl.UInt64,
+  float32: pl.Float32,
+  float64: pl.Float64,
+  date: pl.Date,
+  datetime: pl.Datetime('ms'),
+  timestamp: pl.Datetime('ms'),
+};
+
+export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
+  // No rows (a header-only file): the declared columns and types, empty.
+  if (chunk.rows === 0) return pl.DataFrame(Object.fromEntries(p.columns.map((c) => [c, pl.Series(c, [], DTYPES[p.types[c]])])));
+  try {
+    return pl.readCSV(chunk.text, { ...p.base, columns: p.columns, dtypes: Object.fromEntries(p.columns.map((c) => [c, DTYPES[p.types[c]]])) });
+  } catch (err) {
+    throw locateBadValue(chunk, p, err);
+  }
+}
+
+/** polars said a value does not parse: find which one, and say where. */
+function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceError {
+  const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.columns });
+  for (const column of p.columns) {
+    const values = raw.getColumn(column).toArray() as (string | null)[];
+    const row = values.findIndex((v) => v !== null && !fits(p.types[column], v));
+    if (row >= 0) {
+      return new SourceError(
+        `value ${JSON.stringify(values[row])} is not a valid ${p.types[column]} (the column's type, fixed from the first rows or the config's schema)`,
+        { file: p.file, line: lineOfRow(chunk, row, p.base.quoteChar.charCodeAt(0)), column },
+        cause,
+      );
+    }
+  }
+  const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  return new SourceError(`cannot parse rows ${chunk.firstLine}–: ${message}`, { file: p.file, line: chunk.firstLine }, cause);
+}
+
+/** Physical line of the chunk's `row`-th row (rows may span lines inside quotes). */
+function lineOfRow(chunk: ChunkText, row: number, quote: number): number {
+  let line = chunk.firstLine;
+  let seen = 0;
+  let inQuotes = false;
+  for (let i = chunk.prefixLength; i < chunk.text.length && seen < row; i++) {
+    const c = chunk.text[i];
+    if (c === quote) inQuotes = !inQuotes;
+    else if (c === 10) {
+      line++;
+      if (!inQuotes) seen++;
+    }
+  }
+  return line;
+}
