@@ -36,7 +36,10 @@ export function renderReport(r: RunReport): string {
         .join('\n'),
     );
   }
-  lines.push(r.channels.map((c) => `  channel ${c.name}: peak ${c.peakDepth}/${c.capacity} batches, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`).join('\n'));
+  if (r.direct) {
+    lines.push(`  direct CSV → Parquet: chunks of ${count(r.direct.rowsPerChunk)} rows, each parsed and encoded as one row group on the encoder threads (no Arrow in between)`);
+  }
+  if (r.channels.length) lines.push(r.channels.map((c) => `  channel ${c.name}: peak ${c.peakDepth}/${c.capacity} batches, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`).join('\n'));
   if (r.ok && r.sink.files.length) lines.push(`  wrote ${r.sink.files.length === 1 ? r.sink.files[0] : `${r.sink.files.length} files under ${r.sink.path}`}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join('\n');

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
+import { PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
 import type { PipelineConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -44,13 +45,6 @@ const stage = z.strictObject({
   channel: channel.optional(),
 });
 
-/**
- * nodejs-polars 0.24.1 writes a frame as one row group only below 2 × 512² rows (its eager
- * writer splits bigger frames; its streaming sink takes at most 32 767): the Parquet
- * encoder (io/sinks/writers/parquet-encoder.ts) can honour up to this.
- */
-const MAX_ROW_GROUP_ROWS = 524_287;
-
 const sink = z.strictObject({
   format: oneOf(['parquet', 'csv', 'ndjson', 'arrow']),
   path: nonEmpty('an output path'),
@@ -58,7 +52,7 @@ const sink = z.strictObject({
   partitionBy: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
   compression: oneOf(['zstd', 'snappy', 'gzip', 'lz4', 'brotli', 'uncompressed']).optional(),
   rowGroupSize: positiveInt()
-    .max(MAX_ROW_GROUP_ROWS, { error: `must be at most ${MAX_ROW_GROUP_ROWS} rows (the most polars 0.24.1 writes as one row group)` })
+    .max(PARQUET_MAX_ROW_GROUP_ROWS, { error: `must be at most ${PARQUET_MAX_ROW_GROUP_ROWS} rows (the most polars 0.24.1 writes as one row group)` })
     .optional(),
   maxOpenFiles: positiveInt().optional(),
 });

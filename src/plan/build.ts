@@ -3,7 +3,8 @@
  * memory bound that follows from those bounds.
  */
 import path from 'node:path';
-import type { ChannelConfig, PipelineConfig } from '../config/types';
+import { CSV_INFER_ROWS, PARQUET_ROW_GROUP_ROWS } from '../config/defaults';
+import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
 
 export const DEFAULTS = {
@@ -43,6 +44,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     thread: config.source.thread ?? sourceThreadByDefault(stages),
   };
   const sourceOutput = bounds();
+  const direct = directConversion(source, stages, config.sink);
   return {
     name: config.name,
     configFile: where.file,
@@ -52,8 +54,21 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sink: { ...config.sink, path: resolve(config.sink.path) },
     ordered: config.ordered ?? true,
+    ...(direct && { direct }),
     memoryBoundBytes: memoryBound(sourceOutput, stages, source.thread ? DEFAULTS.sourceReadAhead : 0),
   };
+}
+
+/**
+ * A plain CSV → Parquet conversion (no stages, one output file) runs without Arrow in
+ * between: each chunk of CSV rows is parsed and encoded as one row group where it is encoded.
+ * Types are fixed from the first chunk, so it must hold the `inferRows` rows to infer from.
+ */
+export function directConversion(source: SourceConfig, stages: PlannedStage[], sink: SinkConfig): Plan['direct'] {
+  const rowsPerChunk = sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS;
+  const eligible =
+    stages.length === 0 && source.format === 'csv' && sink.format === 'parquet' && !sink.partitionBy && (source.inferRows ?? CSV_INFER_ROWS) <= rowsPerChunk;
+  return eligible ? { rowsPerChunk } : undefined;
 }
 
 /**

@@ -36,6 +36,12 @@ export interface Plan {
   /** Sink with `path` made absolute. */
   sink: SinkConfig;
   ordered: boolean;
+  /**
+   * Set when the pipeline is a plain CSV → Parquet conversion that runs without batches
+   * (runtime/direct.ts): chunks of `rowsPerChunk` rows, each parsed and encoded as one row
+   * group by the Parquet encoder threads.
+   */
+  direct?: { rowsPerChunk: number };
   /** Upper estimate of batch memory held by channels and in-flight tasks. */
   memoryBoundBytes: number;
 }

@@ -1,5 +1,8 @@
 /** Samples the scheduler every interval into a ProgressSnapshot (rows/s from the last interval). */
 import type { Scheduler } from './scheduler';
+
+/** What progress is read from: a scheduler, or a direct conversion's counters. */
+export type ProgressSource = Pick<Scheduler, 'meters' | 'sourceMeter' | 'sinkMeter' | 'sourceFinished'> & { channels: readonly { depth: number }[] };
 import type { ProgressSnapshot } from './types';
 
 export class ProgressTracker {
@@ -8,7 +11,7 @@ export class ProgressTracker {
   private lastAt: number;
 
   constructor(
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: ProgressSource,
     private readonly t0: number,
     private readonly emit: (s: ProgressSnapshot) => void,
     intervalMs: number,

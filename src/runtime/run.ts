@@ -15,16 +15,14 @@ import { Channel } from './channel';
 import { round } from './metrics';
 import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker } from './progress';
+import { runDirect } from './direct';
+import { attachReport } from './report-attach';
 import type { RunOptions, RunReport } from './types';
 
-const REPORT = Symbol.for('sluice.runReport');
-
-/** The report of a failed run, attached to the error `runPlan` threw. */
-export function reportOf(err: unknown): RunReport | undefined {
-  return (err as { [REPORT]?: RunReport } | null)?.[REPORT];
-}
+export { reportOf } from './report-attach';
 
 export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunReport> {
+  if (plan.direct) return runDirect(plan, plan.direct, opts);
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -67,7 +65,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     report.ok = false;
     const code = (err as { code?: unknown })?.code;
     report.error = { code: typeof code === 'string' ? code : 'SLUICE_INTERNAL', message: (err as Error)?.message ?? String(err) };
-    if (err && typeof err === 'object') Object.defineProperty(err, REPORT, { value: report, enumerable: false });
+    attachReport(err, report);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

@@ -45,6 +45,8 @@ export interface RunReport {
   stages: StageMetrics[];
   sink: { rows: number; batches: number; bytes: number; path: string; files: string[]; busyMs: number };
   channels: ChannelMetrics[];
+  /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
+  direct?: { rowsPerChunk: number };
   peakRssBytes: number;
   error?: { code: string; message: string };
 }

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   batch: ['errors'],
   config: ['errors', 'inputs'],
   plan: ['config', 'errors'],
-  io: ['batch', 'errors', 'log', 'inputs', 'loader'],
+  io: ['batch', 'config', 'errors', 'log', 'inputs', 'loader'],
   worker: ['batch', 'protocol', 'errors', 'log'],
   executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader'],
   runtime: ['plan', 'executors', 'io', 'batch', 'log', 'errors'],

@@ -12,6 +12,7 @@ import type { SinkConfig } from '../../config/types';
 import { SinkError } from '../../errors';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
 import { PartitionRouter } from './partition';
+import type { CsvChunk } from '../sources/csv';
 import { createWriter, type FormatWriter } from './writers';
 
 export interface SinkResult {
@@ -25,6 +26,8 @@ export interface SinkResult {
 export interface Sink {
   /** When the promise resolves the sink no longer reads `batch`'s memory. */
   write(batch: RecordBatch, meta: { seq: number; sourceFile?: string }): Promise<void>;
+  /** Present when the sink can parse CSV text where it encodes (one Parquet file): runtime/direct.ts. */
+  writeCsv?: (chunk: CsvChunk) => Promise<void>;
   commit(): Promise<SinkResult>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
@@ -65,7 +68,16 @@ class FileSink implements Sink {
     // Appending works on a copy, so a failed run still leaves the original untouched.
     if (append) copyFileSync(target, this.temp);
     this.writer = createWriter(cfg.format, this.temp, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, append });
+    const writer = this.writer;
+    if (writer.writeCsv) {
+      this.writeCsv = async (chunk: CsvChunk) => {
+        await writer.writeCsv!(chunk);
+        this.batches++;
+      };
+    }
   }
+
+  readonly writeCsv?: (chunk: CsvChunk) => Promise<void>;
 
   async write(batch: RecordBatch): Promise<void> {
     await this.writer.write(batch);

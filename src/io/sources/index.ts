@@ -13,7 +13,7 @@ import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
-import { readCsv } from './csv';
+import { readCsv, readCsvChunks, type CsvChunk } from './csv';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 
@@ -106,6 +106,56 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   return {
     files,
     batches,
+    async close() {
+      closed = true;
+      await current?.return(undefined);
+    },
+    stats: () => ({ ...stats }),
+  };
+}
+
+/** CSV input as checked chunks of whole rows, for a conversion that parses where it encodes (runtime/direct.ts). */
+export interface CsvChunkSource {
+  readonly files: string[];
+  chunks(): AsyncGenerator<CsvChunk>;
+  close(): Promise<void>;
+  stats(): SourceStats;
+}
+
+/**
+ * Every file's chunks of `rowsPerChunk` rows, in the stable file order, with the column
+ * types fixed by the first file; a later file with other columns is an error, as it is for
+ * batches (one schema per source).
+ */
+export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> = {}): CsvChunkSource {
+  const files = resolveInputs(cfg.path);
+  const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
+  let current: AsyncGenerator<CsvChunk> | undefined;
+  let closed = false;
+  let csvTypes: Record<string, ColumnTypeName> | undefined;
+
+  async function* chunks(): AsyncGenerator<CsvChunk> {
+    let first: { columns: string[]; file: string } | undefined;
+    for (const file of files) {
+      if (closed) return;
+      opts.log?.debug({ file }, 'reading');
+      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t) }, rowsPerChunk);
+      for await (const chunk of current) {
+        const columns = chunk.parse.columns;
+        if (!first) first = { columns, file };
+        else if (columns.join('\0') !== first.columns.join('\0')) {
+          throw new SourceError(`columns differ from ${first.file}: ${columns.join(', ')} vs ${first.columns.join(', ')}`, { file });
+        }
+        stats.rows += chunk.rows;
+        stats.batches++;
+        yield chunk;
+      }
+    }
+  }
+
+  return {
+    files,
+    chunks,
     async close() {
       closed = true;
       await current?.return(undefined);

@@ -7,6 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
+import { SourceError } from '../../../errors';
+import { parseChunk } from '../../sources/csv/parse';
 import type { EncoderReply, EncoderRequest } from './parquet-encoder';
 
 interface Group {
@@ -49,6 +51,19 @@ function handle(m: EncoderRequest): void {
     files.delete(m.id);
     return;
   }
+  if (m.op === 'csv') {
+    let df: pl.DataFrame | undefined;
+    try {
+      // polars copies the text in as it parses: the slot is free again after.
+      df = parseChunk({ ...m.chunk, text: Buffer.from(m.sab, 0, m.length) }, m.parse);
+    } catch (err) {
+      fail(m.id, m.group, err);
+    } finally {
+      reply({ op: 'free', slot: m.slot });
+    }
+    if (df) guard(m.id, m.group, () => encode(m.id, m.group, df!, m.compression, m.orEmpty));
+    return;
+  }
   const group = groupOf(m.id, m.group);
   if (m.op === 'batch') {
     let df: pl.DataFrame | undefined;
@@ -66,21 +81,22 @@ function handle(m: EncoderRequest): void {
   }
   // end: encode the group and send it back
   forget(m.id, m.group);
-  guard(m.id, m.group, () => {
-    let frame = group.pending;
-    const whole = !frame && m.orEmpty;
-    // No rows in the whole output: a file with the schema (or no columns at all).
-    if (whole) frame = group.schema ?? pl.DataFrame({});
-    if (!frame) {
-      reply({ op: 'part', id: m.id, group: m.group, rows: 0, whole: false });
-      return;
-    }
-    const encoded = frame.writeParquet({ compression: m.compression as 'zstd' });
-    // One copy into memory of our own that can be handed over (polars' buffer may not be).
-    const bytes = new Uint8Array(encoded.length);
-    bytes.set(encoded);
-    reply({ op: 'part', id: m.id, group: m.group, rows: whole ? 0 : frame.height, whole, bytes }, [bytes.buffer]);
-  });
+  // No rows in the whole output: a file with the schema (or no columns at all).
+  guard(m.id, m.group, () => encode(m.id, m.group, group.pending ?? (m.orEmpty ? (group.schema ?? pl.DataFrame({})) : undefined), m.compression, m.orEmpty));
+}
+
+/** Sends the group back as a whole small Parquet file (`whole`: the entire output, without rows). */
+function encode(id: number, number: number, frame: pl.DataFrame | undefined, compression: string, orEmpty: boolean): void {
+  if (!frame || (frame.height === 0 && !orEmpty)) {
+    reply({ op: 'part', id, group: number, rows: 0, whole: false });
+    return;
+  }
+  const whole = frame.height === 0;
+  const encoded = frame.writeParquet({ compression: compression as 'zstd' });
+  // One copy into memory of our own that can be handed over (polars' buffer may not be).
+  const bytes = new Uint8Array(encoded.length);
+  bytes.set(encoded);
+  reply({ op: 'part', id, group: number, rows: frame.height, whole, bytes }, [bytes.buffer]);
 }
 
 function groupOf(id: number, number: number): Group {
@@ -114,6 +130,10 @@ function guard(id: number, number: number, fn: () => void): void {
 
 function fail(id: number, number: number, err: unknown): void {
   forget(id, number);
+  if (err instanceof SourceError) {
+    reply({ op: 'failed', id, group: number, message: err.detail, where: { file: err.file, line: err.line, column: err.column } });
+    return;
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   reply({ op: 'failed', id, group: number, message: e.message, stack: e.stack });
 }

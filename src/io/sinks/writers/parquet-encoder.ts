@@ -21,27 +21,26 @@ import { encodeBatches } from '../../../batch/ipc';
 import { ipcFileBytesOf } from '../../../batch/ipc-file';
 import { leaseSlabsOf, type Lease } from '../../../batch/shared';
 import { loaderExecArgv } from '../../../loader';
+import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
+import { SourceError, type SourceLocation } from '../../../errors';
 import { ParquetAssembler } from '../../parquet/footer';
+import type { ChunkText, CsvParse } from '../../sources/csv/parse';
 
 export type EncoderRequest =
   /** A batch as IPC bytes: a `stream` copied into a slot, or the `file` polars wrote into a slab (read in place). */
   | { op: 'batch'; id: number; group: number; slot: number; format: 'stream' | 'file'; sab: SharedArrayBuffer; offset: number; length: number }
   /** Encode the group; `orEmpty`: when it has no rows, a whole file with the schema (an output without rows). */
   | { op: 'end'; id: number; group: number; compression: string; orEmpty: boolean }
+  /** A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back. */
+  | { op: 'csv'; id: number; group: number; slot: number; sab: SharedArrayBuffer; length: number; chunk: Omit<ChunkText, 'text'>; parse: CsvParse; compression: string; orEmpty: boolean }
   | { op: 'drop'; id: number };
 
 export type EncoderReply =
   | { op: 'free'; slot: number }
   /** A row group as a whole Parquet file (`whole`: the entire output); no bytes for a group without rows. */
   | { op: 'part'; id: number; group: number; rows: number; whole: boolean; bytes?: Uint8Array }
-  | { op: 'failed'; id: number; group: number; message: string; stack?: string };
-
-/**
- * polars' eager writer cuts a frame of H rows into floor(H / 512²) row groups, so it keeps
- * a frame as one row group only below 2 × 512² rows (its streaming sink, the only other
- * writer, takes at most 32 767 rows a group in 0.24.1). The config schema has the same bound.
- */
-export const MAX_ROW_GROUP_ROWS = 2 * 262_144 - 1;
+  /** `where`: a CSV chunk did not parse (a SourceError, rebuilt with its file, line and column). */
+  | { op: 'failed'; id: number; group: number; message: string; stack?: string; where?: SourceLocation };
 
 /**
  * Rows waiting for a full row group, over all open files (a partitioned sink may have
@@ -84,7 +83,11 @@ interface FileState {
   ended: number;
   written: number;
   early: Map<number, Part>;
+  /** The earliest group whose CSV did not parse: its error is raised when it is next in order. */
+  badGroup?: { group: number; err: SourceError };
   rows: number;
+  /** The last CSV chunk without rows: written at close when no group has rows (it has the columns). */
+  emptyCsv?: ChunkText & { parse: CsvParse };
   error?: Error;
   closing?: { resolve: (r: { rows: number; rowGroups: number }) => void; reject: (e: Error) => void };
 }
@@ -98,6 +101,7 @@ interface EncoderThread {
 export class ParquetEncoder {
   private readonly threads: EncoderThread[] = [];
   private readonly maxThreads: number;
+  private readonly maxParseThreads = os.availableParallelism();
   private readonly pendingBudgetBytes: number;
   /** Batches in flight: a slot's own buffer holds a copy, or `hold` keeps the slab read in place. */
   private readonly slots: { sab: SharedArrayBuffer; free: boolean; hold?: Lease }[] = [];
@@ -117,8 +121,8 @@ export class ParquetEncoder {
 
   open(fd: number, opts: { compression: string; rowGroupSize: number }): number {
     this.checkAlive();
-    if (opts.rowGroupSize > MAX_ROW_GROUP_ROWS) {
-      throw new Error(`rowGroupSize ${opts.rowGroupSize} is above ${MAX_ROW_GROUP_ROWS}, the most polars 0.24.1 writes as one row group`);
+    if (opts.rowGroupSize > PARQUET_MAX_ROW_GROUP_ROWS) {
+      throw new Error(`rowGroupSize ${opts.rowGroupSize} is above ${PARQUET_MAX_ROW_GROUP_ROWS}, the most polars 0.24.1 writes as one row group`);
     }
     const id = this.nextId++;
     this.files.set(id, {
@@ -135,6 +139,38 @@ export class ParquetEncoder {
       rows: 0,
     });
     return id;
+  }
+
+  /**
+   * A chunk of CSV rows becomes a row group of its own, parsed and encoded on a thread (for
+   * converting CSV without stages: no Arrow in between). Resolves once the text is copied
+   * into a slot. Every thread may parse (up to one per core): parsing is most of the work.
+   */
+  async writeCsv(id: number, chunk: ChunkText & { parse: CsvParse }): Promise<void> {
+    const file = this.fileOf(id);
+    if (chunk.rows === 0) {
+      file.emptyCsv = chunk;
+      return;
+    }
+    if (file.groupRows > 0 || file.groupThread) this.endGroup(id, file, false);
+    const slot = await this.takeSlotFor(id);
+    this.sendCsv(id, file, chunk, slot, false);
+  }
+
+  private sendCsv(id: number, file: FileState, chunk: ChunkText & { parse: CsvParse }, slot: number, orEmpty: boolean): void {
+    const s = this.slots[slot];
+    if (s.sab.byteLength < chunk.text.length) {
+      s.sab = new SharedArrayBuffer(Math.ceil(chunk.text.length * 1.25));
+      this.stats.slotAllocations++;
+    }
+    new Uint8Array(s.sab).set(chunk.text);
+    this.stats.batches++;
+    const thread = this.pickThread(id, file.group, Math.max(this.maxThreads, this.maxParseThreads));
+    const { text, parse, ...where } = chunk;
+    this.post(thread, { op: 'csv', id, group: file.group, slot, sab: s.sab, length: text.length, chunk: where, parse, compression: file.compression, orEmpty });
+    file.group++;
+    file.ended++;
+    file.rows += chunk.rows;
   }
 
   /** Resolves once the batch is copied into a slot: its memory is free again. */
@@ -154,6 +190,8 @@ export class ParquetEncoder {
 
   async close(id: number): Promise<{ rows: number; rowGroups: number }> {
     const file = this.fileOf(id);
+    // No rows at all, but CSV columns: a file with them (as polars parses them).
+    if (file.ended === 0 && file.groupRows === 0 && file.emptyCsv) this.sendCsv(id, file, file.emptyCsv, await this.takeSlotFor(id), true);
     return new Promise((resolve, reject) => {
       file.closing = { resolve, reject };
       if (file.groupRows > 0 || file.groupThread || file.ended === 0) this.endGroup(id, file, file.ended === 0);
@@ -183,13 +221,7 @@ export class ParquetEncoder {
   }
 
   private async send(id: number, file: FileState, batch: RecordBatch): Promise<void> {
-    const slot = await this.takeSlot();
-    try {
-      this.fileOf(id); // still open?
-    } catch (err) {
-      this.freeSlot(slot);
-      throw err;
-    }
+    const slot = await this.takeSlotFor(id);
     this.stats.batches++;
     const thread = (file.groupThread ??= this.pickThread(id, file.group));
     file.groupRows += batch.numRows;
@@ -233,10 +265,10 @@ export class ParquetEncoder {
   }
 
   /** The least busy thread; a new one when every started thread is busy and the limit allows. */
-  private pickThread(id: number, group: number): EncoderThread {
+  private pickThread(id: number, group: number, limit = this.maxThreads): EncoderThread {
     let best = this.threads[0];
     for (const t of this.threads) if (t.groups.size < best.groups.size) best = t;
-    if (best.groups.size > 0 && this.threads.length < this.maxThreads) best = this.startThread();
+    if (best.groups.size > 0 && this.threads.length < limit) best = this.startThread();
     best.groups.add(`${id}:${group}`);
     return best;
   }
@@ -286,6 +318,18 @@ export class ParquetEncoder {
     return new Promise((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
   }
 
+  /** A slot for file `id`, given back if the file failed or was dropped while waiting for it. */
+  private async takeSlotFor(id: number): Promise<number> {
+    const slot = await this.takeSlot();
+    try {
+      this.fileOf(id); // still open?
+    } catch (err) {
+      this.freeSlot(slot);
+      throw err;
+    }
+    return slot;
+  }
+
   private freeSlot(slot: number): void {
     this.slots[slot].hold?.release();
     this.slots[slot].hold = undefined;
@@ -302,6 +346,13 @@ export class ParquetEncoder {
     thread.groups.delete(`${r.id}:${r.group}`);
     const file = this.files.get(r.id);
     if (!file || file.error) return; // aborted, or already failed
+    if (r.op === 'failed' && r.where) {
+      // Bad input is reported in input order, as a source reading in order would: every
+      // group before it is written first, so the same file gives the same error every run.
+      if (!file.badGroup || r.group < file.badGroup.group) file.badGroup = { group: r.group, err: new SourceError(r.message, r.where) };
+      this.flush(r.id, file);
+      return;
+    }
     if (r.op === 'failed') {
       this.fail(r.id, file, Object.assign(new Error(r.message), { stack: r.stack }));
       return;
@@ -313,7 +364,9 @@ export class ParquetEncoder {
   /** Writes the parts that are next in order; finishes a closing file once all are written. */
   private flush(id: number, file: FileState): void {
     try {
-      for (let part = file.early.get(file.written); part; part = file.early.get(file.written)) {
+      for (let part = file.early.get(file.written); ; part = file.early.get(file.written)) {
+        if (file.badGroup?.group === file.written) throw file.badGroup.err;
+        if (!part) break;
         file.early.delete(file.written);
         file.written++;
         if (part.whole) write(file.fd, part.bytes!);

@@ -7,13 +7,12 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
+import { PARQUET_ROW_GROUP_ROWS } from '../../../config/defaults';
 import { describeSchema, sameSchema } from '../../../batch/schema';
-import { SinkError } from '../../../errors';
+import { SinkError, SourceError } from '../../../errors';
+import type { CsvChunk } from '../../sources/csv';
 import { acquireEncoder, releaseEncoder, type ParquetEncoder } from './parquet-encoder';
 import type { FormatWriter, WriterOptions } from './types';
-
-/** polars' own default row-group size (512²). */
-export const DEFAULT_ROW_GROUP_ROWS = 262_144;
 
 export class ParquetWriter implements FormatWriter {
   private readonly fd: number;
@@ -30,7 +29,7 @@ export class ParquetWriter implements FormatWriter {
   ) {
     this.fd = openSync(file, 'w');
     this.encoder = acquireEncoder();
-    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? 'zstd', rowGroupSize: opts.rowGroupSize ?? DEFAULT_ROW_GROUP_ROWS });
+    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? 'zstd', rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
   }
 
   async write(batch: RecordBatch): Promise<void> {
@@ -41,16 +40,25 @@ export class ParquetWriter implements FormatWriter {
     try {
       await this.encoder.write(this.id, batch);
     } catch (err) {
-      throw new SinkError(`cannot write Parquet ${this.file}`, err);
+      throw this.failure(err);
     }
     this.rows += batch.numRows;
+  }
+
+  async writeCsv(chunk: CsvChunk): Promise<void> {
+    try {
+      await this.encoder.writeCsv(this.id, chunk);
+    } catch (err) {
+      throw this.failure(err);
+    }
+    this.rows += chunk.rows;
   }
 
   async close(): Promise<void> {
     try {
       this.rowGroups = (await this.encoder.close(this.id)).rowGroups;
     } catch (err) {
-      throw new SinkError(`cannot write Parquet ${this.file}`, err);
+      throw this.failure(err);
     } finally {
       closeSync(this.fd);
       await this.release();
@@ -65,6 +73,11 @@ export class ParquetWriter implements FormatWriter {
     } catch {
       // already closed
     }
+  }
+
+  /** A CSV chunk that did not parse stays the source's error (file, line, column); the rest is the sink's. */
+  private failure(err: unknown): Error {
+    return err instanceof SourceError ? err : new SinkError(`cannot write Parquet ${this.file}`, err);
   }
 
   private async release(): Promise<void> {

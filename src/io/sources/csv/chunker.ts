@@ -33,6 +33,14 @@ export interface ChunkerOptions {
   firstLine: number;
   /** Bytes put in front of every chunk's rows (e.g. a header line). */
   prefix?: Buffer;
+  /**
+   * A chunk that has reached this many bytes of rows ends at the next row end, even short of
+   * `rowsPerChunk` (wide rows would otherwise make huge chunks); checked once per `push`, so
+   * a chunk may pass it by one pushed block.
+   */
+  maxChunkBytes?: number;
+  /** The first chunk is not cut short before this many rows (those types are inferred from). */
+  minRows?: number;
   /** Scan with WebAssembly SIMD where available (default true; the JavaScript scan is the reference). */
   simd?: boolean;
 }
@@ -68,6 +76,13 @@ export class RowChunker {
     this.o.rowsPerChunk = rows;
   }
 
+  /** Rows the chunk being assembled may reach: fewer once it holds `maxChunkBytes`. */
+  private rowLimit(): number {
+    const { maxChunkBytes, minRows = 1, rowsPerChunk } = this.o;
+    if (maxChunkBytes === undefined || this.assembled - this.prefixBytes < maxChunkBytes) return rowsPerChunk;
+    return Math.min(rowsPerChunk, Math.max(this.s.rows + 1, minRows));
+  }
+
   /**
    * Feed bytes; yields the chunks completed by them, each valid until the generator
    * resumes. `data` may be reused by the caller once the generator is done.
@@ -92,7 +107,7 @@ export class RowChunker {
    */
   private scan(bytes: Uint8Array, from: number): number {
     if (this.simd?.holds(bytes)) {
-      const end = this.simd.scan(this.s, from, this.o.rowsPerChunk);
+      const end = this.simd.scan(this.s, from, this.rowLimit());
       if (end !== SCAN_RAGGED) return end;
     }
     return this.scanJs(bytes, from);
@@ -100,7 +115,8 @@ export class RowChunker {
 
   /** The reference scanner, one byte at a time. The hot loop: state in locals. */
   private scanJs(bytes: Uint8Array, from: number): number {
-    const { delimiter, quote, rowsPerChunk, fields } = this.o;
+    const { delimiter, quote, fields } = this.o;
+    const rowsPerChunk = this.rowLimit();
     const st = this.s;
     // Bytes above every special byte (most letters and digits) take one comparison.
     const max = Math.max(LF, CR, delimiter, quote);
@@ -182,6 +198,7 @@ export class RowChunker {
     const text = this.assembly.subarray(0, this.assembled);
     const chunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
     this.assembled = this.prefixBytes;
+    this.o.minRows = 1;
     this.s.rows = 0;
     this.chunkLine = this.s.line;
     return chunk;

@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
+import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES } from '../../../config/defaults';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes } from '../bytes';
@@ -23,6 +24,8 @@ export interface CsvReadOptions {
   onBytes?: (n: number) => void;
   /** Column types fixed by an earlier file of the same source (all files share one schema). */
   types?: Record<string, ColumnTypeName>;
+  /** Bytes of rows after which a chunk ends early (default CSV_MAX_CHUNK_BYTES); tests make it small. */
+  maxChunkBytes?: number;
   /** Told the column types once they are fixed. */
   onTypes?: (types: Record<string, ColumnTypeName>) => void;
 }
@@ -39,7 +42,7 @@ export interface CsvChunk extends ChunkText {
 
 /**
  * The file as chunks of `rowsPerChunk` whole rows (the first one big enough to infer the
- * types from), each checked for field counts and UTF-8. An empty file gives none; a file
+ * types from; fewer rows where they are wide, see maxChunkBytes), each checked for field counts and UTF-8. An empty file gives none; a file
  * with a header and no rows gives one chunk of 0 rows, which carries the columns.
  */
 export async function* readCsvChunks(o: CsvReadOptions, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
@@ -62,7 +65,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const selected = cfg.columns ?? names;
   for (const c of selected) if (!names.includes(c)) throw new SourceError(`no column "${c}" (columns: ${names.join(', ')})`, { file });
 
-  const inferRows = cfg.inferRows ?? 10_000;
+  const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
   // Every chunk is parsed with this header line in front (synthesised when the file has none).
   const prefix = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
@@ -73,6 +76,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     quote: quote.charCodeAt(0),
     firstLine: header.nextLine,
     prefix,
+    maxChunkBytes: o.maxChunkBytes ?? CSV_MAX_CHUNK_BYTES,
+    minRows: o.types ? 1 : inferRows,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, ColumnTypeName> | undefined = o.types;

@@ -82,3 +82,48 @@ it('finds a ragged row after many clean blocks, with its line', () => {
   expect(simd.error).toBe(`x.csv, line ${2 + 4321 * 2}: expected 3 fields, found 4 (ragged row)`);
   expect(simd).toEqual(chunk(csv, { simd: false, rowsPerChunk: 1000, fields: 3, cuts: [] }));
 });
+
+describe('wide rows: a chunk that reaches maxChunkBytes ends at the next row end', () => {
+  // 200 rows of ~1 KB (a quoted field with a newline inside), pushed 4 KiB at a time.
+  const row = (i: number) => `${i},"${'w'.repeat(500)}\n${'v'.repeat(500)}"\n`;
+  const csv = Buffer.from(Array.from({ length: 200 }, (_, i) => row(i)).join(''));
+  const cuts = Array.from({ length: Math.floor(csv.length / 4096) }, (_, i) => (i + 1) * 4096);
+
+  function chunks(simd: boolean, minRows?: number) {
+    const chunker = new RowChunker({ file: 'x.csv', rowsPerChunk: 100, fields: 2, delimiter: 44, quote: 34, firstLine: 2, prefix: Buffer.from('a,b\n'), simd, maxChunkBytes: 16 * 1024, minRows });
+    const out: { rows: number; bytes: number; firstLine: number; text: string }[] = [];
+    let at = 0;
+    for (const cut of [...cuts, csv.length]) {
+      for (const c of chunker.push(csv.subarray(at, cut))) out.push({ rows: c.rows, bytes: c.bytes.length, firstLine: c.firstLine, text: c.bytes.toString() });
+      at = cut;
+    }
+    const last = chunker.end();
+    if (last) out.push({ rows: last.rows, bytes: last.bytes.length, firstLine: last.firstLine, text: last.bytes.toString() });
+    return out;
+  }
+
+  it.each([true, false])('simd %s: short chunks of whole rows, at most one pushed block past the cap, nothing lost', (simd) => {
+    const out = chunks(simd);
+    expect(out.length).toBeGreaterThan(200 / 100); // cut by bytes, not rows
+    for (const c of out.slice(0, -1)) expect(c.bytes).toBeLessThanOrEqual(16 * 1024 + 4096 + 1010);
+    for (const c of out) expect(c.rows).toBeLessThan(100);
+    expect(out.map((c) => c.text).join('')).toBe(csv.toString());
+    expect(out.reduce((n, c) => n + c.rows, 0)).toBe(200);
+    // each row spans two lines: chunk k starts where the rows before it end
+    let line = 2;
+    for (const c of out) {
+      expect(c.firstLine).toBe(line);
+      line += 2 * c.rows;
+    }
+  });
+
+  it('never cuts before minRows (the rows types are inferred from)', () => {
+    const out = chunks(true, 60);
+    expect(out[0].rows).toBe(60);
+    expect(out[1].rows).toBeLessThan(60);
+  });
+
+  it('SIMD and JavaScript cut at the same rows', () => {
+    expect(chunks(true)).toEqual(chunks(false));
+  });
+});
