@@ -40,6 +40,39 @@ export function measure(cmd: string[], env: NodeJS.ProcessEnv = {}): Measured {
   return m;
 }
 
+export interface Contender {
+  name: string;
+  cmd: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Rounds {
+  /** Per contender: the median of each measure over the timed rounds. */
+  medians: Measured[];
+  /** Per contender: every timed round. */
+  all: Measured[][];
+}
+
+/**
+ * Every contender once per round, interleaved (a machine that slows down mid-run slows all
+ * of them alike), after an untimed warm-up run of the first one (it fills the page cache with
+ * the shared input); each measure is the median over `rounds` rounds. `after` sees each run.
+ */
+export function interleaved(contenders: Contender[], rounds: number, after?: (i: number, m: Measured) => void): Rounds {
+  const run = (c: Contender) => measure(c.cmd, { ...c.env, NODE_OPTIONS: '' });
+  run(contenders[0]);
+  const all: Measured[][] = contenders.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    contenders.forEach((c, i) => {
+      const m = run(c);
+      all[i].push(m);
+      after?.(i, m);
+    });
+  }
+  const medians = all.map((ms) => ({ wall_s: median(ms.map((m) => m.wall_s)), cpu_s: median(ms.map((m) => m.cpu_s)), max_rss_mb: median(ms.map((m) => m.max_rss_mb)), code: 0 }));
+  return { medians, all };
+}
+
 export function node(...args: string[]): string[] {
   return [process.execPath, '--import', 'tsx', ...args];
 }

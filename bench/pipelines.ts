@@ -41,28 +41,33 @@ export async function cpuBound(quick: boolean, runs: number) {
   writeArrow(input, batches);
   // CPU-bound enough that the stage, not the source or sink, is what runs (≈3 µs a row).
   // Timed from the end of start-up (threads/processes started).
-  const run = async (stage: (typeof CPU_STAGES)[number], mode: StageMode, copies: number) => {
-    const times: number[] = [];
-    for (let r = 0; r < runs + 1; r++) {
-      const report = await runPlan(
-        plan({
-          name: 'cpu',
-          source: { format: 'arrow', path: input, batchRows: perBatch },
-          stages: [{ name: stage.key, module: stage.module, mode, concurrency: copies, options: { column: 's', rounds: stage.rounds } }],
-          sink: { format: 'arrow', path: path.join(tmp, 'cpu-out.arrow') },
-        }),
-        { log: silent },
-      );
-      if (r > 0) times.push(report.durationMs - report.startupMs); // the first run warms up
-    }
-    return median(times);
+  const once = async (stage: (typeof CPU_STAGES)[number], mode: StageMode, copies: number) => {
+    const report = await runPlan(
+      plan({
+        name: 'cpu',
+        source: { format: 'arrow', path: input, batchRows: perBatch },
+        stages: [{ name: stage.key, module: stage.module, mode, concurrency: copies, options: { column: 's', rounds: stage.rounds } }],
+        sink: { format: 'arrow', path: path.join(tmp, 'cpu-out.arrow') },
+      }),
+      { log: silent },
+    );
+    return report.durationMs - report.startupMs;
   };
+  const layouts = [['inline', 1], ['thread', 1], ['thread', 2], ['process', 1], ['process', 2]] as const;
   const results: Record<string, Record<string, number>> = {};
   for (const stage of CPU_STAGES) {
     console.log(`  ${stage.label}:`);
-    const inline = await run(stage, 'inline', 1);
-    const out: Record<string, number> = { 'inline×1': inline };
-    for (const mode of ['thread', 'process'] as const) for (const k of [1, 2]) out[`${mode}×${k}`] = await run(stage, mode, k);
+    // Modes interleaved, run after run (after one warm-up of each): a machine that slows down
+    // meanwhile slows every mode alike, so the speedups compare like with like.
+    const times: number[][] = layouts.map(() => []);
+    for (let r = 0; r < runs + 1; r++) {
+      for (const [i, [mode, k]] of layouts.entries()) {
+        const ms = await once(stage, mode, k);
+        if (r > 0) times[i].push(ms);
+      }
+    }
+    const out: Record<string, number> = Object.fromEntries(layouts.map(([mode, k], i) => [`${mode}×${k}`, median(times[i])]));
+    const inline = out['inline×1'];
     for (const [k, ms] of Object.entries(out)) {
       const copies = Number(k.split('×')[1]);
       console.log(`    ${k.padEnd(10)} ${fmt(ms).padStart(8)} ms  speedup ${fmt(inline / ms)}×  efficiency ${fmt((100 * inline) / ms / copies, 0)}%`);
