@@ -79,7 +79,9 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
       for (const [k, v] of Object.entries(ms)) lines.push(`| ${k} | ${fmt(v)} | ${fmt(inline / v)}× | ${fmt((100 * inline) / v / Number(k.split('×')[1]), 0)}% |`);
       lines.push('');
     }
-    lines.push(`The sha256 work without sluice: 1 thread ${fmt(c.bare.one)} ms, 2 worker threads ${fmt(c.bare.threads)} ms (${fmt(c.bare.one / c.bare.threads)}×), 2 processes ${fmt(c.bare.processes)} ms (${fmt(c.bare.one / c.bare.processes)}×).`, '');
+    for (const [key, b] of Object.entries<{ one: number; threads: number; processes: number }>(c.bare)) {
+      lines.push(`The ${labels[key] ?? key} work without sluice (timed once every part is loaded): 1 thread ${fmt(b.one)} ms, 2 worker threads ${fmt(b.threads)} ms (${fmt(b.one / b.threads)}×), 2 processes ${fmt(b.processes)} ms (${fmt(b.one / b.processes)}×).`, '');
+    }
   }
   if (r.results.e2e) {
     const e = r.results.e2e;
