@@ -16,7 +16,7 @@ import { createRootLogger } from '../log';
 import type { Plan } from '../plan/types';
 import { round } from './metrics';
 import { ProgressTracker, type ProgressSource } from './progress';
-import { attachReport } from './report-attach';
+import { attachFailure } from './report-attach';
 import type { RunOptions, RunReport } from './types';
 
 export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>, opts: RunOptions = {}): Promise<RunReport> {
@@ -99,10 +99,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     progress?.stop(false);
     await source?.close().catch(() => undefined);
     await sink?.abort();
-    const failed = report(false, []);
-    const code = (err as { code?: unknown })?.code;
-    failed.error = { code: typeof code === 'string' ? code : 'SLUICE_INTERNAL', message: (err as Error)?.message ?? String(err) };
-    attachReport(err, failed);
+    attachFailure(err, report(false, []));
     throw err;
   }
 }

@@ -16,7 +16,7 @@ import { round } from './metrics';
 import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker } from './progress';
 import { runDirect } from './direct';
-import { attachReport } from './report-attach';
+import { attachFailure } from './report-attach';
 import type { RunOptions, RunReport } from './types';
 
 export { reportOf } from './report-attach';
@@ -62,10 +62,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     await source?.close().catch(() => undefined);
     await sink?.abort();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, []);
-    report.ok = false;
-    const code = (err as { code?: unknown })?.code;
-    report.error = { code: typeof code === 'string' ? code : 'SLUICE_INTERNAL', message: (err as Error)?.message ?? String(err) };
-    attachReport(err, report);
+    attachFailure(err, report);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

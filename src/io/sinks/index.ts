@@ -55,6 +55,7 @@ export async function openSink(cfg: SinkConfig, opts: { log?: Logger } = {}): Pr
 
 class FileSink implements Sink {
   readonly temp: string;
+  readonly writeCsv?: (chunk: CsvChunk) => Promise<void>;
   private readonly writer: FormatWriter;
   private batches = 0;
   private done = false;
@@ -76,8 +77,6 @@ class FileSink implements Sink {
       };
     }
   }
-
-  readonly writeCsv?: (chunk: CsvChunk) => Promise<void>;
 
   async write(batch: RecordBatch): Promise<void> {
     await this.writer.write(batch);
