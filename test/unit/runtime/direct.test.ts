@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
@@ -96,6 +97,32 @@ describe('a direct conversion', () => {
     expect(tableFromIPC(da.writeIPC()).getChild('big')!.get(7)).toBe(2n ** 60n + 7n);
     expect(row7[6]).toBe('has, comma and "quotes"\nand a newline');
     expect(da.getColumn('amount').get(13)).toBeNull();
+  });
+
+  it('honours the CSV options (.gz, delimiter, quote, no header, null values, projection) as the batch path does', async () => {
+    mkdirSync(path.join(dir, 'opts'));
+    const rows = Array.from({ length: 250 }, (_, i) => `${i};'it''s; ${i}';${i % 5 ? i / 2 : 'NA'};x${i}`).join('\r\n');
+    writeFileSync(path.join(dir, 'opts/o.csv.gz'), gzipSync(Buffer.from(rows + '\r\n')));
+    const source = { path: 'opts/o.csv.gz', delimiter: ';', quote: "'", header: false, nullValues: ['NA'], columns: ['column_3', 'column_2'] };
+    const direct = await run(convert('opts-direct', { source }));
+    await run(convert('opts-batches', { source: { ...source, batchRows: 64 }, stages: [{ name: 'p', module: PASS_THROUGH, mode: 'inline' }] }));
+    expect(direct.plan.direct).toBeDefined();
+    const da = pl.readParquet(path.join(dir, 'out/opts-direct.parquet'));
+    expect(da.frameEqual(pl.readParquet(path.join(dir, 'out/opts-batches.parquet')), true)).toBe(true);
+    expect(da.columns).toEqual(['column_3', 'column_2']);
+    expect(da.row(1)).toEqual([0.5, "it's; 1"]);
+    expect(da.getColumn('column_3').get(5)).toBeNull();
+  });
+
+  it('writes an empty input as the batch path does', async () => {
+    mkdirSync(path.join(dir, 'empty'));
+    writeFileSync(path.join(dir, 'empty/e.csv'), '');
+    const direct = await run(convert('empty-direct', { source: { path: 'empty/e.csv' } }));
+    await run(convert('empty-batches', { source: { path: 'empty/e.csv' }, stages: [{ name: 'p', module: PASS_THROUGH, mode: 'inline' }] }));
+    expect(direct.report.sink.rows).toBe(0);
+    const a = pl.readParquet(path.join(dir, 'out/empty-direct.parquet'));
+    const b = pl.readParquet(path.join(dir, 'out/empty-batches.parquet'));
+    expect([a.height, a.columns]).toEqual([b.height, b.columns]);
   });
 
   it('fails on a value that does not fit its column with file, line and column, and leaves nothing', async () => {

@@ -50,11 +50,14 @@ export const DTYPES: Record<ColumnTypeName, DataType> = {
 export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
   // No rows (a header-only file): the declared columns and types, empty.
   if (chunk.rows === 0) return pl.DataFrame(Object.fromEntries(p.columns.map((c) => [c, pl.Series(c, [], DTYPES[p.types[c]])])));
+  let df: pl.DataFrame;
   try {
-    return pl.readCSV(chunk.text, { ...p.base, columns: p.columns, dtypes: Object.fromEntries(p.columns.map((c) => [c, DTYPES[p.types[c]]])) });
+    df = pl.readCSV(chunk.text, { ...p.base, columns: p.columns, dtypes: Object.fromEntries(p.columns.map((c) => [c, DTYPES[p.types[c]]])) });
   } catch (err) {
     throw locateBadValue(chunk, p, err);
   }
+  // polars keeps the file's column order; a projection is in the config's order, as every other source's is.
+  return df.columns.every((c, i) => c === p.columns[i]) ? df : df.select(...p.columns);
 }
 
 /** polars said a value does not parse: find which one, and say where. */
