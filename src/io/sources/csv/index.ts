@@ -24,8 +24,6 @@ export interface CsvReadOptions {
   onBytes?: (n: number) => void;
   /** Column types fixed by an earlier file of the same source (all files share one schema). */
   types?: Record<string, ColumnTypeName>;
-  /** Bytes of rows after which a chunk ends early (default CSV_MAX_CHUNK_BYTES); tests make it small. */
-  maxChunkBytes?: number;
   /** Told the column types once they are fixed. */
   onTypes?: (types: Record<string, ColumnTypeName>) => void;
 }
@@ -42,8 +40,9 @@ export interface CsvChunk extends ChunkText {
 
 /**
  * The file as chunks of `rowsPerChunk` whole rows (the first one big enough to infer the
- * types from; fewer rows where they are wide, see maxChunkBytes), each checked for field counts and UTF-8. An empty file gives none; a file
- * with a header and no rows gives one chunk of 0 rows, which carries the columns.
+ * types from; fewer where rows are wide, see CSV_MAX_CHUNK_BYTES), each checked for field
+ * counts and UTF-8. An empty file gives none; a file with a header and no rows gives one
+ * chunk of 0 rows, which carries the columns.
  */
 export async function* readCsvChunks(o: CsvReadOptions, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const bytes = readBytes(o.file, o.readSize, o.onBytes);
@@ -76,7 +75,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     quote: quote.charCodeAt(0),
     firstLine: header.nextLine,
     prefix,
-    maxChunkBytes: o.maxChunkBytes ?? CSV_MAX_CHUNK_BYTES,
+    maxChunkBytes: CSV_MAX_CHUNK_BYTES,
     minRows: o.types ? 1 : inferRows,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
