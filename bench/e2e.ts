@@ -47,7 +47,7 @@ export async function endToEnd(rows: number, rounds: number) {
   const out = (name: string, ext: string) => `/tmp/sluice-bench-${name}.${ext}`;
   const sluiceRun = (agg: 'process' | 'inline') => ({
     name: `sluice (pseudonymise thread ×2, aggregate ${agg})`,
-    cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'nightly.config.ts'), '--quiet', '--log-level', 'warn'],
+    cmd: [path.join(ROOT, 'bin/sluice'), 'run', path.join(__dirname, 'nightly.config.ts'), '--quiet', '--log-level', 'warn'],
     output: out(`sluice-${agg}`, 'parquet'),
     env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: out(`sluice-${agg}`, 'parquet'), SLUICE_BENCH_SALT: SALT, SLUICE_BENCH_AGG_MODE: agg },
   });
@@ -84,7 +84,7 @@ export async function endToEnd(rows: number, rounds: number) {
 
 const convertRun = (input: string): Contender => ({
   name: 'sluice (thread pass-through stage)',
-  cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'convert.config.ts'), '--quiet', '--log-level', 'warn'],
+  cmd: [path.join(ROOT, 'bin/sluice'), 'run', path.join(__dirname, 'convert.config.ts'), '--quiet', '--log-level', 'warn'],
   env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: '/tmp/sluice-bench-convert.parquet' },
 });
 
@@ -108,7 +108,7 @@ export async function memory(rows1x: number, rounds: number) {
 export async function conversion(rows: number, rounds: number) {
   const input = await ensureInput(rows);
   const runs = [
-    { name: 'sluice (no stages: direct)', cmd: [process.execPath, path.join(ROOT, 'bin/sluice.js'), 'run', path.join(__dirname, 'plain.config.ts'), '--quiet', '--log-level', 'warn'], env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: '/tmp/sluice-bench-plain.parquet' }, output: '/tmp/sluice-bench-plain.parquet' },
+    { name: 'sluice (no stages: direct)', cmd: [path.join(ROOT, 'bin/sluice'), 'run', path.join(__dirname, 'plain.config.ts'), '--quiet', '--log-level', 'warn'], env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: '/tmp/sluice-bench-plain.parquet' }, output: '/tmp/sluice-bench-plain.parquet' },
     { ...convertRun(input), output: '/tmp/sluice-bench-convert.parquet' },
     { name: 'DuckDB COPY', cmd: node(path.join(__dirname, 'peers/convert.ts'), 'duckdb', input, '/tmp/duckdb-plain.parquet'), output: '/tmp/duckdb-plain.parquet' },
     { name: 'nodejs-polars eager', cmd: node(path.join(__dirname, 'peers/convert.ts'), 'polars', input, '/tmp/polars-plain.parquet'), output: '/tmp/polars-plain.parquet' },

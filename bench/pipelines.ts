@@ -50,7 +50,7 @@ export async function cpuBound(quick: boolean, runs: number) {
       SLUICE_BENCH_ROUNDS: String(stage.rounds),
       SLUICE_BENCH_OUTPUT: path.join(tmp, 'cpu-out.arrow'),
     };
-    const r = spawnSync(process.execPath, [path.join(__dirname, '../bin/sluice.js'), 'run', path.join(__dirname, 'cpu.config.ts'), '--quiet', '--log-level', 'warn', '--report', report], { env, encoding: 'utf8' });
+    const r = spawnSync(path.join(__dirname, '../bin/sluice'), ['run', path.join(__dirname, 'cpu.config.ts'), '--quiet', '--log-level', 'warn', '--report', report], { env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cpu bench run (${stage.key} ${mode}×${copies}) failed:\n${r.stderr}`);
     const { durationMs, startupMs } = JSON.parse(readFileSync(report, 'utf8')) as { durationMs: number; startupMs: number };
     return durationMs - startupMs;

@@ -4,6 +4,8 @@
  * Codes are stable strings so scripts can branch on them (`err.code`).
  */
 
+import { inspect } from 'node:util';
+
 export type SluiceErrorCode =
   | 'SLUICE_CONFIG_INVALID'
   | 'SLUICE_CONFIG_LOAD'
@@ -11,7 +13,8 @@ export type SluiceErrorCode =
   | 'SLUICE_WORKER_EXITED'
   | 'SLUICE_SOURCE_INVALID'
   | 'SLUICE_SINK_FAILED'
-  | 'SLUICE_ABORTED';
+  | 'SLUICE_ABORTED'
+  | 'SLUICE_STALLED';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -67,8 +70,9 @@ function locate(loc: BatchLocation): string {
 export class StageError extends SluiceError {
   readonly location: BatchLocation;
   readonly phase: 'setup' | 'process' | 'flush' | 'load';
-  constructor(location: BatchLocation, phase: StageError['phase'], cause: unknown) {
-    super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}`, { cause });
+  /** `how`: how the error escaped, when not by the stage's own promise ("from a timer …"). */
+  constructor(location: BatchLocation, phase: StageError['phase'], cause: unknown, how?: string) {
+    super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}${how ? ` (${how})` : ''}`, { cause });
     this.location = location;
     this.phase = phase;
   }
@@ -128,14 +132,13 @@ export class AbortedError extends SluiceError {
   }
 }
 
+/** Whatever was thrown, as words: an Error's message, or what the value was (`throw undefined`, a cyclic object). */
 export function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.message;
+  if (cause instanceof Error) return cause.message || `${cause.name} (with no message)`;
   if (typeof cause === 'string') return cause;
-  try {
-    return JSON.stringify(cause);
-  } catch {
-    return String(cause);
-  }
+  if (cause === undefined || cause === null) return `${String(cause)} was thrown (throw an Error that says what went wrong)`;
+  // inspect, not JSON: it copes with cycles, BigInts and functions, and bounds the depth.
+  return `a non-Error value was thrown: ${inspect(cause, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })}`;
 }
 
 /** Errors crossing a thread or process boundary travel as this plain shape. */

@@ -109,27 +109,25 @@ function printError(err: unknown, verbose = false): void {
   else process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 }
 
+/** Exit codes after a signal: 128 + its number, as a shell reports a process it ended. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 async function run(args: Common & { report?: string; 'log-level': string; quiet: boolean }): Promise<number> {
-  const log = createRootLogger({ level: args['log-level'] });
-  let resolved: ResolvedConfig;
-  try {
-    resolved = await resolve(args);
-  } catch (err) {
-    printError(err);
-    return 1;
-  }
-  const plan = buildPlan(resolved.config, resolved);
+  // Signals are caught from the first moment: one that arrives while the config or a stage
+  // module is still loading must stop the run before it starts, not be ignored.
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signalCode = signal === 'SIGINT' ? 130 : 143;
+    signalCode ||= SIGNAL_EXIT[signal] ?? 1;
     controller.abort(signal);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
+  const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;
   try {
+    const resolved = await resolve(args);
+    const plan = buildPlan(resolved.config, resolved);
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
@@ -140,8 +138,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     printError(err, args['log-level'] === 'debug' || args['log-level'] === 'trace');
     return signalCode || 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of Object.keys(SIGNAL_EXIT)) process.off(signal, onSignal);
     if (args.report && report) writeFileSync(args.report, JSON.stringify(report, null, 2) + '\n');
   }
 }

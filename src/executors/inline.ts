@@ -7,6 +7,7 @@ import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { leaseSlabsOf } from '../batch/shared';
 import { StageHost, type HostOutput } from '../worker/host';
+import { inlineWork } from './inline-context';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
@@ -28,20 +29,26 @@ export class InlineExecutor implements StageExecutor {
 
   async start(): Promise<void> {
     const { planned } = this;
-    this.hosts = await Promise.all(
-      Array.from({ length: planned.copies }, (_, copy) =>
-        StageHost.load({
-          stage: planned.name,
-          modulePath: planned.modulePath,
-          options: planned.options,
-          copy,
-          copies: planned.copies,
-          mode: 'inline',
-          log: this.deps.log.child({ stage: planned.name, worker: copy }),
-        }),
-      ),
-    );
+    this.hosts = await Promise.all(Array.from({ length: planned.copies }, (_, copy) => this.startCopy(copy)));
     this.free.push(...this.hosts);
+  }
+
+  /** Load the module and run `setup` now, so a failing setup stops the run before any batch is read. */
+  private async startCopy(copy: number): Promise<StageHost> {
+    const { planned } = this;
+    const host = await inlineWork.run({ stage: planned.name, copy, phase: 'load' }, () =>
+      StageHost.load({
+        stage: planned.name,
+        modulePath: planned.modulePath,
+        options: planned.options,
+        copy,
+        copies: planned.copies,
+        mode: 'inline',
+        log: this.deps.log.child({ stage: planned.name, worker: copy }),
+      }),
+    );
+    await inlineWork.run({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());
+    return host;
   }
 
   /** Whether the stage defines `flush` (known after start). */
@@ -53,7 +60,8 @@ export class InlineExecutor implements StageExecutor {
     const host = this.free.pop();
     if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
     try {
-      return held(await host.process(item.batches, item.seq, item.sourceFile));
+      const where = { stage: this.stage, copy: host.ctx.copy, seq: item.seq, sourceFile: item.sourceFile, phase: 'process' as const };
+      return held(await inlineWork.run(where, () => host.process(item.batches, item.seq, item.sourceFile)));
     } finally {
       this.free.push(host);
     }
@@ -61,7 +69,7 @@ export class InlineExecutor implements StageExecutor {
 
   async flush(): Promise<StageOutput[]> {
     const outputs: StageOutput[] = [];
-    for (const host of this.hosts) outputs.push(held(await host.flush()));
+    for (const host of this.hosts) outputs.push(held(await inlineWork.run({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush())));
     return outputs;
   }
 

@@ -9,7 +9,6 @@
  * Same output as the batch path (the same polars parse with the same fixed types), same
  * errors (file, line, column), same atomic commit.
  */
-import { AbortedError } from '../errors';
 import { openSink, type Sink } from '../io/sinks';
 import { openCsvChunks, type CsvChunkSource } from '../io/sources';
 import { createRootLogger } from '../log';
@@ -17,9 +16,10 @@ import type { Plan } from '../plan/types';
 import { round } from './metrics';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { attachFailure } from './report-attach';
+import type { RunGuard } from './guard';
 import type { RunOptions, RunReport } from './types';
 
-export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>, opts: RunOptions = {}): Promise<RunReport> {
+export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>, opts: RunOptions, guard: RunGuard): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -46,8 +46,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     };
   };
   try {
-    opts.signal?.throwIfAborted();
-    sink = await openSink(plan.sink, { log });
+    sink = await guard.race(openSink(plan.sink, { log }));
     if (!sink.writeCsv) throw new Error('internal: a direct conversion needs a sink that parses CSV');
     source = openCsvChunks(plan.source, direct.rowsPerChunk, { log });
     startupMs = performance.now() - t0;
@@ -73,21 +72,20 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
 
     const chunks = source.chunks();
     for (;;) {
-      if (opts.signal?.aborted) throw new AbortedError(String(opts.signal.reason ?? 'signal'));
       let t = performance.now();
-      const next = await chunks.next();
+      const next = await guard.race(chunks.next());
       meters.sourceBusyMs += performance.now() - t;
       if (next.done) break;
       t = performance.now();
       // Resolves once the text is in an encoder slot; all slots busy = the source waits here.
-      await sink.writeCsv(next.value);
+      await guard.race(sink.writeCsv(next.value));
       meters.sinkBusyMs += performance.now() - t;
       meters.sinkRows += next.value.rows;
       meters.sinkBatches++;
       meters.sinkBytes += next.value.text.length - next.value.prefixLength;
     }
     sourceDone = true;
-    await source.close();
+    await guard.race(source.close());
     const t = performance.now();
     const result = await sink.commit();
     meters.sinkBusyMs += performance.now() - t;
@@ -96,6 +94,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     log.info({ pipeline: plan.name, rows: done.sink.rows, ms: done.durationMs }, 'run finished');
     return done;
   } catch (err) {
+    guard.fail(err);
     progress?.stop(false);
     await source?.close().catch(() => undefined);
     await sink?.abort();

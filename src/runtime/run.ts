@@ -4,7 +4,6 @@
  * sink's temporary output and throw the first error with the run report attached.
  */
 import { createExecutor, type StageExecutor } from '../executors';
-import { AbortedError } from '../errors';
 import { openSink, type Sink } from '../io/sinks';
 import { openSource, type Source } from '../io/sources';
 import { openThreadSource } from '../io/sources/thread';
@@ -17,12 +16,23 @@ import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler
 import { ProgressTracker } from './progress';
 import { runDirect } from './direct';
 import { attachFailure } from './report-attach';
+import { RunGuard } from './guard';
 import type { RunOptions, RunReport } from './types';
 
 export { reportOf } from './report-attach';
 
 export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunReport> {
-  if (plan.direct) return runDirect(plan, plan.direct, opts);
+  let scheduler: Scheduler | undefined;
+  const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up');
+  try {
+    if (plan.direct) return await runDirect(plan, plan.direct, opts, guard);
+    return await runBatches(plan, opts, guard, (s) => (scheduler = s));
+  } finally {
+    guard.dispose();
+  }
+}
+
+async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started: (s: Scheduler) => void): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -32,13 +42,12 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
   let scheduler: Scheduler | undefined;
   let progress: ProgressTracker | undefined;
   let startupMs = 0;
-  const onAbort = () => scheduler?.fail(new AbortedError(String(opts.signal?.reason ?? 'signal')));
   try {
-    opts.signal?.throwIfAborted();
-    sink = await openSink(plan.sink, { log });
-    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : await openSource(plan.source, { log });
+    // Start-up steps race the guard: a signal or a stall during a slow setup() stops the run.
+    sink = await guard.race(openSink(plan.sink, { log }));
+    source = await guard.race(plan.source.thread ? openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : openSource(plan.source, { log }));
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
-    await Promise.all(executors.map((e) => e.start()));
+    await guard.race(Promise.all(executors.map((e) => e.start())));
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
 
@@ -46,17 +55,21 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
       new Channel(`source→${plan.stages[0]?.name ?? 'sink'}`, plan.sourceOutput, plan.ordered),
       ...plan.stages.map((s, i) => new Channel(`${s.name}→${plan.stages[i + 1]?.name ?? 'sink'}`, s.output, plan.ordered)),
     ];
-    scheduler = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.onProgress) progress = new ProgressTracker(scheduler, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
-    await scheduler.run();
+    const running = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
+    scheduler = running;
+    started(running);
+    guard.onFail((err) => running.fail(err));
+    if (opts.onProgress) progress = new ProgressTracker(running, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
+    await guard.race(running.run());
     progress?.stop(true);
-    await Promise.all([...executors.map((e) => e.close()), source.close()]);
+    await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));
+    // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not.
     const result = await sink.commit();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files);
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
+    guard.fail(err);
     progress?.stop(false);
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
@@ -64,8 +77,6 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, []);
     attachFailure(err, report);
     throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -51,6 +51,8 @@ export class Scheduler {
 
   private readonly taken: number[];
   private readonly flushStarted: boolean[];
+  /** Per stage, the sequence numbers of the batches its copies are running now. */
+  private readonly running: Set<number>[];
   private nextSeq = 0;
   private lastReadBytes = 0;
   private reading = false;
@@ -76,6 +78,20 @@ export class Scheduler {
     this.meters = executors.map((e) => new StageMeter(e));
     this.taken = executors.map(() => 0);
     this.flushStarted = executors.map(() => false);
+    this.running = executors.map(() => new Set<number>());
+  }
+
+  /** What the run waits for now, in words: the tasks in flight, the source, the sink. */
+  describePending(): string {
+    const parts: string[] = [];
+    this.executors.forEach((e, i) => {
+      const seqs = [...this.running[i]];
+      if (seqs.length) parts.push(`stage "${e.stage}" (${e.mode}) on batch ${seqs.map((n) => `#${n}`).join(', ')}`);
+      else if (this.flushStarted[i] && !this.channels[i + 1].isClosed) parts.push(`stage "${e.stage}" (${e.mode}) in flush()`);
+    });
+    if (this.reading) parts.push('the source reading its next batch');
+    if (this.sinkBusy) parts.push('the sink writing');
+    return parts.length ? parts.join('; ') : 'the scheduler';
   }
 
   /** Resolves when the sink has written everything; rejects with the first failure. */
@@ -187,6 +203,7 @@ export class Scheduler {
         continue;
       }
       meter.started();
+      this.running[i].add(item.seq);
       executor.process(item).then(
         (out) => this.taskDone(i, item, reservation, out),
         (err) => this.fail(err),
@@ -200,6 +217,7 @@ export class Scheduler {
     if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
     meter.inFlight--;
+    this.running[i].delete(item.seq);
     item.lease?.release();
     if (this.finished) {
       out.lease?.release();

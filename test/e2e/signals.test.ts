@@ -24,7 +24,7 @@ it.each([
     },
     `sig-${signal}.config.ts`,
   );
-  const child = spawn(process.execPath, [BIN, 'run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Signal once the run has started (its first log line), not after a guessed delay.

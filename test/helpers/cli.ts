@@ -1,8 +1,8 @@
-/** Spawn the real `sluice` CLI (bin/sluice.js) the way a user would. */
+/** Spawn the real `sluice` command (bin/sluice, which execs node on bin/sluice.js) the way a user would. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-export const BIN = path.resolve(__dirname, '../../bin/sluice.js');
+export const BIN = path.resolve(__dirname, '../../bin/sluice');
 export const REPO = path.resolve(__dirname, '../..');
 
 export interface CliResult {
@@ -15,7 +15,7 @@ export interface CliResult {
 /** Runs `sluice <args>`; kills it after `timeoutMs` so a hang fails the test instead of the suite. */
 export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(BIN, args, {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -100,12 +100,16 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   // The thread keeps the process alive only while someone waits for it (below), so a
   // caller that forgets close() still exits. After the listeners: adding one refs again.
   worker.unref();
+  // Waits overlap (the consumer waits for a batch while close() waits for the thread), so
+  // the thread is ref'd while ANY wait is pending: a toggle would unref it under the other
+  // wait, and Node would then exit (code 0) in the middle of a failing run's clean-up.
+  let waits = 0;
   const waitFor = async (p: Promise<void>) => {
-    worker.ref();
+    if (waits++ === 0) worker.ref();
     try {
       await p;
     } finally {
-      worker.unref();
+      if (--waits === 0) worker.unref();
     }
   };
   send({ type: 'pull', batches: readAhead });

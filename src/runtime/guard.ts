@@ -1,0 +1,115 @@
+/**
+ * Everything that can end a run from outside the promises it awaits, turned into the run's
+ * one failure (first wins), so the run always rejects, cleans up and exits non-zero:
+ *
+ * - the abort signal (SIGINT / SIGTERM / SIGHUP in the CLI, the caller's AbortSignal in
+ *   `run()`), also while the run is still starting up;
+ * - an error an inline stage throws from a timer or callback, or a promise it rejects and
+ *   never handles: blamed on the stage, copy and batch it came from (executors/inline-context);
+ * - `process.exit()` called by inline stage code: it would end the process with the stage's
+ *   code (often 0) in the middle of the run, so it throws inside the stage instead;
+ * - Node running out of work while the run waits (a stage promise that never settles and
+ *   nothing else pending): Node would exit 0 with the run half done ('beforeExit').
+ *
+ * Last resort, for what no listener can stop (`process.exit` outside any stage): an 'exit'
+ * while the run is pending turns a success code into 70 (EX_SOFTWARE) and says why.
+ */
+import { AbortedError, StageError, SluiceError } from '../errors';
+import { inlineWork } from '../executors/inline-context';
+
+/** Node exits on its own; the code says the run was cut short (sysexits EX_SOFTWARE). */
+export const EXIT_CUT_SHORT = 70;
+
+export class StalledError extends SluiceError {
+  constructor(pending: string) {
+    super('SLUICE_STALLED', `the run cannot finish: nothing is left to wait on, but ${pending} never settled (a promise that never resolves or rejects?)`);
+  }
+}
+
+export class RunGuard {
+  /** Rejects with the first failure; never resolves. */
+  readonly stopped: Promise<never>;
+  private failure: unknown;
+  private reject!: (err: unknown) => void;
+  private readonly listeners: Array<(err: unknown) => void> = [];
+  private readonly undo: Array<() => void> = [];
+
+  constructor(
+    signal: AbortSignal | undefined,
+    /** What the run is waiting for now, for the stall message ("stage "x", batch #3"). */
+    private readonly pending: () => string,
+  ) {
+    this.stopped = new Promise<never>((_, reject) => (this.reject = reject));
+    this.stopped.catch(() => undefined); // observed through race() and onFail(); never unhandled
+    if (signal) {
+      const onAbort = () => this.fail(new AbortedError(String(signal.reason ?? 'signal')));
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.undo.push(() => signal.removeEventListener('abort', onAbort));
+      }
+    }
+    this.listen('uncaughtException', (err: unknown) => this.fail(blame(err, 'an error thrown outside any task')));
+    this.listen('unhandledRejection', (err: unknown) => this.fail(blame(err, 'a promise rejection nobody handled')));
+    this.listen('beforeExit', () => this.fail(new StalledError(this.pending())));
+    this.listen('exit', (code: number) => {
+      if (code !== 0) return;
+      process.exitCode = EXIT_CUT_SHORT;
+      process.stderr.write(`sluice: the process exited (code ${code}) while the run was still going; nothing was committed\n`);
+    });
+    this.patchExit();
+  }
+
+  /** Stop the run with `err` unless it has already failed. */
+  fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err ?? new Error('unknown failure');
+    this.reject(this.failure);
+    for (const listener of this.listeners) listener(this.failure);
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  onFail(listener: (err: unknown) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.listeners.push(listener);
+  }
+
+  /** Wait for `work` unless the run stops first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.stopped]);
+  }
+
+  /** The run settled: give Node its usual behaviour back. */
+  dispose(): void {
+    for (const undo of this.undo.splice(0)) undo();
+  }
+
+  private listen(event: string, handler: (...args: never[]) => void): void {
+    process.on(event, handler as (...args: unknown[]) => void);
+    this.undo.push(() => process.off(event, handler as (...args: unknown[]) => void));
+  }
+
+  private patchExit(): void {
+    const original = process.exit;
+    const patched = ((code?: number | string | null) => {
+      const work = inlineWork.getStore();
+      if (!work) return original.call(process, code);
+      throw new Error(`the stage called process.exit(${code ?? ''}); a stage must throw to fail the run (exiting would end it without cleaning up)`);
+    }) as typeof process.exit;
+    process.exit = patched;
+    this.undo.push(() => {
+      if (process.exit === patched) process.exit = original;
+    });
+  }
+}
+
+/** An error that escaped a stage's promises, blamed on the inline stage whose code raised it. */
+function blame(err: unknown, how: string): unknown {
+  const work = inlineWork.getStore();
+  if (!work) return err instanceof Error ? err : new Error(`${how}: ${String(err)}`);
+  const { phase, ...where } = work;
+  return new StageError(where, phase, err, how);
+}
