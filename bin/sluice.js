@@ -10,10 +10,12 @@ const src = path.join(__dirname, '..', 'src');
 import(pathToFileURL(path.join(src, 'register.mjs')).href)
   .then(() => import(pathToFileURL(path.join(src, 'cli', 'main.ts')).href))
   .then((cli) => (cli.main ?? cli.default.main)(process.argv.slice(2)))
-  .then((code) => {
-    process.exitCode = code;
-  })
-  .catch((err) => {
-    process.stderr.write(`sluice: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 1;
-  });
+  // Exit as soon as the command is done: a timer or socket a stage left behind (or a stage
+  // still stuck in setup after an abort) must not keep a finished job alive.
+  .then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`sluice: ${err && err.stack ? err.stack : err}\n`);
+      process.exit(1);
+    },
+  );

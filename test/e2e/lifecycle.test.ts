@@ -1,0 +1,187 @@
+/**
+ * A run ends loud whatever way its stage fails outside the promise the engine awaits, a
+ * signal during start-up stops it before it replaces anything, and `kill -9` of the
+ * command's pid ends every process of the run at once (nothing commits afterwards).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, REPO, runCli } from '../helpers/cli';
+import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+
+let ws: Workspace;
+beforeAll(() => {
+  ws = workspace();
+  writeNumbersCsv(path.join(ws.dir, 'in.csv'), 1000);
+});
+afterAll(() => ws.cleanup());
+
+const leftovers = (name: string) => ws.outFiles().filter((f) => f.includes(name));
+
+describe.each([
+  ['hang', /nothing is left to wait on, but stage "guarded" \(inline\) on batch #3 never settled/],
+  ['reject', /stage "guarded", copy 0, batch #3, .* failed in process\(\): deliberate unhandled rejection \(a promise rejection nobody handled\)/],
+  ['timer', /stage "guarded", copy 0, batch #3, .* failed in process\(\): deliberate error from a timer \(an error thrown outside any task\)/],
+  ['exit0', /stage "guarded", copy 0, batch #3, .* the stage called process\.exit\(0\)/],
+  ['undef', /stage "guarded", copy 0, batch #3, .* undefined was thrown/],
+  ['cyclic', /stage "guarded", copy 0, batch #3, .* a non-Error value was thrown: .*deliberate: 'cyclic'.*Circular/],
+])('an inline stage that fails by %s (source thread on, CSV sink)', (how, message) => {
+  it('exits 1 with the stage and batch named, a failed report, and nothing left', async () => {
+    const name = `guard-${how}`;
+    const cfg = ws.config(
+      {
+        name,
+        source: { format: 'csv', path: 'in.csv', batchRows: 100, thread: true },
+        stages: [{ name: 'guarded', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { at: 3, how } }],
+        sink: { format: 'csv', path: `out/${name}.csv` },
+      },
+      `${name}.config.ts`,
+    );
+    const reportFile = path.join(ws.dir, `${name}.report.json`);
+    const r = await runCli(['run', cfg, '--quiet', '--report', reportFile], { timeoutMs: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
+    expect(leftovers(name)).toEqual([]);
+  });
+});
+
+it('run() rejects (never hangs, never resolves) when an inline stage never settles', async () => {
+  const cfg = ws.config(
+    {
+      name: 'api-hang',
+      source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+      stages: [{ name: 'guarded', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { at: 1, how: 'hang' } }],
+      sink: { format: 'ndjson', path: 'out/api-hang.ndjson' },
+    },
+    'api-hang.config.ts',
+  );
+  const script = path.join(ws.dir, 'api-hang.ts');
+  writeFileSync(
+    script,
+    `import { run } from 'sluice';\nrun(${JSON.stringify(cfg)}, { log: undefined }).then(() => console.log('RESOLVED'), (e) => console.log('REJECTED ' + e.code));\n`,
+  );
+  const child = spawn(process.execPath, ['--import', path.join(REPO, 'src/register.mjs'), script], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = await collect(child, 30_000);
+  expect(out.stdout.trim()).toBe('REJECTED SLUICE_STALLED');
+  expect(leftovers('api-hang')).toEqual([]);
+});
+
+describe.each([
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+  ['SIGINT', 130],
+] as const)('%s during start-up (a stage setup still running)', (signal, code) => {
+  it(`exits ${code} and leaves the previous output as it was`, async () => {
+    const name = `startup-${signal}`;
+    const target = path.join(ws.dir, 'out', `${name}.csv`);
+    const cfg = ws.config(
+      {
+        name,
+        source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+        stages: [{ name: 'slow-setup', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { setup: 'slow' } }],
+        sink: { format: 'csv', path: `out/${name}.csv` },
+      },
+      `${name}.config.ts`,
+    );
+    // A previous night's output, which a stopped run must not replace.
+    require('node:fs').mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, 'previous\n');
+    const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await untilStderr(child, /setup waiting/);
+    child.kill(signal);
+    const out = await collect(child, 30_000);
+    expect(out.code).toBe(code);
+    expect(out.stderr).toMatch(new RegExp(`run aborted: ${signal}`));
+    expect(readFileSync(target, 'utf8')).toBe('previous\n');
+    expect(leftovers(name)).toEqual([`${name}.csv`]);
+  });
+});
+
+it('kill -9 of the sluice pid leaves no process of the run a second later, and nothing is committed', async () => {
+  const name = 'killed';
+  const cfg = ws.config(
+    {
+      name,
+      source: { format: 'csv', path: 'in.csv', batchRows: 10 },
+      stages: [
+        { name: 'a', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'inline', options: { ms: 2 } },
+        { name: 'b', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'thread', options: { ms: 5 } },
+        { name: 'c', module: path.join(FIXTURE_STAGES, 'e2e-slow.ts'), mode: 'process', concurrency: 2, options: { ms: 20 } },
+      ],
+      sink: { format: 'parquet', path: `out/${name}.parquet` },
+    },
+    `${name}.config.ts`,
+  );
+  const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await untilStderr(child, /"run started"/);
+  const family = descendants(child.pid!);
+  expect(family.length).toBeGreaterThanOrEqual(2); // the two children of stage "c" at least
+  process.kill(child.pid!, 'SIGKILL');
+  const deadline = Date.now() + 1000;
+  let alive = [child.pid!, ...family].filter(isAlive);
+  while (alive.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    alive = alive.filter(isAlive);
+  }
+  expect(alive).toEqual([]);
+  expect(existsSync(path.join(ws.dir, 'out', `${name}.parquet`))).toBe(false);
+});
+
+/** Every process below `pid` (from /proc: Linux, as the engine's own supervision is). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) if (parent === p) (out.push(child), walk(child));
+  };
+  walk(pid);
+  return out;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z'; // a zombie has ended; only its exit status is left to collect
+  } catch {
+    return false;
+  }
+}
+
+function untilStderr(child: ChildProcess, pattern: RegExp): Promise<void> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      text += d;
+      if (pattern.test(text)) resolve();
+    });
+    child.on('close', () => reject(new Error(`exited before ${pattern}:\n${text}`)));
+  });
+}
+
+function collect(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
+  child.stderr?.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hang: no exit within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
