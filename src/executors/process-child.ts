@@ -25,7 +25,7 @@ import { socketPair } from './socket-pair';
 import type { StageOutput } from './types';
 
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
-/** After 'exit', how long to wait for the pipes to drain ('close') before reporting. */
+/** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
 const DRAIN_GRACE_MS = 250;
 
 interface Pending {
@@ -289,11 +289,22 @@ export class ChildCopy {
       this.markExited(status);
       this.onGone(this, errors[0]?.[1] ?? startErr);
     };
+    // After 'exit' its last log lines may still be in the pipe (a stage that logged a lot just
+    // before it finished, while main writes its own stderr slowly): wait for 'close', for as
+    // long as output still flows; only a pipe that stays quiet (a grandchild holding it open)
+    // is given up on after DRAIN_GRACE_MS.
+    let lastOutput = performance.now();
+    proc.stdout?.on('data', () => (lastOutput = performance.now()));
+    proc.stderr?.on('data', () => (lastOutput = performance.now()));
+    const reportWhenQuiet = () => {
+      const quietFor = performance.now() - lastOutput;
+      if (quietFor >= DRAIN_GRACE_MS) report();
+      else timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS - quietFor);
+    };
     proc.on('exit', (code, signal) => {
       status ??= { code, signal };
-      // The stderr tail may still be in the pipe: wait for 'close', but never for long
-      // (a grandchild can hold the pipe open).
-      timer = setTimeout(report, DRAIN_GRACE_MS);
+      lastOutput = performance.now();
+      timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS);
     });
     proc.on('close', (code, signal) => {
       status ??= { code, signal };

@@ -165,11 +165,23 @@ io.on('message', (message: IoToStage) => {
       return;
     case 'closed':
       // Main closed the channel, or went away: nothing is left to do for anyone.
-      process.exit(exitCode);
+      exitAfterOutput(exitCode);
   }
 });
 // The I/O thread failed (a corrupt stream): die loudly, main reports the stack from stderr.
 io.on('error', (err) => {
   throw err;
 });
-io.on('exit', (code) => process.exit(code || 1));
+io.on('exit', (code) => exitAfterOutput(code || 1));
+
+/**
+ * process.exit() drops what stdout/stderr still queue: with main reading slowly, a stage that
+ * logged 100 000 lines in its last batch delivered 4 000 of them. An empty write's callback
+ * runs once everything written before it is out, so exit then.
+ */
+function exitAfterOutput(code: number): void {
+  let waiting = 2;
+  const done = () => --waiting === 0 && process.exit(code);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

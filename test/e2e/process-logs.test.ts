@@ -1,0 +1,43 @@
+/**
+ * A process-mode stage's logs all arrive, even when it logs a burst in its last batch and
+ * whoever reads sluice's stderr is slow (the child used to exit with its output queued).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { BIN } from '../helpers/cli';
+import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+
+let ws: Workspace;
+beforeAll(() => {
+  ws = workspace();
+  writeNumbersCsv(path.join(ws.dir, 'in.csv'), 1000);
+});
+afterAll(() => ws.cleanup());
+
+it('delivers every line a process stage logs in its last batch to a slow reader', async () => {
+  const lines = 50_000;
+  const cfg = ws.config({
+    name: 'log-burst',
+    source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+    stages: [{ name: 'burst', module: path.join(FIXTURE_STAGES, 'log-burst.ts'), mode: 'process', options: { at: 9, lines } }],
+    sink: { format: 'csv', path: 'out/burst.csv' },
+  });
+  const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  let received = 0;
+  // A slow reader: after every 64 KiB it stops reading for 5 ms, so the pipes fill up.
+  child.stderr.on('data', (d: Buffer) => {
+    text += d;
+    received += d.length;
+    if (received >= 64 * 1024) {
+      received = 0;
+      child.stderr.pause();
+      setTimeout(() => child.stderr.resume(), 5);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code).toBe(0);
+  const burst = text.split('\n').filter((l) => l.includes('"msg":"burst"'));
+  expect(burst.length).toBe(lines);
+  expect(JSON.parse(burst[burst.length - 1])).toMatchObject({ stage: 'burst', i: lines - 1 });
+}, 60_000);
