@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import { encodeBatches } from '../batch/ipc';
 import { SlabArena } from '../batch/slab';
+import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
@@ -68,6 +69,7 @@ export class ProcessExecutor implements StageExecutor {
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`process stage "${this.stage}": start() called twice`);
+    checkOptionsCloneable(this.stage, 'process', this.planned.options);
     this.state = 'starting';
     const level = this.deps.log.level;
     this.children = Array.from(

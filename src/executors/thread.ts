@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { fromShared, leaseOf, toShared } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
+import { checkOptionsCloneable } from './options';
 import { loaderExecArgv } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
@@ -48,6 +49,7 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   async start(): Promise<void> {
+    checkOptionsCloneable(this.stage, 'thread', this.planned.options);
     const workerData: ThreadWorkerData = {
       stage: this.planned.name,
       modulePath: this.planned.modulePath,
@@ -141,10 +143,11 @@ export class ThreadExecutor implements StageExecutor {
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
       const code = /exited with code:? (-?\d+)/.exec(message);
-      throw new WorkerExitError(
-        { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile },
-        code ? { exitCode: Number(code[1]) } : { detail: message },
-      );
+      const location = { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile };
+      if (code) throw new WorkerExitError(location, { exitCode: Number(code[1]) });
+      // Not an exit: the stage's code threw outside the task's promise (a timer, a callback,
+      // a rejection nobody handled) and the error took its thread down.
+      throw new StageError(location, task.type, err, 'an error thrown outside any task; it ended the worker thread');
     }
   }
 

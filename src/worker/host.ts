@@ -176,20 +176,14 @@ export function toRecordBatches(result: StageResult, fromDataFrame: (df: pl.Data
   const parts = Array.isArray(result) ? result : [result];
   const out: RecordBatch[] = [];
   for (const part of parts) {
-    if (part instanceof RecordBatch || isBrand(part, 'RecordBatch')) out.push(part as RecordBatch);
-    else if (part instanceof Table || isBrand(part, 'Table')) out.push(...(part as Table).batches);
+    // apache-arrow's own brands (a Symbol.for key): they hold across copies of the module,
+    // and an object that merely looks like a batch is refused here, not deep in the IPC writer.
+    if (RecordBatch.isRecordBatch(part)) out.push(part);
+    else if (Table.isTable(part)) out.push(...part.batches);
     else if (isDataFrame(part)) out.push(...fromDataFrame(part));
     else throw new TypeError(`a stage must return a RecordBatch, a Table, a polars DataFrame, an array of them, or nothing (got ${describe(part)})`);
   }
   return out;
-}
-
-/** apache-arrow objects from another copy of the module fail `instanceof`; match by shape. */
-function isBrand(value: unknown, kind: 'RecordBatch' | 'Table'): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { schema?: unknown; batches?: unknown; data?: unknown; numRows?: unknown };
-  if (kind === 'Table') return Array.isArray(v.batches) && v.schema !== undefined;
-  return v.data !== undefined && v.schema !== undefined && typeof v.numRows === 'number' && !Array.isArray(v.batches);
 }
 
 function describe(value: unknown): string {

@@ -80,7 +80,8 @@ function align8(n: number): number {
 
 function sendFailure(id: number | undefined, fallback: ProcessPhase, err: unknown, onWritten?: () => void): void {
   const phase = err instanceof StageError ? err.phase : fallback;
-  const cause = err instanceof StageError && err.cause !== undefined ? err.cause : err;
+  // The StageError's cause is what the stage threw (even `undefined`); main wraps it once.
+  const cause = err instanceof StageError && Object.hasOwn(err, 'cause') ? err.cause : err;
   send({ type: 'failed', id, phase, error: serializeError(cause) }, [], onWritten);
 }
 

@@ -47,6 +47,37 @@ describe.each([
   });
 });
 
+describe.each([
+  ['thread', 'timer', { how: 'timer', hold: true }, /stage "guarded", batch #3, .* failed in process\(\): deliberate error from a timer \(an error thrown outside any task; it ended the worker thread\)/],
+  ['process', 'timer', { how: 'timer', hold: true }, /stage "guarded", copy 0, batch #3, .*: worker exited with code 1: [\s\S]*Error: deliberate error from a timer/],
+  ['thread', 'fake', { how: 'fake' }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): a stage must return a RecordBatch, .* \(got Object\)/],
+  ['process', 'fake', { how: 'fake' }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): a stage must return a RecordBatch, .* \(got Object\)/],
+  // once, not wrapped twice (the child's StageError used to be wrapped again by main)
+  ['process', 'undef', { how: 'undef' }, /sluice: stage "guarded", copy 0, batch #3, [^\n]* failed in process\(\): undefined was thrown/],
+  ['thread', 'options', { how: 'none', hash: { fn: '__FN__' } }, /stage "guarded" failed in load\(\): options\.hash\.fn cannot be sent to a thread stage/],
+  ['process', 'options', { how: 'none', hash: { fn: '__FN__' } }, /stage "guarded" failed in load\(\): options\.hash\.fn cannot be sent to a process stage/],
+])('a %s stage that fails by %s', (mode, how, options, message) => {
+  it('exits 1 naming the culprit, with nothing left', async () => {
+    const name = `msg-${mode}-${how}`;
+    const file = ws.config(
+      {
+        name,
+        source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+        stages: [{ name: 'guarded', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode, options: { at: 3, ...options } }],
+        sink: { format: 'parquet', path: `out/${name}.parquet` },
+      },
+      `${name}.config.ts`,
+    );
+    // A function in options cannot be written as JSON: put it in the config's source text.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"__FN__"', '() => 1'));
+    const r = await runCli(['run', file, '--quiet'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/failed in process\(\): stage "guarded"/);
+    expect(leftovers(name)).toEqual([]);
+  });
+});
+
 it('run() rejects (never hangs, never resolves) when an inline stage never settles', async () => {
   const cfg = ws.config(
     {
