@@ -1,16 +1,18 @@
 /**
- * A thread or process stage gets its `options` by structured clone (v8 serialisation), which
- * refuses functions, symbols and class instances with methods it cannot copy; unchecked, that
- * surfaced as a bare DataCloneError from deep inside piscina, or as "stage was stopped".
+ * A thread stage gets its `options` by structured clone (postMessage), a process stage by v8
+ * serialisation (which also refuses SharedArrayBuffers); both refuse functions and symbols.
+ * Unchecked, that surfaced as a bare DataCloneError from deep inside piscina, or as "stage was
+ * stopped".
  */
 import v8 from 'node:v8';
 import { StageError } from '../errors';
 
 export function checkOptionsCloneable(stage: string, mode: 'thread' | 'process', options: Record<string, unknown>): void {
+  const copy = mode === 'thread' ? structuredClone : v8.serialize;
   try {
-    v8.serialize(options);
+    copy(options);
   } catch (err) {
-    const where = findUncloneable(options, 'options') ?? 'options';
+    const where = findUncloneable(options, 'options', copy) ?? 'options';
     throw new StageError(
       { stage },
       'load',
@@ -22,18 +24,18 @@ export function checkOptionsCloneable(stage: string, mode: 'thread' | 'process',
 }
 
 /** The path of the first value structured clone cannot copy (`options.hash.fn`), if found. */
-function findUncloneable(value: unknown, path: string, seen = new Set<unknown>()): string | undefined {
+function findUncloneable(value: unknown, path: string, copy: (v: unknown) => unknown, seen = new Set<unknown>()): string | undefined {
   if (typeof value === 'function' || typeof value === 'symbol') return path;
   if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
   seen.add(value);
   try {
-    v8.serialize(value);
+    copy(value);
     return undefined;
   } catch {
     // this value fails: a child may be the culprit, else it is
   }
   for (const [key, child] of Object.entries(value)) {
-    const found = findUncloneable(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen);
+    const found = findUncloneable(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, copy, seen);
     if (found) return found;
   }
   return path;
