@@ -172,7 +172,10 @@ export class Scheduler {
           this.sinkMeter.bytes += measureItem(item);
           this.pump();
         },
-        (err) => this.fail(err),
+        (err) => {
+          item.lease?.release();
+          this.fail(err);
+        },
       );
     }
     if (!this.sinkBusy && input.drained && !this.finished) {
@@ -206,7 +209,11 @@ export class Scheduler {
       this.running[i].add(item.seq);
       executor.process(item).then(
         (out) => this.taskDone(i, item, reservation, out),
-        (err) => this.fail(err),
+        (err) => {
+          // The input was never handed on: its holder is still this task.
+          item.lease?.release();
+          this.fail(err);
+        },
       );
     }
     meter.reason = meter.inFlight >= executor.copies ? 'none' : input.hasReady() ? 'blocked' : 'idle';
