@@ -25,7 +25,7 @@ export function renderReport(r: RunReport): string {
   const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
   const status = r.ok ? '✔' : '✖';
   const lines = [
-    `${status} ${r.pipeline}: ${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}), peak RSS ${bytes(r.peakRssBytes)}`,
+    `${status} ${r.pipeline}: ${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}), peak RSS ${bytes(r.peakRssBytes)}${r.peakRss?.children.length ? ` (main ${bytes(r.peakRss.mainBytes)} + ${r.peakRss.children.length} child process(es) ${bytes(r.peakRssBytes - r.peakRss.mainBytes)})` : ''}`,
     table(head, rows),
   ];
   const transport = r.stages.filter((s) => s.mode !== 'inline');

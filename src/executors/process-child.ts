@@ -43,6 +43,8 @@ export class ChildCopy {
   pid: number | undefined;
   /** Payload bytes sent and received (Arrow IPC both ways). */
   bytesSerialized = 0;
+  /** The child's peak RSS as it last reported it (with each result). */
+  peakRssBytes = 0;
   /** Set once the process is gone and every pending task is rejected. */
   exit: ChildExit | undefined;
   readonly exited: Promise<ChildExit>;
@@ -196,6 +198,7 @@ export class ChildCopy {
         return;
       case 'result': {
         const p = this.take(message.id);
+        this.peakRssBytes = Math.max(this.peakRssBytes, message.maxRss ?? 0);
         this.bytesSerialized += payload.byteLength;
         const slab = isSlab(payload.buffer) ? payload.buffer : undefined;
         try {

@@ -155,6 +155,11 @@ export class ProcessExecutor implements StageExecutor {
     if (this.fatal) listener(this.fatal);
   }
 
+  /** Peak RSS of each child process, as they reported it. */
+  childPeakRss(): number[] {
+    return this.children.map((c) => c.peakRssBytes);
+  }
+
   stats(): TransportStats {
     let bytesSerialized = 0;
     let bytesCopied = 0;

@@ -62,4 +62,6 @@ export interface StageExecutor {
   /** A copy died outside a task, or a transport broke: the run must stop. */
   onFatal(listener: (err: SluiceError) => void): void;
   stats(): TransportStats;
+  /** Executors that run copies in child processes: each child's peak RSS in bytes (threads share main's). */
+  childPeakRss?(): number[];
 }

@@ -31,8 +31,8 @@ export type MainToChild =
 export type ChildToMain =
   /** The stage module loaded and ran setup; the child takes work. */
   | { type: 'ready'; pid: number }
-  /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). */
-  | { type: 'result'; id: number }
+  /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). `maxRss`: the child's peak RSS so far, in bytes (for the run report). */
+  | { type: 'result'; id: number; maxRss?: number }
   /** `id` is absent for a failure outside a task (load, setup). */
   | { type: 'failed'; id?: number; phase: ProcessPhase; error: WireError };
 

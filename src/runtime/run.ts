@@ -138,7 +138,13 @@ function buildReport(
         peakDepth: c.peakDepth,
         peakBytes: c.peakBytes,
       })) ?? [],
-    // maxRSS covers the main thread and every worker thread (child processes are separate).
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    ...peakRss(scheduler),
   };
+}
+
+/** maxRSS covers the main thread and every worker thread; child processes report their own. */
+function peakRss(scheduler: Scheduler | undefined): Pick<RunReport, 'peakRssBytes' | 'peakRss'> {
+  const mainBytes = process.resourceUsage().maxRSS * 1024;
+  const children = (scheduler?.executors ?? []).flatMap((e) => (e.childPeakRss?.() ?? []).map((bytes, copy) => ({ stage: e.stage, copy, bytes })));
+  return { peakRssBytes: mainBytes + children.reduce((n, c) => n + c.bytes, 0), peakRss: { mainBytes, children } };
 }

@@ -68,7 +68,7 @@ export class Scheduler {
 
   constructor(
     private readonly source: SchedulerSource,
-    private readonly executors: readonly StageExecutor[],
+    readonly executors: readonly StageExecutor[],
     private readonly sink: SchedulerSink,
     /** `channels[i]` feeds executor i; the last one feeds the sink. */
     readonly channels: readonly Channel[],

@@ -47,7 +47,10 @@ export interface RunReport {
   channels: ChannelMetrics[];
   /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
   direct?: { rowsPerChunk: number };
+  /** Peak RSS of the main process (its threads included) plus each child process's peak: an upper bound of the run's memory at any moment. */
   peakRssBytes: number;
+  /** The parts of peakRssBytes: the main process and every stage child process. */
+  peakRss?: { mainBytes: number; children: Array<{ stage: string; copy: number; bytes: number }> };
   error?: { code: string; message: string };
 }
 

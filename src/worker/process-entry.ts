@@ -78,6 +78,11 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
+/** This process's peak resident memory so far (getrusage; a few µs), reported with each result. */
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 function sendFailure(id: number | undefined, fallback: ProcessPhase, err: unknown, onWritten?: () => void): void {
   const phase = err instanceof StageError ? err.phase : fallback;
   // The StageError's cause is what the stage threw (even `undefined`); main wraps it once.
@@ -115,7 +120,7 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
   try {
     const output = await host!.process(decodeBatches(payload), seq, sourceFile);
     // Output in slabs goes to the I/O thread by reference: held until the frame is written.
-    send({ type: 'result', id }, encodeBatches(output.batches).chunks, () => {
+    send({ type: 'result', id, maxRss: peakRss() }, encodeBatches(output.batches).chunks, () => {
       done();
       output.born.release();
     });
@@ -127,7 +132,7 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
 async function runFlush(id: number): Promise<void> {
   try {
     const flushed = await host!.flush();
-    send({ type: 'result', id }, encodeBatches(flushed.batches).chunks, () => flushed.born.release());
+    send({ type: 'result', id, maxRss: peakRss() }, encodeBatches(flushed.batches).chunks, () => flushed.born.release());
   } catch (err) {
     sendFailure(id, 'flush', err);
   }
