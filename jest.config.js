@@ -1,3 +1,7 @@
+// Ownership bugs fail loudly under test: a lease released twice throws (src/batch/shared.ts).
+// Set here, so jest's workers, the threads and the CLIs the tests start all inherit it.
+process.env.SLUICE_STRICT_LEASES = '1';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

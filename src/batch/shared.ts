@@ -41,6 +41,11 @@ export interface SharedBatches {
   /** `file`: the batch is exactly the IPC file polars wrote at this place of a slab (batch/ipc-file.ts). */
   batches: { schema: number; data: DataDesc; file?: { slab: number; offset: number; length: number } }[];
   slabs: SharedArrayBuffer[];
+  /**
+   * Indices of slabs packed with `borrow` (a worker's output lying in its input's slabs): not
+   * retained by the packer; whoever takes the descriptor retains them (adoptShared).
+   */
+  borrowed?: number[];
 }
 
 export interface Lease {
@@ -65,20 +70,36 @@ function encodeSchema(schema: Schema): Uint8Array {
   return bytes;
 }
 
+/**
+ * Tests run with SLUICE_STRICT_LEASES=1 (jest.config.js): a second release of one lease
+ * throws, so an ownership bug fails the test that caused it. In production a second
+ * release stays harmless (the slabs are released once either way).
+ */
+const STRICT_LEASES = process.env.SLUICE_STRICT_LEASES === '1';
+
 /** A lease that releases each slab once, once. */
 export function leaseOf(slabs: readonly SharedArrayBuffer[]): Lease {
   let released = false;
   return {
     release() {
-      if (released) return;
+      if (released) {
+        if (STRICT_LEASES) throw new Error('lease released twice (an ownership bug: one holder, one release)');
+        return;
+      }
       released = true;
       for (const slab of slabs) release(slab);
     },
   };
 }
 
-export function toShared(batches: readonly RecordBatch[], arena: SlabArena): Packed {
+/**
+ * `borrow`: slabs of this set (a worker's input, which its output passes on) are listed, not
+ * retained, for the receiver to retain: if the thread were terminated before main took the
+ * result, a retain made in the thread would never be released. Other slabs are retained here.
+ */
+export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts: { borrow?: ReadonlySet<SharedArrayBuffer> } = {}): Packed {
   const slabs: SharedArrayBuffer[] = [];
+  const borrowed: number[] = [];
   const slabIndex = new Map<SharedArrayBuffer, number>();
   const copies: { source: TypedArray; ref: BufferRef }[] = [];
   let copyBytes = 0;
@@ -91,7 +112,8 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena): Pac
       if (index === undefined) {
         index = slabs.push(buffer.buffer) - 1;
         slabIndex.set(buffer.buffer, index);
-        retain(buffer.buffer);
+        if (opts.borrow?.has(buffer.buffer)) borrowed.push(index);
+        else retain(buffer.buffer);
       }
       return { slab: index, byteOffset: buffer.byteOffset, length: buffer.length, kind };
     }
@@ -132,7 +154,15 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena): Pac
       r.byteOffset += SLAB_HEADER;
     }
   }
-  return { shared: { schemas, batches: described, slabs }, lease: leaseOf(slabs), packedBytes: copies.reduce((n, c) => n + c.source.byteLength, 0) };
+  const shared: SharedBatches = borrowed.length ? { schemas, batches: described, slabs, borrowed } : { schemas, batches: described, slabs };
+  const own = borrowed.length ? slabs.filter((_, i) => !borrowed.includes(i)) : slabs;
+  return { shared, lease: leaseOf(own), packedBytes: copies.reduce((n, c) => n + c.source.byteLength, 0) };
+}
+
+/** Take over a descriptor packed elsewhere: retain what it borrowed; the lease holds every slab it names. */
+export function adoptShared(shared: SharedBatches): Lease {
+  for (const i of shared.borrowed ?? []) retain(shared.slabs[i]);
+  return leaseOf(shared.slabs);
 }
 
 const decoded = new Map<string, Schema>();

@@ -81,6 +81,11 @@ export class SlabArena {
     return slab;
   }
 
+  /** Slabs of this arena some lease still holds (0 once every batch is done with). */
+  get live(): number {
+    return this.slabs.filter((s) => refCount(s) !== 0).length;
+  }
+
   /** Drop idle slabs past `maxIdle`, smallest first (large ones are the expensive ones to remake). */
   private trim(): void {
     const idle = this.slabs.filter((s) => refCount(s) === 0);

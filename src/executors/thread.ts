@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { fromShared, leaseOf, toShared } from '../batch/shared';
+import { adoptShared, fromShared, toShared } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
 import { checkOptionsCloneable } from './options';
@@ -90,7 +90,7 @@ export class ThreadExecutor implements StageExecutor {
       if (result.type === 'error') throw this.stageError(result, item);
       this.counters.bytesPacked += result.packedBytes;
       this.counters.bytesCopied += result.copiedBytes;
-      return { batches: fromShared(result.output!), lease: leaseOf(result.output!.slabs) };
+      return { batches: fromShared(result.output!), lease: adoptShared(result.output!) };
     } finally {
       packed.lease.release();
     }
@@ -101,7 +101,7 @@ export class ThreadExecutor implements StageExecutor {
     const outputs: StageOutput[] = [];
     for (const r of results) {
       if (r.type === 'error') throw this.stageError(r, {});
-      outputs.push(r.output ? { batches: fromShared(r.output), lease: leaseOf(r.output.slabs) } : { batches: [] });
+      outputs.push(r.output ? { batches: fromShared(r.output), lease: adoptShared(r.output) } : { batches: [] });
     }
     return outputs;
   }

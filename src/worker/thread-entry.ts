@@ -32,8 +32,9 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   let copiedBytes = 0;
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
   const output = await stage.process(input, task.seq, task.sourceFile);
-  // The lease travels with the descriptor: main releases it when the batches are consumed.
-  const packed = toShared(output.batches, arena);
+  // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
+  // releases it when the batches are consumed; nothing here is left to release.
+  const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs) });
   output.born.release();
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
 }

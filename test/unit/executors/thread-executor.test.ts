@@ -109,3 +109,26 @@ describe('ThreadExecutor', () => {
     expect(flushed.map((f) => col(f.batches[0], 'setups'))).toEqual([1, 1]);
   });
 });
+
+describe('ThreadExecutor ownership (a counting arena)', () => {
+  it('leaves no slab of the arena held after successes, a stage failure and an abort', async () => {
+    const arena = new SlabArena();
+    executor = new ThreadExecutor(stage('e2e-fail.ts', 2, { at: 3, how: 'throw' }), { log, arena });
+    await executor.start();
+    const outputs = [];
+    for (let seq = 0; seq < 3; seq++) outputs.push(await executor.process({ seq, batches: [numbers(2000)] }));
+    // pass-through outputs still reference the input slabs: held until their consumer is done
+    expect(arena.live).toBeGreaterThan(0);
+    for (const out of outputs) out.lease?.release();
+    expect(arena.live).toBe(0);
+    // batch #3 reaches the failing call in one copy or the other: fail both copies' turn
+    const settled = await Promise.allSettled([3, 4, 5, 6].map((seq) => executor!.process({ seq, batches: [numbers(2000)] }).then((o) => o.lease?.release())));
+    expect(settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([expect.stringMatching(/deliberate failure/)]);
+    expect(arena.live).toBe(0);
+    // an abort while a task holds its input: the slabs come back once the threads are gone
+    const inFlight = executor.process({ seq: 7, batches: [numbers(2000)] }).catch(() => undefined);
+    await executor.abort();
+    await inFlight;
+    expect(arena.live).toBe(0);
+  });
+});
