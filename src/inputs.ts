@@ -1,17 +1,38 @@
 /**
  * The files a source `path` names: one place for config checks, `explain` and the source
  * itself, so they can never disagree about what a pattern matches. Imports nothing of ours.
+ *
+ * Rules: the config's directory (`baseDir`) is never a glob, only the part the user wrote
+ * is; a path that exists as a file is that file, whatever characters it holds; glob
+ * characters can be escaped with a backslash (`in\[1\].csv`). sluice's own hidden
+ * siblings (temporaries, moved-aside outputs, locks) are never inputs.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { globSync, isDynamicPattern } from 'tinyglobby';
+
+/** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`: sluice's own, never data. */
+const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
+
+export function isSluiceSibling(file: string): boolean {
+  return file.split(/[\\/]/).some((segment) => SLUICE_SIBLING.test(segment));
+}
 
 /** Absolute files one pattern names (a glob expanded, or a plain path if it exists), sorted. */
 export function matchInputs(pattern: string, baseDir = process.cwd()): string[] {
   const abs = path.resolve(baseDir, pattern);
-  if (!isDynamicPattern(pattern)) return existsSync(abs) ? [abs] : [];
-  return globSync(abs.split(path.sep).join('/'), { absolute: true, onlyFiles: true })
+  const literal = statSync(abs, { throwIfNoEntry: false });
+  // A path that exists is that path, even when it holds [ ] * ? { } ( ) !.
+  if (literal?.isFile()) return [abs];
+  if (!isDynamicPattern(pattern)) return literal ? [abs] : [];
+  // `cwd` is taken literally (tinyglobby escapes it); only `pattern` is a glob.
+  const found = path.isAbsolute(pattern)
+    ? globSync(pattern.split(path.sep).join('/'), { absolute: true, onlyFiles: true })
+    : globSync(pattern.split(path.sep).join('/'), { cwd: baseDir, absolute: true, onlyFiles: true });
+  return found
     .map((f) => path.resolve(f))
+    .filter((f) => !isSluiceSibling(f))
     .sort();
 }
 
@@ -20,4 +41,17 @@ export function expandInputs(patterns: string | string[], baseDir = process.cwd(
   const out = new Set<string>();
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) for (const f of matchInputs(p, baseDir)) out.add(f);
   return [...out].sort();
+}
+
+/**
+ * Whether `pattern` (as a source path, relative to `baseDir`) would name `file`, which may not
+ * exist yet: the output a sink is about to commit. Same literal and glob rules as matchInputs.
+ */
+export function patternNames(pattern: string, baseDir: string, file: string): boolean {
+  const abs = path.resolve(baseDir, pattern);
+  if (abs === file) return true;
+  if (!isDynamicPattern(pattern) || isSluiceSibling(file)) return false;
+  const posix = (p: string) => p.split(path.sep).join('/');
+  const candidate = path.isAbsolute(pattern) ? posix(file) : posix(path.relative(baseDir, file));
+  return picomatch(posix(path.posix.normalize(posix(pattern))))(candidate);
 }
