@@ -47,7 +47,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
   };
   try {
     opts.signal?.throwIfAborted();
-    sink = await openSink(plan.sink, { log });
+    sink = await openSink(plan.sink, { log, pipeline: plan.name });
     if (!sink.writeCsv) throw new Error('internal: a direct conversion needs a sink that parses CSV');
     source = openCsvChunks(plan.source, direct.rowsPerChunk, { log });
     startupMs = performance.now() - t0;

@@ -35,7 +35,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRep
   const onAbort = () => scheduler?.fail(new AbortedError(String(opts.signal?.reason ?? 'signal')));
   try {
     opts.signal?.throwIfAborted();
-    sink = await openSink(plan.sink, { log });
+    sink = await openSink(plan.sink, { log, pipeline: plan.name });
     source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : await openSource(plan.source, { log });
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await Promise.all(executors.map((e) => e.start()));
