@@ -66,7 +66,7 @@ export function csvAppendPrefix(file: string, columns: string[], header: string,
       );
     }
     throw new SinkError(
-      `cannot append to ${shownAs}: its header is ${JSON.stringify(found.join(','))} but the rows to add have columns ${JSON.stringify(columns.join(','))}; ` +
+      `cannot append to ${shownAs}: its header is ${JSON.stringify(found)} but the rows to add have columns ${JSON.stringify(columns)}; ` +
         'sink.mode "append" needs the same columns in the same order (select or rename them in a stage, write to another file, or use "overwrite")',
     );
   }
