@@ -15,6 +15,16 @@ import { globSync, isDynamicPattern } from 'tinyglobby';
 /** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`: sluice's own, never data. */
 const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
 
+/** stat, or undefined where nothing can be: missing, under a file, or a name too long. */
+function statIfAny(p: string): ReturnType<typeof statSync> {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch (err) {
+    if (['ENOTDIR', 'ENAMETOOLONG', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw err;
+  }
+}
+
 export function isSluiceSibling(file: string): boolean {
   return file.split(/[\\/]/).some((segment) => SLUICE_SIBLING.test(segment));
 }
@@ -22,7 +32,7 @@ export function isSluiceSibling(file: string): boolean {
 /** Absolute files one pattern names (a glob expanded, or a plain path if it exists), sorted. */
 export function matchInputs(pattern: string, baseDir = process.cwd()): string[] {
   const abs = path.resolve(baseDir, pattern);
-  const literal = statSync(abs, { throwIfNoEntry: false });
+  const literal = statIfAny(abs);
   // A path that exists is that path, even when it holds [ ] * ? { } ( ) !.
   if (literal?.isFile()) return [abs];
   if (!isDynamicPattern(pattern)) return literal ? [abs] : [];
@@ -41,6 +51,26 @@ export function expandInputs(patterns: string | string[], baseDir = process.cwd(
   const out = new Set<string>();
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) for (const f of matchInputs(p, baseDir)) out.add(f);
   return [...out].sort();
+}
+
+/** Characters sluice adds to a target's name for its hidden siblings (`.<name>.sluice-lock-<pid>-<8 hex>`). */
+const SIBLING_EXTRA = '..sluice-lock-4194304-00000000'.length;
+const NAME_MAX = 255;
+
+/**
+ * What makes an output path unusable before anything is written, or undefined: an ancestor
+ * that is a file, or a name too long once sluice's hidden-sibling suffix is added.
+ */
+export function outputPathProblem(target: string): string | undefined {
+  const name = path.basename(target);
+  if (Buffer.byteLength(name) + SIBLING_EXTRA > NAME_MAX) {
+    return `ENAMETOOLONG: the name "${name.slice(0, 24)}…" is ${Buffer.byteLength(name)} bytes; sluice writes beside it under a hidden name ${SIBLING_EXTRA} bytes longer, and a name may have ${NAME_MAX}: keep it to ${NAME_MAX - SIBLING_EXTRA} bytes`;
+  }
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+    const st = statIfAny(dir);
+    if (st) return st.isDirectory() ? undefined : `ENOTDIR: ${dir} is a file, not a directory`;
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
-import { expandInputs, matchInputs, patternNames } from '../inputs';
+import { expandInputs, matchInputs, outputPathProblem, patternNames } from '../inputs';
 import type { PipelineConfig, SinkConfig } from './types';
 
 export { expandInputs };
@@ -23,6 +23,8 @@ export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue
       });
     }
   });
+  const sinkProblem = outputPathProblem(sinkTarget);
+  if (sinkProblem) issues.push({ path: 'sink.path', message: `cannot write ${sinkTarget}: ${sinkProblem}` });
   config.stages.forEach((s, i) => {
     const abs = path.resolve(baseDir, s.module);
     if (!existsSync(abs)) issues.push({ path: `stages[${i}].module`, message: `file not found: ${abs}` });

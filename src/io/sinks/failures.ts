@@ -10,14 +10,12 @@ const ADVICE: Record<string, string> = {
   EROFS: 'the file system is read-only: write the output elsewhere (sink.path or --sink-path)',
   EACCES: 'permission denied: make the directory writable for this user, or write the output elsewhere',
   EPERM: 'operation not permitted: make the directory writable for this user, or write the output elsewhere',
-  ENAMETOOLONG:
-    'a name is too long: sluice writes beside the target under a hidden name about 35 characters longer (".<name>.sluice-tmp-<pid>-<random>"), so keep the file name under ~220 characters (partition values count too)',
+  ENAMETOOLONG: 'a name is too long: shorten sink.path (sluice writes beside the target under a hidden name 30 bytes longer; partition values are names too)',
   ENOTDIR: 'a parent of the path is a file, not a directory: choose another sink.path',
   EISDIR: 'a directory is in the way: choose another sink.path',
   EMFILE: 'too many open files: lower sink.maxOpenFiles or raise the limit (ulimit -n)',
   ENFILE: 'too many open files on this system: lower sink.maxOpenFiles',
   EIO: 'an I/O error on the device: check the disk',
-  EEXIST: 'something else created it during this run',
 };
 
 /** The OS error code in `err` or its causes (ENOSPC, EROFS, …). */

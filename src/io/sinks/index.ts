@@ -11,6 +11,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../../config/types';
 import { SinkError } from '../../errors';
+import { outputPathProblem } from '../../inputs';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
 import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
@@ -50,6 +51,8 @@ export interface OpenSinkOptions {
 export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Promise<Sink> {
   const target = path.resolve(cfg.path);
   const mode = cfg.mode ?? 'overwrite';
+  const problem = outputPathProblem(target);
+  if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
   let lock: SinkLock;
   try {
     mkdirSync(path.dirname(target), { recursive: true });
