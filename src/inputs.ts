@@ -16,7 +16,7 @@ import { globSync, isDynamicPattern } from 'tinyglobby';
 const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
 
 /** stat, or undefined where nothing can be: missing, under a file, or a name too long. */
-function statIfAny(p: string): ReturnType<typeof statSync> {
+export function statIfAny(p: string): ReturnType<typeof statSync> {
   try {
     return statSync(p, { throwIfNoEntry: false });
   } catch (err) {
@@ -29,13 +29,13 @@ export function isSluiceSibling(file: string): boolean {
   return file.split(/[\\/]/).some((segment) => SLUICE_SIBLING.test(segment));
 }
 
-/** Absolute files one pattern names (a glob expanded, or a plain path if it exists), sorted. */
+/** Absolute files one pattern names (a glob expanded, or a plain path if it exists and is not a directory), sorted. */
 export function matchInputs(pattern: string, baseDir = process.cwd()): string[] {
   const abs = path.resolve(baseDir, pattern);
   const literal = statIfAny(abs);
-  // A path that exists is that path, even when it holds [ ] * ? { } ( ) !.
-  if (literal?.isFile()) return [abs];
-  if (!isDynamicPattern(pattern)) return literal ? [abs] : [];
+  // A path that exists is that path, even when it holds [ ] * ? { } ( ) !; a directory holds no input by itself.
+  if (literal) return literal.isDirectory() ? [] : [abs];
+  if (!isDynamicPattern(pattern)) return [];
   // `cwd` is taken literally (tinyglobby escapes it); only `pattern` is a glob.
   const found = path.isAbsolute(pattern)
     ? globSync(pattern.split(path.sep).join('/'), { absolute: true, onlyFiles: true })

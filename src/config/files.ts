@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
-import { expandInputs, matchInputs, outputPathProblem, patternNames } from '../inputs';
+import { expandInputs, matchInputs, outputPathProblem, patternNames, statIfAny } from '../inputs';
 import type { PipelineConfig, SinkConfig } from './types';
 
 export { expandInputs };
@@ -14,7 +14,9 @@ export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue
   patterns.forEach((p, i) => {
     const where = Array.isArray(config.source.path) ? `source.path[${i}]` : 'source.path';
     const files = matchInputs(p, baseDir);
-    if (files.length === 0) issues.push({ path: where, message: `no file matches "${p}" (resolved to ${path.resolve(baseDir, p)})` });
+    const abs = path.resolve(baseDir, p);
+    if (statIfAny(abs)?.isDirectory()) issues.push({ path: where, message: `${abs} is a directory; name its files or a glob such as "${path.join(p, '*.' + config.source.format)}"` });
+    else if (files.length === 0) issues.push({ path: where, message: `no file matches "${p}" (resolved to ${abs})` });
     const own = sinkOutputReadBack(p, baseDir, files, sinkTarget, config.sink);
     if (own) {
       issues.push({

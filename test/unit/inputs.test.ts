@@ -46,6 +46,13 @@ describe('file names with glob characters', () => {
     expect(matchInputs(name, dir)).toEqual([file]);
   });
 
+  it('an existing directory named like a glob is not a glob, and holds no input by itself', () => {
+    const dir = path.join(root, 'dirs');
+    mkdirSync(path.join(dir, 'd[1]'), { recursive: true });
+    touch('dirs', 'd1');
+    expect(matchInputs('d[1]', dir)).toEqual([]);
+  });
+
   it('an escaped pattern matches the literal name; the unescaped one is a glob', () => {
     const dir = path.join(root, 'escaped');
     const bracket = touch('escaped', 'x[1]y.csv');
