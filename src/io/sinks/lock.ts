@@ -11,10 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
-import { pidAlive, tempSibling } from './siblings';
+import { pidAlive, processStart, tempSibling } from './siblings';
 
 export interface LockHolder {
   pid: number;
+  /** When that pid started (Linux), so a later process that reused the pid is not taken for the holder. */
+  pidStart?: string;
   hostname: string;
   startedAt: string;
   pipeline: string;
@@ -37,7 +39,7 @@ export class SinkLock {
   /** Take the lock on `target` or throw a SinkError naming its holder. */
   static acquire(target: string, pipeline: string, log?: Logger): SinkLock {
     const file = lockPath(target);
-    const me: LockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), pipeline };
+    const me: LockHolder = { pid: process.pid, pidStart: processStart(process.pid), hostname: os.hostname(), startedAt: new Date().toISOString(), pipeline };
     const text = JSON.stringify(me) + '\n';
     // Each pass either takes the lock, fails on a live holder, or removes one stale lock.
     for (let pass = 0; pass < 5; pass++) {
@@ -98,11 +100,14 @@ function readHolder(file: string): { holder: LockHolder; text: string } | undefi
   return { holder: { pid: 0, hostname: '?', startedAt: '?', pipeline: '?' }, text };
 }
 
-/** Dead on this host, or our own pid without this process holding it (a lock this process leaked). */
+/** Dead on this host (or its pid now another process's), or our own pid without this process holding it (a lock this process leaked). */
 function isStale(h: LockHolder, file: string): boolean {
   if (h.hostname !== os.hostname()) return false;
   if (h.pid === process.pid) return !held.has(file);
-  return h.pid > 0 && !pidAlive(h.pid);
+  if (h.pid <= 0) return false;
+  if (!pidAlive(h.pid)) return true;
+  const start = h.pidStart && processStart(h.pid);
+  return Boolean(start && start !== h.pidStart);
 }
 
 /**

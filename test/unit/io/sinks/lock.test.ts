@@ -58,6 +58,17 @@ it('a lock whose pid is dead on this host is stale: taken over, and said so', as
   expect(existsSync(lockPath(p))).toBe(false);
 });
 
+it('a lock whose pid now belongs to a later process (pid reused) is stale', () => {
+  const p = target();
+  // pid 1 is alive, but started at another moment than the lock says.
+  writeLock(p, { pid: 1, pidStart: '1', hostname: os.hostname(), startedAt: 'x', pipeline: 'old' });
+  const lock = SinkLock.acquire(p, 'mine');
+  expect(JSON.parse(readFileSync(lockPath(p), 'utf8')).pipeline).toBe('mine');
+  lock.release();
+  writeLock(p, { pid: 1, hostname: os.hostname(), startedAt: 'x', pipeline: 'init' });
+  expect(() => SinkLock.acquire(p, 'mine')).toThrow(/is being written by pid 1 \(pipeline init/);
+});
+
 it("a lock of this very process that no run holds (leaked) is stale; one a run holds is not", () => {
   const p = target();
   writeLock(p, { pid: process.pid, hostname: os.hostname(), startedAt: 'x', pipeline: 'leaked' });
