@@ -88,7 +88,7 @@ export class NdjsonWriter extends TextWriter {
   private keys: string[] = [];
   protected start(names: string[]): void {
     this.keys = names.map((n) => JSON.stringify(n));
-    if (this.opts.append) this.put(ndjsonAppendPrefix(this.file));
+    if (this.opts.append) this.put(ndjsonAppendPrefix(this.file, names, this.opts.shownAs));
   }
   protected formatter(vector: Parameters<typeof jsonFormatter>[0]): Formatter {
     return jsonFormatter(vector);

@@ -54,10 +54,28 @@ describe('CSV', () => {
     const target = path.join(dir, `t${k}.csv`);
     await expect(append('csv', 'id;name\n0;o\n')).rejects.toThrow(`cannot append to ${target}: it is delimited by ";"`);
   });
+
+  it('reads a header longer than the first read (1 MiB) whole', async () => {
+    const wide = `${'w'.repeat(1_500_000)}`;
+    await expect(append('csv', `id,${wide}\n0,1\n`)).rejects.toThrow(`its header is ["id","${wide}"]`);
+  });
 });
 
 describe('NDJSON', () => {
   it('adds the missing final newline', async () => {
     expect(await append('ndjson', '{"id":0,"a,b":"o"}')).toBe('{"id":0,"a,b":"o"}\n{"id":1,"a,b":"p"}\n{"id":2,"a,b":"q"}\n');
+  });
+
+  it('takes an empty file', async () => {
+    expect(await append('ndjson', '')).toBe('{"id":1,"a,b":"p"}\n{"id":2,"a,b":"q"}\n');
+  });
+
+  it.each([
+    ['other keys', '{"id":0,"name":"o"}\n', 'its first object has keys ["id","name"] but the rows to add have columns ["id","a,b"]'],
+    ['the same keys in another order', '{"a,b":"o","id":0}\n', 'its first object has keys ["a,b","id"]'],
+    ['a first line that is no object', 'id,a\n0,o\n', 'its first line is not a JSON object'],
+  ])('refuses a file with %s, naming the file', async (_what, existing, message) => {
+    const target = path.join(dir, `t${k}.ndjson`);
+    await expect(append('ndjson', existing)).rejects.toThrow(`cannot append to ${target}: ${message}`);
   });
 });
