@@ -86,9 +86,9 @@ it('a lock from another host is never taken over: the message says which file to
 });
 
 describe('the mode is checked again at commit', () => {
-  it('error-if-exists: a file that appeared during the run is kept, the run fails', async () => {
-    const p = target();
-    const sink = await openSink({ format: 'csv', path: p, mode: 'error-if-exists' });
+  it.each(['csv', 'parquet', 'arrow'] as const)('error-if-exists (%s): a file that appeared during the run is kept, the run fails', async (format) => {
+    const p = target(format);
+    const sink = await openSink({ format, path: p, mode: 'error-if-exists' });
     await sink.write(batch, { seq: 0 });
     writeFileSync(p, 'theirs\n');
     await expect(sink.commit()).rejects.toThrow(`${p} was created by something else during this run and sink.mode is "error-if-exists"`);
@@ -105,6 +105,16 @@ describe('the mode is checked again at commit', () => {
     await expect(sink.commit()).rejects.toThrow(/was created by something else during this run/);
     await sink.abort();
     expect(readdirSync(p)).toEqual(['theirs']);
+  });
+
+  it('append to a file that did not exist: one that appeared during the run is kept', async () => {
+    const p = target();
+    const sink = await openSink({ format: 'csv', path: p, mode: 'append' });
+    await sink.write(batch, { seq: 0 });
+    writeFileSync(p, 'theirs\n');
+    await expect(sink.commit()).rejects.toThrow(`${p} was created by something else during this run and sink.mode is "append"`);
+    await sink.abort();
+    expect(readFileSync(p, 'utf8')).toBe('theirs\n');
   });
 
   it('append: a file changed by another writer during the run is not replaced', async () => {
