@@ -39,7 +39,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
   }));
   const source = {
     ...config.source,
-    path: Array.isArray(config.source.path) ? config.source.path.map(resolve) : resolve(config.source.path),
+    // Kept as written: only that part is a glob; the config's directory is read literally.
+    baseDir: where.baseDir,
     batchRows: config.source.batchRows ?? DEFAULTS.batchRows,
     thread: config.source.thread ?? sourceThreadByDefault(stages),
   };

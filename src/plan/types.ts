@@ -28,8 +28,8 @@ export interface Plan {
   configFile: string;
   /** Directory relative paths in the config are resolved against. */
   baseDir: string;
-  /** Source with `path` made absolute (globs kept as globs), and where it reads resolved. */
-  source: SourceConfig & { batchRows: number; thread: boolean };
+  /** Source with `path` as written (resolved against `baseDir`, which is never a glob: inputs.ts). */
+  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string };
   /** Bounds of the channel the source writes into. */
   sourceOutput: ChannelBounds;
   stages: PlannedStage[];

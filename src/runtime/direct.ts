@@ -46,7 +46,8 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     };
   };
   try {
-    sink = await guard.race(openSink(plan.sink, { log }));
+    sink = await openSink(plan.sink, { log, pipeline: plan.name });
+    guard.throwIfFailed();
     if (!sink.writeCsv) throw new Error('internal: a direct conversion needs a sink that parses CSV');
     source = openCsvChunks(plan.source, direct.rowsPerChunk, { log });
     startupMs = performance.now() - t0;

@@ -68,6 +68,11 @@ export class RunGuard {
     for (const listener of this.listeners) listener(this.failure);
   }
 
+  /** Throw the run's failure, if it has one (between start-up steps). */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   get failed(): boolean {
     return this.failure !== undefined;
   }

@@ -43,9 +43,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   let progress: ProgressTracker | undefined;
   let startupMs = 0;
   try {
-    // Start-up steps race the guard: a signal or a stall during a slow setup() stops the run.
-    sink = await guard.race(openSink(plan.sink, { log }));
-    source = await guard.race(plan.source.thread ? openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : openSource(plan.source, { log }));
+    // Resources are opened whole, then the guard is asked (racing an open would lose what it
+    // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
+    sink = await openSink(plan.sink, { log, pipeline: plan.name });
+    guard.throwIfFailed();
+    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : await openSource(plan.source, { log });
+    guard.throwIfFailed();
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await guard.race(Promise.all(executors.map((e) => e.start())));
     startupMs = performance.now() - t0;

@@ -3,15 +3,12 @@
  * fsynced, and renamed into place only on success. A failed run removes the temporary
  * and leaves the previous output untouched.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { tempSibling } from './siblings';
 
-/** A hidden sibling name: `.<name>.sluice-tmp-<pid>-<random>`. */
-export function tempSibling(target: string, tag = 'tmp'): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.sluice-${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
+export { tempSibling };
 
 export async function fsyncPath(p: string): Promise<void> {
   const handle = await open(p, 'r');
@@ -32,14 +29,43 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncPath(dir);
 }
 
-/** Replace `target` (file or directory) by `temp` in one rename where possible. */
-export async function commitRename(temp: string, target: string): Promise<void> {
+export interface CommitOptions {
+  /** false: fail with EEXIST if the target exists by now, never replace it. Default true. */
+  replace?: boolean;
+  /** For tests: runs after the old directory output was moved aside, before the new one is renamed in. */
+  afterMoveAside?: () => void;
+}
+
+/**
+ * Put `temp` (file or directory) at `target`. A file replaces the target in one rename. A
+ * directory cannot replace a non-empty one: the old tree is moved to a `.sluice-old-`
+ * sibling first, so a run killed between the two renames leaves the target missing and the
+ * old tree beside it, which the next run on the target puts back (siblings.ts).
+ */
+export async function commitRename(temp: string, target: string, opts: CommitOptions = {}): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
   const isDir = (await stat(temp)).isDirectory();
-  if (isDir && existsSync(target)) {
-    // rename() cannot replace a non-empty directory: move the old one aside first.
+  if (opts.replace === false) {
+    if (isDir) {
+      // Under the target's lock nothing of ours creates it; this catches anything else.
+      if (existsSync(target)) throw exists(target);
+      await rename(temp, target);
+    } else {
+      try {
+        await link(temp, target); // EEXIST if the target appeared: unlike rename, never replaces
+      } catch (err) {
+        // A file system without hard links: check, then rename (under the lock, only a non-sluice writer can race this).
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        if (existsSync(target)) throw exists(target);
+        await rename(temp, target);
+        return fsyncPath(path.dirname(target));
+      }
+      await unlink(temp);
+    }
+  } else if (isDir && existsSync(target)) {
     const old = tempSibling(target, 'old');
     await rename(target, old);
+    opts.afterMoveAside?.();
     try {
       await rename(temp, target);
     } catch (err) {
@@ -51,6 +77,10 @@ export async function commitRename(temp: string, target: string): Promise<void> 
     await rename(temp, target);
   }
   await fsyncPath(path.dirname(target));
+}
+
+function exists(target: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EEXIST: file already exists, rename -> '${target}'`), { code: 'EEXIST', path: target });
 }
 
 export async function removeQuietly(p: string): Promise<void> {

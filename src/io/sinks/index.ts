@@ -2,15 +2,20 @@
  * Sinks: batches to Parquet / CSV / NDJSON / Arrow, atomically. Everything is written
  * under a hidden temporary sibling and renamed into place on commit (plus `_SUCCESS` in
  * directory outputs); abort removes the temporary and leaves the previous output as it was.
+ * One run writes a target at a time (lock.ts); every failure names the target (failures.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../../config/types';
 import { SinkError } from '../../errors';
+import { outputPathProblem } from '../../inputs';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
+import { osCode, sinkFailure } from './failures';
+import { SinkLock } from './lock';
+import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
 import type { CsvChunk } from '../sources/csv';
 import { createWriter, type FormatWriter } from './writers';
@@ -33,24 +38,83 @@ export interface Sink {
   abort(): Promise<void>;
 }
 
-export async function openSink(cfg: SinkConfig, opts: { log?: Logger } = {}): Promise<Sink> {
+export interface OpenSinkOptions {
+  log?: Logger;
+  /** Named in the lock file, so a second run on the same path can say whose run holds it. */
+  pipeline?: string;
+}
+
+/**
+ * Open the sink: lock the target (one writer per path), clean up what dead runs left beside
+ * it, check the mode against what exists, and start writing into a temporary sibling.
+ */
+export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Promise<Sink> {
   const target = path.resolve(cfg.path);
   const mode = cfg.mode ?? 'overwrite';
-  const exists = existsSync(target);
-  if (mode === 'error-if-exists' && exists) {
-    throw new SinkError(`${target} already exists and sink.mode is "error-if-exists" (use "overwrite" to replace it or "append" to add to it)`);
+  const problem = outputPathProblem(target);
+  if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
+  let lock: SinkLock;
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+    lock = SinkLock.acquire(target, opts.pipeline ?? 'unnamed', opts.log);
+  } catch (err) {
+    throw sinkFailure(err, 'open', target);
   }
-  if (exists && !cfg.partitionBy && statSync(target).isDirectory()) {
-    throw new SinkError(`${target} is a directory; a sink without partitionBy writes one file`);
+  try {
+    await recoverSiblings(target, opts.log);
+    const exists = existsSync(target);
+    if (mode === 'error-if-exists' && exists) {
+      throw new SinkError(`${target} already exists and sink.mode is "error-if-exists" (use "overwrite" to replace it or "append" to add to it)`);
+    }
+    if (exists && !cfg.partitionBy && statSync(target).isDirectory()) {
+      throw new SinkError(`${target} is a directory; a sink without partitionBy writes one file`);
+    }
+    const append = mode === 'append' && exists;
+    if (append && !cfg.partitionBy && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
+      throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
+    }
+    const guard = new CommitGuard(target, mode, append, lock);
+    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard) : new FileSink(cfg, guard);
+    opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
+    return sink;
+  } catch (err) {
+    lock.release();
+    throw sinkFailure(err, 'open', target);
   }
-  const append = mode === 'append' && exists;
-  if (append && !cfg.partitionBy && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
-    throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
+}
+
+/**
+ * What a commit must still hold, checked under the lock at the last moment: "error-if-exists"
+ * (and "append" to a file that did not exist) never replaces a target that appeared during
+ * the run; "append" finds the target as it copied it.
+ */
+class CommitGuard {
+  private readonly seen: string | undefined;
+  constructor(
+    readonly target: string,
+    readonly mode: string,
+    readonly append: boolean,
+    readonly lock: SinkLock,
+  ) {
+    this.seen = append ? identity(target) : undefined;
   }
-  mkdirSync(path.dirname(target), { recursive: true });
-  const sink = cfg.partitionBy ? new DirectorySink(cfg, target, append) : new FileSink(cfg, target, append);
-  opts.log?.debug({ target, mode, temp: sink.temp }, 'sink opened');
-  return sink;
+
+  async commit(temp: string): Promise<void> {
+    if (this.append && identity(this.target) !== this.seen) {
+      throw new SinkError(`${this.target} changed during this run (written by something other than this run); nothing was appended and this run's output was discarded`);
+    }
+    try {
+      await commitRename(temp, this.target, { replace: this.mode === 'overwrite' || this.append });
+    } catch (err) {
+      if (osCode(err) !== 'EEXIST') throw err;
+      throw new SinkError(`${this.target} was created by something else during this run and sink.mode is "${this.mode}": it was left as it is and this run's output was discarded`);
+    }
+  }
+}
+
+function identity(file: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 class FileSink implements Sink {
@@ -62,41 +126,63 @@ class FileSink implements Sink {
 
   constructor(
     cfg: SinkConfig,
-    private readonly target: string,
-    append: boolean,
+    private readonly guard: CommitGuard,
   ) {
+    const target = guard.target;
     this.temp = tempSibling(target);
-    // Appending works on a copy, so a failed run still leaves the original untouched.
-    if (append) copyFileSync(target, this.temp);
-    this.writer = createWriter(cfg.format, this.temp, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, append });
+    try {
+      // Appending works on a copy, so a failed run still leaves the original untouched.
+      if (guard.append) copyFileSync(target, this.temp);
+      this.writer = createWriter(cfg.format, this.temp, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, append: guard.append, shownAs: target });
+    } catch (err) {
+      rmSync(this.temp, { force: true });
+      throw sinkFailure(err, 'write', target, this.temp);
+    }
     const writer = this.writer;
     if (writer.writeCsv) {
       this.writeCsv = async (chunk: CsvChunk) => {
-        await writer.writeCsv!(chunk);
+        try {
+          await writer.writeCsv!(chunk);
+        } catch (err) {
+          throw sinkFailure(err, 'write', target, this.temp);
+        }
         this.batches++;
       };
     }
   }
 
   async write(batch: RecordBatch): Promise<void> {
-    await this.writer.write(batch);
+    try {
+      await this.writer.write(batch);
+    } catch (err) {
+      throw sinkFailure(err, 'write', this.guard.target, this.temp);
+    }
     this.batches++;
   }
 
   async commit(): Promise<SinkResult> {
-    await this.writer.close();
-    if (!existsSync(this.temp)) writeFileSync(this.temp, '');
-    await fsyncPath(this.temp);
-    const bytes = statSync(this.temp).size;
-    await commitRename(this.temp, this.target);
+    const target = this.guard.target;
+    let bytes: number;
+    try {
+      await this.writer.close();
+      if (!existsSync(this.temp)) writeFileSync(this.temp, '');
+      await fsyncPath(this.temp);
+      bytes = statSync(this.temp).size;
+      await this.guard.commit(this.temp);
+    } catch (err) {
+      throw sinkFailure(err, 'commit', target, this.temp);
+    }
     this.done = true;
-    return { path: this.target, files: [this.target], rows: this.writer.rows, batches: this.batches, bytes };
+    this.guard.lock.release();
+    return { path: target, files: [target], rows: this.writer.rows, batches: this.batches, bytes };
   }
 
   async abort(): Promise<void> {
-    if (this.done) return;
-    await this.writer.abort();
-    await removeQuietly(this.temp);
+    if (!this.done) {
+      await this.writer.abort();
+      await removeQuietly(this.temp);
+    }
+    this.guard.lock.release();
   }
 }
 
@@ -108,37 +194,55 @@ class DirectorySink implements Sink {
 
   constructor(
     cfg: SinkConfig,
-    private readonly target: string,
-    append: boolean,
+    private readonly guard: CommitGuard,
   ) {
-    this.temp = tempSibling(target);
-    mkdirSync(this.temp, { recursive: true });
-    // Appending: hard-link the existing files into the new tree, then swap the whole tree.
-    if (append) linkTree(target, this.temp);
+    this.temp = tempSibling(guard.target);
+    try {
+      mkdirSync(this.temp, { recursive: true });
+      // Appending: hard-link the existing files into the new tree, then swap the whole tree.
+      if (guard.append) linkTree(guard.target, this.temp);
+    } catch (err) {
+      rmSync(this.temp, { recursive: true, force: true });
+      throw sinkFailure(err, 'write', guard.target, this.temp);
+    }
     const runId = randomBytes(4).toString('hex');
     this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize }, cfg.maxOpenFiles ?? 32, runId);
   }
 
   async write(batch: RecordBatch): Promise<void> {
-    await this.router.write(batch);
+    try {
+      await this.router.write(batch);
+    } catch (err) {
+      throw sinkFailure(err, 'write', this.guard.target, this.temp);
+    }
     this.batches++;
   }
 
   async commit(): Promise<SinkResult> {
-    await this.router.close();
-    writeFileSync(path.join(this.temp, '_SUCCESS'), '');
-    await fsyncTree(this.temp);
-    const files = this.router.files.map((f) => path.join(this.target, path.relative(this.temp, f)));
-    const bytes = this.router.files.reduce((n, f) => n + statSync(f).size, 0);
-    await commitRename(this.temp, this.target);
+    const target = this.guard.target;
+    let files: string[];
+    let bytes: number;
+    try {
+      await this.router.close();
+      writeFileSync(path.join(this.temp, '_SUCCESS'), '');
+      await fsyncTree(this.temp);
+      files = this.router.files.map((f) => path.join(target, path.relative(this.temp, f)));
+      bytes = this.router.files.reduce((n, f) => n + statSync(f).size, 0);
+      await this.guard.commit(this.temp);
+    } catch (err) {
+      throw sinkFailure(err, 'commit', target, this.temp);
+    }
     this.done = true;
-    return { path: this.target, files, rows: this.router.rows, batches: this.batches, bytes };
+    this.guard.lock.release();
+    return { path: target, files, rows: this.router.rows, batches: this.batches, bytes };
   }
 
   async abort(): Promise<void> {
-    if (this.done) return;
-    await this.router.abort();
-    await removeQuietly(this.temp);
+    if (!this.done) {
+      await this.router.abort();
+      await removeQuietly(this.temp);
+    }
+    this.guard.lock.release();
   }
 }
 

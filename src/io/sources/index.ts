@@ -39,14 +39,15 @@ export interface Source {
   stats(): SourceStats;
 }
 
-export type SourceOptions = SourceConfig & { batchRows: number };
+/** `baseDir`: the directory relative paths are read from, taken literally (never a glob); default the working directory. */
+export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string };
 
-/** Absolute input files a `path` names (globs expanded), sorted and de-duplicated. */
-export function resolveInputs(patterns: string | string[]): string[] {
+/** Absolute input files a `path` names (globs expanded), sorted and de-duplicated: the same function `validate` and `explain` use. */
+export function resolveInputs(patterns: string | string[], baseDir?: string): string[] {
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
-    if (matchInputs(p).length === 0) throw new SourceError(`no input file matches "${p}"`);
+    if (matchInputs(p, baseDir).length === 0) throw new SourceError(`no input file matches "${p}"${baseDir ? ` (in ${baseDir})` : ''}`);
   }
-  return expandInputs(patterns);
+  return expandInputs(patterns, baseDir);
 }
 
 export interface OpenSourceOptions {
@@ -61,7 +62,7 @@ export interface OpenSourceOptions {
 }
 
 export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {}): Promise<Source> {
-  const files = resolveInputs(cfg.path);
+  const files = resolveInputs(cfg.path, cfg.baseDir);
   const reclaimer = new FrameReclaimer(opts.reclaim ?? { growthBytes: 128 * 1024 * 1024 });
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<BatchWithLease> | undefined;
@@ -128,7 +129,7 @@ export interface CsvChunkSource {
  * batches (one schema per source).
  */
 export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> = {}): CsvChunkSource {
-  const files = resolveInputs(cfg.path);
+  const files = resolveInputs(cfg.path, cfg.baseDir);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
   let closed = false;

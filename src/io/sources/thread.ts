@@ -38,7 +38,7 @@ export interface ThreadSource extends Source {
 }
 
 export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number } = {}): Promise<ThreadSource> {
-  const files = resolveInputs(cfg.path); // fail here, before a thread starts, when nothing matches
+  const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? DEFAULT_READ_AHEAD;
   const log = opts.log;
   const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkConfig } from '../../../src/config';
@@ -91,6 +91,26 @@ describe('config validation', () => {
     expect(found).toEqual([
       `source.path: no file matches "nope-*.csv" (resolved to ${path.join(dir, 'nope-*.csv')})`,
       `stages[1].module: file not found: ${path.join(dir, 'missing.ts')}`,
+    ]);
+  });
+
+  it('reports in one pass a directory as source, a source that reads the sink, and a sink path that cannot be written', () => {
+    const c: Omit<ReturnType<typeof valid>, 'source'> & { source: { format: string; path: string | string[] } } = valid();
+    mkdirSync(path.join(dir, 'folder'), { recursive: true });
+    writeFileSync(path.join(dir, 'afile'), '');
+    c.source.path = ['folder', '*.parquet'];
+    c.sink.path = 'afile/out.parquet';
+    const found = issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir));
+    expect(found).toEqual([
+      `source.path[0]: ${path.join(dir, 'folder')} is a directory; name its files or a glob such as "folder/*.csv"`,
+      `source.path[1]: no file matches "*.parquet" (resolved to ${path.join(dir, '*.parquet')})`,
+      `sink.path: cannot write ${path.join(dir, 'afile/out.parquet')}: ENOTDIR: ${path.join(dir, 'afile')} is a file, not a directory`,
+    ]);
+    c.source.path = '*.parquet';
+    c.sink.path = 'out.parquet';
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      `source.path: no file matches "*.parquet" (resolved to ${path.join(dir, '*.parquet')})`,
+      `source.path: "*.parquet" also names the sink's output ${path.join(dir, 'out.parquet')} (sink.path "out.parquet" → ${path.join(dir, 'out.parquet')}): every run would read the output of the one before; write the output outside the inputs or narrow the pattern`,
     ]);
   });
 

@@ -2,6 +2,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
+import { csvAppendPrefix, ndjsonAppendPrefix } from './append-check';
 import { jsonFormatter, textFormatter, type Formatter } from './values';
 import type { FormatWriter, WriterOptions } from './types';
 
@@ -65,7 +66,9 @@ export function csvField(text: string): string {
 
 export class CsvWriter extends TextWriter {
   protected start(names: string[]): void {
-    if (!this.opts.append) this.put(names.map(csvField).join(',') + '\n');
+    const header = names.map(csvField).join(',') + '\n';
+    // Appending: same header or an error; the header itself if the file is empty; a missing final newline added.
+    this.put(this.opts.append ? csvAppendPrefix(this.file, names, header, this.opts.shownAs) : header);
   }
   protected formatter(vector: Parameters<typeof textFormatter>[0]): Formatter {
     return textFormatter(vector);
@@ -85,6 +88,7 @@ export class NdjsonWriter extends TextWriter {
   private keys: string[] = [];
   protected start(names: string[]): void {
     this.keys = names.map((n) => JSON.stringify(n));
+    if (this.opts.append) this.put(ndjsonAppendPrefix(this.file, names, this.opts.shownAs));
   }
   protected formatter(vector: Parameters<typeof jsonFormatter>[0]): Formatter {
     return jsonFormatter(vector);

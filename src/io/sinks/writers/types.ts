@@ -16,6 +16,8 @@ export interface FormatWriter {
 export interface WriterOptions {
   compression?: string;
   rowGroupSize?: number;
-  /** Open the file for appending (CSV/NDJSON): no header row. */
+  /** Open the file for appending (CSV/NDJSON): the header is checked, not written again. */
   append?: boolean;
+  /** The path to name in messages when `file` is a working copy (the sink's target). */
+  shownAs?: string;
 }

@@ -1,0 +1,91 @@
+/**
+ * sluice's hidden siblings of a sink target, named `.<name>.sluice-<tag>-<pid>-<hex>`:
+ * `tmp` (output being written), `old` (the previous directory output moved aside during a
+ * commit), `lock` (a lock file being created or taken over). A run that died (second
+ * Ctrl-C, SIGHUP, SIGKILL, power loss) leaves them behind; the next run on the same target
+ * removes them, and puts a moved-aside output back when the commit never finished. Only
+ * siblings whose pid is dead on this host are touched: a live pid is another run's.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export type SiblingTag = 'tmp' | 'old' | 'lock';
+
+export interface Sibling {
+  path: string;
+  tag: SiblingTag;
+  pid: number;
+}
+
+/** A hidden sibling name: `.<name>.sluice-<tag>-<pid>-<random>`. */
+export function tempSibling(target: string, tag: SiblingTag = 'tmp', pid = process.pid): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.sluice-${tag}-${pid}-${randomBytes(4).toString('hex')}`);
+}
+
+export function listSiblings(target: string): Sibling[] {
+  const prefix = `.${path.basename(target)}.sluice-`;
+  const dir = path.dirname(target);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: Sibling[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(tmp|old|lock)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
+    if (m) out.push({ path: path.join(dir, name), tag: m[1] as SiblingTag, pid: Number(m[2]) });
+  }
+  return out;
+}
+
+/** Whether `pid` is a live process on this host (EPERM: alive, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * When `pid` started, in clock ticks since boot (Linux /proc), or undefined elsewhere: with
+ * the pid it tells a process from a later one that reused its pid.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, counted after the command name, which is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Clean up after dead runs on `target`; call it holding the target's lock. A commit that
+ * died between moving the old directory aside and renaming the new one in left the target
+ * missing: the newest moved-aside output goes back (the dead run never finished, so its
+ * output is not the result). Everything else of dead pids is removed, each removal logged.
+ */
+export async function recoverSiblings(target: string, log?: Logger): Promise<void> {
+  const dead = listSiblings(target).filter((s) => !pidAlive(s.pid));
+  if (!existsSync(target)) {
+    const olds = dead.filter((s) => s.tag === 'old').sort((a, b) => statSync(b.path).mtimeMs - statSync(a.path).mtimeMs);
+    if (olds[0]) {
+      await rename(olds[0].path, target);
+      dead.splice(dead.indexOf(olds[0]), 1);
+      log?.warn({ target, from: olds[0].path, pid: olds[0].pid }, `restored ${target}: a run (pid ${olds[0].pid}) died while replacing it`);
+    }
+  }
+  for (const s of dead) {
+    await rm(s.path, { recursive: true, force: true });
+    log?.warn({ target, removed: s.path, pid: s.pid }, `removed ${s.path}, left behind by a run that died (pid ${s.pid})`);
+  }
+}

@@ -1,0 +1,63 @@
+/** What dead runs leave beside a sink target is cleaned up (or put back) by the next run; a live run's is kept. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tableFromArrays } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { openSink } from '../../../../src/io/sinks';
+import { loaderExecArgv } from '../../../../src/loader';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-siblings-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const batch = tableFromArrays({ x: Int32Array.from([1]) }).batches[0];
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+const fakeLog = () => {
+  const warnings: string[] = [];
+  const log = { warn: (_o: unknown, msg: string) => warnings.push(msg), debug: () => undefined, info: () => undefined } as unknown as Logger;
+  return { log, warnings };
+};
+const besides = (target: string) => readdirSync(path.dirname(target)).filter((n) => n.includes(path.basename(target))).sort();
+
+it("removes a dead run's temporaries (files and directories), keeps a live run's, and logs each removal", async () => {
+  const target = path.join(dir, 'out.csv');
+  const dead = deadPid();
+  const deadFile = path.join(dir, `.out.csv.sluice-tmp-${dead}-0badcafe`);
+  const deadTree = path.join(dir, `.out.csv.sluice-tmp-${dead}-1badcafe`);
+  const deadLock = path.join(dir, `.out.csv.sluice-lock-${dead}-2badcafe`);
+  const live = path.join(dir, `.out.csv.sluice-tmp-${process.pid}-3badcafe`);
+  const otherTarget = path.join(dir, `.out.csv.bak.sluice-tmp-${dead}-4badcafe`);
+  writeFileSync(deadFile, 'half');
+  mkdirSync(path.join(deadTree, 'k=1'), { recursive: true });
+  writeFileSync(deadLock, '{}');
+  writeFileSync(live, 'still being written');
+  writeFileSync(otherTarget, 'another target');
+  const { log, warnings } = fakeLog();
+  const sink = await openSink({ format: 'csv', path: target }, { log });
+  await sink.write(batch, { seq: 0 });
+  await sink.commit();
+  expect(existsSync(deadFile) || existsSync(deadTree) || existsSync(deadLock)).toBe(false);
+  expect(readFileSync(live, 'utf8')).toBe('still being written');
+  expect(existsSync(otherTarget)).toBe(true);
+  for (const f of [deadFile, deadTree, deadLock]) expect(warnings).toContain(`removed ${f}, left behind by a run that died (pid ${dead})`);
+  expect(warnings).toHaveLength(3);
+});
+
+it('a partitioned overwrite killed between its two renames is put back by the next run', async () => {
+  const target = path.join(dir, 'parts');
+  mkdirSync(path.join(target, 'k=old'), { recursive: true });
+  writeFileSync(path.join(target, 'k=old', 'part-00000.csv'), 'x\n1\n');
+  const child = spawnSync(process.execPath, [...loaderExecArgv(), path.resolve(__dirname, '../../../fixtures/sinks/crash-between-renames.ts'), target], { encoding: 'utf8' });
+  expect(child.signal).toBe('SIGKILL');
+  // The window itself: nothing at the target, the old tree and the new one beside it.
+  expect(existsSync(target)).toBe(false);
+  expect(besides(target).map((n) => n.replace(/-\d+-[0-9a-f]+$/, ''))).toEqual(['.parts.sluice-old', '.parts.sluice-tmp']);
+
+  const { log, warnings } = fakeLog();
+  const sink = await openSink({ format: 'csv', path: target, partitionBy: ['x'] }, { log });
+  expect(readFileSync(path.join(target, 'k=old', 'part-00000.csv'), 'utf8')).toBe('x\n1\n');
+  expect(warnings[0]).toBe(`restored ${target}: a run (pid ${child.pid}) died while replacing it`);
+  await sink.abort();
+  expect(besides(target)).toEqual(['parts']);
+  expect(readdirSync(target)).toEqual(['k=old']);
+});
