@@ -1,12 +1,14 @@
 /**
  * Parquet footers (FileMetaData, thrift compact): reading the row-group layout, and
  * assembling one file from whole Parquet files written one after another, so row groups
- * can be encoded while a stream runs. Pages are never touched: each part's bytes between
- * its magic and its footer are appended verbatim and the part's row groups are listed in
- * one merged footer with every file offset shifted by where the part landed.
+ * can be encoded while a stream runs. Pages are never touched: each part's pages are
+ * appended verbatim, its page index is rebuilt where it holds file offsets (page-index.ts),
+ * and the part's row groups are listed in one merged footer with every file offset shifted
+ * by where the part landed.
  */
 import { open } from 'node:fs/promises';
 import { SourceError } from '../../errors';
+import { relocatePageIndex } from './page-index';
 import { T, ThriftError, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
@@ -14,8 +16,8 @@ const MAGIC = Buffer.from('PAR1', 'latin1');
 // Field ids (parquet.thrift).
 const FILE = { numRows: 3, rowGroups: 4, schema: 2 } as const;
 const ROW_GROUP = { columns: 1, numRows: 3, fileOffset: 5, ordinal: 7 } as const;
-/** ColumnChunk fields that are absolute file offsets: file_offset, offset_index_offset, column_index_offset. */
-const CHUNK_OFFSETS = [2, 4, 6];
+/** ColumnChunk's file_offset (its page index pointers are relocated by page-index.ts). */
+const CHUNK_OFFSETS = [2];
 const CHUNK_META = 3;
 /** ColumnMetaData offsets: data_page, index_page, dictionary_page, bloom_filter. */
 const META_OFFSETS = [9, 10, 11, 14];
@@ -99,9 +101,14 @@ export class ParquetAssembler {
       throw new Error('a row group was encoded with another Parquet schema than the first one; every batch must have the same schema');
     }
     const footerLength = Buffer.from(part.buffer, part.byteOffset, part.byteLength).readUInt32LE(part.length - 8);
-    const body = part.subarray(MAGIC.length, part.length - 8 - footerLength);
     const shift = BigInt(this.written - MAGIC.length);
-    for (const group of rowGroupsOf(meta)) {
+    const groups = rowGroupsOf(meta);
+    const chunks = groups.flatMap((g) => (field(g, ROW_GROUP.columns)?.value as ThriftList).items as ThriftStruct[]);
+    // Before the pages' offsets move: it reads them as they are in the part.
+    const { keepUntil, index } = relocatePageIndex(part, part.length - 8 - footerLength, chunks, shift);
+    const pages = part.subarray(MAGIC.length, keepUntil);
+    const body = index.length ? Buffer.concat([pages, index]) : pages;
+    for (const group of groups) {
       shiftFields(group, [ROW_GROUP.fileOffset], shift);
       for (const chunk of (field(group, ROW_GROUP.columns)?.value as ThriftList).items as ThriftStruct[]) {
         shiftFields(chunk, CHUNK_OFFSETS, shift);
