@@ -6,10 +6,11 @@
  * and the part's row groups are listed in one merged footer with every file offset shifted
  * by where the part landed.
  */
-import { open } from 'node:fs/promises';
-import { SourceError } from '../../errors';
+import { rowGroupsOf } from './file';
 import { relocatePageIndex } from './page-index';
-import { T, ThriftError, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
+import { T, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
+
+export { readRowGroups, type RowGroupInfo } from './file';
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
 
@@ -22,12 +23,6 @@ const CHUNK_META = 3;
 /** ColumnMetaData offsets: data_page, index_page, dictionary_page, bloom_filter. */
 const META_OFFSETS = [9, 10, 11, 14];
 
-export interface RowGroupInfo {
-  rows: number;
-  /** Row index of the group's first row in the file. */
-  offset: number;
-}
-
 /** The footer of a whole Parquet file in memory; throws with `what` in the message if it is not one. */
 export function footerOf(file: Uint8Array, what: string): ThriftStruct {
   const view = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
@@ -36,41 +31,6 @@ export function footerOf(file: Uint8Array, what: string): ThriftStruct {
   // Decoded binary fields (statistics) are views of what they were decoded from: decode a
   // copy of the few footer bytes, or every kept row group would hold its whole file alive.
   return decodeStruct(Buffer.from(view.subarray(view.length - 8 - length, view.length - 8))).struct;
-}
-
-export async function readRowGroups(file: string): Promise<RowGroupInfo[]> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const tail = Buffer.alloc(8);
-    if (size < 12) throw new SourceError('not a Parquet file (too short)', { file });
-    await handle.read(tail, 0, 8, size - 8);
-    if (tail.toString('latin1', 4) !== 'PAR1') throw new SourceError('not a Parquet file (no PAR1 magic at the end)', { file });
-    const footerLength = tail.readUInt32LE(0);
-    if (footerLength > size - 12) throw new SourceError('corrupt Parquet footer (length beyond the file)', { file });
-    const footer = Buffer.alloc(footerLength);
-    await handle.read(footer, 0, footerLength, size - 8 - footerLength);
-    let meta: ThriftStruct;
-    try {
-      meta = decodeStruct(footer).struct;
-    } catch (err) {
-      if (err instanceof ThriftError) throw new SourceError(`corrupt Parquet footer: ${err.message}`, { file });
-      throw err;
-    }
-    let offset = 0;
-    return rowGroupsOf(meta).map((g) => {
-      const rows = Number(field(g, ROW_GROUP.numRows)?.value ?? 0n);
-      const info = { rows, offset };
-      offset += rows;
-      return info;
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
-function rowGroupsOf(meta: ThriftStruct): ThriftStruct[] {
-  return ((field(meta, FILE.rowGroups)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
 }
 
 /**

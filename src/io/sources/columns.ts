@@ -1,0 +1,15 @@
+/**
+ * What every source checks against a file's own columns, so that a typo in the config is
+ * an error in every format alike: `source.columns` and `source.schema` keys must name
+ * columns the file has (Hive partition columns of its path included).
+ */
+import { SourceError } from '../../errors';
+
+export function assertColumnsExist(file: string, available: readonly string[], cfg: { columns?: readonly string[]; schema?: Record<string, unknown> }): void {
+  for (const [key, names] of [['source.columns', cfg.columns ?? []], ['source.schema', Object.keys(cfg.schema ?? {})]] as const) {
+    const missing = names.filter((n) => !available.includes(n));
+    if (missing.length) {
+      throw new SourceError(`${key} names ${missing.map((m) => `"${m}"`).join(', ')}, not a column of this file (columns: ${available.join(', ')})`, { file });
+    }
+  }
+}
