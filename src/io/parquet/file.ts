@@ -10,8 +10,8 @@
  * another file.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { SourceError } from '../../errors';
+import { assertUnchanged } from '../file-identity';
 import { T, ThriftError, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
@@ -68,7 +68,7 @@ export async function openParquet(file: string): Promise<PinnedParquet> {
       meta,
       groups,
       async groupFile(index) {
-        await checkUnchanged(handle, planned, file);
+        await assertUnchanged(handle, planned, file);
         // A fresh decode: the group's offsets are rewritten for its own file.
         return groupFile(handle, decodeFooter(footer, file), index, file);
       },
@@ -105,14 +105,6 @@ function decodeFooter(footer: Buffer, file: string): ThriftStruct {
   } catch (err) {
     if (err instanceof ThriftError) throw new SourceError(`corrupt Parquet footer: ${err.message}`, { file });
     throw err;
-  }
-}
-
-/** Fails naming the file if it changed in place since it was opened (a rewrite, a truncation, an append). */
-export async function checkUnchanged(handle: FileHandle, planned: Stats, file: string): Promise<void> {
-  const now = await handle.stat();
-  if (now.size !== planned.size || now.mtimeMs !== planned.mtimeMs) {
-    throw new SourceError(`changed while being read (size ${planned.size} → ${now.size} bytes, modified ${new Date(now.mtimeMs).toISOString()}); nothing of it is used: rerun once it is complete`, { file });
   }
 }
 
