@@ -36,6 +36,8 @@ export interface PinnedParquet {
   readonly groups: RowGroupInfo[];
   /** Row group `index` as a whole Parquet file of its own. */
   groupFile(index: number): Promise<Buffer>;
+  /** The schema alone, as a Parquet file of no rows (for a file without row groups). */
+  schemaFile(): Buffer;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function openParquet(file: string): Promise<PinnedParquet> {
         // A fresh decode: the group's offsets are rewritten for its own file.
         return groupFile(handle, decodeFooter(footer, file), index, file);
       },
+      schemaFile: () => withFooter([MAGIC], decodeFooter(footer, file), []),
       close: () => handle.close(),
     };
   } catch (err) {
@@ -140,14 +143,20 @@ async function groupFile(handle: FileHandle, meta: ThriftStruct, index: number, 
       move(m, [META.dataPage, META.indexPage, META.dictionaryPage]);
     }
   }
+  return withFooter([MAGIC, pages], meta, [group]);
+}
+
+/** `body` followed by `meta`'s footer listing only `groups`. */
+function withFooter(body: Buffer[], meta: ThriftStruct, groups: ThriftStruct[]): Buffer {
+  const rows = groups.reduce((n, g) => n + ((field(g, ROW_GROUP.numRows)?.value as bigint | undefined) ?? 0n), 0n);
   const fields = meta.fields.map((f) => {
-    if (f.id === FILE.numRows) return { ...f, value: (field(group, ROW_GROUP.numRows)?.value ?? 0n) as Value };
-    if (f.id === FILE.rowGroups) return { ...f, value: { kind: 'list', type: T.LIST, elementType: T.STRUCT, items: [group] } as ThriftList };
+    if (f.id === FILE.numRows) return { ...f, value: rows as Value };
+    if (f.id === FILE.rowGroups) return { ...f, value: { kind: 'list', type: T.LIST, elementType: T.STRUCT, items: groups } as ThriftList };
     return f;
   });
   const footer = encodeStruct({ kind: 'struct', fields });
   const tail = Buffer.alloc(8);
   tail.writeUInt32LE(footer.length, 0);
   MAGIC.copy(tail, 4);
-  return Buffer.concat([MAGIC, pages, footer, tail]);
+  return Buffer.concat([...body, footer, tail]);
 }

@@ -27,10 +27,12 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
     assertColumnsExist(file, all, o);
     const wanted = o.columns ?? all;
     const read = wanted.filter((c) => own.includes(c));
-    for (const [index, group] of pinned.groups.entries()) {
+    // A file of no row groups still has its columns: one empty batch carries them.
+    const parts = pinned.groups.length ? pinned.groups : [{ offset: 0, rows: 0 }];
+    for (const [index, group] of parts.entries()) {
       let df: pl.DataFrame;
       try {
-        df = pl.readParquet(await pinned.groupFile(index), { columns: read });
+        df = pl.readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });
         if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
         df = df.select(...wanted);
       } catch (err) {
