@@ -6,6 +6,7 @@
  * meanwhile is read as it was, one truncated or rewritten in place is an error naming it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SourceError } from '../../errors';
 import { assertUnchanged } from '../file-identity';
@@ -36,7 +37,13 @@ async function* plain(handle: FileHandle, readSize: number, onBytes?: (n: number
 }
 
 async function* gunzipped(handle: FileHandle, file: string, readSize: number, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
-  const stream = handle.createReadStream({ highWaterMark: readSize, autoClose: false }).on('data', (d) => onBytes?.(d.length));
+  // Our own reads of `handle` (a stream over a FileHandle closes it at its end, and the
+  // identity check comes after); copies, since plain() reuses its buffer.
+  const stream = Readable.from(
+    (async function* () {
+      for await (const chunk of plain(handle, readSize, onBytes)) yield Buffer.from(chunk);
+    })(),
+  );
   try {
     for await (const chunk of stream.pipe(createGunzip({ chunkSize: Math.max(readSize, 64) }))) yield chunk as Buffer;
   } catch (err) {
