@@ -34,7 +34,7 @@ export async function* readArrow(file: string, o: { batchRows: number; columns?:
         if (next.done) break;
         const batch = next.value;
         const hive = hiveColumns(file).filter(([key]) => !batch.schema.fields.some((f) => f.name === key));
-        if (!checked) assertColumnsExist(file, [...batch.schema.fields.map((f) => f.name), ...hive.map(([key]) => key)], o);
+        if (!checked) assertColumnsExist(file, [...batch.schema.fields.map((f) => f.name), ...hive.map(([key]) => key)], o, 'Arrow IPC');
         checked = true;
         const withHive = hive.length ? addTextColumns(batch, hive) : batch;
         const projected = o.columns ? withHive.select(o.columns) : withHive;

@@ -20,7 +20,7 @@ export async function* readNdjson(file: string, o: { batchRows: number; columns?
     try {
       df = pl.readJSON(bytes, { format: 'lines' });
       const hive = hiveColumns(file).filter(([key]) => !df.columns.includes(key));
-      if (!schema) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o);
+      if (!schema) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
       if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
       if (o.columns) df = df.select(...o.columns);
       if (!schema) schema = Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]]));

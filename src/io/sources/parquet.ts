@@ -24,7 +24,7 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
     const own = topLevelColumns(pinned.meta);
     const hive = hiveColumns(file).filter(([key]) => !own.includes(key));
     const all = [...own, ...hive.map(([key]) => key)];
-    assertColumnsExist(file, all, o);
+    assertColumnsExist(file, all, o, 'Parquet');
     const wanted = o.columns ?? all;
     const read = wanted.filter((c) => own.includes(c));
     // A file of no row groups still has its columns: one empty batch carries them.

@@ -114,6 +114,12 @@ describe.each(['csv', 'ndjson', 'arrow'] as const)('%s projection and schema key
   });
 });
 
+it.each(['ndjson', 'arrow'] as const)('%s refuses source.schema (types are applied to CSV only) instead of ignoring it', async (format) => {
+  const file = path.join(dir, `typed.${format}`);
+  writers[format](file, 0);
+  await expect(readAll(format, file, { schema: { id: 'utf8' } })).rejects.toThrow(`${file}: source.schema sets column types for CSV input only`);
+});
+
 describe.each(['ndjson', 'arrow'] as const)('%s Hive partition columns', (format) => {
   it('are added as text from key=value directories', async () => {
     const leaf = path.join(dir, `hive-${format}`, 'day=2026-11-24', 'channel=__HIVE_DEFAULT_PARTITION__');

@@ -110,6 +110,10 @@ describe('columns', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  it('refuses source.schema (types are applied to CSV only) instead of ignoring it', async () => {
+    await expect(readAll({ path: file, schema: { a: 'utf8' } })).rejects.toThrow(`${file}: source.schema sets column types for CSV input only; Parquet input keeps`);
+  });
+
   it('adds Hive partition columns of the path as text, projectable like any column', async () => {
     const leaf = path.join(dir, 'hive', 'day=2026-11-24', 'channel=web%2Fapp');
     mkdirSync(leaf, { recursive: true });
