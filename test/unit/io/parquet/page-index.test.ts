@@ -9,7 +9,11 @@ import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects, readColumnIndex, readOffsetIndex, type FileMetaData } from 'hyparquet';
+import pl from 'nodejs-polars';
 import { openSink } from '../../../../src/io/sinks';
+import { footerOf } from '../../../../src/io/parquet/footer';
+import { relocatePageIndex } from '../../../../src/io/parquet/page-index';
+import { field, type ThriftList, type ThriftStruct } from '../../../../src/io/parquet/thrift';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-page-index-'));
 const ROWS = 1000;
@@ -90,5 +94,25 @@ describe('merged Parquet page index', () => {
     } finally {
       c.closeSync();
     }
+  });
+});
+
+describe('a part whose tail is not exactly its page index', () => {
+  it('loses the page index (optional) rather than keep pointers that could be wrong', () => {
+    const part = pl.DataFrame({ a: [1, 2, 3] }).writeParquet({ compression: 'snappy' });
+    const footerStart = part.length - 8 - part.readUInt32LE(part.length - 8);
+    const chunks = () => {
+      const groups = (field(footerOf(part, 'part'), 4)!.value as ThriftList).items as ThriftStruct[];
+      return groups.flatMap((g) => (field(g, 1)!.value as ThriftList).items as ThriftStruct[]);
+    };
+    const ids = (c: ThriftStruct[]) => c.flatMap((chunk) => chunk.fields.map((f) => f.id));
+    const exact = chunks();
+    expect(relocatePageIndex(part, footerStart, exact, 100n).index.length).toBeGreaterThan(0);
+    expect(ids(exact)).toEqual(expect.arrayContaining([4, 5, 6, 7]));
+    // one byte between the last index struct and the footer: something else lives there
+    const odd = chunks();
+    const { keepUntil, index } = relocatePageIndex(part, footerStart + 1, odd, 100n);
+    expect([keepUntil, index.length]).toEqual([footerStart + 1, 0]);
+    expect(ids(odd).filter((id) => id >= 4 && id <= 7)).toEqual([]);
   });
 });
