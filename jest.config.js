@@ -9,7 +9,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // .ts before .mjs: src/index.mjs is the ESM face for Node, tests import the TypeScript.
   moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json', 'node'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+    // hyparquet (an independent Parquet decoder for tests) ships ES modules only.
+    '/node_modules/hyparquet/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   // e2e tests spawn the CLI and worker pools; keep the 2-core machine from oversubscribing.
   maxWorkers: 2,
   testTimeout: 60_000,

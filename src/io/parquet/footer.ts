@@ -1,30 +1,27 @@
 /**
  * Parquet footers (FileMetaData, thrift compact): reading the row-group layout, and
  * assembling one file from whole Parquet files written one after another, so row groups
- * can be encoded while a stream runs. Pages are never touched: each part's bytes between
- * its magic and its footer are appended verbatim and the part's row groups are listed in
- * one merged footer with every file offset shifted by where the part landed.
+ * can be encoded while a stream runs. Pages are never touched: each part's pages are
+ * appended verbatim, its page index is rebuilt where it holds file offsets (page-index.ts),
+ * and the part's row groups are listed in one merged footer with every file offset shifted
+ * by where the part landed.
  */
-import { open } from 'node:fs/promises';
-import { SourceError } from '../../errors';
-import { T, ThriftError, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
+import { rowGroupsOf } from './file';
+import { relocatePageIndex } from './page-index';
+import { T, decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct, type Value } from './thrift';
+
+export { readRowGroups, type RowGroupInfo } from './file';
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
 
 // Field ids (parquet.thrift).
 const FILE = { numRows: 3, rowGroups: 4, schema: 2 } as const;
 const ROW_GROUP = { columns: 1, numRows: 3, fileOffset: 5, ordinal: 7 } as const;
-/** ColumnChunk fields that are absolute file offsets: file_offset, offset_index_offset, column_index_offset. */
-const CHUNK_OFFSETS = [2, 4, 6];
+/** ColumnChunk's file_offset (its page index pointers are relocated by page-index.ts). */
+const CHUNK_OFFSETS = [2];
 const CHUNK_META = 3;
 /** ColumnMetaData offsets: data_page, index_page, dictionary_page, bloom_filter. */
 const META_OFFSETS = [9, 10, 11, 14];
-
-export interface RowGroupInfo {
-  rows: number;
-  /** Row index of the group's first row in the file. */
-  offset: number;
-}
 
 /** The footer of a whole Parquet file in memory; throws with `what` in the message if it is not one. */
 export function footerOf(file: Uint8Array, what: string): ThriftStruct {
@@ -34,41 +31,6 @@ export function footerOf(file: Uint8Array, what: string): ThriftStruct {
   // Decoded binary fields (statistics) are views of what they were decoded from: decode a
   // copy of the few footer bytes, or every kept row group would hold its whole file alive.
   return decodeStruct(Buffer.from(view.subarray(view.length - 8 - length, view.length - 8))).struct;
-}
-
-export async function readRowGroups(file: string): Promise<RowGroupInfo[]> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const tail = Buffer.alloc(8);
-    if (size < 12) throw new SourceError('not a Parquet file (too short)', { file });
-    await handle.read(tail, 0, 8, size - 8);
-    if (tail.toString('latin1', 4) !== 'PAR1') throw new SourceError('not a Parquet file (no PAR1 magic at the end)', { file });
-    const footerLength = tail.readUInt32LE(0);
-    if (footerLength > size - 12) throw new SourceError('corrupt Parquet footer (length beyond the file)', { file });
-    const footer = Buffer.alloc(footerLength);
-    await handle.read(footer, 0, footerLength, size - 8 - footerLength);
-    let meta: ThriftStruct;
-    try {
-      meta = decodeStruct(footer).struct;
-    } catch (err) {
-      if (err instanceof ThriftError) throw new SourceError(`corrupt Parquet footer: ${err.message}`, { file });
-      throw err;
-    }
-    let offset = 0;
-    return rowGroupsOf(meta).map((g) => {
-      const rows = Number(field(g, ROW_GROUP.numRows)?.value ?? 0n);
-      const info = { rows, offset };
-      offset += rows;
-      return info;
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
-function rowGroupsOf(meta: ThriftStruct): ThriftStruct[] {
-  return ((field(meta, FILE.rowGroups)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
 }
 
 /**
@@ -99,9 +61,14 @@ export class ParquetAssembler {
       throw new Error('a row group was encoded with another Parquet schema than the first one; every batch must have the same schema');
     }
     const footerLength = Buffer.from(part.buffer, part.byteOffset, part.byteLength).readUInt32LE(part.length - 8);
-    const body = part.subarray(MAGIC.length, part.length - 8 - footerLength);
     const shift = BigInt(this.written - MAGIC.length);
-    for (const group of rowGroupsOf(meta)) {
+    const groups = rowGroupsOf(meta);
+    const chunks = groups.flatMap((g) => (field(g, ROW_GROUP.columns)?.value as ThriftList).items as ThriftStruct[]);
+    // Before the pages' offsets move: it reads them as they are in the part.
+    const { keepUntil, index } = relocatePageIndex(part, part.length - 8 - footerLength, chunks, shift);
+    const pages = part.subarray(MAGIC.length, keepUntil);
+    const body = index.length ? Buffer.concat([pages, index]) : pages;
+    for (const group of groups) {
       shiftFields(group, [ROW_GROUP.fileOffset], shift);
       for (const chunk of (field(group, ROW_GROUP.columns)?.value as ThriftList).items as ThriftStruct[]) {
         shiftFields(chunk, CHUNK_OFFSETS, shift);

@@ -1,39 +1,54 @@
 /**
  * A file as a stream of byte chunks. Plain files are read into one reused buffer (fresh
  * memory per read costs ~10× a warm copy here), so a chunk is only valid until the next
- * one is pulled; `.gz` files stream through zlib.
+ * one is pulled; `.gz` files stream through zlib. One descriptor is held for the whole
+ * read and the file's identity checked at its end (../file-identity.ts): a file replaced
+ * meanwhile is read as it was, one truncated or rewritten in place is an error naming it.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SourceError } from '../../errors';
+import { assertUnchanged } from '../file-identity';
 
 export const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
 
 export async function* readBytes(file: string, readSize = DEFAULT_READ_SIZE, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
-  if (file.endsWith('.gz')) {
-    const stream = createReadStream(file, { highWaterMark: readSize }).on('data', (d) => onBytes?.(d.length));
-    try {
-      for await (const chunk of stream.pipe(createGunzip({ chunkSize: Math.max(readSize, 64) }))) yield chunk as Buffer;
-    } catch (err) {
-      throw new SourceError(`cannot decompress: ${(err as Error).message}`, { file }, err);
-    } finally {
-      stream.destroy();
-    }
-    return;
-  }
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new SourceError(`cannot open (${err.code ?? err.message})`, { file }, err);
   });
-  const buffer = Buffer.allocUnsafe(readSize);
   try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, readSize, null);
-      if (bytesRead === 0) return;
-      onBytes?.(bytesRead);
-      yield buffer.subarray(0, bytesRead);
-    }
+    const planned = await handle.stat();
+    yield* file.endsWith('.gz') ? gunzipped(handle, file, readSize, onBytes) : plain(handle, readSize, onBytes);
+    await assertUnchanged(handle, planned, file);
   } finally {
     await handle.close();
+  }
+}
+
+async function* plain(handle: FileHandle, readSize: number, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(readSize);
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, readSize, null);
+    if (bytesRead === 0) return;
+    onBytes?.(bytesRead);
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+async function* gunzipped(handle: FileHandle, file: string, readSize: number, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  // Our own reads of `handle` (a stream over a FileHandle closes it at its end, and the
+  // identity check comes after); copies, since plain() reuses its buffer.
+  const stream = Readable.from(
+    (async function* () {
+      for await (const chunk of plain(handle, readSize, onBytes)) yield Buffer.from(chunk);
+    })(),
+  );
+  try {
+    for await (const chunk of stream.pipe(createGunzip({ chunkSize: Math.max(readSize, 64) }))) yield chunk as Buffer;
+  } catch (err) {
+    throw new SourceError(`cannot decompress: ${(err as Error).message}`, { file }, err);
+  } finally {
+    stream.destroy();
   }
 }

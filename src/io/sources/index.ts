@@ -90,7 +90,13 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
       current = readFile(file);
+      let any = false;
       for await (const { batch, lease } of current) {
+        any = true;
+        if (batch.numCols === 0) {
+          lease?.release();
+          throw noColumns(cfg.format, file);
+        }
         if (!first) first = { schema: batch.schema, file };
         else if (!sameSchema(first.schema, batch.schema)) {
           lease?.release();
@@ -101,7 +107,10 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
         yield { batch, file, lease };
         if (cfg.format !== 'arrow') await reclaimer.afterTask();
       }
+      // CSV gives at least one batch when it has a header (NDJSON may hold no line at all).
+      if (!any && !closed && cfg.format === 'csv') throw noColumns('csv', file);
     }
+    if (!first && !closed) throw new SourceError(`no columns to write: ${files.length === 1 ? 'the input file is' : `all ${files.length} input files are`} empty (${files.join(', ')})`);
   }
 
   return {
@@ -113,6 +122,14 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/**
+ * A file that gives no columns (0 bytes, a BOM alone) is an error, not an output without
+ * columns that no reader accepts: with no header there is no schema to write.
+ */
+function noColumns(format: SourceConfig['format'], file: string): SourceError {
+  return new SourceError(format === 'csv' ? 'empty file: no header, so no columns to read' : 'no columns to read (empty input)', { file });
 }
 
 /** CSV input as checked chunks of whole rows, for a conversion that parses where it encodes (runtime/direct.ts). */
@@ -141,8 +158,11 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
       current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t) }, rowsPerChunk);
+      let any = false;
       for await (const chunk of current) {
+        any = true;
         const columns = chunk.parse.columns;
+        if (columns.length === 0) throw noColumns('csv', file);
         if (!first) first = { columns, file };
         else if (columns.join('\0') !== first.columns.join('\0')) {
           throw new SourceError(`columns differ from ${first.file}: ${columns.join(', ')} vs ${first.columns.join(', ')}`, { file });
@@ -151,6 +171,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
         stats.batches++;
         yield chunk;
       }
+      if (!any && !closed) throw noColumns('csv', file);
     }
   }
 

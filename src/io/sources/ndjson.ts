@@ -6,8 +6,10 @@ import pl, { type DataType } from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes } from './bytes';
+import { assertColumnsExist } from './columns';
+import { hiveColumns } from './hive';
 
-export async function* readNdjson(file: string, o: { batchRows: number; columns?: string[]; readSize?: number; onBytes?: (n: number) => void }): AsyncGenerator<BatchWithLease> {
+export async function* readNdjson(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown>; readSize?: number; onBytes?: (n: number) => void }): AsyncGenerator<BatchWithLease> {
   let schema: Record<string, DataType> | undefined;
   let pending: Buffer[] = [];
   let lines = 0;
@@ -17,10 +19,14 @@ export async function* readNdjson(file: string, o: { batchRows: number; columns?
     let df: pl.DataFrame;
     try {
       df = pl.readJSON(bytes, { format: 'lines' });
+      const hive = hiveColumns(file).filter(([key]) => !df.columns.includes(key));
+      if (!schema) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
+      if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
       if (o.columns) df = df.select(...o.columns);
       if (!schema) schema = Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]]));
       else df = conform(df, schema);
     } catch (err) {
+      if (err instanceof SourceError) throw err;
       throw new SourceError(`cannot read lines ${firstLine}–${line - 1}: ${(err as Error).message.split('\n')[0]}`, { file, line: firstLine }, err);
     }
     return [...polarsToBatches(df, o.batchRows)];

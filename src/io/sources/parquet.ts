@@ -1,32 +1,67 @@
 /**
- * Parquet, one row group at a time: the footer gives the row-group layout, polars reads
- * exactly one group (slice pushdown), and a group larger than `batchRows` is split.
+ * Parquet, one row group at a time: the footer gives the row-group layout and is checked
+ * for types polars cannot read; polars decodes exactly one group, handed over as a file of
+ * its own read through the descriptor held since the footer (io/parquet/file.ts: the input
+ * cannot change under the read); a group larger than `batchRows` is split. Hive partition
+ * columns of the path are added as text.
  */
 import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
-import { readRowGroups } from '../parquet/footer';
+import { openParquet } from '../parquet/file';
+import { assertReadable } from '../parquet/support';
+import { field, type ThriftList, type ThriftStruct } from '../parquet/thrift';
+import { assertColumnsExist } from './columns';
+import { hiveColumns } from './hive';
 
 /** Row groups decoded and not yet fully handed on, now and at most (asserted in tests). */
 export const rowGroupGauge = { current: 0, peak: 0 };
 
-export async function* readParquet(file: string, o: { batchRows: number; columns?: string[] }): AsyncGenerator<BatchWithLease> {
-  const groups = await readRowGroups(file);
-  for (const group of groups) {
-    let scan = pl.scanParquet(file);
-    if (o.columns) scan = scan.select(...o.columns);
-    let df: pl.DataFrame;
-    try {
-      df = await scan.slice(group.offset, group.rows).collect();
-    } catch (err) {
-      throw new SourceError(`cannot read row group at row ${group.offset}: ${(err as Error).message}`, { file }, err);
+export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown> }): AsyncGenerator<BatchWithLease> {
+  const pinned = await openParquet(file);
+  try {
+    assertReadable(pinned.meta, file);
+    const own = topLevelColumns(pinned.meta);
+    const hive = hiveColumns(file).filter(([key]) => !own.includes(key));
+    const all = [...own, ...hive.map(([key]) => key)];
+    assertColumnsExist(file, all, o, 'Parquet');
+    const wanted = o.columns ?? all;
+    const read = wanted.filter((c) => own.includes(c));
+    // A file of no row groups still has its columns: one empty batch carries them.
+    const parts = pinned.groups.length ? pinned.groups : [{ offset: 0, rows: 0 }];
+    for (const [index, group] of parts.entries()) {
+      let df: pl.DataFrame;
+      try {
+        df = pl.readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });
+        if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
+        df = df.select(...wanted);
+      } catch (err) {
+        if (err instanceof SourceError) throw err;
+        throw new SourceError(`cannot read row group ${index} (rows ${group.offset}–${group.offset + group.rows - 1}): ${(err as Error).message}`, { file }, err);
+      }
+      rowGroupGauge.current++;
+      rowGroupGauge.peak = Math.max(rowGroupGauge.peak, rowGroupGauge.current);
+      try {
+        yield* polarsToBatches(df, o.batchRows);
+      } finally {
+        rowGroupGauge.current--;
+      }
     }
-    rowGroupGauge.current++;
-    rowGroupGauge.peak = Math.max(rowGroupGauge.peak, rowGroupGauge.current);
-    try {
-      yield* polarsToBatches(df, o.batchRows);
-    } finally {
-      rowGroupGauge.current--;
-    }
+  } finally {
+    await pinned.close();
   }
+}
+
+/** Names of the schema root's children (the file's columns). */
+function topLevelColumns(meta: ThriftStruct): string[] {
+  const elements = ((field(meta, 2)?.value as ThriftList | undefined)?.items ?? []) as ThriftStruct[];
+  const names: string[] = [];
+  const count = (at: number): number => {
+    const children = Number((field(elements[at], 5)?.value as bigint | undefined) ?? 0n);
+    let next = at + 1;
+    for (let c = 0; c < children; c++) next = count(next);
+    return next;
+  };
+  for (let at = 1; at < elements.length; at = count(at)) names.push(Buffer.from(field(elements[at], 4)?.value as Uint8Array).toString('utf8'));
+  return names;
 }

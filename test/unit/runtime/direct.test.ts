@@ -114,15 +114,15 @@ describe('a direct conversion', () => {
     expect(da.getColumn('column_3').get(5)).toBeNull();
   });
 
-  it('writes an empty input as the batch path does', async () => {
+  it('refuses an empty input (no header) as the batch path does, naming the file and leaving nothing', async () => {
     mkdirSync(path.join(dir, 'empty'));
-    writeFileSync(path.join(dir, 'empty/e.csv'), '');
-    const direct = await run(convert('empty-direct', { source: { path: 'empty/e.csv' } }));
-    await run(convert('empty-batches', { source: { path: 'empty/e.csv' }, stages: [{ name: 'p', module: PASS_THROUGH, mode: 'inline' }] }));
-    expect(direct.report.sink.rows).toBe(0);
-    const a = pl.readParquet(path.join(dir, 'out/empty-direct.parquet'));
-    const b = pl.readParquet(path.join(dir, 'out/empty-batches.parquet'));
-    expect([a.height, a.columns]).toEqual([b.height, b.columns]);
+    const empty = path.join(dir, 'empty/e.csv');
+    writeFileSync(empty, '');
+    const direct = await run(convert('empty-direct', { source: { path: 'empty/e.csv' } })).catch((e: Error) => e);
+    const batches = await run(convert('empty-batches', { source: { path: 'empty/e.csv' }, stages: [{ name: 'p', module: PASS_THROUGH, mode: 'inline' }] })).catch((e: Error) => e);
+    for (const err of [direct, batches]) expect((err as Error).message).toContain(`${empty}: empty file: no header`);
+    expect(existsSync(path.join(dir, 'out/empty-direct.parquet'))).toBe(false);
+    expect(existsSync(path.join(dir, 'out/empty-batches.parquet'))).toBe(false);
   });
 
   it('fails on a value that does not fit its column with file, line and column, and leaves nothing', async () => {

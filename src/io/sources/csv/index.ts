@@ -11,6 +11,7 @@ import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES } from '../../../config/defaults';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes } from '../bytes';
+import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { parseChunk, type ChunkText, type CsvParse } from './parse';
@@ -62,7 +63,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;
-  for (const c of selected) if (!names.includes(c)) throw new SourceError(`no column "${c}" (columns: ${names.join(', ')})`, { file });
+  assertColumnsExist(file, names, cfg);
 
   const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
   // Every chunk is parsed with this header line in front (synthesised when the file has none).

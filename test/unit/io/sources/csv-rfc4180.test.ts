@@ -61,12 +61,13 @@ describe('CSV source, RFC 4180', () => {
     ]);
   });
 
-  it('a header-only file gives zero rows with the header schema; an empty file gives nothing', async () => {
+  it('a header-only file gives zero rows with the header schema; an empty file is an error naming it', async () => {
     const header = await read(file('a,b\n'));
     expect(header.rows).toEqual([]);
     expect(header.batches).toHaveLength(1);
     expect(header.batches[0].schema.fields.map((f) => f.name)).toEqual(['a', 'b']);
-    expect((await read(file(''))).batches).toEqual([]);
+    const empty = file('');
+    await expect(read(empty)).rejects.toThrow(`${empty}: empty file: no header`);
   });
 
   it('honours delimiter, quote, header:false and nullValues', async () => {
