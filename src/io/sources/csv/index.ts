@@ -14,7 +14,7 @@ import { readBytes } from '../bytes';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { parseChunk, type ChunkText, type CsvParse } from './parse';
-import { inferColumn } from './infer';
+import { inferColumn, type CsvType } from './infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -23,9 +23,9 @@ export interface CsvReadOptions {
   readSize?: number;
   onBytes?: (n: number) => void;
   /** Column types fixed by an earlier file of the same source (all files share one schema). */
-  types?: Record<string, ColumnTypeName>;
+  types?: Record<string, CsvType>;
   /** Told the column types once they are fixed. */
-  onTypes?: (types: Record<string, ColumnTypeName>) => void;
+  onTypes?: (types: Record<string, CsvType>) => void;
 }
 
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
@@ -79,7 +79,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     minRows: o.types ? 1 : inferRows,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
-  let types: Record<string, ColumnTypeName> | undefined = o.types;
+  let types: Record<string, CsvType> | undefined = o.types;
 
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
@@ -115,9 +115,9 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, ColumnTypeName> {
+function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
-  const types: Record<string, ColumnTypeName> = {};
+  const types: Record<string, CsvType> = {};
   for (const name of names) types[name] = overrides[name] ?? inferColumn(sample.getColumn(name).toArray() as (string | null)[]);
   return types;
 }

@@ -1,9 +1,17 @@
 /**
  * Column types inferred from sampled text values. Inference never loses information:
  * `08123` stays text (leading zeros), integers stay exact up to int64 (beyond: text),
- * anything mixed is text. The same predicates locate a bad value later.
+ * anything mixed is text. ISO 8601 dates, times and datetimes (as the text sinks write
+ * them) are typed at the precision they show; what polars cannot parse exactly stays text.
+ * The same predicates locate a bad value later.
  */
 import type { ColumnTypeName } from '../../../config/types';
+
+/**
+ * A CSV column's type: a config schema name, or one only inference gives (a time of day;
+ * datetimes in µs, or in UTC when the text has `Z` or an offset). `datetime` is ms, no zone.
+ */
+export type CsvType = ColumnTypeName | 'time' | 'datetime[us]' | 'datetime[ms, UTC]' | 'datetime[us, UTC]';
 
 const INT = /^-?(0|[1-9]\d*)$/;
 /** Inference: no leading zeros (`08.5` stays text). */
@@ -11,18 +19,24 @@ const FLOAT = /^-?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Parsing an explicitly typed column: what a float parser accepts. */
 const LENIENT_FLOAT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const SAFE = 2n ** 53n;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Four-digit years, or the expanded form with a sign (`-0001`, `+10000`), which polars parses for dates. */
+const DATE = /^([+-]\d{4,}|\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+/** As sluice writes them: `T`, 3 or 6 fraction digits, `Z` or an offset. (polars 0.24 rounds 9-digit ones: text.) */
+const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}|\d{6}))?(Z|[+-]\d{2}:\d{2})?$/;
+const TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 function validDate(y: string, m: string, d: string): boolean {
-  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(m) - 1, Number(d)); // Date.UTC maps years 0–99 to 1900–1999
+  if (Number.isNaN(date.getTime())) return false;
   return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d);
 }
 
 /** Does `value` (not null) parse exactly as `type`? */
-export function fits(type: ColumnTypeName, value: string): boolean {
+export function fits(type: CsvType, value: string): boolean {
   switch (type) {
     case 'utf8':
       return true;
@@ -54,31 +68,63 @@ export function fits(type: ColumnTypeName, value: string): boolean {
     case 'datetime':
     case 'timestamp': {
       const m = DATETIME.exec(value);
-      return m !== null && validDate(m[1], m[2], m[3]) && Number(m[4]) < 24 && Number(m[5]) < 60 && Number(m[6]) < 60;
+      return m !== null && validDate(m[1], m[2], m[3]) && validClock(m[4], m[5], m[6]);
+    }
+    case 'datetime[us]':
+    case 'datetime[ms, UTC]':
+    case 'datetime[us, UTC]':
+      return isoDatetimeType(value) === type;
+    case 'time': {
+      const m = TIME.exec(value);
+      return m !== null && validClock(m[1], m[2], m[3]);
     }
   }
 }
 
+function validClock(h: string, m: string, s: string): boolean {
+  return Number(h) < 24 && Number(m) < 60 && Number(s) < 60;
+}
+
+/** The type of an ISO datetime by its fraction digits and zone (3 digits or none: ms), or undefined. */
+function isoDatetimeType(value: string): CsvType | undefined {
+  const m = ISO_DATETIME.exec(value);
+  if (!m || !validDate(m[1], m[2], m[3]) || !validClock(m[4], m[5], m[6])) return undefined;
+  const unit = m[7]?.length === 6 ? 'us' : 'ms';
+  return m[8] ? `datetime[${unit}, UTC]` : unit === 'us' ? 'datetime[us]' : 'datetime';
+}
+
+/** What polars must see of a datetime's text to parse every value of a column alike (separator, digits, zone kind). */
+function datetimeShape(value: string): string {
+  return value.replace(/\d/g, '9').replace(/[+-]99:99$/, 'Z');
+}
+
 /** Candidates from most to least specific; the first that fits every sampled value wins. */
-function candidate(value: string): ColumnTypeName {
+function candidate(value: string): CsvType {
   if (INT.test(value)) {
     const n = BigInt(value);
     return n >= INT64_MIN && n <= INT64_MAX ? 'int64' : 'utf8';
   }
-  if (FLOAT.test(value)) return 'float64';
+  // NaN and infinities only as the text sinks spell them, so other text is not taken for a number
+  if (FLOAT.test(value) || /^(NaN|-?inf)$/.test(value)) return 'float64';
   if (/^(true|false)$/i.test(value)) return 'bool';
   if (fits('date', value)) return 'date';
   if (fits('datetime', value)) return 'datetime';
-  return 'utf8';
+  if (fits('time', value)) return 'time';
+  return isoDatetimeType(value) ?? 'utf8';
 }
 
 /** Infer one column's type from its sampled values (nulls skipped; all-null → utf8). */
-export function inferColumn(values: Iterable<string | null>): ColumnTypeName {
-  let type: ColumnTypeName | undefined;
+export function inferColumn(values: Iterable<string | null>): CsvType {
+  let type: CsvType | undefined;
   let unsafeInt = false;
+  let shape: string | undefined;
   for (const v of values) {
     if (v === null) continue;
     const c = candidate(v);
+    if (c.startsWith('datetime')) {
+      if (shape !== undefined && shape !== datetimeShape(v)) return 'utf8';
+      shape = datetimeShape(v);
+    }
     if (c === 'int64' && !unsafeInt) {
       const n = BigInt(v);
       unsafeInt = n > SAFE || n < -SAFE;

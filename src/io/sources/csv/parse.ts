@@ -5,9 +5,8 @@
  * thread converting CSV directly (runtime/direct.ts).
  */
 import pl, { DataType } from 'nodejs-polars';
-import type { ColumnTypeName } from '../../../config/types';
 import { SourceError } from '../../../errors';
-import { fits } from './infer';
+import { fits, type CsvType } from './infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
 export interface CsvParse {
@@ -16,7 +15,7 @@ export interface CsvParse {
   base: { hasHeader: true; sep: string; quoteChar: string; nullValues?: string | string[] | Record<string, string>; ignoreErrors: false };
   /** The columns read, in order. */
   columns: string[];
-  types: Record<string, ColumnTypeName>;
+  types: Record<string, CsvType>;
 }
 
 /** A chunk as parsed: the header line then whole rows (`text`), and where its rows start. */
@@ -29,7 +28,7 @@ export interface ChunkText {
   firstLine: number;
 }
 
-export const DTYPES: Record<ColumnTypeName, DataType> = {
+export const DTYPES: Record<CsvType, DataType> = {
   utf8: pl.String,
   bool: pl.Bool,
   int8: pl.Int8,
@@ -45,6 +44,10 @@ export const DTYPES: Record<ColumnTypeName, DataType> = {
   date: pl.Date,
   datetime: pl.Datetime('ms'),
   timestamp: pl.Datetime('ms'),
+  time: pl.Time,
+  'datetime[us]': pl.Datetime('us'),
+  'datetime[ms, UTC]': pl.Datetime('ms', 'UTC'),
+  'datetime[us, UTC]': pl.Datetime('us', 'UTC'),
 };
 
 export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
