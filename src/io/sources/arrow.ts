@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import { SourceError } from '../../errors';
+import '../../batch/arrow-names'; // before any schema is decoded
 
 export async function* readArrow(file: string, o: { batchRows: number; columns?: string[] }): AsyncGenerator<BatchWithLease> {
   const handle = await open(file, 'r');

@@ -65,7 +65,8 @@ export function csvField(text: string): string {
 
 export class CsvWriter extends TextWriter {
   protected start(names: string[]): void {
-    if (!this.opts.append) this.put(names.map(csvField).join(',') + '\n');
+    // An empty name is written quoted (""), as an empty value is: a lone empty header would be a blank line.
+    if (!this.opts.append) this.put(names.map((n) => (n === '' ? '""' : csvField(n))).join(',') + '\n');
   }
   protected formatter(vector: Parameters<typeof textFormatter>[0]): Formatter {
     return textFormatter(vector);
