@@ -65,8 +65,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   for (const c of selected) if (!names.includes(c)) throw new SourceError(`no column "${c}" (columns: ${names.join(', ')})`, { file });
 
   const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
-  // Every chunk is parsed with this header line in front (synthesised when the file has none).
-  const prefix = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
+  // Every chunk is parsed with this header line in front: names of our own (see CsvParse.fields).
+  const internal = names.map((_, i) => `c${i}`);
+  const fields = selected.map((c) => internal[names.indexOf(c)]);
+  const prefix = Buffer.from(internal.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
     rowsPerChunk: Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
@@ -84,10 +86,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
     if (!types) {
-      types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
+      types = inferTypes(chunk.text, base, names, internal, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
-    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, types } };
+    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, fields, types } };
   };
 
   let any = false;
@@ -106,7 +108,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   if (!any) {
     // Header only: the columns, with the types an earlier file fixed, else declared, else text.
     const fixed = types ?? Object.fromEntries(selected.map((c) => [c, cfg.schema?.[c] ?? 'utf8']));
-    yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, types: fixed } };
+    yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, fields, types: fixed } };
   }
 }
 
@@ -115,10 +117,10 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
+function inferTypes(text: Buffer, base: object, names: string[], internal: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   const types: Record<string, CsvType> = {};
-  for (const name of names) types[name] = overrides[name] ?? inferColumn(sample.getColumn(name).toArray() as (string | null)[]);
+  for (const [i, name] of names.entries()) types[name] = overrides[name] ?? inferColumn(sample.getColumn(internal[i]).toArray() as (string | null)[]);
   return types;
 }
 

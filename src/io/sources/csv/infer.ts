@@ -98,6 +98,25 @@ function datetimeShape(value: string): string {
   return value.replace(/\d/g, '9').replace(/[+-]99:99$/, 'Z');
 }
 
+/** A decimal literal as (digits without leading or trailing zeros, power of ten), sign dropped. */
+function decimalValue(text: string): [string, number] {
+  const m = /^[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text)!;
+  const frac = m[2] ?? '';
+  let digits = (m[1] + frac).replace(/^0+/, '');
+  let exp = Number(m[3] ?? 0) - frac.length;
+  const trimmed = digits.replace(/0+$/, '');
+  exp += digits.length - trimmed.length;
+  digits = trimmed;
+  return digits ? [digits, exp] : ['0', 0];
+}
+
+/** Does the float64 nearest to this literal print as the same number? (`0.1` yes; 20 significant digits usually not.) */
+function exactAsFloat(text: string): boolean {
+  const [d1, e1] = decimalValue(text);
+  const [d2, e2] = decimalValue(String(Math.abs(Number(text))));
+  return d1 === d2 && e1 === e2;
+}
+
 /** Candidates from most to least specific; the first that fits every sampled value wins. */
 function candidate(value: string): CsvType {
   if (INT.test(value)) {
@@ -105,7 +124,8 @@ function candidate(value: string): CsvType {
     return n >= INT64_MIN && n <= INT64_MAX ? 'int64' : 'utf8';
   }
   // NaN and infinities only as the text sinks spell them, so other text is not taken for a number
-  if (FLOAT.test(value) || /^(NaN|-?inf)$/.test(value)) return 'float64';
+  if (FLOAT.test(value)) return exactAsFloat(value) ? 'float64' : 'utf8';
+  if (/^(NaN|-?inf)$/.test(value)) return 'float64';
   if (/^(true|false)$/i.test(value)) return 'bool';
   if (fits('date', value)) return 'date';
   if (fits('datetime', value)) return 'datetime';
