@@ -184,7 +184,14 @@ function jsonCell(type: DataType): Cell {
       return valid((d, i) => {
         const e = d.children[0];
         const parts: string[] = [];
-        for (let j = Number(d.valueOffsets[i]); j < Number(d.valueOffsets[i + 1]); j++) parts.push(`${JSON.stringify(key(e.children[0], j) ?? 'null')}:${value(e.children[1], j) ?? 'null'}`);
+        const seen = new Set<string>();
+        for (let j = Number(d.valueOffsets[i]); j < Number(d.valueOffsets[i + 1]); j++) {
+          const k = JSON.stringify(key(e.children[0], j) ?? 'null');
+          // A JSON object keeps one value per key: a map holding a key twice cannot be written as one.
+          if (seen.has(k)) throw new SinkError(`map key ${k} occurs twice in one value; a JSON object holds each key once`);
+          seen.add(k);
+          parts.push(`${k}:${value(e.children[1], j) ?? 'null'}`);
+        }
         return `{${parts.join(',')}}`;
       });
     }

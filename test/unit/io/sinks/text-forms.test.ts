@@ -1,4 +1,9 @@
 /** The exact text form of each primitive value (ISO 8601, decimals, floats), edge cases included. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Field, Int32, Map_, RecordBatch, Schema, Struct, Table, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
+import { openSink } from '../../../../src/io/sinks';
 import { decimalText, floatText, isoDate, isoDuration, isoInterval, isoTime, isoTimestamp, wordsToBigInt } from '../../../../src/io/sinks/writers/text-forms';
 
 const [S, MS, US, NS] = [0, 1, 2, 3];
@@ -80,5 +85,33 @@ describe('floats', () => {
   ])('%p (float32 %p) is %s, and reads back as the same value', (n, single, text) => {
     expect(floatText(n, single)).toBe(text);
     if (Number.isFinite(n)) expect(Object.is(single ? Math.fround(Number(text)) : Number(text), n)).toBe(true);
+  });
+});
+
+describe('text writers refuse what they cannot hold, and name where', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-text-forms-'));
+
+  it('a map holding one key twice is an error naming the row and column, not a lost entry', async () => {
+    const entry = new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]);
+    const keys = vectorFromArray(['j', 'k', 'k'], new Utf8()).data[0];
+    const values = vectorFromArray([1, 2, 3], new Int32()).data[0];
+    const entries = makeData({ type: entry, length: 3, nullCount: 0, children: [keys, values] });
+    const type = new Map_(new Field('entries', entry, false) as never);
+    const map = makeVector(makeData({ type, length: 2, nullCount: 0, valueOffsets: Int32Array.of(0, 1, 3), child: entries } as never));
+    const sink = await openSink({ format: 'ndjson', path: path.join(dir, 'map.ndjson') });
+    await expect(sink.write(new Table({ id: vectorFromArray([1, 2]), m: map }).batches[0], { seq: 0 })).rejects.toThrow(/row 2, column "m".*map key "k" occurs twice/);
+    await sink.abort();
+  });
+
+  it('columns sharing a name each keep their own values', async () => {
+    const a = vectorFromArray([1, 2], new Int32());
+    const b = vectorFromArray([3, 4], new Int32());
+    const schema = new Schema([new Field('x', new Int32(), true), new Field('x', new Int32(), true)]);
+    const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 2, nullCount: 0, children: [a.data[0], b.data[0]] }));
+    const file = path.join(dir, 'dup.csv');
+    const sink = await openSink({ format: 'csv', path: file });
+    await sink.write(batch, { seq: 0 });
+    await sink.commit();
+    expect(readFileSync(file, 'utf8')).toBe('x,x\n1,3\n2,4\n');
   });
 });
