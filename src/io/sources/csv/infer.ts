@@ -68,7 +68,7 @@ export function fits(type: CsvType, value: string): boolean {
     case 'datetime':
     case 'timestamp': {
       const m = DATETIME.exec(value);
-      return m !== null && validDate(m[1], m[2], m[3]) && validClock(m[4], m[5], m[6]);
+      return (m !== null && validDate(m[1], m[2], m[3]) && validClock(m[4], m[5], m[6])) || isoDatetimeType(value) === 'datetime';
     }
     case 'datetime[us]':
     case 'datetime[ms, UTC]':
@@ -112,6 +112,7 @@ function decimalValue(text: string): [string, number] {
 
 /** Does the float64 nearest to this literal print as the same number? (`0.1` yes; 20 significant digits usually not.) */
 function exactAsFloat(text: string): boolean {
+  if (!Number.isFinite(Number(text))) return false; // 1e400 overflows
   const [d1, e1] = decimalValue(text);
   const [d2, e2] = decimalValue(String(Math.abs(Number(text))));
   return d1 === d2 && e1 === e2;
