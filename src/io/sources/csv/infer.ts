@@ -9,9 +9,9 @@ import type { ColumnTypeName } from '../../../config/types';
 
 /**
  * A CSV column's type: a config schema name, or one only inference gives (a time of day;
- * datetimes in µs, or in UTC when the text has `Z` or an offset). `datetime` is ms, no zone.
+ * datetimes in µs or ns, or in UTC when the text has `Z` or an offset). `datetime` is ms, no zone.
  */
-export type CsvType = ColumnTypeName | 'time' | 'datetime[us]' | 'datetime[ms, UTC]' | 'datetime[us, UTC]';
+export type CsvType = ColumnTypeName | 'time' | 'datetime[us]' | 'datetime[ns]' | 'datetime[ms, UTC]' | 'datetime[us, UTC]' | 'datetime[ns, UTC]';
 
 const INT = /^-?(0|[1-9]\d*)$/;
 /** Inference: no leading zeros (`08.5` stays text). */
@@ -22,8 +22,10 @@ const SAFE = 2n ** 53n;
 /** Four-digit years, or the expanded form with a sign (`-0001`, `+10000`), which polars parses for dates. */
 const DATE = /^([+-]\d{4,}|\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
-/** As sluice writes them: `T`, 3 or 6 fraction digits, `Z` or an offset. (polars 0.24 rounds 9-digit ones: text.) */
-const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}|\d{6}))?(Z|[+-]\d{2}:\d{2})?$/;
+/** As sluice writes them: `T`, 3, 6 or 9 fraction digits, `Z` or an offset. */
+const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}|\d{6}|\d{9}))?(Z|[+-]\d{2}:\d{2})?$/;
+/** Years an int64 of nanoseconds holds whole (1677-09-21 to 2262-04-11); polars wraps others silently. */
+const NS_YEARS = [1678, 2261];
 const TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -71,8 +73,10 @@ export function fits(type: CsvType, value: string): boolean {
       return (m !== null && validDate(m[1], m[2], m[3]) && validClock(m[4], m[5], m[6])) || isoDatetimeType(value) === 'datetime';
     }
     case 'datetime[us]':
+    case 'datetime[ns]':
     case 'datetime[ms, UTC]':
     case 'datetime[us, UTC]':
+    case 'datetime[ns, UTC]':
       return isoDatetimeType(value) === type;
     case 'time': {
       const m = TIME.exec(value);
@@ -85,12 +89,14 @@ function validClock(h: string, m: string, s: string): boolean {
   return Number(h) < 24 && Number(m) < 60 && Number(s) < 60;
 }
 
-/** The type of an ISO datetime by its fraction digits and zone (3 digits or none: ms), or undefined. */
+/** The type of an ISO datetime by its fraction digits and zone (3 digits or none: ms), or undefined (also: ns out of range). */
 function isoDatetimeType(value: string): CsvType | undefined {
   const m = ISO_DATETIME.exec(value);
   if (!m || !validDate(m[1], m[2], m[3]) || !validClock(m[4], m[5], m[6])) return undefined;
-  const unit = m[7]?.length === 6 ? 'us' : 'ms';
-  return m[8] ? `datetime[${unit}, UTC]` : unit === 'us' ? 'datetime[us]' : 'datetime';
+  const unit = ({ 6: 'us', 9: 'ns' } as Record<number, string>)[m[7]?.length ?? 0] ?? 'ms';
+  if (unit === 'ns' && (Number(m[1]) < NS_YEARS[0] || Number(m[1]) > NS_YEARS[1])) return undefined;
+  if (m[8]) return `datetime[${unit}, UTC]` as CsvType;
+  return unit === 'ms' ? 'datetime' : (`datetime[${unit}]` as CsvType);
 }
 
 /** What polars must see of a datetime's text to parse every value of a column alike (separator, digits, zone kind). */

@@ -54,6 +54,8 @@ export const DTYPES: Record<CsvType, DataType> = {
   'datetime[us]': pl.Datetime('us'),
   'datetime[ms, UTC]': pl.Datetime('ms', 'UTC'),
   'datetime[us, UTC]': pl.Datetime('us', 'UTC'),
+  'datetime[ns]': pl.Datetime('ns'),
+  'datetime[ns, UTC]': pl.Datetime('ns', 'UTC'),
 };
 
 export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {

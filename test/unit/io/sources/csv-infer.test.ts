@@ -18,7 +18,11 @@ describe('CSV type inference', () => {
     [['2026-11-24T10:11:12.123456', '0999-12-31T00:00:00.000001'], 'datetime[us]'],
     [['2026-11-24T10:11:12Z', '2026-11-24T10:11:12+02:00'], 'datetime[ms, UTC]'],
     [['2026-11-24T10:11:12.123456Z'], 'datetime[us, UTC]'],
-    [['2026-11-24T10:11:12.123456789Z'], 'utf8'], // polars 0.24 rounds nanoseconds when parsing
+    [['2026-11-24T10:11:12.123456789Z', '1678-01-01T00:00:00.000000001+01:00'], 'datetime[ns, UTC]'],
+    [['2261-12-31T23:59:59.999999999'], 'datetime[ns]'],
+    [['1677-09-22T00:00:00.000000001'], 'utf8'], // whole years only: 1678–2261
+    [['1500-01-01T00:00:00.000000001'], 'utf8'], // beyond int64 nanoseconds
+    [['2026-11-24T10:11:12.1234'], 'utf8'], // digits other than 0/3/6/9: polars parses some shapes only
     [['2026-11-24T10:11:12.123Z', '2026-11-24T10:11:12.123'], 'utf8'], // zone and no zone
     [['2026-11-24T10:11:12', '2026-11-24 10:11:12'], 'utf8'], // two shapes polars may not parse alike
     [['10:11:12', '23:59:59.999999999'], 'time'],
