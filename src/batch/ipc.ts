@@ -13,6 +13,7 @@
  */
 import { AsyncByteQueue, RecordBatch, RecordBatchReader, RecordBatchStreamWriter } from 'apache-arrow';
 import { rebaseViews } from './views';
+import './arrow-names'; // before any schema is decoded
 
 export interface EncodedBatches {
   chunks: Uint8Array[];

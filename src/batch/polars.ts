@@ -9,6 +9,7 @@ import { encodeBatches } from './ipc';
 import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
+import './arrow-names'; // before any schema is decoded
 
 /** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
 export const conversions = { count: 0 };

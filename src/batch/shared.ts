@@ -13,6 +13,7 @@ import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
 import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
+import './arrow-names'; // before any schema is decoded
 
 type TypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 

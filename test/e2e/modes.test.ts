@@ -2,7 +2,7 @@
  * The same pipeline gives identical output in inline, thread and process modes,
  * in input order, through the real CLI.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { runCli } from '../helpers/cli';
@@ -56,5 +56,29 @@ describe('same answer in every mode', () => {
     expect(thread.report.stages[0].transport.bytesCopied).toBe(0);
     expect(proc.report.stages[0]).toMatchObject({ mode: 'process', copies: 2, batchesIn: 16 });
     expect(proc.report.stages[0].transport.bytesSerialized).toBeGreaterThan(0);
+  });
+});
+
+describe('odd column names through every hand-off', () => {
+  // A column named "" used to come out of any stage as "null", merging with a real "null" column (1,2,3 → 1,2,2).
+  // One run (CSV) covers every hand-off; the NDJSON writer takes the same batches (test/unit/batch/arrow-names.test.ts).
+  it('CSV keeps "", "null" and quoted names with their own values through inline, thread and process stages', async () => {
+    const format = 'csv';
+    const dir = path.join(ws.dir, 'names');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'in.csv'), 'a,"",null,"odd, ""q"""\n1,2,3,4\n');
+    const echo = path.join(FIXTURE_STAGES, 'proc-echo.ts');
+    const cfg = ws.config(
+      {
+        name: `names-${format}`,
+        source: { format: 'csv', path: 'names/in.csv' },
+        stages: (['inline', 'thread', 'process'] as const).map((mode) => ({ name: mode, module: echo, mode })),
+        sink: { format, path: `out/names.${format}` },
+      },
+      `names-${format}.config.ts`,
+    );
+    const r = await runCli(['run', cfg, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(ws.dir, `out/names.${format}`), 'utf8')).toBe('a,"",null,"odd, ""q"""\n1,2,3,4\n');
   });
 });

@@ -36,6 +36,13 @@ export function partitionDir(root: string, columns: string[], values: (string | 
   return dir;
 }
 
+/** A column name the batch does not use, for the row index. */
+function uniqueName(batch: RecordBatch): string {
+  let name = '__sluice_row';
+  while (batch.schema.fields.some((f) => f.name === name)) name += '_';
+  return name;
+}
+
 interface Open {
   writer: FormatWriter;
 }
@@ -59,14 +66,17 @@ export class PartitionRouter {
   async write(batch: RecordBatch): Promise<void> {
     for (const c of this.columns) if (!batch.schema.fields.some((f) => f.name === c)) throw new SinkError(`partition column "${c}" is not in the output (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
     if (batch.numRows === 0) return;
-    const df = batchToDataFrame(batch);
+    // The directory values are formatted from the batch itself (its first row of each group),
+    // not from polars' copy, which changes some types (time32 → time64[ns], timestamp[s] → [ms]).
+    const rowIndex = uniqueName(batch);
+    const df = batchToDataFrame(batch).withRowIndex(rowIndex);
     const groups: pl.DataFrame[] = df.partitionBy(this.columns as [string, ...string[]], true, true);
+    const keys = this.columns.map((c) => textFormatter(batch.getChild(c)!));
     for (const group of groups) {
-      const keyBatch = dataFrameToBatches(group.select(...this.columns).head(1))[0];
-      const values = this.columns.map((c) => textFormatter(keyBatch.getChild(c)!)(0));
-      const dir = partitionDir(this.root, this.columns, values);
+      const first = Number(group.getColumn(rowIndex).get(0));
+      const dir = partitionDir(this.root, this.columns, keys.map((f) => f(first)));
       const writer = await this.writerFor(dir);
-      const rest = group.columns.filter((c) => !this.columns.includes(c));
+      const rest = group.columns.filter((c) => c !== rowIndex && !this.columns.includes(c));
       for (const b of dataFrameToBatches(group.select(...rest))) await writer.write(b);
       this.rows += group.height;
     }

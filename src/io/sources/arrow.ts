@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Field, RecordBatch, RecordBatchReader, Schema, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import { SourceError } from '../../errors';
+import '../../batch/arrow-names'; // before any schema is decoded
 import { assertUnchanged } from '../file-identity';
 import { assertColumnsExist } from './columns';
 import { hiveColumns } from './hive';

@@ -7,13 +7,14 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import type { Logger } from 'pino';
 import type { Lease } from '../../batch/shared';
-import type { ColumnTypeName, SourceConfig } from '../../config/types';
+import type { SourceConfig } from '../../config/types';
 import { FrameReclaimer, type ReclaimOptions } from '../../batch/reclaim';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvChunk } from './csv';
+import type { CsvType } from './csv/infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 
@@ -69,7 +70,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   let closed = false;
   const onBytes = (n: number) => (stats.bytesRead += n);
   // The first file fixes the column types for every later one (one schema per source).
-  let csvTypes: Record<string, ColumnTypeName> | undefined;
+  let csvTypes: Record<string, CsvType> | undefined;
 
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
@@ -150,7 +151,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
   let closed = false;
-  let csvTypes: Record<string, ColumnTypeName> | undefined;
+  let csvTypes: Record<string, CsvType> | undefined;
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;

@@ -27,9 +27,30 @@ abstract class TextWriter implements FormatWriter {
     } else if (names.join('\u0000') !== this.columns.join('\u0000')) {
       throw new SinkError(`batch columns (${names.join(', ')}) differ from the first batch's (${this.columns.join(', ')}) in ${this.file}`);
     }
-    const formatters = batch.schema.fields.map((f) => this.formatter(batch.getChild(f.name)!));
+    // By position: a stage may return two columns of one name, and each keeps its own values.
+    const formatters = batch.schema.fields.map((f, c) => {
+      try {
+        return this.formatter(batch.getChildAt(c)!);
+      } catch (err) {
+        throw new SinkError(`cannot write column "${f.name}" to ${this.file}`, err);
+      }
+    });
     let text = '';
-    for (let i = 0; i < batch.numRows; i++) text += this.row(formatters, names, i);
+    let i = 0;
+    try {
+      for (; i < batch.numRows; i++) text += this.row(formatters, names, i);
+    } catch (err) {
+      // Only now find which column failed, so the row loop stays plain.
+      const c = formatters.findIndex((f) => {
+        try {
+          f(i);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      throw new SinkError(`cannot write row ${this.rows + i + 1}, column "${names[c]}" to ${this.file}`, err);
+    }
     this.put(text);
     this.rows += batch.numRows;
   }
@@ -66,7 +87,8 @@ export function csvField(text: string): string {
 
 export class CsvWriter extends TextWriter {
   protected start(names: string[]): void {
-    const header = names.map(csvField).join(',') + '\n';
+    // An empty name is written quoted (""), as an empty value is: a lone empty header would be a blank line.
+    const header = names.map((n) => (n === '' ? '""' : csvField(n))).join(',') + '\n';
     // Appending: same header or an error; the header itself if the file is empty; a missing final newline added.
     this.put(this.opts.append ? csvAppendPrefix(this.file, names, header, this.opts.shownAs) : header);
   }

@@ -15,7 +15,7 @@ import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { parseChunk, type ChunkText, type CsvParse } from './parse';
-import { inferColumn } from './infer';
+import { inferColumn, type CsvType } from './infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -24,9 +24,9 @@ export interface CsvReadOptions {
   readSize?: number;
   onBytes?: (n: number) => void;
   /** Column types fixed by an earlier file of the same source (all files share one schema). */
-  types?: Record<string, ColumnTypeName>;
+  types?: Record<string, CsvType>;
   /** Told the column types once they are fixed. */
-  onTypes?: (types: Record<string, ColumnTypeName>) => void;
+  onTypes?: (types: Record<string, CsvType>) => void;
 }
 
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
@@ -66,8 +66,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   assertColumnsExist(file, names, cfg);
 
   const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
-  // Every chunk is parsed with this header line in front (synthesised when the file has none).
-  const prefix = Buffer.from(names.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
+  // Every chunk is parsed with this header line in front: names of our own (see CsvParse.fields).
+  const internal = names.map((_, i) => `c${i}`);
+  const fields = selected.map((c) => internal[names.indexOf(c)]);
+  const prefix = Buffer.from(internal.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
     rowsPerChunk: Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
@@ -80,15 +82,15 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     minRows: o.types ? 1 : inferRows,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
-  let types: Record<string, ColumnTypeName> | undefined = o.types;
+  let types: Record<string, CsvType> | undefined = o.types;
 
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
     if (!types) {
-      types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
+      types = inferTypes(chunk.text, base, names, internal, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
-    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, types } };
+    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, fields, types } };
   };
 
   let any = false;
@@ -107,7 +109,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   if (!any) {
     // Header only: the columns, with the types an earlier file fixed, else declared, else text.
     const fixed = types ?? Object.fromEntries(selected.map((c) => [c, cfg.schema?.[c] ?? 'utf8']));
-    yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, types: fixed } };
+    yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, fields, types: fixed } };
   }
 }
 
@@ -116,10 +118,10 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, ColumnTypeName> {
+function inferTypes(text: Buffer, base: object, names: string[], internal: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
-  const types: Record<string, ColumnTypeName> = {};
-  for (const name of names) types[name] = overrides[name] ?? inferColumn(sample.getColumn(name).toArray() as (string | null)[]);
+  const types: Record<string, CsvType> = {};
+  for (const [i, name] of names.entries()) types[name] = overrides[name] ?? inferColumn(sample.getColumn(internal[i]).toArray() as (string | null)[]);
   return types;
 }
 

@@ -5,9 +5,8 @@
  * thread converting CSV directly (runtime/direct.ts).
  */
 import pl, { DataType } from 'nodejs-polars';
-import type { ColumnTypeName } from '../../../config/types';
 import { SourceError } from '../../../errors';
-import { fits } from './infer';
+import { fits, type CsvType } from './infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
 export interface CsvParse {
@@ -16,7 +15,13 @@ export interface CsvParse {
   base: { hasHeader: true; sep: string; quoteChar: string; nullValues?: string | string[] | Record<string, string>; ignoreErrors: false };
   /** The columns read, in order. */
   columns: string[];
-  types: Record<string, ColumnTypeName>;
+  /**
+   * The same columns as polars sees them: the header line in front of each chunk has plain
+   * names of our own (`c0`, `c1`, …), because polars does not read every name back as written
+   * (a quote inside a quoted name stays doubled); results are renamed to `columns`.
+   */
+  fields: string[];
+  types: Record<string, CsvType>;
 }
 
 /** A chunk as parsed: the header line then whole rows (`text`), and where its rows start. */
@@ -29,7 +34,7 @@ export interface ChunkText {
   firstLine: number;
 }
 
-export const DTYPES: Record<ColumnTypeName, DataType> = {
+export const DTYPES: Record<CsvType, DataType> = {
   utf8: pl.String,
   bool: pl.Bool,
   int8: pl.Int8,
@@ -45,6 +50,12 @@ export const DTYPES: Record<ColumnTypeName, DataType> = {
   date: pl.Date,
   datetime: pl.Datetime('ms'),
   timestamp: pl.Datetime('ms'),
+  time: pl.Time,
+  'datetime[us]': pl.Datetime('us'),
+  'datetime[ms, UTC]': pl.Datetime('ms', 'UTC'),
+  'datetime[us, UTC]': pl.Datetime('us', 'UTC'),
+  'datetime[ns]': pl.Datetime('ns'),
+  'datetime[ns, UTC]': pl.Datetime('ns', 'UTC'),
 };
 
 export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
@@ -52,19 +63,19 @@ export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
   if (chunk.rows === 0) return pl.DataFrame(Object.fromEntries(p.columns.map((c) => [c, pl.Series(c, [], DTYPES[p.types[c]])])));
   let df: pl.DataFrame;
   try {
-    df = pl.readCSV(chunk.text, { ...p.base, columns: p.columns, dtypes: Object.fromEntries(p.columns.map((c) => [c, DTYPES[p.types[c]]])) });
+    df = pl.readCSV(chunk.text, { ...p.base, columns: p.fields, dtypes: Object.fromEntries(p.columns.map((c, i) => [p.fields[i], DTYPES[p.types[c]]])) });
   } catch (err) {
     throw locateBadValue(chunk, p, err);
   }
   // polars keeps the file's column order; a projection is in the config's order, as every other source's is.
-  return df.columns.every((c, i) => c === p.columns[i]) ? df : df.select(...p.columns);
+  return df.select(...p.fields.map((f, i) => pl.col(f).alias(p.columns[i])));
 }
 
 /** polars said a value does not parse: find which one, and say where. */
 function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceError {
-  const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.columns });
-  for (const column of p.columns) {
-    const values = raw.getColumn(column).toArray() as (string | null)[];
+  const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.fields });
+  for (const [k, column] of p.columns.entries()) {
+    const values = raw.getColumn(p.fields[k]).toArray() as (string | null)[];
     const row = values.findIndex((v) => v !== null && !fits(p.types[column], v));
     if (row >= 0) {
       return new SourceError(
