@@ -3,12 +3,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { resolveConfig, type ResolvedConfig } from '../config';
+import { resolveChecked } from '../check';
+import type { ResolvedConfig } from '../config';
 import { expandInputs } from '../config/files';
 import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
 import { buildPlan } from '../plan/build';
 import { renderPlan } from '../plan/explain';
+import { planWarnings, renderWarnings } from '../plan/warnings';
 import { profilePlan } from '../runtime/profile';
 import { reportOf, runPlan } from '../runtime/run';
 import type { RunReport } from '../runtime/types';
@@ -56,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
           const r = await resolve(args);
           const plan = buildPlan(r.config, r);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          const warnings = planWarnings(plan);
+          if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             const profile = await profilePlan(plan, { log: createRootLogger({ level: 'warn' }), batches: args.batches });
             process.stdout.write('\n' + renderProfile(profile) + '\n');
@@ -89,8 +93,9 @@ function withCommon<T>(y: Argv<T>) {
     .option('sink-path', { type: 'string', describe: 'write the output to this path instead' });
 }
 
+/** Load, override and check everything knowable before a run (check/): every command does the same. */
 function resolve(args: Common): Promise<ResolvedConfig> {
-  return resolveConfig(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] });
+  return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] });
 }
 
 /** Print a failure the way users need it: SluiceErrors by message, anything else with its stack. */
@@ -119,6 +124,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     return 1;
   }
   const plan = buildPlan(resolved.config, resolved);
+  for (const w of planWarnings(plan)) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {

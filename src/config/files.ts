@@ -1,24 +1,39 @@
-/** Checks that what the config points at exists: source files (globs) and stage modules. */
+/**
+ * Checks that what the config points at exists: source files (globs) and stage modules.
+ * Works on the config as written, valid or not, so a wrong value elsewhere never hides a
+ * missing file: every entry that is a usable path is checked.
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
 import { expandInputs } from '../inputs';
-import type { PipelineConfig } from './types';
 
 export { expandInputs };
 
-export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue[] {
+const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
+  const config = (raw ?? {}) as { source?: { path?: unknown }; stages?: unknown };
   const issues: ConfigIssue[] = [];
-  const patterns = Array.isArray(config.source.path) ? config.source.path : [config.source.path];
+  const sourcePath = config.source?.path;
+  const patterns = Array.isArray(sourcePath) ? sourcePath : [sourcePath];
   patterns.forEach((p, i) => {
-    if (expandInputs(p, baseDir).length === 0) {
-      const where = Array.isArray(config.source.path) ? `source.path[${i}]` : 'source.path';
-      issues.push({ path: where, message: `no file matches "${p}" (resolved to ${path.resolve(baseDir, p)})` });
-    }
+    if (!isPath(p) || expandInputs(p, baseDir).length > 0) return;
+    const where = Array.isArray(sourcePath) ? `source.path[${i}]` : 'source.path';
+    issues.push({ path: where, message: `no file matches "${p}" (resolved to ${path.resolve(baseDir, p)})` });
   });
-  config.stages.forEach((s, i) => {
-    const abs = path.resolve(baseDir, s.module);
-    if (!existsSync(abs)) issues.push({ path: `stages[${i}].module`, message: `file not found: ${abs}` });
+  stageModules(raw, baseDir).forEach(({ index, file }) => {
+    if (!existsSync(file)) issues.push({ path: `stages[${index}].module`, message: `file not found: ${file}` });
   });
   return issues;
+}
+
+/** Absolute module path of every stage entry that names one, with its index. */
+export function stageModules(raw: unknown, baseDir: string): { index: number; file: string }[] {
+  const stages = (raw as { stages?: unknown } | null)?.stages;
+  if (!Array.isArray(stages)) return [];
+  return stages.flatMap((s: unknown, index) => {
+    const module = (s as { module?: unknown } | null)?.module;
+    return isPath(module) ? [{ index, file: path.resolve(baseDir, module) }] : [];
+  });
 }

@@ -1,10 +1,10 @@
 /** Load → override → validate → check files: a config the plan can trust. */
 import path from 'node:path';
-import { ConfigError } from '../errors';
+import { ConfigError, type ConfigIssue } from '../errors';
 import { checkFiles } from './files';
 import { loadConfigFile } from './load';
 import { applyOverrides, type Overrides } from './overrides';
-import { validateConfig } from './schema';
+import { schemaIssues } from './schema';
 import type { PipelineConfig } from './types';
 
 export { expandInputs } from './files';
@@ -17,17 +17,38 @@ export interface ResolvedConfig {
   baseDir: string;
 }
 
-export async function resolveConfig(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
+/** A config file loaded, with the CLI overrides applied, not yet checked. */
+export interface LoadedRaw {
+  raw: unknown;
+  /** The default export before overrides (to tell what an override changed). */
+  original: unknown;
+  file: string;
+  baseDir: string;
+}
+
+export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
   const sinkPath = overrides.sinkPath ? path.resolve(cwd, overrides.sinkPath) : undefined;
-  const raw = applyOverrides(loaded.raw, { ...overrides, sinkPath });
-  return checkConfig(raw, loaded.file, loaded.baseDir);
+  return { raw: applyOverrides(loaded.raw, { ...overrides, sinkPath }), original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
+}
+
+export async function resolveConfig(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
+  const loaded = await loadWithOverrides(file, overrides, cwd);
+  return checkConfig(loaded.raw, loaded.file, loaded.baseDir);
+}
+
+/**
+ * What can be known from the config and the file system alone, in one pass: shape and
+ * values, duplicate names, missing files. `config` is set only when the shape is valid.
+ */
+export function configIssues(raw: unknown, baseDir: string): { config?: PipelineConfig; issues: ConfigIssue[] } {
+  const { config, issues } = schemaIssues(raw);
+  return { config, issues: [...issues, ...checkFiles(raw, baseDir)] };
 }
 
 /** Validate a config object (from a file or built in code) and check the files it names. */
 export function checkConfig(raw: unknown, file: string, baseDir: string): ResolvedConfig {
-  const config = validateConfig(raw, file || undefined);
-  const issues = checkFiles(config, baseDir);
-  if (issues.length) throw new ConfigError(issues, file || undefined);
+  const { config, issues } = configIssues(raw, baseDir);
+  if (!config || issues.length) throw new ConfigError(issues, file || undefined);
   return { config, file, baseDir };
 }

@@ -1,0 +1,63 @@
+/**
+ * Column names a config uses, checked against the columns the source has (its first file's
+ * header, footer or first lines: io/sources/probe.ts). What comes out of the stages is not
+ * known before they run, so `sink.partitionBy` is checked only when no stage sits between
+ * the source and the sink.
+ */
+import { closest, parseSource } from '../config/schema';
+import { expandInputs } from '../inputs';
+import type { ConfigIssue } from '../errors';
+import { probeColumns, type SourceColumns } from '../io/sources/probe';
+import { DEFAULTS } from '../plan/build';
+import type { SourceConfig } from '../config/types';
+
+/** Keys only the CSV reader reads: on another format they would be ignored without a word. */
+const CSV_ONLY = ['delimiter', 'quote', 'header', 'nullValues', 'encoding', 'inferRows', 'schema'] as const;
+
+export async function columnIssues(raw: unknown, baseDir: string): Promise<ConfigIssue[]> {
+  const source = parseSource(raw);
+  if (!source) return []; // its own issues are reported by the schema
+  const issues = csvOnlyKeys(source);
+  const files = expandInputs(source.path, baseDir);
+  if (files.length === 0) return issues; // reported as a missing file
+  let columns: SourceColumns | undefined;
+  try {
+    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? DEFAULTS.batchRows });
+  } catch (err) {
+    return [...issues, { path: 'source.path', message: `cannot read the columns of ${files[0]}: ${(err as Error).message}` }];
+  }
+  if (!columns) return issues; // an empty file: no columns to check against
+  const names = columns.names;
+  const check = (path: string, name: string) => {
+    if (!names.includes(name)) issues.push({ path, message: missingColumn(name, columns) });
+  };
+  source.columns?.forEach((c, i) => check(`source.columns[${i}]`, c));
+  if (source.format === 'csv') Object.keys(source.schema ?? {}).forEach((c) => check(`source.schema.${c}`, c));
+  const sink = (raw as { sink?: { partitionBy?: unknown } }).sink;
+  const stages = (raw as { stages?: unknown }).stages;
+  if (Array.isArray(stages) && stages.length === 0 && Array.isArray(sink?.partitionBy)) {
+    // A projection narrows what reaches the sink: a partition column must survive it.
+    const reaching = source.columns ?? names;
+    sink.partitionBy.forEach((c: unknown, i) => {
+      if (typeof c !== 'string' || c === '') return;
+      if (!names.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: missingColumn(c, columns) });
+      else if (!reaching.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: `column "${c}" is left out by source.columns (${reaching.join(', ')}); add it there` });
+    });
+  }
+  return issues;
+}
+
+function csvOnlyKeys(source: SourceConfig): ConfigIssue[] {
+  if (source.format === 'csv') return [];
+  return CSV_ONLY.filter((k) => source[k] !== undefined).map((k) => ({
+    path: `source.${k}`,
+    message: `applies to CSV sources only; a ${source.format} source would ignore it (its files carry their own ${k === 'schema' ? 'types' : 'layout'}); remove it`,
+  }));
+}
+
+/** `column "dy" is not in the source (columns: day, id, …; did you mean "day"?); read from <file>` */
+export function missingColumn(name: string, columns: SourceColumns): string {
+  const shown = columns.names.slice(0, 12).join(', ') + (columns.names.length > 12 ? `, … ${columns.names.length - 12} more` : '');
+  const hint = closest(name, columns.names);
+  return `column "${name}" is not in the source (columns: ${shown}${hint ? `; did you mean "${hint}"?` : ''}); read from ${columns.file}`;
+}
