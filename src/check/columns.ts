@@ -1,8 +1,8 @@
 /**
  * Column names a config uses, checked against the columns the source has (its first file's
  * header, footer or first lines: io/sources/probe.ts). What comes out of the stages is not
- * known before they run, so `sink.partitionBy` is checked only when no stage sits between
- * the source and the sink.
+ * known before they run, so `sink.partitionBy` is checked only when every stage between the
+ * source and the sink declares `keepsColumns: true` (or there is none).
  */
 import { closest, parseSource } from '../config/schema';
 import { expandInputs } from '../inputs';
@@ -35,7 +35,8 @@ export async function columnIssues(raw: unknown, baseDir: string): Promise<Confi
   if (source.format === 'csv') Object.keys(source.schema ?? {}).forEach((c) => check(`source.schema.${c}`, c));
   const sink = (raw as { sink?: { partitionBy?: unknown } }).sink;
   const stages = (raw as { stages?: unknown }).stages;
-  if (Array.isArray(stages) && stages.length === 0 && Array.isArray(sink?.partitionBy)) {
+  const columnsKept = Array.isArray(stages) && stages.every((s: unknown) => (s as { keepsColumns?: unknown } | null)?.keepsColumns === true);
+  if (columnsKept && Array.isArray(sink?.partitionBy)) {
     // A projection narrows what reaches the sink: a partition column must survive it.
     const reaching = source.columns ?? names;
     sink.partitionBy.forEach((c: unknown, i) => {

@@ -43,6 +43,7 @@ const stage = z.strictObject({
   concurrency: positiveInt().optional(),
   options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   channel: channel.optional(),
+  keepsColumns: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const sink = z.strictObject({

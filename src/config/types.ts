@@ -91,6 +91,12 @@ export interface StageConfig {
   options?: Record<string, unknown>;
   /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */
   channel?: ChannelConfig;
+  /**
+   * The stage passes on the columns it receives (it may change rows and values, not which
+   * columns there are). When every stage says so, `sink.partitionBy` is checked against the
+   * source's columns before the run, as it is for a pipeline without stages.
+   */
+  keepsColumns?: boolean;
 }
 
 export interface PipelineConfig {

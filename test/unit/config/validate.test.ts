@@ -83,6 +83,20 @@ describe('config validation', () => {
     expect(issues(() => validateConfig(c))).toEqual(['stages[1].name: duplicate stage name "one" (also stages[0]); names must be unique']);
   });
 
+  it('reports duplicate names and missing files together with schema errors (no rounds)', () => {
+    const c = valid() as Record<string, any>;
+    c.stages[1].name = 'one';
+    c.stages[1].module = './missing.ts';
+    c.stages[0].concurrency = 0;
+    c.sink.format = 'xlsx';
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'stages[0].concurrency: must be an integer >= 1, got 0',
+      'sink.format: must be one of parquet, csv, ndjson, arrow, got "xlsx"',
+      'stages[1].name: duplicate stage name "one" (also stages[0]); names must be unique',
+      `stages[1].module: file not found: ${path.join(dir, 'missing.ts')}`,
+    ]);
+  });
+
   it('reports a missing source file and a missing stage module with resolved paths', () => {
     const c = valid();
     c.source.path = 'nope-*.csv';
