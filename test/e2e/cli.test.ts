@@ -75,7 +75,10 @@ describe('sluice validate', () => {
     const validate = await runCli(['validate', everything()]);
     const r = await runCli(['run', everything(), '--report', path.join(ws.dir, 'everything.json')]);
     expect(r.code).toBe(1);
-    expect(issueLines(r.stderr)).toEqual(issueLines(validate.stderr));
+    const lines = issueLines(r.stderr);
+    expect(lines).toEqual(issueLines(validate.stderr));
+    expect(lines).toHaveLength(allIssues().length);
+    allIssues().forEach((issue, i) => expect(lines[i]).toContain(issue));
     expect(r.stderr).not.toContain('run started');
     expect(existsSync(path.join(ws.dir, 'out/everything'))).toBe(false);
   });
