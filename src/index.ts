@@ -32,7 +32,7 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
   const { createRootLogger } = require('./log') as typeof import('./log');
   const { mode, concurrency, sinkPath, ...runOptions } = options;
   // Everything knowable before a run is checked first, as `sluice run` does (check/).
-  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath });
+  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath }, { readErrors: false });
   const plan = buildPlan(resolved.config, resolved);
   const log = runOptions.log ?? createRootLogger();
   for (const w of planWarnings(plan)) log.warn({ path: w.path }, `${w.path}: ${w.message}`);

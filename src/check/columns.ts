@@ -6,7 +6,7 @@
  */
 import { closest, parseSource } from '../config/schema';
 import { expandInputs } from '../inputs';
-import type { ConfigIssue } from '../errors';
+import { SluiceError, type ConfigIssue } from '../errors';
 import { probeColumns, type SourceColumns } from '../io/sources/probe';
 import { DEFAULTS } from '../plan/build';
 import type { SourceConfig } from '../config/types';
@@ -14,7 +14,12 @@ import type { SourceConfig } from '../config/types';
 /** Keys only the CSV reader reads: on another format they would be ignored without a word. */
 const CSV_ONLY = ['delimiter', 'quote', 'header', 'nullValues', 'encoding', 'inferRows', 'schema'] as const;
 
-export async function columnIssues(raw: unknown, baseDir: string): Promise<ConfigIssue[]> {
+/**
+ * `readErrors`: whether a first file that cannot be read (a ragged row, a bad footer) is an
+ * issue here. `run` leaves it to the run itself, which fails on the same read with the
+ * source's own error, code and run report.
+ */
+export async function columnIssues(raw: unknown, baseDir: string, readErrors = true): Promise<ConfigIssue[]> {
   const source = parseSource(raw);
   if (!source) return []; // its own issues are reported by the schema
   const issues = csvOnlyKeys(source);
@@ -24,7 +29,10 @@ export async function columnIssues(raw: unknown, baseDir: string): Promise<Confi
   try {
     columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? DEFAULTS.batchRows });
   } catch (err) {
-    return [...issues, { path: 'source.path', message: `cannot read the columns of ${files[0]}: ${(err as Error).message}` }];
+    if (!readErrors) return issues;
+    // A SourceError names the file (and line) itself.
+    const message = err instanceof SluiceError ? err.message : `${files[0]}: ${(err as Error).message}`;
+    return [...issues, { path: 'source.path', message: `cannot read the source's columns: ${message}` }];
   }
   if (!columns) return issues; // an empty file: no columns to check against
   const names = columns.names;

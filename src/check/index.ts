@@ -9,16 +9,24 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import { columnIssues } from './columns';
 import { stageIssues } from './stages';
 
+export interface CheckOptions {
+  /**
+   * Report a first source file that cannot be read (default true). `run` passes false: the
+   * run fails on the same read with the source's own error and a run report.
+   */
+  readErrors?: boolean;
+}
+
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
-export async function resolveChecked(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
-  const loaded = await loadWithOverrides(file, overrides, cwd);
-  return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original });
+export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<ResolvedConfig> {
+  const loaded = await loadWithOverrides(file, overrides, opts.cwd);
+  return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original }, opts);
 }
 
 /** Check a config object (`original`: before overrides, to say when an override caused an issue). */
-export async function checkPipeline(raw: unknown, where: { file: string; baseDir: string; original?: unknown }): Promise<ResolvedConfig> {
+export async function checkPipeline(raw: unknown, where: { file: string; baseDir: string; original?: unknown }, opts: CheckOptions = {}): Promise<ResolvedConfig> {
   const { config, issues } = configIssues(raw, where.baseDir);
-  const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir)]);
+  const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
   const all = inConfigOrder([...issues, ...stages, ...columns]);
   if (!config || all.length) throw new ConfigError(all, where.file || undefined);
   return { config, file: where.file, baseDir: where.baseDir };

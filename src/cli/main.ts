@@ -94,8 +94,8 @@ function withCommon<T>(y: Argv<T>) {
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
-function resolve(args: Common): Promise<ResolvedConfig> {
-  return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] });
+function resolve(args: Common, readErrors = true): Promise<ResolvedConfig> {
+  return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] }, { readErrors });
 }
 
 /** Print a failure the way users need it: SluiceErrors by message, anything else with its stack. */
@@ -118,7 +118,8 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
   const log = createRootLogger({ level: args['log-level'] });
   let resolved: ResolvedConfig;
   try {
-    resolved = await resolve(args);
+    // An unreadable source is left to the run, which reports it with its own error and report.
+    resolved = await resolve(args, false);
   } catch (err) {
     printError(err);
     return 1;

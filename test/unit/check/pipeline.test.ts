@@ -128,10 +128,14 @@ describe('checkPipeline', () => {
     ]);
   });
 
-  it('reports a source whose columns cannot be read at the source path', async () => {
+  it('reports a first file that cannot be read at source.path, unless the run is to report it itself', async () => {
     writeFileSync(at('bad.arrow'), 'not arrow at all');
-    const found = await issues(config({ source: { format: 'arrow', path: 'bad.arrow', columns: ['a'] } }));
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(new RegExp(`^source\\.path: cannot read the columns of ${at('bad.arrow').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not an Arrow IPC file or stream`));
+    writeFileSync(at('ragged.csv'), 'a,b\n1,2\n3\n');
+    const arrow = await issues(config({ source: { format: 'arrow', path: 'bad.arrow', columns: ['a'] } }));
+    expect(arrow).toEqual([expect.stringMatching(/^source\.path: cannot read the source's columns: .*bad\.arrow: not an Arrow IPC file or stream/)]);
+    const csv = await issues(config({ source: { format: 'csv', path: 'ragged.csv' } }));
+    expect(csv).toEqual([expect.stringMatching(/^source\.path: cannot read the source's columns: .*ragged\.csv, line 3: /)]);
+    // `run` passes readErrors: false, so the run fails on the same read with the source's own error and report.
+    await expect(checkPipeline(config({ source: { format: 'csv', path: 'ragged.csv' } }), { file: '', baseDir: dir }, { readErrors: false })).resolves.toBeDefined();
   });
 });
