@@ -20,14 +20,18 @@ export interface CheckOptions {
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
 export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<ResolvedConfig> {
   const loaded = await loadWithOverrides(file, overrides, opts.cwd);
-  return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original }, opts);
+  return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues }, opts);
 }
 
 /** Check a config object (`original`: before overrides, to say when an override caused an issue). */
-export async function checkPipeline(raw: unknown, where: { file: string; baseDir: string; original?: unknown }, opts: CheckOptions = {}): Promise<ResolvedConfig> {
+export async function checkPipeline(
+  raw: unknown,
+  where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[] },
+  opts: CheckOptions = {},
+): Promise<ResolvedConfig> {
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const all = inConfigOrder([...issues, ...stages, ...columns]);
+  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages, ...columns]);
   if (!config || all.length) throw new ConfigError(all, where.file || undefined);
   return { config, file: where.file, baseDir: where.baseDir };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { checkFiles } from './files';
 import { loadConfigFile } from './load';
-import { applyOverrides, type Overrides } from './overrides';
+import { overridden, type Overrides } from './overrides';
 import { schemaIssues } from './schema';
 import type { PipelineConfig } from './types';
 
@@ -20,6 +20,8 @@ export interface ResolvedConfig {
 /** A config file loaded, with the CLI overrides applied, not yet checked. */
 export interface LoadedRaw {
   raw: unknown;
+  /** Overrides that could not be applied (`--mode nosuch=thread`), reported with the rest. */
+  overrideIssues: ConfigIssue[];
   /** The default export before overrides (to tell what an override changed). */
   original: unknown;
   file: string;
@@ -29,12 +31,8 @@ export interface LoadedRaw {
 export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
   const sinkPath = overrides.sinkPath ? path.resolve(cwd, overrides.sinkPath) : undefined;
-  return { raw: applyOverrides(loaded.raw, { ...overrides, sinkPath }), original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
-}
-
-export async function resolveConfig(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
-  const loaded = await loadWithOverrides(file, overrides, cwd);
-  return checkConfig(loaded.raw, loaded.file, loaded.baseDir);
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sinkPath });
+  return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
 }
 
 /**

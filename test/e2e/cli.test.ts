@@ -20,6 +20,8 @@ const base = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+const issueLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('  ✖'));
+
 describe('sluice validate', () => {
   it('reports each config error with its path and exits 1', async () => {
     const cfg = ws.config(
@@ -61,7 +63,6 @@ describe('sluice validate', () => {
     `  ✖ stages[2].module: ${path.join(FIXTURE_STAGES, 'no-default.ts')} has no default export; write \`export default defineStage({ process(batch, ctx) { … } })\``,
     `  ✖ sink.partitionBy[0]: column "dy" is not in the source (columns: id, name, x, day; did you mean "day"?); read from ${path.join(ws.dir, 'in.csv')}`,
   ];
-  const issueLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('  ✖'));
 
   it('lists every issue in one pass and exits 1', async () => {
     const r = await runCli(['validate', everything()]);
@@ -109,11 +110,11 @@ describe('sluice validate', () => {
     });
   });
 
-  it('names an unknown stage in a CLI override', async () => {
-    const cfg = ws.config(base(), 'ok.config.ts');
+  it('names an unknown stage in a CLI override, with the config\'s own issues', async () => {
+    const cfg = ws.config(base({ ordered: 'yes' }), 'override.config.ts');
     const r = await runCli(['run', cfg, '--mode', 'nosuch=thread']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--mode: no stage named "nosuch" (stages: logger)');
+    expect(issueLines(r.stderr)).toEqual(['  ✖ ordered: must be true or false, got "yes"', '  ✖ --mode: no stage named "nosuch" (stages: logger)']);
   });
 
   it('says which file is missing and from where', async () => {
