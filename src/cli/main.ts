@@ -44,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        const warnings = planWarnings(buildPlan(r.config, r));
+        if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
     })
     .command<Common & { profile: boolean; batches: number }>(

@@ -168,12 +168,14 @@ describe('sluice explain', () => {
     expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 21\.3 MiB/);
   });
 
-  it('warns about a tiny batchRows in explain, and run logs the same warning at start', async () => {
+  it('warns about a tiny batchRows in explain and validate, and run logs the same warning at start', async () => {
     const cfg = ws.config(base({ source: { format: 'csv', path: 'in.csv', batchRows: 1 } }), 'tiny.config.ts');
     const warning = 'source.batchRows: 1 row per batch: every batch pays a fixed cost';
-    const explained = await runCli(['explain', cfg]);
-    expect(explained.code).toBe(0);
-    expect(explained.stdout).toContain(`⚠ ${warning}`);
+    for (const command of ['explain', 'validate']) {
+      const shown = await runCli([command, cfg]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain(`⚠ ${warning}`);
+    }
     const r = await runCli(['run', cfg, '--quiet', '--log-level', 'warn', '--sink-path', path.join(ws.dir, 'out/tiny.csv')]);
     expect(r.code).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; path: string });
