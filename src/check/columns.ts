@@ -9,10 +9,6 @@ import { expandInputs } from '../inputs';
 import { SluiceError, type ConfigIssue } from '../errors';
 import { probeColumns, type SourceColumns } from '../io/sources/probe';
 import { DEFAULTS } from '../plan/build';
-import type { SourceConfig } from '../config/types';
-
-/** Keys only the CSV reader reads: on another format they would be ignored without a word. */
-const CSV_ONLY = ['delimiter', 'quote', 'header', 'nullValues', 'encoding', 'inferRows', 'schema'] as const;
 
 /**
  * `readErrors`: whether a first file that cannot be read (a ragged row, a bad footer) is an
@@ -22,7 +18,7 @@ const CSV_ONLY = ['delimiter', 'quote', 'header', 'nullValues', 'encoding', 'inf
 export async function columnIssues(raw: unknown, baseDir: string, readErrors = true): Promise<ConfigIssue[]> {
   const source = parseSource(raw);
   if (!source) return []; // its own issues are reported by the schema
-  const issues = csvOnlyKeys(source);
+  const issues: ConfigIssue[] = [];
   const files = expandInputs(source.path, baseDir);
   if (files.length === 0) return issues; // reported as a missing file
   let columns: SourceColumns | undefined;
@@ -54,14 +50,6 @@ export async function columnIssues(raw: unknown, baseDir: string, readErrors = t
     });
   }
   return issues;
-}
-
-function csvOnlyKeys(source: SourceConfig): ConfigIssue[] {
-  if (source.format === 'csv') return [];
-  return CSV_ONLY.filter((k) => source[k] !== undefined).map((k) => ({
-    path: `source.${k}`,
-    message: `applies to CSV sources only; a ${source.format} source would ignore it (its files carry their own ${k === 'schema' ? 'types' : 'layout'}); remove it`,
-  }));
 }
 
 /** `column "dy" is not in the source (columns: day, id, …; did you mean "day"?); read from <file>` */

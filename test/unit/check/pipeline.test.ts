@@ -118,12 +118,11 @@ describe('checkPipeline', () => {
     await expect(checkPipeline(raw, { file: '', baseDir: dir })).resolves.toBeDefined();
   });
 
-  it('refuses CSV-only keys on other formats (they would be ignored)', async () => {
+  it('checks an NDJSON projection against the first batch, with an ignored CSV-only key in the same pass', async () => {
     writeFileSync(at('in.ndjson'), '{"id":1,"day":"2026-11-01"}\n');
-    const found = await issues(config({ source: { format: 'ndjson', path: 'in.ndjson', delimiter: ';', schema: { id: 'utf8' }, columns: ['idx'] } }));
+    const found = await issues(config({ source: { format: 'ndjson', path: 'in.ndjson', delimiter: ';', columns: ['idx'] } }));
     expect(found).toEqual([
       'source.delimiter: applies to CSV sources only; a ndjson source would ignore it (its files carry their own layout); remove it',
-      'source.schema: applies to CSV sources only; a ndjson source would ignore it (its files carry their own types); remove it',
       `source.columns[0]: column "idx" is not in the source (columns: id, day; did you mean "id"?); read from ${at('in.ndjson')}`,
     ]);
   });

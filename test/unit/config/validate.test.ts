@@ -97,6 +97,19 @@ describe('config validation', () => {
     ]);
   });
 
+  it('refuses keys that would be ignored where they stand', () => {
+    const c = valid() as Record<string, any>;
+    c.source = { format: 'parquet', path: 'in.csv', delimiter: ';', schema: { a: 'utf8' } };
+    c.sink = { format: 'csv', path: 'out.csv', compression: 'zstd', rowGroupSize: 10, maxOpenFiles: 4 };
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'source.delimiter: applies to CSV sources only; a parquet source would ignore it (its files carry their own layout); remove it',
+      'source.schema: applies to CSV sources only; a parquet source would ignore it (its files carry their own types); remove it',
+      'sink.compression: applies to Parquet sinks only; a csv sink would ignore it; remove it',
+      'sink.rowGroupSize: applies to Parquet sinks only; a csv sink would ignore it; remove it',
+      'sink.maxOpenFiles: applies to partitioned output only (with sink.partitionBy); remove it',
+    ]);
+  });
+
   it('reports a missing source file and a missing stage module with resolved paths', () => {
     const c = valid();
     c.source.path = 'nope-*.csv';
