@@ -77,9 +77,12 @@ export class StageHost {
     return new StageHost(definition, ctx);
   }
 
-  /** Whether the stage holds state across batches (it defines `flush`). */
+  /**
+   * Whether the stage must run as one copy: it holds state across batches (it defines
+   * `flush`) and has not declared each copy's flushed output complete (`perCopyFlush`).
+   */
   get stateful(): boolean {
-    return typeof this.definition.flush === 'function';
+    return typeof this.definition.flush === 'function' && this.definition.perCopyFlush !== true;
   }
 
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
