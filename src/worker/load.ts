@@ -14,7 +14,7 @@ export async function loadStageDefinition(modulePath: string): Promise<StageDefi
   try {
     mod = await loadModule(modulePath);
   } catch (err) {
-    throw new Error(`cannot load ${modulePath}: ${firstLine(err)}`, { cause: err });
+    throw new Error(`cannot load ${modulePath}: ${oneLine(err)}`, { cause: err });
   }
   return pickDefinition(mod, modulePath);
 }
@@ -66,7 +66,13 @@ function describe(v: unknown): string {
   return keys.length ? `an object with ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}` : 'an empty object';
 }
 
-function firstLine(err: unknown): string {
+/**
+ * The message on one line, without Node's require stack: a compile error's first line only
+ * says "Transform failed with 1 error:", the position and cause follow it.
+ */
+function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0];
+  const lines = message.split('\n').map((l) => l.trim());
+  const end = lines.findIndex((l) => l.startsWith('Require stack:'));
+  return (end < 0 ? lines : lines.slice(0, end)).filter(Boolean).slice(0, 3).join(' ');
 }

@@ -18,6 +18,7 @@ writeFileSync(at('per-copy.js'), 'module.exports = { default: { process: () => u
 writeFileSync(at('no-default.js'), 'module.exports = { helper: 1 };');
 writeFileSync(at('not-a-stage.js'), 'module.exports = { default: { proces: (b) => b } };');
 writeFileSync(at('throws.js'), "throw new Error('deliberate import failure');");
+writeFileSync(at('throws-lines.js'), "throw new Error('Transform failed with 1 error:\\nstage.ts:2:0: ERROR: Expected }\\nRequire stack:\\n- /x.js');");
 writeFileSync(at('bad-flush.js'), "module.exports = { default: { process: (b) => b, flush: 'later' } };");
 
 const config = (over: Record<string, unknown> = {}) => ({
@@ -78,11 +79,13 @@ describe('checkPipeline', () => {
   });
 
   it('names each way a stage module can fail to be a stage', async () => {
-    const stages = ['throws', 'not-a-stage', 'bad-flush'].map((m, i) => ({ name: `s${i}`, module: `./${m}.js`, mode: 'inline' }));
+    const stages = ['throws', 'not-a-stage', 'bad-flush', 'throws-lines'].map((m, i) => ({ name: `s${i}`, module: `./${m}.js`, mode: 'inline' }));
     expect(await issues(config({ stages }))).toEqual([
       `stages[0].module: cannot load ${at('throws.js')}: deliberate import failure`,
       `stages[1].module: the default export of ${at('not-a-stage.js')} is not a stage: it has no process() function (got an object with proces); write \`export default defineStage({ process(batch, ctx) { … } })\``,
       `stages[2].module: the default export of ${at('bad-flush.js')}: flush must be a function, got "later"`,
+      // a compile error's cause is on its second line; Node's require stack is left out
+      `stages[3].module: cannot load ${at('throws-lines.js')}: Transform failed with 1 error: stage.ts:2:0: ERROR: Expected }`,
     ]);
   });
 
