@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { inapplicableKeys } from './applicable';
 import { checkFiles } from './files';
+import { uncloneableOptions } from './options';
 import { loadConfigFile } from './load';
 import { overridden, type Overrides } from './overrides';
 import { schemaIssues } from './schema';
@@ -38,11 +39,12 @@ export async function loadWithOverrides(file: string, overrides: Overrides = {},
 
 /**
  * What can be known from the config and the file system alone, in one pass: shape and
- * values, duplicate names, keys that would be ignored where they stand, missing files. `config` is set only when the shape is valid.
+ * values, duplicate names, keys that would be ignored where they stand, stage options a
+ * worker cannot receive, missing files. `config` is set only when the shape is valid.
  */
 export function configIssues(raw: unknown, baseDir: string): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const { config, issues } = schemaIssues(raw);
-  return { config, issues: [...issues, ...inapplicableKeys(raw), ...checkFiles(raw, baseDir)] };
+  return { config, issues: [...issues, ...inapplicableKeys(raw), ...uncloneableOptions(raw), ...checkFiles(raw, baseDir)] };
 }
 
 /** Validate a config object (from a file or built in code) and check the files it names. */

@@ -110,6 +110,19 @@ describe('config validation', () => {
     ]);
   });
 
+  it('names options a thread or process stage cannot receive, by path (an inline stage may hold anything)', () => {
+    const c = valid() as Record<string, any>;
+    c.stages[0].options = { fn: () => 1 };
+    c.stages[1].options = { nested: { list: [1, () => 2] } };
+    c.stages.push({ name: 'three', module: './stage.ts', mode: 'process', options: { id: Symbol('x') } });
+    c.stages.push({ name: 'four', module: './stage.ts', mode: 'thread', options: { wm: new WeakMap() } });
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'stages[1].options.nested.list[1]: a function cannot be passed to a thread stage (options cross to it by structured clone); pass plain data, or use mode: inline',
+      'stages[2].options.id: a symbol cannot be passed to a process stage (options cross to it by structured clone); pass plain data, or use mode: inline',
+      expect.stringMatching(/^stages\[3\]\.options: cannot be passed to a thread stage: .*WeakMap.* could not be cloned/),
+    ]);
+  });
+
   it('reports a missing source file and a missing stage module with resolved paths', () => {
     const c = valid();
     c.source.path = 'nope-*.csv';
