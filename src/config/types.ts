@@ -87,7 +87,7 @@ export interface StageConfig {
   mode: StageMode;
   /** Copies of the stage working at once. Default 1. */
   concurrency?: number;
-  /** Passed to the stage as `ctx.options`; must be structured-cloneable (and JSON for `process`). */
+  /** Passed to the stage as `ctx.options`; for `thread` and `process` stages it must be structured-cloneable (checked). */
   options?: Record<string, unknown>;
   /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */
   channel?: ChannelConfig;
