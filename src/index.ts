@@ -35,6 +35,6 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
   const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath }, { readErrors: false });
   const plan = buildPlan(resolved.config, resolved);
   const log = runOptions.log ?? createRootLogger();
-  for (const w of planWarnings(plan)) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+  for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
   return runPlan(plan, { ...runOptions, log });
 }

@@ -15,22 +15,22 @@ import { DEFAULTS } from '../plan/build';
  * issue here. `run` leaves it to the run itself, which fails on the same read with the
  * source's own error, code and run report.
  */
-export async function columnIssues(raw: unknown, baseDir: string, readErrors = true): Promise<ConfigIssue[]> {
+export async function columnIssues(raw: unknown, baseDir: string, readErrors = true): Promise<{ issues: ConfigIssue[]; columns?: SourceColumns }> {
   const source = parseSource(raw);
-  if (!source) return []; // its own issues are reported by the schema
+  if (!source) return { issues: [] }; // its own issues are reported by the schema
   const issues: ConfigIssue[] = [];
   const files = expandInputs(source.path, baseDir);
-  if (files.length === 0) return issues; // reported as a missing file
+  if (files.length === 0) return { issues }; // reported as a missing file
   let columns: SourceColumns | undefined;
   try {
     columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? DEFAULTS.batchRows });
   } catch (err) {
-    if (!readErrors) return issues;
+    if (!readErrors) return { issues };
     // A SourceError names the file (and line) itself.
     const message = err instanceof SluiceError ? err.message : `${files[0]}: ${(err as Error).message}`;
-    return [...issues, { path: 'source.path', message: `cannot read the source's columns: ${message}` }];
+    return { issues: [...issues, { path: 'source.path', message: `cannot read the source's columns: ${message}` }] };
   }
-  if (!columns) return issues; // an empty file: no columns to check against
+  if (!columns) return { issues }; // an empty file: no columns to check against
   const names = columns.names;
   const check = (path: string, name: string) => {
     if (!names.includes(name)) issues.push({ path, message: missingColumn(name, columns) });
@@ -49,7 +49,7 @@ export async function columnIssues(raw: unknown, baseDir: string, readErrors = t
       else if (!reaching.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: `column "${c}" is left out by source.columns (${reaching.join(', ')}); add it there` });
     });
   }
-  return issues;
+  return { issues, columns };
 }
 
 /** `column "dy" is not in the source (columns: day, id, …; did you mean "day"?); read from <file>` */

@@ -6,6 +6,7 @@
  */
 import { configIssues, loadWithOverrides, type Overrides, type ResolvedConfig } from '../config';
 import { ConfigError, type ConfigIssue } from '../errors';
+import type { SourceColumns } from '../io/sources/probe';
 import { columnIssues } from './columns';
 import { stageIssues } from './stages';
 
@@ -17,8 +18,14 @@ export interface CheckOptions {
   readErrors?: boolean;
 }
 
+/** A config that passed every check, and what the checks learnt on the way. */
+export interface CheckedConfig extends ResolvedConfig {
+  /** The source's columns (its first file), when they could be read. */
+  sourceColumns?: SourceColumns;
+}
+
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
-export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<ResolvedConfig> {
+export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<CheckedConfig> {
   const loaded = await loadWithOverrides(file, overrides, opts.cwd);
   return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues }, opts);
 }
@@ -28,12 +35,12 @@ export async function checkPipeline(
   raw: unknown,
   where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[] },
   opts: CheckOptions = {},
-): Promise<ResolvedConfig> {
+): Promise<CheckedConfig> {
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages, ...columns]);
+  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages, ...columns.issues]);
   if (!config || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir };
+  return { config, file: where.file, baseDir: where.baseDir, ...(columns.columns && { sourceColumns: columns.columns }) };
 }
 
 const SECTIONS = ['name', 'source', 'stages', 'sink', 'channel', 'ordered'];

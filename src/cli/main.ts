@@ -3,8 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { resolveChecked } from '../check';
-import type { ResolvedConfig } from '../config';
+import { resolveChecked, type CheckedConfig } from '../check';
 import { expandInputs } from '../config/files';
 import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
@@ -44,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
-        const warnings = planWarnings(buildPlan(r.config, r));
+        const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
         if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
     })
@@ -60,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
           const r = await resolve(args);
           const plan = buildPlan(r.config, r);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
-          const warnings = planWarnings(plan);
+          const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             const profile = await profilePlan(plan, { log: createRootLogger({ level: 'warn' }), batches: args.batches });
@@ -96,7 +95,7 @@ function withCommon<T>(y: Argv<T>) {
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
-function resolve(args: Common, readErrors = true): Promise<ResolvedConfig> {
+function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
   return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] }, { readErrors });
 }
 
@@ -118,7 +117,7 @@ function printError(err: unknown, verbose = false): void {
 
 async function run(args: Common & { report?: string; 'log-level': string; quiet: boolean }): Promise<number> {
   const log = createRootLogger({ level: args['log-level'] });
-  let resolved: ResolvedConfig;
+  let resolved: CheckedConfig;
   try {
     // An unreadable source is left to the run, which reports it with its own error and report.
     resolved = await resolve(args, false);
@@ -127,7 +126,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     return 1;
   }
   const plan = buildPlan(resolved.config, resolved);
-  for (const w of planWarnings(plan)) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+  for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,7 +1,8 @@
 /**
  * Settings that are valid but make a run far slower or larger than it needs to be, as
- * warnings with their config path: `explain` prints them, `run` logs them at start. Each
- * rule is a small pure function of the plan; add a rule to RULES to add a warning.
+ * warnings with their config path: `explain` and `validate` print them, `run` logs them at
+ * start. Each rule is a small pure function of the plan and the facts known before the run
+ * (the source's columns); add a rule to RULES to add a warning.
  */
 import type { Plan } from './types';
 
@@ -11,7 +12,13 @@ export interface PlanWarning {
   message: string;
 }
 
-export type WarningRule = (plan: Plan) => PlanWarning[];
+/** What is known about the data before the run, for rules that need more than the plan. */
+export interface PlanFacts {
+  /** Column names of the source's first file, when the checks could read them. */
+  sourceColumns?: readonly string[];
+}
+
+export type WarningRule = (plan: Plan, facts: PlanFacts) => PlanWarning[];
 
 /** Below this many rows, a batch's or a row group's fixed cost outweighs its rows. */
 export const SMALL_ROWS = 1000;
@@ -51,8 +58,8 @@ export const smallRowGroups: WarningRule = (plan) => {
 
 export const RULES: readonly WarningRule[] = [smallBatches, smallRowGroups];
 
-export function planWarnings(plan: Plan, rules: readonly WarningRule[] = RULES): PlanWarning[] {
-  return rules.flatMap((rule) => rule(plan));
+export function planWarnings(plan: Plan, facts: PlanFacts = {}, rules: readonly WarningRule[] = RULES): PlanWarning[] {
+  return rules.flatMap((rule) => rule(plan, facts));
 }
 
 /** `⚠ source.batchRows: …`, one line each. */

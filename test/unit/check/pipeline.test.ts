@@ -41,7 +41,10 @@ async function issues(raw: unknown, original?: unknown): Promise<string[]> {
 
 describe('checkPipeline', () => {
   it('accepts a valid config', async () => {
-    await expect(checkPipeline(config(), { file: '', baseDir: dir })).resolves.toMatchObject({ config: { name: 'p' } });
+    await expect(checkPipeline(config(), { file: '', baseDir: dir })).resolves.toMatchObject({
+      config: { name: 'p' },
+      sourceColumns: { file: at('in.csv'), names: ['id', 'name', 'day', 'x'] },
+    });
   });
 
   it('lists a schema error, a duplicate name, a missing file, a missing default export and a bad partitionBy column in one pass', async () => {

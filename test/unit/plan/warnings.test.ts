@@ -35,8 +35,9 @@ describe('planWarnings', () => {
     expect(planWarnings(direct)).toEqual([]);
   });
 
-  it('takes more rules', () => {
-    const wide: WarningRule = () => [{ path: 'source.path', message: 'wide' }];
-    expect(planWarnings(plan(), [wide])).toEqual([{ path: 'source.path', message: 'wide' }]);
+  it('takes more rules, which may use the facts the checks learnt (the source\'s columns)', () => {
+    const wide: WarningRule = (_plan, facts) => (facts.sourceColumns && facts.sourceColumns.length > 2 ? [{ path: 'source.path', message: 'wide' }] : []);
+    expect(planWarnings(plan(), { sourceColumns: ['a', 'b', 'c'] }, [wide])).toEqual([{ path: 'source.path', message: 'wide' }]);
+    expect(planWarnings(plan(), { sourceColumns: ['a'] }, [wide])).toEqual([]);
   });
 });
