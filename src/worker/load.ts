@@ -22,9 +22,12 @@ export async function loadStageDefinition(modulePath: string): Promise<StageDefi
 /**
  * `require` first: tsx's CommonJS hook is active in every thread that registered it, while
  * its ESM hooks are not visible inside worker threads on Node 20. ESM-only modules (a
- * `"type": "module"` project) fall back to `import()`.
+ * `"type": "module"` project) fall back to `import()`; `.mjs` files go there directly.
  */
 async function loadModule(modulePath: string): Promise<unknown> {
+  // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
+  // transform refuses): Node imports it natively, no loader hook needed.
+  if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
   try {
     return require(modulePath);
   } catch (err) {

@@ -155,6 +155,19 @@ export default definePipeline({
   });
 });
 
+describe('an .mjs stage with top-level await', () => {
+  it('validates and runs in a thread (imported as ESM, not through the CommonJS transform)', async () => {
+    writeFileSync(path.join(ws.dir, 'tla.mjs'), 'const pass = await Promise.resolve((batch) => batch);\nexport default { process: pass };\n');
+    const cfg = ws.config(base({ stages: [{ name: 'tla', module: './tla.mjs', mode: 'thread' }], sink: { format: 'csv', path: 'out/tla.csv' } }), 'tla.config.ts');
+    const v = await runCli(['validate', cfg]);
+    expect(v.stderr).toBe('');
+    expect(v.code).toBe(0);
+    const r = await runCli(['run', cfg, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(ws.outFiles()).toContain('tla.csv');
+  });
+});
+
 describe('sluice explain', () => {
   it('prints stages, modes, copies, channel capacities and the memory bound', async () => {
     const cfg = ws.config(base({ channel: { capacity: 3, capacityBytes: 8 * 1024 * 1024 } }), 'explain.config.ts');
