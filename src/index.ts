@@ -25,10 +25,16 @@ export type { RunOptions, RunReport, ProgressSnapshot, StageMetrics, ChannelMetr
  */
 export async function run(configFile: string, options: RunOptions & Overrides = {}): Promise<RunReport> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { resolveConfig } = require('./config') as typeof import('./config');
+  const { resolveChecked } = require('./check') as typeof import('./check');
   const { buildPlan } = require('./plan/build') as typeof import('./plan/build');
+  const { planWarnings } = require('./plan/warnings') as typeof import('./plan/warnings');
   const { runPlan } = require('./runtime/run') as typeof import('./runtime/run');
+  const { createRootLogger } = require('./log') as typeof import('./log');
   const { mode, concurrency, sinkPath, ...runOptions } = options;
-  const resolved = await resolveConfig(configFile, { mode, concurrency, sinkPath });
-  return runPlan(buildPlan(resolved.config, resolved), runOptions);
+  // Everything knowable before a run is checked first, as `sluice run` does (check/).
+  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath }, { readErrors: false });
+  const plan = buildPlan(resolved.config, resolved);
+  const log = runOptions.log ?? createRootLogger();
+  for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+  return runPlan(plan, { ...runOptions, log });
 }

@@ -3,12 +3,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { resolveConfig, type ResolvedConfig } from '../config';
+import { resolveChecked, type CheckedConfig } from '../check';
 import { expandInputs } from '../config/files';
 import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
 import { buildPlan } from '../plan/build';
 import { renderPlan } from '../plan/explain';
+import { planWarnings, renderWarnings } from '../plan/warnings';
 import { profilePlan } from '../runtime/profile';
 import { reportOf, runPlan } from '../runtime/run';
 import type { RunReport } from '../runtime/types';
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
+        if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
     })
     .command<Common & { profile: boolean; batches: number }>(
@@ -56,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
           const r = await resolve(args);
           const plan = buildPlan(r.config, r);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
+          if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             const profile = await profilePlan(plan, { log: createRootLogger({ level: 'warn' }), batches: args.batches });
             process.stdout.write('\n' + renderProfile(profile) + '\n');
@@ -89,8 +94,9 @@ function withCommon<T>(y: Argv<T>) {
     .option('sink-path', { type: 'string', describe: 'write the output to this path instead' });
 }
 
-function resolve(args: Common): Promise<ResolvedConfig> {
-  return resolveConfig(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] });
+/** Load, override and check everything knowable before a run (check/): every command does the same. */
+function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
+  return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] }, { readErrors });
 }
 
 /** Print a failure the way users need it: SluiceErrors by message, anything else with its stack. */
@@ -126,8 +132,10 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;
   try {
-    const resolved = await resolve(args);
+    // An unreadable source is left to the run, which reports it with its own error and report.
+    const resolved = await resolve(args, false);
     const plan = buildPlan(resolved.config, resolved);
+    for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');

@@ -1,35 +1,45 @@
-/** Checks that what the config points at exists: source files (globs) and stage modules. */
+/**
+ * Checks that what the config points at exists: source files (globs) and stage modules.
+ * Works on the config as written, valid or not, so a wrong value elsewhere never hides a
+ * missing file: every entry that is a usable path is checked.
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
 import { expandInputs, matchInputs, outputPathProblem, patternNames, statIfAny } from '../inputs';
-import type { PipelineConfig, SinkConfig } from './types';
+import type { SinkConfig } from './types';
 
 export { expandInputs };
 
-export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue[] {
+const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
+  const config = (raw ?? {}) as { source?: { path?: unknown }; stages?: unknown };
   const issues: ConfigIssue[] = [];
-  const patterns = Array.isArray(config.source.path) ? config.source.path : [config.source.path];
-  const sinkTarget = path.resolve(baseDir, config.sink.path);
+  const sourcePath = config.source?.path;
+  const patterns = Array.isArray(sourcePath) ? sourcePath : [sourcePath];
+  const sink = (raw as { sink?: Partial<SinkConfig> } | null)?.sink;
+  const sinkTarget = isPath(sink?.path) ? path.resolve(baseDir, sink.path) : undefined;
+  const format = (config.source as { format?: unknown } | undefined)?.format;
   patterns.forEach((p, i) => {
-    const where = Array.isArray(config.source.path) ? `source.path[${i}]` : 'source.path';
+    if (!isPath(p)) return;
+    const where = Array.isArray(sourcePath) ? `source.path[${i}]` : 'source.path';
     const files = matchInputs(p, baseDir);
     const abs = path.resolve(baseDir, p);
-    if (statIfAny(abs)?.isDirectory()) issues.push({ path: where, message: `${abs} is a directory; name its files or a glob such as "${path.join(p, '*.' + config.source.format)}"` });
+    if (statIfAny(abs)?.isDirectory()) issues.push({ path: where, message: `${abs} is a directory; name its files or a glob such as "${path.join(p, '*.' + String(format ?? 'csv'))}"` });
     else if (files.length === 0) issues.push({ path: where, message: `no file matches "${p}" (resolved to ${abs})` });
-    const own = sinkOutputReadBack(p, baseDir, files, sinkTarget, config.sink);
+    const own = sinkTarget && sink ? sinkOutputReadBack(p, baseDir, files, sinkTarget, sink) : undefined;
     if (own) {
       issues.push({
         path: where,
-        message: `"${p}" also names the sink's output ${own} (sink.path "${config.sink.path}" → ${sinkTarget}): every run would read the output of the one before; write the output outside the inputs or narrow the pattern`,
+        message: `"${p}" also names the sink's output ${own} (sink.path "${sink!.path}" → ${sinkTarget}): every run would read the output of the one before; write the output outside the inputs or narrow the pattern`,
       });
     }
   });
-  const sinkProblem = outputPathProblem(sinkTarget);
+  const sinkProblem = sinkTarget && outputPathProblem(sinkTarget);
   if (sinkProblem) issues.push({ path: 'sink.path', message: `cannot write ${sinkTarget}: ${sinkProblem}` });
-  config.stages.forEach((s, i) => {
-    const abs = path.resolve(baseDir, s.module);
-    if (!existsSync(abs)) issues.push({ path: `stages[${i}].module`, message: `file not found: ${abs}` });
+  stageModules(raw, baseDir).forEach(({ index, file }) => {
+    if (!existsSync(file)) issues.push({ path: `stages[${index}].module`, message: `file not found: ${file}` });
   });
   return issues;
 }
@@ -39,11 +49,21 @@ export function checkFiles(config: PipelineConfig, baseDir: string): ConfigIssue
  * target or lies inside it (a partitioned directory), or the target (or a file of the
  * partition tree) the pattern would match once the run has committed.
  */
-function sinkOutputReadBack(pattern: string, baseDir: string, files: string[], target: string, sink: SinkConfig): string | undefined {
+function sinkOutputReadBack(pattern: string, baseDir: string, files: string[], target: string, sink: Partial<SinkConfig>): string | undefined {
   const inside = files.find((f) => f === target || f.startsWith(target + path.sep));
   if (inside) return inside;
   const future = sink.partitionBy
     ? [path.join(target, ...sink.partitionBy.map((c) => `${c}=x`), `part-00000-00000000.${sink.format}`), path.join(target, '_SUCCESS')]
     : [target];
   return future.find((f) => patternNames(pattern, baseDir, f));
+}
+
+/** Absolute module path of every stage entry that names one, with its index. */
+export function stageModules(raw: unknown, baseDir: string): { index: number; file: string }[] {
+  const stages = (raw as { stages?: unknown } | null)?.stages;
+  if (!Array.isArray(stages)) return [];
+  return stages.flatMap((s: unknown, index) => {
+    const module = (s as { module?: unknown } | null)?.module;
+    return isPath(module) ? [{ index, file: path.resolve(baseDir, module) }] : [];
+  });
 }

@@ -1,10 +1,12 @@
 /** Load → override → validate → check files: a config the plan can trust. */
 import path from 'node:path';
-import { ConfigError } from '../errors';
+import { ConfigError, type ConfigIssue } from '../errors';
+import { inapplicableKeys } from './applicable';
 import { checkFiles } from './files';
+import { uncloneableOptions } from './options';
 import { loadConfigFile } from './load';
-import { applyOverrides, type Overrides } from './overrides';
-import { validateConfig } from './schema';
+import { overridden, type Overrides } from './overrides';
+import { schemaIssues } from './schema';
 import type { PipelineConfig } from './types';
 
 export { expandInputs } from './files';
@@ -17,17 +19,37 @@ export interface ResolvedConfig {
   baseDir: string;
 }
 
-export async function resolveConfig(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
+/** A config file loaded, with the CLI overrides applied, not yet checked. */
+export interface LoadedRaw {
+  raw: unknown;
+  /** Overrides that could not be applied (`--mode nosuch=thread`), reported with the rest. */
+  overrideIssues: ConfigIssue[];
+  /** The default export before overrides (to tell what an override changed). */
+  original: unknown;
+  file: string;
+  baseDir: string;
+}
+
+export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
   const sinkPath = overrides.sinkPath ? path.resolve(cwd, overrides.sinkPath) : undefined;
-  const raw = applyOverrides(loaded.raw, { ...overrides, sinkPath });
-  return checkConfig(raw, loaded.file, loaded.baseDir);
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sinkPath });
+  return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
+}
+
+/**
+ * What can be known from the config and the file system alone, in one pass: shape and
+ * values, duplicate names, keys that would be ignored where they stand, stage options a
+ * worker cannot receive, missing files. `config` is set only when the shape is valid.
+ */
+export function configIssues(raw: unknown, baseDir: string): { config?: PipelineConfig; issues: ConfigIssue[] } {
+  const { config, issues } = schemaIssues(raw);
+  return { config, issues: [...issues, ...inapplicableKeys(raw), ...uncloneableOptions(raw), ...checkFiles(raw, baseDir)] };
 }
 
 /** Validate a config object (from a file or built in code) and check the files it names. */
 export function checkConfig(raw: unknown, file: string, baseDir: string): ResolvedConfig {
-  const config = validateConfig(raw, file || undefined);
-  const issues = checkFiles(config, baseDir);
-  if (issues.length) throw new ConfigError(issues, file || undefined);
+  const { config, issues } = configIssues(raw, baseDir);
+  if (!config || issues.length) throw new ConfigError(issues, file || undefined);
   return { config, file, baseDir };
 }

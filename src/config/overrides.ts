@@ -12,8 +12,16 @@ export interface Overrides {
 
 const MODES = ['inline', 'thread', 'process'];
 
+/** Apply the overrides; throws a ConfigError naming every bad one. */
 export function applyOverrides(raw: unknown, o: Overrides): unknown {
-  if (!o.mode?.length && !o.concurrency?.length && !o.sinkPath) return raw;
+  const { config, issues } = overridden(raw, o);
+  if (issues.length) throw new ConfigError(issues);
+  return config;
+}
+
+/** The config with every valid override applied, and an issue for each one that is not. */
+export function overridden(raw: unknown, o: Overrides): { config: unknown; issues: ConfigIssue[] } {
+  if (!o.mode?.length && !o.concurrency?.length && !o.sinkPath) return { config: raw, issues: [] };
   const config = structuredCloneConfig(raw);
   const stages: Array<Record<string, unknown>> = Array.isArray(config.stages) ? (config.stages as Array<Record<string, unknown>>) : [];
   const names = stages.map((s) => String(s?.name));
@@ -49,8 +57,7 @@ export function applyOverrides(raw: unknown, o: Overrides): unknown {
   if (o.sinkPath) {
     if (config.sink && typeof config.sink === 'object') (config.sink as Record<string, unknown>).path = o.sinkPath;
   }
-  if (issues.length) throw new ConfigError(issues);
-  return config;
+  return { config, issues };
 }
 
 /** Copy the parts overrides touch, so the user's module object is never mutated. */

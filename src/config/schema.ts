@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
-import type { PipelineConfig } from './types';
+import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -43,6 +43,7 @@ const stage = z.strictObject({
   concurrency: positiveInt().optional(),
   options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   channel: channel.optional(),
+  keepsColumns: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const sink = z.strictObject({
@@ -68,18 +69,42 @@ const pipeline = z.strictObject({
 
 /** Validate shape and values; throws ConfigError listing every issue. */
 export function validateConfig(input: unknown, file?: string): PipelineConfig {
+  const { config, issues } = schemaIssues(input);
+  if (!config || issues.length) throw new ConfigError(issues, file);
+  return config;
+}
+
+/**
+ * Every shape and value problem, and duplicate stage names among the entries that have a
+ * name, in one pass (a wrong value elsewhere does not hide a duplicate). `config` is set
+ * only when the shape is valid.
+ */
+export function schemaIssues(input: unknown): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
-  if (result.success) {
-    const seen = new Map<string, number>();
-    result.data.stages.forEach((s, i) => {
-      const first = seen.get(s.name);
-      if (first !== undefined) issues.push({ path: `stages[${i}].name`, message: `duplicate stage name "${s.name}" (also stages[${first}]); names must be unique` });
-      else seen.set(s.name, i);
-    });
-  }
-  if (issues.length) throw new ConfigError(issues, file);
-  return result.data as PipelineConfig;
+  issues.push(...duplicateNames(input));
+  return { config: result.success ? (result.data as PipelineConfig) : undefined, issues };
+}
+
+function duplicateNames(input: unknown): ConfigIssue[] {
+  const stages = (input as { stages?: unknown } | null)?.stages;
+  if (!Array.isArray(stages)) return [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  stages.forEach((s: unknown, i) => {
+    const name = (s as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') return;
+    const first = seen.get(name);
+    if (first !== undefined) issues.push({ path: `stages[${i}].name`, message: `duplicate stage name "${name}" (also stages[${first}]); names must be unique` });
+    else seen.set(name, i);
+  });
+  return issues;
+}
+
+/** The source part alone: column checks need a usable source even when the rest is wrong. */
+export function parseSource(input: unknown): SourceConfig | undefined {
+  const r = source.safeParse((input as { source?: unknown } | null)?.source);
+  return r.success ? (r.data as SourceConfig) : undefined;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -116,7 +141,8 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   return shape ? Object.keys(shape.shape) : [];
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
+/** The candidate nearest to `word` by edit distance, if near enough to be a likely typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

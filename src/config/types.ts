@@ -87,10 +87,16 @@ export interface StageConfig {
   mode: StageMode;
   /** Copies of the stage working at once. Default 1. */
   concurrency?: number;
-  /** Passed to the stage as `ctx.options`; must be structured-cloneable (and JSON for `process`). */
+  /** Passed to the stage as `ctx.options`; for `thread` and `process` stages it must be structured-cloneable (checked). */
   options?: Record<string, unknown>;
   /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */
   channel?: ChannelConfig;
+  /**
+   * The stage passes on the columns it receives (it may change rows and values, not which
+   * columns there are). When every stage says so, `sink.partitionBy` is checked against the
+   * source's columns before the run, as it is for a pipeline without stages.
+   */
+  keepsColumns?: boolean;
 }
 
 export interface PipelineConfig {

@@ -26,7 +26,7 @@ export interface StageCost {
   threadHandoffMs: number;
   /** Round trip to a child process and back, ms (NaN when not measured). */
   processHandoffMs: number;
-  /** Whether the stage defines `flush` (holds state across batches). */
+  /** Whether the stage defines `flush` (holds state across batches) without declaring `perCopyFlush`. */
   stateful: boolean;
   /** Whether the stage loaded and ran in a worker thread. */
   threadSafe: boolean;

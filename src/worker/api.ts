@@ -53,6 +53,12 @@ export interface StageDefinition<Options = Record<string, unknown>> {
   process(batch: RecordBatch, ctx: StageContext<Options>): StageResult | Promise<StageResult>;
   /** Once per copy at end of stream; stateful stages return their remaining rows. */
   flush?(ctx: StageContext<Options>): StageResult | Promise<StageResult>;
+  /**
+   * A stage with `flush` keeps state across batches, and each copy sees only some of the
+   * batches, so it runs as one copy: `concurrency` above 1 is refused. Set this to true when
+   * each copy's flushed output is complete on its own (e.g. it writes a per-copy summary).
+   */
+  perCopyFlush?: boolean;
 }
 
 /** Identity function that exists for its types. */

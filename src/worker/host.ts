@@ -5,7 +5,6 @@
  */
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
-import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
 import { FrameReclaimer } from '../batch/reclaim';
@@ -14,6 +13,7 @@ import { SlabArena } from '../batch/slab';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
+import { loadStageDefinition } from './load';
 
 export interface HostOptions {
   stage: string;
@@ -58,9 +58,9 @@ export class StageHost {
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
-      definition = pickDefinition(await loadModule(opts.modulePath));
+      definition = await loadStageDefinition(opts.modulePath);
     } catch (err) {
-      throw new StageError(where, 'load', new Error(`cannot load ${opts.modulePath}: ${(err as Error).message ?? err}`));
+      throw new StageError(where, 'load', err);
     }
     const ctx: StageContext = {
       stage: opts.stage,
@@ -77,9 +77,12 @@ export class StageHost {
     return new StageHost(definition, ctx);
   }
 
-  /** Whether the stage holds state across batches (it defines `flush`). */
+  /**
+   * Whether the stage must run as one copy: it holds state across batches (it defines
+   * `flush`) and has not declared each copy's flushed output complete (`perCopyFlush`).
+   */
   get stateful(): boolean {
-    return typeof this.definition.flush === 'function';
+    return typeof this.definition.flush === 'function' && this.definition.perCopyFlush !== true;
   }
 
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
@@ -144,30 +147,6 @@ export class StageHost {
 
 function allOf(leases: Lease[]): Lease {
   return { release: () => leases.forEach((l) => l.release()) };
-}
-
-/**
- * `require` first: tsx's CommonJS hook is active in every thread that registered it, while
- * its ESM hooks are not visible inside worker threads on Node 20. ESM-only modules (a
- * `"type": "module"` project) fall back to `import()`.
- */
-async function loadModule(modulePath: string): Promise<unknown> {
-  try {
-    return require(modulePath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
-    return import(pathToFileURL(modulePath).href);
-  }
-}
-
-/** Accepts `export default defineStage(...)` from ESM or CJS (tsx may wrap it once more). */
-function pickDefinition(mod: unknown): StageDefinition {
-  let candidate: unknown = mod;
-  for (let i = 0; i < 3 && candidate && typeof candidate === 'object'; i++) {
-    if (typeof (candidate as StageDefinition).process === 'function') return candidate as StageDefinition;
-    candidate = (candidate as { default?: unknown }).default;
-  }
-  throw new Error('the module must `export default defineStage({ process(batch, ctx) { … } })`');
 }
 
 /** Normalise what a stage returned into record batches (empty ones kept: they carry the schema). */

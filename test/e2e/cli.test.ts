@@ -1,5 +1,6 @@
 /** The CLI as users meet it: config errors with paths, configs outside the repo, explain, worker logs. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
@@ -19,6 +20,8 @@ const base = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+const issueLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('  ✖'));
+
 describe('sluice validate', () => {
   it('reports each config error with its path and exits 1', async () => {
     const cfg = ws.config(
@@ -35,19 +38,83 @@ describe('sluice validate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('stages[0].mode: must be one of inline, thread, process, got "threads"');
     expect(r.stderr).toContain('stages[1].concurrency: must be an integer >= 1, got 0');
-    // file checks run once the shape is valid
-    const shapeOk = ws.config(base({ source: { format: 'csv', path: 'missing-*.csv' }, stages: [{ name: 'a', module: './nope.ts', mode: 'thread' }] }), 'files.config.ts');
-    const f = await runCli(['validate', shapeOk]);
-    expect(f.code).toBe(1);
-    expect(f.stderr).toContain('source.path: no file matches "missing-*.csv"');
-    expect(f.stderr).toContain(`stages[0].module: file not found: ${path.join(ws.dir, 'nope.ts')}`);
+    // in the same pass: files are checked whatever the shape
+    expect(r.stderr).toContain('source.path: no file matches "missing-*.csv"');
+    expect(r.stderr).toContain(`stages[0].module: file not found: ${path.join(ws.dir, 'nope.ts')}`);
   });
 
-  it('names an unknown stage in a CLI override', async () => {
-    const cfg = ws.config(base(), 'ok.config.ts');
+  // One config, every kind of issue: validate lists them all, run fails before it starts with the same list.
+  const everything = () =>
+    ws.config(
+      base({
+        stages: [
+          { name: 'a', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'inline', concurrency: 0, keepsColumns: true },
+          { name: 'a', module: './nope.ts', mode: 'thread', keepsColumns: true },
+          { name: 'c', module: path.join(FIXTURE_STAGES, 'no-default.ts'), mode: 'thread', keepsColumns: true },
+        ],
+        sink: { format: 'csv', path: 'out/everything', partitionBy: ['dy'] },
+      }),
+      'everything.config.ts',
+    );
+  const allIssues = () => [
+    '  ✖ stages[0].concurrency: must be an integer >= 1, got 0',
+    '  ✖ stages[1].name: duplicate stage name "a" (also stages[0]); names must be unique',
+    `  ✖ stages[1].module: file not found: ${path.join(ws.dir, 'nope.ts')}`,
+    `  ✖ stages[2].module: ${path.join(FIXTURE_STAGES, 'no-default.ts')} has no default export; write \`export default defineStage({ process(batch, ctx) { … } })\``,
+    `  ✖ sink.partitionBy[0]: column "dy" is not in the source (columns: id, name, x, day; did you mean "day"?); read from ${path.join(ws.dir, 'in.csv')}`,
+  ];
+
+  it('lists every issue in one pass and exits 1', async () => {
+    const r = await runCli(['validate', everything()]);
+    expect(r.code).toBe(1);
+    const lines = issueLines(r.stderr);
+    expect(lines).toHaveLength(allIssues().length);
+    allIssues().forEach((issue, i) => expect(lines[i]).toContain(issue));
+  });
+
+  it('run fails fast with the same issues: nothing started, nothing written', async () => {
+    const validate = await runCli(['validate', everything()]);
+    const r = await runCli(['run', everything(), '--report', path.join(ws.dir, 'everything.json')]);
+    expect(r.code).toBe(1);
+    const lines = issueLines(r.stderr);
+    expect(lines).toEqual(issueLines(validate.stderr));
+    expect(lines).toHaveLength(allIssues().length);
+    allIssues().forEach((issue, i) => expect(lines[i]).toContain(issue));
+    expect(r.stderr).not.toContain('run started');
+    expect(existsSync(path.join(ws.dir, 'out/everything'))).toBe(false);
+  });
+
+  describe('a stage with flush() at 2 copies', () => {
+    const stateful = (concurrency: number) =>
+      ws.config(base({ stages: [{ name: 'aggregate', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'thread', concurrency }] }), `stateful-${concurrency}.config.ts`);
+    const refusal =
+      '  ✖ stages[0].concurrency: stage "aggregate" has flush() (it keeps state across batches); with 2 copies each copy would flush its own partial result. ' +
+      'Use concurrency: 1, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
+
+    it.each([
+      ['validate', 'config', []],
+      ['explain', 'config', []],
+      ['run', 'config', ['--quiet']],
+    ])('is refused by %s (concurrency from the %s)', async (command, _from, extra) => {
+      const r = await runCli([command, stateful(2), ...extra]);
+      expect(r.code).toBe(1);
+      expect(issueLines(r.stderr)).toEqual([refusal]);
+    });
+
+    it.each(['validate', 'run'])('is refused by %s when --concurrency sets it', async (command) => {
+      const out = path.join(ws.dir, `out/stateful-${command}.csv`);
+      const r = await runCli([command, stateful(1), '--concurrency', 'aggregate=2', '--sink-path', out]);
+      expect(r.code).toBe(1);
+      expect(issueLines(r.stderr)).toEqual([`${refusal} (set by --concurrency)`]);
+      expect(existsSync(out)).toBe(false);
+    });
+  });
+
+  it('names an unknown stage in a CLI override, with the config\'s own issues', async () => {
+    const cfg = ws.config(base({ ordered: 'yes' }), 'override.config.ts');
     const r = await runCli(['run', cfg, '--mode', 'nosuch=thread']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--mode: no stage named "nosuch" (stages: logger)');
+    expect(issueLines(r.stderr)).toEqual(['  ✖ ordered: must be true or false, got "yes"', '  ✖ --mode: no stage named "nosuch" (stages: logger)']);
   });
 
   it('says which file is missing and from where', async () => {
@@ -88,6 +155,19 @@ export default definePipeline({
   });
 });
 
+describe('an .mjs stage with top-level await', () => {
+  it('validates and runs in a thread (imported as ESM, not through the CommonJS transform)', async () => {
+    writeFileSync(path.join(ws.dir, 'tla.mjs'), 'const pass = await Promise.resolve((batch) => batch);\nexport default { process: pass };\n');
+    const cfg = ws.config(base({ stages: [{ name: 'tla', module: './tla.mjs', mode: 'thread' }], sink: { format: 'csv', path: 'out/tla.csv' } }), 'tla.config.ts');
+    const v = await runCli(['validate', cfg]);
+    expect(v.stderr).toBe('');
+    expect(v.code).toBe(0);
+    const r = await runCli(['run', cfg, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(ws.outFiles()).toContain('tla.csv');
+  });
+});
+
 describe('sluice explain', () => {
   it('prints stages, modes, copies, channel capacities and the memory bound', async () => {
     const cfg = ws.config(base({ channel: { capacity: 3, capacityBytes: 8 * 1024 * 1024 } }), 'explain.config.ts');
@@ -99,6 +179,20 @@ describe('sluice explain', () => {
     expect(r.stdout).toMatch(/source\s+csv, 1 file\(s\), .* read on the main thread/);
     // 2 channels × 8 MiB + 2 in-flight inputs of 8/3 MiB each
     expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 21\.3 MiB/);
+  });
+
+  it('warns about a tiny batchRows in explain and validate, and run logs the same warning at start', async () => {
+    const cfg = ws.config(base({ source: { format: 'csv', path: 'in.csv', batchRows: 1 } }), 'tiny.config.ts');
+    const warning = 'source.batchRows: 1 row per batch: every batch pays a fixed cost';
+    for (const command of ['explain', 'validate']) {
+      const shown = await runCli([command, cfg]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain(`⚠ ${warning}`);
+    }
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'warn', '--sink-path', path.join(ws.dir, 'out/tiny.csv')]);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; path: string });
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, path: 'source.batchRows', msg: expect.stringContaining(warning) })]);
   });
 });
 
@@ -154,6 +248,9 @@ describe('sluice explain --profile', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/profile: 4 batch\(es\) sampled/);
     expect(r.stdout).toMatch(/ {2}trivial: inline × 1 — .* under twice the .* hand-off/);
-    expect(r.stdout).toMatch(/ {2}heavy: thread × 2 — CPU-bound JS, \d+ ms\/batch/);
+    // As many copies as keep up with the source, at most one per core: every core here.
+    const cores = os.availableParallelism();
+    expect(r.stdout).toMatch(new RegExp(` {2}heavy: thread × ${cores} — CPU-bound JS, \\d+ ms/batch`));
+    expect(r.stdout).toContain(`${cores} cores`);
   });
 });

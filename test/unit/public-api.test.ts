@@ -32,3 +32,26 @@ it('run() runs a pipeline from code and resolves with its report', () => {
     ws.cleanup();
   }
 });
+
+it('run() checks everything before it starts, as `sluice run` does: a stage with flush() at 2 copies is refused', () => {
+  const ws = workspace();
+  try {
+    writeNumbersCsv(path.join(ws.dir, 'in.csv'), 20);
+    const cfg = ws.config({
+      name: 'from-code',
+      source: { format: 'csv', path: 'in.csv' },
+      stages: [{ name: 'count', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'thread' }],
+      sink: { format: 'ndjson', path: 'out/code.ndjson' },
+    });
+    const script = path.join(ws.dir, 'script.ts');
+    writeFileSync(
+      script,
+      `import { run } from 'sluice';\nrun(${JSON.stringify(cfg)}, { concurrency: ['count=2'] }).then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, issues: e.issues.map((i: { path: string }) => i.path) })));\n`,
+    );
+    const out = spawnSync(process.execPath, ['--import', path.resolve(__dirname, '../../src/register.mjs'), script], { encoding: 'utf8', cwd: ws.dir });
+    expect(JSON.parse(out.stdout.trim().split('\n').pop()!)).toEqual({ code: 'SLUICE_CONFIG_INVALID', issues: ['stages[0].concurrency'] });
+    expect(ws.outFiles()).toEqual([]);
+  } finally {
+    ws.cleanup();
+  }
+});

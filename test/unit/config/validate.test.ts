@@ -83,6 +83,46 @@ describe('config validation', () => {
     expect(issues(() => validateConfig(c))).toEqual(['stages[1].name: duplicate stage name "one" (also stages[0]); names must be unique']);
   });
 
+  it('reports duplicate names and missing files together with schema errors (no rounds)', () => {
+    const c = valid() as Record<string, any>;
+    c.stages[1].name = 'one';
+    c.stages[1].module = './missing.ts';
+    c.stages[0].concurrency = 0;
+    c.sink.format = 'xlsx';
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'stages[0].concurrency: must be an integer >= 1, got 0',
+      'sink.format: must be one of parquet, csv, ndjson, arrow, got "xlsx"',
+      'stages[1].name: duplicate stage name "one" (also stages[0]); names must be unique',
+      `stages[1].module: file not found: ${path.join(dir, 'missing.ts')}`,
+    ]);
+  });
+
+  it('refuses keys that would be ignored where they stand', () => {
+    const c = valid() as Record<string, any>;
+    c.source = { format: 'parquet', path: 'in.csv', delimiter: ';', schema: { a: 'utf8' } };
+    c.sink = { format: 'csv', path: 'out.csv', compression: 'zstd', rowGroupSize: 10, maxOpenFiles: 4 };
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'source.delimiter: applies to CSV sources only; a parquet source would ignore it (its files carry their own layout); remove it',
+      'source.schema: applies to CSV sources only; a parquet source would ignore it (its files carry their own types); remove it',
+      'sink.compression: applies to Parquet sinks only; a csv sink would ignore it; remove it',
+      'sink.rowGroupSize: applies to Parquet sinks only; a csv sink would ignore it; remove it',
+      'sink.maxOpenFiles: applies to partitioned output only (with sink.partitionBy); remove it',
+    ]);
+  });
+
+  it('names options a thread or process stage cannot receive, by path (an inline stage may hold anything)', () => {
+    const c = valid() as Record<string, any>;
+    c.stages[0].options = { fn: () => 1 };
+    c.stages[1].options = { nested: { list: [1, () => 2] } };
+    c.stages.push({ name: 'three', module: './stage.ts', mode: 'process', options: { id: Symbol('x') } });
+    c.stages.push({ name: 'four', module: './stage.ts', mode: 'thread', options: { wm: new WeakMap() } });
+    expect(issues(() => checkConfig(c, path.join(dir, 'p.ts'), dir))).toEqual([
+      'stages[1].options.nested.list[1]: a function cannot be passed to a thread stage (options cross to it by structured clone); pass plain data, or use mode: inline',
+      'stages[2].options.id: a symbol cannot be passed to a process stage (options cross to it by structured clone); pass plain data, or use mode: inline',
+      expect.stringMatching(/^stages\[3\]\.options: cannot be passed to a thread stage: .*WeakMap.* could not be cloned/),
+    ]);
+  });
+
   it('reports a missing source file and a missing stage module with resolved paths', () => {
     const c = valid();
     c.source.path = 'nope-*.csv';

@@ -1,0 +1,60 @@
+/**
+ * Column names a config uses, checked against the columns the source has (its first file's
+ * header, footer or first lines: io/sources/probe.ts). What comes out of the stages is not
+ * known before they run, so `sink.partitionBy` is checked only when every stage between the
+ * source and the sink declares `keepsColumns: true` (or there is none).
+ */
+import { closest, parseSource } from '../config/schema';
+import { expandInputs } from '../inputs';
+import { SluiceError, type ConfigIssue } from '../errors';
+import { probeColumns, type SourceColumns } from '../io/sources/probe';
+import { DEFAULTS } from '../plan/build';
+
+/**
+ * `readErrors`: whether a first file that cannot be read (a ragged row, a bad footer) is an
+ * issue here. `run` leaves it to the run itself, which fails on the same read with the
+ * source's own error, code and run report.
+ */
+export async function columnIssues(raw: unknown, baseDir: string, readErrors = true): Promise<{ issues: ConfigIssue[]; columns?: SourceColumns }> {
+  const source = parseSource(raw);
+  if (!source) return { issues: [] }; // its own issues are reported by the schema
+  const issues: ConfigIssue[] = [];
+  const files = expandInputs(source.path, baseDir);
+  if (files.length === 0) return { issues }; // reported as a missing file
+  let columns: SourceColumns | undefined;
+  try {
+    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? DEFAULTS.batchRows });
+  } catch (err) {
+    if (!readErrors) return { issues };
+    // A SourceError names the file (and line) itself.
+    const message = err instanceof SluiceError ? err.message : `${files[0]}: ${(err as Error).message}`;
+    return { issues: [...issues, { path: 'source.path', message: `cannot read the source's columns: ${message}` }] };
+  }
+  if (!columns) return { issues }; // an empty file: no columns to check against
+  const names = columns.names;
+  const check = (path: string, name: string) => {
+    if (!names.includes(name)) issues.push({ path, message: missingColumn(name, columns) });
+  };
+  source.columns?.forEach((c, i) => check(`source.columns[${i}]`, c));
+  if (source.format === 'csv') Object.keys(source.schema ?? {}).forEach((c) => check(`source.schema.${c}`, c));
+  const sink = (raw as { sink?: { partitionBy?: unknown } }).sink;
+  const stages = (raw as { stages?: unknown }).stages;
+  const columnsKept = Array.isArray(stages) && stages.every((s: unknown) => (s as { keepsColumns?: unknown } | null)?.keepsColumns === true);
+  if (columnsKept && Array.isArray(sink?.partitionBy)) {
+    // A projection narrows what reaches the sink: a partition column must survive it.
+    const reaching = source.columns ?? names;
+    sink.partitionBy.forEach((c: unknown, i) => {
+      if (typeof c !== 'string' || c === '') return;
+      if (!names.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: missingColumn(c, columns) });
+      else if (!reaching.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: `column "${c}" is left out by source.columns (${reaching.join(', ')}); add it there` });
+    });
+  }
+  return { issues, columns };
+}
+
+/** `column "dy" is not in the source (columns: day, id, …; did you mean "day"?); read from <file>` */
+export function missingColumn(name: string, columns: SourceColumns): string {
+  const shown = columns.names.slice(0, 12).join(', ') + (columns.names.length > 12 ? `, … ${columns.names.length - 12} more` : '');
+  const hint = closest(name, columns.names);
+  return `column "${name}" is not in the source (columns: ${shown}${hint ? `; did you mean "${hint}"?` : ''}); read from ${columns.file}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * Stage modules, loaded by the loader every copy uses (worker/load.ts) and checked before
+ * anything starts: the module imports, its default export is a stage, and a stage that
+ * keeps state until `flush` runs as one copy unless it declares its output per copy.
+ */
+import { existsSync } from 'node:fs';
+import { stageModules } from '../config/files';
+import type { ConfigIssue } from '../errors';
+import { loadStageDefinition } from '../worker/load';
+
+export async function stageIssues(raw: unknown, original: unknown, baseDir: string): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = [];
+  for (const { index, file } of stageModules(raw, baseDir)) {
+    if (!existsSync(file)) continue; // reported as a missing file
+    let definition;
+    try {
+      definition = await loadStageDefinition(file);
+    } catch (err) {
+      issues.push({ path: `stages[${index}].module`, message: (err as Error).message });
+      continue;
+    }
+    const copies = concurrencyOf(raw, index);
+    if (typeof definition.flush === 'function' && copies > 1 && definition.perCopyFlush !== true) {
+      const name = String((stageAt(raw, index) as { name?: unknown }).name);
+      const overridden = concurrencyOf(original, index) !== copies ? ' (set by --concurrency)' : '';
+      issues.push({ path: `stages[${index}].concurrency`, message: statefulCopies(name, copies) + overridden });
+    }
+  }
+  return issues;
+}
+
+export function statefulCopies(stage: string, copies: number): string {
+  return (
+    `stage "${stage}" has flush() (it keeps state across batches); with ${copies} copies each copy would flush its own partial result. ` +
+    'Use concurrency: 1, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own'
+  );
+}
+
+function stageAt(raw: unknown, index: number): unknown {
+  const stages = (raw as { stages?: unknown } | null)?.stages;
+  return Array.isArray(stages) ? stages[index] : undefined;
+}
+
+/** The copies a stage entry asks for (1 when absent or not a number: the schema reports that). */
+function concurrencyOf(raw: unknown, index: number): number {
+  const c = (stageAt(raw, index) as { concurrency?: unknown } | undefined)?.concurrency;
+  return typeof c === 'number' && Number.isInteger(c) ? c : 1;
+}

@@ -1,0 +1,90 @@
+/**
+ * The columns a source will produce, read from its first file only (all files of a source
+ * share one schema) and as cheaply as the format allows, so `validate` and `run` can check
+ * the column names a config uses before anything starts. Each format is probed through the
+ * code its reader runs, so the probe says what the run will see:
+ *  - CSV: the reader's first chunk (header, then types inferred from `inferRows` rows);
+ *  - Parquet: the footer (polars' own scan, as the reader opens it);
+ *  - Arrow IPC: the schema message;
+ *  - NDJSON: the reader's first batch, whose schema the reader fixes for the whole file.
+ * The projection (`columns`) is left out: the probe lists every column the file has.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { RecordBatchReader } from 'apache-arrow';
+import pl from 'nodejs-polars';
+import { SourceError } from '../../errors';
+import type { BatchWithLease } from './arrow-convert';
+import { readCsvChunks } from './csv';
+import { readNdjson } from './ndjson';
+import type { SourceOptions } from './index';
+
+export interface SourceColumns {
+  /** The file the columns were read from. */
+  file: string;
+  /** Column names in file order. */
+  names: string[];
+}
+
+/** Columns of `file` as the source reads them; undefined for a file with no columns (empty). */
+export async function probeColumns(file: string, cfg: SourceOptions): Promise<SourceColumns | undefined> {
+  const all = { ...cfg, columns: undefined };
+  const names = await namesOf(file, all);
+  return names && names.length ? { file, names } : undefined;
+}
+
+async function namesOf(file: string, cfg: SourceOptions): Promise<string[] | undefined> {
+  switch (cfg.format) {
+    case 'csv': {
+      const chunks = readCsvChunks({ file, cfg }, 1); // one chunk of `inferRows` rows: what inference reads
+      try {
+        const first = await chunks.next();
+        return first.done ? undefined : first.value.parse.columns;
+      } finally {
+        await chunks.return(undefined);
+      }
+    }
+    case 'parquet':
+      try {
+        return pl.scanParquet(file).columns;
+      } catch (err) {
+        throw new SourceError(`cannot read the Parquet footer: ${(err as Error).message}`, { file }, err);
+      }
+    case 'arrow':
+      return arrowNames(file);
+    case 'ndjson':
+      return firstBatchNames(readNdjson(file, cfg));
+  }
+}
+
+async function arrowNames(file: string): Promise<string[]> {
+  const handle = await open(file, 'r');
+  try {
+    const magic = Buffer.alloc(6);
+    await handle.read(magic, 0, 6, 0);
+    const isFile = magic.toString('latin1') === 'ARROW1';
+    const stream = isFile ? undefined : createReadStream(file);
+    try {
+      const reader = stream ? await RecordBatchReader.from(stream) : await RecordBatchReader.from(handle);
+      await reader.open();
+      return reader.schema.fields.map((f) => f.name);
+    } catch (err) {
+      throw new SourceError(`not an Arrow IPC file or stream: ${(err as Error).message}`, { file }, err);
+    } finally {
+      stream?.destroy();
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function firstBatchNames(batches: AsyncGenerator<BatchWithLease>): Promise<string[] | undefined> {
+  try {
+    const first = await batches.next();
+    if (first.done) return undefined;
+    first.value.lease?.release();
+    return first.value.batch.schema.fields.map((f) => f.name);
+  } finally {
+    await batches.return(undefined);
+  }
+}

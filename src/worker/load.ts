@@ -1,0 +1,81 @@
+/**
+ * Loading a stage module and checking its default export is a stage. One loader for every
+ * place a stage is loaded (each copy in every mode, and the checks of `validate` / `run`
+ * before anything starts), so they can never disagree about what a module exports.
+ */
+import { pathToFileURL } from 'node:url';
+import type { StageDefinition } from './api';
+
+const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';
+
+/** Load a stage module and return its definition; throws an Error saying what is wrong. */
+export async function loadStageDefinition(modulePath: string): Promise<StageDefinition> {
+  let mod: unknown;
+  try {
+    mod = await loadModule(modulePath);
+  } catch (err) {
+    throw new Error(`cannot load ${modulePath}: ${oneLine(err)}`, { cause: err });
+  }
+  return pickDefinition(mod, modulePath);
+}
+
+/**
+ * `require` first: tsx's CommonJS hook is active in every thread that registered it, while
+ * its ESM hooks are not visible inside worker threads on Node 20. ESM-only modules (a
+ * `"type": "module"` project) fall back to `import()`; `.mjs` files go there directly.
+ */
+async function loadModule(modulePath: string): Promise<unknown> {
+  // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
+  // transform refuses): Node imports it natively, no loader hook needed.
+  if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
+  try {
+    return require(modulePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    return import(pathToFileURL(modulePath).href);
+  }
+}
+
+const isObjectLike = (v: unknown): v is Record<string, unknown> => (typeof v === 'object' || typeof v === 'function') && v !== null;
+
+/** Accepts `export default defineStage(...)` from ESM or CJS (tsx may wrap it once more). */
+export function pickDefinition(mod: unknown, modulePath: string): StageDefinition {
+  let candidate: unknown = mod;
+  let hasDefault = false;
+  for (let i = 0; i < 3 && isObjectLike(candidate); i++) {
+    if (typeof candidate.process === 'function') return checkShape(candidate, modulePath);
+    if (!('default' in candidate) || candidate.default === undefined) break;
+    hasDefault = true;
+    candidate = candidate.default;
+  }
+  if (!hasDefault) throw new Error(`${modulePath} has no default export; ${HOW}`);
+  throw new Error(`the default export of ${modulePath} is not a stage: it has no process() function (got ${describe(candidate)}); ${HOW}`);
+}
+
+function checkShape(definition: Record<string, unknown>, modulePath: string): StageDefinition {
+  for (const hook of ['setup', 'flush'] as const) {
+    const v = definition[hook];
+    if (v !== undefined && typeof v !== 'function') throw new Error(`the default export of ${modulePath}: ${hook} must be a function, got ${describe(v)}`);
+  }
+  const perCopy = definition.perCopyFlush;
+  if (perCopy !== undefined && typeof perCopy !== 'boolean') throw new Error(`the default export of ${modulePath}: perCopyFlush must be true or false, got ${describe(perCopy)}`);
+  return definition as unknown as StageDefinition;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'function') return 'a function';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? String(v);
+  const keys = Object.keys(v);
+  return keys.length ? `an object with ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}` : 'an empty object';
+}
+
+/**
+ * The message on one line, without Node's require stack: a compile error's first line only
+ * says "Transform failed with 1 error:", the position and cause follow it.
+ */
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const lines = message.split('\n').map((l) => l.trim());
+  const end = lines.findIndex((l) => l.startsWith('Require stack:'));
+  return (end < 0 ? lines : lines.slice(0, end)).filter(Boolean).slice(0, 3).join(' ');
+}

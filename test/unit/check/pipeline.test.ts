@@ -1,0 +1,146 @@
+/**
+ * Everything knowable before a run, in one pass (src/check/): each issue with its config
+ * path and exact message, and none hidden behind another.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkPipeline } from '../../../src/check';
+import { ConfigError } from '../../../src/errors';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-check-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const at = (f: string) => path.join(dir, f);
+writeFileSync(at('in.csv'), 'id,name,day,x\n1,a,2026-11-01,0.5\n2,b,2026-11-02,1.5\n');
+writeFileSync(at('stage.js'), 'module.exports = { default: { process: (b) => b } };');
+writeFileSync(at('stateful.js'), 'module.exports = { default: { process: () => undefined, flush: () => undefined } };');
+writeFileSync(at('per-copy.js'), 'module.exports = { default: { process: () => undefined, flush: () => undefined, perCopyFlush: true } };');
+writeFileSync(at('no-default.js'), 'module.exports = { helper: 1 };');
+writeFileSync(at('not-a-stage.js'), 'module.exports = { default: { proces: (b) => b } };');
+writeFileSync(at('throws.js'), "throw new Error('deliberate import failure');");
+writeFileSync(at('throws-lines.js'), "throw new Error('Transform failed with 1 error:\\nstage.ts:2:0: ERROR: Expected }\\nRequire stack:\\n- /x.js');");
+writeFileSync(at('bad-flush.js'), "module.exports = { default: { process: (b) => b, flush: 'later' } };");
+
+const config = (over: Record<string, unknown> = {}) => ({
+  name: 'p',
+  source: { format: 'csv', path: 'in.csv' },
+  stages: [{ name: 'one', module: './stage.js', mode: 'inline' }],
+  sink: { format: 'parquet', path: 'out.parquet' },
+  ...over,
+});
+
+async function issues(raw: unknown, original?: unknown): Promise<string[]> {
+  try {
+    await checkPipeline(raw, { file: at('p.config.ts'), baseDir: dir, original });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('checkPipeline', () => {
+  it('accepts a valid config', async () => {
+    await expect(checkPipeline(config(), { file: '', baseDir: dir })).resolves.toMatchObject({
+      config: { name: 'p' },
+      sourceColumns: { file: at('in.csv'), names: ['id', 'name', 'day', 'x'] },
+    });
+  });
+
+  it('lists a schema error, a duplicate name, a missing file, a missing default export and a bad partitionBy column in one pass', async () => {
+    const raw = config({
+      stages: [
+        { name: 'one', module: './stage.js', mode: 'inline', concurrency: 0, keepsColumns: true },
+        { name: 'one', module: './missing.js', mode: 'thread', keepsColumns: true },
+        { name: 'three', module: './no-default.js', mode: 'thread', keepsColumns: true },
+      ],
+      sink: { format: 'parquet', path: 'out', partitionBy: ['dy'] },
+    });
+    expect(await issues(raw)).toEqual([
+      'stages[0].concurrency: must be an integer >= 1, got 0',
+      'stages[1].name: duplicate stage name "one" (also stages[0]); names must be unique',
+      `stages[1].module: file not found: ${at('missing.js')}`,
+      `stages[2].module: ${at('no-default.js')} has no default export; write \`export default defineStage({ process(batch, ctx) { … } })\``,
+      `sink.partitionBy[0]: column "dy" is not in the source (columns: id, name, day, x; did you mean "day"?); read from ${at('in.csv')}`,
+    ]);
+  });
+
+  it('checks partitionBy against the source with no stages, and reports a missing source file with the rest', async () => {
+    const found = await issues(
+      config({
+        name: '',
+        stages: [],
+        source: { format: 'csv', path: ['in.csv', 'nope-*.csv'] },
+        sink: { format: 'csv', path: 'out', partitionBy: ['dy'] },
+      }),
+    );
+    expect(found).toEqual([
+      'name: must be a non-empty name, got ""',
+      `source.path[1]: no file matches "nope-*.csv" (resolved to ${at('nope-*.csv')})`,
+      `sink.partitionBy[0]: column "dy" is not in the source (columns: id, name, day, x; did you mean "day"?); read from ${at('in.csv')}`,
+    ]);
+  });
+
+  it('names each way a stage module can fail to be a stage', async () => {
+    const stages = ['throws', 'not-a-stage', 'bad-flush', 'throws-lines'].map((m, i) => ({ name: `s${i}`, module: `./${m}.js`, mode: 'inline' }));
+    expect(await issues(config({ stages }))).toEqual([
+      `stages[0].module: cannot load ${at('throws.js')}: deliberate import failure`,
+      `stages[1].module: the default export of ${at('not-a-stage.js')} is not a stage: it has no process() function (got an object with proces); write \`export default defineStage({ process(batch, ctx) { … } })\``,
+      `stages[2].module: the default export of ${at('bad-flush.js')}: flush must be a function, got "later"`,
+      // a compile error's cause is on its second line; Node's require stack is left out
+      `stages[3].module: cannot load ${at('throws-lines.js')}: Transform failed with 1 error: stage.ts:2:0: ERROR: Expected }`,
+    ]);
+  });
+
+  it('refuses a stage with flush() at concurrency 2 unless it declares perCopyFlush, also when an override set it', async () => {
+    const refusal =
+      'stage "aggregate" has flush() (it keeps state across batches); with 2 copies each copy would flush its own partial result. ' +
+      'Use concurrency: 1, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
+    const stateful = (concurrency: number) => config({ stages: [{ name: 'aggregate', module: './stateful.js', mode: 'thread', concurrency }] });
+    expect(await issues(stateful(2))).toEqual([`stages[0].concurrency: ${refusal}`]);
+    expect(await issues(stateful(2), stateful(1))).toEqual([`stages[0].concurrency: ${refusal} (set by --concurrency)`]);
+    await expect(checkPipeline(stateful(1), { file: '', baseDir: dir })).resolves.toBeDefined();
+    const perCopy = config({ stages: [{ name: 'aggregate', module: './per-copy.js', mode: 'thread', concurrency: 2 }] });
+    await expect(checkPipeline(perCopy, { file: '', baseDir: dir })).resolves.toBeDefined();
+  });
+
+  it('checks projection and schema keys against the source, and a partition column the projection drops', async () => {
+    const found = await issues(
+      config({
+        source: { format: 'csv', path: 'in.csv', columns: ['id', 'nme'], schema: { idd: 'utf8', x: 'float64' } },
+        stages: [],
+        sink: { format: 'parquet', path: 'out', partitionBy: ['day'] },
+      }),
+    );
+    expect(found).toEqual([
+      `source.columns[1]: column "nme" is not in the source (columns: id, name, day, x; did you mean "name"?); read from ${at('in.csv')}`,
+      `source.schema.idd: column "idd" is not in the source (columns: id, name, day, x; did you mean "id"?); read from ${at('in.csv')}`,
+      'sink.partitionBy[0]: column "day" is left out by source.columns (id, nme); add it there',
+    ]);
+  });
+
+  it('leaves sink.partitionBy unchecked when a stage may change the columns (no keepsColumns)', async () => {
+    const raw = config({ sink: { format: 'parquet', path: 'out', partitionBy: ['made_by_a_stage'] } });
+    await expect(checkPipeline(raw, { file: '', baseDir: dir })).resolves.toBeDefined();
+  });
+
+  it('checks an NDJSON projection against the first batch, with an ignored CSV-only key in the same pass', async () => {
+    writeFileSync(at('in.ndjson'), '{"id":1,"day":"2026-11-01"}\n');
+    const found = await issues(config({ source: { format: 'ndjson', path: 'in.ndjson', delimiter: ';', columns: ['idx'] } }));
+    expect(found).toEqual([
+      'source.delimiter: applies to CSV sources only; a ndjson source would ignore it (its files carry their own layout); remove it',
+      `source.columns[0]: column "idx" is not in the source (columns: id, day; did you mean "id"?); read from ${at('in.ndjson')}`,
+    ]);
+  });
+
+  it('reports a first file that cannot be read at source.path, unless the run is to report it itself', async () => {
+    writeFileSync(at('bad.arrow'), 'not arrow at all');
+    writeFileSync(at('ragged.csv'), 'a,b\n1,2\n3\n');
+    const arrow = await issues(config({ source: { format: 'arrow', path: 'bad.arrow', columns: ['a'] } }));
+    expect(arrow).toEqual([expect.stringMatching(/^source\.path: cannot read the source's columns: .*bad\.arrow: not an Arrow IPC file or stream/)]);
+    const csv = await issues(config({ source: { format: 'csv', path: 'ragged.csv' } }));
+    expect(csv).toEqual([expect.stringMatching(/^source\.path: cannot read the source's columns: .*ragged\.csv, line 3: /)]);
+    // `run` passes readErrors: false, so the run fails on the same read with the source's own error and report.
+    await expect(checkPipeline(config({ source: { format: 'csv', path: 'ragged.csv' } }), { file: '', baseDir: dir }, { readErrors: false })).resolves.toBeDefined();
+  });
+});
