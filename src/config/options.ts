@@ -1,7 +1,8 @@
 /**
  * A `thread` or `process` stage gets its `options` by structured clone (worker data, or
  * v8.serialize over the child's pipe), which cannot carry functions or symbols. Found here,
- * by path, instead of as a worker that fails to start with the cause lost.
+ * by path, instead of as a worker that fails to start with the cause lost. (The executors
+ * check again at start, for plans built without a config: executors/options.ts.)
  */
 import v8 from 'node:v8';
 import type { ConfigIssue } from '../errors';
@@ -16,7 +17,9 @@ export function uncloneableOptions(raw: unknown): ConfigIssue[] {
     const found = firstUncloneable(options, where, new Set());
     if (found) return [{ path: found.path, message: `a ${found.what} cannot be passed to a ${mode} stage (options cross to it by structured clone); pass plain data, or use mode: inline` }];
     try {
-      v8.serialize(options);
+      // A thread gets them by postMessage (SharedArrayBuffers pass), a child by v8.serialize.
+      if (mode === 'thread') structuredClone(options);
+      else v8.serialize(options);
       return [];
     } catch (err) {
       return [{ path: where, message: `cannot be passed to a ${mode} stage: ${(err as Error).message}` }];
