@@ -124,6 +124,12 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal while the abort cleans up: the user wants out now. What is left (a
+    // hidden temporary, the lock) is removed by the next run on that sink path.
+    if (controller.signal.aborted) {
+      process.stderr.write(`sluice: ${signal} again: exiting now without cleaning up (the next run removes what is left)\n`);
+      process.exit(signalCode);
+    }
     signalCode ||= SIGNAL_EXIT[signal] ?? 1;
     controller.abort(signal);
   };
