@@ -2,13 +2,13 @@
  * The failure matrix's cells: what fails (a stage, the source, the sink), how, and what the
  * run must say about it. Each family has only the dimensions that mean something for it, so
  * meaningless cells (a source failure "thrown by process.exit", SIGKILL of a child in inline
- * mode) are never built rather than skipped.
+ * or thread mode) are never built rather than skipped.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { HOWS, type How, type Phase } from '../fixtures/stages/matrix-fail';
-import { pairwise } from './pairwise';
+import { pairwise, type Validity } from './pairwise';
 import { FIXTURE_STAGES } from './workspace';
 
 export const MODES = ['inline', 'thread', 'process'] as const;
@@ -39,19 +39,22 @@ const name = (c: Record<string, unknown>) =>
     .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'others' ? `others=${c[k]}` : String(c[k])))
     .join(' ');
 
+export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false] };
+/** SIGKILL of a child exists only where the stage has a process of its own. */
+export const stageCellValid: Validity<typeof STAGE_DIMS> = (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process');
+
 export function stageCells(): StageCell[] {
-  const dims = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false] };
-  // SIGKILL of a child exists only where the stage has a process of its own.
-  return pairwise(dims, (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process')).map((c) => ({ family: 'stage', ...c }));
+  return pairwise(STAGE_DIMS, stageCellValid).map((c) => ({ family: 'stage', ...c }));
 }
 
 /**
  * Source and sink failures in one pairwise set (the matrix's "where" beyond the stages), so
  * each sink meets each of the four failures once: 20 cells, where two sets would need 30.
  */
+export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false] };
+
 export function ioCells(): (SourceCell | SinkCell)[] {
-  const dims = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false] };
-  return pairwise(dims).map(({ where, ...rest }) => (where === 'sink-write' ? { family: 'sink', fault: 'write-fails', ...rest } : { family: 'source', fault: where, ...rest }));
+  return pairwise(IO_DIMS).map(({ where, ...rest }) => (where === 'sink-write' ? { family: 'sink', fault: 'write-fails', ...rest } : { family: 'source', fault: where, ...rest }));
 }
 
 /** Cells that failed before the matrix existed (issue 9), kept whatever pairwise picks. */

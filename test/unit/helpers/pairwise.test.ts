@@ -1,4 +1,5 @@
 /** The all-pairs generator behind the failure matrix: full pair coverage, constraints kept, deterministic, small. */
+import { IO_DIMS, STAGE_DIMS, ioCells, stageCellValid, stageCells } from '../../helpers/failure-cells';
 import { pairsOf, pairwise, requiredPairs, type Dimensions, type Validity } from '../../helpers/pairwise';
 
 /** Every allowed pair, checked by brute force over the cells (independent of the generator's bookkeeping). */
@@ -56,5 +57,13 @@ describe('pairwise', () => {
 
   it('refuses an empty dimension', () => {
     expect(() => pairwise({ a: [1], b: [] })).toThrow(/"b" has no values/);
+  });
+
+  it("the failure matrix's own cells cover every allowed pair, and no SIGKILL outside process mode", () => {
+    const stage = stageCells();
+    expect(missingPairs(STAGE_DIMS, stage, stageCellValid)).toEqual([]);
+    expect(stage.filter((c) => c.how === 'sigkill' && c.mode !== 'process')).toEqual([]);
+    const io = ioCells().map((c) => ({ ...c, where: c.family === 'sink' ? 'sink-write' : c.fault }));
+    expect(missingPairs(IO_DIMS, io)).toEqual([]);
   });
 });
