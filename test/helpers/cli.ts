@@ -1,5 +1,5 @@
 /** Spawn the real `sluice` command (bin/sluice, which execs node on bin/sluice.js) the way a user would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const BIN = path.resolve(__dirname, '../../bin/sluice');
@@ -12,21 +12,42 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  cwd?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** A command the node process is started through, e.g. `['prlimit', '--fsize=1024']`. */
+  wrap?: string[];
+  /** Called once the process is started (to signal it from outside). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
 /** Runs `sluice <args>`; kills it after `timeoutMs` so a hang fails the test instead of the suite. */
-export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runCommand([BIN, ...args], opts, `sluice ${args.join(' ')}`);
+}
+
+/** Runs `node <nodeArgs>` the same way (a script using the programmatic API, say). */
+export function runNode(nodeArgs: string[], opts: RunOptions = {}, label = `node ${nodeArgs.join(' ')}`): Promise<CliResult> {
+  return runCommand([process.execPath, ...nodeArgs], opts, label);
+}
+
+function runCommand(argv: string[], opts: RunOptions, label: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, {
+    const [command, ...rest] = [...(opts.wrap ?? []), ...argv];
+    const child = spawn(command, rest, {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 45_000} ms (hang)\n${stderr}`));
+      reject(new Error(`${label} did not finish within ${opts.timeoutMs ?? 45_000} ms (hang)\n${stderr}`));
     }, opts.timeoutMs ?? 45_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {

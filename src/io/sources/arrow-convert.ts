@@ -16,6 +16,8 @@ export interface BatchWithLease {
 
 /** This thread's slabs for source batches (a source thread reuses them as they are released). */
 const arena = new SlabArena();
+/** Its counters (a source thread reports them: these are the slabs its batches live in). */
+export const sourceArenaStats = arena.stats;
 /** The last slice's IPC size: the next one is likely the same. */
 let lastBytes = 0;
 

@@ -10,13 +10,16 @@ import { SlabArena } from '../../batch/slab';
 import { SourceError, serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
+import { sourceArenaStats } from './arrow-convert';
 import { openSource, type SourceOptions } from './index';
 
 const data = workerData as SourceThreadData;
 const port = parentPort!;
 const post = (m: SourceReply) => port.postMessage(m);
 const log = createForwardingLogger(data.logLevel, (line) => post({ type: 'log', line }), { thread: 'source' });
+/** Packs the batches a reader did not make in a slab (polars-made batches are born in sourceArenaStats' arena). */
 const arena = new SlabArena();
+const slabAllocations = () => arena.stats.allocations + sourceArenaStats.allocations;
 
 let credit = 0;
 let closing = false;
@@ -42,7 +45,7 @@ async function read(): Promise<void> {
       if (closing) return;
       const r = await batches.next();
       if (r.done) {
-        post({ type: 'end', bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
+        post({ type: 'end', bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations() });
         return;
       }
       credit--;
@@ -50,7 +53,7 @@ async function read(): Promise<void> {
       // packed into one. The descriptor's lease goes to main, which releases it when done.
       const { shared } = toShared([r.value.batch], arena);
       r.value.lease?.release();
-      post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: arena.stats.allocations });
+      post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations() });
     }
   } finally {
     await batches.return(undefined);

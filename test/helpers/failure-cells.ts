@@ -1,0 +1,133 @@
+/**
+ * The failure matrix's cells: what fails (a stage, the source, the sink), how, and what the
+ * run must say about it. Each family has only the dimensions that mean something for it, so
+ * meaningless cells (a source failure "thrown by process.exit", SIGKILL of a child in inline
+ * or thread mode) are never built rather than skipped.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { HOWS, type How, type Phase } from '../fixtures/stages/matrix-fail';
+import { pairwise, type Validity } from './pairwise';
+import { FIXTURE_STAGES } from './workspace';
+
+export const MODES = ['inline', 'thread', 'process'] as const;
+export const SINKS = ['parquet', 'csv', 'ndjson', 'arrow', 'partitioned-parquet'] as const;
+export type Mode = (typeof MODES)[number];
+export type SinkKind = (typeof SINKS)[number];
+
+/** The batch a `process`-phase failure happens on: the fourth of six (600 rows, 100 per batch). */
+export const FAIL_AT = 3;
+export const ROWS = 600;
+export const BATCH_ROWS = 100;
+/** Data line (1-based, header is line 1) of the bad row in the source-failure inputs: in batch #3. */
+export const BAD_LINE = 2 + 350;
+/** Per-file size limit for the sink-failure cells (bytes): every sink's output is bigger. */
+export const SINK_FILE_LIMIT = 24 * 1024;
+
+/** `others`: the mode of the healthy stages around the failing one (inline, or the failing stage's own). */
+export type StageCell = { family: 'stage'; phase: Phase; mode: Mode; position: 'first' | 'middle' | 'last'; how: How; others: 'inline' | 'same'; sourceThread: boolean; sink: SinkKind };
+export type SourceCell = { family: 'source'; fault: 'bad-value' | 'ragged-row' | 'unreadable-file'; mode: Mode; sourceThread: boolean; sink: SinkKind };
+/** The sink's writes fail: the file size limit (RLIMIT_FSIZE, EFBIG) is below the output's size. */
+export type SinkCell = { family: 'sink'; fault: 'write-fails'; mode: Mode; sourceThread: boolean; sink: SinkKind };
+export type MatrixCell = (StageCell | SourceCell | SinkCell) & { id: string; note?: string };
+
+/** A cell's name, its values in one fixed order: `stage process inline last throw-error others=inline source-thread=on csv`. */
+const ORDER = ['fault', 'phase', 'mode', 'position', 'how', 'others', 'sourceThread', 'sink'];
+const name = (c: Record<string, unknown>) =>
+  ORDER.filter((k) => k in c)
+    .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'others' ? `others=${c[k]}` : String(c[k])))
+    .join(' ');
+
+export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false] };
+/** SIGKILL of a child exists only where the stage has a process of its own. */
+export const stageCellValid: Validity<typeof STAGE_DIMS> = (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process');
+
+export function stageCells(): StageCell[] {
+  return pairwise(STAGE_DIMS, stageCellValid).map((c) => ({ family: 'stage', ...c }));
+}
+
+/**
+ * Source and sink failures in one pairwise set (the matrix's "where" beyond the stages), so
+ * each sink meets each of the four failures once: 20 cells, where two sets would need 30.
+ */
+export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false] };
+
+export function ioCells(): (SourceCell | SinkCell)[] {
+  return pairwise(IO_DIMS).map(({ where, ...rest }) => (where === 'sink-write' ? { family: 'sink', fault: 'write-fails', ...rest } : { family: 'source', fault: where, ...rest }));
+}
+
+/** Cells that failed before the matrix existed (issue 9), kept whatever pairwise picks. */
+export function regressionCells(): StageCell[] {
+  const inlineThrow = (sink: SinkKind): StageCell => ({ family: 'stage', phase: 'process', mode: 'inline', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink });
+  return [
+    inlineThrow('csv'),
+    inlineThrow('ndjson'),
+    inlineThrow('arrow'),
+    // a thread stage failing after an inline stage ("position last": the inline neighbour runs first)
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'csv' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'ndjson' },
+    // an inline stage calling process.exit(0), or whose promise never settles, or an unhandled rejection in one
+    { ...inlineThrow('parquet'), how: 'exit-0' },
+    { ...inlineThrow('csv'), how: 'hang' },
+    { ...inlineThrow('csv'), how: 'unhandled-rejection' },
+  ];
+}
+
+export function allCells(): MatrixCell[] {
+  const tagged = [
+    ...regressionCells().map((c) => ({ ...c, note: 'regression' })),
+    ...stageCells(),
+    ...ioCells(),
+  ];
+  return tagged.map((c, i) => ({ ...c, id: `${String(i).padStart(3, '0')} ${c.family} ${name(c)}` }));
+}
+
+/** Inputs shared by every cell, written once into `dir`. */
+export function writeInputs(dir: string): void {
+  let seed = 12345;
+  const hex = () => {
+    let s = '';
+    while (s.length < 160) {
+      seed = (seed * 1103515245 + 12345) >>> 0; // a fixed LCG: incompressible-looking, deterministic
+      s += seed.toString(16).padStart(8, '0');
+    }
+    return s;
+  };
+  const rows = Array.from({ length: ROWS }, (_, i) => [String(i), `n${i % 97}`, i % 2 ? 'b' : 'a', (i * 0.25).toFixed(2), hex()]);
+  const csv = (r: string[][]) => ['id,name,grp,x,pad', ...r.map((f) => f.join(','))].join('\n') + '\n';
+  writeFileSync(path.join(dir, 'in.csv'), csv(rows));
+  const at = BAD_LINE - 2;
+  writeFileSync(path.join(dir, 'in-bad.csv'), csv(rows.map((r, i) => (i === at ? [r[0], r[1], r[2], 'oops', r[4]] : r))));
+  writeFileSync(path.join(dir, 'in-ragged.csv'), csv(rows.map((r, i) => (i === at ? [...r, 'extra'] : r))));
+  // A gzip cut off in the middle: the first batches read fine, then the stream breaks.
+  const gz = gzipSync(csv(rows));
+  writeFileSync(path.join(dir, 'in-trunc.csv.gz'), gz.subarray(0, Math.floor(gz.length * 0.6)));
+}
+
+export function sinkPath(cellDir: string, sink: SinkKind): string {
+  const ext = { parquet: '.parquet', csv: '.csv', ndjson: '.ndjson', arrow: '.arrow', 'partitioned-parquet': '' }[sink];
+  return path.join(cellDir, 'out', `result${ext}`);
+}
+
+/** The pipeline config of a cell (absolute paths: the config lives in the cell's directory). */
+export function configOf(cell: MatrixCell, inputs: string, cellDir: string): object {
+  const input = cell.family === 'source' ? { 'bad-value': 'in-bad.csv', 'ragged-row': 'in-ragged.csv', 'unreadable-file': 'in-trunc.csv.gz' }[cell.fault] : 'in.csv';
+  const neighbourMode = cell.family === 'stage' && cell.others === 'same' ? cell.mode : 'inline';
+  const neighbour = (n: string) => ({ name: n, module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: neighbourMode });
+  let stages: object[];
+  if (cell.family === 'stage') {
+    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, 'matrix-fail.ts'), mode: cell.mode, options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
+    stages = { first: [boom, neighbour('after')], middle: [neighbour('before'), boom, neighbour('after')], last: [neighbour('before'), boom] }[cell.position];
+  } else {
+    stages = [{ ...neighbour('transform'), mode: cell.mode }];
+  }
+  const out = sinkPath(cellDir, cell.sink);
+  const sink = cell.sink === 'partitioned-parquet' ? { format: 'parquet', path: out, partitionBy: ['grp'], rowGroupSize: BATCH_ROWS } : { format: cell.sink, path: out, ...(cell.sink === 'parquet' ? { rowGroupSize: BATCH_ROWS } : {}) };
+  return {
+    name: 'matrix',
+    source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' } },
+    stages,
+    sink,
+  };
+}

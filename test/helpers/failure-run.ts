@@ -1,0 +1,203 @@
+/**
+ * Running one failure-matrix cell and collecting everything its assertions look at: exit
+ * code and signal, stderr, the `--report` file, and what is left under the cell's `out/`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO, runCli, runNode, type CliResult, type RunOptions } from './cli';
+import { BAD_LINE, FAIL_AT, SINK_FILE_LIMIT, configOf, sinkPath, type MatrixCell } from './failure-cells';
+
+/** A run that outlives this is a hang (every cell's run takes 2–5 s here). */
+export const CELL_TIMEOUT_MS = 30_000;
+
+export interface Outcome extends Partial<CliResult> {
+  /** Set when the run did not end by itself: the hang guard killed it. */
+  hang?: string;
+  report?: { ok?: boolean; error?: { message?: string } } | string;
+  sinkExists: boolean;
+  /** Everything under out/ (files and directories), relative. */
+  leftovers: string[];
+  ms: number;
+}
+
+/** What a cell must show: exit code, texts in stderr (and in the report's error message). */
+export interface Expectation {
+  code: number | 'non-zero';
+  says: (string | RegExp)[];
+}
+
+const HOW_SAYS: Record<string, RegExp> = {
+  'throw-error': /deliberate failure in matrix-fail/,
+  'throw-string': /deliberate string thrown by matrix-fail/,
+  'throw-undefined': /\bundefined\b/,
+  'throw-cyclic': /deliberate cyclic object thrown by matrix-fail/,
+  'exit-0': /exit\w*\D{0,20}\b0\b/i,
+  'exit-3': /exit\w*\D{0,20}\b3\b/i,
+  'unhandled-rejection': /deliberate unhandled rejection in matrix-fail/,
+  sigkill: /SIGKILL/,
+};
+
+export function expectationOf(cell: MatrixCell, inputs: string, cellDir: string): Expectation {
+  switch (cell.family) {
+    case 'stage':
+      if (cell.how === 'hang') return { code: 143, says: [/aborted/i] };
+      return { code: 'non-zero', says: ['stage "boom"', ...(cell.phase === 'process' ? [new RegExp(`batch #${FAIL_AT}\\b`)] : []), HOW_SAYS[cell.how]] };
+    case 'source': {
+      const file = { 'bad-value': 'in-bad.csv', 'ragged-row': 'in-ragged.csv', 'unreadable-file': 'in-trunc.csv.gz' }[cell.fault];
+      return { code: 'non-zero', says: [path.join(inputs, file), ...(cell.fault === 'unreadable-file' ? [] : [`line ${BAD_LINE}`])] };
+    }
+    case 'sink':
+      // The sink's own path, not only its temporary sibling's, and the cause.
+      return { code: 'non-zero', says: [sinkPath(cellDir, cell.sink), /EFBIG|too large/i] };
+  }
+}
+
+const asRegExp = (s: string | RegExp) => (typeof s === 'string' ? new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : s);
+
+/** One line of what happened (for failure messages and the summary). */
+export function summaryOf(o: Outcome): string {
+  const report = typeof o.report === 'string' ? o.report : JSON.stringify(o.report && { ok: o.report.ok, error: o.report.error?.message });
+  const said = (o.stderr ?? '').split('\n').filter((l) => l && !l.includes('"msg":"run started"'));
+  return o.hang ?? `exit ${o.code}, signal ${o.signal}, ${o.ms} ms; report ${report}; under out/: ${JSON.stringify(o.leftovers)}; stderr: ${said.slice(-6).join(' | ').slice(0, 600) || '(nothing)'}`;
+}
+
+/**
+ * Everything wrong with a CLI run of a cell, in words (empty: it failed as it must). One list
+ * rather than the first failed expect, so a cell's report shows all its problems at once.
+ */
+export function problemsOfCli(o: Outcome, want: Expectation): string[] {
+  if (o.hang) return [`did not end by itself: ${o.hang.split('\n')[0]}`];
+  const problems: string[] = [];
+  if (o.signal !== null) problems.push(`killed by ${o.signal} instead of exiting`);
+  if (want.code === 'non-zero' ? o.code === 0 || o.code === null : o.code !== want.code) problems.push(`exit code ${o.code}, expected ${want.code}`);
+  for (const s of want.says) if (!asRegExp(s).test(o.stderr ?? '')) problems.push(`stderr does not say ${s}`);
+  if (typeof o.report === 'string') problems.push(o.report);
+  else {
+    if (o.report?.ok !== false) problems.push(`report ok is ${o.report?.ok}, expected false`);
+    for (const s of want.says) if (!asRegExp(s).test(o.report?.error?.message ?? '')) problems.push(`report error message does not say ${s}`);
+  }
+  problems.push(...leftoverProblems(o));
+  return problems;
+}
+
+/** The same for a run through `run()` in a child script, which prints how the promise ended. */
+export function problemsOfApi(o: Outcome, want: Expectation): string[] {
+  if (o.hang) return [`did not end by itself: ${o.hang.split('\n')[0]}`];
+  const line = (o.stdout ?? '').split('\n').find((l) => l.startsWith('REJECTED ') || l === 'RESOLVED');
+  if (!line) return [`the promise neither resolved nor rejected; the script ended with exit ${o.code}, signal ${o.signal}`, ...leftoverProblems(o)];
+  if (line === 'RESOLVED') return ['run() resolved', ...leftoverProblems(o)];
+  const rejected = JSON.parse(line.slice('REJECTED '.length)) as { message: string; ok?: boolean };
+  const problems: string[] = [];
+  for (const s of want.says) if (!asRegExp(s).test(rejected.message)) problems.push(`the rejection's message does not say ${s}: ${JSON.stringify(rejected.message)}`);
+  if (rejected.ok !== false) problems.push(`the error's report ok is ${rejected.ok}, expected false`);
+  // exit 2 is the script's own, set once the promise rejected: nothing kept the process alive
+  if (o.code !== 2 || o.signal !== null) problems.push(`the script ended with exit ${o.code}, signal ${o.signal} (expected 2: rejected, then nothing left running)`);
+  problems.push(...leftoverProblems(o));
+  return problems;
+}
+
+function leftoverProblems(o: Outcome): string[] {
+  return [...(o.sinkExists ? ['something is at the sink path'] : []), ...(o.leftovers.length ? [`left under out/: ${o.leftovers.join(', ')}`] : [])];
+}
+
+/** At most `n` at once; the rest wait in order. */
+export function limiter(n: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => queue.push(resolve)); // the slot is handed over
+    try {
+      return await work();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** Processes whose command line mentions `dir` (a run the hang guard orphaned): killed. */
+function killStragglers(dir: string): number[] {
+  const killed: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (Number(pid) !== process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) {
+        process.kill(Number(pid), 'SIGKILL');
+        killed.push(Number(pid));
+      }
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return killed;
+}
+
+function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCell, cellDir: string, reportFile: string | undefined, started: number): Outcome {
+  let report: Outcome['report'];
+  if (reportFile) {
+    try {
+      report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    } catch (err) {
+      report = `no readable report: ${(err as Error).message}`;
+    }
+  }
+  const out = path.join(cellDir, 'out');
+  const leftovers = existsSync(out) ? readdirSync(out, { recursive: true }).map(String).sort() : [];
+  return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)), leftovers, ms: Date.now() - started };
+}
+
+async function guarded(cellDir: string, run: () => Promise<CliResult>): Promise<Partial<CliResult> & { hang?: string }> {
+  try {
+    return await run();
+  } catch (err) {
+    const killed = killStragglers(cellDir);
+    return { hang: `${(err as Error).message}${killed.length ? `\n(killed ${killed.length} orphaned process(es) of the run: ${killed.join(', ')})` : ''}` };
+  }
+}
+
+/** Runs the cell through the CLI (`sluice run --report`), signalling it once a `hang` stage hangs. */
+export async function runCellCli(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
+  const started = Date.now();
+  mkdirSync(cellDir, { recursive: true });
+  const cfg = path.join(cellDir, 'pipeline.config.ts');
+  writeFileSync(cfg, `import { definePipeline } from 'sluice';\nexport default definePipeline(${JSON.stringify(configOf(cell, inputs, cellDir), null, 2)} as const);\n`);
+  const reportFile = path.join(cellDir, 'report.json');
+  const opts: RunOptions = { timeoutMs: CELL_TIMEOUT_MS };
+  if (cell.family === 'sink') opts.wrap = ['prlimit', `--fsize=${SINK_FILE_LIMIT}`];
+  if (cell.family === 'stage' && cell.how === 'hang') {
+    const marker = path.join(cellDir, 'hanging');
+    opts.onSpawn = (child) => {
+      // Wait for the stage to say it hangs (a condition, not a guessed delay), then SIGTERM.
+      const poll = setInterval(() => existsSync(marker) && (clearInterval(poll), child.kill('SIGTERM')), 50);
+      child.once('close', () => clearInterval(poll));
+    };
+  }
+  const result = await guarded(cellDir, () => runCli(['run', cfg, '--quiet', '--report', reportFile], opts));
+  return collect(result, cell, cellDir, reportFile, started);
+}
+
+/** Runs the cell through `run()` from code in a child node process; prints how the promise ended. */
+export async function runCellApi(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
+  const started = Date.now();
+  mkdirSync(cellDir, { recursive: true });
+  const cfg = path.join(cellDir, 'pipeline.config.ts');
+  writeFileSync(cfg, `import { definePipeline } from 'sluice';\nexport default definePipeline(${JSON.stringify(configOf(cell, inputs, cellDir), null, 2)} as const);\n`);
+  const script = path.join(cellDir, 'api.mjs');
+  writeFileSync(
+    script,
+    `import { run } from 'sluice';
+run(process.argv[2]).then(
+  () => process.stdout.write('RESOLVED\\n'),
+  (err) => {
+    const report = err && err[Symbol.for('sluice.runReport')]; // the report a failed run attaches
+    process.stdout.write('REJECTED ' + JSON.stringify({ message: String(err && err.message), ok: report ? report.ok : undefined }) + '\\n');
+    process.exitCode = 2;
+  },
+);\n`,
+  );
+  const register = pathToFileURL(path.join(REPO, 'src/register.mjs')).href;
+  const result = await guarded(cellDir, () => runNode(['--import', register, script, cfg], { timeoutMs: CELL_TIMEOUT_MS }));
+  return collect(result, cell, cellDir, undefined, started);
+}
