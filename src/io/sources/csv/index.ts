@@ -7,12 +7,14 @@
 import { isUtf8 } from 'node:buffer';
 import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
-import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES } from '../../../config/defaults';
+import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, MAX_ROW_BYTES } from '../../../config/defaults';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes } from '../bytes';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
+import { physicalLine } from './blank-lines';
+import { invalidUtf8 } from './utf8';
 import { parseChunk, type ChunkText, type CsvParse } from './parse';
 import { inferColumn } from './infer';
 
@@ -58,7 +60,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const { cfg, file } = o;
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
-  const header = await readHeader(bytes, { file, delimiter, quote, hasHeader: cfg.header ?? true });
+  const maxRowBytes = cfg.maxRowBytes ?? MAX_ROW_BYTES;
+  const header = await readHeader(bytes, { file, delimiter, quote, hasHeader: cfg.header ?? true, maxRowBytes });
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;
@@ -77,6 +80,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     prefix,
     maxChunkBytes: CSV_MAX_CHUNK_BYTES,
     minRows: o.types ? 1 : inferRows,
+    maxRowBytes,
+    columns: names,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, ColumnTypeName> | undefined = o.types;
@@ -87,7 +92,9 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
       types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
-    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, types } };
+    const out: CsvChunk = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, types } };
+    if (chunk.skippedLines) out.skippedLines = chunk.skippedLines;
+    return out;
   };
 
   let any = false;
@@ -128,12 +135,12 @@ function checkUtf8(chunk: RowChunk, file: string): void {
   let start = 0;
   for (let i = 0; i <= chunk.bytes.length; i++) {
     if (i === chunk.bytes.length || chunk.bytes[i] === 10) {
-      if (!isUtf8(chunk.bytes.subarray(start, i))) break;
+      const text = chunk.bytes.subarray(start, i);
+      if (!isUtf8(text)) throw invalidUtf8(file, physicalLine(line, chunk.skippedLines), text);
       line++;
       start = i + 1;
     }
   }
-  throw new SourceError('invalid UTF-8 (only UTF-8 text is read; convert the file, e.g. with iconv)', { file, line });
 }
 
 function csvQuote(value: string, delimiter: string, quote: string): string {

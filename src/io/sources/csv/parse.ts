@@ -7,6 +7,7 @@
 import pl, { DataType } from 'nodejs-polars';
 import type { ColumnTypeName } from '../../../config/types';
 import { SourceError } from '../../../errors';
+import { physicalLine } from './blank-lines';
 import { fits } from './infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
@@ -27,6 +28,8 @@ export interface ChunkText {
   rows: number;
   /** Physical line number of the first row. */
   firstLine: number;
+  /** Physical lines of the blank lines removed from `text`, if any (for line numbers). */
+  skippedLines?: number[];
 }
 
 export const DTYPES: Record<ColumnTypeName, DataType> = {
@@ -91,5 +94,5 @@ function lineOfRow(chunk: ChunkText, row: number, quote: number): number {
       if (!inQuotes) seen++;
     }
   }
-  return line;
+  return physicalLine(line, chunk.skippedLines);
 }
