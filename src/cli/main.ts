@@ -9,6 +9,7 @@ import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
 import { buildPlan } from '../plan/build';
 import { renderPlan } from '../plan/explain';
+import { planWarnings } from '../plan/warnings';
 import { profilePlan } from '../runtime/profile';
 import { reportOf, runPlan } from '../runtime/run';
 import type { RunReport } from '../runtime/types';
@@ -119,6 +120,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     return 1;
   }
   const plan = buildPlan(resolved.config, resolved);
+  for (const warning of planWarnings(plan)) log.warn(warning);
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -66,8 +66,10 @@ export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
 /** polars said a value does not parse: find which one, and say where. */
 function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceError {
   const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.columns });
-  for (const column of p.columns) {
-    const values = raw.getColumn(column).toArray() as (string | null)[];
+  // All columns at once: polars' getColumn(name) lists every column per call.
+  const series = raw.getColumns();
+  for (const [i, column] of p.columns.entries()) {
+    const values = series[i].toArray() as (string | null)[];
     const row = values.findIndex((v) => v !== null && !fits(p.types[column], v));
     if (row >= 0) {
       return new SourceError(
