@@ -8,7 +8,7 @@ import pl, { type DataType } from 'nodejs-polars';
 import { MAX_ROW_BYTES } from '../../config/defaults';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
-import { readBytes } from './bytes';
+import { readBytes, withLineOnError } from './bytes';
 import { hasPath, newFieldPath } from './ndjson-schema';
 
 export interface NdjsonReadOptions {
@@ -52,7 +52,7 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
   let firstLine = 1;
   let line = 1; // physical line of the next byte
   let lineStart = 0; // where the current line starts in `data` (negative: in an earlier read)
-  for await (const data of readBytes(file, o.readSize, o.onBytes)) {
+  for await (const data of withLineOnError(readBytes(file, o.readSize, o.onBytes), () => line)) {
     let start = 0;
     for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, nl + 1)) {
       if (nl - lineStart > maxRowBytes) throw tooLong(file, line, maxRowBytes);

@@ -86,6 +86,11 @@ export class RowChunker {
     this.simd = o.simd === false ? undefined : SimdRowScanner.create({ ...o, maxRowBytes: this.maxRowBytes });
   }
 
+  /** Physical line of the next byte to scan. */
+  get line(): number {
+    return this.s.line;
+  }
+
   /** Later chunks may have another size (the first one also feeds schema inference). */
   setRowsPerChunk(rows: number): void {
     this.o.rowsPerChunk = rows;

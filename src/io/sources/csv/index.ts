@@ -10,7 +10,7 @@ import type { ColumnTypeName, SourceConfig } from '../../../config/types';
 import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, MAX_ROW_BYTES } from '../../../config/defaults';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
-import { readBytes } from '../bytes';
+import { readBytes, withLineOnError } from '../bytes';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { physicalLine } from './blank-lines';
@@ -61,7 +61,9 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
   const maxRowBytes = cfg.maxRowBytes ?? MAX_ROW_BYTES;
-  const header = await readHeader(bytes, { file, delimiter, quote, hasHeader: cfg.header ?? true, maxRowBytes });
+  let lineNow = () => 1;
+  const text = withLineOnError(bytes, () => lineNow());
+  const header = await readHeader(text, { file, delimiter, quote, hasHeader: cfg.header ?? true, maxRowBytes });
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;
@@ -99,7 +101,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   };
 
   let any = false;
-  for await (const data of prepend(header.rest, bytes)) {
+  lineNow = () => chunker.line;
+  for await (const data of prepend(header.rest, text)) {
     for (const chunk of chunker.push(data)) {
       any = true;
       yield prepare(chunk);

@@ -5,6 +5,7 @@
  * unquoted fields are errors naming file, line and column, header names are usable as they are.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -14,12 +15,13 @@ import { RowChunker } from '../../../../src/io/sources/csv/chunker';
 import { openSource, type SourceOptions } from '../../../../src/io/sources';
 import { buildPlan } from '../../../../src/plan/build';
 import { runPlan } from '../../../../src/runtime/run';
+import { SourceError } from '../../../../src/errors';
 import { duckRows } from '../../../helpers/duckdb';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-csvrules-'));
 let n = 0;
-function file(content: string | Buffer): string {
-  const p = path.join(dir, `f${n++}.csv`);
+function file(content: string | Buffer, ext = '.csv'): string {
+  const p = path.join(dir, `f${n++}${ext}`);
   writeFileSync(p, content);
   return p;
 }
@@ -136,9 +138,33 @@ describe('CSV errors name file, line and column', () => {
     await expect(readRows(p)).rejects.toThrow(p);
   });
 
+  it('a truncated .csv.gz names the line where its text ends', async () => {
+    const gz = gzipSync('a,b\n' + Array.from({ length: 5_000 }, (_, i) => `${i},${i * 7}`).join('\n') + '\n');
+    const p = file(gz.subarray(0, gz.length >> 1), '.csv.gz');
+    const err = await readRows(p, { batchRows: 100_000 }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/f\d+\.csv\.gz, line \d+: cannot decompress \(a truncated or corrupt \.gz file\?\)/);
+    expect((err as unknown as SourceError).line).toBeGreaterThan(100);
+  });
+
   it('a first row longer than maxRowBytes is refused without reading the rest of it', async () => {
     const p = file('a'.repeat(5000) + ',b\n1,2\n');
     await expect(readRows(p, { maxRowBytes: 1000 })).rejects.toThrow(/line 1: first row longer than 1000 bytes \(source\.maxRowBytes\)/);
     expect(await readRows(p, { maxRowBytes: 5002 })).toHaveLength(1);
+  });
+});
+
+describe('wide files', () => {
+  it('infers each of 3 000 columns’ own type (read in one call, not a lookup per name)', async () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `c${i}`);
+    const row = (r: number) => names.map((_, i) => (i % 3 === 0 ? String(r * i) : i % 3 === 1 ? `t${r}` : `2026-01-0${1 + r}`)).join(',');
+    const p = file([names.join(','), row(1), row(2)].join('\n') + '\n');
+    const source = await openSource({ format: 'csv', path: p, batchRows: 10 });
+    for await (const { batch } of source.batches()) {
+      expect(batch.schema.fields.map((f) => String(f.type)).slice(0, 6)).toEqual(['Int64', 'Utf8View', 'Date32<DAY>', 'Int64', 'Utf8View', 'Date32<DAY>']);
+      expect(batch.schema.fields[2999].name).toBe('c2999');
+      expect(String(batch.schema.fields[2999].type)).toBe('Date32<DAY>');
+      expect(String(batch.schema.fields[2997].type)).toBe('Int64');
+      expect(Number(batch.getChild('c2997')!.get(1))).toBe(2 * 2997);
+    }
   });
 });

@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { openSource } from '../../../../src/io/sources';
 import { duckRows } from '../../../helpers/duckdb';
@@ -66,4 +67,11 @@ it('a line longer than maxRowBytes is an error with its line', async () => {
   const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ s: i === 3 ? 'y'.repeat(500) : 'short' }));
   await expect(read(file(lines), 2, { maxRowBytes: 300 })).rejects.toThrow(/line 4: line longer than 300 bytes \(source\.maxRowBytes\)/);
   expect(await read(file(lines), 2, { maxRowBytes: 600 })).toHaveLength(5);
+});
+
+it('a truncated .ndjson.gz names the line where its text ends', async () => {
+  const gz = gzipSync(records(3000).join('\n') + '\n');
+  const p = path.join(dir, 'cut.ndjson.gz');
+  writeFileSync(p, gz.subarray(0, gz.length >> 1));
+  await expect(read(p, 100_000)).rejects.toThrow(/cut\.ndjson\.gz, line \d+: cannot decompress \(a truncated or corrupt \.gz file\?\)/);
 });
