@@ -28,6 +28,13 @@ export function newFieldPath(fixed: DataType, got: DataType, path: string): stri
   return undefined;
 }
 
+/** Whether a parsed JSON value has an object key "" at any depth. */
+export function hasEmptyKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasEmptyKey);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([k, v]) => k === '' || hasEmptyKey(v));
+}
+
 /** Whether a parsed JSON value has `path` (as newFieldPath names it; the first segment is a top-level key). */
 export function hasPath(value: unknown, path: string): boolean {
   const steps = path.match(/\[\]|[^.[\]]+/g) ?? [];

@@ -9,7 +9,7 @@ import { MAX_ROW_BYTES } from '../../config/defaults';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes, withLineOnError } from './bytes';
-import { hasPath, newFieldPath } from './ndjson-schema';
+import { hasEmptyKey, hasPath, newFieldPath } from './ndjson-schema';
 
 export interface NdjsonReadOptions {
   batchRows: number;
@@ -41,6 +41,11 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
       const missing = o.columns.filter((c) => !df.columns.includes(c));
       if (missing.length && !schema) throw new SourceError(`no field ${missing.map((c) => `"${c}"`).join(', ')} in lines ${lines.firstLine}–${last} (fields: ${df.columns.join(', ')})`, { file, line: lines.firstLine });
       df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
+    }
+    if (!schema) {
+      // apache-arrow's IPC, which stages and threads go through, turns a field named "" into "null".
+      const empty = lines.bytes.includes('""') ? firstLineWhere(lines, hasEmptyKey) : undefined; // parse lines only if one may have a key 
+      if (empty !== undefined) throw new SourceError('a field with an empty name ""; name it (Arrow, between stages, cannot keep it)', { file, line: empty });
     }
     if (!schema) schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]])), lines: `lines ${lines.firstLine}–${last}` };
     else df = conform(df, schema, file, lines);
@@ -131,10 +136,14 @@ function lineOfRecord(lines: Lines, row: number): number {
 }
 
 function firstLineWith(lines: Lines, path: string): number {
+  return firstLineWhere(lines, (record) => hasPath(record, path)) ?? lines.firstLine;
+}
+
+function firstLineWhere(lines: Lines, test: (record: unknown) => boolean): number | undefined {
   let line = lines.firstLine;
   for (const text of lines.bytes.toString('utf8').split('\n')) {
-    if (text.trim() !== '' && hasPath(JSON.parse(text), path)) return line;
+    if (text.trim() !== '' && test(JSON.parse(text))) return line;
     line++;
   }
-  return lines.firstLine;
+  return undefined;
 }

@@ -75,3 +75,9 @@ it('a truncated .ndjson.gz names the line where its text ends', async () => {
   writeFileSync(p, gz.subarray(0, gz.length >> 1));
   await expect(read(p, 100_000)).rejects.toThrow(/cut\.ndjson\.gz, line \d+: cannot decompress \(a truncated or corrupt \.gz file\?\)/);
 });
+
+it('a field named "" is refused with its line (between stages it would come back as "null")', async () => {
+  const lines = records(5);
+  lines[3] = JSON.stringify({ x: 3, a: { '': 1 } });
+  await expect(read(file(lines), 100)).rejects.toThrow(/line 4: a field with an empty name ""/);
+});
