@@ -13,6 +13,16 @@ export const CSV_INFER_ROWS = 10_000;
  */
 export const CSV_MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
+/**
+ * CSV and NDJSON: the longest row (line) read, in bytes (`source.maxRowBytes`). A longer one
+ * is an error as soon as that much of it is read, so one huge line (a lost quote, a binary
+ * file) never fills memory. The same as the chunk cap: a row that fits is one chunk at most.
+ */
+export const MAX_ROW_BYTES = CSV_MAX_CHUNK_BYTES;
+
+/** The most `source.maxRowBytes` may be: the scanners count bytes in 32-bit integers. */
+export const MAX_ROW_BYTES_LIMIT = 1024 * 1024 * 1024;
+
 /** Parquet rows per row group (`sink.rowGroupSize`): polars' own default. */
 export const PARQUET_ROW_GROUP_ROWS = 262_144;
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
+import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
 import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -33,6 +33,9 @@ const source = z.strictObject({
   nullValues: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
   encoding: z.literal('utf8', { error: 'must be "utf8" (the only encoding read)' }).optional(),
   inferRows: positiveInt().optional(),
+  maxRowBytes: positiveInt('a byte count >= 1')
+    .max(MAX_ROW_BYTES_LIMIT, { error: `must be at most ${MAX_ROW_BYTES_LIMIT} bytes (1 GiB)` })
+    .optional(),
   thread: z.boolean({ error: 'must be true or false' }).optional(),
 });
 

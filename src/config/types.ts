@@ -46,6 +46,11 @@ export interface SourceConfig extends CsvSourceOptions {
   batchRows?: number;
   /** Columns to read (projection); default all. */
   columns?: string[];
+  /**
+   * CSV and NDJSON: the longest row (line) read, in bytes; a longer one is an error naming
+   * file and line, found once that much is read. Default 64 MiB, at most 1 GiB.
+   */
+  maxRowBytes?: number;
   /** Per-column type overrides, e.g. `{ zip: 'utf8', amount: 'float64' }`. */
   schema?: Record<string, ColumnTypeName>;
   /**

@@ -1,11 +1,16 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
 import type { Plan } from './types';
 import { DEFAULTS, slotsPerCopy } from './build';
+import { planWarnings } from './warnings';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
 export function renderPlan(plan: Plan, files: string[]): string {
-  if (plan.direct) return renderDirect(plan, plan.direct, files);
+  const warnings = planWarnings(plan).map((w) => `warning  ${w}`);
+  return [plan.direct ? renderDirect(plan, plan.direct, files) : renderBatches(plan, files), ...warnings].join('\n');
+}
+
+function renderBatches(plan: Plan, files: string[]): string {
   const src = plan.source;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,

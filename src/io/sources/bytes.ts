@@ -13,6 +13,24 @@ import { assertUnchanged } from '../file-identity';
 
 export const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
 
+/**
+ * The same bytes; a read error (e.g. a corrupt .gz) gets the line where the text read so far
+ * ends, which only the reader of the text knows.
+ */
+export async function* withLineOnError(bytes: AsyncIterator<Buffer>, line: () => number): AsyncGenerator<Buffer> {
+  for (;;) {
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await bytes.next();
+    } catch (err) {
+      if (!(err instanceof SourceError) || err.line !== undefined) throw err;
+      throw new SourceError(`${err.detail} (the text read so far ends in this line)`, { file: err.file, line: line() }, err.cause);
+    }
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
 export async function* readBytes(file: string, readSize = DEFAULT_READ_SIZE, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new SourceError(`cannot open (${err.code ?? err.message})`, { file }, err);
@@ -47,7 +65,7 @@ async function* gunzipped(handle: FileHandle, file: string, readSize: number, on
   try {
     for await (const chunk of stream.pipe(createGunzip({ chunkSize: Math.max(readSize, 64) }))) yield chunk as Buffer;
   } catch (err) {
-    throw new SourceError(`cannot decompress: ${(err as Error).message}`, { file }, err);
+    throw new SourceError(`cannot decompress (a truncated or corrupt .gz file?): ${(err as Error).message}`, { file }, err);
   } finally {
     stream.destroy();
   }

@@ -55,6 +55,16 @@ describe('config validation', () => {
     expect(validateConfig(c).source.thread).toBe(false);
   });
 
+  it('bounds source.maxRowBytes between 1 byte and 1 GiB', () => {
+    const c = valid() as Record<string, any>;
+    c.source.maxRowBytes = 0;
+    expect(issues(() => validateConfig(c))).toEqual(['source.maxRowBytes: must be a byte count >= 1, got 0']);
+    c.source.maxRowBytes = 2 ** 31;
+    expect(issues(() => validateConfig(c))).toEqual(['source.maxRowBytes: must be at most 1073741824 bytes (1 GiB), got 2147483648']);
+    c.source.maxRowBytes = 1024;
+    expect(validateConfig(c).source.maxRowBytes).toBe(1024);
+  });
+
   it('reports an unknown mode with the allowed ones', () => {
     const c = valid();
     c.stages[0].mode = 'threads';

@@ -4,14 +4,21 @@
  * that every row has the header's number of fields, which polars does not (it silently
  * truncates long rows and pads short ones with nulls).
  *
+ * It also skips blank lines (except in a one-column file, where each is a null value), refuses
+ * a row longer than `maxRowBytes` as soon as it has read that far (so one huge line never
+ * fills memory) and a quote opening inside an unquoted field (`a,b"c`), which would make the
+ * scan and polars disagree on where rows end.
+ *
  * Physical line numbers (1-based, counting the header) are tracked for error messages.
  *
  * Chunks are assembled in one reused buffer behind a fixed prefix (the header line polars
  * needs in front of every chunk): fresh memory per chunk costs ~10× a warm copy here. So a
  * chunk is valid only until the chunker runs again: take each one before pulling the next.
  */
+import { MAX_ROW_BYTES } from '../../../config/defaults';
 import { SourceError } from '../../../errors';
-import { SCAN_RAGGED, SimdRowScanner, type ScanState } from './simd-scan';
+import { stripBlankLines } from './blank-lines';
+import { SCAN_MORE, SimdRowScanner, type ScanState } from './simd-scan';
 
 export interface RowChunk {
   /** The prefix, then whole rows, each ending in LF (the last row of a file may lack it). */
@@ -21,6 +28,8 @@ export interface RowChunk {
   rows: number;
   /** Physical line number of the chunk's first row. */
   firstLine: number;
+  /** Physical lines of the blank lines removed from `text` (ascending), if any. */
+  skippedLines?: number[];
 }
 
 export interface ChunkerOptions {
@@ -41,6 +50,10 @@ export interface ChunkerOptions {
   maxChunkBytes?: number;
   /** The first chunk is not cut short before this many rows (those types are inferred from). */
   minRows?: number;
+  /** Longest row allowed, in bytes without its line end (`source.maxRowBytes`; default MAX_ROW_BYTES). */
+  maxRowBytes?: number;
+  /** Column names, for messages (default: field numbers only). */
+  columns?: string[];
   /** Scan with WebAssembly SIMD where available (default true; the JavaScript scan is the reference). */
   simd?: boolean;
 }
@@ -58,17 +71,24 @@ export class RowChunker {
   /** Line where the current (incomplete) chunk starts. */
   private chunkLine: number;
   private readonly simd: SimdRowScanner | undefined;
+  private readonly maxRowBytes: number;
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
+    this.maxRowBytes = o.maxRowBytes ?? MAX_ROW_BYTES;
     const prefix = o.prefix ?? Buffer.alloc(0);
     this.prefixBytes = prefix.length;
     this.assembly = Buffer.allocUnsafe(Math.max(64 * 1024, prefix.length * 2));
     prefix.copy(this.assembly);
     this.assembled = prefix.length;
     this.chunkLine = o.firstLine;
-    this.s = { inQuotes: false, fieldsInRow: 1, rowHasBytes: false, line: o.firstLine, rows: 0, rowLine: o.firstLine, quoteLine: 0 };
-    this.simd = o.simd === false ? undefined : SimdRowScanner.create(o);
+    this.s = { inQuotes: false, fieldsInRow: 1, rowHasBytes: false, line: o.firstLine, rows: 0, rowLine: o.firstLine, quoteLine: 0, rowStart: 0, blanks: 0, prevSep: true };
+    this.simd = o.simd === false ? undefined : SimdRowScanner.create({ ...o, maxRowBytes: this.maxRowBytes });
+  }
+
+  /** Physical line of the next byte to scan. */
+  get line(): number {
+    return this.s.line;
   }
 
   /** Later chunks may have another size (the first one also feeds schema inference). */
@@ -98,17 +118,18 @@ export class RowChunker {
       yield this.take();
     }
     this.append(data, start, data.length);
+    this.s.rowStart -= bytes.length; // the row goes on in the next buffer
   }
 
   /**
    * Scans from `from` until a chunk is complete (returns the index after its last LF) or
    * the bytes end (returns -1): with SIMD when it can, in JavaScript when it cannot or when
-   * SIMD found a ragged row (the JavaScript scan then finds it again and words the error).
+   * SIMD found something wrong (the JavaScript scan then finds it again and words the error).
    */
   private scan(bytes: Uint8Array, from: number): number {
     if (this.simd?.holds(bytes)) {
       const end = this.simd.scan(this.s, from, this.rowLimit());
-      if (end !== SCAN_RAGGED) return end;
+      if (end >= SCAN_MORE) return end;
     }
     return this.scanJs(bytes, from);
   }
@@ -116,6 +137,7 @@ export class RowChunker {
   /** The reference scanner, one byte at a time. The hot loop: state in locals. */
   private scanJs(bytes: Uint8Array, from: number): number {
     const { delimiter, quote, fields } = this.o;
+    const maxRowBytes = this.maxRowBytes;
     const rowsPerChunk = this.rowLimit();
     const st = this.s;
     // Bytes above every special byte (most letters and digits) take one comparison.
@@ -127,25 +149,34 @@ export class RowChunker {
     let line = st.line;
     let rows = st.rows;
     let rowLine = st.rowLine;
+    let rowStart = st.rowStart;
+    let blanks = st.blanks;
     let end = -1;
     for (let i = from; i < n; i++) {
       const c = bytes[i];
       if (c > max) {
         has = true;
       } else if (c === quote) {
-        if (!q) st.quoteLine = line;
+        if (!q) {
+          const prev = i > 0 ? bytes[i - 1] : st.prevSep ? LF : 0;
+          if (prev !== delimiter && prev !== LF && prev !== quote) this.badQuote(line, f);
+          st.quoteLine = line;
+        }
         q = !q;
         has = true;
       } else if (c === LF) {
         line++;
         if (q) continue;
-        if (has) {
+        if (i - rowStart > maxRowBytes) this.tooLong(rowLine, false);
+        rowStart = i + 1;
+        // A blank line is skipped, except in a one-column file, where it is a null value.
+        if (has || fields === 1) {
           if (f !== fields) {
             st.rowLine = rowLine;
             this.ragged(f);
           }
           rows++;
-        }
+        } else blanks++;
         f = 1;
         has = false;
         rowLine = line;
@@ -158,12 +189,17 @@ export class RowChunker {
         if (c !== CR) has = true;
       }
     }
+    if (end < 0 && n - rowStart > maxRowBytes) this.tooLong(rowLine, q);
     st.line = line;
     st.rowLine = rowLine;
     st.inQuotes = q;
     st.fieldsInRow = f;
     st.rowHasBytes = has;
     st.rows = rows;
+    st.rowStart = rowStart;
+    st.blanks = blanks;
+    if (end >= 0) st.prevSep = true;
+    else if (n > from) st.prevSep = bytes[n - 1] === delimiter || bytes[n - 1] === LF || bytes[n - 1] === quote;
     return end;
   }
 
@@ -195,16 +231,39 @@ export class RowChunker {
   }
 
   private take(): RowChunk {
+    let skippedLines: number[] | undefined;
+    if (this.s.blanks > 0) {
+      const stripped = stripBlankLines(this.assembly, this.prefixBytes, this.assembled, this.o.quote, this.chunkLine);
+      this.assembled = stripped.end;
+      skippedLines = stripped.skipped;
+    }
     const text = this.assembly.subarray(0, this.assembled);
-    const chunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
+    const chunk: RowChunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
+    if (skippedLines) chunk.skippedLines = skippedLines;
     this.assembled = this.prefixBytes;
     this.o.minRows = 1;
     this.s.rows = 0;
+    this.s.blanks = 0;
     this.chunkLine = this.s.line;
     return chunk;
   }
 
   private ragged(found: number): never {
     throw new SourceError(`expected ${this.o.fields} fields, found ${found} (ragged row)`, { file: this.o.file, line: this.s.rowLine });
+  }
+
+  private badQuote(line: number, field: number): never {
+    throw new SourceError(
+      `a quote inside an unquoted field (field ${field} of ${this.o.fields}): quote the whole field and double the quotes in it, e.g. "b""c"`,
+      { file: this.o.file, line, column: this.o.columns?.[field - 1] },
+    );
+  }
+
+  private tooLong(rowLine: number, inQuotes: boolean): never {
+    const open = inQuotes ? `; a quote opened on line ${this.s.quoteLine} is still open, so the rest of the file may be one field` : '';
+    throw new SourceError(
+      `row longer than ${this.maxRowBytes} bytes (source.maxRowBytes)${open}; raise source.maxRowBytes if rows really are this long`,
+      { file: this.o.file, line: rowLine },
+    );
   }
 }

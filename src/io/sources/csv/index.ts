@@ -7,13 +7,14 @@
 import { isUtf8 } from 'node:buffer';
 import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
-import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES } from '../../../config/defaults';
-import { SourceError } from '../../../errors';
+import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, MAX_ROW_BYTES } from '../../../config/defaults';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
-import { readBytes } from '../bytes';
+import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
+import { physicalLine } from './blank-lines';
+import { invalidUtf8 } from './utf8';
 import { parseChunk, type ChunkText, type CsvParse } from './parse';
 import { inferColumn, type CsvType } from './infer';
 
@@ -59,7 +60,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const { cfg, file } = o;
   const delimiter = cfg.delimiter ?? ',';
   const quote = cfg.quote ?? '"';
-  const header = await readHeader(bytes, { file, delimiter, quote, hasHeader: cfg.header ?? true });
+  const maxRowBytes = cfg.maxRowBytes ?? MAX_ROW_BYTES;
+  let lineNow = () => 1;
+  const text = withLineOnError(bytes, () => lineNow());
+  const header = await readHeader(text, { file, delimiter, quote, hasHeader: cfg.header ?? true, maxRowBytes });
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;
@@ -80,6 +84,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     prefix,
     maxChunkBytes: CSV_MAX_CHUNK_BYTES,
     minRows: o.types ? 1 : inferRows,
+    maxRowBytes,
+    columns: names,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, CsvType> | undefined = o.types;
@@ -87,14 +93,17 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
     if (!types) {
-      types = inferTypes(chunk.text, base, names, internal, inferRows, cfg.schema);
+      types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
       o.onTypes?.(types);
     }
-    return { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, fields, types } };
+    const out: CsvChunk = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, fields, types } };
+    if (chunk.skippedLines) out.skippedLines = chunk.skippedLines;
+    return out;
   };
 
   let any = false;
-  for await (const data of prepend(header.rest, bytes)) {
+  lineNow = () => chunker.line;
+  for await (const data of prepend(header.rest, text)) {
     for (const chunk of chunker.push(data)) {
       any = true;
       yield prepare(chunk);
@@ -118,11 +127,20 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], internal: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
+function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   const types: Record<string, CsvType> = {};
-  for (const [i, name] of names.entries()) types[name] = overrides[name] ?? inferColumn(sample.getColumn(internal[i]).toArray() as (string | null)[]);
+  // Row arrays in one call, read column by column: polars' getColumn(name) lists every column
+  // per call and each Series is a heavy object (10 000 columns took 40 s).
+  const table = sample.rows() as (string | null)[][];
+  names.forEach((name, i) => {
+    types[name] = overrides[name] ?? inferColumn(column(table, i));
+  });
   return types;
+}
+
+function* column(rows: (string | null)[][], i: number): Generator<string | null> {
+  for (const row of rows) yield row[i];
 }
 
 function checkUtf8(chunk: RowChunk, file: string): void {
@@ -131,12 +149,12 @@ function checkUtf8(chunk: RowChunk, file: string): void {
   let start = 0;
   for (let i = 0; i <= chunk.bytes.length; i++) {
     if (i === chunk.bytes.length || chunk.bytes[i] === 10) {
-      if (!isUtf8(chunk.bytes.subarray(start, i))) break;
+      const text = chunk.bytes.subarray(start, i);
+      if (!isUtf8(text)) throw invalidUtf8(file, physicalLine(line, chunk.skippedLines), text);
       line++;
       start = i + 1;
     }
   }
-  throw new SourceError('invalid UTF-8 (only UTF-8 text is read; convert the file, e.g. with iconv)', { file, line });
 }
 
 function csvQuote(value: string, delimiter: string, quote: string): string {

@@ -6,6 +6,7 @@
  */
 import pl, { DataType } from 'nodejs-polars';
 import { SourceError } from '../../../errors';
+import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
@@ -32,6 +33,8 @@ export interface ChunkText {
   rows: number;
   /** Physical line number of the first row. */
   firstLine: number;
+  /** Physical lines of the blank lines removed from `text`, if any (for line numbers). */
+  skippedLines?: number[];
 }
 
 export const DTYPES: Record<CsvType, DataType> = {
@@ -102,5 +105,5 @@ function lineOfRow(chunk: ChunkText, row: number, quote: number): number {
       if (!inQuotes) seen++;
     }
   }
-  return line;
+  return physicalLine(line, chunk.skippedLines);
 }

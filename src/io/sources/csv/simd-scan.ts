@@ -1,11 +1,12 @@
 /**
  * The row scanner in WebAssembly SIMD (wasm/row-scan.c): the same state machine as
  * RowChunker's JavaScript scan, 64 bytes per step instead of one, for the common case.
- * The JavaScript scan stays the reference and words every error: on a ragged row the SIMD
- * scan stops and the chunker re-scans those bytes in JavaScript.
+ * The JavaScript scan stays the reference and words every error: on a ragged or too long row
+ * the SIMD scan stops and the chunker re-scans those bytes in JavaScript.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_ROW_BYTES } from '../../../config/defaults';
 
 /** The scanner's state, as RowChunker keeps it. */
 export interface ScanState {
@@ -16,10 +17,27 @@ export interface ScanState {
   rows: number;
   rowLine: number;
   quoteLine: number;
+  /** Index where the current row starts in the bytes being scanned (negative: in an earlier buffer). */
+  rowStart: number;
+  /** Blank lines skipped in the chunk so far (a one-column file has none: its blank lines are null values). */
+  blanks: number;
+  /** The byte before the scan position is a delimiter, LF or quote (where a quote may open a field). */
+  prevSep: boolean;
+}
+
+/** What the scanner is told of the file. */
+export interface ScannerOptions {
+  delimiter: number;
+  quote: number;
+  fields: number;
+  /** Longest row allowed, in bytes without its line end (default MAX_ROW_BYTES). */
+  maxRowBytes?: number;
 }
 
 export const SCAN_MORE = -1;
 export const SCAN_RAGGED = -2;
+export const SCAN_TOO_LONG = -3;
+export const SCAN_BAD_QUOTE = -4;
 
 /** The little of WebAssembly used here (the project's TypeScript libs leave the DOM types out). */
 interface Wasm {
@@ -57,21 +75,22 @@ export class SimdRowScanner {
   private loaded: Uint8Array | undefined;
 
   /** A scanner, or undefined where WebAssembly SIMD is not available or the bytes do not suit it. */
-  static create(o: { delimiter: number; quote: number; fields: number }): SimdRowScanner | undefined {
+  static create(o: ScannerOptions): SimdRowScanner | undefined {
     const special = [10, 13];
     if (special.includes(o.delimiter) || special.includes(o.quote) || o.delimiter === o.quote) return undefined;
     const m = module();
     return m ? new SimdRowScanner(new wasm.Instance(m).exports as Exports, o) : undefined;
   }
 
-  private constructor(x: Exports, o: { delimiter: number; quote: number; fields: number }) {
+  private constructor(x: Exports, o: ScannerOptions) {
     this.x = x;
-    this.state = new Int32Array(x.memory.buffer, x.state_ptr(), 11);
+    this.state = new Int32Array(x.memory.buffer, x.state_ptr(), 15);
     this.input = x.input_ptr();
     this.capacity = x.memory.buffer.byteLength - this.input;
     this.state[8] = o.fields;
     this.state[9] = o.delimiter;
     this.state[10] = o.quote;
+    this.state[12] = o.maxRowBytes ?? MAX_ROW_BYTES;
   }
 
   /** Copy `bytes` in (once per pushed buffer); false when they do not fit. */
@@ -91,7 +110,8 @@ export class SimdRowScanner {
 
   /**
    * Scans the loaded bytes from `from` with `s` as the state before; returns the index after
-   * the chunk's last LF, SCAN_MORE (then `s` is advanced to the end) or SCAN_RAGGED (`s` untouched).
+   * the chunk's last LF, SCAN_MORE (then `s` is advanced to the end), or SCAN_RAGGED,
+   * SCAN_TOO_LONG or SCAN_BAD_QUOTE (`s` untouched: the JavaScript scan words the error).
    */
   scan(s: ScanState, from: number, rowsPerChunk: number): number {
     const st = this.state;
@@ -103,8 +123,11 @@ export class SimdRowScanner {
     st[5] = s.rowLine;
     st[6] = s.quoteLine;
     st[7] = rowsPerChunk;
+    st[11] = s.rowStart;
+    st[13] = s.blanks;
+    st[14] = s.prevSep ? 1 : 0;
     const r = this.x.scan(this.input, from, this.loaded!.length);
-    if (r === SCAN_RAGGED) return r;
+    if (r < SCAN_MORE) return r; // SCAN_RAGGED, SCAN_TOO_LONG, SCAN_BAD_QUOTE
     s.inQuotes = st[0] !== 0;
     s.fieldsInRow = st[1];
     s.rowHasBytes = st[2] !== 0;
@@ -112,6 +135,9 @@ export class SimdRowScanner {
     s.rows = st[4];
     s.rowLine = st[5];
     s.quoteLine = st[6];
+    s.rowStart = st[11];
+    s.blanks = st[13];
+    s.prevSep = st[14] !== 0;
     return r;
   }
 }

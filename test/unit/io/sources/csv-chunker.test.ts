@@ -34,10 +34,10 @@ function randomCsv(r: () => number, rows: number, fields: number, ragged: boolea
   return out.join('');
 }
 
-function chunk(csv: Buffer, opts: { simd: boolean; rowsPerChunk: number; fields: number; cuts: number[] }) {
-  const chunker = new RowChunker({ file: 'x.csv', rowsPerChunk: opts.rowsPerChunk, fields: opts.fields, delimiter: 44, quote: 34, firstLine: 2, prefix: Buffer.from('h\n'), simd: opts.simd });
-  const out: { text: string; rows: number; firstLine: number }[] = [];
-  const keep = (c: RowChunk) => out.push({ text: c.text.toString('latin1'), rows: c.rows, firstLine: c.firstLine });
+function chunk(csv: Buffer, opts: { simd: boolean; rowsPerChunk: number; fields: number; cuts: number[]; maxRowBytes?: number }) {
+  const chunker = new RowChunker({ file: 'x.csv', rowsPerChunk: opts.rowsPerChunk, fields: opts.fields, delimiter: 44, quote: 34, firstLine: 2, prefix: Buffer.from('h\n'), simd: opts.simd, maxRowBytes: opts.maxRowBytes });
+  const out: { text: string; rows: number; firstLine: number; skipped?: number[] }[] = [];
+  const keep = (c: RowChunk) => out.push({ text: c.text.toString('latin1'), rows: c.rows, firstLine: c.firstLine, skipped: c.skippedLines });
   try {
     let at = 0;
     for (const cut of [...opts.cuts, csv.length]) {
@@ -72,6 +72,27 @@ it.each(Array.from({ length: 40 }, (_, i) => i))('SIMD and JavaScript scans agre
   expect(simd).toEqual(js);
   if (seed % 7 === 0 && seed % 3 !== 0) expect(js.error).toMatch(/unterminated quoted field/);
   if (seed % 3 === 0) expect(js.error).toMatch(/ragged row/);
+});
+
+it.each(Array.from({ length: 30 }, (_, i) => i))('SIMD and JavaScript agree on stray quotes and long rows, random CSV #%i', (seed) => {
+  const r = rng(seed + 1000);
+  const fields = 1 + Math.floor(r() * 5);
+  let text = randomCsv(r, 50 + Math.floor(r() * 300), fields, false);
+  if (seed % 2 === 0) {
+    // a quote inside an unquoted field somewhere after the first row
+    const at = text.indexOf('\nx', Math.floor(r() * text.length));
+    if (at >= 0) text = text.slice(0, at + 2) + '"' + text.slice(at + 2);
+  }
+  const csv = Buffer.from(text);
+  const cuts: number[] = [];
+  for (let at = 0; ; ) {
+    at += 1 + Math.floor(r() * (seed % 3 ? 9 : 200));
+    if (at >= csv.length) break;
+    cuts.push(at);
+  }
+  const opts = { rowsPerChunk: 1 + Math.floor(r() * 40), fields, cuts, maxRowBytes: seed % 4 === 1 ? 8 + Math.floor(r() * 20) : undefined };
+  const js = chunk(csv, { simd: false, ...opts });
+  expect(chunk(csv, { simd: true, ...opts })).toEqual(js);
 });
 
 it('finds a ragged row after many clean blocks, with its line', () => {

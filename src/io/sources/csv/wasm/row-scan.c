@@ -1,8 +1,8 @@
 /*
  * The quote-aware row scanner of csv/chunker.ts, 64 bytes at a time with WebAssembly SIMD.
  * Same contract as RowChunker.scan: finds where the chunk's `rows_per_chunk`-th row ends,
- * counting physical lines and checking every row's field count. On a ragged row it stops
- * and says so; the caller re-scans those bytes with the JavaScript scanner, which words the
+ * counting physical lines, checking every row's field count and length, and counting the
+ * blank lines skipped. On a ragged or too long row, or a quote inside an unquoted field, it stops and says so; the caller re-scans those bytes with the JavaScript scanner, which words the
  * error (file, line, fields found). Build: scripts/build-wasm.sh (clang, wasm32, -msimd128).
  *
  * Per block: bit masks of quotes, LFs, CRs and delimiters; a prefix XOR of the quote mask
@@ -24,10 +24,16 @@ typedef struct {
   int32_t fields;
   int32_t delimiter;
   int32_t quote;
+  int32_t row_start;      /* index where the current row starts (negative: in an earlier buffer) */
+  int32_t max_row;        /* longest row allowed, in bytes without its LF */
+  int32_t blanks;         /* blank lines skipped in the current chunk (never with one field) */
+  int32_t prev_sep;       /* the byte before the scan is a delimiter, LF or quote (a quote may open after it) */
 } State;
 
 #define RAGGED (-2)
 #define MORE (-1)
+#define TOO_LONG (-3)
+#define BAD_QUOTE (-4)
 
 static State state;
 static uint8_t tail[64];
@@ -58,7 +64,8 @@ static inline uint64_t upto(int p) { return p == 63 ? ~0ULL : ((1ULL << (p + 1))
 
 /*
  * Scans buf[from..len). Returns the index after the LF that completes the chunk, MORE when
- * the bytes ran out first, or RAGGED (state then undefined: the caller re-scans).
+ * the bytes ran out first, or RAGGED, TOO_LONG or BAD_QUOTE (state then undefined: the
+ * caller re-scans in JavaScript, which words the error).
  */
 int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
   const v128_t vq = wasm_i8x16_splat((int8_t)state.quote);
@@ -71,6 +78,10 @@ int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
   int32_t line = state.line;
   int32_t rows = state.rows;
   int32_t row_line = state.row_line;
+  int32_t row_start = state.row_start;
+  int32_t blanks = state.blanks;
+  const int32_t max_row = state.max_row;
+  uint64_t sep_carry = state.prev_sep ? 1 : 0;
   const int32_t fields = state.fields;
   const int32_t per_chunk = state.rows_per_chunk;
 
@@ -91,6 +102,10 @@ int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
     const uint64_t inside = prefix_xor(Q) ^ carry;
     carry = (uint64_t)((int64_t)inside >> 63);
     const uint64_t opening = Q & inside;
+    /* A quote opens a field only at its start (or doubles a quote): `a,b"c` is malformed. */
+    const uint64_t seps = D | L | Q;
+    if (opening & ~((seps << 1) | sep_carry)) return BAD_QUOTE;
+    sep_carry = len - at >= 64 ? (seps >> 63) : ((seps >> (len - at - 1)) & 1);
     if (opening) {
       const int i = 63 - __builtin_clzll(opening);
       state.quote_line = line + __builtin_popcountll(L & below(i));
@@ -103,9 +118,14 @@ int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
       const uint64_t seg = below(e) & ~consumed;
       if (nonblank & seg) has = 1;
       f += __builtin_popcountll(outsideD & seg);
-      if (has) {
+      if (at + e - row_start > max_row) return TOO_LONG;
+      row_start = at + e + 1;
+      /* A blank line is skipped, except in a one-column file, where it is a null value. */
+      if (has || fields == 1) {
         if (f != fields) return RAGGED;
         rows++;
+      } else {
+        blanks++;
       }
       f = 1;
       has = 0;
@@ -119,6 +139,9 @@ int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
         state.line = row_line;
         state.rows = rows;
         state.row_line = row_line;
+        state.row_start = row_start;
+        state.blanks = blanks;
+        state.prev_sep = 1;
         return at + e + 1;
       }
     }
@@ -127,12 +150,16 @@ int32_t scan(const uint8_t *buf, int32_t from, int32_t len) {
     f += __builtin_popcountll(outsideD & rest);
     line += __builtin_popcountll(L);
   }
+  if (len - row_start > max_row) return TOO_LONG;
   state.in_quotes = carry != 0;
   state.fields_in_row = f;
   state.row_has_bytes = has;
   state.line = line;
   state.rows = rows;
   state.row_line = row_line;
+  state.row_start = row_start;
+  state.blanks = blanks;
+  state.prev_sep = (int32_t)sep_carry;
   return MORE;
 }
 
