@@ -152,7 +152,8 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     printError(err, args['log-level'] === 'debug' || args['log-level'] === 'trace');
     return signalCode || 1;
   } finally {
-    for (const signal of Object.keys(SIGNAL_EXIT)) process.off(signal, onSignal);
+    // The handlers stay: a signal between the end of the run and the exit that follows must
+    // not kill the process by default and turn a reported failure into a death by signal.
     if (args.report && report) writeFileSync(args.report, JSON.stringify(report, null, 2) + '\n');
   }
 }

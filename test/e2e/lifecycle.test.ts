@@ -54,8 +54,8 @@ describe.each([
   ['process', 'fake', { how: 'fake' }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): a stage must return a RecordBatch, .* \(got Object\)/],
   // once, not wrapped twice (the child's StageError used to be wrapped again by main)
   ['process', 'undef', { how: 'undef' }, /sluice: stage "guarded", copy 0, batch #3, [^\n]* failed in process\(\): undefined was thrown/],
-  ['thread', 'options', { how: 'none', hash: { fn: '__FN__' } }, /stage "guarded" failed in load\(\): options\.hash\.fn cannot be sent to a thread stage/],
-  ['process', 'options', { how: 'none', hash: { fn: '__FN__' } }, /stage "guarded" failed in load\(\): options\.hash\.fn cannot be sent to a process stage/],
+  ['thread', 'options', { how: 'none', hash: { fn: '__FN__' } }, /✖ stages\[0\]\.options\.hash\.fn: a function cannot be passed to a thread stage/],
+  ['process', 'options', { how: 'none', hash: { fn: '__FN__' } }, /✖ stages\[0\]\.options\.hash\.fn: a function cannot be passed to a process stage/],
 ])('a %s stage that fails by %s', (mode, how, options, message) => {
   it('exits 1 naming the culprit, with nothing left', async () => {
     const name = `msg-${mode}-${how}`;

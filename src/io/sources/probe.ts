@@ -7,7 +7,8 @@
  *  - Parquet: the footer (polars' own scan, as the reader opens it);
  *  - Arrow IPC: the schema message;
  *  - NDJSON: the reader's first batch, whose schema the reader fixes for the whole file.
- * The projection (`columns`) is left out: the probe lists every column the file has.
+ * The projection (`columns`) and `schema` are left out: the probe lists every column the file
+ * has, and the checks compare their keys with it.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -28,7 +29,7 @@ export interface SourceColumns {
 
 /** Columns of `file` as the source reads them; undefined for a file with no columns (empty). */
 export async function probeColumns(file: string, cfg: SourceOptions): Promise<SourceColumns | undefined> {
-  const all = { ...cfg, columns: undefined };
+  const all = { ...cfg, columns: undefined, schema: undefined }; // both checked against what this returns
   const names = await namesOf(file, all);
   return names && names.length ? { file, names } : undefined;
 }

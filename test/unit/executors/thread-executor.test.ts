@@ -110,6 +110,11 @@ describe('ThreadExecutor', () => {
   });
 });
 
+it('refuses options a thread cannot receive at start, naming their path (plans built without a config too)', async () => {
+  executor = new ThreadExecutor(stage('probe.ts', 1, { hash: { fn: () => 1 } }), { log });
+  await expect(executor.start()).rejects.toThrow(/stage "probe" failed in load\(\): options\.hash\.fn cannot be sent to a thread stage/);
+});
+
 describe('ThreadExecutor ownership (a counting arena)', () => {
   it('leaves no slab of the arena held after successes, a stage failure and an abort', async () => {
     const arena = new SlabArena();
