@@ -4,7 +4,7 @@
  * the column names a config uses before anything starts. Each format is probed through the
  * code its reader runs, so the probe says what the run will see:
  *  - CSV: the reader's first chunk (header, then types inferred from `inferRows` rows);
- *  - Parquet: the footer (polars' own scan, as the reader opens it);
+ *  - Parquet: the footer (sluice's reader and type check, then polars on a no-row copy);
  *  - Arrow IPC: the schema message;
  *  - NDJSON: the reader's first batch, whose schema the reader fixes for the whole file.
  * The projection (`columns`) and `schema` are left out: the probe lists every column the file
@@ -18,6 +18,9 @@ import { SourceError } from '../../errors';
 import type { BatchWithLease } from './arrow-convert';
 import { readCsvChunks } from './csv';
 import { readNdjson } from './ndjson';
+import { hiveColumns } from './hive';
+import { openParquet } from '../parquet/file';
+import { assertReadable } from '../parquet/support';
 import type { SourceOptions } from './index';
 
 export interface SourceColumns {
@@ -46,16 +49,34 @@ async function namesOf(file: string, cfg: SourceOptions): Promise<string[] | und
       }
     }
     case 'parquet':
-      try {
-        return pl.scanParquet(file).columns;
-      } catch (err) {
-        throw new SourceError(`cannot read the Parquet footer: ${(err as Error).message}`, { file }, err);
-      }
+      return withHive(file, await parquetNames(file));
     case 'arrow':
-      return arrowNames(file);
+      return withHive(file, await arrowNames(file));
     case 'ndjson':
       return firstBatchNames(readNdjson(file, cfg));
   }
+}
+
+/**
+ * The footer through the reader's own code: its type check first (polars aborts the process
+ * on some types, so it must not see them), then polars names the columns of a no-row copy.
+ */
+async function parquetNames(file: string): Promise<string[]> {
+  const pinned = await openParquet(file);
+  try {
+    assertReadable(pinned.meta, file);
+    return pl.readParquet(pinned.schemaFile()).columns;
+  } catch (err) {
+    if (err instanceof SourceError) throw err;
+    throw new SourceError(`cannot read the Parquet footer: ${(err as Error).message}`, { file }, err);
+  } finally {
+    await pinned.close();
+  }
+}
+
+/** The Hive columns the readers add (`key=value` directories), after the file's own. */
+function withHive(file: string, names: string[]): string[] {
+  return [...names, ...hiveColumns(file).map(([key]) => key).filter((key) => !names.includes(key))];
 }
 
 async function arrowNames(file: string): Promise<string[]> {
