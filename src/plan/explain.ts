@@ -1,13 +1,12 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
 import type { Plan } from './types';
 import { DEFAULTS, slotsPerCopy } from './build';
-import { planWarnings } from './warnings';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
+/** The plan alone; its warnings (plan/warnings.ts) are printed by the command beside it. */
 export function renderPlan(plan: Plan, files: string[]): string {
-  const warnings = planWarnings(plan).map((w) => `warning  ${w}`);
-  return [plan.direct ? renderDirect(plan, plan.direct, files) : renderBatches(plan, files), ...warnings].join('\n');
+  return plan.direct ? renderDirect(plan, plan.direct, files) : renderBatches(plan, files);
 }
 
 function renderBatches(plan: Plan, files: string[]): string {

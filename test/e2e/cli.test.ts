@@ -188,6 +188,9 @@ describe('sluice explain', () => {
       const shown = await runCli([command, cfg]);
       expect(shown.code).toBe(0);
       expect(shown.stdout).toContain(`⚠ ${warning}`);
+      // once, and in words (a second renderer printed it again as "[object Object]")
+      expect(shown.stdout.split(warning)).toHaveLength(2);
+      expect(shown.stdout).not.toContain('[object Object]');
     }
     const r = await runCli(['run', cfg, '--quiet', '--log-level', 'warn', '--sink-path', path.join(ws.dir, 'out/tiny.csv')]);
     expect(r.code).toBe(0);

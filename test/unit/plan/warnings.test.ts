@@ -35,6 +35,15 @@ describe('planWarnings', () => {
     expect(planWarnings(direct)).toEqual([]);
   });
 
+  it('warns about a source of more than 2 000 columns, unless a projection keeps fewer', () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`);
+    expect(planWarnings(plan(), { sourceColumns: names(2000) })).toEqual([]);
+    const [warning] = planWarnings(plan(), { sourceColumns: names(10_000) });
+    expect(warning.path).toBe('source.path');
+    expect(warning.message).toMatch(/^10,000 columns: every column of every batch costs a few milliseconds/);
+    expect(planWarnings(plan({ columns: ['c1', 'c2'] }), { sourceColumns: names(10_000) })).toEqual([]);
+  });
+
   it('takes more rules, which may use the facts the checks learnt (the source\'s columns)', () => {
     const wide: WarningRule = (_plan, facts) => (facts.sourceColumns && facts.sourceColumns.length > 2 ? [{ path: 'source.path', message: 'wide' }] : []);
     expect(planWarnings(plan(), { sourceColumns: ['a', 'b', 'c'] }, [wide])).toEqual([{ path: 'source.path', message: 'wide' }]);
