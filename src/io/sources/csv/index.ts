@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
 import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, MAX_ROW_BYTES } from '../../../config/defaults';
+import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
@@ -15,7 +16,7 @@ import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { physicalLine } from './blank-lines';
 import { invalidUtf8 } from './utf8';
-import { parseChunk, type ChunkText, type CsvParse } from './parse';
+import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvParse } from './parse';
 import { inferColumn, type CsvType } from './infer';
 
 export interface CsvReadOptions {
@@ -92,13 +93,20 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
 
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
+    const text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
+    if (chunk.skippedLines) text.skippedLines = chunk.skippedLines;
     if (!types) {
-      types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
+      try {
+        types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
+      } catch (err) {
+        // polars refuses a malformed chunk whole; say where and what, as the parse does.
+        const stray = textAfterQuote(text, delimiter, quote);
+        if (stray) throw strayQuoteError(text, file, quote, stray, names[stray.field] ?? `#${stray.field + 1}`, err);
+        throw new SourceError(`cannot read rows from line ${chunk.firstLine} on: ${(err as Error).message.split('\n')[0]}`, { file, line: chunk.firstLine }, err);
+      }
       o.onTypes?.(types);
     }
-    const out: CsvChunk = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine, parse: { file, base, columns: selected, fields, types } };
-    if (chunk.skippedLines) out.skippedLines = chunk.skippedLines;
-    return out;
+    return { ...text, parse: { file, base, columns: selected, fields, types } };
   };
 
   let any = false;

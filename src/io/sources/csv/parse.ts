@@ -79,6 +79,8 @@ export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
 
 /** polars said a value does not parse: find which one, and say where. */
 function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceError {
+  const stray = textAfterQuote(chunk, p.base.sep, p.base.quoteChar);
+  if (stray) return strayQuoteError(chunk, p.file, p.base.quoteChar, stray, p.columns[stray.field] ?? `#${stray.field + 1}`, cause);
   const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.fields });
   for (const [k, column] of p.columns.entries()) {
     const values = raw.getColumn(p.fields[k]).toArray() as (string | null)[];
@@ -93,6 +95,46 @@ function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceEr
   }
   const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
   return new SourceError(`cannot parse rows ${chunk.firstLine}–: ${message}`, { file: p.file, line: chunk.firstLine }, cause);
+}
+
+/**
+ * Text after a closing quote (`"ab"c,1`): polars refuses the whole chunk, naming neither row
+ * nor column. RFC 4180 allows only a delimiter or a line end there. The scanner that cuts
+ * chunks does not check it, so it is found here, when polars has refused.
+ */
+export function textAfterQuote(chunk: ChunkText, sep: string, quoteChar: string): { row: number; field: number } | undefined {
+  const quote = quoteChar.charCodeAt(0);
+  const delimiter = sep.charCodeAt(0);
+  const text = chunk.text;
+  let row = 0;
+  let field = 0;
+  let inQuotes = false;
+  for (let i = chunk.prefixLength; i < text.length; i++) {
+    const c = text[i];
+    if (inQuotes) {
+      if (c !== quote) continue;
+      if (text[i + 1] === quote) i++; // "" inside quotes
+      else {
+        inQuotes = false;
+        const next = text[i + 1];
+        if (next !== undefined && next !== delimiter && next !== 10 && next !== 13) return { row, field };
+      }
+    } else if (c === quote) inQuotes = true;
+    else if (c === delimiter) field++;
+    else if (c === 10) {
+      row++;
+      field = 0;
+    }
+  }
+  return undefined;
+}
+
+export function strayQuoteError(chunk: ChunkText, file: string, quoteChar: string, at: { row: number; field: number }, column: string, cause: unknown): SourceError {
+  return new SourceError(
+    'text after the closing quote of a quoted field (e.g. "ab"c): only a delimiter or a line end may follow it; quote the whole value and double the quotes inside, e.g. "ab""c"',
+    { file, line: lineOfRow(chunk, at.row, quoteChar.charCodeAt(0)), column },
+    cause,
+  );
 }
 
 /** Physical line of the chunk's `row`-th row (rows may span lines inside quotes). */

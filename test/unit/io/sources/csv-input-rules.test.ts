@@ -125,6 +125,27 @@ it('a column named "" is read like any other (it used to be refused: Arrow hand-
   expect(await readRows(file('a,"",c\n1,2,3\n'))).toEqual([{ a: 1n, '': 2n, c: 3n }]);
 });
 
+describe('text after the closing quote of a field is refused with file, line and column (polars named neither)', () => {
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => `${i},"v${i}"`).join('\n');
+  const message = (line: number, column: string) => new RegExp(`, line ${line}, column "${column}": text after the closing quote of a quoted field`);
+  it('in the rows types are inferred from', async () => {
+    await expect(readRows(file('a,b\n"ab"c,1\n"x",2\n'))).rejects.toThrow(message(2, 'a'));
+  });
+  it('in a later chunk, after a quoted field with a line break and after blank lines', async () => {
+    const p = file(`a,b\n${rows(5)}\n7,"two\nlines"\n\n\n8,"x"y\n9,"z"\n`);
+    await expect(readRows(p, { inferRows: 2 })).rejects.toThrow(message(11, 'b'));
+  });
+  it('through the direct CSV → Parquet path', async () => {
+    await expect(convertDirect(file(`a,b\n${rows(5)}\n8,"x"y\n`), { inferRows: 2 })).rejects.toThrow(message(7, 'b'));
+  });
+  it('while "" inside quotes and a quote closing before a delimiter or line end stay fine', async () => {
+    expect(await readRows(file('a,b\n1,"he said ""hi"""\n"2",ok\r\n'))).toEqual([
+      { a: 1n, b: 'he said "hi"' },
+      { a: 2n, b: 'ok' },
+    ]);
+  });
+});
+
 describe('CSV errors name file, line and column', () => {
   it.each([
     ['an empty header line', '\n1,2\n', /line 1: the header line is empty/],
