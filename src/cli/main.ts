@@ -16,6 +16,7 @@ import type { RunReport } from '../runtime/types';
 import { renderProfile } from './profile';
 import { ProgressDisplay } from './progress';
 import { renderReport } from './report';
+import { startDeathWatch } from './death-watch';
 
 class UsageError extends Error {}
 
@@ -142,6 +143,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     const resolved = await resolve(args, false);
     const plan = buildPlan(resolved.config, resolved);
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+    startDeathWatch();
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');

@@ -7,7 +7,7 @@ import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { leaseSlabsOf } from '../batch/shared';
 import { StageHost, type HostOutput } from '../worker/host';
-import { inlineWork } from './inline-context';
+import { runInline } from './inline-context';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
@@ -36,7 +36,7 @@ export class InlineExecutor implements StageExecutor {
   /** Load the module and run `setup` now, so a failing setup stops the run before any batch is read. */
   private async startCopy(copy: number): Promise<StageHost> {
     const { planned } = this;
-    const host = await inlineWork.run({ stage: planned.name, copy, phase: 'load' }, () =>
+    const host = await runInline({ stage: planned.name, copy, phase: 'load' }, () =>
       StageHost.load({
         stage: planned.name,
         modulePath: planned.modulePath,
@@ -47,7 +47,7 @@ export class InlineExecutor implements StageExecutor {
         log: this.deps.log.child({ stage: planned.name, worker: copy }),
       }),
     );
-    await inlineWork.run({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());
+    await runInline({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());
     return host;
   }
 
@@ -61,7 +61,7 @@ export class InlineExecutor implements StageExecutor {
     if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
     try {
       const where = { stage: this.stage, copy: host.ctx.copy, seq: item.seq, sourceFile: item.sourceFile, phase: 'process' as const };
-      return held(await inlineWork.run(where, () => host.process(item.batches, item.seq, item.sourceFile)));
+      return held(await runInline(where, () => host.process(item.batches, item.seq, item.sourceFile)));
     } finally {
       this.free.push(host);
     }
@@ -69,7 +69,7 @@ export class InlineExecutor implements StageExecutor {
 
   async flush(): Promise<StageOutput[]> {
     const outputs: StageOutput[] = [];
-    for (const host of this.hosts) outputs.push(held(await inlineWork.run({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush())));
+    for (const host of this.hosts) outputs.push(held(await runInline({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush())));
     return outputs;
   }
 

@@ -78,6 +78,30 @@ describe.each([
   });
 });
 
+it('an inline stage that runs the heap out is named (the watcher speaks for a process that died where JavaScript cannot)', async () => {
+  const cfg = (name: string, how: string) =>
+    ws.config(
+      {
+        name,
+        source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+        stages: [{ name: 'guarded', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { at: 3, how } }],
+        sink: { format: 'csv', path: `out/${name}.csv` },
+      },
+      `${name}.config.ts`,
+    );
+  const env = { NODE_OPTIONS: '--max-old-space-size=192' };
+  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet'], { timeoutMs: 60_000, env });
+  expect(r.signal ?? r.code).not.toBe(0);
+  expect(r.stderr).toMatch(/heap out of memory/);
+  expect(r.stderr).toMatch(/sluice: the run \(pid \d+\) died without a word: .* it was running stage "guarded" \(inline\) in process\(\) on batch #3 from .*in\.csv\. Nothing was committed/);
+  expect(existsSync(path.join(ws.dir, 'out', 'oom.csv'))).toBe(false);
+  // A run that ends by itself, well or not, gets no such word.
+  for (const how of ['none', 'undef']) {
+    const ok = await runCli(['run', cfg(`watch-${how}`, how), '--quiet'], { env });
+    expect(ok.stderr).not.toMatch(/died without a word/);
+  }
+});
+
 it('run() rejects (never hangs, never resolves) when an inline stage never settles', async () => {
   const cfg = ws.config(
     {

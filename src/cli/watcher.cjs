@@ -1,0 +1,32 @@
+'use strict';
+// The death watch's other half (see death-watch.ts): a tiny process that holds the last word
+// of a `sluice run`. Lines on stdin: "+<id> <what>" (inline work started), "-<id>" (ended),
+// "done" (the run's process is exiting by itself). If stdin closes without "done", the run's
+// process died where no JavaScript could speak (out of memory, a native crash, SIGKILL):
+// say what it was running, then exit at once. Plain CommonJS: it starts in ~30 ms.
+const runPid = Number(process.argv[2]);
+const running = new Map();
+let done = false;
+let rest = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (text) => {
+  const lines = (rest + text).split('\n');
+  rest = lines.pop();
+  for (const line of lines) {
+    if (line === 'done') done = true;
+    else if (line[0] === '+') {
+      const space = line.indexOf(' ');
+      running.set(line.slice(1, space), line.slice(space + 1));
+    } else if (line[0] === '-') running.delete(line.slice(1));
+  }
+});
+process.stdin.on('end', () => {
+  if (!done) {
+    const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
+    process.stderr.write(
+      `sluice: the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}. ` +
+        'Nothing was committed; the next run on this sink path removes what it left.\n',
+    );
+  }
+  process.exit(0);
+});
