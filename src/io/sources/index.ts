@@ -14,7 +14,7 @@ import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvChunk } from './csv';
-import type { CsvType } from './csv/infer';
+import type { CsvType } from '../csv-infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 

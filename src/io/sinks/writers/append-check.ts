@@ -6,7 +6,9 @@
  * last byte are read, whatever the size.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CSV_INFER_ROWS } from '../../../config/defaults';
 import { SinkError } from '../../../errors';
+import { inferColumn, type CsvType } from '../../csv-infer';
 
 const HEAD_BYTES = 1024 * 1024;
 /** A first line longer than this is not read whole (and appending is refused). */
@@ -18,13 +20,14 @@ interface Ends {
   head: string;
 }
 
-function readEnds(file: string, shownAs: string): Ends {
+/** The file's size, whether it ends with a newline, and its head: the first line, at least `minHead` bytes. */
+function readEnds(file: string, shownAs: string, minHead = 0): Ends {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
     // Grow the head until it holds the first line (or the whole file).
     let head = Buffer.alloc(0);
-    while (head.length < size && !head.includes(0x0a)) {
+    while (head.length < size && (!head.includes(0x0a) || head.length < minHead)) {
       if (head.length >= MAX_HEAD_BYTES) throw new SinkError(`cannot append to ${shownAs}: its first line is longer than ${MAX_HEAD_BYTES} bytes`);
       const more = Buffer.alloc(Math.min(size - head.length, Math.max(HEAD_BYTES, head.length)));
       readSync(fd, more, 0, more.length, head.length);
@@ -40,21 +43,57 @@ function readEnds(file: string, shownAs: string): Ends {
 
 /** The first CSV record of `text` (RFC 4180 quoting), or undefined when it has no end within the head. */
 export function firstRecord(text: string, delimiter = ','): string[] | undefined {
-  const fields: string[] = [];
+  return records(text, 1, delimiter, true)[0]?.map((v) => v ?? '');
+}
+
+/**
+ * Up to `limit` CSV records of `text` (RFC 4180), values as the reader sees them: an empty
+ * unquoted field is null, a quoted one is ''. A last record without its line end counts only
+ * when `lastMayBeOpen` (the head of a file may end mid-record).
+ */
+function records(text: string, limit: number, delimiter = ',', lastMayBeOpen = false): (string | null)[][] {
+  const out: (string | null)[][] = [];
+  let fields: (string | null)[] = [];
   let field = '';
   let quoted = false;
-  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+  let wasQuoted = false;
+  const endField = () => {
+    fields.push(field === '' && !wasQuoted ? null : field);
+    field = '';
+    wasQuoted = false;
+  };
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length && out.length < limit; i++) {
     const c = text[i];
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
       else if (c === '"') quoted = false;
       else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === delimiter) fields.push(field), (field = '');
-    else if (c === '\n' || c === '\r') return [...fields, field];
-    else field += c;
+    } else if (c === '"') quoted = wasQuoted = true;
+    else if (c === delimiter) endField();
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endField();
+      if (!(fields.length === 1 && fields[0] === null)) out.push(fields); // blank lines hold no record
+      fields = [];
+    } else field += c;
   }
-  return quoted ? undefined : [...fields, field];
+  if (lastMayBeOpen && !quoted && out.length < limit && (field !== '' || fields.length)) {
+    endField();
+    out.push(fields);
+  }
+  return out;
+}
+
+/**
+ * The type each column of an existing CSV file reads back as (the reader's own inference over
+ * its first rows, up to CSV_INFER_ROWS within the head read), so that `append` can refuse
+ * values that would read back as another type.
+ */
+export function csvColumnTypes(file: string, shownAs = file): CsvType[] {
+  const ends = readEnds(file, shownAs, 4 * HEAD_BYTES);
+  // Complete records only (the head may end inside one); blank lines hold none.
+  const [header, ...rows] = records(ends.head, CSV_INFER_ROWS + 1);
+  return (header ?? []).map((_, c) => inferColumn(rows.map((r) => r[c] ?? null)));
 }
 
 /**

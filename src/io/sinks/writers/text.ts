@@ -2,7 +2,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
-import { csvAppendPrefix, ndjsonAppendPrefix } from './append-check';
+import { fits, type CsvType } from '../../csv-infer';
+import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
 import { jsonFormatter, textFormatter, type Formatter } from './values';
 import type { FormatWriter, WriterOptions } from './types';
 
@@ -41,7 +42,7 @@ abstract class TextWriter implements FormatWriter {
       for (; i < batch.numRows; i++) text += this.row(formatters, names, i);
     } catch (err) {
       // Only now find which column failed, so the row loop stays plain.
-      const c = formatters.findIndex((f) => {
+      const c = (err as { column?: number }).column ?? formatters.findIndex((f) => {
         try {
           f(i);
           return false;
@@ -86,11 +87,16 @@ export function csvField(text: string): string {
 }
 
 export class CsvWriter extends TextWriter {
+  /** Appending to rows already there: the type each column reads back as (text takes anything). */
+  private appendTypes: (CsvType | undefined)[] = [];
+
   protected start(names: string[]): void {
     // An empty name is written quoted (""), as an empty value is: a lone empty header would be a blank line.
     const header = names.map((n) => (n === '' ? '""' : csvField(n))).join(',') + '\n';
     // Appending: same header or an error; the header itself if the file is empty; a missing final newline added.
-    this.put(this.opts.append ? csvAppendPrefix(this.file, names, header, this.opts.shownAs) : header);
+    const prefix = this.opts.append ? csvAppendPrefix(this.file, names, header, this.opts.shownAs) : header;
+    if (this.opts.append && prefix !== header) this.appendTypes = csvColumnTypes(this.file, this.opts.shownAs).map((t) => (t === 'utf8' ? undefined : t));
+    this.put(prefix);
   }
   protected formatter(vector: Parameters<typeof textFormatter>[0]): Formatter {
     return textFormatter(vector);
@@ -99,6 +105,15 @@ export class CsvWriter extends TextWriter {
     let line = '';
     for (let c = 0; c < formatters.length; c++) {
       const v = formatters[c](i);
+      const type = this.appendTypes[c];
+      if (type && v !== null && !fits(type, v)) {
+        throw Object.assign(
+          new Error(
+            `value ${JSON.stringify(v)} would not read back as ${type}, the type the column has in ${this.opts.shownAs ?? this.file}; sink.mode "append" needs values of the same type (cast them in a stage, write to another file, or use "overwrite")`,
+          ),
+          { column: c },
+        );
+      }
       // null → empty field; an empty string is written quoted ("") so the two stay distinct
       line += (c ? ',' : '') + (v === null ? '' : v === '' ? '""' : csvField(v));
     }

@@ -17,7 +17,7 @@ import { readHeader } from './header';
 import { physicalLine } from './blank-lines';
 import { invalidUtf8 } from './utf8';
 import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvParse } from './parse';
-import { inferColumn, type CsvType } from './infer';
+import { inferColumn, type CsvType } from '../../csv-infer';
 
 export interface CsvReadOptions {
   file: string;

@@ -7,7 +7,7 @@
 import pl, { DataType } from 'nodejs-polars';
 import { SourceError } from '../../../errors';
 import { physicalLine } from './blank-lines';
-import { fits, type CsvType } from './infer';
+import { fits, type CsvType } from '../../csv-infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
 export interface CsvParse {

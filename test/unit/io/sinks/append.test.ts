@@ -11,12 +11,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let k = 0;
 const batch = tableFromArrays({ id: Int32Array.from([1, 2]), 'a,b': ['p', 'q'] }).batches[0];
 
-async function append(format: SinkConfig['format'], existing: string) {
+async function append(format: SinkConfig['format'], existing: string, rows = batch) {
   const target = path.join(dir, `t${k++}.${format}`);
   writeFileSync(target, existing);
   const sink = await openSink({ format, path: target, mode: 'append' });
   try {
-    await sink.write(batch, { seq: 0 });
+    await sink.write(rows, { seq: 0 });
     await sink.commit();
   } catch (err) {
     await sink.abort();
@@ -53,6 +53,18 @@ describe('CSV', () => {
   it('refuses a file with another delimiter', async () => {
     const target = path.join(dir, `t${k}.csv`);
     await expect(append('csv', 'id;name\n0;o\n')).rejects.toThrow(`cannot append to ${target}: it is delimited by ";"`);
+  });
+
+  it.each([
+    ['text into an int64 column', 'id,"a,b"\n0,o\n', { id: ['7', 'x7'], 'a,b': ['p', 'q'] }, /row 2, column "id" .*value "x7" would not read back as int64, the type the column has in /],
+    ['a number into a date column', 'id,"a,b"\n0,2026-11-24\n', { id: Int32Array.from([1, 2]), 'a,b': ['2026-11-25', '7'] }, /row 2, column "a,b" .*value "7" would not read back as date/],
+  ])('refuses values that would read back as another type: %s', async (_what, existing, columns, message) => {
+    await expect(append('csv', existing, tableFromArrays(columns as never).batches[0])).rejects.toThrow(message);
+  });
+
+  it('appends values of the column types the file has, and anything to a text column', async () => {
+    const rows = tableFromArrays({ id: Int32Array.from([7, 8]), 'a,b': ['12', 'x'] }).batches[0];
+    expect(await append('csv', 'id,"a,b"\n0,o\n', rows)).toBe('id,"a,b"\n0,o\n7,12\n8,x\n');
   });
 
   it('reads a header longer than the first read (1 MiB) whole', async () => {

@@ -3,9 +3,10 @@
  * `08123` stays text (leading zeros), integers stay exact up to int64 (beyond: text),
  * anything mixed is text. ISO 8601 dates, times and datetimes (as the text sinks write
  * them) are typed at the precision they show; what polars cannot parse exactly stays text.
- * The same predicates locate a bad value later.
+ * The same predicates locate a bad value later, and check what `append` adds to a CSV file
+ * (in io/, not io/sources/: the sinks use them too).
  */
-import type { ColumnTypeName } from '../../../config/types';
+import type { ColumnTypeName } from '../config/types';
 
 /**
  * A CSV column's type: a config schema name, or one only inference gives (a time of day;
