@@ -143,7 +143,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     const resolved = await resolve(args, false);
     const plan = buildPlan(resolved.config, resolved);
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
-    startDeathWatch();
+    startDeathWatch({ report: args.report, pipeline: plan.name });
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');

@@ -5,6 +5,9 @@
 // process died where no JavaScript could speak (out of memory, a native crash, SIGKILL):
 // say what it was running, then exit at once. Plain CommonJS: it starts in ~30 ms.
 const runPid = Number(process.argv[2]);
+// Where `--report` goes, and the pipeline's name: a death still leaves a failed report.
+const reportFile = process.argv[3] || undefined;
+const pipeline = process.argv[4] || undefined;
 const running = new Map();
 let done = false;
 let rest = '';
@@ -23,10 +26,16 @@ process.stdin.on('data', (text) => {
 process.stdin.on('end', () => {
   if (!done) {
     const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
-    process.stderr.write(
-      `sluice: the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}. ` +
-        'Nothing was committed; the next run on this sink path removes what it left.\n',
-    );
+    const message = `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
+    process.stderr.write(`sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`);
+    if (reportFile) {
+      const report = { pipeline, ok: false, error: { code: 'SLUICE_RUN_DIED', message } };
+      try {
+        require('node:fs').writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+      } catch (err) {
+        process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
+      }
+    }
   }
   process.exit(0);
 });

@@ -90,11 +90,18 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
       `${name}.config.ts`,
     );
   const env = { NODE_OPTIONS: '--max-old-space-size=192' };
-  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet'], { timeoutMs: 60_000, env });
+  const reportFile = path.join(ws.dir, 'oom.report.json');
+  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet', '--report', reportFile], { timeoutMs: 60_000, env });
   expect(r.signal ?? r.code).not.toBe(0);
   expect(r.stderr).toMatch(/heap out of memory/);
   expect(r.stderr).toMatch(/sluice: the run \(pid \d+\) died without a word: .* it was running stage "guarded" \(inline\) in process\(\) on batch #3 from .*in\.csv\. Nothing was committed/);
   expect(existsSync(path.join(ws.dir, 'out', 'oom.csv'))).toBe(false);
+  // --report still gets a failed report, from the watcher
+  expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual({
+    pipeline: 'oom',
+    ok: false,
+    error: { code: 'SLUICE_RUN_DIED', message: expect.stringMatching(/it was running stage "guarded" \(inline\) in process\(\) on batch #3/) },
+  });
   // A run that ends by itself, well or not, gets no such word.
   for (const how of ['none', 'undef']) {
     const ok = await runCli(['run', cfg(`watch-${how}`, how), '--quiet'], { env });

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tableFromArrays } from 'apache-arrow';
+import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { openSink } from '../../../../src/io/sinks';
 import type { SinkConfig } from '../../../../src/config/types';
 
@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let k = 0;
 const batch = tableFromArrays({ id: Int32Array.from([1, 2]), 'a,b': ['p', 'q'] }).batches[0];
 
-async function append(format: SinkConfig['format'], existing: string, rows = batch) {
+async function append(format: SinkConfig['format'], existing: string, rows: RecordBatch = batch) {
   const target = path.join(dir, `t${k++}.${format}`);
   writeFileSync(target, existing);
   const sink = await openSink({ format, path: target, mode: 'append' });
@@ -59,7 +59,7 @@ describe('CSV', () => {
     ['text into an int64 column', 'id,"a,b"\n0,o\n', { id: ['7', 'x7'], 'a,b': ['p', 'q'] }, /row 2, column "id" .*value "x7" would not read back as int64, the type the column has in /],
     ['a number into a date column', 'id,"a,b"\n0,2026-11-24\n', { id: Int32Array.from([1, 2]), 'a,b': ['2026-11-25', '7'] }, /row 2, column "a,b" .*value "7" would not read back as date/],
   ])('refuses values that would read back as another type: %s', async (_what, existing, columns, message) => {
-    await expect(append('csv', existing, tableFromArrays(columns as never).batches[0])).rejects.toThrow(message);
+    await expect(append('csv', existing, tableFromArrays(columns as Record<string, Int32Array | string[]>).batches[0] as RecordBatch)).rejects.toThrow(message);
   });
 
   it('appends values of the column types the file has, and anything to a text column', async () => {
