@@ -42,7 +42,10 @@ function together(parts, done) {
     part.on('message', (m) => {
       if (m === 'ready' && ++ready === parts.length) {
         t0 = performance.now();
-        for (const p of parts) p.send ? p.send('go') : p.postMessage('go');
+        for (const p of parts) {
+          if (p.send) p.send('go');
+          else p.postMessage('go');
+        }
       } else if (m === 'done' && ++finished === parts.length) {
         done(performance.now() - t0);
       }

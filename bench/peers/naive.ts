@@ -16,11 +16,17 @@ function split(line: string): string[] | null {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (q) {
-      if (c === '"' && line[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else if (c === '"') q = false;
       else field += c;
     } else if (c === '"') q = true;
-    else if (c === ',') out.push(field), (field = '');
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    }
     else field += c;
   }
   if (q) return null; // the record continues on the next line

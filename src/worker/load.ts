@@ -29,6 +29,7 @@ async function loadModule(modulePath: string): Promise<unknown> {
   // transform refuses): Node imports it natively, no loader hook needed.
   if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- require first: see above
     return require(modulePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;

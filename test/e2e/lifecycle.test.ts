@@ -4,7 +4,7 @@
  * command's pid ends every process of the run at once (nothing commits afterwards).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, REPO, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
@@ -148,7 +148,7 @@ describe.each([
       `${name}.config.ts`,
     );
     // A previous night's output, which a stopped run must not replace.
-    require('node:fs').mkdirSync(path.dirname(target), { recursive: true });
+    mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, 'previous\n');
     const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     await untilStderr(child, /setup waiting/);
@@ -205,7 +205,11 @@ function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [child, parent] of parents) if (parent === p) (out.push(child), walk(child));
+    for (const [child, parent] of parents) {
+      if (parent !== p) continue;
+      out.push(child);
+      walk(child);
+    }
   };
   walk(pid);
   return out;

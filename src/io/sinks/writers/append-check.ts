@@ -65,7 +65,10 @@ function records(text: string, limit: number, delimiter = ',', lastMayBeOpen = f
   for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length && out.length < limit; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = wasQuoted = true;
