@@ -27,3 +27,14 @@ export function newFieldPath(fixed: DataType, got: DataType, path: string): stri
   if (g.variant === 'List' && f.variant === 'List' && g.__inner && f.__inner) return newFieldPath(f.__inner, g.__inner, `${path}[]`);
   return undefined;
 }
+
+/** Whether a parsed JSON value has `path` (as newFieldPath names it; the first segment is a top-level key). */
+export function hasPath(value: unknown, path: string): boolean {
+  const steps = path.match(/\[\]|[^.[\]]+/g) ?? [];
+  const walk = (v: unknown, i: number): boolean => {
+    if (i === steps.length) return true;
+    if (steps[i] === '[]') return Array.isArray(v) && v.some((x) => walk(x, i + 1));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && steps[i] in v && walk((v as Record<string, unknown>)[steps[i]], i + 1);
+  };
+  return walk(value, 0);
+}
