@@ -27,6 +27,8 @@ import type { StageOutput } from './types';
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
 /** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
 const DRAIN_GRACE_MS = 250;
+/** ...and how long at most, however much still flows (a grandchild writing to the inherited pipe forever). */
+const DRAIN_MAX_MS = 10_000;
 
 interface Pending {
   location: BatchLocation;
@@ -299,14 +301,16 @@ export class ChildCopy {
     let lastOutput = performance.now();
     proc.stdout?.on('data', () => (lastOutput = performance.now()));
     proc.stderr?.on('data', () => (lastOutput = performance.now()));
+    let exitedAt = 0;
     const reportWhenQuiet = () => {
-      const quietFor = performance.now() - lastOutput;
-      if (quietFor >= DRAIN_GRACE_MS) report();
+      const now = performance.now();
+      const quietFor = now - lastOutput;
+      if (quietFor >= DRAIN_GRACE_MS || now - exitedAt >= DRAIN_MAX_MS) report();
       else timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS - quietFor);
     };
     proc.on('exit', (code, signal) => {
       status ??= { code, signal };
-      lastOutput = performance.now();
+      lastOutput = exitedAt = performance.now();
       timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS);
     });
     proc.on('close', (code, signal) => {

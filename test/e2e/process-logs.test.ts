@@ -3,8 +3,9 @@
  * whoever reads sluice's stderr is slow (the child used to exit with its output queued).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN } from '../helpers/cli';
+import { BIN, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
@@ -40,4 +41,24 @@ it('delivers every line a process stage logs in its last batch to a slow reader'
   const burst = text.split('\n').filter((l) => l.includes('"msg":"burst"'));
   expect(burst.length).toBe(lines);
   expect(JSON.parse(burst[burst.length - 1])).toMatchObject({ stage: 'burst', i: lines - 1 });
+}, 60_000);
+
+it('reports a dead copy although a grandchild keeps writing to the pipe it inherited (the wait for its last lines is bounded)', async () => {
+  const pidFile = path.join(ws.dir, 'grandchild.pid');
+  const cfg = ws.config(
+    {
+      name: 'noisy',
+      source: { format: 'csv', path: 'in.csv', batchRows: 500 },
+      stages: [{ name: 'noisy', module: path.join(FIXTURE_STAGES, 'noisy-grandchild.ts'), mode: 'process', options: { pidFile, exitAt: 1 } }],
+      sink: { format: 'csv', path: 'out/noisy.csv' },
+    },
+    'noisy.config.ts',
+  );
+  try {
+    const r = await runCli(['run', cfg, '--quiet'], { timeoutMs: 45_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/stage "noisy", copy 0, batch #1, .*: worker exited with code 3/);
+  } finally {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  }
 }, 60_000);
