@@ -17,7 +17,7 @@ import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
-import type { CsvChunk } from '../sources/csv';
+import type { CsvChunk } from '../csv/parse';
 import { createWriter, type FormatWriter } from './writers';
 
 export interface SinkResult {

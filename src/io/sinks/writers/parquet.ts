@@ -10,7 +10,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { PARQUET_ROW_GROUP_ROWS } from '../../../config/defaults';
 import { describeSchema, sameSchema } from '../../../batch/schema';
 import { SinkError, SourceError } from '../../../errors';
-import type { CsvChunk } from '../../sources/csv';
+import type { CsvChunk } from '../../csv/parse';
 import { acquireEncoder, releaseEncoder, type ParquetEncoder } from './parquet-encoder';
 import type { FormatWriter, WriterOptions } from './types';
 

@@ -14,10 +14,10 @@ import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
-import { physicalLine } from './blank-lines';
+import { physicalLine } from '../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
-import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvParse } from './parse';
-import { inferColumn, type CsvType } from '../../csv-infer';
+import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
+import { inferColumn, type CsvType } from '../../csv/infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -34,11 +34,6 @@ export interface CsvReadOptions {
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
   const batchRows = o.cfg.batchRows;
   for await (const chunk of readCsvChunks(o, batchRows)) yield* polarsToBatches(parseChunk(chunk, chunk.parse), batchRows);
-}
-
-/** A chunk of whole rows, checked, and how to parse it (the file's fixed column types). */
-export interface CsvChunk extends ChunkText {
-  parse: CsvParse;
 }
 
 /**
