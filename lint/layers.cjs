@@ -9,18 +9,19 @@
 /** Which areas each area may import values from (besides itself); an area not listed may import none. */
 const ALLOWED = {
   errors: [],
+  // What a config means where it says nothing, and the figures every layer must agree on.
+  defaults: [],
   log: [],
   protocol: ['errors'],
   batch: ['errors'],
-  config: ['errors', 'inputs'],
-  plan: ['config', 'errors'],
-  // config: only for config/defaults.ts, the values every layer must agree on (README, "Shared defaults").
-  io: ['batch', 'config', 'errors', 'log', 'inputs', 'loader'],
+  config: ['errors', 'inputs', 'defaults'],
+  plan: ['config', 'errors', 'defaults'],
+  io: ['batch', 'defaults', 'errors', 'log', 'inputs', 'loader'],
   worker: ['batch', 'protocol', 'errors', 'log'],
-  executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader'],
-  runtime: ['plan', 'executors', 'io', 'batch', 'log', 'errors'],
-  check: ['config', 'plan', 'io', 'worker', 'errors', 'inputs'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'log', 'errors', 'loader', 'worker'],
+  executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader'],
+  runtime: ['plan', 'executors', 'io', 'batch', 'defaults', 'log', 'errors'],
+  check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
   loader: [],
   inputs: [],

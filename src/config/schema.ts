@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
+import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
 import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });

@@ -8,6 +8,7 @@ import type { PlannedStage } from '../plan/types';
 import { leaseSlabsOf } from '../batch/shared';
 import { StageHost, type HostOutput } from '../worker/host';
 import { runInline } from './inline-context';
+import { plannedSlots } from './slots';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
@@ -24,7 +25,7 @@ export class InlineExecutor implements StageExecutor {
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
-    this.slots = planned.copies;
+    this.slots = plannedSlots(planned, 1); // one task per host: `free` holds each host once
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@
  * last byte are read, whatever the size.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { CSV_INFER_ROWS } from '../../../config/defaults';
+import { CSV_INFER_ROWS } from '../../../defaults';
 import { SinkError } from '../../../errors';
 import { inferColumn, type CsvType } from '../../csv/infer';
 

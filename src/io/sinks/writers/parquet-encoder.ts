@@ -21,7 +21,7 @@ import { encodeBatches } from '../../../batch/ipc';
 import { ipcFileBytesOf } from '../../../batch/ipc-file';
 import { leaseSlabsOf, type Lease } from '../../../batch/shared';
 import { loaderExecArgv } from '../../../loader';
-import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
+import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../defaults';
 import { SourceError, type SourceLocation } from '../../../errors';
 import { ParquetAssembler } from '../../parquet/footer';
 import type { ChunkText, CsvParse } from '../../csv/parse';
