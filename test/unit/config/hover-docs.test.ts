@@ -7,6 +7,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { channelSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from '../../../src/config/schema';
+import * as D from '../../../src/defaults';
 
 const REPO = path.resolve(__dirname, '../../..');
 // Virtual (never written), beside the tests, so 'sluice' resolves to this package (self-reference).
@@ -99,4 +100,36 @@ it('completing a key in every object of a config offers every schema key, each w
   }
   expect(missing).toEqual([]);
   expect([...braces.keys()].sort()).toEqual(['', 'channel.', 'sink.', 'source.', 'stages[].'].sort());
+}, 60_000);
+
+it('the defaults the docs state are the ones defaults.ts holds', () => {
+  const n = (v: number) => v.toLocaleString('en-US').replace(/,/g, ' ');
+  const mib = (v: number) => `${v / 1024 / 1024} MiB`;
+  const expected: Record<string, string> = {
+    'source.batchRows': `Default ${n(D.BATCH_ROWS)}.`,
+    'source.inferRows': `Default ${n(D.CSV_INFER_ROWS)}.`,
+    'source.delimiter': `Default \`${D.CSV_DELIMITER}\`.`,
+    'source.quote': `Default \`${D.CSV_QUOTE}\`.`,
+    'source.header': `Default ${D.CSV_HEADER}.`,
+    'source.maxRowBytes': `Default ${mib(D.MAX_ROW_BYTES)}, at most ${D.MAX_ROW_BYTES_LIMIT / 1024 ** 3} GiB.`,
+    'stage.concurrency': `Default ${D.STAGE_CONCURRENCY}.`,
+    'channel.capacity': `Default ${D.CHANNEL_CAPACITY}.`,
+    'channel.capacityBytes': `Default ${mib(D.CHANNEL_CAPACITY_BYTES)}.`,
+    'sink.mode': `Default \`${D.SINK_MODE}\`.`,
+    'sink.compression': `Default \`${D.PARQUET_COMPRESSION}\`.`,
+    'sink.rowGroupSize': `Default ${n(D.PARQUET_ROW_GROUP_ROWS)} (polars' own); at most ${n(D.PARQUET_MAX_ROW_GROUP_ROWS)}`,
+    'sink.maxOpenFiles': `Default ${D.MAX_OPEN_FILES}.`,
+    'pipeline.ordered': `(default ${D.ORDERED})`,
+  };
+  const types: Record<string, string> = { source: 'SourceConfig', stage: 'StageConfig', channel: 'ChannelConfig', sink: 'SinkConfig', pipeline: 'PipelineConfig' };
+  const lines = ["import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig, StageConfig } from 'sluice';"];
+  for (const [name, type] of Object.entries(types)) lines.push(`declare const ${name}: ${type};`);
+  const at = new Map<string, number>();
+  for (const key of Object.keys(expected)) {
+    at.set(key, lines.join('\n').length + 1 + key.indexOf('.') + 1);
+    lines.push(`${key};`);
+  }
+  const ls = service(lines.join('\n'));
+  const docs = Object.fromEntries([...at].map(([key, pos]) => [key, text(ls.getQuickInfoAtPosition(FILE, pos)?.documentation)]));
+  for (const [key, says] of Object.entries(expected)) expect({ key, docs: docs[key] }).toEqual({ key, docs: expect.stringContaining(says) });
 }, 60_000);
