@@ -8,6 +8,7 @@ import { SlabArena } from '../src/batch/slab';
 import { ProcessExecutor } from '../src/executors/process';
 import { ThreadExecutor } from '../src/executors/thread';
 import type { PlannedStage } from '../src/plan/types';
+import { SLOTS_PER_COPY } from '../src/defaults';
 import { fmt, silent, target, timeIt } from './lib';
 
 const stage = (mode: 'thread' | 'process'): PlannedStage => ({
@@ -15,6 +16,7 @@ const stage = (mode: 'thread' | 'process'): PlannedStage => ({
   modulePath: path.join(__dirname, 'stages/pass.ts'),
   mode,
   copies: 1,
+  slotsPerCopy: SLOTS_PER_COPY[mode],
   options: {},
   output: { capacity: 4, capacityBytes: 1 << 30 },
 });

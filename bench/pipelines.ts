@@ -110,7 +110,7 @@ export async function schedulerOverhead(quick: boolean, runs: number) {
   const count = quick ? 5_000 : 50_000;
   const batches = Array.from({ length: count }, (_, i) => tableFromArrays({ x: Int32Array.of(i) }).batches[0]);
   const time = async (stages: number) => {
-    const executors = Array.from({ length: stages }, (_, i) => new InlineExecutor({ name: `noop${i}`, modulePath: path.join(__dirname, 'stages/pass.ts'), mode: 'inline', copies: 1, options: {}, output: { capacity: 4, capacityBytes: 1 << 30 } }, { log: silent }));
+    const executors = Array.from({ length: stages }, (_, i) => new InlineExecutor({ name: `noop${i}`, modulePath: path.join(__dirname, 'stages/pass.ts'), mode: 'inline', copies: 1, slotsPerCopy: 1, options: {}, output: { capacity: 4, capacityBytes: 1 << 30 } }, { log: silent }));
     await Promise.all(executors.map((e) => e.start()));
     return timeIt(
       async () => {

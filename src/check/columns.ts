@@ -8,7 +8,7 @@ import { closest, parseSource } from '../config/schema';
 import { expandInputs } from '../inputs';
 import { SluiceError, type ConfigIssue } from '../errors';
 import { probeColumns, type SourceColumns } from '../io/sources/probe';
-import { DEFAULTS } from '../plan/build';
+import { BATCH_ROWS } from '../defaults';
 
 /**
  * `readErrors`: whether a first file that cannot be read (a ragged row, a bad footer) is an
@@ -23,7 +23,7 @@ export async function columnIssues(raw: unknown, baseDir: string, readErrors = t
   if (files.length === 0) return { issues }; // reported as a missing file
   let columns: SourceColumns | undefined;
   try {
-    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? DEFAULTS.batchRows });
+    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? BATCH_ROWS });
   } catch (err) {
     if (!readErrors) return { issues };
     // A SourceError names the file (and line) itself.

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
+import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
 import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -12,63 +12,117 @@ const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1,
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 const char = (what: string) => z.string({ error: `must be ${what}` }).length(1, { error: `must be ${what}` });
 
-const COLUMN_TYPES = ['utf8', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64', 'date', 'datetime', 'timestamp'] as const;
+/** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
+export const COLUMN_TYPES = ['utf8', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64', 'date', 'datetime', 'timestamp'] as const;
+
+// The schema is the one truth about a config's shape: config/types.ts derives the public
+// types from it (z.input), and the comment on each key is what an editor shows on hover
+// over that key in a user's pipeline.config.ts. Defaults named here live in defaults.ts.
 
 const channel = z.strictObject({
+  /** Most batches waiting or reserved in the channel. Default 4. */
   capacity: positiveInt().optional(),
+  /** Most bytes waiting in the channel. Default 64 MiB. */
   capacityBytes: positiveInt('a byte count >= 1').optional(),
 });
 
 const source = z.strictObject({
+  /** The input format. */
   format: oneOf(['csv', 'parquet', 'arrow', 'ndjson']),
+  /** A file, a glob, or a list of files/globs; read in a stable (sorted) order. */
   path: z.union([nonEmpty('a file path or glob'), z.array(nonEmpty('a file path or glob')).min(1, { error: 'must list at least one file' })], {
     error: 'must be a file path, a glob, or a list of them',
   }),
+  /** Rows per batch. Default 65 536. */
   batchRows: positiveInt().optional(),
+  /** Columns to read (projection); default all. */
   columns: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
+  /** Per-column type overrides, e.g. `{ zip: 'utf8', amount: 'float64' }`. */
   schema: z.record(z.string(), oneOf(COLUMN_TYPES), { error: 'must map column names to type names' }).optional(),
+  /** CSV: field delimiter, one character. Default `,`. */
   delimiter: char('one character').optional(),
+  /** CSV: quote character, one character. Default `"`. */
   quote: char('one character').optional(),
+  /** CSV: whether the first row holds column names. Default true. */
   header: z.boolean({ error: 'must be true or false' }).optional(),
+  /** CSV: strings read as null (besides the empty field). */
   nullValues: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
+  /** CSV: input encoding; only UTF-8 is read, anything else is rejected with its position. */
   encoding: z.literal('utf8', { error: 'must be "utf8" (the only encoding read)' }).optional(),
+  /** CSV: rows sampled to infer the schema. Default 10 000. */
   inferRows: positiveInt().optional(),
+  /**
+   * CSV and NDJSON: the longest row (line) read, in bytes; a longer one is an error naming
+   * file and line, found once that much is read. Default 64 MiB, at most 1 GiB.
+   */
   maxRowBytes: positiveInt('a byte count >= 1')
     .max(MAX_ROW_BYTES_LIMIT, { error: `must be at most ${MAX_ROW_BYTES_LIMIT} bytes (1 GiB)` })
     .optional(),
+  /**
+   * Read and parse on a thread of its own, so the main thread is free for inline stages and
+   * hand-offs. Default: true when some stage is inline, false otherwise (the main thread
+   * then only coordinates, and reading there costs less).
+   */
   thread: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const stage = z.strictObject({
+  /** The stage's name: unique in the pipeline; errors, logs and the report use it. */
   name: nonEmpty('a non-empty name'),
+  /** Path of the stage module, relative to the config file. */
   module: nonEmpty('the path of a stage module'),
+  /** Where the stage runs: `inline` (main thread), `thread` (worker threads) or `process` (child processes). */
   mode: oneOf(['inline', 'thread', 'process']),
+  /** Copies of the stage working at once. Default 1. */
   concurrency: positiveInt().optional(),
+  /** Passed to the stage as `ctx.options`; for `thread` and `process` stages it must be structured-cloneable (checked). */
   options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+  /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */
   channel: channel.optional(),
+  /**
+   * The stage passes on the columns it receives (it may change rows and values, not which
+   * columns there are). When every stage says so, `sink.partitionBy` is checked against the
+   * source's columns before the run, as it is for a pipeline without stages.
+   */
   keepsColumns: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const sink = z.strictObject({
+  /** The output format. */
   format: oneOf(['parquet', 'csv', 'ndjson', 'arrow']),
+  /** Output file, or a directory when `partitionBy` is set. */
   path: nonEmpty('an output path'),
+  /** What to do when the output exists. Default `overwrite`. */
   mode: oneOf(['overwrite', 'error-if-exists', 'append']).optional(),
+  /** Hive-style partition columns: `day=2026-11-24/part-00000.parquet`. */
   partitionBy: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
+  /** Parquet compression. Default `zstd`. */
   compression: oneOf(['zstd', 'snappy', 'gzip', 'lz4', 'brotli', 'uncompressed']).optional(),
+  /** Parquet rows per row group. Default 262 144 (polars' own); at most 524 287 (the most polars writes as one group). */
   rowGroupSize: positiveInt()
     .max(PARQUET_MAX_ROW_GROUP_ROWS, { error: `must be at most ${PARQUET_MAX_ROW_GROUP_ROWS} rows (the most polars 0.24.1 writes as one row group)` })
     .optional(),
+  /** Partitioned output: the most files open at once. Default 32. */
   maxOpenFiles: positiveInt().optional(),
 });
 
 const pipeline = z.strictObject({
+  /** The pipeline's name, shown in logs and the run report. */
   name: nonEmpty('a non-empty name'),
+  /** Where the rows come from. Paths are relative to the config file's directory. */
   source,
+  /** The stages every batch goes through, in order; may be empty (a plain conversion). */
   stages: z.array(stage, { error: 'must be a list of stages (may be empty)' }),
+  /** Where the rows go: written to a temporary sibling and renamed on success. */
   sink,
+  /** Default bounds of every channel. */
   channel: channel.optional(),
+  /** Keep output in input order (default true); `false` lets batches pass as they finish. */
   ordered: z.boolean({ error: 'must be true or false' }).optional(),
 });
+
+/** The schemas the public config types are derived from (config/types.ts). */
+export { pipeline as pipelineSchema, source as sourceSchema, stage as stageSchema, sink as sinkSchema, channel as channelSchema };
 
 /** Validate shape and values; throws ConfigError listing every issue. */
 export function validateConfig(input: unknown, file?: string): PipelineConfig {
@@ -86,7 +140,7 @@ export function schemaIssues(input: unknown): { config?: PipelineConfig; issues:
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
   issues.push(...duplicateNames(input));
-  return { config: result.success ? (result.data as PipelineConfig) : undefined, issues };
+  return { config: result.success ? result.data : undefined, issues };
 }
 
 function duplicateNames(input: unknown): ConfigIssue[] {
@@ -107,7 +161,7 @@ function duplicateNames(input: unknown): ConfigIssue[] {
 /** The source part alone: column checks need a usable source even when the rest is wrong. */
 export function parseSource(input: unknown): SourceConfig | undefined {
   const r = source.safeParse((input as { source?: unknown } | null)?.source);
-  return r.success ? (r.data as SourceConfig) : undefined;
+  return r.success ? r.data : undefined;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -1,121 +1,44 @@
 /**
- * The shapes a user writes in `pipeline.config.ts`. Paths inside a config are relative
- * to the config file's directory. The schema in `schema.ts` validates exactly these.
+ * The shapes a user writes in `pipeline.config.ts`, derived from the schema that validates
+ * them (schema.ts), so the two cannot drift apart: a key added there is a key here, with its
+ * doc comment (editors show it on hover). Paths inside a config are relative to the config
+ * file's directory. test/unit/config/types.test.ts checks at compile time that these are
+ * exactly the schema's input and output types.
+ *
+ * Type-only imports: loading this module (for `definePipeline`) does not load zod.
  */
+import type { z } from 'zod';
+import type { channelSchema, COLUMN_TYPES, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from './schema';
 
-export type StageMode = 'inline' | 'thread' | 'process';
+/** A whole pipeline: `definePipeline({ name, source, stages, sink })`. */
+export interface PipelineConfig extends z.input<typeof pipelineSchema> {}
 
-/** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
-export type ColumnTypeName =
-  | 'utf8'
-  | 'bool'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'float32'
-  | 'float64'
-  | 'date'
-  | 'datetime'
-  | 'timestamp';
+/** Where the rows come from: a file, a glob or a list of them, in one format. */
+export interface SourceConfig extends z.input<typeof sourceSchema> {}
 
-export interface CsvSourceOptions {
-  /** Field delimiter, one character. Default `,`. */
-  delimiter?: string;
-  /** Quote character, one character. Default `"`. */
-  quote?: string;
-  /** Whether the first row holds column names. Default true. */
-  header?: boolean;
-  /** Strings read as null (besides the empty field). */
-  nullValues?: string[];
-  /** Input encoding; only UTF-8 is read, anything else is rejected with its position. */
-  encoding?: 'utf8';
-  /** Rows sampled to infer the schema. Default 10 000. */
-  inferRows?: number;
-}
+/** The CSV reading options of a source. */
+export type CsvSourceOptions = Pick<SourceConfig, 'delimiter' | 'quote' | 'header' | 'nullValues' | 'encoding' | 'inferRows'>;
 
-export interface SourceConfig extends CsvSourceOptions {
-  format: 'csv' | 'parquet' | 'arrow' | 'ndjson';
-  /** A file, a glob, or a list of files/globs; read in a stable (sorted) order. */
-  path: string | string[];
-  /** Rows per batch. Default 65 536. */
-  batchRows?: number;
-  /** Columns to read (projection); default all. */
-  columns?: string[];
-  /**
-   * CSV and NDJSON: the longest row (line) read, in bytes; a longer one is an error naming
-   * file and line, found once that much is read. Default 64 MiB, at most 1 GiB.
-   */
-  maxRowBytes?: number;
-  /** Per-column type overrides, e.g. `{ zip: 'utf8', amount: 'float64' }`. */
-  schema?: Record<string, ColumnTypeName>;
-  /**
-   * Read and parse on a thread of its own, so the main thread is free for inline stages and
-   * hand-offs. Default: true when some stage is inline, false otherwise (the main thread
-   * then only coordinates, and reading there costs less).
-   */
-  thread?: boolean;
-}
+/** One stage: a module with `process` (and optionally `setup`/`flush`), run `inline`, on threads or in processes. */
+export interface StageConfig extends z.input<typeof stageSchema> {}
 
-export interface SinkConfig {
-  format: 'parquet' | 'csv' | 'ndjson' | 'arrow';
-  /** Output file, or a directory when `partitionBy` is set. */
-  path: string;
-  /** What to do when the output exists. Default `overwrite`. */
-  mode?: 'overwrite' | 'error-if-exists' | 'append';
-  /** Hive-style partition columns: `day=2026-11-24/part-00000.parquet`. */
-  partitionBy?: string[];
-  /** Parquet compression. Default `zstd`. */
-  compression?: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
-  /** Parquet rows per row group. Default 262 144 (polars' own); at most 524 287 (the most polars writes as one group). */
-  rowGroupSize?: number;
-  /** Partitioned output: the most files open at once. Default 32. */
-  maxOpenFiles?: number;
-}
+/** Where the rows go. */
+export interface SinkConfig extends z.input<typeof sinkSchema> {}
 
 /** Bounds of the channel that feeds a stage (or the sink). */
-export interface ChannelConfig {
-  /** Most batches waiting or reserved in the channel. Default 4. */
-  capacity?: number;
-  /** Most bytes waiting in the channel. Default 64 MiB. */
-  capacityBytes?: number;
-}
+export interface ChannelConfig extends z.input<typeof channelSchema> {}
 
-export interface StageConfig {
-  name: string;
-  /** Path of the stage module, relative to the config file. */
-  module: string;
-  mode: StageMode;
-  /** Copies of the stage working at once. Default 1. */
-  concurrency?: number;
-  /** Passed to the stage as `ctx.options`; for `thread` and `process` stages it must be structured-cloneable (checked). */
-  options?: Record<string, unknown>;
-  /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */
-  channel?: ChannelConfig;
-  /**
-   * The stage passes on the columns it receives (it may change rows and values, not which
-   * columns there are). When every stage says so, `sink.partitionBy` is checked against the
-   * source's columns before the run, as it is for a pipeline without stages.
-   */
-  keepsColumns?: boolean;
-}
+/** Where a stage runs. */
+export type StageMode = StageConfig['mode'];
 
-export interface PipelineConfig {
-  name: string;
-  source: SourceConfig;
-  stages: StageConfig[];
-  sink: SinkConfig;
-  /** Default bounds of every channel. */
-  channel?: ChannelConfig;
-  /** Keep output in input order (default true); `false` lets batches pass as they finish. */
-  ordered?: boolean;
-}
+/** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
+export type ColumnTypeName = (typeof COLUMN_TYPES)[number];
 
-/** Identity function that exists for its types, like vitest's `defineConfig`. */
-export function definePipeline<const T extends PipelineConfig>(config: T): T {
+/**
+ * Identity function that exists for its types, like vitest's `defineConfig`. `const T` keeps
+ * the literal types of what is written; `& PipelineConfig` makes the editor show each key's
+ * doc comment on hover (with `T` alone it shows the literal's own key, which has none).
+ */
+export function definePipeline<const T extends PipelineConfig>(config: T & PipelineConfig): T {
   return config;
 }

@@ -9,6 +9,7 @@ import { OwnedBatch } from '../batch/owned';
 import { leaseSlabsOf } from '../batch/shared';
 import { StageHost, type HostOutput } from '../worker/host';
 import { runInline } from './inline-context';
+import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
@@ -25,7 +26,7 @@ export class InlineExecutor implements StageExecutor {
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
-    this.slots = planned.copies;
+    this.slots = plannedSlots(planned, 1); // one task per host: `free` holds each host once
   }
 
   async start(): Promise<void> {

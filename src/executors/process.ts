@@ -3,7 +3,7 @@
  * same StageHost as every other mode. Batches cross as Arrow IPC stream bytes inside
  * length-prefixed frames on a dedicated socket (never JSON, never structured clone).
  *
- * Pipelined: each child may hold `tasksPerCopy` tasks, and an I/O thread in the child
+ * Pipelined: each child may hold the plan's `slotsPerCopy` tasks, and an I/O thread in the child
  * owns its end of the socket, so the next batch streams in and the last result streams
  * out while the stage computes (the socket is full duplex). Frames are written as chunk
  * lists (one writev, batch buffers uncopied) and read by the kernel straight into
@@ -21,11 +21,10 @@ import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
 import type { OwnedBatch } from '../batch/owned';
+import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
 export interface ProcessExecutorOptions {
-  /** Tasks one child holds at once (1 = stop-and-wait); default 2. */
-  tasksPerCopy?: number;
   /** close(): how long children may take to finish before SIGTERM; default 10 s. */
   closeTimeoutMs?: number;
   /** After SIGTERM, how long before SIGKILL (and after SIGKILL, before giving up); default 2 s. */
@@ -57,10 +56,10 @@ export class ProcessExecutor implements StageExecutor {
     this.arena = deps.arena ?? new SlabArena();
     this.stage = planned.name;
     this.copies = planned.copies;
-    this.tasksPerCopy = positiveInt(opts.tasksPerCopy ?? 2, 'tasksPerCopy');
+    this.slots = plannedSlots(planned);
+    this.tasksPerCopy = planned.slotsPerCopy;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
     this.killTimeoutMs = opts.killTimeoutMs ?? 2_000;
-    this.slots = this.copies * this.tasksPerCopy;
   }
 
   /** Process ids of the children (tests, diagnostics). */
@@ -227,9 +226,4 @@ function waitFor(p: Promise<unknown>, ms: number): Promise<boolean> {
       },
     );
   });
-}
-
-function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`ProcessExecutor: ${name} must be an integer >= 1 (got ${value})`);
-  return value;
 }

@@ -20,6 +20,7 @@ import { loaderExecArgv } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
+import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
 type Where = { seq?: number; sourceFile?: string };
@@ -46,7 +47,7 @@ export class ThreadExecutor implements StageExecutor {
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
-    this.slots = planned.copies;
+    this.slots = plannedSlots(planned, 1); // one task per thread: concurrentTasksPerWorker below
     this.arena = deps.arena ?? new SlabArena();
     this.log = deps.log.child({ stage: planned.name });
   }

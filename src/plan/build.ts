@@ -3,37 +3,33 @@
  * memory bound that follows from those bounds.
  */
 import path from 'node:path';
-import { CSV_INFER_ROWS, PARQUET_ROW_GROUP_ROWS } from '../config/defaults';
 import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
+import {
+  BATCH_ROWS,
+  CHANNEL_CAPACITY,
+  CHANNEL_CAPACITY_BYTES,
+  CSV_INFER_ROWS,
+  ORDERED,
+  PARQUET_ROW_GROUP_ROWS,
+  SLOTS_PER_COPY,
+  SOURCE_READ_AHEAD,
+  STAGE_CONCURRENCY,
+} from '../defaults';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
-
-export const DEFAULTS = {
-  batchRows: 65_536,
-  /** Four batches per channel: enough to keep every copy fed while the neighbour works. */
-  capacity: 4,
-  /** A byte cap on top, so wide batches cannot multiply memory by four. */
-  capacityBytes: 64 * 1024 * 1024,
-  concurrency: 1,
-  /** Batches a source thread parses ahead: one to hand over at once, one in the making. */
-  sourceReadAhead: 2,
-} as const;
-
-/** In-flight tasks per copy the executors allow (process mode pipelines two frames). */
-export function slotsPerCopy(mode: PlannedStage['mode']): number {
-  return mode === 'process' ? 2 : 1;
-}
 
 export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string }): Plan {
   const bounds = (c?: ChannelConfig): ChannelBounds => ({
-    capacity: c?.capacity ?? config.channel?.capacity ?? DEFAULTS.capacity,
-    capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? DEFAULTS.capacityBytes,
+    capacity: c?.capacity ?? config.channel?.capacity ?? CHANNEL_CAPACITY,
+    capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? CHANNEL_CAPACITY_BYTES,
   });
   const resolve = (p: string) => path.resolve(where.baseDir, p);
   const stages: PlannedStage[] = config.stages.map((s) => ({
     name: s.name,
     modulePath: resolve(s.module),
     mode: s.mode,
-    copies: s.concurrency ?? DEFAULTS.concurrency,
+    copies: s.concurrency ?? STAGE_CONCURRENCY,
+    // Decided here, once: the memory bound below counts these tasks, and the executor allows them.
+    slotsPerCopy: SLOTS_PER_COPY[s.mode],
     options: s.options ?? {},
     output: bounds(s.channel),
   }));
@@ -41,22 +37,23 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ...config.source,
     // Kept as written: only that part is a glob; the config's directory is read literally.
     baseDir: where.baseDir,
-    batchRows: config.source.batchRows ?? DEFAULTS.batchRows,
+    batchRows: config.source.batchRows ?? BATCH_ROWS,
     thread: config.source.thread ?? sourceThreadByDefault(stages),
   };
+  const readAhead = source.thread ? SOURCE_READ_AHEAD : 0;
   const sourceOutput = bounds();
   const direct = directConversion(source, stages, config.sink);
   return {
     name: config.name,
     configFile: where.file,
     baseDir: where.baseDir,
-    source,
+    source: { ...source, readAhead },
     sourceOutput,
     stages,
     sink: { ...config.sink, path: resolve(config.sink.path) },
-    ordered: config.ordered ?? true,
+    ordered: config.ordered ?? ORDERED,
     ...(direct && { direct }),
-    memoryBoundBytes: memoryBound(sourceOutput, stages, source.thread ? DEFAULTS.sourceReadAhead : 0),
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead),
   };
 }
 
@@ -92,7 +89,7 @@ export function memoryBound(sourceOutput: ChannelBounds, stages: PlannedStage[],
   let total = sourceOutput.capacityBytes + readAhead * (sourceOutput.capacityBytes / sourceOutput.capacity);
   let upstream = sourceOutput;
   for (const s of stages) {
-    const slots = s.copies * slotsPerCopy(s.mode);
+    const slots = s.copies * s.slotsPerCopy;
     total += s.output.capacityBytes + Math.min(slots, upstream.capacity) * (upstream.capacityBytes / upstream.capacity);
     upstream = s.output;
   }

@@ -1,6 +1,6 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
+import { SINK_MODE } from '../defaults';
 import type { Plan } from './types';
-import { DEFAULTS, slotsPerCopy } from './build';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
@@ -13,12 +13,12 @@ function renderBatches(plan: Plan, files: string[]): string {
   const src = plan.source;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
-    `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${DEFAULTS.sourceReadAhead} batches ahead)` : 'read on the main thread'}`,
+    `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
     `  ↓ channel: ${plan.sourceOutput.capacity} batches, ${mib(plan.sourceOutput.capacityBytes)}`,
   ];
   for (const s of plan.stages) {
-    const slots = s.copies * slotsPerCopy(s.mode);
+    const slots = s.copies * s.slotsPerCopy;
     lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (up to ${slots} batch${slots === 1 ? '' : 'es'} in flight)  ${s.modulePath}`);
     lines.push(`  ↓ channel: ${s.output.capacity} batches, ${mib(s.output.capacityBytes)}`);
   }
@@ -49,5 +49,5 @@ function fileLines(files: string[]): string[] {
 }
 
 function sinkLine({ sink }: Plan): string {
-  return `sink     ${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? 'overwrite'}, written to a temporary sibling and renamed on success)`;
+  return `sink     ${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? SINK_MODE}, written to a temporary sibling and renamed on success)`;
 }

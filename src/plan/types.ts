@@ -17,6 +17,11 @@ export interface PlannedStage {
   modulePath: string;
   mode: StageMode;
   copies: number;
+  /**
+   * Tasks one copy holds at once (defaults.ts `SLOTS_PER_COPY` for its mode), decided once
+   * here: the memory bound counts them and the executor allows exactly `copies × slotsPerCopy`.
+   */
+  slotsPerCopy: number;
   options: Record<string, unknown>;
   /** Bounds of the channel this stage writes into. */
   output: ChannelBounds;
@@ -29,7 +34,8 @@ export interface Plan {
   /** Directory relative paths in the config are resolved against. */
   baseDir: string;
   /** Source with `path` as written (resolved against `baseDir`, which is never a glob: inputs.ts). */
-  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string };
+  /** `readAhead`: batches a source thread parses ahead (0 when the source reads on the main thread). */
+  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number };
   /** Bounds of the channel the source writes into. */
   sourceOutput: ChannelBounds;
   stages: PlannedStage[];

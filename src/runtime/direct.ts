@@ -11,6 +11,7 @@
  */
 import { openSink, type Sink } from '../io/sinks';
 import { openCsvChunks, type CsvChunkSource } from '../io/sources';
+import { PROGRESS_INTERVAL_MS } from '../defaults';
 import { createRootLogger } from '../log';
 import type { Plan } from '../plan/types';
 import { round } from './metrics';
@@ -68,7 +69,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
           return sourceDone;
         },
       };
-      progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
+      progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
     }
 
     const chunks = source.chunks();

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
+import { SLOTS_PER_COPY } from '../defaults';
 import { InlineExecutor } from '../executors/inline';
 import { ProcessExecutor } from '../executors/process';
 import { ThreadExecutor } from '../executors/thread';
@@ -104,16 +105,17 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
   const stages: StageProfile[] = [];
   for (const stage of plan.stages) {
     if (samples.length === 0) break;
-    const inline = new InlineExecutor({ ...stage, copies: 1 }, { log: opts.log });
+    // One copy of the stage in each mode tried, with that mode's slots (the plan's figure for it).
+    const as = (mode: PlannedStage['mode'], over: Partial<PlannedStage> = {}): PlannedStage => ({ ...stage, ...over, mode, copies: 1, slotsPerCopy: SLOTS_PER_COPY[mode] });
+    const inline = new InlineExecutor(as('inline'), { log: opts.log });
     await inline.start();
     // The outputs feed the next stage's sample: their memory is left to the collector.
     const measured = await timeBatches(async (b) => (await inline.process(OwnedBatch.plain(0, [b]))).batches, samples);
     const probe = samples[samples.length - 1];
-    const passthrough = { ...stage, modulePath: PASSTHROUGH, copies: 1 };
-    const threadHandoffMs = await handoffMs(new ThreadExecutor(passthrough, { log: opts.log }), probe);
-    const processHandoffMs = await handoffMs(new ProcessExecutor(passthrough, { log: opts.log }), probe);
+    const threadHandoffMs = await handoffMs(new ThreadExecutor(as('thread', { modulePath: PASSTHROUGH }), { log: opts.log }), probe);
+    const processHandoffMs = await handoffMs(new ProcessExecutor(as('process', { modulePath: PASSTHROUGH }), { log: opts.log }), probe);
     // Does the stage itself load and run in a worker thread (native addons may not)?
-    const trial = new ThreadExecutor({ ...stage, copies: 1 }, { log: opts.log });
+    const trial = new ThreadExecutor(as('thread'), { log: opts.log });
     const threadSafe = await trial.start().then(
       () => true,
       () => false,

@@ -8,7 +8,7 @@ import { openSink, type Sink } from '../io/sinks';
 import { openSource, type Source } from '../io/sources';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
-import { DEFAULTS } from '../plan/build';
+import { PROGRESS_INTERVAL_MS } from '../defaults';
 import type { Plan } from '../plan/types';
 import { Channel } from './channel';
 import { round } from './metrics';
@@ -47,7 +47,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
     sink = await openSink(plan.sink, { log, pipeline: plan.name });
     guard.throwIfFailed();
-    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: DEFAULTS.sourceReadAhead }) : await openSource(plan.source, { log });
+    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: plan.source.readAhead }) : await openSource(plan.source, { log });
     guard.throwIfFailed();
     for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
     await guard.race(Promise.all(executors.map((e) => e.start())));
@@ -62,7 +62,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     scheduler = running;
     started(running);
     guard.onFail((err) => running.fail(err));
-    if (opts.onProgress) progress = new ProgressTracker(running, t0, opts.onProgress, opts.progressIntervalMs ?? 250);
+    if (opts.onProgress) progress = new ProgressTracker(running, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
     await guard.race(running.run());
     progress?.stop(true);
     await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));

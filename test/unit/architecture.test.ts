@@ -4,6 +4,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+// The table (which areas each area may import values from) is shared with the lint zones.
+import { ALLOWED } from '../../lint/layers.cjs';
 
 const SRC = path.resolve(__dirname, '../../src');
 
@@ -12,27 +14,6 @@ function area(file: string): string {
   const rel = path.relative(SRC, file).split(path.sep);
   return rel.length > 1 ? rel[0] : rel[0].replace(/\.(ts|mjs)$/, '');
 }
-
-/** Which areas each area may import values from (besides itself). */
-const ALLOWED: Record<string, string[]> = {
-  errors: [],
-  log: [],
-  protocol: ['errors'],
-  batch: ['errors'],
-  config: ['errors', 'inputs'],
-  plan: ['config', 'errors'],
-  io: ['batch', 'config', 'errors', 'log', 'inputs', 'loader'],
-  worker: ['batch', 'protocol', 'errors', 'log'],
-  executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader'],
-  runtime: ['plan', 'executors', 'io', 'batch', 'log', 'errors'],
-  check: ['config', 'plan', 'io', 'worker', 'errors', 'inputs'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'log', 'errors', 'loader', 'worker'],
-  index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
-  loader: [],
-  inputs: [],
-  register: [],
-  'alias-hooks': [],
-};
 
 function* files(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

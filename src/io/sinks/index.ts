@@ -11,6 +11,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../batch/owned';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../../config/types';
+import { MAX_OPEN_FILES, SINK_MODE } from '../../defaults';
 import { SinkError } from '../../errors';
 import { outputPathProblem } from '../../inputs';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
@@ -18,7 +19,7 @@ import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
-import type { CsvChunk } from '../sources/csv';
+import type { CsvChunk } from '../csv/parse';
 import { createWriter, type FormatWriter } from './writers';
 
 export interface SinkResult {
@@ -54,7 +55,7 @@ export interface OpenSinkOptions {
  */
 export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Promise<Sink> {
   const target = path.resolve(cfg.path);
-  const mode = cfg.mode ?? 'overwrite';
+  const mode = cfg.mode ?? SINK_MODE;
   const problem = outputPathProblem(target);
   if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
   let lock: SinkLock;
@@ -210,7 +211,7 @@ class DirectorySink implements Sink {
       throw sinkFailure(err, 'write', guard.target, this.temp);
     }
     const runId = randomBytes(4).toString('hex');
-    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize }, cfg.maxOpenFiles ?? 32, runId);
+    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
   }
 
   async write(batch: RecordBatch): Promise<void> {

@@ -13,8 +13,9 @@ import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
-import { readCsv, readCsvChunks, type CsvChunk } from './csv';
-import type { CsvType } from '../csv-infer';
+import { readCsv, readCsvChunks } from './csv';
+import type { CsvChunk } from '../csv/parse';
+import type { CsvType } from '../csv/infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 

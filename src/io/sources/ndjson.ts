@@ -5,7 +5,7 @@
  * it lacks, top-level or nested, is an error. Every error names the physical line.
  */
 import pl, { type DataType } from 'nodejs-polars';
-import { MAX_ROW_BYTES } from '../../config/defaults';
+import { MAX_ROW_BYTES } from '../../defaults';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes, withLineOnError } from './bytes';

@@ -15,14 +15,13 @@ import type { Logger } from 'pino';
 import { OwnedBatch } from '../../batch/owned';
 import { backingOf, fromShared, leaseOf } from '../../batch/shared';
 import { SourceError, deserializeError } from '../../errors';
+import { SOURCE_READ_AHEAD } from '../../defaults';
 import { loaderExecArgv } from '../../loader';
 import { forwardLogLine } from '../../log';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { resolveInputs, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 
 const ENTRY = path.join(__dirname, 'thread-entry.cjs');
-/** Batches parsed ahead of the consumer when not told (the plan says how many: DEFAULTS.sourceReadAhead). */
-const DEFAULT_READ_AHEAD = 2;
 /** How long a closing thread may take to close its file before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -40,7 +39,7 @@ export interface ThreadSource extends Source {
 
 export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number } = {}): Promise<ThreadSource> {
   const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
-  const readAhead = opts.readAhead ?? DEFAULT_READ_AHEAD;
+  const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
   const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };
   const worker = new Worker(ENTRY, { execArgv: loaderExecArgv(), workerData });

@@ -18,6 +18,7 @@ const planned = (module: string, options: Record<string, unknown> = {}) => ({
   modulePath: path.join(STAGES, module),
   mode: 'inline' as const,
   copies: 1,
+  slotsPerCopy: 1,
   options,
   output: { capacity: 4, capacityBytes: 1 << 28 },
 });

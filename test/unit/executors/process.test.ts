@@ -16,6 +16,7 @@ import { toShared } from '../../../src/batch/shared';
 import { isSlab, refCount, SlabArena } from '../../../src/batch/slab';
 import { StageError, WorkerExitError, type SluiceError } from '../../../src/errors';
 import { ProcessExecutor, type ProcessExecutorOptions } from '../../../src/executors/process';
+import { SLOTS_PER_COPY } from '../../../src/defaults';
 import type { PlannedStage } from '../../../src/plan/types';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
 
@@ -36,6 +37,7 @@ function planned(fixture: string, copies = 1, options: Record<string, unknown> =
     modulePath: path.join(FIXTURES, `${fixture}.ts`),
     mode: 'process',
     copies,
+    slotsPerCopy: SLOTS_PER_COPY.process,
     options,
     output: { capacity: 4, capacityBytes: 1 << 20 },
   };

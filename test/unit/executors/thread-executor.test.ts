@@ -16,6 +16,7 @@ const stage = (module: string, copies: number, options: Record<string, unknown> 
   modulePath: path.join(STAGES, module),
   mode: 'thread',
   copies,
+  slotsPerCopy: 1,
   options,
   output: { capacity: 4, capacityBytes: 1 << 28 },
 });

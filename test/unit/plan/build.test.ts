@@ -1,5 +1,6 @@
 /** Plan defaults: where the source reads, and the memory bound that follows. */
-import { buildPlan, DEFAULTS } from '../../../src/plan/build';
+import { SOURCE_READ_AHEAD } from '../../../src/defaults';
+import { buildPlan } from '../../../src/plan/build';
 import type { PipelineConfig, StageMode } from '../../../src/config/types';
 
 const MiB = 1024 * 1024;
@@ -30,6 +31,6 @@ describe('source thread', () => {
   it('counts the read-ahead in the memory bound', () => {
     const here = plan(config(['thread'], false)).memoryBoundBytes;
     const there = plan(config(['thread'], true)).memoryBoundBytes;
-    expect(there - here).toBe(DEFAULTS.sourceReadAhead * 2 * MiB); // batches of 8 MiB / 4
+    expect(there - here).toBe(SOURCE_READ_AHEAD * 2 * MiB); // batches of 8 MiB / 4
   });
 });

@@ -51,7 +51,7 @@ async function run(how: { module: string; options?: Record<string, unknown>; sin
   const sourceArena = new SlabArena();
   const stageArena = new SlabArena();
   const executor = new ThreadExecutor(
-    { name: 'fan', modulePath: path.join(STAGES, how.module), mode: 'thread', copies: 2, options: how.options ?? {}, output: { capacity: 4, capacityBytes: 1 << 28 } },
+    { name: 'fan', modulePath: path.join(STAGES, how.module), mode: 'thread', copies: 2, slotsPerCopy: 1, options: how.options ?? {}, output: { capacity: 4, capacityBytes: 1 << 28 } },
     { log, arena: stageArena },
   );
   await executor.start();

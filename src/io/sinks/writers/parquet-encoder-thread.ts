@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
 import { SourceError } from '../../../errors';
-import { parseChunk } from '../../sources/csv/parse';
+import { parseChunk } from '../../csv/parse';
 import type { EncoderReply, EncoderRequest } from './parquet-encoder';
 
 interface Group {

@@ -22,10 +22,10 @@ import type { Backing } from '../../../batch/owned';
 import { leaseOf, type Lease } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
 import { loaderExecArgv } from '../../../loader';
-import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
+import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../defaults';
 import { SourceError, type SourceLocation } from '../../../errors';
 import { ParquetAssembler } from '../../parquet/footer';
-import type { ChunkText, CsvParse } from '../../sources/csv/parse';
+import type { ChunkText, CsvParse } from '../../csv/parse';
 
 export type EncoderRequest =
   /** A batch as IPC bytes: a `stream` copied into a slot, or the `file` polars wrote into a slab (read in place). */

@@ -8,10 +8,10 @@
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
-import { PARQUET_ROW_GROUP_ROWS } from '../../../config/defaults';
+import { PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS } from '../../../defaults';
 import { describeSchema, sameSchema } from '../../../batch/schema';
 import { SinkError, SourceError } from '../../../errors';
-import type { CsvChunk } from '../../sources/csv';
+import type { CsvChunk } from '../../csv/parse';
 import { acquireEncoder, releaseEncoder, type ParquetEncoder } from './parquet-encoder';
 import type { FormatWriter, WriterOptions } from './types';
 
@@ -30,7 +30,7 @@ export class ParquetWriter implements FormatWriter {
   ) {
     this.fd = openSync(file, 'w');
     this.encoder = acquireEncoder();
-    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? 'zstd', rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
+    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
   }
 
   async write(batch: RecordBatch, backing?: Backing): Promise<void> {

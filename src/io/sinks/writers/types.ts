@@ -1,6 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
-import type { CsvChunk } from '../../sources/csv';
+import type { CsvChunk } from '../../csv/parse';
 
 /** Writes one output file. `write` is done with the batch's memory when it returns/resolves. */
 export interface FormatWriter {

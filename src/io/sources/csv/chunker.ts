@@ -15,9 +15,9 @@
  * needs in front of every chunk): fresh memory per chunk costs ~10× a warm copy here. So a
  * chunk is valid only until the chunker runs again: take each one before pulling the next.
  */
-import { MAX_ROW_BYTES } from '../../../config/defaults';
+import { MAX_ROW_BYTES } from '../../../defaults';
 import { SourceError } from '../../../errors';
-import { stripBlankLines } from './blank-lines';
+import { stripBlankLines } from '../../csv/blank-lines';
 import { SCAN_MORE, SimdRowScanner, type ScanState } from './simd-scan';
 
 export interface RowChunk {

@@ -7,17 +7,17 @@
 import { isUtf8 } from 'node:buffer';
 import pl from 'nodejs-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
-import { CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, MAX_ROW_BYTES } from '../../../config/defaults';
+import { CSV_DELIMITER, CSV_HEADER, CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, CSV_QUOTE, MAX_ROW_BYTES } from '../../../defaults';
 import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
-import { physicalLine } from './blank-lines';
+import { physicalLine } from '../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
-import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvParse } from './parse';
-import { inferColumn, type CsvType } from '../../csv-infer';
+import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
+import { inferColumn, type CsvType } from '../../csv/infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -34,11 +34,6 @@ export interface CsvReadOptions {
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
   const batchRows = o.cfg.batchRows;
   for await (const chunk of readCsvChunks(o, batchRows)) yield* polarsToBatches(parseChunk(chunk, chunk.parse), batchRows);
-}
-
-/** A chunk of whole rows, checked, and how to parse it (the file's fixed column types). */
-export interface CsvChunk extends ChunkText {
-  parse: CsvParse;
 }
 
 /**
@@ -59,12 +54,12 @@ export async function* readCsvChunks(o: CsvReadOptions, rowsPerChunk: number): A
 
 async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const { cfg, file } = o;
-  const delimiter = cfg.delimiter ?? ',';
-  const quote = cfg.quote ?? '"';
+  const delimiter = cfg.delimiter ?? CSV_DELIMITER;
+  const quote = cfg.quote ?? CSV_QUOTE;
   const maxRowBytes = cfg.maxRowBytes ?? MAX_ROW_BYTES;
   let lineNow = () => 1;
   const text = withLineOnError(bytes, () => lineNow());
-  const header = await readHeader(text, { file, delimiter, quote, hasHeader: cfg.header ?? true, maxRowBytes });
+  const header = await readHeader(text, { file, delimiter, quote, hasHeader: cfg.header ?? CSV_HEADER, maxRowBytes });
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;

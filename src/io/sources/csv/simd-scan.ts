@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_ROW_BYTES } from '../../../config/defaults';
+import { MAX_ROW_BYTES } from '../../../defaults';
 
 /** The scanner's state, as RowChunker keeps it. */
 export interface ScanState {

@@ -2,12 +2,13 @@
  * One chunk of whole CSV rows → a polars DataFrame with the file's fixed column types. A
  * value that does not fit its type is an error naming file, line and column, never a silent
  * null. Pure data in, so it runs wherever the chunk is: the source, or a Parquet encoder
- * thread converting CSV directly (runtime/direct.ts).
+ * thread converting CSV directly (runtime/direct.ts). Shared by io/sources and io/sinks, so it
+ * lives in neither.
  */
 import pl, { DataType } from 'nodejs-polars';
-import { SourceError } from '../../../errors';
+import { SourceError } from '../../errors';
 import { physicalLine } from './blank-lines';
-import { fits, type CsvType } from '../../csv-infer';
+import { fits, type CsvType } from './infer';
 
 /** How every chunk of a file is parsed (plain data: it crosses to threads). */
 export interface CsvParse {
@@ -35,6 +36,11 @@ export interface ChunkText {
   firstLine: number;
   /** Physical lines of the blank lines removed from `text`, if any (for line numbers). */
   skippedLines?: number[];
+}
+
+/** A chunk of whole rows, checked, and how to parse it (the file's fixed column types). */
+export interface CsvChunk extends ChunkText {
+  parse: CsvParse;
 }
 
 export const DTYPES: Record<CsvType, DataType> = {

@@ -1,0 +1,43 @@
+// The dependency direction of ../shared/DESIGN.md as data, read by both enforcers:
+// eslint.config.mjs (import-x/no-restricted-paths zones, run by `npm test` before jest)
+// and test/unit/architecture.test.ts. Change it here, once, and only where DESIGN allows.
+//
+// An area is a folder under src/, or a top-level file (its name without extension).
+// Value imports are checked; `import type` may cross (it vanishes at run time), except
+// that nothing imports cli/, not even a type.
+
+/** Which areas each area may import values from (besides itself); an area not listed may import none. */
+const ALLOWED = {
+  errors: [],
+  // What a config means where it says nothing, and the figures every layer must agree on.
+  defaults: [],
+  log: [],
+  protocol: ['errors'],
+  batch: ['errors'],
+  config: ['errors', 'inputs', 'defaults'],
+  plan: ['config', 'errors', 'defaults'],
+  io: ['batch', 'defaults', 'errors', 'log', 'inputs', 'loader'],
+  worker: ['batch', 'protocol', 'errors', 'log'],
+  executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader'],
+  runtime: ['plan', 'executors', 'io', 'batch', 'defaults', 'log', 'errors'],
+  check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker'],
+  index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
+  loader: [],
+  inputs: [],
+  register: [],
+  'alias-hooks': [],
+};
+
+/**
+ * Folders inside one area that must not import each other (types included: what they
+ * share lives in a neutral folder beside them).
+ */
+const INNER = [
+  { target: 'io/sinks', from: ['io/sources'], why: 'a sink never reads a source; CSV code both need lives in io/csv/' },
+  { target: 'io/sources', from: ['io/sinks'], why: 'a source never writes a sink' },
+  { target: 'io/csv', from: ['io/sources', 'io/sinks'], why: 'io/csv/ is shared by sources and sinks, so it imports neither' },
+  { target: 'io/parquet', from: ['io/sources', 'io/sinks'], why: 'io/parquet/ is shared by sources and sinks, so it imports neither' },
+];
+
+module.exports = { ALLOWED, INNER };

@@ -1,0 +1,87 @@
+/**
+ * What a config means where it says nothing, and the figures more than one part of sluice
+ * must agree on: the schema checks against them, the plan decides by them (and sizes the
+ * memory bound with them), io and the executors apply what the plan decided. The one place
+ * for them: it imports nothing, so every layer may import it (lint/layers.cjs).
+ */
+
+// ── source ──────────────────────────────────────────────────────────────────────────────
+
+/** Rows per batch (`source.batchRows`). */
+export const BATCH_ROWS = 65_536;
+
+/** CSV: field delimiter, quote character and header line (`source.delimiter`, `quote`, `header`). */
+export const CSV_DELIMITER = ',';
+export const CSV_QUOTE = '"';
+export const CSV_HEADER = true;
+
+/** CSV: rows sampled to fix the column types (`source.inferRows`). */
+export const CSV_INFER_ROWS = 10_000;
+
+/**
+ * CSV: most bytes of text parsed at once. A chunk of rows (a batch's worth, or a row group
+ * in a direct conversion) ends early when its rows are this wide, so memory stays bounded
+ * whatever the row width; the rows sampled for inference are never cut short.
+ */
+export const CSV_MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * CSV and NDJSON: the longest row (line) read, in bytes (`source.maxRowBytes`). A longer one
+ * is an error as soon as that much of it is read, so one huge line (a lost quote, a binary
+ * file) never fills memory. The same as the chunk cap: a row that fits is one chunk at most.
+ */
+export const MAX_ROW_BYTES = CSV_MAX_CHUNK_BYTES;
+
+/** The most `source.maxRowBytes` may be: the scanners count bytes in 32-bit integers. */
+export const MAX_ROW_BYTES_LIMIT = 1024 * 1024 * 1024;
+
+/** Batches a source thread parses ahead: one to hand over at once, one in the making. */
+export const SOURCE_READ_AHEAD = 2;
+
+// ── channels and stages ─────────────────────────────────────────────────────────────────
+
+/** Batches per channel (`channel.capacity`): enough to keep every copy fed while the neighbour works. */
+export const CHANNEL_CAPACITY = 4;
+
+/** Bytes per channel (`channel.capacityBytes`): a cap on top, so wide batches cannot multiply memory by four. */
+export const CHANNEL_CAPACITY_BYTES = 64 * 1024 * 1024;
+
+/** Copies of a stage (`stages[].concurrency`). */
+export const STAGE_CONCURRENCY = 1;
+
+/**
+ * Tasks one copy holds at once, by mode. The plan reads it once per stage (`slotsPerCopy`)
+ * and counts those tasks' inputs in the memory bound; the executors take the plan's figure.
+ * A process child pipelines two frames (the next batch streams in while one computes); a
+ * thread or inline copy runs one task at a time.
+ */
+export const SLOTS_PER_COPY: Readonly<Record<'inline' | 'thread' | 'process', number>> = { inline: 1, thread: 1, process: 2 };
+
+/** Keep output in input order (`ordered`). */
+export const ORDERED = true;
+
+// ── sink ────────────────────────────────────────────────────────────────────────────────
+
+/** What to do when the output exists (`sink.mode`). */
+export const SINK_MODE = 'overwrite';
+
+/** Parquet compression (`sink.compression`). */
+export const PARQUET_COMPRESSION = 'zstd';
+
+/** Parquet rows per row group (`sink.rowGroupSize`): polars' own default. */
+export const PARQUET_ROW_GROUP_ROWS = 262_144;
+
+/**
+ * polars' eager writer cuts a frame of H rows into floor(H / 512²) row groups, so it keeps
+ * a frame as one row group only below 2 × 512² rows (its streaming sink, the only other
+ * writer, takes at most 32 767 rows a group in 0.24.1).
+ */
+export const PARQUET_MAX_ROW_GROUP_ROWS = 2 * 262_144 - 1;
+
+/** Partitioned output: the most files open at once (`sink.maxOpenFiles`). */
+export const MAX_OPEN_FILES = 32;
+
+// ── run ─────────────────────────────────────────────────────────────────────────────────
+
+/** How often `run()` reports progress when given `onProgress` (`progressIntervalMs`). */
+export const PROGRESS_INTERVAL_MS = 250;
