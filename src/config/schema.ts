@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from './defaults';
+import type { ParamsSpec } from './params';
 import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -68,6 +69,8 @@ const pipeline = z.strictObject({
   sink,
   channel: channel.optional(),
   ordered: z.boolean({ error: 'must be true or false' }).optional(),
+  // Checked (and resolved with --set) by params.ts, whose messages name the param.
+  params: z.custom<ParamsSpec>().optional(),
 });
 
 /** Validate shape and values; throws ConfigError listing every issue. */

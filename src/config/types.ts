@@ -3,6 +3,8 @@
  * to the config file's directory. The schema in `schema.ts` validates exactly these.
  */
 
+import type { FromParams, ParamsSpec } from './params';
+
 export type StageMode = 'inline' | 'thread' | 'process';
 
 /** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
@@ -113,9 +115,25 @@ export interface PipelineConfig {
   channel?: ChannelConfig;
   /** Keep output in input order (default true); `false` lets batches pass as they finish. */
   ordered?: boolean;
+  /**
+   * Run parameters, set with `--set name=value`: a default (`limit: 100`, its type follows) or
+   * `{ type: 'string' | 'number' | 'boolean' | 'date', default?, description? }`; without a
+   * default the param is required. Stages read them as `ctx.params`.
+   */
+  params?: ParamsSpec;
 }
 
-/** Identity function that exists for its types, like vitest's `defineConfig`. */
-export function definePipeline<const T extends PipelineConfig>(config: T): T {
+/** A config as written: `source.path` and `sink.path` may be computed from the params (`({ params }) => …`). */
+export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConfig, 'params' | 'source' | 'sink'> & {
+  params?: P;
+  source: Omit<SourceConfig, 'path'> & { path: FromParams<string | string[], P> };
+  sink: Omit<SinkConfig, 'path'> & { path: FromParams<string, P> };
+};
+
+/**
+ * Identity function that exists for its types, like vitest's `defineConfig`. `P` is taken
+ * from the `params` block, so a path function sees `params.day` typed (and a typo refused).
+ */
+export function definePipeline<const P extends ParamsSpec = Record<never, never>, const T extends PipelineInput<P> = PipelineInput<P>>(config: T & { params?: P }): T {
   return config;
 }

@@ -41,6 +41,7 @@ export class InlineExecutor implements StageExecutor {
         stage: planned.name,
         modulePath: planned.modulePath,
         options: planned.options,
+        params: planned.params,
         copy,
         copies: planned.copies,
         mode: 'inline',

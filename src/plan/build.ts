@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { CSV_INFER_ROWS, PARQUET_ROW_GROUP_ROWS } from '../config/defaults';
+import { NO_PARAMS, type ResolvedParams } from '../config/params';
 import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
 
@@ -23,7 +24,9 @@ export function slotsPerCopy(mode: PlannedStage['mode']): number {
   return mode === 'process' ? 2 : 1;
 }
 
-export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string }): Plan {
+/** `where.params`: resolved by check/ (a config built in code without them has none). */
+export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string; params?: ResolvedParams }): Plan {
+  const params = where.params ?? NO_PARAMS;
   const bounds = (c?: ChannelConfig): ChannelBounds => ({
     capacity: c?.capacity ?? config.channel?.capacity ?? DEFAULTS.capacity,
     capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? DEFAULTS.capacityBytes,
@@ -35,6 +38,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     mode: s.mode,
     copies: s.concurrency ?? DEFAULTS.concurrency,
     options: s.options ?? {},
+    params: params.values,
     output: bounds(s.channel),
   }));
   const source = {
@@ -55,6 +59,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sink: { ...config.sink, path: resolve(config.sink.path) },
     ordered: config.ordered ?? true,
+    params,
     ...(direct && { direct }),
     memoryBoundBytes: memoryBound(sourceOutput, stages, source.thread ? DEFAULTS.sourceReadAhead : 0),
   };
