@@ -32,7 +32,7 @@ export interface CheckedConfig extends ResolvedConfig {
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
 export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<CheckedConfig> {
   const loaded = await loadWithOverrides(file, overrides, opts.cwd);
-  const where = { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues, set: overrides.set };
+  const where = { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues, set: overrides.set, sourcePathFromCli: Boolean(overrides.sourcePath?.length) };
   return checkPipeline(loaded.raw, where, opts);
 }
 
@@ -43,7 +43,7 @@ export async function resolveChecked(file: string, overrides: Overrides = {}, op
  */
 export async function checkPipeline(
   written: unknown,
-  where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[]; set?: readonly string[] },
+  where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[]; set?: readonly string[]; sourcePathFromCli?: boolean },
   opts: CheckOptions = {},
 ): Promise<CheckedConfig> {
   const resolved = resolveParams((written as { params?: unknown } | null)?.params, where.set);
@@ -51,7 +51,7 @@ export async function checkPipeline(
   const raw = computed.config;
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const all = inConfigOrder([
+  const found = [
     ...(where.overrideIssues ?? []),
     ...resolved.issues,
     ...computed.issues,
@@ -59,9 +59,16 @@ export async function checkPipeline(
     ...issues.filter((i) => !aboutUnresolved(i, computed.unresolved)),
     ...stages,
     ...columns.issues,
-  ]);
+  ];
+  const all = inConfigOrder(where.sourcePathFromCli ? found.map(blameSourcePathFlag) : found);
   if (!config || !resolved.params || all.length) throw new ConfigError(all, where.file || undefined);
   return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, ...(columns.columns && { sourceColumns: columns.columns }) };
+}
+
+/** An issue about `source.path` set by `--source-path` names the flag the user typed. */
+function blameSourcePathFlag(issue: ConfigIssue): ConfigIssue {
+  const { path } = issue;
+  return path === 'source.path' || path.startsWith('source.path[') ? { ...issue, path: `--source-path${path.slice('source.path'.length)}` } : issue;
 }
 
 const SECTIONS = ['name', 'params', 'source', 'stages', 'sink', 'channel', 'ordered'];
@@ -69,7 +76,8 @@ const SECTIONS = ['name', 'params', 'source', 'stages', 'sink', 'channel', 'orde
 /** Issues in the order a config is read (source, then each stage, then sink); stable within a place. */
 function inConfigOrder(issues: ConfigIssue[]): ConfigIssue[] {
   const rank = (p: string) => {
-    const section = SECTIONS.indexOf(p.startsWith('--set') ? 'params' : /^[^.[]*/.exec(p)![0]);
+    const flag = p.startsWith('--set') ? 'params' : p.startsWith('--source-path') ? 'source' : undefined;
+    const section = SECTIONS.indexOf(flag ?? /^[^.[]*/.exec(p)![0]);
     const stage = /^stages\[(\d+)\]/.exec(p);
     return [section < 0 ? SECTIONS.length : section, stage ? Number(stage[1]) : -1];
   };

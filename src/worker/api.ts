@@ -25,7 +25,7 @@ export interface StageContext<Options = Record<string, unknown>, Params = StageP
   /** `options` from the stage's config entry (`{}` when absent). */
   readonly options: Options;
   /** The run's params (the config's `params` defaults, `--set` values); frozen, the same for every stage. */
-  readonly params: Params;
+  readonly params: Readonly<Params>;
   /** Index of this copy of the stage, `0 … concurrency-1`. */
   readonly copy: number;
   /** How many copies of the stage run. */
