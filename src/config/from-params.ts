@@ -30,12 +30,22 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
       unresolved.push(where);
       continue;
     }
+    let value: unknown;
     try {
-      const ctx: ConfigContext = { params: params.values };
-      (config[section] as Record<string, unknown>).path = await (part.path as (ctx: ConfigContext) => unknown)(ctx);
+      value = await (part.path as (ctx: ConfigContext) => unknown)({ params: params.values });
     } catch (err) {
       unresolved.push(where);
       issues.push({ path: where, message: `its function threw: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    // What the path holds (empty, a list of what) is the schema's to check; a function that
+    // returns no path at all (a forgotten return) is said as such.
+    if (typeof value === 'string' || (section === 'source' && Array.isArray(value))) {
+      (config[section] as Record<string, unknown>).path = value;
+    } else {
+      unresolved.push(where);
+      const returned = value === undefined ? 'nothing' : value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+      issues.push({ path: where, message: `its function returned ${returned}; it must return ${section === 'source' ? 'a path or glob, or a list of them' : 'a path'}` });
     }
   }
   return { config, issues, unresolved };

@@ -49,6 +49,7 @@ export const NO_PARAMS: ResolvedParams = { values: {}, types: {}, from: {} };
 interface Declared {
   type: ParamType;
   default?: ParamValue;
+  description?: string;
 }
 
 const TYPES: readonly ParamType[] = ['string', 'number', 'boolean', 'date'];
@@ -104,7 +105,8 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
     const problem = valueProblem(type as ParamType, value);
     if (problem) issues.push({ path: `${where}.default`, message: `${problem}, got ${show(value)}` });
   }
-  return issues.length === before ? { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }) } : undefined;
+  if (issues.length !== before) return undefined;
+  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }) };
 }
 
 /** Why a default of the config does not fit its declared type, or undefined. */
@@ -191,7 +193,8 @@ export function resolveParams(block: unknown, sets: readonly string[] = []): { p
     if (value === undefined) {
       if (attempted.has(name)) continue;
       const example = { string: 'text', number: '<number>', boolean: 'true', date: 'YYYY-MM-DD' }[param.type];
-      issues.push({ path: `params.${name}`, message: `required (it has no default) and not given: pass --set ${name}=${example}` });
+      const what = param.description ? ` (${param.description})` : '';
+      issues.push({ path: `params.${name}`, message: `required (it has no default) and not given: pass --set ${name}=${example}${what}` });
       continue;
     }
     values[name] = value;

@@ -86,8 +86,8 @@ describe('params', () => {
     ]);
     expect(r.stdout).toContain(`           ${path.join(ws.dir, 'in', '2026-11-29', 'part.csv')}\n`);
     expect(r.stdout).toContain(`sink     parquet → ${path.join(ws.dir, 'out', 'explained', '2026-11-29.parquet')} `);
-    // validate resolves them the same way and says so.
-    const v = await runCli(['validate', cfg, '--set', 'day=2026-11-29', '--set', 'region=us']);
+    // validate resolves them the same way and says so (flags before the config: each --set takes one value).
+    const v = await runCli(['validate', '--set', 'day=2026-11-29', '--set', 'region=us', cfg]);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain(lines.slice(1, 5).join('\n'));
   });
@@ -115,7 +115,7 @@ describe('params', () => {
       `sluice: invalid pipeline config in ${cfg}:`,
       '  ✖ --set: no param named "dya" (params: day, limit, dry, region; did you mean "day"?)',
       '  ✖ --set limit: must be a number, got "ten"',
-      '  ✖ params.day: required (it has no default) and not given: pass --set day=YYYY-MM-DD',
+      '  ✖ params.day: required (it has no default) and not given: pass --set day=YYYY-MM-DD (the day to load)',
       '',
     ].join('\n');
     for (const command of ['validate', 'explain', 'run']) {

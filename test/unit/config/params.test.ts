@@ -71,7 +71,7 @@ describe('declaredParams', () => {
       region: { type: 'string', default: 'eu' },
       limit: { type: 'number', default: 100 },
       dry: { type: 'boolean', default: false },
-      day: { type: 'date' },
+      day: { type: 'date', description: 'the day to load' },
       since: { type: 'date', default: '2026-01-01' },
       n: { type: 'number' },
     });
@@ -143,10 +143,10 @@ describe('resolveParams', () => {
     ]);
   });
 
-  it('names every missing required param', () => {
-    const { issues } = resolveParams({ day: { type: 'date' }, n: { type: 'number' }, s: { type: 'string' }, b: { type: 'boolean' } });
+  it('names every missing required param (with its description)', () => {
+    const { issues } = resolveParams({ day: { type: 'date', description: 'the day to load' }, n: { type: 'number' }, s: { type: 'string' }, b: { type: 'boolean' } });
     expect(messages(issues)).toEqual([
-      'params.day: required (it has no default) and not given: pass --set day=YYYY-MM-DD',
+      'params.day: required (it has no default) and not given: pass --set day=YYYY-MM-DD (the day to load)',
       'params.n: required (it has no default) and not given: pass --set n=<number>',
       'params.s: required (it has no default) and not given: pass --set s=text',
       'params.b: required (it has no default) and not given: pass --set b=true',
@@ -189,6 +189,16 @@ describe('computeFromParams', () => {
     const thrown = await computeFromParams(written, params);
     expect(thrown.unresolved).toEqual(['sink.path']);
     expect(messages(thrown.issues)).toEqual(['sink.path: its function threw: no such day']);
+  });
+
+  it('says so when a path function returns no path', async () => {
+    const written = { source: { path: () => undefined }, sink: { path: () => ['a', 'b'] } };
+    const { issues, unresolved } = await computeFromParams(written, params);
+    expect(unresolved).toEqual(['source.path', 'sink.path']);
+    expect(messages(issues)).toEqual([
+      'source.path: its function returned nothing; it must return a path or glob, or a list of them',
+      'sink.path: its function returned a list; it must return a path',
+    ]);
   });
 });
 
