@@ -11,7 +11,9 @@ export type {
   ColumnTypeName,
 } from './config/types';
 export { defineStage } from './worker/api';
-export type { StageDefinition, StageContext, StageResult } from './worker/api';
+export type { StageDefinition, StageContext, StageResult, StageParams } from './worker/api';
+export type { ParamsSpec, ParamSpec, ParamValues, ConfigContext } from './config/params';
+export type { PipelineInput } from './config/types';
 export * from './errors';
 
 import type { Overrides } from './config/overrides';
@@ -30,9 +32,9 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
   const { planWarnings } = require('./plan/warnings') as typeof import('./plan/warnings');
   const { runPlan } = require('./runtime/run') as typeof import('./runtime/run');
   const { createRootLogger } = require('./log') as typeof import('./log');
-  const { mode, concurrency, sinkPath, ...runOptions } = options;
+  const { mode, concurrency, sinkPath, sourcePath, set, ...runOptions } = options;
   // Everything knowable before a run is checked first, as `sluice run` does (check/).
-  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath }, { readErrors: false });
+  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath, sourcePath, set }, { readErrors: false });
   const plan = buildPlan(resolved.config, resolved);
   const log = runOptions.log ?? createRootLogger();
   for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);

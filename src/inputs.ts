@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { convertPathToPattern, globSync, isDynamicPattern } from 'tinyglobby';
 
 /** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`: sluice's own, never data. */
 const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
@@ -44,6 +44,14 @@ export function matchInputs(pattern: string, baseDir = process.cwd()): string[] 
     .map((f) => path.resolve(f))
     .filter((f) => !isSluiceSibling(f))
     .sort();
+}
+
+/**
+ * A pattern given relative to `dir` (the working directory of `--source-path`) made absolute,
+ * with the glob characters in `dir`'s own name escaped: only the part the user wrote is a glob.
+ */
+export function patternFrom(dir: string, pattern: string): string {
+  return path.isAbsolute(pattern) ? pattern : `${convertPathToPattern(path.resolve(dir))}/${pattern}`;
 }
 
 /** Absolute inputs of one or more patterns, de-duplicated, in sorted (read) order. */

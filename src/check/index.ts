@@ -1,10 +1,13 @@
 /**
- * Everything that can be known before a run starts, in one pass: the config's shape and
+ * Everything that can be known before a run starts, in one pass: the params (`--set` and
+ * the config's defaults, then the paths computed from them), the config's shape and
  * values, duplicate names, missing files, stage modules that do not load or are not stages,
  * stateful stages with several copies, and column names the source does not have. `validate`,
  * `explain` and `run` all go through here, so they report the same problems the same way.
  */
 import { configIssues, loadWithOverrides, type Overrides, type ResolvedConfig } from '../config';
+import { aboutUnresolved, computeFromParams } from '../config/from-params';
+import { resolveParams, type ResolvedParams } from '../config/params';
 import { ConfigError, type ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import { columnIssues } from './columns';
@@ -22,33 +25,59 @@ export interface CheckOptions {
 export interface CheckedConfig extends ResolvedConfig {
   /** The source's columns (its first file), when they could be read. */
   sourceColumns?: SourceColumns;
+  /** The params the run uses (`ctx.params`), with their types and where each came from. */
+  params: ResolvedParams;
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
 export async function resolveChecked(file: string, overrides: Overrides = {}, opts: CheckOptions & { cwd?: string } = {}): Promise<CheckedConfig> {
   const loaded = await loadWithOverrides(file, overrides, opts.cwd);
-  return checkPipeline(loaded.raw, { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues }, opts);
+  const where = { file: loaded.file, baseDir: loaded.baseDir, original: loaded.original, overrideIssues: loaded.overrideIssues, set: overrides.set, sourcePathFromCli: Boolean(overrides.sourcePath?.length) };
+  return checkPipeline(loaded.raw, where, opts);
 }
 
-/** Check a config object (`original`: before overrides, to say when an override caused an issue). */
+/**
+ * Check a config object (`original`: before overrides, to say when an override caused an
+ * issue; `set`: the `--set` values). Its params are resolved first and its function paths
+ * called with them, so every later check sees the values of this run.
+ */
 export async function checkPipeline(
-  raw: unknown,
-  where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[] },
+  written: unknown,
+  where: { file: string; baseDir: string; original?: unknown; overrideIssues?: ConfigIssue[]; set?: readonly string[]; sourcePathFromCli?: boolean },
   opts: CheckOptions = {},
 ): Promise<CheckedConfig> {
+  const resolved = resolveParams((written as { params?: unknown } | null)?.params, where.set);
+  const computed = await computeFromParams(written, resolved.params);
+  const raw = computed.config;
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages, ...columns.issues]);
-  if (!config || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir, ...(columns.columns && { sourceColumns: columns.columns }) };
+  const found = [
+    ...(where.overrideIssues ?? []),
+    ...resolved.issues,
+    ...computed.issues,
+    // A path left unresolved is not there: its cause is reported, not that it is missing.
+    ...issues.filter((i) => !aboutUnresolved(i, computed.unresolved)),
+    ...stages,
+    ...columns.issues,
+  ];
+  const all = inConfigOrder(where.sourcePathFromCli ? found.map(blameSourcePathFlag) : found);
+  if (!config || !resolved.params || all.length) throw new ConfigError(all, where.file || undefined);
+  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, ...(columns.columns && { sourceColumns: columns.columns }) };
 }
 
-const SECTIONS = ['name', 'source', 'stages', 'sink', 'channel', 'ordered'];
+/** An issue about `source.path` set by `--source-path` names the flag the user typed. */
+function blameSourcePathFlag(issue: ConfigIssue): ConfigIssue {
+  const { path } = issue;
+  return path === 'source.path' || path.startsWith('source.path[') ? { ...issue, path: `--source-path${path.slice('source.path'.length)}` } : issue;
+}
+
+const SECTIONS = ['name', 'params', 'source', 'stages', 'sink', 'channel', 'ordered'];
 
 /** Issues in the order a config is read (source, then each stage, then sink); stable within a place. */
 function inConfigOrder(issues: ConfigIssue[]): ConfigIssue[] {
   const rank = (p: string) => {
-    const section = SECTIONS.indexOf(/^[^.[]*/.exec(p)![0]);
+    const flag = p.startsWith('--set') ? 'params' : p.startsWith('--source-path') ? 'source' : undefined;
+    const section = SECTIONS.indexOf(flag ?? /^[^.[]*/.exec(p)![0]);
     const stage = /^stages\[(\d+)\]/.exec(p);
     return [section < 0 ? SECTIONS.length : section, stage ? Number(stage[1]) : -1];
   };

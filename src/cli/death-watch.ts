@@ -17,8 +17,9 @@ const describe = (w: InlineWork) =>
   `stage "${w.stage}" (inline) in ${w.phase}()${w.seq !== undefined ? ` on batch #${w.seq}` : ''}${w.sourceFile ? ` from ${w.sourceFile}` : ''}`;
 
 /** `report`: the `--report` file, which the watcher writes (ok: false) if the run dies. */
-export function startDeathWatch(opts: { report?: string; pipeline: string }): void {
-  const child = spawn(process.execPath, [WATCHER, String(process.pid), opts.report ? path.resolve(opts.report) : '', opts.pipeline], { stdio: ['pipe', 'ignore', 'inherit'] });
+export function startDeathWatch(opts: { report?: string; pipeline: string; params?: Readonly<Record<string, unknown>> }): void {
+  const args = [WATCHER, String(process.pid), opts.report ? path.resolve(opts.report) : '', opts.pipeline, JSON.stringify(opts.params ?? {})];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'inherit'] });
   child.on('error', () => undefined); // no watcher: the run goes on, as it did before there was one
   // The pipe's own descriptor, written synchronously: an async write could still sit in a
   // buffer when the process dies.

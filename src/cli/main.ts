@@ -8,7 +8,7 @@ import { expandInputs } from '../config/files';
 import { SluiceError } from '../errors';
 import { createRootLogger } from '../log';
 import { buildPlan } from '../plan/build';
-import { renderPlan } from '../plan/explain';
+import { paramLines, renderPlan } from '../plan/explain';
 import { planWarnings, renderWarnings } from '../plan/warnings';
 import { profilePlan } from '../runtime/profile';
 import { reportOf, runPlan } from '../runtime/run';
@@ -25,6 +25,8 @@ interface Common {
   mode?: string[];
   concurrency?: string[];
   'sink-path'?: string;
+  'source-path'?: string[];
+  set?: string[];
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        const params = paramLines(r);
+        if (params.length) process.stdout.write(params.join('\n') + '\n');
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
         if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
@@ -92,12 +96,15 @@ function withCommon<T>(y: Argv<T>) {
     .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
     .option('mode', { type: 'string', array: true, describe: 'override a stage mode: <stage>=<inline|thread|process> (repeatable)' })
     .option('concurrency', { type: 'string', array: true, describe: 'override a stage’s copies: <stage>=<n> (repeatable)' })
-    .option('sink-path', { type: 'string', describe: 'write the output to this path instead' });
+    .option('sink-path', { type: 'string', describe: 'write the output to this path instead' })
+    .option('source-path', { type: 'string', array: true, nargs: 1, describe: 'read this file or glob instead of source.path (repeatable: a list)' })
+    .option('set', { type: 'string', array: true, nargs: 1, describe: 'set a param of the config: <param>=<value> (repeatable)' });
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
 function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
-  return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] }, { readErrors });
+  const overrides = { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'], sourcePath: args['source-path'], set: args.set };
+  return resolveChecked(args.config, overrides, { readErrors });
 }
 
 /** Print a failure the way users need it: SluiceErrors by message, anything else with its stack. */
@@ -143,7 +150,7 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     const resolved = await resolve(args, false);
     const plan = buildPlan(resolved.config, resolved);
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
-    startDeathWatch({ report: args.report, pipeline: plan.name });
+    startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');

@@ -8,6 +8,8 @@ const runPid = Number(process.argv[2]);
 // Where `--report` goes, and the pipeline's name: a death still leaves a failed report.
 const reportFile = process.argv[3] || undefined;
 const pipeline = process.argv[4] || undefined;
+// The run's params (JSON), recorded in that report as in any other.
+const params = process.argv[5] ? JSON.parse(process.argv[5]) : {};
 const running = new Map();
 let done = false;
 let rest = '';
@@ -29,7 +31,7 @@ process.stdin.on('end', () => {
     const message = `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
     process.stderr.write(`sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`);
     if (reportFile) {
-      const report = { pipeline, ok: false, error: { code: 'SLUICE_RUN_DIED', message } };
+      const report = { pipeline, ok: false, params, error: { code: 'SLUICE_RUN_DIED', message } };
       try {
         require('node:fs').writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
       } catch (err) {

@@ -6,6 +6,7 @@ import { checkFiles } from './files';
 import { uncloneableOptions } from './options';
 import { loadConfigFile } from './load';
 import { overridden, type Overrides } from './overrides';
+import { patternFrom } from '../inputs';
 import { schemaIssues } from './schema';
 import type { PipelineConfig } from './types';
 
@@ -33,7 +34,9 @@ export interface LoadedRaw {
 export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
   const sinkPath = overrides.sinkPath ? path.resolve(cwd, overrides.sinkPath) : undefined;
-  const { config, issues } = overridden(loaded.raw, { ...overrides, sinkPath });
+  // Paths on the command line are the user's, relative to where they stand.
+  const sourcePath = overrides.sourcePath?.map((p) => patternFrom(cwd, p));
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sinkPath, sourcePath });
   return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
 }
 

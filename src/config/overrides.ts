@@ -1,6 +1,7 @@
 /**
  * CLI overrides applied to a loaded config before validation:
- * `--mode <stage>=<inline|thread|process>`, `--concurrency <stage>=<n>`, `--sink-path <path>`.
+ * `--mode <stage>=<inline|thread|process>`, `--concurrency <stage>=<n>`, `--sink-path <path>`,
+ * `--source-path <path or glob>` (repeatable). `--set` is resolved with the params (params.ts).
  */
 import { ConfigError, type ConfigIssue } from '../errors';
 
@@ -8,6 +9,10 @@ export interface Overrides {
   mode?: string[];
   concurrency?: string[];
   sinkPath?: string;
+  /** Replaces `source.path` (one pattern, or a list when given more than once). */
+  sourcePath?: string[];
+  /** `<param>=<value>` (repeatable): see params.ts. */
+  set?: string[];
 }
 
 const MODES = ['inline', 'thread', 'process'];
@@ -21,7 +26,7 @@ export function applyOverrides(raw: unknown, o: Overrides): unknown {
 
 /** The config with every valid override applied, and an issue for each one that is not. */
 export function overridden(raw: unknown, o: Overrides): { config: unknown; issues: ConfigIssue[] } {
-  if (!o.mode?.length && !o.concurrency?.length && !o.sinkPath) return { config: raw, issues: [] };
+  if (!o.mode?.length && !o.concurrency?.length && !o.sinkPath && !o.sourcePath?.length) return { config: raw, issues: [] };
   const config = structuredCloneConfig(raw);
   const stages: Array<Record<string, unknown>> = Array.isArray(config.stages) ? (config.stages as Array<Record<string, unknown>>) : [];
   const names = stages.map((s) => String(s?.name));
@@ -57,6 +62,9 @@ export function overridden(raw: unknown, o: Overrides): { config: unknown; issue
   if (o.sinkPath) {
     if (config.sink && typeof config.sink === 'object') (config.sink as Record<string, unknown>).path = o.sinkPath;
   }
+  if (o.sourcePath?.length) {
+    if (config.source && typeof config.source === 'object') (config.source as Record<string, unknown>).path = o.sourcePath.length === 1 ? o.sourcePath[0] : o.sourcePath;
+  }
   return { config, issues };
 }
 
@@ -65,5 +73,6 @@ function structuredCloneConfig(raw: unknown): Record<string, unknown> {
   const c = { ...(raw as Record<string, unknown>) };
   if (Array.isArray(c.stages)) c.stages = c.stages.map((s) => (s && typeof s === 'object' ? { ...s } : s));
   if (c.sink && typeof c.sink === 'object') c.sink = { ...(c.sink as object) };
+  if (c.source && typeof c.source === 'object') c.source = { ...(c.source as object) };
   return c;
 }

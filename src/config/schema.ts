@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
+import type { ParamsSpec } from './params';
 import type { PipelineConfig, SourceConfig } from './types';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -119,6 +120,8 @@ const pipeline = z.strictObject({
   channel: channel.optional(),
   /** Keep output in input order (default true); `false` lets batches pass as they finish. */
   ordered: z.boolean({ error: 'must be true or false' }).optional(),
+  // Checked (and resolved with --set) by params.ts, whose messages name the param.
+  params: z.custom<ParamsSpec>().optional(),
 });
 
 /** The schemas the public config types are derived from (config/types.ts). */

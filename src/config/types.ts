@@ -10,6 +10,8 @@
 import type { z } from 'zod';
 import type { channelSchema, COLUMN_TYPES, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from './schema';
 
+import type { FromParams, ParamsSpec } from './params';
+
 /** A whole pipeline: `definePipeline({ name, source, stages, sink })`. */
 export interface PipelineConfig extends z.input<typeof pipelineSchema> {}
 
@@ -34,11 +36,45 @@ export type StageMode = StageConfig['mode'];
 /** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
 export type ColumnTypeName = (typeof COLUMN_TYPES)[number];
 
+/** A config as written: `source.path` and `sink.path` may be computed from the params (`({ params }) => …`). */
+export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConfig, 'params' | 'source' | 'sink'> & {
+  /** Run parameters, set with `--set name=value`; stages read them as `ctx.params`. */
+  params?: P;
+  /** Where the rows come from: a file, a glob or a list of them, in one format. */
+  source: Omit<SourceConfig, 'path'> & {
+    /** Input file(s): a path, a glob or a list, relative to the config; or `({ params }) => …` computing them. */
+    path: FromParams<string | string[], P>;
+  };
+  /** Where the rows go. */
+  sink: Omit<SinkConfig, 'path'> & {
+    /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
+    path: FromParams<string, P>;
+  };
+};
+
 /**
- * Identity function that exists for its types, like vitest's `defineConfig`. `const T` keeps
- * the literal types of what is written; `& PipelineConfig` makes the editor show each key's
- * doc comment on hover (with `T` alone it shows the literal's own key, which has none).
+ * What an editor shows on hover: every key's doc comment (with `T` alone it shows the literal's
+ * own key, which has none). The paths are left to `T`, so a path function's `params` is typed
+ * from the block by inference.
  */
-export function definePipeline<const T extends PipelineConfig>(config: T & PipelineConfig): T {
+type DocsOf<P extends ParamsSpec> = Omit<PipelineInput<P>, 'source' | 'sink'> & {
+  /** Where the rows come from: a file, a glob or a list of them, in one format. */
+  source: Omit<SourceConfig, 'path'> & {
+    /** Input file(s): a path, a glob or a list, relative to the config; or `({ params }) => …` computing them. */
+    path?: unknown;
+  };
+  /** Where the rows go. */
+  sink: Omit<SinkConfig, 'path'> & {
+    /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
+    path?: unknown;
+  };
+};
+
+/**
+ * Identity function that exists for its types, like vitest's `defineConfig`. `P` is taken
+ * from the `params` block, so a path function sees `params.day` typed (and a typo refused);
+ * `const T` keeps the literal types of what is written.
+ */
+export function definePipeline<const P extends ParamsSpec = Record<never, never>, const T extends PipelineInput<P> = PipelineInput<P>>(config: T & DocsOf<P>): T {
   return config;
 }

@@ -43,6 +43,7 @@ export class InlineExecutor implements StageExecutor {
         stage: planned.name,
         modulePath: planned.modulePath,
         options: planned.options,
+        params: planned.params,
         copy,
         copies: planned.copies,
         mode: 'inline',

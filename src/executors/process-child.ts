@@ -129,7 +129,7 @@ export class ChildCopy {
     this.wireExit(this.proc);
     const { planned, copy } = this;
     const ready = new Promise<void>((resolve, reject) => (this.ready = { resolve, reject }));
-    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel }, [v8.serialize(options)]);
+    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel, params: { ...planned.params } }, [v8.serialize(options)]);
     return ready;
   }
 

@@ -58,6 +58,7 @@ export class ThreadExecutor implements StageExecutor {
       stage: this.planned.name,
       modulePath: this.planned.modulePath,
       options: this.planned.options,
+      params: { ...this.planned.params },
       copies: this.copies,
       logLevel: this.log.level,
       copyCounter: new SharedArrayBuffer(4),

@@ -3,6 +3,7 @@
  * memory bound that follows from those bounds.
  */
 import path from 'node:path';
+import { NO_PARAMS, type ResolvedParams } from '../config/params';
 import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
 import {
   BATCH_ROWS,
@@ -17,7 +18,9 @@ import {
 } from '../defaults';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
 
-export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string }): Plan {
+/** `where.params`: resolved by check/ (a config built in code without them has none). */
+export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string; params?: ResolvedParams }): Plan {
+  const params = where.params ?? NO_PARAMS;
   const bounds = (c?: ChannelConfig): ChannelBounds => ({
     capacity: c?.capacity ?? config.channel?.capacity ?? CHANNEL_CAPACITY,
     capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? CHANNEL_CAPACITY_BYTES,
@@ -31,6 +34,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     // Decided here, once: the memory bound below counts these tasks, and the executor allows them.
     slotsPerCopy: SLOTS_PER_COPY[s.mode],
     options: s.options ?? {},
+    params: params.values,
     output: bounds(s.channel),
   }));
   const source = {
@@ -52,6 +56,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sink: { ...config.sink, path: resolve(config.sink.path) },
     ordered: config.ordered ?? ORDERED,
+    params,
     ...(direct && { direct }),
     memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead),
   };

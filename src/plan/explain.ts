@@ -13,6 +13,7 @@ function renderBatches(plan: Plan, files: string[]): string {
   const src = plan.source;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
+    ...paramLines(plan),
     `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
     `  ↓ channel: ${plan.sourceOutput.capacity} batches, ${mib(plan.sourceOutput.capacityBytes)}`,
@@ -35,6 +36,7 @@ function renderDirect(plan: Plan, direct: NonNullable<Plan['direct']>, files: st
   const rows = direct.rowsPerChunk.toLocaleString('en-US');
   return [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
+    ...paramLines(plan),
     `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${rows} rows (whole rows, checked)`,
     ...fileLines(files),
     `  ↓ direct: no stages, so each chunk is parsed and encoded as one row group by the Parquet encoder threads (up to one per core); no Arrow batches, no channels`,
@@ -42,6 +44,13 @@ function renderDirect(plan: Plan, direct: NonNullable<Plan['direct']>, files: st
     `order    ordered: row groups are written in input order`,
     `memory   bounded by the encoder's few chunk slots (CSV text of ${rows} rows each) and one parsed row group per encoder thread`,
   ].join('\n');
+}
+
+/** `params   day = "2026-11-30" (date, from --set)`, one line a param, in declaration order. */
+export function paramLines({ params }: Pick<Plan, 'params'>): string[] {
+  return Object.entries(params.values).map(
+    ([name, value], i) => `${i === 0 ? 'params  ' : '        '} ${name} = ${JSON.stringify(value)} (${params.types[name]}, from ${params.from[name]})`,
+  );
 }
 
 function fileLines(files: string[]): string[] {

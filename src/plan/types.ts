@@ -2,6 +2,7 @@
  * The plan: a validated config resolved into what the runtime executes. Paths are
  * absolute, defaults filled in, every channel bounded.
  */
+import type { ResolvedParams } from '../config/params';
 import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
 
 export interface ChannelBounds {
@@ -23,6 +24,8 @@ export interface PlannedStage {
    */
   slotsPerCopy: number;
   options: Record<string, unknown>;
+  /** The run's params (`ctx.params`); `{}` when absent. */
+  params?: ResolvedParams['values'];
   /** Bounds of the channel this stage writes into. */
   output: ChannelBounds;
 }
@@ -42,6 +45,8 @@ export interface Plan {
   /** Sink with `path` made absolute. */
   sink: SinkConfig;
   ordered: boolean;
+  /** The params resolved for this run (defaults and `--set`). */
+  params: ResolvedParams;
   /**
    * Set when the pipeline is a plain CSV → Parquet conversion that runs without batches
    * (runtime/direct.ts): chunks of `rowsPerChunk` rows, each parsed and encoded as one row

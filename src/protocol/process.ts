@@ -20,8 +20,11 @@ export interface WireError {
 }
 
 export type MainToChild =
-  /** First frame. Payload: v8-serialized stage options (structured clone, as in thread mode). */
-  | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string }
+  /**
+   * First frame. Payload: v8-serialized stage options (structured clone, as in thread mode).
+   * `params`: the run's params, strings, numbers and booleans only (so JSON carries them whole).
+   */
+  | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string; params: Record<string, string | number | boolean> }
   /** Payload: the input batches as Arrow IPC. */
   | { type: 'task'; id: number; seq: number; sourceFile?: string }
   | { type: 'flush'; id: number }

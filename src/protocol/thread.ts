@@ -9,6 +9,8 @@ export interface ThreadWorkerData {
   stage: string;
   modulePath: string;
   options: Record<string, unknown>;
+  /** The run's params (strings, numbers, booleans). */
+  params: Record<string, string | number | boolean>;
   copies: number;
   logLevel: string;
   /** Int32 counter: each thread takes the next copy index. */

@@ -34,6 +34,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     const stats = source?.stats();
     return {
       pipeline: plan.name,
+      params: { ...plan.params.values },
       ok,
       startedAt: startedAt.toISOString(),
       durationMs: round(performance.now() - t0),

@@ -118,6 +118,7 @@ function buildReport(
   return {
     pipeline: plan.name,
     ok: true,
+    params: { ...plan.params.values },
     startedAt: startedAt.toISOString(),
     durationMs: round(performance.now() - t0),
     startupMs: round(startupMs),

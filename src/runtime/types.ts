@@ -39,6 +39,8 @@ export interface ChannelMetrics {
 export interface RunReport {
   pipeline: string;
   ok: boolean;
+  /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
+  params?: Record<string, string | number | boolean>;
   startedAt: string;
   durationMs: number;
   /** Of durationMs: opening source and sink and starting every stage's copies (threads, processes, setup). */

@@ -16,11 +16,16 @@ export type StageResult =
   | void
   | ReadonlyArray<RecordBatch | Table | DataFrame>;
 
-export interface StageContext<Options = Record<string, unknown>> {
+/** The run's params as a stage sees them: a date param is its `YYYY-MM-DD` string. */
+export type StageParams = Readonly<Record<string, string | number | boolean>>;
+
+export interface StageContext<Options = Record<string, unknown>, Params = StageParams> {
   /** The stage's name in the pipeline config. */
   readonly stage: string;
   /** `options` from the stage's config entry (`{}` when absent). */
   readonly options: Options;
+  /** The run's params (the config's `params` defaults, `--set` values); frozen, the same for every stage. */
+  readonly params: Readonly<Params>;
   /** Index of this copy of the stage, `0 … concurrency-1`. */
   readonly copy: number;
   /** How many copies of the stage run. */
@@ -41,18 +46,18 @@ export interface StageContext<Options = Record<string, unknown>> {
   utf8(values: readonly (string | null | undefined)[]): Vector<Utf8>;
 }
 
-export interface StageDefinition<Options = Record<string, unknown>> {
+export interface StageDefinition<Options = Record<string, unknown>, Params = StageParams> {
   /** Once per copy, before its first batch. */
-  setup?(ctx: StageContext<Options>): void | Promise<void>;
+  setup?(ctx: StageContext<Options, Params>): void | Promise<void>;
   /**
    * Once per incoming record batch. The batch's memory belongs to the engine: in `thread` and
    * `process` mode it is a recycled shared-memory slab, reused once `process` has returned.
    * Return it (or slices of it) freely, but a stage that keeps rows for later (in `flush`)
    * must copy them first, e.g. with `ctx.toDataFrame(batch)` or by building new vectors.
    */
-  process(batch: RecordBatch, ctx: StageContext<Options>): StageResult | Promise<StageResult>;
+  process(batch: RecordBatch, ctx: StageContext<Options, Params>): StageResult | Promise<StageResult>;
   /** Once per copy at end of stream; stateful stages return their remaining rows. */
-  flush?(ctx: StageContext<Options>): StageResult | Promise<StageResult>;
+  flush?(ctx: StageContext<Options, Params>): StageResult | Promise<StageResult>;
   /**
    * A stage with `flush` keeps state across batches, and each copy sees only some of the
    * batches, so it runs as one copy: `concurrency` above 1 is refused. Set this to true when
@@ -61,9 +66,9 @@ export interface StageDefinition<Options = Record<string, unknown>> {
   perCopyFlush?: boolean;
 }
 
-/** Identity function that exists for its types. */
-export function defineStage<Options = Record<string, unknown>>(
-  stage: StageDefinition<Options>,
-): StageDefinition<Options> {
+/** Identity function that exists for its types: `defineStage<{ salt: string }, { day: string }>({ … })`. */
+export function defineStage<Options = Record<string, unknown>, Params = StageParams>(
+  stage: StageDefinition<Options, Params>,
+): StageDefinition<Options, Params> {
   return stage;
 }

@@ -20,6 +20,8 @@ export interface HostOptions {
   /** Absolute path of the stage module. */
   modulePath: string;
   options: Record<string, unknown>;
+  /** The run's params (absent: none). */
+  params?: Record<string, string | number | boolean>;
   copy: number;
   copies: number;
   mode: 'inline' | 'thread' | 'process';
@@ -75,6 +77,8 @@ export class StageHost {
     const ctx: StageContext = {
       stage: opts.stage,
       options: opts.options,
+      // Frozen: inline copies share one object, and no stage may change another's view.
+      params: Object.freeze({ ...opts.params }),
       copy: opts.copy,
       copies: opts.copies,
       mode: opts.mode,

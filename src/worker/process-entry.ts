@@ -99,6 +99,7 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
       stage: message.stage,
       modulePath: message.modulePath,
       options,
+      params: message.params,
       copy: message.copy,
       copies: message.copies,
       mode: 'process',

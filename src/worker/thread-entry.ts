@@ -17,7 +17,7 @@ const log = createForwardingLogger(data.logLevel, (line) => parentPort?.postMess
 let host: Promise<StageHost> | undefined;
 
 function loadHost(): Promise<StageHost> {
-  host ??= StageHost.load({ stage: data.stage, modulePath: data.modulePath, options: data.options, copy, copies: data.copies, mode: 'thread', log });
+  host ??= StageHost.load({ stage: data.stage, modulePath: data.modulePath, options: data.options, params: data.params, copy, copies: data.copies, mode: 'thread', log });
   return host;
 }
 

@@ -83,6 +83,7 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
     ws.config(
       {
         name,
+        params: { tag: 'nightly' },
         source: { format: 'csv', path: 'in.csv', batchRows: 100 },
         stages: [{ name: 'guarded', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { at: 3, how } }],
         sink: { format: 'csv', path: `out/${name}.csv` },
@@ -91,7 +92,7 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
     );
   const env = { NODE_OPTIONS: '--max-old-space-size=192' };
   const reportFile = path.join(ws.dir, 'oom.report.json');
-  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet', '--report', reportFile], { timeoutMs: 60_000, env });
+  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet', '--report', reportFile, '--set', 'tag=tonight'], { timeoutMs: 60_000, env });
   expect(r.signal ?? r.code).not.toBe(0);
   expect(r.stderr).toMatch(/heap out of memory/);
   expect(r.stderr).toMatch(/sluice: the run \(pid \d+\) died without a word: .* it was running stage "guarded" \(inline\) in process\(\) on batch #3 from .*in\.csv\. Nothing was committed/);
@@ -100,6 +101,7 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
   expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual({
     pipeline: 'oom',
     ok: false,
+    params: { tag: 'tonight' },
     error: { code: 'SLUICE_RUN_DIED', message: expect.stringMatching(/it was running stage "guarded" \(inline\) in process\(\) on batch #3/) },
   });
   // A run that ends by itself, well or not, gets no such word.

@@ -55,3 +55,28 @@ it('run() checks everything before it starts, as `sluice run` does: a stage with
     ws.cleanup();
   }
 });
+
+it('run() takes params and a source path as the CLI does, and its report records the params', () => {
+  const ws = workspace();
+  try {
+    writeNumbersCsv(path.join(ws.dir, 'in.csv'), 20);
+    writeNumbersCsv(path.join(ws.dir, 'other.csv'), 7);
+    const cfg = ws.config({
+      name: 'from-code',
+      params: { tag: 'a', n: 1 },
+      source: { format: 'csv', path: 'in.csv' },
+      stages: [],
+      sink: { format: 'ndjson', path: 'out/code.ndjson' },
+    });
+    const script = path.join(ws.dir, 'script.ts');
+    writeFileSync(
+      script,
+      `import { run } from 'sluice';\nrun(${JSON.stringify(cfg)}, { set: ['tag=x'], sourcePath: ['other.csv'] }).then((r) => console.log(JSON.stringify({ rows: r.sink.rows, params: r.params })));\n`,
+    );
+    const out = spawnSync(process.execPath, ['--import', path.resolve(__dirname, '../../src/register.mjs'), script], { encoding: 'utf8', cwd: ws.dir });
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout.trim().split('\n').pop()!)).toEqual({ rows: 7, params: { tag: 'x', n: 1 } });
+  } finally {
+    ws.cleanup();
+  }
+});

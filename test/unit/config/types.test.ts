@@ -35,7 +35,7 @@ assertType<Equal<CsvSourceOptions['delimiter'], string | undefined>>();
 assertType<Equal<SourceConfig['path'], string | string[]>>();
 assertType<Equal<StageConfig['options'], Record<string, unknown> | undefined>>();
 assertType<Equal<SinkConfig['mode'], 'overwrite' | 'error-if-exists' | 'append' | undefined>>();
-assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'channel' | 'ordered'>>();
+assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'channel' | 'ordered' | 'params'>>();
 
 const good = {
   name: 'typed',
@@ -45,7 +45,7 @@ const good = {
   ordered: false,
 } satisfies PipelineConfig;
 // definePipeline returns its argument with its literal types (a `const` type parameter).
-assertType<Equal<ReturnType<typeof definePipeline<typeof good>>, typeof good>>();
+assertType<Equal<ReturnType<typeof definePipeline<Record<never, never>, typeof good>>, typeof good>>();
 
 const bad = {
   // @ts-expect-error an unknown stage mode

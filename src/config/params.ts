@@ -1,0 +1,211 @@
+/**
+ * Run parameters: a `params` block of typed defaults in the config, values from
+ * `--set name=value`, resolved once (check/ calls this for `validate`, `explain` and `run`).
+ * The values are strings, numbers and booleans only (a date is its `YYYY-MM-DD` string), so
+ * they always survive the structured clone that carries them to thread and process stages,
+ * and read as written when put in a path.
+ */
+import type { ConfigIssue } from '../errors';
+import { closest } from './schema';
+
+export type ParamType = 'string' | 'number' | 'boolean' | 'date';
+export type ParamValue = string | number | boolean;
+
+/** A param: its default (the type follows from it), or its type with an optional default. */
+export type ParamSpec =
+  | string
+  | number
+  | boolean
+  | { type: 'string'; default?: string; description?: string }
+  | { type: 'number'; default?: number; description?: string }
+  | { type: 'boolean'; default?: boolean; description?: string }
+  /** A calendar date written `YYYY-MM-DD`; its value is that string. */
+  | { type: 'date'; default?: string; description?: string };
+
+export type ParamsSpec = Record<string, ParamSpec>;
+
+type ValueOf<S> = S extends number | { type: 'number' } ? number : S extends boolean | { type: 'boolean' } ? boolean : string;
+
+/** The values of a params block, typed from it: `{ day: { type: 'date' }, limit: 10 }` → `{ day: string; limit: number }`. */
+export type ParamValues<P> = { readonly [K in keyof P]: ValueOf<P[K]> };
+
+/** What a config function (`path: ({ params }) => …`) is given. */
+export interface ConfigContext<P = ParamsSpec> {
+  readonly params: ParamValues<P>;
+}
+
+/** A value written as is, or computed from the params once they are resolved. */
+export type FromParams<T, P = ParamsSpec> = T | ((ctx: ConfigContext<P>) => T | Promise<T>);
+
+/** Params as resolved for a run: what stages see as `ctx.params`, and where each value came from. */
+export interface ResolvedParams {
+  values: Readonly<Record<string, ParamValue>>;
+  types: Readonly<Record<string, ParamType>>;
+  from: Readonly<Record<string, 'default' | '--set'>>;
+}
+
+export const NO_PARAMS: ResolvedParams = { values: {}, types: {}, from: {} };
+
+interface Declared {
+  type: ParamType;
+  default?: ParamValue;
+  description?: string;
+}
+
+const TYPES: readonly ParamType[] = ['string', 'number', 'boolean', 'date'];
+const SPEC_KEYS = ['type', 'default', 'description'];
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+
+/** Each param of a `params` block with its type and default, and an issue for each one that is malformed. */
+export function declaredParams(block: unknown): { declared: Map<string, Declared>; issues: ConfigIssue[] } {
+  const declared = new Map<string, Declared>();
+  if (block === undefined) return { declared, issues: [] };
+  if (block === null || typeof block !== 'object' || Array.isArray(block)) {
+    return { declared, issues: [{ path: 'params', message: `must be an object of params ({ day: { type: 'date' }, limit: 100 }), got ${show(block)}` }] };
+  }
+  const issues: ConfigIssue[] = [];
+  for (const [name, spec] of Object.entries(block)) {
+    const where = `params.${name}`;
+    if (!NAME.test(name)) {
+      issues.push({ path: where, message: 'a param name starts with a letter or _ and holds only letters, digits and _ (it is written --set name=value and read as params.name)' });
+      continue;
+    }
+    const found = declaredParam(spec, where, issues);
+    if (found) declared.set(name, found);
+  }
+  return { declared, issues };
+}
+
+function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Declared | undefined {
+  if (typeof spec === 'string') return { type: 'string', default: spec };
+  if (typeof spec === 'boolean') return { type: 'boolean', default: spec };
+  if (typeof spec === 'number') {
+    if (Number.isFinite(spec)) return { type: 'number', default: spec };
+    issues.push({ path: where, message: `a number default must be finite, got ${String(spec)}` });
+    return undefined;
+  }
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    issues.push({ path: where, message: `must be a default value (a string, number or boolean) or { type: 'string' | 'number' | 'boolean' | 'date', default?, description? }, got ${show(spec)}` });
+    return undefined;
+  }
+  const before = issues.length;
+  const { type, default: value, description } = spec as Record<string, unknown>;
+  for (const key of Object.keys(spec)) {
+    if (SPEC_KEYS.includes(key)) continue;
+    const hint = closest(key, SPEC_KEYS);
+    issues.push({ path: `${where}.${key}`, message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${SPEC_KEYS.join(', ')}` });
+  }
+  if (description !== undefined && typeof description !== 'string') issues.push({ path: `${where}.description`, message: `must be a string, got ${show(description)}` });
+  if (typeof type !== 'string' || !TYPES.includes(type as ParamType)) {
+    issues.push({ path: `${where}.type`, message: `must be one of ${TYPES.join(', ')}, ${type === undefined ? 'missing' : `got ${show(type)}`}` });
+    return undefined;
+  }
+  if (value !== undefined) {
+    const problem = valueProblem(type as ParamType, value);
+    if (problem) issues.push({ path: `${where}.default`, message: `${problem}, got ${show(value)}` });
+  }
+  if (issues.length !== before) return undefined;
+  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }) };
+}
+
+/** Why a default of the config does not fit its declared type, or undefined. */
+function valueProblem(type: ParamType, value: unknown): string | undefined {
+  if (type === 'date') return typeof value === 'string' ? dateProblem(value) : expected('date');
+  if (type === 'number') return typeof value === 'number' && Number.isFinite(value) ? undefined : expected('number');
+  return typeof value === type ? undefined : expected(type);
+}
+
+const expected = (type: ParamType) =>
+  ({ string: 'must be a string', number: 'must be a finite number', boolean: 'must be true or false', date: 'must be a date written YYYY-MM-DD' })[type];
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Why `text` is not an ISO calendar date `YYYY-MM-DD` (2026-02-30 is not one), or undefined. */
+export function dateProblem(text: string): string | undefined {
+  const m = DATE.exec(text);
+  if (!m) return 'must be a date written YYYY-MM-DD';
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return `must be a date written YYYY-MM-DD (there is no month ${m[2]})`;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > days) return `must be a date written YYYY-MM-DD (${m[1]}-${m[2]} has days 01 to ${days})`;
+  return undefined;
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A `--set` value (always text) as the param's type: `{ value }`, or `{ problem }` saying what was expected. */
+export function coerceParam(type: ParamType, text: string): { value: ParamValue } | { problem: string } {
+  switch (type) {
+    case 'string':
+      return { value: text };
+    case 'number': {
+      // Number() alone would take "", " ", "0x1f" and "Infinity".
+      const n = Number(text);
+      return NUMBER.test(text) && Number.isFinite(n) ? { value: n } : { problem: `must be a number, got "${text}"` };
+    }
+    case 'boolean':
+      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: `must be true or false, got "${text}"` };
+    case 'date': {
+      const problem = dateProblem(text);
+      return problem ? { problem: `${problem}, got "${text}"` } : { value: text };
+    }
+  }
+}
+
+/**
+ * The params of a config with the `--set` values applied (the last `--set` of a name wins,
+ * so a script's defaults can be followed by tonight's), and every problem at once: a
+ * malformed block, a `--set` that is malformed, names no param or does not parse as its
+ * type, and each required param (one without a default) that was not given.
+ */
+export function resolveParams(block: unknown, sets: readonly string[] = []): { params?: ResolvedParams; issues: ConfigIssue[] } {
+  const { declared, issues } = declaredParams(block);
+  const names = Object.keys(block !== null && typeof block === 'object' ? block : {});
+  const given = new Map<string, ParamValue>();
+  // Names given by a --set, even one that did not parse: that one is reported, not as missing.
+  const attempted = new Set<string>();
+  for (const entry of sets) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ path: '--set', message: `expected <param>=<value>, got "${entry}"` });
+      continue;
+    }
+    const name = entry.slice(0, eq);
+    const text = entry.slice(eq + 1);
+    if (!names.includes(name)) {
+      issues.push({ path: '--set', message: unknownParam(name, names) });
+      continue;
+    }
+    attempted.add(name);
+    const param = declared.get(name);
+    if (!param) continue; // its declaration is reported
+    const coerced = coerceParam(param.type, text);
+    if ('problem' in coerced) issues.push({ path: `--set ${name}`, message: coerced.problem });
+    else given.set(name, coerced.value);
+  }
+  const values: Record<string, ParamValue> = {};
+  const types: Record<string, ParamType> = {};
+  const from: Record<string, 'default' | '--set'> = {};
+  for (const [name, param] of declared) {
+    types[name] = param.type;
+    const value = given.get(name) ?? param.default;
+    if (value === undefined) {
+      if (attempted.has(name)) continue;
+      const example = { string: 'text', number: '<number>', boolean: 'true', date: 'YYYY-MM-DD' }[param.type];
+      const what = param.description ? ` (${param.description})` : '';
+      issues.push({ path: `params.${name}`, message: `required (it has no default) and not given: pass --set ${name}=${example}${what}` });
+      continue;
+    }
+    values[name] = value;
+    from[name] = given.has(name) ? '--set' : 'default';
+  }
+  if (issues.length) return { issues };
+  return { params: { values: Object.freeze(values), types: Object.freeze(types), from: Object.freeze(from) }, issues };
+}
+
+function unknownParam(name: string, names: string[]): string {
+  if (names.length === 0) return `no param named "${name}": the config declares no params (add them to its params block: params: { ${name}: <default> })`;
+  const hint = closest(name, names);
+  return `no param named "${name}" (params: ${names.join(', ')}${hint ? `; did you mean "${hint}"?` : ''})`;
+}
