@@ -15,7 +15,8 @@ import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
 import { decodeBatches } from '../batch/ipc';
 import { leaseOf } from '../batch/shared';
 import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
-import { deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { stageErrorOf } from './failure';
 import { forwardLogLine, type Logger } from '../log';
 import { loaderExecArgv } from '../loader';
 import type { PlannedStage } from '../plan/types';
@@ -212,14 +213,13 @@ export class ChildCopy {
         return;
       }
       case 'failed': {
-        const cause = deserializeError(message.error);
         if (message.id === undefined) {
-          this.ready?.reject(new StageError({ stage: this.planned.name, copy: this.copy }, message.phase, cause));
+          this.ready?.reject(stageErrorOf(message.error, { stage: this.planned.name, copy: this.copy }, 'load'));
           this.ready = undefined;
           return;
         }
         const p = this.take(message.id);
-        p.reject(new StageError(p.location, message.phase, cause));
+        p.reject(stageErrorOf(message.error, p.location, 'process'));
         return;
       }
     }

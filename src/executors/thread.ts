@@ -13,7 +13,8 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { adoptShared, fromShared, toShared } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
-import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
+import { StageError, WorkerExitError, type SluiceError } from '../errors';
+import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
 import { loaderExecArgv } from '../loader';
 import { forwardLogLine } from '../log';
@@ -77,8 +78,8 @@ export class ThreadExecutor implements StageExecutor {
     // A task's own rejection names its batch; it arrives right after this event, so wait a turn.
     pool.on('workerDestroy', () => setImmediate(() => this.report(new WorkerExitError({ stage: this.stage }, { detail: 'a worker thread stopped' }))));
     const results = await this.everyCopy('setup');
-    const failed = results.find((r) => r.type === 'error');
-    if (failed && failed.type === 'error') throw this.stageError(failed, {});
+    const failed = results.find((r) => r.type === 'failed');
+    if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
   }
 
   async process(item: Item): Promise<StageOutput> {
@@ -87,7 +88,7 @@ export class ThreadExecutor implements StageExecutor {
     try {
       const task: ThreadTask = { type: 'process', seq: item.seq, sourceFile: item.sourceFile, input: packed.shared };
       const result = await this.run(task, item);
-      if (result.type === 'error') throw this.stageError(result, item);
+      if (result.type === 'failed') throw this.stageError(result, 'process', item);
       this.counters.bytesPacked += result.packedBytes;
       this.counters.bytesCopied += result.copiedBytes;
       return { batches: fromShared(result.output!), lease: adoptShared(result.output!) };
@@ -100,7 +101,7 @@ export class ThreadExecutor implements StageExecutor {
     const results = await this.everyCopy('flush');
     const outputs: StageOutput[] = [];
     for (const r of results) {
-      if (r.type === 'error') throw this.stageError(r, {});
+      if (r.type === 'failed') throw this.stageError(r, 'flush', {});
       outputs.push(r.output ? { batches: fromShared(r.output), lease: adoptShared(r.output) } : { batches: [] });
     }
     return outputs;
@@ -151,8 +152,8 @@ export class ThreadExecutor implements StageExecutor {
     }
   }
 
-  private stageError(r: Extract<ThreadResult, { type: 'error' }>, where: Partial<Item>): StageError {
-    return new StageError({ stage: this.stage, copy: r.copy, seq: where.seq, sourceFile: where.sourceFile }, r.phase, deserializeError(r.cause));
+  private stageError(r: Extract<ThreadResult, { type: 'failed' }>, phase: StageError['phase'], where: Partial<Item>): SluiceError {
+    return stageErrorOf(r.error, { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile }, phase);
   }
 
   private report(err: SluiceError): void {

@@ -2,8 +2,8 @@
  * Messages between the main thread and a stage's worker threads. Batches travel as
  * shared-memory descriptors (src/batch/shared.ts): SharedArrayBuffers by reference.
  */
-import type { SharedBatches } from '../batch/shared';
-import type { SerializedError } from '../errors';
+import type { WireError } from './errors';
+import type { SharedBatches } from './shared-layout';
 
 export interface ThreadWorkerData {
   stage: string;
@@ -33,7 +33,8 @@ export type ThreadResult =
       /** Bytes of input the worker received outside shared memory (the hand-off copied them). */
       copiedBytes: number;
     }
-  | { type: 'error'; copy: number; phase: 'load' | 'setup' | 'process' | 'flush'; cause: SerializedError };
+  /** The stage failed: a StageError (phase, stage, copy, batch) as it was thrown in the worker. */
+  | { type: 'failed'; error: WireError };
 
 /** A log line from a worker's pino logger (posted outside any task). */
 export interface ThreadLogEvent {

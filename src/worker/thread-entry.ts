@@ -5,10 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buffersOf, fromShared, toShared } from '../batch/shared';
 import { SlabArena, isShared } from '../batch/slab';
-import { StageError, serializeError } from '../errors';
+import { serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
-import { StageHost } from './host';
+import { StageHost, asStageError } from './host';
 
 const data = workerData as ThreadWorkerData;
 const copy = Atomics.add(new Int32Array(data.copyCounter), 0, 1);
@@ -21,9 +21,8 @@ function loadHost(): Promise<StageHost> {
   return host;
 }
 
-function failure(err: unknown): ThreadResult {
-  if (err instanceof StageError) return { type: 'error', copy, phase: err.phase, cause: serializeError(err.cause) };
-  return { type: 'error', copy, phase: 'process', cause: serializeError(err) };
+function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { seq: number; sourceFile?: string }): ThreadResult {
+  return { type: 'failed', error: serializeError(asStageError(err, { stage: data.stage, copy, seq: task?.seq, sourceFile: task?.sourceFile }, phase)) };
 }
 
 async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Promise<ThreadResult> {
@@ -53,7 +52,7 @@ async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>)
       result = { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
     }
   } catch (err) {
-    result = failure(err);
+    result = failure(err, task.type);
   }
   // Hold this thread until every copy has taken its task (see ThreadTask).
   const cell = new Int32Array(task.barrier);
@@ -62,7 +61,7 @@ async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>)
   const deadline = Date.now() + task.timeoutMs;
   for (let arrived = Atomics.load(cell, 0); arrived < task.copies; arrived = Atomics.load(cell, 0)) {
     const left = deadline - Date.now();
-    if (left <= 0) return { type: 'error', copy, phase: task.type, cause: { name: 'Error', message: `only ${arrived} of ${task.copies} copies reached ${task.type} within ${task.timeoutMs} ms` } };
+    if (left <= 0) return failure(new Error(`only ${arrived} of ${task.copies} copies reached ${task.type} within ${task.timeoutMs} ms`), task.type);
     Atomics.wait(cell, 0, arrived, Math.min(left, 1000));
   }
   return result;
@@ -72,6 +71,6 @@ export default async function handle(task: ThreadTask): Promise<ThreadResult> {
   try {
     return task.type === 'process' ? await processBatch(task) : await everyCopy(task);
   } catch (err) {
-    return failure(err);
+    return failure(err, task.type, task.type === 'process' ? task : undefined);
   }
 }

@@ -17,7 +17,7 @@ function area(file: string): string {
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   log: [],
-  protocol: ['errors'],
+  protocol: [],
   batch: ['errors'],
   config: ['errors', 'inputs'],
   plan: ['config', 'errors'],
@@ -63,4 +63,27 @@ it('src/ imports follow the dependency direction', () => {
     }
   }
   expect(violations).toEqual([]);
+});
+
+it('protocol/ imports nothing of ours, not even types: the messages are plain data any side can read', () => {
+  const violations: string[] = [];
+  for (const file of files(path.join(SRC, 'protocol'))) {
+    for (const imp of valueImports(file)) {
+      const target = path.resolve(path.dirname(file), imp.spec);
+      if (area(target.endsWith('.ts') ? target : `${target}.ts`) !== 'protocol') violations.push(`${path.relative(SRC, file)} → ${imp.spec}${imp.typeOnly ? ' (type)' : ''}`);
+    }
+  }
+  expect(violations).toEqual([]);
+});
+
+it('every message union between main and a worker lives in protocol/, tagged by `type`', () => {
+  const elsewhere: string[] = [];
+  for (const file of files(SRC)) {
+    if (area(file) === 'protocol') continue;
+    const text = readFileSync(file, 'utf8');
+    // a union of object literals tagged `op` or `type`, declared outside protocol/
+    if (/^export type \w+(<[^>]*>)? =\s*(\/\*\*[^]*?\*\/\s*)?\|\s*\{\s*(op|type):/m.test(text)) elsewhere.push(path.relative(SRC, file));
+  }
+  expect(elsewhere).toEqual([]);
+  for (const file of files(path.join(SRC, 'protocol'))) expect(readFileSync(file, 'utf8')).not.toMatch(/\{\s*op:/);
 });

@@ -81,8 +81,8 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         stats.bytesRead = m.bytesRead;
         slabAllocations = m.slabAllocations;
         break;
-      case 'error':
-        fail(m.where ? new SourceError(m.where.detail, m.where, deserializeError(m.error)) : deserializeError(m.error));
+      case 'failed':
+        fail(deserializeError(m.error));
         break;
       case 'log':
         if (log) forwardLogLine(log, m.line);

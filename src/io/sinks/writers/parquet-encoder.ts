@@ -22,25 +22,14 @@ import { ipcFileBytesOf } from '../../../batch/ipc-file';
 import { leaseSlabsOf, type Lease } from '../../../batch/shared';
 import { loaderExecArgv } from '../../../loader';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
-import { SourceError, type SourceLocation } from '../../../errors';
+import { SourceError, deserializeError } from '../../../errors';
+import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ParquetAssembler } from '../../parquet/footer';
 import type { ChunkText, CsvParse } from '../../sources/csv/parse';
 
-export type EncoderRequest =
-  /** A batch as IPC bytes: a `stream` copied into a slot, or the `file` polars wrote into a slab (read in place). */
-  | { op: 'batch'; id: number; group: number; slot: number; format: 'stream' | 'file'; sab: SharedArrayBuffer; offset: number; length: number }
-  /** Encode the group; `orEmpty`: when it has no rows, a whole file with the schema (an output without rows). */
-  | { op: 'end'; id: number; group: number; compression: string; orEmpty: boolean }
-  /** A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back. */
-  | { op: 'csv'; id: number; group: number; slot: number; sab: SharedArrayBuffer; length: number; chunk: Omit<ChunkText, 'text'>; parse: CsvParse; compression: string; orEmpty: boolean }
-  | { op: 'drop'; id: number };
-
-export type EncoderReply =
-  | { op: 'free'; slot: number }
-  /** A row group as a whole Parquet file (`whole`: the entire output); no bytes for a group without rows. */
-  | { op: 'part'; id: number; group: number; rows: number; whole: boolean; bytes?: Uint8Array }
-  /** `where`: a CSV chunk did not parse (a SourceError, rebuilt with its file, line and column). */
-  | { op: 'failed'; id: number; group: number; message: string; stack?: string; where?: SourceLocation };
+/** What a CSV chunk's message carries besides its text (protocol/encoder.ts). */
+export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
+type Request = EncoderRequest<EncoderCsv>;
 
 /**
  * Rows waiting for a full row group, over all open files (a partitioned sink may have
@@ -167,7 +156,7 @@ export class ParquetEncoder {
     this.stats.batches++;
     const thread = this.pickThread(id, file.group, Math.max(this.maxThreads, this.maxParseThreads));
     const { text, parse, ...where } = chunk;
-    this.post(thread, { op: 'csv', id, group: file.group, slot, sab: s.sab, length: text.length, chunk: where, parse, compression: file.compression, orEmpty });
+    this.post(thread, { type: 'csv', id, group: file.group, slot, sab: s.sab, length: text.length, chunk: where, parse, compression: file.compression, orEmpty });
     file.group++;
     file.ended++;
     file.rows += chunk.rows;
@@ -234,7 +223,7 @@ export class ParquetEncoder {
       this.slots[slot].hold = hold;
       this.stats.readInPlace++;
       file.groupBytes += born.length;
-      this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'file', sab: born.slab, offset: born.offset, length: born.length });
+      this.post(thread, { type: 'batch', id, group: file.group, slot, format: 'file', sab: born.slab, offset: born.offset, length: born.length });
       return;
     }
     const { chunks, byteLength } = encodeBatches([batch]);
@@ -251,12 +240,12 @@ export class ParquetEncoder {
       at += c.byteLength;
     }
     file.groupBytes += byteLength;
-    this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'stream', sab: s.sab, offset: 0, length: byteLength });
+    this.post(thread, { type: 'batch', id, group: file.group, slot, format: 'stream', sab: s.sab, offset: 0, length: byteLength });
   }
 
   private endGroup(id: number, file: FileState, orEmpty: boolean): void {
     const thread = (file.groupThread ??= this.pickThread(id, file.group));
-    this.post(thread, { op: 'end', id, group: file.group, compression: file.compression, orEmpty });
+    this.post(thread, { type: 'end', id, group: file.group, compression: file.compression, orEmpty });
     file.group++;
     file.ended++;
     file.groupRows = 0;
@@ -339,26 +328,27 @@ export class ParquetEncoder {
   }
 
   private onReply(thread: EncoderThread, r: EncoderReply): void {
-    if (r.op === 'free') {
+    if (r.type === 'free') {
       this.freeSlot(r.slot);
       return;
     }
     thread.groups.delete(`${r.id}:${r.group}`);
     const file = this.files.get(r.id);
     if (!file || file.error) return; // aborted, or already failed
-    if (r.op === 'failed' && r.where) {
-      // Bad input is reported in input order, as a source reading in order would: every
-      // group before it is written first, so the same file gives the same error every run.
-      if (!file.badGroup || r.group < file.badGroup.group) file.badGroup = { group: r.group, err: new SourceError(r.message, r.where) };
+    if (r.type === 'part') {
+      file.early.set(r.group, r);
       this.flush(r.id, file);
       return;
     }
-    if (r.op === 'failed') {
-      this.fail(r.id, file, Object.assign(new Error(r.message), { stack: r.stack }));
+    const failed = deserializeError(r.error);
+    if (failed instanceof SourceError) {
+      // Bad input is reported in input order, as a source reading in order would: every
+      // group before it is written first, so the same file gives the same error every run.
+      if (!file.badGroup || r.group < file.badGroup.group) file.badGroup = { group: r.group, err: failed };
+      this.flush(r.id, file);
       return;
     }
-    file.early.set(r.group, r);
-    this.flush(r.id, file);
+    this.fail(r.id, file, failed);
   }
 
   /** Writes the parts that are next in order; finishes a closing file once all are written. */
@@ -397,7 +387,7 @@ export class ParquetEncoder {
   private drop(id: number): void {
     for (const t of this.threads) {
       for (const key of t.groups) if (key.startsWith(`${id}:`)) t.groups.delete(key);
-      this.post(t, { op: 'drop', id });
+      this.post(t, { type: 'drop', id });
     }
   }
 
@@ -409,7 +399,7 @@ export class ParquetEncoder {
     this.files.clear();
   }
 
-  private post(thread: EncoderThread, m: EncoderRequest): void {
+  private post(thread: EncoderThread, m: Request): void {
     thread.worker.postMessage(m);
   }
 }
