@@ -9,19 +9,16 @@ export interface ThreadWorkerData {
   stage: string;
   modulePath: string;
   options: Record<string, unknown>;
+  /** This thread's copy index (each copy is a pool of its own thread). */
+  copy: number;
   copies: number;
   logLevel: string;
-  /** Int32 counter: each thread takes the next copy index. */
-  copyCounter: SharedArrayBuffer;
 }
 
 export type ThreadTask =
   | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches }
-  /**
-   * Run `setup` or `flush` once in every copy: each copy that took one waits on the barrier
-   * until all `copies` have, so no thread takes two (piscina cannot address a thread).
-   */
-  | { type: 'setup' | 'flush'; barrier: SharedArrayBuffer; copies: number; timeoutMs: number };
+  /** Sent to each copy once (each copy is its own single-thread pool). */
+  | { type: 'setup' | 'flush' };
 
 export type ThreadResult =
   | {

@@ -11,7 +11,7 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { StageHost, asStageError } from './host';
 
 const data = workerData as ThreadWorkerData;
-const copy = Atomics.add(new Int32Array(data.copyCounter), 0, 1);
+const copy = data.copy;
 const arena = new SlabArena();
 const log = createForwardingLogger(data.logLevel, (line) => parentPort?.postMessage({ type: 'sluice:log', line } satisfies ThreadLogEvent), { worker: copy });
 let host: Promise<StageHost> | undefined;
@@ -38,38 +38,21 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
 }
 
-async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>): Promise<ThreadResult> {
-  let result: ThreadResult;
-  try {
-    const stage = await loadHost();
-    if (task.type === 'setup') {
-      await stage.setup();
-      result = { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
-    } else {
-      const flushed = await stage.flush();
-      const packed = toShared(flushed.batches, arena);
-      flushed.born.release();
-      result = { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
-    }
-  } catch (err) {
-    result = failure(err, task.type);
+async function setupOrFlush(type: 'setup' | 'flush'): Promise<ThreadResult> {
+  const stage = await loadHost();
+  if (type === 'setup') {
+    await stage.setup();
+    return { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
   }
-  // Hold this thread until every copy has taken its task (see ThreadTask).
-  const cell = new Int32Array(task.barrier);
-  Atomics.add(cell, 0, 1);
-  Atomics.notify(cell, 0);
-  const deadline = Date.now() + task.timeoutMs;
-  for (let arrived = Atomics.load(cell, 0); arrived < task.copies; arrived = Atomics.load(cell, 0)) {
-    const left = deadline - Date.now();
-    if (left <= 0) return failure(new Error(`only ${arrived} of ${task.copies} copies reached ${task.type} within ${task.timeoutMs} ms`), task.type);
-    Atomics.wait(cell, 0, arrived, Math.min(left, 1000));
-  }
-  return result;
+  const flushed = await stage.flush();
+  const packed = toShared(flushed.batches, arena);
+  flushed.born.release();
+  return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
 }
 
 export default async function handle(task: ThreadTask): Promise<ThreadResult> {
   try {
-    return task.type === 'process' ? await processBatch(task) : await everyCopy(task);
+    return task.type === 'process' ? await processBatch(task) : await setupOrFlush(task.type);
   } catch (err) {
     return failure(err, task.type, task.type === 'process' ? task : undefined);
   }

@@ -46,9 +46,15 @@ describe.each(['thread', 'process'])('a %s stage', (mode) => {
 
   it('whose worker exits: a WorkerExitError naming stage, copy, batch and exit code', async () => {
     const { stderr, error } = await failedRun(`${mode}-exit`, boom(mode, 'exit'));
-    expect(error).toMatchObject({ name: 'WorkerExitError', code: 'SLUICE_WORKER_EXITED', stage: 'boom', ...(mode === 'process' && { copy: 0 }), batch: 2, exitCode: 3, signal: null });
-    expect(stderr).toMatch(/stage "boom", (copy 0, )?batch #2.*: worker exited with code 3/);
+    expect(error).toMatchObject({ name: 'WorkerExitError', code: 'SLUICE_WORKER_EXITED', stage: 'boom', copy: 0, batch: 2, exitCode: 3, signal: null });
+    expect(stderr).toMatch(/stage "boom", copy 0, batch #2.*: worker exited with code 3/);
   });
+});
+
+it('a thread stage whose code throws from a timer: the StageError of that error, naming the copy and batch its thread was running', async () => {
+  const { stderr, error } = await failedRun('thread-uncaught', boom('thread', 'uncaught'));
+  expect(error).toMatchObject({ name: 'StageError', code: 'SLUICE_STAGE_FAILED', stage: 'boom', copy: 0, batch: 2, phase: 'process' });
+  expect(stderr).toMatch(/deliberate uncaught error in e2e-fail \(an error thrown outside any task; it ended the worker thread\)/);
 });
 
 it('a process stage killed by a signal: a WorkerExitError with the signal', async () => {

@@ -21,9 +21,11 @@ const ALLOWED: Record<string, string[]> = {
   batch: ['errors'],
   config: ['errors', 'inputs'],
   plan: ['config', 'errors'],
-  io: ['batch', 'config', 'errors', 'log', 'inputs', 'loader'],
+  // one supervisor for every thread and child the engine starts (the source and encoder threads too)
+  supervisor: ['loader'],
+  io: ['batch', 'config', 'errors', 'log', 'inputs', 'loader', 'supervisor'],
   worker: ['batch', 'protocol', 'errors', 'log'],
-  executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader'],
+  executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader', 'supervisor'],
   runtime: ['plan', 'executors', 'io', 'batch', 'log', 'errors'],
   check: ['config', 'plan', 'io', 'worker', 'errors', 'inputs'],
   cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'log', 'errors', 'loader', 'worker'],
@@ -86,4 +88,17 @@ it('every message union between main and a worker lives in protocol/, tagged by 
   }
   expect(elsewhere).toEqual([]);
   for (const file of files(path.join(SRC, 'protocol'))) expect(readFileSync(file, 'utf8')).not.toMatch(/\{\s*op:/);
+});
+
+it('every thread and child the engine starts is started by supervisor/ (or is a RequestCopy in executors/)', () => {
+  const starts: string[] = [];
+  for (const file of files(SRC)) {
+    const rel = path.relative(SRC, file);
+    // a child's own I/O thread lives and dies inside its copy; the CLI's death watch is not an engine worker
+    if (area(file) === 'supervisor' || rel === path.join('worker', 'process-entry.ts') || area(file) === 'cli') continue;
+    const text = readFileSync(file, 'utf8');
+    if (/new (Worker|Piscina)\(/.test(text)) starts.push(rel);
+    if (/\bspawn\(|\bfork\(/.test(text) && !/implements RequestCopy</.test(text)) starts.push(rel);
+  }
+  expect(starts).toEqual([]);
 });

@@ -15,15 +15,14 @@
 import { writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
 import { ipcFileBytesOf } from '../../../batch/ipc-file';
 import { leaseSlabsOf, type Lease } from '../../../batch/shared';
-import { loaderExecArgv } from '../../../loader';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
 import { SourceError, deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
+import { ThreadCopy } from '../../../supervisor/thread';
 import { ParquetAssembler } from '../../parquet/footer';
 import type { ChunkText, CsvParse } from '../../sources/csv/parse';
 
@@ -82,7 +81,7 @@ interface FileState {
 }
 
 interface EncoderThread {
-  worker: Worker;
+  copy: ThreadCopy<Request, EncoderReply>;
   /** Groups given to it and not yet returned (`file:group`); its load. */
   groups: Set<string>;
 }
@@ -204,7 +203,7 @@ export class ParquetEncoder {
 
   async destroy(): Promise<void> {
     this.die(new Error('the Parquet encoder was closed'));
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.map((t) => t.copy.kill()));
     // Only now that no thread can be reading them may the slabs be reused.
     for (const s of this.slots) s.hold?.release();
   }
@@ -263,13 +262,15 @@ export class ParquetEncoder {
   }
 
   private startThread(): EncoderThread {
-    const worker = new Worker(ENTRY, { execArgv: loaderExecArgv() });
-    const thread: EncoderThread = { worker, groups: new Set() };
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length });
+    const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.stats.threadsStarted++;
-    worker.on('message', (r: EncoderReply) => this.onReply(thread, r));
-    worker.on('error', (err) => this.die(new Error(`a Parquet encoder thread failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => this.die(new Error(`a Parquet encoder thread exited (code ${code})`)));
+    copy.onMessage((r) => this.onReply(thread, r));
+    copy.onDeath(({ exitCode, error }) =>
+      this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
+    );
+    void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
     return thread;
   }
 
@@ -400,7 +401,7 @@ export class ParquetEncoder {
   }
 
   private post(thread: EncoderThread, m: Request): void {
-    thread.worker.postMessage(m);
+    thread.copy.send(m);
   }
 }
 
