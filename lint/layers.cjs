@@ -12,13 +12,15 @@ const ALLOWED = {
   // What a config means where it says nothing, and the figures every layer must agree on.
   defaults: [],
   log: [],
-  protocol: ['errors'],
+  protocol: [],
   batch: ['errors'],
   config: ['errors', 'inputs', 'defaults'],
   plan: ['config', 'errors', 'defaults'],
-  io: ['batch', 'defaults', 'errors', 'log', 'inputs', 'loader'],
+  // one supervisor for every thread and child the engine starts (the source and encoder threads too)
+  supervisor: ['loader', 'defaults'],
+  io: ['batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor'],
   worker: ['batch', 'protocol', 'errors', 'log'],
-  executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader'],
+  executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],
   runtime: ['plan', 'executors', 'io', 'batch', 'defaults', 'log', 'errors'],
   check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
   cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker'],

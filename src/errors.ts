@@ -5,6 +5,7 @@
  */
 
 import { inspect } from 'node:util';
+import type { WireError, WireValue } from './protocol/errors';
 
 export type SluiceErrorCode =
   | 'SLUICE_CONFIG_INVALID'
@@ -141,26 +142,84 @@ export function describeCause(cause: unknown): string {
   return `a non-Error value was thrown: ${inspect(cause, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })}`;
 }
 
-/** Errors crossing a thread or process boundary travel as this plain shape. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-}
+/** The classes `deserializeError` can rebuild, by name (a subclass elsewhere travels as its nearest one here). */
+const CLASSES: Record<string, new (...args: never[]) => Error> = {
+  SluiceError,
+  ConfigError,
+  ConfigLoadError,
+  StageError,
+  WorkerExitError,
+  SourceError,
+  SinkError,
+  AbortedError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
 
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, stack: err.stack, code: typeof code === 'string' ? code : undefined };
+/** Fields of plain data up to this size travel; a bigger one (a user's error holding a buffer) stays behind. */
+const MAX_FIELD_CHARS = 64 * 1024;
+
+/**
+ * An error as plain data, for any boundary (protocol/errors.ts): its class, message, stack,
+ * own fields and cause. Anything thrown that is not an Error travels as an Error that says
+ * what it was (describeCause).
+ */
+export function serializeError(err: unknown): WireError {
+  if (!(err instanceof Error)) return { class: 'Error', name: 'Error', message: describeCause(err), fields: {} };
+  const fields: Record<string, WireValue> = {};
+  for (const [key, value] of Object.entries(err)) {
+    if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
+    const plain = plainData(value);
+    if (plain !== undefined) fields[key] = plain;
   }
-  return { name: 'Error', message: describeCause(err) };
+  const wire: WireError = { class: classOf(err), name: err.name, message: err.message, stack: err.stack, fields };
+  // `cause: undefined` travels as no cause (SluiceErrors pass `{ cause }` even without one).
+  if (err.cause !== undefined) wire.cause = serializeError(err.cause);
+  return wire;
 }
 
-export function deserializeError(s: SerializedError): Error {
-  const err = new Error(s.message);
-  err.name = s.name;
-  if (s.stack) err.stack = s.stack;
-  if (s.code) (err as Error & { code?: string }).code = s.code;
+/** The error `serializeError` described: the same class (or its nearest known one), fields, stack and cause. */
+export function deserializeError(wire: WireError): Error {
+  const Class = CLASSES[wire.class] ?? Error;
+  // Reflect.construct with Error's constructor: a real Error of the class, whose own
+  // constructor (which composes the message) does not run again.
+  const err: Error = Reflect.construct(Error, [wire.message], Class);
+  Object.assign(err, wire.fields);
+  Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true, enumerable: err instanceof SluiceError });
+  if (wire.stack !== undefined) err.stack = wire.stack;
+  if (wire.cause) Object.defineProperty(err, 'cause', { value: deserializeError(wire.cause), writable: true, configurable: true });
   return err;
+}
+
+function classOf(err: Error): string {
+  for (let proto = Object.getPrototypeOf(err); proto; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto.constructor as { name?: string } | undefined)?.name;
+    if (name && CLASSES[name] === proto.constructor) return name;
+  }
+  return 'Error';
+}
+
+/** `value` if it is plain data JSON carries unchanged (within MAX_FIELD_CHARS), else undefined. */
+function plainData(value: unknown): WireValue | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'object') return undefined;
+  try {
+    const text = JSON.stringify(value);
+    return text.length <= MAX_FIELD_CHARS && JSON.stringify(JSON.parse(text)) === text && isPlain(value) ? (JSON.parse(text) as WireValue) : undefined;
+  } catch {
+    return undefined; // a cycle, a BigInt
+  }
+}
+
+function isPlain(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return false;
+  return Object.values(value).every(isPlain);
 }

@@ -13,42 +13,12 @@ import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import type { Backing, Lease } from './owned';
 import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
+import type { BufferRef, DataDesc, SharedBatches } from '../protocol/shared-layout';
 import './arrow-names'; // before any schema is decoded
 
 type TypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
-/** Where one buffer lives: slab index in the descriptor, byte offset, element count, array kind. */
-export interface BufferRef {
-  slab: number;
-  byteOffset: number;
-  length: number;
-  kind: string;
-}
-
-export interface DataDesc {
-  offset: number;
-  length: number;
-  nullCount: number;
-  /** By Arrow's BufferType: 0 offsets, 1 values, 2 validity, 3 type ids. */
-  buffers: (BufferRef | null)[];
-  variadic: BufferRef[];
-  children: DataDesc[];
-  dictionary?: DataDesc[];
-}
-
-export interface SharedBatches {
-  /** IPC-encoded schemas; batches point at one by index. */
-  schemas: Uint8Array[];
-  batches: { schema: number; data: DataDesc }[];
-  slabs: SharedArrayBuffer[];
-  /** The single batch is exactly these IPC bytes in `slabs[slab]` (an OwnedBatch's backing). */
-  backing?: { format: Backing['format']; slab: number; offset: number; length: number };
-  /**
-   * Indices of slabs packed with `borrow` (a worker's output lying in its input's slabs): not
-   * retained by the packer; whoever takes the descriptor retains them (adoptShared).
-   */
-  borrowed?: number[];
-}
+export type { BufferRef, DataDesc, SharedBatches } from '../protocol/shared-layout';
 
 export type { Lease };
 

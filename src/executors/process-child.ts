@@ -15,20 +15,19 @@ import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
 import { decodeBatches } from '../batch/ipc';
 import { leaseOf } from '../batch/shared';
 import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
-import { deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { AbortedError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { stageErrorOf } from './failure';
 import { forwardLogLine, type Logger } from '../log';
 import { loaderExecArgv } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './process-output';
+import { channelDrained, watchChannel, watchExit } from './process-watch';
+import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '../supervisor/types';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
-/** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
-const DRAIN_GRACE_MS = 250;
-/** ...and how long at most, however much still flows (a grandchild writing to the inherited pipe forever). */
-const DRAIN_MAX_MS = 10_000;
 
 interface Pending {
   location: BatchLocation;
@@ -36,22 +35,27 @@ interface Pending {
   reject(err: SluiceError): void;
 }
 
-export interface ChildExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+/** What a child is asked: a batch (its IPC bytes as `payload`), or its flush. */
+export interface ChildRequest {
+  message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' };
+  payload: Uint8Array[];
 }
 
-export class ChildCopy {
+export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   pid: number | undefined;
   /** Payload bytes sent and received (Arrow IPC both ways). */
   bytesSerialized = 0;
   /** The child's peak RSS as it last reported it (with each result). */
   peakRssBytes = 0;
   /** Set once the process is gone and every pending task is rejected. */
-  exit: ChildExit | undefined;
-  readonly exited: Promise<ChildExit>;
-  /** close()/abort() asked for this exit: it is not a failure of the run. */
+  exit: CopyExit | undefined;
+  readonly exited: Promise<CopyExit>;
+  /** close()/kill() asked for this exit: it is not a failure of the run. */
   expectExit = false;
+  /** close(): the child ended by itself when asked (not made to by a signal). */
+  closedByItself = false;
+  /** The error of its death: the task it was running (or the start it failed). */
+  deathError: WorkerExitError | undefined;
 
   private proc: ChildProcess | undefined;
   private channel: Socket | undefined;
@@ -62,7 +66,8 @@ export class ChildCopy {
   private tail: OutputTail | undefined;
   private brokenReason: string | undefined;
   private abandoned: SluiceError | undefined;
-  private markExited!: (exit: ChildExit) => void;
+  private markExited!: (exit: CopyExit) => void;
+  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
   private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
 
   constructor(
@@ -71,8 +76,7 @@ export class ChildCopy {
     private readonly log: Logger,
     /** Results are assembled in slabs of this arena. */
     arena: SlabArena,
-    /** Called once when the child is gone, after its pending tasks were rejected. */
-    private readonly onGone: (child: ChildCopy, err: WorkerExitError) => void,
+    private readonly init: { options: Record<string, unknown>; logLevel: string; timeouts: { closeMs: number; killMs: number } },
   ) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     this.frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload), {
@@ -94,7 +98,7 @@ export class ChildCopy {
   }
 
   /** Spawn the child and send `init`; resolves when the stage module loaded and ran setup. */
-  async start(options: Record<string, unknown>, logLevel: string): Promise<void> {
+  async start(): Promise<void> {
     const pair = await socketPair({
       buffer: () => this.frames.readTarget(),
       callback: (n) => {
@@ -129,12 +133,12 @@ export class ChildCopy {
     this.wireExit(this.proc);
     const { planned, copy } = this;
     const ready = new Promise<void>((resolve, reject) => (this.ready = { resolve, reject }));
-    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel, params: { ...planned.params } }, [v8.serialize(options)]);
+    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel: this.init.logLevel, params: { ...planned.params } }, [v8.serialize(this.init.options)]);
     return ready;
   }
 
   /** Run one task (or the flush) in this child; resolves with its output and the lease on it. */
-  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<OwnedBatch> {
+  request({ message, payload }: ChildRequest): Promise<OwnedBatch> {
     const location: BatchLocation =
       message.type === 'task' ? { stage: this.planned.name, copy: this.copy, seq: message.seq, sourceFile: message.sourceFile } : { stage: this.planned.name, copy: this.copy };
     if (this.exit) return Promise.reject(this.exitError(location));
@@ -145,32 +149,47 @@ export class ChildCopy {
     });
   }
 
-  /** Ask the child to finish its queue and exit 0. */
-  requestClose(): void {
-    this.expectExit = true;
-    if (this.alive) this.send({ type: 'close' }, []);
+  onDeath(listener: (exit: CopyExit) => void): void {
+    this.deathListeners.push(listener);
   }
 
-  kill(signal: NodeJS.Signals): void {
+  /**
+   * Ask the child to finish its queue and exit 0; escalate SIGTERM → SIGKILL like vitest's
+   * forks pool when it takes too long. `closedByItself` says whether it needed that.
+   */
+  async close(): Promise<void> {
+    this.expectExit = true;
+    if (this.alive) this.send({ type: 'close' }, []);
+    this.closedByItself = await stopEscalating(this.exited, (s) => this.signal(s), this.init.timeouts, (m) => this.log.warn({ pid: this.pid }, m));
+  }
+
+  /** Reject everything waiting now, SIGKILL the child and wait for it (a bounded time). */
+  async kill(err: SluiceError = new AbortedError(`stage "${this.planned.name}" was stopped`)): Promise<void> {
+    this.abandon(err);
+    this.signal('SIGKILL');
+    await settlesWithin(this.exited, this.init.timeouts.killMs);
+  }
+
+  private signal(signal: NodeJS.Signals): void {
     if (this.proc && this.exit === undefined) this.proc.kill(signal);
   }
 
   /** Reject everything waiting with `err` now (abort); the exit that follows is quiet. */
-  abandon(err: SluiceError): void {
+  private abandon(err: SluiceError): void {
     this.expectExit = true;
     this.abandoned = err;
     this.ready?.reject(err);
     this.ready = undefined;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
-    if (!this.proc) this.markExited({ code: null, signal: null }); // never spawned: nothing to wait for
+    if (!this.proc) this.markExited({ exitCode: null, signal: null }); // never spawned: nothing to wait for
   }
 
   exitError(location: BatchLocation): WorkerExitError {
-    const status = this.exit ?? { code: null, signal: null };
+    const status = this.exit ?? { exitCode: null, signal: null };
     const lines = [...(this.brokenReason ? [this.brokenReason] : []), ...(this.tail?.lines() ?? [])];
     const detail = lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
-    return new WorkerExitError(location, { exitCode: status.code, signal: status.signal, detail });
+    return new WorkerExitError(location, { exitCode: status.exitCode, signal: status.signal, detail });
   }
 
   private send(message: MainToChild, payload: Uint8Array[]): void {
@@ -215,14 +234,13 @@ export class ChildCopy {
         return;
       }
       case 'failed': {
-        const cause = deserializeError(message.error);
         if (message.id === undefined) {
-          this.ready?.reject(new StageError({ stage: this.planned.name, copy: this.copy }, message.phase, cause));
+          this.ready?.reject(stageErrorOf(message.error, { stage: this.planned.name, copy: this.copy }, 'load'));
           this.ready = undefined;
           return;
         }
         const p = this.take(message.id);
-        p.reject(new StageError(p.location, message.phase, cause));
+        p.reject(stageErrorOf(message.error, p.location, 'process'));
         return;
       }
     }
@@ -242,25 +260,9 @@ export class ChildCopy {
   private channelDrained: Promise<void> = Promise.resolve();
 
   private wireChannel(channel: Socket): void {
-    this.channelDrained = new Promise<void>((resolve) => {
-      channel.once('end', resolve);
-      channel.once('close', resolve);
-      channel.once('error', () => resolve());
-    });
-    // The channel ends first when the child dies (EOF, or EPIPE / ECONNRESET mid-write);
-    // its exit follows and reports the death. Only a child that lives on without its
-    // channel is broken.
-    let reason: string | undefined;
-    const suspect = (why: string) => {
-      if (reason !== undefined || this.exit !== undefined || this.expectExit) return;
-      reason = why;
-      const timer = setTimeout(() => {
-        if (this.exit === undefined && !this.expectExit) this.breakChannel(reason!);
-      }, DRAIN_GRACE_MS);
-      void this.exited.then(() => clearTimeout(timer));
-    };
-    channel.on('error', (err) => suspect(`its frame channel failed: ${err.message}`));
-    channel.on('close', () => suspect('its frame channel closed'));
+    this.channelDrained = channelDrained(channel);
+    const still = { exited: this.exited, expected: () => this.exit !== undefined || this.expectExit };
+    watchChannel(channel, still, (why) => this.breakChannel(why));
   }
 
   /** The channel is unusable while the process lives: kill it; the exit reports why. */
@@ -271,60 +273,28 @@ export class ChildCopy {
   }
 
   private wireExit(proc: ChildProcess): void {
-    let status: ChildExit | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let reporting = false;
-    const report = () => {
-      if (this.exit || !status || reporting) return;
-      reporting = true;
-      clearTimeout(timer);
-      // Results the child sent before it died may still wait in the channel: read them first,
-      // so the batch named is the one the child was working on, not one it had finished.
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_GRACE_MS).unref());
-      void Promise.race([this.channelDrained, grace]).then(() => reportNow(status!));
-    };
-    const reportNow = (status: ChildExit) => {
-      this.exit = status;
-      this.channel?.destroy();
-      // The task it was running first (when unanswered); then the others, oldest first.
-      const pending = [...this.pending.entries()].sort(([a], [b]) => (a === this.running ? -1 : b === this.running ? 1 : a - b));
-      const errors = pending.map(([, p]) => [p, this.exitError(p.location)] as const);
-      this.pending.clear();
-      const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
-      this.ready?.reject(startErr);
-      this.ready = undefined;
-      for (const [p, err] of errors) p.reject(err);
-      this.markExited(status);
-      this.onGone(this, errors[0]?.[1] ?? startErr);
-    };
-    // After 'exit' its last log lines may still be in the pipe (a stage that logged a lot just
-    // before it finished, while main writes its own stderr slowly): wait for 'close', for as
-    // long as output still flows; only a pipe that stays quiet (a grandchild holding it open)
-    // is given up on after DRAIN_GRACE_MS.
-    let lastOutput = performance.now();
-    proc.stdout?.on('data', () => (lastOutput = performance.now()));
-    proc.stderr?.on('data', () => (lastOutput = performance.now()));
-    let exitedAt = 0;
-    const reportWhenQuiet = () => {
-      const now = performance.now();
-      const quietFor = now - lastOutput;
-      if (quietFor >= DRAIN_GRACE_MS || now - exitedAt >= DRAIN_MAX_MS) report();
-      else timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS - quietFor);
-    };
-    proc.on('exit', (code, signal) => {
-      status ??= { code, signal };
-      lastOutput = exitedAt = performance.now();
-      timer = setTimeout(reportWhenQuiet, DRAIN_GRACE_MS);
-    });
-    proc.on('close', (code, signal) => {
-      status ??= { code, signal };
-      report();
-    });
-    proc.on('error', (err) => {
-      // spawn failed: there may be no process to wait for.
-      this.tail?.keep(`spawn failed: ${err.message}`);
-      status ??= { code: null, signal: null };
-      report();
-    });
+    watchExit(
+      proc,
+      () => this.channelDrained,
+      (err) => this.tail?.keep(`spawn failed: ${err.message}`),
+      (status) => this.gone(status),
+    );
+  }
+
+  /** The child is gone: every task it owed fails with its exit, then the death signal (unless asked). */
+  private gone(status: CopyExit): void {
+    this.exit = status;
+    this.channel?.destroy();
+    // The task it was running first (when unanswered); then the others, oldest first.
+    const pending = [...this.pending.entries()].sort(([a], [b]) => (a === this.running ? -1 : b === this.running ? 1 : a - b));
+    const errors = pending.map(([, p]) => [p, this.exitError(p.location)] as const);
+    this.pending.clear();
+    const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
+    this.ready?.reject(startErr);
+    this.ready = undefined;
+    for (const [p, err] of errors) p.reject(err);
+    this.deathError = errors[0]?.[1] ?? startErr;
+    this.markExited(status);
+    if (!this.expectExit) for (const listener of this.deathListeners) listener(status);
   }
 }

@@ -18,6 +18,7 @@ import { encodeBatches } from '../batch/ipc';
 import { SlabArena } from '../batch/slab';
 import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
+import { leastBusy } from '../supervisor/types';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
 import type { OwnedBatch } from '../batch/owned';
@@ -71,13 +72,13 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state !== 'new') throw new Error(`process stage "${this.stage}": start() called twice`);
     checkOptionsCloneable(this.stage, 'process', this.planned.options);
     this.state = 'starting';
-    const level = this.deps.log.level;
-    this.children = Array.from(
-      { length: this.copies },
-      (_, copy) =>
-        new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), this.arena, (child, err) => this.onChildGone(child, err)),
-    );
-    const started = this.children.map((c) => c.start(this.planned.options, level));
+    const init = { options: this.planned.options, logLevel: this.deps.log.level, timeouts: { closeMs: this.closeTimeoutMs, killMs: this.killTimeoutMs } };
+    this.children = Array.from({ length: this.copies }, (_, copy) => {
+      const child = new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), this.arena, init);
+      child.onDeath(() => this.onChildGone(child, child.deathError!));
+      return child;
+    });
+    const started = this.children.map((c) => c.start());
     try {
       await Promise.all(started);
     } catch (err) {
@@ -93,7 +94,7 @@ export class ProcessExecutor implements StageExecutor {
     return input.consume(() => {
       if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
       if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
-      const child = this.pickChild();
+      const child = leastBusy(this.children, this.tasksPerCopy);
       if (!child) {
         const dead = this.children.find((c) => !c.alive);
         if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: input.seq, sourceFile: input.sourceFile });
@@ -102,14 +103,14 @@ export class ProcessExecutor implements StageExecutor {
       // The chunks are views of the input's buffers: it is released when the result arrives,
       // which is after the child has read the whole frame.
       const { chunks } = encodeBatches(input.batches);
-      return child.request({ type: 'task', seq: input.seq, sourceFile: input.sourceFile }, chunks);
+      return child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile }, payload: chunks });
     });
   }
 
   async flush(): Promise<OwnedBatch[]> {
     if (this.flushed) throw new Error(`process stage "${this.stage}": flush() called twice (flush runs once per copy)`);
     this.flushed = true;
-    const settled = await Promise.allSettled(this.children.map((c) => c.request({ type: 'flush' }, [])));
+    const settled = await Promise.allSettled(this.children.map((c) => c.request({ message: { type: 'flush' }, payload: [] })));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       for (const s of settled) if (s.status === 'fulfilled') s.value.release();
@@ -121,12 +122,11 @@ export class ProcessExecutor implements StageExecutor {
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'aborted') return;
     this.state = 'closing';
-    for (const c of this.children) c.requestClose();
     const unexpected: WorkerExitError[] = [];
     await Promise.all(
       this.children.map(async (c) => {
-        const exit = await this.stopChild(c);
-        if (exit && !exit.escalated && (exit.code !== 0 || exit.signal)) unexpected.push(c.exitError({ stage: this.stage, copy: c.copy }));
+        await c.close();
+        if (c.closedByItself && (c.exit!.exitCode !== 0 || c.exit!.signal)) unexpected.push(c.exitError({ stage: this.stage, copy: c.copy }));
       }),
     );
     this.state = 'closed';
@@ -137,11 +137,7 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state === 'aborted' || this.state === 'closed') return;
     this.state = 'aborted';
     const err = new AbortedError(`stage "${this.stage}" was stopped`);
-    for (const c of this.children) {
-      c.abandon(err);
-      c.kill('SIGKILL');
-    }
-    await Promise.all(this.children.map((c) => waitFor(c.exited, this.killTimeoutMs)));
+    await Promise.all(this.children.map((c) => c.kill(err)));
   }
 
   /**
@@ -174,16 +170,6 @@ export class ProcessExecutor implements StageExecutor {
     return { bytesCopied, bytesPacked: 0, bytesSerialized };
   }
 
-  /** The least busy live child with a free slot (lowest copy on ties). */
-  private pickChild(): ChildCopy | undefined {
-    let best: ChildCopy | undefined;
-    for (const c of this.children) {
-      if (!c.alive || c.inFlight >= this.tasksPerCopy) continue;
-      if (!best || c.inFlight < best.inFlight) best = c;
-    }
-    return best;
-  }
-
   private onChildGone(child: ChildCopy, err: WorkerExitError): void {
     if (child.expectExit || this.state !== 'running' || this.fatal) return;
     this.fatal = err;
@@ -196,34 +182,4 @@ export class ProcessExecutor implements StageExecutor {
       }
     }
   }
-
-  /** Wait for a child asked to close; escalate SIGTERM → SIGKILL like vitest's forks pool. */
-  private async stopChild(c: ChildCopy): Promise<{ code: number | null; signal: NodeJS.Signals | null; escalated: boolean } | undefined> {
-    if (await waitFor(c.exited, this.closeTimeoutMs)) return { ...c.exit!, escalated: false };
-    this.deps.log.warn({ stage: this.stage, worker: c.copy, pid: c.pid }, `child did not exit within ${this.closeTimeoutMs} ms of close; sending SIGTERM`);
-    c.kill('SIGTERM');
-    if (await waitFor(c.exited, this.killTimeoutMs)) return { ...c.exit!, escalated: true };
-    c.kill('SIGKILL');
-    if (await waitFor(c.exited, this.killTimeoutMs)) return { ...c.exit!, escalated: true };
-    this.deps.log.error({ stage: this.stage, worker: c.copy, pid: c.pid }, 'child survived SIGKILL; giving up on it');
-    return undefined;
-  }
-}
-
-/** Resolves true when `p` settles within `ms`, false otherwise; never keeps the process alive. */
-function waitFor(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-    p.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
-  });
 }

@@ -1,40 +1,40 @@
 /**
- * thread mode: a piscina pool of `copies` worker threads. A batch crosses as a descriptor
+ * thread mode: `copies` worker threads, each a copy of its own (supervisor/piscina.ts: a
+ * one-thread piscina pool), given batches least busy first. A batch crosses as a descriptor
  * of SharedArrayBuffer slabs (0 bytes copied by the hand-off); results come back the same
  * way, and the lease on their slabs goes with them to the next holder.
  *
- * Piscina rejects a task whose thread dies, but a thread can also die between tasks
- * (an error thrown from a timer) and piscina would quietly replace it, losing the copy's
- * state: we watch for that ourselves and end the run (see piscina#304 for why we do not
- * trust a task's promise alone).
+ * A copy's thread that dies, in a task or between tasks (an error thrown from a timer), is
+ * the copy's death: the task it ran fails naming stage, copy and batch, and a death between
+ * tasks ends the run through `onFatal`.
  */
 import path from 'node:path';
-import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { OwnedBatch } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
-import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
+import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
-import { loaderExecArgv } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
+import { PiscinaCopy } from '../supervisor/piscina';
+import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
 type Where = { seq?: number; sourceFile?: string };
 
 const ENTRY = path.join(__dirname, '..', 'worker', 'thread-entry.ts');
-/** How long `setup`/`flush` may take in the slowest copy before the run fails instead of waiting. */
-const EVERY_COPY_TIMEOUT_MS = 10 * 60_000;
+type ThreadCopy = PiscinaCopy<ThreadTask, ThreadResult>;
 
 export class ThreadExecutor implements StageExecutor {
   readonly mode = 'thread' as const;
   readonly stage: string;
   readonly copies: number;
   readonly slots: number;
-  private pool: Piscina | undefined;
+  private copiesRunning: ThreadCopy[] = [];
   private readonly arena: SlabArena;
   private readonly log: Logger;
   private readonly fatal: ((err: SluiceError) => void)[] = [];
@@ -47,43 +47,35 @@ export class ThreadExecutor implements StageExecutor {
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
-    this.slots = plannedSlots(planned, 1); // one task per thread: concurrentTasksPerWorker below
+    this.slots = plannedSlots(planned, 1); // one task per thread at a time
     this.arena = deps.arena ?? new SlabArena();
     this.log = deps.log.child({ stage: planned.name });
   }
 
   async start(): Promise<void> {
     checkOptionsCloneable(this.stage, 'thread', this.planned.options);
-    const workerData: ThreadWorkerData = {
-      stage: this.planned.name,
-      modulePath: this.planned.modulePath,
-      options: this.planned.options,
-      params: { ...this.planned.params },
-      copies: this.copies,
-      logLevel: this.log.level,
-      copyCounter: new SharedArrayBuffer(4),
+    const onMessage = (m: unknown) => {
+      if ((m as ThreadLogEvent)?.type === 'sluice:log') forwardLogLine(this.log, (m as ThreadLogEvent).line);
     };
-    const pool = new Piscina({
-      filename: ENTRY,
-      minThreads: this.copies,
-      maxThreads: this.copies,
-      idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      maxQueue: 'auto',
-      atomics: 'disabled',
-      execArgv: loaderExecArgv(),
-      workerData,
+    this.copiesRunning = Array.from({ length: this.copies }, (_, copy) => {
+      const workerData: ThreadWorkerData = {
+        stage: this.planned.name,
+        modulePath: this.planned.modulePath,
+        options: this.planned.options,
+        params: { ...this.planned.params },
+        copy,
+        copies: this.copies,
+        logLevel: this.log.level,
+      };
+      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
+      // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
+      c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stage, copy }, 'process'))));
+      return c;
     });
-    this.pool = pool;
-    pool.on('message', (m: ThreadLogEvent) => {
-      if (m?.type === 'sluice:log') forwardLogLine(this.log, m.line);
-    });
-    pool.on('error', (err: Error) => this.report(new WorkerExitError({ stage: this.stage }, { detail: err.message })));
-    // A task's own rejection names its batch; it arrives right after this event, so wait a turn.
-    pool.on('workerDestroy', () => setImmediate(() => this.report(new WorkerExitError({ stage: this.stage }, { detail: 'a worker thread stopped' }))));
+    await Promise.all(this.copiesRunning.map((c) => c.start()));
     const results = await this.everyCopy('setup');
-    const failed = results.find((r) => r.type === 'error');
-    if (failed && failed.type === 'error') throw this.stageError(failed, {});
+    const failed = results.find((r) => r.type === 'failed');
+    if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
@@ -94,8 +86,10 @@ export class ThreadExecutor implements StageExecutor {
       this.counters.bytesPacked += packed.packedBytes;
       try {
         const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared };
-        const result = await this.run(task, input);
-        if (result.type === 'error') throw this.stageError(result, input);
+        // More tasks than copies (the scheduler keeps to `slots`) wait in the least busy copy's queue.
+        const copy = leastBusy(this.copiesRunning, Infinity) ?? this.noCopyFor(input);
+        const result = await this.run(copy, task, input);
+        if (result.type === 'failed') throw this.stageError(result, 'process', input);
         this.counters.bytesPacked += result.packedBytes;
         this.counters.bytesCopied += result.copiedBytes;
         return adopt(result.output!, input.seq, input.sourceFile);
@@ -109,22 +103,22 @@ export class ThreadExecutor implements StageExecutor {
     const results = await this.everyCopy('flush');
     // Adopt every copy's output first: a failed copy must not strand what the others returned.
     const outputs = results.map((r) => (r.type === 'ok' && r.output ? adopt(r.output, -1) : OwnedBatch.plain(-1, [])));
-    const failed = results.find((r) => r.type === 'error');
-    if (failed && failed.type === 'error') {
+    const failed = results.find((r) => r.type === 'failed');
+    if (failed && failed.type === 'failed') {
       for (const out of outputs) out.release();
-      throw this.stageError(failed, {});
+      throw this.stageError(failed, 'flush', {});
     }
     return outputs;
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    await this.pool?.destroy();
+    await Promise.all(this.copiesRunning.map((c) => c.close()));
   }
 
   async abort(): Promise<void> {
     this.stopping = true;
-    await this.pool?.destroy().catch(() => undefined);
+    await Promise.all(this.copiesRunning.map((c) => c.kill()));
   }
 
   onFatal(listener: (err: SluiceError) => void): void {
@@ -140,30 +134,40 @@ export class ThreadExecutor implements StageExecutor {
     return { ...this.arena.stats };
   }
 
-  private async everyCopy(type: 'setup' | 'flush'): Promise<ThreadResult[]> {
-    const barrier = new SharedArrayBuffer(4);
-    const tasks = Array.from({ length: this.copies }, () => this.run({ type, barrier, copies: this.copies, timeoutMs: EVERY_COPY_TIMEOUT_MS }, {}));
-    return Promise.all(tasks);
+  /** No copy is alive to take the item: the first one's death is the error. */
+  private noCopyFor(item: Where): never {
+    const dead = this.copiesRunning.find((c) => c.death);
+    if (dead) throw this.deathError(dead.death!, { stage: this.stage, copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile }, 'process');
+    throw new Error(`thread stage "${this.stage}" used before start()`);
   }
 
-  /** piscina rejects only when the thread itself failed: that is a worker exit, not a stage error. */
-  private async run(task: ThreadTask, where: Where): Promise<ThreadResult> {
-    if (!this.pool) throw new Error(`thread stage "${this.stage}" used before start()`);
+  /** `setup` or `flush` once in each copy (each copy is a pool of its own: no barrier needed). */
+  private everyCopy(type: 'setup' | 'flush'): Promise<ThreadResult[]> {
+    return Promise.all(this.copiesRunning.map((c) => this.run(c, { type }, {})));
+  }
+
+  /** A copy that dies while it runs the task is a worker exit, or the error that killed its thread. */
+  private async run(copy: ThreadCopy, task: ThreadTask, where: Where): Promise<ThreadResult> {
     try {
-      return (await this.pool.run(task)) as ThreadResult;
+      return await copy.request(task);
     } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
-      const code = /exited with code:? (-?\d+)/.exec(message);
-      const location = { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile };
-      if (code) throw new WorkerExitError(location, { exitCode: Number(code[1]) });
-      // Not an exit: the stage's code threw outside the task's promise (a timer, a callback,
-      // a rejection nobody handled) and the error took its thread down.
-      throw new StageError(location, task.type, err, 'an error thrown outside any task; it ended the worker thread');
+      const location = { stage: this.stage, copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
+      if (err instanceof CopyDiedError) throw this.deathError(err.exit, location, task.type);
+      throw new StageError(location, task.type, err);
     }
   }
 
-  private stageError(r: Extract<ThreadResult, { type: 'error' }>, where: Where): StageError {
-    return new StageError({ stage: this.stage, copy: r.copy, seq: where.seq, sourceFile: where.sourceFile }, r.phase, deserializeError(r.cause));
+  /**
+   * An uncaught error took the thread down: the stage's code threw outside the task's promise
+   * (a timer, a callback, a rejection nobody handled); else it exited (process.exit).
+   */
+  private deathError(exit: CopyExit, location: BatchLocation, phase: StageError['phase']): SluiceError {
+    if (exit.error !== undefined) return new StageError(location, phase, exit.error, 'an error thrown outside any task; it ended the worker thread');
+    return new WorkerExitError(location, { exitCode: exit.exitCode });
+  }
+
+  private stageError(r: Extract<ThreadResult, { type: 'failed' }>, phase: StageError['phase'], where: Where): SluiceError {
+    return stageErrorOf(r.error, { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile }, phase);
   }
 
   private report(err: SluiceError): void {

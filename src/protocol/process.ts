@@ -4,20 +4,10 @@
  * frame's payload: Arrow IPC stream bytes for batches, a structured clone (v8
  * serialize) of the options for `init`. Batch data is never JSON.
  */
+import type { WireError } from './errors';
 
 /** The child's file descriptor of the frame channel (stdio slot 3 of the spawn). */
 export const DATA_FD = 3;
-
-/** Where a stage's code failed (mirrors StageError['phase']). */
-export type ProcessPhase = 'setup' | 'process' | 'flush' | 'load';
-
-/** An error crossing the process boundary (same shape as errors.ts SerializedError). */
-export interface WireError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-}
 
 export type MainToChild =
   /**
@@ -36,8 +26,8 @@ export type ChildToMain =
   | { type: 'ready'; pid: number }
   /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). `maxRss`: the child's peak RSS so far, in bytes (for the run report). */
   | { type: 'result'; id: number; maxRss?: number }
-  /** `id` is absent for a failure outside a task (load, setup). */
-  | { type: 'failed'; id?: number; phase: ProcessPhase; error: WireError };
+  /** A StageError (phase, stage, copy, batch) as the child threw it; `id` is absent for a failure outside a task (load, setup). */
+  | { type: 'failed'; id?: number; error: WireError };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

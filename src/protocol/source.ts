@@ -3,8 +3,8 @@
  * (src/io/sources/thread.ts). Batches travel as shared-memory descriptors, like a `thread`
  * stage's: the slabs cross by reference and the main side holds their lease.
  */
-import type { SharedBatches } from '../batch/shared';
-import type { SerializedError, SourceLocation } from '../errors';
+import type { WireError } from './errors';
+import type { SharedBatches } from './shared-layout';
 
 export interface SourceThreadData {
   /** The source config as planned (absolute paths, batchRows filled in). */
@@ -22,7 +22,7 @@ export type SourceRequest =
 export type SourceReply =
   | { type: 'batch'; file: string; shared: SharedBatches; bytesRead: number; slabAllocations: number }
   | { type: 'end'; bytesRead: number; slabAllocations: number }
-  /** A SourceError keeps its location (`where` + `detail`) so main rebuilds the same error. */
-  | { type: 'error'; error: SerializedError; where?: SourceLocation & { detail: string } }
+  /** Reading failed: a SourceError keeps its file, line and column (errors.ts deserializeError). */
+  | { type: 'failed'; error: WireError }
   | { type: 'closed' }
   | { type: 'log'; line: string };

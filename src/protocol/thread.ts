@@ -2,8 +2,8 @@
  * Messages between the main thread and a stage's worker threads. Batches travel as
  * shared-memory descriptors (src/batch/shared.ts): SharedArrayBuffers by reference.
  */
-import type { SharedBatches } from '../batch/shared';
-import type { SerializedError } from '../errors';
+import type { WireError } from './errors';
+import type { SharedBatches } from './shared-layout';
 
 export interface ThreadWorkerData {
   stage: string;
@@ -11,19 +11,16 @@ export interface ThreadWorkerData {
   options: Record<string, unknown>;
   /** The run's params (strings, numbers, booleans). */
   params: Record<string, string | number | boolean>;
+  /** This thread's copy index (each copy is a pool of its own thread). */
+  copy: number;
   copies: number;
   logLevel: string;
-  /** Int32 counter: each thread takes the next copy index. */
-  copyCounter: SharedArrayBuffer;
 }
 
 export type ThreadTask =
   | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches }
-  /**
-   * Run `setup` or `flush` once in every copy: each copy that took one waits on the barrier
-   * until all `copies` have, so no thread takes two (piscina cannot address a thread).
-   */
-  | { type: 'setup' | 'flush'; barrier: SharedArrayBuffer; copies: number; timeoutMs: number };
+  /** Sent to each copy once (each copy is its own single-thread pool). */
+  | { type: 'setup' | 'flush' };
 
 export type ThreadResult =
   | {
@@ -35,7 +32,8 @@ export type ThreadResult =
       /** Bytes of input the worker received outside shared memory (the hand-off copied them). */
       copiedBytes: number;
     }
-  | { type: 'error'; copy: number; phase: 'load' | 'setup' | 'process' | 'flush'; cause: SerializedError };
+  /** The stage failed: a StageError (phase, stage, copy, batch) as it was thrown in the worker. */
+  | { type: 'failed'; error: WireError };
 
 /** A log line from a worker's pino logger (posted outside any task). */
 export interface ThreadLogEvent {

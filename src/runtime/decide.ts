@@ -22,24 +22,24 @@ export interface Snapshot {
 }
 
 export type Decision =
-  | { type: 'write' }
-  | { type: 'dispatch'; stage: number }
-  | { type: 'flush'; stage: number }
-  | { type: 'read' }
-  | { type: 'finish' };
+  | { kind: 'write' }
+  | { kind: 'dispatch'; stage: number }
+  | { kind: 'flush'; stage: number }
+  | { kind: 'read' }
+  | { kind: 'finish' };
 
 /** The next thing to do, or `undefined` when everything waits for an event. */
 export function nextDecision(s: Snapshot, policies: readonly BackpressurePolicy[] = POLICIES): Decision | undefined {
   const sinkInput = s.channels[s.channels.length - 1];
-  if (!s.sink.busy && sinkInput.ready > 0) return { type: 'write' };
-  if (!s.sink.busy && sinkInput.drained) return { type: 'finish' };
+  if (!s.sink.busy && sinkInput.ready > 0) return { kind: 'write' };
+  if (!s.sink.busy && sinkInput.drained) return { kind: 'finish' };
   for (let i = s.stages.length - 1; i >= 0; i--) {
     const input = s.channels[i];
-    if (input.ready > 0 && holdBack(s, i, policies) === undefined) return { type: 'dispatch', stage: i };
+    if (input.ready > 0 && holdBack(s, i, policies) === undefined) return { kind: 'dispatch', stage: i };
     const stage = s.stages[i];
-    if (!stage.flushStarted && input.drained && stage.inFlight === 0) return { type: 'flush', stage: i };
+    if (!stage.flushStarted && input.drained && stage.inFlight === 0) return { kind: 'flush', stage: i };
   }
-  if (!s.source.reading && !s.source.done && hasCredit(s.channels[0], s.source.lastBytes)) return { type: 'read' };
+  if (!s.source.reading && !s.source.done && hasCredit(s.channels[0], s.source.lastBytes)) return { kind: 'read' };
   return undefined;
 }
 

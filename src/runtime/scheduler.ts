@@ -156,7 +156,7 @@ export class Scheduler {
   }
 
   private apply(d: Decision): void {
-    switch (d.type) {
+    switch (d.kind) {
       case 'write':
         return this.write();
       case 'finish':

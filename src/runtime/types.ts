@@ -55,7 +55,26 @@ export interface RunReport {
   peakRssBytes: number;
   /** The parts of peakRssBytes: the main process and every stage child process. */
   peakRss?: { mainBytes: number; children: Array<{ stage: string; copy: number; bytes: number }> };
-  error?: { code: string; message: string };
+  /**
+   * Why the run failed: the code and message, the error's class (`name`), and where: the
+   * stage, copy, batch, source file and phase of a stage failure (a dead worker: its exit
+   * code or signal), or the file, line and column of bad input.
+   */
+  error?: {
+    code: string;
+    message: string;
+    name?: string;
+    stage?: string;
+    copy?: number;
+    batch?: number;
+    sourceFile?: string;
+    phase?: string;
+    exitCode?: number | null;
+    signal?: string | null;
+    file?: string;
+    line?: number;
+    column?: string;
+  };
 }
 
 export interface ProgressSnapshot {

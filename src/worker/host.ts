@@ -11,7 +11,7 @@ import { FrameReclaimer } from '../batch/reclaim';
 import type { Backing, Lease } from '../batch/owned';
 import { SlabArena } from '../batch/slab';
 import { buildUtf8, readStrings } from '../batch/strings';
-import { StageError } from '../errors';
+import { StageError, type BatchLocation } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
 import { loadStageDefinition } from './load';
 
@@ -168,6 +168,14 @@ export class StageHost {
       return converted.batches;
     });
   }
+}
+
+/**
+ * What a worker entry reports for a failed task: the StageError the host threw, or anything
+ * else (a failure of the entry itself) as a StageError of `phase` at `location`.
+ */
+export function asStageError(err: unknown, location: BatchLocation, phase: StageError['phase']): StageError {
+  return err instanceof StageError ? err : new StageError(location, phase, err);
 }
 
 function allOf(leases: Lease[]): Lease {

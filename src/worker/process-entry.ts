@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { encodeFrame } from '../batch/framing';
 import { decodeBatches, encodeBatches } from '../batch/ipc';
 import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
-import { StageError, serializeError } from '../errors';
+import { serializeError, type BatchLocation } from '../errors';
 import { createForwardingLogger } from '../log';
 import {
   RUNNING_TASK,
@@ -31,11 +31,10 @@ import {
   type ChildToMain,
   type IoToStage,
   type MainToChild,
-  type ProcessPhase,
   type SharedBytes,
   type StageToIo,
 } from '../protocol/process';
-import { StageHost } from './host';
+import { StageHost, asStageError } from './host';
 
 const EMPTY = new Uint8Array(0);
 const arena = new SlabArena();
@@ -46,6 +45,8 @@ const written = new Map<number, () => void>();
 let nextSend = 1;
 let exitCode = 0;
 let host: StageHost | undefined;
+/** Stage name and copy index, from `init` (for errors outside the stage's own code). */
+let self: { stage: string; copy: number } = { stage: '?', copy: -1 };
 let queue: Promise<void> = Promise.resolve();
 
 function releasePayload(payload: Uint8Array): void {
@@ -83,16 +84,16 @@ function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-function sendFailure(id: number | undefined, fallback: ProcessPhase, err: unknown, onWritten?: () => void): void {
-  const phase = err instanceof StageError ? err.phase : fallback;
-  // The StageError's cause is what the stage threw (even `undefined`); main wraps it once.
-  const cause = err instanceof StageError && Object.hasOwn(err, 'cause') ? err.cause : err;
-  send({ type: 'failed', id, phase, error: serializeError(cause) }, [], onWritten);
+/** `where`: the batch, for a failure outside the stage's own code (the host names it otherwise). */
+function sendFailure(id: number | undefined, phase: 'load' | 'process' | 'flush', err: unknown, where: Partial<BatchLocation> = {}, onWritten?: () => void): void {
+  const error = asStageError(err, { ...self, ...where }, phase);
+  send({ type: 'failed', id, error: serializeError(error) }, [], onWritten);
 }
 
 async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Uint8Array): Promise<void> {
   const options = payload.byteLength ? (v8.deserialize(payload) as Record<string, unknown>) : {};
   releasePayload(payload);
+  self = { stage: message.stage, copy: message.copy };
   const log = createForwardingLogger(message.logLevel, (line) => process.stderr.write(line), {});
   try {
     host = await StageHost.load({
@@ -128,7 +129,7 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
       output.born.release();
     });
   } catch (err) {
-    sendFailure(id, 'process', err, done);
+    sendFailure(id, 'process', err, { seq, sourceFile }, done);
   }
 }
 

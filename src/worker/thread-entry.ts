@@ -5,13 +5,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
 import { SlabArena, isShared } from '../batch/slab';
-import { StageError, serializeError } from '../errors';
+import { serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
-import { StageHost } from './host';
+import { StageHost, asStageError } from './host';
 
 const data = workerData as ThreadWorkerData;
-const copy = Atomics.add(new Int32Array(data.copyCounter), 0, 1);
+const copy = data.copy;
 const arena = new SlabArena();
 const log = createForwardingLogger(data.logLevel, (line) => parentPort?.postMessage({ type: 'sluice:log', line } satisfies ThreadLogEvent), { worker: copy });
 let host: Promise<StageHost> | undefined;
@@ -21,9 +21,8 @@ function loadHost(): Promise<StageHost> {
   return host;
 }
 
-function failure(err: unknown): ThreadResult {
-  if (err instanceof StageError) return { type: 'error', copy, phase: err.phase, cause: serializeError(err.cause) };
-  return { type: 'error', copy, phase: 'process', cause: serializeError(err) };
+function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { seq: number; sourceFile?: string }): ThreadResult {
+  return { type: 'failed', error: serializeError(asStageError(err, { stage: data.stage, copy, seq: task?.seq, sourceFile: task?.sourceFile }, phase)) };
 }
 
 async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Promise<ThreadResult> {
@@ -39,39 +38,22 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
 }
 
-async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>): Promise<ThreadResult> {
-  let result: ThreadResult;
-  try {
-    const stage = await loadHost();
-    if (task.type === 'setup') {
-      await stage.setup();
-      result = { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
-    } else {
-      const flushed = await stage.flush();
-      const packed = toShared(flushed.batches, arena, { backing: flushed.backing });
-      flushed.born.release();
-      result = { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
-    }
-  } catch (err) {
-    result = failure(err);
+async function setupOrFlush(type: 'setup' | 'flush'): Promise<ThreadResult> {
+  const stage = await loadHost();
+  if (type === 'setup') {
+    await stage.setup();
+    return { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
   }
-  // Hold this thread until every copy has taken its task (see ThreadTask).
-  const cell = new Int32Array(task.barrier);
-  Atomics.add(cell, 0, 1);
-  Atomics.notify(cell, 0);
-  const deadline = Date.now() + task.timeoutMs;
-  for (let arrived = Atomics.load(cell, 0); arrived < task.copies; arrived = Atomics.load(cell, 0)) {
-    const left = deadline - Date.now();
-    if (left <= 0) return { type: 'error', copy, phase: task.type, cause: { name: 'Error', message: `only ${arrived} of ${task.copies} copies reached ${task.type} within ${task.timeoutMs} ms` } };
-    Atomics.wait(cell, 0, arrived, Math.min(left, 1000));
-  }
-  return result;
+  const flushed = await stage.flush();
+  const packed = toShared(flushed.batches, arena, { backing: flushed.backing });
+  flushed.born.release();
+  return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
 }
 
 export default async function handle(task: ThreadTask): Promise<ThreadResult> {
   try {
-    return task.type === 'process' ? await processBatch(task) : await everyCopy(task);
+    return task.type === 'process' ? await processBatch(task) : await setupOrFlush(task.type);
   } catch (err) {
-    return failure(err);
+    return failure(err, task.type, task.type === 'process' ? task : undefined);
   }
 }

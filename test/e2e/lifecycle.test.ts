@@ -48,7 +48,7 @@ describe.each([
 });
 
 describe.each([
-  ['thread', 'timer', { how: 'timer', hold: true }, /stage "guarded", batch #3, .* failed in process\(\): deliberate error from a timer \(an error thrown outside any task; it ended the worker thread\)/],
+  ['thread', 'timer', { how: 'timer', hold: true }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): deliberate error from a timer \(an error thrown outside any task; it ended the worker thread\)/],
   ['process', 'timer', { how: 'timer', hold: true }, /stage "guarded", copy 0, batch #3, .*: worker exited with code 1: [\s\S]*Error: deliberate error from a timer/],
   ['thread', 'fake', { how: 'fake' }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): a stage must return a RecordBatch, .* \(got Object\)/],
   ['process', 'fake', { how: 'fake' }, /stage "guarded", copy 0, batch #3, .* failed in process\(\): a stage must return a RecordBatch, .* \(got Object\)/],

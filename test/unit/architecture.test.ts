@@ -45,3 +45,39 @@ it('src/ imports follow the dependency direction', () => {
   }
   expect(violations).toEqual([]);
 });
+
+it('protocol/ imports nothing of ours, not even types: the messages are plain data any side can read', () => {
+  const violations: string[] = [];
+  for (const file of files(path.join(SRC, 'protocol'))) {
+    for (const imp of valueImports(file)) {
+      const target = path.resolve(path.dirname(file), imp.spec);
+      if (area(target.endsWith('.ts') ? target : `${target}.ts`) !== 'protocol') violations.push(`${path.relative(SRC, file)} → ${imp.spec}${imp.typeOnly ? ' (type)' : ''}`);
+    }
+  }
+  expect(violations).toEqual([]);
+});
+
+it('every message union between main and a worker lives in protocol/, tagged by `type`', () => {
+  const elsewhere: string[] = [];
+  for (const file of files(SRC)) {
+    if (area(file) === 'protocol') continue;
+    const text = readFileSync(file, 'utf8');
+    // a union of object literals tagged `op` or `type`, declared outside protocol/
+    if (/^export type \w+(<[^>]*>)? =\s*(\/\*\*[^]*?\*\/\s*)?\|\s*\{\s*(op|type):/m.test(text)) elsewhere.push(path.relative(SRC, file));
+  }
+  expect(elsewhere).toEqual([]);
+  for (const file of files(path.join(SRC, 'protocol'))) expect(readFileSync(file, 'utf8')).not.toMatch(/\{\s*op:/);
+});
+
+it('every thread and child the engine starts is started by supervisor/ (or is a RequestCopy in executors/)', () => {
+  const starts: string[] = [];
+  for (const file of files(SRC)) {
+    const rel = path.relative(SRC, file);
+    // a child's own I/O thread lives and dies inside its copy; the CLI's death watch is not an engine worker
+    if (area(file) === 'supervisor' || rel === path.join('worker', 'process-entry.ts') || area(file) === 'cli') continue;
+    const text = readFileSync(file, 'utf8');
+    if (/new (Worker|Piscina)\(/.test(text)) starts.push(rel);
+    if (/\bspawn\(|\bfork\(/.test(text) && !/implements RequestCopy</.test(text)) starts.push(rel);
+  }
+  expect(starts).toEqual([]);
+});

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toShared } from '../../batch/shared';
 import { SlabArena } from '../../batch/slab';
-import { SourceError, serializeError } from '../../errors';
+import { serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { sourceArenaStats } from './arrow-convert';
@@ -63,10 +63,7 @@ async function read(): Promise<void> {
 }
 
 read()
-  .catch((err) => {
-    const where = err instanceof SourceError ? { file: err.file, line: err.line, column: err.column, detail: err.detail } : undefined;
-    post({ type: 'error', error: serializeError(err), where });
-  })
+  .catch((err) => post({ type: 'failed', error: serializeError(err) }))
   .then(async () => {
     // The file is closed. Stay until main says close: it may still release slabs of this arena.
     while (!closing) await new Promise<void>((resolve) => (wake = resolve));

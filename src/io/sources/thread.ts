@@ -10,14 +10,14 @@
  * A thread that dies ends the run with an error; never a hang.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { OwnedBatch } from '../../batch/owned';
 import { backingOf, fromShared, leaseOf } from '../../batch/shared';
 import { SourceError, deserializeError } from '../../errors';
 import { SOURCE_READ_AHEAD } from '../../defaults';
-import { loaderExecArgv } from '../../loader';
 import { forwardLogLine } from '../../log';
+import { ThreadCopy } from '../../supervisor/thread';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { resolveInputs, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 
@@ -42,7 +42,9 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
   const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };
-  const worker = new Worker(ENTRY, { execArgv: loaderExecArgv(), workerData });
+  const thread = new ThreadCopy<SourceRequest, SourceReply>({ entry: ENTRY, workerData, closeMessage: { type: 'close' }, closeGraceMs: CLOSE_GRACE_MS });
+  await thread.start();
+  const worker = thread.worker;
 
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   const waiting: SourceBatch[] = [];
@@ -52,9 +54,8 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   let failure: Error | undefined;
   let closed: Promise<void> | undefined;
   let lastFile: string | undefined;
-  let exited = false;
   let wake: (() => void) | undefined;
-  const send = (m: SourceRequest) => worker.postMessage(m);
+  const send = (m: SourceRequest) => thread.send(m);
   const notify = () => {
     const w = wake;
     wake = undefined;
@@ -65,7 +66,7 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
     notify();
   };
 
-  worker.on('message', (m: SourceReply) => {
+  thread.onMessage((m) => {
     switch (m.type) {
       case 'batch': {
         lastFile = m.file;
@@ -81,8 +82,8 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         stats.bytesRead = m.bytesRead;
         slabAllocations = m.slabAllocations;
         break;
-      case 'error':
-        fail(m.where ? new SourceError(m.where.detail, m.where, deserializeError(m.error)) : deserializeError(m.error));
+      case 'failed':
+        fail(deserializeError(m.error));
         break;
       case 'log':
         if (log) forwardLogLine(log, m.line);
@@ -92,10 +93,9 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
     }
     notify();
   });
-  worker.on('error', (err) => fail(new SourceError(`the source thread failed: ${err.message}`, { file: lastFile }, err)));
-  worker.on('exit', (code) => {
-    exited = true;
-    if (!closed) fail(new SourceError(`the source thread exited (code ${code}) before the input ended`, { file: lastFile }));
+  thread.onDeath(({ exitCode, error }) => {
+    if (error !== undefined) fail(new SourceError(`the source thread failed: ${(error as Error)?.message ?? String(error)}`, { file: lastFile }, error));
+    else if (!closed) fail(new SourceError(`the source thread exited (code ${exitCode}) before the input ended`, { file: lastFile }));
   });
   // The thread keeps the process alive only while someone waits for it (below), so a
   // caller that forgets close() still exits. After the listeners: adding one refs again.
@@ -138,14 +138,9 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   function close(): Promise<void> {
     closed ??= (async () => {
       for (const b of waiting.splice(0)) b.release();
-      if (!exited) {
-        const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        const said = new Promise<void>((resolve) => worker.on('message', (m: SourceReply) => m.type === 'closed' && resolve()));
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
-        send({ type: 'close' });
-        await waitFor(Promise.race([said, gone, grace]));
-        await worker.terminate();
-      }
+      // Asks it to close its file, waits for `closed` (or its exit, or the grace time), then ends it.
+      const said = new Promise<void>((resolve) => thread.onMessage((m) => m.type === 'closed' && resolve()));
+      await waitFor(thread.close(said));
       notify();
     })();
     return closed;

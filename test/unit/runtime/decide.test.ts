@@ -33,11 +33,11 @@ function snapshot(over: { stage?: Partial<StageView>; input?: Partial<ChannelVie
 
 describe('nextDecision', () => {
   it('writes first: a ready item at the sink goes before new work is dispatched or read', () => {
-    expect(nextDecision(snapshot({ input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ type: 'write' });
+    expect(nextDecision(snapshot({ input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ kind: 'write' });
   });
 
   it('one write at a time: a busy sink lets the stage and the source go on', () => {
-    expect(nextDecision(snapshot({ sinkBusy: true, input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ type: 'dispatch', stage: 0 });
+    expect(nextDecision(snapshot({ sinkBusy: true, input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ kind: 'dispatch', stage: 0 });
   });
 
   it('credit exhausted: a full output channel holds the stage back, and says so', () => {
@@ -50,7 +50,7 @@ describe('nextDecision', () => {
     const full = snapshot({ input: { ready: 1, depth: 1, headBytes: 600 }, output: { depth: 1, bytes: 500, capacityBytes: 1000 }, sinkBusy: true, source: { done: true } });
     expect(nextDecision(full)).toBeUndefined();
     const empty = snapshot({ input: { ready: 1, depth: 1, headBytes: 5000 }, output: { capacityBytes: 1000 }, source: { done: true } });
-    expect(nextDecision(empty)).toEqual({ type: 'dispatch', stage: 0 });
+    expect(nextDecision(empty)).toEqual({ kind: 'dispatch', stage: 0 });
   });
 
   it('slots exhausted: every copy busy holds the stage back with its own reason', () => {
@@ -60,7 +60,7 @@ describe('nextDecision', () => {
   });
 
   it('reads when the first channel grants credit, and not while a read is in progress', () => {
-    expect(nextDecision(snapshot())).toEqual({ type: 'read' });
+    expect(nextDecision(snapshot())).toEqual({ kind: 'read' });
     expect(nextDecision(snapshot({ source: { reading: true } }))).toBeUndefined();
     const full = snapshot({ input: { depth: 4 }, source: {} });
     expect(nextDecision(full)).toBeUndefined();
@@ -69,7 +69,7 @@ describe('nextDecision', () => {
 
   it('flush ordering: a stage flushes only once its input is drained and nothing is in flight', () => {
     expect(nextDecision(snapshot({ stage: { inFlight: 1 }, input: { drained: true, closed: true }, source: { done: true } }))).toBeUndefined();
-    expect(nextDecision(snapshot({ input: { drained: true, closed: true }, source: { done: true } }))).toEqual({ type: 'flush', stage: 0 });
+    expect(nextDecision(snapshot({ input: { drained: true, closed: true }, source: { done: true } }))).toEqual({ kind: 'flush', stage: 0 });
     expect(nextDecision(snapshot({ stage: { flushStarted: true, inFlight: 1 }, input: { drained: true, closed: true }, source: { done: true } }))).toBeUndefined();
   });
 
@@ -80,11 +80,11 @@ describe('nextDecision', () => {
       source: { reading: false, done: true, lastBytes: 0 },
       sink: { busy: false },
     };
-    expect(nextDecision(s)).toEqual({ type: 'flush', stage: 1 });
+    expect(nextDecision(s)).toEqual({ kind: 'flush', stage: 1 });
   });
 
   it('finishes when the sink channel is drained and no write is running', () => {
-    expect(nextDecision(snapshot({ output: { drained: true, closed: true }, source: { done: true } }))).toEqual({ type: 'finish' });
+    expect(nextDecision(snapshot({ output: { drained: true, closed: true }, source: { done: true } }))).toEqual({ kind: 'finish' });
     expect(nextDecision(snapshot({ sinkBusy: true, output: { drained: true, closed: true }, source: { done: true } }))).toBeUndefined();
   });
 
@@ -113,9 +113,9 @@ describe('ordered vs unordered release (channels as the decisions see them)', ()
     out.fulfil(r1, owned(1));
     const s = snapshot({ output: out.view(), sinkBusy: false, source: { done: true } });
     expect(out.view().ready).toBe(readyAfterLate);
-    expect(nextDecision(s)).toEqual(readyAfterLate ? { type: 'write' } : undefined);
+    expect(nextDecision(s)).toEqual(readyAfterLate ? { kind: 'write' } : undefined);
     out.fulfil(r0, owned(0));
-    expect(nextDecision(snapshot({ output: out.view(), source: { done: true } }))).toEqual({ type: 'write' });
+    expect(nextDecision(snapshot({ output: out.view(), source: { done: true } }))).toEqual({ kind: 'write' });
     for (const item of out.drainAll()) item.release();
   });
 });

@@ -7,9 +7,10 @@
 import { parentPort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
-import { SourceError } from '../../../errors';
+import { serializeError } from '../../../errors';
+import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { parseChunk } from '../../csv/parse';
-import type { EncoderReply, EncoderRequest } from './parquet-encoder';
+import type { EncoderCsv } from './parquet-encoder';
 
 interface Group {
   /** Rows gathered so far (undefined: none yet). */
@@ -39,19 +40,19 @@ const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => port.postMessag
  * slowest part of a conversion).
  */
 let queue = Promise.resolve();
-port.on('message', (m: EncoderRequest) => {
+port.on('message', (m: EncoderRequest<EncoderCsv>) => {
   queue = queue.then(async () => {
     handle(m);
-    if (m.op !== 'drop') await reclaimer.afterTask();
+    if (m.type !== 'drop') await reclaimer.afterTask();
   });
 });
 
-function handle(m: EncoderRequest): void {
-  if (m.op === 'drop') {
+function handle(m: EncoderRequest<EncoderCsv>): void {
+  if (m.type === 'drop') {
     files.delete(m.id);
     return;
   }
-  if (m.op === 'csv') {
+  if (m.type === 'csv') {
     let df: pl.DataFrame | undefined;
     try {
       // polars copies the text in as it parses: the slot is free again after.
@@ -59,13 +60,13 @@ function handle(m: EncoderRequest): void {
     } catch (err) {
       fail(m.id, m.group, err);
     } finally {
-      reply({ op: 'free', slot: m.slot });
+      reply({ type: 'free', slot: m.slot });
     }
     if (df) guard(m.id, m.group, () => encode(m.id, m.group, df!, m.compression, m.orEmpty));
     return;
   }
   const group = groupOf(m.id, m.group);
-  if (m.op === 'batch') {
+  if (m.type === 'batch') {
     let df: pl.DataFrame | undefined;
     try {
       // polars copies the bytes into its own memory: the slot (or slab) is free again at once.
@@ -74,7 +75,7 @@ function handle(m: EncoderRequest): void {
     } catch (err) {
       fail(m.id, m.group, err);
     } finally {
-      reply({ op: 'free', slot: m.slot });
+      reply({ type: 'free', slot: m.slot });
     }
     if (df) guard(m.id, m.group, () => add(group, df!));
     return;
@@ -88,7 +89,7 @@ function handle(m: EncoderRequest): void {
 /** Sends the group back as a whole small Parquet file (`whole`: the entire output, without rows). */
 function encode(id: number, number: number, frame: pl.DataFrame | undefined, compression: string, orEmpty: boolean): void {
   if (!frame || (frame.height === 0 && !orEmpty)) {
-    reply({ op: 'part', id, group: number, rows: 0, whole: false });
+    reply({ type: 'part', id, group: number, rows: 0, whole: false });
     return;
   }
   const whole = frame.height === 0;
@@ -96,7 +97,7 @@ function encode(id: number, number: number, frame: pl.DataFrame | undefined, com
   // One copy into memory of our own that can be handed over (polars' buffer may not be).
   const bytes = new Uint8Array(encoded.length);
   bytes.set(encoded);
-  reply({ op: 'part', id, group: number, rows: frame.height, whole, bytes }, [bytes.buffer]);
+  reply({ type: 'part', id, group: number, rows: frame.height, whole, bytes }, [bytes.buffer]);
 }
 
 function groupOf(id: number, number: number): Group {
@@ -130,10 +131,5 @@ function guard(id: number, number: number, fn: () => void): void {
 
 function fail(id: number, number: number, err: unknown): void {
   forget(id, number);
-  if (err instanceof SourceError) {
-    reply({ op: 'failed', id, group: number, message: err.detail, where: { file: err.file, line: err.line, column: err.column } });
-    return;
-  }
-  const e = err instanceof Error ? err : new Error(String(err));
-  reply({ op: 'failed', id, group: number, message: e.message, stack: e.stack });
+  reply({ type: 'failed', id, group: number, error: serializeError(err) });
 }

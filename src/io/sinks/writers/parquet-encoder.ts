@@ -15,33 +15,21 @@
 import { writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
 import type { Backing } from '../../../batch/owned';
 import { leaseOf, type Lease } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
-import { loaderExecArgv } from '../../../loader';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../defaults';
-import { SourceError, type SourceLocation } from '../../../errors';
+import { SourceError, deserializeError } from '../../../errors';
+import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
+import { ThreadCopy } from '../../../supervisor/thread';
 import { ParquetAssembler } from '../../parquet/footer';
 import type { ChunkText, CsvParse } from '../../csv/parse';
 
-export type EncoderRequest =
-  /** A batch as IPC bytes: a `stream` copied into a slot, or the `file` polars wrote into a slab (read in place). */
-  | { op: 'batch'; id: number; group: number; slot: number; format: 'stream' | 'file'; sab: SharedArrayBuffer; offset: number; length: number }
-  /** Encode the group; `orEmpty`: when it has no rows, a whole file with the schema (an output without rows). */
-  | { op: 'end'; id: number; group: number; compression: string; orEmpty: boolean }
-  /** A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back. */
-  | { op: 'csv'; id: number; group: number; slot: number; sab: SharedArrayBuffer; length: number; chunk: Omit<ChunkText, 'text'>; parse: CsvParse; compression: string; orEmpty: boolean }
-  | { op: 'drop'; id: number };
-
-export type EncoderReply =
-  | { op: 'free'; slot: number }
-  /** A row group as a whole Parquet file (`whole`: the entire output); no bytes for a group without rows. */
-  | { op: 'part'; id: number; group: number; rows: number; whole: boolean; bytes?: Uint8Array }
-  /** `where`: a CSV chunk did not parse (a SourceError, rebuilt with its file, line and column). */
-  | { op: 'failed'; id: number; group: number; message: string; stack?: string; where?: SourceLocation };
+/** What a CSV chunk's message carries besides its text (protocol/encoder.ts). */
+export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
+type Request = EncoderRequest<EncoderCsv>;
 
 /**
  * Rows waiting for a full row group, over all open files (a partitioned sink may have
@@ -94,7 +82,7 @@ interface FileState {
 }
 
 interface EncoderThread {
-  worker: Worker;
+  copy: ThreadCopy<Request, EncoderReply>;
   /** Groups given to it and not yet returned (`file:group`); its load. */
   groups: Set<string>;
 }
@@ -168,7 +156,7 @@ export class ParquetEncoder {
     this.stats.batches++;
     const thread = this.pickThread(id, file.group, Math.max(this.maxThreads, this.maxParseThreads));
     const { text, parse, ...where } = chunk;
-    this.post(thread, { op: 'csv', id, group: file.group, slot, sab: s.sab, length: text.length, chunk: where, parse, compression: file.compression, orEmpty });
+    this.post(thread, { type: 'csv', id, group: file.group, slot, sab: s.sab, length: text.length, chunk: where, parse, compression: file.compression, orEmpty });
     file.group++;
     file.ended++;
     file.rows += chunk.rows;
@@ -219,7 +207,7 @@ export class ParquetEncoder {
 
   async destroy(): Promise<void> {
     this.die(new Error('the Parquet encoder was closed'));
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.map((t) => t.copy.kill()));
     // Only now that no thread can be reading them may the slabs be reused.
     for (const s of this.slots) s.hold?.release();
   }
@@ -239,7 +227,7 @@ export class ParquetEncoder {
       this.stats.readInPlace++;
       file.groupBytes += backing.length;
       const format = backing.format === 'ipc-file' ? 'file' : 'stream';
-      this.post(thread, { op: 'batch', id, group: file.group, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
+      this.post(thread, { type: 'batch', id, group: file.group, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
       return;
     }
     const { chunks, byteLength } = encodeBatches([batch]);
@@ -256,12 +244,12 @@ export class ParquetEncoder {
       at += c.byteLength;
     }
     file.groupBytes += byteLength;
-    this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'stream', sab: s.sab, offset: 0, length: byteLength });
+    this.post(thread, { type: 'batch', id, group: file.group, slot, format: 'stream', sab: s.sab, offset: 0, length: byteLength });
   }
 
   private endGroup(id: number, file: FileState, orEmpty: boolean): void {
     const thread = (file.groupThread ??= this.pickThread(id, file.group));
-    this.post(thread, { op: 'end', id, group: file.group, compression: file.compression, orEmpty });
+    this.post(thread, { type: 'end', id, group: file.group, compression: file.compression, orEmpty });
     file.group++;
     file.ended++;
     file.groupRows = 0;
@@ -279,13 +267,15 @@ export class ParquetEncoder {
   }
 
   private startThread(): EncoderThread {
-    const worker = new Worker(ENTRY, { execArgv: loaderExecArgv() });
-    const thread: EncoderThread = { worker, groups: new Set() };
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length });
+    const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.stats.threadsStarted++;
-    worker.on('message', (r: EncoderReply) => this.onReply(thread, r));
-    worker.on('error', (err) => this.die(new Error(`a Parquet encoder thread failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => this.die(new Error(`a Parquet encoder thread exited (code ${code})`)));
+    copy.onMessage((r) => this.onReply(thread, r));
+    copy.onDeath(({ exitCode, error }) =>
+      this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
+    );
+    void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
     return thread;
   }
 
@@ -344,26 +334,27 @@ export class ParquetEncoder {
   }
 
   private onReply(thread: EncoderThread, r: EncoderReply): void {
-    if (r.op === 'free') {
+    if (r.type === 'free') {
       this.freeSlot(r.slot);
       return;
     }
     thread.groups.delete(`${r.id}:${r.group}`);
     const file = this.files.get(r.id);
     if (!file || file.error) return; // aborted, or already failed
-    if (r.op === 'failed' && r.where) {
-      // Bad input is reported in input order, as a source reading in order would: every
-      // group before it is written first, so the same file gives the same error every run.
-      if (!file.badGroup || r.group < file.badGroup.group) file.badGroup = { group: r.group, err: new SourceError(r.message, r.where) };
+    if (r.type === 'part') {
+      file.early.set(r.group, r);
       this.flush(r.id, file);
       return;
     }
-    if (r.op === 'failed') {
-      this.fail(r.id, file, Object.assign(new Error(r.message), { stack: r.stack }));
+    const failed = deserializeError(r.error);
+    if (failed instanceof SourceError) {
+      // Bad input is reported in input order, as a source reading in order would: every
+      // group before it is written first, so the same file gives the same error every run.
+      if (!file.badGroup || r.group < file.badGroup.group) file.badGroup = { group: r.group, err: failed };
+      this.flush(r.id, file);
       return;
     }
-    file.early.set(r.group, r);
-    this.flush(r.id, file);
+    this.fail(r.id, file, failed);
   }
 
   /** Writes the parts that are next in order; finishes a closing file once all are written. */
@@ -402,7 +393,7 @@ export class ParquetEncoder {
   private drop(id: number): void {
     for (const t of this.threads) {
       for (const key of t.groups) if (key.startsWith(`${id}:`)) t.groups.delete(key);
-      this.post(t, { op: 'drop', id });
+      this.post(t, { type: 'drop', id });
     }
   }
 
@@ -414,8 +405,8 @@ export class ParquetEncoder {
     this.files.clear();
   }
 
-  private post(thread: EncoderThread, m: EncoderRequest): void {
-    thread.worker.postMessage(m);
+  private post(thread: EncoderThread, m: Request): void {
+    thread.copy.send(m);
   }
 }
 

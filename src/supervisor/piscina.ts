@@ -1,0 +1,110 @@
+/**
+ * One copy of a thread stage: a piscina pool of exactly one thread. Each copy is its own
+ * pool, so the executor addresses a copy by itself (setup and flush go to each copy once; a
+ * batch goes to the least busy one) and a stateful copy keeps its identity, with no
+ * barrier across threads.
+ *
+ * Its thread's death is watched here rather than trusted to the task's promise: piscina
+ * rejects a running task when its thread exits, but `process.exit()` inside a task can
+ * leave it pending (piscina#304), and a thread that dies between tasks would be replaced
+ * quietly, losing the copy's state. Either way it is this copy's one death signal.
+ */
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { loaderExecArgv } from '../loader';
+import { CopyDiedError, type CopyExit, type RequestCopy } from './types';
+
+export interface PiscinaCopyOptions {
+  entry: string;
+  workerData: unknown;
+  copy: number;
+  /** Messages the thread posts outside any task (log lines). */
+  onMessage?: (message: unknown) => void;
+}
+
+export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
+  readonly copy: number;
+  inFlight = 0;
+  exit: CopyExit | undefined;
+  private pool: Piscina | undefined;
+  private thread: Worker | undefined;
+  /** The uncaught error that is taking the thread down (its exit follows). */
+  private error: unknown;
+  private asked = false;
+  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
+  private markDied!: (err: CopyDiedError) => void;
+  /** Rejects when the thread dies (an uncaught error, or its exit): every pending request races it. */
+  private readonly died = new Promise<never>((_, reject) => (this.markDied = reject));
+
+  constructor(private readonly opts: PiscinaCopyOptions) {
+    this.copy = opts.copy;
+    this.died.catch(() => undefined);
+  }
+
+  get alive(): boolean {
+    return this.thread !== undefined && this.death === undefined;
+  }
+
+  /** How the copy died (or is dying: an uncaught error before its exit), if it did. */
+  get death(): CopyExit | undefined {
+    return this.exit ?? (this.error !== undefined ? { exitCode: null, signal: null, error: this.error } : undefined);
+  }
+
+  async start(): Promise<void> {
+    const pool = new Piscina({
+      filename: this.opts.entry,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      execArgv: loaderExecArgv(),
+      workerData: this.opts.workerData,
+    });
+    this.pool = pool;
+    if (this.opts.onMessage) pool.on('message', this.opts.onMessage);
+    // piscina re-emits an error of an idle thread here; the thread's own listener below has it.
+    pool.on('error', () => undefined);
+    const thread = pool.threads[0]; // minThreads: 1 starts it in the constructor
+    if (!thread) throw new Error('piscina started no thread');
+    this.thread = thread;
+    thread.on('error', (err) => {
+      this.error ??= err;
+      this.markDied(new CopyDiedError({ exitCode: null, signal: null, error: err }));
+    });
+    thread.on('exit', (exitCode) => {
+      this.exit = { exitCode, signal: null, ...(this.error !== undefined && { error: this.error }) };
+      this.markDied(new CopyDiedError(this.exit));
+      if (!this.asked) this.deathListeners.forEach((l) => l(this.exit!));
+    });
+  }
+
+  async request(req: Req): Promise<Res> {
+    if (!this.pool) throw new Error(`thread copy ${this.copy} used before start()`);
+    if (this.death) throw new CopyDiedError(this.death);
+    this.inFlight++;
+    try {
+      return (await Promise.race([this.pool.run(req), this.died])) as Res;
+    } catch (err) {
+      // piscina rejects with the thread's own error (or "worker exited"): it died, say how.
+      if (this.death) throw new CopyDiedError(this.death);
+      throw err;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  onDeath(listener: (exit: CopyExit) => void): void {
+    this.deathListeners.push(listener);
+  }
+
+  /** Every request is answered by now (the executor flushed): nothing is left to finish. */
+  async close(): Promise<void> {
+    await this.kill();
+  }
+
+  async kill(): Promise<void> {
+    this.asked = true;
+    await this.pool?.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A copy on a plain worker thread that talks in messages (the source thread, a Parquet
+ * encoder thread). Its death is watched here: an uncaught error or an exit nobody asked for
+ * is the copy's one death signal, never a hang.
+ */
+import { Worker } from 'node:worker_threads';
+import { loaderExecArgv } from '../loader';
+import { settlesWithin, type Copy, type CopyExit } from './types';
+
+export interface ThreadCopyOptions<Out> {
+  /** The entry (a .cjs that requires the TypeScript one: the loader compiles it). */
+  entry: string;
+  workerData?: unknown;
+  copy?: number;
+  /** close(): the message that asks the thread to finish, and how long it may take before it is terminated. */
+  closeMessage?: Out;
+  closeGraceMs?: number;
+}
+
+export class ThreadCopy<Out, In> implements Copy {
+  readonly copy: number;
+  exit: CopyExit | undefined;
+  private worker_: Worker | undefined;
+  private error: unknown;
+  private asked = false;
+  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
+  private readonly messageListeners: Array<(m: In) => void> = [];
+  private markExited!: () => void;
+  /** Resolves once the thread is gone. */
+  readonly exited = new Promise<void>((resolve) => (this.markExited = resolve));
+
+  constructor(private readonly opts: ThreadCopyOptions<Out>) {
+    this.copy = opts.copy ?? 0;
+  }
+
+  get alive(): boolean {
+    return this.worker_ !== undefined && this.exit === undefined;
+  }
+
+  /** The thread itself (ref/unref, tests). */
+  get worker(): Worker {
+    if (!this.worker_) throw new Error('ThreadCopy used before start()');
+    return this.worker_;
+  }
+
+  /** Starts the thread; it takes messages at once (they wait in its port until it listens). */
+  async start(): Promise<void> {
+    const worker = (this.worker_ ??= new Worker(this.opts.entry, { execArgv: loaderExecArgv(), workerData: this.opts.workerData }));
+    worker.on('message', (m: In) => this.messageListeners.forEach((l) => l(m)));
+    worker.on('error', (err) => (this.error ??= err));
+    worker.on('exit', (exitCode) => {
+      this.exit = { exitCode, signal: null, ...(this.error !== undefined && { error: this.error }) };
+      this.markExited();
+      if (!this.asked) this.deathListeners.forEach((l) => l(this.exit!));
+    });
+  }
+
+  send(message: Out, transfer?: ArrayBuffer[]): void {
+    if (this.alive) this.worker.postMessage(message, transfer);
+  }
+
+  onMessage(listener: (m: In) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  onDeath(listener: (exit: CopyExit) => void): void {
+    this.deathListeners.push(listener);
+  }
+
+  /** Sends the close message, waits for the exit (or `done`, or the grace time), then terminates. */
+  async close(done?: Promise<unknown>): Promise<void> {
+    this.asked = true;
+    if (!this.alive) return;
+    if (this.opts.closeMessage !== undefined) {
+      this.send(this.opts.closeMessage);
+      await settlesWithin(done ? Promise.race([done, this.exited]) : this.exited, this.opts.closeGraceMs ?? 5_000);
+    }
+    await this.kill();
+  }
+
+  async kill(): Promise<void> {
+    this.asked = true;
+    if (!this.worker_) return;
+    if (this.alive) await this.worker.terminate();
+    await this.exited.catch(() => undefined);
+  }
+}
