@@ -17,6 +17,7 @@ import { renderProfile } from './profile';
 import { ProgressDisplay } from './progress';
 import { renderReport } from './report';
 import { startDeathWatch } from './death-watch';
+import { inspectOptions, type InspectArgs } from './inspect-options';
 
 class UsageError extends Error {}
 
@@ -69,7 +70,12 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate or explain')
+    .command<InspectArgs>('inspect [paths..]', 'show what a source would read: schema (and why each CSV type), rows, Parquet row groups, first rows', inspectOptions, async (args) => {
+      // Loaded only when it runs: `--help` must not pull in polars and arrow.
+      const { inspectCommand } = await import('./inspect.js');
+      code = await inspectCommand(args);
+    })
+    .demandCommand(1, 'name a command: run, validate, explain or inspect')
     .strict()
     .help()
     .fail((msg, err, y) => {
