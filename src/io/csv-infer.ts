@@ -191,7 +191,7 @@ export function explainColumn(values: Iterable<string | null>): ColumnInference 
     }
     count++;
     const c = candidate(v);
-    if (c === 'utf8') return text(v, INT.test(v) ? 'too-big' : FLOAT.test(v) ? 'inexact' : 'text');
+    if (c === 'utf8') return text(v, INT.test(v) ? 'too-big' : FLOAT.test(v) ? 'inexact' : type ? 'mixed' : 'text', first);
     if (c.startsWith('datetime')) {
       if (shape !== undefined && shape !== datetimeShape(v)) return text(v, 'shape', first);
       shape = datetimeShape(v);

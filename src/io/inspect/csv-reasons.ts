@@ -44,11 +44,13 @@ function inferredReason(c: Column, sampled: number): string {
     if (inferred.type === 'utf8') return `integers beyond 2^53 mixed with decimals: text keeps every digit`;
     return `all ${count(inferred.values)} sampled values are ${noun ?? inferred.type}${nulls(inferred.nulls)}`;
   }
+  // A leading zero is the usual surprise (zip codes, ids): say so whatever came before it.
+  if ((at.why === 'text' || at.why === 'mixed') && /^[-+]?0\d/.test(at.value)) return `${where} has a leading zero (kept as text, so it stays as written)`;
   switch (at.why) {
     case 'widened':
       return `all ${count(inferred.values)} sampled values are numbers; ${where} is the first that is not an integer${nulls(inferred.nulls)}`;
     case 'text':
-      return /^-?0\d/.test(at.value) ? `${where} has a leading zero (kept as text, so it stays as written)` : `${where} is text (not a number, boolean, date or time)`;
+      return `${where} is text (not a number, boolean, date or time)`;
     case 'too-big':
       return `${where} is an integer beyond int64 (kept as text, every digit)`;
     case 'inexact':
