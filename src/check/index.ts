@@ -8,6 +8,7 @@ import { configIssues, loadWithOverrides, type Overrides, type ResolvedConfig } 
 import { ConfigError, type ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import { columnIssues } from './columns';
+import { downstreamColumnIssues } from './columns-downstream';
 import { stageIssues } from './stages';
 
 export interface CheckOptions {
@@ -22,6 +23,8 @@ export interface CheckOptions {
 export interface CheckedConfig extends ResolvedConfig {
   /** The source's columns (its first file), when they could be read. */
   sourceColumns?: SourceColumns;
+  /** Column names that could not be checked before the run, and why (`validate` prints them). */
+  notes: ConfigIssue[];
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
@@ -38,9 +41,10 @@ export async function checkPipeline(
 ): Promise<CheckedConfig> {
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages, ...columns.issues]);
+  const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
+  const all = inConfigOrder([...(where.overrideIssues ?? []), ...issues, ...stages.issues, ...columns.issues, ...downstream.issues]);
   if (!config || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir, ...(columns.columns && { sourceColumns: columns.columns }) };
+  return { config, file: where.file, baseDir: where.baseDir, notes: downstream.notes, ...(columns.columns && { sourceColumns: columns.columns }) };
 }
 
 const SECTIONS = ['name', 'source', 'stages', 'sink', 'channel', 'ordered'];

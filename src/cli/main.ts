@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        // What could not be checked before a run, so that silence means checked.
+        for (const note of r.notes) process.stdout.write(`ℹ ${note.path}: ${note.message}\n`);
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
         if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
