@@ -238,8 +238,13 @@ describe('inspect refuses bad input clearly', () => {
     writeFileSync(at('mixed', 'b.csv'), 'id,nom\n2,b\n');
     const r = await runCli(['inspect', 'mixed/*.csv'], { cwd: ws.dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${at('mixed', 'b.csv')}: `);
-    expect(r.stderr).toMatch(/differ/);
+    expect(r.stderr).toContain(`${at('mixed', 'b.csv')}: schema differs from ${at('mixed', 'a.csv')}`);
+    // Parquet: the footers say so, before any row group is read
+    await duckRows(`COPY (SELECT 1::BIGINT AS id) TO '${at('mixed', 'a.parquet')}' (FORMAT parquet)`);
+    await duckRows(`COPY (SELECT 'one' AS id) TO '${at('mixed', 'b.parquet')}' (FORMAT parquet)`);
+    const pq = await runCli(['inspect', 'mixed/*.parquet'], { cwd: ws.dir });
+    expect(pq.code).toBe(1);
+    expect(pq.stderr).toContain(`${at('mixed', 'b.parquet')}: schema differs from ${at('mixed', 'a.parquet')}`);
   });
 
   it('a value beyond the sampled rows that breaks the inferred type fails inspect where it fails run', async () => {
