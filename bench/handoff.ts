@@ -1,5 +1,6 @@
 /** Hand-off cost: a batch to a thread / process stage and back, vs piscina structured clone. */
 import path from 'node:path';
+import { OwnedBatch } from '../src/batch/owned';
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { fromShared, toShared } from '../src/batch/shared';
@@ -44,12 +45,12 @@ export async function handoff(quick: boolean, runs: number): Promise<HandoffRow[
       const big = bytes >= 64 << 20;
       const n = big ? Math.max(3, runs) : 40 * runs;
       const copiedBefore = thread.stats().bytesCopied;
-      const threadMs = await timeIt(async () => (await thread.process({ seq: 0, batches: shared })).lease?.release(), n, big ? 2 : 200);
+      const threadMs = await timeIt(async () => (await thread.process(new OwnedBatch({ seq: 0, batches: shared }))).release(), n, big ? 2 : 200);
       // Pipelined like the scheduler drives it: up to `slots` frames in flight; time per batch.
       const k = big ? 4 : n;
       // Each result is released as soon as it arrives, as the scheduler does once it is consumed,
       // so the executor's receive slabs are recycled (warm) rather than allocated per batch.
-      const processMs = (await timeIt(() => windowed(k, proc.slots, async () => (await proc.process({ seq: 0, batches: [plain] })).lease?.release()), 1, 1)) / k;
+      const processMs = (await timeIt(() => windowed(k, proc.slots, async () => (await proc.process(new OwnedBatch({ seq: 0, batches: [plain] }))).release()), 1, 1)) / k;
       const buffer = (plain.getChild('x')!.data[0].values as Float64Array).buffer;
       const cloneMs = await timeIt(() => clone.run(buffer), big ? 3 : n, big ? 1 : 50);
       packed.lease.release();

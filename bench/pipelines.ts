@@ -1,4 +1,5 @@
 /** CPU-bound stage scaling, scheduler overhead and the strings fast path, run in-process. */
+import { OwnedBatch } from '../src/batch/owned';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -115,11 +116,11 @@ export async function schedulerOverhead(quick: boolean, runs: number) {
       async () => {
         let next = 0;
         const source: SchedulerSource = {
-          next: async () => (next < count ? { done: false, value: { batches: [batches[next++]] } } : { done: true, value: undefined }),
+          next: async () => (next < count ? { done: false, value: OwnedBatch.plain(-1, [batches[next++]]) } : { done: true, value: undefined }),
           close: async () => undefined,
         };
         const channels = Array.from({ length: stages + 1 }, (_, i) => new Channel(`c${i}`, { capacity: 4, capacityBytes: 1 << 30 }, true));
-        await new Scheduler(source, executors, { write: async () => undefined }, channels).run();
+        await new Scheduler(source, executors, { write: async (item) => item.release() }, channels).run();
       },
       runs,
       1,

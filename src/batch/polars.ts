@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { RecordBatch, tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
-import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
+import type { Backing } from './owned';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
 import './arrow-names'; // before any schema is decoded
@@ -17,11 +17,12 @@ export const conversions = { count: 0 };
 /** Where a batch's IPC bytes are gathered for polars, reused (polars copies them in). */
 let scratch = Buffer.allocUnsafe(0);
 
-export function batchToDataFrame(batch: RecordBatch): pl.DataFrame {
+/** `backing`: where the batch lies as IPC bytes, when the caller knows (an OwnedBatch's). */
+export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.DataFrame {
   conversions.count++;
   // A batch polars wrote into a slab: it reads its own bytes there (it copies them in).
-  const file = ipcFileBytesOf(batch);
-  if (file) return pl.readIPC(Buffer.from(file.slab, file.offset, file.length));
+  if (backing?.format === 'ipc-file') return pl.readIPC(Buffer.from(backing.slab, backing.offset, backing.length));
+  if (backing?.format === 'ipc-stream') return pl.readIPCStream(Buffer.from(backing.slab, backing.offset, backing.length));
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
   const { chunks, byteLength } = encodeBatches([batch]);
@@ -56,6 +57,8 @@ export interface SlabBatches {
   lease: Lease;
   /** IPC bytes written (a size hint for the next frame). */
   bytes: number;
+  /** The IPC file's place in the slab, when it holds exactly one batch. */
+  backing?: Backing;
 }
 
 /**
@@ -86,6 +89,6 @@ export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0
   df.writeIPC(sink);
   const table = tableFromIPC(new Uint8Array(slab, SLAB_HEADER, at - SLAB_HEADER));
   const batches = table.batches.length ? table.batches : [new RecordBatch(table.schema)];
-  if (table.batches.length === 1) markIpcFileBytes(batches[0], { slab, offset: SLAB_HEADER, length: at - SLAB_HEADER });
-  return { batches, lease: leaseOf([slab]), bytes: at - SLAB_HEADER };
+  const backing: Backing | undefined = table.batches.length === 1 ? { format: 'ipc-file', slab, offset: SLAB_HEADER, length: at - SLAB_HEADER } : undefined;
+  return { batches, lease: leaseOf([slab]), bytes: at - SLAB_HEADER, backing };
 }

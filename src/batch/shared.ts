@@ -11,7 +11,7 @@
  */
 import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
-import { ipcFileBytesOf, markIpcFileBytes } from './ipc-file';
+import type { Backing, Lease } from './owned';
 import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
 import './arrow-names'; // before any schema is decoded
 
@@ -39,9 +39,10 @@ export interface DataDesc {
 export interface SharedBatches {
   /** IPC-encoded schemas; batches point at one by index. */
   schemas: Uint8Array[];
-  /** `file`: the batch is exactly the IPC file polars wrote at this place of a slab (batch/ipc-file.ts). */
-  batches: { schema: number; data: DataDesc; file?: { slab: number; offset: number; length: number } }[];
+  batches: { schema: number; data: DataDesc }[];
   slabs: SharedArrayBuffer[];
+  /** The single batch is exactly these IPC bytes in `slabs[slab]` (an OwnedBatch's backing). */
+  backing?: { format: Backing['format']; slab: number; offset: number; length: number };
   /**
    * Indices of slabs packed with `borrow` (a worker's output lying in its input's slabs): not
    * retained by the packer; whoever takes the descriptor retains them (adoptShared).
@@ -49,9 +50,7 @@ export interface SharedBatches {
   borrowed?: number[];
 }
 
-export interface Lease {
-  release(): void;
-}
+export type { Lease };
 
 export interface Packed {
   shared: SharedBatches;
@@ -93,12 +92,24 @@ export function leaseOf(slabs: readonly SharedArrayBuffer[]): Lease {
   };
 }
 
-/**
- * `borrow`: slabs of this set (a worker's input, which its output passes on) are listed, not
- * retained, for the receiver to retain: if the thread were terminated before main took the
- * result, a retain made in the thread would never be released. Other slabs are retained here.
- */
-export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts: { borrow?: ReadonlySet<SharedArrayBuffer> } = {}): Packed {
+export interface ToSharedOptions {
+  /**
+   * Slabs of this set (a worker's input, which its output passes on) are listed, not
+   * retained, for the receiver to retain: if the thread were terminated before main took the
+   * result, a retain made in the thread would never be released. Other slabs are retained here.
+   */
+  borrow?: ReadonlySet<SharedArrayBuffer>;
+  /**
+   * The caller's own lease holds every slab the batches already lie in for as long as the
+   * descriptor is used (an executor sending the input it owns): they are not retained again,
+   * and the returned lease holds only the slab packed now, if any.
+   */
+  callerHolds?: boolean;
+  /** Where the (single) batch's bytes lie, passed on with the descriptor. */
+  backing?: Backing;
+}
+
+export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts: ToSharedOptions = {}): Packed {
   const slabs: SharedArrayBuffer[] = [];
   const borrowed: number[] = [];
   const slabIndex = new Map<SharedArrayBuffer, number>();
@@ -114,7 +125,7 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts
         index = slabs.push(buffer.buffer) - 1;
         slabIndex.set(buffer.buffer, index);
         if (opts.borrow?.has(buffer.buffer)) borrowed.push(index);
-        else retain(buffer.buffer);
+        else if (!opts.callerHolds) retain(buffer.buffer);
       }
       return { slab: index, byteOffset: buffer.byteOffset, length: buffer.length, kind };
     }
@@ -139,10 +150,7 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts
   const described = batches.map((batch) => {
     let index = schemaIndex.get(batch.schema);
     if (index === undefined) schemaIndex.set(batch.schema, (index = schemas.push(encodeSchema(batch.schema)) - 1));
-    const data = describe(batch.data);
-    const file = ipcFileBytesOf(batch);
-    const fileSlab = file && slabIndex.get(file.slab);
-    return fileSlab === undefined ? { schema: index, data } : { schema: index, data, file: { slab: fileSlab, offset: file!.offset, length: file!.length } };
+    return { schema: index, data: describe(batch.data) };
   });
 
   if (copies.length) {
@@ -156,7 +164,9 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts
     }
   }
   const shared: SharedBatches = borrowed.length ? { schemas, batches: described, slabs, borrowed } : { schemas, batches: described, slabs };
-  const own = borrowed.length ? slabs.filter((_, i) => !borrowed.includes(i)) : slabs;
+  const backingSlab = opts.backing && batches.length === 1 ? slabIndex.get(opts.backing.slab) : undefined;
+  if (backingSlab !== undefined) shared.backing = { format: opts.backing!.format, slab: backingSlab, offset: opts.backing!.offset, length: opts.backing!.length };
+  const own = opts.callerHolds ? slabs.slice(slabs.length - (copies.length ? 1 : 0)) : borrowed.length ? slabs.filter((_, i) => !borrowed.includes(i)) : slabs;
   return { shared, lease: leaseOf(own), packedBytes: copies.reduce((n, c) => n + c.source.byteLength, 0) };
 }
 
@@ -194,12 +204,16 @@ export function fromShared(shared: SharedBatches): RecordBatch[] {
     const buffers = { 0: offsets, 1: values, 2: validity, 3: typeIds } as never;
     return new Data(type, d.offset, d.length, d.nullCount, buffers, children, dictionary, d.variadic.map((v) => view(v) as Uint8Array));
   };
-  return shared.batches.map(({ schema: index, data, file }) => {
+  return shared.batches.map(({ schema: index, data }) => {
     const schema = decodeSchema(shared.schemas[index]);
-    const batch = new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
-    if (file) markIpcFileBytes(batch, { slab: shared.slabs[file.slab], offset: file.offset, length: file.length });
-    return batch;
+    return new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
   });
+}
+
+/** Where the descriptor's single batch lies as IPC bytes, if the sender knew. */
+export function backingOf(shared: SharedBatches): Backing | undefined {
+  const b = shared.backing;
+  return b && { format: b.format, slab: shared.slabs[b.slab], offset: b.offset, length: b.length };
 }
 
 /**

@@ -6,7 +6,8 @@ import { ProcessExecutor } from './process';
 import { ThreadExecutor } from './thread';
 import type { StageExecutor } from './types';
 
-export type { StageExecutor, Item, StageOutput, TransportStats, Lease } from './types';
+export type { StageExecutor, TransportStats, Lease } from './types';
+export { OwnedBatch } from './types';
 
 export function createExecutor(stage: PlannedStage, deps: { log: Logger }): StageExecutor {
   switch (stage.mode) {

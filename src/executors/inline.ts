@@ -5,10 +5,11 @@
 import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
+import { OwnedBatch } from '../batch/owned';
 import { leaseSlabsOf } from '../batch/shared';
 import { StageHost, type HostOutput } from '../worker/host';
 import { runInline } from './inline-context';
-import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+import type { StageExecutor, TransportStats } from './types';
 
 export class InlineExecutor implements StageExecutor {
   readonly mode = 'inline' as const;
@@ -56,20 +57,28 @@ export class InlineExecutor implements StageExecutor {
     return this.hosts.some((h) => h.stateful);
   }
 
-  async process(item: Item): Promise<StageOutput> {
-    const host = this.free.pop();
-    if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
-    try {
-      const where = { stage: this.stage, copy: host.ctx.copy, seq: item.seq, sourceFile: item.sourceFile, phase: 'process' as const };
-      return held(await runInline(where, () => host.process(item.batches, item.seq, item.sourceFile)));
-    } finally {
-      this.free.push(host);
-    }
+  process(input: OwnedBatch): Promise<OwnedBatch> {
+    return input.consume(async () => {
+      const host = this.free.pop();
+      if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
+      try {
+        const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const };
+        const out = await runInline(where, () => host.process(input, input.seq, input.sourceFile));
+        return held(out, input.seq, input.sourceFile);
+      } finally {
+        this.free.push(host);
+      }
+    });
   }
 
-  async flush(): Promise<StageOutput[]> {
-    const outputs: StageOutput[] = [];
-    for (const host of this.hosts) outputs.push(held(await runInline({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush())));
+  async flush(): Promise<OwnedBatch[]> {
+    const outputs: OwnedBatch[] = [];
+    try {
+      for (const host of this.hosts) outputs.push(held(await runInline({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush()), -1));
+    } catch (err) {
+      for (const out of outputs) out.release();
+      throw err;
+    }
     return outputs;
   }
 
@@ -90,8 +99,8 @@ export class InlineExecutor implements StageExecutor {
  * columns, which the input's lease stops holding once the stage returns) and slabs a returned
  * DataFrame was converted into (whose birth hold is then given up).
  */
-function held(out: HostOutput): StageOutput {
+function held(out: HostOutput, seq: number, sourceFile?: string): OwnedBatch {
   const lease = leaseSlabsOf(out.batches);
   out.born.release();
-  return { batches: out.batches, lease };
+  return new OwnedBatch({ seq, sourceFile, batches: out.batches, lease, backing: out.backing });
 }

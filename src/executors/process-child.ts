@@ -22,7 +22,7 @@ import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './process-output';
 import { socketPair } from './socket-pair';
-import type { StageOutput } from './types';
+import { OwnedBatch } from '../batch/owned';
 
 const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
 /** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
@@ -32,7 +32,7 @@ const DRAIN_MAX_MS = 10_000;
 
 interface Pending {
   location: BatchLocation;
-  resolve(output: StageOutput): void;
+  resolve(output: OwnedBatch): void;
   reject(err: SluiceError): void;
 }
 
@@ -134,12 +134,12 @@ export class ChildCopy {
   }
 
   /** Run one task (or the flush) in this child; resolves with its output and the lease on it. */
-  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<StageOutput> {
+  request(message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' }, payload: Uint8Array[]): Promise<OwnedBatch> {
     const location: BatchLocation =
       message.type === 'task' ? { stage: this.planned.name, copy: this.copy, seq: message.seq, sourceFile: message.sourceFile } : { stage: this.planned.name, copy: this.copy };
     if (this.exit) return Promise.reject(this.exitError(location));
     const id = this.nextId++;
-    return new Promise<StageOutput>((resolve, reject) => {
+    return new Promise<OwnedBatch>((resolve, reject) => {
       this.pending.set(id, { location, resolve, reject });
       this.send({ ...message, id }, payload);
     });
@@ -204,7 +204,10 @@ export class ChildCopy {
         this.bytesSerialized += payload.byteLength;
         const slab = isSlab(payload.buffer) ? payload.buffer : undefined;
         try {
-          p.resolve({ batches: decodeBatches(payload), lease: slab && leaseOf([slab]) });
+          const { seq = -1, sourceFile } = p.location;
+          // The result lies in its slab as one IPC stream: a Parquet sink reads it there.
+          const backing = slab && ({ format: 'ipc-stream', slab, offset: payload.byteOffset, length: payload.byteLength } as const);
+          p.resolve(new OwnedBatch({ seq, sourceFile, batches: decodeBatches(payload), lease: slab && leaseOf([slab]), backing }));
         } catch (err) {
           if (slab) release(slab);
           p.reject(new StageError(p.location, 'process', new Error(`cannot decode the child's output as Arrow IPC: ${(err as Error).message}`)));

@@ -20,7 +20,8 @@ import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
-import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+import type { OwnedBatch } from '../batch/owned';
+import type { StageExecutor, TransportStats } from './types';
 
 export interface ProcessExecutorOptions {
   /** Tasks one child holds at once (1 = stop-and-wait); default 2. */
@@ -89,31 +90,33 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state === 'starting') this.state = 'running';
   }
 
-  async process(item: Item): Promise<StageOutput> {
-    if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
-    if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
-    const child = this.pickChild();
-    if (!child) {
-      const dead = this.children.find((c) => !c.alive);
-      if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile });
-      throw new Error(`process stage "${this.stage}": more tasks than slots (${this.slots}) (scheduler bug)`);
-    }
-    // The chunks are views of the item's buffers: the caller holds its lease until we resolve,
-    // and we resolve only after the child has read the whole frame.
-    const { chunks } = encodeBatches(item.batches);
-    return child.request({ type: 'task', seq: item.seq, sourceFile: item.sourceFile }, chunks);
+  process(input: OwnedBatch): Promise<OwnedBatch> {
+    return input.consume(() => {
+      if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
+      if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
+      const child = this.pickChild();
+      if (!child) {
+        const dead = this.children.find((c) => !c.alive);
+        if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: input.seq, sourceFile: input.sourceFile });
+        throw new Error(`process stage "${this.stage}": more tasks than slots (${this.slots}) (scheduler bug)`);
+      }
+      // The chunks are views of the input's buffers: it is released when the result arrives,
+      // which is after the child has read the whole frame.
+      const { chunks } = encodeBatches(input.batches);
+      return child.request({ type: 'task', seq: input.seq, sourceFile: input.sourceFile }, chunks);
+    });
   }
 
-  async flush(): Promise<StageOutput[]> {
+  async flush(): Promise<OwnedBatch[]> {
     if (this.flushed) throw new Error(`process stage "${this.stage}": flush() called twice (flush runs once per copy)`);
     this.flushed = true;
     const settled = await Promise.allSettled(this.children.map((c) => c.request({ type: 'flush' }, [])));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
-      for (const s of settled) if (s.status === 'fulfilled') s.value.lease?.release();
+      for (const s of settled) if (s.status === 'fulfilled') s.value.release();
       throw failed.reason;
     }
-    return settled.map((s) => (s as PromiseFulfilledResult<StageOutput>).value);
+    return settled.map((s) => (s as PromiseFulfilledResult<OwnedBatch>).value);
   }
 
   async close(): Promise<void> {

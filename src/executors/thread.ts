@@ -11,7 +11,8 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { adoptShared, fromShared, toShared } from '../batch/shared';
+import { OwnedBatch } from '../batch/owned';
+import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
 import { checkOptionsCloneable } from './options';
@@ -19,7 +20,9 @@ import { loaderExecArgv } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
-import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+import type { StageExecutor, TransportStats } from './types';
+
+type Where = { seq?: number; sourceFile?: string };
 
 const ENTRY = path.join(__dirname, '..', 'worker', 'thread-entry.ts');
 /** How long `setup`/`flush` may take in the slowest copy before the run fails instead of waiting. */
@@ -81,27 +84,33 @@ export class ThreadExecutor implements StageExecutor {
     if (failed && failed.type === 'error') throw this.stageError(failed, {});
   }
 
-  async process(item: Item): Promise<StageOutput> {
-    const packed = toShared(item.batches, this.arena);
-    this.counters.bytesPacked += packed.packedBytes;
-    try {
-      const task: ThreadTask = { type: 'process', seq: item.seq, sourceFile: item.sourceFile, input: packed.shared };
-      const result = await this.run(task, item);
-      if (result.type === 'error') throw this.stageError(result, item);
-      this.counters.bytesPacked += result.packedBytes;
-      this.counters.bytesCopied += result.copiedBytes;
-      return { batches: fromShared(result.output!), lease: adoptShared(result.output!) };
-    } finally {
-      packed.lease.release();
-    }
+  process(input: OwnedBatch): Promise<OwnedBatch> {
+    return input.consume(async () => {
+      // The input's own lease holds the slabs it already lies in while the thread reads them;
+      // only buffers in ordinary memory are packed, into a slab this lease holds.
+      const packed = toShared(input.batches, this.arena, { callerHolds: true, backing: input.backing });
+      this.counters.bytesPacked += packed.packedBytes;
+      try {
+        const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared };
+        const result = await this.run(task, input);
+        if (result.type === 'error') throw this.stageError(result, input);
+        this.counters.bytesPacked += result.packedBytes;
+        this.counters.bytesCopied += result.copiedBytes;
+        return adopt(result.output!, input.seq, input.sourceFile);
+      } finally {
+        packed.lease.release();
+      }
+    });
   }
 
-  async flush(): Promise<StageOutput[]> {
+  async flush(): Promise<OwnedBatch[]> {
     const results = await this.everyCopy('flush');
-    const outputs: StageOutput[] = [];
-    for (const r of results) {
-      if (r.type === 'error') throw this.stageError(r, {});
-      outputs.push(r.output ? { batches: fromShared(r.output), lease: adoptShared(r.output) } : { batches: [] });
+    // Adopt every copy's output first: a failed copy must not strand what the others returned.
+    const outputs = results.map((r) => (r.type === 'ok' && r.output ? adopt(r.output, -1) : OwnedBatch.plain(-1, [])));
+    const failed = results.find((r) => r.type === 'error');
+    if (failed && failed.type === 'error') {
+      for (const out of outputs) out.release();
+      throw this.stageError(failed, {});
     }
     return outputs;
   }
@@ -136,7 +145,7 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   /** piscina rejects only when the thread itself failed: that is a worker exit, not a stage error. */
-  private async run(task: ThreadTask, where: Partial<Item>): Promise<ThreadResult> {
+  private async run(task: ThreadTask, where: Where): Promise<ThreadResult> {
     if (!this.pool) throw new Error(`thread stage "${this.stage}" used before start()`);
     try {
       return (await this.pool.run(task)) as ThreadResult;
@@ -151,7 +160,7 @@ export class ThreadExecutor implements StageExecutor {
     }
   }
 
-  private stageError(r: Extract<ThreadResult, { type: 'error' }>, where: Partial<Item>): StageError {
+  private stageError(r: Extract<ThreadResult, { type: 'error' }>, where: Where): StageError {
     return new StageError({ stage: this.stage, copy: r.copy, seq: where.seq, sourceFile: where.sourceFile }, r.phase, deserializeError(r.cause));
   }
 
@@ -160,4 +169,9 @@ export class ThreadExecutor implements StageExecutor {
     this.stopping = true;
     for (const listener of this.fatal) listener(err);
   }
+}
+
+/** Take over a thread's result: main holds its slabs from here (one lease), the bytes' place kept. */
+function adopt(shared: SharedBatches, seq: number, sourceFile?: string): OwnedBatch {
+  return new OwnedBatch({ seq, sourceFile, batches: fromShared(shared), lease: adoptShared(shared), backing: backingOf(shared) });
 }

@@ -4,33 +4,12 @@
  * WorkerExitError) that names stage, batch and cause; a copy that dies between tasks is
  * reported through `onFatal`.
  */
-import type { RecordBatch } from 'apache-arrow';
+import type { OwnedBatch } from '../batch/owned';
 import type { SluiceError } from '../errors';
 import type { StageMode } from '../config/types';
 
-/**
- * A hold on memory (shared-memory slabs) that backs some batches. Released exactly once,
- * by whoever holds the batches last (invariant 1 in DESIGN.md).
- */
-export interface Lease {
-  release(): void;
-}
-
-/** The unit that travels through channels: the output of one input batch. */
-export interface Item {
-  /** Sequence number of the source batch this came from; flush output comes after all. */
-  seq: number;
-  /** Source file the rows came from (for error messages and later for resume). */
-  sourceFile?: string;
-  batches: RecordBatch[];
-  /** Memory behind `batches`, when it must be returned to an arena. */
-  lease?: Lease;
-}
-
-export interface StageOutput {
-  batches: RecordBatch[];
-  lease?: Lease;
-}
+export type { Lease } from '../batch/owned';
+export { OwnedBatch } from '../batch/owned';
 
 /** Counters an executor keeps about its transport (asserted in tests, shown in the report). */
 export interface TransportStats {
@@ -51,10 +30,14 @@ export interface StageExecutor {
   readonly slots: number;
   /** Start the copies; resolves when they can take work. Rejects if a stage module fails to load. */
   start(): Promise<void>;
-  /** Run `process` over every batch of the item. The caller keeps the input item's lease. */
-  process(item: Item): Promise<StageOutput>;
-  /** Call `flush` exactly once in every copy; one output per copy. */
-  flush(): Promise<StageOutput[]>;
+  /**
+   * Run `process` over every batch of `input`. The executor owns `input` from the call on and
+   * releases it exactly once, whatever happens (`input.consume`); the result, numbered as the
+   * input, is the caller's.
+   */
+  process(input: OwnedBatch): Promise<OwnedBatch>;
+  /** Call `flush` exactly once in every copy; one output per copy (numbered by the caller). */
+  flush(): Promise<OwnedBatch[]>;
   /** Graceful shutdown after flush. */
   close(): Promise<void>;
   /** Tear down at once (failure elsewhere); never throws. */

@@ -6,8 +6,9 @@
  * Depth counts reserved slots (work in progress), items waiting to be reordered and
  * items ready for the consumer. In ordered mode items leave in sequence order.
  */
-import type { Item } from '../executors/types';
+import type { OwnedBatch } from '../batch/owned';
 import type { ChannelBounds } from '../plan/types';
+import { hasCredit, type ChannelView } from './policies';
 import { ReorderBuffer } from './reorder';
 
 export interface Reservation {
@@ -18,8 +19,8 @@ export class Channel {
   private reservedCount = 0;
   private reservedBytes = 0;
   private heldBytes = 0;
-  private readonly ready: Item[] = [];
-  private readonly reorder: ReorderBuffer<Item> | undefined;
+  private readonly ready: OwnedBatch[] = [];
+  private readonly reorder: ReorderBuffer<OwnedBatch> | undefined;
   private closed = false;
   peakDepth = 0;
   peakBytes = 0;
@@ -29,10 +30,10 @@ export class Channel {
     readonly bounds: ChannelBounds,
     ordered: boolean,
   ) {
-    this.reorder = ordered ? new ReorderBuffer<Item>() : undefined;
+    this.reorder = ordered ? new ReorderBuffer<OwnedBatch>() : undefined;
   }
 
-  /** Items reserved, reordering or ready. */
+  /** OwnedBatchs reserved, reordering or ready. */
   get depth(): number {
     return this.reservedCount + (this.reorder?.size ?? 0) + this.ready.length;
   }
@@ -41,14 +42,23 @@ export class Channel {
     return this.heldBytes + this.reservedBytes;
   }
 
-  /**
-   * Room for one more item of about `bytes`? An empty channel always has room, so a
-   * single batch larger than `capacityBytes` still moves (one at a time).
-   */
+  /** Room for one more item of about `bytes`? (policies.ts: an empty channel always has room.) */
   hasCredit(bytes: number): boolean {
-    if (this.closed) return false;
-    if (this.depth === 0) return true;
-    return this.depth < this.bounds.capacity && this.bytes + bytes <= this.bounds.capacityBytes;
+    return hasCredit(this.view(), bytes);
+  }
+
+  /** The plain data the scheduler's decisions look at (runtime/decide.ts). */
+  view(): ChannelView {
+    return {
+      depth: this.depth,
+      bytes: this.bytes,
+      capacity: this.bounds.capacity,
+      capacityBytes: this.bounds.capacityBytes,
+      closed: this.closed,
+      ready: this.ready.length,
+      headBytes: this.peekBytes(),
+      drained: this.drained,
+    };
   }
 
   reserve(bytes: number): Reservation {
@@ -59,12 +69,11 @@ export class Channel {
     return { bytes };
   }
 
-  /** Turn a reservation into an item (its bytes measured now). */
-  fulfil(reservation: Reservation, item: Item, bytes: number): void {
+  /** Turn a reservation into an item; the channel holds it until `take()`. */
+  fulfil(reservation: Reservation, item: OwnedBatch): void {
     this.reservedCount--;
     this.reservedBytes -= reservation.bytes;
-    this.heldBytes += bytes;
-    itemBytes.set(item, bytes);
+    this.heldBytes += item.bytes;
     if (this.reorder) this.ready.push(...this.reorder.put(item.seq, item));
     else this.ready.push(item);
     this.notePeak();
@@ -77,8 +86,8 @@ export class Channel {
   }
 
   /** Put an item without credit: only for the bounded handful of flush outputs. */
-  force(item: Item, bytes: number): void {
-    this.fulfil(this.reserve(0), item, bytes);
+  force(item: OwnedBatch): void {
+    this.fulfil(this.reserve(0), item);
   }
 
   hasReady(): boolean {
@@ -88,14 +97,13 @@ export class Channel {
   /** Bytes of the item `take()` would return (0 when none). */
   peekBytes(): number {
     const item = this.ready[0];
-    return item ? (itemBytes.get(item) ?? 0) : 0;
+    return item ? item.bytes : 0;
   }
 
-  take(): Item {
+  take(): OwnedBatch {
     const item = this.ready.shift();
     if (!item) throw new Error(`channel ${this.name}: take from empty channel`);
-    this.heldBytes -= itemBytes.get(item) ?? 0;
-    itemBytes.delete(item);
+    this.heldBytes -= item.bytes;
     return item;
   }
 
@@ -114,7 +122,7 @@ export class Channel {
   }
 
   /** Everything still held (for releasing memory after a failure). */
-  drainAll(): Item[] {
+  drainAll(): OwnedBatch[] {
     const items = [...this.ready, ...(this.reorder?.drain() ?? [])];
     this.ready.length = 0;
     this.heldBytes = 0;
@@ -125,13 +133,4 @@ export class Channel {
     if (this.depth > this.peakDepth) this.peakDepth = this.depth;
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
   }
-}
-
-const itemBytes = new WeakMap<Item, number>();
-
-/** Bytes of the Arrow buffers behind an item's batches (dictionaries included). */
-export function measureItem(item: Pick<Item, 'batches'>): number {
-  let total = 0;
-  for (const batch of item.batches) total += batch.data.byteLength;
-  return total;
 }

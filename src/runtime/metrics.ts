@@ -6,6 +6,24 @@
 import type { StageExecutor } from '../executors/types';
 import type { StageMetrics } from './types';
 
+/** What the scheduler counts of the source. */
+export interface SourceMeter {
+  rows: number;
+  batches: number;
+  bytes: number;
+  busyMs: number;
+  blockedMs: number;
+  /** Why the source is not reading right now (the display's words). */
+  waitReason?: string;
+}
+
+export interface SinkMeter {
+  rows: number;
+  batches: number;
+  bytes: number;
+  busyMs: number;
+}
+
 export type FreeReason = 'idle' | 'blocked' | 'none';
 
 export class StageMeter {
@@ -22,6 +40,10 @@ export class StageMeter {
   inFlight = 0;
   /** Why free copies were free since the last decision. */
   reason: FreeReason = 'idle';
+  /** The same, in the words of the live display (runtime/decide.ts `stageWait`). */
+  waitReason = 'idle: no input';
+  /** Copy-milliseconds spent free, per wait reason (the report's `waits`). */
+  private readonly waits = new Map<string, number>();
 
   constructor(readonly executor: StageExecutor) {}
 
@@ -33,6 +55,7 @@ export class StageMeter {
     const free = copies - busy;
     if (free > 0 && this.reason === 'idle') this.idleMs += free * dt;
     else if (free > 0 && this.reason === 'blocked') this.blockedMs += free * dt;
+    if (free > 0 && dt > 0) this.waits.set(this.waitReason, (this.waits.get(this.waitReason) ?? 0) + free * dt);
   }
 
   started(): void {
@@ -56,6 +79,7 @@ export class StageMeter {
       idleMs: round(this.idleMs),
       blockedMs: round(this.blockedMs),
       peakInFlight: this.peakInFlight,
+      waits: Object.fromEntries([...this.waits].map(([reason, ms]) => [reason, round(ms)])),
       transport: e.stats(),
     };
   }

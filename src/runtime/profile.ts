@@ -12,12 +12,12 @@ import type { Logger } from 'pino';
 import { InlineExecutor } from '../executors/inline';
 import { ProcessExecutor } from '../executors/process';
 import { ThreadExecutor } from '../executors/thread';
-import type { StageExecutor } from '../executors/types';
+import { OwnedBatch, type StageExecutor } from '../executors/types';
+import { byteSizeOf } from '../batch/owned';
 import { conversions } from '../batch/polars';
 import { openSource } from '../io/sources';
 import { advise, type Advice, type StageCost } from '../plan/advice';
 import type { Plan, PlannedStage } from '../plan/types';
-import { measureItem } from './channel';
 
 export interface StageProfile extends StageCost {
   name: string;
@@ -63,9 +63,9 @@ async function handoffMs(executor: StageExecutor, batch: RecordBatch): Promise<n
     const times: number[] = [];
     for (let i = 0; i < 4; i++) {
       const t = performance.now();
-      const out = await executor.process({ seq: i, batches: [batch] });
+      const out = await executor.process(OwnedBatch.plain(i, [batch]));
       times.push(performance.now() - t);
-      out.lease?.release();
+      out.release();
     }
     return median(times.slice(1));
   } finally {
@@ -76,18 +76,28 @@ async function handoffMs(executor: StageExecutor, batch: RecordBatch): Promise<n
 export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: number }): Promise<PipelineProfile> {
   const want = opts.batches ?? 4;
   const source = await openSource(plan.source, { log: opts.log });
-  let samples: RecordBatch[] = [];
+  const samples: RecordBatch[] = [];
   const readTimes: number[] = [];
+  const read: OwnedBatch[] = [];
   const reader = source.batches();
   for (let i = 0; i < want; i++) {
     const t = performance.now();
     const r = await reader.next();
     if (r.done) break;
     readTimes.push(performance.now() - t);
+    read.push(r.value);
     samples.push(r.value.batch);
   }
   await reader.return(undefined);
   await source.close();
+  try {
+    return await profileStages(plan, opts, samples, readTimes);
+  } finally {
+    for (const owned of read) owned.release();
+  }
+}
+
+async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordBatch[], readTimes: number[]): Promise<PipelineProfile> {
   // The first read also fixes the schema (inference): it is not a typical batch.
   const sourceMsPerBatch = median(readTimes.length > 1 ? readTimes.slice(1) : readTimes);
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -96,7 +106,8 @@ export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: num
     if (samples.length === 0) break;
     const inline = new InlineExecutor({ ...stage, copies: 1 }, { log: opts.log });
     await inline.start();
-    const measured = await timeBatches(async (b) => (await inline.process({ seq: 0, batches: [b] })).batches, samples);
+    // The outputs feed the next stage's sample: their memory is left to the collector.
+    const measured = await timeBatches(async (b) => (await inline.process(OwnedBatch.plain(0, [b]))).batches, samples);
     const probe = samples[samples.length - 1];
     const passthrough = { ...stage, modulePath: PASSTHROUGH, copies: 1 };
     const threadHandoffMs = await handoffMs(new ThreadExecutor(passthrough, { log: opts.log }), probe);
@@ -115,7 +126,7 @@ export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: num
       mode: stage.mode,
       copies: stage.copies,
       rowsPerBatch: Math.round(samples.reduce((n, b) => n + b.numRows, 0) / samples.length),
-      bytesPerBatch: Math.round(measureItem({ batches: samples }) / samples.length),
+      bytesPerBatch: Math.round(byteSizeOf(samples) / samples.length),
       advice: advise(cost, { sourceMsPerBatch, cores }),
     });
     samples = measured.outputs;

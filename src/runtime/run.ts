@@ -86,11 +86,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
 function sourceAdapter(source: Source): SchedulerSource {
   const batches = source.batches();
   return {
-    async next() {
-      const r = await batches.next();
-      if (r.done) return { done: true, value: undefined };
-      return { done: false, value: { batches: [r.value.batch], sourceFile: r.value.file, lease: r.value.lease } };
-    },
+    next: () => batches.next(),
     async close() {
       await batches.return(undefined);
       await source.close();
@@ -100,8 +96,10 @@ function sourceAdapter(source: Source): SchedulerSource {
 
 function sinkAdapter(sink: Sink): SchedulerSink {
   return {
-    async write(item) {
-      for (const batch of item.batches) await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile });
+    write(item) {
+      return item.consume(async () => {
+        for (const batch of item.batches) await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile, backing: item.backing });
+      });
     },
   };
 }

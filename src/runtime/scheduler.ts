@@ -1,47 +1,36 @@
 /**
  * The scheduler loop. After every event (a read finished, a task finished, a write
- * finished) `pump()` makes all decisions that became possible, in three phases,
- * downstream first so freed room is used before new work is read:
+ * finished) `pump()` takes a snapshot, asks `nextDecision` (runtime/decide.ts, a plain
+ * function) what to do, does it, and asks again until nothing can happen before the next
+ * event. The choices and the backpressure rules (runtime/policies.ts) live there; this file
+ * only acts on them and moves owned batches.
  *
- *   1. sink:   write the next ready item of the last channel (one write at a time);
- *   2. stages: from last to first, dispatch ready input while a slot is free AND the
- *              output channel grants credit (a slot is reserved before the work starts);
- *              a stage whose input is drained and idle is flushed once, then its output closes;
- *   3. source: read one batch if the first channel grants credit.
+ * Ownership (DESIGN invariant 1): a batch is held by a channel, by the executor it was handed
+ * to (which releases it), or by the sink (which releases it once written). The only releases
+ * here are of what no one else can take: results that arrive after a failure, items left in
+ * channels when the run stops, and empty items.
  *
  * Nothing is read or dispatched without reserved room downstream, so the items in flight
  * are bounded by the channel capacities whatever the input size. The first error wins:
  * everything stops and the caller aborts executors and sink.
  */
-import type { RecordBatch } from 'apache-arrow';
-import type { Item, Lease, StageExecutor, StageOutput } from '../executors/types';
-import { Channel, measureItem, type Reservation } from './channel';
-import { StageMeter, rowsOf } from './metrics';
+import type { OwnedBatch } from '../batch/owned';
+import type { StageExecutor } from '../executors/types';
+import { Channel, type Reservation } from './channel';
+import { nextDecision, sourceWait, stageWait, type Decision, type Snapshot } from './decide';
+import { StageMeter, type SinkMeter, type SourceMeter } from './metrics';
+
+export type { SinkMeter, SourceMeter };
 
 export interface SchedulerSource {
-  /** Read the next batch; called only when there is room for it. */
-  next(): Promise<IteratorResult<{ batches: RecordBatch[]; sourceFile?: string; lease?: Lease }>>;
+  /** Read the next batch (numbered by the scheduler); called only when there is room for it. */
+  next(): Promise<IteratorResult<OwnedBatch>>;
   close(): Promise<void>;
 }
 
 export interface SchedulerSink {
-  /** Write an item's batches; when it resolves their memory may be reused. */
-  write(item: Item): Promise<void>;
-}
-
-export interface SourceMeter {
-  rows: number;
-  batches: number;
-  bytes: number;
-  busyMs: number;
-  blockedMs: number;
-}
-
-export interface SinkMeter {
-  rows: number;
-  batches: number;
-  bytes: number;
-  busyMs: number;
+  /** Write the item; the sink owns it from the call on and releases it once written or failed. */
+  write(item: OwnedBatch): Promise<void>;
 }
 
 export class Scheduler {
@@ -110,13 +99,27 @@ export class Scheduler {
     if (this.finished) return;
     this.finished = true;
     this.failure = err;
-    for (const channel of this.channels) for (const item of channel.drainAll()) item.lease?.release();
+    for (const channel of this.channels) for (const item of channel.drainAll()) item.release();
     this.source.close().catch(() => undefined);
     this.settle.reject(err);
   }
 
   get failed(): boolean {
     return this.failure !== undefined;
+  }
+
+  get sourceFinished(): boolean {
+    return this.sourceDone;
+  }
+
+  /** The state the decisions look at: plain data, built fresh for every decision. */
+  snapshot(): Snapshot {
+    return {
+      stages: this.executors.map((e, i) => ({ name: e.stage, inFlight: this.meters[i].inFlight, slots: e.slots, flushStarted: this.flushStarted[i] })),
+      channels: this.channels.map((c) => c.view()),
+      source: { reading: this.reading, done: this.sourceDone, lastBytes: this.lastReadBytes },
+      sink: { busy: this.sinkBusy },
+    };
   }
 
   /** Attribute the time since the last decision to the states that held during it. */
@@ -142,10 +145,9 @@ export class Scheduler {
       this.account();
       do {
         this.pumpAgain = false;
-        this.pumpSink();
-        for (let i = this.executors.length - 1; i >= 0; i--) this.pumpStage(i);
-        this.pumpSource();
+        for (let d = nextDecision(this.snapshot()); d && !this.finished; d = nextDecision(this.snapshot())) this.apply(d);
       } while (this.pumpAgain && !this.finished);
+      if (!this.finished) this.noteWaits();
     } catch (err) {
       this.fail(err);
     } finally {
@@ -153,89 +155,95 @@ export class Scheduler {
     }
   }
 
-  private pumpSink(): void {
-    const input = this.channels[this.channels.length - 1];
-    while (!this.sinkBusy && input.hasReady()) {
-      const item = input.take();
-      if (item.batches.length === 0) {
-        item.lease?.release();
-        continue;
-      }
-      this.sinkBusy = true;
-      this.sink.write(item).then(
-        () => {
-          if (!this.finished) this.account();
-          this.sinkBusy = false;
-          item.lease?.release();
-          this.sinkMeter.batches += item.batches.length;
-          this.sinkMeter.rows += rowsOf(item.batches);
-          this.sinkMeter.bytes += measureItem(item);
-          this.pump();
-        },
-        (err) => {
-          item.lease?.release();
-          this.fail(err);
-        },
-      );
-    }
-    if (!this.sinkBusy && input.drained && !this.finished) {
-      this.finished = true;
-      this.account();
-      this.settle.resolve();
+  private apply(d: Decision): void {
+    switch (d.type) {
+      case 'write':
+        return this.write();
+      case 'finish':
+        this.finished = true;
+        this.account();
+        return this.settle.resolve();
+      case 'dispatch':
+        return this.dispatch(d.stage);
+      case 'flush':
+        return this.flushStage(d.stage);
+      case 'read':
+        return this.read();
     }
   }
 
-  private pumpStage(i: number): void {
+  /** Why each stage (and the source) waits until the next event: time accounting and the display. */
+  private noteWaits(): void {
+    const s = this.snapshot();
+    this.meters.forEach((m, i) => {
+      const wait = stageWait(s, i);
+      m.waitReason = wait.reason;
+      m.reason = wait.state === 'idle' ? 'idle' : wait.state === 'held' ? 'blocked' : 'none';
+    });
+    const src = sourceWait(s);
+    this.sourceMeter.waitReason = src.reason;
+    this.sourceBlocked = src.state === 'held';
+  }
+
+  private write(): void {
+    const item = this.channels[this.channels.length - 1].take();
+    if (item.batches.length === 0) {
+      item.release();
+      return;
+    }
+    this.sinkBusy = true;
+    const { rows, bytes } = item;
+    const batches = item.batches.length;
+    this.sink.write(item).then(
+      () => {
+        if (!this.finished) this.account();
+        this.sinkBusy = false;
+        this.sinkMeter.batches += batches;
+        this.sinkMeter.rows += rows;
+        this.sinkMeter.bytes += bytes;
+        this.pump();
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  private dispatch(i: number): void {
     const executor = this.executors[i];
     const meter = this.meters[i];
-    const input = this.channels[i];
-    const output = this.channels[i + 1];
-    while (meter.inFlight < executor.slots && input.hasReady()) {
-      const bytes = input.peekBytes();
-      if (!output.hasCredit(bytes)) break;
-      const item = input.take();
-      const reservation = output.reserve(bytes);
-      this.taken[i]++;
-      meter.batchesIn += item.batches.length;
-      meter.rowsIn += rowsOf(item.batches);
-      meter.bytesIn += bytes;
-      if (item.batches.length === 0) {
-        // Nothing to do, but the sequence number must still pass (ordered mode).
-        item.lease?.release();
-        output.fulfil(reservation, { seq: item.seq, sourceFile: item.sourceFile, batches: [] }, 0);
-        continue;
-      }
-      meter.started();
-      this.running[i].add(item.seq);
-      executor.process(item).then(
-        (out) => this.taskDone(i, item, reservation, out),
-        (err) => {
-          // The input was never handed on: its holder is still this task.
-          item.lease?.release();
-          this.fail(err);
-        },
-      );
+    const item = this.channels[i].take();
+    const reservation = this.channels[i + 1].reserve(item.bytes);
+    this.taken[i]++;
+    meter.batchesIn += item.batches.length;
+    meter.rowsIn += item.rows;
+    meter.bytesIn += item.bytes;
+    if (item.batches.length === 0) {
+      // Nothing to do, but the sequence number must still pass (ordered mode).
+      this.channels[i + 1].fulfil(reservation, item);
+      return;
     }
-    meter.reason = meter.inFlight >= executor.copies ? 'none' : input.hasReady() ? 'blocked' : 'idle';
-    if (!this.flushStarted[i] && input.drained && meter.inFlight === 0) this.flushStage(i);
+    meter.started();
+    this.running[i].add(item.seq);
+    const { seq } = item;
+    // The executor owns `item` from here and releases it, whatever happens.
+    executor.process(item).then(
+      (out) => this.taskDone(i, seq, reservation, out),
+      (err) => this.fail(err),
+    );
   }
 
-  private taskDone(i: number, item: Item, reservation: Reservation, out: StageOutput): void {
+  private taskDone(i: number, seq: number, reservation: Reservation, out: OwnedBatch): void {
     if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
     meter.inFlight--;
-    this.running[i].delete(item.seq);
-    item.lease?.release();
+    this.running[i].delete(seq);
     if (this.finished) {
-      out.lease?.release();
+      out.release();
       return;
     }
-    const result: Item = { seq: item.seq, sourceFile: item.sourceFile, batches: out.batches, lease: out.lease };
-    const bytes = measureItem(result);
     meter.batchesOut += out.batches.length;
-    meter.rowsOut += rowsOf(out.batches);
-    meter.bytesOut += bytes;
-    this.channels[i + 1].fulfil(reservation, result, bytes);
+    meter.rowsOut += out.rows;
+    meter.bytesOut += out.bytes;
+    this.channels[i + 1].fulfil(reservation, out);
     this.pump();
   }
 
@@ -249,22 +257,20 @@ export class Scheduler {
         if (!this.finished) this.account();
         meter.inFlight--;
         if (this.finished) {
-          for (const out of outputs) out.lease?.release();
+          for (const out of outputs) out.release();
           return;
         }
         // Flush output follows every input item: sequence numbers continue after them.
         let seq = this.taken[i];
         for (const out of outputs) {
           if (out.batches.length === 0) {
-            out.lease?.release();
+            out.release();
             continue;
           }
-          const item: Item = { seq: seq++, batches: out.batches, lease: out.lease };
-          const bytes = measureItem(item);
           meter.batchesOut += out.batches.length;
-          meter.rowsOut += rowsOf(out.batches);
-          meter.bytesOut += bytes;
-          output.force(item, bytes);
+          meter.rowsOut += out.rows;
+          meter.bytesOut += out.bytes;
+          output.force(out.moveTo({ seq: seq++ }));
         }
         output.close();
         this.pump();
@@ -273,14 +279,8 @@ export class Scheduler {
     );
   }
 
-  private pumpSource(): void {
+  private read(): void {
     const output = this.channels[0];
-    this.sourceBlocked = false;
-    if (this.sourceDone || this.reading) return;
-    if (!output.hasCredit(this.lastReadBytes)) {
-      this.sourceBlocked = true;
-      return;
-    }
     this.reading = true;
     const reservation = output.reserve(this.lastReadBytes);
     this.source.next().then(
@@ -288,7 +288,7 @@ export class Scheduler {
         if (!this.finished) this.account();
         this.reading = false;
         if (this.finished) {
-          if (!r.done) r.value.lease?.release();
+          if (!r.done) r.value.release();
           return;
         }
         if (r.done) {
@@ -296,21 +296,16 @@ export class Scheduler {
           this.sourceDone = true;
           output.close();
         } else {
-          const item: Item = { seq: this.nextSeq++, sourceFile: r.value.sourceFile, batches: r.value.batches, lease: r.value.lease };
-          const bytes = measureItem(item);
-          this.lastReadBytes = bytes;
+          const item = r.value.moveTo({ seq: this.nextSeq++ });
+          this.lastReadBytes = item.bytes;
           this.sourceMeter.batches += item.batches.length;
-          this.sourceMeter.rows += rowsOf(item.batches);
-          this.sourceMeter.bytes += bytes;
-          output.fulfil(reservation, item, bytes);
+          this.sourceMeter.rows += item.rows;
+          this.sourceMeter.bytes += item.bytes;
+          output.fulfil(reservation, item);
         }
         this.pump();
       },
       (err) => this.fail(err),
     );
-  }
-
-  get sourceFinished(): boolean {
-    return this.sourceDone;
   }
 }

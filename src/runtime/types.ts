@@ -21,6 +21,8 @@ export interface StageMetrics {
   blockedMs: number;
   /** Most tasks in flight at once. */
   peakInFlight: number;
+  /** Copy-milliseconds free, per reason (`idle: no input`, `held: output full`, …; runtime/decide.ts). */
+  waits: Record<string, number>;
   transport: TransportStats;
 }
 

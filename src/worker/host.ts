@@ -8,7 +8,7 @@ import type pl from 'nodejs-polars';
 import type { Logger } from 'pino';
 import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
 import { FrameReclaimer } from '../batch/reclaim';
-import type { Lease } from '../batch/shared';
+import type { Backing, Lease } from '../batch/owned';
 import { SlabArena } from '../batch/slab';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError } from '../errors';
@@ -35,6 +35,14 @@ export interface HostOptions {
 export interface HostOutput {
   batches: RecordBatch[];
   born: Lease;
+  /** The single output batch is exactly the IPC file a returned DataFrame was written as. */
+  backing?: Backing;
+}
+
+/** What a task gives the host: its batches and, when known, where the (single) batch's bytes lie. */
+export interface HostInput {
+  batches: readonly RecordBatch[];
+  backing?: Backing;
 }
 
 export class StageHost {
@@ -44,6 +52,8 @@ export class StageHost {
   /** Slabs that returned DataFrames are converted into, reused once released. */
   private readonly arena = new SlabArena();
   private lastOutputBytes = 0;
+  /** The task running now: `ctx.toDataFrame` reads its batch's IPC bytes in place when it has them. */
+  private current: HostInput | undefined;
 
   private constructor(
     private readonly definition: StageDefinition,
@@ -69,12 +79,13 @@ export class StageHost {
       copies: opts.copies,
       mode: opts.mode,
       log: opts.log,
-      toDataFrame: batchToDataFrame,
+      toDataFrame: (batch) => batchToDataFrame(batch, host.current?.batches.length === 1 && host.current.batches[0] === batch ? host.current.backing : undefined),
       fromDataFrame: dataFrameToBatches,
       strings: readStrings,
       utf8: buildUtf8,
     };
-    return new StageHost(definition, ctx);
+    const host: StageHost = new StageHost(definition, ctx);
+    return host;
   }
 
   /**
@@ -98,15 +109,17 @@ export class StageHost {
   }
 
   /** Run `process` over each batch; `seq`/`sourceFile` only label errors. */
-  async process(batches: readonly RecordBatch[], seq?: number, sourceFile?: string): Promise<HostOutput> {
+  async process(input: HostInput, seq?: number, sourceFile?: string): Promise<HostOutput> {
     await this.setup();
     const conversionsBefore = conversions.count;
     const out: RecordBatch[] = [];
     const born: Lease[] = [];
+    let backing: Backing | undefined;
+    this.current = input;
     try {
-      for (const batch of batches) {
+      for (const batch of input.batches) {
         try {
-          out.push(...this.toRecordBatches(await this.definition.process(batch, this.ctx), born));
+          out.push(...this.toRecordBatches(await this.definition.process(batch, this.ctx), born, (b) => (backing = b)));
         } catch (err) {
           throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
         }
@@ -114,32 +127,40 @@ export class StageHost {
     } catch (err) {
       for (const lease of born) lease.release();
       throw err;
+    } finally {
+      this.current = undefined;
     }
     // After tasks that went through polars (ctx.toDataFrame or fromDataFrame, a DataFrame
     // returned): a stage of plain JavaScript pays nothing. Every mode: since returned frames
     // go straight into slabs, even the main thread allocates too little JavaScript per batch
     // for V8 to collect on its own (it grew by 450 MB/s in the example job).
     if (conversions.count !== conversionsBefore) await this.reclaimer.afterTask();
-    return { batches: out, born: allOf(born) };
+    return { batches: out, born: allOf(born), backing: out.length === 1 ? backing : undefined };
   }
 
   async flush(): Promise<HostOutput> {
     await this.setup();
     const born: Lease[] = [];
+    let backing: Backing | undefined;
     try {
-      return { batches: this.toRecordBatches(await this.definition.flush?.(this.ctx), born), born: allOf(born) };
+      const batches = this.toRecordBatches(await this.definition.flush?.(this.ctx), born, (b) => (backing = b));
+      return { batches, born: allOf(born), backing: batches.length === 1 ? backing : undefined };
     } catch (err) {
       for (const lease of born) lease.release();
       throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
     }
   }
 
-  /** A returned DataFrame goes into a slab (its lease joins `born`); anything else as toRecordBatches does. */
-  private toRecordBatches(result: StageResult, born: Lease[]): RecordBatch[] {
+  /**
+   * A returned DataFrame goes into a slab (its lease joins `born`, its IPC file's place goes to
+   * `onBacking`); anything else as toRecordBatches does.
+   */
+  private toRecordBatches(result: StageResult, born: Lease[], onBacking: (b: Backing | undefined) => void): RecordBatch[] {
     return toRecordBatches(result, (df) => {
       const converted = dataFrameToSlab(df, this.arena, Math.ceil(this.lastOutputBytes * 1.1));
       this.lastOutputBytes = converted.bytes;
       born.push(converted.lease);
+      onBacking(converted.backing);
       return converted.batches;
     });
   }

@@ -118,7 +118,9 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
   const done = () => releasePayload(payload);
   writeSync(2, `${RUNNING_TASK}${id}\n`);
   try {
-    const output = await host!.process(decodeBatches(payload), seq, sourceFile);
+    // The frame's bytes are the batch as an IPC stream: ctx.toDataFrame reads them in place.
+    const backing = isSlab(payload.buffer) ? ({ format: 'ipc-stream', slab: payload.buffer, offset: payload.byteOffset, length: payload.byteLength } as const) : undefined;
+    const output = await host!.process({ batches: decodeBatches(payload), backing }, seq, sourceFile);
     // Output in slabs goes to the I/O thread by reference: held until the frame is written.
     send({ type: 'result', id, maxRss: peakRss() }, encodeBatches(output.batches).chunks, () => {
       done();

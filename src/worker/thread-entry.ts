@@ -3,7 +3,7 @@
  * piscina task protocol to the StageHost, which does not know its transport.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buffersOf, fromShared, toShared } from '../batch/shared';
+import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
 import { SlabArena, isShared } from '../batch/slab';
 import { StageError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
@@ -31,10 +31,10 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   const input = fromShared(task.input);
   let copiedBytes = 0;
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
-  const output = await stage.process(input, task.seq, task.sourceFile);
+  const output = await stage.process({ batches: input, backing: backingOf(task.input) }, task.seq, task.sourceFile);
   // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
   // releases it when the batches are consumed; nothing here is left to release.
-  const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs) });
+  const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs), backing: output.backing });
   output.born.release();
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
 }
@@ -48,7 +48,7 @@ async function everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>)
       result = { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
     } else {
       const flushed = await stage.flush();
-      const packed = toShared(flushed.batches, arena);
+      const packed = toShared(flushed.batches, arena, { backing: flushed.backing });
       flushed.born.release();
       result = { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
     }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
+import type { Backing } from '../../batch/owned';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../../config/types';
 import { SinkError } from '../../errors';
@@ -29,8 +30,11 @@ export interface SinkResult {
 }
 
 export interface Sink {
-  /** When the promise resolves the sink no longer reads `batch`'s memory. */
-  write(batch: RecordBatch, meta: { seq: number; sourceFile?: string }): Promise<void>;
+  /**
+   * When the promise resolves the sink no longer reads `batch`'s memory. `backing`: where the
+   * batch lies as IPC bytes (an OwnedBatch's), read in place by a writer that can.
+   */
+  write(batch: RecordBatch, meta?: { seq: number; sourceFile?: string; backing?: Backing }): Promise<void>;
   /** Present when the sink can parse CSV text where it encodes (one Parquet file): runtime/direct.ts. */
   writeCsv?: (chunk: CsvChunk) => Promise<void>;
   commit(): Promise<SinkResult>;
@@ -151,9 +155,9 @@ class FileSink implements Sink {
     }
   }
 
-  async write(batch: RecordBatch): Promise<void> {
+  async write(batch: RecordBatch, meta?: { backing?: Backing }): Promise<void> {
     try {
-      await this.writer.write(batch);
+      await this.writer.write(batch, meta?.backing);
     } catch (err) {
       throw sinkFailure(err, 'write', this.guard.target, this.temp);
     }

@@ -5,13 +5,16 @@
 import type { RecordBatch } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import { dataFrameToSlab } from '../../batch/polars';
-import type { Lease } from '../../batch/shared';
+import type { Backing, Lease } from '../../batch/owned';
 import { SlabArena } from '../../batch/slab';
 
 /** A batch a reader made, and the lease on its memory when that is a slab. */
+/** What a format reader yields; openSource makes each an OwnedBatch with its file. */
 export interface BatchWithLease {
   batch: RecordBatch;
   lease?: Lease;
+  /** The batch is exactly this IPC file in the slab (polars wrote it there). */
+  backing?: Backing;
 }
 
 /** This thread's slabs for source batches (a source thread reuses them as they are released). */
@@ -29,7 +32,7 @@ export function* polarsToBatches(df: pl.DataFrame, rows: number): Generator<Batc
     lastBytes = converted.bytes;
     const [first, ...more] = converted.batches;
     if (more.length) throw new Error(`polars wrote ${converted.batches.length} record batches for one slice; expected one`);
-    yield { batch: first, lease: converted.lease };
+    yield { batch: first, lease: converted.lease, backing: converted.backing };
     if (df.height === 0) return;
   }
 }

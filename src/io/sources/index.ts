@@ -3,10 +3,10 @@
  * is read ahead of what the scheduler asks for). Files are read in sorted order; all files
  * of a source must share one schema; every batch knows the file it came from.
  */
-import type { RecordBatch, Schema } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import type { Logger } from 'pino';
-import type { Lease } from '../../batch/shared';
+import { OwnedBatch } from '../../batch/owned';
 import type { SourceConfig } from '../../config/types';
 import { FrameReclaimer, type ReclaimOptions } from '../../batch/reclaim';
 import { describeSchema, sameSchema } from '../../batch/schema';
@@ -18,13 +18,12 @@ import type { CsvType } from '../csv-infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 
-export interface SourceBatch {
-  batch: RecordBatch;
-  /** Absolute path of the input file. */
-  file: string;
-  /** Shared memory behind `batch` (a source thread's slab): release it once done with the batch. */
-  lease?: Lease;
-}
+/**
+ * What a source gives: one owned batch (batch/owned.ts) holding one record batch, numbered in
+ * reading order, its `sourceFile` the input's absolute path. The reader releases it (or hands
+ * it on) once done with it.
+ */
+export type SourceBatch = OwnedBatch;
 
 export interface SourceStats {
   files: number;
@@ -94,7 +93,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       opts.log?.debug({ file }, 'reading');
       current = readFile(file);
       let any = false;
-      for await (const { batch, lease } of current) {
+      for await (const { batch, lease, backing } of current) {
         any = true;
         if (batch.numCols === 0) {
           lease?.release();
@@ -107,7 +106,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
         }
         stats.rows += batch.numRows;
         stats.batches++;
-        yield { batch, file, lease };
+        yield new OwnedBatch({ seq: stats.batches - 1, sourceFile: file, batches: [batch], lease, backing });
         if (cfg.format !== 'arrow') await reclaimer.afterTask();
       }
       // CSV gives at least one batch when it has a header (NDJSON may hold no line at all).

@@ -51,9 +51,10 @@ async function read(): Promise<void> {
       credit--;
       // Batches parsed by polars are born in slabs (referenced here, not copied); others are
       // packed into one. The descriptor's lease goes to main, which releases it when done.
-      const { shared } = toShared([r.value.batch], arena);
-      r.value.lease?.release();
-      post({ type: 'batch', file: r.value.file, shared, bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations() });
+      const owned = r.value;
+      const { shared } = toShared(owned.batches, arena, { backing: owned.backing });
+      owned.release();
+      post({ type: 'batch', file: owned.sourceFile!, shared, bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations() });
     }
   } finally {
     await batches.return(undefined);

@@ -12,7 +12,8 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { fromShared, leaseOf } from '../../batch/shared';
+import { OwnedBatch } from '../../batch/owned';
+import { backingOf, fromShared, leaseOf } from '../../batch/shared';
 import { SourceError, deserializeError } from '../../errors';
 import { loaderExecArgv } from '../../loader';
 import { forwardLogLine } from '../../log';
@@ -68,11 +69,11 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   worker.on('message', (m: SourceReply) => {
     switch (m.type) {
       case 'batch': {
-        const [batch] = fromShared(m.shared);
         lastFile = m.file;
         stats.bytesRead = m.bytesRead;
         slabAllocations = m.slabAllocations;
-        waiting.push({ batch, file: m.file, lease: leaseOf(m.shared.slabs) });
+        // The descriptor's slabs were retained in the thread for us: this value holds them.
+        waiting.push(new OwnedBatch({ seq: stats.batches + waiting.length, sourceFile: m.file, batches: fromShared(m.shared), lease: leaseOf(m.shared.slabs), backing: backingOf(m.shared) }));
         peakWaiting = Math.max(peakWaiting, waiting.length);
         break;
       }
@@ -121,7 +122,7 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         const next = waiting.shift();
         if (next) {
           send({ type: 'pull', batches: 1 });
-          stats.rows += next.batch.numRows;
+          stats.rows += next.rows;
           stats.batches++;
           yield next;
           continue;
@@ -137,7 +138,7 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
 
   function close(): Promise<void> {
     closed ??= (async () => {
-      for (const b of waiting.splice(0)) b.lease?.release();
+      for (const b of waiting.splice(0)) b.release();
       if (!exited) {
         const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
         const said = new Promise<void>((resolve) => worker.on('message', (m: SourceReply) => m.type === 'closed' && resolve()));

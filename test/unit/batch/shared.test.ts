@@ -1,10 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { tableFromArrays } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { ipcFileBytesOf } from '../../../src/batch/ipc-file';
 import { batchToDataFrame, dataFrameToSlab } from '../../../src/batch/polars';
 import { SlabArena, isSlab, refCount } from '../../../src/batch/slab';
-import { buffersOf, fromShared, toShared } from '../../../src/batch/shared';
+import { backingOf, buffersOf, fromShared, toShared } from '../../../src/batch/shared';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
 
 describe('batches in shared memory', () => {
@@ -26,14 +25,18 @@ describe('batches in shared memory', () => {
     const df = pl.DataFrame({ id: [1, 2, 3], name: ['a', null, 'a longer string than twelve bytes'], when: [new Date(0), new Date(86_400_000), null] });
     const born = dataFrameToSlab(df, arena);
     const [batch] = born.batches;
-    const file = ipcFileBytesOf(batch)!;
+    const file = born.backing!;
+    expect(file.format).toBe('ipc-file');
     expect(file.slab).toBe(buffersOf([batch])[0]);
-    const { shared, lease } = toShared([batch, batch.slice(1, 2)], arena);
-    const [back, slice] = fromShared(shared);
-    expect(ipcFileBytesOf(back)).toEqual(file); // the same slab and place, in whatever thread rebuilt it
-    expect(ipcFileBytesOf(slice)).toBeUndefined(); // not the whole file
-    expect(batchToDataFrame(back).frameEqual(df, true)).toBe(true);
-    expect(batchToDataFrame(slice).frameEqual(df.slice(1, 1), true)).toBe(true);
+    const { shared, lease } = toShared([batch], arena, { backing: file });
+    const [back] = fromShared(shared);
+    expect(backingOf(shared)).toEqual(file); // the same slab and place, in whatever thread rebuilt it
+    // Two batches are not one IPC file: the place is not passed on.
+    const two = toShared([batch, batch.slice(1, 2)], arena, { backing: file });
+    expect(backingOf(two.shared)).toBeUndefined();
+    two.lease.release();
+    expect(batchToDataFrame(back, backingOf(shared)).frameEqual(df, true)).toBe(true);
+    expect(batchToDataFrame(batch.slice(1, 2)).frameEqual(df.slice(1, 1), true)).toBe(true);
     lease.release();
     born.lease.release();
   });

@@ -32,7 +32,7 @@ describe('run report', () => {
       startupMs: 500,
       source: { rows: 100, batches: 2, bytes: 4096, files: 1, busyMs: 10, blockedMs: 5 },
       stages: [
-        { name: 'hash', mode: 'thread', copies: 2, rowsIn: 100, rowsOut: 90, batchesIn: 2, batchesOut: 2, bytesIn: 4096, bytesOut: 2048, busyMs: 1500, idleMs: 300, blockedMs: 200, peakInFlight: 2, transport: { bytesCopied: 0, bytesPacked: 4096, bytesSerialized: 0 } },
+        { name: 'hash', mode: 'thread', copies: 2, rowsIn: 100, rowsOut: 90, batchesIn: 2, batchesOut: 2, bytesIn: 4096, bytesOut: 2048, busyMs: 1500, idleMs: 300, blockedMs: 200, peakInFlight: 2, waits: { 'idle: no input': 300, 'held: output full': 200 }, transport: { bytesCopied: 0, bytesPacked: 4096, bytesSerialized: 0 } },
       ],
       sink: { rows: 90, batches: 2, bytes: 2048, path: '/out', files: [], busyMs: 3 },
       channels: [{ name: 'source→hash', capacity: 4, capacityBytes: 1 << 20, peakDepth: 3, peakBytes: 3000 }],

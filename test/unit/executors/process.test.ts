@@ -5,7 +5,10 @@
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { OwnedBatch } from '../../../src/batch/owned';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import pl from 'nodejs-polars';
+import { ParquetEncoder } from '../../../src/io/sinks/writers/parquet-encoder';
 import { Int32, RecordBatch, Table, makeVector, vectorFromArray } from 'apache-arrow';
 import pino from 'pino';
 import { encodeBatches } from '../../../src/batch/ipc';
@@ -64,7 +67,7 @@ describe('process executor: data across the transport', () => {
     await e.start();
     const a = allTypesBatch(13);
     const b = allTypesBatch(4);
-    const out = await e.process({ seq: 0, batches: [a, b, ints([1, 2, 3])] });
+    const out = await e.process(new OwnedBatch({ seq: 0, batches: [a, b, ints([1, 2, 3])] }));
     expect(out.batches).toHaveLength(3);
     expectBatchesEqual(out.batches[0], a);
     expectBatchesEqual(out.batches[1], b);
@@ -76,7 +79,7 @@ describe('process executor: data across the transport', () => {
     // Both directions are counted: the input's IPC bytes, then about as many back.
     const sent = encodeBatches([a, b, ints([1, 2, 3])]).byteLength;
     expect(stats.bytesSerialized).toBeGreaterThan(1.5 * sent);
-    out.lease!.release();
+    out.release();
   });
 
   it('reads results into recycled slabs: in place for large ones, reused once the lease is released', async () => {
@@ -87,7 +90,7 @@ describe('process executor: data across the transport', () => {
     const big = new Table({ x: makeVector(values) }).batches[0];
     const bytesOf = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     const sameValues = (b: RecordBatch) => expect(Buffer.compare(bytesOf(b.getChild('x')!.toArray() as Int32Array), bytesOf(values))).toBe(0);
-    const first = await e.process({ seq: 0, batches: [big] });
+    const first = await e.process(new OwnedBatch({ seq: 0, batches: [big] }));
     const slab = first.batches[0].getChild('x')!.data[0].values.buffer;
     expect(isSlab(slab)).toBe(true);
     expect(refCount(slab as SharedArrayBuffer)).toBe(1);
@@ -101,20 +104,45 @@ describe('process executor: data across the transport', () => {
     expect(packed.packedBytes).toBe(0);
     expect(refCount(slab as SharedArrayBuffer)).toBe(2);
     packed.lease.release();
-    first.lease!.release();
+    first.release();
     expect(refCount(slab as SharedArrayBuffer)).toBe(0);
-    const second = await e.process({ seq: 1, batches: [big] });
+    const second = await e.process(new OwnedBatch({ seq: 1, batches: [big] }));
     expect(second.batches[0].getChild('x')!.data[0].values.buffer).toBe(slab);
     expect(arena.stats.reuses).toBeGreaterThanOrEqual(1);
     sameValues(second.batches[0]);
-    second.lease!.release();
+    second.release();
+  });
+
+  it('a result that lies in its slab as an IPC stream reaches the Parquet encoder in place (no re-encoding, no copy)', async () => {
+    const e = executor('proc-echo', 1, {}, undefined, new SlabArena());
+    await e.start();
+    const values = Int32Array.from({ length: 100_000 }, (_, i) => i * 3);
+    const out = await e.process(new OwnedBatch({ seq: 0, batches: [new Table({ x: makeVector(values) }).batches[0]] }));
+    expect(out.backing).toMatchObject({ format: 'ipc-stream' });
+    expect(out.backing!.slab).toBe(out.batch.getChild('x')!.data[0].values.buffer);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-proc-parquet-'));
+    const file = path.join(dir, 'out.parquet');
+    const encoder = new ParquetEncoder();
+    const fd = openSync(file, 'w');
+    try {
+      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 500_000 });
+      await encoder.write(id, out.batch, out.backing);
+      out.release(); // the encoder holds the slab until its thread has read it
+      expect(await encoder.close(id)).toEqual({ rows: values.length, rowGroups: 1 });
+      expect(encoder.stats).toMatchObject({ readInPlace: 1, slotAllocations: 0 });
+    } finally {
+      closeSync(fd);
+      await encoder.destroy();
+    }
+    expect(Array.from(pl.readParquet(file).getColumn('x').toArray())).toEqual(Array.from(values));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('passes empty results and zero-row batches through', async () => {
     const e = executor('proc-echo');
     await e.start();
-    expect((await e.process({ seq: 0, batches: [] })).batches).toEqual([]);
-    const out = await e.process({ seq: 1, batches: [ints([])] });
+    expect((await e.process(new OwnedBatch({ seq: 0, batches: [] }))).batches).toEqual([]);
+    const out = await e.process(new OwnedBatch({ seq: 1, batches: [ints([])] }));
     expect(out.batches.map((b) => b.numRows)).toEqual([0]);
     expect(out.batches[0].schema.fields.map((f) => f.name)).toEqual(['x']);
   });
@@ -150,7 +178,7 @@ describe('process executor: placement', () => {
       const e = executor('proc-probe', 2, { rendezvous: socketPath });
       await e.start();
       expect(e.slots).toBe(4);
-      const outs = await Promise.all([e.process({ seq: 0, batches: [ints([1])] }), e.process({ seq: 1, batches: [ints([1, 2])] })]);
+      const outs = await Promise.all([e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] })), e.process(new OwnedBatch({ seq: 1, batches: [ints([1, 2])] }))]);
       const pids = outs.map((o) => column(o.batches, 'pid')[0]);
       expect(new Set(pids).size).toBe(2);
       expect(pids).not.toContain(process.pid);
@@ -169,21 +197,21 @@ describe('process executor: placement', () => {
     const gate = path.join(dir, 'gate');
     const e = executor('proc-block', 1, { gate });
     await e.start();
-    const first = e.process({ seq: 0, batches: [ints([1])] });
+    const first = e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] }));
     const big = new Table({ x: makeVector(new Int32Array(1 << 20).fill(5)) }).batches[0];
-    const second = e.process({ seq: 1, batches: [big] });
+    const second = e.process(new OwnedBatch({ seq: 1, batches: [big] }));
     const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('the 4 MiB frame did not leave main while the stage was blocked')), 15_000).unref());
     await Promise.race([e.written(), deadline]);
     writeFileSync(gate, '');
     const outs = await Promise.all([first, second]);
     expect(outs.map((o) => o.batches[0].numRows)).toEqual([1, 1 << 20]);
-    outs.forEach((o) => o.lease?.release());
+    outs.forEach((o) => o.release());
   });
 
   it('runs setup once and flush once per child, one flush output per child', async () => {
     const e = executor('proc-probe', 2);
     await e.start();
-    const run = (seqs: number[]) => Promise.all(seqs.map((seq) => e.process({ seq, batches: [ints([seq])] })));
+    const run = (seqs: number[]) => Promise.all(seqs.map((seq) => e.process(new OwnedBatch({ seq, batches: [ints([seq])] }))));
     const outs = [...(await run([0, 1, 2, 3])), ...(await run([4, 5]))]; // at most `slots` (4) in flight
     const taskPids = new Set(outs.map((o) => column(o.batches, 'pid')[0]));
     expect(taskPids.size).toBe(2);
@@ -207,7 +235,7 @@ describe('process executor: placement', () => {
   it('forwards the child logs into the stage logger with stage and worker fields', async () => {
     const e = executor('proc-log');
     await e.start();
-    await e.process({ seq: 0, batches: [ints([1, 2])] });
+    await e.process(new OwnedBatch({ seq: 0, batches: [ints([1, 2])] }));
     await e.close(); // stdout/stderr are drained once the child has exited
     const fromChild = logLines.filter((l) => l.stage === 'st-proc-log' && l.worker === 0);
     expect(fromChild).toEqual(
@@ -224,14 +252,14 @@ describe('process executor: failures', () => {
   it('rejects with a StageError naming stage, copy, batch and source file when the stage throws', async () => {
     const e = executor('proc-fail', 1, { at: 1, how: 'throw' });
     await e.start();
-    await e.process({ seq: 10, batches: [ints([1])] });
-    const err = await e.process({ seq: 11, sourceFile: 'in.csv', batches: [ints([2])] }).catch((x: unknown) => x);
+    await e.process(new OwnedBatch({ seq: 10, batches: [ints([1])] }));
+    const err = await e.process(new OwnedBatch({ seq: 11, sourceFile: 'in.csv', batches: [ints([2])] })).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(StageError);
     expect((err as StageError).phase).toBe('process');
     expect((err as StageError).location).toEqual({ stage: 'st-proc-fail', copy: 0, seq: 11, sourceFile: 'in.csv' });
     expect((err as Error).message).toMatch(/stage "st-proc-fail", copy 0, batch #11, from in\.csv failed in process\(\): deliberate failure in proc-fail/);
     // The child survives its stage's exception and keeps working.
-    const next = await e.process({ seq: 12, batches: [ints([3])] });
+    const next = await e.process(new OwnedBatch({ seq: 12, batches: [ints([3])] }));
     expect(column(next.batches, 'pid')[0]).toBe(e.pids[0]);
   });
 
@@ -241,7 +269,7 @@ describe('process executor: failures', () => {
     const fatal = nextFatal(e);
     // Pipelined: the second task (a few MB) is still being written when the child dies (EPIPE must not crash us).
     const big = ints(Array.from({ length: 1 << 20 }, (_, i) => i));
-    const results = await Promise.allSettled([e.process({ seq: 5, batches: [ints([1])] }), e.process({ seq: 6, batches: [big] })]);
+    const results = await Promise.allSettled([e.process(new OwnedBatch({ seq: 5, batches: [ints([1])] })), e.process(new OwnedBatch({ seq: 6, batches: [big] }))]);
     const errors = results.map((r) => (r as PromiseRejectedResult).reason as WorkerExitError);
     expect(errors.map((x) => x instanceof WorkerExitError)).toEqual([true, true]);
     expect(errors.map((x) => x.exitCode)).toEqual([2, 2]);
@@ -249,16 +277,16 @@ describe('process executor: failures', () => {
     expect(errors[0].message).toMatch(/stage "st-proc-fail", copy 0, batch #5: worker exited with code 2/);
     expect(await fatal).toBe(errors[0]);
     // A task sent after the death is refused at once, naming its own batch.
-    await expect(e.process({ seq: 7, batches: [ints([1])] })).rejects.toThrow(/batch #7: worker exited with code 2/);
+    await expect(e.process(new OwnedBatch({ seq: 7, batches: [ints([1])] }))).rejects.toThrow(/batch #7: worker exited with code 2/);
   });
 
   it('reports a child killed with SIGKILL from outside while a task is pending', async () => {
     const e = executor('proc-fail', 1, { at: 1, how: 'hang' });
     await e.start();
-    const first = await e.process({ seq: 0, batches: [ints([1])] });
+    const first = await e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] }));
     const pid = column(first.batches, 'pid')[0];
     expect(pid).toBe(e.pids[0]);
-    const pending = e.process({ seq: 1, batches: [ints([2])] });
+    const pending = e.process(new OwnedBatch({ seq: 1, batches: [ints([2])] }));
     process.kill(pid, 'SIGKILL');
     const err = (await pending.catch((x: unknown) => x)) as WorkerExitError;
     expect(err).toBeInstanceOf(WorkerExitError);
@@ -281,7 +309,7 @@ describe('process executor: failures', () => {
   it('kills a child that corrupts its frame channel and says so', async () => {
     const e = executor('proc-fail', 1, { at: 0, how: 'garbage' });
     await e.start();
-    const err = (await e.process({ seq: 4, batches: [ints([1])] }).catch((x: unknown) => x)) as WorkerExitError;
+    const err = (await e.process(new OwnedBatch({ seq: 4, batches: [ints([1])] })).catch((x: unknown) => x)) as WorkerExitError;
     expect(err).toBeInstanceOf(WorkerExitError);
     expect(err.signal).toBe('SIGKILL');
     expect(err.message).toMatch(/batch #4: worker was killed by SIGKILL/);
@@ -294,7 +322,7 @@ describe('process executor: failures', () => {
     const e = executor('e2e-fail', 1, { at: 1, how: 'kill' });
     await e.start();
     const fatal = nextFatal(e);
-    const results = await Promise.allSettled([e.process({ seq: 20, batches: [ints([1])] }), e.process({ seq: 21, batches: [ints([2])] })]);
+    const results = await Promise.allSettled([e.process(new OwnedBatch({ seq: 20, batches: [ints([1])] })), e.process(new OwnedBatch({ seq: 21, batches: [ints([2])] }))]);
     expect(results[1].status).toBe('rejected');
     expect(((results[1] as PromiseRejectedResult).reason as Error).message).toMatch(/batch #21: worker was killed by SIGKILL/);
     expect((await fatal).message).toMatch(/batch #21: worker was killed by SIGKILL/);
@@ -305,7 +333,7 @@ describe('process executor: failures', () => {
   it('puts the last stderr lines of a crashed child into the error', async () => {
     const e = executor('proc-fail', 1, { at: 0, how: 'uncaught' });
     await e.start();
-    const err = (await e.process({ seq: 3, batches: [ints([1])] }).catch((x: unknown) => x)) as WorkerExitError;
+    const err = (await e.process(new OwnedBatch({ seq: 3, batches: [ints([1])] })).catch((x: unknown) => x)) as WorkerExitError;
     expect(err).toBeInstanceOf(WorkerExitError);
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/batch #3: worker exited with code 1/);
@@ -334,7 +362,7 @@ describe('process executor: shutdown', () => {
     const pids = e.pids;
     const fatal = jest.fn();
     e.onFatal(fatal);
-    await e.process({ seq: 0, batches: [ints([1])] });
+    await e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] }));
     await e.close();
     await e.close();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
@@ -344,7 +372,7 @@ describe('process executor: shutdown', () => {
   it('close() escalates to SIGTERM and SIGKILL for a child that does not exit', async () => {
     const e = executor('proc-stubborn', 1, {}, { closeTimeoutMs: 100, killTimeoutMs: 100 });
     await e.start();
-    const stuck = e.process({ seq: 0, batches: [ints([1])] }).catch((x: unknown) => x);
+    const stuck = e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] })).catch((x: unknown) => x);
     await e.close();
     expect(() => process.kill(e.pids[0], 0)).toThrow(/ESRCH/);
     const err = (await stuck) as WorkerExitError;
@@ -357,7 +385,7 @@ describe('process executor: shutdown', () => {
     const e = executor('proc-stubborn', 2);
     await e.start();
     const pids = e.pids;
-    const pending = e.process({ seq: 0, batches: [ints([1])] }).catch((x: unknown) => x);
+    const pending = e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] })).catch((x: unknown) => x);
     await e.abort();
     expect(String(await pending)).toMatch(/AbortedError: run aborted: stage "st-proc-stubborn" was stopped/);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);

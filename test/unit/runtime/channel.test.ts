@@ -1,9 +1,9 @@
 import { tableFromArrays } from 'apache-arrow';
-import { Channel, measureItem } from '../../../src/runtime/channel';
-import type { Item } from '../../../src/executors/types';
+import { OwnedBatch } from '../../../src/batch/owned';
+import { Channel } from '../../../src/runtime/channel';
 
 const batch = (n: number) => tableFromArrays({ x: Int32Array.from({ length: n }, (_, i) => i) }).batches[0];
-const item = (seq: number, rows = 4): Item => ({ seq, batches: [batch(rows)] });
+const item = (seq: number, rows = 4): OwnedBatch => OwnedBatch.plain(seq, [batch(rows)]);
 
 describe('Channel', () => {
   it('grants credit up to its capacity in items, counting reservations', () => {
@@ -13,7 +13,7 @@ describe('Channel', () => {
     expect(ch.hasCredit(0)).toBe(true);
     ch.reserve(0);
     expect(ch.hasCredit(0)).toBe(false);
-    ch.fulfil(r1, item(0), 16);
+    ch.fulfil(r1, item(0));
     expect(ch.hasCredit(0)).toBe(false); // still 2 held: one ready, one reserved
     ch.take();
     expect(ch.hasCredit(0)).toBe(true);
@@ -23,7 +23,9 @@ describe('Channel', () => {
   it('bounds bytes, but an empty channel always admits one item', () => {
     const ch = new Channel('a→b', { capacity: 10, capacityBytes: 100 }, false);
     expect(ch.hasCredit(1000)).toBe(true);
-    ch.fulfil(ch.reserve(1000), item(0), 1000);
+    const big = item(0, 250); // 1000 bytes of Int32
+    ch.fulfil(ch.reserve(big.bytes), big);
+    expect(ch.bytes).toBe(big.bytes);
     expect(ch.hasCredit(1)).toBe(false);
     ch.take();
     expect(ch.bytes).toBe(0);
@@ -32,17 +34,17 @@ describe('Channel', () => {
   it('releases items in sequence order when ordered', () => {
     const ch = new Channel('a→b', { capacity: 3, capacityBytes: 1 << 30 }, true);
     const [r0, r1, r2] = [ch.reserve(0), ch.reserve(0), ch.reserve(0)];
-    ch.fulfil(r2, item(2), 1);
-    ch.fulfil(r1, item(1), 1);
+    ch.fulfil(r2, item(2));
+    ch.fulfil(r1, item(1));
     expect(ch.hasReady()).toBe(false);
-    ch.fulfil(r0, item(0), 1);
+    ch.fulfil(r0, item(0));
     expect([ch.take().seq, ch.take().seq, ch.take().seq]).toEqual([0, 1, 2]);
   });
 
   it('passes items as they finish when unordered', () => {
     const ch = new Channel('a→b', { capacity: 3, capacityBytes: 1 << 30 }, false);
     const [, r1] = [ch.reserve(0), ch.reserve(0)];
-    ch.fulfil(r1, item(1), 1);
+    ch.fulfil(r1, item(1));
     expect(ch.take().seq).toBe(1);
   });
 
@@ -51,13 +53,13 @@ describe('Channel', () => {
     const r = ch.reserve(0);
     ch.close();
     expect(ch.drained).toBe(false);
-    ch.fulfil(r, item(0), 1);
+    ch.fulfil(r, item(0));
     expect(ch.drained).toBe(false);
     ch.take();
     expect(ch.drained).toBe(true);
   });
 
-  it('measures the Arrow bytes of an item', () => {
-    expect(measureItem(item(0, 256))).toBeGreaterThanOrEqual(256 * 4);
+  it('an owned batch measures its Arrow bytes once', () => {
+    expect(item(0, 256).bytes).toBeGreaterThanOrEqual(256 * 4);
   });
 });

@@ -5,7 +5,7 @@
  * leases are forgiving), and none may be left held at the end.
  */
 import { tableFromArrays } from 'apache-arrow';
-import type { Item, Lease, StageExecutor, StageOutput } from '../../../src/executors/types';
+import { OwnedBatch, type Lease, type StageExecutor } from '../../../src/executors/types';
 import type { SluiceError } from '../../../src/errors';
 import { Channel } from '../../../src/runtime/channel';
 import { Scheduler, type SchedulerSink, type SchedulerSource } from '../../../src/runtime/scheduler';
@@ -36,7 +36,7 @@ function source(ledger: LeaseLedger, n: number, failAt?: number): SchedulerSourc
     async next() {
       if (read === failAt) throw new Error('source failure');
       if (read >= n) return { done: true, value: undefined };
-      return { done: false, value: { batches: [batch(read++)], lease: ledger.lease() } };
+      return { done: false, value: new OwnedBatch({ seq: -1, batches: [batch(read++)], lease: ledger.lease() }) };
     },
     async close() {},
   };
@@ -56,15 +56,18 @@ class LeasingExecutor implements StageExecutor {
     this.slots = copies;
   }
   async start() {}
-  process(item: Item): Promise<StageOutput> {
-    if (item.seq === this.opts.failAt) return Promise.reject(new Error(`stage failure at ${item.seq}`));
-    const out = () => ({ batches: item.batches, lease: this.ledger.lease() });
-    // From holdFrom on, tasks finish only when the test says so (work still in flight).
-    if (this.opts.holdFrom !== undefined && item.seq >= this.opts.holdFrom) return new Promise((resolve) => this.pending.push(() => resolve(out())));
-    return Promise.resolve(out());
+  // The executor contract: it owns its input from the call on and releases it once.
+  process(item: OwnedBatch): Promise<OwnedBatch> {
+    return item.consume(() => {
+      if (item.seq === this.opts.failAt) throw new Error(`stage failure at ${item.seq}`);
+      const out = () => new OwnedBatch({ seq: item.seq, batches: item.batches, lease: this.ledger.lease() });
+      // From holdFrom on, tasks finish only when the test says so (work still in flight).
+      if (this.opts.holdFrom !== undefined && item.seq >= this.opts.holdFrom) return new Promise<OwnedBatch>((resolve) => this.pending.push(() => resolve(out())));
+      return out();
+    });
   }
   async flush() {
-    return [{ batches: [batch(-1)], lease: this.ledger.lease() }];
+    return Array.from({ length: this.copies }, () => new OwnedBatch({ seq: -1, batches: [batch(-1)], lease: this.ledger.lease() }));
   }
   async close() {}
   async abort() {}
@@ -77,9 +80,11 @@ class LeasingExecutor implements StageExecutor {
 function sink(failAt?: number): SchedulerSink & { rows: number } {
   return {
     rows: 0,
-    async write(item: Item) {
-      if (item.seq === failAt) throw new Error('sink failure');
-      this.rows += item.batches.length;
+    write(item: OwnedBatch) {
+      return item.consume(() => {
+        if (item.seq === failAt) throw new Error('sink failure');
+        this.rows += item.batches.length;
+      });
     },
   };
 }
@@ -96,7 +101,7 @@ describe('every lease is released exactly once', () => {
     const ledger = new LeaseLedger();
     const s = scheduler(ledger, [new LeasingExecutor(ledger, 'a', 2), new LeasingExecutor(ledger, 'b', 1)], sink());
     await s.run();
-    expect(ledger.issued).toBe(20 + 20 + 21 + 2); // source; a's outputs; b's (a's flush output too); both flushes
+    expect(ledger.issued).toBe(20 + 20 + 22 + 3); // source; a's outputs; b's (a's two copies' flush outputs too); every copy's flush
     expect(ledger.held).toBe(0);
   });
 

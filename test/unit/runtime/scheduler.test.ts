@@ -1,7 +1,7 @@
 import { RecordBatch, tableFromArrays } from 'apache-arrow';
 import { Channel } from '../../../src/runtime/channel';
 import { Scheduler, type SchedulerSource } from '../../../src/runtime/scheduler';
-import type { Item, StageExecutor, StageOutput } from '../../../src/executors/types';
+import { OwnedBatch, type StageExecutor } from '../../../src/executors/types';
 import type { SluiceError } from '../../../src/errors';
 
 const batch = (seq: number) => tableFromArrays({ seq: Int32Array.of(seq) }).batches[0];
@@ -13,7 +13,7 @@ function countingSource(n: number) {
   const source: SchedulerSource = {
     async next() {
       if (state.read >= n) return { done: true, value: undefined };
-      return { done: false, value: { batches: [batch(state.read++)], sourceFile: 'mem' } };
+      return { done: false, value: OwnedBatch.plain(-1, [batch(state.read++)], 'mem') };
     },
     async close() {
       state.closed = true;
@@ -23,8 +23,8 @@ function countingSource(n: number) {
 }
 
 interface Pending {
-  item: Item;
-  resolve: (out: StageOutput) => void;
+  item: OwnedBatch;
+  resolve: (out: OwnedBatch) => void;
   reject: (err: unknown) => void;
 }
 
@@ -42,15 +42,18 @@ class ManualExecutor implements StageExecutor {
     private readonly flushOutput: RecordBatch[] = [],
   ) {}
   async start() {}
-  process(item: Item): Promise<StageOutput> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.onTask?.();
-    });
+  process(item: OwnedBatch): Promise<OwnedBatch> {
+    return item.consume(
+      () =>
+        new Promise<OwnedBatch>((resolve, reject) => {
+          this.pending.push({ item, resolve, reject });
+          this.onTask?.();
+        }),
+    );
   }
   async flush() {
     this.flushes++;
-    return [{ batches: this.flushOutput }];
+    return [OwnedBatch.plain(-1, this.flushOutput)];
   }
   async close() {}
   async abort() {}
@@ -64,7 +67,7 @@ class ManualExecutor implements StageExecutor {
   finish(seq: number) {
     const i = this.pending.findIndex((p) => p.item.seq === seq);
     const [p] = this.pending.splice(i, 1);
-    p.resolve({ batches: p.item.batches });
+    p.resolve(OwnedBatch.plain(p.item.seq, p.item.batches));
   }
 }
 
@@ -75,7 +78,7 @@ function pipeline(n: number, executors: StageExecutor[], capacity: number, order
   const { source, state } = countingSource(n);
   const written: number[] = [];
   const channels = Array.from({ length: executors.length + 1 }, (_, i) => new Channel(`c${i}`, { capacity, capacityBytes: 1 << 30 }, ordered));
-  const sink = { write: async (item: Item) => void written.push(...item.batches.map(seqOf)) };
+  const sink = { write: (item: OwnedBatch) => item.consume(() => void written.push(...item.batches.map(seqOf))) };
   const scheduler = new Scheduler(source, executors, sink, channels);
   return { scheduler, state, written, channels };
 }

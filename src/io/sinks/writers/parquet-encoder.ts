@@ -18,8 +18,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
-import { ipcFileBytesOf } from '../../../batch/ipc-file';
-import { leaseSlabsOf, type Lease } from '../../../batch/shared';
+import type { Backing } from '../../../batch/owned';
+import { leaseOf, type Lease } from '../../../batch/shared';
+import { retain } from '../../../batch/slab';
 import { loaderExecArgv } from '../../../loader';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../config/defaults';
 import { SourceError, type SourceLocation } from '../../../errors';
@@ -173,15 +174,18 @@ export class ParquetEncoder {
     file.rows += chunk.rows;
   }
 
-  /** Resolves once the batch is copied into a slot: its memory is free again. */
-  async write(id: number, batch: RecordBatch): Promise<void> {
+  /**
+   * Resolves once the batch is copied into a slot (or, read in place from `backing`, held by
+   * the encoder until a thread has read it): the caller's memory is free again.
+   */
+  async write(id: number, batch: RecordBatch, backing?: Backing): Promise<void> {
     const file = this.fileOf(id);
     let offset = 0;
     do {
       // Cut at the row-group boundary: the slices are views (apache-arrow), nothing is copied.
       const take = Math.min(file.rowGroupSize - file.groupRows, batch.numRows - offset);
-      const piece = offset === 0 && take === batch.numRows ? batch : batch.slice(offset, offset + take);
-      await this.send(id, file, piece);
+      const whole = offset === 0 && take === batch.numRows;
+      await this.send(id, file, whole ? batch : batch.slice(offset, offset + take), whole ? backing : undefined);
       offset += take;
       if (file.groupRows >= file.rowGroupSize) this.endGroup(id, file, false);
     } while (offset < batch.numRows);
@@ -220,21 +224,22 @@ export class ParquetEncoder {
     for (const s of this.slots) s.hold?.release();
   }
 
-  private async send(id: number, file: FileState, batch: RecordBatch): Promise<void> {
+  private async send(id: number, file: FileState, batch: RecordBatch, backing: Backing | undefined): Promise<void> {
     const slot = await this.takeSlotFor(id);
     this.stats.batches++;
     const thread = (file.groupThread ??= this.pickThread(id, file.group));
     file.groupRows += batch.numRows;
     file.rows += batch.numRows;
-    const born = ipcFileBytesOf(batch);
-    const hold = born && leaseSlabsOf([batch]);
-    if (born && hold) {
-      // Exactly what polars wrote into a shared slab: it reads the bytes there, nothing is
-      // copied or re-encoded; the slab is held until the thread has read it.
-      this.slots[slot].hold = hold;
+    if (backing) {
+      // The batch is exactly these IPC bytes in a shared slab (what polars or a process
+      // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
+      // the slab is held until the thread has read it.
+      retain(backing.slab);
+      this.slots[slot].hold = leaseOf([backing.slab]);
       this.stats.readInPlace++;
-      file.groupBytes += born.length;
-      this.post(thread, { op: 'batch', id, group: file.group, slot, format: 'file', sab: born.slab, offset: born.offset, length: born.length });
+      file.groupBytes += backing.length;
+      const format = backing.format === 'ipc-file' ? 'file' : 'stream';
+      this.post(thread, { op: 'batch', id, group: file.group, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
       return;
     }
     const { chunks, byteLength } = encodeBatches([batch]);

@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
+import type { Backing } from '../../../batch/owned';
 import { PARQUET_ROW_GROUP_ROWS } from '../../../config/defaults';
 import { describeSchema, sameSchema } from '../../../batch/schema';
 import { SinkError, SourceError } from '../../../errors';
@@ -32,13 +33,13 @@ export class ParquetWriter implements FormatWriter {
     this.id = this.encoder.open(this.fd, { compression: opts.compression ?? 'zstd', rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
   }
 
-  async write(batch: RecordBatch): Promise<void> {
+  async write(batch: RecordBatch, backing?: Backing): Promise<void> {
     if (!this.schema) this.schema = batch.schema;
     else if (!sameSchema(this.schema, batch.schema)) {
       throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
     }
     try {
-      await this.encoder.write(this.id, batch);
+      await this.encoder.write(this.id, batch, backing);
     } catch (err) {
       throw this.failure(err);
     }

@@ -1,9 +1,11 @@
 import type { RecordBatch } from 'apache-arrow';
+import type { Backing } from '../../../batch/owned';
 import type { CsvChunk } from '../../sources/csv';
 
 /** Writes one output file. `write` is done with the batch's memory when it returns/resolves. */
 export interface FormatWriter {
-  write(batch: RecordBatch): void | Promise<void>;
+  /** `backing`: where the batch lies as IPC bytes, for a writer that can read them in place. */
+  write(batch: RecordBatch, backing?: Backing): void | Promise<void>;
   /** Writers that can take CSV text and parse it where they encode (Parquet): a chunk of rows. */
   writeCsv?(chunk: CsvChunk): Promise<void>;
   /** Finish the file (footer, conversion); does not fsync. */

@@ -175,9 +175,9 @@ describe('ParquetEncoder', () => {
       const source = await openSource({ format: 'csv', path: csv, batchRows: 1000 });
       // The source's hold ends at once: the encoder must keep the slab from being reused
       // for the next batch until its thread has read it.
-      for await (const { batch, lease } of source.batches()) {
-        await encoder.write(id, batch);
-        lease?.release();
+      for await (const owned of source.batches()) {
+        await encoder.write(id, owned.batch, owned.backing);
+        owned.release();
       }
       expect(await encoder.close(id)).toEqual({ rows: n, rowGroups: 2 });
       // 5 batches of 1000 rows; the group boundary at 2500 cuts the third in two.
@@ -201,7 +201,7 @@ describe('ParquetEncoder', () => {
     const slab = buffersOf(born.batches)[0] as SharedArrayBuffer;
     try {
       const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 10_000 });
-      await encoder.write(id, born.batches[0]);
+      await encoder.write(id, born.batches[0], born.backing);
       born.lease.release(); // the source is done with it; the encoder may still hold it
       expect(encoder.stats.readInPlace).toBe(1);
     } finally {

@@ -13,7 +13,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-src-'));
 async function collect(opts: SourceOptions, readSize?: number) {
   const source = await openSource(opts, { readSize });
   const out: { rows: number; file: string; ids: number[] }[] = [];
-  for await (const { batch, file } of source.batches()) out.push({ rows: batch.numRows, file, ids: [...(batch.getChild('id') ?? [])].map(Number) });
+  for await (const { batch, sourceFile: file } of source.batches()) out.push({ rows: batch.numRows, file: file!, ids: [...(batch.getChild('id') ?? [])].map(Number) });
   return { out, stats: source.stats(), files: source.files };
 }
 

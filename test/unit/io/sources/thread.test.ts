@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
+import type { OwnedBatch } from '../../../../src/batch/owned';
 import { buffersOf } from '../../../../src/batch/shared';
 import { isSlab } from '../../../../src/batch/slab';
 import { SourceError } from '../../../../src/errors';
@@ -24,13 +25,13 @@ beforeAll(() => {
 
 const rowsOf = (batches: RecordBatch[]) => batches.flatMap((b) => b.toArray().map((r) => JSON.stringify(r.toJSON(), (_k, v) => (typeof v === 'bigint' ? String(v) : v))));
 
-async function readAll<S extends { batches(): AsyncGenerator<{ batch: RecordBatch; lease?: { release(): void } }>; close(): Promise<void> }>(open: () => Promise<S>) {
+async function readAll<S extends { batches(): AsyncGenerator<OwnedBatch>; close(): Promise<void> }>(open: () => Promise<S>) {
   const source = await open();
   const batches: RecordBatch[] = [];
-  const leases: ({ release(): void } | undefined)[] = [];
-  for await (const { batch, lease } of source.batches()) {
-    batches.push(batch);
-    leases.push(lease);
+  const leases: OwnedBatch[] = [];
+  for await (const owned of source.batches()) {
+    batches.push(owned.batch);
+    leases.push(owned);
   }
   return { batches, leases, source };
 }
@@ -88,7 +89,7 @@ describe('source thread', () => {
         const r = await it.next();
         if (r.done) break;
         batches++;
-        r.value.lease?.release();
+        r.value.release();
       }
       expect(batches).toBe(50);
       expect(source.peakWaiting).toBe(2);
@@ -107,7 +108,7 @@ describe('source thread', () => {
       expect(held.batches.length).toBe(50);
       expect(held.source.slabAllocations).toBeGreaterThanOrEqual(50);
     } finally {
-      held.leases.forEach((l) => l?.release());
+      held.leases.forEach((l) => l.release());
       await held.source.close();
     }
   });

@@ -1,0 +1,143 @@
+/**
+ * One owned batch: the unit that travels between source, stages and sink. It carries its
+ * record batches, its one lease on the memory behind them, its byte size (measured once) and,
+ * when known, where its bytes lie as one Arrow IPC file or stream in a slab (`backing`), so a
+ * consumer that wants bytes (the Parquet encoder, polars) reads them in place.
+ *
+ * Ownership moves: whoever holds the value either hands it on (`moveTo`, or by giving it to
+ * the next holder, who then owns it) or releases it, exactly once. Each hand-off releases in
+ * one place (`consume`: a `finally`), as Node's stream `pipeline` tears down in one place.
+ * Under test (SLUICE_STRICT_LEASES=1) a second release, or a release after a move, throws.
+ */
+import type { RecordBatch } from 'apache-arrow';
+
+/** Where an owned batch's bytes lie, when they are one Arrow IPC message sequence in a slab. */
+export interface Backing {
+  format: 'ipc-file' | 'ipc-stream';
+  slab: SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+/** A hold on memory (shared-memory slabs) behind some batches; released exactly once. */
+export interface Lease {
+  release(): void;
+}
+
+const STRICT = process.env.SLUICE_STRICT_LEASES === '1';
+
+export interface OwnedParts {
+  /** Sequence number of the source batch this came from; flush output comes after all. */
+  seq: number;
+  /** The input file the rows came from (errors, and later resume). */
+  sourceFile?: string;
+  batches: RecordBatch[];
+  lease?: Lease;
+  backing?: Backing;
+}
+
+export class OwnedBatch {
+  readonly seq: number;
+  readonly sourceFile: string | undefined;
+  readonly batches: RecordBatch[];
+  /** Bytes of the Arrow buffers behind the batches (dictionaries included). */
+  readonly bytes: number;
+  /** Set only when the value is exactly these bytes (one batch, unsliced). */
+  readonly backing: Backing | undefined;
+  private lease: Lease | undefined;
+  private state: 'held' | 'moved' | 'released' = 'held';
+
+  constructor(parts: OwnedParts) {
+    this.seq = parts.seq;
+    this.sourceFile = parts.sourceFile;
+    this.batches = parts.batches;
+    this.lease = parts.lease;
+    this.backing = parts.batches.length === 1 ? parts.backing : undefined;
+    this.bytes = byteSizeOf(parts.batches);
+  }
+
+  /** An owned value with no memory to return (batches in ordinary memory). */
+  static plain(seq: number, batches: RecordBatch[], sourceFile?: string): OwnedBatch {
+    return new OwnedBatch({ seq, batches, sourceFile });
+  }
+
+  /** The one record batch (what a source gives); an error when there are several or none. */
+  get batch(): RecordBatch {
+    if (this.batches.length !== 1) throw new Error(`owned batch #${this.seq} holds ${this.batches.length} record batches, not one`);
+    return this.batches[0];
+  }
+
+  get rows(): number {
+    let n = 0;
+    for (const b of this.batches) n += b.numRows;
+    return n;
+  }
+
+  get held(): boolean {
+    return this.state === 'held';
+  }
+
+  /** Give the memory back. Once: a second release (or one after a move) is an ownership bug. */
+  release(): void {
+    if (this.state !== 'held') {
+      if (STRICT) throw new Error(`owned batch #${this.seq} ${this.state === 'moved' ? 'released after it was handed on' : 'released twice'} (an ownership bug: one holder, one release)`);
+      return;
+    }
+    this.state = 'released';
+    const lease = this.lease;
+    this.lease = undefined;
+    lease?.release();
+  }
+
+  /**
+   * Hand the memory to a new value with other metadata or batches that still lie in the same
+   * memory (a renumbered batch, a stage's pass-through output); this one is then empty.
+   */
+  moveTo(changes: Partial<OwnedParts>): OwnedBatch {
+    if (this.state !== 'held') throw new Error(`owned batch #${this.seq} handed on after it was ${this.state}`);
+    this.state = 'moved';
+    const next = new OwnedBatch({
+      seq: changes.seq ?? this.seq,
+      sourceFile: 'sourceFile' in changes ? changes.sourceFile : this.sourceFile,
+      batches: changes.batches ?? this.batches,
+      lease: this.lease,
+      backing: changes.batches ? changes.backing : (changes.backing ?? this.backing),
+    });
+    this.lease = undefined;
+    return next;
+  }
+
+  /** Use the batches, then release them whatever happens: the one `finally` of a hand-off. */
+  async consume<T>(use: (owned: OwnedBatch) => Promise<T> | T): Promise<T> {
+    try {
+      return await use(this);
+    } finally {
+      if (this.state === 'held') this.release();
+    }
+  }
+}
+
+/** Bytes of the Arrow buffers behind the batches (dictionaries included). */
+export function byteSizeOf(batches: readonly RecordBatch[]): number {
+  let total = 0;
+  for (const batch of batches) total += batch.data.byteLength;
+  return total;
+}
+
+/** A lease on several leases at once (each released once). */
+export function leaseOfAll(leases: readonly (Lease | undefined)[]): Lease | undefined {
+  const held = leases.filter((l): l is Lease => l !== undefined);
+  if (held.length === 0) return undefined;
+  if (held.length === 1) return held[0];
+  let released = false;
+  return {
+    release() {
+      if (released) {
+        if (STRICT) throw new Error('lease released twice (an ownership bug: one holder, one release)');
+        return;
+      }
+      released = true;
+      for (const l of held) l.release();
+    },
+  };
+}
