@@ -65,16 +65,16 @@ export async function inspectSource(cfg: SourceOptions, previewRows: number): Pr
   let schema: Schema | undefined;
   let preview: PreviewRows | undefined;
   try {
-    for await (const { batch, file, lease } of source.batches()) {
-      try {
+    for await (const owned of source.batches()) {
+      // The batch's memory may be a recycled slab: its rows become text before it is released.
+      const seen = await owned.consume(({ batch, sourceFile }) => {
         schema ??= batch.schema;
-        preview ??= emptyPreview(batch.schema.fields.map((f) => f.name));
-        addPreviewRows(preview, batch, previewRows - preview.text.length);
-        rows.set(file, rows.get(file)! + batch.numRows);
-      } finally {
-        lease?.release();
-      }
-      if (!readsAll && preview.text.length >= previewRows) break;
+        const into = (preview ??= emptyPreview(batch.schema.fields.map((f) => f.name)));
+        addPreviewRows(into, batch, previewRows - into.text.length);
+        rows.set(sourceFile!, rows.get(sourceFile!)! + batch.numRows);
+        return into.text.length;
+      });
+      if (!readsAll && seen >= previewRows) break;
     }
   } finally {
     await source.close();
