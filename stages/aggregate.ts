@@ -67,6 +67,8 @@ function reduce(): void {
 }
 
 export default defineStage({
+  // What `validate` follows the columns through (a partitionBy on the totals is checked).
+  outputColumns: () => ['day', 'country', 'currency', 'transactions', 'settled_amount', 'refunds', 'customers'],
   process(batch, ctx) {
     const narrow = ctx.toDataFrame(batch).select(...NARROW);
     waiting.push(narrow);

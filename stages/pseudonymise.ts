@@ -21,6 +21,9 @@ interface Options {
 }
 
 export default defineStage<Options>({
+  // A misspelt column would match nothing and leave its values in clear: `validate` checks them.
+  inputColumns: (o) => ({ columns: o.columns, drop: o.drop }),
+  outputColumns: (input, o) => input.filter((c) => !(o.drop ?? []).includes(c)),
   setup(ctx) {
     if (!ctx.options.salt) throw new Error('options.salt is required (a secret; keep it out of git in real pipelines)');
   },

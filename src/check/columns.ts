@@ -1,8 +1,7 @@
 /**
  * Column names a config uses, checked against the columns the source has (its first file's
- * header, footer or first lines: io/sources/probe.ts). What comes out of the stages is not
- * known before they run, so `sink.partitionBy` is checked only when every stage between the
- * source and the sink declares `keepsColumns: true` (or there is none).
+ * header, footer or first lines: io/sources/probe.ts): the source's own keys here, those of
+ * stages and the sink in columns-downstream.ts.
  */
 import { closest, parseSource } from '../config/schema';
 import { expandInputs } from '../inputs';
@@ -37,18 +36,6 @@ export async function columnIssues(raw: unknown, baseDir: string, readErrors = t
   };
   source.columns?.forEach((c, i) => check(`source.columns[${i}]`, c));
   if (source.format === 'csv') Object.keys(source.schema ?? {}).forEach((c) => check(`source.schema.${c}`, c));
-  const sink = (raw as { sink?: { partitionBy?: unknown } }).sink;
-  const stages = (raw as { stages?: unknown }).stages;
-  const columnsKept = Array.isArray(stages) && stages.every((s: unknown) => (s as { keepsColumns?: unknown } | null)?.keepsColumns === true);
-  if (columnsKept && Array.isArray(sink?.partitionBy)) {
-    // A projection narrows what reaches the sink: a partition column must survive it.
-    const reaching = source.columns ?? names;
-    sink.partitionBy.forEach((c: unknown, i) => {
-      if (typeof c !== 'string' || c === '') return;
-      if (!names.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: missingColumn(c, columns) });
-      else if (!reaching.includes(c)) issues.push({ path: `sink.partitionBy[${i}]`, message: `column "${c}" is left out by source.columns (${reaching.join(', ')}); add it there` });
-    });
-  }
   return { issues, columns };
 }
 

@@ -11,6 +11,7 @@ import { resolveParams, type ResolvedParams } from '../config/params';
 import { ConfigError, type ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import { columnIssues } from './columns';
+import { downstreamColumnIssues } from './columns-downstream';
 import { stageIssues } from './stages';
 
 export interface CheckOptions {
@@ -27,6 +28,8 @@ export interface CheckedConfig extends ResolvedConfig {
   sourceColumns?: SourceColumns;
   /** The params the run uses (`ctx.params`), with their types and where each came from. */
   params: ResolvedParams;
+  /** Column names that could not be checked before the run, and why (`validate` prints them). */
+  notes: ConfigIssue[];
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
@@ -51,18 +54,20 @@ export async function checkPipeline(
   const raw = computed.config;
   const { config, issues } = configIssues(raw, where.baseDir);
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
+  const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
   const found = [
     ...(where.overrideIssues ?? []),
     ...resolved.issues,
     ...computed.issues,
     // A path left unresolved is not there: its cause is reported, not that it is missing.
     ...issues.filter((i) => !aboutUnresolved(i, computed.unresolved)),
-    ...stages,
+    ...stages.issues,
     ...columns.issues,
+    ...downstream.issues,
   ];
   const all = inConfigOrder(where.sourcePathFromCli ? found.map(blameSourcePathFlag) : found);
   if (!config || !resolved.params || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, ...(columns.columns && { sourceColumns: columns.columns }) };
+  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, notes: downstream.notes, ...(columns.columns && { sourceColumns: columns.columns }) };
 }
 
 /** An issue about `source.path` set by `--source-path` names the flag the user typed. */

@@ -6,10 +6,13 @@
 import { existsSync } from 'node:fs';
 import { stageModules } from '../config/files';
 import type { ConfigIssue } from '../errors';
+import type { StageDefinition } from '../worker/api';
 import { loadStageDefinition } from '../worker/load';
 
-export async function stageIssues(raw: unknown, original: unknown, baseDir: string): Promise<ConfigIssue[]> {
+/** Issues of the stage modules, and the definitions that loaded (by stage index: the column checks read their declarations). */
+export async function stageIssues(raw: unknown, original: unknown, baseDir: string): Promise<{ issues: ConfigIssue[]; definitions: Map<number, StageDefinition> }> {
   const issues: ConfigIssue[] = [];
+  const definitions = new Map<number, StageDefinition>();
   for (const { index, file } of stageModules(raw, baseDir)) {
     if (!existsSync(file)) continue; // reported as a missing file
     let definition;
@@ -19,6 +22,7 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
       issues.push({ path: `stages[${index}].module`, message: (err as Error).message });
       continue;
     }
+    definitions.set(index, definition);
     const copies = concurrencyOf(raw, index);
     if (typeof definition.flush === 'function' && copies > 1 && definition.perCopyFlush !== true) {
       const name = String((stageAt(raw, index) as { name?: unknown }).name);
@@ -26,7 +30,7 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
       issues.push({ path: `stages[${index}].concurrency`, message: statefulCopies(name, copies) + overridden });
     }
   }
-  return issues;
+  return { issues, definitions };
 }
 
 export function statefulCopies(stage: string, copies: number): string {

@@ -17,6 +17,7 @@ import { renderProfile } from './profile';
 import { ProgressDisplay } from './progress';
 import { renderReport } from './report';
 import { startDeathWatch } from './death-watch';
+import { inspectOptions, type InspectArgs } from './inspect-options';
 
 class UsageError extends Error {}
 
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
         const params = paramLines(r);
         if (params.length) process.stdout.write(params.join('\n') + '\n');
+        // What could not be checked before a run, so that silence means checked.
+        for (const note of r.notes) process.stdout.write(`ℹ ${note.path}: ${note.message}\n`);
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
         if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
       });
@@ -73,7 +76,12 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate or explain')
+    .command<InspectArgs>('inspect [paths..]', 'show what a source would read: schema (and why each CSV type), rows, Parquet row groups, first rows', inspectOptions, async (args) => {
+      // Loaded only when it runs: `--help` must not pull in polars and arrow.
+      const { inspectCommand } = await import('./inspect.js');
+      code = await inspectCommand(args);
+    })
+    .demandCommand(1, 'name a command: run, validate, explain or inspect')
     .strict()
     .help()
     .fail((msg, err, y) => {

@@ -11,7 +11,8 @@ import { schemaIssues } from './schema';
 import type { PipelineConfig } from './types';
 
 export { expandInputs } from './files';
-export { validateConfig } from './schema';
+export { validateConfig, sourceIssues } from './schema';
+export { inapplicableKeys } from './applicable';
 export type { Overrides } from './overrides';
 
 export interface ResolvedConfig {

@@ -167,6 +167,16 @@ export function parseSource(input: unknown): SourceConfig | undefined {
   return r.success ? r.data : undefined;
 }
 
+/**
+ * A source section on its own (`sluice inspect` builds one from its options), checked as a
+ * config's `source` is: the same rules and messages, paths `source.<key>`.
+ */
+export function sourceIssues(input: unknown): { source?: SourceConfig; issues: ConfigIssue[] } {
+  const wrapped = { source: input };
+  const r = z.strictObject({ source }).safeParse(wrapped);
+  return r.success ? { source: r.data.source as SourceConfig, issues: [] } : { issues: r.error.issues.flatMap((i) => describeIssue(i, wrapped)) };
+}
+
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);

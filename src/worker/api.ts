@@ -64,6 +64,24 @@ export interface StageDefinition<Options = Record<string, unknown>, Params = Sta
    * each copy's flushed output is complete on its own (e.g. it writes a per-copy summary).
    */
   perCopyFlush?: boolean;
+  /**
+   * The stage passes on the columns it receives (it may change rows and values, not which
+   * columns there are), wherever it is used: like a config entry's `keepsColumns: true`, it
+   * lets `validate` check `sink.partitionBy` and later stages' columns against the source.
+   */
+  keepsColumns?: boolean;
+  /**
+   * The input columns the stage reads, by the option that names them (`{ columns:
+   * options.columns }`), so `validate` checks them against the source's columns before a
+   * run: a misspelt column in a stage's options would otherwise match nothing and be
+   * skipped without a word. Checked when every stage before this one keeps its columns.
+   */
+  inputColumns?(options: Options): Record<string, readonly string[] | undefined>;
+  /**
+   * The columns the stage passes on, given those it receives (`(input) => [...input, 'day']`
+   * for a stage that adds `day`), so the checks can follow the columns past it.
+   */
+  outputColumns?(input: readonly string[], options: Options): readonly string[];
 }
 
 /** Identity function that exists for its types: `defineStage<{ salt: string }, { day: string }>({ … })`. */

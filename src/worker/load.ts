@@ -58,8 +58,14 @@ function checkShape(definition: Record<string, unknown>, modulePath: string): St
     const v = definition[hook];
     if (v !== undefined && typeof v !== 'function') throw new Error(`the default export of ${modulePath}: ${hook} must be a function, got ${describe(v)}`);
   }
-  const perCopy = definition.perCopyFlush;
-  if (perCopy !== undefined && typeof perCopy !== 'boolean') throw new Error(`the default export of ${modulePath}: perCopyFlush must be true or false, got ${describe(perCopy)}`);
+  for (const flag of ['perCopyFlush', 'keepsColumns'] as const) {
+    const v = definition[flag];
+    if (v !== undefined && typeof v !== 'boolean') throw new Error(`the default export of ${modulePath}: ${flag} must be true or false, got ${describe(v)}`);
+  }
+  for (const fn of ['inputColumns', 'outputColumns'] as const) {
+    const v = definition[fn];
+    if (v !== undefined && typeof v !== 'function') throw new Error(`the default export of ${modulePath}: ${fn} must be a function, got ${describe(v)}`);
+  }
   return definition as unknown as StageDefinition;
 }
 

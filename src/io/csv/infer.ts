@@ -141,31 +141,78 @@ function candidate(value: string): CsvType {
   return isoDatetimeType(value) ?? 'utf8';
 }
 
+/**
+ * Why a column got its type: how many values were sampled, and the value that decided it
+ * (the one that made it text, or widened integers to floats), by its index in the sample.
+ */
+export interface ColumnInference {
+  type: CsvType;
+  /** Non-null values looked at (all of them, unless a value made the column text early). */
+  values: number;
+  nulls: number;
+  /** The deciding value, when one value decided: `utf8` because of it, or `float64` widened by it. */
+  decided?: { index: number; value: string; why: InferenceWhy; against?: { index: number; value: string }; expected?: CsvType };
+}
+
+/**
+ * `text`: the value is nothing else (a leading zero counts); `too-big`: an integer beyond int64;
+ * `inexact`: a number that float64 cannot hold exactly; `mixed`: it does not fit the type of
+ * `against` (the first value); `shape`: a datetime written another way than `against`;
+ * `unsafe-mix`: integers beyond 2^53 and floats; `widened`: the first non-integer number.
+ */
+export type InferenceWhy = 'text' | 'too-big' | 'inexact' | 'mixed' | 'shape' | 'unsafe-mix' | 'widened';
+
 /** Infer one column's type from its sampled values (nulls skipped; all-null → utf8). */
 export function inferColumn(values: Iterable<string | null>): CsvType {
+  return explainColumn(values).type;
+}
+
+/** inferColumn, with the reason: the one implementation, so what `inspect` says is what a read does. */
+export function explainColumn(values: Iterable<string | null>): ColumnInference {
   let type: CsvType | undefined;
   let unsafeInt = false;
   let shape: string | undefined;
+  let first: { index: number; value: string } | undefined;
+  let widened: ColumnInference['decided'];
+  let count = 0;
+  let nulls = 0;
+  let index = -1;
+  const text = (value: string, why: InferenceWhy, against?: { index: number; value: string }): ColumnInference => ({
+    type: 'utf8',
+    values: count,
+    nulls,
+    decided: { index, value, why, ...(against && { against }), ...(type && { expected: type }) },
+  });
   for (const v of values) {
-    if (v === null) continue;
+    index++;
+    if (v === null) {
+      nulls++;
+      continue;
+    }
+    count++;
     const c = candidate(v);
+    if (c === 'utf8') return text(v, INT.test(v) ? 'too-big' : FLOAT.test(v) ? 'inexact' : type ? 'mixed' : 'text', first);
     if (c.startsWith('datetime')) {
-      if (shape !== undefined && shape !== datetimeShape(v)) return 'utf8';
+      if (shape !== undefined && shape !== datetimeShape(v)) return text(v, 'shape', first);
       shape = datetimeShape(v);
     }
     if (c === 'int64' && !unsafeInt) {
       const n = BigInt(v);
       unsafeInt = n > SAFE || n < -SAFE;
     }
-    if (type === undefined) type = c;
-    else if (type !== c) {
+    if (type === undefined) {
+      type = c;
+      first = { index, value: v };
+    } else if (type !== c) {
       // ints widen to floats when every value is a plain number (1, 2.5); anything else is text
       // (unless an integer beyond 2^53 would lose digits as a float)
-      if (!unsafeInt && ((type === 'int64' && c === 'float64') || (type === 'float64' && c === 'int64'))) type = 'float64';
-      else return 'utf8';
+      const numbers = (type === 'int64' && c === 'float64') || (type === 'float64' && c === 'int64');
+      if (numbers && unsafeInt) return text(v, 'unsafe-mix', first);
+      if (!numbers) return text(v, 'mixed', first);
+      if (type === 'int64') widened = { index, value: v, why: 'widened', against: first };
+      type = 'float64';
     }
-    if (type === 'utf8') return 'utf8';
   }
-  if (type === 'float64' && unsafeInt) return 'utf8';
-  return type ?? 'utf8';
+  if (type === 'float64' && unsafeInt) return { type: 'utf8', values: count, nulls };
+  return { type: type ?? 'utf8', values: count, nulls, ...(widened && { decided: widened }) };
 }

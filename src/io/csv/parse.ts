@@ -143,6 +143,23 @@ export function strayQuoteError(chunk: ChunkText, file: string, quoteChar: strin
   );
 }
 
+/** Physical line of each of the chunk's first `rows` rows, in one pass (rows may span lines inside quotes). */
+export function rowLines(chunk: ChunkText, quote: number, rows: number): number[] {
+  const out: number[] = [];
+  let line = chunk.firstLine;
+  let inQuotes = false;
+  if (rows > 0) out.push(physicalLine(line, chunk.skippedLines));
+  for (let i = chunk.prefixLength; i < chunk.text.length && out.length < rows; i++) {
+    const c = chunk.text[i];
+    if (c === quote) inQuotes = !inQuotes;
+    else if (c === 10) {
+      line++;
+      if (!inQuotes) out.push(physicalLine(line, chunk.skippedLines));
+    }
+  }
+  return out;
+}
+
 /** Physical line of the chunk's `row`-th row (rows may span lines inside quotes). */
 function lineOfRow(chunk: ChunkText, row: number, quote: number): number {
   let line = chunk.firstLine;

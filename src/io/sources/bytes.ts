@@ -18,16 +18,27 @@ export const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
  * ends, which only the reader of the text knows.
  */
 export async function* withLineOnError(bytes: AsyncIterator<Buffer>, line: () => number): AsyncGenerator<Buffer> {
-  for (;;) {
-    let r: IteratorResult<Buffer>;
-    try {
-      r = await bytes.next();
-    } catch (err) {
-      if (!(err instanceof SourceError) || err.line !== undefined) throw err;
-      throw new SourceError(`${err.detail} (the text read so far ends in this line)`, { file: err.file, line: line() }, err.cause);
+  let finished = false;
+  try {
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await bytes.next();
+      } catch (err) {
+        finished = true;
+        if (!(err instanceof SourceError) || err.line !== undefined) throw err;
+        throw new SourceError(`${err.detail} (the text read so far ends in this line)`, { file: err.file, line: line() }, err.cause);
+      }
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      yield r.value;
     }
-    if (r.done) return;
-    yield r.value;
+  } finally {
+    // Stopped early (a reader that has what it needs): end the read, so its file is closed
+    // now and not by the garbage collector (Node warns, and the descriptor stays open till then).
+    if (!finished) await bytes.return?.(undefined);
   }
 }
 

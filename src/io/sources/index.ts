@@ -13,7 +13,7 @@ import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
-import { readCsv, readCsvChunks } from './csv';
+import { readCsv, readCsvChunks, type CsvInference } from './csv';
 import type { CsvChunk } from '../csv/parse';
 import type { CsvType } from '../csv/infer';
 import { readNdjson } from './ndjson';
@@ -60,6 +60,8 @@ export interface OpenSourceOptions {
    * on its own. Default: a full collection per 128 MiB of growth.
    */
   reclaim?: ReclaimOptions;
+  /** CSV: told why each column got its type, once the first file's rows fixed them (`inspect`). */
+  onCsvInference?: (inference: CsvInference) => void;
 }
 
 export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {}): Promise<Source> {
@@ -75,7 +77,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
       case 'csv':
-        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t) });
+        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference });
       case 'parquet':
         return readParquet(file, cfg);
       case 'arrow':

@@ -20,6 +20,14 @@ writeFileSync(at('not-a-stage.js'), 'module.exports = { default: { proces: (b) =
 writeFileSync(at('throws.js'), "throw new Error('deliberate import failure');");
 writeFileSync(at('throws-lines.js'), "throw new Error('Transform failed with 1 error:\\nstage.ts:2:0: ERROR: Expected }\\nRequire stack:\\n- /x.js');");
 writeFileSync(at('bad-flush.js'), "module.exports = { default: { process: (b) => b, flush: 'later' } };");
+writeFileSync(at('keeps.js'), 'module.exports = { default: { process: (b) => b, keepsColumns: true } };');
+// Reads the columns its options name, drops `drop`, adds `extra`.
+writeFileSync(
+  at('declares.js'),
+  "module.exports = { default: { process: (b) => b, inputColumns: (o) => ({ columns: o.columns, drop: o.drop }), outputColumns: (input, o) => [...input.filter((c) => !(o.drop || []).includes(c)), ...(input.includes('extra') ? [] : ['extra'])] } };",
+);
+writeFileSync(at('declares-badly.js'), "module.exports = { default: { process: (b) => b, inputColumns: () => { throw new Error('no options.columns'); }, outputColumns: () => 'day' } };");
+writeFileSync(at('bad-declarations.js'), "module.exports = { default: { process: (b) => b, keepsColumns: 'yes', inputColumns: ['a'] } };");
 
 const config = (over: Record<string, unknown> = {}) => ({
   name: 'p',
@@ -142,5 +150,51 @@ describe('checkPipeline', () => {
     expect(csv).toEqual([expect.stringMatching(/^source\.path: cannot read the source's columns: .*ragged\.csv, line 3: /)]);
     // `run` passes readErrors: false, so the run fails on the same read with the source's own error and report.
     await expect(checkPipeline(config({ source: { format: 'csv', path: 'ragged.csv' } }), { file: '', baseDir: dir }, { readErrors: false })).resolves.toBeDefined();
+  });
+
+  it('follows the columns through stages that declare them: keepsColumns and outputColumns in defineStage, inputColumns checked', async () => {
+    const stages = [
+      { name: 'keep', module: './keeps.js', mode: 'inline' },
+      { name: 'decl', module: './declares.js', mode: 'inline', options: { columns: ['id', 'nmae'], drop: ['x'] } },
+      { name: 'decl2', module: './declares.js', mode: 'inline', options: { columns: ['extra', 'x'] } },
+    ];
+    const found = await issues(config({ stages, sink: { format: 'parquet', path: 'out', partitionBy: ['day', 'extr'] } }));
+    expect(found).toEqual([
+      `stages[1].options.columns[1]: column "nmae" is not in the source (columns: id, name, day, x; did you mean "name"?); read from ${at('in.csv')}`,
+      'stages[2].options.columns[1]: column "x" is not among the columns stage "decl" passes on (id, name, day, extra; did you mean "id"?)',
+      'sink.partitionBy[1]: column "extr" is not among the columns stage "decl2" passes on (id, name, day, extra; did you mean "extra"?)',
+    ]);
+  });
+
+  it('notes what it could not check past a stage that says nothing of its columns, so silence means checked', async () => {
+    const stages = [
+      { name: 'opaque', module: './stage.js', mode: 'inline' },
+      { name: 'decl', module: './declares.js', mode: 'inline', options: { columns: ['anything'] } },
+    ];
+    const checked = await checkPipeline(config({ stages, sink: { format: 'parquet', path: 'out', partitionBy: ['whatever'] } }), { file: '', baseDir: dir });
+    expect(checked.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
+      'stages[1].options.columns: columns not checked: stage "opaque" before it may change the columns (declare keepsColumns: true or outputColumns() in its defineStage)',
+      'sink.partitionBy: partition columns not checked: stage "opaque" before it may change the columns (declare keepsColumns: true or outputColumns() in its defineStage)',
+    ]);
+    const plain = await checkPipeline(config({ stages: [], sink: { format: 'parquet', path: 'out', partitionBy: ['day'] } }), { file: '', baseDir: dir });
+    expect(plain.notes).toEqual([]);
+  });
+
+  it('names a declaration that throws, returns no list or has the wrong type, with the rest', async () => {
+    const found = await issues(
+      config({
+        stages: [
+          { name: 'a', module: './declares-badly.js', mode: 'inline' },
+          { name: 'b', module: './declares.js', mode: 'inline', options: { columns: 'id' } },
+          { name: 'c', module: './bad-declarations.js', mode: 'inline' },
+        ],
+      }),
+    );
+    expect(found).toEqual([
+      "stages[0].options: the stage's inputColumns(options) threw: no options.columns",
+      'stages[0].module: the stage\'s outputColumns(input, options) must return a list of column names, got "day"',
+      'stages[1].options.columns: must be a list of column names (the stage\'s inputColumns says it names columns), got "id"',
+      `stages[2].module: the default export of ${at('bad-declarations.js')}: keepsColumns must be true or false, got "yes"`,
+    ]);
   });
 });

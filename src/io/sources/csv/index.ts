@@ -16,8 +16,8 @@ import { RowChunker, type RowChunk } from './chunker';
 import { readHeader } from './header';
 import { physicalLine } from '../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
-import { parseChunk, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
-import { inferColumn, type CsvType } from '../../csv/infer';
+import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
+import { explainColumn, type ColumnInference, type CsvType } from '../../csv/infer';
 
 export interface CsvReadOptions {
   file: string;
@@ -29,6 +29,18 @@ export interface CsvReadOptions {
   types?: Record<string, CsvType>;
   /** Told the column types once they are fixed. */
   onTypes?: (types: Record<string, CsvType>) => void;
+  /** Told why each column got its type, when this file's rows fixed them (`inspect`). */
+  onInference?: (inference: CsvInference) => void;
+}
+
+/** How the first rows of a file fixed its column types. */
+export interface CsvInference {
+  file: string;
+  /** Rows the types were inferred from. */
+  rows: number;
+  /** Physical line of the first of them. */
+  firstLine: number;
+  columns: { name: string; type: CsvType; inferred: ColumnInference; overridden: boolean; line?: number; againstLine?: number }[];
 }
 
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
@@ -91,15 +103,19 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     const text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
     if (chunk.skippedLines) text.skippedLines = chunk.skippedLines;
     if (!types) {
+      let explained: ColumnInference[];
       try {
-        types = inferTypes(chunk.text, base, names, inferRows, cfg.schema);
+        explained = inferTypes(chunk.text, base, names, inferRows);
       } catch (err) {
         // polars refuses a malformed chunk whole; say where and what, as the parse does.
         const stray = textAfterQuote(text, delimiter, quote);
         if (stray) throw strayQuoteError(text, file, quote, stray, names[stray.field] ?? `#${stray.field + 1}`, err);
         throw new SourceError(`cannot read rows from line ${chunk.firstLine} on: ${(err as Error).message.split('\n')[0]}`, { file, line: chunk.firstLine }, err);
       }
-      o.onTypes?.(types);
+      const fixed: Record<string, CsvType> = (types = {});
+      names.forEach((name, i) => (fixed[name] = cfg.schema?.[name] ?? explained[i].type));
+      o.onTypes?.(fixed);
+      if (o.onInference) o.onInference(describeInference(text, file, names, explained, cfg.schema, quote, Math.min(inferRows, chunk.rows)));
     }
     return { ...text, parse: { file, base, columns: selected, fields, types } };
   };
@@ -130,16 +146,34 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-function inferTypes(text: Buffer, base: object, names: string[], rows: number, overrides: Record<string, ColumnTypeName> = {}): Record<string, CsvType> {
+/** Each column's type and why, from the first `rows` rows of the chunk (as text: nothing is typed yet). */
+function inferTypes(text: Buffer, base: object, names: string[], rows: number): ColumnInference[] {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
-  const types: Record<string, CsvType> = {};
   // Row arrays in one call, read column by column: polars' getColumn(name) lists every column
   // per call and each Series is a heavy object (10 000 columns took 40 s).
   const table = sample.rows() as (string | null)[][];
-  names.forEach((name, i) => {
-    types[name] = overrides[name] ?? inferColumn(column(table, i));
-  });
-  return types;
+  return names.map((_, i) => explainColumn(column(table, i)));
+}
+
+function describeInference(chunk: ChunkText, file: string, names: string[], explained: ColumnInference[], overrides: Record<string, ColumnTypeName> = {}, quote: string, rows: number): CsvInference {
+  const lines = rowLines(chunk, quote.charCodeAt(0), rows);
+  return {
+    file,
+    rows,
+    firstLine: chunk.firstLine,
+    columns: names.map((name, i) => {
+      const inferred = explained[i];
+      const at = inferred.decided;
+      return {
+        name,
+        type: overrides[name] ?? inferred.type,
+        inferred,
+        overridden: overrides[name] !== undefined,
+        ...(at && { line: lines[at.index] }),
+        ...(at?.against && { againstLine: lines[at.against.index] }),
+      };
+    }),
+  };
 }
 
 function* column(rows: (string | null)[][], i: number): Generator<string | null> {

@@ -2,11 +2,12 @@
  * NDJSON: one schema per source, fixed by the first batch (inferred from all its lines), a
  * later field it lacks is an error at any depth, and every error names the physical line.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { openSource } from '../../../../src/io/sources';
+import { readNdjson } from '../../../../src/io/sources/ndjson';
 import { duckRows } from '../../../helpers/duckdb';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ndjson-'));
@@ -82,4 +83,26 @@ it('a field named "" is read like any other, nested too (Arrow hand-offs keep th
     { '': 1, x: 0, a: { '': 'n' } },
     { '': 2, x: 1, a: { '': 'm' } },
   ]);
+});
+
+describe('a read stopped early', () => {
+  it('closes its file at once (not on garbage collection)', async () => {
+    const file = path.join(dir, 'early.ndjson');
+    writeFileSync(file, Array.from({ length: 10 }, (_, i) => JSON.stringify({ i })).join('\n') + '\n');
+    // descriptors of this process open on the file (others may come and go meanwhile)
+    const openOnFile = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      }).length;
+    const batches = readNdjson(file, { batchRows: 2 });
+    const first = await batches.next();
+    first.value?.lease?.release();
+    expect(openOnFile()).toBe(1);
+    await batches.return(undefined);
+    expect(openOnFile()).toBe(0);
+  });
 });
