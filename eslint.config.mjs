@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'bench/results/**', 'coverage/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'bench/results/**', 'coverage/**', 'scratch/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

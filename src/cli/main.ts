@@ -3,20 +3,35 @@
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { resolveChecked, type CheckedConfig } from '../check';
-import { expandInputs } from '../config/files';
+import type { CheckedConfig } from '../check';
 import { SluiceError } from '../errors';
-import { createRootLogger } from '../log';
-import { buildPlan } from '../plan/build';
-import { renderPlan } from '../plan/explain';
-import { planWarnings, renderWarnings } from '../plan/warnings';
-import { profilePlan } from '../runtime/profile';
-import { reportOf, runPlan } from '../runtime/run';
 import type { RunReport } from '../runtime/types';
-import { renderProfile } from './profile';
-import { ProgressDisplay } from './progress';
-import { renderReport } from './report';
-import { startDeathWatch } from './death-watch';
+
+/*
+ * Each command loads what it needs when its handler runs, never at the top of this file:
+ * `--help` must not pay for the engine (arrow, polars, the pools: ~1 s). `require`, as in
+ * index.ts's run(): a CommonJS module's `import()` would be a real ESM import.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+function planning() {
+  const { buildPlan } = require('../plan/build') as typeof import('../plan/build');
+  const { renderPlan } = require('../plan/explain') as typeof import('../plan/explain');
+  const { planWarnings, renderWarnings } = require('../plan/warnings') as typeof import('../plan/warnings');
+  const { expandInputs } = require('../config/files') as typeof import('../config/files');
+  return { buildPlan, renderPlan, planWarnings, renderWarnings, expandInputs };
+}
+
+function engine() {
+  const { createRootLogger } = require('../log') as typeof import('../log');
+  const { profilePlan } = require('../runtime/profile') as typeof import('../runtime/profile');
+  const { reportOf, runPlan } = require('../runtime/run') as typeof import('../runtime/run');
+  const { renderProfile } = require('./profile') as typeof import('./profile');
+  const { ProgressDisplay } = require('./progress') as typeof import('./progress');
+  const { renderReport } = require('./report') as typeof import('./report');
+  const { startDeathWatch } = require('./death-watch') as typeof import('./death-watch');
+  return { createRootLogger, profilePlan, reportOf, runPlan, renderProfile, ProgressDisplay, renderReport, startDeathWatch };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 class UsageError extends Error {}
 
@@ -42,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command<Common>('validate [config]', 'check a config: every problem with its path', withCommon, async (args) => {
       code = await guard(async () => {
+        const { buildPlan, planWarnings, renderWarnings } = planning();
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
@@ -57,6 +73,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
       async (args) => {
         code = await guard(async () => {
+          const { buildPlan, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
+          const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = buildPlan(r.config, r);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
@@ -97,6 +115,8 @@ function withCommon<T>(y: Argv<T>) {
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
 function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+  const { resolveChecked } = require('../check') as typeof import('../check');
   return resolveChecked(args.config, { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'] }, { readErrors });
 }
 
@@ -135,6 +155,8 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     controller.abort(signal);
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
+  const { buildPlan, planWarnings } = planning();
+  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, renderReport, reportOf } = engine();
   const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;

@@ -1,12 +1,13 @@
 /**
- * Loading a TypeScript config without a build step. The TS loader is registered by the
- * entry (bin/sluice.js, the worker entries) by sluice's absolute path, so `import()` of a
- * `.ts` file works from any working directory.
+ * Loading a TypeScript config without a build step. The TS loader is registered by
+ * sluice's absolute path (by bin/sluice.js when sluice runs from source, here on first use
+ * when it runs built), so `import()` of a `.ts` file works from any working directory.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigLoadError } from '../errors';
+import { ensureLoaderFor } from '../loader';
 
 export interface LoadedConfig {
   /** The default export, not yet validated. */
@@ -22,6 +23,7 @@ export async function loadConfigFile(file: string, cwd = process.cwd()): Promise
   if (!existsSync(abs)) throw new ConfigLoadError(abs, new Error(`file not found (looked for "${file}" from ${cwd})`));
   let mod: unknown;
   try {
+    await ensureLoaderFor(abs);
     mod = await import(pathToFileURL(abs).href);
   } catch (err) {
     throw new ConfigLoadError(abs, err);

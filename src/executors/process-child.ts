@@ -17,14 +17,14 @@ import { leaseOf } from '../batch/shared';
 import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
 import { deserializeError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { forwardLogLine, type Logger } from '../log';
-import { loaderExecArgv } from '../loader';
+import { loaderExecArgv, OWN_EXT } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './process-output';
 import { socketPair } from './socket-pair';
 import type { StageOutput } from './types';
 
-const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
+const ENTRY = path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`);
 /** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
 const DRAIN_GRACE_MS = 250;
 /** ...and how long at most, however much still flows (a grandchild writing to the inherited pipe forever). */
@@ -115,7 +115,7 @@ export class ChildCopy {
     const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
     stdio[DATA_FD] = pair.remote;
     try {
-      this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
+      this.proc = spawn(process.execPath, [...loaderExecArgv(this.planned.modulePath), ENTRY], { stdio });
     } finally {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }

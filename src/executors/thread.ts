@@ -15,13 +15,13 @@ import { adoptShared, fromShared, toShared } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, deserializeError, type SluiceError } from '../errors';
 import { checkOptionsCloneable } from './options';
-import { loaderExecArgv } from '../loader';
+import { loaderExecArgv, OWN_EXT } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
 
-const ENTRY = path.join(__dirname, '..', 'worker', 'thread-entry.ts');
+const ENTRY = path.join(__dirname, '..', 'worker', `thread-entry${OWN_EXT}`);
 /** How long `setup`/`flush` may take in the slowest copy before the run fails instead of waiting. */
 const EVERY_COPY_TIMEOUT_MS = 10 * 60_000;
 
@@ -66,7 +66,7 @@ export class ThreadExecutor implements StageExecutor {
       concurrentTasksPerWorker: 1,
       maxQueue: 'auto',
       atomics: 'disabled',
-      execArgv: loaderExecArgv(),
+      execArgv: loaderExecArgv(this.planned.modulePath),
       workerData,
     });
     this.pool = pool;

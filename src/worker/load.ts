@@ -4,6 +4,7 @@
  * before anything starts), so they can never disagree about what a module exports.
  */
 import { pathToFileURL } from 'node:url';
+import { ensureLoaderFor } from '../loader';
 import type { StageDefinition } from './api';
 
 const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';
@@ -25,6 +26,7 @@ export async function loadStageDefinition(modulePath: string): Promise<StageDefi
  * `"type": "module"` project) fall back to `import()`; `.mjs` files go there directly.
  */
 async function loadModule(modulePath: string): Promise<unknown> {
+  await ensureLoaderFor(modulePath);
   // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
   // transform refuses): Node imports it natively, no loader hook needed.
   if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
