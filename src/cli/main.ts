@@ -87,7 +87,16 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate or explain')
+    .command<{ dir: string }>(
+      'init [dir]',
+      'scaffold a project that runs at once: package.json, a pipeline, a stage and its test, sample data',
+      (y) => y.positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' }),
+      (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = (require('./init') as typeof import('./init')).initCommand(args);
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain or init')
     .strict()
     .help()
     .fail((msg, err, y) => {

@@ -23,7 +23,7 @@ export async function loadConfigFile(file: string, cwd = process.cwd()): Promise
   if (!existsSync(abs)) throw new ConfigLoadError(abs, new Error(`file not found (looked for "${file}" from ${cwd})`));
   let mod: unknown;
   try {
-    await ensureLoaderFor(abs);
+    await ensureLoaderFor(abs, { esm: true });
     mod = await import(pathToFileURL(abs).href);
   } catch (err) {
     throw new ConfigLoadError(abs, err);

@@ -26,15 +26,16 @@ export async function loadStageDefinition(modulePath: string): Promise<StageDefi
  * `"type": "module"` project) fall back to `import()`; `.mjs` files go there directly.
  */
 async function loadModule(modulePath: string): Promise<unknown> {
-  await ensureLoaderFor(modulePath);
   // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
   // transform refuses): Node imports it natively, no loader hook needed.
   if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
   try {
+    await ensureLoaderFor(modulePath, { esm: false });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- require first: see above
     return require(modulePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    await ensureLoaderFor(modulePath, { esm: true });
     return import(pathToFileURL(modulePath).href);
   }
 }
