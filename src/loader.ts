@@ -40,7 +40,8 @@ let esmLoader: Promise<unknown> | undefined;
  */
 export async function ensureLoaderFor(file: string, how: { esm: boolean }): Promise<void> {
   if (FROM_SOURCE || !isTypeScript(file)) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side-effect hook, once
-  if (!how.esm) require(REGISTER_CJS);
-  else await (esmLoader ??= import(pathToFileURL(REGISTER_FILE).href));
+  if (how.esm) await (esmLoader ??= import(pathToFileURL(REGISTER_FILE).href));
+  // The whole loader includes the require hook; `require` caches register.cjs, so once.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side-effect hook
+  else if (!esmLoader) require(REGISTER_CJS);
 }
