@@ -38,8 +38,8 @@ let esmLoader: Promise<unknown> | undefined;
  * loader is already there: whoever started the process registered it (bin/, `--import`, or
  * jest's own transform, under which importing it would fail).
  */
-export async function ensureLoaderFor(file: string, how: { esm: boolean }): Promise<void> {
-  if (FROM_SOURCE || !isTypeScript(file)) return;
+export async function ensureLoaderFor(file: string, how: { esm: boolean; evenForJavaScript?: boolean }): Promise<void> {
+  if (FROM_SOURCE || !(isTypeScript(file) || how.evenForJavaScript)) return;
   if (how.esm) await (esmLoader ??= import(pathToFileURL(REGISTER_FILE).href));
   // The whole loader includes the require hook; `require` caches register.cjs, so once.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side-effect hook
