@@ -14,6 +14,9 @@ module.exports = {
     // hyparquet (an independent Parquet decoder for tests) ships ES modules only.
     '/node_modules/hyparquet/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // `sluice` (a fixture stage's import) is the source under test, not the built dist/ the
+  // package's exports name.
+  moduleNameMapper: { '^sluice$': '<rootDir>/src/index.ts' },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   // e2e tests spawn the CLI and worker pools; keep the 2-core machine from oversubscribing.
   maxWorkers: 2,

@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
- *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,convert,memory] [--rows N] [--runs R] [--rounds K]
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,8 +14,9 @@ import { conversion, endToEnd, memory } from './e2e';
 import { handoff, label } from './handoff';
 import { fmt, targets } from './lib';
 import { cpuBound, schedulerOverhead, strings } from './pipelines';
+import { startup, type StartupRow } from './startup';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'convert', 'memory'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'convert', 'memory', 'startup'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -44,6 +45,7 @@ async function main() {
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
+  await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000), rounds));
 
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
@@ -102,6 +104,11 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
   if (r.results.strings) {
     lines.push('## Strings', '', '| column as polars emits it | toArray() ns/value | ctx.strings ns/value | speedup |', '|---|---|---|---|');
     for (const [k, v] of Object.entries<any>(r.results.strings)) lines.push(`| ${k} | ${fmt(v.toArrayNs)} | ${fmt(v.readStringsNs)} | ${fmt(v.speedup)}× |`);
+    lines.push('');
+  }
+  if (r.results.startup) {
+    lines.push('## Start-up', '', 'Fresh `bin/sluice` processes, medians; CPU of the whole process tree. Example job: "before the run" is the CLI, config and checks (wall − the report\'s duration); "start-up" the report\'s.', '', '| case | wall ms | CPU ms | before the run ms | start-up ms |', '|---|---|---|---|---|');
+    for (const c of r.results.startup as StartupRow[]) lines.push(`| ${c.name} | ${fmt(c.wallMs, 0)} | ${fmt(c.cpuMs, 0)} | ${c.beforeRunMs === undefined ? '' : fmt(c.beforeRunMs, 0)} | ${c.startupMs === undefined ? '' : fmt(c.startupMs, 0)} |`);
     lines.push('');
   }
   if (r.results.memory) {

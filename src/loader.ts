@@ -1,10 +1,47 @@
-/** Where the TS loader lives, so threads and child processes can be started with it. */
+/**
+ * sluice's own code runs as TypeScript from `src/` (tests; the repo when `dist/` is stale) or as
+ * built JavaScript from `dist/` (the package, and the repo after `npm run build`). The TS loader
+ * costs CPU in every thread and child it starts in (measured: tsx's require hook ~50 ms, its ESM
+ * hooks ~230 ms more), so built code starts it only where a user's TypeScript is loaded, and
+ * the ESM half only where an ES module needs it.
+ */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+/** tsx (require hook + ESM hooks) and the `sluice` alias: what sluice's own TypeScript needs. */
 export const REGISTER_FILE = path.join(__dirname, 'register.mjs');
+/** tsx's require hook and the `sluice` alias only. */
+const REGISTER_CJS = path.join(__dirname, 'register.cjs');
+/** `.ts` when sluice runs from source, `.js` when built: the extension of sibling entry files. */
+export const OWN_EXT = path.extname(__filename);
+const FROM_SOURCE = OWN_EXT !== '.js';
 
-/** `execArgv` for a worker thread or child process that must load TypeScript stages. */
-export function loaderExecArgv(): string[] {
-  return ['--import', pathToFileURL(REGISTER_FILE).href];
+/** A file that needs the TS loader to load. */
+export function isTypeScript(file: string): boolean {
+  return /\.[cm]?tsx?$/.test(file);
+}
+
+/**
+ * `execArgv` for a worker thread or child process: the whole TS loader when sluice itself is
+ * TypeScript; its require hook when the thread will load `userModule` and that is TypeScript.
+ */
+export function loaderExecArgv(userModule?: string): string[] {
+  if (FROM_SOURCE) return ['--import', pathToFileURL(REGISTER_FILE).href];
+  return userModule !== undefined && isTypeScript(userModule) ? ['--require', REGISTER_CJS] : [];
+}
+
+let esmLoader: Promise<unknown> | undefined;
+
+/**
+ * Register the TS loader in this thread before `file` is loaded, if it is TypeScript: its
+ * require hook for `require(file)`, all of it for `import(file)` (`esm`). From source the
+ * loader is already there: whoever started the process registered it (bin/, `--import`, or
+ * jest's own transform, under which importing it would fail).
+ */
+export async function ensureLoaderFor(file: string, how: { esm: boolean; evenForJavaScript?: boolean }): Promise<void> {
+  if (FROM_SOURCE || !(isTypeScript(file) || how.evenForJavaScript)) return;
+  if (how.esm) await (esmLoader ??= import(pathToFileURL(REGISTER_FILE).href));
+  // The whole loader includes the require hook; `require` caches register.cjs, so once.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side-effect hook
+  else if (!esmLoader) require(REGISTER_CJS);
 }

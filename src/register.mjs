@@ -1,5 +1,7 @@
 // Makes TypeScript configs and stages load without a build step, in the main thread,
-// in worker threads and in child processes (they all start with `--import <this file>`).
+// in worker threads and in child processes (they start with `--import <this file>`, or
+// import it on first use: see loader.ts). Published as `sluice/register`; in dist/ the
+// build points the `./index.ts` below at `./index.js`.
 // It is resolved by sluice's own absolute path, so `tsx` comes from sluice's node_modules,
 // not from whatever the user's working directory would resolve.
 //

@@ -4,12 +4,22 @@
  */
 import { Writable } from 'node:stream';
 import { RecordBatch, tableFromIPC } from 'apache-arrow';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
 import type { Backing } from './owned';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
 import './arrow-names'; // before any schema is decoded
+
+/**
+ * nodejs-polars, loaded by the first conversion that needs it: a stage copy that never asks
+ * for a DataFrame does not pay for loading it (~60 ms of CPU in every thread and child).
+ */
+let polarsModule: typeof pl | undefined;
+function polars(): typeof pl {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
+  return (polarsModule ??= (require('nodejs-polars') as { default: typeof pl }).default);
+}
 
 /** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
 export const conversions = { count: 0 };
@@ -21,8 +31,8 @@ let scratch = Buffer.allocUnsafe(0);
 export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.DataFrame {
   conversions.count++;
   // A batch polars wrote into a slab: it reads its own bytes there (it copies them in).
-  if (backing?.format === 'ipc-file') return pl.readIPC(Buffer.from(backing.slab, backing.offset, backing.length));
-  if (backing?.format === 'ipc-stream') return pl.readIPCStream(Buffer.from(backing.slab, backing.offset, backing.length));
+  if (backing?.format === 'ipc-file') return polars().readIPC(Buffer.from(backing.slab, backing.offset, backing.length));
+  if (backing?.format === 'ipc-stream') return polars().readIPCStream(Buffer.from(backing.slab, backing.offset, backing.length));
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
   const { chunks, byteLength } = encodeBatches([batch]);
@@ -32,7 +42,7 @@ export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.Data
     scratch.set(chunk, at);
     at += chunk.byteLength;
   }
-  return pl.readIPCStream(scratch.subarray(0, byteLength));
+  return polars().readIPCStream(scratch.subarray(0, byteLength));
 }
 
 export function dataFrameToBatches(df: pl.DataFrame): RecordBatch[] {

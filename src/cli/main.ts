@@ -3,21 +3,36 @@
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { resolveChecked, type CheckedConfig } from '../check';
-import { expandInputs } from '../config/files';
+import type { CheckedConfig } from '../check';
 import { SluiceError } from '../errors';
-import { createRootLogger } from '../log';
-import { buildPlan } from '../plan/build';
-import { paramLines, renderPlan } from '../plan/explain';
-import { planWarnings, renderWarnings } from '../plan/warnings';
-import { profilePlan } from '../runtime/profile';
-import { reportOf, runPlan } from '../runtime/run';
+import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
-import { renderProfile } from './profile';
-import { ProgressDisplay } from './progress';
-import { renderReport } from './report';
-import { startDeathWatch } from './death-watch';
-import { inspectOptions, type InspectArgs } from './inspect-options';
+
+/*
+ * Each command loads what it needs when its handler runs, never at the top of this file:
+ * `--help` must not pay for the engine (arrow, polars, the pools: ~1 s). `require`, as in
+ * index.ts's run(): a CommonJS module's `import()` would be a real ESM import.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+function planning() {
+  const { buildPlan } = require('../plan/build') as typeof import('../plan/build');
+  const { paramLines, renderPlan } = require('../plan/explain') as typeof import('../plan/explain');
+  const { planWarnings, renderWarnings } = require('../plan/warnings') as typeof import('../plan/warnings');
+  const { expandInputs } = require('../config/files') as typeof import('../config/files');
+  return { buildPlan, paramLines, renderPlan, planWarnings, renderWarnings, expandInputs };
+}
+
+function engine() {
+  const { createRootLogger } = require('../log') as typeof import('../log');
+  const { profilePlan } = require('../runtime/profile') as typeof import('../runtime/profile');
+  const { reportOf, runPlan } = require('../runtime/run') as typeof import('../runtime/run');
+  const { renderProfile } = require('./profile') as typeof import('./profile');
+  const { ProgressDisplay } = require('./progress') as typeof import('./progress');
+  const { renderReport } = require('./report') as typeof import('./report');
+  const { startDeathWatch } = require('./death-watch') as typeof import('./death-watch');
+  return { createRootLogger, profilePlan, reportOf, runPlan, renderProfile, ProgressDisplay, renderReport, startDeathWatch };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 class UsageError extends Error {}
 
@@ -45,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command<Common>('validate [config]', 'check a config: every problem with its path', withCommon, async (args) => {
       code = await guard(async () => {
+        const { buildPlan, paramLines, planWarnings, renderWarnings } = planning();
         const r = await resolve(args);
         process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
         const params = paramLines(r);
@@ -64,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
       async (args) => {
         code = await guard(async () => {
+          const { buildPlan, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
+          const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = buildPlan(r.config, r);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
@@ -76,12 +94,26 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .command<InspectArgs>('inspect [paths..]', 'show what a source would read: schema (and why each CSV type), rows, Parquet row groups, first rows', inspectOptions, async (args) => {
-      // Loaded only when it runs: `--help` must not pull in polars and arrow.
-      const { inspectCommand } = await import('./inspect.js');
-      code = await inspectCommand(args);
-    })
-    .demandCommand(1, 'name a command: run, validate, explain or inspect')
+    .command<InspectArgs>(
+      'inspect [paths..]',
+      'show what a source would read: schema (and why each CSV type), rows, Parquet row groups, first rows',
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+      (y) => (require('./inspect-options') as typeof import('./inspect-options')).inspectOptions(y),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./inspect') as typeof import('./inspect')).inspectCommand(args);
+      },
+    )
+    .command<{ dir: string }>(
+      'init [dir]',
+      'scaffold a project that runs at once: package.json, a pipeline, a stage and its test, sample data',
+      (y) => y.positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' }),
+      (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = (require('./init') as typeof import('./init')).initCommand(args);
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain, inspect or init')
     .strict()
     .help()
     .fail((msg, err, y) => {
@@ -111,6 +143,8 @@ function withCommon<T>(y: Argv<T>) {
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
 function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+  const { resolveChecked } = require('../check') as typeof import('../check');
   const overrides = { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'], sourcePath: args['source-path'], set: args.set };
   return resolveChecked(args.config, overrides, { readErrors });
 }
@@ -150,6 +184,8 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
     controller.abort(signal);
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
+  const { buildPlan, planWarnings } = planning();
+  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, renderReport, reportOf } = engine();
   const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;

@@ -18,7 +18,7 @@ import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
 import { AbortedError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { stageErrorOf } from './failure';
 import { forwardLogLine, type Logger } from '../log';
-import { loaderExecArgv } from '../loader';
+import { loaderExecArgv, OWN_EXT } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './process-output';
@@ -27,7 +27,7 @@ import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 
-const ENTRY = path.resolve(__dirname, '../worker/process-entry.ts');
+const ENTRY = path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`);
 
 interface Pending {
   location: BatchLocation;
@@ -119,7 +119,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
     stdio[DATA_FD] = pair.remote;
     try {
-      this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
+      this.proc = spawn(process.execPath, [...loaderExecArgv(this.planned.modulePath), ENTRY], { stdio });
     } finally {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }

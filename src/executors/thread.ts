@@ -16,6 +16,7 @@ import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
+import { OWN_EXT } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
@@ -26,7 +27,7 @@ import type { StageExecutor, TransportStats } from './types';
 
 type Where = { seq?: number; sourceFile?: string };
 
-const ENTRY = path.join(__dirname, '..', 'worker', 'thread-entry.ts');
+const ENTRY = path.join(__dirname, '..', 'worker', `thread-entry${OWN_EXT}`);
 type ThreadCopy = PiscinaCopy<ThreadTask, ThreadResult>;
 
 export class ThreadExecutor implements StageExecutor {
@@ -67,7 +68,7 @@ export class ThreadExecutor implements StageExecutor {
         copies: this.copies,
         logLevel: this.log.level,
       };
-      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
+      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage, userModule: this.planned.modulePath });
       // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
       c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stage, copy }, 'process'))));
       return c;

@@ -36,7 +36,8 @@ export interface PipelineProfile {
   stages: StageProfile[];
 }
 
-const PASSTHROUGH = path.join(__dirname, '..', 'worker', 'passthrough.ts');
+// `.ts` from source, `.js` built (see loader.ts).
+const PASSTHROUGH = path.join(__dirname, '..', 'worker', `passthrough${path.extname(__filename)}`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 

@@ -19,6 +19,8 @@ export interface PiscinaCopyOptions {
   workerData: unknown;
   copy: number;
   /** Messages the thread posts outside any task (log lines). */
+  /** The user's stage module: a TypeScript one needs the loader in the thread. */
+  userModule?: string;
   onMessage?: (message: unknown) => void;
 }
 
@@ -58,7 +60,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       atomics: 'disabled',
-      execArgv: loaderExecArgv(),
+      execArgv: loaderExecArgv(this.opts.userModule),
       workerData: this.opts.workerData,
     });
     this.pool = pool;

@@ -4,6 +4,7 @@
  * before anything starts), so they can never disagree about what a module exports.
  */
 import { pathToFileURL } from 'node:url';
+import { ensureLoaderFor } from '../loader';
 import type { StageDefinition } from './api';
 
 const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';
@@ -29,10 +30,12 @@ async function loadModule(modulePath: string): Promise<unknown> {
   // transform refuses): Node imports it natively, no loader hook needed.
   if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
   try {
+    await ensureLoaderFor(modulePath, { esm: false });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- require first: see above
     return require(modulePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    await ensureLoaderFor(modulePath, { esm: true });
     return import(pathToFileURL(modulePath).href);
   }
 }

@@ -23,6 +23,7 @@ import { encodeFrame } from '../batch/framing';
 import { decodeBatches, encodeBatches } from '../batch/ipc';
 import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
 import { serializeError, type BatchLocation } from '../errors';
+import { loaderExecArgv } from '../loader';
 import { createForwardingLogger } from '../log';
 import {
   RUNNING_TASK,
@@ -38,8 +39,8 @@ import { StageHost, asStageError } from './host';
 
 const EMPTY = new Uint8Array(0);
 const arena = new SlabArena();
-// The thread inherits the TS loader through execArgv (--import …/register.mjs).
-const io = new Worker(path.join(__dirname, 'process-io.cjs'), { execArgv: process.execArgv });
+// The I/O thread runs only sluice's code: it needs the TS loader only when that is TypeScript.
+const io = new Worker(path.join(__dirname, 'process-io.cjs'), { execArgv: loaderExecArgv() });
 const toIo = (message: StageToIo) => io.postMessage(message);
 const written = new Map<number, () => void>();
 let nextSend = 1;

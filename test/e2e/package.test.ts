@@ -1,0 +1,160 @@
+/**
+ * sluice as a user gets it: the files `npm pack` ships, and a fresh project that installs the
+ * packed tarball (dependencies from the npm registry, sluice from the local tarball) after
+ * `sluice init`, then runs the scaffolded job and its test, a stage of its own that imports
+ * apache-arrow and nodejs-polars in every mode, and its own `tsc` over sluice's types.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, REPO } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { inProject, npmInstall, packedFiles, packInto, requireBuild } from '../helpers/package';
+
+const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+
+function* walk(dir: string, rel = ''): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) yield* walk(path.join(dir, e.name), `${rel}${e.name}/`);
+    else yield `${rel}${e.name}`;
+  }
+}
+
+describe('npm pack', () => {
+  let files: string[];
+  beforeAll(() => {
+    requireBuild();
+    files = packedFiles();
+  });
+
+  it('ships built JavaScript and declarations for every source file, and every file loaded at run time', () => {
+    const missing: string[] = [];
+    for (const rel of walk(path.join(REPO, 'src'))) {
+      const want = rel.endsWith('.ts') ? [`dist/${rel.replace(/\.ts$/, '.js')}`, `dist/${rel.replace(/\.ts$/, '.d.ts')}`] : rel.endsWith('.c') ? [] : [`dist/${rel}`];
+      for (const f of want) if (!files.includes(f)) missing.push(f);
+    }
+    expect(missing).toEqual([]);
+    for (const rel of walk(path.join(REPO, 'templates'))) expect(files).toContain(`templates/${rel}`);
+    expect(files).toEqual(expect.arrayContaining(['bin/sluice', 'bin/sluice.js', 'package.json', 'README.md']));
+  });
+
+  it('ships nothing else: no sources, tests, benchmarks or data', () => {
+    const other = files.filter((f) => !/^(dist|templates)\//.test(f) && !['bin/sluice', 'bin/sluice.js', 'package.json', 'README.md'].includes(f));
+    expect(other).toEqual([]);
+    // TypeScript only as declarations (a user's tsc must not type-check sluice's sources) or as templates.
+    expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('names only shipped files as its entry points', () => {
+    const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin), ...Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e as object)))];
+    for (const t of targets as string[]) expect(files).toContain(path.normalize(t));
+  });
+
+  it('takes apache-arrow and nodejs-polars as peer dependencies, polars pinned exactly', () => {
+    expect(pkg.dependencies).not.toHaveProperty('apache-arrow');
+    expect(pkg.dependencies).not.toHaveProperty('nodejs-polars');
+    expect(pkg.peerDependencies).toEqual({ 'apache-arrow': expect.any(String), 'nodejs-polars': '0.24.1' });
+  });
+});
+
+describe('a project installed from the packed tarball', () => {
+  let tmp: string;
+  let project: string;
+
+  beforeAll(async () => {
+    requireBuild();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sluice-package-'));
+    const tarball = packInto(tmp);
+    project = path.join(tmp, 'orders');
+    const init = await runCli(['init', project], { cwd: tmp });
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    npmInstall(project, [tarball]);
+  }, 600_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('holds one copy of apache-arrow and of nodejs-polars, the pinned ones, and no TypeScript sources of sluice', () => {
+    const copies = (name: string) => [...walk(path.join(project, 'node_modules'))].filter((f) => f.endsWith(`${name}/package.json`) && !f.slice(0, -`${name}/package.json`.length).includes(`${name}/`));
+    expect(copies('apache-arrow')).toEqual(['apache-arrow/package.json']);
+    expect(copies('nodejs-polars')).toEqual(['nodejs-polars/package.json']);
+    expect(JSON.parse(readFileSync(path.join(project, 'node_modules/nodejs-polars/package.json'), 'utf8')).version).toBe('0.24.1');
+    const sluiceFiles = [...walk(path.join(project, 'node_modules/sluice'))];
+    expect(sluiceFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('templates/'))).toEqual([]);
+  });
+
+  it('runs the scaffolded job (npm start): shipped orders with their revenue, as DuckDB computes them from the CSV', async () => {
+    const r = inProject(project, 'npm', ['start']);
+    expect(r.stderr).toContain('wrote');
+    expect(r.code).toBe(0);
+    const got = await duckRows(`SELECT order_id, revenue FROM read_parquet('${project}/out/revenue.parquet') ORDER BY order_id`);
+    const want = await duckRows(`SELECT order_id, quantity * unit_price AS revenue FROM read_csv('${project}/data/orders.csv') WHERE status = 'shipped' ORDER BY order_id`);
+    expect(want.length).toBeGreaterThan(0);
+    expect(got.map((g) => [Number(g.order_id), Number(g.revenue).toFixed(2)])).toEqual(want.map((w) => [Number(w.order_id), Number(w.revenue).toFixed(2)]));
+  });
+
+  it('passes the scaffolded stage test (npm test)', () => {
+    const r = inProject(project, 'npm', ['test']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# pass 1$/m);
+    expect(r.stdout).toMatch(/^# fail 0$/m);
+  });
+
+  it.each(['inline', 'thread', 'process'])('runs a stage of its own that imports apache-arrow and nodejs-polars, %s', async (mode) => {
+    if (!existsSync(path.join(project, 'own.config.ts'))) {
+      writeFileSync(
+        path.join(project, 'stages/own.ts'),
+        `import { RecordBatch, tableFromArrays } from 'apache-arrow';
+import pl from 'nodejs-polars';
+import { defineStage } from 'sluice';
+
+const revenue = pl.col('quantity').mul(pl.col('unit_price')).alias('revenue');
+
+export default defineStage({
+  setup(ctx) {
+    // Built sluice gives a copy only tsx's require hook (register.cjs), never its ESM hooks.
+    if (process.execArgv.some((a) => a.includes('register.mjs'))) throw new Error('ESM loader in ' + ctx.mode + ': ' + process.execArgv.join(' '));
+  },
+  process(batch, ctx) {
+    // One apache-arrow: the engine's batch is a RecordBatch of the project's module…
+    if (!(batch instanceof RecordBatch)) throw new Error('the batch is not a RecordBatch of this project\\'s apache-arrow');
+    const df = ctx.toDataFrame(batch).withColumns(revenue).select('order_id', 'revenue');
+    // …and a Table built with it is taken by the engine.
+    return tableFromArrays({
+      order_id: Float64Array.from(df.getColumn('order_id').toArray() as number[]),
+      revenue: Float64Array.from(df.getColumn('revenue').toArray() as number[]),
+    });
+  },
+});
+`,
+      );
+      writeFileSync(
+        path.join(project, 'own.config.ts'),
+        `import { definePipeline } from 'sluice';
+export default definePipeline({
+  name: 'own',
+  source: { format: 'csv', path: 'data/orders.csv', batchRows: 5 },
+  stages: [{ name: 'own', module: './stages/own.ts', mode: 'inline' }],
+  sink: { format: 'ndjson', path: 'out/own.ndjson' },
+});
+`,
+      );
+    }
+    const out = `out/own-${mode}.ndjson`;
+    const r = inProject(project, 'node_modules/.bin/sluice', ['run', 'own.config.ts', '--quiet', '--log-level', 'error', '--mode', `own=${mode}`, '--sink-path', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = await duckRows(`SELECT order_id, round(revenue, 2) AS revenue FROM read_json('${path.join(project, out)}') ORDER BY order_id`);
+    const want = await duckRows(`SELECT order_id, round(quantity * unit_price, 2) AS revenue FROM read_csv('${project}/data/orders.csv') ORDER BY order_id`);
+    expect(got.map((g) => [Number(g.order_id), Number(g.revenue)])).toEqual(want.map((w) => [Number(w.order_id), Number(w.revenue)]));
+  });
+
+  it("type-checks with the project's own tsc (strict, declarations included): sluice ships .d.ts, not its sources", () => {
+    const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc');
+    const r = inProject(project, process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'pipeline.config.ts', 'stages/revenue.ts']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Start-up: which sluice runs (bin/sluice.js picks dist/ or src/) and what each command loads.
+ * Structure, not time: the time is measured by `npm run bench -- --only startup`.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO, runCli, runNode } from '../helpers/cli';
+import { requireBuild } from '../helpers/package';
+
+const SLUICE_JS = path.join(REPO, 'bin/sluice.js');
+
+/** Runs `node bin/sluice.js <args>` and returns the CommonJS modules it loaded (paths under REPO made relative). */
+async function loadedBy(args: string[], cwd = REPO) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-loaded-'));
+  try {
+    const probe = path.join(dir, 'probe.cjs');
+    const list = path.join(dir, 'modules.json');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const r = await runNode(['-r', probe, SLUICE_JS, ...args], { cwd });
+    const modules = (JSON.parse(readFileSync(list, 'utf8')) as string[]).map((m) => path.relative(REPO, m));
+    return { ...r, modules, packages: new Set(modules.map((m) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(m)?.[1]).filter(Boolean)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('what a command loads (built sluice)', () => {
+  beforeAll(requireBuild);
+
+  it('--help: the built CLI and yargs, no TypeScript loader, no engine', async () => {
+    const r = await loadedBy(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sluice init [dir]');
+    expect(r.modules).toContain('dist/cli/main.js');
+    expect(r.modules.filter((m) => m.startsWith('src/'))).toEqual([]);
+    for (const heavy of ['tsx', 'esbuild', 'apache-arrow', 'nodejs-polars', 'piscina', 'pino', 'zod']) expect(r.packages).not.toContain(heavy);
+  });
+
+  it('validate: the checks, the source reader and the stage modules, no pools and no runtime', async () => {
+    const r = await loadedBy(['validate', 'pipeline.config.ts']);
+    expect(r.code).toBe(0);
+    expect(r.modules).toContain('dist/check/index.js');
+    expect(r.modules).toContain('stages/aggregate.ts');
+    expect(r.packages).not.toContain('piscina');
+    expect(r.modules.filter((m) => /^dist\/(runtime|executors|io\/sinks)\//.test(m))).toEqual([]);
+  });
+});
+
+describe('sluice init through the CLI', () => {
+  it('refuses to overwrite: exit 1, the files named, nothing written', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-init-e2e-'));
+    try {
+      writeFileSync(path.join(dir, 'pipeline.config.ts'), 'mine');
+      const r = await runCli(['init', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('already has pipeline.config.ts: nothing was written');
+      expect(existsSync(path.join(dir, 'package.json'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bin/sluice.js picks dist/ only while it is current', () => {
+  let root: string;
+  /** A package layout whose dist/ and src/ CLIs print where they came from. */
+  beforeAll(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'sluice-bin-'));
+    mkdirSync(path.join(root, 'bin'));
+    copyFileSync(SLUICE_JS, path.join(root, 'bin/sluice.js'));
+    mkdirSync(path.join(root, 'dist/cli'), { recursive: true });
+    writeFileSync(path.join(root, 'dist/cli/main.js'), "exports.main = async () => { process.stdout.write('dist'); return 0; };\n");
+    mkdirSync(path.join(root, 'src/cli'), { recursive: true });
+    writeFileSync(path.join(root, 'src/register.mjs'), `import ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/register.mjs')).href)};\n`);
+    writeFileSync(path.join(root, 'src/cli/main.ts'), "export async function main(): Promise<number> { process.stdout.write('src'); return 0; }\n");
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const stamp = () => path.join(root, 'dist/.build-stamp');
+  const at = (file: string, seconds: number) => utimesSync(file, seconds, seconds);
+  const which = async (env: NodeJS.ProcessEnv = {}) => (await runNode([path.join(root, 'bin/sluice.js')], { cwd: root, env: { SLUICE_FROM_SOURCE: '', ...env } })).stdout;
+
+  it('a build newer than every source file: dist/', async () => {
+    writeFileSync(stamp(), '');
+    at(path.join(root, 'src/register.mjs'), 1000);
+    at(path.join(root, 'src/cli/main.ts'), 1000);
+    at(stamp(), 2000);
+    expect(await which()).toBe('dist');
+  });
+
+  it('a source file edited after the build: src/', async () => {
+    at(path.join(root, 'src/cli/main.ts'), 3000);
+    expect(await which()).toBe('src');
+    at(path.join(root, 'src/cli/main.ts'), 1000);
+  });
+
+  it('SLUICE_FROM_SOURCE=1: src/', async () => {
+    expect(await which({ SLUICE_FROM_SOURCE: '1' })).toBe('src');
+  });
+
+  it('no build stamp (an interrupted or old build): src/', async () => {
+    rmSync(stamp());
+    expect(await which()).toBe('src');
+  });
+
+  it('no src/ (the installed package): dist/', async () => {
+    rmSync(path.join(root, 'src'), { recursive: true });
+    expect(await which()).toBe('dist');
+  });
+});

@@ -1,0 +1,50 @@
+/** The package as npm ships it: its packed file list, a tarball, a project that installs it. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { REPO } from './cli';
+
+/** What bin/sluice.js runs: dist/ when no file of src/ is newer than its build (see there). */
+export function builtIsCurrent(root = REPO): boolean {
+  const stamp = path.join(root, 'dist', '.build-stamp');
+  if (!existsSync(stamp)) return false;
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
+  return newest(path.join(root, 'src')) <= statSync(stamp).mtimeMs;
+}
+
+/** These tests check the build: a stale one would test old code, so say so instead. */
+export function requireBuild(): void {
+  if (!builtIsCurrent()) throw new Error('dist/ is missing or older than src/: run `npm run build` (npm test does) before this test');
+}
+
+/**
+ * `npm pack` without its `prepare` script: rebuilding dist/ here would pull it from under
+ * the other tests running at the same time (they run bin/sluice, which runs dist/).
+ */
+function npm(args: string[], cwd: string): string {
+  return execFileSync('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+/** Paths inside the package (`dist/index.js`, …), as `npm pack` would ship them. */
+export function packedFiles(): string[] {
+  const [report] = JSON.parse(npm(['pack', '--dry-run', '--json'], REPO)) as { files: { path: string }[] }[];
+  return report.files.map((f) => f.path).sort();
+}
+
+/** Packs the repo into `dir`; returns the tarball's path. */
+export function packInto(dir: string): string {
+  const [report] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], REPO)) as { filename: string }[];
+  return path.join(dir, report.filename);
+}
+
+/** `npm install <specs>` in a project (from the registry and local tarballs; no scripts). */
+export function npmInstall(project: string, specs: string[] = []): void {
+  npm(['install', ...specs], project);
+}
+
+/** Runs a command in a project; returns status and output. */
+export function inProject(project: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(command, args, { cwd: project, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
