@@ -6,6 +6,7 @@
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import type { Logger } from 'pino';
+import { wellFormedEmpty } from '../batch/empty';
 import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
 import { FrameReclaimer } from '../batch/reclaim';
 import type { Lease } from '../batch/shared';
@@ -157,8 +158,8 @@ export function toRecordBatches(result: StageResult, fromDataFrame: (df: pl.Data
   for (const part of parts) {
     // apache-arrow's own brands (a Symbol.for key): they hold across copies of the module,
     // and an object that merely looks like a batch is refused here, not deep in the IPC writer.
-    if (RecordBatch.isRecordBatch(part)) out.push(part);
-    else if (Table.isTable(part)) out.push(...part.batches);
+    if (RecordBatch.isRecordBatch(part)) out.push(wellFormedEmpty(part));
+    else if (Table.isTable(part)) out.push(...part.batches.map(wellFormedEmpty));
     else if (isDataFrame(part)) out.push(...fromDataFrame(part));
     else throw new TypeError(`a stage must return a RecordBatch, a Table, a polars DataFrame, an array of them, or nothing (got ${describe(part)})`);
   }
