@@ -6,9 +6,16 @@ import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { leaseSlabsOf } from '../batch/shared';
+import type { StageDefinition } from '../worker/api';
 import { StageHost, type HostOutput } from '../worker/host';
 import { runInline } from './inline-context';
 import type { Item, StageExecutor, StageOutput, TransportStats } from './types';
+
+export interface InlineDeps {
+  log: Logger;
+  /** Loads the stage module (default: the one loader every mode uses, worker/load.ts). */
+  loadStage?: (modulePath: string) => Promise<StageDefinition>;
+}
 
 export class InlineExecutor implements StageExecutor {
   readonly mode = 'inline' as const;
@@ -20,7 +27,7 @@ export class InlineExecutor implements StageExecutor {
 
   constructor(
     private readonly planned: PlannedStage,
-    private readonly deps: { log: Logger },
+    private readonly deps: InlineDeps,
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
@@ -45,6 +52,7 @@ export class InlineExecutor implements StageExecutor {
         copies: planned.copies,
         mode: 'inline',
         log: this.deps.log.child({ stage: planned.name, worker: copy }),
+        load: this.deps.loadStage,
       }),
     );
     await runInline({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());

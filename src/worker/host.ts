@@ -25,6 +25,8 @@ export interface HostOptions {
   copies: number;
   mode: 'inline' | 'thread' | 'process';
   log: Logger;
+  /** How to load the module; `sluice/testing` passes one that gives a fresh module instance per run. */
+  load?: (modulePath: string) => Promise<StageDefinition>;
 }
 
 /**
@@ -59,7 +61,7 @@ export class StageHost {
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
-      definition = await loadStageDefinition(opts.modulePath);
+      definition = await (opts.load ?? loadStageDefinition)(opts.modulePath);
     } catch (err) {
       throw new StageError(where, 'load', err);
     }

@@ -26,7 +26,9 @@ const ALLOWED: Record<string, string[]> = {
   executors: ['worker', 'protocol', 'batch', 'errors', 'log', 'loader'],
   runtime: ['plan', 'executors', 'io', 'batch', 'log', 'errors'],
   check: ['config', 'plan', 'io', 'worker', 'errors', 'inputs'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'log', 'errors', 'loader', 'worker'],
+  // sluice/testing hosts stages through the executors (as a run does) and reads configs for `sluice test`.
+  testing: ['config', 'plan', 'executors', 'worker', 'batch', 'errors', 'log'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'log', 'errors', 'loader', 'worker', 'testing'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
   loader: [],
   inputs: [],
