@@ -1,5 +1,5 @@
 /**
- * The `sluice` command: run, validate, explain. Returns the exit code (0 only on success).
+ * The `sluice` command: run, validate, explain, test. Returns the exit code (0 only on success).
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
@@ -19,6 +19,8 @@ import { renderReport } from './report';
 import { startDeathWatch } from './death-watch';
 
 class UsageError extends Error {}
+/** Failing cases were already reported case by case: only the exit code is left to set. */
+class CasesFailed extends Error {}
 
 interface Common {
   config: string;
@@ -69,7 +71,25 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate or explain')
+    .command<Common & { cases?: string; 'every-mode': boolean }>(
+      'test [config]',
+      'run the fixture cases beside a pipeline (pipeline.cases.ts): input rows → expected rows, per stage or for the whole pipeline',
+      (y) =>
+        y
+          .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
+          .option('mode', { type: 'string', array: true, describe: 'override a stage mode: <stage>=<inline|thread|process> (repeatable)' })
+          .option('cases', { type: 'string', describe: 'the cases file (default: <config name>.cases.ts/.json beside the config)' })
+          .option('every-mode', { type: 'boolean', default: false, describe: 'run every case with all stages inline, then thread, then process' }),
+      async (args) => {
+        code = await guard(async () => {
+          // Loaded on use: the harness pulls in the executors, which --help does not need.
+          const { testCommand } = await import('../testing/cases/command.js');
+          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode });
+          if (failed) throw new CasesFailed();
+        });
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain or test')
     .strict()
     .help()
     .fail((msg, err, y) => {
@@ -106,7 +126,7 @@ async function guard(work: () => Promise<void>): Promise<number> {
     await work();
     return 0;
   } catch (err) {
-    printError(err);
+    if (!(err instanceof CasesFailed)) printError(err);
     return 1;
   }
 }
