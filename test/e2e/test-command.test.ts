@@ -80,6 +80,32 @@ it('--mode overrides a stage’s mode, as for run', async () => {
   expect(r.code).toBe(0);
 });
 
+it('each case gets a fresh module instance of an inline stage: state kept at module level does not leak', async () => {
+  // an ESM stage too (imported, not required): its module state must not leak either
+  writeFileSync(
+    path.join(ws.dir, 'tally.mjs'),
+    `import { batchFromRows } from 'sluice/testing';\nlet seen = 0;\nexport default { process(batch) { seen += batch.numRows; }, flush() { return batchFromRows([{ seen }]); } };\n`,
+  );
+  ws.config({
+    name: 'fresh',
+    source: { format: 'csv', path: 'in.csv' },
+    stages: [
+      { name: 'count', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'process' },
+      { name: 'tally', module: './tally.mjs', mode: 'process' },
+    ],
+    sink: { format: 'ndjson', path: 'out/x.ndjson' },
+  });
+  cases(`[
+    { name: 'first', stage: 'count', input: [{ day: 'd' }, { day: 'd' }], expected: [{ day: 'd', rows: 2 }] },
+    { name: 'second', stage: 'count', input: [{ day: 'd' }], expected: [{ day: 'd', rows: 1 }] },
+    { name: 'tally 1', stage: 'tally', input: [{ day: 'd' }, { day: 'd' }], expected: [{ seen: 2 }] },
+    { name: 'tally 2', stage: 'tally', input: [{ day: 'd' }], expected: [{ seen: 1 }] },
+  ]`);
+  const r = await runCli(['test', '--mode', 'count=inline', '--mode', 'tally=inline'], { cwd: ws.dir });
+  expect(r.stdout).toContain('4 passed, 0 failed');
+  expect(r.code).toBe(0);
+});
+
 it('a bad cases file: every problem with its path, exit 1, nothing run', async () => {
   cases(`[
     { name: 'a', stage: 'transfrom', input: [], expected: [] },
