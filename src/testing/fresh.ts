@@ -28,9 +28,21 @@ export async function loadFresh(modulePath: string): Promise<StageDefinition> {
   // An ESM stage (.mjs, or a `"type": "module"` project) is imported with a new query: Node
   // evaluates that URL as a module of its own.
   const importQuery = `sluice-fresh=${++runs}`;
-  const jestApi = typeof jest === 'undefined' ? undefined : jest;
+  const jestApi = jestModules();
   if (jestApi?.isolateModulesAsync) return loadInJestIsolation(jestApi, modulePath, importQuery);
   return loadUncached(modulePath, importQuery);
+}
+
+/** jest's module API, when running under jest: injected as `jest`, or (with `injectGlobals: false`) from `@jest/globals`. */
+function jestModules(): JestModules | undefined {
+  if (typeof jest !== 'undefined') return jest;
+  if (!process.env.JEST_WORKER_ID) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest answers this require itself, without resolving it
+    return (require('@jest/globals') as { jest: JestModules }).jest;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -52,10 +64,16 @@ async function loadInJestIsolation(jestApi: JestModules, modulePath: string, imp
 
 /** Under Node, the stage module and the files it loaded first are dropped from the CommonJS cache again. */
 async function loadUncached(modulePath: string, importQuery: string): Promise<StageDefinition> {
+  let resolved: string | undefined;
   try {
-    delete require.cache[require.resolve(modulePath)];
+    resolved = require.resolve(modulePath);
   } catch {
     // not resolvable: loadStageDefinition reports it with the module's path
+  }
+  if (resolved !== undefined) {
+    delete require.cache[resolved];
+    // A module system whose cache refuses the eviction would hand back the old instance: say so.
+    if (resolved in require.cache) throw new Error(`cannot load a fresh instance of ${modulePath}: this module system keeps it cached (a test runner's own registry?); run the stage in thread or process mode instead`);
   }
   const before = new Set(Object.keys(require.cache));
   try {
