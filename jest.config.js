@@ -16,7 +16,7 @@ module.exports = {
   },
   // `sluice` (a fixture stage's import) is the source under test, not the built dist/ the
   // package's exports name.
-  moduleNameMapper: { '^sluice$': '<rootDir>/src/index.ts' },
+  moduleNameMapper: { '^sluice$': '<rootDir>/src/index.ts', '^sluice/testing$': '<rootDir>/src/testing/index.ts' },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   // e2e tests spawn the CLI and worker pools; keep the 2-core machine from oversubscribing.
   maxWorkers: 2,

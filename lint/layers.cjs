@@ -23,7 +23,9 @@ const ALLOWED = {
   executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],
   runtime: ['plan', 'executors', 'io', 'batch', 'defaults', 'log', 'errors'],
   check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker'],
+  // stage tests (sluice/testing, `sluice test`): stages hosted by executors/ as in a run
+  testing: ['config', 'plan', 'check', 'executors', 'worker', 'batch', 'defaults', 'errors', 'log', 'loader', 'inputs'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
   loader: [],
   inputs: [],

@@ -1,12 +1,12 @@
-// ESM resolve hook for `import ... from 'sluice'` (see register.mjs).
+// ESM resolve hook for `import ... from 'sluice'` and `'sluice/testing'` (see register.mjs).
 import { pathToFileURL } from 'node:url';
 
-let entryUrl;
+let entryUrls = {};
 export function initialize(data) {
-  entryUrl = pathToFileURL(data.entry).href;
+  entryUrls = Object.fromEntries(Object.entries(data.entries).map(([name, file]) => [name, pathToFileURL(file).href]));
 }
 export function resolve(specifier, context, next) {
   // Delegate so tsx's own resolve marks the .ts entry for its loader.
-  if (specifier === 'sluice') return next(entryUrl, context);
+  if (Object.hasOwn(entryUrls, specifier)) return next(entryUrls[specifier], context);
   return next(specifier, context);
 }

@@ -15,7 +15,8 @@ export type SluiceErrorCode =
   | 'SLUICE_SOURCE_INVALID'
   | 'SLUICE_SINK_FAILED'
   | 'SLUICE_ABORTED'
-  | 'SLUICE_STALLED';
+  | 'SLUICE_STALLED'
+  | 'SLUICE_CASES_INVALID';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;

@@ -12,13 +12,15 @@ import 'tsx';
 import Module, { register } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
-const esmEntry = fileURLToPath(new URL('./index.mjs', import.meta.url));
-register('./alias-hooks.mjs', import.meta.url, { data: { entry: esmEntry } });
+// `sluice` and `sluice/testing` (which a stage test or a `pipeline.cases.ts` imports).
+const file = (name) => fileURLToPath(new URL(name, import.meta.url));
+const entries = { sluice: file('./index.ts'), 'sluice/testing': file('./testing/index.ts') };
+const esmEntries = { sluice: file('./index.mjs'), 'sluice/testing': file('./testing/index.mjs') };
+register('./alias-hooks.mjs', import.meta.url, { data: { entries: esmEntries } });
 
 // CommonJS configs (a package without "type": "module") resolve through Module._resolveFilename.
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  if (request === 'sluice') return entry;
+  if (Object.hasOwn(entries, request)) return entries[request];
   return resolveFilename.call(this, request, ...rest);
 };

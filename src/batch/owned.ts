@@ -73,6 +73,11 @@ export class OwnedBatch {
     return n;
   }
 
+  /** Whether memory comes back when it is released (slabs to recycle): its batches must not outlive it. */
+  get leased(): boolean {
+    return this.lease !== undefined;
+  }
+
   get held(): boolean {
     return this.state === 'held';
   }

@@ -114,6 +114,8 @@ export function readStrings(batch: RecordBatch, column: string): (string | null)
   const out = new Array<string | null>(vector.length);
   let at = 0;
   for (const data of vector.data) {
+    // An empty chunk may have no value buffers at all (a zero-row Utf8View from polars).
+    if (data.length === 0) continue;
     dataStrings(data, out, at);
     at += data.length;
   }

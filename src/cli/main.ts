@@ -1,5 +1,5 @@
 /**
- * The `sluice` command: run, validate, explain. Returns the exit code (0 only on success).
+ * The `sluice` command: run, validate, explain, test. Returns the exit code (0 only on success).
  */
 import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
@@ -35,6 +35,8 @@ function engine() {
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 class UsageError extends Error {}
+/** Failing cases were already reported case by case: only the exit code is left to set. */
+class CasesFailed extends Error {}
 
 interface Common {
   config: string;
@@ -113,7 +115,26 @@ export async function main(argv: string[]): Promise<number> {
         code = (require('./init') as typeof import('./init')).initCommand(args);
       },
     )
-    .demandCommand(1, 'name a command: run, validate, explain, inspect or init')
+    .command<Common & { cases?: string; 'every-mode': boolean }>(
+      'test [config]',
+      'run the fixture cases beside a pipeline (pipeline.cases.ts): input rows → expected rows, per stage or for the whole pipeline',
+      (y) =>
+        y
+          .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
+          .option('mode', { type: 'string', array: true, describe: 'override a stage mode: <stage>=<inline|thread|process> (repeatable)' })
+          .option('cases', { type: 'string', describe: 'the cases file (default: <config name>.cases.ts/.json beside the config)' })
+          .option('every-mode', { type: 'boolean', default: false, describe: 'run every case with all stages inline, then thread, then process' }),
+      async (args) => {
+        code = await guard(async () => {
+          // Loaded on use: the harness pulls in the executors, which --help does not need.
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+          const { testCommand } = require('../testing/cases/command') as typeof import('../testing/cases/command');
+          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode });
+          if (failed) throw new CasesFailed();
+        });
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain, inspect, test or init')
     .strict()
     .help()
     .fail((msg, err, y) => {
@@ -155,7 +176,7 @@ async function guard(work: () => Promise<void>): Promise<number> {
     await work();
     return 0;
   } catch (err) {
-    printError(err);
+    if (!(err instanceof CasesFailed)) printError(err);
     return 1;
   }
 }

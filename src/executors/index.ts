@@ -1,7 +1,7 @@
 /** The one switch on `mode`: everything above this line is mode-agnostic. */
 import type { Logger } from 'pino';
 import type { PlannedStage } from '../plan/types';
-import { InlineExecutor } from './inline';
+import { InlineExecutor, type InlineDeps } from './inline';
 import { ProcessExecutor } from './process';
 import { ThreadExecutor } from './thread';
 import type { StageExecutor } from './types';
@@ -9,7 +9,8 @@ import type { StageExecutor } from './types';
 export type { StageExecutor, TransportStats, Lease } from './types';
 export { OwnedBatch } from './types';
 
-export function createExecutor(stage: PlannedStage, deps: { log: Logger }): StageExecutor {
+/** `loadStage` applies to inline stages only: threads and children load their own copy of the module. */
+export function createExecutor(stage: PlannedStage, deps: { log: Logger; loadStage?: InlineDeps['loadStage'] }): StageExecutor {
   switch (stage.mode) {
     case 'inline':
       return new InlineExecutor(stage, deps);

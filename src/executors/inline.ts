@@ -7,10 +7,17 @@ import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import { OwnedBatch } from '../batch/owned';
 import { leaseSlabsOf } from '../batch/shared';
+import type { StageDefinition } from '../worker/api';
 import { StageHost, type HostOutput } from '../worker/host';
 import { runInline } from './inline-context';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
+
+export interface InlineDeps {
+  log: Logger;
+  /** Loads the stage module (default: the one loader every mode uses, worker/load.ts). */
+  loadStage?: (modulePath: string) => Promise<StageDefinition>;
+}
 
 export class InlineExecutor implements StageExecutor {
   readonly mode = 'inline' as const;
@@ -22,7 +29,7 @@ export class InlineExecutor implements StageExecutor {
 
   constructor(
     private readonly planned: PlannedStage,
-    private readonly deps: { log: Logger },
+    private readonly deps: InlineDeps,
   ) {
     this.stage = planned.name;
     this.copies = planned.copies;
@@ -48,6 +55,7 @@ export class InlineExecutor implements StageExecutor {
         copies: planned.copies,
         mode: 'inline',
         log: this.deps.log.child({ stage: planned.name, worker: copy }),
+        load: this.deps.loadStage,
       }),
     );
     await runInline({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());

@@ -6,6 +6,7 @@
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import type { Logger } from 'pino';
+import { wellFormedEmpty } from '../batch/empty';
 import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
 import { FrameReclaimer } from '../batch/reclaim';
 import type { Backing, Lease } from '../batch/owned';
@@ -26,6 +27,8 @@ export interface HostOptions {
   copies: number;
   mode: 'inline' | 'thread' | 'process';
   log: Logger;
+  /** How to load the module; `sluice/testing` passes one that gives a fresh module instance per run. */
+  load?: (modulePath: string) => Promise<StageDefinition>;
 }
 
 /**
@@ -70,7 +73,7 @@ export class StageHost {
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
-      definition = await loadStageDefinition(opts.modulePath);
+      definition = await (opts.load ?? loadStageDefinition)(opts.modulePath);
     } catch (err) {
       throw new StageError(where, 'load', err);
     }
@@ -190,8 +193,8 @@ export function toRecordBatches(result: StageResult, fromDataFrame: (df: pl.Data
   for (const part of parts) {
     // apache-arrow's own brands (a Symbol.for key): they hold across copies of the module,
     // and an object that merely looks like a batch is refused here, not deep in the IPC writer.
-    if (RecordBatch.isRecordBatch(part)) out.push(part);
-    else if (Table.isTable(part)) out.push(...part.batches);
+    if (RecordBatch.isRecordBatch(part)) out.push(wellFormedEmpty(part));
+    else if (Table.isTable(part)) out.push(...part.batches.map(wellFormedEmpty));
     else if (isDataFrame(part)) out.push(...fromDataFrame(part));
     else throw new TypeError(`a stage must return a RecordBatch, a Table, a polars DataFrame, an array of them, or nothing (got ${describe(part)})`);
   }

@@ -9,11 +9,15 @@ import type { StageDefinition } from './api';
 
 const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';
 
-/** Load a stage module and return its definition; throws an Error saying what is wrong. */
-export async function loadStageDefinition(modulePath: string): Promise<StageDefinition> {
+/**
+ * Load a stage module and return its definition; throws an Error saying what is wrong.
+ * `importQuery` (e.g. `fresh=3`) is appended to the URL when the module is imported as ESM,
+ * which Node evaluates again as a new module instance (used by `sluice/testing`).
+ */
+export async function loadStageDefinition(modulePath: string, opts: { importQuery?: string } = {}): Promise<StageDefinition> {
   let mod: unknown;
   try {
-    mod = await loadModule(modulePath);
+    mod = await loadModule(modulePath, opts.importQuery);
   } catch (err) {
     throw new Error(`cannot load ${modulePath}: ${oneLine(err)}`, { cause: err });
   }
@@ -25,10 +29,12 @@ export async function loadStageDefinition(modulePath: string): Promise<StageDefi
  * its ESM hooks are not visible inside worker threads on Node 20. ESM-only modules (a
  * `"type": "module"` project) fall back to `import()`; `.mjs` files go there directly.
  */
-async function loadModule(modulePath: string): Promise<unknown> {
+async function loadModule(modulePath: string, importQuery?: string): Promise<unknown> {
+  const url = pathToFileURL(modulePath);
+  if (importQuery) url.search = importQuery;
   // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
   // transform refuses): Node imports it natively, no loader hook needed.
-  if (modulePath.endsWith('.mjs')) return import(pathToFileURL(modulePath).href);
+  if (modulePath.endsWith('.mjs')) return import(url.href);
   try {
     await ensureLoaderFor(modulePath, { esm: false });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- require first: see above
@@ -36,7 +42,7 @@ async function loadModule(modulePath: string): Promise<unknown> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
     await ensureLoaderFor(modulePath, { esm: true });
-    return import(pathToFileURL(modulePath).href);
+    return import(url.href);
   }
 }
 

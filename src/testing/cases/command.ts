@@ -1,0 +1,53 @@
+/**
+ * `sluice test [config]`: the cases beside a pipeline, each reported with ✔ or ✖ and, on
+ * failure, the diff or the stage's error. Returns the exit code: 0 only if every case passed.
+ */
+import path from 'node:path';
+import { loadWithOverrides, type Overrides } from '../../config';
+import { schemaIssues } from '../../config/schema';
+import type { StageMode } from '../../config/types';
+import { ConfigError } from '../../errors';
+import { buildPlan } from '../../plan/build';
+import { findCasesFile, loadCases } from './load';
+import { runCase, type CaseOutcome } from './run';
+
+export interface TestCommandArgs extends Overrides {
+  config: string;
+  /** A cases file other than the one beside the config. */
+  cases?: string;
+  /** Run every case in each of the three modes. */
+  everyMode?: boolean;
+}
+
+const MODES: StageMode[] = ['inline', 'thread', 'process'];
+
+export async function testCommand(args: TestCommandArgs, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  // The source's files are not read (cases bring their own rows): only the shape is checked.
+  const loaded = await loadWithOverrides(args.config, { mode: args.mode, concurrency: args.concurrency });
+  const { config, issues } = schemaIssues(loaded.raw);
+  if (!config || issues.length || loaded.overrideIssues.length) throw new ConfigError([...loaded.overrideIssues, ...issues], loaded.file);
+  const plan = buildPlan(config, loaded);
+  const casesFile = args.cases ? path.resolve(args.cases) : findCasesFile(loaded.file);
+  const cases = await loadCases(casesFile, plan.stages.map((s) => s.name));
+
+  out.write(`sluice test: ${cases.length} case${cases.length === 1 ? '' : 's'} from ${path.relative(process.cwd(), casesFile) || casesFile} (pipeline "${plan.name}")\n`);
+  const outcomes: CaseOutcome[] = [];
+  for (const c of cases) {
+    for (const mode of args.everyMode ? MODES : [undefined]) {
+      const outcome = await runCase(c, { stages: plan.stages, sourceSchema: config.source.schema, mode });
+      outcomes.push(outcome);
+      out.write(`  ${outcome.ok ? '✔' : '✖'} ${outcome.name}  [${outcome.target}]\n`);
+      if (outcome.detail) out.write(indent(outcome.detail, '      ') + '\n');
+    }
+  }
+  const failed = outcomes.filter((o) => !o.ok).length;
+  out.write(`${outcomes.length - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}

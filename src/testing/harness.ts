@@ -1,0 +1,171 @@
+/**
+ * Runs a stage module in a test the way a pipeline runs it: through the engine's own executors
+ * (executors/: inline on this thread, a piscina worker thread, a child process), which all host
+ * the stage through worker/host.ts with a real `ctx`. Nothing here hosts a stage itself.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RecordBatch } from 'apache-arrow';
+import pino from 'pino';
+import { decodeBatches, encodeBatches } from '../batch/ipc';
+import type { StageMode } from '../config/types';
+import type { StageDefinition } from '../worker/api';
+import { createExecutor, OwnedBatch, type StageExecutor } from '../executors';
+import { SLOTS_PER_COPY } from '../defaults';
+import { batchFromRows, type Row } from './build';
+import { loadFresh } from './fresh';
+import { batchesOf, isBatchesLike, rowsOf, type BatchesLike } from './values';
+
+export interface StageTestOptions {
+  /** Where the stage runs: `inline` (default), `thread` or `process`. */
+  mode?: StageMode;
+  /** The stage's `options` (`ctx.options`). */
+  options?: Record<string, unknown>;
+  /** Copies started (`ctx.copies`); default 1. `flush` runs in each. */
+  copies?: number;
+  /** The stage's name (`ctx.stage`); default the module's file name. */
+  name?: string;
+  /** Lowest level of the stage's log lines kept in `logs` (default `info`). */
+  logLevel?: pino.Level;
+}
+
+/** A log line the stage wrote through `ctx.log`, as pino's JSON object (`msg`, `level`, `stage`, …). */
+export type LogLine = Record<string, unknown> & { msg?: string; level: number };
+
+export interface StageTestRun {
+  readonly mode: StageMode;
+  /** Lines the stage logged so far, from every copy. */
+  readonly logs: LogLine[];
+  /** Calls `process` once per batch (rows make one batch); resolves with what it returned. */
+  process(input: BatchesLike | readonly Row[]): Promise<RecordBatch[]>;
+  /** Calls `flush` in every copy (once); resolves with what they returned. */
+  flush(): Promise<RecordBatch[]>;
+  /** Stops the copies (threads, children). Always call it, e.g. in a `finally`. */
+  close(): Promise<void>;
+}
+
+export interface StageTestResult {
+  /** Everything the stage returned: per input batch in order, then what `flush` returned. */
+  batches: RecordBatch[];
+  /** What each `process` call returned, per input batch. */
+  processed: RecordBatch[][];
+  flushed: RecordBatch[];
+  logs: LogLine[];
+  /** `batches` as plain rows (bigint for 64-bit integers, Date for dates). */
+  rows(): Row[];
+}
+
+/**
+ * Start a stage: loads a fresh instance of its module (inline) or starts its threads or
+ * children, and runs `setup` in every copy. A relative path is resolved from the working
+ * directory; pass `path.join(__dirname, …)` or a `file:` URL to be independent of it.
+ */
+export async function startStage(module: string | URL, opts: StageTestOptions = {}): Promise<StageTestRun> {
+  const modulePath = resolveModule(module);
+  const mode = opts.mode ?? 'inline';
+  if (!['inline', 'thread', 'process'].includes(mode)) throw new TypeError(`startStage: mode must be inline, thread or process (got ${JSON.stringify(mode)})`);
+  const copies = opts.copies ?? 1;
+  if (!Number.isInteger(copies) || copies < 1) throw new TypeError(`startStage: copies must be an integer >= 1 (got ${copies})`);
+  const logs: LogLine[] = [];
+  let loaded: Promise<StageDefinition> | undefined;
+  const log = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+  const executor = createExecutor(
+    {
+      name: opts.name ?? path.basename(modulePath).replace(/\.[cm]?[jt]s$/, ''),
+      modulePath,
+      mode,
+      copies,
+      options: opts.options ?? {},
+      slotsPerCopy: SLOTS_PER_COPY[mode],
+      output: { capacity: 1, capacityBytes: Number.MAX_SAFE_INTEGER },
+    },
+    // One fresh instance per run, shared by its inline copies as they share one in a pipeline run.
+    { log, loadStage: (file) => (loaded ??= loadFresh(file)) },
+  );
+  try {
+    await executor.start();
+  } catch (err) {
+    await executor.abort();
+    throw err;
+  }
+  return new Run(executor, mode, logs);
+}
+
+/** Start the stage, process each input batch in order, flush, close: what one pipeline run does to it. */
+export async function runStage(module: string | URL, input: BatchesLike | readonly Row[], opts: StageTestOptions = {}): Promise<StageTestResult> {
+  const run = await startStage(module, opts);
+  try {
+    const processed: RecordBatch[][] = [];
+    for (const batch of inputBatches(input)) processed.push(await run.process(batch));
+    const flushed = await run.flush();
+    const batches = [...processed.flat(), ...flushed];
+    return { batches, processed, flushed, logs: run.logs, rows: () => rowsOf(batches) };
+  } finally {
+    await run.close();
+  }
+}
+
+class Run implements StageTestRun {
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    private readonly executor: StageExecutor,
+    readonly mode: StageMode,
+    readonly logs: LogLine[],
+  ) {}
+
+  async process(input: BatchesLike | readonly Row[]): Promise<RecordBatch[]> {
+    const out: RecordBatch[] = [];
+    for (const batch of inputBatches(input)) out.push(...owned(await this.executor.process(OwnedBatch.plain(this.seq++, [batch]))));
+    return out;
+  }
+
+  async flush(): Promise<RecordBatch[]> {
+    return (await this.executor.flush()).flatMap(owned);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.executor.close();
+  }
+}
+
+function inputBatches(input: BatchesLike | readonly Row[]): RecordBatch[] {
+  if (Array.isArray(input) && input.length === 0) return [];
+  return isBatchesLike(input) ? batchesOf(input) : [batchFromRows(input as readonly Row[])];
+}
+
+/**
+ * Output of a thread or process copy lies in recycled shared memory, reused once its lease is
+ * released: the test gets its own copy (one Arrow IPC round trip) and the lease goes back.
+ */
+function owned(output: OwnedBatch): RecordBatch[] {
+  if (!output.leased) {
+    output.release();
+    return output.batches;
+  }
+  try {
+    const { chunks, byteLength } = encodeBatches(output.batches);
+    const bytes = new Uint8Array(byteLength);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+    return decodeBatches(bytes);
+  } finally {
+    output.release();
+  }
+}
+
+function resolveModule(module: string | URL): string {
+  const file = module instanceof URL || String(module).startsWith('file:') ? fileURLToPath(module) : path.resolve(String(module));
+  if (!existsSync(file)) {
+    const relative = typeof module === 'string' && !path.isAbsolute(module) && !module.startsWith('file:');
+    throw new Error(`no stage module at ${file}${relative ? ` (a relative path is resolved from the working directory ${process.cwd()}; pass path.join(__dirname, …) instead)` : ''}`);
+  }
+  return file;
+}
