@@ -16,6 +16,7 @@ import type { Plan } from '../plan/types';
 import { round } from './metrics';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { attachFailure } from './report-attach';
+import { inputSize } from './input-size';
 import type { RunGuard } from './guard';
 import type { RunOptions, RunReport } from './types';
 
@@ -54,7 +55,9 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     log.info({ pipeline: plan.name, files: source.files.length, stages: 0, direct: true }, 'run started');
     if (opts.onProgress) {
       const src = source;
+      const totalBytes = inputSize(src.files);
       const view: ProgressSource = {
+        inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
         meters: [],
         channels: [{ depth: 0 }],
         get sourceMeter() {

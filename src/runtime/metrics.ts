@@ -4,6 +4,7 @@
  * goes to the reason it was free (no input = idle, no output room = blocked).
  */
 import type { StageExecutor } from '../executors/types';
+import { TimelineRecorder, type StageTimeline } from './timeline';
 import type { StageMetrics } from './types';
 
 export type FreeReason = 'idle' | 'blocked' | 'none';
@@ -22,11 +23,22 @@ export class StageMeter {
   inFlight = 0;
   /** Why free copies were free since the last decision. */
   reason: FreeReason = 'idle';
+  /** Flushed and closed: nothing more will run (the timeline draws it as done, not idle). */
+  finished = false;
+  /**
+   * Why the stage waits, in words, when a scheduler policy says (e.g. `held: memory budget`);
+   * without one the display derives a reason from the counters (../cli/progress.ts).
+   */
+  waitReason: string | undefined;
+  readonly timeline: TimelineRecorder;
 
-  constructor(readonly executor: StageExecutor) {}
+  constructor(readonly executor: StageExecutor) {
+    this.timeline = new TimelineRecorder(executor.copies);
+  }
 
-  /** Attribute `dt` ms of the interval that just ended. */
-  account(dt: number): void {
+  /** Attribute `dt` ms of the interval that just ended (at `now`, when given, for the timeline). */
+  account(dt: number, now?: number): void {
+    if (now !== undefined) this.timeline.account(now - dt, now, this.finished ? 'done' : this.reason === 'blocked' ? 'blocked' : 'idle');
     const copies = this.executor.copies;
     const busy = Math.min(this.inFlight, copies);
     this.busyMs += busy * dt;
@@ -35,9 +47,22 @@ export class StageMeter {
     else if (free > 0 && this.reason === 'blocked') this.blockedMs += free * dt;
   }
 
-  started(): void {
+  /** A task (seq, or -1 for the flush) was dispatched at `now`. */
+  started(seq = -1, now?: number): void {
+    if (now !== undefined) this.timeline.started(seq, now);
     this.inFlight++;
     if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+  }
+
+  /** A task (seq, or -1 for the flush) finished at `now` with `rows` rows out. */
+  ended(seq: number, now: number, rows: number): void {
+    this.inFlight--;
+    this.timeline.finished(seq, now, rows);
+  }
+
+  /** The timeline with times from `origin`. */
+  timelineFrom(origin: number): StageTimeline {
+    return this.timeline.export(this.executor.stage, origin);
   }
 
   snapshot(): StageMetrics {

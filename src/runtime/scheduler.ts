@@ -124,7 +124,7 @@ export class Scheduler {
     const now = this.now();
     const dt = now - this.last;
     this.last = now;
-    for (const m of this.meters) m.account(dt);
+    for (const m of this.meters) m.account(dt, now);
     if (this.reading) this.sourceMeter.busyMs += dt;
     else if (this.sourceBlocked) this.sourceMeter.blockedMs += dt;
     if (this.sinkBusy) this.sinkMeter.busyMs += dt;
@@ -205,7 +205,7 @@ export class Scheduler {
         output.fulfil(reservation, { seq: item.seq, sourceFile: item.sourceFile, batches: [] }, 0);
         continue;
       }
-      meter.started();
+      meter.started(item.seq, this.last);
       this.running[i].add(item.seq);
       executor.process(item).then(
         (out) => this.taskDone(i, item, reservation, out),
@@ -223,7 +223,7 @@ export class Scheduler {
   private taskDone(i: number, item: Item, reservation: Reservation, out: StageOutput): void {
     if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
-    meter.inFlight--;
+    meter.ended(item.seq, this.last, rowsOf(out.batches));
     this.running[i].delete(item.seq);
     item.lease?.release();
     if (this.finished) {
@@ -243,11 +243,12 @@ export class Scheduler {
     this.flushStarted[i] = true;
     const meter = this.meters[i];
     const output = this.channels[i + 1];
-    meter.started();
+    meter.started(-1, this.last);
     this.executors[i].flush().then(
       (outputs) => {
         if (!this.finished) this.account();
-        meter.inFlight--;
+        meter.ended(-1, this.last, outputs.reduce((n, out) => n + rowsOf(out.batches), 0));
+        meter.finished = true;
         if (this.finished) {
           for (const out of outputs) out.lease?.release();
           return;
