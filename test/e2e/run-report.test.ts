@@ -148,6 +148,23 @@ describeWithChromium('--report out.html in a real browser', () => {
     expect(dom.match(/<table id="stages">.*?<\/table>/s)?.[0]).toMatch(/one-process-copy.*two-thread-copies/s);
   }, 180_000);
 
+  it('renders a direct CSV → Parquet conversion (no stages): rows/s and memory, no timeline', async () => {
+    const direct = ws.config({ name: 'report-direct', source: { format: 'csv', path: 'in.csv' }, stages: [], sink: { format: 'parquet', path: 'out/d.parquet' } }, 'direct.config.ts');
+    const html = path.join(ws.dir, 'direct.html');
+    const json = path.join(ws.dir, 'direct.json');
+    expect((await runCli(['run', direct, '--quiet', '--report', json], { timeoutMs: 90_000 })).code).toBe(0);
+    const report: RunReport = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.direct).toBeDefined();
+    expect(report.timeline!.stages).toEqual([]);
+    expect(report.timeline!.samples.samples[report.timeline!.samples.samples.length - 1].sinkRows).toBe(3000);
+    expect((await runCli(['run', direct, '--quiet', '--report', html], { timeoutMs: 90_000 })).code).toBe(0);
+    const dom = renderedDom(html);
+    expect(rendered(dom)).toBe('ok');
+    expect(markCount(dom, 'timeline', 'rect')).toBe(0);
+    expect(markCount(dom, 'rate', 'line')).toBeGreaterThan(0);
+    expect(markCount(dom, 'memory', 'line')).toBeGreaterThan(0);
+  }, 180_000);
+
   it('renders a failed run’s page with its error', async () => {
     const html = path.join(ws.dir, 'fail.html');
     const r = await runCli(['run', failing, '--quiet', '--report', html], { timeoutMs: 90_000 });
