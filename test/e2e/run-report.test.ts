@@ -122,6 +122,24 @@ it('writes the metrics of a failed run (success 0) and of a run whose config doe
   expect(parseOpenMetrics(readFileSync(bad, 'utf8')).get('sluice_run_success')!.samples[0].value).toBe(0);
 }, 120_000);
 
+it('a run that dies where no JavaScript runs still leaves a page for --report out.html (from the watcher)', async () => {
+  const killed = ws.config(
+    {
+      name: 'report-killed',
+      source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+      stages: [{ name: 'kills', module: path.join(FIXTURE_STAGES, 'e2e-fail.ts'), mode: 'inline', options: { at: 2, how: 'kill' } }],
+      sink: { format: 'csv', path: 'out/k.csv' },
+    },
+    'killed.config.ts',
+  );
+  const html = path.join(ws.dir, 'killed.html');
+  const r = await runCli(['run', killed, '--quiet', '--report', html], { timeoutMs: 90_000 });
+  expect(r.signal ?? r.code).not.toBe(0);
+  const page = readFileSync(html, 'utf8');
+  expect(page).toMatch(/^<!doctype html>/);
+  expect(page).toMatch(/<h1>✖ report-killed<\/h1><p>SLUICE_RUN_DIED: the run \(pid \d+\) died without a word: [^<]*stage &#34;kills&#34; \(inline\) in process\(\) on batch #2/);
+}, 120_000);
+
 it('says so and fails when the metrics file cannot be written', async () => {
   const r = await runCli(['run', cfg, '--quiet', '--metrics', path.join(ws.dir, 'no-such-dir', 'm.prom')], { timeoutMs: 90_000 });
   expect(r.code).toBe(1);
