@@ -1,7 +1,6 @@
 /**
  * The `sluice` command: run, validate, explain, test. Returns the exit code (0 only on success).
  */
-import { writeFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig } from '../check';
 import { SluiceError } from '../errors';
@@ -30,13 +29,17 @@ function engine() {
   const { ProgressDisplay } = require('./progress') as typeof import('./progress');
   const { renderReport } = require('./report') as typeof import('./report');
   const { startDeathWatch } = require('./death-watch') as typeof import('./death-watch');
-  return { createRootLogger, profilePlan, reportOf, runPlan, renderProfile, ProgressDisplay, renderReport, startDeathWatch };
+  const { writeRunReport } = require('./report-html') as typeof import('./report-html');
+  const { failedBeforeRun, writeMetricsFile } = require('./metrics-file') as typeof import('./metrics-file');
+  return { createRootLogger, profilePlan, reportOf, runPlan, renderProfile, ProgressDisplay, renderReport, startDeathWatch, writeRunReport, failedBeforeRun, writeMetricsFile };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 class UsageError extends Error {}
 /** Failing cases were already reported case by case: only the exit code is left to set. */
 class CasesFailed extends Error {}
+
+type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean };
 
 interface Common {
   config: string;
@@ -52,10 +55,11 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('sluice')
     .usage('$0 <command> [config]')
-    .command<Common & { report?: string; 'log-level': string; quiet: boolean }>(
+    .command<RunArgs>(
       'run [config]',
       'run a pipeline',
-      (y) => withCommon(y).option('report', { type: 'string', describe: 'write the run report as JSON (also on failure)' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' }),
+      (y) => withCommon(y).option('report', { type: 'string', describe: 'write the run report (also on failure): a self-contained page if the name ends in .html, else JSON' })
+        .option('metrics', { type: 'string', describe: 'write the run’s numbers as OpenMetrics text (also on failure), for node_exporter’s textfile collector' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' }),
       async (args) => {
         code = await run(args);
       },
@@ -186,10 +190,21 @@ function printError(err: unknown, verbose = false): void {
   else process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 }
 
+/** Write a --report or --metrics file; a failure to write is said (and fails the command), not thrown over the run's own error. */
+function writeOutput(what: string, file: string, write: (file: string) => void): boolean {
+  try {
+    write(file);
+    return true;
+  } catch (err) {
+    process.stderr.write(`sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
+    return false;
+  }
+}
+
 /** Exit codes after a signal: 128 + its number, as a shell reports a process it ended. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-async function run(args: Common & { report?: string; 'log-level': string; quiet: boolean }): Promise<number> {
+async function run(args: RunArgs): Promise<number> {
   // Signals are caught from the first moment: one that arrives while the config or a stage
   // module is still loading must stop the run before it starts, not be ignored.
   const controller = new AbortController();
@@ -206,28 +221,33 @@ async function run(args: Common & { report?: string; 'log-level': string; quiet:
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
   const { buildPlan, planWarnings } = planning();
-  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, renderReport, reportOf } = engine();
+  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
   const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;
+  let pipeline: string | undefined;
+  let code: number;
   try {
     // An unreadable source is left to the run, which reports it with its own error and report.
     const resolved = await resolve(args, false);
     const plan = buildPlan(resolved.config, resolved);
+    pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
-    return 0;
+    code = 0;
   } catch (err) {
     display?.clear();
     report = reportOf(err);
     printError(err, args['log-level'] === 'debug' || args['log-level'] === 'trace');
-    return signalCode || 1;
-  } finally {
-    // The handlers stay: a signal between the end of the run and the exit that follows must
-    // not kill the process by default and turn a reported failure into a death by signal.
-    if (args.report && report) writeFileSync(args.report, JSON.stringify(report, null, 2) + '\n');
+    code = signalCode || 1;
   }
+  // The handlers stay: a signal between the end of the run and the exit that follows must
+  // not kill the process by default and turn a reported failure into a death by signal.
+  const final = report;
+  if (args.report && final && !writeOutput('report', args.report, (file) => writeRunReport(file, final))) code ||= 1;
+  if (args.metrics && !writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config)))) code ||= 1;
+  return code;
 }

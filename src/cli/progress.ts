@@ -1,6 +1,9 @@
-/** A live progress display on a TTY: one line per stage, redrawn in place. */
+/** A live progress display on a TTY: a progress line, then one aligned line per stage, redrawn in place. */
 import type { ProgressSnapshot } from '../runtime/types';
-import { count } from './format';
+import { bytes, count, ms } from './format';
+
+/** Names longer than this are cut (with …) so one long name does not push every column off screen. */
+const MAX_NAME = 32;
 
 export class ProgressDisplay {
   private lines = 0;
@@ -8,13 +11,7 @@ export class ProgressDisplay {
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(s: ProgressSnapshot): void {
-    const text = [
-      `source   ${count(s.source.rows).padStart(12)} rows ${s.source.done ? '(done)' : ''}  ${(s.elapsedMs / 1000).toFixed(1)} s`,
-      ...s.stages.map(
-        (st) => `${st.name.padEnd(8).slice(0, 20)} ${count(st.rowsOut).padStart(12)} rows  ${count(st.rowsPerSec).padStart(10)} rows/s  queue ${st.queueDepth}  busy ${st.inFlight}/${st.copies}`,
-      ),
-      `sink     ${count(s.sink.rows).padStart(12)} rows  queue ${s.sink.queueDepth}`,
-    ];
+    const text = renderProgress(s);
     this.clear();
     this.out.write(text.join('\n') + '\n');
     this.lines = text.length;
@@ -25,4 +22,50 @@ export class ProgressDisplay {
     if (this.lines > 0) this.out.write(`\x1b[${this.lines}A\x1b[0J`);
     this.lines = 0;
   }
+}
+
+/** The display's lines for one snapshot (a pure function, so it is tested without a terminal). */
+export function renderProgress(s: ProgressSnapshot): string[] {
+  const rows: string[][] = [
+    ['source', `${count(s.source.rows)} rows`, '', '', '', s.source.done ? 'done' : ''],
+    ...s.stages.map((st) => [
+      st.name,
+      `${count(st.rowsOut)} rows`,
+      `${count(st.rowsPerSec)} rows/s`,
+      `queue ${st.queueDepth}`,
+      `busy ${st.busy}/${st.copies}${st.inFlight > st.busy ? ` +${st.inFlight - st.busy} queued` : ''}`,
+      st.done ? 'done' : (st.waitReason ?? ''),
+    ]),
+    ['sink', `${count(s.sink.rows)} rows`, '', `queue ${s.sink.queueDepth}`, '', ''],
+  ].map((r) => [cut(r[0]), ...r.slice(1)]);
+  return [headline(s), ...align(rows)];
+}
+
+/** Percent of the input read and the time left at the rate so far, then the time elapsed. */
+export function headline(s: ProgressSnapshot): string {
+  const parts: string[] = [];
+  const input = s.input;
+  if (input && input.totalBytes > 0) {
+    const read = Math.min(input.bytesRead, input.totalBytes);
+    parts.push(`${((read / input.totalBytes) * 100).toFixed(1)}% of ${bytes(input.totalBytes)} read`);
+    if (read > 0 && read < input.totalBytes && s.elapsedMs > 0) parts.push(`ETA ${ms(((input.totalBytes - read) * s.elapsedMs) / read)}`);
+  }
+  parts.push(`${ms(s.elapsedMs)} elapsed`);
+  return parts.join('  ·  ');
+}
+
+function cut(name: string): string {
+  return name.length > MAX_NAME ? name.slice(0, MAX_NAME - 1) + '…' : name;
+}
+
+/** Columns padded to their widest cell: the name left-aligned, counts right-aligned, the reason as is. */
+function align(rows: string[][]): string[] {
+  const last = rows[0].length - 1;
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : c === last || c === 4 ? cell.padEnd(c === last ? 0 : widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -33,7 +33,12 @@ process.stdin.on('end', () => {
     if (reportFile) {
       const report = { pipeline, ok: false, params, error: { code: 'SLUICE_RUN_DIED', message } };
       try {
-        require('node:fs').writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+        // An .html report stays a page (without charts: the run's numbers died with it).
+        const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+        const text = /\.html?$/i.test(reportFile)
+          ? `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>✖ ${esc(pipeline)} — sluice run report</title></head><body data-rendered="died"><h1>✖ ${esc(pipeline)}</h1><p>${esc(`SLUICE_RUN_DIED: ${message}`)}</p></body></html>\n`
+          : JSON.stringify(report, null, 2) + '\n';
+        require('node:fs').writeFileSync(reportFile, text);
       } catch (err) {
         process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
       }

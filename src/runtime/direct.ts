@@ -17,6 +17,8 @@ import type { Plan } from '../plan/types';
 import { round } from './metrics';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { attachFailure } from './report-attach';
+import { inputSize } from './input-size';
+import { SampleRecorder } from './samples';
 import type { RunGuard } from './guard';
 import type { RunOptions, RunReport } from './types';
 
@@ -27,6 +29,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
   let sink: Sink | undefined;
   let source: CsvChunkSource | undefined;
   let progress: ProgressTracker | undefined;
+  let samples: SampleRecorder | undefined;
   let startupMs = 0;
   let sourceDone = false;
   const meters = { sourceBusyMs: 0, sinkBusyMs: 0, sinkRows: 0, sinkBatches: 0, sinkBytes: 0 };
@@ -45,6 +48,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
       channels: [],
       direct: { rowsPerChunk: direct.rowsPerChunk },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ...(samples ? { timeline: { stages: [], samples: samples.export() } } : {}),
     };
   };
   try {
@@ -54,9 +58,11 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     source = openCsvChunks(plan.source, direct.rowsPerChunk, { log });
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: 0, direct: true }, 'run started');
-    if (opts.onProgress) {
+    {
       const src = source;
+      const totalBytes = inputSize(src.files);
       const view: ProgressSource = {
+        inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
         meters: [],
         channels: [{ depth: 0 }],
         get sourceMeter() {
@@ -70,7 +76,10 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
           return sourceDone;
         },
       };
-      progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+      // No stages and no channels: the samples give rows/s and memory over time.
+      samples = new SampleRecorder(view, t0, []);
+      samples.start();
+      if (opts.onProgress) progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
     }
 
     const chunks = source.chunks();
@@ -93,12 +102,14 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
     const result = await sink.commit();
     meters.sinkBusyMs += performance.now() - t;
     progress?.stop(true);
+    samples?.stop();
     const done = report(true, result.files);
     log.info({ pipeline: plan.name, rows: done.sink.rows, ms: done.durationMs }, 'run finished');
     return done;
   } catch (err) {
     guard.fail(err);
     progress?.stop(false);
+    samples?.stop();
     await source?.close().catch(() => undefined);
     await sink?.abort();
     attachFailure(err, report(false, []));

@@ -4,6 +4,7 @@
  * goes to the reason it was free (no input = idle, no output room = blocked).
  */
 import type { StageExecutor } from '../executors/types';
+import { TimelineRecorder, type StageTimeline } from './timeline';
 import type { StageMetrics } from './types';
 
 /** What the scheduler counts of the source. */
@@ -40,27 +41,46 @@ export class StageMeter {
   inFlight = 0;
   /** Why free copies were free since the last decision. */
   reason: FreeReason = 'idle';
-  /** The same, in the words of the live display (runtime/decide.ts `stageWait`). */
-  waitReason = 'idle: no input';
+  /** Flushed and closed: nothing more will run (the timeline draws it as done, not idle). */
+  finished = false;
+  /** Why the stage waits, in the words of the live display and the report (runtime/decide.ts `stageWait`). */
+  waitReason: string | undefined = 'idle: no input';
   /** Copy-milliseconds spent free, per wait reason (the report's `waits`). */
   private readonly waits = new Map<string, number>();
+  readonly timeline: TimelineRecorder;
 
-  constructor(readonly executor: StageExecutor) {}
+  constructor(readonly executor: StageExecutor) {
+    this.timeline = new TimelineRecorder(executor.copies);
+  }
 
-  /** Attribute `dt` ms of the interval that just ended. */
-  account(dt: number): void {
+  /** Attribute `dt` ms of the interval that just ended (at `now`, when given, for the timeline). */
+  account(dt: number, now?: number): void {
+    if (now !== undefined) this.timeline.account(now - dt, now, this.finished ? 'done' : this.reason === 'blocked' ? 'blocked' : 'idle');
     const copies = this.executor.copies;
     const busy = Math.min(this.inFlight, copies);
     this.busyMs += busy * dt;
     const free = copies - busy;
     if (free > 0 && this.reason === 'idle') this.idleMs += free * dt;
     else if (free > 0 && this.reason === 'blocked') this.blockedMs += free * dt;
-    if (free > 0 && dt > 0) this.waits.set(this.waitReason, (this.waits.get(this.waitReason) ?? 0) + free * dt);
+    if (free > 0 && dt > 0 && this.waitReason) this.waits.set(this.waitReason, (this.waits.get(this.waitReason) ?? 0) + free * dt);
   }
 
-  started(): void {
+  /** A task (seq, or -1 for the flush) was dispatched at `now`. */
+  started(seq = -1, now?: number): void {
+    if (now !== undefined) this.timeline.started(seq, now);
     this.inFlight++;
     if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+  }
+
+  /** A task (seq, or -1 for the flush) finished at `now` with `rows` rows out. */
+  ended(seq: number, now: number, rows: number): void {
+    this.inFlight--;
+    this.timeline.finished(seq, now, rows);
+  }
+
+  /** The timeline with times from `origin`. */
+  timelineFrom(origin: number): StageTimeline {
+    return this.timeline.export(this.executor.stage, origin);
   }
 
   snapshot(): StageMetrics {

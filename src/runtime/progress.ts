@@ -1,9 +1,26 @@
 /** Samples the scheduler every interval into a ProgressSnapshot (rows/s from the last interval). */
+import type { StageMeter } from './metrics';
 import type { Scheduler } from './scheduler';
+import type { ProgressSnapshot } from './types';
 
 /** What progress is read from: a scheduler, or a direct conversion's counters. */
-export type ProgressSource = Pick<Scheduler, 'meters' | 'sourceMeter' | 'sinkMeter' | 'sourceFinished'> & { channels: readonly { depth: number }[] };
-import type { ProgressSnapshot } from './types';
+export type ProgressSource = Pick<Scheduler, 'meters' | 'sourceMeter' | 'sinkMeter' | 'sourceFinished'> & {
+  channels: readonly { depth: number }[];
+  /** Input file bytes read so far and the input files' total size. */
+  inputBytes?: () => { bytesRead: number; totalBytes: number };
+};
+
+/**
+ * Why a stage's free copies wait, from the scheduler's counters: a policy's own words win
+ * (`meter.waitReason`); nothing when every copy is busy or the stage is done.
+ */
+export function waitReasonOf(m: Pick<StageMeter, 'waitReason' | 'reason' | 'finished' | 'inFlight'> & { executor: { copies: number } }): string | undefined {
+  if (m.finished || m.inFlight >= m.executor.copies) return undefined;
+  if (m.waitReason) return m.waitReason;
+  if (m.reason === 'blocked') return 'held: output full';
+  if (m.reason === 'idle') return 'idle: no input';
+  return undefined;
+}
 
 export class ProgressTracker {
   private readonly timer: NodeJS.Timeout;
@@ -31,22 +48,31 @@ export class ProgressTracker {
   private tick(): void {
     const now = performance.now();
     const dt = Math.max(1, now - this.lastAt) / 1000;
-    const s = this.scheduler;
-    const snapshot: ProgressSnapshot = {
-      elapsedMs: Math.round(now - this.t0),
-      source: { rows: s.sourceMeter.rows, batches: s.sourceMeter.batches, done: s.sourceFinished },
-      stages: s.meters.map((m, i) => ({
-        name: m.executor.stage,
-        rowsOut: m.rowsOut,
-        rowsPerSec: Math.round((m.rowsOut - this.lastRows[i]) / dt),
-        queueDepth: s.channels[i].depth,
-        inFlight: m.inFlight,
-        copies: m.executor.copies,
-      })),
-      sink: { rows: s.sinkMeter.rows, queueDepth: s.channels[s.channels.length - 1].depth },
-    };
-    this.lastRows = s.meters.map((m) => m.rowsOut);
+    this.emit(snapshotOf(this.scheduler, now - this.t0, (m, i) => Math.round((m.rowsOut - this.lastRows[i]) / dt)));
+    this.lastRows = this.scheduler.meters.map((m) => m.rowsOut);
     this.lastAt = now;
-    this.emit(snapshot);
   }
+}
+
+/** The progress of `s` now; `rate` gives a stage's rows/s. */
+export function snapshotOf(s: ProgressSource, elapsedMs: number, rate: (m: StageMeter, i: number) => number): ProgressSnapshot {
+  return {
+    elapsedMs: Math.round(elapsedMs),
+    source: { rows: s.sourceMeter.rows, batches: s.sourceMeter.batches, done: s.sourceFinished },
+    ...(s.inputBytes ? { input: s.inputBytes() } : {}),
+    stages: s.meters.map((m, i) => ({
+      name: m.executor.stage,
+      rowsOut: m.rowsOut,
+      rowsPerSec: rate(m, i),
+      queueDepth: s.channels[i].depth,
+      inFlight: m.inFlight,
+      // A process copy takes a second task while busy (pipelining): tasks in flight may
+      // exceed the copies, but no more copies than there are can be busy.
+      busy: Math.min(m.inFlight, m.executor.copies),
+      copies: m.executor.copies,
+      done: m.finished,
+      waitReason: waitReasonOf(m),
+    })),
+    sink: { rows: s.sinkMeter.rows, queueDepth: s.channels[s.channels.length - 1].depth },
+  };
 }

@@ -13,7 +13,9 @@ import type { Plan } from '../plan/types';
 import { Channel } from './channel';
 import { round } from './metrics';
 import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
-import { ProgressTracker } from './progress';
+import { ProgressTracker, type ProgressSource } from './progress';
+import { SampleRecorder } from './samples';
+import { inputSize } from './input-size';
 import { runDirect } from './direct';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
@@ -41,6 +43,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   const executors: StageExecutor[] = [];
   let scheduler: Scheduler | undefined;
   let progress: ProgressTracker | undefined;
+  let samples: SampleRecorder | undefined;
   let startupMs = 0;
   try {
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
@@ -62,22 +65,38 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     scheduler = running;
     started(running);
     guard.onFail((err) => running.fail(err));
-    if (opts.onProgress) progress = new ProgressTracker(running, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+    const src = source;
+    const totalBytes = inputSize(src.files);
+    const view: ProgressSource = {
+      meters: running.meters,
+      channels: running.channels,
+      sourceMeter: running.sourceMeter,
+      sinkMeter: running.sinkMeter,
+      get sourceFinished() {
+        return running.sourceFinished;
+      },
+      inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
+    };
+    samples = new SampleRecorder(view, t0, channels.map((c) => c.name));
+    samples.start();
+    if (opts.onProgress) progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
     await guard.race(running.run());
+    samples.stop();
     progress?.stop(true);
     await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not.
     const result = await sink.commit();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples);
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
     guard.fail(err);
     progress?.stop(false);
+    samples?.stop();
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
     await sink?.abort();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, []);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, [], samples);
     attachFailure(err, report);
     throw err;
   }
@@ -112,6 +131,7 @@ function buildReport(
   scheduler: Scheduler | undefined,
   source: Source | undefined,
   files: string[],
+  samples?: SampleRecorder,
 ): RunReport {
   const src = scheduler?.sourceMeter;
   const snk = scheduler?.sinkMeter;
@@ -141,6 +161,7 @@ function buildReport(
         peakBytes: c.peakBytes,
       })) ?? [],
     ...peakRss(scheduler),
+    ...(scheduler && samples ? { timeline: { stages: scheduler.meters.map((m) => m.timelineFrom(t0)), samples: samples.export() } } : {}),
   };
 }
 

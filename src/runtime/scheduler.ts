@@ -127,7 +127,7 @@ export class Scheduler {
     const now = this.now();
     const dt = now - this.last;
     this.last = now;
-    for (const m of this.meters) m.account(dt);
+    for (const m of this.meters) m.account(dt, now);
     if (this.reading) this.sourceMeter.busyMs += dt;
     else if (this.sourceBlocked) this.sourceMeter.blockedMs += dt;
     if (this.sinkBusy) this.sinkMeter.busyMs += dt;
@@ -221,7 +221,7 @@ export class Scheduler {
       this.channels[i + 1].fulfil(reservation, item);
       return;
     }
-    meter.started();
+    meter.started(item.seq, this.last);
     this.running[i].add(item.seq);
     const { seq } = item;
     // The executor owns `item` from here and releases it, whatever happens.
@@ -234,7 +234,7 @@ export class Scheduler {
   private taskDone(i: number, seq: number, reservation: Reservation, out: OwnedBatch): void {
     if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
-    meter.inFlight--;
+    meter.ended(seq, this.last, out.rows);
     this.running[i].delete(seq);
     if (this.finished) {
       out.release();
@@ -251,11 +251,12 @@ export class Scheduler {
     this.flushStarted[i] = true;
     const meter = this.meters[i];
     const output = this.channels[i + 1];
-    meter.started();
+    meter.started(-1, this.last);
     this.executors[i].flush().then(
       (outputs) => {
         if (!this.finished) this.account();
-        meter.inFlight--;
+        meter.ended(-1, this.last, outputs.reduce((n, out) => n + out.rows, 0));
+        meter.finished = true;
         if (this.finished) {
           for (const out of outputs) out.release();
           return;

@@ -2,6 +2,8 @@
 import type { Logger } from 'pino';
 import type { TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
+import type { RunSamples } from './samples';
+import type { StageTimeline } from './timeline';
 
 export interface StageMetrics {
   name: string;
@@ -75,13 +77,33 @@ export interface RunReport {
     line?: number;
     column?: string;
   };
+  /** Over time: each stage's copies (runtime/timeline.ts) and periodic samples (runtime/samples.ts); bounded for any run length. */
+  timeline?: { stages: StageTimeline[]; samples: RunSamples };
 }
 
 export interface ProgressSnapshot {
   elapsedMs: number;
   source: { rows: number; batches: number; done: boolean };
-  stages: { name: string; rowsOut: number; rowsPerSec: number; queueDepth: number; inFlight: number; copies: number }[];
+  /** Input bytes read of the input files' total size (for percent done and ETA), when known. */
+  input?: { bytesRead: number; totalBytes: number };
+  stages: ProgressStage[];
   sink: { rows: number; queueDepth: number };
+}
+
+export interface ProgressStage {
+  name: string;
+  rowsOut: number;
+  rowsPerSec: number;
+  queueDepth: number;
+  /** Tasks dispatched and not yet done: may exceed `copies` when copies take pipelined work. */
+  inFlight: number;
+  /** Copies running a task now: min(inFlight, copies). */
+  busy: number;
+  copies: number;
+  /** Flushed and closed. */
+  done: boolean;
+  /** Why free copies wait, from the scheduler (a policy's words) or derived from its counters. */
+  waitReason?: string;
 }
 
 export interface RunOptions {

@@ -3,6 +3,7 @@
  * is read ahead of what the scheduler asks for). Files are read in sorted order; all files
  * of a source must share one schema; every batch knows the file it came from.
  */
+import { statSync } from 'node:fs';
 import type { Schema } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import type { Logger } from 'pino';
@@ -110,6 +111,8 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
         yield new OwnedBatch({ seq: stats.batches - 1, sourceFile: file, batches: [batch], lease, backing });
         if (cfg.format !== 'arrow') await reclaimer.afterTask();
       }
+      // Parquet and Arrow are read by their libraries, not in counted chunks: a file counts when done.
+      if ((cfg.format === 'parquet' || cfg.format === 'arrow') && !closed) stats.bytesRead += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
       // CSV gives at least one batch when it has a header (NDJSON may hold no line at all).
       if (!any && !closed && cfg.format === 'csv') throw noColumns('csv', file);
     }

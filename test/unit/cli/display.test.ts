@@ -10,15 +10,15 @@ describe('progress display', () => {
     const snapshot = {
       elapsedMs: 1500,
       source: { rows: 1000, batches: 2, done: false },
-      stages: [{ name: 'hash', rowsOut: 800, rowsPerSec: 400, queueDepth: 3, inFlight: 2, copies: 2 }],
+      stages: [{ name: 'hash', rowsOut: 800, rowsPerSec: 400, queueDepth: 3, inFlight: 2, busy: 2, copies: 2, done: false }],
       sink: { rows: 500, queueDepth: 1 },
     };
     display.update(snapshot);
     expect(written.join('')).toMatch(/hash\s+800 rows\s+400 rows\/s\s+queue 3\s+busy 2\/2/);
     display.update(snapshot);
-    expect(written[1]).toBe('\x1b[3A\x1b[0J'); // moved up over the 3 lines drawn before
+    expect(written[1]).toBe('\x1b[4A\x1b[0J'); // moved up over the 4 lines drawn before
     display.clear();
-    expect(written[written.length - 1]).toBe('\x1b[3A\x1b[0J');
+    expect(written[written.length - 1]).toBe('\x1b[4A\x1b[0J');
   });
 });
 

@@ -1,0 +1,99 @@
+/**
+ * `--metrics <file.prom>`: the run's numbers as OpenMetrics text, for node_exporter's textfile
+ * collector (or any scraper of files), so a nightly job reaches Prometheus without a server.
+ * The collector's convention: write a temporary sibling and rename it, so a scrape never sees
+ * half a file. Values are gauges of the last run (Prometheus' advice for batch jobs: a job's
+ * last duration, rows, success and start time, not counters that reset every run); no
+ * timestamps (the collector refuses them).
+ */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { RunReport } from '../runtime/types';
+
+interface Family {
+  name: string;
+  help: string;
+  unit?: string;
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}
+
+/** A label value escaped as the format says: backslash, double quote and newline. */
+const labelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const helpText = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+export function renderOpenMetrics(r: RunReport): string {
+  const p = { pipeline: r.pipeline };
+  const run = (name: string, help: string, value: number, unit?: string): Family => ({ name, help, unit, samples: [{ labels: p, value }] });
+  const perStage = (name: string, help: string, value: (s: RunReport['stages'][number]) => number, unit?: string): Family => ({
+    name,
+    help,
+    unit,
+    samples: r.stages.map((s) => ({ labels: { ...p, stage: s.name }, value: value(s) })),
+  });
+  const families: Family[] = [
+    run('sluice_run_success', 'Whether the last run succeeded (1) or failed (0).', r.ok ? 1 : 0),
+    run('sluice_run_start_timestamp_seconds', 'When the last run started, in seconds since the Unix epoch.', Date.parse(r.startedAt) / 1000, 'seconds'),
+    run('sluice_run_duration_seconds', 'How long the last run took.', r.durationMs / 1000, 'seconds'),
+    run('sluice_run_startup_seconds', 'Of the duration: opening source and sink and starting every stage.', r.startupMs / 1000, 'seconds'),
+    run('sluice_run_peak_rss_bytes', 'Peak resident memory of the run (main process plus child processes).', r.peakRssBytes, 'bytes'),
+    run('sluice_source_files', 'Input files read.', r.source.files),
+    run('sluice_source_rows', 'Rows read from the source.', r.source.rows),
+    run('sluice_source_bytes', 'Bytes of Arrow batches read from the source.', r.source.bytes, 'bytes'),
+    run('sluice_sink_rows', 'Rows written to the sink.', r.sink.rows),
+    run('sluice_sink_bytes', 'Bytes of Arrow batches handed to the sink.', r.sink.bytes, 'bytes'),
+    perStage('sluice_stage_copies', 'Copies of the stage that ran.', (s) => s.copies),
+    perStage('sluice_stage_busy_seconds', 'Copy-seconds the stage spent running batches.', (s) => s.busyMs / 1000, 'seconds'),
+    perStage('sluice_stage_idle_seconds', 'Copy-seconds a free copy waited for input.', (s) => s.idleMs / 1000, 'seconds'),
+    perStage('sluice_stage_blocked_seconds', 'Copy-seconds a free copy waited for room in its output.', (s) => s.blockedMs / 1000, 'seconds'),
+    perStage('sluice_stage_batches_in', 'Batches into the stage.', (s) => s.batchesIn),
+    perStage('sluice_stage_batches_out', 'Batches out of the stage.', (s) => s.batchesOut),
+    perStage('sluice_stage_rows_in', 'Rows into the stage.', (s) => s.rowsIn),
+    perStage('sluice_stage_rows_out', 'Rows out of the stage.', (s) => s.rowsOut),
+  ];
+  const lines: string[] = [];
+  for (const f of families) {
+    if (!f.samples.length) continue;
+    lines.push(`# TYPE ${f.name} gauge`);
+    if (f.unit) lines.push(`# UNIT ${f.name} ${f.unit}`);
+    lines.push(`# HELP ${f.name} ${helpText(f.help)}`);
+    for (const s of f.samples) {
+      const labels = Object.entries(s.labels ?? {}).map(([k, v]) => `${k}="${labelValue(v)}"`);
+      lines.push(`${f.name}${labels.length ? `{${labels.join(',')}}` : ''} ${number(s.value)}`);
+    }
+  }
+  lines.push('# EOF');
+  return lines.join('\n') + '\n';
+}
+
+function number(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return String(v);
+}
+
+/** Write the file whole: a temporary sibling, then a rename (what the textfile collector expects). */
+export function writeMetricsFile(file: string, r: RunReport): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, renderOpenMetrics(r));
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The report of a run that failed before it started (a config error): zeros, and success 0. */
+export function failedBeforeRun(pipeline: string): RunReport {
+  const zero = { rows: 0, batches: 0, bytes: 0, busyMs: 0 };
+  return {
+    pipeline,
+    ok: false,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    startupMs: 0,
+    source: { ...zero, files: 0, blockedMs: 0 },
+    stages: [],
+    sink: { ...zero, path: '', files: [] },
+    channels: [],
+    peakRssBytes: 0,
+  };
+}

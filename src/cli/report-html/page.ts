@@ -1,0 +1,54 @@
+/** The run report as one self-contained HTML page: a summary, the charts (Vega-Lite, inlined) and the per-stage table. */
+import type { RunReport } from '../../runtime/types';
+import { bytes, count, ms } from '../format';
+import { chartBundles } from './bundle';
+import { depthSpec, memorySpec, rateSpec, timelineSpec, type Spec } from './specs';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** JSON inside a <script>: no `</script>` or `<!--` can end it early. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+/** A library bundle inside a <script>: the same, for the one sequence that could close it. */
+const scriptText = (js: string) => js.replace(/<\/script/gi, '<\\/script');
+
+export function renderHtmlReport(r: RunReport, bundles: string[] = chartBundles()): string {
+  const charts = Object.entries({ timeline: timelineSpec(r), depth: depthSpec(r), rate: rateSpec(r), memory: memorySpec(r) }).filter((e): e is [string, Spec] => e[1] !== undefined);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>${esc(`${r.ok ? '✔' : '✖'} ${r.pipeline} — sluice run report`)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #212529; }
+h1 { font-size: 20px; margin: 0 0 4px; } .ok { color: #2f9e44; } .failed { color: #c92a2a; }
+table { border-collapse: collapse; margin: 12px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid #dee2e6; text-align: right; }
+th:first-child, td:first-child { text-align: left; } td { white-space: nowrap; } .chart { margin: 18px 0; } .error { color: #c92a2a; white-space: pre-wrap; }
+</style></head><body>
+<h1 class="${r.ok ? 'ok' : 'failed'}">${r.ok ? '✔' : '✖'} ${esc(r.pipeline)}</h1>
+<p>${esc(summary(r))}</p>
+${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>` : ''}
+${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
+${stageTable(r)}
+${r.channels.length ? `<p>${r.channels.map((c) => esc(`channel ${c.name}: peak ${c.peakDepth}/${c.capacity} items, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`)).join('<br>')}</p>` : ''}
+${bundles.map((js) => `<script>${scriptText(js)}</script>`).join('\n')}
+<script>
+const charts = ${scriptJson(Object.fromEntries(charts))};
+Promise.all(Object.entries(charts).map(([id, spec]) => vegaEmbed('#chart-' + id, spec, { renderer: 'svg', actions: false })))
+  .then(() => document.body.setAttribute('data-rendered', 'ok'))
+  .catch((err) => { document.body.setAttribute('data-rendered', 'error'); document.body.insertAdjacentHTML('afterbegin', '<p class="error"></p>'); document.querySelector('.error').textContent = 'chart error: ' + err; });
+</script>
+</body></html>
+`;
+}
+
+function summary(r: RunReport): string {
+  const secs = r.durationMs / 1000;
+  const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
+  return `${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}); peak RSS ${bytes(r.peakRssBytes)}; started ${r.startedAt}`;
+}
+
+function stageTable(r: RunReport): string {
+  const head = ['stage', 'mode', 'copies', 'rows in', 'batches in', 'rows out', 'batches out', 'bytes out', 'busy', 'idle (no input)', 'blocked (full)', 'peak in flight'];
+  const rows = r.stages.map((s) => [s.name, s.mode, String(s.copies), count(s.rowsIn), count(s.batchesIn), count(s.rowsOut), count(s.batchesOut), bytes(s.bytesOut), ms(s.busyMs), ms(s.idleMs), ms(s.blockedMs), String(s.peakInFlight)]);
+  rows.unshift(['source', '—', '—', '', '', count(r.source.rows), count(r.source.batches), bytes(r.source.bytes), ms(r.source.busyMs), '', ms(r.source.blockedMs), '']);
+  rows.push(['sink', '—', '—', count(r.sink.rows), count(r.sink.batches), '', '', bytes(r.sink.bytes), ms(r.sink.busyMs), '', '', '']);
+  const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+  return `<table id="stages">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
+}
