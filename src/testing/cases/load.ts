@@ -2,6 +2,7 @@
  * Finding, loading and checking a cases file. Every problem is reported at once with its path
  * (`[1].stage: no stage "dbl" in the pipeline (did you mean "double"?)`), as config errors are.
  */
+import { ensureLoaderFor } from '../../loader';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,6 +91,8 @@ async function loadRaw(file: string): Promise<unknown> {
   if (!existsSync(file)) throw new CasesError(`cases file not found: ${file}`);
   try {
     if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'));
+    // Built sluice registers the TypeScript loader only where a user's TypeScript is loaded.
+    await ensureLoaderFor(file, { esm: true });
     let mod: unknown = await import(pathToFileURL(file).href);
     // ESM gives `{ default }`; a CommonJS module compiled by tsx may wrap it once more.
     for (let i = 0; i < 2 && mod && typeof mod === 'object' && !Array.isArray(mod) && 'default' in mod; i++) mod = (mod as { default: unknown }).default;

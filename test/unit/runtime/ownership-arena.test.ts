@@ -36,10 +36,13 @@ function slabSource(arena: SlabArena, opts: { failAt?: number } = {}): Scheduler
 
 function collectingSink(opts: { failAt?: number; hold?: Promise<void> } = {}) {
   const seen: number[] = [];
+  const state = { writing: 0 };
   return {
     seen,
+    state,
     write: (item: OwnedBatch) =>
       item.consume(async () => {
+        state.writing++;
         if (item.seq === opts.failAt) throw new Error('sink failure');
         await opts.hold;
         seen.push(item.seq);
@@ -61,7 +64,7 @@ async function run(how: { module: string; options?: Record<string, unknown>; sin
   const done = scheduler.run();
   if (how.abortAfter !== undefined) {
     // Wait until the copies have taken batches (the sink holds its first write meanwhile).
-    while (scheduler.meters[0].batchesIn < how.abortAfter) await new Promise((r) => setImmediate(r));
+    while (scheduler.meters[0].batchesIn < how.abortAfter || sink.state.writing === 0) await new Promise((r) => setImmediate(r));
     scheduler.fail(new Error('aborted from outside'));
   }
   const outcome = await done.then(
