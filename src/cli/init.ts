@@ -1,7 +1,7 @@
 /**
  * `sluice init [dir]`: a project that works at once. `package.json` is written here (its pins
  * come from sluice's own package.json, so they cannot drift: sluice at this version,
- * apache-arrow and nodejs-polars at the peer ranges); everything else is copied from
+ * apache-arrow and nodejs-polars at sluice's own ranges); everything else is copied from
  * `templates/init/` (a pipeline, a stage and its test, sample data, a README).
  * Nothing is overwritten: a file already there stops it before anything is written.
  */
@@ -15,7 +15,7 @@ const TEMPLATE = path.join(ROOT, 'templates', 'init');
 interface OwnPackage {
   version: string;
   engines?: Record<string, string>;
-  peerDependencies: Record<string, string>;
+  dependencies: Record<string, string>;
 }
 
 /** Relative paths of every template file. */
@@ -44,8 +44,9 @@ export function packageJson(name: string, own: OwnPackage): string {
       test: 'node --import sluice/register --test stages/*.test.ts',
     },
     engines: own.engines,
-    // apache-arrow and nodejs-polars are sluice's peer dependencies: one copy, shared with your stages.
-    dependencies: { sluice: `^${own.version}`, ...own.peerDependencies },
+    // The same apache-arrow and nodejs-polars ranges as sluice's own: npm dedupes them into one
+    // copy, shared by the engine and your stages (batches cross between them).
+    dependencies: { sluice: `^${own.version}`, 'apache-arrow': own.dependencies['apache-arrow'], 'nodejs-polars': own.dependencies['nodejs-polars'] },
   };
   return JSON.stringify(pkg, null, 2) + '\n';
 }

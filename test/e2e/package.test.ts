@@ -50,10 +50,9 @@ describe('npm pack', () => {
     for (const t of targets as string[]) expect(files).toContain(path.normalize(t));
   });
 
-  it('takes apache-arrow and nodejs-polars as peer dependencies, polars pinned exactly', () => {
-    expect(pkg.dependencies).not.toHaveProperty('apache-arrow');
-    expect(pkg.dependencies).not.toHaveProperty('nodejs-polars');
-    expect(pkg.peerDependencies).toEqual({ 'apache-arrow': expect.any(String), 'nodejs-polars': '0.24.1' });
+  it('depends on apache-arrow from 21.2 (it reads Utf8View) and on nodejs-polars 0.24.1 exactly (later native builds are skipped on Node 20)', () => {
+    expect(pkg.dependencies).toMatchObject({ 'apache-arrow': '^21.2.0', 'nodejs-polars': '0.24.1' });
+    expect(pkg).not.toHaveProperty('peerDependencies');
   });
 });
 

@@ -14,7 +14,7 @@ it('writes a package.json pinned to this sluice and its peer ranges, and the tem
   const said = initProject(dir);
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   expect(pkg.name).toBe('my-orders');
-  expect(pkg.dependencies).toEqual({ sluice: `^${own.version}`, 'apache-arrow': own.peerDependencies['apache-arrow'], 'nodejs-polars': '0.24.1' });
+  expect(pkg.dependencies).toEqual({ sluice: `^${own.version}`, 'apache-arrow': own.dependencies['apache-arrow'], 'nodejs-polars': '0.24.1' });
   expect(pkg.scripts).toEqual({ start: 'sluice run pipeline.config.ts', test: 'node --import sluice/register --test stages/*.test.ts' });
   for (const f of ['pipeline.config.ts', 'stages/revenue.ts', 'stages/revenue.test.ts', 'data/orders.csv', 'README.md', '.gitignore']) expect(existsSync(path.join(dir, f))).toBe(true);
   const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
