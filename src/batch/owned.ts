@@ -128,21 +128,3 @@ export function byteSizeOf(batches: readonly RecordBatch[]): number {
   for (const batch of batches) total += batch.data.byteLength;
   return total;
 }
-
-/** A lease on several leases at once (each released once). */
-export function leaseOfAll(leases: readonly (Lease | undefined)[]): Lease | undefined {
-  const held = leases.filter((l): l is Lease => l !== undefined);
-  if (held.length === 0) return undefined;
-  if (held.length === 1) return held[0];
-  let released = false;
-  return {
-    release() {
-      if (released) {
-        if (STRICT) throw new Error('lease released twice (an ownership bug: one holder, one release)');
-        return;
-      }
-      released = true;
-      for (const l of held) l.release();
-    },
-  };
-}
