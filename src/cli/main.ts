@@ -4,6 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig } from '../check';
 import { SluiceError } from '../errors';
+import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
 import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
 
@@ -201,8 +202,6 @@ function writeOutput(what: string, file: string, write: (file: string) => void):
   }
 }
 
-/** Exit codes after a signal: 128 + its number, as a shell reports a process it ended. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 async function run(args: RunArgs): Promise<number> {
   // Signals are caught from the first moment: one that arrives while the config or a stage
@@ -242,7 +241,7 @@ async function run(args: RunArgs): Promise<number> {
     display?.clear();
     report = reportOf(err);
     printError(err, args['log-level'] === 'debug' || args['log-level'] === 'trace');
-    code = signalCode || 1;
+    code = failedRunExitCode(err, signalCode);
   }
   // The handlers stay: a signal between the end of the run and the exit that follows must
   // not kill the process by default and turn a reported failure into a death by signal.
