@@ -23,11 +23,13 @@ export function isTypeScript(file: string): boolean {
 
 /**
  * `execArgv` for a worker thread or child process: the whole TS loader when sluice itself is
- * TypeScript; its require hook when the thread will load `userModule` and that is TypeScript.
+ * TypeScript, else nothing. A user's TypeScript stage registers the loader itself, right
+ * before it is loaded (ensureLoaderFor, from worker/load.ts): registered at the thread's
+ * start, tsx's hook would see (hash, look up, map) every file of apache-arrow and the engine
+ * the thread loads first, measured at 50-100 ms of CPU in each thread and child.
  */
-export function loaderExecArgv(userModule?: string): string[] {
-  if (FROM_SOURCE) return ['--import', pathToFileURL(REGISTER_FILE).href];
-  return userModule !== undefined && isTypeScript(userModule) ? ['--require', REGISTER_CJS] : [];
+export function loaderExecArgv(): string[] {
+  return FROM_SOURCE ? ['--import', pathToFileURL(REGISTER_FILE).href] : [];
 }
 
 let esmLoader: Promise<unknown> | undefined;

@@ -119,7 +119,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
     stdio[DATA_FD] = pair.remote;
     try {
-      this.proc = spawn(process.execPath, [...loaderExecArgv(this.planned.modulePath), ENTRY], { stdio });
+      this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
     } finally {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }

@@ -68,7 +68,7 @@ export class ThreadExecutor implements StageExecutor {
         copies: this.copies,
         logLevel: this.log.level,
       };
-      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage, userModule: this.planned.modulePath });
+      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
       // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
       c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stage, copy }, 'process'))));
       return c;

@@ -19,8 +19,6 @@ export interface PiscinaCopyOptions {
   workerData: unknown;
   copy: number;
   /** Messages the thread posts outside any task (log lines). */
-  /** The user's stage module: a TypeScript one needs the loader in the thread. */
-  userModule?: string;
   onMessage?: (message: unknown) => void;
 }
 
@@ -60,7 +58,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       atomics: 'disabled',
-      execArgv: loaderExecArgv(this.opts.userModule),
+      execArgv: loaderExecArgv(),
       workerData: this.opts.workerData,
     });
     this.pool = pool;
