@@ -22,7 +22,8 @@ export async function columnIssues(raw: unknown, baseDir: string, readErrors = t
   if (files.length === 0) return { issues }; // reported as a missing file
   let columns: SourceColumns | undefined;
   try {
-    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? BATCH_ROWS });
+    // `run` (readErrors false) needs only the names: a CSV's header, not its first 64k rows.
+    columns = await probeColumns(files[0], { ...source, path: files[0], batchRows: source.batchRows ?? BATCH_ROWS }, { namesOnly: !readErrors });
   } catch (err) {
     if (!readErrors) return { issues };
     // A SourceError names the file (and line) itself.

@@ -3,7 +3,8 @@
  * share one schema) and as cheaply as the format allows, so `validate` and `run` can check
  * the column names a config uses before anything starts. Each format is probed through the
  * code its reader runs, so the probe says what the run will see:
- *  - CSV: the reader's first chunk (header, then types inferred from `inferRows` rows);
+ *  - CSV: the reader's first chunk (header, then types inferred from `inferRows` rows), or
+ *    its header row alone;
  *  - Parquet: the footer (sluice's reader and type check, then polars on a no-row copy);
  *  - Arrow IPC: the schema message;
  *  - NDJSON: the reader's first batch, whose schema the reader fixes for the whole file.
@@ -16,7 +17,7 @@ import { RecordBatchReader } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import type { BatchWithLease } from './arrow-convert';
-import { readCsvChunks } from './csv';
+import { readCsvChunks, readCsvColumns } from './csv';
 import { readNdjson } from './ndjson';
 import { hiveColumns } from './hive';
 import { openParquet } from '../parquet/file';
@@ -30,16 +31,21 @@ export interface SourceColumns {
   names: string[];
 }
 
-/** Columns of `file` as the source reads them; undefined for a file with no columns (empty). */
-export async function probeColumns(file: string, cfg: SourceOptions): Promise<SourceColumns | undefined> {
+/**
+ * Columns of `file` as the source reads them; undefined for a file with no columns (empty).
+ * `namesOnly`: a CSV's header row only, not its first chunk of rows (`run` needs the names
+ * and leaves a bad row to the run; `validate` reads the chunk to report it before any run).
+ */
+export async function probeColumns(file: string, cfg: SourceOptions, opts: { namesOnly?: boolean } = {}): Promise<SourceColumns | undefined> {
   const all = { ...cfg, columns: undefined, schema: undefined }; // both checked against what this returns
-  const names = await namesOf(file, all);
+  const names = await namesOf(file, all, opts.namesOnly ?? false);
   return names && names.length ? { file, names } : undefined;
 }
 
-async function namesOf(file: string, cfg: SourceOptions): Promise<string[] | undefined> {
+async function namesOf(file: string, cfg: SourceOptions, namesOnly: boolean): Promise<string[] | undefined> {
   switch (cfg.format) {
     case 'csv': {
+      if (namesOnly) return readCsvColumns({ file, cfg });
       const chunks = readCsvChunks({ file, cfg }, 1); // one chunk of `inferRows` rows: what inference reads
       try {
         const first = await chunks.next();

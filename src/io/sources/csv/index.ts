@@ -13,7 +13,7 @@ import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
-import { readHeader } from './header';
+import { readHeader, type HeaderOptions } from './header';
 import { physicalLine } from '../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
@@ -64,14 +64,30 @@ export async function* readCsvChunks(o: CsvReadOptions, rowsPerChunk: number): A
   }
 }
 
+/**
+ * The column names the reader gives `o.file` (its header row, as chunksOf reads it), without
+ * reading a row: what `run`'s column checks need. Undefined for an empty file.
+ */
+export async function readCsvColumns(o: CsvReadOptions): Promise<string[] | undefined> {
+  const bytes = readBytes(o.file, o.readSize);
+  try {
+    return (await readHeader(withLineOnError(bytes, () => 1), headerOptions(o)))?.names;
+  } finally {
+    await bytes.return(undefined);
+  }
+}
+
+function headerOptions({ cfg, file }: CsvReadOptions): HeaderOptions {
+  const { delimiter = CSV_DELIMITER, quote = CSV_QUOTE, header = CSV_HEADER, maxRowBytes = MAX_ROW_BYTES } = cfg;
+  return { file, delimiter, quote, hasHeader: header, maxRowBytes };
+}
+
 async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const { cfg, file } = o;
-  const delimiter = cfg.delimiter ?? CSV_DELIMITER;
-  const quote = cfg.quote ?? CSV_QUOTE;
-  const maxRowBytes = cfg.maxRowBytes ?? MAX_ROW_BYTES;
+  const { delimiter, quote, maxRowBytes } = headerOptions(o);
   let lineNow = () => 1;
   const text = withLineOnError(bytes, () => lineNow());
-  const header = await readHeader(text, { file, delimiter, quote, hasHeader: cfg.header ?? CSV_HEADER, maxRowBytes });
+  const header = await readHeader(text, headerOptions(o));
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;

@@ -19,6 +19,25 @@ describe('probeColumns', () => {
     expect((await probeColumns(at('a.csv'), opts('csv', at('a.csv'), { header: false })))?.names).toEqual(['column_1', 'column_2', 'column_3']);
   });
 
+  // `run`'s checks read the header alone; `validate`'s read the first chunk too. Both must name
+  // the same columns (quoted names, a BOM, no header), and only the chunk sees a bad row.
+  it.each([
+    ['quoted names and a BOM', '\ufeff"x,1",y,"z ""q"""\n1,2,3\n', undefined],
+    ['no header', '1,2,3\n4,5,6\n', { header: false }],
+    ['a delimiter of its own', 'p;q\n1;2\n', { delimiter: ';' }],
+  ] as const)('names the same CSV columns from the header alone as from the first chunk: %s', async (_, text, over) => {
+    writeFileSync(at('h.csv'), text);
+    const full = await probeColumns(at('h.csv'), opts('csv', at('h.csv'), over));
+    expect(full?.names.length).toBeGreaterThan(1);
+    expect(await probeColumns(at('h.csv'), opts('csv', at('h.csv'), over), { namesOnly: true })).toEqual(full);
+  });
+
+  it('reads no row for the names alone: a bad row is left to the run', async () => {
+    writeFileSync(at('bad.csv'), 'a,b\n1,2\n"unclosed,3\n');
+    await expect(probeColumns(at('bad.csv'), opts('csv', at('bad.csv')))).rejects.toThrow(/line/);
+    expect((await probeColumns(at('bad.csv'), opts('csv', at('bad.csv')), { namesOnly: true }))?.names).toEqual(['a', 'b']);
+  });
+
   it('reads Parquet columns from the footer', async () => {
     pl.DataFrame({ day: ['2026-11-01'], id: [1] }).writeParquet(at('a.parquet'));
     expect((await probeColumns(at('a.parquet'), opts('parquet', at('a.parquet'))))?.names).toEqual(['day', 'id']);
@@ -37,5 +56,6 @@ describe('probeColumns', () => {
   it('gives nothing for an empty file', async () => {
     writeFileSync(at('empty.csv'), '');
     expect(await probeColumns(at('empty.csv'), opts('csv', at('empty.csv')))).toBeUndefined();
+    expect(await probeColumns(at('empty.csv'), opts('csv', at('empty.csv')), { namesOnly: true })).toBeUndefined();
   });
 });
