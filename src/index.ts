@@ -18,6 +18,8 @@ export * from './errors';
 
 import type { Overrides } from './config/overrides';
 import type { RunOptions, RunReport } from './runtime/types';
+import type { Plan } from './plan/types';
+import type { EarlyStart as EarlyStartT } from './runtime/early-start';
 export type { RunOptions, RunReport, ProgressSnapshot, StageMetrics, ChannelMetrics } from './runtime/types';
 
 /**
@@ -31,12 +33,27 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
   const { buildPlan } = require('./plan/build') as typeof import('./plan/build');
   const { planWarnings } = require('./plan/warnings') as typeof import('./plan/warnings');
   const { runPlan } = require('./runtime/run') as typeof import('./runtime/run');
+  const { EarlyStart } = require('./runtime/early-start') as typeof import('./runtime/early-start');
   const { createRootLogger } = require('./log') as typeof import('./log');
   const { mode, concurrency, sinkPath, sourcePath, set, ...runOptions } = options;
-  // Everything knowable before a run is checked first, as `sluice run` does (check/).
-  const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath, sourcePath, set }, { readErrors: false });
-  const plan = buildPlan(resolved.config, resolved);
   const log = runOptions.log ?? createRootLogger();
-  for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
-  return runPlan(plan, { ...runOptions, log });
+  // Everything knowable before a run is checked first, as `sluice run` does (check/); the
+  // stage copies start as soon as the config is valid, beside the slower checks.
+  let plan: Plan | undefined;
+  let early: EarlyStartT | undefined;
+  try {
+    const resolved = await resolveChecked(configFile, { mode, concurrency, sinkPath, sourcePath, set }, {
+      readErrors: false,
+      onConfig: (valid) => {
+        plan = buildPlan(valid.config, valid);
+        early = EarlyStart.begin(plan, { log });
+      },
+    });
+    plan ??= buildPlan(resolved.config, resolved);
+    for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+  } catch (err) {
+    await early?.discard();
+    throw err;
+  }
+  return runPlan(plan, { ...runOptions, log }, early);
 }

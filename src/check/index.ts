@@ -6,6 +6,7 @@
  * `explain` and `run` all go through here, so they report the same problems the same way.
  */
 import { configIssues, loadWithOverrides, type Overrides, type ResolvedConfig } from '../config';
+import type { PipelineConfig } from '../config/types';
 import { aboutUnresolved, computeFromParams } from '../config/from-params';
 import { resolveParams, type ResolvedParams } from '../config/params';
 import { ConfigError, type ConfigIssue } from '../errors';
@@ -20,6 +21,11 @@ export interface CheckOptions {
    * run fails on the same read with the source's own error and a run report.
    */
   readErrors?: boolean;
+  /**
+   * Called once the config is valid by its schema and its params resolve, before the slower
+   * checks (stage modules, the source's columns): `run` starts the stage copies there.
+   */
+  onConfig?: (valid: { config: PipelineConfig; file: string; baseDir: string; params: ResolvedParams }) => void;
 }
 
 /** A config that passed every check, and what the checks learnt on the way. */
@@ -53,6 +59,8 @@ export async function checkPipeline(
   const computed = await computeFromParams(written, resolved.params);
   const raw = computed.config;
   const { config, issues } = configIssues(raw, where.baseDir);
+  const schemaClean = !where.overrideIssues?.length && !resolved.issues.length && !computed.issues.length && !issues.length;
+  if (opts.onConfig && config && resolved.params && schemaClean) opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params });
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
   const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
   const found = [

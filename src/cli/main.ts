@@ -2,11 +2,13 @@
  * The `sluice` command: run, validate, explain, test. Returns the exit code (0 only on success).
  */
 import yargs, { type Argv } from 'yargs';
-import type { CheckedConfig } from '../check';
+import type { CheckedConfig, CheckOptions } from '../check';
 import { SluiceError } from '../errors';
 import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
 import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
+import type { EarlyStart as EarlyStartT } from '../runtime/early-start';
+import type { Plan } from '../plan/types';
 
 /*
  * Each command loads what it needs when its handler runs, never at the top of this file:
@@ -26,13 +28,14 @@ function engine() {
   const { createRootLogger } = require('../log') as typeof import('../log');
   const { profilePlan } = require('../runtime/profile') as typeof import('../runtime/profile');
   const { reportOf, runPlan } = require('../runtime/run') as typeof import('../runtime/run');
+  const { EarlyStart } = require('../runtime/early-start') as typeof import('../runtime/early-start');
   const { renderProfile } = require('./profile') as typeof import('./profile');
   const { ProgressDisplay } = require('./progress') as typeof import('./progress');
   const { renderReport } = require('./report') as typeof import('./report');
   const { startDeathWatch } = require('./death-watch') as typeof import('./death-watch');
   const { writeRunReport } = require('./report-html') as typeof import('./report-html');
   const { failedBeforeRun, writeMetricsFile } = require('./metrics-file') as typeof import('./metrics-file');
-  return { createRootLogger, profilePlan, reportOf, runPlan, renderProfile, ProgressDisplay, renderReport, startDeathWatch, writeRunReport, failedBeforeRun, writeMetricsFile };
+  return { createRootLogger, profilePlan, reportOf, runPlan, EarlyStart, renderProfile, ProgressDisplay, renderReport, startDeathWatch, writeRunReport, failedBeforeRun, writeMetricsFile };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -168,11 +171,11 @@ function withCommon<T>(y: Argv<T>) {
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
-function resolve(args: Common, readErrors = true): Promise<CheckedConfig> {
+function resolve(args: Common, readErrors = true, onConfig?: CheckOptions['onConfig']): Promise<CheckedConfig> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
   const { resolveChecked } = require('../check') as typeof import('../check');
   const overrides = { mode: args.mode, concurrency: args.concurrency, sinkPath: args['sink-path'], sourcePath: args['source-path'], set: args.set };
-  return resolveChecked(args.config, overrides, { readErrors });
+  return resolveChecked(args.config, overrides, { readErrors, onConfig });
 }
 
 /** Print a failure the way users need it: SluiceErrors by message, anything else with its stack. */
@@ -220,24 +223,31 @@ async function run(args: RunArgs): Promise<number> {
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
   const { buildPlan, planWarnings } = planning();
-  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
+  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
   const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   let report: RunReport | undefined;
   let pipeline: string | undefined;
   let code: number;
+  let early: EarlyStartT | undefined;
   try {
     // An unreadable source is left to the run, which reports it with its own error and report.
-    const resolved = await resolve(args, false);
-    const plan = buildPlan(resolved.config, resolved);
+    // The stage copies start as soon as the config is valid, beside the slower checks.
+    let plan: Plan | undefined;
+    const resolved = await resolve(args, false, (valid) => {
+      plan = buildPlan(valid.config, valid);
+      early = EarlyStart.begin(plan, { log });
+    });
+    plan ??= buildPlan(resolved.config, resolved);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) });
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) }, early);
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
     code = 0;
   } catch (err) {
+    await early?.discard(); // the checks failed after the copies started (the run stops its own)
     display?.clear();
     report = reportOf(err);
     printError(err, args['log-level'] === 'debug' || args['log-level'] === 'trace');

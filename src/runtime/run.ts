@@ -19,32 +19,41 @@ import { inputSize } from './input-size';
 import { runDirect } from './direct';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
+import type { EarlyStart } from './early-start';
 import type { RunOptions, RunReport } from './types';
 
 export { reportOf } from './report-attach';
 
-export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunReport> {
+/**
+ * Run `plan`. `early`: copies started for this plan while its checks ran (early-start.ts); the
+ * run adopts them, and stops them with everything else if it fails.
+ */
+export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlyStart): Promise<RunReport> {
   let scheduler: Scheduler | undefined;
   const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up');
   try {
     if (plan.direct) return await runDirect(plan, plan.direct, opts, guard);
-    return await runBatches(plan, opts, guard, (s) => (scheduler = s));
+    return await runBatches(plan, opts, guard, (s) => (scheduler = s), early);
   } finally {
     guard.dispose();
+    await early?.discard(); // whatever the run did not adopt (nothing, when it got that far)
   }
 }
 
-async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started: (s: Scheduler) => void): Promise<RunReport> {
+async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started: (s: Scheduler) => void, early: EarlyStart | undefined): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
   let sink: Sink | undefined;
   let source: Source | undefined;
-  const executors: StageExecutor[] = [];
   let scheduler: Scheduler | undefined;
   let progress: ProgressTracker | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
+  // Copies started early are adopted before anything can fail: the failure path stops them too.
+  const adopted = plan.stages.map((stage) => early?.adopt(plan, stage));
+  /** Every executor there is (what a failure must stop); in plan order once all exist. */
+  const executors: StageExecutor[] = adopted.flatMap((a) => (a ? [a.executor] : []));
   try {
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
@@ -52,8 +61,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     guard.throwIfFailed();
     source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: plan.source.readAhead }) : await openSource(plan.source, { log });
     guard.throwIfFailed();
-    for (const stage of plan.stages) executors.push(createExecutor(stage, { log }));
-    await guard.race(Promise.all(executors.map((e) => e.start())));
+    executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? createExecutor(stage, { log })));
+    await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
 

@@ -2,7 +2,7 @@
  * Start-up: which sluice runs (bin/sluice.js picks dist/ or src/) and what each command loads.
  * Structure, not time: the time is measured by `npm run bench -- --only startup`.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +45,42 @@ describe('what a command loads (built sluice)', () => {
     expect(r.modules).toContain('stages/aggregate.ts');
     expect(r.packages).not.toContain('piscina');
     expect(r.modules.filter((m) => /^dist\/(runtime|executors|io\/sinks)\//.test(m))).toEqual([]);
+  });
+});
+
+describe('run: stage copies start beside the checks', () => {
+  // The strong form (copies known to be up, then stopped) is in test/unit/runtime/early-start;
+  // here, through the CLI: a check that fails once the copies may have started still wins,
+  // and no child outlives the command.
+  it('a column check that fails after the copies started: exit 1, the check says why, no child left', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-early-e2e-'));
+    try {
+      const marks = path.join(dir, 'marks');
+      mkdirSync(marks);
+      writeFileSync(path.join(dir, 'in.csv'), 'id,name\n1,a\n');
+      const stage = path.join(REPO, 'test/fixtures/stages/setup-marker.ts');
+      writeFileSync(
+        path.join(dir, 'p.config.ts'),
+        `export default { name: 'early', source: { format: 'csv', path: 'in.csv', columns: ['nope'] },
+          stages: [{ name: 'mark', module: ${JSON.stringify(stage)}, mode: 'process', concurrency: 2, options: { dir: ${JSON.stringify(marks)} } }],
+          sink: { format: 'csv', path: 'out.csv' } };\n`,
+      );
+      const r = await runCli(['run', path.join(dir, 'p.config.ts')], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/source\.columns\[0\].*column "nope" is not in the source/);
+      const alive = readdirSync(marks).map((m) => Number(m.split('-')[0])).filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(alive).toEqual([]);
+      expect(existsSync(path.join(dir, 'out.csv'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -198,3 +198,20 @@ describe('checkPipeline', () => {
     ]);
   });
 });
+
+describe('onConfig: the moment `run` starts the stage copies', () => {
+  it('is called once the config is valid by its schema, before the stage and column checks, which still report', async () => {
+    const seen: string[] = [];
+    // The column check fails after onConfig: the copies started early are then the run's to stop.
+    const failing = checkPipeline(config({ source: { format: 'csv', path: 'in.csv', columns: ['nope'] } }), { file: 'p.ts', baseDir: dir }, { onConfig: (v) => seen.push(v.config.name) });
+    await expect(failing).rejects.toThrow(/column "nope" is not in the source/);
+    expect(seen).toEqual(['p']);
+  });
+
+  it('is not called when the schema or a param fails', async () => {
+    const seen: string[] = [];
+    await expect(checkPipeline(config({ stages: [{ name: 'one', module: './stage.js', mode: 'sideways' }] }), { file: 'p.ts', baseDir: dir }, { onConfig: () => seen.push('called') })).rejects.toThrow(ConfigError);
+    await expect(checkPipeline(config({ params: { day: { type: 'date' } } }), { file: 'p.ts', baseDir: dir, set: ['day=yesterday'] }, { onConfig: () => seen.push('called') })).rejects.toThrow(ConfigError);
+    expect(seen).toEqual([]);
+  });
+});
