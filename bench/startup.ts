@@ -68,7 +68,11 @@ export function startup(runs: number): StartupRow[] {
   const help = rows[0];
   const example = rows[3];
   target('`sluice --help` under 0.3 s', help.wallMs < 300, `${fmt(help.wallMs, 0)} ms (median of ${runs}; CPU ${fmt(help.cpuMs, 0)} ms)`);
+  // Two readings of "start-up": what the run itself waits for (the report's: sink, source, every
+  // copy ready; copies booted beside the checks count only for what is left), and the whole
+  // wait from the command, which also holds node, the CLI, the config and its checks.
+  target('example job: the run\'s start-up (the report\'s) under 0.5 s', example.startupMs! < 500, `${fmt(example.startupMs!, 0)} ms (median of ${runs})`);
   const toReady = example.beforeRunMs! + example.startupMs!;
-  target('example job start-up under 0.5 s', toReady < 500, `${fmt(toReady, 0)} ms from the command to every copy ready (CLI, config and checks ${fmt(example.beforeRunMs!, 0)} ms + the report's start-up ${fmt(example.startupMs!, 0)} ms; median of ${runs})`);
+  target('example job: from the command to every copy ready under 0.5 s', toReady < 500, `${fmt(toReady, 0)} ms (CLI, config and checks ${fmt(example.beforeRunMs!, 0)} ms + the report's start-up ${fmt(example.startupMs!, 0)} ms; median of ${runs})`);
   return rows;
 }
