@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
- *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,8 +15,9 @@ import { handoff, label } from './handoff';
 import { fmt, targets } from './lib';
 import { cpuBound, schedulerOverhead, strings } from './pipelines';
 import { startup, type StartupRow } from './startup';
+import { obvious } from './obvious';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'convert', 'memory', 'startup'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'convert', 'memory', 'startup'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -44,6 +45,7 @@ async function main() {
   await section('scheduler', '4. Scheduler overhead', () => schedulerOverhead(argv.quick, runs));
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
+  await section('obvious', '3b. Stages written the obvious way (toArray, createHash per row, tableFromArrays) vs Python Pool(2) and DuckDB', () => obvious(argv.rows ?? (argv.quick ? 200_000 : 3_000_000), rounds));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000), rounds));
