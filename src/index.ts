@@ -12,6 +12,7 @@ export type {
 } from './config/types';
 export { defineStage } from './worker/api';
 export type { StageDefinition, StageContext, StageResult, StageParams } from './worker/api';
+export type { TableColumn } from './batch/table';
 export type { ParamsSpec, ParamSpec, ParamValues, ConfigContext } from './config/params';
 export type { PipelineInput } from './config/types';
 export * from './errors';

@@ -5,6 +5,7 @@
 import type { RecordBatch, Table, Utf8, Vector } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
 import type { Logger } from 'pino';
+import type { TableColumn } from '../batch/table';
 
 /** What `process` and `flush` may return. Nothing (undefined/null) means "no rows". */
 export type StageResult =
@@ -44,6 +45,14 @@ export interface StageContext<Options = Record<string, unknown>, Params = StageP
   strings(batch: RecordBatch, column: string): (string | null)[];
   /** JS strings as a Utf8 column, built in one buffer (much faster than `vectorFromArray`). */
   utf8(values: readonly (string | null | undefined)[]): Vector<Utf8>;
+  /**
+   * A Table from plain JS columns, for a stage's output: `ctx.table({ day: days, delay: delays })`.
+   * Strings become Utf8 in one buffer (`tableFromArrays` would build a dictionary value by
+   * value, several times slower), numbers Float64, booleans Bool, bigints Int64, Dates
+   * Timestamp(ms); typed arrays and Vectors are taken as they are. Nulls allowed; one kind of
+   * value per column and one value per row in every column, or it throws saying which.
+   */
+  table(columns: Record<string, TableColumn>): Table;
 }
 
 export interface StageDefinition<Options = Record<string, unknown>, Params = StageParams> {

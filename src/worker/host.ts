@@ -3,6 +3,8 @@
  * flush once. It does not know its transport; the inline executor, the thread entry and
  * the child-process entry all wrap this same class.
  */
+import { installFastStringToArray } from '../batch/fast-to-array';
+import { buildTable } from '../batch/table';
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import type { Logger } from 'pino';
@@ -70,6 +72,7 @@ export class StageHost {
 
   /** Load the stage module; rejects with a StageError (phase `load`) naming the module. */
   static async load(opts: HostOptions): Promise<StageHost> {
+    installFastStringToArray(); // the obvious `column.toArray()` on strings, fast (batch/fast-to-array.ts)
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
@@ -90,6 +93,7 @@ export class StageHost {
       fromDataFrame: dataFrameToBatches,
       strings: readStrings,
       utf8: buildUtf8,
+      table: buildTable,
     };
     const host: StageHost = new StageHost(definition, ctx);
     return host;
