@@ -67,16 +67,17 @@ function sameAnswer(a: Row[], b: Row[]): string | undefined {
 export async function obvious(rows: number, rounds: number) {
   const input = await ensureFlights(rows);
   const out = (name: string, ext: string) => `/tmp/sluice-bench-obvious-${name}.${ext}`;
-  const sluice = (mode: 'inline' | 'thread' | 'process'): Contender & { output: string } => ({
-    name: `sluice, obvious stage ${mode === 'inline' ? 'inline' : `${mode} × 2`}`,
+  const sluice = (mode: 'inline' | 'thread' | 'process', withTable = false): Contender & { output: string } => ({
+    name: `sluice, obvious stage ${mode === 'inline' ? 'inline' : `${mode} × 2`}${withTable ? ', ctx.table' : ''}`,
     cmd: [path.join(ROOT, 'bin/sluice'), 'run', path.join(__dirname, 'obvious/flights.config.ts'), '--quiet', '--log-level', 'warn'],
-    env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: out(mode, 'parquet'), SLUICE_BENCH_MODE: mode },
-    output: out(mode, 'parquet'),
+    env: { SLUICE_BENCH_INPUT: input, SLUICE_BENCH_OUTPUT: out(`${mode}${withTable ? '-table' : ''}`, 'parquet'), SLUICE_BENCH_MODE: mode, SLUICE_BENCH_OUTPUT_WITH: withTable ? 'table' : 'tableFromArrays' },
+    output: out(`${mode}${withTable ? '-table' : ''}`, 'parquet'),
   });
   const contenders = [
     sluice('inline'),
     sluice('thread'),
     sluice('process'),
+    sluice('thread', true),
     { name: 'Python Pool(2), stdlib', cmd: ['python3', path.join(__dirname, 'obvious/pool.py'), input, out('pool', 'csv')], output: out('pool', 'csv') },
     { name: 'DuckDB SQL', cmd: node(path.join(__dirname, 'obvious/duckdb.ts'), input, out('duckdb', 'parquet')), output: out('duckdb', 'parquet') },
   ];
@@ -91,11 +92,12 @@ export async function obvious(rows: number, rounds: number) {
   const results = contenders.map((c, i) => ({ ...medians[i], name: c.name, answer: answers[i] ? `DIFFERS: ${answers[i]}` : 'same', runs: all[i] }));
   console.log(`  medians of ${rounds} interleaved rounds (${rows.toLocaleString('en-US')} flights):`);
   for (const r of results) console.log(`  ${r.name.padEnd(36)} ${fmt(r.wall_s).padStart(7)} s wall  ${fmt(r.cpu_s).padStart(7)} s CPU  ${fmt(r.max_rss_mb, 0).padStart(6)} MB peak  answer: ${r.answer}`);
-  const [inline, thread, proc, pool, duck] = results;
+  const [inline, thread, proc, threadTable, pool, duck] = results;
   const best = Math.min(inline.wall_s, thread.wall_s, proc.wall_s);
   target('obvious code: every contender gives the same answer', results.every((r) => r.answer === 'same'), results.map((r) => `${r.name} ${r.answer}`).join('; '));
   target('obvious code: thread × 2 ≥ 1.8× inline', inline.wall_s / thread.wall_s >= 1.8, `${fmt(inline.wall_s / thread.wall_s)}× (${fmt(thread.wall_s)} s vs ${fmt(inline.wall_s)} s)`);
   target('obvious code: sluice\'s best mode faster than Python Pool(2)', best < pool.wall_s, `${fmt(pool.wall_s / best)}× (${fmt(best)} s vs ${fmt(pool.wall_s)} s; process × 2 ${fmt(proc.wall_s)} s)`);
+  console.log(`  with ctx.table for the output, thread × 2: ${fmt(threadTable.wall_s)} s (${fmt(thread.wall_s / threadTable.wall_s)}× the obvious one)`);
   console.log(`  DuckDB: ${fmt(best / duck.wall_s)}× faster than sluice's best mode (${fmt(duck.wall_s)} s)`);
   return { rows, results };
 }

@@ -5,12 +5,14 @@
 import { definePipeline } from 'sluice';
 
 const mode = (process.env.SLUICE_BENCH_MODE ?? 'thread') as 'inline' | 'thread' | 'process';
+// SLUICE_BENCH_OUTPUT_WITH=table: the same stage with its output through ctx.table.
+const stage = process.env.SLUICE_BENCH_OUTPUT_WITH === 'table' ? './flights-stage-table.ts' : './flights-stage.ts';
 
 export default definePipeline({
   name: 'bench-obvious-flights',
   source: { format: 'csv', path: process.env.SLUICE_BENCH_INPUT ?? '/tmp/flights.csv' },
   stages: [
-    { name: 'flights', module: './flights-stage.ts', mode, concurrency: mode === 'inline' ? 1 : 2 },
+    { name: 'flights', module: stage, mode, concurrency: mode === 'inline' ? 1 : 2 },
     { name: 'daily', module: './daily-stage.ts', mode: 'inline' },
   ],
   sink: { format: 'parquet', path: process.env.SLUICE_BENCH_OUTPUT ?? '/tmp/sluice-bench-obvious.parquet' },
