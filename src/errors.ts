@@ -68,10 +68,10 @@ function locate(loc: BatchLocation): string {
   return parts.join(', ');
 }
 
-/** A stage's own code threw (in setup, process or flush). */
+/** A stage's own code threw (in setup, process, flush or combine). */
 export class StageError extends SluiceError {
   readonly location: BatchLocation;
-  readonly phase: 'setup' | 'process' | 'flush' | 'load';
+  readonly phase: 'setup' | 'process' | 'flush' | 'combine' | 'load';
   /** `how`: how the error escaped, when not by the stage's own promise ("from a timer …"). */
   constructor(location: BatchLocation, phase: StageError['phase'], cause: unknown, how?: string) {
     super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}${how ? ` (${how})` : ''}`, { cause });

@@ -13,7 +13,10 @@ export default definePipeline({
   source: { format: 'csv', path: process.env.SLUICE_BENCH_INPUT ?? '/tmp/flights.csv' },
   stages: [
     { name: 'flights', module: stage, mode, concurrency: mode === 'inline' ? 1 : 2 },
-    { name: 'daily', module: './daily-stage.ts', mode: 'inline' },
+    // SLUICE_BENCH_DAILY=combine: the aggregate as thread × 2 with a combiner.
+    process.env.SLUICE_BENCH_DAILY === 'combine'
+      ? { name: 'daily', module: './daily-stage-combine.ts', mode: 'thread', concurrency: 2 }
+      : { name: 'daily', module: './daily-stage.ts', mode: 'inline' },
   ],
   sink: { format: 'parquet', path: process.env.SLUICE_BENCH_OUTPUT ?? '/tmp/sluice-bench-obvious.parquet' },
 });

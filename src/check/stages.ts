@@ -24,7 +24,7 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
     }
     definitions.set(index, definition);
     const copies = concurrencyOf(raw, index);
-    if (typeof definition.flush === 'function' && copies > 1 && definition.perCopyFlush !== true) {
+    if (typeof definition.flush === 'function' && copies > 1 && definition.perCopyFlush !== true && typeof definition.combine !== 'function') {
       const name = String((stageAt(raw, index) as { name?: unknown }).name);
       const overridden = concurrencyOf(original, index) !== copies ? ' (set by --concurrency)' : '';
       issues.push({ path: `stages[${index}].concurrency`, message: statefulCopies(name, copies) + overridden });
@@ -36,7 +36,7 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
 export function statefulCopies(stage: string, copies: number): string {
   return (
     `stage "${stage}" has flush() (it keeps state across batches); with ${copies} copies each copy would flush its own partial result. ` +
-    'Use concurrency: 1, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own'
+    'Use concurrency: 1, give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own'
   );
 }
 

@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BatchLocation } from '../errors';
 
 export interface InlineWork extends BatchLocation {
-  phase: 'load' | 'setup' | 'process' | 'flush';
+  phase: 'load' | 'setup' | 'process' | 'flush' | 'combine';
 }
 
 export const inlineWork = new AsyncLocalStorage<InlineWork>();

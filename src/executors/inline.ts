@@ -9,6 +9,7 @@ import { OwnedBatch } from '../batch/owned';
 import { leaseSlabsOf } from '../batch/shared';
 import type { StageDefinition } from '../worker/api';
 import { StageHost, type HostOutput } from '../worker/host';
+import { combineFlushed } from './combine';
 import { runInline } from './inline-context';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
@@ -89,7 +90,7 @@ export class InlineExecutor implements StageExecutor {
       for (const out of outputs) out.release();
       throw err;
     }
-    return outputs;
+    return combineFlushed(this.planned, outputs, { log: this.deps.log, host: this.hosts[0] });
   }
 
   async close(): Promise<void> {}

@@ -21,6 +21,7 @@ import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import { leastBusy } from '../supervisor/types';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
+import { combineFlushed } from './combine';
 import type { OwnedBatch } from '../batch/owned';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
@@ -116,7 +117,7 @@ export class ProcessExecutor implements StageExecutor {
       for (const s of settled) if (s.status === 'fulfilled') s.value.release();
       throw failed.reason;
     }
-    return settled.map((s) => (s as PromiseFulfilledResult<OwnedBatch>).value);
+    return combineFlushed(this.planned, settled.map((s) => (s as PromiseFulfilledResult<OwnedBatch>).value), { log: this.deps.log });
   }
 
   async close(): Promise<void> {

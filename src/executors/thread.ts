@@ -14,6 +14,7 @@ import { OwnedBatch } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { combineFlushed } from './combine';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
 import { OWN_EXT } from '../loader';
@@ -109,7 +110,7 @@ export class ThreadExecutor implements StageExecutor {
       for (const out of outputs) out.release();
       throw this.stageError(failed, 'flush', {});
     }
-    return outputs;
+    return combineFlushed(this.planned, outputs, { log: this.log });
   }
 
   async close(): Promise<void> {

@@ -68,6 +68,14 @@ export interface StageDefinition<Options = Record<string, unknown>, Params = Sta
   /** Once per copy at end of stream; stateful stages return their remaining rows. */
   flush?(ctx: StageContext<Options, Params>): StageResult | Promise<StageResult>;
   /**
+   * Merges the copies' flushed results into the stage's one output: the map-side combine of a
+   * per-key aggregate. With it, a stage with `flush` may run as several copies (each keeps the
+   * partial state of the batches it saw, and its `flush` returns that partial result); once
+   * every copy has flushed, `combine` is called once, on the main thread, with all their
+   * batches (in copy order), and what it returns is what the stage passes on.
+   */
+  combine?(partials: RecordBatch[], ctx: StageContext<Options, Params>): StageResult | Promise<StageResult>;
+  /**
    * A stage with `flush` keeps state across batches, and each copy sees only some of the
    * batches, so it runs as one copy: `concurrency` above 1 is refused. Set this to true when
    * each copy's flushed output is complete on its own (e.g. it writes a per-copy summary).

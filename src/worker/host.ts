@@ -104,7 +104,7 @@ export class StageHost {
    * `flush`) and has not declared each copy's flushed output complete (`perCopyFlush`).
    */
   get stateful(): boolean {
-    return typeof this.definition.flush === 'function' && this.definition.perCopyFlush !== true;
+    return typeof this.definition.flush === 'function' && this.definition.perCopyFlush !== true && typeof this.definition.combine !== 'function';
   }
 
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
@@ -159,6 +159,24 @@ export class StageHost {
     } catch (err) {
       for (const lease of born) lease.release();
       throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
+    }
+  }
+
+  /** Whether the stage merges its copies' flushed results (`combine`). */
+  get combines(): boolean {
+    return typeof this.definition.combine === 'function';
+  }
+
+  /** `combine` over every copy's flushed batches (on the main thread, once). */
+  async combine(partials: RecordBatch[]): Promise<HostOutput> {
+    const born: Lease[] = [];
+    let backing: Backing | undefined;
+    try {
+      const batches = this.toRecordBatches(await this.definition.combine!(partials, this.ctx), born, (b) => (backing = b));
+      return { batches, born: allOf(born), backing: batches.length === 1 ? backing : undefined };
+    } catch (err) {
+      for (const lease of born) lease.release();
+      throw new StageError({ stage: this.ctx.stage }, 'combine', err);
     }
   }
 

@@ -63,9 +63,12 @@ export function pickDefinition(mod: unknown, modulePath: string): StageDefinitio
 }
 
 function checkShape(definition: Record<string, unknown>, modulePath: string): StageDefinition {
-  for (const hook of ['setup', 'flush'] as const) {
+  for (const hook of ['setup', 'flush', 'combine'] as const) {
     const v = definition[hook];
     if (v !== undefined && typeof v !== 'function') throw new Error(`the default export of ${modulePath}: ${hook} must be a function, got ${describe(v)}`);
+  }
+  if (definition.combine !== undefined && typeof definition.flush !== 'function') {
+    throw new Error(`the default export of ${modulePath}: combine() merges what each copy's flush() returns, and it has no flush()`);
   }
   for (const flag of ['perCopyFlush', 'keepsColumns'] as const) {
     const v = definition[flag];

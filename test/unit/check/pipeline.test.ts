@@ -16,6 +16,9 @@ writeFileSync(at('stage.js'), 'module.exports = { default: { process: (b) => b }
 writeFileSync(at('stateful.js'), 'module.exports = { default: { process: () => undefined, flush: () => undefined } };');
 writeFileSync(at('per-copy.js'), 'module.exports = { default: { process: () => undefined, flush: () => undefined, perCopyFlush: true } };');
 writeFileSync(at('no-default.js'), 'module.exports = { helper: 1 };');
+writeFileSync(at('combines.js'), 'module.exports = { default: { process: () => undefined, flush: () => undefined, combine: (p) => p } };');
+writeFileSync(at('combine-no-flush.js'), 'module.exports = { default: { process: (b) => b, combine: (p) => p } };');
+writeFileSync(at('combine-not-fn.js'), "module.exports = { default: { process: (b) => b, flush: () => undefined, combine: 'all' } };");
 writeFileSync(at('not-a-stage.js'), 'module.exports = { default: { proces: (b) => b } };');
 writeFileSync(at('throws.js'), "throw new Error('deliberate import failure');");
 writeFileSync(at('throws-lines.js'), "throw new Error('Transform failed with 1 error:\\nstage.ts:2:0: ERROR: Expected }\\nRequire stack:\\n- /x.js');");
@@ -103,13 +106,23 @@ describe('checkPipeline', () => {
   it('refuses a stage with flush() at concurrency 2 unless it declares perCopyFlush, also when an override set it', async () => {
     const refusal =
       'stage "aggregate" has flush() (it keeps state across batches); with 2 copies each copy would flush its own partial result. ' +
-      'Use concurrency: 1, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
+      'Use concurrency: 1, give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
     const stateful = (concurrency: number) => config({ stages: [{ name: 'aggregate', module: './stateful.js', mode: 'thread', concurrency }] });
     expect(await issues(stateful(2))).toEqual([`stages[0].concurrency: ${refusal}`]);
     expect(await issues(stateful(2), stateful(1))).toEqual([`stages[0].concurrency: ${refusal} (set by --concurrency)`]);
     await expect(checkPipeline(stateful(1), { file: '', baseDir: dir })).resolves.toBeDefined();
     const perCopy = config({ stages: [{ name: 'aggregate', module: './per-copy.js', mode: 'thread', concurrency: 2 }] });
     await expect(checkPipeline(perCopy, { file: '', baseDir: dir })).resolves.toBeDefined();
+    const combines = config({ stages: [{ name: 'aggregate', module: './combines.js', mode: 'thread', concurrency: 2 }] });
+    await expect(checkPipeline(combines, { file: '', baseDir: dir })).resolves.toBeDefined();
+  });
+
+  it('refuses combine() without flush(), and a combine that is not a function', async () => {
+    const stage = (module: string) => config({ stages: [{ name: 'aggregate', module, mode: 'thread', concurrency: 2 }] });
+    expect(await issues(stage('./combine-no-flush.js'))).toEqual([
+      `stages[0].module: the default export of ${at('combine-no-flush.js')}: combine() merges what each copy's flush() returns, and it has no flush()`,
+    ]);
+    expect(await issues(stage('./combine-not-fn.js'))).toEqual([`stages[0].module: the default export of ${at('combine-not-fn.js')}: combine must be a function, got "all"`]);
   });
 
   it('checks projection and schema keys against the source, and a partition column the projection drops', async () => {
