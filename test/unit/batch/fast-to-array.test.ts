@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { Dictionary, Int16, LargeUtf8, Table, Utf8, makeData, tableFromIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { arrowToArray, installFastStringToArray } from '../../../src/batch/fast-to-array';
+import { arrowIterator, arrowToArray, installFastStringToArray } from '../../../src/batch/fast-to-array';
 import { stringsOf } from '../../../src/batch/strings';
 import { allTypesBatch } from '../../helpers/arrow-types';
 import { runStage } from '../../../src/testing';
@@ -55,6 +55,7 @@ describe('fast toArray() on string columns', () => {
     expect(Array.isArray(mine)).toBe(true);
     expect(mine).toEqual(theirs);
     expect(mine).toEqual(stringsOf(v)); // and it is the fast path that answered
+    expect([...v]).toEqual([...arrowIterator.call(v)]); // for … of, likewise
   });
 
   it('leaves every other type to apache-arrow (the same typed arrays, the same values)', () => {
@@ -65,6 +66,7 @@ describe('fast toArray() on string columns', () => {
       const theirs = arrowToArray.call(v);
       expect(Object.prototype.toString.call(mine)).toBe(Object.prototype.toString.call(theirs));
       expect([field.name, serialise(mine)]).toEqual([field.name, serialise(theirs)]);
+      expect([field.name, serialise([...v])]).toEqual([field.name, serialise([...arrowIterator.call(v)])]);
     }
   });
 
