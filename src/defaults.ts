@@ -81,6 +81,16 @@ export const PARQUET_MAX_ROW_GROUP_ROWS = 2 * 262_144 - 1;
 /** Partitioned output: the most files open at once (`sink.maxOpenFiles`). */
 export const MAX_OPEN_FILES = 32;
 
+/**
+ * The Parquet encoder: rows waiting for a full row group, over all open files, are bounded by
+ * this many bytes (as Arrow IPC); past it, the biggest waiting group is ended early, shorter.
+ * Counted in the plan's memory bound.
+ */
+export const PARQUET_PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** Batches in flight to the Parquet encoder threads (one being read by each of two threads, one queued, one being copied). */
+export const PARQUET_ENCODER_SLOTS = 4;
+
 // ── run ─────────────────────────────────────────────────────────────────────────────────
 
 /** How often `run()` reports progress when given `onProgress` (`progressIntervalMs`). */

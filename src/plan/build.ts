@@ -11,6 +11,8 @@ import {
   CHANNEL_CAPACITY_BYTES,
   CSV_INFER_ROWS,
   ORDERED,
+  PARQUET_ENCODER_SLOTS,
+  PARQUET_PENDING_BUDGET_BYTES,
   PARQUET_ROW_GROUP_ROWS,
   SLOTS_PER_COPY,
   SOURCE_READ_AHEAD,
@@ -58,7 +60,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ordered: config.ordered ?? ORDERED,
     params,
     ...(direct && { direct }),
-    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead),
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink.format, stages.at(-1)?.output ?? sourceOutput),
   };
 }
 
@@ -82,6 +84,16 @@ export function directConversion(source: SourceConfig, stages: PlannedStage[], s
  */
 export function sourceThreadByDefault(stages: PlannedStage[]): boolean {
   return stages.some((s) => s.mode === 'inline');
+}
+
+/**
+ * What the Parquet encoder may hold besides the channels: rows waiting for a full row group
+ * (its pending budget, over all open files) and its batch slots, each one batch of the sink's
+ * input channel. Nothing for the other sinks, which write each batch as it comes.
+ */
+export function encoderMemory(format: string, sinkInput: ChannelBounds): number {
+  if (format !== 'parquet') return 0;
+  return PARQUET_PENDING_BUDGET_BYTES + Math.round(PARQUET_ENCODER_SLOTS * (sinkInput.capacityBytes / sinkInput.capacity));
 }
 
 /**

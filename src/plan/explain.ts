@@ -1,5 +1,5 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
-import { SINK_MODE } from '../defaults';
+import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SINK_MODE } from '../defaults';
 import type { Plan } from './types';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
@@ -26,7 +26,7 @@ function renderBatches(plan: Plan, files: string[]): string {
   lines.push(
     sinkLine(plan),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
-    `memory   batch memory is bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one batch per slot)`,
+    `memory   batch memory is bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one batch per slot)${plan.sink.format === 'parquet' ? ` + the Parquet encoder (${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most, and ${PARQUET_ENCODER_SLOTS} batch slots)` : ''}`,
   );
   return lines.join('\n');
 }

@@ -20,7 +20,7 @@ import { encodeBatches } from '../../../batch/ipc';
 import type { Backing } from '../../../batch/owned';
 import { leaseOf, type Lease } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
-import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../defaults';
+import { PARQUET_ENCODER_SLOTS, PARQUET_MAX_ROW_GROUP_ROWS, PARQUET_PENDING_BUDGET_BYTES } from '../../../defaults';
 import { SourceError, deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
@@ -31,16 +31,11 @@ import type { ChunkText, CsvParse } from '../../csv/parse';
 export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
 type Request = EncoderRequest<EncoderCsv>;
 
-/**
- * Rows waiting for a full row group, over all open files (a partitioned sink may have
- * dozens), are bounded by this many bytes (as Arrow IPC): past it, the biggest waiting group
- * is ended early, shorter.
- */
-export const PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
+/** Rows waiting for a full row group, over all open files (a partitioned sink may have dozens). */
+export const PENDING_BUDGET_BYTES = PARQUET_PENDING_BUDGET_BYTES;
 
 const ENTRY = path.join(__dirname, 'parquet-encoder-thread.cjs');
-/** Batches in flight to the encoders: one being read by each of two threads, one queued, one being copied. */
-export const ENCODER_SLOTS = 4;
+export const ENCODER_SLOTS = PARQUET_ENCODER_SLOTS;
 
 export interface EncoderOptions {
   pendingBudgetBytes: number;
