@@ -40,6 +40,12 @@ export function renderOpenMetrics(r: RunReport): string {
     run('sluice_source_bytes', 'Bytes of Arrow batches read from the source.', r.source.bytes, 'bytes'),
     run('sluice_sink_rows', 'Rows written to the sink.', r.sink.rows),
     run('sluice_sink_bytes', 'Bytes of Arrow batches handed to the sink.', r.sink.bytes, 'bytes'),
+    ...(r.sink.encoder
+      ? [
+          run('sluice_parquet_encoder_busy_seconds', 'Seconds the Parquet encoder threads worked (reading batches, parsing CSV, encoding row groups).', r.sink.encoder.busyMs / 1000, 'seconds'),
+          run('sluice_parquet_encoder_slot_wait_seconds', 'Seconds the sink waited for a free Parquet encoder slot.', r.sink.encoder.slotWaitMs / 1000, 'seconds'),
+        ]
+      : []),
     perStage('sluice_stage_copies', 'Copies of the stage that ran.', (s) => s.copies),
     perStage('sluice_stage_busy_seconds', 'Copy-seconds the stage spent running batches.', (s) => s.busyMs / 1000, 'seconds'),
     perStage('sluice_stage_idle_seconds', 'Copy-seconds a free copy waited for input.', (s) => s.idleMs / 1000, 'seconds'),

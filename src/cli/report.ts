@@ -36,6 +36,8 @@ export function renderReport(r: RunReport): string {
         .join('\n'),
     );
   }
+  const enc = r.sink.encoder;
+  if (enc) lines.push(`  Parquet encoder: ${enc.threadsStarted} thread(s), busy ${ms(enc.busyMs)} (reading, parsing, encoding); the sink waited ${ms(enc.slotWaitMs)} for a free slot`);
   if (r.direct) {
     lines.push(`  direct CSV → Parquet: chunks of ${count(r.direct.rowsPerChunk)} rows, each parsed and encoded as one row group on the encoder threads (no Arrow in between)`);
   }

@@ -17,9 +17,13 @@ export type EncoderRequest<Csv = unknown> =
   | ({ type: 'csv'; id: number; group: number; slot: number; sab: SharedArrayBuffer; length: number; compression: string; orEmpty: boolean } & Csv)
   | { type: 'drop'; id: number };
 
-export type EncoderReply =
+export type EncoderReply = (
   | { type: 'free'; slot: number }
   /** A row group as a whole Parquet file (`whole`: the entire output); no bytes for a group without rows. */
   | { type: 'part'; id: number; group: number; rows: number; whole: boolean; bytes?: Uint8Array }
   /** A SourceError (a CSV chunk did not parse: file, line, column) or whatever else failed. */
-  | { type: 'failed'; id: number; group: number; error: WireError };
+  | { type: 'failed'; id: number; group: number; error: WireError }
+) & {
+  /** Milliseconds the thread worked on its current message since its previous reply (reading, parsing, encoding). */
+  busyMs?: number;
+};

@@ -21,11 +21,13 @@ import { inputSize } from './input-size';
 import { SampleRecorder } from './samples';
 import type { RunGuard } from './guard';
 import type { RunOptions, RunReport } from './types';
+import { encoderWorkSince } from './encoder-work';
 
 export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>, opts: RunOptions, guard: RunGuard): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
+  const encoder = encoderWorkSince(plan.sink.format);
   let sink: Sink | undefined;
   let source: CsvChunkSource | undefined;
   let progress: ProgressTracker | undefined;
@@ -35,6 +37,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
   const meters = { sourceBusyMs: 0, sinkBusyMs: 0, sinkRows: 0, sinkBatches: 0, sinkBytes: 0 };
   const report = (ok: boolean, files: string[]): RunReport => {
     const stats = source?.stats();
+    const work = encoder();
     return {
       pipeline: plan.name,
       params: { ...plan.params.values },
@@ -44,7 +47,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
       startupMs: round(startupMs),
       source: { rows: stats?.rows ?? 0, batches: stats?.batches ?? 0, bytes: stats?.bytesRead ?? 0, files: stats?.files ?? 0, busyMs: round(meters.sourceBusyMs), blockedMs: 0 },
       stages: [],
-      sink: { rows: meters.sinkRows, batches: meters.sinkBatches, bytes: meters.sinkBytes, path: plan.sink.path, files, busyMs: round(meters.sinkBusyMs) },
+      sink: { rows: meters.sinkRows, batches: meters.sinkBatches, bytes: meters.sinkBytes, path: plan.sink.path, files, busyMs: round(meters.sinkBusyMs), ...(work && { encoder: work }) },
       channels: [],
       direct: { rowsPerChunk: direct.rowsPerChunk },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,

@@ -20,7 +20,8 @@ import { runDirect } from './direct';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
 import type { EarlyStart } from './early-start';
-import type { RunOptions, RunReport } from './types';
+import type { EncoderWork, RunOptions, RunReport } from './types';
+import { encoderWorkSince } from './encoder-work';
 
 export { reportOf } from './report-attach';
 
@@ -44,6 +45,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
+  const encoder = encoderWorkSince(plan.sink.format);
   let sink: Sink | undefined;
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;
@@ -95,7 +97,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not.
     const result = await sink.commit();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
@@ -105,7 +107,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
     await sink?.abort();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, [], samples);
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, [], samples, encoder());
     attachFailure(err, report);
     throw err;
   }
@@ -140,7 +142,8 @@ function buildReport(
   scheduler: Scheduler | undefined,
   source: Source | undefined,
   files: string[],
-  samples?: SampleRecorder,
+  samples: SampleRecorder | undefined,
+  encoder: EncoderWork | undefined,
 ): RunReport {
   const src = scheduler?.sourceMeter;
   const snk = scheduler?.sinkMeter;
@@ -160,7 +163,7 @@ function buildReport(
       blockedMs: round(src?.blockedMs ?? 0),
     },
     stages: scheduler?.meters.map((m) => m.snapshot()) ?? [],
-    sink: { rows: snk?.rows ?? 0, batches: snk?.batches ?? 0, bytes: snk?.bytes ?? 0, path: plan.sink.path, files, busyMs: round(snk?.busyMs ?? 0) },
+    sink: { rows: snk?.rows ?? 0, batches: snk?.batches ?? 0, bytes: snk?.bytes ?? 0, path: plan.sink.path, files, busyMs: round(snk?.busyMs ?? 0), ...(encoder && { encoder }) },
     channels:
       scheduler?.channels.map((c) => ({
         name: c.name,

@@ -49,7 +49,20 @@ export interface RunReport {
   startupMs: number;
   source: { rows: number; batches: number; bytes: number; files: number; busyMs: number; blockedMs: number };
   stages: StageMetrics[];
-  sink: { rows: number; batches: number; bytes: number; path: string; files: string[]; busyMs: number };
+  sink: {
+    rows: number;
+    batches: number;
+    bytes: number;
+    path: string;
+    files: string[];
+    busyMs: number;
+    /**
+     * A Parquet sink's encoder over the run: threads started, milliseconds its threads worked
+     * (reading batches, parsing CSV, encoding row groups) and milliseconds the sink waited for
+     * one of its slots (the encoder holding the run back).
+     */
+    encoder?: EncoderWork;
+  };
   channels: ChannelMetrics[];
   /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
   direct?: { rowsPerChunk: number };
@@ -113,4 +126,11 @@ export interface RunOptions {
   progressIntervalMs?: number;
   /** Abort the run (e.g. on SIGINT): stops everything and leaves no output. */
   signal?: AbortSignal;
+}
+
+/** What a Parquet sink's encoder did over a run (RunReport.sink.encoder). */
+export interface EncoderWork {
+  threadsStarted: number;
+  busyMs: number;
+  slotWaitMs: number;
 }

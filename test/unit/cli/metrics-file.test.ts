@@ -40,6 +40,14 @@ describe('OpenMetrics file', () => {
     expect(families.get('sluice_run_success')!.samples[0].labels.pipeline).toBe(report.pipeline);
   });
 
+  it('gives the Parquet encoder\'s busy and slot-wait seconds when the sink had one', () => {
+    expect(parseOpenMetrics(renderOpenMetrics(report)).has('sluice_parquet_encoder_busy_seconds')).toBe(false);
+    const withEncoder = { ...report, sink: { ...report.sink, encoder: { threadsStarted: 1, busyMs: 1250, slotWaitMs: 40 } } };
+    const families = parseOpenMetrics(renderOpenMetrics(withEncoder));
+    expect(families.get('sluice_parquet_encoder_busy_seconds')!.samples[0].value).toBe(1.25);
+    expect(families.get('sluice_parquet_encoder_slot_wait_seconds')!.samples[0].value).toBe(0.04);
+  });
+
   it('says a run that failed before it started failed, with no stage samples', () => {
     const families = parseOpenMetrics(renderOpenMetrics(failedBeforeRun('p')));
     expect(families.get('sluice_run_success')!.samples[0].value).toBe(0);

@@ -78,7 +78,14 @@ describe('a direct conversion', () => {
     expect(direct.plan.direct).toBeDefined();
     expect(batches.plan.direct).toBeUndefined();
     expect(direct.report.direct).toEqual({ rowsPerChunk: 100 });
+    // The encoder's work is in the report, both ways: it did all the parsing and encoding here.
+    for (const r of [direct.report, batches.report]) {
+      expect(r.sink.encoder!.threadsStarted).toBeGreaterThanOrEqual(1);
+      expect(r.sink.encoder!.busyMs).toBeGreaterThan(0);
+      expect(r.sink.encoder!.slotWaitMs).toBeGreaterThanOrEqual(0);
+    }
     expect(direct.report.source.rows).toBe(1000);
+    expect((await run(convert('as-csv', { sink: { format: 'csv', path: 'out/as.csv', rowGroupSize: undefined } }))).report.sink.encoder).toBeUndefined();
     expect(direct.report.sink.rows).toBe(1000);
 
     const a = path.join(dir, 'out/direct.parquet');

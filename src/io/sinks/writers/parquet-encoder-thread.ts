@@ -31,7 +31,13 @@ const files = new Map<number, Map<number, Group>>();
 // batch (within the time budget), which kept peak RSS lowest.
 const reclaimer = new FrameReclaimer({ growthBytes: 0 });
 const port = parentPort!;
-const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => port.postMessage(r, transfer);
+/** Start of the work not yet reported: each reply carries the time since (the encoder's busy time). */
+let mark = 0;
+const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => {
+  const now = performance.now();
+  port.postMessage({ ...r, busyMs: now - mark }, transfer);
+  mark = now;
+};
 
 /**
  * Messages are handled one at a time with a turn of the event loop between them, so the
@@ -42,6 +48,7 @@ const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => port.postMessag
 let queue = Promise.resolve();
 port.on('message', (m: EncoderRequest<EncoderCsv>) => {
   queue = queue.then(async () => {
+    mark = performance.now();
     handle(m);
     if (m.type !== 'drop') await reclaimer.afterTask();
   });

@@ -266,6 +266,7 @@ export class ParquetEncoder {
     const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.stats.threadsStarted++;
+    encoderTotals.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));
     copy.onDeath(({ exitCode, error }) =>
       this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
@@ -305,7 +306,8 @@ export class ParquetEncoder {
       this.slots[free].free = false;
       return Promise.resolve(free);
     }
-    return new Promise((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
+    const since = performance.now();
+    return new Promise<number>((resolve, reject) => this.slotWaiters.push({ resolve, reject })).finally(() => (encoderTotals.slotWaitMs += performance.now() - since));
   }
 
   /** A slot for file `id`, given back if the file failed or was dropped while waiting for it. */
@@ -329,6 +331,7 @@ export class ParquetEncoder {
   }
 
   private onReply(thread: EncoderThread, r: EncoderReply): void {
+    encoderTotals.busyMs += r.busyMs ?? 0;
     if (r.type === 'free') {
       this.freeSlot(r.slot);
       return;
@@ -409,6 +412,13 @@ function write(fd: number, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
+
+/**
+ * What every encoder of this process has done so far: threads started, milliseconds their
+ * threads worked (reading batches, parsing CSV, encoding) and milliseconds writers waited for
+ * a free slot (backpressure from the encoder). A run reports the difference over its span.
+ */
+export const encoderTotals = { threadsStarted: 0, busyMs: 0, slotWaitMs: 0 };
 
 /** The process's encoder, shared by every open Parquet file; ended when the last one closes. */
 let shared: { encoder: ParquetEncoder; users: number } | undefined;
