@@ -73,6 +73,15 @@ export class RunGuard {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * Throw the run's failure unless it is the abort signal: just before the sink publishes its
+   * output, a stage's late error (a timer, a rejection nobody handled) stops the commit, while
+   * a signal lets a commit that has begun finish, as it always has.
+   */
+  throwIfFailedOtherThanAbort(): void {
+    if (this.failure !== undefined && !(this.failure instanceof AbortedError)) throw this.failure;
+  }
+
   get failed(): boolean {
     return this.failure !== undefined;
   }

@@ -95,8 +95,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     samples.stop();
     progress?.stop(true);
     await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));
-    // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not.
-    const result = await sink.commit();
+    // What inline stage code set off before the end must surface before anything is committed:
+    // the rest of a run can finish in one turn of the event loop (batches already read, a
+    // synchronous sink), so a timer a stage set for 0 ms, or a rejection nobody handled, would
+    // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
+    // already due fire, and rejections be noticed, while the guard still listens.
+    await guard.race(timersDue());
+    // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
+    // stage error that comes meanwhile still stops it before the rename.
+    const result = await sink.commit(() => guard.throwIfFailedOtherThanAbort());
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -182,4 +189,9 @@ function peakRss(scheduler: Scheduler | undefined): Pick<RunReport, 'peakRssByte
   const mainBytes = process.resourceUsage().maxRSS * 1024;
   const children = (scheduler?.executors ?? []).flatMap((e) => (e.childPeakRss?.() ?? []).map((bytes, copy) => ({ stage: e.stage, copy, bytes })));
   return { peakRssBytes: mainBytes + children.reduce((n, c) => n + c.bytes, 0), peakRss: { mainBytes, children } };
+}
+
+/** Resolves after every timer that was due by now has fired (timers fire in order of expiry). */
+function timersDue(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -44,7 +44,11 @@ export interface Sink {
   write(batch: RecordBatch, meta?: { seq: number; sourceFile?: string; backing?: Backing }): Promise<void>;
   /** Present when the sink can parse CSV text where it encodes (one Parquet file): runtime/direct.ts. */
   writeCsv?: (chunk: CsvChunk) => Promise<void>;
-  commit(): Promise<SinkResult>;
+  /**
+   * Make the output visible. `beforeRename` runs once everything is written and synced, just
+   * before the rename that publishes it: a throw there commits nothing (the run failed meanwhile).
+   */
+  commit(beforeRename?: () => void): Promise<SinkResult>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
 }
@@ -171,7 +175,7 @@ class FileSink implements Sink {
     this.batches++;
   }
 
-  async commit(): Promise<SinkResult> {
+  async commit(beforeRename?: () => void): Promise<SinkResult> {
     const target = this.guard.target;
     let bytes: number;
     try {
@@ -179,6 +183,11 @@ class FileSink implements Sink {
       if (!existsSync(this.temp)) writeFileSync(this.temp, '');
       await fsyncPath(this.temp);
       bytes = statSync(this.temp).size;
+    } catch (err) {
+      throw sinkFailure(err, 'commit', target, this.temp);
+    }
+    beforeRename?.();
+    try {
       await this.guard.commit(this.temp);
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
@@ -229,7 +238,7 @@ class DirectorySink implements Sink {
     this.batches++;
   }
 
-  async commit(): Promise<SinkResult> {
+  async commit(beforeRename?: () => void): Promise<SinkResult> {
     const target = this.guard.target;
     let files: string[];
     let bytes: number;
@@ -239,6 +248,11 @@ class DirectorySink implements Sink {
       await fsyncTree(this.temp);
       files = this.router.files.map((f) => path.join(target, path.relative(this.temp, f)));
       bytes = this.router.files.reduce((n, f) => n + statSync(f).size, 0);
+    } catch (err) {
+      throw sinkFailure(err, 'commit', target, this.temp);
+    }
+    beforeRename?.();
+    try {
       await this.guard.commit(this.temp);
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);

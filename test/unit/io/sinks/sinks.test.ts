@@ -177,3 +177,19 @@ describe('partitioned output', () => {
     expect(rows.sort()).toEqual(keys.flatMap((key, i) => [0, 1, 2].map((r) => `k=${key}:${r * 10 + i}`)).sort());
   });
 });
+
+describe('commit checks the run just before it publishes', () => {
+  // The run passes its guard here: a stage error that came while the sink closed and synced.
+  it.each([
+    ['a file', { format: 'csv' as const, path: '' }],
+    ['a partitioned directory', { format: 'csv' as const, path: '', partitionBy: ['k'] }],
+  ])('a throw in beforeRename publishes nothing to %s, and abort leaves nothing', async (_, cfg) => {
+    const p = path.join(dir, `late-${k++}`);
+    const sink = await openSink({ ...cfg, path: p });
+    await sink.write(tableFromArrays({ k: ['a', 'b'], v: Int32Array.of(1, 2) }).batches[0], { seq: 0 });
+    await expect(sink.commit(() => { throw new Error('the run failed meanwhile'); })).rejects.toThrow('the run failed meanwhile');
+    expect(existsSync(p)).toBe(false);
+    await sink.abort();
+    expect(readdirSync(dir).filter((f) => f.startsWith(path.basename(p)) || f.includes(`${path.basename(p)}.`))).toEqual([]);
+  });
+});
