@@ -36,9 +36,15 @@ export function renderProgress(s: ProgressSnapshot): string[] {
       `busy ${st.busy}/${st.copies}${st.inFlight > st.busy ? ` +${st.inFlight - st.busy} queued` : ''}`,
       st.done ? 'done' : (st.waitReason ?? ''),
     ]),
-    ['sink', `${count(s.sink.rows)} rows`, '', `queue ${s.sink.queueDepth}`, '', ''],
+    ['sink', `${count(s.sink.rows)} rows`, '', `queue ${s.sink.queueDepth}`, '', encoderWords(s.sink.encoder)],
   ].map((r) => [cut(r[0]), ...r.slice(1)]);
   return [headline(s), ...align(rows)];
+}
+
+/** `encoder busy 87%, sink waits 12% for a slot`: the Parquet encoder over the last interval. */
+function encoderWords(e: ProgressSnapshot['sink']['encoder']): string {
+  if (!e) return '';
+  return `encoder busy ${e.busyPercent}%${e.waitPercent > 0 ? `, sink waits ${e.waitPercent}% for a slot` : ''}`;
 }
 
 /** Percent of the input read and the time left at the rate so far, then the time elapsed. */

@@ -66,6 +66,7 @@ export async function runDirect(plan: Plan, direct: NonNullable<Plan['direct']>,
       const totalBytes = inputSize(src.files);
       const view: ProgressSource = {
         inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
+        encoder,
         meters: [],
         channels: [{ depth: 0 }],
         get sourceMeter() {

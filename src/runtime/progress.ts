@@ -1,13 +1,15 @@
 /** Samples the scheduler every interval into a ProgressSnapshot (rows/s from the last interval). */
 import type { StageMeter } from './metrics';
 import type { Scheduler } from './scheduler';
-import type { ProgressSnapshot } from './types';
+import type { EncoderWork, ProgressSnapshot } from './types';
 
 /** What progress is read from: a scheduler, or a direct conversion's counters. */
 export type ProgressSource = Pick<Scheduler, 'meters' | 'sourceMeter' | 'sinkMeter' | 'sourceFinished'> & {
   channels: readonly { depth: number }[];
   /** Input file bytes read so far and the input files' total size. */
   inputBytes?: () => { bytesRead: number; totalBytes: number };
+  /** A Parquet sink's encoder work since the run began. */
+  encoder?: () => EncoderWork | undefined;
 };
 
 /**
@@ -26,6 +28,7 @@ export class ProgressTracker {
   private readonly timer: NodeJS.Timeout;
   private lastRows: number[];
   private lastAt: number;
+  private lastEncoder: EncoderWork | undefined;
 
   constructor(
     private readonly scheduler: ProgressSource,
@@ -48,14 +51,31 @@ export class ProgressTracker {
   private tick(): void {
     const now = performance.now();
     const dt = Math.max(1, now - this.lastAt) / 1000;
-    this.emit(snapshotOf(this.scheduler, now - this.t0, (m, i) => Math.round((m.rowsOut - this.lastRows[i]) / dt)));
+    const encoder = this.scheduler.encoder?.();
+    this.emit(snapshotOf(this.scheduler, now - this.t0, (m, i) => Math.round((m.rowsOut - this.lastRows[i]) / dt), encoder && encoderShare(this.lastEncoder, encoder, dt * 1000)));
     this.lastRows = this.scheduler.meters.map((m) => m.rowsOut);
     this.lastAt = now;
+    this.lastEncoder = encoder;
   }
 }
 
+/**
+ * The encoder over an interval of `ms`: busy share of its threads' time, and the share of the
+ * interval the sink waited for a slot (both 0-100).
+ */
+export function encoderShare(before: EncoderWork | undefined, now: EncoderWork, ms: number): { busyPercent: number; waitPercent: number } {
+  const threads = Math.max(1, now.threadsStarted);
+  const pct = (x: number) => Math.max(0, Math.min(100, Math.round(x * 100)));
+  return { busyPercent: pct((now.busyMs - (before?.busyMs ?? 0)) / (ms * threads)), waitPercent: pct((now.slotWaitMs - (before?.slotWaitMs ?? 0)) / ms) };
+}
+
 /** The progress of `s` now; `rate` gives a stage's rows/s. */
-export function snapshotOf(s: ProgressSource, elapsedMs: number, rate: (m: StageMeter, i: number) => number): ProgressSnapshot {
+export function snapshotOf(
+  s: ProgressSource,
+  elapsedMs: number,
+  rate: (m: StageMeter, i: number) => number,
+  encoder?: { busyPercent: number; waitPercent: number },
+): ProgressSnapshot {
   return {
     elapsedMs: Math.round(elapsedMs),
     source: { rows: s.sourceMeter.rows, batches: s.sourceMeter.batches, done: s.sourceFinished },
@@ -73,6 +93,6 @@ export function snapshotOf(s: ProgressSource, elapsedMs: number, rate: (m: Stage
       done: m.finished,
       waitReason: waitReasonOf(m),
     })),
-    sink: { rows: s.sinkMeter.rows, queueDepth: s.channels[s.channels.length - 1].depth },
+    sink: { rows: s.sinkMeter.rows, queueDepth: s.channels[s.channels.length - 1].depth, ...(encoder && { encoder }) },
   };
 }

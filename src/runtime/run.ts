@@ -87,6 +87,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
         return running.sourceFinished;
       },
       inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
+      encoder,
     };
     samples = new SampleRecorder(view, t0, channels.map((c) => c.name));
     samples.start();

@@ -100,7 +100,12 @@ export interface ProgressSnapshot {
   /** Input bytes read of the input files' total size (for percent done and ETA), when known. */
   input?: { bytesRead: number; totalBytes: number };
   stages: ProgressStage[];
-  sink: { rows: number; queueDepth: number };
+  sink: {
+    rows: number;
+    queueDepth: number;
+    /** A Parquet sink's encoder over the last interval: its threads' busy share, and the share of the time the sink waited for a slot. */
+    encoder?: { busyPercent: number; waitPercent: number };
+  };
 }
 
 export interface ProgressStage {

@@ -1,6 +1,6 @@
 import { headline, renderProgress } from '../../../src/cli/progress';
 import type { ProgressSnapshot, ProgressStage } from '../../../src/runtime/types';
-import { waitReasonOf } from '../../../src/runtime/progress';
+import { encoderShare, waitReasonOf } from '../../../src/runtime/progress';
 
 const stage = (over: Partial<ProgressStage>): ProgressStage => ({ name: 's', rowsOut: 0, rowsPerSec: 0, queueDepth: 0, inFlight: 0, busy: 0, copies: 1, done: false, ...over });
 
@@ -70,5 +70,21 @@ describe('waitReasonOf (derived from the scheduler counters until policies say)'
     expect(m({ inFlight: 2, reason: 'none' })).toBeUndefined();
     expect(m({ inFlight: 3, reason: 'none' })).toBeUndefined();
     expect(m({ finished: true })).toBeUndefined();
+  });
+});
+
+describe('the Parquet encoder on the sink line', () => {
+  it('shows its busy share and the sink waiting for a slot, when there is an encoder', () => {
+    const sinkLine = (s: ProgressSnapshot) => renderProgress(s).at(-1)!;
+    expect(sinkLine(snapshot([], { sink: { rows: 10, queueDepth: 1, encoder: { busyPercent: 87, waitPercent: 12 } } }))).toMatch(/sink\s+10 rows\s+queue 1\s+encoder busy 87%, sink waits 12% for a slot$/);
+    expect(sinkLine(snapshot([], { sink: { rows: 10, queueDepth: 1, encoder: { busyPercent: 40, waitPercent: 0 } } }))).toMatch(/encoder busy 40%$/);
+    expect(sinkLine(snapshot([]))).not.toMatch(/encoder/);
+  });
+
+  it('takes the shares over the interval, per thread, between 0 and 100', () => {
+    const before = { threadsStarted: 2, busyMs: 1000, slotWaitMs: 100 };
+    expect(encoderShare(before, { threadsStarted: 2, busyMs: 1300, slotWaitMs: 150 }, 250)).toEqual({ busyPercent: 60, waitPercent: 20 });
+    expect(encoderShare(undefined, { threadsStarted: 1, busyMs: 900, slotWaitMs: 0 }, 250)).toEqual({ busyPercent: 100, waitPercent: 0 });
+    expect(encoderShare(before, { threadsStarted: 0, busyMs: 1000, slotWaitMs: 100 }, 250)).toEqual({ busyPercent: 0, waitPercent: 0 });
   });
 });

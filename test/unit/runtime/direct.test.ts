@@ -17,7 +17,7 @@ import { readRowGroups } from '../../../src/io/parquet/footer';
 import { buildPlan } from '../../../src/plan/build';
 import { renderPlan } from '../../../src/plan/explain';
 import { reportOf, runPlan } from '../../../src/runtime/run';
-import type { RunOptions } from '../../../src/runtime/types';
+import type { ProgressSnapshot, RunOptions } from '../../../src/runtime/types';
 
 const PASS_THROUGH = path.resolve(__dirname, '../../../src/worker/passthrough.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-direct-'));
@@ -68,6 +68,26 @@ describe('the plan', () => {
     expect(plan(convert('a', { sink: { partitionBy: ['day'], path: 'out/p' } })).direct).toBeUndefined();
     expect(plan(convert('a', { sink: { format: 'csv', rowGroupSize: undefined } })).direct).toBeUndefined();
     expect(plan(convert('a', { source: { inferRows: 101 } })).direct).toBeUndefined();
+  });
+});
+
+describe('the live display', () => {
+  const through: { stages?: PipelineConfig['stages'] } = { stages: [{ name: 'p', module: PASS_THROUGH, mode: 'inline' }] };
+  it.each([
+    ['direct', 'd', {}],
+    ['through batches', 'b', through],
+  ])('gets the Parquet encoder on the sink line (%s), and a CSV sink none', async (_, tag, extra: { stages?: PipelineConfig['stages'] }) => {
+    const last = async (config: PipelineConfig) => {
+      const seen: ProgressSnapshot[] = [];
+      await run(config, { onProgress: (p) => seen.push(p), progressIntervalMs: 5 });
+      return seen.at(-1)!; // the final one, emitted when the run ends
+    };
+    const parquet = await last(convert(`live-${tag}`, extra));
+    expect(parquet.sink.encoder!.busyPercent).toBeGreaterThanOrEqual(0);
+    expect(parquet.sink.encoder!.busyPercent).toBeLessThanOrEqual(100);
+    expect(parquet.sink.encoder!.waitPercent).toBeGreaterThanOrEqual(0);
+    const csv = await last(convert(`live-csv-${tag}`, { ...extra, sink: { format: 'csv', path: `out/live-${tag}.csv`, rowGroupSize: undefined } }));
+    expect(csv.sink.encoder).toBeUndefined();
   });
 });
 
