@@ -7,12 +7,12 @@
  * they are.
  */
 import type { Logger } from 'pino';
-import { OwnedBatch } from '../batch/owned';
-import { leaseSlabsOf } from '../batch/shared';
+import type { OwnedBatch } from '../batch/owned';
 import type { PlannedStage } from '../plan/types';
 import type { StageDefinition } from '../worker/api';
 import { StageHost } from '../worker/host';
 import { loadStageDefinition } from '../worker/load';
+import { held } from './held';
 import { runInline } from './inline-context';
 
 export interface CombineDeps {
@@ -36,9 +36,7 @@ export async function combineFlushed(planned: PlannedStage, outputs: OwnedBatch[
     const out = await runInline({ stage: planned.name, copy: 0, phase: 'combine' }, () => combining.combine(outputs.flatMap((o) => o.batches)));
     // The merged output may lie in the partials' slabs (a partial passed on as it is): its own
     // lease holds them before the partials are released below.
-    const lease = leaseSlabsOf(out.batches);
-    out.born.release();
-    return [new OwnedBatch({ seq: -1, batches: out.batches, lease, backing: out.backing })];
+    return [held(out, -1)];
   } finally {
     for (const o of outputs) o.release();
   }

@@ -5,11 +5,11 @@
 import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
-import { OwnedBatch } from '../batch/owned';
-import { leaseSlabsOf } from '../batch/shared';
+import type { OwnedBatch } from '../batch/owned';
 import type { StageDefinition } from '../worker/api';
-import { StageHost, type HostOutput } from '../worker/host';
+import { StageHost } from '../worker/host';
 import { combineFlushed } from './combine';
+import { held } from './held';
 import { runInline } from './inline-context';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
@@ -103,15 +103,4 @@ export class InlineExecutor implements StageExecutor {
   stats(): TransportStats {
     return { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   }
-}
-
-/**
- * One lease on every slab the output lies in: slabs it borrows from the input (pass-through
- * columns, which the input's lease stops holding once the stage returns) and slabs a returned
- * DataFrame was converted into (whose birth hold is then given up).
- */
-function held(out: HostOutput, seq: number, sourceFile?: string): OwnedBatch {
-  const lease = leaseSlabsOf(out.batches);
-  out.born.release();
-  return new OwnedBatch({ seq, sourceFile, batches: out.batches, lease, backing: out.backing });
 }

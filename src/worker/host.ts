@@ -151,15 +151,7 @@ export class StageHost {
 
   async flush(): Promise<HostOutput> {
     await this.setup();
-    const born: Lease[] = [];
-    let backing: Backing | undefined;
-    try {
-      const batches = this.toRecordBatches(await this.definition.flush?.(this.ctx), born, (b) => (backing = b));
-      return { batches, born: allOf(born), backing: batches.length === 1 ? backing : undefined };
-    } catch (err) {
-      for (const lease of born) lease.release();
-      throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy }, 'flush', err);
-    }
+    return this.outputOf(() => this.definition.flush?.(this.ctx), { stage: this.ctx.stage, copy: this.ctx.copy }, 'flush');
   }
 
   /** Whether the stage merges its copies' flushed results (`combine`). */
@@ -168,15 +160,20 @@ export class StageHost {
   }
 
   /** `combine` over every copy's flushed batches (on the main thread, once). */
-  async combine(partials: RecordBatch[]): Promise<HostOutput> {
+  combine(partials: RecordBatch[]): Promise<HostOutput> {
+    return this.outputOf(() => this.definition.combine!(partials, this.ctx), { stage: this.ctx.stage }, 'combine');
+  }
+
+  /** What a flush or combine returned, as batches with their leases; a throw blamed on `phase`. */
+  private async outputOf(run: () => StageResult | Promise<StageResult>, where: BatchLocation, phase: 'flush' | 'combine'): Promise<HostOutput> {
     const born: Lease[] = [];
     let backing: Backing | undefined;
     try {
-      const batches = this.toRecordBatches(await this.definition.combine!(partials, this.ctx), born, (b) => (backing = b));
+      const batches = this.toRecordBatches(await run(), born, (b) => (backing = b));
       return { batches, born: allOf(born), backing: batches.length === 1 ? backing : undefined };
     } catch (err) {
       for (const lease of born) lease.release();
-      throw new StageError({ stage: this.ctx.stage }, 'combine', err);
+      throw new StageError(where, phase, err);
     }
   }
 

@@ -31,11 +31,8 @@ import type { ChunkText, CsvParse } from '../../csv/parse';
 export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
 type Request = EncoderRequest<EncoderCsv>;
 
-/** Rows waiting for a full row group, over all open files (a partitioned sink may have dozens). */
-export const PENDING_BUDGET_BYTES = PARQUET_PENDING_BUDGET_BYTES;
 
 const ENTRY = path.join(__dirname, 'parquet-encoder-thread.cjs');
-export const ENCODER_SLOTS = PARQUET_ENCODER_SLOTS;
 
 export interface EncoderOptions {
   pendingBudgetBytes: number;
@@ -97,9 +94,9 @@ export class ParquetEncoder {
   readonly stats = { batches: 0, slotAllocations: 0, threadsStarted: 0, readInPlace: 0 };
 
   constructor(opts: Partial<EncoderOptions> = {}) {
-    this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PENDING_BUDGET_BYTES;
+    this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PARQUET_PENDING_BUDGET_BYTES;
     this.maxThreads = Math.max(1, opts.threads ?? Math.min(4, os.availableParallelism() - 1));
-    for (let i = 0; i < ENCODER_SLOTS; i++) this.slots.push({ sab: new SharedArrayBuffer(0), free: true });
+    for (let i = 0; i < PARQUET_ENCODER_SLOTS; i++) this.slots.push({ sab: new SharedArrayBuffer(0), free: true });
     this.startThread(); // at once: loading polars takes a moment, better spent before the first batch
   }
 

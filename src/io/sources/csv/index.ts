@@ -84,10 +84,11 @@ function headerOptions({ cfg, file }: CsvReadOptions): HeaderOptions {
 
 async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsPerChunk: number): AsyncGenerator<CsvChunk> {
   const { cfg, file } = o;
-  const { delimiter, quote, maxRowBytes } = headerOptions(o);
+  const headerOpts = headerOptions(o);
+  const { delimiter, quote, maxRowBytes } = headerOpts;
   let lineNow = () => 1;
   const text = withLineOnError(bytes, () => lineNow());
-  const header = await readHeader(text, headerOptions(o));
+  const header = await readHeader(text, headerOpts);
   if (!header) return; // an empty file: no columns, no rows
   const names = header.names;
   const selected = cfg.columns ?? names;
