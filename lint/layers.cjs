@@ -21,7 +21,9 @@ const ALLOWED = {
   io: ['batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor'],
   worker: ['batch', 'protocol', 'errors', 'log', 'loader'],
   executors: ['worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],
-  runtime: ['plan', 'executors', 'io', 'batch', 'defaults', 'log', 'errors'],
+  // stages sluice adds to the topology (Parquet encoding): executors built on io/
+  operators: ['io', 'batch', 'defaults', 'errors', 'log', 'supervisor'],
+  runtime: ['plan', 'executors', 'operators', 'io', 'batch', 'defaults', 'log', 'errors'],
   check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
   // stage tests (sluice/testing, `sluice test`): stages hosted by executors/ as in a run
   testing: ['config', 'plan', 'check', 'executors', 'worker', 'batch', 'defaults', 'errors', 'log', 'loader', 'inputs'],

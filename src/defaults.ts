@@ -90,6 +90,8 @@ export const PARQUET_PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** Batches in flight to the Parquet encoder threads (one being read by each of two threads, one queued, one being copied). */
 export const PARQUET_ENCODER_SLOTS = 4;
+/** The name of the stage sluice adds before a Parquet file sink (no user stage may take it). */
+export const PARQUET_ENCODE_STAGE = 'parquet-encode';
 
 // ── run ─────────────────────────────────────────────────────────────────────────────────
 

@@ -34,6 +34,11 @@ export interface OwnedParts {
   batches: RecordBatch[];
   lease?: Lease;
   backing?: Backing;
+  /**
+   * The rows the value stands for, when its batches are not those rows themselves: a CSV
+   * chunk or an encoded Parquet part (batch/blob.ts) is one record for many rows.
+   */
+  rows?: number;
 }
 
 export class OwnedBatch {
@@ -44,6 +49,7 @@ export class OwnedBatch {
   readonly bytes: number;
   /** Set only when the value is exactly these bytes (one batch, unsliced). */
   readonly backing: Backing | undefined;
+  private readonly standsFor: number | undefined;
   private lease: Lease | undefined;
   private state: 'held' | 'moved' | 'released' = 'held';
 
@@ -54,6 +60,7 @@ export class OwnedBatch {
     this.lease = parts.lease;
     this.backing = parts.batches.length === 1 ? parts.backing : undefined;
     this.bytes = byteSizeOf(parts.batches);
+    this.standsFor = parts.rows;
   }
 
   /** An owned value with no memory to return (batches in ordinary memory). */
@@ -68,6 +75,7 @@ export class OwnedBatch {
   }
 
   get rows(): number {
+    if (this.standsFor !== undefined) return this.standsFor;
     let n = 0;
     for (const b of this.batches) n += b.numRows;
     return n;
@@ -107,6 +115,7 @@ export class OwnedBatch {
       batches: changes.batches ?? this.batches,
       lease: this.lease,
       backing: changes.batches ? changes.backing : (changes.backing ?? this.backing),
+      rows: changes.batches ? changes.rows : (changes.rows ?? this.standsFor),
     });
     this.lease = undefined;
     return next;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
+import { MAX_ROW_BYTES_LIMIT, PARQUET_ENCODE_STAGE, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
 import type { ParamsSpec } from './params';
 import type { PipelineConfig, SourceConfig } from './types';
 
@@ -154,6 +154,10 @@ function duplicateNames(input: unknown): ConfigIssue[] {
   stages.forEach((s: unknown, i) => {
     const name = (s as { name?: unknown } | null)?.name;
     if (typeof name !== 'string' || name === '') return;
+    if (name === PARQUET_ENCODE_STAGE) {
+      issues.push({ path: `stages[${i}].name`, message: `"${name}" is the name of the stage sluice adds before a Parquet sink (its encoding); choose another name` });
+      return;
+    }
     const first = seen.get(name);
     if (first !== undefined) issues.push({ path: `stages[${i}].name`, message: `duplicate stage name "${name}" (also stages[${first}]); names must be unique` });
     else seen.set(name, i);

@@ -2,6 +2,7 @@
  * Config → plan: absolute paths, defaults filled in, every channel bounded, and the
  * memory bound that follows from those bounds.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { NO_PARAMS, type ResolvedParams } from '../config/params';
 import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
@@ -11,7 +12,9 @@ import {
   CHANNEL_CAPACITY_BYTES,
   CSV_INFER_ROWS,
   ORDERED,
+  PARQUET_COMPRESSION,
   PARQUET_ENCODER_SLOTS,
+  PARQUET_ENCODE_STAGE,
   PARQUET_PENDING_BUDGET_BYTES,
   PARQUET_ROW_GROUP_ROWS,
   SLOTS_PER_COPY,
@@ -46,9 +49,16 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     batchRows: config.source.batchRows ?? BATCH_ROWS,
     thread: config.source.thread ?? sourceThreadByDefault(stages),
   };
-  const readAhead = source.thread ? SOURCE_READ_AHEAD : 0;
-  const sourceOutput = bounds();
+  const sink = { ...config.sink, path: resolve(config.sink.path) };
   const direct = directConversion(source, stages, config.sink);
+  // A plain conversion has no batches to read ahead: its chunks are read on the main thread.
+  if (direct) source.thread = false;
+  const readAhead = source.thread ? SOURCE_READ_AHEAD : 0;
+  // A plain conversion's chunks are big (a row group of text each) and the encoding stage copies
+  // each into a slot of its own at once: one waiting chunk keeps its threads fed.
+  const sourceOutput = direct ? { ...bounds(), capacity: 1 } : bounds();
+  const encode = encodeStage(sink, direct, bounds(), params);
+  if (encode) stages.push(encode);
   return {
     name: config.name,
     configFile: where.file,
@@ -56,18 +66,44 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     source: { ...source, readAhead },
     sourceOutput,
     stages,
-    sink: { ...config.sink, path: resolve(config.sink.path) },
+    sink,
     ordered: config.ordered ?? ORDERED,
     params,
     ...(direct && { direct }),
-    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink.format, stages.at(-1)?.output ?? sourceOutput),
+    // The encoding stage's input is the channel before it (the last stage of the user's, or the source's).
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages.at(-1))?.output ?? sourceOutput, !!direct),
+  };
+}
+
+/**
+ * The stage sluice adds before a Parquet file sink (operators/parquet-encode.ts): the sink's
+ * input cut into row groups and encoded on threads of its own, one per core beyond the first
+ * (at most 4: on this project's 2-core machine a second made conversions 3–10 % slower, both
+ * cores being busy already), or, for a plain conversion, CSV chunks parsed and encoded on one
+ * thread per core (parsing is most of that work). A partitioned sink encodes its files itself.
+ */
+export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: ChannelBounds, params: ResolvedParams): PlannedStage | undefined {
+  if (sink.format !== 'parquet' || sink.partitionBy) return undefined;
+  const cores = os.availableParallelism();
+  const copies = direct ? cores : Math.max(1, Math.min(4, cores - 1));
+  return {
+    name: PARQUET_ENCODE_STAGE,
+    modulePath: '',
+    mode: 'thread',
+    copies,
+    // The encoder's slots, shared by its threads: batches in flight to be encoded.
+    slotsPerCopy: Math.max(1, Math.ceil(PARQUET_ENCODER_SLOTS / copies)),
+    options: {},
+    params: params.values,
+    output,
+    encode: { input: direct ? 'csv' : 'batches', rowGroupSize: sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, compression: sink.compression ?? PARQUET_COMPRESSION, target: sink.path },
   };
 }
 
 /**
  * A plain CSV → Parquet conversion (no stages, one output file) runs without Arrow in
- * between: each chunk of CSV rows is parsed and encoded as one row group where it is encoded.
- * Types are fixed from the first chunk, so it must hold the `inferRows` rows to infer from.
+ * between: each chunk of CSV rows is parsed and encoded as one row group by the encoding
+ * stage. Types are fixed from the first chunk, so it must hold the `inferRows` rows to infer from.
  */
 export function directConversion(source: SourceConfig, stages: PlannedStage[], sink: SinkConfig): Plan['direct'] {
   const rowsPerChunk = sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS;
@@ -87,13 +123,16 @@ export function sourceThreadByDefault(stages: PlannedStage[]): boolean {
 }
 
 /**
- * What the Parquet encoder may hold besides the channels: rows waiting for a full row group
- * (its pending budget, over all open files) and its batch slots, each one batch of the sink's
- * input channel. Nothing for the other sinks, which write each batch as it comes.
+ * What Parquet encoding holds besides the channels and the tasks in flight (a task's input is
+ * released once its bytes are copied into the encoder's slots): its batch slots, each one item
+ * of its input channel, and the rows waiting in its threads for a full row group (the pending
+ * budget; none in a plain conversion, where a chunk is a row group). The same whether the
+ * encoding stage does it or a partitioned sink encodes its files itself. Nothing for the other
+ * sinks, which write each batch as it comes.
  */
-export function encoderMemory(format: string, sinkInput: ChannelBounds): number {
-  if (format !== 'parquet') return 0;
-  return PARQUET_PENDING_BUDGET_BYTES + Math.round(PARQUET_ENCODER_SLOTS * (sinkInput.capacityBytes / sinkInput.capacity));
+export function encoderMemory(sink: SinkConfig, input: ChannelBounds, direct = false): number {
+  if (sink.format !== 'parquet') return 0;
+  return (direct ? 0 : PARQUET_PENDING_BUDGET_BYTES) + Math.round(PARQUET_ENCODER_SLOTS * (input.capacityBytes / input.capacity));
 }
 
 /**

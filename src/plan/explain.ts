@@ -1,49 +1,50 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
-import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SINK_MODE } from '../defaults';
-import type { Plan } from './types';
+import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SINK_MODE } from '../defaults';
+import type { Plan, PlannedStage } from './types';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
 /** The plan alone; its warnings (plan/warnings.ts) are printed by the command beside it. */
 export function renderPlan(plan: Plan, files: string[]): string {
-  return plan.direct ? renderDirect(plan, plan.direct, files) : renderBatches(plan, files);
-}
-
-function renderBatches(plan: Plan, files: string[]): string {
   const src = plan.source;
+  const unit = plan.direct ? 'chunks' : 'batches';
+  const items = (n: number) => `${n} ${n === 1 ? unit.slice(0, -(unit === 'batches' ? 2 : 1)) : unit}`;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
     ...paramLines(plan),
-    `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
+    plan.direct
+      ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.direct.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked; a plain conversion: no Arrow batches)`
+      : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
-    `  ↓ channel: ${plan.sourceOutput.capacity} batches, ${mib(plan.sourceOutput.capacityBytes)}`,
+    `  ↓ channel: ${items(plan.sourceOutput.capacity)}, ${mib(plan.sourceOutput.capacityBytes)}`,
   ];
   for (const s of plan.stages) {
     const slots = s.copies * s.slotsPerCopy;
-    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (up to ${slots} batch${slots === 1 ? '' : 'es'} in flight)  ${s.modulePath}`);
-    lines.push(`  ↓ channel: ${s.output.capacity} batches, ${mib(s.output.capacityBytes)}`);
+    const [one, many] = s.encode?.input === 'csv' ? ['chunk', 'chunks'] : ['batch', 'batches'];
+    const inFlight = `up to ${slots} ${slots === 1 ? one : many} in flight`;
+    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${s.encode ? encodeLine(s.encode) : s.modulePath}`);
+    lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
     sinkLine(plan),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
-    `memory   batch memory is bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one batch per slot)${plan.sink.format === 'parquet' ? ` + the Parquet encoder (${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most, and ${PARQUET_ENCODER_SLOTS} batch slots)` : ''}`,
+    `memory   ${unit} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${memoryExtra(plan)}`,
   );
   return lines.join('\n');
 }
 
-/** A plain CSV → Parquet conversion: no batches, no channels (runtime/direct.ts). */
-function renderDirect(plan: Plan, direct: NonNullable<Plan['direct']>, files: string[]): string {
-  const rows = direct.rowsPerChunk.toLocaleString('en-US');
-  return [
-    `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
-    ...paramLines(plan),
-    `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${rows} rows (whole rows, checked)`,
-    ...fileLines(files),
-    `  ↓ direct: no stages, so each chunk is parsed and encoded as one row group by the Parquet encoder threads (up to one per core); no Arrow batches, no channels`,
-    sinkLine(plan),
-    `order    ordered: row groups are written in input order`,
-    `memory   bounded by the encoder's few chunk slots (CSV text of ${rows} rows each) and one parsed row group per encoder thread`,
-  ].join('\n');
+function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {
+  const rows = encode.rowGroupSize.toLocaleString('en-US');
+  return encode.input === 'csv'
+    ? `(built in: each chunk parsed with polars and encoded as one Parquet row group, ${encode.compression})`
+    : `(built in: the rows cut into row groups of ${rows}, each encoded with polars as Parquet, ${encode.compression})`;
+}
+
+function memoryExtra(plan: Plan): string {
+  if (plan.sink.format !== 'parquet') return '';
+  if (plan.direct) return ` + ${PARQUET_ENCODE_STAGE}'s ${PARQUET_ENCODER_SLOTS} chunk slots`;
+  const who = plan.sink.partitionBy ? "the sink's Parquet encoder" : PARQUET_ENCODE_STAGE;
+  return ` + ${who}: ${PARQUET_ENCODER_SLOTS} batch slots and ${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most`;
 }
 
 /** `params   day = "2026-11-30" (date, from --set)`, one line a param, in declaration order. */

@@ -28,6 +28,12 @@ export interface PlannedStage {
   params?: ResolvedParams['values'];
   /** Bounds of the channel this stage writes into. */
   output: ChannelBounds;
+  /**
+   * Set on the stage sluice adds before a Parquet sink (operators/parquet-encode.ts; it has no
+   * module): row groups of `rowGroupSize` rows encoded on its threads, from the batches
+   * before it, or from CSV chunks (a plain conversion: `Plan.direct`).
+   */
+  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string };
 }
 
 export interface Plan {
@@ -48,9 +54,9 @@ export interface Plan {
   /** The params resolved for this run (defaults and `--set`). */
   params: ResolvedParams;
   /**
-   * Set when the pipeline is a plain CSV → Parquet conversion that runs without batches
-   * (runtime/direct.ts): chunks of `rowsPerChunk` rows, each parsed and encoded as one row
-   * group by the Parquet encoder threads.
+   * Set when the pipeline is a plain CSV → Parquet conversion, which runs without Arrow
+   * batches: the source yields checked chunks of `rowsPerChunk` rows of CSV text, and the
+   * Parquet encoding stage parses and encodes each as one row group.
    */
   direct?: { rowsPerChunk: number };
   /** Upper estimate of batch memory held by channels and in-flight tasks. */

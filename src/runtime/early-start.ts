@@ -6,13 +6,14 @@
  * soon as the config is valid by its schema, the copies boot beside the checks, and the run
  * adopts them. Measured on the example job (2 cores): see the README's start-up table.
  *
- * Only `thread` and `process` copies start early: an inline stage would run its module and
+ * Only `thread` and `process` copies start early (the Parquet encoding stage's threads too): an inline stage would run its module and
  * `setup` on the main thread, in the checks' way and before the run's guard catches what it
  * throws. A copy's `setup` may run before the checks end; if they fail, the copies are
  * stopped (as on any failed start) and the checks' errors are what the user sees.
  */
 import type { Logger } from 'pino';
-import { createExecutor, type StageExecutor } from '../executors';
+import type { StageExecutor } from '../executors';
+import { executorFor } from './executor-for';
 import type { Plan, PlannedStage } from '../plan/types';
 
 export class EarlyStart {
@@ -24,19 +25,17 @@ export class EarlyStart {
   /** Start the copies of `plan`'s thread and process stages now. */
   static begin(plan: Plan, deps: { log: Logger }): EarlyStart {
     const started = new Map<PlannedStage, { executor: StageExecutor; ready: Promise<void> }>();
-    if (!plan.direct) {
-      for (const stage of plan.stages) {
-        if (stage.mode === 'inline') continue;
-        let executor: StageExecutor;
-        try {
-          executor = createExecutor(stage, deps);
-        } catch {
-          continue; // the run creates it again and fails there, with its own error and report
-        }
-        const ready = executor.start();
-        ready.catch(() => undefined); // raced by the run that adopts it, or dropped by discard()
-        started.set(stage, { executor, ready });
+    for (const stage of plan.stages) {
+      if (stage.mode === 'inline') continue;
+      let executor: StageExecutor;
+      try {
+        executor = executorFor(stage, deps);
+      } catch {
+        continue; // the run creates it again and fails there, with its own error and report
       }
+      const ready = executor.start();
+      ready.catch(() => undefined); // raced by the run that adopts it, or dropped by discard()
+      started.set(stage, { executor, ready });
     }
     return new EarlyStart(plan, started);
   }

@@ -105,7 +105,8 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const stages: StageProfile[] = [];
   for (const stage of plan.stages) {
-    if (samples.length === 0) break;
+    // The stages a user wrote; sluice's own (Parquet encoding) has no module to try in other modes.
+    if (samples.length === 0 || stage.encode) break;
     // One copy of the stage in each mode tried, with that mode's slots (the plan's figure for it).
     const as = (mode: PlannedStage['mode'], over: Partial<PlannedStage> = {}): PlannedStage => ({ ...stage, ...over, mode, copies: 1, slotsPerCopy: SLOTS_PER_COPY[mode] });
     const inline = new InlineExecutor(as('inline'), { log: opts.log });

@@ -3,9 +3,10 @@
  * batches, then close, commit and report. On any failure: stop everything, remove the
  * sink's temporary output and throw the first error with the run report attached.
  */
-import { createExecutor, type StageExecutor } from '../executors';
+import type { StageExecutor } from '../executors';
 import { openSink, type Sink } from '../io/sinks';
-import { openSource, type Source } from '../io/sources';
+import { openCsvChunks, openSource, type Source } from '../io/sources';
+import { ParquetEncodeExecutor, csvChunkItem } from '../operators/parquet-encode';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
@@ -16,7 +17,7 @@ import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler
 import { ProgressTracker, type ProgressSource } from './progress';
 import { SampleRecorder } from './samples';
 import { inputSize } from './input-size';
-import { runDirect } from './direct';
+import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
 import type { EarlyStart } from './early-start';
@@ -33,7 +34,6 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlySt
   let scheduler: Scheduler | undefined;
   const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up');
   try {
-    if (plan.direct) return await runDirect(plan, plan.direct, opts, guard);
     return await runBatches(plan, opts, guard, (s) => (scheduler = s), early);
   } finally {
     guard.dispose();
@@ -45,7 +45,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
-  const encoder = encoderWorkSince(plan.sink.format);
+  // A partitioned Parquet sink encodes itself (its pool's work since now); otherwise the encoding stage says.
+  const sinkEncoder = encoderWorkSince(plan.sink.format);
+  const encoder = (): EncoderWork | undefined => {
+    const stage = executors.find((e): e is ParquetEncodeExecutor => e instanceof ParquetEncodeExecutor);
+    if (!stage) return sinkEncoder();
+    const w = stage.work();
+    return { threadsStarted: w.threadsStarted, busyMs: round(w.busyMs), slotWaitMs: round(w.slotWaitMs) };
+  };
   let sink: Sink | undefined;
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;
@@ -59,11 +66,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   try {
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
-    sink = await openSink(plan.sink, { log, pipeline: plan.name });
+    sink = await openSink(plan.sink, { log, pipeline: plan.name, parts: plan.stages.some((s) => s.encode) });
     guard.throwIfFailed();
-    source = plan.source.thread ? await openThreadSource(plan.source, { log, readAhead: plan.source.readAhead }) : await openSource(plan.source, { log });
+    source = await openPlannedSource(plan, log);
     guard.throwIfFailed();
-    executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? createExecutor(stage, { log })));
+    executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
     await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
@@ -106,6 +113,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // stage error that comes meanwhile still stops it before the rename.
     const result = await sink.commit(() => guard.throwIfFailedOtherThanAbort());
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
+    if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
@@ -119,6 +127,26 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     attachFailure(err, report);
     throw err;
   }
+}
+
+/**
+ * The plan's source: batches (on a thread of its own when the plan says so), or for a plain
+ * CSV → Parquet conversion, checked chunks of CSV text for the encoding stage to parse.
+ */
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
+  if (plan.direct) {
+    const chunks = openCsvChunks(plan.source, plan.direct.rowsPerChunk, { log, ownChunks: true });
+    return {
+      files: chunks.files,
+      stats: () => chunks.stats(),
+      close: () => chunks.close(),
+      async *batches() {
+        for await (const chunk of chunks.chunks()) yield csvChunkItem(chunk);
+      },
+    };
+  }
+  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead });
+  return openSource(plan.source, { log });
 }
 
 function sourceAdapter(source: Source): SchedulerSource {

@@ -53,7 +53,7 @@ export class Scheduler {
   private pumping = false;
   private pumpAgain = false;
   private last = 0;
-  private settle!: { resolve: () => void; reject: (err: unknown) => void };
+  private settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
 
   constructor(
     private readonly source: SchedulerSource,
@@ -85,6 +85,8 @@ export class Scheduler {
 
   /** Resolves when the sink has written everything; rejects with the first failure. */
   run(): Promise<void> {
+    // Failed before it ran (the run was aborted while it started): nothing to start.
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -101,7 +103,7 @@ export class Scheduler {
     this.failure = err;
     for (const channel of this.channels) for (const item of channel.drainAll()) item.release();
     this.source.close().catch(() => undefined);
-    this.settle.reject(err);
+    this.settle?.reject(err); // none yet: run() rejects at once
   }
 
   get failed(): boolean {
@@ -162,7 +164,7 @@ export class Scheduler {
       case 'finish':
         this.finished = true;
         this.account();
-        return this.settle.resolve();
+        return this.settle!.resolve();
       case 'dispatch':
         return this.dispatch(d.stage);
       case 'flush':

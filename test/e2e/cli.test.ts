@@ -178,7 +178,7 @@ describe('sluice explain', () => {
     // No inline stage: the main thread only coordinates, so the source reads there.
     expect(r.stdout).toMatch(/source\s+csv, 1 file\(s\), .* read on the main thread/);
     // 2 channels × 8 MiB + 2 in-flight inputs of 8/3 MiB each
-    expect(r.stdout).toMatch(/memory\s+batch memory is bounded by 21\.3 MiB/);
+    expect(r.stdout).toMatch(/memory\s+batches in memory are bounded by 21\.3 MiB/);
   });
 
   it('warns about a tiny batchRows in explain and validate, and run logs the same warning at start', async () => {

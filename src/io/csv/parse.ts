@@ -41,6 +41,8 @@ export interface ChunkText {
 /** A chunk of whole rows, checked, and how to parse it (the file's fixed column types). */
 export interface CsvChunk extends ChunkText {
   parse: CsvParse;
+  /** Gives the text's memory back for reuse, when the chunk owns it (a reader's `ownChunks`). */
+  recycle?: () => void;
 }
 
 export const DTYPES: Record<CsvType, DataType> = {

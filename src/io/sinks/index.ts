@@ -4,7 +4,7 @@
  * directory outputs); abort removes the temporary and leaves the previous output as it was.
  * One run writes a target at a time (lock.ts); every failure names the target (failures.ts).
  */
-import { encoderTotals } from './writers/parquet-encoder';
+import { EncoderPool, encoderTotals } from '../parquet/encoder/pool';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,6 @@ import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
-import type { CsvChunk } from '../csv/parse';
 import { createWriter, type FormatWriter } from './writers';
 
 /** The Parquet encoders' work so far in this process (see `encoderTotals`); a run reports the difference. */
@@ -42,8 +41,6 @@ export interface Sink {
    * batch lies as IPC bytes (an OwnedBatch's), read in place by a writer that can.
    */
   write(batch: RecordBatch, meta?: { seq: number; sourceFile?: string; backing?: Backing }): Promise<void>;
-  /** Present when the sink can parse CSV text where it encodes (one Parquet file): runtime/direct.ts. */
-  writeCsv?: (chunk: CsvChunk) => Promise<void>;
   /**
    * Make the output visible. `beforeRename` runs once everything is written and synced, just
    * before the rename that publishes it: a throw there commits nothing (the run failed meanwhile).
@@ -57,6 +54,11 @@ export interface OpenSinkOptions {
   log?: Logger;
   /** Named in the lock file, so a second run on the same path can say whose run holds it. */
   pipeline?: string;
+  /**
+   * Parquet: the batches are row groups already encoded by the run's encoding stage
+   * (operators/parquet-encode.ts); the sink appends them in the order they come.
+   */
+  parts?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
       throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
     }
     const guard = new CommitGuard(target, mode, append, lock);
-    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard) : new FileSink(cfg, guard);
+    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard) : new FileSink(cfg, guard, opts.parts ?? false);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {
@@ -132,37 +134,37 @@ function identity(file: string): string | undefined {
   return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
+/** The encoder threads of a sink that encodes Parquet itself: started on first use, ended with the sink. */
+class SinkPool {
+  private pool: EncoderPool | undefined;
+  readonly get = (): EncoderPool => (this.pool ??= new EncoderPool());
+  async destroy(): Promise<void> {
+    await this.pool?.destroy();
+  }
+}
+
 class FileSink implements Sink {
   readonly temp: string;
-  readonly writeCsv?: (chunk: CsvChunk) => Promise<void>;
   private readonly writer: FormatWriter;
+  private readonly pool = new SinkPool();
   private batches = 0;
   private done = false;
 
   constructor(
     cfg: SinkConfig,
     private readonly guard: CommitGuard,
+    parts: boolean,
   ) {
     const target = guard.target;
     this.temp = tempSibling(target);
     try {
       // Appending works on a copy, so a failed run still leaves the original untouched.
       if (guard.append) copyFileSync(target, this.temp);
-      this.writer = createWriter(cfg.format, this.temp, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, append: guard.append, shownAs: target });
+      this.writer = createWriter(cfg.format, this.temp, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, append: guard.append, shownAs: target, parts, encoderPool: this.pool.get });
     } catch (err) {
       rmSync(this.temp, { force: true });
+      void this.pool.destroy();
       throw sinkFailure(err, 'write', target, this.temp);
-    }
-    const writer = this.writer;
-    if (writer.writeCsv) {
-      this.writeCsv = async (chunk: CsvChunk) => {
-        try {
-          await writer.writeCsv!(chunk);
-        } catch (err) {
-          throw sinkFailure(err, 'write', target, this.temp);
-        }
-        this.batches++;
-      };
     }
   }
 
@@ -179,7 +181,11 @@ class FileSink implements Sink {
     const target = this.guard.target;
     let bytes: number;
     try {
-      await this.writer.close();
+      try {
+        await this.writer.close();
+      } finally {
+        await this.pool.destroy();
+      }
       if (!existsSync(this.temp)) writeFileSync(this.temp, '');
       await fsyncPath(this.temp);
       bytes = statSync(this.temp).size;
@@ -200,6 +206,7 @@ class FileSink implements Sink {
   async abort(): Promise<void> {
     if (!this.done) {
       await this.writer.abort();
+      await this.pool.destroy();
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();
@@ -209,6 +216,7 @@ class FileSink implements Sink {
 class DirectorySink implements Sink {
   readonly temp: string;
   private readonly router: PartitionRouter;
+  private readonly pool = new SinkPool();
   private batches = 0;
   private done = false;
 
@@ -226,7 +234,7 @@ class DirectorySink implements Sink {
       throw sinkFailure(err, 'write', guard.target, this.temp);
     }
     const runId = randomBytes(4).toString('hex');
-    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
+    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
   }
 
   async write(batch: RecordBatch): Promise<void> {
@@ -243,7 +251,11 @@ class DirectorySink implements Sink {
     let files: string[];
     let bytes: number;
     try {
-      await this.router.close();
+      try {
+        await this.router.close();
+      } finally {
+        await this.pool.destroy();
+      }
       writeFileSync(path.join(this.temp, '_SUCCESS'), '');
       await fsyncTree(this.temp);
       files = this.router.files.map((f) => path.join(target, path.relative(this.temp, f)));
@@ -265,6 +277,7 @@ class DirectorySink implements Sink {
   async abort(): Promise<void> {
     if (!this.done) {
       await this.router.abort();
+      await this.pool.destroy();
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();

@@ -151,7 +151,8 @@ export interface CsvChunkSource {
  * types fixed by the first file; a later file with other columns is an error, as it is for
  * batches (one schema per source).
  */
-export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> = {}): CsvChunkSource {
+/** `ownChunks`: each chunk owns its text until its `recycle()` (the caller holds several at once). */
+export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean } = {}): CsvChunkSource {
   const files = resolveInputs(cfg.path, cfg.baseDir);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
@@ -163,7 +164,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
-      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t) }, rowsPerChunk);
+      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks }, rowsPerChunk);
       let any = false;
       for await (const chunk of current) {
         any = true;

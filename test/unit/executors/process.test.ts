@@ -6,9 +6,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { OwnedBatch } from '../../../src/batch/owned';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import pl from 'nodejs-polars';
-import { ParquetEncoder } from '../../../src/io/sinks/writers/parquet-encoder';
+import { EncoderPool } from '../../../src/io/parquet/encoder/pool';
+import { ParquetWriter } from '../../../src/io/sinks/writers/parquet';
 import { Int32, RecordBatch, Table, makeVector, vectorFromArray } from 'apache-arrow';
 import pino from 'pino';
 import { encodeBatches } from '../../../src/batch/ipc';
@@ -124,17 +125,16 @@ describe('process executor: data across the transport', () => {
     expect(out.backing!.slab).toBe(out.batch.getChild('x')!.data[0].values.buffer);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-proc-parquet-'));
     const file = path.join(dir, 'out.parquet');
-    const encoder = new ParquetEncoder();
-    const fd = openSync(file, 'w');
+    const pool = new EncoderPool();
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 500_000 });
-      await encoder.write(id, out.batch, out.backing);
-      out.release(); // the encoder holds the slab until its thread has read it
-      expect(await encoder.close(id)).toEqual({ rows: values.length, rowGroups: 1 });
-      expect(encoder.stats).toMatchObject({ readInPlace: 1, slotAllocations: 0 });
+      const writer = new ParquetWriter(file, { compression: 'zstd', rowGroupSize: 500_000 }, pool);
+      await writer.write(out.batch, out.backing);
+      out.release(); // the pool holds the slab until its thread has read it
+      await writer.close();
+      expect({ rows: writer.rows, rowGroups: writer.rowGroups }).toEqual({ rows: values.length, rowGroups: 1 });
+      expect(pool.stats).toMatchObject({ readInPlace: 1, slotAllocations: 0 });
     } finally {
-      closeSync(fd);
-      await encoder.destroy();
+      await pool.destroy();
     }
     expect(Array.from(pl.readParquet(file).getColumn('x').toArray())).toEqual(Array.from(values));
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /** Plan defaults: where the source reads, and the memory bound that follows. */
-import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SOURCE_READ_AHEAD } from '../../../src/defaults';
+import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SOURCE_READ_AHEAD } from '../../../src/defaults';
 import { buildPlan, encoderMemory } from '../../../src/plan/build';
 import { renderPlan } from '../../../src/plan/explain';
 import type { PipelineConfig, StageMode } from '../../../src/config/types';
@@ -37,19 +37,34 @@ describe('source thread', () => {
 });
 
 describe('memory bound and the sink', () => {
-  // The Parquet encoder holds rows until a row group is full (its pending budget) and a few
-  // batches in its slots: memory the channels do not see, so the plan's bound counts it.
-  it('counts the Parquet encoder: its pending budget and one sink-input batch per slot', () => {
+  // Parquet encoding is a stage of the topology: its slots (inputs in flight) and its output
+  // channel count as any stage's, and the rows it holds until a row group is full (its
+  // pending budget) come on top, since no channel sees them.
+  it('counts the Parquet encoding stage: its output channel, one sink-input batch per slot, and its pending budget', () => {
     const csv = plan(config(['thread']));
     const parquet = plan({ ...config(['thread']), sink: { format: 'parquet', path: 'out.parquet' } });
-    expect(parquet.memoryBoundBytes - csv.memoryBoundBytes).toBe(PARQUET_PENDING_BUDGET_BYTES + PARQUET_ENCODER_SLOTS * 2 * MiB); // batches of 8 MiB / 4
-    expect(encoderMemory('csv', { capacity: 4, capacityBytes: 8 * MiB })).toBe(0);
+    const encode = parquet.stages.at(-1)!;
+    expect(encode).toMatchObject({ name: PARQUET_ENCODE_STAGE, mode: 'thread', encode: { input: 'batches' } });
+    expect(encode.copies * encode.slotsPerCopy).toBeGreaterThanOrEqual(PARQUET_ENCODER_SLOTS);
+    const slots = Math.min(encode.copies * encode.slotsPerCopy, 4); // at most the channel's capacity of 4
+    // its output channel + its tasks' inputs + its slots' copies + its pending rows (batches of 8 MiB / 4)
+    expect(parquet.memoryBoundBytes - csv.memoryBoundBytes).toBe(8 * MiB + slots * 2 * MiB + PARQUET_ENCODER_SLOTS * 2 * MiB + PARQUET_PENDING_BUDGET_BYTES);
+    expect(encoderMemory({ format: 'csv', path: 'x' }, { capacity: 4, capacityBytes: 8 * MiB })).toBe(0);
+  });
+
+  it('counts a partitioned Parquet sink, which encodes its files itself: its budget and its slots', () => {
+    const csv = plan({ ...config(['thread']), sink: { format: 'csv', path: 'out', partitionBy: ['a'] } });
+    const parquet = plan({ ...config(['thread']), sink: { format: 'parquet', path: 'out', partitionBy: ['a'] } });
+    expect(parquet.stages.some((s) => s.encode)).toBe(false);
+    expect(parquet.memoryBoundBytes - csv.memoryBoundBytes).toBe(PARQUET_PENDING_BUDGET_BYTES + PARQUET_ENCODER_SLOTS * 2 * MiB);
   });
 });
 
-it('explain names the Parquet encoder in the memory line, and only for a Parquet sink', () => {
+it('explain shows the Parquet encoding stage, and its pending rows in the memory line, only for a Parquet sink', () => {
   const parquet = plan({ ...config(['thread']), sink: { format: 'parquet', path: 'out.parquet' } });
-  // 2 channels × 8 MiB + one in-flight input of 2 MiB + 256 MiB pending + 4 slots × 2 MiB
-  expect(renderPlan(parquet, [])).toMatch(/memory\s+batch memory is bounded by 282 MiB: .* \+ the Parquet encoder \(256 MiB of rows waiting for a full row group, at most, and 4 batch slots\)/);
-  expect(renderPlan(plan(config(['thread'])), [])).not.toContain('Parquet encoder');
+  const text = renderPlan(parquet, []);
+  expect(text).toMatch(/stage\s+parquet-encode: thread × \d+ \(up to \d+ batches in flight\)\s+\(built in: the rows cut into row groups of 262,144/);
+  // 3 channels × 8 MiB + in-flight inputs (1 + 4) × 2 MiB + 4 slots × 2 MiB + 256 MiB pending
+  expect(text).toMatch(/memory\s+batches in memory are bounded by 298 MiB: .* \+ parquet-encode: 4 batch slots and 256 MiB of rows waiting for a full row group, at most/);
+  expect(renderPlan(plan(config(['thread'])), [])).not.toMatch(/parquet-encode|Parquet encoder/);
 });

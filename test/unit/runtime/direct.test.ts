@@ -60,7 +60,11 @@ describe('the plan', () => {
 
   it('converts directly when CSV goes to one Parquet file with no stage between', () => {
     expect(plan(convert('a')).direct).toEqual({ rowsPerChunk: 100 });
-    expect(renderPlan(plan(convert('a')), ['x.csv'])).toMatch(/direct: no stages/);
+    // A plan shape, not a second runtime: a chunk source feeding the Parquet encoding stage.
+    const text = renderPlan(plan(convert('a')), ['x.csv']);
+    expect(text).toMatch(/source\s+csv, 1 file\(s\), read on the main thread and cut into chunks of 100 rows of CSV text/);
+    expect(text).toMatch(/stage\s+parquet-encode: thread × \d+ \(up to \d+ chunks in flight\)\s+\(built in: each chunk parsed with polars and encoded as one Parquet row group/);
+    expect(plan(convert('a')).stages.map((s) => [s.name, s.encode?.input])).toEqual([['parquet-encode', 'csv']]);
   });
 
   it('uses batches when a stage runs, the output is partitioned or not Parquet, or inference needs more rows than a row group', () => {

@@ -174,6 +174,17 @@ describe('Scheduler', () => {
     await expect(done).rejects.toThrow('worker exited');
   });
 
+  it('fails at once when it failed before it ran (a run aborted while it started), reading nothing', async () => {
+    // The run's guard hands it an abort that came during start-up, before run() is called.
+    const stage = new ManualExecutor('never', 1);
+    const { scheduler, state, written } = pipeline(10, [stage], 2);
+    scheduler.fail(new Error('aborted while starting'));
+    await expect(scheduler.run()).rejects.toThrow('aborted while starting');
+    expect(stage.pending).toEqual([]);
+    expect(written).toEqual([]);
+    expect(state.closed).toBe(true);
+  });
+
   it('runs a plain conversion with no stages', async () => {
     const { scheduler, written } = pipeline(5, [], 2);
     await scheduler.run();

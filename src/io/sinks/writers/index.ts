@@ -1,6 +1,6 @@
 import type { SinkConfig } from '../../../config/types';
 import { ArrowFileWriter } from './arrow';
-import { ParquetWriter } from './parquet';
+import { ParquetPartWriter, ParquetWriter } from './parquet';
 import { CsvWriter, NdjsonWriter } from './text';
 import type { FormatWriter, WriterOptions } from './types';
 
@@ -11,7 +11,9 @@ export const EXTENSIONS: Record<SinkConfig['format'], string> = { parquet: 'parq
 export function createWriter(format: SinkConfig['format'], file: string, opts: WriterOptions): FormatWriter {
   switch (format) {
     case 'parquet':
-      return new ParquetWriter(file, opts);
+      if (opts.parts) return new ParquetPartWriter(file);
+      if (!opts.encoderPool) throw new Error('internal: a Parquet writer needs its sink\'s encoder pool');
+      return new ParquetWriter(file, opts, opts.encoderPool());
     case 'arrow':
       return new ArrowFileWriter(file);
     case 'csv':

@@ -1,74 +1,122 @@
 /**
- * Parquet with bounded memory, encoded while the stream runs. nodejs-polars 0.24.1 has no
- * incremental Parquet writer, so each row group is encoded by polars as a small whole file
- * on an encoder thread (parquet-encoder.ts) and appended to this one in order; one merged
- * footer lists them all at the end (../../parquet/footer.ts). Memory: a row group per
- * encoder thread plus the encoder's few batch slots, whatever the size of the output.
+ * Parquet files with bounded memory, encoded while the stream runs. nodejs-polars 0.24.1 has
+ * no incremental Parquet writer, so each row group is encoded by polars as a small whole file
+ * on an encoder thread (io/parquet/encoder/) and appended to this one in order; one merged
+ * footer lists them all at the end (io/parquet/footer.ts).
+ *
+ * Two writers. In a run the plan puts the encoding in the topology as a stage of its own
+ * (operators/parquet-encode.ts), and the sink only appends the parts it sends, in order
+ * (`ParquetPartWriter`). A partitioned output, or a sink used on its own, encodes the batches
+ * it is given itself, on its sink's pool (`ParquetWriter`).
  */
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
 import { PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS } from '../../../defaults';
 import { describeSchema, sameSchema } from '../../../batch/schema';
-import { SinkError, SourceError } from '../../../errors';
-import type { CsvChunk } from '../../csv/parse';
-import { acquireEncoder, releaseEncoder, type ParquetEncoder } from './parquet-encoder';
+import { SinkError } from '../../../errors';
+import type { EncoderPool, Part } from '../../parquet/encoder/pool';
+import { PartAppender, partOf } from '../../parquet/encoder/parts';
+import { RowGroupCutter } from '../../parquet/encoder/row-groups';
 import type { FormatWriter, WriterOptions } from './types';
 
+/** Appends the encoded parts the topology's encoding stage sends (blobs: parts.ts). */
+export class ParquetPartWriter implements FormatWriter {
+  private readonly fd: number;
+  private readonly appender: PartAppender;
+  rowGroups = 0;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'w');
+    this.appender = new PartAppender(this.fd);
+  }
+
+  get rows(): number {
+    return this.appender.rows;
+  }
+
+  write(batch: RecordBatch): void {
+    try {
+      this.appender.append(partOf(batch));
+    } catch (err) {
+      throw new SinkError(`cannot write Parquet ${this.file}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.rowGroups = this.appender.finish();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  async abort(): Promise<void> {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Encodes the batches it is given on `pool` and appends the parts in order. */
 export class ParquetWriter implements FormatWriter {
   private readonly fd: number;
-  private readonly encoder: ParquetEncoder;
-  private readonly id: number;
+  private readonly cutter: RowGroupCutter;
+  private readonly appender: PartAppender;
   private schema: RecordBatch['schema'] | undefined;
-  private released = false;
-  rows = 0;
+  /** Parts are appended in group order, as they come back; the first failure is kept. */
+  private appending: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
   rowGroups = 0;
 
   constructor(
     readonly file: string,
     opts: WriterOptions,
+    pool: EncoderPool,
   ) {
     this.fd = openSync(file, 'w');
-    this.encoder = acquireEncoder();
-    this.id = this.encoder.open(this.fd, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
+    this.appender = new PartAppender(this.fd);
+    try {
+      this.cutter = new RowGroupCutter(pool, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
+    } catch (err) {
+      closeSync(this.fd);
+      throw err;
+    }
+  }
+
+  get rows(): number {
+    return this.appender.rows;
   }
 
   async write(batch: RecordBatch, backing?: Backing): Promise<void> {
+    if (this.failure) throw this.failure;
     if (!this.schema) this.schema = batch.schema;
     else if (!sameSchema(this.schema, batch.schema)) {
       throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
     }
     try {
-      await this.encoder.write(this.id, batch, backing);
+      this.append(await this.cutter.write(batch, backing));
     } catch (err) {
-      throw this.failure(err);
+      throw this.failed(err);
     }
-    this.rows += batch.numRows;
-  }
-
-  async writeCsv(chunk: CsvChunk): Promise<void> {
-    try {
-      await this.encoder.writeCsv(this.id, chunk);
-    } catch (err) {
-      throw this.failure(err);
-    }
-    this.rows += chunk.rows;
   }
 
   async close(): Promise<void> {
     try {
-      this.rowGroups = (await this.encoder.close(this.id)).rowGroups;
-    } catch (err) {
-      throw this.failure(err);
+      if (this.failure) throw this.failure;
+      this.append(this.cutter.finish());
+      await this.appending;
+      if (this.failure) throw this.failure;
+      this.rowGroups = this.appender.finish();
     } finally {
       closeSync(this.fd);
-      await this.release();
     }
   }
 
   async abort(): Promise<void> {
-    await this.encoder.abort(this.id);
-    await this.release();
+    this.cutter.abort();
     try {
       closeSync(this.fd);
     } catch {
@@ -76,14 +124,20 @@ export class ParquetWriter implements FormatWriter {
     }
   }
 
-  /** A CSV chunk that did not parse stays the source's error (file, line, column); the rest is the sink's. */
-  private failure(err: unknown): Error {
-    return err instanceof SourceError ? err : new SinkError(`cannot write Parquet ${this.file}`, err);
+  private append(parts: Promise<Part>[]): void {
+    if (parts.length === 0) return;
+    this.appending = this.appending.then(async () => {
+      if (this.failure) return;
+      try {
+        for (const part of parts) this.appender.append(await part);
+      } catch (err) {
+        this.failed(err);
+      }
+    });
   }
 
-  private async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await releaseEncoder(this.encoder);
+  private failed(err: unknown): Error {
+    this.failure ??= err instanceof SinkError ? err : new SinkError(`cannot write Parquet ${this.file}`, err);
+    return this.failure;
   }
 }

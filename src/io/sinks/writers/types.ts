@@ -1,13 +1,11 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
-import type { CsvChunk } from '../../csv/parse';
+import type { EncoderPool } from '../../parquet/encoder/pool';
 
 /** Writes one output file. `write` is done with the batch's memory when it returns/resolves. */
 export interface FormatWriter {
   /** `backing`: where the batch lies as IPC bytes, for a writer that can read them in place. */
   write(batch: RecordBatch, backing?: Backing): void | Promise<void>;
-  /** Writers that can take CSV text and parse it where they encode (Parquet): a chunk of rows. */
-  writeCsv?(chunk: CsvChunk): Promise<void>;
   /** Finish the file (footer, conversion); does not fsync. */
   close(): Promise<void>;
   /** Stop and release handles; the caller removes the files. Never throws. */
@@ -22,4 +20,8 @@ export interface WriterOptions {
   append?: boolean;
   /** The path to name in messages when `file` is a working copy (the sink's target). */
   shownAs?: string;
+  /** Parquet: the sink's encoder threads (started on first use, shared by its files). */
+  encoderPool?: () => EncoderPool;
+  /** Parquet: the batches are parts encoded upstream (the run's encoding stage): append them only. */
+  parts?: boolean;
 }

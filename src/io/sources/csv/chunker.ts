@@ -30,7 +30,12 @@ export interface RowChunk {
   firstLine: number;
   /** Physical lines of the blank lines removed from `text` (ascending), if any. */
   skippedLines?: number[];
+  /** With `ownChunks`: gives the chunk's buffer back to the chunker for reuse (once, when done with it). */
+  recycle?: () => void;
 }
+
+/** Spare buffers kept for reuse: a plain conversion holds at most a few chunks at once (channel + slots). */
+const MAX_SPARE = 8;
 
 export interface ChunkerOptions {
   file: string;
@@ -56,6 +61,12 @@ export interface ChunkerOptions {
   columns?: string[];
   /** Scan with WebAssembly SIMD where available (default true; the JavaScript scan is the reference). */
   simd?: boolean;
+  /**
+   * Each chunk keeps its buffer (its consumer holds chunks past the next one: a plain
+   * conversion's chunks wait in a channel), and gives it back with `recycle` once done with
+   * it; the chunker reuses what comes back. Otherwise a chunk is valid until the next is taken.
+   */
+  ownChunks?: boolean;
 }
 
 const LF = 10;
@@ -72,6 +83,8 @@ export class RowChunker {
   private chunkLine: number;
   private readonly simd: SimdRowScanner | undefined;
   private readonly maxRowBytes: number;
+  /** Buffers chunks gave back (`ownChunks`): reused, so steady state allocates nothing. */
+  private readonly spare: Buffer[] = [];
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
@@ -240,6 +253,15 @@ export class RowChunker {
     const text = this.assembly.subarray(0, this.assembled);
     const chunk: RowChunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
     if (skippedLines) chunk.skippedLines = skippedLines;
+    if (this.o.ownChunks) {
+      // The chunk takes the buffer; the next one is assembled in a spare (or a new one).
+      const own = this.assembly;
+      chunk.recycle = () => this.spare.length < MAX_SPARE && this.spare.push(own);
+      let next = this.spare.pop();
+      if (!next || next.length < own.length) next = Buffer.allocUnsafe(own.length);
+      own.copy(next, 0, 0, this.prefixBytes);
+      this.assembly = next;
+    }
     this.assembled = this.prefixBytes;
     this.o.minRows = 1;
     this.s.rows = 0;

@@ -31,6 +31,8 @@ export interface CsvReadOptions {
   onTypes?: (types: Record<string, CsvType>) => void;
   /** Told why each column got its type, when this file's rows fixed them (`inspect`). */
   onInference?: (inference: CsvInference) => void;
+  /** Each chunk owns its text until its `recycle()` (a consumer that holds chunks: RowChunker's `ownChunks`). */
+  ownChunks?: boolean;
 }
 
 /** How the first rows of a file fixed its column types. */
@@ -111,6 +113,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     minRows: o.types ? 1 : inferRows,
     maxRowBytes,
     columns: names,
+    ownChunks: o.ownChunks,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let types: Record<string, CsvType> | undefined = o.types;
@@ -134,7 +137,9 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
       o.onTypes?.(fixed);
       if (o.onInference) o.onInference(describeInference(text, file, names, explained, cfg.schema, quote, Math.min(inferRows, chunk.rows)));
     }
-    return { ...text, parse: { file, base, columns: selected, fields, types } };
+    const prepared: CsvChunk = { ...text, parse: { file, base, columns: selected, fields, types } };
+    if (chunk.recycle) prepared.recycle = chunk.recycle;
+    return prepared;
   };
 
   let any = false;

@@ -4,7 +4,7 @@
  * by polars and by DuckDB (an independent reader); a second thread only when groups overlap;
  * reused batch slots; bounded waiting rows; a dead encoder fails calls instead of hanging.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -19,7 +19,7 @@ import { dataFrameToSlab } from '../../../../src/batch/polars';
 import { buffersOf } from '../../../../src/batch/shared';
 import { SlabArena, refCount } from '../../../../src/batch/slab';
 import { PARQUET_ENCODER_SLOTS as ENCODER_SLOTS } from '../../../../src/defaults';
-import { ParquetEncoder, acquireEncoder, releaseEncoder } from '../../../../src/io/sinks/writers/parquet-encoder';
+import { EncoderPool } from '../../../../src/io/parquet/encoder/pool';
 import { ParquetWriter } from '../../../../src/io/sinks/writers/parquet';
 import { ParquetAssembler, footerOf, readRowGroups } from '../../../../src/io/parquet/footer';
 import { decodeStruct, encodeStruct } from '../../../../src/io/parquet/thrift';
@@ -144,20 +144,25 @@ describe('ParquetWriter', () => {
   });
 });
 
-describe('ParquetEncoder', () => {
+/** A Parquet file encoded on `pool` (the writer a sink uses; the encoding stage drives the same pool and cutter). */
+const writerOn = (pool: EncoderPool, file: string, rowGroupSize: number) => new ParquetWriter(file, { compression: 'zstd', rowGroupSize }, pool);
+const closed = async (w: ParquetWriter) => {
+  await w.close();
+  return { rows: w.rows, rowGroups: w.rowGroups };
+};
+
+describe('the encoder pool', () => {
   it('reuses its batch slots: equal batches allocate no new memory after the first few', async () => {
-    const encoder = new ParquetEncoder();
+    const pool = new EncoderPool();
     const file = target();
-    const fd = openSync(file, 'w');
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 10_000 });
-      for (let b = 0; b < 50; b++) await encoder.write(id, rowsFrom(b * 1000, 1000));
-      expect(await encoder.close(id)).toEqual({ rows: 50_000, rowGroups: 5 });
-      expect(encoder.stats.batches).toBe(50);
-      expect(encoder.stats.slotAllocations).toBeLessThanOrEqual(ENCODER_SLOTS);
+      const w = writerOn(pool, file, 10_000);
+      for (let b = 0; b < 50; b++) await w.write(rowsFrom(b * 1000, 1000));
+      expect(await closed(w)).toEqual({ rows: 50_000, rowGroups: 5 });
+      expect(pool.stats.batches).toBe(50);
+      expect(pool.stats.slotAllocations).toBeLessThanOrEqual(ENCODER_SLOTS);
     } finally {
-      closeSync(fd);
-      await encoder.destroy();
+      await pool.destroy();
     }
     expect(ids(file)).toEqual(range(50_000));
   });
@@ -168,24 +173,22 @@ describe('ParquetEncoder', () => {
     const day = (i: number) => `2026-11-${String((i % 9) + 1).padStart(2, '0')}`;
     const lines = range(n).map((i) => `${i},"n,""${i}""",${i % 5 === 0 ? '' : i / 4},${day(i)}`);
     writeFileSync(csv, ['id,name,amount,day', ...lines].join('\n') + '\n');
-    const encoder = new ParquetEncoder();
+    const pool = new EncoderPool();
     const file = target();
-    const fd = openSync(file, 'w');
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 2500 });
+      const w = writerOn(pool, file, 2500);
       const source = await openSource({ format: 'csv', path: csv, batchRows: 1000 });
-      // The source's hold ends at once: the encoder must keep the slab from being reused
+      // The source's hold ends at once: the pool must keep the slab from being reused
       // for the next batch until its thread has read it.
       for await (const owned of source.batches()) {
-        await encoder.write(id, owned.batch, owned.backing);
+        await w.write(owned.batch, owned.backing);
         owned.release();
       }
-      expect(await encoder.close(id)).toEqual({ rows: n, rowGroups: 2 });
+      expect(await closed(w)).toEqual({ rows: n, rowGroups: 2 });
       // 5 batches of 1000 rows; the group boundary at 2500 cuts the third in two.
-      expect(encoder.stats).toMatchObject({ batches: 6, readInPlace: 4 });
+      expect(pool.stats).toMatchObject({ batches: 6, readInPlace: 4 });
     } finally {
-      closeSync(fd);
-      await encoder.destroy();
+      await pool.destroy();
     }
     const back = pl.readParquet(file);
     expect(back.getColumn('id').toArray()).toEqual(range(n));
@@ -196,37 +199,33 @@ describe('ParquetEncoder', () => {
 
   it('gives every slab it holds back by the time it is destroyed', async () => {
     const arena = new SlabArena();
-    const encoder = new ParquetEncoder();
-    const fd = openSync(target(), 'w');
+    const pool = new EncoderPool();
     const born = dataFrameToSlab(pl.DataFrame({ id: range(1000) }), arena);
     const slab = buffersOf(born.batches)[0] as SharedArrayBuffer;
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 10_000 });
-      await encoder.write(id, born.batches[0], born.backing);
-      born.lease.release(); // the source is done with it; the encoder may still hold it
-      expect(encoder.stats.readInPlace).toBe(1);
+      const w = writerOn(pool, target(), 10_000);
+      await w.write(born.batches[0], born.backing);
+      born.lease.release(); // the source is done with it; the pool may still hold it
+      expect(pool.stats.readInPlace).toBe(1);
     } finally {
-      await encoder.destroy();
-      closeSync(fd);
+      await pool.destroy();
     }
     expect(refCount(slab)).toBe(0);
   });
 
   it('encodes row groups on two threads when they overlap, and writes them in order', async () => {
-    const encoder = new ParquetEncoder({ threads: 2 });
+    const pool = new EncoderPool({ threads: 2 });
     const file = target();
-    const fd = openSync(file, 'w');
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 100_000 });
+      const w = writerOn(pool, file, 100_000);
       // One write cuts three groups before any thread can answer: the second goes to a new
       // thread; the short last group (on the less busy thread) is likely back before the first.
-      await encoder.write(id, rowsFrom(0, 200_010));
-      await encoder.write(id, rowsFrom(200_010, 5));
-      expect(await encoder.close(id)).toEqual({ rows: 200_015, rowGroups: 3 });
-      expect(encoder.stats.threadsStarted).toBe(2);
+      await w.write(rowsFrom(0, 200_010));
+      await w.write(rowsFrom(200_010, 5));
+      expect(await closed(w)).toEqual({ rows: 200_015, rowGroups: 3 });
+      expect(pool.stats.threadsStarted).toBe(2);
     } finally {
-      closeSync(fd);
-      await encoder.destroy();
+      await pool.destroy();
     }
     expect(await groupSizes(file)).toEqual([100_000, 100_000, 15]);
     expect(ids(file)).toEqual(range(200_015));
@@ -235,46 +234,40 @@ describe('ParquetEncoder', () => {
   });
 
   it('keeps a small output on one thread', async () => {
-    const encoder = new ParquetEncoder({ threads: 2 });
+    const pool = new EncoderPool({ threads: 2 });
     const file = target();
-    const fd = openSync(file, 'w');
     try {
-      const id = encoder.open(fd, { compression: 'zstd', rowGroupSize: 100_000 });
-      for (let b = 0; b < 5; b++) await encoder.write(id, rowsFrom(b * 100, 100));
-      expect(await encoder.close(id)).toEqual({ rows: 500, rowGroups: 1 });
-      expect(encoder.stats.threadsStarted).toBe(1);
+      const w = writerOn(pool, file, 100_000);
+      for (let b = 0; b < 5; b++) await w.write(rowsFrom(b * 100, 100));
+      expect(await closed(w)).toEqual({ rows: 500, rowGroups: 1 });
+      expect(pool.stats.threadsStarted).toBe(1);
     } finally {
-      closeSync(fd);
-      await encoder.destroy();
+      await pool.destroy();
     }
     expect(ids(file)).toEqual(range(500));
   });
 
-  it('an aborted file takes no more writes, and the encoder goes on serving others', async () => {
-    const encoder = new ParquetEncoder({ threads: 2 });
+  it('an aborted file gets nothing more, and the pool goes on serving others', async () => {
+    const pool = new EncoderPool({ threads: 2 });
     const [kept, dropped] = [target(), target()];
-    const fds = [openSync(kept, 'w'), openSync(dropped, 'w')];
     let sizeAtAbort = -1;
     try {
-      const [a, b] = fds.map((fd) => encoder.open(fd, { compression: 'zstd', rowGroupSize: 1000 }));
-      await encoder.write(a, rowsFrom(0, 2500));
-      await encoder.write(b, rowsFrom(0, 2500));
-      await encoder.abort(b);
+      const [a, b] = [writerOn(pool, kept, 1000), writerOn(pool, dropped, 1000)];
+      await a.write(rowsFrom(0, 2500));
+      await b.write(rowsFrom(0, 2500));
+      await b.abort();
       sizeAtAbort = readFileSync(dropped).length;
-      await expect(encoder.write(b, rowsFrom(2500, 10))).rejects.toThrow(/not open/);
-      await encoder.write(a, rowsFrom(2500, 500));
-      expect(await encoder.close(a)).toEqual({ rows: 3000, rowGroups: 3 });
-      expect(encoder.openFiles).toBe(0);
+      await a.write(rowsFrom(2500, 500));
+      expect(await closed(a)).toEqual({ rows: 3000, rowGroups: 3 });
     } finally {
-      fds.forEach((fd) => closeSync(fd));
-      await encoder.destroy();
+      await pool.destroy();
     }
     expect(ids(kept)).toEqual(range(3000));
     // Parts of the aborted file still on their way were not written (threads never write).
     expect(readFileSync(dropped).length).toBe(sizeAtAbort);
   });
 
-  it('a batch polars cannot read fails its file (close rejects with the reason), not the encoder', async () => {
+  it('a batch polars cannot read fails its file (close rejects with the reason), not the pool', async () => {
     // In a child process: polars panics (expected) and Rust prints the panic straight to fd 2,
     // where jest cannot hide it and a reader of `npm test` takes it for a crash. Captured here.
     const r = await runNode(['--import', pathToFileURL(path.join(REPO, 'src/register.mjs')).href, path.join(REPO, 'test/fixtures/scripts/parquet-encoder-bad-batch.ts')], { timeoutMs: 30_000 });
@@ -284,35 +277,25 @@ describe('ParquetEncoder', () => {
 
   it('bounds rows waiting for a full row group over all open files', async () => {
     // A budget of one batch: waiting rows are written early as shorter row groups.
-    const encoder = new ParquetEncoder({ pendingBudgetBytes: 1 });
+    const pool = new EncoderPool({ pendingBudgetBytes: 1 });
     const files = [target(), target()];
-    const fds = files.map((f) => openSync(f, 'w'));
     try {
-      const idsOpen = fds.map((fd) => encoder.open(fd, { compression: 'zstd', rowGroupSize: 500_000 }));
-      for (let b = 0; b < 6; b++) await encoder.write(idsOpen[b % 2], rowsFrom(b * 100, 100));
-      for (const id of idsOpen) expect((await encoder.close(id)).rows).toBe(300);
+      const writers = files.map((f) => writerOn(pool, f, 500_000));
+      for (let b = 0; b < 6; b++) await writers[b % 2].write(rowsFrom(b * 100, 100));
+      for (const w of writers) expect((await closed(w)).rows).toBe(300);
     } finally {
-      fds.forEach((fd) => closeSync(fd));
-      await encoder.destroy();
+      await pool.destroy();
     }
     for (const f of files) expect((await groupSizes(f)).length).toBe(3);
     expect(ids(files[0])).toEqual([0, 200, 400].flatMap((s) => range(100).map((i) => s + i)));
   });
 
-  it('a closed or dead encoder fails writes and closes instead of hanging', async () => {
-    const file = target();
-    const writer = new ParquetWriter(file, {});
-    await writer.write(rowsFrom(0, 10));
-    const encoder = acquireEncoder(); // the same shared encoder the writer uses
-    await encoder.destroy();
-    await expect(writer.write(rowsFrom(10, 10))).rejects.toThrow(SinkError);
-    await expect(writer.close()).rejects.toThrow(/Parquet encoder/);
-    await releaseEncoder(encoder);
-    // The next writer gets a fresh encoder.
-    const again = target();
-    const next = new ParquetWriter(again, {});
-    await next.write(rowsFrom(0, 5));
-    await next.close();
-    expect(ids(again)).toEqual(range(5));
+  it('a destroyed or dead pool fails writes and closes instead of hanging', async () => {
+    const pool = new EncoderPool();
+    const w = writerOn(pool, target(), 1000);
+    await w.write(rowsFrom(0, 10));
+    await pool.destroy();
+    await expect(w.write(rowsFrom(10, 10))).rejects.toThrow(SinkError);
+    await expect(w.close()).rejects.toThrow(/Parquet encoder/);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * A Parquet encoder thread (see parquet-encoder.ts): gathers the batches of the row groups it
- * is given, as Arrow IPC bytes, and encodes each group with polars as a small whole Parquet
- * file, which it sends back. It never touches the output: the main side puts the parts of
- * every thread in order and writes them (ParquetAssembler merges their footers).
+ * A Parquet encoder thread (see pool.ts): gathers the batches of the row groups it is given,
+ * as Arrow IPC bytes, and encodes each group with polars as a small whole Parquet file, which
+ * it sends back; or parses a CSV chunk and encodes it as one group. It never touches the
+ * output: the sink appends the parts in order (ParquetAssembler merges their footers).
  */
 import { parentPort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
@@ -10,7 +10,7 @@ import { FrameReclaimer } from '../../../batch/reclaim';
 import { serializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { parseChunk } from '../../csv/parse';
-import type { EncoderCsv } from './parquet-encoder';
+import type { EncoderCsv } from './pool';
 
 interface Group {
   /** Rows gathered so far (undefined: none yet). */
@@ -19,8 +19,8 @@ interface Group {
   schema: pl.DataFrame | undefined;
 }
 
-/** Open groups by file id, then by group number. */
-const files = new Map<number, Map<number, Group>>();
+/** Open groups by number. */
+const groups = new Map<number, Group>();
 
 /**
  * polars frames hold native memory that V8 does not see, freed only once their wrappers are
@@ -56,7 +56,7 @@ port.on('message', (m: EncoderRequest<EncoderCsv>) => {
 
 function handle(m: EncoderRequest<EncoderCsv>): void {
   if (m.type === 'drop') {
-    files.delete(m.id);
+    groups.delete(m.group);
     return;
   }
   if (m.type === 'csv') {
@@ -65,14 +65,14 @@ function handle(m: EncoderRequest<EncoderCsv>): void {
       // polars copies the text in as it parses: the slot is free again after.
       df = parseChunk({ ...m.chunk, text: Buffer.from(m.sab, 0, m.length) }, m.parse);
     } catch (err) {
-      fail(m.id, m.group, err);
+      fail(m.group, err);
     } finally {
       reply({ type: 'free', slot: m.slot });
     }
-    if (df) guard(m.id, m.group, () => encode(m.id, m.group, df!, m.compression, m.orEmpty));
+    if (df) guard(m.group, () => encode(m.group, df!, m.compression, m.orEmpty));
     return;
   }
-  const group = groupOf(m.id, m.group);
+  const group = groupOf(m.group);
   if (m.type === 'batch') {
     let df: pl.DataFrame | undefined;
     try {
@@ -80,23 +80,23 @@ function handle(m: EncoderRequest<EncoderCsv>): void {
       const bytes = Buffer.from(m.sab, m.offset, m.length);
       df = m.format === 'file' ? pl.readIPC(bytes) : pl.readIPCStream(bytes);
     } catch (err) {
-      fail(m.id, m.group, err);
+      fail(m.group, err);
     } finally {
       reply({ type: 'free', slot: m.slot });
     }
-    if (df) guard(m.id, m.group, () => add(group, df!));
+    if (df) guard(m.group, () => add(group, df!));
     return;
   }
   // end: encode the group and send it back
-  forget(m.id, m.group);
+  groups.delete(m.group);
   // No rows in the whole output: a file with the schema (or no columns at all).
-  guard(m.id, m.group, () => encode(m.id, m.group, group.pending ?? (m.orEmpty ? (group.schema ?? pl.DataFrame({})) : undefined), m.compression, m.orEmpty));
+  guard(m.group, () => encode(m.group, group.pending ?? (m.orEmpty ? (group.schema ?? pl.DataFrame({})) : undefined), m.compression, m.orEmpty));
 }
 
 /** Sends the group back as a whole small Parquet file (`whole`: the entire output, without rows). */
-function encode(id: number, number: number, frame: pl.DataFrame | undefined, compression: string, orEmpty: boolean): void {
+function encode(number: number, frame: pl.DataFrame | undefined, compression: string, orEmpty: boolean): void {
   if (!frame || (frame.height === 0 && !orEmpty)) {
-    reply({ type: 'part', id, group: number, rows: 0, whole: false });
+    reply({ type: 'part', group: number, rows: 0, whole: false });
     return;
   }
   const whole = frame.height === 0;
@@ -104,21 +104,13 @@ function encode(id: number, number: number, frame: pl.DataFrame | undefined, com
   // One copy into memory of our own that can be handed over (polars' buffer may not be).
   const bytes = new Uint8Array(encoded.length);
   bytes.set(encoded);
-  reply({ type: 'part', id, group: number, rows: frame.height, whole, bytes }, [bytes.buffer]);
+  reply({ type: 'part', group: number, rows: frame.height, whole, bytes }, [bytes.buffer]);
 }
 
-function groupOf(id: number, number: number): Group {
-  let groups = files.get(id);
-  if (!groups) files.set(id, (groups = new Map()));
+function groupOf(number: number): Group {
   let group = groups.get(number);
   if (!group) groups.set(number, (group = { pending: undefined, schema: undefined }));
   return group;
-}
-
-function forget(id: number, number: number): void {
-  const groups = files.get(id);
-  groups?.delete(number);
-  if (groups?.size === 0) files.delete(id);
 }
 
 function add(group: Group, df: pl.DataFrame): void {
@@ -127,16 +119,16 @@ function add(group: Group, df: pl.DataFrame): void {
   group.pending = group.pending ? pl.concat([group.pending, df], { how: 'vertical', rechunk: false }) : df;
 }
 
-/** Runs `fn`; a failure is reported for the group (the main side fails the file). */
-function guard(id: number, number: number, fn: () => void): void {
+/** Runs `fn`; a failure is reported for the group (the main side fails its output). */
+function guard(number: number, fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    fail(id, number, err);
+    fail(number, err);
   }
 }
 
-function fail(id: number, number: number, err: unknown): void {
-  forget(id, number);
-  reply({ type: 'failed', id, group: number, error: serializeError(err) });
+function fail(number: number, err: unknown): void {
+  groups.delete(number);
+  reply({ type: 'failed', group: number, error: serializeError(err) });
 }

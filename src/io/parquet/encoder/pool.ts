@@ -1,0 +1,324 @@
+/**
+ * The Parquet encoder threads and the few shared-memory slots batches reach them through.
+ * One pool per Parquet output stage (operators/parquet-encode.ts) or partitioned Parquet sink;
+ * it knows row groups, not files: a group is opened, fed batches (all on one thread, the least
+ * busy when it got its first batch), and ended, and its promise resolves with the group as a
+ * small whole Parquet file. A CSV chunk is a group of its own that the thread parses first.
+ * Threads start as groups overlap, up to a limit.
+ *
+ * Slots: batches travel as Arrow IPC bytes copied into a small ring of reused
+ * SharedArrayBuffers (warm memory: a copy at memcpy speed, no fresh allocation per batch), or,
+ * when a batch is exactly the IPC bytes polars or a process stage's child wrote into a slab,
+ * read there in place (the slab is held until the thread has read it). All slots busy = the
+ * caller waits: backpressure. Rows waiting in open groups are bounded over the pool by a
+ * budget: past it, the biggest open group is ended early (a smaller row group).
+ *
+ * A thread that dies fails every open group and every waiting call: never a hang.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
+import { encodeBatches } from '../../../batch/ipc';
+import type { Backing } from '../../../batch/owned';
+import { leaseOf, type Lease } from '../../../batch/shared';
+import { retain } from '../../../batch/slab';
+import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES } from '../../../defaults';
+import { deserializeError } from '../../../errors';
+import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
+import { ThreadCopy } from '../../../supervisor/thread';
+import type { ChunkText, CsvParse } from '../../csv/parse';
+
+/** What a CSV chunk's message carries besides its text (protocol/encoder.ts). */
+export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
+type Request = EncoderRequest<EncoderCsv>;
+
+/** One encoded row group: a whole small Parquet file (`whole`: the entire output, without rows); no bytes when it had no rows. */
+export interface Part {
+  rows: number;
+  whole: boolean;
+  bytes?: Uint8Array;
+}
+
+const ENTRY = path.join(__dirname, 'thread.cjs');
+
+/**
+ * The most encoder threads by default: one per core beyond the first, at most 4. On this
+ * project's 2-core machine a second thread made a 10 M-row conversion 3–10 % slower (both
+ * cores are already busy parsing and encoding), so there it stays at one.
+ */
+export function defaultEncoderThreads(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+export interface PoolOptions {
+  /** Most threads (default defaultEncoderThreads()). */
+  threads?: number;
+  pendingBudgetBytes?: number;
+}
+
+interface EncoderThread {
+  copy: ThreadCopy<Request, EncoderReply>;
+  /** Groups given to it and not yet returned: its load. */
+  groups: Set<number>;
+}
+
+/** A row group being gathered: where its batches went, its bytes so far, and its result. */
+export interface OpenGroup {
+  readonly id: number;
+  readonly part: Promise<Part>;
+}
+
+interface GroupState extends OpenGroup {
+  thread: EncoderThread | undefined;
+  bytes: number;
+  ended: boolean;
+  /** Set when its thread reported a failure: later batches for it are refused with it. */
+  error?: Error;
+  /** Called when the budget ends this group early (its owner opens a new one). */
+  endEarly: () => void;
+  settle: { resolve: (p: Part) => void; reject: (e: Error) => void };
+}
+
+export class EncoderPool {
+  private readonly threads: EncoderThread[] = [];
+  private readonly maxThreads: number;
+  private readonly pendingBudgetBytes: number;
+  /** Batches in flight: a slot's own buffer holds a copy, or `hold` keeps the slab read in place. */
+  private readonly slots: { sab: SharedArrayBuffer; free: boolean; hold?: Lease }[] = [];
+  private readonly slotWaiters: { resolve: (slot: number) => void; reject: (e: Error) => void }[] = [];
+  private readonly groups = new Map<number, GroupState>();
+  private nextGroup = 0;
+  private dead: Error | undefined;
+  private readonly deathListeners: ((err: Error) => void)[] = [];
+  /** Batches sent, slots ever allocated or grown, threads started, batches read in place, bytes copied into slots; work time. */
+  readonly stats = { batches: 0, slotAllocations: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0, slotWaitMs: 0 };
+
+  constructor(opts: PoolOptions = {}) {
+    this.maxThreads = Math.max(1, opts.threads ?? defaultEncoderThreads());
+    this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PARQUET_PENDING_BUDGET_BYTES;
+    for (let i = 0; i < PARQUET_ENCODER_SLOTS; i++) this.slots.push({ sab: new SharedArrayBuffer(0), free: true });
+    this.startThread(); // at once: loading polars takes a moment, better spent before the first batch
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  get threadCount(): number {
+    return this.threads.length;
+  }
+
+  /** Called once if a thread dies (or the pool is destroyed with groups open). */
+  onDeath(listener: (err: Error) => void): void {
+    this.deathListeners.push(listener);
+  }
+
+  /** A new row group; `endEarly` is called if the budget ends it before its owner does. */
+  open(endEarly: () => void): OpenGroup {
+    this.checkAlive();
+    let settle!: GroupState['settle'];
+    const part = new Promise<Part>((resolve, reject) => (settle = { resolve, reject }));
+    part.catch(() => undefined); // an aborted output never asks for its parts
+    const group: GroupState = { id: this.nextGroup++, part, thread: undefined, bytes: 0, ended: false, endEarly, settle };
+    this.groups.set(group.id, group);
+    return group;
+  }
+
+  /**
+   * Resolves once the batch is copied into a slot (or, read in place from `backing`, held by
+   * the pool until a thread has read it): the caller's memory is free again.
+   */
+  async add(open: OpenGroup, batch: RecordBatch, backing?: Backing): Promise<void> {
+    const slot = await this.takeSlot();
+    const group = this.groups.get(open.id);
+    if (!group || group.ended) {
+      this.freeSlot(slot);
+      throw group?.error ?? new Error(`internal: row group #${open.id} is not open`);
+    }
+    this.stats.batches++;
+    const thread = (group.thread ??= this.pickThread(group.id));
+    if (backing) {
+      // The batch is exactly these IPC bytes in a shared slab (what polars or a process
+      // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
+      // the slab is held until the thread has read it.
+      retain(backing.slab);
+      this.slots[slot].hold = leaseOf([backing.slab]);
+      this.stats.readInPlace++;
+      group.bytes += backing.length;
+      const format = backing.format === 'ipc-file' ? 'file' : 'stream';
+      thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
+    } else {
+      const { chunks, byteLength } = encodeBatches([batch]);
+      const into = this.slotBytes(slot, byteLength);
+      let at = 0;
+      for (const c of chunks) {
+        into.set(c, at);
+        at += c.byteLength;
+      }
+      this.stats.bytesCopied += byteLength;
+      group.bytes += byteLength;
+      thread.copy.send({ type: 'batch', group: group.id, slot, format: 'stream', sab: this.slots[slot].sab, offset: 0, length: byteLength });
+    }
+    this.keepWithinBudget();
+  }
+
+  /** Encode the group; resolves with its part. `orEmpty`: no rows → a whole file with the schema. */
+  end(open: OpenGroup, compression: string, orEmpty: boolean): Promise<Part> {
+    const group = this.groups.get(open.id);
+    if (!group || group.ended) {
+      if (group?.error) this.groups.delete(open.id);
+      return open.part;
+    }
+    group.ended = true;
+    group.bytes = 0;
+    const thread = (group.thread ??= this.pickThread(group.id));
+    thread.copy.send({ type: 'end', group: group.id, compression, orEmpty });
+    return group.part;
+  }
+
+  /**
+   * A CSV chunk parsed and encoded as one group (parsing is most of the work, so every thread
+   * takes chunks). Resolves once the text is copied into a slot (the caller's memory is free
+   * again) with the group's part, which rejects with the chunk's SourceError (file, line,
+   * column) if it does not parse.
+   */
+  async csv(chunk: ChunkText & { parse: CsvParse }, compression: string, orEmpty: boolean): Promise<{ part: Promise<Part> }> {
+    const slot = await this.takeSlot();
+    const group = this.open(() => undefined) as GroupState;
+    group.ended = true;
+    this.slotBytes(slot, chunk.text.length).set(chunk.text);
+    this.stats.batches++;
+    this.stats.bytesCopied += chunk.text.length;
+    group.thread = this.pickThread(group.id);
+    const { text, parse, ...where } = chunk;
+    group.thread.copy.send({ type: 'csv', group: group.id, slot, sab: this.slots[slot].sab, length: text.length, chunk: where, parse, compression, orEmpty });
+    return { part: group.part };
+  }
+
+  /** Forget the group: its thread drops what it holds; its part never comes. */
+  drop(open: OpenGroup): void {
+    const group = this.groups.get(open.id);
+    if (!group) return;
+    this.groups.delete(open.id);
+    group.thread?.groups.delete(open.id);
+    group.thread?.copy.send({ type: 'drop', group: open.id });
+  }
+
+  async destroy(): Promise<void> {
+    this.die(new Error('the Parquet encoder was closed'), false);
+    await Promise.all(this.threads.map((t) => t.copy.kill()));
+    // Only now that no thread can be reading them may the slabs be reused.
+    for (const s of this.slots) s.hold?.release();
+  }
+
+  private slotBytes(slot: number, length: number): Uint8Array {
+    const s = this.slots[slot];
+    if (s.sab.byteLength < length) {
+      // Grow with headroom so slightly bigger batches later do not allocate again.
+      s.sab = new SharedArrayBuffer(Math.ceil(length * 1.25));
+      this.stats.slotAllocations++;
+    }
+    return new Uint8Array(s.sab, 0, length);
+  }
+
+  /** The least busy thread; a new one when every started thread is busy and `limit` allows. */
+  private pickThread(group: number, limit = this.maxThreads): EncoderThread {
+    let best = this.threads[0];
+    for (const t of this.threads) if (t.groups.size < best.groups.size) best = t;
+    if (best.groups.size > 0 && this.threads.length < limit) best = this.startThread();
+    best.groups.add(group);
+    return best;
+  }
+
+  private startThread(): EncoderThread {
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length });
+    const thread: EncoderThread = { copy, groups: new Set() };
+    this.threads.push(thread);
+    this.stats.threadsStarted++;
+    encoderTotals.threadsStarted++;
+    copy.onMessage((r) => this.onReply(thread, r));
+    copy.onDeath(({ exitCode, error }) =>
+      this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
+    );
+    void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
+    return thread;
+  }
+
+  /** Ends the biggest open groups early while all of them together exceed the budget. */
+  private keepWithinBudget(): void {
+    let total = 0;
+    for (const g of this.groups.values()) if (!g.ended) total += g.bytes;
+    while (total > this.pendingBudgetBytes) {
+      let biggest: GroupState | undefined;
+      for (const g of this.groups.values()) if (!g.ended && (!biggest || g.bytes > biggest.bytes)) biggest = g;
+      if (!biggest) return;
+      total -= biggest.bytes;
+      biggest.endEarly(); // its owner ends it (pool.end) and opens the next
+      if (!biggest.ended) throw new Error(`internal: row group #${biggest.id} was not ended by its owner`);
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.dead) throw this.dead;
+  }
+
+  private takeSlot(): Promise<number> {
+    this.checkAlive();
+    const free = this.slots.findIndex((s) => s.free);
+    if (free >= 0) {
+      this.slots[free].free = false;
+      return Promise.resolve(free);
+    }
+    const since = performance.now();
+    return new Promise<number>((resolve, reject) => this.slotWaiters.push({ resolve, reject })).finally(() => {
+      const waited = performance.now() - since;
+      this.stats.slotWaitMs += waited;
+      encoderTotals.slotWaitMs += waited;
+    });
+  }
+
+  private freeSlot(slot: number): void {
+    this.slots[slot].hold?.release();
+    this.slots[slot].hold = undefined;
+    const waiter = this.slotWaiters.shift();
+    if (waiter) waiter.resolve(slot);
+    else this.slots[slot].free = true;
+  }
+
+  private onReply(thread: EncoderThread, r: EncoderReply): void {
+    this.stats.busyMs += r.busyMs ?? 0;
+    encoderTotals.busyMs += r.busyMs ?? 0;
+    if (r.type === 'free') {
+      this.freeSlot(r.slot);
+      return;
+    }
+    thread.groups.delete(r.group);
+    const group = this.groups.get(r.group);
+    if (!group) return; // dropped
+    if (r.type === 'part') {
+      this.groups.delete(r.group);
+      group.settle.resolve(r);
+      return;
+    }
+    // Kept (ended) until its owner ends or drops it, so a later batch for it gets this error.
+    group.ended = true;
+    group.error = deserializeError(r.error);
+    group.settle.reject(group.error);
+  }
+
+  private die(err: Error, notify = true): void {
+    if (this.dead) return;
+    this.dead = err;
+    for (const w of this.slotWaiters.splice(0)) w.reject(err);
+    for (const g of this.groups.values()) g.settle.reject(err);
+    this.groups.clear();
+    if (notify) for (const l of this.deathListeners) l(err);
+  }
+}
+
+/**
+ * What every pool of this process has done so far: threads started, milliseconds their threads
+ * worked (reading batches, parsing CSV, encoding) and milliseconds callers waited for a free
+ * slot (backpressure from the encoder). A run reports the difference over its span.
+ */
+export const encoderTotals = { threadsStarted: 0, busyMs: 0, slotWaitMs: 0 };

@@ -1,0 +1,183 @@
+/**
+ * Parquet encoding as a stage of the topology, not a scheduler beside it (as in Ray Data,
+ * where a write is an operator like any other). The plan puts it last before a Parquet sink:
+ * it takes the sink's input, cuts it into exact row groups and has its threads encode each as
+ * a small whole Parquet file, and passes the parts on as its output, which the sink appends in
+ * order. So its memory is in the plan's bound, its busy / idle / blocked time in the report and
+ * the live display, its threads in `explain`, and a failure is the run's like any stage's.
+ *
+ * The same stage is the whole of a plain CSV → Parquet conversion: the source yields checked
+ * chunks of CSV text (one row group each) and the threads parse and encode them, no Arrow in
+ * between. A chunk that does not parse fails the run with its file, line and column, and the
+ * earliest bad chunk in input order is the one reported (chunks parse concurrently), so the
+ * same file gives the same error on every run.
+ *
+ * Input arrives in order (the scheduler dispatches a channel's items in order); the cutting
+ * happens in that order, one item after another, however many items are in flight.
+ */
+import type { Logger } from 'pino';
+import { blobBatch, readBlob } from '../batch/blob';
+import { OwnedBatch } from '../batch/owned';
+import { SinkError, SourceError, type SluiceError } from '../errors';
+import type { ChunkText, CsvChunk } from '../io/csv/parse';
+import { EncoderPool, type EncoderCsv, type Part } from '../io/parquet/encoder/pool';
+import { partBatch } from '../io/parquet/encoder/parts';
+import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
+import type { PlannedStage } from '../plan/types';
+import type { StageExecutor, TransportStats } from '../executors/types';
+
+export const CSV_CHUNK_BLOB = 'csv-chunk';
+
+/** A source's CSV chunk as the item this stage takes (batch/blob.ts): its text, its place and how to parse it. */
+export function csvChunkItem(chunk: CsvChunk): OwnedBatch {
+  const { text, parse, recycle, ...where } = chunk;
+  const meta: EncoderCsv = { chunk: where, parse };
+  // The text's buffer goes back to the reader once the item is released (copied into a slot).
+  const lease = recycle && { release: () => void recycle() };
+  return new OwnedBatch({ seq: 0, sourceFile: parse.file, batches: [blobBatch(CSV_CHUNK_BLOB, text, meta)], rows: chunk.rows, lease });
+}
+
+export class ParquetEncodeExecutor implements StageExecutor {
+  readonly stage: string;
+  readonly mode = 'thread' as const;
+  readonly copies: number;
+  readonly slots: number;
+  private readonly encode: NonNullable<PlannedStage['encode']>;
+  private pool: EncoderPool | undefined;
+  private cutter: RowGroupCutter | undefined;
+  /** Items are cut into row groups strictly one after another, in input order. */
+  private cutting: Promise<unknown> = Promise.resolve();
+  /** The previous item's result, settled: a CSV chunk's error waits for every chunk before it. */
+  private previous: Promise<unknown> = Promise.resolve();
+  /** The last chunk without rows (it has the columns): encoded at flush if no chunk has rows. */
+  private emptyChunk: (ChunkText & EncoderCsv) | undefined;
+  private chunksWithRows = 0;
+  private readonly fatalListeners: ((err: SluiceError) => void)[] = [];
+
+  constructor(stage: PlannedStage, _deps: { log: Logger }) {
+    if (!stage.encode) throw new Error(`internal: stage "${stage.name}" is not a Parquet encoding stage`);
+    this.stage = stage.name;
+    this.copies = stage.copies;
+    this.slots = stage.copies * stage.slotsPerCopy;
+    this.encode = stage.encode;
+  }
+
+  async start(): Promise<void> {
+    const pool = new EncoderPool({ threads: this.copies });
+    this.pool = pool;
+    pool.onDeath((err) => {
+      const failure = this.failure(err);
+      for (const l of this.fatalListeners) l(failure);
+    });
+    if (this.encode.input === 'batches') this.cutter = new RowGroupCutter(pool, { rowGroupSize: this.encode.rowGroupSize, compression: this.encode.compression });
+  }
+
+  process(input: OwnedBatch): Promise<OwnedBatch> {
+    const previous = this.previous;
+    const result = (this.encode.input === 'csv' ? this.encodeChunk(input) : this.encodeBatches(input)).catch(async (err: unknown) => {
+      // Reported in input order: whatever failed before this item fails the run first.
+      await previous;
+      throw this.failure(err);
+    });
+    this.previous = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async flush(): Promise<OwnedBatch[]> {
+    const pool = this.ready();
+    let parts: Promise<Part>[];
+    if (this.cutter) {
+      const cutter = this.cutter;
+      parts = await this.inOrder(async () => cutter.finish());
+    } else if (this.chunksWithRows === 0 && this.emptyChunk) {
+      // No rows in any chunk, but columns: a file with them, as polars parses them.
+      const { chunk, parse } = this.emptyChunk;
+      parts = [(await pool.csv({ ...chunk, text: this.emptyChunk.text, parse }, this.encode.compression, true)).part];
+    } else parts = [];
+    try {
+      return [await this.output(0, undefined, parts)];
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+  }
+
+  async abort(): Promise<void> {
+    this.cutter?.abort();
+    await this.pool?.destroy();
+  }
+
+  onFatal(listener: (err: SluiceError) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  /** Its threads' work so far: threads started, time they worked, time callers waited for a slot. */
+  work(): { threadsStarted: number; busyMs: number; slotWaitMs: number } {
+    const s = this.pool?.stats;
+    return { threadsStarted: s?.threadsStarted ?? 0, busyMs: s?.busyMs ?? 0, slotWaitMs: s?.slotWaitMs ?? 0 };
+  }
+
+  stats(): TransportStats {
+    // Batches reach the threads as IPC bytes copied into the pool's slots (or read in place).
+    const copied = this.pool?.stats.bytesCopied ?? 0;
+    return { bytesCopied: 0, bytesPacked: copied, bytesSerialized: copied };
+  }
+
+  private async encodeBatches(input: OwnedBatch): Promise<OwnedBatch> {
+    const cutter = this.cutter!;
+    // The input is released once the pool holds its rows (copied into a slot, or its slab held).
+    const parts = await input.consume((item) =>
+      this.inOrder(async () => {
+        const ended: Promise<Part>[] = [];
+        for (const batch of item.batches) ended.push(...(await cutter.write(batch, item.backing)));
+        return ended;
+      }),
+    );
+    return this.output(input.seq, input.sourceFile, parts);
+  }
+
+  private async encodeChunk(input: OwnedBatch): Promise<OwnedBatch> {
+    const pool = this.ready();
+    const { seq, sourceFile } = input;
+    const sent = await input.consume(async (item) => {
+      const { bytes, meta } = readBlob<EncoderCsv>(item.batch, CSV_CHUNK_BLOB);
+      if (meta.chunk.rows === 0) {
+        this.emptyChunk = { ...meta, ...meta.chunk, text: Buffer.from(bytes) }; // a copy: the item is released
+        return undefined;
+      }
+      this.chunksWithRows++;
+      return pool.csv({ ...meta.chunk, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), parse: meta.parse }, this.encode.compression, false);
+    });
+    return this.output(seq, sourceFile, sent ? [sent.part] : []);
+  }
+
+  /** The parts, once all are encoded, as this stage's output item (numbered as its input). */
+  private async output(seq: number, sourceFile: string | undefined, parts: Promise<Part>[]): Promise<OwnedBatch> {
+    const done = await Promise.all(parts);
+    const batches = done.flatMap((p) => partBatch(p) ?? []);
+    return new OwnedBatch({ seq, sourceFile, batches, rows: done.reduce((n, p) => n + p.rows, 0) });
+  }
+
+  private inOrder<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.cutting.then(work);
+    this.cutting = next.catch(() => undefined);
+    return next;
+  }
+
+  private ready(): EncoderPool {
+    if (!this.pool) throw new Error(`internal: stage "${this.stage}" used before start()`);
+    return this.pool;
+  }
+
+  /** Bad CSV stays the source's error (file, line, column); anything else is the sink's. */
+  private failure(err: unknown): SluiceError {
+    if (err instanceof SourceError || err instanceof SinkError) return err;
+    return new SinkError(`cannot write Parquet ${this.encode.target}`, err);
+  }
+}
