@@ -92,6 +92,8 @@ export const PARQUET_PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
 export const PARQUET_ENCODER_SLOTS = 4;
 /** The name of the stage sluice adds before a Parquet file sink (no user stage may take it). */
 export const PARQUET_ENCODE_STAGE = 'parquet-encode';
+/** The name of the stage sluice adds before a partitioned sink (no user stage may take it). */
+export const PARTITION_STAGE = 'partition-by';
 
 // ── run ─────────────────────────────────────────────────────────────────────────────────
 

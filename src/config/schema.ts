@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { MAX_ROW_BYTES_LIMIT, PARQUET_ENCODE_STAGE, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
+import { MAX_ROW_BYTES_LIMIT, PARQUET_ENCODE_STAGE, PARQUET_MAX_ROW_GROUP_ROWS, PARTITION_STAGE } from '../defaults';
 import type { ParamsSpec } from './params';
 import type { PipelineConfig, SourceConfig } from './types';
 
@@ -154,8 +154,9 @@ function duplicateNames(input: unknown): ConfigIssue[] {
   stages.forEach((s: unknown, i) => {
     const name = (s as { name?: unknown } | null)?.name;
     if (typeof name !== 'string' || name === '') return;
-    if (name === PARQUET_ENCODE_STAGE) {
-      issues.push({ path: `stages[${i}].name`, message: `"${name}" is the name of the stage sluice adds before a Parquet sink (its encoding); choose another name` });
+    if (name === PARQUET_ENCODE_STAGE || name === PARTITION_STAGE) {
+      const what = name === PARTITION_STAGE ? 'a partitioned sink (its routing)' : 'a Parquet sink (its encoding)';
+      issues.push({ path: `stages[${i}].name`, message: `"${name}" is the name of the stage sluice adds before ${what}; choose another name` });
       return;
     }
     const first = seen.get(name);

@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import { blobBatch, readBlob } from '../batch/blob';
 import { OwnedBatch } from '../batch/owned';
+import { partitionOf, tagPartition } from '../batch/partition-tag';
 import { SinkError, SourceError, type SluiceError } from '../errors';
 import type { ChunkText, CsvChunk } from '../io/csv/parse';
 import { EncoderPool, type EncoderCsv, type Part } from '../io/parquet/encoder/pool';
@@ -27,6 +28,9 @@ import type { PlannedStage } from '../plan/types';
 import type { StageExecutor, TransportStats } from '../executors/types';
 
 export const CSV_CHUNK_BLOB = 'csv-chunk';
+
+/** A part on its way, and the partition it belongs to ('' for one file). */
+type Keyed = { key: string; part: Promise<Part> };
 
 /** A source's CSV chunk as the item this stage takes (batch/blob.ts): its text, its place and how to parse it. */
 export function csvChunkItem(chunk: CsvChunk): OwnedBatch {
@@ -44,7 +48,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   readonly slots: number;
   private readonly encode: NonNullable<PlannedStage['encode']>;
   private pool: EncoderPool | undefined;
-  private cutter: RowGroupCutter | undefined;
+  /** One cutter per output file: per partition (the tag the partitioning stage set), or '' for one file. */
+  private readonly cutters = new Map<string, RowGroupCutter>();
   /** Items are cut into row groups strictly one after another, in input order. */
   private cutting: Promise<unknown> = Promise.resolve();
   /** The previous item's result, settled: a CSV chunk's error waits for every chunk before it. */
@@ -69,7 +74,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
       const failure = this.failure(err);
       for (const l of this.fatalListeners) l(failure);
     });
-    if (this.encode.input === 'batches') this.cutter = new RowGroupCutter(pool, { rowGroupSize: this.encode.rowGroupSize, compression: this.encode.compression });
+    // One file gets its file even without rows (the schema only); partitions exist only with rows.
+    if (this.encode.input === 'batches' && !this.encode.partitioned) this.cutterFor('');
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
@@ -88,15 +94,14 @@ export class ParquetEncodeExecutor implements StageExecutor {
 
   async flush(): Promise<OwnedBatch[]> {
     const pool = this.ready();
-    let parts: Promise<Part>[];
-    if (this.cutter) {
-      const cutter = this.cutter;
-      parts = await this.inOrder(async () => cutter.finish());
+    let parts: Keyed[] = [];
+    if (this.encode.input === 'batches') {
+      parts = await this.inOrder(async () => [...this.cutters].flatMap(([key, cutter]) => cutter.finish().map((part) => ({ key, part }))));
     } else if (this.chunksWithRows === 0 && this.emptyChunk) {
       // No rows in any chunk, but columns: a file with them, as polars parses them.
       const { chunk, parse } = this.emptyChunk;
-      parts = [(await pool.csv({ ...chunk, text: this.emptyChunk.text, parse }, this.encode.compression, true)).part];
-    } else parts = [];
+      parts = [{ key: '', part: (await pool.csv({ ...chunk, text: this.emptyChunk.text, parse }, this.encode.compression, true)).part }];
+    }
     try {
       return [await this.output(0, undefined, parts)];
     } catch (err) {
@@ -109,7 +114,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   async abort(): Promise<void> {
-    this.cutter?.abort();
+    for (const cutter of this.cutters.values()) cutter.abort();
     await this.pool?.destroy();
   }
 
@@ -130,16 +135,24 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   private async encodeBatches(input: OwnedBatch): Promise<OwnedBatch> {
-    const cutter = this.cutter!;
     // The input is released once the pool holds its rows (copied into a slot, or its slab held).
     const parts = await input.consume((item) =>
       this.inOrder(async () => {
-        const ended: Promise<Part>[] = [];
-        for (const batch of item.batches) ended.push(...(await cutter.write(batch, item.backing)));
+        const ended: Keyed[] = [];
+        for (const batch of item.batches) {
+          const key = partitionOf(batch) ?? '';
+          for (const part of await this.cutterFor(key).write(batch, item.backing)) ended.push({ key, part });
+        }
         return ended;
       }),
     );
     return this.output(input.seq, input.sourceFile, parts);
+  }
+
+  private cutterFor(key: string): RowGroupCutter {
+    let cutter = this.cutters.get(key);
+    if (!cutter) this.cutters.set(key, (cutter = new RowGroupCutter(this.ready(), { rowGroupSize: this.encode.rowGroupSize, compression: this.encode.compression })));
+    return cutter;
   }
 
   private async encodeChunk(input: OwnedBatch): Promise<OwnedBatch> {
@@ -154,14 +167,17 @@ export class ParquetEncodeExecutor implements StageExecutor {
       this.chunksWithRows++;
       return pool.csv({ ...meta.chunk, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), parse: meta.parse }, this.encode.compression, false);
     });
-    return this.output(seq, sourceFile, sent ? [sent.part] : []);
+    return this.output(seq, sourceFile, sent ? [{ key: '', part: sent.part }] : []);
   }
 
-  /** The parts, once all are encoded, as this stage's output item (numbered as its input). */
-  private async output(seq: number, sourceFile: string | undefined, parts: Promise<Part>[]): Promise<OwnedBatch> {
-    const done = await Promise.all(parts);
-    const batches = done.flatMap((p) => partBatch(p) ?? []);
-    return new OwnedBatch({ seq, sourceFile, batches, rows: done.reduce((n, p) => n + p.rows, 0) });
+  /** The parts, once all are encoded, as this stage's output item (numbered as its input), each tagged with its partition. */
+  private async output(seq: number, sourceFile: string | undefined, parts: Keyed[]): Promise<OwnedBatch> {
+    const done = await Promise.all(parts.map(async ({ key, part }) => ({ key, part: await part })));
+    const batches = done.flatMap(({ key, part }) => {
+      const batch = partBatch(part);
+      return !batch ? [] : key ? [tagPartition(batch, key)] : [batch];
+    });
+    return new OwnedBatch({ seq, sourceFile, batches, rows: done.reduce((n, { part }) => n + part.rows, 0) });
   }
 
   private inOrder<T>(work: () => Promise<T>): Promise<T> {

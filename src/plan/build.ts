@@ -17,6 +17,7 @@ import {
   PARQUET_ENCODE_STAGE,
   PARQUET_PENDING_BUDGET_BYTES,
   PARQUET_ROW_GROUP_ROWS,
+  PARTITION_STAGE,
   SLOTS_PER_COPY,
   SOURCE_READ_AHEAD,
   STAGE_CONCURRENCY,
@@ -57,6 +58,10 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
   // A plain conversion's chunks are big (a row group of text each) and the encoding stage copies
   // each into a slot of its own at once: one waiting chunk keeps its threads fed.
   const sourceOutput = direct ? { ...bounds(), capacity: 1 } : bounds();
+  // The stages sluice adds before the sink: routing rows to partitions, encoding Parquet.
+  const userStages = stages.length;
+  const partition = partitionStage(sink, bounds(), params);
+  if (partition) stages.push(partition);
   const encode = encodeStage(sink, direct, bounds(), params);
   if (encode) stages.push(encode);
   return {
@@ -70,20 +75,29 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ordered: config.ordered ?? ORDERED,
     params,
     ...(direct && { direct }),
-    // The encoding stage's input is the channel before it (the last stage of the user's, or the source's).
-    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages.at(-1))?.output ?? sourceOutput, !!direct),
+    // The encoder's input is the channel before it (the partitioning stage's, the user's last stage's, or the source's).
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages[userStages - 1])?.output ?? sourceOutput, !!direct),
   };
 }
 
 /**
- * The stage sluice adds before a Parquet file sink (operators/parquet-encode.ts): the sink's
- * input cut into row groups and encoded on threads of its own, one per core beyond the first
- * (at most 4: on this project's 2-core machine a second made conversions 3–10 % slower, both
- * cores being busy already), or, for a plain conversion, CSV chunks parsed and encoded on one
- * thread per core (parsing is most of that work). A partitioned sink encodes its files itself.
+ * The stage sluice adds before a partitioned sink (operators/partition.ts): each batch's rows
+ * routed to their partitions, on the main thread (one vectorised polars split per batch).
+ */
+export function partitionStage(sink: SinkConfig, output: ChannelBounds, params: ResolvedParams): PlannedStage | undefined {
+  if (!sink.partitionBy) return undefined;
+  return { name: PARTITION_STAGE, modulePath: '', mode: 'inline', copies: 1, slotsPerCopy: SLOTS_PER_COPY.inline, options: {}, params: params.values, output, partition: { columns: sink.partitionBy } };
+}
+
+/**
+ * The stage sluice adds before a Parquet sink (operators/parquet-encode.ts): the sink's input
+ * (each partition's apart, when partitioned) cut into row groups and encoded on threads of its
+ * own, one per core beyond the first (at most 4: on this project's 2-core machine a second made
+ * conversions 3–10 % slower, both cores being busy already), or, for a plain conversion, CSV
+ * chunks parsed and encoded on one thread per core (parsing is most of that work).
  */
 export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: ChannelBounds, params: ResolvedParams): PlannedStage | undefined {
-  if (sink.format !== 'parquet' || sink.partitionBy) return undefined;
+  if (sink.format !== 'parquet') return undefined;
   const cores = os.availableParallelism();
   const copies = direct ? cores : Math.max(1, Math.min(4, cores - 1));
   return {
@@ -96,7 +110,7 @@ export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: Ch
     options: {},
     params: params.values,
     output,
-    encode: { input: direct ? 'csv' : 'batches', rowGroupSize: sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, compression: sink.compression ?? PARQUET_COMPRESSION, target: sink.path },
+    encode: { input: direct ? 'csv' : 'batches', rowGroupSize: sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, compression: sink.compression ?? PARQUET_COMPRESSION, target: sink.path, partitioned: !!sink.partitionBy },
   };
 }
 

@@ -22,7 +22,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
     const slots = s.copies * s.slotsPerCopy;
     const [one, many] = s.encode?.input === 'csv' ? ['chunk', 'chunks'] : ['batch', 'batches'];
     const inFlight = `up to ${slots} ${slots === 1 ? one : many} in flight`;
-    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${s.encode ? encodeLine(s.encode) : s.modulePath}`);
+    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${s.encode ? encodeLine(s.encode) : s.partition ? `(built in: the rows routed to their Hive partitions by ${s.partition.columns.join(', ')})` : s.modulePath}`);
     lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
@@ -43,8 +43,7 @@ function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {
 function memoryExtra(plan: Plan): string {
   if (plan.sink.format !== 'parquet') return '';
   if (plan.direct) return ` + ${PARQUET_ENCODE_STAGE}'s ${PARQUET_ENCODER_SLOTS} chunk slots`;
-  const who = plan.sink.partitionBy ? "the sink's Parquet encoder" : PARQUET_ENCODE_STAGE;
-  return ` + ${who}: ${PARQUET_ENCODER_SLOTS} batch slots and ${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most`;
+  return ` + ${PARQUET_ENCODE_STAGE}: ${PARQUET_ENCODER_SLOTS} batch slots and ${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most`;
 }
 
 /** `params   day = "2026-11-30" (date, from --set)`, one line a param, in declaration order. */

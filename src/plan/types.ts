@@ -33,7 +33,9 @@ export interface PlannedStage {
    * module): row groups of `rowGroupSize` rows encoded on its threads, from the batches
    * before it, or from CSV chunks (a plain conversion: `Plan.direct`).
    */
-  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string };
+  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean };
+  /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
+  partition?: { columns: string[] };
 }
 
 export interface Plan {

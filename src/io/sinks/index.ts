@@ -56,7 +56,8 @@ export interface OpenSinkOptions {
   pipeline?: string;
   /**
    * Parquet: the batches are row groups already encoded by the run's encoding stage
-   * (operators/parquet-encode.ts); the sink appends them in the order they come.
+   * (operators/parquet-encode.ts); the sink appends them in the order they come, each to its
+   * partition's file when partitioned (tagged by the partitioning stage, operators/partition.ts).
    */
   parts?: boolean;
 }
@@ -91,7 +92,7 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
       throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
     }
     const guard = new CommitGuard(target, mode, append, lock);
-    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard) : new FileSink(cfg, guard, opts.parts ?? false);
+    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, opts.parts ?? false) : new FileSink(cfg, guard, opts.parts ?? false);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {
@@ -223,6 +224,7 @@ class DirectorySink implements Sink {
   constructor(
     cfg: SinkConfig,
     private readonly guard: CommitGuard,
+    parts: boolean,
   ) {
     this.temp = tempSibling(guard.target);
     try {
@@ -234,7 +236,7 @@ class DirectorySink implements Sink {
       throw sinkFailure(err, 'write', guard.target, this.temp);
     }
     const runId = randomBytes(4).toString('hex');
-    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
+    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, parts, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
   }
 
   async write(batch: RecordBatch): Promise<void> {

@@ -1,5 +1,5 @@
 /** Plan defaults: where the source reads, and the memory bound that follows. */
-import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SOURCE_READ_AHEAD } from '../../../src/defaults';
+import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, PARTITION_STAGE, SOURCE_READ_AHEAD } from '../../../src/defaults';
 import { buildPlan, encoderMemory } from '../../../src/plan/build';
 import { renderPlan } from '../../../src/plan/explain';
 import type { PipelineConfig, StageMode } from '../../../src/config/types';
@@ -52,11 +52,14 @@ describe('memory bound and the sink', () => {
     expect(encoderMemory({ format: 'csv', path: 'x' }, { capacity: 4, capacityBytes: 8 * MiB })).toBe(0);
   });
 
-  it('counts a partitioned Parquet sink, which encodes its files itself: its budget and its slots', () => {
+  it('routes a partitioned sink\'s rows in a stage of their own, before the Parquet encoding stage', () => {
     const csv = plan({ ...config(['thread']), sink: { format: 'csv', path: 'out', partitionBy: ['a'] } });
     const parquet = plan({ ...config(['thread']), sink: { format: 'parquet', path: 'out', partitionBy: ['a'] } });
-    expect(parquet.stages.some((s) => s.encode)).toBe(false);
-    expect(parquet.memoryBoundBytes - csv.memoryBoundBytes).toBe(PARQUET_PENDING_BUDGET_BYTES + PARQUET_ENCODER_SLOTS * 2 * MiB);
+    expect(csv.stages.map((s) => [s.name, s.mode, s.partition?.columns])).toEqual([['s0', 'thread', undefined], [PARTITION_STAGE, 'inline', ['a']]]);
+    expect(parquet.stages.map((s) => [s.name, s.encode?.partitioned])).toEqual([['s0', undefined], [PARTITION_STAGE, undefined], [PARQUET_ENCODE_STAGE, true]]);
+    // The encoding stage as before: its output channel, its tasks' inputs, its slots, its pending rows.
+    const slots = Math.min(parquet.stages.at(-1)!.copies * parquet.stages.at(-1)!.slotsPerCopy, 4);
+    expect(parquet.memoryBoundBytes - csv.memoryBoundBytes).toBe(8 * MiB + slots * 2 * MiB + PARQUET_ENCODER_SLOTS * 2 * MiB + PARQUET_PENDING_BUDGET_BYTES);
   });
 });
 

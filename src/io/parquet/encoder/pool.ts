@@ -6,11 +6,10 @@
  * small whole Parquet file. A CSV chunk is a group of its own that the thread parses first.
  * Threads start as groups overlap, up to a limit.
  *
- * Slots: batches travel as Arrow IPC bytes copied into a small ring of reused
- * SharedArrayBuffers (warm memory: a copy at memcpy speed, no fresh allocation per batch), or,
- * when a batch is exactly the IPC bytes polars or a process stage's child wrote into a slab,
- * read there in place (the slab is held until the thread has read it). All slots busy = the
- * caller waits: backpressure. Rows waiting in open groups are bounded over the pool by a
+ * Batches travel as Arrow IPC bytes copied into a few reused slots (slots.ts), or, when a
+ * batch is exactly the IPC bytes polars or a process stage's child wrote into a slab, read
+ * there in place (the slab is held until the thread has read it). All slots busy = the caller
+ * waits: backpressure. Rows waiting in open groups are bounded over the pool by a
  * budget: past it, the biggest open group is ended early (a smaller row group).
  *
  * A thread that dies fails every open group and every waiting call: never a hang.
@@ -20,13 +19,14 @@ import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
 import type { Backing } from '../../../batch/owned';
-import { leaseOf, type Lease } from '../../../batch/shared';
+import { leaseOf } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
 import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES } from '../../../defaults';
 import { deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
 import type { ChunkText, CsvParse } from '../../csv/parse';
+import { SlotRing } from './slots';
 
 /** What a CSV chunk's message carries besides its text (protocol/encoder.ts). */
 export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
@@ -83,32 +83,31 @@ export class EncoderPool {
   private readonly threads: EncoderThread[] = [];
   private readonly maxThreads: number;
   private readonly pendingBudgetBytes: number;
-  /** Batches in flight: a slot's own buffer holds a copy, or `hold` keeps the slab read in place. */
-  private readonly slots: { sab: SharedArrayBuffer; free: boolean; hold?: Lease }[] = [];
-  private readonly slotWaiters: { resolve: (slot: number) => void; reject: (e: Error) => void }[] = [];
+  /** Batches in flight: a slot's own buffer holds a copy, or a hold keeps the slab read in place. */
+  private readonly slots = new SlotRing(PARQUET_ENCODER_SLOTS, (ms) => (encoderTotals.slotWaitMs += ms));
   private readonly groups = new Map<number, GroupState>();
   private nextGroup = 0;
   private dead: Error | undefined;
   private readonly deathListeners: ((err: Error) => void)[] = [];
-  /** Batches sent, slots ever allocated or grown, threads started, batches read in place, bytes copied into slots; work time. */
-  readonly stats = { batches: 0, slotAllocations: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0, slotWaitMs: 0 };
+  /** Batches sent, threads started, batches read in place, bytes copied into slots, thread work time. */
+  private readonly counts = { batches: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0 };
 
   constructor(opts: PoolOptions = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? defaultEncoderThreads());
     this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PARQUET_PENDING_BUDGET_BYTES;
-    for (let i = 0; i < PARQUET_ENCODER_SLOTS; i++) this.slots.push({ sab: new SharedArrayBuffer(0), free: true });
     this.startThread(); // at once: loading polars takes a moment, better spent before the first batch
+  }
+
+  /** What it did so far (tests, the report): its counts, slots ever allocated or grown, milliseconds callers waited for a slot. */
+  get stats(): typeof this.counts & { slotAllocations: number; slotWaitMs: number } {
+    return { ...this.counts, slotAllocations: this.slots.allocations, slotWaitMs: this.slots.waitMs };
   }
 
   get alive(): boolean {
     return !this.dead;
   }
 
-  get threadCount(): number {
-    return this.threads.length;
-  }
-
-  /** Called once if a thread dies (or the pool is destroyed with groups open). */
+  /** Called once if a thread dies (not when the pool is destroyed). */
   onDeath(listener: (err: Error) => void): void {
     this.deathListeners.push(listener);
   }
@@ -132,32 +131,32 @@ export class EncoderPool {
     const slot = await this.takeSlot();
     const group = this.groups.get(open.id);
     if (!group || group.ended) {
-      this.freeSlot(slot);
+      this.slots.free(slot);
       throw group?.error ?? new Error(`internal: row group #${open.id} is not open`);
     }
-    this.stats.batches++;
+    this.counts.batches++;
     const thread = (group.thread ??= this.pickThread(group.id));
     if (backing) {
       // The batch is exactly these IPC bytes in a shared slab (what polars or a process
       // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
       // the slab is held until the thread has read it.
       retain(backing.slab);
-      this.slots[slot].hold = leaseOf([backing.slab]);
-      this.stats.readInPlace++;
+      this.slots.hold(slot, leaseOf([backing.slab]));
+      this.counts.readInPlace++;
       group.bytes += backing.length;
       const format = backing.format === 'ipc-file' ? 'file' : 'stream';
       thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
     } else {
       const { chunks, byteLength } = encodeBatches([batch]);
-      const into = this.slotBytes(slot, byteLength);
+      const into = this.slots.bytes(slot, byteLength);
       let at = 0;
       for (const c of chunks) {
         into.set(c, at);
         at += c.byteLength;
       }
-      this.stats.bytesCopied += byteLength;
+      this.counts.bytesCopied += byteLength;
       group.bytes += byteLength;
-      thread.copy.send({ type: 'batch', group: group.id, slot, format: 'stream', sab: this.slots[slot].sab, offset: 0, length: byteLength });
+      thread.copy.send({ type: 'batch', group: group.id, slot, format: 'stream', sab: this.slots.buffer(slot), offset: 0, length: byteLength });
     }
     this.keepWithinBudget();
   }
@@ -186,12 +185,12 @@ export class EncoderPool {
     const slot = await this.takeSlot();
     const group = this.open(() => undefined) as GroupState;
     group.ended = true;
-    this.slotBytes(slot, chunk.text.length).set(chunk.text);
-    this.stats.batches++;
-    this.stats.bytesCopied += chunk.text.length;
+    this.slots.bytes(slot, chunk.text.length).set(chunk.text);
+    this.counts.batches++;
+    this.counts.bytesCopied += chunk.text.length;
     group.thread = this.pickThread(group.id);
     const { text, parse, ...where } = chunk;
-    group.thread.copy.send({ type: 'csv', group: group.id, slot, sab: this.slots[slot].sab, length: text.length, chunk: where, parse, compression, orEmpty });
+    group.thread.copy.send({ type: 'csv', group: group.id, slot, sab: this.slots.buffer(slot), length: text.length, chunk: where, parse, compression, orEmpty });
     return { part: group.part };
   }
 
@@ -208,17 +207,7 @@ export class EncoderPool {
     this.die(new Error('the Parquet encoder was closed'), false);
     await Promise.all(this.threads.map((t) => t.copy.kill()));
     // Only now that no thread can be reading them may the slabs be reused.
-    for (const s of this.slots) s.hold?.release();
-  }
-
-  private slotBytes(slot: number, length: number): Uint8Array {
-    const s = this.slots[slot];
-    if (s.sab.byteLength < length) {
-      // Grow with headroom so slightly bigger batches later do not allocate again.
-      s.sab = new SharedArrayBuffer(Math.ceil(length * 1.25));
-      this.stats.slotAllocations++;
-    }
-    return new Uint8Array(s.sab, 0, length);
+    this.slots.releaseHolds();
   }
 
   /** The least busy thread; a new one when every started thread is busy and `limit` allows. */
@@ -234,7 +223,7 @@ export class EncoderPool {
     const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length });
     const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
-    this.stats.threadsStarted++;
+    this.counts.threadsStarted++;
     encoderTotals.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));
     copy.onDeath(({ exitCode, error }) =>
@@ -264,32 +253,14 @@ export class EncoderPool {
 
   private takeSlot(): Promise<number> {
     this.checkAlive();
-    const free = this.slots.findIndex((s) => s.free);
-    if (free >= 0) {
-      this.slots[free].free = false;
-      return Promise.resolve(free);
-    }
-    const since = performance.now();
-    return new Promise<number>((resolve, reject) => this.slotWaiters.push({ resolve, reject })).finally(() => {
-      const waited = performance.now() - since;
-      this.stats.slotWaitMs += waited;
-      encoderTotals.slotWaitMs += waited;
-    });
-  }
-
-  private freeSlot(slot: number): void {
-    this.slots[slot].hold?.release();
-    this.slots[slot].hold = undefined;
-    const waiter = this.slotWaiters.shift();
-    if (waiter) waiter.resolve(slot);
-    else this.slots[slot].free = true;
+    return this.slots.take();
   }
 
   private onReply(thread: EncoderThread, r: EncoderReply): void {
-    this.stats.busyMs += r.busyMs ?? 0;
+    this.counts.busyMs += r.busyMs ?? 0;
     encoderTotals.busyMs += r.busyMs ?? 0;
     if (r.type === 'free') {
-      this.freeSlot(r.slot);
+      this.slots.free(r.slot);
       return;
     }
     thread.groups.delete(r.group);
@@ -309,7 +280,7 @@ export class EncoderPool {
   private die(err: Error, notify = true): void {
     if (this.dead) return;
     this.dead = err;
-    for (const w of this.slotWaiters.splice(0)) w.reject(err);
+    this.slots.fail(err);
     for (const g of this.groups.values()) g.settle.reject(err);
     this.groups.clear();
     if (notify) for (const l of this.deathListeners) l(err);
