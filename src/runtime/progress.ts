@@ -1,10 +1,13 @@
 /** Samples the scheduler every interval into a ProgressSnapshot (rows/s from the last interval). */
-import type { StageMeter } from './metrics';
-import type { Scheduler } from './scheduler';
+import type { SinkMeter, SourceMeter, StageMeter } from './metrics';
 import type { EncoderWork, ProgressSnapshot } from './types';
 
-/** What progress is read from: a scheduler, or a direct conversion's counters. */
-export type ProgressSource = Pick<Scheduler, 'meters' | 'sourceMeter' | 'sinkMeter' | 'sourceFinished'> & {
+/** What progress is read from: the scheduler's meters (runtime/scheduler.ts has them all). */
+export type ProgressSource = {
+  readonly meters: readonly StageMeter[];
+  readonly sourceMeter: SourceMeter;
+  readonly sinkMeter: SinkMeter;
+  readonly sourceFinished: boolean;
   channels: readonly { depth: number }[];
   /** Input file bytes read so far and the input files' total size. */
   inputBytes?: () => { bytesRead: number; totalBytes: number };

@@ -22,7 +22,6 @@ import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport } from './types';
-import { encoderWorkSince } from './encoder-work';
 
 export { reportOf } from './report-attach';
 
@@ -45,11 +44,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
-  // A partitioned Parquet sink encodes itself (its pool's work since now); otherwise the encoding stage says.
-  const sinkEncoder = encoderWorkSince(plan.sink.format);
+  // A Parquet sink's encoding is a stage of the run: what its threads did.
   const encoder = (): EncoderWork | undefined => {
     const stage = executors.find((e): e is ParquetEncodeExecutor => e instanceof ParquetEncodeExecutor);
-    if (!stage) return sinkEncoder();
+    if (!stage) return undefined;
     const w = stage.work();
     return { threadsStarted: w.threadsStarted, busyMs: round(w.busyMs), slotWaitMs: round(w.slotWaitMs) };
   };

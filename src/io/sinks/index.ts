@@ -4,7 +4,7 @@
  * directory outputs); abort removes the temporary and leaves the previous output as it was.
  * One run writes a target at a time (lock.ts); every failure names the target (failures.ts).
  */
-import { EncoderPool, encoderTotals } from '../parquet/encoder/pool';
+import { EncoderPool } from '../parquet/encoder/pool';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,11 +21,6 @@ import { SinkLock } from './lock';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
 import { createWriter, type FormatWriter } from './writers';
-
-/** The Parquet encoders' work so far in this process (see `encoderTotals`); a run reports the difference. */
-export function encoderWork(): { threadsStarted: number; busyMs: number; slotWaitMs: number } {
-  return { ...encoderTotals };
-}
 
 export interface SinkResult {
   path: string;

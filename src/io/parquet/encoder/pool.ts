@@ -84,7 +84,7 @@ export class EncoderPool {
   private readonly maxThreads: number;
   private readonly pendingBudgetBytes: number;
   /** Batches in flight: a slot's own buffer holds a copy, or a hold keeps the slab read in place. */
-  private readonly slots = new SlotRing(PARQUET_ENCODER_SLOTS, (ms) => (encoderTotals.slotWaitMs += ms));
+  private readonly slots = new SlotRing(PARQUET_ENCODER_SLOTS);
   private readonly groups = new Map<number, GroupState>();
   private nextGroup = 0;
   private dead: Error | undefined;
@@ -224,7 +224,6 @@ export class EncoderPool {
     const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.counts.threadsStarted++;
-    encoderTotals.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));
     copy.onDeath(({ exitCode, error }) =>
       this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
@@ -258,7 +257,6 @@ export class EncoderPool {
 
   private onReply(thread: EncoderThread, r: EncoderReply): void {
     this.counts.busyMs += r.busyMs ?? 0;
-    encoderTotals.busyMs += r.busyMs ?? 0;
     if (r.type === 'free') {
       this.slots.free(r.slot);
       return;
@@ -287,9 +285,3 @@ export class EncoderPool {
   }
 }
 
-/**
- * What every pool of this process has done so far: threads started, milliseconds their threads
- * worked (reading batches, parsing CSV, encoding) and milliseconds callers waited for a free
- * slot (backpressure from the encoder). A run reports the difference over its span.
- */
-export const encoderTotals = { threadsStarted: 0, busyMs: 0, slotWaitMs: 0 };

@@ -13,10 +13,7 @@ export class SlotRing {
   allocations = 0;
   waitMs = 0;
 
-  constructor(
-    count: number,
-    private readonly onWait: (ms: number) => void = () => undefined,
-  ) {
+  constructor(count: number) {
     for (let i = 0; i < count; i++) this.slots.push({ sab: new SharedArrayBuffer(0), free: true });
   }
 
@@ -28,11 +25,7 @@ export class SlotRing {
       return Promise.resolve(free);
     }
     const since = performance.now();
-    return new Promise<number>((resolve, reject) => this.waiters.push({ resolve, reject })).finally(() => {
-      const waited = performance.now() - since;
-      this.waitMs += waited;
-      this.onWait(waited);
-    });
+    return new Promise<number>((resolve, reject) => this.waiters.push({ resolve, reject })).finally(() => (this.waitMs += performance.now() - since));
   }
 
   /** The slot's buffer with room for `length` bytes (grown with headroom, so slightly bigger batches later fit). */
