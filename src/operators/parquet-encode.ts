@@ -20,7 +20,7 @@ import { blobBatch, readBlob } from '../batch/blob';
 import { OwnedBatch } from '../batch/owned';
 import { partitionOf, tagPartition } from '../batch/partition-tag';
 import { SinkError, SourceError, type SluiceError } from '../errors';
-import type { ChunkText, CsvChunk } from '../io/csv/parse';
+import type { ChunkText, CsvChunk, CsvParse } from '../io/csv/parse';
 import { EncoderPool, type EncoderCsv, type Part } from '../io/parquet/encoder/pool';
 import { partBatch } from '../io/parquet/encoder/parts';
 import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
@@ -52,10 +52,10 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private readonly cutters = new Map<string, RowGroupCutter>();
   /** Items are cut into row groups strictly one after another, in input order. */
   private cutting: Promise<unknown> = Promise.resolve();
-  /** The previous item's result, settled: a CSV chunk's error waits for every chunk before it. */
+  /** The previous item's result, settled: an item's failure waits for every item before it (errors in input order). */
   private previous: Promise<unknown> = Promise.resolve();
   /** The last chunk without rows (it has the columns): encoded at flush if no chunk has rows. */
-  private emptyChunk: (ChunkText & EncoderCsv) | undefined;
+  private emptyChunk: (ChunkText & { parse: CsvParse }) | undefined;
   private chunksWithRows = 0;
   private readonly fatalListeners: ((err: SluiceError) => void)[] = [];
 
@@ -99,8 +99,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
       parts = await this.inOrder(async () => [...this.cutters].flatMap(([key, cutter]) => cutter.finish().map((part) => ({ key, part }))));
     } else if (this.chunksWithRows === 0 && this.emptyChunk) {
       // No rows in any chunk, but columns: a file with them, as polars parses them.
-      const { chunk, parse } = this.emptyChunk;
-      parts = [{ key: '', part: (await pool.csv({ ...chunk, text: this.emptyChunk.text, parse }, this.encode.compression, true)).part }];
+      parts = [{ key: '', part: (await pool.csv(this.emptyChunk, this.encode.compression, true)).part }];
     }
     try {
       return [await this.output(0, undefined, parts)];
@@ -161,7 +160,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
     const sent = await input.consume(async (item) => {
       const { bytes, meta } = readBlob<EncoderCsv>(item.batch, CSV_CHUNK_BLOB);
       if (meta.chunk.rows === 0) {
-        this.emptyChunk = { ...meta, ...meta.chunk, text: Buffer.from(bytes) }; // a copy: the item is released
+        this.emptyChunk = { ...meta.chunk, text: Buffer.from(bytes), parse: meta.parse }; // a copy: the item is released
         return undefined;
       }
       this.chunksWithRows++;

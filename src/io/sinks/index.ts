@@ -135,7 +135,9 @@ class SinkPool {
   private pool: EncoderPool | undefined;
   readonly get = (): EncoderPool => (this.pool ??= new EncoderPool());
   async destroy(): Promise<void> {
-    await this.pool?.destroy();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
   }
 }
 

@@ -62,6 +62,9 @@ export class SlotRing {
 
   /** Only once no thread can still read them: the holds end and the slabs may be reused. */
   releaseHolds(): void {
-    for (const s of this.slots) s.hold?.release();
+    for (const s of this.slots) {
+      s.hold?.release();
+      s.hold = undefined;
+    }
   }
 }
