@@ -5,7 +5,9 @@
  * stateful stages with several copies, and column names the source does not have. `validate`,
  * `explain` and `run` all go through here, so they report the same problems the same way.
  */
+import { statSync } from 'node:fs';
 import { configIssues, loadWithOverrides, type Overrides, type ResolvedConfig } from '../config';
+import { expandInputs } from '../inputs';
 import type { PipelineConfig } from '../config/types';
 import { aboutUnresolved, computeFromParams } from '../config/from-params';
 import { resolveParams, type ResolvedParams } from '../config/params';
@@ -25,7 +27,7 @@ export interface CheckOptions {
    * Called once the config is valid by its schema and its params resolve, before the slower
    * checks (stage modules, the source's columns): `run` starts the stage copies there.
    */
-  onConfig?: (valid: { config: PipelineConfig; file: string; baseDir: string; params: ResolvedParams }) => void;
+  onConfig?: (valid: { config: PipelineConfig; file: string; baseDir: string; params: ResolvedParams; inputBytes?: number }) => void;
 }
 
 /** A config that passed every check, and what the checks learnt on the way. */
@@ -36,6 +38,8 @@ export interface CheckedConfig extends ResolvedConfig {
   params: ResolvedParams;
   /** Column names that could not be checked before the run, and why (`validate` prints them). */
   notes: ConfigIssue[];
+  /** The source files' total size in bytes, when they could be listed (the plan decides the source thread by it). */
+  inputBytes?: number;
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
@@ -60,7 +64,8 @@ export async function checkPipeline(
   const raw = computed.config;
   const { config, issues } = configIssues(raw, where.baseDir);
   const schemaClean = !where.overrideIssues?.length && !resolved.issues.length && !computed.issues.length && !issues.length;
-  if (opts.onConfig && config && resolved.params && schemaClean) opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params });
+  const inputBytes = config && schemaClean ? sizeOfInputs(config.source.path, where.baseDir) : undefined;
+  if (opts.onConfig && config && resolved.params && schemaClean) opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params, inputBytes });
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
   const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
   const found = [
@@ -75,7 +80,16 @@ export async function checkPipeline(
   ];
   const all = inConfigOrder(where.sourcePathFromCli ? found.map(blameSourcePathFlag) : found);
   if (!config || !resolved.params || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, notes: downstream.notes, ...(columns.columns && { sourceColumns: columns.columns }) };
+  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, notes: downstream.notes, inputBytes, ...(columns.columns && { sourceColumns: columns.columns }) };
+}
+
+/** The source files' total size; undefined when they cannot be listed (the checks report why). */
+function sizeOfInputs(patterns: string | string[], baseDir: string): number | undefined {
+  try {
+    return expandInputs(patterns, baseDir).reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An issue about `source.path` set by `--source-path` names the flag the user typed. */

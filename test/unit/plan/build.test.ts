@@ -1,5 +1,5 @@
 /** Plan defaults: where the source reads, and the memory bound that follows. */
-import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, PARTITION_STAGE, SOURCE_READ_AHEAD } from '../../../src/defaults';
+import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, PARTITION_STAGE, SOURCE_READ_AHEAD, SOURCE_THREAD_MIN_INPUT_BYTES } from '../../../src/defaults';
 import { buildPlan, encoderMemory } from '../../../src/plan/build';
 import { renderPlan } from '../../../src/plan/explain';
 import type { PipelineConfig, StageMode } from '../../../src/config/types';
@@ -27,6 +27,15 @@ describe('source thread', () => {
   it('follows the config when it says', () => {
     expect(plan(config(['thread'], true)).source.thread).toBe(true);
     expect(plan(config(['inline'], false)).source.thread).toBe(false);
+    expect(buildPlan(config(['inline'], true), { file: '', baseDir: '/x', inputBytes: 1 }).source.thread).toBe(true);
+  });
+
+  it('reads a small input on the main thread even beside an inline stage (starting a thread would cost more)', () => {
+    const sized = (inputBytes: number | undefined) => buildPlan(config(['inline', 'thread']), { file: '', baseDir: '/x', inputBytes }).source.thread;
+    expect(sized(2 * MiB)).toBe(false);
+    expect(sized(SOURCE_THREAD_MIN_INPUT_BYTES - 1)).toBe(false);
+    expect(sized(SOURCE_THREAD_MIN_INPUT_BYTES)).toBe(true);
+    expect(sized(undefined)).toBe(true); // not measured (a plan built in code): as before
   });
 
   it('counts the read-ahead in the memory bound', () => {
