@@ -150,7 +150,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
 
   private cutterFor(key: string): RowGroupCutter {
     let cutter = this.cutters.get(key);
-    if (!cutter) this.cutters.set(key, (cutter = new RowGroupCutter(this.ready(), { rowGroupSize: this.encode.rowGroupSize, compression: this.encode.compression })));
+    if (!cutter) this.cutters.set(key, (cutter = new RowGroupCutter(this.ready(), { rowGroupSize: this.encode.rowGroupSize, compression: this.encode.compression, file: key ? `${this.encode.target}/${key}` : this.encode.target })));
     return cutter;
   }
 

@@ -45,6 +45,20 @@ describe('the Parquet encoding stage', () => {
     }
   });
 
+  it('refuses a batch whose schema differs from the first one\'s, naming the file (one Parquet schema per file)', async () => {
+    const stage = planned({ format: 'parquet', path: '/tmp/o.parquet' }).at(-1)!;
+    const e = new ParquetEncodeExecutor(stage, { log });
+    await e.start();
+    try {
+      await e.process(OwnedBatch.plain(0, [rows(0, 10)]));
+      await expect(e.process(OwnedBatch.plain(1, [rows(10, 10, { extra: Array(10).fill('x') })]))).rejects.toThrow(
+        /batch schema .*extra.* differs from the first batch's .*; every batch written to \/tmp\/o\.parquet must have the same schema/,
+      );
+    } finally {
+      await e.abort();
+    }
+  });
+
   it('cuts each partition\'s row groups apart and tags every part with its partition', async () => {
     const stage = planned({ format: 'parquet', path: '/tmp/o', partitionBy: ['day'], rowGroupSize: 1000 }).at(-1)!;
     expect(stage.encode!.partitioned).toBe(true);

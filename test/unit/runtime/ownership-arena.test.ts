@@ -123,8 +123,8 @@ describe('no slab held after a run with two producers into one sink', () => {
 /**
  * The same with the Parquet encoding stage sluice adds before a Parquet sink: batches polars
  * wrote into slabs (read in place by the encoder threads, the slab held by a slot until read)
- * and batches copied into its slots, one part per row group out. After success, a bad batch its
- * threads cannot encode, and an abort with groups in flight, no slab is held.
+ * and batches copied into its slots, one part per row group out. After success, a batch it
+ * refuses, and an abort with groups in flight, no slab is held.
  */
 describe('no slab held after the Parquet encoding stage ran', () => {
   async function encodeRun(how: { abortAfter?: number; badAt?: number } = {}) {
@@ -135,7 +135,7 @@ describe('no slab held after the Parquet encoding stage ran', () => {
         if (read >= BATCHES) return { done: true, value: undefined };
         const i = read++;
         if (i === how.badAt) {
-          // Other columns than the rest of its row group: the thread cannot stack it onto them.
+          // Other columns than the batches before it: refused (one Parquet schema per file).
           const bad = tableFromArrays({ y: ['a', 'b'] }).batches;
           const packed = toShared(bad, arena);
           return { done: false, value: new OwnedBatch({ seq: -1, batches: fromShared(packed.shared), lease: packed.lease }) };
@@ -178,9 +178,9 @@ describe('no slab held after the Parquet encoding stage ran', () => {
     expect(r.live()).toBe(0);
   });
 
-  it('after a batch its threads cannot encode', async () => {
+  it('after a batch it refuses (another schema than the first) while groups are in flight', async () => {
     const r = await encodeRun({ badAt: 4 });
-    expect(r.outcome).toMatch(/cannot write Parquet/);
+    expect(r.outcome).toMatch(/differs from the first batch's .*must have the same schema/);
     expect(r.live()).toBe(0);
   });
 

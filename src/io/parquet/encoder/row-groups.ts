@@ -5,11 +5,15 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
+import { describeSchema, sameSchema } from '../../../batch/schema';
+import { SinkError } from '../../../errors';
 import { PARQUET_MAX_ROW_GROUP_ROWS } from '../../../defaults';
 import type { EncoderPool, OpenGroup, Part } from './pool';
 
 export class RowGroupCutter {
   private group: OpenGroup | undefined;
+  /** The first batch's schema: every later batch must have it (one Parquet schema per file). */
+  private schema: RecordBatch['schema'] | undefined;
   private groupRows = 0;
   /** Groups ended (by a full group, or early by the pool's budget) whose parts the caller has not taken. */
   private ended: Promise<Part>[] = [];
@@ -18,7 +22,7 @@ export class RowGroupCutter {
 
   constructor(
     private readonly pool: EncoderPool,
-    private readonly opts: { rowGroupSize: number; compression: string },
+    private readonly opts: { rowGroupSize: number; compression: string; file: string },
   ) {
     if (opts.rowGroupSize > PARQUET_MAX_ROW_GROUP_ROWS) {
       throw new Error(`rowGroupSize ${opts.rowGroupSize} is above ${PARQUET_MAX_ROW_GROUP_ROWS}, the most polars 0.24.1 writes as one row group`);
@@ -30,6 +34,10 @@ export class RowGroupCutter {
    * memory is free again) with the parts of every group ended since the last call, in order.
    */
   async write(batch: RecordBatch, backing?: Backing): Promise<Promise<Part>[]> {
+    if (!this.schema) this.schema = batch.schema;
+    else if (!sameSchema(this.schema, batch.schema)) {
+      throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's ${describeSchema(this.schema)}; every batch written to ${this.opts.file} must have the same schema`);
+    }
     let offset = 0;
     do {
       const take = Math.min(this.opts.rowGroupSize - this.groupRows, batch.numRows - offset);

@@ -13,7 +13,6 @@ import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
 import { PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS } from '../../../defaults';
-import { describeSchema, sameSchema } from '../../../batch/schema';
 import { SinkError } from '../../../errors';
 import type { EncoderPool, Part } from '../../parquet/encoder/pool';
 import { PartAppender, partOf } from '../../parquet/encoder/parts';
@@ -65,7 +64,6 @@ export class ParquetWriter implements FormatWriter {
   private readonly fd: number;
   private readonly cutter: RowGroupCutter;
   private readonly appender: PartAppender;
-  private schema: RecordBatch['schema'] | undefined;
   /** Parts are appended in group order, as they come back; the first failure is kept. */
   private appending: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
@@ -79,7 +77,7 @@ export class ParquetWriter implements FormatWriter {
     this.fd = openSync(file, 'w');
     this.appender = new PartAppender(this.fd);
     try {
-      this.cutter = new RowGroupCutter(pool, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS });
+      this.cutter = new RowGroupCutter(pool, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, file: opts.shownAs ?? file });
     } catch (err) {
       closeSync(this.fd);
       throw err;
@@ -92,10 +90,6 @@ export class ParquetWriter implements FormatWriter {
 
   async write(batch: RecordBatch, backing?: Backing): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.schema) this.schema = batch.schema;
-    else if (!sameSchema(this.schema, batch.schema)) {
-      throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
-    }
     try {
       this.append(await this.cutter.write(batch, backing));
     } catch (err) {
