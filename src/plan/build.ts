@@ -144,9 +144,8 @@ export function sourceThreadByDefault(stages: PlannedStage[], inputBytes?: numbe
  * What Parquet encoding holds besides the channels and the tasks in flight (a task's input is
  * released once its bytes are copied into the encoder's slots): its batch slots, each one item
  * of its input channel, and the rows waiting in its threads for a full row group (the pending
- * budget; none in a plain conversion, where a chunk is a row group). The same whether the
- * encoding stage does it or a partitioned sink encodes its files itself. Nothing for the other
- * sinks, which write each batch as it comes.
+ * budget; none in a plain conversion, where a chunk is a row group), partitioned or not.
+ * Nothing for the other sinks, which write each batch as it comes.
  */
 export function encoderMemory(sink: SinkConfig, input: ChannelBounds, direct = false): number {
   if (sink.format !== 'parquet') return 0;

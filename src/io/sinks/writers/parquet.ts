@@ -5,9 +5,9 @@
  * footer lists them all at the end (io/parquet/footer.ts).
  *
  * Two writers. In a run the plan puts the encoding in the topology as a stage of its own
- * (operators/parquet-encode.ts), and the sink only appends the parts it sends, in order
- * (`ParquetPartWriter`). A partitioned output, or a sink used on its own, encodes the batches
- * it is given itself, on its sink's pool (`ParquetWriter`).
+ * (operators/parquet-encode.ts), partitioned or not, and the sink only appends the parts it
+ * sends, in order (`ParquetPartWriter`). A sink used on its own (`openSink`: tests, embedding)
+ * encodes the batches it is given itself, on its sink's pool (`ParquetWriter`).
  */
 import { closeSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
