@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import { OwnedBatch } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
-import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { isCsvChunk } from '../csv/item';
+import { SourceError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { combineFlushed } from './combine';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
@@ -24,7 +25,7 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
 import { plannedSlots } from './slots';
-import type { StageExecutor, TransportStats } from './types';
+import type { ParseStats, StageExecutor, TransportStats } from './types';
 
 type Where = { seq?: number; sourceFile?: string };
 
@@ -41,6 +42,9 @@ export class ThreadExecutor implements StageExecutor {
   private readonly log: Logger;
   private readonly fatal: ((err: SluiceError) => void)[] = [];
   private readonly counters: TransportStats = { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
+  private readonly parsing = { rows: 0, threads: new Set<number>() };
+  /** The previous chunk's result, settled: a chunk that does not parse waits for every one before it. */
+  private previous: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
   constructor(
@@ -81,6 +85,24 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
+    if (!isCsvChunk(input.batches)) return this.processItem(input);
+    // Chunks of CSV text, parsed in the copies (fusion), may fail in any order: the earliest bad
+    // chunk in input order is the one reported, as when the source parses them one by one.
+    const previous = this.previous;
+    const result = this.processItem(input).catch(async (err: unknown) => {
+      if (err instanceof SourceError) await previous;
+      throw err;
+    });
+    // Settled once this item and every item before it settled (not just the one before).
+    this.previous = Promise.allSettled([previous, result]);
+    return result;
+  }
+
+  parsed(): ParseStats {
+    return { rows: this.parsing.rows, threads: [...this.parsing.threads].sort((a, b) => a - b) };
+  }
+
+  private processItem(input: OwnedBatch): Promise<OwnedBatch> {
     return input.consume(async () => {
       // The input's own lease holds the slabs it already lies in while the thread reads them;
       // only buffers in ordinary memory are packed, into a slab this lease holds.
@@ -94,6 +116,10 @@ export class ThreadExecutor implements StageExecutor {
         if (result.type === 'failed') throw this.stageError(result, 'process', input);
         this.counters.bytesPacked += result.packedBytes;
         this.counters.bytesCopied += result.copiedBytes;
+        if (result.parsedRows !== undefined) {
+          this.parsing.rows += result.parsedRows;
+          this.parsing.threads.add(result.threadId!);
+        }
         return adopt(result.output!, input.seq, input.sourceFile);
       } finally {
         packed.lease.release();

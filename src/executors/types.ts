@@ -12,6 +12,12 @@ export type { Lease } from '../batch/owned';
 export { OwnedBatch } from '../batch/owned';
 
 /** Counters an executor keeps about its transport (asserted in tests, shown in the report). */
+export interface ParseStats {
+  rows: number;
+  /** Thread ids (node:worker_threads) the parsing ran on. */
+  threads: number[];
+}
+
 export interface TransportStats {
   /** Bytes the hand-off itself copied (thread: must stay 0). */
   bytesCopied: number;
@@ -45,6 +51,8 @@ export interface StageExecutor {
   /** A copy died outside a task, or a transport broke: the run must stop. */
   onFatal(listener: (err: SluiceError) => void): void;
   stats(): TransportStats;
+  /** A stage that parses its input from CSV text in its copies (fusion): rows parsed, and on which threads. */
+  parsed?(): ParseStats;
   /** Executors that run copies in child processes: each child's peak RSS in bytes (threads share main's). */
   childPeakRss?(): number[];
 }

@@ -16,30 +16,19 @@
  * happens in that order, one item after another, however many items are in flight.
  */
 import type { Logger } from 'pino';
-import { blobBatch, readBlob } from '../batch/blob';
 import { OwnedBatch } from '../batch/owned';
 import { partitionOf, tagPartition } from '../batch/partition-tag';
 import { SinkError, SourceError, type SluiceError } from '../errors';
-import type { ChunkText, CsvChunk, CsvParse } from '../io/csv/parse';
-import { EncoderPool, type EncoderCsv, type Part } from '../io/parquet/encoder/pool';
+import { readCsvChunk } from '../csv/item';
+import type { ChunkText, CsvParse } from '../csv/parse';
+import { EncoderPool, type Part } from '../io/parquet/encoder/pool';
 import { partBatch } from '../io/parquet/encoder/parts';
 import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
 import type { PlannedStage } from '../plan/types';
 import type { StageExecutor, TransportStats } from '../executors/types';
 
-export const CSV_CHUNK_BLOB = 'csv-chunk';
-
 /** A part on its way, and the partition it belongs to ('' for one file). */
 type Keyed = { key: string; part: Promise<Part> };
-
-/** A source's CSV chunk as the item this stage takes (batch/blob.ts): its text, its place and how to parse it. */
-export function csvChunkItem(chunk: CsvChunk): OwnedBatch {
-  const { text, parse, recycle, ...where } = chunk;
-  const meta: EncoderCsv = { chunk: where, parse };
-  // The text's buffer goes back to the reader once the item is released (copied into a slot).
-  const lease = recycle && { release: () => void recycle() };
-  return new OwnedBatch({ seq: 0, sourceFile: parse.file, batches: [blobBatch(CSV_CHUNK_BLOB, text, meta)], rows: chunk.rows, lease });
-}
 
 export class ParquetEncodeExecutor implements StageExecutor {
   readonly stage: string;
@@ -85,10 +74,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
       await previous;
       throw this.failure(err);
     });
-    this.previous = result.then(
-      () => undefined,
-      () => undefined,
-    );
+    // Settled once this item and every item before it settled (not just the one before).
+    this.previous = Promise.allSettled([previous, result]);
     return result;
   }
 
@@ -158,13 +145,13 @@ export class ParquetEncodeExecutor implements StageExecutor {
     const pool = this.ready();
     const { seq, sourceFile } = input;
     const sent = await input.consume(async (item) => {
-      const { bytes, meta } = readBlob<EncoderCsv>(item.batch, CSV_CHUNK_BLOB);
-      if (meta.chunk.rows === 0) {
-        this.emptyChunk = { ...meta.chunk, text: Buffer.from(bytes), parse: meta.parse }; // a copy: the item is released
+      const chunk = readCsvChunk(item.batch);
+      if (chunk.rows === 0) {
+        this.emptyChunk = { ...chunk, text: Buffer.from(chunk.text) }; // a copy: the item is released
         return undefined;
       }
       this.chunksWithRows++;
-      return pool.csv({ ...meta.chunk, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), parse: meta.parse }, this.encode.compression, false);
+      return pool.csv(chunk, this.encode.compression, false);
     });
     return this.output(seq, sourceFile, sent ? [{ key: '', part: sent.part }] : []);
   }

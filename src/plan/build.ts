@@ -54,8 +54,10 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
   };
   const sink = { ...config.sink, path: resolve(config.sink.path) };
   const direct = directConversion(source, stages, config.sink);
-  // A plain conversion has no batches to read ahead: its chunks are read on the main thread.
-  if (direct) source.thread = false;
+  const parseIn = fusedParse(source, stages, config.source.thread);
+  // A plain conversion, or a source whose first stage parses, has no batches to read ahead:
+  // its chunks are cut on the main thread.
+  if (direct || parseIn) source.thread = false;
   const readAhead = source.thread ? SOURCE_READ_AHEAD : 0;
   // A plain conversion's chunks are big (a row group of text each) and the encoding stage copies
   // each into a slot of its own at once: one waiting chunk keeps its threads fed.
@@ -77,8 +79,9 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ordered: config.ordered ?? ORDERED,
     params,
     ...(direct && { direct }),
+    ...(parseIn && { parseIn }),
     // The encoder's input is the channel before it (the partitioning stage's, the user's last stage's, or the source's).
-    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages[userStages - 1])?.output ?? sourceOutput, !!direct),
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + parseMemory(parseIn, sourceOutput, stages[0]) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages[userStages - 1])?.output ?? sourceOutput, !!direct),
   };
 }
 
@@ -126,6 +129,26 @@ export function directConversion(source: SourceConfig, stages: PlannedStage[], s
   const eligible =
     stages.length === 0 && source.format === 'csv' && sink.format === 'parquet' && !sink.partitionBy && (source.inferRows ?? CSV_INFER_ROWS) <= rowsPerChunk;
   return eligible ? { rowsPerChunk } : undefined;
+}
+
+/**
+ * Fusion of parsing into the first stage: when a CSV source feeds a thread stage, each of its
+ * copies parses the chunks it is given before it runs the stage, so a `thread × N` pipeline
+ * parses on N cores, with no source thread and no parsed batch crossing threads (Ray Data and
+ * Spark run a read and the maps after it in one task the same way). The main thread only cuts
+ * checked chunks of whole rows. `source.thread: true`, said in the config, keeps parsing on a
+ * thread of its own. Each chunk is one batch, so it must hold the rows the types are inferred from.
+ */
+export function fusedParse(source: SourceConfig & { batchRows: number }, stages: PlannedStage[], threadAsked: boolean | undefined): Plan['parseIn'] {
+  const first = stages[0];
+  const eligible = source.format === 'csv' && first?.mode === 'thread' && threadAsked !== true && (source.inferRows ?? CSV_INFER_ROWS) <= source.batchRows;
+  return eligible ? { stage: first.name, rowsPerChunk: source.batchRows } : undefined;
+}
+
+/** A stage that parses in its copies holds, per task, the batch it parsed beside the chunk of text it was given. */
+export function parseMemory(parseIn: Plan['parseIn'], sourceOutput: ChannelBounds, first: PlannedStage | undefined): number {
+  if (!parseIn || !first) return 0;
+  return Math.round(first.copies * first.slotsPerCopy * (sourceOutput.capacityBytes / sourceOutput.capacity));
 }
 
 /**

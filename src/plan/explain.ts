@@ -7,28 +7,33 @@ const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 
 /** The plan alone; its warnings (plan/warnings.ts) are printed by the command beside it. */
 export function renderPlan(plan: Plan, files: string[]): string {
   const src = plan.source;
-  const unit = plan.direct ? 'chunks' : 'batches';
+  const chunked = !!(plan.direct || plan.parseIn);
+  const unit = chunked ? 'chunks' : 'batches';
   const items = (n: number) => `${n} ${n === 1 ? unit.slice(0, -(unit === 'batches' ? 2 : 1)) : unit}`;
   const lines = [
     `pipeline ${plan.name}${plan.configFile ? `  (${plan.configFile})` : ''}`,
     ...paramLines(plan),
     plan.direct
       ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.direct.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked; a plain conversion: no Arrow batches)`
-      : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
+      : plan.parseIn
+        ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.parseIn.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked), parsed by stage ${plan.parseIn.stage} in its threads (fused)`
+        : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
     `  ↓ channel: ${items(plan.sourceOutput.capacity)}, ${mib(plan.sourceOutput.capacityBytes)}`,
   ];
-  for (const s of plan.stages) {
+  for (const [i, s] of plan.stages.entries()) {
     const slots = s.copies * s.slotsPerCopy;
-    const [one, many] = s.encode?.input === 'csv' ? ['chunk', 'chunks'] : ['batch', 'batches'];
+    const parses = i === 0 && plan.parseIn?.stage === s.name;
+    const [one, many] = s.encode?.input === 'csv' || parses ? ['chunk', 'chunks'] : ['batch', 'batches'];
     const inFlight = `up to ${slots} ${slots === 1 ? one : many} in flight`;
-    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${s.encode ? encodeLine(s.encode) : s.partition ? `(built in: the rows routed to their Hive partitions by ${s.partition.columns.join(', ')})` : s.modulePath}`);
+    const what = s.encode ? encodeLine(s.encode) : s.partition ? `(built in: the rows routed to their Hive partitions by ${s.partition.columns.join(', ')})` : s.modulePath;
+    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${parses ? `fused: each copy parses its chunk with polars, then runs ${what}` : what}`);
     lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
     sinkLine(plan),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
-    `memory   ${unit} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${memoryExtra(plan)}`,
+    `memory   ${plan.direct ? 'chunks' : 'batches'} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${plan.parseIn ? ` + the batch each task of ${plan.parseIn.stage} parsed` : ''}${memoryExtra(plan)}`,
   );
   return lines.join('\n');
 }

@@ -61,6 +61,12 @@ export interface Plan {
    * Parquet encoding stage parses and encodes each as one row group.
    */
   direct?: { rowsPerChunk: number };
+  /**
+   * Set when the first stage parses the source's CSV in its own copies (fusion): the source
+   * only cuts checked chunks of `rowsPerChunk` rows on the main thread, and each copy of
+   * `stage` parses the chunk it is given, then runs the stage on it. No source thread.
+   */
+  parseIn?: { stage: string; rowsPerChunk: number };
   /** Upper estimate of batch memory held by channels and in-flight tasks. */
   memoryBoundBytes: number;
 }

@@ -5,7 +5,7 @@
  * pool (unique across every output it encodes for).
  *
  * `Csv` is how a CSV chunk is parsed (its place in the file and the parse options of
- * io/csv/parse.ts): plain data the encoder hands to the parser as it is.
+ * csv/parse.ts): plain data the encoder hands to the parser as it is.
  */
 import type { WireError } from './errors';
 

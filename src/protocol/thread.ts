@@ -18,6 +18,7 @@ export interface ThreadWorkerData {
 }
 
 export type ThreadTask =
+  /** `input`: a batch of rows, or a chunk of CSV text (csv/item.ts) the copy parses first. */
   | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches }
   /** Sent to each copy once (each copy is its own single-thread pool). */
   | { type: 'setup' | 'flush' };
@@ -31,6 +32,9 @@ export type ThreadResult =
       packedBytes: number;
       /** Bytes of input the worker received outside shared memory (the hand-off copied them). */
       copiedBytes: number;
+      /** Rows the copy parsed from CSV text before the stage ran (fusion), and the thread that did. */
+      parsedRows?: number;
+      threadId?: number;
     }
   /** The stage failed: a StageError (phase, stage, copy, batch) as it was thrown in the worker. */
   | { type: 'failed'; error: WireError };

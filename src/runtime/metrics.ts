@@ -101,6 +101,7 @@ export class StageMeter {
       peakInFlight: this.peakInFlight,
       waits: Object.fromEntries([...this.waits].map(([reason, ms]) => [reason, round(ms)])),
       transport: e.stats(),
+      ...(e.parsed && { parsed: e.parsed() }),
     };
   }
 }

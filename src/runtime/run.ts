@@ -6,7 +6,8 @@
 import type { StageExecutor } from '../executors';
 import { openSink, type Sink } from '../io/sinks';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
-import { ParquetEncodeExecutor, csvChunkItem } from '../operators/parquet-encode';
+import { ParquetEncodeExecutor } from '../operators/parquet-encode';
+import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
@@ -128,12 +129,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
 }
 
 /**
- * The plan's source: batches (on a thread of its own when the plan says so), or for a plain
- * CSV → Parquet conversion, checked chunks of CSV text for the encoding stage to parse.
+ * The plan's source: batches (on a thread of its own when the plan says so), or checked chunks
+ * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
+ * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
 async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
-  if (plan.direct) {
-    const chunks = openCsvChunks(plan.source, plan.direct.rowsPerChunk, { log, ownChunks: true });
+  const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
+  if (rowsPerChunk !== undefined) {
+    const chunks = openCsvChunks(plan.source, rowsPerChunk, { log, ownChunks: true });
     return {
       files: chunks.files,
       stats: () => chunks.stats(),

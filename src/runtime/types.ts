@@ -1,6 +1,6 @@
 /** What a run reports while it runs (progress) and at its end (the run report). */
 import type { Logger } from 'pino';
-import type { TransportStats } from '../executors/types';
+import type { ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
 import type { RunSamples } from './samples';
 import type { StageTimeline } from './timeline';
@@ -26,6 +26,8 @@ export interface StageMetrics {
   /** Copy-milliseconds free, per reason (`idle: no input`, `held: output full`, …; runtime/decide.ts). */
   waits: Record<string, number>;
   transport: TransportStats;
+  /** Set when the stage parsed its input from the source's CSV text in its copies (fusion). */
+  parsed?: ParseStats;
 }
 
 export interface ChannelMetrics {

@@ -2,13 +2,14 @@
  * Inside a worker thread of a `thread` stage (loaded by piscina). Thin: it adapts the
  * piscina task protocol to the StageHost, which does not know its transport.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
 import { SlabArena, isShared } from '../batch/slab';
-import { serializeError } from '../errors';
+import { SourceError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
 import { StageHost, asStageError } from './host';
+import { parseIfChunk, type ParsedInput } from './parse-input';
 
 const data = workerData as ThreadWorkerData;
 const copy = data.copy;
@@ -30,12 +31,26 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   const input = fromShared(task.input);
   let copiedBytes = 0;
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
-  const output = await stage.process({ batches: input, backing: backingOf(task.input) }, task.seq, task.sourceFile);
-  // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
-  // releases it when the batches are consumed; nothing here is left to release.
-  const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs), backing: output.backing });
-  output.born.release();
-  return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes };
+  // A chunk of CSV text (fusion): parsed here first. A bad value is the source's error, as it is.
+  let parsed: ParsedInput | undefined;
+  try {
+    parsed = parseIfChunk(input, arena);
+  } catch (err) {
+    if (err instanceof SourceError) return { type: 'failed', error: serializeError(err) };
+    throw err;
+  }
+  try {
+    const output = await stage.process(parsed?.input ?? { batches: input, backing: backingOf(task.input) }, task.seq, task.sourceFile);
+    // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
+    // releases it when the batches are consumed; nothing here is left to release.
+    const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs), backing: output.backing });
+    output.born.release();
+    return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes, ...(parsed && { parsedRows: parsed.rows, threadId }) };
+  } finally {
+    // What the output passes on of the parsed batch, packing retained; the parse's frame is left to collect.
+    parsed?.lease.release();
+    if (parsed) await stage.reclaim();
+  }
 }
 
 async function setupOrFlush(type: 'setup' | 'flush'): Promise<ThreadResult> {

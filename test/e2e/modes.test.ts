@@ -20,21 +20,22 @@ function rowsOf(file: string): unknown[] {
   return table.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
 }
 
-async function runIn(mode: string, concurrency: number): Promise<{ rows: unknown[]; report: Record<string, any> }> {
-  const out = `out/${mode}.arrow`;
+async function runIn(mode: string, concurrency: number, source: { thread?: boolean } = {}): Promise<{ rows: unknown[]; report: Record<string, any> }> {
+  const label = `${mode}${source.thread ? '-source-thread' : ''}`;
+  const out = `out/${label}.arrow`;
   const cfg = ws.config(
     {
-      name: `modes-${mode}`,
-      source: { format: 'csv', path: 'in.csv', batchRows: 333 },
+      name: `modes-${label}`,
+      source: { format: 'csv', path: 'in.csv', batchRows: 333, inferRows: 333, ...source },
       stages: [
         { name: 'transform', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode, concurrency },
         { name: 'again', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode, concurrency: 1 },
       ],
       sink: { format: 'arrow', path: out },
     },
-    `${mode}.config.ts`,
+    `${label}.config.ts`,
   );
-  const reportFile = path.join(ws.dir, `${mode}.report.json`);
+  const reportFile = path.join(ws.dir, `${label}.report.json`);
   const r = await runCli(['run', cfg, '--report', reportFile, '--quiet']);
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.code).toBe(0);
@@ -56,6 +57,40 @@ describe('same answer in every mode', () => {
     expect(thread.report.stages[0].transport.bytesCopied).toBe(0);
     expect(proc.report.stages[0]).toMatchObject({ mode: 'process', copies: 2, batchesIn: 16 });
     expect(proc.report.stages[0].transport.bytesSerialized).toBeGreaterThan(0);
+  });
+
+  it('a thread stage first parses the CSV in its copies (fused) and gives the same output as with a source thread', async () => {
+    const fused = await runIn('thread', 2);
+    const unfused = await runIn('thread', 2, { thread: true });
+    expect(fused.rows).toEqual(unfused.rows);
+    expect(fused.rows).toHaveLength(5000);
+    // fused: every row parsed in the stage's copies, on worker threads (main's id is 0)
+    expect(fused.report.stages[0].parsed.rows).toBe(5000);
+    expect(fused.report.stages[0].parsed.threads.length).toBeGreaterThanOrEqual(1);
+    expect(fused.report.stages[0].parsed.threads).not.toContain(0);
+    expect(fused.report.source).toMatchObject({ rows: 5000, batches: 16 });
+    // with a source thread asked for, the stage parses nothing
+    expect(unfused.report.stages[0].parsed).toEqual({ rows: 0, threads: [] });
+  });
+
+  it('fused, each chunk is parsed on the thread that runs the stage on it', async () => {
+    const cfg = ws.config(
+      {
+        name: 'where-parsed',
+        source: { format: 'csv', path: 'in.csv', batchRows: 250, inferRows: 250 },
+        stages: [{ name: 'where', module: path.join(FIXTURE_STAGES, 'where-ran.ts'), mode: 'thread', concurrency: 2 }],
+        sink: { format: 'arrow', path: 'out/where.arrow' },
+      },
+      'where.config.ts',
+    );
+    const reportFile = path.join(ws.dir, 'where.report.json');
+    const r = await runCli(['run', cfg, '--report', reportFile, '--quiet']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    const ranOn = [...new Set(tableFromIPC(readFileSync(path.join(ws.dir, 'out/where.arrow'))).getChild('ranOn')!.toArray() as Int32Array)].sort();
+    expect(ranOn).not.toContain(0);
+    expect(report.stages[0].parsed.threads).toEqual(ranOn);
+    expect(report.stages[0].parsed.rows).toBe(5000);
   });
 });
 

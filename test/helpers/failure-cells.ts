@@ -74,9 +74,23 @@ export function regressionCells(): StageCell[] {
   ];
 }
 
+/**
+ * A thread stage first with no source thread parses the CSV in its copies (fusion,
+ * plan.parseIn): a stage failure, a bad value and a ragged row there, whatever pairwise picks.
+ */
+export function fusedCells(): (StageCell | SourceCell)[] {
+  return [
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'throw-error', others: 'same', sourceThread: false, sink: 'parquet' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'exit-3', others: 'inline', sourceThread: false, sink: 'csv' },
+    { family: 'source', fault: 'bad-value', mode: 'thread', sourceThread: false, sink: 'arrow' },
+    { family: 'source', fault: 'ragged-row', mode: 'thread', sourceThread: false, sink: 'partitioned-parquet' },
+  ];
+}
+
 export function allCells(): MatrixCell[] {
   const tagged = [
     ...regressionCells().map((c) => ({ ...c, note: 'regression' })),
+    ...fusedCells().map((c) => ({ ...c, note: 'fused parse' })),
     ...stageCells(),
     ...ioCells(),
   ];
@@ -126,7 +140,8 @@ export function configOf(cell: MatrixCell, inputs: string, cellDir: string): obj
   const sink = cell.sink === 'partitioned-parquet' ? { format: 'parquet', path: out, partitionBy: ['grp'], rowGroupSize: BATCH_ROWS } : { format: cell.sink, path: out, ...(cell.sink === 'parquet' ? { rowGroupSize: BATCH_ROWS } : {}) };
   return {
     name: 'matrix',
-    source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' } },
+    // inferRows within one batch: a thread stage first without a source thread then parses in its copies (fusion)
+    source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, inferRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' } },
     stages,
     sink,
   };

@@ -26,8 +26,8 @@ const CASES = {
   batchToConfig: { filePath: 'src/batch/probe.ts', code: "import { validateConfig } from '../config';\nexport const x = validateConfig;\n" },
   sinkToSourceValue: { filePath: 'src/io/sinks/writers/probe.ts', code: "import { readCsv } from '../../sources/csv';\nexport const x = readCsv;\n" },
   sinkToSourceType: { filePath: 'src/io/sinks/probe.ts', code: "import type { SourceBatch } from '../sources';\nexport type X = SourceBatch;\n" },
-  sinkToSharedCsv: { filePath: 'src/io/sinks/writers/probe.ts', code: "import { parseChunk } from '../../csv/parse';\nexport const x = parseChunk;\n" },
-  sharedCsvToSource: { filePath: 'src/io/csv/probe.ts', code: "import { readCsv } from '../sources/csv';\nexport const x = readCsv;\n" },
+  sinkToSharedCsv: { filePath: 'src/io/sinks/writers/probe.ts', code: "import { parseChunk } from '../../../csv/parse';\nexport const x = parseChunk;\n" },
+  sharedCsvToSource: { filePath: 'src/csv/probe.ts', code: "import type { SourceBatch } from '../io/sources';\nexport type X = SourceBatch;\n" },
   typeFromCli: { filePath: 'src/runtime/probe.ts', code: "import type { main } from '../cli/main';\nexport type X = typeof main;\n" },
   unresolved: { filePath: 'src/runtime/probe.ts', code: "import { nothing } from '../plan/no-such-file';\nexport const x = nothing;\n" },
 } satisfies Record<string, Case>;
@@ -46,7 +46,7 @@ it('refuses a value import against the arrows, however it is written (import, im
   for (const name of ['workerToRuntime', 'workerToRuntimeDynamic', 'workerToRuntimeRequire', 'batchToConfig'] as const) {
     expect(rules(name)).toEqual(['layers/no-restricted-value-imports']);
   }
-  expect(results.workerToRuntime[0][1]).toContain('worker/ may import values only from: batch, protocol, errors, log');
+  expect(results.workerToRuntime[0][1]).toContain('worker/ may import values only from: csv, batch, protocol, errors, log');
   expect(results.batchToConfig[0][1]).toContain('batch/ may import values only from: errors');
 });
 

@@ -1,10 +1,10 @@
 /**
  * Why a CSV column got its type, in words, from the inference record the reader made
- * (io/csv-infer.ts `explainColumn`, run by the reader itself): `int64: all 20,000 sampled
+ * (csv/infer.ts `explainColumn`, run by the reader itself): `int64: all 20,000 sampled
  * values are integers`, `utf8: value "x1" at line 7 is not an integer (like "1" at line 2)`.
  */
 import type { CsvInference } from '../sources/csv';
-import type { CsvType } from '../csv/infer';
+import type { CsvType } from '../../csv/infer';
 
 type Column = CsvInference['columns'][number];
 

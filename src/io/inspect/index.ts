@@ -4,7 +4,7 @@
  *  - schema and first rows: the source itself (`openSource`, the same readers, options,
  *    projection, Hive columns and CSV inference), its first batches;
  *  - why each CSV column has its type: the record the CSV reader's inference made
- *    (io/csv-infer.ts `explainColumn`, the one implementation of inference);
+ *    (csv/infer.ts `explainColumn`, the one implementation of inference);
  *  - rows: Parquet from each footer (with its row groups, bytes and codecs); CSV by the
  *    reader's row scanner over every file (field counts and UTF-8 checked, values not
  *    parsed); Arrow and NDJSON by reading every batch as a run does.
@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import type { Schema } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
-import type { CsvType } from '../csv/infer';
+import type { CsvType } from '../../csv/infer';
 import { openParquet } from '../parquet/file';
 import { parquetLayout, type ParquetLayout } from '../parquet/layout';
 import { assertReadable } from '../parquet/support';

@@ -15,8 +15,8 @@ import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference } from './csv';
-import type { CsvChunk } from '../csv/parse';
-import type { CsvType } from '../csv/infer';
+import type { CsvChunk } from '../../csv/parse';
+import type { CsvType } from '../../csv/infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 

@@ -1,8 +1,8 @@
 /**
- * Why inference chose a type (io/csv-infer.ts explainColumn, the one implementation the CSV
+ * Why inference chose a type (csv/infer.ts explainColumn, the one implementation the CSV
  * reader runs): the deciding value by its index in the sample, in words by io/inspect/csv-reasons.
  */
-import { explainColumn, inferColumn } from '../../../src/io/csv/infer';
+import { explainColumn, inferColumn } from '../../../src/csv/infer';
 import { csvReason } from '../../../src/io/inspect/csv-reasons';
 
 /** The reason as inspect prints it, with sample index i at line i + 2 (a header, no multi-line rows). */

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { OwnedBatch } from '../../../src/batch/owned';
 import { partitionOf, tagPartition } from '../../../src/batch/partition-tag';
 import { schemaIssues } from '../../../src/config/schema';
+import { SourceError } from '../../../src/errors';
 import { partOf } from '../../../src/io/parquet/encoder/parts';
 import { footerOf } from '../../../src/io/parquet/footer';
 import { ParquetEncodeExecutor } from '../../../src/operators/parquet-encode';
@@ -105,4 +106,24 @@ it('keeps the names of the stages sluice adds for itself', () => {
     const { issues } = schemaIssues({ ...config({ format: 'csv', path: 'o.csv' }), stages: [{ name, module: 's.ts', mode: 'inline' }] });
     expect(issues).toEqual([{ path: 'stages[0].name', message: expect.stringMatching(new RegExp(`"${name}" is the name of the stage sluice adds before`)) }]);
   }
+});
+
+describe('the Parquet encoding stage in CSV mode (a plain conversion)', () => {
+  it('raises a chunk\'s failure only once every chunk before it settled, not only the one just before', async () => {
+    const stage = { ...planned({ format: 'parquet', path: '/tmp/o.parquet' }).at(-1)!, encode: { input: 'csv' as const, rowGroupSize: 100, compression: 'zstd', target: '/tmp/o.parquet', partitioned: false } };
+    const e = new ParquetEncodeExecutor(stage, { log });
+    const pending: { resolve: (v: OwnedBatch) => void; reject: (e: unknown) => void }[] = [];
+    // The threads' work, settled by this test in the order it wants.
+    (e as unknown as { encodeChunk: () => Promise<OwnedBatch> }).encodeChunk = () => new Promise((resolve, reject) => pending.push({ resolve, reject }));
+    const items = [0, 1, 2].map((seq) => e.process(OwnedBatch.plain(seq, [])));
+    const order: string[] = [];
+    items.forEach((p, i) => p.then(() => order.push(`ok ${i}`), () => order.push(`failed ${i}`)));
+    pending[1].resolve(OwnedBatch.plain(1, []));
+    pending[2].reject(new SourceError('bad value', { file: '/in.csv', line: 300 }));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['ok 1']);
+    pending[0].reject(new SourceError('bad value', { file: '/in.csv', line: 2 }));
+    await Promise.allSettled(items);
+    expect(order).toEqual(['ok 1', 'failed 0', 'failed 2']);
+  });
 });

@@ -39,8 +39,9 @@ describe('source thread', () => {
   });
 
   it('counts the read-ahead in the memory bound', () => {
-    const here = plan(config(['thread'], false)).memoryBoundBytes;
-    const there = plan(config(['thread'], true)).memoryBoundBytes;
+    // a process stage first: no fused parse on either side
+    const here = plan(config(['process'], false)).memoryBoundBytes;
+    const there = plan(config(['process'], true)).memoryBoundBytes;
     expect(there - here).toBe(SOURCE_READ_AHEAD * 2 * MiB); // batches of 8 MiB / 4
   });
 });
@@ -76,7 +77,46 @@ it('explain shows the Parquet encoding stage, and its pending rows in the memory
   const parquet = plan({ ...config(['thread']), sink: { format: 'parquet', path: 'out.parquet' } });
   const text = renderPlan(parquet, []);
   expect(text).toMatch(/stage\s+parquet-encode: thread × \d+ \(up to \d+ batches in flight\)\s+\(built in: the rows cut into row groups of 262,144/);
-  // 3 channels × 8 MiB + in-flight inputs (1 + 4) × 2 MiB + 4 slots × 2 MiB + 256 MiB pending
-  expect(text).toMatch(/memory\s+batches in memory are bounded by 298 MiB: .* \+ parquet-encode: 4 batch slots and 256 MiB of rows waiting for a full row group, at most/);
+  // 3 channels × 8 MiB + in-flight inputs (1 + 4) × 2 MiB + the batch s0 parsed (fused) 2 MiB + 4 slots × 2 MiB + 256 MiB pending
+  expect(text).toMatch(/memory\s+batches in memory are bounded by 300 MiB: .* \+ parquet-encode: 4 batch slots and 256 MiB of rows waiting for a full row group, at most/);
   expect(renderPlan(plan(config(['thread'])), [])).not.toMatch(/parquet-encode|Parquet encoder/);
+});
+
+describe('fused parse (a thread stage first parses the CSV in its copies)', () => {
+  it('fuses a CSV source into a first thread stage: no source thread, chunks of one batch each', () => {
+    const p = plan(config(['thread', 'inline']));
+    expect(p.parseIn).toEqual({ stage: 's0', rowsPerChunk: 65_536 });
+    expect(p.source.thread).toBe(false);
+    expect(p.source.readAhead).toBe(0);
+  });
+
+  it('does not fuse when the first stage is not a thread stage, the source is not CSV, or the config asks for a source thread', () => {
+    expect(plan(config(['inline', 'thread'])).parseIn).toBeUndefined();
+    expect(plan(config(['process'])).parseIn).toBeUndefined();
+    expect(plan(config([])).parseIn).toBeUndefined();
+    expect(plan(config(['thread'], true)).parseIn).toBeUndefined();
+    expect(plan(config(['thread'], false)).parseIn).toEqual({ stage: 's0', rowsPerChunk: 65_536 });
+    const parquet = config(['thread']);
+    parquet.source = { format: 'parquet', path: 'in.parquet' };
+    expect(plan(parquet).parseIn).toBeUndefined();
+  });
+
+  it('does not fuse when the rows types are inferred from would not fit in one batch', () => {
+    const small = config(['thread']);
+    small.source = { ...small.source, batchRows: 1_000 };
+    expect(plan(small).parseIn).toBeUndefined();
+    small.source = { ...small.source, inferRows: 1_000 };
+    expect(plan(small).parseIn).toEqual({ stage: 's0', rowsPerChunk: 1_000 });
+  });
+
+  it('counts the batch each task parsed in the memory bound, and explain says who parses', () => {
+    const fused = plan(config(['thread']));
+    const unfused = plan(config(['thread'], true));
+    // unfused: the source thread's read-ahead; fused: one parsed batch per slot of the stage (2 copies × 1)
+    expect(unfused.memoryBoundBytes - SOURCE_READ_AHEAD * 2 * MiB).toBe(fused.memoryBoundBytes - fused.stages[0].copies * fused.stages[0].slotsPerCopy * 2 * MiB);
+    const text = renderPlan(fused, ['/x/in.csv']);
+    expect(text).toContain('parsed by stage s0 in its threads (fused)');
+    expect(text).toMatch(/stage {4}s0: thread × \d+ \(up to \d+ chunks? in flight\) {2}fused: each copy parses its chunk with polars, then runs \/x\/s\.ts/);
+    expect(text).toContain('+ the batch each task of s0 parsed');
+  });
 });

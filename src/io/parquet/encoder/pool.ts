@@ -25,12 +25,11 @@ import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES } from '../../../de
 import { deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
-import type { ChunkText, CsvParse } from '../../csv/parse';
+import type { CsvChunkMeta } from '../../../csv/item';
+import type { ChunkText, CsvParse } from '../../../csv/parse';
 import { SlotRing } from './slots';
 
-/** What a CSV chunk's message carries besides its text (protocol/encoder.ts). */
-export type EncoderCsv = { chunk: Omit<ChunkText, 'text'>; parse: CsvParse };
-type Request = EncoderRequest<EncoderCsv>;
+type Request = EncoderRequest<CsvChunkMeta>;
 
 /** One encoded row group: a whole small Parquet file (`whole`: the entire output, without rows); no bytes when it had no rows. */
 export interface Part {

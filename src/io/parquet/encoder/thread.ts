@@ -9,8 +9,8 @@ import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
 import { serializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
-import { parseChunk } from '../../csv/parse';
-import type { EncoderCsv } from './pool';
+import { parseChunk } from '../../../csv/parse';
+import type { CsvChunkMeta } from '../../../csv/item';
 
 interface Group {
   /** Rows gathered so far (undefined: none yet). */
@@ -46,7 +46,7 @@ const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => {
  * slowest part of a conversion).
  */
 let queue = Promise.resolve();
-port.on('message', (m: EncoderRequest<EncoderCsv>) => {
+port.on('message', (m: EncoderRequest<CsvChunkMeta>) => {
   queue = queue.then(async () => {
     mark = performance.now();
     handle(m);
@@ -54,7 +54,7 @@ port.on('message', (m: EncoderRequest<EncoderCsv>) => {
   });
 });
 
-function handle(m: EncoderRequest<EncoderCsv>): void {
+function handle(m: EncoderRequest<CsvChunkMeta>): void {
   if (m.type === 'drop') {
     groups.delete(m.group);
     return;

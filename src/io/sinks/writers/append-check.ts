@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CSV_INFER_ROWS } from '../../../defaults';
 import { SinkError } from '../../../errors';
-import { inferColumn, type CsvType } from '../../csv/infer';
+import { inferColumn, type CsvType } from '../../../csv/infer';
 
 const HEAD_BYTES = 1024 * 1024;
 /** A first line longer than this is not read whole (and appending is refused). */

@@ -2,7 +2,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
-import { fits, type CsvType } from '../../csv/infer';
+import { fits, type CsvType } from '../../../csv/infer';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
 import { jsonFormatter, textFormatter, type Formatter } from './values';
 import type { FormatWriter, WriterOptions } from './types';

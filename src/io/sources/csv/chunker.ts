@@ -17,7 +17,7 @@
  */
 import { MAX_ROW_BYTES } from '../../../defaults';
 import { SourceError } from '../../../errors';
-import { stripBlankLines } from '../../csv/blank-lines';
+import { stripBlankLines } from '../../../csv/blank-lines';
 import { SCAN_MORE, SimdRowScanner, type ScanState } from './simd-scan';
 
 export interface RowChunk {

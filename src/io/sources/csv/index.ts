@@ -14,10 +14,10 @@ import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
 import { RowChunker, type RowChunk } from './chunker';
 import { readHeader, type HeaderOptions } from './header';
-import { physicalLine } from '../../csv/blank-lines';
+import { physicalLine } from '../../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
-import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../csv/parse';
-import { explainColumn, type ColumnInference, type CsvType } from '../../csv/infer';
+import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
+import { explainColumn, type ColumnInference, type CsvType } from '../../../csv/infer';
 
 export interface CsvReadOptions {
   file: string;

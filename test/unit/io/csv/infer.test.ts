@@ -1,5 +1,5 @@
 /** CSV type inference: typed only where the value is kept exactly, text otherwise. */
-import { fits, inferColumn } from '../../../../src/io/csv/infer';
+import { fits, inferColumn } from '../../../../src/csv/infer';
 
 describe('CSV type inference', () => {
   it.each([

@@ -1,12 +1,12 @@
 /**
  * One chunk of whole CSV rows → a polars DataFrame with the file's fixed column types. A
  * value that does not fit its type is an error naming file, line and column, never a silent
- * null. Pure data in, so it runs wherever the chunk is: the source, or a Parquet encoder
- * thread converting CSV directly (runtime/direct.ts). Shared by io/sources and io/sinks, so it
- * lives in neither.
+ * null. Pure data in, so it runs wherever the chunk is: the source, a Parquet encoder thread
+ * converting CSV directly, or a thread stage's worker that parses its own input (fusion).
+ * Shared by io/sources, io/sinks and worker/, so it lives in none of them.
  */
 import pl, { DataType } from 'nodejs-polars';
-import { SourceError } from '../../errors';
+import { SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
 

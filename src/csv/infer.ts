@@ -6,7 +6,7 @@
  * The same predicates locate a bad value later, and check what `append` adds to a CSV file
  * (in io/, not io/sources/: the sinks use them too).
  */
-import type { ColumnTypeName } from '../../config/types';
+import type { ColumnTypeName } from '../config/types';
 
 /**
  * A CSV column's type: a config schema name, or one only inference gives (a time of day;
