@@ -149,11 +149,6 @@ export class StageHost {
     return { batches: out, born: allOf(born), backing: out.length === 1 ? backing : undefined };
   }
 
-  /** After a task whose input was parsed here (polars frames left behind): as after a conversion. */
-  reclaim(): Promise<void> {
-    return this.reclaimer.afterTask();
-  }
-
   async flush(): Promise<HostOutput> {
     await this.setup();
     return this.outputOf(() => this.definition.flush?.(this.ctx), { stage: this.ctx.stage, copy: this.ctx.copy }, 'flush');
