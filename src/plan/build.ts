@@ -23,6 +23,7 @@ import {
   SOURCE_THREAD_MIN_INPUT_BYTES,
   STAGE_CONCURRENCY,
 } from '../defaults';
+import { coreBudget } from './cores';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
 
 /** `where.params`: resolved by check/ (a config built in code without them has none). */
@@ -68,6 +69,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
   if (partition) stages.push(partition);
   const encode = encodeStage(sink, direct, bounds(), params);
   if (encode) stages.push(encode);
+  const cores = coreBudget(stages, userStages, source, { cores: os.availableParallelism(), polarsEnv: process.env.POLARS_MAX_THREADS });
   return {
     name: config.name,
     configFile: where.file,
@@ -80,6 +82,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),
+    cores,
     // The encoder's input is the channel before it (the partitioning stage's, the user's last stage's, or the source's).
     memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + parseMemory(parseIn, sourceOutput, stages[0]) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages[userStages - 1])?.output ?? sourceOutput, !!direct),
   };

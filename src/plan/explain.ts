@@ -33,9 +33,20 @@ export function renderPlan(plan: Plan, files: string[]): string {
   lines.push(
     sinkLine(plan),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
+    coresLine(plan.cores),
     `memory   ${plan.direct ? 'chunks' : 'batches'} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${plan.parseIn ? ` + the batch each task of ${plan.parseIn.stage} parsed` : ''}${memoryExtra(plan)}`,
   );
   return lines.join('\n');
+}
+
+/** `cores    2: stage code on 3 threads at once (…); started: …; polars' pool …` */
+function coresLine(b: Plan['cores']): string {
+  const started = [...b.threads.map((t) => `${t.owner} ${t.threads} thread${t.threads === 1 ? '' : 's'}`), ...b.children.map((c) => `${c.owner} ${c.processes} process${c.processes === 1 ? '' : 'es'}`)];
+  const over = b.stageThreads > b.cores ? ` (more than the cores: they take turns)` : '';
+  const pool = `${b.polars.threads} thread${b.polars.threads === 1 ? '' : 's'}`;
+  const where = b.children.length ? 'in this process and in each child' : 'in this process';
+  const from = b.polars.from === 'POLARS_MAX_THREADS' ? 'POLARS_MAX_THREADS, as set' : "polars' default; POLARS_MAX_THREADS sets it";
+  return `cores    ${b.cores}: stage code on ${b.stageThreads} thread${b.stageThreads === 1 ? '' : 's'} at once${over}; started besides the main thread: ${started.length ? started.join(', ') : 'none'}; polars' pool ${pool} ${where} (${from})`;
 }
 
 function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {

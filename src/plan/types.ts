@@ -4,6 +4,7 @@
  */
 import type { ResolvedParams } from '../config/params';
 import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
+import type { CoreBudget } from './cores';
 
 export interface ChannelBounds {
   /** Most items (batches) waiting or reserved. */
@@ -67,6 +68,8 @@ export interface Plan {
    * `stage` parses the chunk it is given, then runs the stage on it. No source thread.
    */
   parseIn?: { stage: string; rowsPerChunk: number };
+  /** Threads and processes started, against the cores, and polars' pool sizes (plan/cores.ts). */
+  cores: CoreBudget;
   /** Upper estimate of batch memory held by channels and in-flight tasks. */
   memoryBoundBytes: number;
 }

@@ -1,6 +1,8 @@
 /** Plan defaults: where the source reads, and the memory bound that follows. */
-import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, PARTITION_STAGE, SOURCE_READ_AHEAD, SOURCE_THREAD_MIN_INPUT_BYTES } from '../../../src/defaults';
+import { STAGE_CONCURRENCY, PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, PARTITION_STAGE, SOURCE_READ_AHEAD, SOURCE_THREAD_MIN_INPUT_BYTES } from '../../../src/defaults';
 import { buildPlan, encoderMemory } from '../../../src/plan/build';
+import { coreBudget } from '../../../src/plan/cores';
+import type { PlannedStage } from '../../../src/plan/types';
 import { renderPlan } from '../../../src/plan/explain';
 import type { PipelineConfig, StageMode } from '../../../src/config/types';
 
@@ -118,5 +120,34 @@ describe('fused parse (a thread stage first parses the CSV in its copies)', () =
     expect(text).toContain('parsed by stage s0 in its threads (fused)');
     expect(text).toMatch(/stage {4}s0: thread × \d+ \(up to \d+ chunks? in flight\) {2}fused: each copy parses its chunk with polars, then runs \/x\/s\.ts/);
     expect(text).toContain('+ the batch each task of s0 parsed');
+  });
+});
+
+describe('core budget', () => {
+  const stage = (name: string, mode: StageMode, copies: number): PlannedStage => ({ name, modulePath: '', mode, copies, slotsPerCopy: 1, options: {}, output: { capacity: 4, capacityBytes: MiB } });
+
+  it('counts every thread and child the plan starts, and the threads running stage code at once', () => {
+    const b = coreBudget([stage('a', 'thread', 2), stage('b', 'inline', 1), stage('c', 'process', 3), stage(PARQUET_ENCODE_STAGE, 'thread', 1)], 3, { thread: true }, { cores: 4 });
+    expect(b.threads).toEqual([
+      { owner: 'source', threads: 1 },
+      { owner: 'a', threads: 2 },
+      { owner: PARQUET_ENCODE_STAGE, threads: 1 },
+    ]);
+    expect(b.children).toEqual([{ owner: 'c', processes: 3 }]);
+    expect(b.stageThreads).toBe(2 + 1 + 3); // the encoder, sluice's own stage, does not count
+  });
+
+  it('leaves polars\' pool at its default (the cores) unless POLARS_MAX_THREADS says otherwise, which must be a positive whole number', () => {
+    expect(coreBudget([stage('p', 'process', 2)], 1, { thread: false }, { cores: 2 }).polars).toEqual({ threads: 2, from: 'polars default' });
+    expect(coreBudget([stage('p', 'process', 2)], 1, { thread: false }, { cores: 2, polarsEnv: '3' }).polars).toEqual({ threads: 3, from: 'POLARS_MAX_THREADS' });
+    expect(coreBudget([stage('p', 'process', 2)], 1, { thread: false }, { cores: 2, polarsEnv: 'lots' }).polars).toEqual({ threads: 2, from: 'polars default' });
+  });
+
+  it('explain shows the count, and says when stage code wants more threads than there are cores', () => {
+    const text = renderPlan(plan(config(['inline', 'thread', 'process'])), []);
+    const cores = plan(config([])).cores.cores;
+    const stageThreads = 1 + 2 * STAGE_CONCURRENCY;
+    expect(text).toContain(`cores    ${cores}: stage code on ${stageThreads} threads at once${stageThreads > cores ? ' (more than the cores: they take turns)' : ''}; started besides the main thread: source 1 thread, s1 ${STAGE_CONCURRENCY} thread`);
+    expect(text).toContain(`s2 ${STAGE_CONCURRENCY} process`);
   });
 });
