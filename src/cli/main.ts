@@ -98,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
-            const profile = await profilePlan(plan, { log: createRootLogger({ level: 'warn' }), batches: args.batches });
+            // Each stage measured on its own, fused or not: the advice is per stage.
+            const profile = await profilePlan(buildPlan(r.config, { ...r, fuse: false }), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
             process.stdout.write('\n' + renderProfile(profile) + '\n');
           }
         });

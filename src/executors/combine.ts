@@ -25,7 +25,7 @@ export interface CombineDeps {
 export async function combineFlushed(planned: PlannedStage, outputs: OwnedBatch[], deps: CombineDeps): Promise<OwnedBatch[]> {
   let host = deps.host;
   try {
-    if (host ? !host.combines : !(await combinesIn(planned, deps))) return outputs;
+    if (host ? !host.combines : !(await stageCombines(planned, deps))) return outputs;
     host ??= await mainHost(planned, deps);
   } catch (err) {
     for (const o of outputs) o.release();
@@ -42,7 +42,14 @@ export async function combineFlushed(planned: PlannedStage, outputs: OwnedBatch[
   }
 }
 
-async function combinesIn(planned: PlannedStage, deps: CombineDeps): Promise<boolean> {
+/** Member `m` of a fused stage (plan/fuse.ts) as a stage of its own: its name, module and options. */
+export function memberStage(planned: PlannedStage, m: number): PlannedStage {
+  const member = planned.fused![m];
+  return { ...planned, name: member.name, modulePath: member.modulePath, options: member.options, fused: undefined };
+}
+
+/** Whether the stage's module defines `combine` (loaded on the main thread; the checks loaded it already). */
+export async function stageCombines(planned: PlannedStage, deps: CombineDeps): Promise<boolean> {
   const definition = await (deps.loadStage ?? loadStageDefinition)(planned.modulePath);
   return typeof definition.combine === 'function';
 }

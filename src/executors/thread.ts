@@ -15,7 +15,7 @@ import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from
 import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
 import { SourceError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
-import { combineFlushed } from './combine';
+import { combineFlushed, memberStage, stageCombines } from './combine';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
 import { OWN_EXT } from '../loader';
@@ -45,6 +45,7 @@ export class ThreadExecutor implements StageExecutor {
   private readonly parsing = { rows: 0, threads: new Set<number>() };
   /** The previous chunk's result, settled: a chunk that does not parse waits for every one before it. */
   private previous: Promise<unknown> = Promise.resolve();
+  private runningMember: Int32Array[] = [];
   private stopping = false;
 
   constructor(
@@ -63,6 +64,8 @@ export class ThreadExecutor implements StageExecutor {
     const onMessage = (m: unknown) => {
       if ((m as ThreadLogEvent)?.type === 'sluice:log') forwardLogLine(this.log, (m as ThreadLogEvent).line);
     };
+    // Fused: which member each copy is running (written by the copy), to name it if the copy dies.
+    this.runningMember = Array.from({ length: this.copies }, () => new Int32Array(new SharedArrayBuffer(4)));
     this.copiesRunning = Array.from({ length: this.copies }, (_, copy) => {
       const workerData: ThreadWorkerData = {
         stage: this.planned.name,
@@ -72,10 +75,11 @@ export class ThreadExecutor implements StageExecutor {
         copy,
         copies: this.copies,
         logLevel: this.log.level,
+        ...(this.planned.fused && { members: this.planned.fused.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })), runningMember: this.runningMember[copy].buffer as SharedArrayBuffer }),
       };
       const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
       // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
-      c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stage, copy }, 'process'))));
+      c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stageIn(copy), copy }, 'process'))));
       return c;
     });
     await Promise.all(this.copiesRunning.map((c) => c.start()));
@@ -102,14 +106,15 @@ export class ThreadExecutor implements StageExecutor {
     return { rows: this.parsing.rows, threads: [...this.parsing.threads].sort((a, b) => a - b) };
   }
 
-  private processItem(input: OwnedBatch): Promise<OwnedBatch> {
+  /** `from`: the fused member the item enters at (0: the first). */
+  private processItem(input: OwnedBatch, from = 0): Promise<OwnedBatch> {
     return input.consume(async () => {
       // The input's own lease holds the slabs it already lies in while the thread reads them;
       // only buffers in ordinary memory are packed, into a slab this lease holds.
       const packed = toShared(input.batches, this.arena, { callerHolds: true, backing: input.backing });
       this.counters.bytesPacked += packed.packedBytes;
       try {
-        const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared };
+        const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared, ...(from && { from }) };
         // More tasks than copies (the scheduler keeps to `slots`) wait in the least busy copy's queue.
         const copy = leastBusy(this.copiesRunning, Infinity) ?? this.noCopyFor(input);
         const result = await this.run(copy, task, input);
@@ -128,15 +133,41 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   async flush(): Promise<OwnedBatch[]> {
-    const results = await this.everyCopy('flush');
-    // Adopt every copy's output first: a failed copy must not strand what the others returned.
+    const members = this.planned.fused;
+    if (!members) return combineFlushed(this.planned, await this.flushCopies({ type: 'flush' }), { log: this.log });
+    // Fused stages flush one after another, as they would unfused: each member's flushed output
+    // goes through the members after it; a member's `combine` merges its copies' partials here
+    // first, and the merged output re-enters the copies after it.
+    const out: OwnedBatch[] = [];
+    try {
+      for (let m = 0; m < members.length; m++) {
+        const member = memberStage(this.planned, m);
+        const combines = await stageCombines(member, { log: this.log });
+        const flushed = await this.flushCopies({ type: 'flush', member: m, pipe: !combines });
+        if (!combines) {
+          out.push(...flushed);
+          continue;
+        }
+        const merged = await combineFlushed(member, flushed, { log: this.log });
+        for (const item of merged) out.push(m === members.length - 1 ? item : await this.processItem(item, m + 1));
+      }
+    } catch (err) {
+      for (const o of out) o.release();
+      throw err;
+    }
+    return out;
+  }
+
+  /** A flush in every copy, its outputs adopted (all of them first: a failed copy must not strand what the others returned). */
+  private async flushCopies(task: Extract<ThreadTask, { type: 'flush' }>): Promise<OwnedBatch[]> {
+    const results = await Promise.all(this.copiesRunning.map((c) => this.run(c, task, {})));
     const outputs = results.map((r) => (r.type === 'ok' && r.output ? adopt(r.output, -1) : OwnedBatch.plain(-1, [])));
     const failed = results.find((r) => r.type === 'failed');
     if (failed && failed.type === 'failed') {
       for (const out of outputs) out.release();
       throw this.stageError(failed, 'flush', {});
     }
-    return combineFlushed(this.planned, outputs, { log: this.log });
+    return outputs;
   }
 
   async close(): Promise<void> {
@@ -162,15 +193,21 @@ export class ThreadExecutor implements StageExecutor {
     return { ...this.arena.stats };
   }
 
+  /** The stage a copy is running now: a fused member's own name (what it wrote last), else this stage's. */
+  private stageIn(copy: number): string {
+    const members = this.planned.fused;
+    return members ? (members[Atomics.load(this.runningMember[copy], 0)]?.name ?? this.stage) : this.stage;
+  }
+
   /** No copy is alive to take the item: the first one's death is the error. */
   private noCopyFor(item: Where): never {
     const dead = this.copiesRunning.find((c) => c.death);
-    if (dead) throw this.deathError(dead.death!, { stage: this.stage, copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile }, 'process');
+    if (dead) throw this.deathError(dead.death!, { stage: this.stageIn(dead.copy), copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile }, 'process');
     throw new Error(`thread stage "${this.stage}" used before start()`);
   }
 
-  /** `setup` or `flush` once in each copy (each copy is a pool of its own: no barrier needed). */
-  private everyCopy(type: 'setup' | 'flush'): Promise<ThreadResult[]> {
+  /** `setup` once in each copy (each copy is a pool of its own: no barrier needed). */
+  private everyCopy(type: 'setup'): Promise<ThreadResult[]> {
     return Promise.all(this.copiesRunning.map((c) => this.run(c, { type }, {})));
   }
 
@@ -179,7 +216,7 @@ export class ThreadExecutor implements StageExecutor {
     try {
       return await copy.request(task);
     } catch (err) {
-      const location = { stage: this.stage, copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
+      const location = { stage: this.stageIn(copy.copy), copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
       if (err instanceof CopyDiedError) throw this.deathError(err.exit, location, task.type);
       throw new StageError(location, task.type, err);
     }
@@ -190,7 +227,12 @@ export class ThreadExecutor implements StageExecutor {
    * (a timer, a callback, a rejection nobody handled); else it exited (process.exit).
    */
   private deathError(exit: CopyExit, location: BatchLocation, phase: StageError['phase']): SluiceError {
-    if (exit.error !== undefined) return new StageError(location, phase, exit.error, 'an error thrown outside any task; it ended the worker thread');
+    if (exit.error !== undefined) {
+      // Thrown outside any task: the fused member it came from is the one its stack names (the
+      // copy may have moved on to the next member before the error surfaced).
+      const from = this.planned.fused?.find((m) => m.modulePath && String((exit.error as Error)?.stack ?? '').includes(m.modulePath));
+      return new StageError({ ...location, ...(from && { stage: from.name }) }, phase, exit.error, 'an error thrown outside any task; it ended the worker thread');
+    }
     return new WorkerExitError(location, { exitCode: exit.exitCode });
   }
 

@@ -24,18 +24,20 @@ import {
   STAGE_CONCURRENCY,
 } from '../defaults';
 import { coreBudget } from './cores';
+import { fuseAdjacent } from './fuse';
 import type { ChannelBounds, Plan, PlannedStage } from './types';
 
 /** `where.params`: resolved by check/ (a config built in code without them has none). */
 /** `where.inputBytes`: the source files' total size, when the checks measured it (it decides the source thread). */
-export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string; params?: ResolvedParams; inputBytes?: number }): Plan {
+/** `where.fuse: false`: every stage on its own (explain --profile measures each). */
+export function buildPlan(config: PipelineConfig, where: { file: string; baseDir: string; params?: ResolvedParams; inputBytes?: number; fuse?: boolean }): Plan {
   const params = where.params ?? NO_PARAMS;
   const bounds = (c?: ChannelConfig): ChannelBounds => ({
     capacity: c?.capacity ?? config.channel?.capacity ?? CHANNEL_CAPACITY,
     capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? CHANNEL_CAPACITY_BYTES,
   });
   const resolve = (p: string) => path.resolve(where.baseDir, p);
-  const stages: PlannedStage[] = config.stages.map((s) => ({
+  const written: PlannedStage[] = config.stages.map((s) => ({
     name: s.name,
     modulePath: resolve(s.module),
     mode: s.mode,
@@ -46,6 +48,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     params: params.values,
     output: bounds(s.channel),
   }));
+  // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).
+  const stages = where.fuse === false ? written : fuseAdjacent(written);
   const source = {
     ...config.source,
     // Kept as written: only that part is a glob; the config's directory is read literally.

@@ -26,8 +26,16 @@ export function renderPlan(plan: Plan, files: string[]): string {
     const parses = i === 0 && plan.parseIn?.stage === s.name;
     const [one, many] = s.encode?.input === 'csv' || parses ? ['chunk', 'chunks'] : ['batch', 'batches'];
     const inFlight = `up to ${slots} ${slots === 1 ? one : many} in flight`;
-    const what = s.encode ? encodeLine(s.encode) : s.partition ? `(built in: the rows routed to their Hive partitions by ${s.partition.columns.join(', ')})` : s.modulePath;
-    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${parses ? `fused: each copy parses its chunk with polars, then runs ${what}` : what}`);
+    const what = s.encode
+      ? encodeLine(s.encode)
+      : s.partition
+        ? `(built in: the rows routed to their Hive partitions by ${s.partition.columns.join(', ')})`
+        : s.fused
+          ? `fused: each copy runs ${parses ? 'polars on its chunk of CSV, then ' : ''}${s.fused.map((m) => `${m.name} (${m.modulePath})`).join(', then ')} on each batch, no hand-off between them`
+          : parses
+            ? `fused: each copy parses its chunk with polars, then runs ${s.modulePath}`
+            : s.modulePath;
+    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`);
     lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(

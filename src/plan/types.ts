@@ -35,6 +35,11 @@ export interface PlannedStage {
    * before it, or from CSV chunks (a plain conversion: `Plan.direct`).
    */
   encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean };
+  /**
+   * Adjacent thread stages fused into one (plan/fuse.ts): each copy runs these, in order, on
+   * every batch, with no hand-off between them. The stage's own name is theirs joined by `+`.
+   */
+  fused?: { name: string; modulePath: string; options: Record<string, unknown> }[];
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }

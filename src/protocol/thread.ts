@@ -15,13 +15,23 @@ export interface ThreadWorkerData {
   copy: number;
   copies: number;
   logLevel: string;
+  /**
+   * Adjacent stages fused into this copy (plan/fuse.ts), run in this order on each batch; absent:
+   * the one stage above. (`stage`, `modulePath` and `options` then name the fused group.)
+   */
+  members?: { stage: string; modulePath: string; options: Record<string, unknown> }[];
+  /** Fused: an Int32 the copy sets to the member it is running, read by main to name it if the copy dies. */
+  runningMember?: SharedArrayBuffer;
 }
 
 export type ThreadTask =
   /** `input`: a batch of rows, or a chunk of CSV text (csv/item.ts) the copy parses first. */
-  | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches }
+  /** `from`: the fused member to start at (a combine's merged output re-enters after its stage); 0 when absent. */
+  | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches; from?: number }
   /** Sent to each copy once (each copy is its own single-thread pool). */
-  | { type: 'setup' | 'flush' };
+  | { type: 'setup' }
+  /** `member`'s flush (0 when absent); `pipe`: its output through the members after it (default true). */
+  | { type: 'flush'; member?: number; pipe?: boolean };
 
 export type ThreadResult =
   | {

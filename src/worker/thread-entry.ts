@@ -1,6 +1,7 @@
 /**
  * Inside a worker thread of a `thread` stage (loaded by piscina). Thin: it adapts the
- * piscina task protocol to the StageHost, which does not know its transport.
+ * piscina task protocol to the stages this copy runs (a StageChain: one stage, or adjacent
+ * stages fused into one worker), which do not know their transport.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
@@ -9,14 +10,15 @@ import { FrameReclaimer } from '../batch/reclaim';
 import { SourceError, serializeError } from '../errors';
 import { createForwardingLogger } from '../log';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
-import { StageHost, asStageError } from './host';
+import { asStageError } from './host';
+import { StageChain } from './chain';
 import { parseIfChunk, type ParsedInput } from './parse-input';
 
 const data = workerData as ThreadWorkerData;
 const copy = data.copy;
 const arena = new SlabArena();
 const log = createForwardingLogger(data.logLevel, (line) => parentPort?.postMessage({ type: 'sluice:log', line } satisfies ThreadLogEvent), { worker: copy });
-let host: Promise<StageHost> | undefined;
+let chain: Promise<StageChain> | undefined;
 /**
  * Frees the polars frames parsing leaves behind (batch/reclaim.ts). A full collection here also
  * walks the stage's own heap, so it waits for 256 MiB of growth rather than the 64 MiB of a
@@ -26,9 +28,11 @@ let host: Promise<StageHost> | undefined;
  */
 const parseReclaimer = new FrameReclaimer({ growthBytes: 256 * 1024 * 1024 });
 
-function loadHost(): Promise<StageHost> {
-  host ??= StageHost.load({ stage: data.stage, modulePath: data.modulePath, options: data.options, params: data.params, copy, copies: data.copies, mode: 'thread', log });
-  return host;
+function loadChain(): Promise<StageChain> {
+  const members = data.members ?? [{ stage: data.stage, modulePath: data.modulePath, options: data.options }];
+  const running = data.runningMember && new Int32Array(data.runningMember);
+  chain ??= StageChain.load(members, { params: data.params, copy, copies: data.copies, mode: 'thread', log }, running && ((m) => Atomics.store(running, 0, m)));
+  return chain;
 }
 
 function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { seq: number; sourceFile?: string }): ThreadResult {
@@ -36,7 +40,7 @@ function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { se
 }
 
 async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Promise<ThreadResult> {
-  const stage = await loadHost();
+  const stages = await loadChain();
   const input = fromShared(task.input);
   let copiedBytes = 0;
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
@@ -49,7 +53,7 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
     throw err;
   }
   try {
-    const output = await stage.process(parsed?.input ?? { batches: input, backing: backingOf(task.input) }, task.seq, task.sourceFile);
+    const output = await stages.process(parsed?.input ?? { batches: input, backing: backingOf(task.input) }, task.from ?? 0, task.seq, task.sourceFile);
     // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
     // releases it when the batches are consumed; nothing here is left to release.
     const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs), backing: output.backing });
@@ -62,13 +66,13 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   }
 }
 
-async function setupOrFlush(type: 'setup' | 'flush'): Promise<ThreadResult> {
-  const stage = await loadHost();
-  if (type === 'setup') {
-    await stage.setup();
+async function setupOrFlush(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>): Promise<ThreadResult> {
+  const stages = await loadChain();
+  if (task.type === 'setup') {
+    await stages.setup();
     return { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
   }
-  const flushed = await stage.flush();
+  const flushed = await stages.flush(task.member ?? 0, task.pipe ?? true);
   const packed = toShared(flushed.batches, arena, { backing: flushed.backing });
   flushed.born.release();
   return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes: 0 };
@@ -76,7 +80,7 @@ async function setupOrFlush(type: 'setup' | 'flush'): Promise<ThreadResult> {
 
 export default async function handle(task: ThreadTask): Promise<ThreadResult> {
   try {
-    return task.type === 'process' ? await processBatch(task) : await setupOrFlush(task.type);
+    return task.type === 'process' ? await processBatch(task) : await setupOrFlush(task);
   } catch (err) {
     return failure(err, task.type, task.type === 'process' ? task : undefined);
   }

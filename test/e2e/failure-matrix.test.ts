@@ -25,7 +25,8 @@
  * which catches every failure that needs two things to meet; a failure that needs three (the
  * one that started this issue: an inline stage × the source thread × a text sink) is caught
  * only if some cell happens to hold all three, so the cells known to have failed before are
- * added by hand (regressions, first). 74 CLI cells and 6 through run().
+ * added by hand (regressions, first), and the fused paths (parsing in a stage's copies; adjacent
+ * thread stages in one worker) by hand too. 80 CLI cells and 6 through run().
  *
  * Cells run two at a time (a 2-core machine), started in beforeAll; each test awaits its own
  * cell and asserts with one list of problems, so a failing cell says everything wrong at once.

@@ -77,11 +77,15 @@ export function regressionCells(): StageCell[] {
 /**
  * A thread stage first with no source thread parses the CSV in its copies (fusion,
  * plan.parseIn): a stage failure, a bad value and a ragged row there, whatever pairwise picks.
+ * Thread stages beside thread stages of the same copies are fused into one worker (plan/fuse.ts):
+ * the culprit is the member, also when its copy dies (these two first named the fused group).
  */
 export function fusedCells(): (StageCell | SourceCell)[] {
   return [
     { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'throw-error', others: 'same', sourceThread: false, sink: 'parquet' },
     { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'exit-3', others: 'inline', sourceThread: false, sink: 'csv' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'exit-3', others: 'same', sourceThread: false, sink: 'parquet' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'unhandled-rejection', others: 'same', sourceThread: false, sink: 'csv' },
     { family: 'source', fault: 'bad-value', mode: 'thread', sourceThread: false, sink: 'arrow' },
     { family: 'source', fault: 'ragged-row', mode: 'thread', sourceThread: false, sink: 'partitioned-parquet' },
   ];

@@ -151,3 +151,33 @@ describe('core budget', () => {
     expect(text).toContain(`s2 ${STAGE_CONCURRENCY} process`);
   });
 });
+
+describe('fusion of adjacent stages', () => {
+  const stages = (...spec: [StageMode, number][]): PipelineConfig => ({
+    ...config([]),
+    stages: spec.map(([mode, concurrency], i) => ({ name: `s${i}`, module: `./s${i}.ts`, mode, concurrency, options: { i } })),
+  });
+
+  it('fuses consecutive thread stages with the same copies into one, named by its members, with the last one\'s output channel', () => {
+    const c = stages(['thread', 2], ['thread', 2], ['thread', 2]);
+    c.stages[2].channel = { capacity: 7, capacityBytes: 3 * MiB };
+    const p = plan(c);
+    expect(p.stages.map((s) => s.name)).toEqual(['s0+s1+s2']);
+    expect(p.stages[0].fused).toEqual([0, 1, 2].map((i) => ({ name: `s${i}`, modulePath: `/x/s${i}.ts`, options: { i } })));
+    expect(p.stages[0].output).toEqual({ capacity: 7, capacityBytes: 3 * MiB });
+    expect(p.parseIn?.stage).toBe('s0+s1+s2');
+  });
+
+  it('leaves stages apart across another mode or other copies, and never fuses the stages sluice adds', () => {
+    expect(plan(stages(['thread', 2], ['thread', 1])).stages.map((s) => s.name)).toEqual(['s0', 's1']);
+    expect(plan(stages(['thread', 2], ['inline', 1], ['thread', 2])).stages.map((s) => s.name)).toEqual(['s0', 's1', 's2']);
+    expect(plan(stages(['process', 2], ['process', 2])).stages.map((s) => s.name)).toEqual(['s0', 's1']);
+    expect(plan(stages(['inline', 1], ['thread', 2], ['thread', 2], ['process', 1])).stages.map((s) => s.name)).toEqual(['s0', 's1+s2', 's3']);
+    const parquet = { ...stages(['thread', 1]), sink: { format: 'parquet' as const, path: 'o.parquet' } };
+    expect(plan(parquet).stages.map((s) => s.name)).toEqual(['s0', PARQUET_ENCODE_STAGE]);
+  });
+
+  it('can be turned off (explain --profile measures each stage on its own)', () => {
+    expect(buildPlan(stages(['thread', 2], ['thread', 2]), { file: '', baseDir: '/x', fuse: false }).stages.map((s) => s.name)).toEqual(['s0', 's1']);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Fusion of adjacent stages (Ray Data fuses consecutive map operators into one task; Spark
+ * pipelines narrow transformations in one task): consecutive `thread` stages with the same
+ * copies run inside one worker per copy, each batch passed from one to the next in that thread
+ * with no hand-off, no channel and no scheduling between them. Their results are the same:
+ * order is kept by batch, flushes run member after member (worker/chain.ts), and a member's
+ * `combine` still merges its copies' partials on the main thread before the members after it.
+ * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
+ * the report and the live display; errors name the member that failed.
+ */
+import type { PlannedStage } from './types';
+
+export function fuseAdjacent(stages: readonly PlannedStage[]): PlannedStage[] {
+  const out: PlannedStage[] = [];
+  for (const s of stages) {
+    const prev = out.at(-1);
+    if (prev && fusable(prev, s)) {
+      const members = [...(prev.fused ?? [memberOf(prev)]), memberOf(s)];
+      out[out.length - 1] = { ...prev, name: members.map((m) => m.name).join('+'), output: s.output, fused: members };
+    } else out.push(s);
+  }
+  return out;
+}
+
+function fusable(a: PlannedStage, b: PlannedStage): boolean {
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.encode && !a.partition && !b.encode && !b.partition;
+}
+
+function memberOf(s: PlannedStage): NonNullable<PlannedStage['fused']>[number] {
+  return { name: s.name, modulePath: s.modulePath, options: s.options };
+}
