@@ -20,8 +20,8 @@ function rowsOf(file: string): unknown[] {
   return table.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
 }
 
-async function runIn(mode: string, concurrency: number, source: { thread?: boolean } = {}): Promise<{ rows: unknown[]; report: Record<string, any> }> {
-  const label = `${mode}${source.thread ? '-source-thread' : ''}`;
+async function runIn(mode: string, concurrency: number, source: { thread?: boolean } = {}, againCopies = 1): Promise<{ rows: unknown[]; report: Record<string, any> }> {
+  const label = `${mode}${source.thread ? '-source-thread' : ''}${againCopies > 1 ? '-fused' : ''}`;
   const out = `out/${label}.arrow`;
   const cfg = ws.config(
     {
@@ -29,7 +29,7 @@ async function runIn(mode: string, concurrency: number, source: { thread?: boole
       source: { format: 'csv', path: 'in.csv', batchRows: 333, inferRows: 333, ...source },
       stages: [
         { name: 'transform', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode, concurrency },
-        { name: 'again', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode, concurrency: 1 },
+        { name: 'again', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode, concurrency: againCopies },
       ],
       sink: { format: 'arrow', path: out },
     },
@@ -57,6 +57,10 @@ describe('same answer in every mode', () => {
     expect(thread.report.stages[0].transport.bytesCopied).toBe(0);
     expect(proc.report.stages[0]).toMatchObject({ mode: 'process', copies: 2, batchesIn: 16 });
     expect(proc.report.stages[0].transport.bytesSerialized).toBeGreaterThan(0);
+    // both thread stages with 2 copies: fused into one worker, the same output
+    const fused = await runIn('thread', 2, {}, 2);
+    expect(fused.report.stages.map((s: { name: string }) => s.name)).toEqual(['transform+again']);
+    expect(fused.rows).toEqual(inline.rows);
   });
 
   it('a thread stage first parses the CSV in its copies (fused) and gives the same output as with a source thread', async () => {
