@@ -7,6 +7,9 @@
  * A copy's thread that dies, in a task or between tasks (an error thrown from a timer), is
  * the copy's death: the task it ran fails naming stage, copy and batch, and a death between
  * tasks ends the run through `onFatal`.
+ *
+ * Fusion: a copy may parse its input from CSV text first (plan.parseIn), and may run several
+ * adjacent stages in order (plan/fuse.ts; worker/chain.ts); a death then names the member.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -43,7 +46,7 @@ export class ThreadExecutor implements StageExecutor {
   private readonly fatal: ((err: SluiceError) => void)[] = [];
   private readonly counters: TransportStats = { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   private readonly parsing = { rows: 0, threads: new Set<number>() };
-  /** The previous chunk's result, settled: a chunk that does not parse waits for every one before it. */
+  /** Settled once every chunk so far settled: a chunk that does not parse waits for every one before it. */
   private previous: Promise<unknown> = Promise.resolve();
   private runningMember: Int32Array[] = [];
   private stopping = false;
