@@ -13,20 +13,7 @@
  *   the others busy) made the nightly job 1.09x slower (2 M rows, 6 interleaved pairs): its
  *   aggregate's polars group-by uses the second core whenever the other stages wait.
  */
-import type { Plan, PlannedStage } from './types';
-
-export interface CoreBudget {
-  /** os.availableParallelism() when the plan was made. */
-  cores: number;
-  /** Threads started in sluice's own process besides its main thread, by owner (the source, each thread stage). */
-  threads: { owner: string; threads: number }[];
-  /** Child processes, by stage. */
-  children: { owner: string; processes: number }[];
-  /** Threads that run stage code at once: thread and process copies, and the main thread when a stage runs inline. */
-  stageThreads: number;
-  /** polars' pool in each process (sluice's and every child): polars' default (the cores), or POLARS_MAX_THREADS as set. */
-  polars: { threads: number; from: 'polars default' | 'POLARS_MAX_THREADS' };
-}
+import type { CoreBudget, Plan, PlannedStage } from './types';
 
 /** `userStages`: how many of `stages` are the config's (the rest are the ones sluice adds before the sink). */
 export function coreBudget(

@@ -4,7 +4,6 @@
  */
 import type { ResolvedParams } from '../config/params';
 import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
-import type { CoreBudget } from './cores';
 
 export interface ChannelBounds {
   /** Most items (batches) waiting or reserved. */
@@ -77,4 +76,18 @@ export interface Plan {
   cores: CoreBudget;
   /** Upper estimate of batch memory held by channels and in-flight tasks. */
   memoryBoundBytes: number;
+}
+
+/** The core budget (plan/cores.ts): what the plan starts, against the cores. */
+export interface CoreBudget {
+  /** os.availableParallelism() when the plan was made. */
+  cores: number;
+  /** Threads started in sluice's own process besides its main thread, by owner (the source, each thread stage). */
+  threads: { owner: string; threads: number }[];
+  /** Child processes, by stage. */
+  children: { owner: string; processes: number }[];
+  /** Threads that run stage code at once: thread and process copies, and the main thread when a stage runs inline. */
+  stageThreads: number;
+  /** polars' pool in each process (sluice's and every child): polars' default (the cores), or POLARS_MAX_THREADS as set. */
+  polars: { threads: number; from: 'polars default' | 'POLARS_MAX_THREADS' };
 }
