@@ -22,8 +22,9 @@ export function fuseAdjacent(stages: readonly PlannedStage[]): PlannedStage[] {
   return out;
 }
 
+/** Only the config's own stages come here: plan/build.ts fuses before it adds the stages before the sink. */
 function fusable(a: PlannedStage, b: PlannedStage): boolean {
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.encode && !a.partition && !b.encode && !b.partition;
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy;
 }
 
 function memberOf(s: PlannedStage): NonNullable<PlannedStage['fused']>[number] {

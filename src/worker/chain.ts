@@ -48,21 +48,19 @@ export class StageChain {
    */
   async process(input: HostInput, from: number, seq?: number, sourceFile?: string): Promise<HostOutput> {
     let current = input;
-    let last: HostOutput | undefined;
     const born: Lease[] = [];
     try {
       for (let m = from; m < this.hosts.length; m++) {
         this.onMember(m);
-        last = await this.hosts[m].process(current, seq, sourceFile);
-        born.push(last.born);
-        current = { batches: last.batches, backing: last.backing };
+        const out = await this.hosts[m].process(current, seq, sourceFile);
+        born.push(out.born);
+        current = { batches: out.batches, backing: out.backing };
       }
     } catch (err) {
       for (const lease of born) lease.release();
       throw err;
     }
-    if (!last) return { batches: [...input.batches], born: { release() {} }, backing: input.backing };
-    return { batches: last.batches, backing: last.backing, born: { release: () => born.forEach((l) => l.release()) } };
+    return { batches: [...current.batches], backing: current.backing, born: { release: () => born.forEach((l) => l.release()) } };
   }
 
   /** Member `member`'s flush; `pipe`: its output through the members after it (else as it is, for a combine on main). */
