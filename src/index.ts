@@ -48,6 +48,7 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
       onConfig: (valid) => {
         plan = buildPlan(valid.config, valid);
         early = EarlyStart.begin(plan, { log });
+        return early.launched();
       },
     });
     plan ??= buildPlan(resolved.config, resolved);

@@ -25,9 +25,10 @@ export interface CheckOptions {
   readErrors?: boolean;
   /**
    * Called once the config is valid by its schema and its params resolve, before the slower
-   * checks (stage modules, the source's columns): `run` starts the stage copies there.
+   * checks (stage modules, the source's columns): `run` starts the stage copies there. The
+   * checks wait for what it returns (the copies' launch, which needs the event loop).
    */
-  onConfig?: (valid: { config: PipelineConfig; file: string; baseDir: string; params: ResolvedParams; inputBytes?: number }) => void;
+  onConfig?: (valid: { config: PipelineConfig; file: string; baseDir: string; params: ResolvedParams; inputBytes?: number }) => void | Promise<void>;
 }
 
 /** A config that passed every check, and what the checks learnt on the way. */
@@ -65,7 +66,7 @@ export async function checkPipeline(
   const { config, issues } = configIssues(raw, where.baseDir);
   const schemaClean = !where.overrideIssues?.length && !resolved.issues.length && !computed.issues.length && !issues.length;
   const inputBytes = config && schemaClean ? sizeOfInputs(config.source.path, where.baseDir) : undefined;
-  if (opts.onConfig && config && resolved.params && schemaClean) opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params, inputBytes });
+  if (opts.onConfig && config && resolved.params && schemaClean) await opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params, inputBytes });
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
   const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
   const found = [

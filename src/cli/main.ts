@@ -238,6 +238,7 @@ async function run(args: RunArgs): Promise<number> {
     const resolved = await resolve(args, false, (valid) => {
       plan = buildPlan(valid.config, valid);
       early = EarlyStart.begin(plan, { log });
+      return early.launched();
     });
     plan ??= buildPlan(resolved.config, resolved);
     pipeline = plan.name;

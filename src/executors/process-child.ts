@@ -50,6 +50,8 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   /** Set once the process is gone and every pending task is rejected. */
   exit: CopyExit | undefined;
   readonly exited: Promise<CopyExit>;
+  /** Settles once the child process exists, or once its start failed before that; never rejects. */
+  readonly spawned: Promise<void>;
   /** close()/kill() asked for this exit: it is not a failure of the run. */
   expectExit = false;
   /** close(): the child ended by itself when asked (not made to by a signal). */
@@ -67,6 +69,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   private brokenReason: string | undefined;
   private abandoned: SluiceError | undefined;
   private markExited!: (exit: CopyExit) => void;
+  private markSpawned!: () => void;
   private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
   private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
 
@@ -79,6 +82,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     private readonly init: { options: Record<string, unknown>; logLevel: string; timeouts: { closeMs: number; killMs: number } },
   ) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.spawned = new Promise((resolve) => (this.markSpawned = resolve));
     this.frames = new FrameDecoder((frame) => this.onFrame(decodeChildMessage(frame.header), frame.payload), {
       allocate: (bytes) => new Uint8Array(arena.acquire(bytes), SLAB_HEADER, bytes),
     });
@@ -99,6 +103,14 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
 
   /** Spawn the child and send `init`; resolves when the stage module loaded and ran setup. */
   async start(): Promise<void> {
+    try {
+      return await this.spawnAndInit();
+    } finally {
+      this.markSpawned(); // a start that failed before its spawn (no-op after one)
+    }
+  }
+
+  private async spawnAndInit(): Promise<void> {
     const pair = await socketPair({
       buffer: () => this.frames.readTarget(),
       callback: (n) => {
@@ -123,6 +135,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     } finally {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }
+    this.markSpawned();
     this.pid = this.proc.pid;
     this.tail = watchOutput(
       this.proc,

@@ -91,6 +91,11 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state === 'starting') this.state = 'running';
   }
 
+  /** Settles once every child process exists (or failed to start); start() must have been called. */
+  launched(): Promise<void> {
+    return Promise.all(this.children.map((c) => c.spawned)).then(() => undefined);
+  }
+
   process(input: OwnedBatch): Promise<OwnedBatch> {
     return input.consume(() => {
       if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);

@@ -37,6 +37,12 @@ export interface StageExecutor {
   /** Start the copies; resolves when they can take work. Rejects if a stage module fails to load. */
   start(): Promise<void>;
   /**
+   * After start(): settles (never rejects) once every copy's thread or process exists and boots
+   * on its own. Only executors whose copies need the main event loop to come into being have
+   * it (a child's data socket takes a few turns of the loop before the spawn).
+   */
+  launched?(): Promise<void>;
+  /**
    * Run `process` over every batch of `input`. The executor owns `input` from the call on and
    * releases it exactly once, whatever happens (`input.consume`); the result, numbered as the
    * input, is the caller's.

@@ -216,15 +216,29 @@ describe('onConfig: the moment `run` starts the stage copies', () => {
   it('is called once the config is valid by its schema, before the stage and column checks, which still report', async () => {
     const seen: string[] = [];
     // The column check fails after onConfig: the copies started early are then the run's to stop.
-    const failing = checkPipeline(config({ source: { format: 'csv', path: 'in.csv', columns: ['nope'] } }), { file: 'p.ts', baseDir: dir }, { onConfig: (v) => seen.push(v.config.name) });
+    const failing = checkPipeline(config({ source: { format: 'csv', path: 'in.csv', columns: ['nope'] } }), { file: 'p.ts', baseDir: dir }, { onConfig: (v) => void seen.push(v.config.name) });
     await expect(failing).rejects.toThrow(/column "nope" is not in the source/);
     expect(seen).toEqual(['p']);
   });
 
+  it('the checks wait for what it returns (the copies\' launch needs the event loop before they hold it)', async () => {
+    const bad = () => config({ source: { format: 'csv', path: 'in.csv', columns: ['nope'] } });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let settled = false;
+    const gated = checkPipeline(bad(), { file: 'p.ts', baseDir: dir }, { onConfig: () => gate }).catch(() => (settled = true));
+    // The same checks, not gated, run to their end twice meanwhile; the gated ones may not.
+    for (let i = 0; i < 2; i++) await expect(checkPipeline(bad(), { file: 'p.ts', baseDir: dir }, { onConfig: () => undefined })).rejects.toThrow(/nope/);
+    expect(settled).toBe(false);
+    release();
+    await gated;
+    expect(settled).toBe(true);
+  });
+
   it('is not called when the schema or a param fails', async () => {
     const seen: string[] = [];
-    await expect(checkPipeline(config({ stages: [{ name: 'one', module: './stage.js', mode: 'sideways' }] }), { file: 'p.ts', baseDir: dir }, { onConfig: () => seen.push('called') })).rejects.toThrow(ConfigError);
-    await expect(checkPipeline(config({ params: { day: { type: 'date' } } }), { file: 'p.ts', baseDir: dir, set: ['day=yesterday'] }, { onConfig: () => seen.push('called') })).rejects.toThrow(ConfigError);
+    await expect(checkPipeline(config({ stages: [{ name: 'one', module: './stage.js', mode: 'sideways' }] }), { file: 'p.ts', baseDir: dir }, { onConfig: () => void seen.push("called") })).rejects.toThrow(ConfigError);
+    await expect(checkPipeline(config({ params: { day: { type: 'date' } } }), { file: 'p.ts', baseDir: dir, set: ['day=yesterday'] }, { onConfig: () => void seen.push("called") })).rejects.toThrow(ConfigError);
     expect(seen).toEqual([]);
   });
 });

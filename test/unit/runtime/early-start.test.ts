@@ -63,6 +63,18 @@ describe('early start', () => {
     for (const pid of childPids(before)) expect(alive(pid)).toBe(false);
   });
 
+  it('once launched() resolves, the children boot and set up while the main thread is busy (as with the checks)', async () => {
+    const { plan, marks } = setUp(['process']);
+    const early = EarlyStart.begin(plan, { log });
+    await early.launched();
+    // Hold the main thread, as the synchronous checks do: the children must come up without
+    // its event loop. Before launched() existed they were spawned only after the checks.
+    const deadline = Date.now() + 30_000;
+    while (childPids(marks()).length < 2 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    expect(childPids(marks())).toHaveLength(2);
+    await early.discard();
+  });
+
   it('never starts an inline stage early (it would run on the main thread, in the checks\' way)', async () => {
     const { plan, marks } = setUp(['inline', 'thread']);
     const early = EarlyStart.begin(plan, { log });
