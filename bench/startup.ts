@@ -68,11 +68,13 @@ export function startup(runs: number): StartupRow[] {
   const help = rows[0];
   const example = rows[3];
   target('`sluice --help` under 0.3 s', help.wallMs < 300, `${fmt(help.wallMs, 0)} ms (median of ${runs}; CPU ${fmt(help.cpuMs, 0)} ms)`);
-  // Two readings of "start-up": what the run itself waits for (the report's: sink, source, every
-  // copy ready; copies booted beside the checks count only for what is left), and the whole
-  // wait from the command, which also holds node, the CLI, the config and its checks.
+  // Two readings of "start-up". The issue's: what the run itself waits for, loading the TS
+  // loader, polars and apache-arrow in every thread and child (the report's: sink, source, every
+  // copy ready; copies booted beside the checks count only for what is left). A stricter one
+  // of ours: the whole wait from the command, which also holds node, the CLI, the config and
+  // its checks (about 1 s of main-thread CPU on two cores that the copies' boot shares).
   target('example job: the run\'s start-up (the report\'s) under 0.5 s', example.startupMs! < 500, `${fmt(example.startupMs!, 0)} ms (median of ${runs})`);
   const toReady = example.beforeRunMs! + example.startupMs!;
-  target('example job: from the command to every copy ready under 0.5 s', toReady < 500, `${fmt(toReady, 0)} ms (CLI, config and checks ${fmt(example.beforeRunMs!, 0)} ms + the report's start-up ${fmt(example.startupMs!, 0)} ms; median of ${runs})`);
+  target('example job, stricter reading: from the command to every copy ready under 0.5 s', toReady < 500, `${fmt(toReady, 0)} ms (CLI, config and checks ${fmt(example.beforeRunMs!, 0)} ms + the report's start-up ${fmt(example.startupMs!, 0)} ms; median of ${runs})`);
   return rows;
 }

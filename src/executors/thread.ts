@@ -25,6 +25,7 @@ import { OWN_EXT } from '../loader';
 import { forwardLogLine } from '../log';
 import type { PlannedStage } from '../plan/types';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
+import { InputOrderFailures } from '../supervisor/input-order';
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
 import { plannedSlots } from './slots';
@@ -47,7 +48,7 @@ export class ThreadExecutor implements StageExecutor {
   private readonly counters: TransportStats = { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   private readonly parsing = { rows: 0, threads: new Set<number>() };
   /** Settled once every chunk so far settled: a chunk that does not parse waits for every one before it. */
-  private previous: Promise<unknown> = Promise.resolve();
+  private readonly failures = new InputOrderFailures();
   private runningMember: Int32Array[] = [];
   private stopping = false;
 
@@ -95,14 +96,7 @@ export class ThreadExecutor implements StageExecutor {
     if (!isCsvChunk(input.batches)) return this.processItem(input);
     // Chunks of CSV text, parsed in the copies (fusion), may fail in any order: the earliest bad
     // chunk in input order is the one reported, as when the source parses them one by one.
-    const previous = this.previous;
-    const result = this.processItem(input).catch(async (err: unknown) => {
-      if (err instanceof SourceError) await previous;
-      throw err;
-    });
-    // Settled once this item and every item before it settled (not just the one before).
-    this.previous = Promise.allSettled([previous, result]);
-    return result;
+    return this.failures.track(this.processItem(input), (err) => err instanceof SourceError);
   }
 
   parsed(): ParseStats {

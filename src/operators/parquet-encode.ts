@@ -26,6 +26,7 @@ import { partBatch } from '../io/parquet/encoder/parts';
 import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
 import type { PlannedStage } from '../plan/types';
 import type { StageExecutor, TransportStats } from '../executors/types';
+import { InputOrderFailures } from '../supervisor/input-order';
 
 /** A part on its way, and the partition it belongs to ('' for one file). */
 type Keyed = { key: string; part: Promise<Part> };
@@ -41,8 +42,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private readonly cutters = new Map<string, RowGroupCutter>();
   /** Items are cut into row groups strictly one after another, in input order. */
   private cutting: Promise<unknown> = Promise.resolve();
-  /** The previous item's result, settled: an item's failure waits for every item before it (errors in input order). */
-  private previous: Promise<unknown> = Promise.resolve();
+  /** An item's failure waits for every item before it (errors in input order). */
+  private readonly failures = new InputOrderFailures();
   /** The last chunk without rows (it has the columns): encoded at flush if no chunk has rows. */
   private emptyChunk: (ChunkText & { parse: CsvParse }) | undefined;
   private chunksWithRows = 0;
@@ -68,15 +69,9 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
-    const previous = this.previous;
-    const result = (this.encode.input === 'csv' ? this.encodeChunk(input) : this.encodeBatches(input)).catch(async (err: unknown) => {
-      // Reported in input order: whatever failed before this item fails the run first.
-      await previous;
-      throw this.failure(err);
-    });
-    // Settled once this item and every item before it settled (not just the one before).
-    this.previous = Promise.allSettled([previous, result]);
-    return result;
+    const work = this.encode.input === 'csv' ? this.encodeChunk(input) : this.encodeBatches(input);
+    // Reported in input order: whatever failed before this item fails the run first.
+    return this.failures.track(work.catch((err: unknown) => Promise.reject(this.failure(err))));
   }
 
   async flush(): Promise<OwnedBatch[]> {
