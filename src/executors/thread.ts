@@ -17,7 +17,7 @@ import { OwnedBatch } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
-import { SourceError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { AbortedError, SourceError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { combineFlushed, memberStage, stageCombines } from './combine';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
@@ -51,6 +51,8 @@ export class ThreadExecutor implements StageExecutor {
   private readonly failures = new InputOrderFailures();
   private runningMember: Int32Array[] = [];
   private stopping = false;
+  /** abort() was called: results that still arrive are released, not handed out. */
+  private aborted = false;
 
   constructor(
     private readonly planned: PlannedStage,
@@ -122,7 +124,13 @@ export class ThreadExecutor implements StageExecutor {
           this.parsing.rows += result.parsedRows;
           this.parsing.threads.add(result.threadId!);
         }
-        return adopt(result.output!, input.seq, input.sourceFile);
+        const output = adopt(result.output!, input.seq, input.sourceFile);
+        // Nothing is handed out after abort(): a task its stop let finish gives its output back here.
+        if (this.aborted) {
+          output.release();
+          throw new AbortedError(`stage "${this.stage}" was stopped`);
+        }
+        return output;
       } finally {
         packed.lease.release();
       }
@@ -174,6 +182,7 @@ export class ThreadExecutor implements StageExecutor {
 
   async abort(): Promise<void> {
     this.stopping = true;
+    this.aborted = true;
     await Promise.all(this.copiesRunning.map((c) => c.kill()));
   }
 

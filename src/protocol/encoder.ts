@@ -17,7 +17,9 @@ export type EncoderRequest<Csv = unknown> =
   /** A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back. */
   | ({ type: 'csv'; group: number; slot: number; sab: SharedArrayBuffer; length: number; compression: string; orEmpty: boolean } & Csv)
   /** Forget the group (its output was aborted). */
-  | { type: 'drop'; group: number };
+  | { type: 'drop'; group: number }
+  /** Look at the stop flag now (it wakes an idle thread; a busy one looks before its next message). */
+  | { type: 'stop' };
 
 export type EncoderReply = (
   | { type: 'free'; slot: number }

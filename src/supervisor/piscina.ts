@@ -12,7 +12,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { loaderExecArgv } from '../loader';
-import { CopyDiedError, type CopyExit, type RequestCopy } from './types';
+import { CopyDiedError, STOP_GRACE_MS, type CopyExit, type RequestCopy } from './types';
 
 export interface PiscinaCopyOptions {
   entry: string;
@@ -20,6 +20,8 @@ export interface PiscinaCopyOptions {
   copy: number;
   /** Messages the thread posts outside any task (log lines). */
   onMessage?: (message: unknown) => void;
+  /** See STOP_GRACE_MS. */
+  stopGraceMs?: number;
 }
 
 export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
@@ -60,6 +62,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
       atomics: 'disabled',
       execArgv: loaderExecArgv(),
       workerData: this.opts.workerData,
+      closeTimeout: this.opts.stopGraceMs ?? STOP_GRACE_MS,
     });
     this.pool = pool;
     if (this.opts.onMessage) pool.on('message', this.opts.onMessage);
@@ -103,8 +106,17 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
     await this.kill();
   }
 
+  /**
+   * Stop: tasks still queued are dropped (their requests reject), the one running may finish
+   * (at most STOP_GRACE_MS), then the thread is terminated. A dead thread is not waited for.
+   */
   async kill(): Promise<void> {
     this.asked = true;
-    await this.pool?.destroy().catch(() => undefined);
+    const pool = this.pool;
+    if (!pool) return;
+    // piscina's close() cancels what is queued, waits for what runs (up to its closeTimeout,
+    // then reports 'error', which is ignored above) and then destroys the pool.
+    if (this.alive && this.inFlight > 0) await pool.close({ force: true }).catch(() => undefined);
+    await pool.destroy().catch(() => undefined);
   }
 }

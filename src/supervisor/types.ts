@@ -54,6 +54,15 @@ export function leastBusy<C extends { readonly inFlight: number; readonly alive:
   return best;
 }
 
+/**
+ * How long a stopped thread may finish the work it is running before it is terminated.
+ * Terminating a thread inside polars while polars writes to a JavaScript stream (a Parquet
+ * encode, a parse or a conversion into a slab) makes polars panic: a Rust backtrace on stderr
+ * beside the run's real error (5 of 6 runs whose thread stage failed while the Parquet encoder
+ * worked). That work takes milliseconds to a few hundred; longer (a hung stage) is terminated.
+ */
+export const STOP_GRACE_MS = 1000;
+
 /** Resolves true when `p` settles within `ms`, false otherwise; never keeps the process alive. */
 export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -81,6 +81,8 @@ function problemsOfCliAs(o: Outcome, want: Expectation): string[] {
   if (o.signal !== null) problems.push(`killed by ${o.signal} instead of exiting`);
   if (want.code === 'non-zero' ? o.code === 0 || o.code === null : o.code !== want.code) problems.push(`exit code ${o.code}, expected ${want.code}`);
   for (const s of want.says) if (!asRegExp(s).test(o.stderr ?? '')) problems.push(`stderr does not say ${s}`);
+  // A thread terminated inside polars' writer panics: a Rust backtrace beside the real error.
+  if (/panicked at/.test(o.stderr ?? '')) problems.push('stderr has a Rust panic (a thread was terminated inside polars)');
   if (typeof o.report === 'string') problems.push(o.report);
   else {
     if (o.report?.ok !== false) problems.push(`report ok is ${o.report?.ok}, expected false`);

@@ -8,7 +8,7 @@ import { ThreadCopy } from '../../../src/supervisor/thread';
 import { CopyDiedError, leastBusy, stopEscalating, type CopyExit } from '../../../src/supervisor/types';
 
 const WORKERS = path.resolve(__dirname, '../../fixtures/workers');
-type Task = { do: string; value?: number; code?: number };
+type Task = { do: string; value?: number; code?: number; ms?: number };
 
 describe('PiscinaCopy (one copy of a thread stage)', () => {
   let copy: PiscinaCopy<Task, { threadId: number; value?: number }>;
@@ -29,6 +29,21 @@ describe('PiscinaCopy (one copy of a thread stage)', () => {
     expect(new Set(answers.map((a) => a.threadId)).size).toBe(1);
     expect(copy.inFlight).toBe(0);
     expect(copy.alive).toBe(true);
+  });
+
+  it('kill() lets the task it is running finish before the thread goes (a termination inside polars panics)', async () => {
+    const running = copy.request({ do: 'spin', ms: 300, value: 7 });
+    await copy.kill();
+    await expect(running).resolves.toMatchObject({ value: 7 });
+    expect(copy.alive).toBe(false);
+  });
+
+  it('kill() does not wait past its grace for a task that never ends: the request rejects', async () => {
+    const hung = new PiscinaCopy<Task, { threadId: number }>({ entry: path.join(WORKERS, 'piscina-task.cjs'), workerData: null, copy: 2, stopGraceMs: 50 });
+    await hung.start();
+    const rejected = expect(hung.request({ do: 'hang' })).rejects.toThrow();
+    await hung.kill();
+    await rejected;
   });
 
   it('process.exit() inside a task: the request rejects with the exit code (never left pending, piscina#304), and the death is signalled once', async () => {

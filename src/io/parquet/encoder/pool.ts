@@ -25,6 +25,7 @@ import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES } from '../../../de
 import { deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
+import { settlesWithin, STOP_GRACE_MS, type CopyExit } from '../../../supervisor/types';
 import type { CsvChunkMeta } from '../../../csv/item';
 import type { ChunkText, CsvParse } from '../../../csv/parse';
 import { SlotRing } from './slots';
@@ -80,6 +81,8 @@ interface GroupState extends OpenGroup {
 
 export class EncoderPool {
   private readonly threads: EncoderThread[] = [];
+  /** 1 once destroy() asks every thread to stop (shared with them; see encoder/thread.ts). */
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly maxThreads: number;
   private readonly pendingBudgetBytes: number;
   /** Batches in flight: a slot's own buffer holds a copy, or a hold keeps the slab read in place. */
@@ -104,6 +107,11 @@ export class EncoderPool {
 
   get alive(): boolean {
     return !this.dead;
+  }
+
+  /** How each thread ended, once it did (tests): exit code 0 when it stopped by itself. */
+  get threadExits(): Array<CopyExit | undefined> {
+    return this.threads.map((t) => t.copy.exit);
   }
 
   /** Called once if a thread dies (not when the pool is destroyed). */
@@ -204,7 +212,16 @@ export class EncoderPool {
 
   async destroy(): Promise<void> {
     this.die(new Error('the Parquet encoder was closed'), false);
-    await Promise.all(this.threads.map((t) => t.copy.kill()));
+    // Each thread exits by itself before its next message, so what it encodes now finishes
+    // (bounded by STOP_GRACE_MS); a termination inside polars' writer would panic.
+    Atomics.store(this.stopFlag, 0, 1);
+    await Promise.all(
+      this.threads.map(async (t) => {
+        t.copy.send({ type: 'stop' });
+        await settlesWithin(t.copy.exited, STOP_GRACE_MS);
+        await t.copy.kill();
+      }),
+    );
     // Only now that no thread can be reading them may the slabs be reused.
     this.slots.releaseHolds();
   }
@@ -219,7 +236,7 @@ export class EncoderPool {
   }
 
   private startThread(): EncoderThread {
-    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length });
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length, workerData: { stop: this.stopFlag.buffer } });
     const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.counts.threadsStarted++;

@@ -4,7 +4,7 @@
  * it sends back; or parses a CSV chunk and encodes it as one group. It never touches the
  * output: the sink appends the parts in order (ParquetAssembler merges their footers).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
 import { serializeError } from '../../../errors';
@@ -46,8 +46,15 @@ const reply = (r: EncoderReply, transfer: ArrayBuffer[] = []) => {
  * slowest part of a conversion).
  */
 let queue = Promise.resolve();
+/**
+ * Set by the pool to stop this thread: it exits by itself between two messages, so whatever
+ * it is encoding finishes first (a termination inside polars' writer panics: supervisor's
+ * STOP_GRACE_MS). What is still queued is dropped.
+ */
+const stop = new Int32Array((workerData as { stop: SharedArrayBuffer }).stop);
 port.on('message', (m: EncoderRequest<CsvChunkMeta>) => {
   queue = queue.then(async () => {
+    if (Atomics.load(stop, 0) === 1) process.exit(0);
     mark = performance.now();
     handle(m);
     if (m.type !== 'drop') await reclaimer.afterTask();
@@ -55,6 +62,7 @@ port.on('message', (m: EncoderRequest<CsvChunkMeta>) => {
 });
 
 function handle(m: EncoderRequest<CsvChunkMeta>): void {
+  if (m.type === 'stop') return; // the flag was not set: nothing to do
   if (m.type === 'drop') {
     groups.delete(m.group);
     return;

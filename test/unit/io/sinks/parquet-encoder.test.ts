@@ -233,6 +233,16 @@ describe('the encoder pool', () => {
     expect([Number(count), Number(names)]).toEqual([200_015, 200_015]);
   });
 
+  it('destroy() stops each thread by itself between two messages, never terminated inside polars (that panics)', async () => {
+    const pool = new EncoderPool({ threads: 1 });
+    const w = writerOn(pool, target(), 200_000);
+    // Enough rows that row groups are being encoded while the pool is destroyed.
+    for (let b = 0; b < 30; b++) await w.write(rowsFrom(b * 10_000, 10_000));
+    await pool.destroy();
+    // A terminated thread exits with code 1; one that stopped by itself, 0.
+    expect(pool.threadExits).toEqual([expect.objectContaining({ exitCode: 0 })]);
+  });
+
   it('keeps a small output on one thread', async () => {
     const pool = new EncoderPool({ threads: 2 });
     const file = target();
