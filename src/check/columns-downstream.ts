@@ -6,7 +6,7 @@
  * nothing is known before the run; what could not be checked is said as a note, so silence
  * means checked.
  */
-import { closest } from '../config/schema';
+import { closest } from '../config/closest';
 import type { ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import type { StageDefinition } from '../worker/api';

@@ -3,7 +3,8 @@
  * header, footer or first lines: io/sources/probe.ts): the source's own keys here, those of
  * stages and the sink in columns-downstream.ts.
  */
-import { closest, parseSource } from '../config/schema';
+import { closest } from '../config/closest';
+import { parseSource } from '../config/validate';
 import { expandInputs } from '../inputs';
 import { SluiceError, type ConfigIssue } from '../errors';
 import { probeColumns, type SourceColumns } from '../io/sources/probe';

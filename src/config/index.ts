@@ -7,11 +7,11 @@ import { uncloneableOptions } from './options';
 import { loadConfigFile } from './load';
 import { overridden, type Overrides } from './overrides';
 import { patternFrom } from '../inputs';
-import { schemaIssues } from './schema';
+import { schemaIssues } from './validate';
 import type { PipelineConfig } from './types';
 
 export { expandInputs } from './files';
-export { validateConfig, sourceIssues } from './schema';
+export { validateConfig, sourceIssues } from './validate';
 export { inapplicableKeys } from './applicable';
 export type { Overrides } from './overrides';
 

@@ -6,7 +6,7 @@
  * and read as written when put in a path.
  */
 import type { ConfigIssue } from '../errors';
-import { closest } from './schema';
+import { closest } from './closest';
 
 export type ParamType = 'string' | 'number' | 'boolean' | 'date';
 export type ParamValue = string | number | boolean;

@@ -5,25 +5,7 @@
  * interval doubles, so a run of any length keeps at most `cap` evenly spaced samples.
  */
 import type { ProgressSource } from './progress';
-
-export interface RunSample {
-  /** ms since the run's start. */
-  t: number;
-  sourceRows: number;
-  sinkRows: number;
-  /** Rows out of each stage so far (cumulative). */
-  stageRows: number[];
-  /** Items in each channel (the highest seen, once merged). */
-  depths: number[];
-  /** Resident set size of the main process (its threads included; child processes are not sampled). */
-  rssBytes: number;
-}
-
-export interface RunSamples {
-  intervalMs: number;
-  channels: string[];
-  samples: RunSample[];
-}
+import type { RunSample, RunSamples } from './types';
 
 export class SampleRecorder {
   private readonly samples: RunSample[] = [];

@@ -2,7 +2,6 @@
 import type { Logger } from 'pino';
 import type { ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
-import type { RunSamples } from './samples';
 import type { StageTimeline } from './timeline';
 
 export interface StageMetrics {
@@ -140,4 +139,24 @@ export interface EncoderWork {
   threadsStarted: number;
   busyMs: number;
   slotWaitMs: number;
+}
+
+/** The report's periodic samples of a run (runtime/samples.ts records them). */
+export interface RunSample {
+  /** ms since the run's start. */
+  t: number;
+  sourceRows: number;
+  sinkRows: number;
+  /** Rows out of each stage so far (cumulative). */
+  stageRows: number[];
+  /** Items in each channel (the highest seen, once merged). */
+  depths: number[];
+  /** Resident set size of the main process (its threads included; child processes are not sampled). */
+  rssBytes: number;
+}
+
+export interface RunSamples {
+  intervalMs: number;
+  channels: string[];
+  samples: RunSample[];
 }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { loadWithOverrides, type Overrides } from '../../config';
-import { schemaIssues } from '../../config/schema';
+import { schemaIssues } from '../../config/validate';
 import type { StageMode } from '../../config/types';
 import { ConfigError } from '../../errors';
 import { buildPlan } from '../../plan/build';

@@ -5,7 +5,8 @@
  * be an error, or tsc says the directive is unused.
  */
 import type { z } from 'zod';
-import { channelSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema, validateConfig } from '../../../src/config/schema';
+import { channelSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from '../../../src/config/schema';
+import { validateConfig } from '../../../src/config/validate';
 import { definePipeline, type ChannelConfig, type ColumnTypeName, type CsvSourceOptions, type PipelineConfig, type SinkConfig, type SourceConfig, type StageConfig, type StageMode } from '../../../src/index';
 import { assertType, type Equal } from '../../helpers/types';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkConfig } from '../../../src/config';
 import { applyOverrides } from '../../../src/config/overrides';
-import { validateConfig } from '../../../src/config/schema';
+import { validateConfig } from '../../../src/config/validate';
 import { ConfigError } from '../../../src/errors';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-config-'));

@@ -8,7 +8,7 @@ import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import pino from 'pino';
 import { OwnedBatch } from '../../../src/batch/owned';
 import { partitionOf, tagPartition } from '../../../src/batch/partition-tag';
-import { schemaIssues } from '../../../src/config/schema';
+import { schemaIssues } from '../../../src/config/validate';
 import { SourceError } from '../../../src/errors';
 import { partOf } from '../../../src/io/parquet/encoder/parts';
 import { footerOf } from '../../../src/io/parquet/footer';
