@@ -47,7 +47,7 @@ export class ThreadExecutor implements StageExecutor {
   private readonly fatal: ((err: SluiceError) => void)[] = [];
   private readonly counters: TransportStats = { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   private readonly parsing = { rows: 0, threads: new Set<number>() };
-  /** Settled once every chunk so far settled: a chunk that does not parse waits for every one before it. */
+  /** A chunk that does not parse fails only once every chunk before it has settled. */
   private readonly failures = new InputOrderFailures();
   private runningMember: Int32Array[] = [];
   private stopping = false;
