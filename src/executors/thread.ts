@@ -89,7 +89,7 @@ export class ThreadExecutor implements StageExecutor {
       return c;
     });
     await Promise.all(this.copiesRunning.map((c) => c.start()));
-    const results = await this.everyCopy('setup');
+    const results = await this.everyCopy({ type: 'setup' });
     const failed = results.find((r) => r.type === 'failed');
     if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
   }
@@ -165,7 +165,7 @@ export class ThreadExecutor implements StageExecutor {
 
   /** A flush in every copy, its outputs adopted (all of them first: a failed copy must not strand what the others returned). */
   private async flushCopies(task: Extract<ThreadTask, { type: 'flush' }>): Promise<OwnedBatch[]> {
-    const results = await Promise.all(this.copiesRunning.map((c) => this.run(c, task, {})));
+    const results = await this.everyCopy(task);
     const outputs = results.map((r) => (r.type === 'ok' && r.output ? adopt(r.output, -1) : OwnedBatch.plain(-1, [])));
     const failed = results.find((r) => r.type === 'failed');
     if (failed && failed.type === 'failed') {
@@ -212,9 +212,9 @@ export class ThreadExecutor implements StageExecutor {
     throw new Error(`thread stage "${this.stage}" used before start()`);
   }
 
-  /** `setup` once in each copy (each copy is a pool of its own: no barrier needed). */
-  private everyCopy(type: 'setup'): Promise<ThreadResult[]> {
-    return Promise.all(this.copiesRunning.map((c) => this.run(c, { type }, {})));
+  /** `setup` or a flush once in each copy (each copy is a pool of its own: no barrier needed). */
+  private everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>): Promise<ThreadResult[]> {
+    return Promise.all(this.copiesRunning.map((c) => this.run(c, task, {})));
   }
 
   /** A copy that dies while it runs the task is a worker exit, or the error that killed its thread. */
