@@ -3,6 +3,7 @@
  * flush once. It does not know its transport; the inline executor, the thread entry and
  * the child-process entry all wrap this same class.
  */
+import { installFastVectorFromArray } from '../batch/fast-from-array';
 import { installFastStringToArray } from '../batch/fast-to-array';
 import { buildTable } from '../batch/table';
 import { RecordBatch, Table } from 'apache-arrow';
@@ -73,6 +74,7 @@ export class StageHost {
   /** Load the stage module; rejects with a StageError (phase `load`) naming the module. */
   static async load(opts: HostOptions): Promise<StageHost> {
     installFastStringToArray(); // the obvious `column.toArray()` on strings, fast (batch/fast-to-array.ts)
+    installFastVectorFromArray(opts.modulePath); // and the obvious `tableFromArrays` of strings (batch/fast-from-array.ts)
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
