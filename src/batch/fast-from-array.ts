@@ -13,6 +13,7 @@
  * whose bindings cannot be wrapped, and runs as before.
  */
 import { createRequire } from 'node:module';
+import { constants } from 'node:buffer';
 import type * as Arrow from 'apache-arrow';
 
 type ArrowModule = Pick<typeof Arrow, 'Dictionary' | 'Int32' | 'Utf8' | 'makeData' | 'makeVector'>;
@@ -27,14 +28,20 @@ const ORIGINAL = Symbol.for('sluice.arrowVectorFromArray');
  * Dictionary<Int32, Utf8> of `values` built with `arrow`'s own classes, or undefined when
  * they are not all strings and nulls with at least one string (what apache-arrow infers a
  * dictionary of strings for; `undefined` it would count as null for the type but not for the
- * values, so that case stays with apache-arrow).
+ * values, so that case stays with apache-arrow), or when the distinct values hold more
+ * characters than `maxChars`: they are encoded joined, and V8's longest string is the bound.
  */
-export function stringDictionary(arrow: ArrowModule, values: readonly unknown[]): Arrow.Vector<Arrow.Dictionary<Arrow.Utf8, Arrow.Int32>> | undefined {
+export function stringDictionary(
+  arrow: ArrowModule,
+  values: readonly unknown[],
+  maxChars: number = constants.MAX_STRING_LENGTH,
+): Arrow.Vector<Arrow.Dictionary<Arrow.Utf8, Arrow.Int32>> | undefined {
   const n = values.length;
   const indices = new Int32Array(n);
   const ids = new Map<string, number>();
   const distinct: string[] = [];
   let nulls = 0;
+  let chars = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (typeof v !== 'string') {
@@ -47,6 +54,7 @@ export function stringDictionary(arrow: ArrowModule, values: readonly unknown[])
       id = distinct.length;
       ids.set(v, id);
       distinct.push(v);
+      if ((chars += v.length) > maxChars) return undefined;
     }
     indices[i] = id;
   }

@@ -88,6 +88,12 @@ describe('a dictionary of strings built in one pass', () => {
     expect(stringDictionary(arrow, others[name])).toBeUndefined();
   });
 
+  it('leaves to apache-arrow distinct values longer in all than one string can be', () => {
+    // They are encoded joined; the bound is V8's longest string (a parameter here, to test it small).
+    expect(stringDictionary(arrow, ['abc', 'de', 'abc'], 5)).toBeDefined();
+    expect(stringDictionary(arrow, ['abc', 'def', 'abc'], 5)).toBeUndefined();
+  });
+
   it('is what tableFromArrays and vectorFromArray use once installed, for strings only', () => {
     installFastVectorFromArray();
     installFastVectorFromArray(); // twice: wrapped once
