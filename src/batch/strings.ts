@@ -6,7 +6,7 @@
  * their low 32-bit words. Handles Utf8, LargeUtf8, Utf8View and Dictionary<…, string>,
  * sliced data and nulls.
  */
-import { isAscii } from 'node:buffer';
+import { constants, isAscii } from 'node:buffer';
 import { type Data, DataType, type RecordBatch, Type, Utf8, type Vector, makeData, makeVector } from 'apache-arrow';
 
 /** Node's Buffer has these (what `toString(enc, s, e)` calls after checking its arguments); @types/node does not list them. */
@@ -144,6 +144,14 @@ interface WriteBuffer extends Buffer {
  * lengths, then writes.
  */
 export function buildUtf8(values: readonly (string | null | undefined)[]): Vector<Utf8> {
+  return buildUtf8Within(values, UTF8_LIMITS);
+}
+
+/** What one Utf8 column of one batch can hold: V8's longest string (the joined values), 32-bit offsets. */
+export const UTF8_LIMITS = { joinedChars: constants.MAX_STRING_LENGTH, bytes: 2 ** 31 - 1 };
+
+/** buildUtf8 with its limits given (tests make them small). */
+export function buildUtf8Within(values: readonly (string | null | undefined)[], limits: typeof UTF8_LIMITS): Vector<Utf8> {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
   let chars = 0;
@@ -154,9 +162,9 @@ export function buildUtf8(values: readonly (string | null | undefined)[]): Vecto
     else chars += v.length;
     offsets[i + 1] = chars;
   }
-  // join() writes null and undefined as ''.
-  let data = Buffer.from(values.join(''), 'utf8') as WriteBuffer;
-  if (data.length !== chars) data = writeEach(values, offsets);
+  // join() writes null and undefined as ''. Too many characters for one string: value by value.
+  let data = chars <= Math.min(limits.joinedChars, limits.bytes) ? (Buffer.from(values.join(''), 'utf8') as WriteBuffer) : undefined;
+  if (data?.length !== chars) data = writeEach(values, offsets, limits.bytes);
   let validity: Uint8Array | undefined;
   if (nulls) {
     validity = new Uint8Array(Math.ceil(n / 8));
@@ -165,12 +173,19 @@ export function buildUtf8(values: readonly (string | null | undefined)[]): Vecto
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: validity, valueOffsets: offsets, data }));
 }
 
-/** Some value is not ASCII: byte offsets per value (rewrites `offsets`), then each value written. */
-function writeEach(values: readonly (string | null | undefined)[], offsets: Int32Array): WriteBuffer {
+/**
+ * Some value is not ASCII, or the values are too long to join: byte offsets per value
+ * (rewrites `offsets`), then each value written. More bytes than 32-bit offsets reach is an
+ * error here, not offsets that wrap around.
+ */
+function writeEach(values: readonly (string | null | undefined)[], offsets: Int32Array, maxBytes: number): WriteBuffer {
   let bytes = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== null && v !== undefined) bytes += Buffer.byteLength(v, 'utf8');
+    if (bytes > maxBytes) {
+      throw new RangeError(`${values.length} strings hold more than ${maxBytes} bytes of UTF-8 (by value ${i}), more than one Utf8 column of a batch can (32-bit offsets): emit smaller batches`);
+    }
     offsets[i + 1] = bytes;
   }
   const data = Buffer.allocUnsafe(bytes) as WriteBuffer;

@@ -1,6 +1,6 @@
 import { Dictionary, Int16, LargeUtf8, Table, Utf8, tableFromArrays, tableFromIPC, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { buildUtf8, readStrings } from '../../../src/batch/strings';
+import { UTF8_LIMITS, buildUtf8, buildUtf8Within, readStrings } from '../../../src/batch/strings';
 
 const values = ['', 'a', 'ascii only', 'ünïcödé ✓', '😀 four-byte', 'exactly12byt', 'a string longer than twelve bytes', null, 'x'.repeat(200), null];
 
@@ -56,6 +56,19 @@ describe('buildUtf8', () => {
     expect(v.toArray()).toEqual(['abc', null, '', 'de', null, 'f'.repeat(70)]);
     expect(v.nullCount).toBe(2);
     expect(Array.from(v.data[0].valueOffsets)).toEqual([0, 3, 3, 3, 5, 5, 75]);
+  });
+
+  it('writes value by value what is too long to join into one string, the same values', () => {
+    const input = ['ab', null, 'cd', 'é', '', 'xyz'];
+    const v = buildUtf8Within(input, { ...UTF8_LIMITS, joinedChars: 4 });
+    expect(v.toArray()).toEqual(['ab', null, 'cd', 'é', '', 'xyz']);
+    expect(Array.from(v.data[0].valueOffsets)).toEqual([0, 2, 2, 4, 6, 6, 9]);
+  });
+
+  it('refuses more bytes than 32-bit offsets reach, instead of wrapping them', () => {
+    expect(() => buildUtf8Within(['abc', 'def'], { ...UTF8_LIMITS, bytes: 5 })).toThrow(/2 strings hold more than 5 bytes of UTF-8 \(by value 1\).*emit smaller batches/);
+    expect(() => buildUtf8Within(['abc', 'dé'], { joinedChars: 1, bytes: 5 })).toThrow(RangeError); // 6 bytes: 'é' is two
+    expect(buildUtf8Within(['abc', 'dé'], { joinedChars: 1, bytes: 6 }).toArray()).toEqual(['abc', 'dé']);
   });
 
   it('a single non-ASCII value among ASCII ones gets byte offsets', () => {
