@@ -4,6 +4,8 @@
  * failure waits until every item before it has settled: waiting only for the item just before
  * is not enough, since that one can settle before an earlier item still running.
  */
+const settled = (): void => undefined;
+
 export class InputOrderFailures {
   /** Settled once every item tracked so far has settled. */
   private previous: Promise<unknown> = Promise.resolve();
@@ -15,7 +17,9 @@ export class InputOrderFailures {
       if (waits(err)) await previous;
       throw err;
     });
-    this.previous = Promise.allSettled([previous, result]);
+    // Settled, not the values: a chain that kept them would hold every item's result (every
+    // batch, every encoded part) for the rest of the run.
+    this.previous = Promise.allSettled([previous, result]).then(settled);
     return result;
   }
 }

@@ -2,6 +2,8 @@
  * InputOrderFailures (supervisor/input-order.ts): a failure is reported only once every item
  * before it has settled, whatever order the copies finish in.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { InputOrderFailures } from '../../../src/supervisor/input-order';
 
 function deferred<T>() {
@@ -52,5 +54,26 @@ describe('InputOrderFailures', () => {
     const failures = new InputOrderFailures();
     const err = new Error('kept');
     await expect(failures.track(Promise.reject(err))).rejects.toBe(err);
+  });
+
+  it('keeps no result of an item once it has settled (a run passes every batch through it)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const failures = new InputOrderFailures();
+    const refs: WeakRef<object>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const batch = { bytes: new Uint8Array(1024) };
+      refs.push(new WeakRef(batch));
+      await failures.track(Promise.resolve(batch));
+    }
+    // A later item still running: the chain is alive, and must not hold the earlier values.
+    const running = deferred<object>();
+    const last = failures.track(running.promise);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // At most the last one (V8 may keep the value this function last awaited): not all 20.
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(1);
+    running.resolve({});
+    await last;
   });
 });
