@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:buffer';
 import type * as Arrow from 'apache-arrow';
+import { utf8Parts } from './strings';
 
 type ArrowModule = Pick<typeof Arrow, 'Dictionary' | 'Int32' | 'Utf8' | 'makeData' | 'makeVector'>;
 type VectorFromArray = (init: unknown, type?: unknown) => unknown;
@@ -64,23 +65,9 @@ export function stringDictionary(
     validity = new Uint8Array(Math.ceil(n / 8));
     for (let i = 0; i < n; i++) if (values[i] !== null) validity[i >> 3] |= 1 << (i & 7);
   }
-  const dictionary = arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: distinct.length, nullCount: 0, ...utf8Buffers(distinct) }));
+  const dictionary = arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: distinct.length, ...utf8Parts(distinct) }));
   const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
   return arrow.makeVector(arrow.makeData({ type, length: n, nullCount: nulls, nullBitmap: validity, data: indices, dictionary })).memoize();
-}
-
-/** Offsets and bytes of strings in one buffer: one encoding of them all joined (batch/strings.ts does the same). */
-function utf8Buffers(values: string[]): { valueOffsets: Int32Array; data: Uint8Array } {
-  const offsets = new Int32Array(values.length + 1);
-  const joined = values.join('');
-  const data = Buffer.from(joined, 'utf8');
-  if (data.length === joined.length) {
-    // One byte per character: every value is ASCII, its byte length is its length.
-    for (let i = 0, at = 0; i < values.length; i++) offsets[i + 1] = at += values[i].length;
-  } else {
-    for (let i = 0, at = 0; i < values.length; i++) offsets[i + 1] = at += Buffer.byteLength(values[i], 'utf8');
-  }
-  return { valueOffsets: offsets, data };
 }
 
 /** Wrap `vectorFromArray` of the apache-arrow that `from` (a file) resolves, once per copy of it. */

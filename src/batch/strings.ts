@@ -152,6 +152,14 @@ export const UTF8_LIMITS = { joinedChars: constants.MAX_STRING_LENGTH, bytes: 2 
 
 /** buildUtf8 with its limits given (tests make them small). */
 export function buildUtf8Within(values: readonly (string | null | undefined)[], limits: typeof UTF8_LIMITS): Vector<Utf8> {
+  return makeVector(makeData({ type: new Utf8(), length: values.length, ...utf8Parts(values, limits) }));
+}
+
+/** The buffers of a Utf8 column of `values` (what buildUtf8 builds, for any copy of apache-arrow). */
+export function utf8Parts(
+  values: readonly (string | null | undefined)[],
+  limits: typeof UTF8_LIMITS = UTF8_LIMITS,
+): { valueOffsets: Int32Array; data: Uint8Array; nullCount: number; nullBitmap: Uint8Array | undefined } {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
   let chars = 0;
@@ -170,7 +178,7 @@ export function buildUtf8Within(values: readonly (string | null | undefined)[], 
     validity = new Uint8Array(Math.ceil(n / 8));
     for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) validity[i >> 3] |= 1 << (i & 7);
   }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: validity, valueOffsets: offsets, data }));
+  return { valueOffsets: offsets, data, nullCount: nulls, nullBitmap: validity };
 }
 
 /**
