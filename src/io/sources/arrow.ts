@@ -38,7 +38,7 @@ export async function* readArrow(file: string, o: { batchRows: number; columns?:
         if (!checked) assertColumnsExist(file, [...batch.schema.fields.map((f) => f.name), ...hive.map(([key]) => key)], o, 'Arrow IPC');
         checked = true;
         const withHive = hive.length ? addTextColumns(batch, hive) : batch;
-        const projected = o.columns ? withHive.select(o.columns) : withHive;
+        const projected = o.columns ? selectColumns(withHive, o.columns) : withHive;
         for (let offset = 0; offset < projected.numRows || offset === 0; offset += o.batchRows) {
           yield { batch: projected.numRows > o.batchRows ? projected.slice(offset, offset + o.batchRows) : projected };
           if (projected.numRows === 0) break;
@@ -51,6 +51,16 @@ export async function* readArrow(file: string, o: { batchRows: number; columns?:
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The named columns, in the order named. Not apache-arrow's `RecordBatch.select`: in 21.2 it
+ * puts each column at its old index in a sparse list of children, so any selection but a
+ * prefix pairs names with the wrong columns (`x` reading `day`'s values), without an error.
+ */
+function selectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch {
+  const at = new Map(batch.schema.fields.map((f, i) => [f.name, i]));
+  return batch.selectAt(names.map((name) => at.get(name)!)); // assertColumnsExist checked each name
 }
 
 /** File or stream format, from the magic; an empty or cut-off file is named as such. */
