@@ -31,7 +31,7 @@ export type { RunOptions, RunReport, ProgressSnapshot, StageMetrics, ChannelMetr
 export async function run(configFile: string, options: RunOptions & Overrides = {}): Promise<RunReport> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { resolveChecked } = require('./check') as typeof import('./check');
-  const { buildPlan } = require('./plan/build') as typeof import('./plan/build');
+  const { buildPlan, withProjection } = require('./plan/build') as typeof import('./plan/build');
   const { planWarnings } = require('./plan/warnings') as typeof import('./plan/warnings');
   const { runPlan } = require('./runtime/run') as typeof import('./runtime/run');
   const { EarlyStart } = require('./runtime/early-start') as typeof import('./runtime/early-start');
@@ -51,7 +51,7 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
         return early.launched();
       },
     });
-    plan ??= buildPlan(resolved.config, resolved);
+    plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
   } catch (err) {
     await early?.discard();

@@ -20,6 +20,8 @@ const DERIVED = {
 export default defineStage({
   // It derives `day` and passes every other column on: `validate` follows the columns through.
   outputColumns: (input) => (input.includes('day') ? input : [...input, 'day']),
+  // All it reads: with the later stages' reads, the source parses only the columns the job uses.
+  reads: () => ['status', 'country', 'ts'],
   process(batch, ctx) {
     const df = ctx.toDataFrame(batch);
     const tsIsText = df.dtypes[df.columns.indexOf('ts')].equals(pl.String);

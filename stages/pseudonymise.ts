@@ -24,6 +24,8 @@ export default defineStage<Options>({
   // A misspelt column would match nothing and leave its values in clear: `validate` checks them.
   inputColumns: (o) => ({ columns: o.columns, drop: o.drop }),
   outputColumns: (input, o) => input.filter((c) => !(o.drop ?? []).includes(c)),
+  // It reads only the columns it replaces (a dropped column need not be read, nor be there at all).
+  reads: (o) => o.columns,
   setup(ctx) {
     if (!ctx.options.salt) throw new Error('options.salt is required (a secret; keep it out of git in real pipelines)');
   },

@@ -22,28 +22,33 @@ export interface DownstreamChecks {
   issues: ConfigIssue[];
   /** Names that could not be checked, and why. */
   notes: ConfigIssue[];
+  /** The columns each stage receives (by index) and those the last one passes on, as far as known. */
+  flow: { inputs: Known[]; output: Known };
 }
 
 /** The columns at a point of the pipeline: known (and after which stage), or not (and since which stage). */
-type Known = { known: true; columns: readonly string[]; after?: string } | { known: false; unknownSince: string };
+export type Known = { known: true; columns: readonly string[]; after?: string } | { known: false; unknownSince: string };
 
 export function downstreamColumnIssues(raw: unknown, source: SourceColumns, definitions: Map<number, StageDefinition>): DownstreamChecks {
   const issues: ConfigIssue[] = [];
   const notes: ConfigIssue[] = [];
   const projection = (raw as { source?: { columns?: unknown } }).source?.columns;
   const stages = (raw as { stages?: unknown }).stages;
-  if (!Array.isArray(stages)) return { issues, notes };
   // What the first stage receives: the projection, in its order, or every column.
   let now: Known = { known: true, columns: Array.isArray(projection) ? (projection as string[]) : source.names };
+  const inputs: Known[] = [];
+  if (!Array.isArray(stages)) return { issues, notes, flow: { inputs, output: now } };
 
-  const check = (path: string, name: unknown, at: Known) => {
+  // `what`: whose name it is, when not an option's ("the stage's reads(options):").
+  const check = (path: string, name: unknown, at: Known, what?: string) => {
     if (typeof name !== 'string' || name === '' || !at.known) return; // the schema says what is wrong with a non-name
     if (at.columns.includes(name)) return;
+    const say = (message: string) => issues.push({ path, message: what ? `${what} ${message}` : message });
     if (at.after) {
       const hint = closest(name, [...at.columns]);
-      issues.push({ path, message: `column "${name}" is not among the columns stage "${at.after}" passes on (${at.columns.join(', ')}${hint ? `; did you mean "${hint}"?` : ''})` });
-    } else if (!source.names.includes(name)) issues.push({ path, message: missingColumn(name, source) });
-    else issues.push({ path, message: `column "${name}" is left out by source.columns (${at.columns.join(', ')}); add it there` });
+      say(`column "${name}" is not among the columns stage "${at.after}" passes on (${at.columns.join(', ')}${hint ? `; did you mean "${hint}"?` : ''})`);
+    } else if (!source.names.includes(name)) say(missingColumn(name, source));
+    else say(`column "${name}" is left out by source.columns (${at.columns.join(', ')}); add it there`);
   };
   const unknown = (path: string, what: string, at: { unknownSince: string }): void => {
    
@@ -53,6 +58,7 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
   (stages as StageEntry[]).forEach((stage, index) => {
     const definition = definitions.get(index);
     const options = (stage?.options ?? {}) as Record<string, unknown>;
+    inputs.push(now);
     const named = definition?.inputColumns && call(() => definition.inputColumns!(options), `stages[${index}].options`, "the stage's inputColumns(options)", issues);
     for (const [option, names] of Object.entries(named ?? {})) {
       const path = `stages[${index}].options.${option}`;
@@ -64,6 +70,13 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
         else names.forEach((name, i) => check(`${path}[${i}]`, name, at));
       }
     }
+    const reads = definition?.reads && call(() => definition.reads!(options), `stages[${index}].module`, "the stage's reads(options)", issues);
+    if (reads !== undefined && !isNames(reads)) issues.push({ path: `stages[${index}].module`, message: `the stage's reads(options) must return a list of column names, got ${JSON.stringify(reads)}` });
+    else if (reads && now.known) {
+      // A name its options give is reported once, at the option (above).
+      const optionNames = new Set(Object.values(named ?? {}).flatMap((names) => (Array.isArray(names) ? names : [])));
+      reads.filter((name) => !optionNames.has(name)).forEach((name) => check(`stages[${index}].module`, name, now, "the stage's reads(options):"));
+    }
     now = passedOn(now, stage, definition, index, options, issues);
   });
   const partitionBy = (raw as { sink?: { partitionBy?: unknown } }).sink?.partitionBy;
@@ -72,8 +85,10 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
     if (!at.known) unknown('sink.partitionBy', 'partition columns', at);
     else partitionBy.forEach((c: unknown, i) => check(`sink.partitionBy[${i}]`, c, at));
   }
-  return { issues, notes };
+  return { issues, notes, flow: { inputs, output: now } };
 }
+
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((c) => typeof c === 'string');
 
 /** The columns after a stage, as far as it says. */
 function passedOn(now: Known, stage: StageEntry, definition: StageDefinition | undefined, index: number, options: Record<string, unknown>, issues: ConfigIssue[]): Known {
@@ -83,7 +98,7 @@ function passedOn(now: Known, stage: StageEntry, definition: StageDefinition | u
   if (!definition?.outputColumns) return { known: false, unknownSince: name };
   const out = call(() => definition.outputColumns!(now.columns, options), `stages[${index}].module`, "the stage's outputColumns(input, options)", issues);
   if (out === undefined) return { known: false, unknownSince: name };
-  if (!Array.isArray(out) || !out.every((c) => typeof c === 'string')) {
+  if (!isNames(out)) {
     issues.push({ path: `stages[${index}].module`, message: `the stage's outputColumns(input, options) must return a list of column names, got ${JSON.stringify(out)}` });
     return { known: false, unknownSince: name };
   }

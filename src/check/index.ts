@@ -15,6 +15,7 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import { columnIssues } from './columns';
 import { downstreamColumnIssues } from './columns-downstream';
+import { pushDownColumns, type Projection } from './projection';
 import { stageIssues } from './stages';
 
 export interface CheckOptions {
@@ -41,6 +42,8 @@ export interface CheckedConfig extends ResolvedConfig {
   notes: ConfigIssue[];
   /** The source files' total size in bytes, when they could be listed (the plan decides the source thread by it). */
   inputBytes?: number;
+  /** The source columns the run needs, when the stages' `reads` leave some out (projection.ts). */
+  projection?: Projection;
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
@@ -68,7 +71,7 @@ export async function checkPipeline(
   const inputBytes = config && schemaClean ? sizeOfInputs(config.source.path, where.baseDir) : undefined;
   if (opts.onConfig && config && resolved.params && schemaClean) await opts.onConfig({ config, file: where.file, baseDir: where.baseDir, params: resolved.params, inputBytes });
   const [stages, columns] = await Promise.all([stageIssues(raw, where.original ?? raw, where.baseDir), columnIssues(raw, where.baseDir, opts.readErrors ?? true)]);
-  const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : { issues: [], notes: [] };
+  const downstream = columns.columns ? downstreamColumnIssues(raw, columns.columns, stages.definitions) : undefined;
   const found = [
     ...(where.overrideIssues ?? []),
     ...resolved.issues,
@@ -77,11 +80,21 @@ export async function checkPipeline(
     ...issues.filter((i) => !aboutUnresolved(i, computed.unresolved)),
     ...stages.issues,
     ...columns.issues,
-    ...downstream.issues,
+    ...(downstream?.issues ?? []),
   ];
   const all = inConfigOrder(where.sourcePathFromCli ? found.map(blameSourcePathFlag) : found);
   if (!config || !resolved.params || all.length) throw new ConfigError(all, where.file || undefined);
-  return { config, file: where.file, baseDir: where.baseDir, params: resolved.params, notes: downstream.notes, inputBytes, ...(columns.columns && { sourceColumns: columns.columns }) };
+  const projection = downstream && pushDownColumns(config.stages, stages.definitions, downstream.flow);
+  return {
+    config,
+    file: where.file,
+    baseDir: where.baseDir,
+    params: resolved.params,
+    notes: downstream?.notes ?? [],
+    inputBytes,
+    ...(columns.columns && { sourceColumns: columns.columns }),
+    ...(projection && { projection }),
+  };
 }
 
 /** The source files' total size; undefined when they cannot be listed (the checks report why). */

@@ -17,11 +17,11 @@ import type { Plan } from '../plan/types';
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 function planning() {
-  const { buildPlan } = require('../plan/build') as typeof import('../plan/build');
+  const { buildPlan, withProjection } = require('../plan/build') as typeof import('../plan/build');
   const { paramLines, renderPlan } = require('../plan/explain') as typeof import('../plan/explain');
   const { planWarnings, renderWarnings } = require('../plan/warnings') as typeof import('../plan/warnings');
   const { expandInputs } = require('../config/files') as typeof import('../config/files');
-  return { buildPlan, paramLines, renderPlan, planWarnings, renderWarnings, expandInputs };
+  return { buildPlan, withProjection, paramLines, renderPlan, planWarnings, renderWarnings, expandInputs };
 }
 
 function engine() {
@@ -90,16 +90,16 @@ export async function main(argv: string[]): Promise<number> {
           .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
       async (args) => {
         code = await guard(async () => {
-          const { buildPlan, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
+          const { buildPlan, withProjection, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
           const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
-          const plan = buildPlan(r.config, r);
+          const plan = withProjection(buildPlan(r.config, r), r.projection);
           process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             // Each stage measured on its own, fused or not: the advice is per stage.
-            const profile = await profilePlan(buildPlan(r.config, { ...r, fuse: false }), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
+            const profile = await profilePlan(withProjection(buildPlan(r.config, { ...r, fuse: false }), r.projection), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
             process.stdout.write('\n' + renderProfile(profile) + '\n');
           }
         });
@@ -223,7 +223,7 @@ async function run(args: RunArgs): Promise<number> {
     controller.abort(signal);
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
-  const { buildPlan, planWarnings } = planning();
+  const { buildPlan, withProjection, planWarnings } = planning();
   const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
   const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
@@ -240,7 +240,7 @@ async function run(args: RunArgs): Promise<number> {
       early = EarlyStart.begin(plan, { log });
       return early.launched();
     });
-    plan ??= buildPlan(resolved.config, resolved);
+    plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });

@@ -93,6 +93,16 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
 }
 
 /**
+ * The plan reading only `projection.columns` from its source (projection pushdown: the checks
+ * know what each stage reads only once its module loaded, after the plan was made and its
+ * copies started, so it is applied to the plan then; nothing else in the plan depends on it).
+ */
+export function withProjection(plan: Plan, projection: Plan['projection']): Plan {
+  if (!projection) return plan;
+  return { ...plan, source: { ...plan.source, columns: projection.columns }, projection };
+}
+
+/**
  * The stage sluice adds before a partitioned sink (operators/partition.ts): each batch's rows
  * routed to their partitions, on the main thread (one vectorised polars split per batch).
  */

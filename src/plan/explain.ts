@@ -19,6 +19,9 @@ export function renderPlan(plan: Plan, files: string[]): string {
         ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.parseIn.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked), parsed by stage ${plan.parseIn.stage} in its threads (fused)`
         : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
+    ...(plan.projection
+      ? [`  columns: ${plan.projection.columns.join(', ')}; left out, as no stage reads them and the sink does not get them (the stages' reads): ${plan.projection.pruned.join(', ')}`]
+      : []),
     `  ↓ channel: ${items(plan.sourceOutput.capacity)}, ${mib(plan.sourceOutput.capacityBytes)}`,
   ];
   for (const [i, s] of plan.stages.entries()) {

@@ -72,6 +72,11 @@ export interface Plan {
    * `stage` parses the chunk it is given, then runs the stage on it. No source thread.
    */
   parseIn?: { stage: string; rowsPerChunk: number };
+  /**
+   * Set when the stages' `reads` leave source columns out (projection pushdown, from the
+   * checks: check/projection.ts): `source.columns` is then `columns`; `pruned` are the others.
+   */
+  projection?: { columns: string[]; pruned: string[] };
   /** Threads and processes started, against the cores, and polars' pool sizes (plan/cores.ts). */
   cores: CoreBudget;
   /** Upper estimate of batch memory held by channels and in-flight tasks. */

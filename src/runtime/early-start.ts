@@ -63,7 +63,8 @@ export class EarlyStart {
 
   /** For the run of the same plan: the executor started for `stage`, if one was. Once per stage. */
   adopt(plan: Plan, stage: PlannedStage): { executor: StageExecutor; ready: Promise<void> } | undefined {
-    if (plan !== this.plan) throw new Error('early start: adopted by the run of another plan');
+    // The same stages: the plan may have been remade around them since (plan/build.ts withProjection).
+    if (plan.stages !== this.plan.stages) throw new Error('early start: adopted by the run of another plan');
     const entry = this.started.get(stage);
     this.started.delete(stage);
     return entry;

@@ -11,6 +11,7 @@ import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
+import { StageError } from '../errors';
 import type { Plan } from '../plan/types';
 import { Channel } from './channel';
 import { round } from './metrics';
@@ -123,9 +124,22 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     await source?.close().catch(() => undefined);
     await sink?.abort();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, [], samples, encoder());
-    attachFailure(err, report);
-    throw err;
+    const failure = withProjectionNote(err, plan.projection);
+    attachFailure(failure, report);
+    throw failure;
   }
+}
+
+/**
+ * A stage that failed while the source left columns out (projection pushdown) may have read
+ * one of them without listing it in its `reads`: its batch had no such column. Say which
+ * were left out and why, beside the stage's own error.
+ */
+function withProjectionNote(err: unknown, projection: Plan['projection']): unknown {
+  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup') {
+    err.message += `\n  note: the source did not read ${projection.pruned.join(', ')}: no stage lists them in its reads() and the sink does not get them; a stage that reads one must list it`;
+  }
+  return err;
 }
 
 /**
@@ -198,6 +212,7 @@ function buildReport(
       files: source?.files.length ?? 0,
       busyMs: round(src?.busyMs ?? 0),
       blockedMs: round(src?.blockedMs ?? 0),
+      ...(plan.projection && { leftOut: plan.projection.pruned }),
     },
     stages: scheduler?.meters.map((m) => m.snapshot()) ?? [],
     sink: { rows: snk?.rows ?? 0, batches: snk?.batches ?? 0, bytes: snk?.bytes ?? 0, path: plan.sink.path, files, busyMs: round(snk?.busyMs ?? 0), ...(encoder && { encoder }) },

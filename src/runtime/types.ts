@@ -48,7 +48,16 @@ export interface RunReport {
   durationMs: number;
   /** Of durationMs: opening source and sink and starting every stage's copies (threads, processes, setup). */
   startupMs: number;
-  source: { rows: number; batches: number; bytes: number; files: number; busyMs: number; blockedMs: number };
+  source: {
+    rows: number;
+    batches: number;
+    bytes: number;
+    files: number;
+    busyMs: number;
+    blockedMs: number;
+    /** Columns the source left out, as no stage reads them and the sink does not get them (projection pushdown). */
+    leftOut?: string[];
+  };
   stages: StageMetrics[];
   sink: {
     rows: number;

@@ -99,6 +99,16 @@ export interface StageDefinition<Options = Record<string, unknown>, Params = Sta
    * for a stage that adds `day`), so the checks can follow the columns past it.
    */
   outputColumns?(input: readonly string[], options: Options): readonly string[];
+  /**
+   * Every input column `process` (and `flush`) reads, when it reads no others (`() =>
+   * ['ts', 'status']`); the rest it passes on untouched or not at all, as `outputColumns` or
+   * `keepsColumns` says. When every stage says both, the plan reads from the source only the
+   * columns some stage reads or the sink gets (projection pushdown: the others are never
+   * parsed, converted or handed off; `explain` lists them). A column read but not listed is
+   * then missing from the batch: list them all. `validate` checks the names. Undefined: it
+   * cannot say for these options (it may read any column).
+   */
+  reads?(options: Options): readonly string[] | undefined;
 }
 
 /** Identity function that exists for its types: `defineStage<{ salt: string }, { day: string }>({ … })`. */

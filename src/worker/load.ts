@@ -74,7 +74,7 @@ function checkShape(definition: Record<string, unknown>, modulePath: string): St
     const v = definition[flag];
     if (v !== undefined && typeof v !== 'boolean') throw new Error(`the default export of ${modulePath}: ${flag} must be true or false, got ${describe(v)}`);
   }
-  for (const fn of ['inputColumns', 'outputColumns'] as const) {
+  for (const fn of ['inputColumns', 'outputColumns', 'reads'] as const) {
     const v = definition[fn];
     if (v !== undefined && typeof v !== 'function') throw new Error(`the default export of ${modulePath}: ${fn} must be a function, got ${describe(v)}`);
   }

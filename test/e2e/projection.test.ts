@@ -1,0 +1,144 @@
+/**
+ * Projection pushdown (check/projection.ts): when every stage says what it reads (`reads`) and
+ * passes on (`outputColumns`), the source reads only the columns some stage reads or the sink
+ * gets. Each cell runs the same job twice, declared and not, and checks: the stages saw only
+ * the needed columns (a stage records the columns of every batch it gets), the output is the
+ * same as without pushdown and as the source's own values say (both read back by DuckDB, not by
+ * sluice), and `explain` names what was left out. A stage that reads a column it did not list
+ * fails loudly, naming the stage and the columns left out.
+ *
+ * Cells: every pair of (source format, mode of the first stage, mode of the second) at least
+ * once (test/helpers/pairwise.ts: 13 cells of the 36), which includes the CSV parsed in the first
+ * stage's threads (fused) and the two thread stages fused into one worker.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pl from 'nodejs-polars';
+import { runCli } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { pairwise } from '../helpers/pairwise';
+import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
+
+const ROWS = 3000;
+const FORMATS = ['csv', 'parquet', 'ndjson', 'arrow'] as const;
+const MODES = ['inline', 'thread', 'process'] as const;
+const FILE = { csv: 'in.csv', parquet: 'in.parquet', ndjson: 'in.ndjson', arrow: 'in.arrow' } as const;
+
+let ws: Workspace;
+beforeAll(() => {
+  ws = workspace('sluice-projection-');
+  // `note` is the costly kind of column a job rarely reads: quotes, commas, line breaks.
+  const df = pl.DataFrame({
+    id: Array.from({ length: ROWS }, (_, i) => i),
+    name: Array.from({ length: ROWS }, (_, i) => `n${i % 97}`),
+    x: Array.from({ length: ROWS }, (_, i) => i * 0.25),
+    day: Array.from({ length: ROWS }, (_, i) => `2026-11-${String(1 + (i % 28)).padStart(2, '0')}`),
+    note: Array.from({ length: ROWS }, (_, i) => `line ${i}, "quoted"\nsecond line`),
+  });
+  df.writeCSV(path.join(ws.dir, FILE.csv));
+  df.writeParquet(path.join(ws.dir, FILE.parquet));
+  df.writeJSON(path.join(ws.dir, FILE.ndjson), { format: 'lines' });
+  df.writeIPC(path.join(ws.dir, FILE.arrow));
+});
+afterAll(() => ws.cleanup());
+
+type Format = (typeof FORMATS)[number];
+type Mode = (typeof MODES)[number];
+
+/** The job: a stage that adds x2 from x and passes the rest on, then one that keeps id, x2 and day. */
+function config(name: string, format: Format, modes: [Mode, Mode], declared: boolean | 'wrong') {
+  const seenFile = path.join(ws.dir, `${name}.seen.jsonl`);
+  const stage = (stageName: string, mode: Mode, out: 'add' | 'pick', reads: string[]) => ({
+    name: stageName,
+    module: path.join(FIXTURE_STAGES, 'reads-probe.ts'),
+    mode,
+    concurrency: mode === 'inline' ? 1 : 2,
+    options: { seenFile, out, ...(declared && { reads }) },
+  });
+  const file = ws.config(
+    {
+      name,
+      source: { format, path: FILE[format], batchRows: 500 },
+      // 'wrong': the first stage says it reads nothing, and reads x.
+      stages: [stage('a', modes[0], 'add', declared === 'wrong' ? [] : ['x']), stage('b', modes[1], 'pick', ['id', 'x2', 'day'])],
+      sink: { format: 'parquet', path: `out/${name}.parquet` },
+    },
+    `${name}.config.ts`,
+  );
+  return { file, seenFile, output: path.join(ws.dir, 'out', `${name}.parquet`) };
+}
+
+function seen(file: string): Map<string, Set<string>> {
+  const by = new Map<string, Set<string>>();
+  for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
+    const { stage, columns } = JSON.parse(line) as { stage: string; columns: string[] };
+    by.set(stage, (by.get(stage) ?? new Set()).add(columns.join(',')));
+  }
+  return by;
+}
+
+const cells = pairwise({ format: FORMATS, a: MODES, b: MODES });
+
+it('covers every pair of format and modes', () => {
+  expect(cells.length).toBeLessThan(FORMATS.length * MODES.length * MODES.length);
+  for (const f of FORMATS) for (const m of MODES) expect(cells.some((c) => c.format === f && (c.a === m || c.b === m))).toBe(true);
+});
+
+describe.each(cells)('$format source, a $a, b $b', ({ format, a, b }) => {
+  it('reads only the columns the stages read, and writes the same rows as without pushdown', async () => {
+    const name = `p-${format}-${a}-${b}`;
+    const on = config(`${name}-on`, format, [a, b], true);
+    const off = config(`${name}-off`, format, [a, b], false);
+
+    const explained = await runCli(['explain', on.file]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain('columns: id, x, day; left out, as no stage reads them and the sink does not get them');
+    expect(explained.stdout).toMatch(/: name, note\n/);
+    const unexplained = await runCli(['explain', off.file]);
+    expect(unexplained.stdout).not.toContain('left out');
+
+    const leftOut: unknown[] = [];
+    for (const run of [on, off]) {
+      const report = `${run.file}.report.json`;
+      const r = await runCli(['run', run.file, '--quiet', '--log-level', 'error', '--report', report]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      leftOut.push(JSON.parse(readFileSync(report, 'utf8')).source.leftOut);
+    }
+    expect(leftOut).toEqual([['name', 'note'], undefined]);
+    // What each stage received, batch after batch.
+    expect(seen(on.seenFile)).toEqual(new Map([['a', new Set(['id,x,day'])], ['b', new Set(['id,x,day,x2'])]]));
+    expect(seen(off.seenFile)).toEqual(new Map([['a', new Set(['id,name,x,day,note'])], ['b', new Set(['id,name,x,day,note,x2'])]]));
+
+    // Read back by DuckDB: the two outputs are the same rows, and the rows are the source's.
+    const query = (file: string) => duckRows(`SELECT id::BIGINT AS id, x2, day FROM read_parquet('${file}') ORDER BY id`);
+    const [withPushdown, without] = await Promise.all([query(on.output), query(off.output)]);
+    expect(withPushdown).toHaveLength(ROWS);
+    expect(withPushdown).toEqual(without);
+    expect(withPushdown[ROWS - 1]).toEqual({ id: String(ROWS - 1), x2: (ROWS - 1) * 0.5, day: `2026-11-${String(1 + ((ROWS - 1) % 28)).padStart(2, '0')}` });
+    rmSync(on.output);
+    rmSync(off.output);
+  });
+});
+
+it('fails loudly when a stage reads a column it did not list: its error, and what the source left out', async () => {
+  // Inline, and in threads that parse the CSV themselves (fused).
+  for (const [a, b] of [['inline', 'process'], ['thread', 'thread']] as const) {
+    const job = config(`wrong-${a}-${b}`, 'csv', [a, b], 'wrong');
+    const r = await runCli(['run', job.file, '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stage "a"');
+    expect(r.stderr).toContain('no column "x" in the batch (it has id, day)');
+    expect(r.stderr).toContain('note: the source did not read name, x, note: no stage lists them in its reads() and the sink does not get them; a stage that reads one must list it');
+    expect(ws.outFiles()).not.toContain(`wrong-${a}-${b}.parquet`);
+  }
+});
+
+it('validate refuses a name in reads() that the stage does not receive', async () => {
+  const job = config('misspelt', 'csv', ['inline', 'inline'], true);
+  const text = readFileSync(job.file, 'utf8').replace('"reads": [\n          "x"\n        ]', '"reads": [\n          "xx"\n        ]');
+  const file = path.join(ws.dir, 'misspelt-2.config.ts');
+  writeFileSync(file, text);
+  const r = await runCli(['validate', file]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`stages[0].module: the stage's reads(options): column "xx" is not in the source (columns: id, name, x, day, note; did you mean "x"?)`);
+});
