@@ -94,7 +94,7 @@ export async function cpuBound(quick: boolean, runs: number) {
 }
 
 /** bench/bare-hash.js in each layout, interleaved, median of `runs` (timed from all parts ready). */
-function bareHash(work: 'sha256' | 'js', rows: number, runs: number): { one: number; threads: number; processes: number } {
+export function bareHash(work: 'sha256' | 'js' | 'alu' | 'map', rows: number, runs: number): { one: number; threads: number; processes: number } {
   const times: Record<'one' | 'threads' | 'processes', number[]> = { one: [], threads: [], processes: [] };
   for (let r = 0; r < runs; r++) {
     for (const mode of ['one', 'threads', 'processes'] as const) {
