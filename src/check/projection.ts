@@ -14,6 +14,12 @@ export interface Projection {
   columns: string[];
   /** The columns left out: no stage reads them and the sink does not get them. */
   pruned: string[];
+  /**
+   * Per stage (config order): the left-out columns it would have received without pushdown.
+   * A stage that asks for one of these by name fails naming it (batch/left-out-guard.ts)
+   * rather than getting "no such column" and, say, a default in its place.
+   */
+  missing: string[][];
 }
 
 /**
@@ -36,7 +42,9 @@ export function pushDownColumns(
   }
   const first = flow.inputs[0] as Known & { known: true };
   const pruned = first.columns.filter((c) => !needed.has(c));
-  return pruned.length ? { columns: first.columns.filter((c) => needed.has(c)), pruned } : undefined;
+  if (!pruned.length) return undefined;
+  const missing = flow.inputs.slice(0, stages.length).map((input) => (input.known ? input.columns.filter((c) => pruned.includes(c)) : []));
+  return { columns: first.columns.filter((c) => needed.has(c)), pruned, missing };
 }
 
 /** The stage's `reads(options)`, or undefined when it has none or it fails (the checks report that). */

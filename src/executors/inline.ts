@@ -63,6 +63,10 @@ export class InlineExecutor implements StageExecutor {
     return host;
   }
 
+  leaveOut(perMember: readonly (readonly string[])[]): void {
+    for (const host of this.hosts) host.leaveOut(perMember[0] ?? []);
+  }
+
   /** Whether the stage defines `flush` (known after start). */
   get stateful(): boolean {
     return this.hosts.some((h) => h.stateful);

@@ -37,7 +37,7 @@ interface Pending {
 
 /** What a child is asked: a batch (its IPC bytes as `payload`), or its flush. */
 export interface ChildRequest {
-  message: { type: 'task'; seq: number; sourceFile?: string } | { type: 'flush' };
+  message: { type: 'task'; seq: number; sourceFile?: string; leftOut?: string[] } | { type: 'flush' };
   payload: Uint8Array[];
 }
 

@@ -45,6 +45,8 @@ export class ProcessExecutor implements StageExecutor {
   private readonly killTimeoutMs: number;
   private children: ChildCopy[] = [];
   private state: State = 'new';
+  /** Sent with every task (leaveOut); each child takes it from its first. */
+  private leftOut: string[] | undefined;
   private readonly fatalListeners: Array<(err: SluiceError) => void> = [];
   private fatal: SluiceError | undefined;
   private flushed = false;
@@ -96,6 +98,11 @@ export class ProcessExecutor implements StageExecutor {
     return Promise.all(this.children.map((c) => c.spawned)).then(() => undefined);
   }
 
+  leaveOut(perMember: readonly (readonly string[])[]): void {
+    const columns = perMember[0] ?? [];
+    this.leftOut = columns.length ? [...columns] : undefined;
+  }
+
   process(input: OwnedBatch): Promise<OwnedBatch> {
     return input.consume(() => {
       if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
@@ -109,7 +116,7 @@ export class ProcessExecutor implements StageExecutor {
       // The chunks are views of the input's buffers: it is released when the result arrives,
       // which is after the child has read the whole frame.
       const { chunks } = encodeBatches(input.batches);
-      return child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile }, payload: chunks });
+      return child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile, ...(this.leftOut && { leftOut: this.leftOut }) }, payload: chunks });
     });
   }
 

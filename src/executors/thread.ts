@@ -53,6 +53,8 @@ export class ThreadExecutor implements StageExecutor {
   private stopping = false;
   /** abort() was called: results that still arrive are released, not handed out. */
   private aborted = false;
+  /** Sent with every task (leaveOut); the copies take it from the first. */
+  private leftOut: string[][] | undefined;
 
   constructor(
     private readonly planned: PlannedStage,
@@ -94,6 +96,10 @@ export class ThreadExecutor implements StageExecutor {
     if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
   }
 
+  leaveOut(perMember: readonly (readonly string[])[]): void {
+    this.leftOut = perMember.some((m) => m.length) ? perMember.map((m) => [...m]) : undefined;
+  }
+
   process(input: OwnedBatch): Promise<OwnedBatch> {
     if (!isCsvChunk(input.batches)) return this.processItem(input);
     // Chunks of CSV text, parsed in the copies (fusion), may fail in any order: the earliest bad
@@ -113,7 +119,7 @@ export class ThreadExecutor implements StageExecutor {
       const packed = toShared(input.batches, this.arena, { callerHolds: true, backing: input.backing });
       this.counters.bytesPacked += packed.packedBytes;
       try {
-        const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared, ...(from && { from }) };
+        const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared, ...(from && { from }), ...(this.leftOut && { leftOut: this.leftOut }) };
         // More tasks than copies (the scheduler keeps to `slots`) wait in the least busy copy's queue.
         const copy = leastBusy(this.copiesRunning, Infinity) ?? this.noCopyFor(input);
         const result = await this.run(copy, task, input);

@@ -54,6 +54,12 @@ export interface StageExecutor {
   close(): Promise<void>;
   /** Tear down at once (failure elsewhere); never throws. */
   abort(): Promise<void>;
+  /**
+   * Per stage it runs (the fused members, in order; one otherwise), the columns projection
+   * pushdown left out that it would have received: asking a batch for one fails, naming it
+   * (batch/left-out-guard.ts). Called after start(), before the first batch.
+   */
+  leaveOut?(perMember: readonly (readonly string[])[]): void;
   /** A copy died outside a task, or a transport broke: the run must stop. */
   onFatal(listener: (err: SluiceError) => void): void;
   stats(): TransportStats;

@@ -74,9 +74,10 @@ export interface Plan {
   parseIn?: { stage: string; rowsPerChunk: number };
   /**
    * Set when the stages' `reads` leave source columns out (projection pushdown, from the
-   * checks: check/projection.ts): `source.columns` is then `columns`; `pruned` are the others.
+   * checks: check/projection.ts): `source.columns` is then `columns`; `pruned` are the others;
+   * `missing`, per user stage in config order, the pruned columns it would have received.
    */
-  projection?: { columns: string[]; pruned: string[] };
+  projection?: { columns: string[]; pruned: string[]; missing: string[][] };
   /** Threads and processes started, against the cores, and polars' pool sizes (plan/cores.ts). */
   cores: CoreBudget;
   /** Upper estimate of batch memory held by channels and in-flight tasks. */

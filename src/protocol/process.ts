@@ -16,7 +16,8 @@ export type MainToChild =
    */
   | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string; params: Record<string, string | number | boolean> }
   /** Payload: the input batches as Arrow IPC. */
-  | { type: 'task'; id: number; seq: number; sourceFile?: string }
+  /** `leftOut`: the columns projection pushdown left out that the stage would have received (StageHost.leaveOut). */
+  | { type: 'task'; id: number; seq: number; sourceFile?: string; leftOut?: string[] }
   | { type: 'flush'; id: number }
   /** Finish queued work, then exit 0. */
   | { type: 'close' };

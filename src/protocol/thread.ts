@@ -27,7 +27,8 @@ export interface ThreadWorkerData {
 export type ThreadTask =
   /** `input`: a batch of rows, or a chunk of CSV text (csv/item.ts) the copy parses first. */
   /** `from`: the fused member to start at (a combine's merged output re-enters after its stage); 0 when absent. */
-  | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches; from?: number }
+  /** `leftOut`: per member, the columns projection pushdown left out that it would have received (StageHost.leaveOut). */
+  | { type: 'process'; seq: number; sourceFile?: string; input: SharedBatches; from?: number; leftOut?: string[][] }
   /** Sent to each copy once (each copy is its own single-thread pool). */
   | { type: 'setup' }
   /** `member`'s flush (0 when absent); `pipe`: its output through the members after it (default true). */

@@ -19,6 +19,7 @@ import { conversions } from '../batch/polars';
 import { openSource } from '../io/sources';
 import { advise, type Advice, type StageCost } from '../plan/advice';
 import type { Plan, PlannedStage } from '../plan/types';
+import { leftOutPerStage } from '../plan/left-out';
 
 export interface StageProfile extends StageCost {
   name: string;
@@ -104,6 +105,7 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
   const sourceMsPerBatch = median(readTimes.length > 1 ? readTimes.slice(1) : readTimes);
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const stages: StageProfile[] = [];
+  const leftOut = leftOutPerStage(plan);
   for (const stage of plan.stages) {
     // The stages a user wrote; sluice's own (Parquet encoding) has no module to try in other modes.
     if (samples.length === 0 || stage.encode) break;
@@ -111,6 +113,7 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
     const as = (mode: PlannedStage['mode'], over: Partial<PlannedStage> = {}): PlannedStage => ({ ...stage, ...over, mode, copies: 1, slotsPerCopy: SLOTS_PER_COPY[mode] });
     const inline = new InlineExecutor(as('inline'), { log: opts.log });
     await inline.start();
+    inline.leaveOut(leftOut[plan.stages.indexOf(stage)] ?? []);
     // The outputs feed the next stage's sample: their memory is left to the collector.
     const measured = await timeBatches(async (b) => (await inline.process(OwnedBatch.plain(0, [b]))).batches, samples);
     const probe = samples[samples.length - 1];

@@ -12,7 +12,9 @@ import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
 import { StageError } from '../errors';
+import { LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan } from '../plan/types';
+import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
 import { round } from './metrics';
 import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
@@ -72,6 +74,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
     await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
+    // What projection pushdown left out, per stage: asking for it fails naming it (batch/left-out-guard.ts).
+    if (plan.projection) leftOutPerStage(plan).forEach((perMember, i) => executors[i].leaveOut?.(perMember));
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
 
@@ -136,7 +140,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
  * were left out and why, beside the stage's own error.
  */
 function withProjectionNote(err: unknown, projection: Plan['projection']): unknown {
-  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup') {
+  // A column asked for by name says so itself (batch/left-out-guard.ts); this covers other ways in (positions, polars).
+  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup' && !err.message.includes(LEFT_OUT_MESSAGE)) {
     err.message += `\n  note: the source did not read ${projection.pruned.join(', ')}: no stage lists them in its reads() and the sink does not get them; a stage that reads one must list it`;
   }
   return err;

@@ -35,6 +35,11 @@ export class StageChain {
     return new StageChain(hosts, onMember);
   }
 
+  /** Per member, the columns the source left out that it would have received (StageHost.leaveOut). */
+  leaveOut(perMember: readonly (readonly string[])[]): void {
+    this.hosts.forEach((host, m) => host.leaveOut(perMember[m] ?? []));
+  }
+
   async setup(): Promise<void> {
     for (const [i, host] of this.hosts.entries()) {
       this.onMember(i);

@@ -5,6 +5,7 @@
  */
 import { installFastVectorFromArray } from '../batch/fast-from-array';
 import { installFastStringToArray } from '../batch/fast-to-array';
+import { installLeftOutGuard, withLeftOut } from '../batch/left-out-guard';
 import { buildTable } from '../batch/table';
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
@@ -62,6 +63,8 @@ export class StageHost {
   private lastOutputBytes = 0;
   /** The task running now: `ctx.toDataFrame` reads its batch's IPC bytes in place when it has them. */
   private current: HostInput | undefined;
+  /** Columns the source left out that this stage would have received (batch/left-out-guard.ts). */
+  private leftOut: ReadonlySet<string> | undefined;
 
   private constructor(
     private readonly definition: StageDefinition,
@@ -75,6 +78,7 @@ export class StageHost {
   static async load(opts: HostOptions): Promise<StageHost> {
     installFastStringToArray(); // the obvious `column.toArray()` on strings, fast (batch/fast-to-array.ts)
     installFastVectorFromArray(opts.modulePath); // and the obvious `tableFromArrays` of strings (batch/fast-from-array.ts)
+    installLeftOutGuard(); // asking for a column projection pushdown left out fails (batch/left-out-guard.ts)
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
@@ -109,6 +113,15 @@ export class StageHost {
     return typeof this.definition.flush === 'function' && this.definition.perCopyFlush !== true && typeof this.definition.combine !== 'function';
   }
 
+  /**
+   * The columns the source left out (projection pushdown) that this stage would have received:
+   * asking a batch for one by name in `process` throws, naming it. Told after the copies started
+   * (the checks find the projection while they boot); the same for every task after.
+   */
+  leaveOut(columns: readonly string[]): void {
+    this.leftOut = columns.length ? new Set(columns) : undefined;
+  }
+
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
   setup(): Promise<void> {
     this.setupDone ??= (async () => {
@@ -132,7 +145,7 @@ export class StageHost {
     try {
       for (const batch of input.batches) {
         try {
-          out.push(...this.toRecordBatches(await this.definition.process(batch, this.ctx), born, (b) => (backing = b)));
+          out.push(...this.toRecordBatches(await withLeftOut(batch, this.leftOut, () => this.definition.process(batch, this.ctx)), born, (b) => (backing = b)));
         } catch (err) {
           throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
         }

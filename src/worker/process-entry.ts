@@ -49,6 +49,7 @@ let host: StageHost | undefined;
 /** Stage name and copy index, from `init` (for errors outside the stage's own code). */
 let self: { stage: string; copy: number } = { stage: '?', copy: -1 };
 let queue: Promise<void> = Promise.resolve();
+let leftOutTold = false;
 
 function releasePayload(payload: Uint8Array): void {
   if (isSlab(payload.buffer)) release(payload.buffer);
@@ -149,6 +150,10 @@ function onMessage(message: MainToChild, payload: Uint8Array): void {
       queue = queue.then(() => init(message, payload));
       return;
     case 'task':
+      if (message.leftOut && !leftOutTold) {
+        host?.leaveOut(message.leftOut); // the same on every task of the run
+        leftOutTold = true;
+      }
       queue = queue.then(() => runTask(message.id, payload, message.seq, message.sourceFile));
       return;
     case 'flush':

@@ -28,6 +28,8 @@ let chain: Promise<StageChain> | undefined;
  */
 const parseReclaimer = new FrameReclaimer({ growthBytes: 256 * 1024 * 1024 });
 
+let leftOutTold = false;
+
 function loadChain(): Promise<StageChain> {
   const members = data.members ?? [{ stage: data.stage, modulePath: data.modulePath, options: data.options }];
   const running = data.runningMember && new Int32Array(data.runningMember);
@@ -41,6 +43,10 @@ function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { se
 
 async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Promise<ThreadResult> {
   const stages = await loadChain();
+  if (task.leftOut && !leftOutTold) {
+    stages.leaveOut(task.leftOut); // the same on every task of the run
+    leftOutTold = true;
+  }
   const input = fromShared(task.input);
   let copiedBytes = 0;
   for (const b of buffersOf(input)) if (!isShared(b)) copiedBytes += b.byteLength;
