@@ -8,11 +8,12 @@
  * list fails loudly, naming the stage and the column, even when its code would cope with the
  * column missing; a column absent for any other reason is left alone.
  *
- * Cells: every pair of (source format, mode of the first stage, mode of the second) at least
- * once (test/helpers/pairwise.ts: 13 cells of the 36), which includes the CSV parsed in the first
- * stage's threads (fused) and the two thread stages fused into one worker.
+ * Cells: every pair of (source format, mode of the first stage, mode of the second, sink
+ * format) at least once (test/helpers/pairwise.ts; the full product is 144 runs pairs), which
+ * includes the CSV parsed in the first stage's threads (fused) and the two thread stages fused
+ * into one worker; and Hive directories, where a column comes from the path, kept and left out.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { runCli } from '../helpers/cli';
@@ -23,6 +24,7 @@ import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace'
 const ROWS = 3000;
 const FORMATS = ['csv', 'parquet', 'ndjson', 'arrow'] as const;
 const MODES = ['inline', 'thread', 'process'] as const;
+const SINKS = ['parquet', 'csv', 'ndjson', 'arrow'] as const;
 const FILE = { csv: 'in.csv', parquet: 'in.parquet', ndjson: 'in.ndjson', arrow: 'in.arrow' } as const;
 
 let ws: Workspace;
@@ -40,14 +42,29 @@ beforeAll(() => {
   df.writeParquet(path.join(ws.dir, FILE.parquet));
   df.writeJSON(path.join(ws.dir, FILE.ndjson), { format: 'lines' });
   df.writeIPC(path.join(ws.dir, FILE.arrow));
+  // The same rows in Hive directories: `day` comes from the path, not the files.
+  for (const [day, part] of df.partitionBy('day', true, true).map((p) => [p.getColumn('day').get(0), p] as const)) {
+    mkdirSync(path.join(ws.dir, 'hive', `day=${day}`), { recursive: true });
+    part.drop('day').writeParquet(path.join(ws.dir, 'hive', `day=${day}`, 'part.parquet'));
+  }
 });
 afterAll(() => ws.cleanup());
 
 type Format = (typeof FORMATS)[number];
 type Mode = (typeof MODES)[number];
+type SinkFormat = (typeof SINKS)[number];
 
 /** The job: a stage that adds x2 from x and passes the rest on, then one that keeps id, x2 and day. */
-function config(name: string, format: Format, modes: [Mode, Mode], declared: boolean | 'wrong', first: { lenient?: boolean; from?: string } = {}) {
+/** `job`: the sink's format (Parquet), the source path (the format's file), the columns the second stage emits (id, x2, day). */
+function config(
+  name: string,
+  format: Format,
+  modes: [Mode, Mode],
+  declared: boolean | 'wrong',
+  first: { lenient?: boolean; from?: string } = {},
+  job: { sink?: SinkFormat; source?: string; emit?: string[] } = {},
+) {
+  const sink = job.sink ?? 'parquet';
   const seenFile = path.join(ws.dir, `${name}.seen.jsonl`);
   const stage = (stageName: string, mode: Mode, out: 'add' | 'pick', reads: string[], more = {}) => ({
     name: stageName,
@@ -59,14 +76,25 @@ function config(name: string, format: Format, modes: [Mode, Mode], declared: boo
   const file = ws.config(
     {
       name,
-      source: { format, path: FILE[format], batchRows: 500 },
+      source: { format, path: job.source ?? FILE[format], batchRows: 500 },
       // 'wrong': the first stage says it reads nothing, and reads x.
-      stages: [stage('a', modes[0], 'add', declared === 'wrong' ? [] : ['x'], first), stage('b', modes[1], 'pick', ['id', 'x2', 'day'])],
-      sink: { format: 'parquet', path: `out/${name}.parquet` },
+      stages: [stage('a', modes[0], 'add', declared === 'wrong' ? [] : ['x'], first), stage('b', modes[1], 'pick', job.emit ?? ['id', 'x2', 'day'], job.emit && { emit: job.emit })],
+      sink: { format: sink, path: `out/${name}.${sink}` },
     },
     `${name}.config.ts`,
   );
-  return { file, seenFile, output: path.join(ws.dir, 'out', `${name}.parquet`) };
+  return { file, seenFile, output: path.join(ws.dir, 'out', `${name}.${sink}`) };
+}
+
+/** The output's rows (id, x2, day), by id, read by DuckDB, or by polars for Arrow IPC (DuckDB has no offline IPC reader): not by sluice. */
+async function readBack(file: string): Promise<Record<string, unknown>[]> {
+  if (file.endsWith('.arrow')) {
+    const df = pl.readIPC(readFileSync(file)).sort('id'); // a Buffer: polars takes a path not ending in .ipc for the file's text
+    // A CSV source infers `day` as a date: as DuckDB's day::VARCHAR gives it.
+    return df.toRecords().map((r) => ({ id: String(r.id), x2: r.x2, day: Object.prototype.toString.call(r.day) === '[object Date]' ? (r.day as unknown as Date).toISOString().slice(0, 10) : r.day }));
+  }
+  const from = file.endsWith('.csv') ? `read_csv('${file}', types = {'day': 'VARCHAR'})` : file.endsWith('.ndjson') ? `read_json('${file}', format = 'newline_delimited')` : `read_parquet('${file}')`;
+  return duckRows(`SELECT id::BIGINT AS id, x2, day::VARCHAR AS day FROM ${from} ORDER BY id`);
 }
 
 function seen(file: string): Map<string, Set<string>> {
@@ -78,18 +106,20 @@ function seen(file: string): Map<string, Set<string>> {
   return by;
 }
 
-const cells = pairwise({ format: FORMATS, a: MODES, b: MODES });
+const cells = pairwise({ format: FORMATS, a: MODES, b: MODES, sink: SINKS });
 
-it('covers every pair of format and modes', () => {
-  expect(cells.length).toBeLessThan(FORMATS.length * MODES.length * MODES.length);
+it('covers every pair of source format, modes and sink format', () => {
+  expect(cells.length).toBeLessThan(FORMATS.length * MODES.length * MODES.length * SINKS.length);
   for (const f of FORMATS) for (const m of MODES) expect(cells.some((c) => c.format === f && (c.a === m || c.b === m))).toBe(true);
+  for (const k of SINKS) for (const f of FORMATS) expect(cells.some((c) => c.sink === k && c.format === f)).toBe(true);
+  for (const k of SINKS) for (const m of MODES) expect(cells.some((c) => c.sink === k && c.a === m) && cells.some((c) => c.sink === k && c.b === m)).toBe(true);
 });
 
-describe.each(cells)('$format source, a $a, b $b', ({ format, a, b }) => {
+describe.each(cells)('$format source, a $a, b $b, $sink sink', ({ format, a, b, sink }) => {
   it('reads only the columns the stages read, and writes the same rows as without pushdown', async () => {
-    const name = `p-${format}-${a}-${b}`;
-    const on = config(`${name}-on`, format, [a, b], true);
-    const off = config(`${name}-off`, format, [a, b], false);
+    const name = `p-${format}-${a}-${b}-${sink}`;
+    const on = config(`${name}-on`, format, [a, b], true, {}, { sink });
+    const off = config(`${name}-off`, format, [a, b], false, {}, { sink });
 
     const explained = await runCli(['explain', on.file]);
     expect(explained.code).toBe(0);
@@ -110,9 +140,8 @@ describe.each(cells)('$format source, a $a, b $b', ({ format, a, b }) => {
     expect(seen(on.seenFile)).toEqual(new Map([['a', new Set(['id,x,day'])], ['b', new Set(['id,x,day,x2'])]]));
     expect(seen(off.seenFile)).toEqual(new Map([['a', new Set(['id,name,x,day,note'])], ['b', new Set(['id,name,x,day,note,x2'])]]));
 
-    // Read back by DuckDB: the two outputs are the same rows, and the rows are the source's.
-    const query = (file: string) => duckRows(`SELECT id::BIGINT AS id, x2, day FROM read_parquet('${file}') ORDER BY id`);
-    const [withPushdown, without] = await Promise.all([query(on.output), query(off.output)]);
+    // Read back independently: the two outputs are the same rows, and the rows are the source's.
+    const [withPushdown, without] = await Promise.all([readBack(on.output), readBack(off.output)]);
     expect(withPushdown).toHaveLength(ROWS);
     expect(withPushdown).toEqual(without);
     expect(withPushdown[ROWS - 1]).toEqual({ id: String(ROWS - 1), x2: (ROWS - 1) * 0.5, day: `2026-11-${String(1 + ((ROWS - 1) % 28)).padStart(2, '0')}` });
@@ -155,6 +184,33 @@ it('leaves a column that is absent for another reason alone: a stage coping with
     const rows = await duckRows(`SELECT count(*)::INTEGER AS n, sum(x2)::DOUBLE AS total FROM read_parquet('${job.output}')`);
     expect(rows).toEqual([{ n: ROWS, total: 0 }]);
   }
+});
+
+describe.each([
+  ['thread', 'process'],
+  ['process', 'inline'],
+] as const)('Hive directories (day from the path), a %s, b %s', (a, b) => {
+  it.each([
+    [['id', 'x2', 'day'], ['name', 'note'], 'id,x,day'],
+    [['id', 'x2'], ['name', 'note', 'day'], 'id,x'],
+  ])('b emitting %j: leaves out %j, the same rows as without pushdown', async (emit, leftOut, seenByA) => {
+    const name = `hive-${a}-${b}-${emit.length}`;
+    const runs = [true, false].map((declared) => config(`${name}-${declared ? 'on' : 'off'}`, 'parquet', [a, b], declared, {}, { source: 'hive/**/*.parquet', emit }));
+    const reported: unknown[] = [];
+    for (const run of runs) {
+      const report = `${run.file}.report.json`;
+      const r = await runCli(['run', run.file, '--quiet', '--log-level', 'error', '--report', report]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      reported.push(JSON.parse(readFileSync(report, 'utf8')).source.leftOut);
+    }
+    expect(reported).toEqual([leftOut, undefined]);
+    expect(seen(runs[0].seenFile).get('a')).toEqual(new Set([seenByA]));
+    const query = (file: string) => duckRows(`SELECT ${emit.map((c) => (c === 'id' ? 'id::BIGINT AS id' : c)).join(', ')} FROM read_parquet('${file}') ORDER BY id`);
+    const [withPushdown, without] = await Promise.all(runs.map((r) => query(r.output)));
+    expect(withPushdown).toHaveLength(ROWS);
+    expect(withPushdown).toEqual(without);
+    expect(withPushdown[7]).toEqual({ id: '7', x2: 3.5, ...(emit.includes('day') && { day: '2026-11-08' }) });
+  });
 });
 
 it('validate refuses a name in reads() that the stage does not receive', async () => {

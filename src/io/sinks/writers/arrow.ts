@@ -1,16 +1,33 @@
 /** Arrow IPC file format, batch by batch, through apache-arrow's own writer. */
 import { closeSync, openSync } from 'node:fs';
-import { RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchFileWriter, RecordBatchWriter, type RecordBatch, type Schema } from 'apache-arrow';
 import { describeSchema, sameSchema } from '../../../batch/schema';
 import { rebaseViews } from '../../../batch/views';
 import { SinkError } from '../../../errors';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';
 
+/**
+ * apache-arrow's file writer (21.2) puts the schema only in the footer: the stream between the
+ * magic bytes starts with a record batch. The format's definition has the whole streaming
+ * format there, schema first, and a reader that reads the file front to back refuses it
+ * ("the first IPC message of the stream must be a schema": pyarrow's `open_stream` past the
+ * magic, polars' `readIPCStream`; DuckDB's nanoarrow reader did before it took schemas from
+ * footers). No option of apache-arrow writes it, so after the magic this writes the schema
+ * message the stream writer would; footer offsets follow, as every message goes through the
+ * same `_writeMessage`. Footer readers (pyarrow, polars, apache-arrow) read it as before.
+ */
+class SchemaFirstFileWriter extends RecordBatchFileWriter {
+  protected override _writeSchema(schema: Schema): this {
+    super._writeSchema(schema); // the magic and its padding
+    return (RecordBatchWriter.prototype as unknown as { _writeSchema(this: RecordBatchWriter, s: Schema): unknown })._writeSchema.call(this, schema) as this;
+  }
+}
+
 export class ArrowFileWriter implements FormatWriter {
   private readonly fd: number;
   private readonly sink: SyncFdSink;
-  private readonly writer = new RecordBatchFileWriter();
+  private readonly writer = new SchemaFirstFileWriter();
   private schema: Schema | undefined;
   rows = 0;
 
