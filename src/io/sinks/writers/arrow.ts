@@ -1,9 +1,10 @@
 /** Arrow IPC file format, batch by batch, through apache-arrow's own writer. */
 import { closeSync, openSync } from 'node:fs';
-import { RecordBatchFileWriter, RecordBatchWriter, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchFileWriter, RecordBatchWriter, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { describeSchema, sameSchema } from '../../../batch/schema';
 import { rebaseViews } from '../../../batch/views';
 import { SinkError } from '../../../errors';
+import { checkNestedDictionaries, dictionariesAsValues } from './dictionaries';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';
 
@@ -29,6 +30,8 @@ export class ArrowFileWriter implements FormatWriter {
   private readonly sink: SyncFdSink;
   private readonly writer = new SchemaFirstFileWriter();
   private schema: Schema | undefined;
+  /** The nested dictionaries the file holds (written with the first batch). */
+  private readonly nested = new Map<number, Vector>();
   rows = 0;
 
   constructor(readonly file: string) {
@@ -41,7 +44,9 @@ export class ArrowFileWriter implements FormatWriter {
     return this.sink.bytes;
   }
 
-  write(batch: RecordBatch): void {
+  write(input: RecordBatch): void {
+    const batch = dictionariesAsValues(input); // one dictionary per field per file: see dictionaries.ts
+    checkNestedDictionaries(batch, this.nested, this.file);
     if (!this.schema) this.schema = batch.schema;
     else if (!sameSchema(this.schema, batch.schema)) {
       throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Table, type RecordBatch, type Vector } from 'apache-arrow';
+import { DataType, Table, type RecordBatch, type Vector } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { openSink } from '../../../../src/io/sinks';
 import { HIVE_NULL, encodeSegment } from '../../../../src/io/sinks/partition';
@@ -71,8 +71,15 @@ describe('type fidelity through every sink', () => {
     back.parquet = await roundTrip('parquet', forPolars);
   });
 
-  it('Arrow IPC gives back every column exactly', () => {
-    expectBatchesEqual(back.arrow!, original);
+  it('Arrow IPC gives back every column exactly, a dictionary as its values (one dictionary per field in a file)', () => {
+    const arrow = back.arrow!;
+    const asWritten = (t: DataType) => (DataType.isDictionary(t) ? t.dictionary : t);
+    expect(arrow.schema.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(original.schema.fields.map((f) => `${f.name}: ${asWritten(f.type)}`));
+    const dictionaries = original.schema.fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name);
+    expect(dictionaries).toEqual(['dict', 'dict_decimal']);
+    const plain = (b: RecordBatch) => new Table(Object.fromEntries(b.schema.fields.filter((f) => !dictionaries.includes(f.name)).map((f) => [f.name, b.getChild(f.name)!]))).batches[0];
+    expectBatchesEqual(plain(arrow), plain(original));
+    for (const name of dictionaries) expect({ name, values: texts(arrow.getChild(name)!) }).toEqual({ name, values: texts(original.getChild(name)!) });
   });
 
   it("Parquet, CSV and NDJSON give back what the README's table says, column by column", () => {

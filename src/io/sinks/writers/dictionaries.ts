@@ -1,0 +1,57 @@
+/**
+ * An Arrow IPC file holds one dictionary per field for the whole file (the format allows no
+ * replacement; deltas polars cannot read, up to 1.44 at least). Batches from stages carry a
+ * dictionary of their own each: apache-arrow's `tableFromArrays` makes one per call for strings.
+ * Written as they came, the second batch's dictionary was a replacement, and apache-arrow's
+ * writer made a file no reader opens (pyarrow: "Verification of flatbuffer-encoded Footer
+ * failed"; apache-arrow itself threw) while the run exited 0. So the Arrow sink writes a
+ * dictionary column as its values, in the dictionary's value type: the same values in every
+ * reader, memory bounded by the batch (a file-wide dictionary would hold every distinct value
+ * of the run: a column of hashes, all of them). Strings go through batch/strings.ts in one pass.
+ * A dictionary nested in a list or struct is left to the writer, and refused if it changes.
+ */
+import { DataType, Field, RecordBatch, Schema, Struct, makeData, vectorFromArray, type Data, type Vector } from 'apache-arrow';
+import { buildUtf8, isStringType, stringsOf } from '../../../batch/strings';
+import { SinkError } from '../../../errors';
+
+/** `batch` with each top-level dictionary column as its values (the batch itself when it has none). */
+export function dictionariesAsValues(batch: RecordBatch): RecordBatch {
+  const fields = batch.schema.fields;
+  if (!fields.some((f) => DataType.isDictionary(f.type))) return batch;
+  const columns: Data[] = [];
+  const out: Field[] = [];
+  fields.forEach((field, i) => {
+    const column = batch.getChildAt(i)!;
+    if (!DataType.isDictionary(field.type)) {
+      columns.push(column.data[0]);
+      out.push(field);
+      return;
+    }
+    const values = decoded(column);
+    columns.push(values.data[0]);
+    out.push(new Field(field.name, values.type, field.nullable, field.metadata));
+  });
+  const schema = new Schema(out, batch.schema.metadata);
+  return new RecordBatch(schema, makeData({ type: new Struct(out), length: batch.numRows, nullCount: 0, children: columns }));
+}
+
+function decoded(column: Vector): Vector {
+  if (isStringType(column.type)) return buildUtf8(stringsOf(column));
+  // Other value types (decimals, dates, numbers) through apache-arrow's builder: rare in output, and exact.
+  return vectorFromArray(Array.from({ length: column.length }, (_, i) => column.get(i)), column.type.dictionary);
+}
+
+/**
+ * A nested dictionary (in a list or struct) is written by apache-arrow once per id: refuse a batch
+ * whose nested dictionary differs from the one already written, rather than write a file no
+ * reader opens.
+ */
+export function checkNestedDictionaries(batch: RecordBatch, written: Map<number, Vector>, file: string): void {
+  const first = written.size === 0;
+  for (const [id, dictionary] of batch.dictionaries) {
+    if (first) written.set(id, dictionary);
+    else if (written.get(id)?.data[0] !== dictionary.data[0]) {
+      throw new SinkError(`a dictionary nested in a list or struct changes between batches; an Arrow IPC file holds one dictionary per field, so ${file} cannot hold these batches (write Parquet, or build that column without a dictionary)`);
+    }
+  }
+}
