@@ -5,7 +5,7 @@
  */
 import { installFastVectorFromArray } from '../batch/fast-from-array';
 import { installFastStringToArray } from '../batch/fast-to-array';
-import { installLeftOutGuard, withLeftOut } from '../batch/left-out-guard';
+import { guardRowNames, installLeftOutGuard, withLeftOut } from '../batch/left-out-guard';
 import { buildTable } from '../batch/table';
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
@@ -120,6 +120,7 @@ export class StageHost {
    */
   leaveOut(columns: readonly string[]): void {
     this.leftOut = columns.length ? new Set(columns) : undefined;
+    guardRowNames(columns);
   }
 
   /** Runs `setup` the first time it is called; later calls wait for that same run. */

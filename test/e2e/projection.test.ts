@@ -61,7 +61,7 @@ function config(
   format: Format,
   modes: [Mode, Mode],
   declared: boolean | 'wrong',
-  first: { lenient?: boolean; from?: string } = {},
+  first: { lenient?: boolean | 'rows'; from?: string } = {},
   job: { sink?: SinkFormat; source?: string; emit?: string[] } = {},
 ) {
   const sink = job.sink ?? 'parquet';
@@ -162,22 +162,23 @@ it('fails loudly when a stage reads a column it did not list: its error, and wha
   }
 });
 
-it('fails loudly too when the stage would cope with the column missing (getChild(…)?.toArray() ?? zeros), in every mode', async () => {
+it('fails loudly too when the stage would cope with the column missing (getChild(…)?.toArray() ?? zeros, or row.x ?? 0), in every mode', async () => {
   // Without the guard each of these exits 0 with x2 = 0 in every row: a changed value, silently.
-  for (const [a, b] of [['inline', 'process'], ['thread', 'thread'], ['process', 'inline']] as const) {
-    const job = config(`lenient-${a}-${b}`, 'csv', [a, b], 'wrong', { lenient: true });
+  const cells = [['inline', 'process', true], ['thread', 'thread', true], ['process', 'inline', true], ['thread', 'inline', 'rows'], ['process', 'thread', 'rows']] as const;
+  for (const [a, b, lenient] of cells) {
+    const job = config(`lenient-${a}-${b}-${lenient}`, 'csv', [a, b], 'wrong', { lenient });
     const r = await runCli(['run', job.file, '--quiet']);
     expect({ code: r.code, stage: r.stderr.includes('stage "a"') }).toEqual({ code: 1, stage: true });
     expect(r.stderr).toContain('column "x" is not in the batch: the source did not read it');
     expect(r.stderr).not.toContain('note: the source did not read'); // the error already says it
-    expect(ws.outFiles()).not.toContain(`lenient-${a}-${b}.parquet`);
+    expect(ws.outFiles()).not.toContain(`lenient-${a}-${b}-${lenient}.parquet`);
   }
 });
 
 it('leaves a column that is absent for another reason alone: a stage coping with it runs as it would without pushdown', async () => {
-  // `ghost` is in no file: asking for it gives null as always, with columns left out or not.
-  for (const [a, b] of [['thread', 'thread'], ['process', 'inline']] as const) {
-    const job = config(`ghost-${a}-${b}`, 'csv', [a, b], true, { lenient: true, from: 'ghost' });
+  // `ghost` is in no file: asking for it gives null (a row: undefined) as always, with columns left out or not.
+  for (const [a, b, lenient] of [['thread', 'thread', true], ['process', 'inline', true], ['inline', 'thread', 'rows']] as const) {
+    const job = config(`ghost-${a}-${b}-${lenient}`, 'csv', [a, b], true, { lenient, from: 'ghost' });
     const r = await runCli(['run', job.file, '--quiet', '--log-level', 'error']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(seen(job.seenFile).get('a')).toEqual(new Set(['id,x,day']));

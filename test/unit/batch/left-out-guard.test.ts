@@ -5,7 +5,8 @@
  * apache-arrow gives it; after `process` the batch is as it was. And which columns each stage of
  * a plan is told (plan/left-out.ts), fused members one by one.
  */
-import { tableFromArrays, type RecordBatch } from 'apache-arrow';
+import { Table, tableFromArrays, type RecordBatch } from 'apache-arrow';
+import { guardRowNames } from '../../../src/batch/left-out-guard';
 import pino from 'pino';
 import { StageError } from '../../../src/errors';
 import { leftOutPerStage } from '../../../src/plan/left-out';
@@ -57,6 +58,67 @@ it('leaves the batch as it was once process has run (the engine and later stages
   host.leaveOut(['note']);
   await host.process({ batches: [b] });
   expect(b.getChild('note')).toBeNull(); // no throw: the guard holds only while process runs
+});
+
+/** A stage that reads `ask` from row objects, as code that copes with a missing column does, in the ways rows are had. */
+async function hostReadingRows(ask: string, how: 'get' | 'for-of' | 'toArray' | 'destructure' | 'table', got: unknown[]): Promise<StageHost> {
+  const read = (row: Record<string, unknown> | null) => {
+    if (how === 'destructure') {
+      const { [ask]: value } = row!;
+      return value ?? 'absent';
+    }
+    return row![ask] ?? 'absent';
+  };
+  const definition: StageDefinition = {
+    process(b) {
+      if (how === 'get') for (let i = 0; i < b.numRows; i++) got.push(read(b.get(i) as never));
+      else if (how === 'toArray') for (const row of b.toArray()) got.push(read(row as never));
+      else if (how === 'table') for (const row of new Table(b)) got.push(read(row as never));
+      else for (const row of b) got.push(read(row as never));
+      return b;
+    },
+  };
+  return StageHost.load({ stage: 's', modulePath: '/nowhere/s.ts', options: {}, copy: 0, copies: 1, mode: 'inline', log: pino({ level: 'silent' }), load: async () => definition });
+}
+
+describe.each(['get', 'for-of', 'toArray', 'destructure', 'table'] as const)('rows had by %s', (how) => {
+  it('fail a stage reading a left-out column from them, before it goes on with a default', async () => {
+    const got: unknown[] = [];
+    const host = await hostReadingRows('note', how, got);
+    host.leaveOut(['note']);
+    const err = await host.process({ batches: [batch()] }, 3, 'in.csv').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StageError);
+    expect((err as StageError).message).toContain('stage "s"');
+    expect((err as StageError).message).toContain(`column "note" is not in the batch: the source did not read it`);
+    expect(got).toEqual([]);
+  });
+
+  it('give present columns and columns absent for another reason as apache-arrow does', async () => {
+    const got: unknown[] = [];
+    for (const [ask, leftOut] of [['day', ['note', 'day2']], ['id', ['note']], ['ghost', ['note']], ['note', []]] as const) {
+      const host = await hostReadingRows(ask, how, got);
+      host.leaveOut(leftOut);
+      await host.process({ batches: [batch()] });
+    }
+    expect(got).toEqual(['a', 'b', 'c', 1, 2, 3, ...Array(6).fill('absent')]);
+  });
+});
+
+it('leaves rows as apache-arrow makes them where no stage is guarded: a guarded name the row has, one it lacks, writes, methods', async () => {
+  guardRowNames(['day', 'toJSON', 'name']);
+  const rows = batch().toArray() as Record<string, unknown>[];
+  expect(rows.map((r) => r.day)).toEqual(['a', 'b', 'c']);
+  expect(rows.map((r) => r.name)).toEqual([undefined, undefined, undefined]); // absent, not left out here
+  expect(Object.keys(rows[0])).toEqual(['id', 'day']);
+  expect('name' in rows[0]).toBe(false);
+  expect(JSON.stringify(rows[0])).toBe('{"id":1,"day":"a"}'); // toJSON stays apache-arrow's
+  const b = batch();
+  const row = b.get(1) as unknown as Record<string, unknown>;
+  row.day = 'z'; // a present column: written through, as apache-arrow does
+  expect([row.day, b.getChild('day')!.get(1)]).toEqual(['z', 'z']);
+  expect(() => {
+    row.name = 'x';
+  }).toThrow(TypeError); // a column the row lacks stays unwritable
 });
 
 it('tells each stage of a plan its own columns: fused members one by one, sluice’s own stages none', () => {
