@@ -31,6 +31,7 @@ export function watchOutput(proc: ChildProcess, forward: (line: string, level: '
   stderr.setEncoding('utf8');
   const out = lineSplitter((line) => forward(line, 'info'));
   const err = lineSplitter((line) => {
+    if (line === '') return; // the child puts a newline before each task marker
     if (line.startsWith(RUNNING_TASK)) {
       onRunning?.(Number(line.slice(RUNNING_TASK.length)));
       return;

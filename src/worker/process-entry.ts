@@ -118,9 +118,31 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
   send({ type: 'ready', pid: process.pid });
 }
 
+/** A cell to sleep on (Atomics.wait) while stderr is full: a blocking wait that does not spin. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Tell the parent which task starts, synchronously on stderr, so it is out before the task's
+ * code can end the process (process.exit). The pipe is non-blocking here and a stage that
+ * logs a lot fills it: a plain writeSync then threw EAGAIN and failed the copy. The parent
+ * always drains stderr, so wait for room. The leading newline keeps the marker on a line of
+ * its own after a stage's unterminated output.
+ */
+function sayRunning(id: number): void {
+  let text = Buffer.from(`\n${RUNNING_TASK}${id}\n`);
+  while (text.length > 0) {
+    try {
+      text = text.subarray(writeSync(2, text));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
+  }
+}
+
 async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile: string | undefined): Promise<void> {
   const done = () => releasePayload(payload);
-  writeSync(2, `${RUNNING_TASK}${id}\n`);
+  sayRunning(id);
   try {
     // The frame's bytes are the batch as an IPC stream: ctx.toDataFrame reads them in place.
     const backing = isSlab(payload.buffer) ? ({ format: 'ipc-stream', slab: payload.buffer, offset: payload.byteOffset, length: payload.byteLength } as const) : undefined;

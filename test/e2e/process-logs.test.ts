@@ -43,6 +43,22 @@ it('delivers every line a process stage logs in its last batch to a slow reader'
   expect(JSON.parse(burst[burst.length - 1])).toMatchObject({ stage: 'burst', i: lines - 1 });
 }, 60_000);
 
+it('runs a process stage that floods its stderr (the marker of the task it starts waits for the full pipe instead of failing the copy)', async () => {
+  // 20 lines of 1 MiB per batch: the child's stderr pipe is full when its next task starts.
+  const cfg = ws.config(
+    {
+      name: 'flood',
+      source: { format: 'csv', path: 'in.csv', batchRows: 200 },
+      stages: [{ name: 'flood', module: path.join(FIXTURE_STAGES, 'stderr-flood.ts'), mode: 'process', options: { lines: 20, chars: 1 << 20 } }],
+      sink: { format: 'csv', path: 'out/flood.csv' },
+    },
+    'flood.config.ts',
+  );
+  const r = await runCli(['run', cfg, '--quiet', '--log-level', 'error'], { timeoutMs: 50_000 });
+  expect({ code: r.code, error: r.stderr.split('\n').find((l) => l.startsWith('sluice:')) }).toEqual({ code: 0, error: undefined });
+  expect(readFileSync(path.join(ws.dir, 'out/flood.csv'), 'utf8').trim().split('\n')).toHaveLength(1001);
+}, 60_000);
+
 it('reports a dead copy although a grandchild keeps writing to the pipe it inherited (the wait for its last lines is bounded)', async () => {
   const pidFile = path.join(ws.dir, 'grandchild.pid');
   const cfg = ws.config(
