@@ -21,6 +21,9 @@ export type TableColumn =
   | TypedArray
   | Vector;
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 const KINDS = ['string', 'number', 'boolean', 'bigint', 'Date'] as const;
 type Kind = (typeof KINDS)[number];
 const kindOf = (v: unknown): Kind | undefined => (v instanceof Date ? 'Date' : (KINDS as readonly string[]).includes(typeof v) ? (typeof v as Kind) : undefined);
@@ -56,19 +59,23 @@ function toVector(name: string, column: TableColumn): Vector {
     if (!k) throw new TypeError(`ctx.table: column "${name}" row ${i} is ${describe(v)}; columns hold strings, numbers, booleans, bigints or Dates (or null)`);
     if (kind === undefined) kind = k;
     else if (k !== kind) throw new TypeError(`ctx.table: column "${name}" mixes ${kind}s and ${k}s (row ${i} is ${describe(v)}); one kind per column`);
+    if (k === 'bigint' && ((v as bigint) > INT64_MAX || (v as bigint) < INT64_MIN)) throw new RangeError(`ctx.table: column "${name}" row ${i} is ${describe(v)}, outside Int64 (-2^63 to 2^63 - 1)`);
+    if (k === 'Date' && Number.isNaN((v as Date).getTime())) throw new TypeError(`ctx.table: column "${name}" row ${i} is an invalid Date`);
   }
+  // apache-arrow's builders take only null as null: undefined became NaN, false, or a throw.
+  const nullable = nulls ? values.map((v) => v ?? null) : values;
   switch (kind) {
     case undefined: // empty or all null: a string column of nulls
     case 'string':
       return buildUtf8(values as readonly Nullable<string>[]) as Vector;
     case 'number':
-      return (nulls ? vectorFromArray(values as Nullable<number>[], new Float64()) : makeVector(Float64Array.from(values as number[]))) as Vector;
+      return (nulls ? vectorFromArray(nullable as (number | null)[], new Float64()) : makeVector(Float64Array.from(values as number[]))) as Vector;
     case 'boolean':
-      return vectorFromArray(values as Nullable<boolean>[], new Bool()) as Vector;
+      return vectorFromArray(nullable as (boolean | null)[], new Bool()) as Vector;
     case 'bigint':
-      return vectorFromArray(values as Nullable<bigint>[], new Int64()) as Vector;
+      return vectorFromArray(nullable as (bigint | null)[], new Int64()) as Vector;
     case 'Date':
-      return vectorFromArray(values as Nullable<Date>[], new TimestampMillisecond()) as Vector;
+      return vectorFromArray(nullable as (Date | null)[], new TimestampMillisecond()) as Vector;
   }
 }
 

@@ -42,6 +42,27 @@ describe('ctx.table', () => {
     expect(t.getChild('nulls')!.toArray()).toEqual([null, null]);
   });
 
+  it('takes undefined as null in every kind of column (apache-arrow made it NaN, false, or threw)', () => {
+    const t = buildTable({
+      n: [1, undefined, 3],
+      b: [true, undefined, false],
+      big: [1n, undefined, 3n],
+      d: [new Date(0), undefined, new Date(2)],
+      s: ['a', undefined, 'c'],
+    });
+    for (const c of ['n', 'b', 'big', 'd', 's']) {
+      expect({ c, nulls: t.getChild(c)!.nullCount, middle: t.getChild(c)!.get(1) }).toEqual({ c, nulls: 1, middle: null });
+    }
+    expect([...t.getChild('b')!]).toEqual([true, null, false]);
+  });
+
+  it('refuses a value the column cannot hold, naming the column and row, instead of wrapping it', () => {
+    expect(() => buildTable({ v: [1n, 2n ** 63n] })).toThrow('ctx.table: column "v" row 1 is a bigint (9223372036854775808), outside Int64 (-2^63 to 2^63 - 1)');
+    expect(() => buildTable({ v: [-(2n ** 63n) - 1n] })).toThrow('ctx.table: column "v" row 0 is a bigint (-9223372036854775809), outside Int64');
+    expect([...buildTable({ v: [2n ** 63n - 1n, -(2n ** 63n)] }).getChild('v')!]).toEqual([2n ** 63n - 1n, -(2n ** 63n)]);
+    expect(() => buildTable({ when: [new Date(0), null, new Date('x')] })).toThrow('ctx.table: column "when" row 2 is an invalid Date');
+  });
+
   it('says which column and row are wrong', () => {
     expect(() => buildTable({ day: ['a', 'b'], n: [1, 'two'] as never })).toThrow('ctx.table: column "n" mixes numbers and strings (row 1 is a string (two)); one kind per column');
     expect(() => buildTable({ o: [{ a: 1 }] as never })).toThrow('ctx.table: column "o" row 0 is an object (Object); columns hold strings, numbers, booleans, bigints or Dates (or null)');
