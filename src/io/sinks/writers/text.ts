@@ -1,6 +1,6 @@
 /** CSV (RFC 4180) and NDJSON writers: rows formatted per column, one write per batch. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { RecordBatch } from 'apache-arrow';
+import { DataType, type RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
 import { fits, type CsvType } from '../../../csv/infer';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
@@ -10,6 +10,8 @@ import type { FormatWriter, WriterOptions } from './types';
 abstract class TextWriter implements FormatWriter {
   protected readonly fd: number;
   protected columns: string[] | undefined;
+  /** What each column's values are written as (textKind), from the first batch with a value in it. */
+  private readonly kinds: ({ kind: string; from: number } | undefined)[] = [];
   rows = 0;
   bytes = 0;
 
@@ -28,6 +30,7 @@ abstract class TextWriter implements FormatWriter {
     } else if (names.join('\u0000') !== this.columns.join('\u0000')) {
       throw new SinkError(`batch columns (${names.join(', ')}) differ from the first batch's (${this.columns.join(', ')}) in ${this.file}`);
     }
+    this.checkKinds(batch, names);
     // By position: a stage may return two columns of one name, and each keeps its own values.
     const formatters = batch.schema.fields.map((f, c) => {
       try {
@@ -56,6 +59,28 @@ abstract class TextWriter implements FormatWriter {
     this.rows += batch.numRows;
   }
 
+  /**
+   * The Parquet and Arrow sinks refuse a batch whose schema changed; text has no schema, so a
+   * column that turned from numbers into strings (or bigints into floats) would be written as
+   * given and read back mixed or as another type. Refuse that too, but only where the text
+   * changes: a dictionary and its values, Int32 and Int64, or two timestamp units write alike,
+   * and a column with no value yet (no rows, all null) takes its kind from the first value.
+   */
+  private checkKinds(batch: RecordBatch, names: string[]): void {
+    batch.schema.fields.forEach((field, c) => {
+      const column = batch.getChildAt(c)!;
+      if (column.nullCount === column.length) return; // nulls write alike whatever the type: no row, or all null
+      const kind = textKind(field.type);
+      const before = this.kinds[c];
+      if (before === undefined) this.kinds[c] = { kind, from: this.rows + 1 };
+      else if (before.kind !== kind) {
+        throw new SinkError(
+          `column "${names[c]}" holds ${kind} values (${String(field.type)}) from row ${this.rows + 1}, but ${before.kind} values from row ${before.from} in ${this.file}; every batch must give a column the same type (cast it in the stage)`,
+        );
+      }
+    });
+  }
+
   protected put(text: string): void {
     if (!text) return;
     const buf = Buffer.from(text);
@@ -79,6 +104,18 @@ abstract class TextWriter implements FormatWriter {
       // already closed
     }
   }
+}
+
+/** What a type's values are written as in text: types that write alike share a kind. */
+export function textKind(type: DataType): string {
+  if (DataType.isDictionary(type)) return textKind(type.dictionary);
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isUtf8View(type)) return 'string';
+  if (DataType.isInt(type)) return 'integer';
+  if (DataType.isFloat(type)) return 'float';
+  if (DataType.isBool(type)) return 'boolean';
+  if (DataType.isTimestamp(type)) return `timestamp${type.timezone ? ` (${type.timezone})` : ''}`;
+  if (DataType.isDate(type)) return 'date';
+  return String(type);
 }
 
 /** Quote a field when it holds the delimiter, a quote, CR or LF; double inner quotes. */
