@@ -63,19 +63,19 @@ function toVector(name: string, column: TableColumn): Vector {
     if (k === 'Date' && Number.isNaN((v as Date).getTime())) throw new TypeError(`ctx.table: column "${name}" row ${i} is an invalid Date`);
   }
   // apache-arrow's builders take only null as null: undefined became NaN, false, or a throw.
-  const nullable = nulls ? values.map((v) => v ?? null) : values;
+  const nullable = () => (nulls ? values.map((v) => v ?? null) : values);
   switch (kind) {
     case undefined: // empty or all null: a string column of nulls
     case 'string':
       return buildUtf8(values as readonly Nullable<string>[]) as Vector;
     case 'number':
-      return (nulls ? vectorFromArray(nullable as (number | null)[], new Float64()) : makeVector(Float64Array.from(values as number[]))) as Vector;
+      return (nulls ? vectorFromArray(nullable() as (number | null)[], new Float64()) : makeVector(Float64Array.from(values as number[]))) as Vector;
     case 'boolean':
-      return vectorFromArray(nullable as (boolean | null)[], new Bool()) as Vector;
+      return vectorFromArray(nullable() as (boolean | null)[], new Bool()) as Vector;
     case 'bigint':
-      return vectorFromArray(nullable as (bigint | null)[], new Int64()) as Vector;
+      return vectorFromArray(nullable() as (bigint | null)[], new Int64()) as Vector;
     case 'Date':
-      return vectorFromArray(nullable as (Date | null)[], new TimestampMillisecond()) as Vector;
+      return vectorFromArray(nullable() as (Date | null)[], new TimestampMillisecond()) as Vector;
   }
 }
 

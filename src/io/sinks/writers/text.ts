@@ -1,6 +1,7 @@
 /** CSV (RFC 4180) and NDJSON writers: rows formatted per column, one write per batch. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { DataType, type RecordBatch } from 'apache-arrow';
+import { isStringType } from '../../../batch/strings';
 import { SinkError } from '../../../errors';
 import { fits, type CsvType } from '../../../csv/infer';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
@@ -107,9 +108,9 @@ abstract class TextWriter implements FormatWriter {
 }
 
 /** What a type's values are written as in text: types that write alike share a kind. */
-export function textKind(type: DataType): string {
+function textKind(type: DataType): string {
+  if (isStringType(type)) return 'string';
   if (DataType.isDictionary(type)) return textKind(type.dictionary);
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isUtf8View(type)) return 'string';
   if (DataType.isInt(type)) return 'integer';
   if (DataType.isFloat(type)) return 'float';
   if (DataType.isBool(type)) return 'boolean';
