@@ -101,7 +101,7 @@ function isoDatetimeType(value: string): CsvType | undefined {
 }
 
 /** What polars must see of a datetime's text to parse every value of a column alike (separator, digits, zone kind). */
-function datetimeShape(value: string): string {
+export function datetimeShape(value: string): string {
   return value.replace(/\d/g, '9').replace(/[+-]99:99$/, 'Z');
 }
 
@@ -139,6 +139,20 @@ function candidate(value: string): CsvType {
   if (fits('datetime', value)) return 'datetime';
   if (fits('time', value)) return 'time';
   return isoDatetimeType(value) ?? 'utf8';
+}
+
+/**
+ * Would inference keep `value` in a column it typed `type`? The check of every row after the
+ * sampled ones (csv/strict.ts): a datetime must also be written as the sample wrote it (`shape`).
+ */
+export function isStrictValue(type: CsvType, value: string, shape?: string): boolean {
+  const c = candidate(value);
+  if (type === 'float64' && c === 'int64') {
+    const n = BigInt(value);
+    return n <= SAFE && n >= -SAFE;
+  }
+  if (c !== type) return false;
+  return !type.startsWith('datetime') || shape === undefined || datetimeShape(value) === shape;
 }
 
 /**

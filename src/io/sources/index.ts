@@ -14,9 +14,8 @@ import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
-import { readCsv, readCsvChunks, type CsvInference } from './csv';
+import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import type { CsvChunk } from '../../csv/parse';
-import type { CsvType } from '../../csv/infer';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
 
@@ -73,7 +72,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   let closed = false;
   const onBytes = (n: number) => (stats.bytesRead += n);
   // The first file fixes the column types for every later one (one schema per source).
-  let csvTypes: Record<string, CsvType> | undefined;
+  let csvTypes: FixedCsvTypes | undefined;
 
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
@@ -157,7 +156,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
   let closed = false;
-  let csvTypes: Record<string, CsvType> | undefined;
+  let csvTypes: FixedCsvTypes | undefined;
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;

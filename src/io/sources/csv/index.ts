@@ -17,7 +17,8 @@ import { readHeader, type HeaderOptions } from './header';
 import { physicalLine } from '../../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
-import { explainColumn, type ColumnInference, type CsvType } from '../../../csv/infer';
+import { datetimeShape, explainColumn, type ColumnInference, type CsvType } from '../../../csv/infer';
+import { textCheck, type TextRule } from '../../../csv/strict';
 
 export interface CsvReadOptions {
   file: string;
@@ -26,13 +27,21 @@ export interface CsvReadOptions {
   readSize?: number;
   onBytes?: (n: number) => void;
   /** Column types fixed by an earlier file of the same source (all files share one schema). */
-  types?: Record<string, CsvType>;
+  types?: FixedCsvTypes;
   /** Told the column types once they are fixed. */
-  onTypes?: (types: Record<string, CsvType>) => void;
+  onTypes?: (types: FixedCsvTypes) => void;
   /** Told why each column got its type, when this file's rows fixed them (`inspect`). */
   onInference?: (inference: CsvInference) => void;
   /** Each chunk owns its text until its `recycle()` (a consumer that holds chunks: RowChunker's `ownChunks`). */
   ownChunks?: boolean;
+}
+
+/** A source's column types, and the text rules every later row is held to (csv/strict.ts). */
+export interface FixedCsvTypes {
+  types: Record<string, CsvType>;
+  rules: Record<string, TextRule>;
+  /** "the first 10000 rows of a.csv (lines 2–10001)" */
+  inferredFrom: string;
 }
 
 /** How the first rows of a file fixed its column types. */
@@ -116,28 +125,44 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     ownChunks: o.ownChunks,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
-  let types: Record<string, CsvType> | undefined = o.types;
+  let fixedTypes: FixedCsvTypes | undefined = o.types;
+  let check = fixedTypes && textCheck(names, selected, fixedTypes.rules, fixedTypes.inferredFrom, cfg.nullValues);
 
   const prepare = (chunk: RowChunk): CsvChunk => {
     checkUtf8(chunk, file);
     const text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
     if (chunk.skippedLines) text.skippedLines = chunk.skippedLines;
-    if (!types) {
+    if (!fixedTypes) {
       let explained: ColumnInference[];
+      let firsts: (string | undefined)[];
       try {
-        explained = inferTypes(chunk.text, base, names, inferRows);
+        ({ explained, firsts } = inferTypes(chunk.text, base, names, inferRows));
       } catch (err) {
         // polars refuses a malformed chunk whole; say where and what, as the parse does.
         const stray = textAfterQuote(text, delimiter, quote);
         if (stray) throw strayQuoteError(text, file, quote, stray, names[stray.field] ?? `#${stray.field + 1}`, err);
         throw new SourceError(`cannot read rows from line ${chunk.firstLine} on: ${(err as Error).message.split('\n')[0]}`, { file, line: chunk.firstLine }, err);
       }
-      const fixed: Record<string, CsvType> = (types = {});
-      names.forEach((name, i) => (fixed[name] = cfg.schema?.[name] ?? explained[i].type));
+      const sampled = Math.min(inferRows, chunk.rows);
+      const lines = rowLines(text, quote.charCodeAt(0), sampled);
+      const fixed: FixedCsvTypes = (fixedTypes = {
+        types: {},
+        rules: {},
+        inferredFrom: `the first ${sampled} rows of ${file} (lines ${lines[0]}–${lines[lines.length - 1]})`,
+      });
+      names.forEach((name, i) => {
+        const declared = cfg.schema?.[name];
+        const type = declared ?? explained[i].type;
+        const shape = !declared && firsts[i] !== undefined && /^(date|time|datetime)/.test(type) ? datetimeShape(firsts[i]) : undefined;
+        fixed.types[name] = type;
+        fixed.rules[name] = { type, origin: declared ? 'declared' : 'inferred', ...(shape !== undefined && { shape }) };
+      });
+      check = textCheck(names, selected, fixed.rules, fixed.inferredFrom, cfg.nullValues);
       o.onTypes?.(fixed);
-      if (o.onInference) o.onInference(describeInference(text, file, names, explained, cfg.schema, quote, Math.min(inferRows, chunk.rows)));
+      if (o.onInference) o.onInference(describeInference(lines, text, file, names, explained, cfg.schema, sampled));
     }
-    const prepared: CsvChunk = { ...text, parse: { file, base, columns: selected, fields, types } };
+    const parse = { file, base, columns: selected, fields, types: fixedTypes.types, ...(check && { check }) };
+    const prepared: CsvChunk = { ...text, parse };
     if (chunk.recycle) prepared.recycle = chunk.recycle;
     return prepared;
   };
@@ -158,7 +183,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   }
   if (!any) {
     // Header only: the columns, with the types an earlier file fixed, else declared, else text.
-    const fixed = types ?? Object.fromEntries(selected.map((c) => [c, cfg.schema?.[c] ?? 'utf8']));
+    const fixed = fixedTypes?.types ?? Object.fromEntries(selected.map((c) => [c, cfg.schema?.[c] ?? 'utf8']));
     yield { text: prefix, prefixLength: prefix.length, rows: 0, firstLine: header.nextLine, parse: { file, base, columns: selected, fields, types: fixed } };
   }
 }
@@ -168,17 +193,19 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-/** Each column's type and why, from the first `rows` rows of the chunk (as text: nothing is typed yet). */
-function inferTypes(text: Buffer, base: object, names: string[], rows: number): ColumnInference[] {
+/** Each column's type and why, and its first value, from the first `rows` rows of the chunk (as text: nothing is typed yet). */
+function inferTypes(text: Buffer, base: object, names: string[], rows: number): { explained: ColumnInference[]; firsts: (string | undefined)[] } {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   // Row arrays in one call, read column by column: polars' getColumn(name) lists every column
   // per call and each Series is a heavy object (10 000 columns took 40 s).
   const table = sample.rows() as (string | null)[][];
-  return names.map((_, i) => explainColumn(column(table, i)));
+  return {
+    explained: names.map((_, i) => explainColumn(column(table, i))),
+    firsts: names.map((_, i) => table.find((row) => row[i] !== null)?.[i] ?? undefined),
+  };
 }
 
-function describeInference(chunk: ChunkText, file: string, names: string[], explained: ColumnInference[], overrides: Record<string, ColumnTypeName> = {}, quote: string, rows: number): CsvInference {
-  const lines = rowLines(chunk, quote.charCodeAt(0), rows);
+function describeInference(lines: number[], chunk: ChunkText, file: string, names: string[], explained: ColumnInference[], overrides: Record<string, ColumnTypeName> = {}, rows: number): CsvInference {
   return {
     file,
     rows,
