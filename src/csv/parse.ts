@@ -77,7 +77,7 @@ export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
   if (chunk.rows === 0) return pl.DataFrame(Object.fromEntries(p.columns.map((c) => [c, pl.Series(c, [], DTYPES[p.types[c]])])));
   let df: pl.DataFrame;
   try {
-    df = pl.readCSV(chunk.text, { ...p.base, columns: p.fields, dtypes: Object.fromEntries(p.columns.map((c, i) => [p.fields[i], DTYPES[p.types[c]]])) });
+    df = readTyped(chunk, p);
   } catch (err) {
     throw locateBadValue(chunk, p, err);
   }
@@ -88,6 +88,26 @@ export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
   // order, and a projection is in the config's order, as every other source's is.
   const named = df.rename(Object.fromEntries(p.fields.map((f, i) => [f, p.columns[i]])));
   return named.columns.every((c, i) => c === p.columns[i]) ? named : named.select(...p.columns);
+}
+
+const TEMPORAL = new Set<CsvType>(['date', 'time', 'datetime', 'timestamp', 'datetime[us]', 'datetime[ns]', 'datetime[ms, UTC]', 'datetime[us, UTC]', 'datetime[ns, UTC]']);
+
+function readTyped(chunk: ChunkText, p: CsvParse, asText = new Set<string>()): pl.DataFrame {
+  const dtypes = Object.fromEntries(p.columns.map((c, i) => [p.fields[i], asText.has(c) ? pl.String : DTYPES[p.types[c]]]));
+  try {
+    const df = pl.readCSV(chunk.text, { ...p.base, columns: p.fields, dtypes });
+    if (asText.size === 0) return df;
+    return df.withColumns(...[...asText].map((c) => pl.lit(null).cast(DTYPES[p.types[c]]).alias(p.fields[p.columns.indexOf(c)])));
+  } catch (err) {
+    // polars cannot parse a date or datetime column whose values in this chunk are all null
+    // (a later file with an empty column): read those as text, then type them as the nulls they are.
+    if (asText.size > 0 || !/all values are null/.test(String((err as Error).message))) throw err;
+    const temporal = p.columns.filter((c) => TEMPORAL.has(p.types[c]));
+    const raw = pl.readCSV(chunk.text, { ...p.base, columns: temporal.map((c) => p.fields[p.columns.indexOf(c)]), inferSchemaLength: 0 });
+    const allNull = temporal.filter((c) => raw.getColumn(p.fields[p.columns.indexOf(c)]).nullCount() === raw.height);
+    if (allNull.length === 0) throw err;
+    return readTyped(chunk, p, new Set(allNull));
+  }
 }
 
 /** polars said a value does not parse: find which one, and say where. */

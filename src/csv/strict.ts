@@ -27,6 +27,8 @@ export interface TextRule {
   origin: 'inferred' | 'declared';
   /** Inferred datetimes: the text's shape in the first rows (digits as `9`, any offset as `Z`). */
   shape?: string;
+  /** Inferred floats: the first rows held `NaN` or an infinity, so later rows may too. */
+  nonFinite?: boolean;
 }
 
 /** What every chunk of a file is checked against (plain data: it crosses to threads). */
@@ -49,8 +51,28 @@ export function textCheck(names: string[], selected: string[], rules: Record<str
 }
 
 function checked(rule: TextRule): boolean {
-  if (rule.origin === 'declared') return isDatetime(rule.type);
+  if (rule.origin === 'declared') return isDatetime(rule.type) || isFloat(rule.type);
   return rule.type !== 'utf8' && rule.type !== 'bool'; // polars refuses any bool but true/false itself
+}
+
+function isFloat(type: CsvType): boolean {
+  return type === 'float32' || type === 'float64';
+}
+
+/** The largest finite value of a declared float type, past which polars reads `inf`. */
+const FLOAT_MAX = { float32: 3.4028234663852886e38, float64: Number.MAX_VALUE };
+
+/**
+ * A finite number written as text that the type would read as an infinity or as zero
+ * (`1e500`, `1e-400`; float32 from 3.5e38 and below 1.4e-45): a changed value, even in a
+ * column the config declared.
+ */
+export function outOfFloatRange(type: 'float32' | 'float64', value: string): boolean {
+  const n = Number(value.trim());
+  if (Number.isNaN(n) || /inf/i.test(value)) return false;
+  const magnitude = Math.abs(type === 'float32' ? Math.fround(n) : n);
+  if (!Number.isFinite(n) || magnitude > FLOAT_MAX[type]) return true;
+  return magnitude === 0 && /[1-9]/.test(value.replace(/[eE].*$/, ''));
 }
 
 function isDatetime(type: CsvType): boolean {
@@ -64,6 +86,9 @@ interface ChunkBytes {
   firstLine: number;
   skippedLines?: number[];
 }
+
+/** The non-finite floats inference takes, as the text sinks write them. */
+const NON_FINITE = /^(NaN|-?inf)$/;
 
 const LF = 10;
 const CR = 13;
@@ -93,7 +118,7 @@ export function checkChunkText(chunk: ChunkBytes, check: TextCheck, file: string
   check.fields.forEach((f, k) => (byField[f.field] = k));
   const quick = check.fields.map(({ rule }) => quickKind(rule));
   // Shapes as bytes for the quick look; a declared column's is its first value's in the chunk.
-  const shapes: (Shape | undefined)[] = check.fields.map(({ rule }) => (rule.shape !== undefined ? compileShape(rule.shape) : undefined));
+  const shapes: (Shape | undefined)[] = check.fields.map(({ rule }) => (rule.shape !== undefined ? compileShape(rule.shape, rule.type.includes('ns')) : undefined));
   const chunkShapes: (string | undefined)[] = check.fields.map(() => undefined);
 
   const fail = (k: number, value: string, line: number): never => {
@@ -105,6 +130,12 @@ export function checkChunkText(chunk: ChunkBytes, check: TextCheck, file: string
     const { rule } = check.fields[k];
     if (rule.origin === 'inferred') {
       if (!isStrictValue(rule.type, value, rule.shape)) fail(k, value, line);
+        if (rule.type === 'float64' && !rule.nonFinite && NON_FINITE.test(value)) fail(k, value, line);
+      return;
+    }
+    if (isFloat(rule.type)) {
+      // declared float: polars' text forms, but never a finite value read as inf or 0
+      if (fits(rule.type, value.trim()) && outOfFloatRange(rule.type as 'float32' | 'float64', value)) fail(k, value, line);
       return;
     }
     // declared datetime: what polars parses, written one way in the chunk
@@ -186,25 +217,37 @@ export function checkChunkText(chunk: ChunkBytes, check: TextCheck, file: string
 }
 
 function quickKind(rule: TextRule): Quick {
-  if (rule.origin === 'declared') return Quick.Other;
+  // A declared float's plain decimals (at most 15 digits, no exponent) are surely in range.
+  if (rule.origin === 'declared') return isFloat(rule.type) ? Quick.Float : Quick.Other;
   if (rule.type === 'int64') return Quick.Int;
   if (rule.type === 'float64') return Quick.Float;
   if (rule.shape !== undefined) return Quick.Shape;
   return Quick.Other;
 }
 
-/** A datetime's shape as bytes (0: a digit); `zoned`: it ends in `Z` or an offset (`+01:00`), as datetimeShape writes both. */
+/**
+ * A datetime's shape as bytes (0: a digit); `zoned`: it ends in `Z` or an offset (`+01:00`), as
+ * datetimeShape writes both; `nsYears`: nanoseconds, whose int64 holds only years 1678–2261
+ * (polars wraps others without a word), so the quick look checks the year too.
+ */
 interface Shape {
   bytes: Uint8Array;
   zoned: boolean;
+  nsYears: boolean;
 }
 
-function compileShape(shape: string): Shape {
+function compileShape(shape: string, nsYears = false): Shape {
   const zoned = shape.endsWith('Z');
   const body = zoned ? shape.slice(0, -1) : shape;
   const bytes = new Uint8Array(body.length);
   for (let k = 0; k < body.length; k++) bytes[k] = body[k] === '9' ? 0 : body.charCodeAt(k);
-  return { bytes, zoned };
+  return { bytes, zoned, nsYears };
+}
+
+/** The four-digit year at `s` is one an int64 of nanoseconds holds (see csv/infer.ts's NS_YEARS). */
+function nsYear(t: Buffer, s: number): boolean {
+  const year = (t[s] - ZERO) * 1000 + (t[s + 1] - ZERO) * 100 + (t[s + 2] - ZERO) * 10 + (t[s + 3] - ZERO);
+  return year >= 1678 && year <= 2261;
 }
 
 function isDigit(c: number): boolean {
@@ -220,6 +263,7 @@ function hasShape(shape: Shape, t: Buffer, s: number, e: number): boolean {
     const c = t[s + k];
     if (want[k] === 0 ? !isDigit(c) : c !== want[k]) return false;
   }
+  if (shape.nsYears && !nsYear(t, s)) return false;
   if (!shape.zoned) return true;
   const z = s + want.length;
   if (rest === 1) return t[z] === 90; // Z
@@ -267,6 +311,9 @@ function violation(check: TextCheck, k: number, value: string, at: { file: strin
   const where = { file: at.file, line: at.line, column };
   const shown = JSON.stringify(value);
   if (rule.origin === 'declared') {
+    if (isFloat(rule.type)) {
+      return new SourceError(`value ${shown} is beyond what ${rule.type} holds (it would be read as ${Number(value) === 0 || Math.abs(Number(value)) < 1 ? '0' : 'inf'}); declare the column utf8 (or float64) and convert it in a stage`, where);
+    }
     if (!fits(rule.type, value)) {
       return new SourceError(`value ${shown} is not a valid ${rule.type} (the column's type, from the config's schema)`, where);
     }
@@ -285,6 +332,7 @@ function whyNot(rule: TextRule, value: string): string {
     if (/^\s|\s$/.test(value)) return 'has spaces around it, which an inferred number would drop';
     if (/^\+/.test(value)) return 'has a plus sign, which an inferred number would drop';
     if (/^-?0\d/.test(value)) return 'has a leading zero, which an inferred number would drop';
+    if (rule.type === 'float64' && NON_FINITE.test(value)) return 'is not finite, and the first rows held only finite numbers';
     if (rule.type === 'float64' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) return 'is not held exactly by a float64 (it would become ' + String(Number(value)) + ')';
     if (rule.type === 'int64' && /^-?\d+$/.test(value)) return 'is beyond the range of int64';
     return `is not a${rule.type === 'int64' ? 'n integer' : ' number'}`;

@@ -135,8 +135,9 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     if (!fixedTypes) {
       let explained: ColumnInference[];
       let firsts: (string | undefined)[];
+      let nonFinite: boolean[];
       try {
-        ({ explained, firsts } = inferTypes(chunk.text, base, names, inferRows));
+        ({ explained, firsts, nonFinite } = inferTypes(chunk.text, base, names, inferRows));
       } catch (err) {
         // polars refuses a malformed chunk whole; say where and what, as the parse does.
         const stray = textAfterQuote(text, delimiter, quote);
@@ -155,7 +156,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
         const type = declared ?? explained[i].type;
         const shape = !declared && firsts[i] !== undefined && /^(date|time|datetime)/.test(type) ? datetimeShape(firsts[i]) : undefined;
         fixed.types[name] = type;
-        fixed.rules[name] = { type, origin: declared ? 'declared' : 'inferred', ...(shape !== undefined && { shape }) };
+        fixed.rules[name] = { type, origin: declared ? 'declared' : 'inferred', ...(shape !== undefined && { shape }), ...(!declared && nonFinite[i] && { nonFinite: true }) };
       });
       check = textCheck(names, selected, fixed.rules, fixed.inferredFrom, cfg.nullValues);
       o.onTypes?.(fixed);
@@ -193,8 +194,11 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
   yield* rest;
 }
 
-/** Each column's type and why, and its first value, from the first `rows` rows of the chunk (as text: nothing is typed yet). */
-function inferTypes(text: Buffer, base: object, names: string[], rows: number): { explained: ColumnInference[]; firsts: (string | undefined)[] } {
+/**
+ * Each column's type and why, its first value, and whether it held NaN or an infinity, from the
+ * first `rows` rows of the chunk (as text: nothing is typed yet).
+ */
+function inferTypes(text: Buffer, base: object, names: string[], rows: number): { explained: ColumnInference[]; firsts: (string | undefined)[]; nonFinite: boolean[] } {
   const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   // Row arrays in one call, read column by column: polars' getColumn(name) lists every column
   // per call and each Series is a heavy object (10 000 columns took 40 s).
@@ -202,6 +206,7 @@ function inferTypes(text: Buffer, base: object, names: string[], rows: number): 
   return {
     explained: names.map((_, i) => explainColumn(column(table, i))),
     firsts: names.map((_, i) => table.find((row) => row[i] !== null)?.[i] ?? undefined),
+    nonFinite: names.map((_, i) => table.some((row) => row[i] !== null && /^(NaN|-?inf)$/.test(row[i]!))),
   };
 }
 
