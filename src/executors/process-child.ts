@@ -130,6 +130,12 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     }
     const stdio: Array<'ignore' | 'pipe' | Socket> = ['ignore', 'pipe', 'pipe'];
     stdio[DATA_FD] = pair.remote;
+    // The same socket again on the next fd, which nothing in the child opens: its I/O thread's
+    // handle is closed when process.exit() stops the threads, a while before the process is
+    // gone (over 250 ms on a loaded machine), and main took that early EOF for a child living
+    // on without its channel and killed it, reporting SIGKILL instead of the exit code. With a
+    // second descriptor the channel ends when the process does (or when the child ends it).
+    stdio[DATA_FD + 1] = pair.remote;
     try {
       this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
     } finally {

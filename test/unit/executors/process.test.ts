@@ -282,6 +282,14 @@ describe('process executor: failures', () => {
     await expect(e.process(new OwnedBatch({ seq: 7, batches: [ints([1])] }))).rejects.toThrow(/batch #7: worker exited with code 2/);
   });
 
+  it('reports the exit code of a child whose channel closed a while before it exited (no kill in between: the flake of a loaded machine)', async () => {
+    const e = executor('proc-fail', 1, { at: 0, how: 'slow-exit' });
+    await e.start();
+    const err = (await e.process(new OwnedBatch({ seq: 3, batches: [ints([1])] })).catch((x: unknown) => x)) as WorkerExitError;
+    expect(err).toBeInstanceOf(WorkerExitError);
+    expect({ exitCode: err.exitCode, signal: err.signal }).toEqual({ exitCode: 2, signal: null });
+  });
+
   it('reports a child killed with SIGKILL from outside while a task is pending', async () => {
     const e = executor('proc-fail', 1, { at: 1, how: 'hang' });
     await e.start();
