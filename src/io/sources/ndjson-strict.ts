@@ -14,6 +14,7 @@
 import pl, { type DataType, type Expr } from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { RawNumber, parseRaw, type RawValue } from './ndjson-raw';
+import { surelyStrings } from './ndjson-keys';
 import type { Shape } from './ndjson-schema';
 
 /** The types every batch of a source is held to: the first batch's, and where they came from. */
@@ -97,7 +98,7 @@ export function checkBatch(df: pl.DataFrame, lines: Lines, file: string, fixed: 
     if (own.length > 0) candidates.push({ name, type, exprs: own, differs: false });
   });
   const counts = exprs.length > 0 ? (df.select(...exprs).row(0) as unknown[]) : [];
-  const columns = candidates.filter((c) => c.differs || c.exprs.some((k) => Number(counts[k]) > 0));
+  const columns = candidates.filter((c) => c.differs || (c.exprs.some((k) => Number(counts[k]) > 0) && !stringsAsWritten(df, c.name, lines.bytes)));
   if (hasSurrogateEscape(lines.bytes)) {
     const loose = firstLoose(lines, new Set(df.columns));
     if (loose) throw loose(file);
@@ -142,6 +143,12 @@ function firstMisfit(lines: Lines, columns: { name: string; type: DataType }[]):
     }
   }
   return undefined;
+}
+
+/** A text column whose every value the bytes show written as a string (digits, "true" and all). */
+function stringsAsWritten(df: pl.DataFrame, name: string, bytes: Buffer): boolean {
+  const column = df.getColumn(name);
+  return shape(column.dtype).variant === 'String' && surelyStrings(bytes, name, column.len() - column.nullCount());
 }
 
 /** Why `type` does not hold `v` exactly, at `path`; undefined when it does. */

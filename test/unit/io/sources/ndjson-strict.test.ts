@@ -134,3 +134,25 @@ describe.each(cells)('%s, a column typed %s', (place, type) => {
     }
   });
 });
+
+describe('a text column of digits is checked by its bytes (ndjson-keys.ts), and what the quick look cannot settle line by line', () => {
+  const lines = (rows: string[]) => {
+    const d = path.join(dir, `k${n++}`);
+    mkdirSync(d);
+    const p = path.join(d, 'a.ndjson');
+    writeFileSync(p, rows.join('\n') + '\n');
+    return p;
+  };
+  it('a number under a key written with an escape is still found (a nested string under the same key cannot make up the count)', async () => {
+    const p = lines(['{"v":"01","o":{"v":"a"}}', '{"v":"02","o":{"v":"b"}}', '{"\\u0076":5}']);
+    await expect(readValues([p], 10)).rejects.toThrow(`${p}, line 3, column "v": value 5 is a number, where line 1 has a string`);
+  });
+  it('a number under the same key nested elsewhere is not the column\'s value', async () => {
+    const p = lines(['{"v":"01","o":{"v":1}}', '{"v":"02","o":{"v":2}}', '{"v":"03","o":{"v":3}}']);
+    expect(await readValues([p], 2)).toEqual(['01', '02', '03']);
+  });
+  it('spaces around the colon do not hide a number', async () => {
+    const p = lines(['{"v" : "01"}', '{"v":"02"}', '{"v" :  7 }']);
+    await expect(readValues([p], 10)).rejects.toThrow(`${p}, line 3, column "v": value 7 is a number, where line 1 has a string`);
+  });
+});
