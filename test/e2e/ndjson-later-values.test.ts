@@ -17,7 +17,7 @@ afterAll(() => ws.cleanup());
 const ECHO = path.join(FIXTURE_STAGES, 'proc-echo.ts');
 
 /** Each file's lines as `{"v": <value>, "w": <value>}`; two lines per batch, so line 3 starts the second batch. */
-async function run(name: string, files: [string, string][][], stages: unknown[] = []) {
+async function run(name: string, files: [string, string][][], stages: unknown[] = [], sink = 'parquet') {
   mkdirSync(path.join(ws.dir, name));
   const paths = files.map((rows, i) => {
     const p = path.join(ws.dir, name, `part-${i}.ndjson`);
@@ -29,12 +29,12 @@ async function run(name: string, files: [string, string][][], stages: unknown[] 
       name,
       source: { format: 'ndjson', path: `${name}/*.ndjson`, batchRows: 2 },
       stages,
-      sink: { format: 'parquet', path: `out/${name}.parquet` },
+      sink: { format: sink, path: `out/${name}.${sink}` },
     },
     `${name}.config.ts`,
   );
   const r = await runCli(['run', cfg, '--quiet']);
-  return { ...r, out: path.join(ws.dir, 'out', `${name}.parquet`), paths };
+  return { ...r, out: path.join(ws.dir, 'out', `${name}.${sink}`), paths };
 }
 
 const values = async (out: string, column: string) => (await duckRows(`SELECT CAST(${column} AS VARCHAR) AS v, typeof(${column}) AS t FROM read_parquet('${out}')`)).map((r) => [r.v, r.t]);
@@ -90,5 +90,12 @@ it("a later file is held to the first file's types: 2.5 there is refused with it
   expect(r.stderr).toContain(
     `${r.paths[1]}, line 2, column "v": value 2.5 has a fraction or an exponent, so inference would have typed the column float64, not int64; the column's type int64 was fixed by the first batch of ${r.paths[0]} (lines 1–1)`,
   );
+  expect(existsSync(r.out)).toBe(false);
+});
+
+it('a lone surrogate a stage makes is refused in the stage, naming column and row (apache-arrow and Buffer would write U+FFFD)', async () => {
+  const r = await run('stage-surrogate', [[['0', '1'], ['1', '1'], ['2', '1']]], [{ name: 'emit', module: path.join(FIXTURE_STAGES, 'lone-surrogate.ts'), mode: 'thread' }], 'ndjson');
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/stage "emit".*ctx\.table: column \\?"s\\?" row 1: \\?"é\\+ud8001\\?" holds a lone surrogate/);
   expect(existsSync(r.out)).toBe(false);
 });
