@@ -17,7 +17,7 @@ import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import type { CsvChunk } from '../../csv/parse';
 import { readNdjson } from './ndjson';
-import type { NdjsonTypes } from './ndjson-strict';
+import type { NdjsonTypes } from './ndjson-locate';
 import { readParquet } from './parquet';
 
 /**

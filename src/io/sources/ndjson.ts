@@ -13,7 +13,8 @@ import { readBytes, withLineOnError } from './bytes';
 import { assertColumnsExist } from './columns';
 import { hiveColumns } from './hive';
 import { hasPath, newFieldPath } from './ndjson-schema';
-import { checkBatch, locateUnreadable, type Lines, type NdjsonTypes } from './ndjson-strict';
+import { locateUnreadable, type Lines, type NdjsonTypes } from './ndjson-locate';
+import { checkBatch } from './ndjson-strict';
 
 export interface NdjsonReadOptions {
   batchRows: number;
