@@ -182,15 +182,38 @@ export function utf8Parts(
 }
 
 /**
+ * A string with a lone surrogate (an unpaired \ud800–\udfff, which JS strings allow): UTF-8,
+ * the encoding of Arrow's strings and of every sink, cannot hold it, and encoding writes
+ * U+FFFD in its place without a word. `index`: the value's place in the array given.
+ */
+export class LoneSurrogateError extends TypeError {
+  constructor(
+    readonly index: number,
+    value: string,
+  ) {
+    super(
+      `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} holds a lone surrogate (an unpaired \\ud800–\\udfff), which UTF-8 text cannot hold ` +
+        '(Arrow strings and every sink are UTF-8: it would become U+FFFD); fix the string, or replace such characters yourself (s.toWellFormed())',
+    );
+  }
+}
+
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
  * Some value is not ASCII, or the values are too long to join: byte offsets per value
  * (rewrites `offsets`), then each value written. More bytes than 32-bit offsets reach is an
- * error here, not offsets that wrap around.
+ * error here, not offsets that wrap around; so is a lone surrogate (only a value that is not
+ * ASCII can hold one, so the joined path never meets one).
  */
 function writeEach(values: readonly (string | null | undefined)[], offsets: Int32Array, maxBytes: number): WriteBuffer {
   let bytes = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v !== null && v !== undefined) bytes += Buffer.byteLength(v, 'utf8');
+    if (v !== null && v !== undefined) {
+      if (!wellFormed(v)) throw new LoneSurrogateError(i, v);
+      bytes += Buffer.byteLength(v, 'utf8');
+    }
     if (bytes > maxBytes) {
       throw new RangeError(`${values.length} strings hold more than ${maxBytes} bytes of UTF-8 (by value ${i}), more than one Utf8 column of a batch can (32-bit offsets): emit smaller batches`);
     }

@@ -6,7 +6,7 @@
  * numbers a Float64Array, typed arrays and vectors are taken as they are.
  */
 import { Bool, Float64, Int64, Table, TimestampMillisecond, type Vector, makeVector, vectorFromArray } from 'apache-arrow';
-import { buildUtf8 } from './strings';
+import { LoneSurrogateError, buildUtf8 } from './strings';
 
 type Nullable<T> = T | null | undefined;
 type TypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
@@ -67,7 +67,12 @@ function toVector(name: string, column: TableColumn): Vector {
   switch (kind) {
     case undefined: // empty or all null: a string column of nulls
     case 'string':
-      return buildUtf8(values as readonly Nullable<string>[]) as Vector;
+      try {
+        return buildUtf8(values as readonly Nullable<string>[]) as Vector;
+      } catch (err) {
+        if (err instanceof LoneSurrogateError) throw new TypeError(`ctx.table: column "${name}" row ${err.index}: ${err.message}`);
+        throw err;
+      }
     case 'number':
       return (nulls ? vectorFromArray(nullable() as (number | null)[], new Float64()) : makeVector(Float64Array.from(values as number[]))) as Vector;
     case 'boolean':

@@ -17,6 +17,7 @@ import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import type { CsvChunk } from '../../csv/parse';
 import { readNdjson } from './ndjson';
+import type { NdjsonTypes } from './ndjson-locate';
 import { readParquet } from './parquet';
 
 /**
@@ -71,8 +72,10 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   let current: AsyncGenerator<BatchWithLease> | undefined;
   let closed = false;
   const onBytes = (n: number) => (stats.bytesRead += n);
-  // The first file fixes the column types for every later one (one schema per source).
+  // The first file fixes the column types for every later one (one schema per source): CSV's
+  // from its inference rows, NDJSON's from its first batch.
   let csvTypes: FixedCsvTypes | undefined;
+  let ndjsonTypes: NdjsonTypes | undefined;
 
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
@@ -83,7 +86,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       case 'arrow':
         return readArrow(file, cfg);
       case 'ndjson':
-        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes });
+        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes, types: ndjsonTypes, onTypes: (t) => (ndjsonTypes = t) });
     }
   };
 

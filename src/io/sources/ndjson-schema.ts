@@ -5,7 +5,7 @@
  */
 import type { DataType } from 'nodejs-polars';
 
-interface Shape {
+export interface Shape {
   variant?: string;
   fields?: { name: string; dtype: DataType }[];
   __inner?: DataType;

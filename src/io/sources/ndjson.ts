@@ -1,8 +1,9 @@
 /**
  * NDJSON, streaming by lines: `batchRows` lines per polars parse (the types inferred from
- * every line of the batch, not polars' first 100); the schema of the first batch is fixed,
- * later batches are cast to it strictly (a value that does not fit is an error) and a field
- * it lacks, top-level or nested, is an error. Every error names the physical line.
+ * every line of the batch, not polars' first 100); the schema of the source's first batch is
+ * fixed for every later batch and file, a value its type does not hold exactly is an error
+ * (ndjson-strict.ts), and a field it lacks, top-level or nested, is an error. Every error
+ * names the physical line.
  */
 import pl, { type DataType } from 'nodejs-polars';
 import { MAX_ROW_BYTES } from '../../defaults';
@@ -12,6 +13,8 @@ import { readBytes, withLineOnError } from './bytes';
 import { assertColumnsExist } from './columns';
 import { hiveColumns } from './hive';
 import { hasPath, newFieldPath } from './ndjson-schema';
+import { locateUnreadable, type Lines, type NdjsonTypes } from './ndjson-locate';
+import { checkBatch } from './ndjson-strict';
 
 export interface NdjsonReadOptions {
   batchRows: number;
@@ -21,32 +24,38 @@ export interface NdjsonReadOptions {
   maxRowBytes?: number;
   readSize?: number;
   onBytes?: (n: number) => void;
-}
-
-/** Whole lines waiting to be parsed, and where they start in the file. */
-interface Lines {
-  bytes: Buffer;
-  firstLine: number;
-  count: number;
+  /** The types an earlier file's first batch fixed (one schema per source); none: this file fixes them. */
+  types?: NdjsonTypes;
+  /** Told the types once this file's first batch fixed them. */
+  onTypes?: (types: NdjsonTypes) => void;
 }
 
 export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGenerator<BatchWithLease> {
   const maxRowBytes = o.maxRowBytes ?? MAX_ROW_BYTES;
-  let schema: { types: Record<string, DataType>; lines: string } | undefined;
+  let schema = o.types;
+  let firstOfFile = true;
   const parse = (lines: Lines): BatchWithLease[] => {
     const last = lines.firstLine + lines.count - 1;
     let df: pl.DataFrame;
     try {
       df = pl.readJSON(lines.bytes, { format: 'lines', inferSchemaLength: lines.count });
+      void df.dtypes; // an integer beyond int64 makes a type nodejs-polars panics on ("not yet implemented")
     } catch (err) {
-      throw locateBadLine(file, lines, err);
+      throw locateBadLine(file, lines, err, schema);
     }
     const hive = hiveColumns(file).filter(([key]) => !df.columns.includes(key));
-    if (!schema) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
+    if (firstOfFile) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
+    firstOfFile = false;
+    if (o.columns) df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
+    if (schema) assertKnownFields(df, schema, file, lines);
+    // values the types do not hold exactly (the file's own columns: hive values are text by rule)
+    checkBatch(df, lines, file, schema);
     if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
     if (o.columns) df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
-    if (!schema) schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]])), lines: `lines ${lines.firstLine}–${last}` };
-    else df = conform(df, schema, file, lines);
+    if (!schema) {
+      schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]])), file, lines: `lines ${lines.firstLine}–${last}` };
+      o.onTypes?.(schema);
+    } else df = conform(df, schema.types);
     return [...polarsToBatches(df, o.batchRows)];
   };
 
@@ -81,8 +90,8 @@ function tooLong(file: string, line: number, max: number): SourceError {
   return new SourceError(`line longer than ${max} bytes (source.maxRowBytes); raise source.maxRowBytes if records really are this long`, { file, line });
 }
 
-/** polars could not parse a batch: find the first line that is not JSON, else name the batch. */
-function locateBadLine(file: string, lines: Lines, cause: unknown): SourceError {
+/** polars could not parse a batch: find the first line that is not JSON or a value no type holds, else name the batch. */
+function locateBadLine(file: string, lines: Lines, cause: unknown, fixed: NdjsonTypes | undefined): SourceError {
   let line = lines.firstLine;
   for (const text of lines.bytes.toString('utf8').split('\n')) {
     if (text.trim() !== '') {
@@ -94,43 +103,30 @@ function locateBadLine(file: string, lines: Lines, cause: unknown): SourceError 
     }
     line++;
   }
+  const located = locateUnreadable(lines, file, fixed);
+  if (located) return located;
   const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
   return new SourceError(`cannot read lines ${lines.firstLine}–${lines.firstLine + lines.count - 1}: ${message}`, { file, line: lines.firstLine }, cause);
 }
 
-/** Later batches: the first batch's columns and types, exactly; a field it lacks is an error. */
-function conform(df: pl.DataFrame, schema: { types: Record<string, DataType>; lines: string }, file: string, lines: Lines): pl.DataFrame {
+/** A field the fixed schema lacks, at any depth, is an error (polars would drop a nested one when casting). */
+function assertKnownFields(df: pl.DataFrame, schema: NdjsonTypes, file: string, lines: Lines): void {
   const fixed = schema.types;
   const added = df.columns.find((c) => !(c in fixed)) ?? df.columns.map((c, i) => newFieldPath(fixed[c], df.dtypes[i], c)).find((p) => p !== undefined);
   if (added !== undefined) {
-    throw new SourceError(
-      `field "${added}" is not in the schema fixed by the first batch (${schema.lines}); put a record with every field in the first batch, or raise source.batchRows`,
-      { file, line: firstLineWith(lines, added) },
-    );
+    const from = `the first batch${schema.file === file ? '' : ` of ${schema.file}`} (${schema.lines})`;
+    throw new SourceError(`field "${added}" is not in the schema fixed by ${from}; put a record with every field in the first batch, or raise source.batchRows`, {
+      file,
+      line: firstLineWith(lines, added),
+    });
   }
-  for (const c of df.columns) {
-    const original = df.getColumn(c);
-    const cast = original.cast(fixed[c], false);
-    // A strict cast fails where the lenient one makes a null of a value.
-    const had = original.isNotNull().toArray();
-    const lost = cast.isNull().toArray();
-    const row = had.findIndex((h, i) => h && lost[i]);
-    if (row >= 0) {
-      throw new SourceError(`value does not fit the type ${String(fixed[c]).replace(/^DataType\((.*)\)$/, "$1")} fixed by the first batch (${schema.lines})`, { file, line: lineOfRecord(lines, row), column: c });
-    }
-  }
-  return df.select(...Object.keys(fixed).map((c) => (df.columns.includes(c) ? pl.col(c).cast(fixed[c], true) : pl.lit(null).cast(fixed[c]).alias(c))));
 }
 
-/** Physical line of the `row`-th record (blank lines hold none). */
-function lineOfRecord(lines: Lines, row: number): number {
-  let line = lines.firstLine;
-  let seen = 0;
-  for (const text of lines.bytes.toString('utf8').split('\n')) {
-    if (text.trim() !== '' && seen++ === row) return line;
-    line++;
-  }
-  return lines.firstLine;
+/** Later batches: the fixed columns and types (checkBatch found every value held exactly). */
+function conform(df: pl.DataFrame, fixed: Record<string, DataType>): pl.DataFrame {
+  // (polars cannot cast to Null: such a column is null here too, or checkBatch refused the batch)
+  const typed = (e: pl.Expr, type: DataType) => (String(type) === String(pl.Null) ? e : e.cast(type, true));
+  return df.select(...Object.keys(fixed).map((c) => (df.columns.includes(c) ? typed(pl.col(c), fixed[c]) : typed(pl.lit(null), fixed[c]).alias(c))));
 }
 
 function firstLineWith(lines: Lines, path: string): number {

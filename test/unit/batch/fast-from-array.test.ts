@@ -1,8 +1,9 @@
 /**
  * `tableFromArrays` / `vectorFromArray` of JS strings through batch/fast-from-array.ts: the
  * same vector apache-arrow's own builder makes (type, dictionary in first-seen order, indices,
- * nulls, memoized), on ASCII, non-ASCII, lone surrogates, nulls, duplicates, one value and
- * 20,000; anything else is left to apache-arrow; and stage code gets it in every mode.
+ * nulls, memoized), on ASCII, non-ASCII, nulls, duplicates, one value and 20,000; anything
+ * else is left to apache-arrow; and stage code gets it in every mode. A lone surrogate, which
+ * apache-arrow writes as U+FFFD without a word, is refused (batch/strings.ts).
  */
 import path from 'node:path';
 import { Int32, Table, Utf8, makeData, makeVector, tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
@@ -15,7 +16,6 @@ const many = Array.from({ length: 20_000 }, (_, i) => (i % 7 === 0 ? null : `id-
 const inputs: Record<string, unknown[]> = {
   ascii: ['b', 'a', 'b', 'c', 'a', '', ''],
   nonAscii: ['ünïcödé ✓', '😀 four-byte', 'é', 'e', 'é', 'x'.repeat(300)],
-  loneSurrogate: ['\ud800', 'a\udc00b', 'ok'],
   nulls: [null, 'a', null, null, 'b', 'a', null, null, null],
   leadingNulls: [null, null, null, null, null, null, null, null, null, 'only'],
   one: ['one'],
@@ -110,4 +110,10 @@ describe('a dictionary of strings built in one pass', () => {
     const plain = makeVector(makeData({ type: new Int32(), length: 2, data: new Int32Array([4, 5]) }));
     expect(Array.from(vectorFromArray(plain).toArray() as Int32Array)).toEqual([4, 5]);
   });
+});
+
+it('a lone surrogate is refused, where apache-arrow would write U+FFFD in its place', () => {
+  const values = ['\ud800', 'a\udc00b', 'ok'];
+  expect((originalVectorFromArray()(values) as Vector).toArray()).toEqual(['\ufffd', 'a\ufffdb', 'ok']);
+  expect(() => stringDictionary(arrow, values)).toThrow(/^"\\ud800" holds a lone surrogate/);
 });

@@ -1,6 +1,7 @@
 import { Dictionary, Int16, LargeUtf8, Table, Utf8, tableFromArrays, tableFromIPC, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { UTF8_LIMITS, buildUtf8, buildUtf8Within, readStrings } from '../../../src/batch/strings';
+import { LoneSurrogateError, UTF8_LIMITS, buildUtf8, buildUtf8Within, readStrings } from '../../../src/batch/strings';
+import { buildTable } from '../../../src/batch/table';
 
 const values = ['', 'a', 'ascii only', 'ünïcödé ✓', '😀 four-byte', 'exactly12byt', 'a string longer than twelve bytes', null, 'x'.repeat(200), null];
 
@@ -75,5 +76,17 @@ describe('buildUtf8', () => {
     const v = buildUtf8(['ab', 'é', 'cd']);
     expect(v.toArray()).toEqual(['ab', 'é', 'cd']);
     expect(Array.from(v.data[0].valueOffsets)).toEqual([0, 2, 4, 6]);
+  });
+});
+
+describe('a lone surrogate (JS strings allow one; UTF-8 cannot hold it) is refused, never written as U+FFFD', () => {
+  it('buildUtf8 names the value; a surrogate pair is kept', () => {
+    expect(() => buildUtf8(['ok', null, 'x\ud800'])).toThrow(/^"x\\ud800" holds a lone surrogate .*it would become U\+FFFD/);
+    expect(() => buildUtf8(['\udc00a'])).toThrow(LoneSurrogateError);
+    expect(buildUtf8(['😀', '\ud83d\ude00', 'é']).toArray()).toEqual(['😀', '😀', 'é']);
+  });
+
+  it('ctx.table names column and row (tableFromArrays: test/unit/batch/fast-from-array.test.ts)', () => {
+    expect(() => buildTable({ s: ['a', 'b\udfff'] })).toThrow(/^ctx\.table: column "s" row 1: "b\\udfff" holds a lone surrogate/);
   });
 });

@@ -5,6 +5,7 @@
  * JSON whose leaves use the same forms. A type with no text form is an error, never a guess.
  */
 import { Data, DataType, IntervalUnit, Type, UnionMode, makeVector, type Vector } from 'apache-arrow';
+import { isUtf8 } from 'node:buffer';
 import { SinkError } from '../../../errors';
 import { decimalText, floatText, isoDate, isoDuration, isoInterval, isoTime, isoTimestamp, wordsToBigInt } from './text-forms';
 
@@ -46,6 +47,27 @@ function get(data: Data, i: number): unknown {
   return v.get(i);
 }
 
+/** Data whose whole value buffer is valid UTF-8 (one native pass per Data). */
+const validUtf8 = new WeakSet<Data>();
+
+/**
+ * A string as text, refused when its bytes are not UTF-8 (say a lone surrogate written as
+ * bytes, as WTF-8 or CESU-8 do, by a process stage in another language): decoding would put
+ * U+FFFD in their place without a word. The Arrow sink copies such bytes as they are; Parquet
+ * (polars) refuses them.
+ */
+function checkedUtf8(d: Data, i: number): string {
+  if (!validUtf8.has(d)) {
+    if (isUtf8(d.values as Uint8Array)) validUtf8.add(d);
+    else {
+      const offsets = d.valueOffsets as Int32Array | BigInt64Array;
+      const bytes = (d.values as Uint8Array).subarray(Number(offsets[i]), Number(offsets[i + 1]));
+      if (!isUtf8(bytes)) throw new SinkError('the value is not valid UTF-8 (a lone surrogate written as bytes, or other bad bytes): as text it would become U+FFFD; fix the strings the stage or input gives');
+    }
+  }
+  return get(d, i) as string;
+}
+
 const valid = (cell: (data: Data, i: number) => string): Cell => (data, i) => (data.getValid(i) ? cell(data, i) : null);
 const base64 = (data: Data, i: number) => Buffer.from(get(data, i) as Uint8Array).toString('base64');
 
@@ -69,7 +91,8 @@ function scalarText(type: DataType): Cell | undefined {
     }
     case Type.Utf8:
     case Type.LargeUtf8:
-    case Type.Utf8View:
+      return valid(checkedUtf8);
+    case Type.Utf8View: // (from polars, which holds its strings valid UTF-8)
       return valid((d, i) => get(d, i) as string);
     case Type.Binary:
     case Type.LargeBinary:

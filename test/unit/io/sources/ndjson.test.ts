@@ -61,7 +61,7 @@ it('fields that appear late in the first batch are kept (polars alone infers fro
 it('a value that does not fit the fixed type names its line and column', async () => {
   const lines = records(150);
   lines[130] = JSON.stringify({ x: 'oops', a: { b: 1 } });
-  await expect(read(file(lines), 50)).rejects.toThrow(/line 131, column "x": value does not fit the type Int64/);
+  await expect(read(file(lines), 50)).rejects.toThrow(/line 131, column "x": value "oops" is a string, not an integer; the column.s type int64 was fixed by the first batch \(lines 1–50\)/);
 });
 
 it('a line longer than maxRowBytes is an error with its line', async () => {
