@@ -66,7 +66,9 @@ it('the fixtures cover every unit the brief names', () => {
   for (const t of ['time32[ms]', 'time64[us]', 'time64[ns]', 'timestamp[ms]', 'timestamp[us, tz=UTC]', 'timestamp[ns, tz=Europe/Paris]', 'date32[day]', 'decimal128(38, 10)', 'uint64', 'halffloat', 'large_string', 'large_binary']) {
     expect(types).toContain(t);
   }
-  expect(fixtures.length).toBeGreaterThanOrEqual(13);
+  expect(fixtures.length).toBeGreaterThanOrEqual(23);
+  // a decimal on each physical type: INT32, INT64, FIXED_LEN_BYTE_ARRAY (pa-decimals-*), BYTE_ARRAY (hand-written)
+  expect(fixtures).toEqual(expect.arrayContaining(['pa-decimals-int.parquet', 'pa-decimals-flba.parquet', 'hand-decimal-byte-array.parquet', 'duckdb-decimals.parquet']));
 });
 
 describe.each(fixtures)('%s', (name) => {
