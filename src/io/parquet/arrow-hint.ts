@@ -159,7 +159,12 @@ export function alignArrowSchema(meta: ThriftStruct, file: string): boolean {
   if (fields.every((f, k) => f === schema.fields[k])) return false;
   const aligned = new Schema(fields, schema.metadata);
   // As writers store it: an IPC message with its continuation marker and length, 8-byte padded.
-  const body = Message.encode(Message.from(aligned));
+  let body: Uint8Array;
+  try {
+    body = Message.encode(Message.from(aligned));
+  } catch (err) {
+    throw new SourceError(`its Arrow schema (ARROW:schema) has a time or date polars would misread, and apache-arrow cannot rewrite that schema (${(err as Error).message}); write the file without it (pyarrow: store_schema=False)`, { file }, err);
+  }
   const framed = Buffer.alloc(8 + Math.ceil(body.length / 8) * 8);
   framed.writeInt32LE(-1, 0);
   framed.writeInt32LE(framed.length - 8, 4);
