@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { RecordBatch, tableFromIPC } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import { encodeBatches } from './ipc';
+import { hasMap, mapsAsLists } from './map-as-list';
 import type { Backing } from './owned';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
@@ -30,12 +31,14 @@ let scratch = Buffer.allocUnsafe(0);
 /** `backing`: where the batch lies as IPC bytes, when the caller knows (an OwnedBatch's). */
 export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.DataFrame {
   conversions.count++;
-  // A batch polars wrote into a slab: it reads its own bytes there (it copies them in).
+  // A batch polars wrote into a slab: it reads its own bytes there (it copies them in). A
+  // process child's bytes may hold a map, which polars must see as a list (map-as-list.ts).
+  if (backing && hasMap(batch.schema)) backing = undefined;
   if (backing?.format === 'ipc-file') return polars().readIPC(Buffer.from(backing.slab, backing.offset, backing.length));
   if (backing?.format === 'ipc-stream') return polars().readIPCStream(Buffer.from(backing.slab, backing.offset, backing.length));
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
-  const { chunks, byteLength } = encodeBatches([batch]);
+  const { chunks, byteLength } = encodeBatches([mapsAsLists(batch)]);
   if (scratch.length < byteLength) scratch = Buffer.allocUnsafe(Math.ceil(byteLength * 1.25));
   let at = 0;
   for (const chunk of chunks) {

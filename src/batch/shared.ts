@@ -30,6 +30,8 @@ export interface Packed {
   packedBytes: number;
 }
 
+/** A BufferRef's slab for a buffer that exists with no bytes (protocol/shared-layout.ts). */
+const EMPTY_SLAB = -2;
 const ALIGN = 64;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const schemaBytes = new WeakMap<Schema, Uint8Array>();
@@ -87,8 +89,10 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts
   let copyBytes = 0;
 
   const ref = (buffer: TypedArray | undefined | null): BufferRef | null => {
-    if (!buffer || buffer.byteLength === 0) return null;
+    if (!buffer) return null;
     const kind = buffer.constructor.name;
+    // Present but empty is not absent: see EMPTY_SLAB.
+    if (buffer.byteLength === 0) return { slab: EMPTY_SLAB, byteOffset: 0, length: 0, kind };
     if (isSlab(buffer.buffer)) {
       let index = slabIndex.get(buffer.buffer);
       if (index === undefined) {
@@ -110,7 +114,7 @@ export function toShared(batches: readonly RecordBatch[], arena: SlabArena, opts
     length: data.length,
     nullCount: data.nullCount,
     buffers: [ref(data.valueOffsets as TypedArray), ref(data.values as TypedArray), ref(data.nullBitmap as TypedArray), ref(data.typeIds as TypedArray)],
-    variadic: (data.variadicBuffers ?? []).map((b) => ref(b as TypedArray) ?? { slab: -2, byteOffset: 0, length: 0, kind: 'Uint8Array' }),
+    variadic: (data.variadicBuffers ?? []).map((b) => ref(b as TypedArray) ?? { slab: EMPTY_SLAB, byteOffset: 0, length: 0, kind: 'Uint8Array' }),
     children: data.children.map(describe),
     dictionary: data.dictionary?.data.map(describe),
   });
@@ -163,8 +167,8 @@ function decodeSchema(bytes: Uint8Array): Schema {
 export function fromShared(shared: SharedBatches): RecordBatch[] {
   const view = (r: BufferRef | null): TypedArray | undefined => {
     if (!r) return undefined;
-    if (r.slab === -2) return new Uint8Array(0) as TypedArray;
-    const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBufferLike, o: number, l: number) => TypedArray>)[r.kind];
+    const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBufferLike, o?: number, l?: number) => TypedArray>)[r.kind];
+    if (r.slab === EMPTY_SLAB) return new Ctor(new ArrayBuffer(0));
     return new Ctor(shared.slabs[r.slab], r.byteOffset, r.length);
   };
   const build = (type: DataType, d: DataDesc): Data => {

@@ -4,7 +4,12 @@
  * protocol: thread stages, the source thread and the encoder threads all post it.
  */
 
-/** Where one buffer lives: slab index in the descriptor, byte offset, element count, array kind. */
+/**
+ * Where one buffer lives: slab index in the descriptor, byte offset, element count, array kind.
+ * `slab` is -2 (EMPTY_SLAB in batch/shared.ts) for a buffer that exists with no bytes (an
+ * all-null list's child values, a Utf8View dictionary of no views): the reader needs an empty
+ * array of its kind there, not a missing buffer, or Arrow's writers fail on it.
+ */
 export interface BufferRef {
   slab: number;
   byteOffset: number;
@@ -16,7 +21,7 @@ export interface DataDesc {
   offset: number;
   length: number;
   nullCount: number;
-  /** By Arrow's BufferType: 0 offsets, 1 values, 2 validity, 3 type ids. */
+  /** By Arrow's BufferType: 0 offsets, 1 values, 2 validity, 3 type ids; null where the data has none. */
   buffers: (BufferRef | null)[];
   variadic: BufferRef[];
   children: DataDesc[];

@@ -50,14 +50,23 @@ const num = (s: ThriftStruct | undefined, id: number): number | undefined => {
   return typeof v === 'bigint' ? Number(v) : undefined;
 };
 
-export async function openParquet(file: string): Promise<PinnedParquet> {
+export interface OpenOptions {
+  /**
+   * Changes the decoded footer before any row group's file is built from it (arrow-hint.ts);
+   * returns true if it changed something, and every group's footer then carries the change.
+   */
+  rewrite?: (meta: ThriftStruct) => boolean;
+}
+
+export async function openParquet(file: string, opts: OpenOptions = {}): Promise<PinnedParquet> {
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new SourceError(`cannot open (${err.code ?? err.message})`, { file }, err);
   });
   try {
     const planned = await handle.stat();
-    const footer = await readFooter(handle, planned.size, file);
+    let footer = await readFooter(handle, planned.size, file);
     const meta = decodeFooter(footer, file);
+    if (opts.rewrite?.(meta)) footer = encodeStruct(meta);
     let offset = 0;
     const groups = rowGroupsOf(meta).map((g) => {
       const rows = num(g, ROW_GROUP.numRows) ?? 0;

@@ -1,6 +1,8 @@
 /**
  * Parquet, one row group at a time: the footer gives the row-group layout and is checked
- * for types polars cannot read; polars decodes exactly one group, handed over as a file of
+ * for types polars cannot read, its Arrow schema hint is set to the Parquet types where
+ * polars would misread the hint (arrow-hint.ts) and JSON columns are marked text
+ * (json-as-text.ts); polars decodes exactly one group, handed over as a file of
  * its own read through the descriptor held since the footer (io/parquet/file.ts: the input
  * cannot change under the read); a group larger than `batchRows` is split. Hive partition
  * columns of the path are added as text.
@@ -9,6 +11,8 @@ import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { openParquet } from '../parquet/file';
+import { alignArrowSchema } from '../parquet/arrow-hint';
+import { jsonAsText } from '../parquet/json-as-text';
 import { assertReadable } from '../parquet/support';
 import { field, type ThriftList, type ThriftStruct } from '../parquet/thrift';
 import { assertColumnsExist } from './columns';
@@ -18,9 +22,14 @@ import { hiveColumns } from './hive';
 export const rowGroupGauge = { current: 0, peak: 0 };
 
 export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown> }): AsyncGenerator<BatchWithLease> {
-  const pinned = await openParquet(file);
+  // Checked before the hint is aligned: a hint polars cannot read is refused by its own name.
+  const rewrite = (meta: ThriftStruct) => {
+    assertReadable(meta, file);
+    const json = jsonAsText(meta);
+    return alignArrowSchema(meta, file) || json;
+  };
+  const pinned = await openParquet(file, { rewrite });
   try {
-    assertReadable(pinned.meta, file);
     const own = topLevelColumns(pinned.meta);
     const hive = hiveColumns(file).filter(([key]) => !own.includes(key));
     const all = [...own, ...hive.map(([key]) => key)];

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
+import { hasMap, mapsAsLists } from '../../../batch/map-as-list';
 import type { Backing } from '../../../batch/owned';
 import { leaseOf } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
@@ -143,6 +144,8 @@ export class EncoderPool {
     }
     this.counts.batches++;
     const thread = (group.thread ??= this.pickThread(group.id));
+    // A process child's IPC bytes may hold a map, which polars must see as a list (batch/map-as-list.ts).
+    if (backing && hasMap(batch.schema)) backing = undefined;
     if (backing) {
       // The batch is exactly these IPC bytes in a shared slab (what polars or a process
       // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
@@ -154,7 +157,7 @@ export class EncoderPool {
       const format = backing.format === 'ipc-file' ? 'file' : 'stream';
       thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
     } else {
-      const { chunks, byteLength } = encodeBatches([batch]);
+      const { chunks, byteLength } = encodeBatches([mapsAsLists(batch)]);
       const into = this.slots.bytes(slot, byteLength);
       let at = 0;
       for (const c of chunks) {
