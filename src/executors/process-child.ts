@@ -22,7 +22,7 @@ import { loaderExecArgv, OWN_EXT } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './process-output';
-import { channelDrained, watchChannel, watchExit } from './process-watch';
+import { channelDrained, REAP_MS, watchChannel, watchExit } from './process-watch';
 import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '../supervisor/types';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
@@ -143,6 +143,11 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     }
     this.markSpawned();
     this.pid = this.proc.pid;
+    const proc = this.proc;
+    this.reaped = new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.once('error', () => resolve()); // spawn failed: no process to reap
+    });
     this.tail = watchOutput(
       this.proc,
       (line, level) => forwardLogLine(this.log, line, level),
@@ -180,6 +185,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     this.expectExit = true;
     if (this.alive) this.send({ type: 'close' }, []);
     this.closedByItself = await stopEscalating(this.exited, (s) => this.signal(s), this.init.timeouts, (m) => this.log.warn({ pid: this.pid }, m));
+    if (!this.closedByItself) await this.reapedAfterKill();
   }
 
   /** Reject everything waiting now, SIGKILL the child and wait for it (a bounded time). */
@@ -187,6 +193,17 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     this.abandon(err);
     this.signal('SIGKILL');
     await settlesWithin(this.exited, this.init.timeouts.killMs);
+    await this.reapedAfterKill();
+  }
+
+  /**
+   * Once SIGKILL is sent, the child is gone as soon as the kernel has stopped it and Node has
+   * reaped it: wait for that ('exit'), not for its pipes to drain (`exited`, which may take
+   * DRAIN_GRACE_MS more). A bounded wait of the killMs above returned with the child still
+   * there on a loaded machine; REAP_MS bounds it only against a process the kernel cannot stop.
+   */
+  private async reapedAfterKill(): Promise<void> {
+    if (!(await settlesWithin(this.reaped, REAP_MS))) this.log.warn({ pid: this.pid }, `child survived SIGKILL for ${REAP_MS} ms; giving up on it`);
   }
 
   private signal(signal: NodeJS.Signals): void {
@@ -271,6 +288,9 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     this.pending.delete(id);
     return p;
   }
+
+  /** Settles when Node has reaped the child (its 'exit'); at once when it was never spawned. */
+  private reaped: Promise<void> = Promise.resolve();
 
   /** The task the child last said it started (see RUNNING_TASK). */
   private running: number | undefined;

@@ -13,6 +13,8 @@ import type { CopyExit } from '../supervisor/types';
 export const DRAIN_GRACE_MS = 250;
 /** ...and how long at most, however much still flows (a grandchild writing to the inherited pipe forever). */
 const DRAIN_MAX_MS = 10_000;
+/** After SIGKILL, how long to wait for the kernel to stop the child and Node to reap it before giving up on it. */
+export const REAP_MS = 10_000;
 
 /** Settles when the frame channel has delivered everything the child sent (EOF or failure). */
 export function channelDrained(channel: Socket): Promise<void> {

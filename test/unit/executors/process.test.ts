@@ -2,6 +2,7 @@
  * ProcessExecutor against real child processes: Arrow types across the transport,
  * placement (pids, overlap), setup/flush once per copy, and every way a child can fail.
  */
+import { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -389,6 +390,27 @@ describe('process executor: shutdown', () => {
     expect(err).toBeInstanceOf(WorkerExitError);
     expect(err.signal).toBe('SIGKILL');
     expect(logLines.some((l) => /SIGTERM/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('close() returns only once a child it had to SIGKILL is gone, however late Node hears of its death (a loaded machine)', async () => {
+    const e = executor('proc-stubborn', 1, {}, { closeTimeoutMs: 100, killTimeoutMs: 100 });
+    await e.start();
+    const stuck = e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] })).catch((x: unknown) => x);
+    // Main is busy for a while just after the SIGKILL, as on a loaded machine: the child dies at
+    // once, but the timers due meanwhile fire before Node reads its exit.
+    const kill = ChildProcess.prototype.kill;
+    const spy = jest.spyOn(ChildProcess.prototype, 'kill').mockImplementation(function (this: ChildProcess, signal?: NodeJS.Signals | number) {
+      const sent = kill.call(this, signal);
+      if (signal === 'SIGKILL') setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300));
+      return sent;
+    });
+    try {
+      await e.close();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(() => process.kill(e.pids[0], 0)).toThrow(/ESRCH/);
+    expect(((await stuck) as WorkerExitError).signal).toBe('SIGKILL');
   });
 
   it('abort() kills at once, rejects pending tasks and never throws', async () => {
