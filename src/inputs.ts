@@ -61,8 +61,11 @@ export function expandInputs(patterns: string | string[], baseDir = process.cwd(
   return [...out].sort();
 }
 
-/** Characters sluice adds to a target's name for its hidden siblings (`.<name>.sluice-lock-<pid>-<8 hex>`). */
-const SIBLING_EXTRA = '..sluice-lock-4194304-00000000'.length;
+/**
+ * Characters sluice adds to a target's name for its hidden siblings
+ * (`.<name>.sluice-lock-<pid>-<start>-<8 hex>`; a start of 12 digits is 30 years at 100 ticks/s).
+ */
+export const SIBLING_EXTRA = '..sluice-lock-4194304-999999999999-00000000'.length;
 const NAME_MAX = 255;
 
 /**
