@@ -55,7 +55,8 @@ interface Declared {
 const TYPES: readonly ParamType[] = ['string', 'number', 'boolean', 'date'];
 const SPEC_KEYS = ['type', 'default', 'description'];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+// A number as written (JSON would say null for NaN and 0 for -0).
+const show = (v: unknown) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : (JSON.stringify(v) ?? String(v)));
 
 /** Each param of a `params` block with its type and default, and an issue for each one that is malformed. */
 export function declaredParams(block: unknown): { declared: Map<string, Declared>; issues: ConfigIssue[] } {
@@ -81,8 +82,9 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
   if (typeof spec === 'string') return { type: 'string', default: spec };
   if (typeof spec === 'boolean') return { type: 'boolean', default: spec };
   if (typeof spec === 'number') {
-    if (Number.isFinite(spec)) return { type: 'number', default: spec };
-    issues.push({ path: where, message: `a number default must be finite, got ${String(spec)}` });
+    const problem = numberDefaultProblem(spec);
+    if (!problem) return { type: 'number', default: spec };
+    issues.push({ path: where, message: `a number default ${problem}, got ${show(spec)}` });
     return undefined;
   }
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
@@ -112,8 +114,23 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
 /** Why a default of the config does not fit its declared type, or undefined. */
 function valueProblem(type: ParamType, value: unknown): string | undefined {
   if (type === 'date') return typeof value === 'string' ? dateProblem(value) : expected('date');
-  if (type === 'number') return typeof value === 'number' && Number.isFinite(value) ? undefined : expected('number');
+  if (type === 'number') return typeof value === 'number' ? numberDefaultProblem(value) : expected('number');
   return typeof value === type ? undefined : expected(type);
+}
+
+/**
+ * Why a number written in the config cannot be a param's default, or undefined. Its text is
+ * gone (TypeScript parsed it), so what can be seen is seen: not finite, -0 (which a path or a
+ * comparison reads as 0), and an integer of an id's shape beyond 2^53, which the literal may
+ * already have been rounded to (9007199254740993 parses as 9007199254740992).
+ */
+function numberDefaultProblem(n: number): string | undefined {
+  if (!Number.isFinite(n)) return 'must be a finite number';
+  if (Object.is(n, -0)) return 'must not be -0 (it reads as 0 in a path and compares equal to 0; write 0)';
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && !/e/.test(String(n))) {
+    return `must be within ±2^53 (${Number.MAX_SAFE_INTEGER}): beyond it a number cannot hold every integer and the literal may already be rounded (declare the param { type: 'string' } and convert it in the stage with BigInt)`;
+  }
+  return undefined;
 }
 
 const expected = (type: ParamType) =>
@@ -139,18 +156,47 @@ export function coerceParam(type: ParamType, text: string): { value: ParamValue 
   switch (type) {
     case 'string':
       return { value: text };
-    case 'number': {
-      // Number() alone would take "", " ", "0x1f" and "Infinity".
-      const n = Number(text);
-      return NUMBER.test(text) && Number.isFinite(n) ? { value: n } : { problem: `must be a number, got "${text}"` };
-    }
+    case 'number':
+      return coerceNumber(text);
     case 'boolean':
-      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: `must be true or false, got "${text}"` };
+      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: `must be true or false (written so: not yes, no, 1, 0 or TRUE), got "${text}"` };
     case 'date': {
       const problem = dateProblem(text);
       return problem ? { problem: `${problem}, got "${text}"` } : { value: text };
     }
   }
+}
+
+/**
+ * A `--set` number, only where the number is exactly what was written (no value changed without
+ * a word): decimal text (Number() alone would take "", " ", "0x1f" and "Infinity"), finite,
+ * not -0, and no digit lost: 9007199254740993 (beyond 2^53) or 0.10000000000000000001 would
+ * be read as another number, and 1e-400 as 0.
+ */
+function coerceNumber(text: string): { value: number } | { problem: string } {
+  if (!NUMBER.test(text)) {
+    const hint = /^[+-]?0[xob]/i.test(text) ? ' written in decimal' : /^[+-]?(Infinity|NaN)$/i.test(text) ? ' (finite)' : '';
+    return { problem: `must be a number${hint}, got "${text}"` };
+  }
+  const n = Number(text);
+  if (!Number.isFinite(n)) return { problem: `is beyond the range of a number (about ±1.8e308), got "${text}": declare the param { type: 'string' } to keep it as text` };
+  if (Object.is(n, -0)) return { problem: `must not be -0 (it reads as 0 in a path and compares equal to 0), got "${text}": write 0` };
+  if (exactDecimal(text) !== exactDecimal(String(n))) {
+    const why = Number.isInteger(n) && !Number.isSafeInteger(n) ? `is beyond 2^53 (${Number.MAX_SAFE_INTEGER}), where a number cannot hold every integer` : 'has more digits than a number keeps';
+    return { problem: `${why}: it would be read as ${String(n)}, got "${text}"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)` };
+  }
+  return { value: n };
+}
+
+/** A decimal text's exact value in one canonical form (`0.<digits>e<exp>`), to compare two texts. */
+function exactDecimal(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  const digits = m[2] + (m[3] ?? '');
+  const lead = /^0*/.exec(digits)![0].length;
+  const significant = digits.slice(lead).replace(/0+$/, '');
+  if (!significant) return '0';
+  return `${m[1] === '-' ? '-' : ''}0.${significant}e${Number(m[4] ?? 0) + m[2].length - lead}`;
 }
 
 /**
