@@ -5,6 +5,7 @@
  * the paths of tonight's run.
  */
 import type { ConfigIssue } from '../errors';
+import { loadWithoutExit } from '../loader';
 import type { ConfigContext, ResolvedParams } from './params';
 
 /** Sections whose `path` may be a function. */
@@ -32,7 +33,8 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
     }
     let value: unknown;
     try {
-      value = await (part.path as (ctx: ConfigContext) => unknown)({ params: params.values });
+      // Config code, guarded as its module was: a process.exit() here fails this path, loudly.
+      value = await loadWithoutExit(`the function of ${where}`, () => (part.path as (ctx: ConfigContext) => unknown)({ params: params.values }));
     } catch (err) {
       unresolved.push(where);
       issues.push({ path: where, message: `its function threw: ${err instanceof Error ? err.message : String(err)}` });
