@@ -47,13 +47,35 @@ export function matchInputsAndLoops(pattern: string, baseDir = process.cwd()): {
   return { files: readOnce(names), loops: symlinkLoops(names) };
 }
 
+/**
+ * `text` with every character a glob reads specially escaped by a backslash, so that as part
+ * of a pattern it matches only itself: `* ? [ ] { } ( ) ! + @ ,` (picomatch's extglobs, braces,
+ * classes and negation) and the backslash itself.
+ */
+export function escapeGlob(text: string): string {
+  return text.replace(/[\\*?[\]{}()!+@,]/g, '\\$&');
+}
+
+/**
+ * Whether `pattern` holds a glob character that is not escaped. (tinyglobby's isDynamicPattern
+ * alone says no to `in/h\\{i\\,j\\}/*.csv`: an escaped brace hides the star after it.)
+ */
+function isGlob(pattern: string): boolean {
+  return isDynamicPattern(pattern.replace(/\\./g, ''));
+}
+
 /** Every name a pattern reaches, one file possibly under several. */
 function namesMatched(pattern: string, baseDir: string): string[] {
   const abs = path.resolve(baseDir, pattern);
   const literal = statIfAny(abs);
   // A path that exists is that path, even when it holds [ ] * ? { } ( ) !; a directory holds no input by itself.
   if (literal) return literal.isDirectory() ? [] : [abs];
-  if (!isDynamicPattern(pattern)) return [];
+  if (!isGlob(pattern)) {
+    // Escaped but no glob left (`in/acme\[1\].csv`, an escaped param in a plain path): the name it spells.
+    const unescaped = pattern.replace(/\\(.)/g, '$1');
+    const st = unescaped !== pattern ? statIfAny(path.resolve(baseDir, unescaped)) : undefined;
+    return st && !st.isDirectory() ? [path.resolve(baseDir, unescaped)] : [];
+  }
   // `cwd` is taken literally (tinyglobby escapes it); only `pattern` is a glob.
   const found = path.isAbsolute(pattern)
     ? globSync(pattern.split(path.sep).join('/'), { absolute: true, onlyFiles: true })
@@ -147,7 +169,7 @@ export function outputPathProblem(target: string): string | undefined {
 export function patternNames(pattern: string, baseDir: string, file: string): boolean {
   const abs = path.resolve(baseDir, pattern);
   if (abs === file) return true;
-  if (!isDynamicPattern(pattern) || isSluiceSibling(file)) return false;
+  if (!isGlob(pattern) || isSluiceSibling(file)) return false;
   const posix = (p: string) => p.split(path.sep).join('/');
   const candidate = path.isAbsolute(pattern) ? posix(file) : posix(path.relative(baseDir, file));
   return picomatch(posix(path.posix.normalize(posix(pattern))))(candidate);

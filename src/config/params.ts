@@ -16,7 +16,11 @@ export type ParamSpec =
   | string
   | number
   | boolean
-  | { type: 'string'; default?: string; description?: string }
+  /**
+   * `pattern: true`: the value is a glob where a source.path function puts it (`--set
+   * files='2026-11-*'`); without it, a value is literal there (`acme[1]` names `acme[1]`).
+   */
+  | { type: 'string'; default?: string; description?: string; pattern?: boolean }
   | { type: 'number'; default?: number; description?: string }
   | { type: 'boolean'; default?: boolean; description?: string }
   /** A calendar date written `YYYY-MM-DD`; its value is that string. */
@@ -42,6 +46,8 @@ export interface ResolvedParams {
   values: Readonly<Record<string, ParamValue>>;
   types: Readonly<Record<string, ParamType>>;
   from: Readonly<Record<string, 'default' | '--set'>>;
+  /** String params declared `pattern: true`: left unescaped in a source.path function. */
+  patterns?: readonly string[];
 }
 
 export const NO_PARAMS: ResolvedParams = { values: {}, types: {}, from: {} };
@@ -50,10 +56,11 @@ interface Declared {
   type: ParamType;
   default?: ParamValue;
   description?: string;
+  pattern?: boolean;
 }
 
 const TYPES: readonly ParamType[] = ['string', 'number', 'boolean', 'date'];
-const SPEC_KEYS = ['type', 'default', 'description'];
+const SPEC_KEYS = ['type', 'default', 'description', 'pattern'];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A number as written (JSON would say null for NaN and 0 for -0).
 const show = (v: unknown) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : (JSON.stringify(v) ?? String(v)));
@@ -92,13 +99,16 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
     return undefined;
   }
   const before = issues.length;
-  const { type, default: value, description } = spec as Record<string, unknown>;
+  const { type, default: value, description, pattern } = spec as Record<string, unknown>;
   for (const key of Object.keys(spec)) {
     if (SPEC_KEYS.includes(key)) continue;
     const hint = closest(key, SPEC_KEYS);
     issues.push({ path: `${where}.${key}`, message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${SPEC_KEYS.join(', ')}` });
   }
   if (description !== undefined && typeof description !== 'string') issues.push({ path: `${where}.description`, message: `must be a string, got ${show(description)}` });
+  if (pattern !== undefined && (typeof pattern !== 'boolean' || type !== 'string')) {
+    issues.push({ path: `${where}.pattern`, message: `${type === 'string' ? `must be true or false, got ${show(pattern)}` : "only a { type: 'string' } param can be a pattern"}` });
+  }
   if (typeof type !== 'string' || !TYPES.includes(type as ParamType)) {
     issues.push({ path: `${where}.type`, message: `must be one of ${TYPES.join(', ')}, ${type === undefined ? 'missing' : `got ${show(type)}`}` });
     return undefined;
@@ -108,7 +118,7 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
     if (problem) issues.push({ path: `${where}.default`, message: `${problem}, got ${show(value)}` });
   }
   if (issues.length !== before) return undefined;
-  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }) };
+  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }), ...(pattern === true && { pattern }) };
 }
 
 /** Why a default of the config does not fit its declared type, or undefined. */
@@ -233,8 +243,10 @@ export function resolveParams(block: unknown, sets: readonly string[] = []): { p
   const values: Record<string, ParamValue> = {};
   const types: Record<string, ParamType> = {};
   const from: Record<string, 'default' | '--set'> = {};
+  const patterns: string[] = [];
   for (const [name, param] of declared) {
     types[name] = param.type;
+    if (param.pattern) patterns.push(name);
     const value = given.get(name) ?? param.default;
     if (value === undefined) {
       if (attempted.has(name)) continue;
@@ -247,7 +259,7 @@ export function resolveParams(block: unknown, sets: readonly string[] = []): { p
     from[name] = given.has(name) ? '--set' : 'default';
   }
   if (issues.length) return { issues };
-  return { params: { values: Object.freeze(values), types: Object.freeze(types), from: Object.freeze(from) }, issues };
+  return { params: { values: Object.freeze(values), types: Object.freeze(types), from: Object.freeze(from), ...(patterns.length && { patterns: Object.freeze(patterns) }) }, issues };
 }
 
 function unknownParam(name: string, names: string[]): string {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkPipeline } from '../../../src/check';
+import { expandInputs } from '../../../src/config/files';
 import { computeFromParams } from '../../../src/config/from-params';
 import { coerceParam, dateProblem, declaredParams, resolveParams, type ResolvedParams } from '../../../src/config/params';
 import { ConfigError } from '../../../src/errors';
@@ -125,7 +126,7 @@ describe('declaredParams', () => {
       'params.c.type: must be one of string, number, boolean, date, got "int"',
       'params.d.default: must be a finite number, got "5"',
       'params.e.default: must be a date written YYYY-MM-DD (2026-02 has days 01 to 28), got "2026-02-30"',
-      'params.f.defualt: unknown key (did you mean "default"?); allowed: type, default, description',
+      'params.f.defualt: unknown key (did you mean "default"?); allowed: type, default, description, pattern',
       'params.g: a number default must be a finite number, got Infinity',
       'params.h.type: must be one of string, number, boolean, date, missing',
       'params.i: a number default must not be -0 (it reads as 0 in a path and compares equal to 0; write 0), got -0',
@@ -252,6 +253,44 @@ describe('params through check/', () => {
     expect(checked.params.values).toEqual({ day: '2026-11-30' });
     expect(checked.config.source.path).toBe('in/2026-11-30/*.csv');
     await expect(checkPipeline(written({ day: { type: 'date' } }), where(['day=2026-11-29']))).rejects.toThrow('source.path: no file matches "in/2026-11-29/*.csv"');
+  });
+
+  describe('a param pasted into a path is literal there, unless declared a pattern', () => {
+    for (const d of ['acme[1]', 'acme1', 'acme2', 'b!x', 'c+(d)', 'e@f,g', 'h{i,j}', 'hi']) {
+      mkdirSync(path.join(dir, 'regions', d), { recursive: true });
+      writeFileSync(path.join(dir, 'regions', d, 'a.csv'), 'id\n1\n');
+    }
+    writeFileSync(path.join(dir, 'regions', 'acme[1].csv'), 'id\n1\n');
+    const regional = (source: (p: { params: { region: string } }) => string, pattern?: boolean) => ({
+      ...written({ region: { type: 'string', ...(pattern !== undefined && { pattern }) } }),
+      source: { format: 'csv', path: source },
+      sink: { format: 'csv', path: ({ params }: { params: { region: string } }) => `out/${params.region}.csv` },
+    });
+    const inputs = async (config: unknown, region: string) => {
+      const checked = await checkPipeline(config, where([`region=${region}`]));
+      return { files: expandInputs(checked.config.source.path, dir).map((f) => path.relative(dir, f)), sink: checked.config.sink.path };
+    };
+    const glob = ({ params }: { params: { region: string } }) => `regions/${params.region}/*.csv`;
+
+    it.each(['acme[1]', 'b!x', 'c+(d)', 'e@f,g', 'h{i,j}'])('--set region=%s in a glob reads only that folder; the sink path takes it as given', async (region) => {
+      expect(await inputs(regional(glob), region)).toEqual({ files: [`regions/${region}/a.csv`], sink: `out/${region}.csv` });
+    });
+
+    it('in a plain path (no glob) it names that file', async () => {
+      expect((await inputs(regional(({ params }) => `regions/${params.region}.csv`), 'acme[1]')).files).toEqual(['regions/acme[1].csv']);
+    });
+
+    it('a param declared { pattern: true } is a glob', async () => {
+      expect((await inputs(regional(glob, true), 'acme*')).files).toEqual(['regions/acme1/a.csv', 'regions/acme2/a.csv', 'regions/acme[1]/a.csv'].sort());
+      expect((await inputs(regional(glob, true), 'acme[2]')).files).toEqual(['regions/acme2/a.csv']);
+    });
+
+    it('pattern is for string params only, and true or false', () => {
+      expect(messages(declaredParams({ a: { type: 'number', pattern: true }, b: { type: 'string', pattern: 'yes' } }).issues)).toEqual([
+        "params.a.pattern: only a { type: 'string' } param can be a pattern",
+        'params.b.pattern: must be true or false, got "yes"',
+      ]);
+    });
   });
 
   it('reports a missing param, not the path it leaves unknown, beside the other issues', async () => {
