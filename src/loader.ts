@@ -51,6 +51,8 @@ export async function ensureLoaderFor(file: string, how: { esm: boolean; evenFor
 
 interface Loading {
   what: string;
+  /** 'loading', or 'being checked' for a call. */
+  during: string;
   /** `process.exit(<code>)` as called by the module, if it did (even when it caught the throw). */
   called?: string;
 }
@@ -69,6 +71,29 @@ let patchedExit: typeof process.exit | undefined;
  * process.exit is patched while any is running, and given back after the last.
  */
 export async function loadWithoutExit<T>(what: string, load: () => Promise<T> | T): Promise<T> {
+  const state = enterLoad(what, 'loading');
+  try {
+    const value = await loading.run(state, load);
+    if (state.called) throw new Error(exitMessage(state));
+    return value;
+  } finally {
+    leaveLoad();
+  }
+}
+
+/** loadWithoutExit for a synchronous call of user code (a stage's reads() or outputColumns() while checking). */
+export function callWithoutExit<T>(what: string, fn: () => T): T {
+  const state = enterLoad(what, 'being checked');
+  try {
+    const value = loading.run(state, fn);
+    if (state.called) throw new Error(exitMessage(state));
+    return value;
+  } finally {
+    leaveLoad();
+  }
+}
+
+function enterLoad(what: string, during: string): Loading {
   if (guarded++ === 0) {
     const original = (realExit = process.exit);
     patchedExit = ((code?: number | string | null) => {
@@ -79,16 +104,13 @@ export async function loadWithoutExit<T>(what: string, load: () => Promise<T> | 
     }) as typeof process.exit;
     process.exit = patchedExit;
   }
-  const state: Loading = { what };
-  try {
-    const value = await loading.run(state, load);
-    if (state.called) throw new Error(exitMessage(state));
-    return value;
-  } finally {
-    // Given back only if nothing patched it on top meanwhile (that one restores to ours, which passes calls through).
-    if (--guarded === 0 && process.exit === patchedExit && realExit) process.exit = realExit;
-  }
+  return { what, during };
+}
+
+function leaveLoad(): void {
+  // Given back only if nothing patched it on top meanwhile (that one restores to ours, which passes calls through).
+  if (--guarded === 0 && process.exit === patchedExit && realExit) process.exit = realExit;
 }
 
 const exitMessage = (l: Loading) =>
-  `${l.what} called ${l.called} while loading; a module sluice loads must not end the process (it would exit with that code having run nothing): throw an Error to fail instead`;
+  `${l.what} called ${l.called} while ${l.during}; code sluice loads or checks must not end the process (it would exit with that code having run nothing): throw an Error to fail instead`;

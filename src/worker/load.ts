@@ -5,6 +5,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ensureLoaderFor, loadWithoutExit } from '../loader';
+
+/** For the checks (check/ may not import the loader): a stage's own functions called while checking, guarded as its module's load. */
+export { callWithoutExit } from '../loader';
 import type { StageDefinition } from './api';
 
 const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';

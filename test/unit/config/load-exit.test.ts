@@ -8,7 +8,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkPipeline } from '../../../src/check';
 import { loadConfigFile } from '../../../src/config/load';
+import { ConfigError } from '../../../src/errors';
 import { computeFromParams } from '../../../src/config/from-params';
 import { loadWithoutExit } from '../../../src/loader';
 import { loadStageDefinition } from '../../../src/worker/load';
@@ -38,7 +40,7 @@ it.each([
 
 it('a source.path function: its path is unresolved, with the reason', async () => {
   const r = await computeFromParams({ source: { path: () => process.exit(0) } }, { values: {}, types: {}, from: {} });
-  expect(r.issues).toEqual([{ path: 'source.path', message: 'its function threw: the function of source.path called process.exit(0) while loading; a module sluice loads must not end the process (it would exit with that code having run nothing): throw an Error to fail instead' }]);
+  expect(r.issues).toEqual([{ path: 'source.path', message: 'its function threw: the function of source.path called process.exit(0) while loading; code sluice loads or checks must not end the process (it would exit with that code having run nothing): throw an Error to fail instead' }]);
 });
 
 it('a stage module (as validate and every copy load it)', async () => {
@@ -57,4 +59,15 @@ it('overlapping loads: only calls inside a load throw, and process.exit is given
   expect(process.exit).not.toBe(realExit); // the first is still loading
   release();
   await first;
+});
+
+it("a stage's own functions called while checking (reads, outputColumns): the check reports it, naming the function", async () => {
+  const stage = file('reads-exits.ts', 'export default { process: (b: unknown) => b, reads: () => process.exit(0), outputColumns: () => process.exit(2) };\n');
+  file('in.csv', 'id\n1\n');
+  const config = { name: 'p', source: { format: 'csv', path: 'in.csv' }, stages: [{ name: 's', module: stage, mode: 'inline' }], sink: { format: 'csv', path: 'o.csv' } };
+  const err = await checkPipeline(config, { file: path.join(dir, 'p.config.ts'), baseDir: dir }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ConfigError);
+  const issues = (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+  expect(issues).toContain("stages[0].module: the stage's reads(options) threw: the stage's reads(options) called process.exit(0) while being checked; code sluice loads or checks must not end the process (it would exit with that code having run nothing): throw an Error to fail instead");
+  expect(issues.some((i) => i.includes("the stage's outputColumns(input, options) called process.exit(2) while being checked"))).toBe(true);
 });
