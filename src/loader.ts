@@ -53,6 +53,8 @@ interface Loading {
   what: string;
   /** 'loading', or 'being checked' for a call. */
   during: string;
+  /** The load returned: a timer it set that exits later finds no one to throw to (the CLI's last resort speaks then). */
+  over?: boolean;
   /** `process.exit(<code>)` as called by the module, if it did (even when it caught the throw). */
   called?: string;
 }
@@ -77,6 +79,7 @@ export async function loadWithoutExit<T>(what: string, load: () => Promise<T> | 
     if (state.called) throw new Error(exitMessage(state));
     return value;
   } finally {
+    state.over = true;
     leaveLoad();
   }
 }
@@ -89,6 +92,7 @@ export function callWithoutExit<T>(what: string, fn: () => T): T {
     if (state.called) throw new Error(exitMessage(state));
     return value;
   } finally {
+    state.over = true;
     leaveLoad();
   }
 }
@@ -98,7 +102,7 @@ function enterLoad(what: string, during: string): Loading {
     const original = (realExit = process.exit);
     patchedExit = ((code?: number | string | null) => {
       const current = loading.getStore();
-      if (!current) return original.call(process, code);
+      if (!current || current.over) return original.call(process, code);
       current.called = `process.exit(${code ?? ''})`;
       throw new Error(exitMessage(current));
     }) as typeof process.exit;

@@ -152,15 +152,30 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs before any command handler runs.
       throw new UsageError(`${y.help()}\n\n${msg}`);
     });
+  // Last resort for a process.exit() no guard can stop (a timer a config or stage module set
+  // while loading, firing later): a command cut short never exits 0, and says so.
+  let finished = false;
+  const cutShort = (exitCode: number) => {
+    if (finished || exitCode !== 0 || process.exitCode) return;
+    process.exitCode = EXIT_CUT_SHORT;
+    process.stderr.write(`sluice: something called process.exit(0) before \`sluice ${argv[0] ?? ''}\` finished (a timer a config or stage module set?): the command did not finish\n`);
+  };
+  process.on('exit', cutShort);
   try {
     await parser.parseAsync();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 1;
+  } finally {
+    finished = true;
+    process.off('exit', cutShort);
   }
   return code;
 }
+
+/** A command cut short by an exit it did not ask for (sysexits EX_SOFTWARE, as runtime/guard.ts). */
+const EXIT_CUT_SHORT = 70;
 
 function withCommon<T>(y: Argv<T>) {
   return y

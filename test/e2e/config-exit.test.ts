@@ -46,3 +46,15 @@ async function expectRefused(command: string, name: string, fileName: string, bo
   expect(r.stderr).toContain(expected.replace('{config}', config).replace('{dir}', ws.dir));
   expect(ws.outFiles()).toEqual([]);
 }
+
+it('a timer a config set while loading that calls process.exit(0) later: validate exits 70, saying it did not finish', async () => {
+  const config = path.join(ws.dir, 'timer.config.ts');
+  // The path function waits on a later timer, so the exit comes mid-validate by construction (timers fire in order).
+  writeFileSync(
+    config,
+    "import { definePipeline } from 'sluice';\nsetTimeout(() => process.exit(0), 0);\nexport default definePipeline({ name: 'timer', source: { format: 'csv', path: async () => { await new Promise((r) => setTimeout(r, 20)); return 'in.csv'; } }, stages: [], sink: { format: 'csv', path: 'out/timer.csv' } });\n",
+  );
+  const r = await runCli(['validate', config]);
+  expect(r.stderr).toContain('sluice: something called process.exit(0) before `sluice validate` finished');
+  expect(r.code).toBe(70);
+});
