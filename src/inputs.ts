@@ -6,8 +6,15 @@
  * is; a path that exists as a file is that file, whatever characters it holds; glob
  * characters can be escaped with a backslash (`in\[1\].csv`). sluice's own hidden
  * siblings (temporaries, moved-aside outputs, locks) are never inputs.
+ *
+ * Each input file is read once, identified by what it is (device and inode), not by the
+ * name it was reached by: a `**` glob that goes through a symlink (`latest -> 2026-11-30`
+ * beside the dated folders), a file linked under two names, or a glob and an explicit list
+ * naming the same file yield it once, under its own name (the one without a symlink in it,
+ * else the first in order). A symlink to one of its own ancestors (a loop) is refused by the
+ * callers (matchInputsAndLoops): a glob would go round it.
  */
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { convertPathToPattern, globSync, isDynamicPattern } from 'tinyglobby';
@@ -29,21 +36,94 @@ export function isSluiceSibling(file: string): boolean {
   return file.split(/[\\/]/).some((segment) => SLUICE_SIBLING.test(segment));
 }
 
-/** Absolute files one pattern names (a glob expanded, or a plain path if it exists and is not a directory), sorted. */
+/** Absolute files one pattern names (a glob expanded, or a plain path if it exists and is not a directory), each once, sorted. */
 export function matchInputs(pattern: string, baseDir = process.cwd()): string[] {
+  return readOnce(namesMatched(pattern, baseDir));
+}
+
+/** matchInputs, and the symlink loops its glob went round (see symlinkLoops): what a check refuses. */
+export function matchInputsAndLoops(pattern: string, baseDir = process.cwd()): { files: string[]; loops: string[] } {
+  const names = namesMatched(pattern, baseDir);
+  return { files: readOnce(names), loops: symlinkLoops(names) };
+}
+
+/**
+ * `text` with every character a glob reads specially escaped by a backslash, so that as part
+ * of a pattern it matches only itself: `* ? [ ] { } ( ) ! + @ ,` (picomatch's extglobs, braces,
+ * classes and negation) and the backslash itself.
+ */
+export function escapeGlob(text: string): string {
+  return text.replace(/[\\*?[\]{}()!+@,]/g, '\\$&');
+}
+
+/**
+ * Whether `pattern` holds a glob character that is not escaped. (tinyglobby's isDynamicPattern
+ * alone says no to `in/h\\{i\\,j\\}/*.csv`: an escaped brace hides the star after it.)
+ */
+function isGlob(pattern: string): boolean {
+  return isDynamicPattern(pattern.replace(/\\./g, ''));
+}
+
+/** Every name a pattern reaches, one file possibly under several. */
+function namesMatched(pattern: string, baseDir: string): string[] {
   const abs = path.resolve(baseDir, pattern);
   const literal = statIfAny(abs);
   // A path that exists is that path, even when it holds [ ] * ? { } ( ) !; a directory holds no input by itself.
   if (literal) return literal.isDirectory() ? [] : [abs];
-  if (!isDynamicPattern(pattern)) return [];
+  if (!isGlob(pattern)) {
+    // Escaped but no glob left (`in/acme\[1\].csv`, an escaped param in a plain path): the name it spells.
+    const unescaped = pattern.replace(/\\(.)/g, '$1');
+    const st = unescaped !== pattern ? statIfAny(path.resolve(baseDir, unescaped)) : undefined;
+    return st && !st.isDirectory() ? [path.resolve(baseDir, unescaped)] : [];
+  }
   // `cwd` is taken literally (tinyglobby escapes it); only `pattern` is a glob.
   const found = path.isAbsolute(pattern)
     ? globSync(pattern.split(path.sep).join('/'), { absolute: true, onlyFiles: true })
     : globSync(pattern.split(path.sep).join('/'), { cwd: baseDir, absolute: true, onlyFiles: true });
-  return found
-    .map((f) => path.resolve(f))
-    .filter((f) => !isSluiceSibling(f))
-    .sort();
+  return found.map((f) => path.resolve(f)).filter((f) => !isSluiceSibling(f));
+}
+
+/** One name per file (device and inode), sorted: the name with no symlink in it where there is one, else the first. */
+function readOnce(files: Iterable<string>): string[] {
+  const byIdentity = new Map<string, string>();
+  const real = (f: string) => {
+    try {
+      return realpathSync(f) === f;
+    } catch {
+      return false;
+    }
+  };
+  for (const f of [...new Set(files)].sort()) {
+    const st = statIfAny(f);
+    const key = st ? `${st.dev}:${st.ino}` : `name:${f}`; // gone meanwhile: its read says so
+    const kept = byIdentity.get(key);
+    if (kept === undefined || (!real(kept) && real(f))) byIdentity.set(key, f);
+  }
+  return [...byIdentity.values()].sort();
+}
+
+/**
+ * The symlinks among the directories of `files` that point at one of their own ancestors (or
+ * themselves): a glob through one goes round a loop. Shortest first; one per loop.
+ */
+function symlinkLoops(files: readonly string[]): string[] {
+  const checked = new Set<string>();
+  const loops: string[] = [];
+  for (const f of files) {
+    for (let dir = path.dirname(f); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+      if (checked.has(dir)) continue;
+      checked.add(dir);
+      try {
+        if (!lstatSync(dir).isSymbolicLink()) continue;
+        const target = realpathSync(dir);
+        const parent = realpathSync(path.dirname(dir));
+        if (parent === target || parent.startsWith(target + path.sep)) loops.push(dir);
+      } catch {
+        // gone meanwhile, or a dangling link: no loop through it
+      }
+    }
+  }
+  return loops.sort((a, b) => a.length - b.length || a.localeCompare(b)).filter((l, i, all) => !all.slice(0, i).some((o) => l.startsWith(o + path.sep)));
 }
 
 /**
@@ -54,15 +134,16 @@ export function patternFrom(dir: string, pattern: string): string {
   return path.isAbsolute(pattern) ? pattern : `${convertPathToPattern(path.resolve(dir))}/${pattern}`;
 }
 
-/** Absolute inputs of one or more patterns, de-duplicated, in sorted (read) order. */
+/** Absolute inputs of one or more patterns, each file once (by identity, across patterns), in sorted (read) order. */
 export function expandInputs(patterns: string | string[], baseDir = process.cwd()): string[] {
-  const out = new Set<string>();
-  for (const p of Array.isArray(patterns) ? patterns : [patterns]) for (const f of matchInputs(p, baseDir)) out.add(f);
-  return [...out].sort();
+  return readOnce((Array.isArray(patterns) ? patterns : [patterns]).flatMap((p) => matchInputs(p, baseDir)));
 }
 
-/** Characters sluice adds to a target's name for its hidden siblings (`.<name>.sluice-lock-<pid>-<8 hex>`). */
-const SIBLING_EXTRA = '..sluice-lock-4194304-00000000'.length;
+/**
+ * Characters sluice adds to a target's name for its hidden siblings
+ * (`.<name>.sluice-lock-<pid>-<start>-<8 hex>`; a start of 12 digits is 30 years at 100 ticks/s).
+ */
+export const SIBLING_EXTRA = '..sluice-lock-4194304-999999999999-00000000'.length;
 const NAME_MAX = 255;
 
 /**
@@ -88,7 +169,7 @@ export function outputPathProblem(target: string): string | undefined {
 export function patternNames(pattern: string, baseDir: string, file: string): boolean {
   const abs = path.resolve(baseDir, pattern);
   if (abs === file) return true;
-  if (!isDynamicPattern(pattern) || isSluiceSibling(file)) return false;
+  if (!isGlob(pattern) || isSluiceSibling(file)) return false;
   const posix = (p: string) => p.split(path.sep).join('/');
   const candidate = path.isAbsolute(pattern) ? posix(file) : posix(path.relative(baseDir, file));
   return picomatch(posix(path.posix.normalize(posix(pattern))))(candidate);

@@ -5,6 +5,7 @@
  * hooks ~230 ms more), so built code starts it only where a user's TypeScript is loaded, and
  * the ESM half only where an ES module needs it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -47,3 +48,73 @@ export async function ensureLoaderFor(file: string, how: { esm: boolean; evenFor
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side-effect hook
   else if (!esmLoader) require(REGISTER_CJS);
 }
+
+interface Loading {
+  what: string;
+  /** 'loading', or 'being checked' for a call. */
+  during: string;
+  /** The load returned: a timer it set that exits later finds no one to throw to (the CLI's last resort speaks then). */
+  over?: boolean;
+  /** `process.exit(<code>)` as called by the module, if it did (even when it caught the throw). */
+  called?: string;
+}
+const loading = new AsyncLocalStorage<Loading>();
+let guarded = 0;
+let realExit: typeof process.exit | undefined;
+let patchedExit: typeof process.exit | undefined;
+
+/**
+ * Load user code (a config, a stage module) with `load`, so that a `process.exit()` it calls
+ * while loading (its own top-level code, a helper it imports, a config function) cannot end
+ * the process with the module's code: a config exiting 0 would make `sluice validate` and
+ * `run` exit 0 having checked and run nothing. Inside the load the call throws an Error
+ * naming `what`; a module that catches that throw is reported all the same. A call from
+ * anywhere else (a second Ctrl-C while a module loads) exits as usual. Loads may overlap:
+ * process.exit is patched while any is running, and given back after the last.
+ */
+export async function loadWithoutExit<T>(what: string, load: () => Promise<T> | T): Promise<T> {
+  const state = enterLoad(what, 'loading');
+  try {
+    const value = await loading.run(state, load);
+    if (state.called) throw new Error(exitMessage(state));
+    return value;
+  } finally {
+    state.over = true;
+    leaveLoad();
+  }
+}
+
+/** loadWithoutExit for a synchronous call of user code (a stage's reads() or outputColumns() while checking). */
+export function callWithoutExit<T>(what: string, fn: () => T): T {
+  const state = enterLoad(what, 'being checked');
+  try {
+    const value = loading.run(state, fn);
+    if (state.called) throw new Error(exitMessage(state));
+    return value;
+  } finally {
+    state.over = true;
+    leaveLoad();
+  }
+}
+
+function enterLoad(what: string, during: string): Loading {
+  if (guarded++ === 0) {
+    const original = (realExit = process.exit);
+    patchedExit = ((code?: number | string | null) => {
+      const current = loading.getStore();
+      if (!current || current.over) return original.call(process, code);
+      current.called = `process.exit(${code ?? ''})`;
+      throw new Error(exitMessage(current));
+    }) as typeof process.exit;
+    process.exit = patchedExit;
+  }
+  return { what, during };
+}
+
+function leaveLoad(): void {
+  // Given back only if nothing patched it on top meanwhile (that one restores to ours, which passes calls through).
+  if (--guarded === 0 && process.exit === patchedExit && realExit) process.exit = realExit;
+}
+
+const exitMessage = (l: Loading) =>
+  `${l.what} called ${l.called} while ${l.during}; code sluice loads or checks must not end the process (it would exit with that code having run nothing): throw an Error to fail instead`;

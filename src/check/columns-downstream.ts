@@ -10,6 +10,7 @@ import { closest } from '../config/closest';
 import type { ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import type { StageDefinition } from '../worker/api';
+import { callWithoutExit } from '../worker/load';
 import { missingColumn } from './columns';
 
 interface StageEntry {
@@ -108,7 +109,8 @@ function passedOn(now: Known, stage: StageEntry, definition: StageDefinition | u
 /** A stage's declaration called on the config's values; what it throws is an issue at `path`. */
 function call<T>(fn: () => T, path: string, what: string, issues: ConfigIssue[]): T | undefined {
   try {
-    return fn();
+    // Stage code run while checking: a process.exit() in it fails the check, never ends validate with 0.
+    return callWithoutExit(what, fn);
   } catch (err) {
     issues.push({ path, message: `${what} threw: ${err instanceof Error ? err.message : String(err)}` });
     return undefined;

@@ -7,6 +7,7 @@
  * before it is needed, and nothing is left out.
  */
 import type { StageDefinition } from '../worker/api';
+import { callWithoutExit } from '../worker/load';
 import type { Known } from './columns-downstream';
 
 export interface Projection {
@@ -51,7 +52,7 @@ export function pushDownColumns(
 function readsOf(definition: StageDefinition | undefined, options: unknown): readonly string[] | undefined {
   if (!definition?.reads) return undefined;
   try {
-    const reads = definition.reads((options ?? {}) as Record<string, unknown>);
+    const reads = callWithoutExit("the stage's reads(options)", () => definition.reads!((options ?? {}) as Record<string, unknown>));
     return Array.isArray(reads) && reads.every((c) => typeof c === 'string') ? reads : undefined;
   } catch {
     return undefined;

@@ -3,29 +3,67 @@
  * native code, SIGKILL), nothing in it can say which stage was running: the user saw a raw
  * "heap out of memory" abort. A small watcher process (watcher.cjs) is told, over a pipe,
  * which inline stage work starts and ends, and "done" when the process exits by itself; a
- * pipe that closes without "done" makes it say what was running. Writes are synchronous and
- * a few bytes per task, so the last word is never lost in a buffer.
+ * pipe that closes without "done" makes it say what was running, and write the failed
+ * --report and --metrics. Writes are synchronous and a few bytes per task, so the last word
+ * is never lost in a buffer.
+ *
+ * The facts the watcher's verdict rests on (the sink committed, the run wrote its own report
+ * and metrics, it exited by itself) are files in a private state directory, written before
+ * the step they vouch for: a pipe to a stopped watcher fills up and drops lines, and a
+ * verdict from a partial stream would turn a committed run into "Nothing was committed".
+ * The params reach the watcher in that directory (mode 0600), never on its command line.
  */
 import { spawn } from 'node:child_process';
-import { writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { onInlineWork, type InlineWork } from '../executors/inline-context';
+import { failedBeforeRun, renderOpenMetrics } from './metrics-file';
 
 const WATCHER = path.join(__dirname, 'watcher.cjs');
 
 const describe = (w: InlineWork) =>
   `stage "${w.stage}" (inline) in ${w.phase}()${w.seq !== undefined ? ` on batch #${w.seq}` : ''}${w.sourceFile ? ` from ${w.sourceFile}` : ''}`;
 
-/** `report`: the `--report` file, which the watcher writes (ok: false) if the run dies. */
-export function startDeathWatch(opts: { report?: string; pipeline: string; params?: Readonly<Record<string, unknown>> }): void {
-  const args = [WATCHER, String(process.pid), opts.report ? path.resolve(opts.report) : '', opts.pipeline, JSON.stringify(opts.params ?? {})];
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'inherit'] });
-  child.on('error', () => undefined); // no watcher: the run goes on, as it did before there was one
+/** What the run tells its watcher as it goes; each call is a marker file, written synchronously. */
+export interface DeathWatch {
+  /** The sink committed `files`: a death from now on lost no output. Call before anything else follows the commit. */
+  committed(files: readonly string[]): void;
+  /** The run wrote its own --report or --metrics file: the watcher leaves it alone. */
+  wrote(what: 'report' | 'metrics'): void;
+}
+
+const NO_WATCH: DeathWatch = { committed: () => undefined, wrote: () => undefined };
+
+/**
+ * `report`, `metrics`: the `--report` and `--metrics` files, which the watcher writes (a
+ * failure) if the run dies before writing them itself.
+ */
+export function startDeathWatch(opts: { report?: string; metrics?: string; pipeline: string; params?: Readonly<Record<string, unknown>> }): DeathWatch {
+  let dir: string;
+  try {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-watch-')); // mode 0700
+    const died = renderOpenMetrics(failedBeforeRun(opts.pipeline));
+    const run = { report: opts.report && path.resolve(opts.report), metrics: opts.metrics && path.resolve(opts.metrics), metricsText: died, pipeline: opts.pipeline, params: opts.params ?? {} };
+    writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run), { mode: 0o600, flag: 'wx' });
+  } catch {
+    return NO_WATCH; // no state directory: the run goes on, as it did before there was a watcher
+  }
+  const marker = (name: string, text = '') => {
+    try {
+      writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+    } catch {
+      // the directory is gone (a cleaner of /tmp): the watcher then speaks as without markers
+    }
+  };
+  const child = spawn(process.execPath, [WATCHER, String(process.pid), dir], { stdio: ['pipe', 'ignore', 'inherit'] });
+  // No watcher: the run goes on, as it did before there was one, and leaves no state behind.
+  child.on('error', () => rmSync(dir, { recursive: true, force: true }));
   // The pipe's own descriptor, written synchronously: an async write could still sit in a
   // buffer when the process dies.
   const fd = (child.stdin as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (fd === undefined || fd < 0) return;
   const send = (line: string) => {
+    if (fd === undefined || fd < 0) return;
     try {
       writeSync(fd, line + '\n');
     } catch {
@@ -33,8 +71,15 @@ export function startDeathWatch(opts: { report?: string; pipeline: string; param
     }
   };
   onInlineWork((event, id, work) => send(event === 'start' ? `+${id} ${describe(work)}` : `-${id}`));
-  process.on('exit', () => send('done'));
+  process.on('exit', () => {
+    marker('exited');
+    send('done');
+  });
   // Neither the watcher nor its pipe keeps this process alive.
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return {
+    committed: (files) => marker('committed', JSON.stringify(files)),
+    wrote: (what) => marker(what),
+  };
 }

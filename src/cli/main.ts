@@ -8,6 +8,7 @@ import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
 import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
 import type { EarlyStart as EarlyStartT } from '../runtime/early-start';
+import type { DeathWatch } from './death-watch';
 import type { Plan } from '../plan/types';
 
 /*
@@ -151,15 +152,30 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs before any command handler runs.
       throw new UsageError(`${y.help()}\n\n${msg}`);
     });
+  // Last resort for a process.exit() no guard can stop (a timer a config or stage module set
+  // while loading, firing later): a command cut short never exits 0, and says so.
+  let finished = false;
+  const cutShort = (exitCode: number) => {
+    if (finished || exitCode !== 0 || process.exitCode) return;
+    process.exitCode = EXIT_CUT_SHORT;
+    process.stderr.write(`sluice: something called process.exit(0) before \`sluice ${argv[0] ?? ''}\` finished (a timer a config or stage module set?): the command did not finish\n`);
+  };
+  process.on('exit', cutShort);
   try {
     await parser.parseAsync();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 1;
+  } finally {
+    finished = true;
+    process.off('exit', cutShort);
   }
   return code;
 }
+
+/** A command cut short by an exit it did not ask for (sysexits EX_SOFTWARE, as runtime/guard.ts). */
+const EXIT_CUT_SHORT = 70;
 
 function withCommon<T>(y: Argv<T>) {
   return y
@@ -231,6 +247,7 @@ async function run(args: RunArgs): Promise<number> {
   let pipeline: string | undefined;
   let code: number;
   let early: EarlyStartT | undefined;
+  let watch: DeathWatch | undefined;
   try {
     // An unreadable source is left to the run, which reports it with its own error and report.
     // The stage copies start as soon as the config is valid, beside the slower checks.
@@ -243,8 +260,9 @@ async function run(args: RunArgs): Promise<number> {
     plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
-    startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) }, early);
+    watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
+    const w = watch;
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitted: (files) => w.committed(files) }, early);
     display?.clear();
     if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
     code = 0;
@@ -258,7 +276,14 @@ async function run(args: RunArgs): Promise<number> {
   // The handlers stay: a signal between the end of the run and the exit that follows must
   // not kill the process by default and turn a reported failure into a death by signal.
   const final = report;
-  if (args.report && final && !writeOutput('report', args.report, (file) => writeRunReport(file, final))) code ||= 1;
-  if (args.metrics && !writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config)))) code ||= 1;
+  // Each file written is marked for the watcher, which then leaves it as the run wrote it.
+  if (args.report && final) {
+    if (writeOutput('report', args.report, (file) => writeRunReport(file, final))) watch?.wrote('report');
+    else code ||= 1;
+  }
+  if (args.metrics) {
+    if (writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config)))) watch?.wrote('metrics');
+    else code ||= 1;
+  }
   return code;
 }

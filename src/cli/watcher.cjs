@@ -4,12 +4,35 @@
 // "done" (the run's process is exiting by itself). If stdin closes without "done", the run's
 // process died where no JavaScript could speak (out of memory, a native crash, SIGKILL):
 // say what it was running, then exit at once. Plain CommonJS: it starts in ~30 ms.
+//
+// Arguments are the run's pid and its state directory (mode 0700), never the params: a
+// command line is visible to every local user (ps), and params may hold secrets. What the
+// watcher needs (the report and metrics files, the pipeline, the params) is in run.json in
+// that directory (mode 0600), read and removed at once. The run also leaves markers there,
+// written before the step they vouch for is left behind, which a pipe cannot be trusted
+// with (a stopped watcher's pipe fills up and lines are dropped):
+//   committed  the sink committed (its files, JSON): a death after it lost no output
+//   report     the run wrote its own --report: the watcher leaves it as it is
+//   metrics    the run wrote its own --metrics file
+//   exited     the run's process is exiting by itself ("done", even if the pipe lost it)
+const fs = require('node:fs');
+const path = require('node:path');
+
 const runPid = Number(process.argv[2]);
-// Where `--report` goes, and the pipeline's name: a death still leaves a failed report.
-const reportFile = process.argv[3] || undefined;
-const pipeline = process.argv[4] || undefined;
-// The run's params (JSON), recorded in that report as in any other.
-const params = process.argv[5] ? JSON.parse(process.argv[5]) : {};
+const dir = process.argv[3] || undefined;
+let run = {};
+if (dir) {
+  try {
+    run = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+  } catch (err) {
+    process.stderr.write(`sluice: the death watch cannot read its run file: ${err.message}\n`);
+  }
+  fs.rmSync(path.join(dir, 'run.json'), { force: true });
+}
+const { report: reportFile, metrics: metricsFile, metricsText, pipeline, params = {} } = run;
+const marker = (name) => (dir ? path.join(dir, name) : '');
+const has = (name) => Boolean(dir) && fs.existsSync(marker(name));
+
 const running = new Map();
 let done = false;
 let rest = '';
@@ -25,24 +48,61 @@ process.stdin.on('data', (text) => {
     } else if (line[0] === '-') running.delete(line.slice(1));
   }
 });
-process.stdin.on('end', () => {
-  if (!done) {
-    const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
-    const message = `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
-    process.stderr.write(`sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`);
-    if (reportFile) {
-      const report = { pipeline, ok: false, params, error: { code: 'SLUICE_RUN_DIED', message } };
-      try {
-        // An .html report stays a page (without charts: the run's numbers died with it).
-        const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-        const text = /\.html?$/i.test(reportFile)
-          ? `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>✖ ${esc(pipeline)} — sluice run report</title></head><body data-rendered="died"><h1>✖ ${esc(pipeline)}</h1><p>${esc(`SLUICE_RUN_DIED: ${message}`)}</p></body></html>\n`
-          : JSON.stringify(report, null, 2) + '\n';
-        require('node:fs').writeFileSync(reportFile, text);
-      } catch (err) {
-        process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
-      }
+
+/** Whole or not at all: a temporary sibling renamed over the file (which may be a FIFO or a link: replaced, not written through). */
+function writeWhole(file, text) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function speak() {
+  let committed;
+  if (has('committed')) {
+    try {
+      committed = JSON.parse(fs.readFileSync(marker('committed'), 'utf8'));
+    } catch {
+      committed = [];
     }
   }
+  const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
+  const message = committed
+    ? `the run (pid ${runPid}) died after committing its output (${committed.join(', ') || 'the sink'}): out of memory, a native crash or a kill; it was running ${what}`
+    : `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
+  process.stderr.write(
+    committed
+      ? `sluice: ${message}. The output is complete and committed; the run's numbers were lost.\n`
+      : `sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`,
+  );
+  if (reportFile && !has('report')) {
+    const report = { pipeline, ok: false, params, ...(committed && { committed }), error: { code: 'SLUICE_RUN_DIED', message } };
+    try {
+      // An .html report stays a page (without charts: the run's numbers died with it).
+      const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      const text = /\.html?$/i.test(reportFile)
+        ? `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>✖ ${esc(pipeline)} — sluice run report</title></head><body data-rendered="died"><h1>✖ ${esc(pipeline)}</h1><p>${esc(`SLUICE_RUN_DIED: ${message}`)}</p></body></html>\n`
+        : JSON.stringify(report, null, 2) + '\n';
+      writeWhole(reportFile, text);
+    } catch (err) {
+      process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
+    }
+  }
+  // The previous run's "success 1" must not outlive this run's death.
+  if (metricsFile && metricsText && !has('metrics')) {
+    try {
+      writeWhole(metricsFile, metricsText);
+    } catch (err) {
+      process.stderr.write(`sluice: cannot write the metrics file ${metricsFile}: ${err.message}\n`);
+    }
+  }
+}
+
+process.stdin.on('end', () => {
+  if (!done && !has('exited')) speak();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 });

@@ -3,10 +3,10 @@
  * Works on the config as written, valid or not, so a wrong value elsewhere never hides a
  * missing file: every entry that is a usable path is checked.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
-import { expandInputs, matchInputs, outputPathProblem, patternNames, statIfAny } from '../inputs';
+import { expandInputs, matchInputsAndLoops, outputPathProblem, patternNames, statIfAny } from '../inputs';
 import type { SinkConfig } from './types';
 
 export { expandInputs };
@@ -24,8 +24,9 @@ export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
   patterns.forEach((p, i) => {
     if (!isPath(p)) return;
     const where = Array.isArray(sourcePath) ? `source.path[${i}]` : 'source.path';
-    const files = matchInputs(p, baseDir);
+    const { files, loops } = matchInputsAndLoops(p, baseDir);
     const abs = path.resolve(baseDir, p);
+    if (loops.length) issues.push({ path: where, message: loopMessage(p, loops) });
     if (statIfAny(abs)?.isDirectory()) issues.push({ path: where, message: `${abs} is a directory; name its files or a glob such as "${path.join(p, '*.' + String(format ?? 'csv'))}"` });
     else if (files.length === 0) issues.push({ path: where, message: `no file matches "${p}" (resolved to ${abs})` });
     const own = sinkTarget && sink ? sinkOutputReadBack(p, baseDir, files, sinkTarget, sink) : undefined;
@@ -42,6 +43,20 @@ export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
     if (!existsSync(file)) issues.push({ path: `stages[${index}].module`, message: `file not found: ${file}` });
   });
   return issues;
+}
+
+/** A glob through a symlink loop would reach each file below it again and again (each is read once, but the loop is a mistake). */
+export function loopMessage(pattern: string, loops: readonly string[]): string {
+  const shown = loops.slice(0, 3).map((l) => `${l} -> ${realTarget(l)}`);
+  return `"${pattern}" goes round a symlink loop: ${shown.join(', ')}${loops.length > 3 ? ` and ${loops.length - 3} more` : ''} (a link to a folder that holds it); remove the link or narrow the pattern so it does not go through it`;
+}
+
+function realTarget(link: string): string {
+  try {
+    return realpathSync(link);
+  } catch {
+    return '?';
+  }
 }
 
 /**

@@ -3,8 +3,15 @@
  * functions of `{ params }` (`path: ({ params }) => \`in/${params.day}/*.csv\``), called
  * once per `validate`, `explain` or `run` before the config is checked, so every check sees
  * the paths of tonight's run.
+ *
+ * A param's text is literal in a path: `--set region=acme[1]` names the folder `acme[1]`,
+ * never also `acme1`. source.path is a glob, so its function gets each string param with the
+ * glob characters escaped (`acme\[1\]`), unless the param is declared `pattern: true`;
+ * sink.path is never a glob and gets the values as given.
  */
 import type { ConfigIssue } from '../errors';
+import { escapeGlob } from '../inputs';
+import { loadWithoutExit } from '../loader';
 import type { ConfigContext, ResolvedParams } from './params';
 
 /** Sections whose `path` may be a function. */
@@ -32,7 +39,9 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
     }
     let value: unknown;
     try {
-      value = await (part.path as (ctx: ConfigContext) => unknown)({ params: params.values });
+      // Config code, guarded as its module was: a process.exit() here fails this path, loudly.
+      const values = section === 'source' ? globLiteral(params) : params.values;
+      value = await loadWithoutExit(`the function of ${where}`, () => (part.path as (ctx: ConfigContext) => unknown)({ params: values }));
     } catch (err) {
       unresolved.push(where);
       issues.push({ path: where, message: `its function threw: ${err instanceof Error ? err.message : String(err)}` });
@@ -49,6 +58,13 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
     }
   }
   return { config, issues, unresolved };
+}
+
+/** The values with every string param's glob characters escaped, but those declared patterns. */
+function globLiteral(params: ResolvedParams): ResolvedParams['values'] {
+  const out: Record<string, ResolvedParams['values'][string]> = {};
+  for (const [name, value] of Object.entries(params.values)) out[name] = typeof value === 'string' && !params.patterns?.includes(name) ? escapeGlob(value) : value;
+  return Object.freeze(out);
 }
 
 /** Whether an issue is about a path left unresolved (its cause is reported instead). */

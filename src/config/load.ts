@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigLoadError } from '../errors';
-import { ensureLoaderFor } from '../loader';
+import { ensureLoaderFor, loadWithoutExit } from '../loader';
 
 export interface LoadedConfig {
   /** The default export, not yet validated. */
@@ -22,15 +22,18 @@ export async function loadConfigFile(file: string, cwd = process.cwd()): Promise
   const abs = path.resolve(cwd, file);
   if (!existsSync(abs)) throw new ConfigLoadError(abs, new Error(`file not found (looked for "${file}" from ${cwd})`));
   let mod: unknown;
+  // Guarded as stage code is: a config (or a helper it imports) that calls process.exit
+  // while loading fails the command naming the file, never exits 0 having checked nothing.
+  const what = `the config ${abs}`;
   try {
-    mod = await importConfig(abs);
+    mod = await loadWithoutExit(what, () => importConfig(abs));
   } catch (err) {
     throw new ConfigLoadError(abs, err);
   }
   let raw = unwrapDefault(mod);
   if (typeof raw === 'function') {
     try {
-      raw = await (raw as () => unknown)();
+      raw = await loadWithoutExit(`${what} (its default export function)`, () => (raw as () => unknown)());
     } catch (err) {
       throw new ConfigLoadError(abs, err);
     }

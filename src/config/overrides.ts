@@ -55,7 +55,7 @@ export function overridden(raw: unknown, o: Overrides): { config: unknown; issue
   });
   apply('concurrency', o.concurrency, (stage, v) => {
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1) return `must be an integer >= 1, got "${v}"`;
+    if (!/^\d+$/.test(v) || n < 1 || !Number.isSafeInteger(n)) return `must be an integer >= 1, got "${v}"`;
     stage.concurrency = n;
     return undefined;
   });

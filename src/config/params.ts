@@ -16,7 +16,11 @@ export type ParamSpec =
   | string
   | number
   | boolean
-  | { type: 'string'; default?: string; description?: string }
+  /**
+   * `pattern: true`: the value is a glob where a source.path function puts it (`--set
+   * files='2026-11-*'`); without it, a value is literal there (`acme[1]` names `acme[1]`).
+   */
+  | { type: 'string'; default?: string; description?: string; pattern?: boolean }
   | { type: 'number'; default?: number; description?: string }
   | { type: 'boolean'; default?: boolean; description?: string }
   /** A calendar date written `YYYY-MM-DD`; its value is that string. */
@@ -42,6 +46,8 @@ export interface ResolvedParams {
   values: Readonly<Record<string, ParamValue>>;
   types: Readonly<Record<string, ParamType>>;
   from: Readonly<Record<string, 'default' | '--set'>>;
+  /** String params declared `pattern: true`: left unescaped in a source.path function. */
+  patterns?: readonly string[];
 }
 
 export const NO_PARAMS: ResolvedParams = { values: {}, types: {}, from: {} };
@@ -50,12 +56,14 @@ interface Declared {
   type: ParamType;
   default?: ParamValue;
   description?: string;
+  pattern?: boolean;
 }
 
 const TYPES: readonly ParamType[] = ['string', 'number', 'boolean', 'date'];
-const SPEC_KEYS = ['type', 'default', 'description'];
+const SPEC_KEYS = ['type', 'default', 'description', 'pattern'];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+// A number as written (JSON would say null for NaN and 0 for -0).
+const show = (v: unknown) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : (JSON.stringify(v) ?? String(v)));
 
 /** Each param of a `params` block with its type and default, and an issue for each one that is malformed. */
 export function declaredParams(block: unknown): { declared: Map<string, Declared>; issues: ConfigIssue[] } {
@@ -81,8 +89,9 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
   if (typeof spec === 'string') return { type: 'string', default: spec };
   if (typeof spec === 'boolean') return { type: 'boolean', default: spec };
   if (typeof spec === 'number') {
-    if (Number.isFinite(spec)) return { type: 'number', default: spec };
-    issues.push({ path: where, message: `a number default must be finite, got ${String(spec)}` });
+    const problem = numberDefaultProblem(spec);
+    if (!problem) return { type: 'number', default: spec };
+    issues.push({ path: where, message: `a number default ${problem}, got ${show(spec)}` });
     return undefined;
   }
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
@@ -90,13 +99,16 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
     return undefined;
   }
   const before = issues.length;
-  const { type, default: value, description } = spec as Record<string, unknown>;
+  const { type, default: value, description, pattern } = spec as Record<string, unknown>;
   for (const key of Object.keys(spec)) {
     if (SPEC_KEYS.includes(key)) continue;
     const hint = closest(key, SPEC_KEYS);
     issues.push({ path: `${where}.${key}`, message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${SPEC_KEYS.join(', ')}` });
   }
   if (description !== undefined && typeof description !== 'string') issues.push({ path: `${where}.description`, message: `must be a string, got ${show(description)}` });
+  if (pattern !== undefined && (typeof pattern !== 'boolean' || type !== 'string')) {
+    issues.push({ path: `${where}.pattern`, message: `${type === 'string' ? `must be true or false, got ${show(pattern)}` : "only a { type: 'string' } param can be a pattern"}` });
+  }
   if (typeof type !== 'string' || !TYPES.includes(type as ParamType)) {
     issues.push({ path: `${where}.type`, message: `must be one of ${TYPES.join(', ')}, ${type === undefined ? 'missing' : `got ${show(type)}`}` });
     return undefined;
@@ -106,14 +118,29 @@ function declaredParam(spec: unknown, where: string, issues: ConfigIssue[]): Dec
     if (problem) issues.push({ path: `${where}.default`, message: `${problem}, got ${show(value)}` });
   }
   if (issues.length !== before) return undefined;
-  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }) };
+  return { type: type as ParamType, ...(value !== undefined && { default: value as ParamValue }), ...(typeof description === 'string' && { description }), ...(pattern === true && { pattern }) };
 }
 
 /** Why a default of the config does not fit its declared type, or undefined. */
 function valueProblem(type: ParamType, value: unknown): string | undefined {
   if (type === 'date') return typeof value === 'string' ? dateProblem(value) : expected('date');
-  if (type === 'number') return typeof value === 'number' && Number.isFinite(value) ? undefined : expected('number');
+  if (type === 'number') return typeof value === 'number' ? numberDefaultProblem(value) : expected('number');
   return typeof value === type ? undefined : expected(type);
+}
+
+/**
+ * Why a number written in the config cannot be a param's default, or undefined. Its text is
+ * gone (TypeScript parsed it), so what can be seen is seen: not finite, -0 (which a path or a
+ * comparison reads as 0), and an integer of an id's shape beyond 2^53, which the literal may
+ * already have been rounded to (9007199254740993 parses as 9007199254740992).
+ */
+function numberDefaultProblem(n: number): string | undefined {
+  if (!Number.isFinite(n)) return 'must be a finite number';
+  if (Object.is(n, -0)) return 'must not be -0 (it reads as 0 in a path and compares equal to 0; write 0)';
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && !/e/.test(String(n))) {
+    return `must be within ±2^53 (${Number.MAX_SAFE_INTEGER}): beyond it a number cannot hold every integer and the literal may already be rounded (declare the param { type: 'string' } and convert it in the stage with BigInt)`;
+  }
+  return undefined;
 }
 
 const expected = (type: ParamType) =>
@@ -139,18 +166,47 @@ export function coerceParam(type: ParamType, text: string): { value: ParamValue 
   switch (type) {
     case 'string':
       return { value: text };
-    case 'number': {
-      // Number() alone would take "", " ", "0x1f" and "Infinity".
-      const n = Number(text);
-      return NUMBER.test(text) && Number.isFinite(n) ? { value: n } : { problem: `must be a number, got "${text}"` };
-    }
+    case 'number':
+      return coerceNumber(text);
     case 'boolean':
-      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: `must be true or false, got "${text}"` };
+      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: `must be true or false (written so: not yes, no, 1, 0 or TRUE), got "${text}"` };
     case 'date': {
       const problem = dateProblem(text);
       return problem ? { problem: `${problem}, got "${text}"` } : { value: text };
     }
   }
+}
+
+/**
+ * A `--set` number, only where the number is exactly what was written (no value changed without
+ * a word): decimal text (Number() alone would take "", " ", "0x1f" and "Infinity"), finite,
+ * not -0, and no digit lost: 9007199254740993 (beyond 2^53) or 0.10000000000000000001 would
+ * be read as another number, and 1e-400 as 0.
+ */
+function coerceNumber(text: string): { value: number } | { problem: string } {
+  if (!NUMBER.test(text)) {
+    const hint = /^[+-]?0[xob]/i.test(text) ? ' written in decimal' : /^[+-]?(Infinity|NaN)$/i.test(text) ? ' (finite)' : '';
+    return { problem: `must be a number${hint}, got "${text}"` };
+  }
+  const n = Number(text);
+  if (!Number.isFinite(n)) return { problem: `is beyond the range of a number (about ±1.8e308), got "${text}": declare the param { type: 'string' } to keep it as text` };
+  if (Object.is(n, -0)) return { problem: `must not be -0 (it reads as 0 in a path and compares equal to 0), got "${text}": write 0` };
+  if (exactDecimal(text) !== exactDecimal(String(n))) {
+    const why = Number.isInteger(n) && !Number.isSafeInteger(n) ? `is beyond 2^53 (${Number.MAX_SAFE_INTEGER}), where a number cannot hold every integer` : 'has more digits than a number keeps';
+    return { problem: `${why}: it would be read as ${String(n)}, got "${text}"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)` };
+  }
+  return { value: n };
+}
+
+/** A decimal text's exact value in one canonical form (`0.<digits>e<exp>`), to compare two texts. */
+function exactDecimal(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  const digits = m[2] + (m[3] ?? '');
+  const lead = /^0*/.exec(digits)![0].length;
+  const significant = digits.slice(lead).replace(/0+$/, '');
+  if (!significant) return '0';
+  return `${m[1] === '-' ? '-' : ''}0.${significant}e${Number(m[4] ?? 0) + m[2].length - lead}`;
 }
 
 /**
@@ -187,8 +243,10 @@ export function resolveParams(block: unknown, sets: readonly string[] = []): { p
   const values: Record<string, ParamValue> = {};
   const types: Record<string, ParamType> = {};
   const from: Record<string, 'default' | '--set'> = {};
+  const patterns: string[] = [];
   for (const [name, param] of declared) {
     types[name] = param.type;
+    if (param.pattern) patterns.push(name);
     const value = given.get(name) ?? param.default;
     if (value === undefined) {
       if (attempted.has(name)) continue;
@@ -201,7 +259,7 @@ export function resolveParams(block: unknown, sets: readonly string[] = []): { p
     from[name] = given.has(name) ? '--set' : 'default';
   }
   if (issues.length) return { issues };
-  return { params: { values: Object.freeze(values), types: Object.freeze(types), from: Object.freeze(from) }, issues };
+  return { params: { values: Object.freeze(values), types: Object.freeze(types), from: Object.freeze(from), ...(patterns.length && { patterns: Object.freeze(patterns) }) }, issues };
 }
 
 function unknownParam(name: string, names: string[]): string {

@@ -52,11 +52,14 @@ export class RunGuard {
     this.listen('uncaughtException', (err: unknown) => this.fail(blame(err, 'an error thrown outside any task')));
     this.listen('unhandledRejection', (err: unknown) => this.fail(blame(err, 'a promise rejection nobody handled')));
     this.listen('beforeExit', () => this.fail(new StalledError(this.pending())));
-    this.listen('exit', (code: number) => {
+    // First in line: the CLI's own last resort (cli/main.ts) is more general and says less.
+    const onExit = (code: number) => {
       if (code !== 0) return;
       process.exitCode = EXIT_CUT_SHORT;
       process.stderr.write(`sluice: the process exited (code ${code}) while the run was still going; nothing was committed\n`);
-    });
+    };
+    process.prependListener('exit', onExit);
+    this.undo.push(() => process.off('exit', onExit));
     this.patchExit();
   }
 

@@ -116,6 +116,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
     // stage error that comes meanwhile still stops it before the rename.
     const result = await sink.commit(() => guard.throwIfFailedOtherThanAbort());
+    opts.onCommitted?.(result.files);
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');

@@ -141,6 +141,8 @@ export interface RunOptions {
   progressIntervalMs?: number;
   /** Abort the run (e.g. on SIGINT): stops everything and leaves no output. */
   signal?: AbortSignal;
+  /** Called (synchronously) as soon as the sink has committed, before the report is built: the run's output is in place from here on. */
+  onCommitted?: (files: readonly string[]) => void;
 }
 
 /** What a Parquet sink's encoder did over a run (RunReport.sink.encoder). */

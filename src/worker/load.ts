@@ -4,7 +4,10 @@
  * before anything starts), so they can never disagree about what a module exports.
  */
 import { pathToFileURL } from 'node:url';
-import { ensureLoaderFor } from '../loader';
+import { ensureLoaderFor, loadWithoutExit } from '../loader';
+
+/** For the checks (check/ may not import the loader): a stage's own functions called while checking, guarded as its module's load. */
+export { callWithoutExit } from '../loader';
 import type { StageDefinition } from './api';
 
 const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`';
@@ -17,7 +20,8 @@ const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`
 export async function loadStageDefinition(modulePath: string, opts: { importQuery?: string } = {}): Promise<StageDefinition> {
   let mod: unknown;
   try {
-    mod = await loadModule(modulePath, opts.importQuery);
+    // A module that calls process.exit while loading fails its load, in every place it loads.
+    mod = await loadWithoutExit(`the stage module ${modulePath}`, () => loadModule(modulePath, opts.importQuery));
   } catch (err) {
     throw new Error(`cannot load ${modulePath}: ${oneLine(err)}`, { cause: err });
   }

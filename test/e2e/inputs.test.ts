@@ -3,7 +3,7 @@
  * with file and column named; an empty CSV is an error naming it; sluice's own partitioned
  * output read back gets its Hive columns (checked with DuckDB). Failures leave nothing.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { REPO, runCli } from '../helpers/cli';
@@ -61,4 +61,22 @@ it("reads its own partitioned Parquet output back with the Hive columns, as text
   ]);
   const got = (await db.runAndReadAll(`SELECT n::INT, day, channel FROM read_parquet('${back}') ORDER BY n`)).getRows();
   expect(got).toEqual(rows.map((r) => r.split(',')).map(([n, day, channel]) => [Number(n), day, channel]));
+});
+
+it('a ** glob beside a "latest" symlink reads each day once (rows counted by DuckDB); a symlink loop is refused naming it', async () => {
+  for (const [day, ids] of [['2026-11-29', '1\n2\n'], ['2026-11-30', '3\n4\n5\n']] as const) {
+    mkdirSync(path.join(ws.dir, 'days', day), { recursive: true });
+    writeFileSync(path.join(ws.dir, 'days', day, 'part.csv'), `id\n${ids}`);
+  }
+  symlinkSync('2026-11-30', path.join(ws.dir, 'days', 'latest'));
+  const r = await runCli(['run', job('days', { format: 'csv', path: 'days/**/*.csv' }), '--quiet']);
+  expect(r.code).toBe(0);
+  const out = path.join(ws.dir, 'out', 'days.parquet');
+  const rows = await (await db.runAndReadAll(`SELECT count(*)::INT AS n, sum(id)::INT AS s FROM '${out}'`)).getRowObjectsJson();
+  expect(rows).toEqual([{ n: 5, s: 15 }]);
+
+  symlinkSync('..', path.join(ws.dir, 'days', '2026-11-29', 'up'));
+  const loop = await runCli(['validate', job('loop', { format: 'csv', path: 'days/**/*.csv' })]);
+  expect(loop.code).toBe(1);
+  expect(loop.stderr).toContain(`"days/**/*.csv" goes round a symlink loop: ${path.join(ws.dir, 'days', '2026-11-29', 'up')} -> ${path.join(ws.dir, 'days')}`);
 });

@@ -1,9 +1,11 @@
 /** Source path resolution: the config's directory is literal, an existing file is itself, only the written part globs. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { escapePath } from 'tinyglobby';
-import { expandInputs, matchInputs, patternNames } from '../../src/inputs';
+import { checkFiles } from '../../src/config/files';
+import { expandInputs, matchInputs, matchInputsAndLoops, patternNames } from '../../src/inputs';
+import { resolveInputs } from '../../src/io/sources';
 
 let root: string;
 const touch = (...parts: string[]) => {
@@ -93,5 +95,52 @@ describe('patternNames (would a source pattern read this future output?)', () =>
     ['/w/job\\[1\\]/data/*.csv', '/w/job[1]/data/out.csv', true],
   ])('%j names %j: %s', (pattern, file, expected) => {
     expect(patternNames(pattern, base, file)).toBe(expected);
+  });
+});
+
+describe('each input file is read once, identified by what it is (device and inode)', () => {
+  let dir: string;
+  const at = (...parts: string[]) => path.join(dir, ...parts);
+  beforeAll(() => {
+    dir = path.join(root, 'once');
+    for (const day of ['2026-11-29', '2026-11-30']) touch('once', 'days', day, 'part.csv');
+    symlinkSync('2026-11-30', at('days', 'latest')); // beside the dated folders
+    touch('once', 'flat', 'a.csv');
+    symlinkSync('a.csv', at('flat', 'alias.csv')); // one file under two names
+    linkSync(at('flat', 'a.csv'), at('flat', 'hard.csv')); // and a third, a hard link
+    touch('once', 'loop', 'x', 'y.csv');
+    symlinkSync('..', at('loop', 'x', 'up')); // loop/x/up -> loop: a glob goes round it
+    touch('once', 'elsewhere', 'only.csv');
+    mkdirSync(at('linked'));
+    symlinkSync(at('elsewhere'), at('linked', 'shared')); // a symlinked folder reached no other way
+  });
+
+  it('a ** glob through a "latest" symlink reads that day once, under its own name', () => {
+    expect(expandInputs('days/**/*.csv', dir)).toEqual([at('days', '2026-11-29', 'part.csv'), at('days', '2026-11-30', 'part.csv')]);
+  });
+
+  it('a file linked under two names (symlink, hard link) is one input', () => {
+    expect(matchInputs('flat/*.csv', dir)).toEqual([at('flat', 'a.csv')]);
+  });
+
+  it('a glob and an explicit list naming the same file, by the same or another name, read it once', () => {
+    expect(expandInputs(['flat/alias.csv', 'flat/*.csv'], dir)).toEqual([at('flat', 'a.csv')]);
+    expect(expandInputs(['flat/alias.csv', 'flat/hard.csv'], dir)).toHaveLength(1);
+    expect(expandInputs(['days/latest/part.csv', 'days/2026-11-30/part.csv'], dir)).toEqual([at('days', '2026-11-30', 'part.csv')]);
+  });
+
+  it('a symlinked folder reached no other way is still read (under the name the glob found)', () => {
+    expect(expandInputs('linked/**/*.csv', dir)).toEqual([at('linked', 'shared', 'only.csv')]);
+  });
+
+  it('a symlink loop: the file once, and the loop named (which validate and the source refuse)', () => {
+    const { files, loops } = matchInputsAndLoops('loop/**/*.csv', dir);
+    expect(files).toEqual([at('loop', 'x', 'y.csv')]);
+    expect(loops).toEqual([at('loop', 'x', 'up')]);
+    expect(() => resolveInputs('loop/**/*.csv', dir)).toThrow(`"loop/**/*.csv" goes round a symlink loop through ${at('loop', 'x', 'up')} (a link to a folder that holds it); remove the link or narrow the pattern`);
+    expect(checkFiles({ source: { path: 'loop/**/*.csv' } }, dir)).toEqual([
+      { path: 'source.path', message: `"loop/**/*.csv" goes round a symlink loop: ${at('loop', 'x', 'up')} -> ${at('loop')} (a link to a folder that holds it); remove the link or narrow the pattern so it does not go through it` },
+    ]);
+    expect(matchInputsAndLoops('days/**/*.csv', dir).loops).toEqual([]);
   });
 });

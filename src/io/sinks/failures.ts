@@ -3,6 +3,7 @@
  * code) and what to do; the temporary sibling, where the bytes actually went, is detail.
  */
 import { AbortedError, SinkError, SourceError } from '../../errors';
+import { SIBLING_EXTRA } from '../../inputs';
 
 const ADVICE: Record<string, string> = {
   ENOSPC: 'the disk is full: free space, or write the output to another disk (sink.path or --sink-path)',
@@ -10,7 +11,7 @@ const ADVICE: Record<string, string> = {
   EROFS: 'the file system is read-only: write the output elsewhere (sink.path or --sink-path)',
   EACCES: 'permission denied: make the directory writable for this user, or write the output elsewhere',
   EPERM: 'operation not permitted: make the directory writable for this user, or write the output elsewhere',
-  ENAMETOOLONG: 'a name is too long: shorten sink.path (sluice writes beside the target under a hidden name 30 bytes longer; partition values are names too)',
+  ENAMETOOLONG: `a name is too long: shorten sink.path (sluice writes beside the target under a hidden name ${SIBLING_EXTRA} bytes longer; partition values are names too)`,
   ENOTDIR: 'a parent of the path is a file, not a directory: choose another sink.path',
   EISDIR: 'a directory is in the way: choose another sink.path',
   EMFILE: 'too many open files: lower sink.maxOpenFiles or raise the limit (ulimit -n)',

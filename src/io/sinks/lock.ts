@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
-import { pidAlive, processStart, tempSibling } from './siblings';
+import { processAlive, processStart, tempSibling } from './siblings';
 
 export interface LockHolder {
   pid: number;
@@ -105,9 +105,7 @@ function isStale(h: LockHolder, file: string): boolean {
   if (h.hostname !== os.hostname()) return false;
   if (h.pid === process.pid) return !held.has(file);
   if (h.pid <= 0) return false;
-  if (!pidAlive(h.pid)) return true;
-  const start = h.pidStart && processStart(h.pid);
-  return Boolean(start && start !== h.pidStart);
+  return !processAlive(h.pid, h.pidStart);
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
- * sluice's hidden siblings of a sink target, named `.<name>.sluice-<tag>-<pid>-<hex>`:
+ * sluice's hidden siblings of a sink target, named `.<name>.sluice-<tag>-<pid>-<start>-<hex>`:
  * `tmp` (output being written), `old` (the previous directory output moved aside during a
  * commit), `lock` (a lock file being created or taken over). A run that died (second
  * Ctrl-C, SIGHUP, SIGKILL, power loss) leaves them behind; the next run on the same target
  * removes them, and puts a moved-aside output back when the commit never finished. Only
- * siblings whose pid is dead on this host are touched: a live pid is another run's.
+ * siblings whose writer is dead on this host are touched. A pid alone does not say so: pids
+ * are reused (pid 1 in a container is always alive), so the name also carries when its
+ * writer started (`<start>`, Linux), and a live pid that started at another time is not it.
+ * Names without a start (older sluice, other systems) fall back to the pid alone.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -18,11 +21,21 @@ export interface Sibling {
   path: string;
   tag: SiblingTag;
   pid: number;
+  /** When the writer started (clock ticks since boot), if the name says. */
+  start?: string;
 }
 
-/** A hidden sibling name: `.<name>.sluice-<tag>-<pid>-<random>`. */
-export function tempSibling(target: string, tag: SiblingTag = 'tmp', pid = process.pid): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.sluice-${tag}-${pid}-${randomBytes(4).toString('hex')}`);
+let ownStart: string | undefined | null = null;
+/** This process's start, read once (it never changes). */
+function myStart(): string | undefined {
+  if (ownStart === null) ownStart = processStart(process.pid);
+  return ownStart;
+}
+
+/** A hidden sibling name of this process: `.<name>.sluice-<tag>-<pid>-<start>-<random>`. */
+export function tempSibling(target: string, tag: SiblingTag = 'tmp'): string {
+  const start = myStart();
+  return path.join(path.dirname(target), `.${path.basename(target)}.sluice-${tag}-${process.pid}-${start !== undefined ? `${start}-` : ''}${randomBytes(4).toString('hex')}`);
 }
 
 export function listSiblings(target: string): Sibling[] {
@@ -37,8 +50,8 @@ export function listSiblings(target: string): Sibling[] {
   const out: Sibling[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(tmp|old|lock)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
-    if (m) out.push({ path: path.join(dir, name), tag: m[1] as SiblingTag, pid: Number(m[2]) });
+    const m = /^(tmp|old|lock)-(\d+)-(?:(\d+)-)?[0-9a-f]{8}$/.exec(name.slice(prefix.length));
+    if (m) out.push({ path: path.join(dir, name), tag: m[1] as SiblingTag, pid: Number(m[2]), ...(m[3] !== undefined && { start: m[3] }) });
   }
   return out;
 }
@@ -69,13 +82,25 @@ export function processStart(pid: number): string | undefined {
 }
 
 /**
+ * Whether the process that wrote `pid` (and, where known, started at `start`) still runs on
+ * this host: its pid is live and, if both starts can be read, the live one started when the
+ * writer did. One rule for every pid sluice checks (siblings, the sink lock).
+ */
+export function processAlive(pid: number, start?: string): boolean {
+  if (!pidAlive(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === start;
+}
+
+/**
  * Clean up after dead runs on `target`; call it holding the target's lock. A commit that
  * died between moving the old directory aside and renaming the new one in left the target
  * missing: the newest moved-aside output goes back (the dead run never finished, so its
  * output is not the result). Everything else of dead pids is removed, each removal logged.
  */
 export async function recoverSiblings(target: string, log?: Logger): Promise<void> {
-  const dead = listSiblings(target).filter((s) => !pidAlive(s.pid));
+  const dead = listSiblings(target).filter((s) => !processAlive(s.pid, s.start));
   if (!existsSync(target)) {
     const olds = dead.filter((s) => s.tag === 'old').sort((a, b) => statSync(b.path).mtimeMs - statSync(a.path).mtimeMs);
     if (olds[0]) {

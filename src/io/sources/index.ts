@@ -12,7 +12,7 @@ import type { SourceConfig } from '../../config/types';
 import { FrameReclaimer, type ReclaimOptions } from '../../batch/reclaim';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
-import { expandInputs, matchInputs } from '../../inputs';
+import { expandInputs, matchInputsAndLoops } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import type { CsvChunk } from '../../csv/parse';
@@ -47,7 +47,9 @@ export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string
 /** Absolute input files a `path` names (globs expanded), sorted and de-duplicated: the same function `validate` and `explain` use. */
 export function resolveInputs(patterns: string | string[], baseDir?: string): string[] {
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
-    if (matchInputs(p, baseDir).length === 0) throw new SourceError(`no input file matches "${p}"${baseDir ? ` (in ${baseDir})` : ''}`);
+    const { files, loops } = matchInputsAndLoops(p, baseDir);
+    if (files.length === 0) throw new SourceError(`no input file matches "${p}"${baseDir ? ` (in ${baseDir})` : ''}`);
+    if (loops.length) throw new SourceError(`"${p}" goes round a symlink loop through ${loops.join(', ')} (a link to a folder that holds it); remove the link or narrow the pattern`);
   }
   return expandInputs(patterns, baseDir);
 }

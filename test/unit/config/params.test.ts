@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkPipeline } from '../../../src/check';
+import { expandInputs } from '../../../src/config/files';
 import { computeFromParams } from '../../../src/config/from-params';
 import { coerceParam, dateProblem, declaredParams, resolveParams, type ResolvedParams } from '../../../src/config/params';
 import { ConfigError } from '../../../src/errors';
@@ -20,6 +21,16 @@ describe('coerceParam', () => {
     ['number', '.5', 0.5],
     ['number', '1e3', 1000],
     ['number', '+7', 7],
+    ['number', '0', 0],
+    ['number', '0.0', 0],
+    ['number', '9007199254740991', 9007199254740991],
+    ['number', '-9007199254740991', -9007199254740991],
+    ['number', '9007199254740992', 9007199254740992],
+    ['number', '1e21', 1e21],
+    ['number', '0.1', 0.1],
+    ['number', '1.50', 1.5],
+    ['number', '007', 7],
+    ['number', '1.7976931348623157e308', 1.7976931348623157e308],
     ['boolean', 'true', true],
     ['boolean', 'false', false],
     ['string', '', ''],
@@ -33,12 +44,27 @@ describe('coerceParam', () => {
   it.each([
     ['number', '', 'must be a number, got ""'],
     ['number', ' 1', 'must be a number, got " 1"'],
-    ['number', '0x10', 'must be a number, got "0x10"'],
-    ['number', 'Infinity', 'must be a number, got "Infinity"'],
-    ['number', '1e999', 'must be a number, got "1e999"'],
+    ['number', '0x10', 'must be a number written in decimal, got "0x10"'],
+    ['number', 'Infinity', 'must be a number (finite), got "Infinity"'],
+    ['number', 'NaN', 'must be a number (finite), got "NaN"'],
+    ['number', '-Infinity', 'must be a number (finite), got "-Infinity"'],
+    ['number', '0x1f', 'must be a number written in decimal, got "0x1f"'],
+    ['number', '0b101', 'must be a number written in decimal, got "0b101"'],
+    ['number', '12abc', 'must be a number, got "12abc"'],
+    ['number', '12 ', 'must be a number, got "12 "'],
+    ['number', '1_000', 'must be a number, got "1_000"'],
+    ['number', '1e999', `is beyond the range of a number (about ±1.8e308), got "1e999": declare the param { type: 'string' } to keep it as text`],
+    ['number', '-1e400', `is beyond the range of a number (about ±1.8e308), got "-1e400": declare the param { type: 'string' } to keep it as text`],
+    ['number', '-0', 'must not be -0 (it reads as 0 in a path and compares equal to 0), got "-0": write 0'],
+    ['number', '-0.0e5', 'must not be -0 (it reads as 0 in a path and compares equal to 0), got "-0.0e5": write 0'],
+    ['number', '9007199254740993', `is beyond 2^53 (9007199254740991), where a number cannot hold every integer: it would be read as 9007199254740992, got "9007199254740993"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)`],
+    ['number', '-12345678901234567890', `is beyond 2^53 (9007199254740991), where a number cannot hold every integer: it would be read as -12345678901234567000, got "-12345678901234567890"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)`],
+    ['number', '0.10000000000000000001', `has more digits than a number keeps: it would be read as 0.1, got "0.10000000000000000001"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)`],
+    ['number', '1e-400', `has more digits than a number keeps: it would be read as 0, got "1e-400"; declare the param { type: 'string' } and convert it in the stage (BigInt, a decimal library)`],
     ['number', '1,5', 'must be a number, got "1,5"'],
-    ['boolean', 'yes', 'must be true or false, got "yes"'],
-    ['boolean', 'TRUE', 'must be true or false, got "TRUE"'],
+    ['boolean', 'yes', 'must be true or false (written so: not yes, no, 1, 0 or TRUE), got "yes"'],
+    ['boolean', 'TRUE', 'must be true or false (written so: not yes, no, 1, 0 or TRUE), got "TRUE"'],
+    ['boolean', '1', 'must be true or false (written so: not yes, no, 1, 0 or TRUE), got "1"'],
     ['date', '2026-13-45', 'must be a date written YYYY-MM-DD (there is no month 13), got "2026-13-45"'],
     ['date', '2026-02-29', 'must be a date written YYYY-MM-DD (2026-02 has days 01 to 28), got "2026-02-29"'],
     ['date', '2026-04-31', 'must be a date written YYYY-MM-DD (2026-04 has days 01 to 30), got "2026-04-31"'],
@@ -88,6 +114,9 @@ describe('declaredParams', () => {
       f: { type: 'string', defualt: 'x' },
       g: Infinity,
       h: { default: 1 },
+      i: -0,
+      j: { type: 'number', default: 2 ** 53 + 2 },
+      k: { type: 'number', default: NaN },
       ok: 1,
     });
     expect(messages(issues)).toEqual([
@@ -97,9 +126,12 @@ describe('declaredParams', () => {
       'params.c.type: must be one of string, number, boolean, date, got "int"',
       'params.d.default: must be a finite number, got "5"',
       'params.e.default: must be a date written YYYY-MM-DD (2026-02 has days 01 to 28), got "2026-02-30"',
-      'params.f.defualt: unknown key (did you mean "default"?); allowed: type, default, description',
-      'params.g: a number default must be finite, got Infinity',
+      'params.f.defualt: unknown key (did you mean "default"?); allowed: type, default, description, pattern',
+      'params.g: a number default must be a finite number, got Infinity',
       'params.h.type: must be one of string, number, boolean, date, missing',
+      'params.i: a number default must not be -0 (it reads as 0 in a path and compares equal to 0; write 0), got -0',
+      "params.j.default: must be within ±2^53 (9007199254740991): beyond it a number cannot hold every integer and the literal may already be rounded (declare the param { type: 'string' } and convert it in the stage with BigInt), got 9007199254740994",
+      'params.k.default: must be a finite number, got NaN',
     ]);
     expect([...declared.keys()]).toEqual(['ok']);
   });
@@ -134,7 +166,7 @@ describe('resolveParams', () => {
     expect(messages(issues)).toEqual([
       '--set: no param named "dya" (params: day, limit, dry, region, since; did you mean "day"?)',
       '--set limit: must be a number, got "ten"',
-      '--set dry: must be true or false, got "yes"',
+      '--set dry: must be true or false (written so: not yes, no, 1, 0 or TRUE), got "yes"',
       '--set: expected <param>=<value>, got "nothing"',
       '--set: expected <param>=<value>, got "=1"',
       '--set day: must be a date written YYYY-MM-DD (there is no month 13), got "2026-13-45"',
@@ -221,6 +253,44 @@ describe('params through check/', () => {
     expect(checked.params.values).toEqual({ day: '2026-11-30' });
     expect(checked.config.source.path).toBe('in/2026-11-30/*.csv');
     await expect(checkPipeline(written({ day: { type: 'date' } }), where(['day=2026-11-29']))).rejects.toThrow('source.path: no file matches "in/2026-11-29/*.csv"');
+  });
+
+  describe('a param pasted into a path is literal there, unless declared a pattern', () => {
+    for (const d of ['acme[1]', 'acme1', 'acme2', 'b!x', 'c+(d)', 'e@f,g', 'h{i,j}', 'hi']) {
+      mkdirSync(path.join(dir, 'regions', d), { recursive: true });
+      writeFileSync(path.join(dir, 'regions', d, 'a.csv'), 'id\n1\n');
+    }
+    writeFileSync(path.join(dir, 'regions', 'acme[1].csv'), 'id\n1\n');
+    const regional = (source: (p: { params: { region: string } }) => string, pattern?: boolean) => ({
+      ...written({ region: { type: 'string', ...(pattern !== undefined && { pattern }) } }),
+      source: { format: 'csv', path: source },
+      sink: { format: 'csv', path: ({ params }: { params: { region: string } }) => `out/${params.region}.csv` },
+    });
+    const inputs = async (config: unknown, region: string) => {
+      const checked = await checkPipeline(config, where([`region=${region}`]));
+      return { files: expandInputs(checked.config.source.path, dir).map((f) => path.relative(dir, f)), sink: checked.config.sink.path };
+    };
+    const glob = ({ params }: { params: { region: string } }) => `regions/${params.region}/*.csv`;
+
+    it.each(['acme[1]', 'b!x', 'c+(d)', 'e@f,g', 'h{i,j}'])('--set region=%s in a glob reads only that folder; the sink path takes it as given', async (region) => {
+      expect(await inputs(regional(glob), region)).toEqual({ files: [`regions/${region}/a.csv`], sink: `out/${region}.csv` });
+    });
+
+    it('in a plain path (no glob) it names that file', async () => {
+      expect((await inputs(regional(({ params }) => `regions/${params.region}.csv`), 'acme[1]')).files).toEqual(['regions/acme[1].csv']);
+    });
+
+    it('a param declared { pattern: true } is a glob', async () => {
+      expect((await inputs(regional(glob, true), 'acme*')).files).toEqual(['regions/acme1/a.csv', 'regions/acme2/a.csv', 'regions/acme[1]/a.csv'].sort());
+      expect((await inputs(regional(glob, true), 'acme[2]')).files).toEqual(['regions/acme2/a.csv']);
+    });
+
+    it('pattern is for string params only, and true or false', () => {
+      expect(messages(declaredParams({ a: { type: 'number', pattern: true }, b: { type: 'string', pattern: 'yes' } }).issues)).toEqual([
+        "params.a.pattern: only a { type: 'string' } param can be a pattern",
+        'params.b.pattern: must be true or false, got "yes"',
+      ]);
+    });
   });
 
   it('reports a missing param, not the path it leaves unknown, beside the other issues', async () => {

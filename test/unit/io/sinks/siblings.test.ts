@@ -6,6 +6,7 @@ import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { openSink } from '../../../../src/io/sinks';
+import { listSiblings, processAlive, processStart, recoverSiblings, tempSibling } from '../../../../src/io/sinks/siblings';
 import { loaderExecArgv } from '../../../../src/loader';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-siblings-'));
@@ -51,7 +52,7 @@ it('a partitioned overwrite killed between its two renames is put back by the ne
   expect(child.signal).toBe('SIGKILL');
   // The window itself: nothing at the target, the old tree and the new one beside it.
   expect(existsSync(target)).toBe(false);
-  expect(besides(target).map((n) => n.replace(/-\d+-[0-9a-f]+$/, ''))).toEqual(['.parts.sluice-old', '.parts.sluice-tmp']);
+  expect(besides(target).map((n) => n.replace(/-\d+-(\d+-)?[0-9a-f]{8}$/, ''))).toEqual(['.parts.sluice-old', '.parts.sluice-tmp']);
 
   const { log, warnings } = fakeLog();
   const sink = await openSink({ format: 'csv', path: target, partitionBy: ['x'] }, { log });
@@ -60,4 +61,36 @@ it('a partitioned overwrite killed between its two renames is put back by the ne
   await sink.abort();
   expect(besides(target)).toEqual(['parts']);
   expect(readdirSync(target)).toEqual(['k=old']);
+});
+
+describe('a live pid is the writer only if it started when the writer did (the sink lock’s rule)', () => {
+  const myStart = processStart(process.pid)!;
+  const initStart = processStart(1)!;
+  const wrong = (s: string) => String(Number(s) + 12345);
+  it.each([
+    ['pid 1 (always alive in a container) with another start time', 'removed', () => `1-${wrong(initStart)}`],
+    ["the test's own pid with another start time (a pid reused)", 'removed', () => `${process.pid}-${wrong(myStart)}`],
+    ["the test's own pid with its own start time (this very run's)", 'kept', () => `${process.pid}-${myStart}`],
+    ['pid 1 in a name without a start (older sluice): the pid alone decides', 'kept', () => '1'],
+  ])('%s: %s', async (_what, expected, pidPart) => {
+    const target = path.join(dir, `live-${pidPart().replace(/\W/g, '_')}.csv`);
+    const temp = path.join(dir, `.${path.basename(target)}.sluice-tmp-${pidPart()}-0badcafe`);
+    writeFileSync(temp, 'half');
+    const { log, warnings } = fakeLog();
+    await recoverSiblings(target, log);
+    expect(existsSync(temp)).toBe(expected === 'kept');
+    expect(warnings).toEqual(expected === 'kept' ? [] : [`removed ${temp}, left behind by a run that died (pid ${pidPart().split('-')[0]})`]);
+    rmSync(temp, { force: true });
+  });
+
+  it('a name sluice writes carries its pid and start, and reads back as this live process', () => {
+    const [s] = (() => {
+      const t = path.join(dir, 'named.csv');
+      writeFileSync(tempSibling(t), '');
+      return listSiblings(t);
+    })();
+    expect(s).toMatchObject({ pid: process.pid, start: myStart, tag: 'tmp' });
+    expect(processAlive(s.pid, s.start)).toBe(true);
+    rmSync(s.path);
+  });
 });

@@ -1,0 +1,65 @@
+/**
+ * The death watch's verdict (src/cli/watcher.cjs) from the markers a run leaves in its state
+ * directory, when its pipe closes without "done": nothing committed, committed but no report
+ * yet, report and metrics written, exited by itself. The watcher is run for real on a state
+ * directory made here, as death-watch.ts makes it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+
+const WATCHER = path.resolve(__dirname, '../../../src/cli/watcher.cjs');
+const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-watcher-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function watch(markers: Record<string, string>, lines: string[] = []) {
+  const dir = mkdtempSync(path.join(root, 'state-'));
+  const report = path.join(dir, '..', `${path.basename(dir)}.json`);
+  const metrics = path.join(dir, '..', `${path.basename(dir)}.prom`);
+  writeFileSync(report, 'as the run wrote it');
+  writeFileSync(metrics, 'as the run wrote it');
+  const run = { report, metrics, metricsText: renderOpenMetrics(failedBeforeRun('p')), pipeline: 'p', params: { token: 'x' } };
+  writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run), { mode: 0o600 });
+  for (const [name, text] of Object.entries(markers)) writeFileSync(path.join(dir, name), text);
+  const child = spawn(process.execPath, [WATCHER, '4242', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end(lines.map((l) => l + '\n').join(''));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  return { code, stderr, report: readFileSync(report, 'utf8'), metrics: readFileSync(metrics, 'utf8'), dirLeft: existsSync(dir) };
+}
+
+it('nothing committed: a failed report and success 0, saying nothing was committed and what was running', async () => {
+  const r = await watch({}, ['+1 stage "s" (inline) in process() on batch #3']);
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.report)).toEqual({ pipeline: 'p', ok: false, params: { token: 'x' }, error: { code: 'SLUICE_RUN_DIED', message: 'the run (pid 4242) died without a word: out of memory, a native crash or a kill; it was running stage "s" (inline) in process() on batch #3' } });
+  expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+  expect(r.stderr).toContain('Nothing was committed');
+  expect(r.dirLeft).toBe(false);
+});
+
+it('committed, then died before its report: the report says the output was committed, never "Nothing was committed"', async () => {
+  const r = await watch({ committed: JSON.stringify(['/out/a.csv']) });
+  const report = JSON.parse(r.report);
+  expect(report).toMatchObject({ ok: false, committed: ['/out/a.csv'], error: { code: 'SLUICE_RUN_DIED' } });
+  expect(report.error.message).toMatch(/^the run \(pid 4242\) died after committing its output \(\/out\/a\.csv\)/);
+  expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+  expect(r.stderr).toContain('The output is complete and committed');
+  expect(r.stderr).not.toContain('Nothing was committed');
+});
+
+it.each([
+  ['report and metrics written, then died', { committed: '[]', report: '', metrics: '' }, [], 'as the run wrote it', 'as the run wrote it', true],
+  ['report written, died before the metrics', { committed: '[]', report: '' }, [], 'as the run wrote it', 'rewritten', true],
+  ['exited by itself, "done" lost in a full pipe', { committed: '[]', report: '', metrics: '', exited: '' }, [], 'as the run wrote it', 'as the run wrote it', false],
+  ['exited by itself, "done" said', {}, ['done'], 'as the run wrote it', 'as the run wrote it', false],
+] as const)('%s: the files the run wrote stay as they are', async (_what, markers, lines, report, metrics, speaks) => {
+  const r = await watch(markers, [...lines]);
+  expect(r.report).toBe(report);
+  if (metrics === 'rewritten') expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+  else expect(r.metrics).toBe(metrics);
+  expect(r.stderr.includes('died')).toBe(speaks);
+  expect(r.dirLeft).toBe(false);
+});
