@@ -8,9 +8,16 @@
  * Data, no bytes read). A slab the output points into that is not the call's input's but was
  * an earlier call's (whether it has moved on yet or not: that is timing), or that nobody holds
  * any more (it will be reused at any moment), is the misuse.
+ *
+ * SLUICE_STRICT_SLABS=1 checks everywhere else too: batches rebuilt from shared memory are
+ * stamped with their slabs' generations, and each stage's input and each batch the sink
+ * writes must still lie in memory at those generations, held (an ownership bug of the engine
+ * itself shows there, at the hand-off that read recycled memory).
  */
 import type { Data, RecordBatch } from 'apache-arrow';
 import { generationOf, isSlab, refCount } from './slab';
+
+export const STRICT_SLABS = process.env.SLUICE_STRICT_SLABS === '1';
 
 /** The generation each slab had when a stage got a batch lying in it, per Data it gave the stage. */
 const seenOn = new WeakMap<Data, Map<SharedArrayBuffer, number>>();
@@ -50,6 +57,39 @@ export function noteInput(batches: readonly RecordBatch[]): Set<SharedArrayBuffe
   });
   for (const [slab, gen] of gens) lastSeen.set(slab, gen);
   return new Set(gens.keys());
+}
+
+/** Stamp the batches' Data with their slabs' generations now (strict mode: where they are rebuilt from shared memory). */
+export function noteGenerations(batches: readonly RecordBatch[]): void {
+  const gens = new Map<SharedArrayBuffer, number>();
+  walk(batches, (d) => {
+    for (const b of buffersOfData(d)) {
+      const slab = b.buffer as SharedArrayBuffer;
+      if (!gens.has(slab) && isSlab(slab)) gens.set(slab, generationOf(slab));
+    }
+    if (!seenOn.has(d)) seenOn.set(d, gens);
+  });
+}
+
+/**
+ * Why batches that are held (a stage's input, what the sink writes) do not lie in their own
+ * memory any more: a stamped slab moved on, or nobody holds it. Undefined when they do.
+ */
+export function movedOn(batches: readonly RecordBatch[]): string | undefined {
+  let why: string | undefined;
+  walk(batches, (d) => {
+    const gens = seenOn.get(d);
+    if (why || !gens) return;
+    for (const b of buffersOfData(d)) {
+      const sab = b.buffer as SharedArrayBuffer;
+      const then = gens.get(sab);
+      if (then === undefined) continue;
+      if (then !== generationOf(sab)) why = 'its memory was reused for another batch';
+      else if (refCount(sab) === 0) why = 'its memory was released';
+      if (why) return;
+    }
+  });
+  return why;
 }
 
 /**

@@ -15,7 +15,7 @@ import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isD
 import { FrameReclaimer } from '../batch/reclaim';
 import type { Backing, Lease } from '../batch/owned';
 import { SlabArena } from '../batch/slab';
-import { keptBatchMessage, noteInput, staleMemory } from '../batch/generation';
+import { STRICT_SLABS, keptBatchMessage, movedOn, noteInput, staleMemory } from '../batch/generation';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError, type BatchLocation } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
@@ -143,6 +143,8 @@ export class StageHost {
     const out: RecordBatch[] = [];
     const born: Lease[] = [];
     let backing: Backing | undefined;
+    const moved = STRICT_SLABS ? movedOn(input.batches) : undefined;
+    if (moved) throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', new Error(`its input batch lies in memory that is not its own any more: ${moved} before the stage got it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`));
     this.current = input;
     const inputSlabs = noteInput(input.batches);
     try {
