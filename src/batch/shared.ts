@@ -13,6 +13,7 @@ import { Data, RecordBatch, Schema, Struct, Vector, type DataType } from 'apache
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import type { Backing, Lease } from './owned';
 import { SLAB_HEADER, isSlab, release, retain, type SlabArena } from './slab';
+import { STRICT_SLABS, noteGenerations } from './generation';
 import type { BufferRef, DataDesc, SharedBatches } from '../protocol/shared-layout';
 import './arrow-names'; // before any schema is decoded
 
@@ -178,10 +179,12 @@ export function fromShared(shared: SharedBatches): RecordBatch[] {
     const buffers = { 0: offsets, 1: values, 2: validity, 3: typeIds } as never;
     return new Data(type, d.offset, d.length, d.nullCount, buffers, children, dictionary, d.variadic.map((v) => view(v) as Uint8Array));
   };
-  return shared.batches.map(({ schema: index, data }) => {
+  const batches = shared.batches.map(({ schema: index, data }) => {
     const schema = decodeSchema(shared.schemas[index]);
     return new RecordBatch(schema, build(new Struct(schema.fields), data) as Data<Struct>);
   });
+  if (STRICT_SLABS) noteGenerations(batches); // checked where they change hands (batch/generation.ts)
+  return batches;
 }
 
 /** Where the descriptor's single batch lies as IPC bytes, if the sender knew. */

@@ -5,6 +5,8 @@
  * Each slab starts with a small header in the shared memory itself:
  *   Int32[0] magic 'SLIC' — any SharedArrayBuffer with it is a slab, in any thread
  *   Int32[1] reference count — leases that hold the slab; Atomics, so any thread may release
+ *   Int32[2] generation — how often the arena handed it out again: a batch that still points
+ *            into it from an earlier use (a stage that kept one past process()) sees it moved on
  * The thread that allocated a slab (its arena) reuses it once the count is back to 0.
  */
 
@@ -25,7 +27,12 @@ export function isSlab(buffer: ArrayBufferLike): buffer is SharedArrayBuffer {
 }
 
 function counter(slab: SharedArrayBuffer): Int32Array {
-  return new Int32Array(slab, 0, 2);
+  return new Int32Array(slab, 0, 3);
+}
+
+/** How often the slab was handed out again since it was made (batch/generation.ts). */
+export function generationOf(slab: SharedArrayBuffer): number {
+  return Atomics.load(counter(slab), 2);
 }
 
 export function retain(slab: SharedArrayBuffer): void {
@@ -65,6 +72,7 @@ export class SlabArena {
     }
     // Claim it atomically: 0 → 1. Only this thread acquires its own slabs, so this cannot race.
     if (best && Atomics.compareExchange(counter(best), 1, 0, 1) === 0) {
+      Atomics.add(counter(best), 2, 1); // its old contents are gone for whoever still points here
       this.stats.reuses++;
       return best;
     }

@@ -157,6 +157,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     this.wireExit(this.proc);
     const { planned, copy } = this;
     const ready = new Promise<void>((resolve, reject) => (this.ready = { resolve, reject }));
+    this.holdLoop();
     this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel: this.init.logLevel, params: { ...planned.params } }, [v8.serialize(this.init.options)]);
     return ready;
   }
@@ -169,6 +170,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     const id = this.nextId++;
     return new Promise<OwnedBatch>((resolve, reject) => {
       this.pending.set(id, { location, resolve, reject });
+      this.holdLoop();
       this.send({ ...message, id }, payload);
     });
   }
@@ -183,6 +185,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
    */
   async close(): Promise<void> {
     this.expectExit = true;
+    this.holdLoop();
     if (this.alive) this.send({ type: 'close' }, []);
     this.closedByItself = await stopEscalating(this.exited, (s) => this.signal(s), this.init.timeouts, (m) => this.log.warn({ pid: this.pid }, m));
     if (!this.closedByItself) await this.reapedAfterKill();
@@ -213,6 +216,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   /** Reject everything waiting with `err` now (abort); the exit that follows is quiet. */
   private abandon(err: SluiceError): void {
     this.expectExit = true;
+    this.holdLoop();
     this.abandoned = err;
     this.ready?.reject(err);
     this.ready = undefined;
@@ -252,6 +256,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
         this.pid = message.pid;
         this.ready?.resolve();
         this.ready = undefined;
+        this.holdLoop();
         return;
       case 'result': {
         const p = this.take(message.id);
@@ -286,11 +291,26 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     const p = this.pending.get(id);
     if (!p) throw new Error(`child answered unknown task id ${id}`);
     this.pending.delete(id);
+    this.holdLoop();
     return p;
   }
 
   /** Settles when Node has reaped the child (its 'exit'); at once when it was never spawned. */
   private reaped: Promise<void> = Promise.resolve();
+
+  /**
+   * The child, its pipes and its channel keep Node running only while the run waits on it (its
+   * start, a task, its exit once asked to stop), not while it idles: a run that waits on
+   * nothing else (an inline stage's promise that never settles) must let Node run out of work,
+   * which the run guard reports as a stall, where an idle child kept the process alive: a hang.
+   */
+  private holdLoop(): void {
+    const busy = this.ready !== undefined || this.pending.size > 0 || this.expectExit;
+    for (const handle of [this.proc, this.proc?.stdout, this.proc?.stderr, this.channel] as ({ ref(): void; unref(): void } | null | undefined)[]) {
+      if (busy) handle?.ref();
+      else handle?.unref();
+    }
+  }
 
   /** The task the child last said it started (see RUNNING_TASK). */
   private running: number | undefined;

@@ -14,17 +14,14 @@
  * Last resort, for what no listener can stop (`process.exit` outside any stage): an 'exit'
  * while the run is pending turns a success code into 70 (EX_SOFTWARE) and says why.
  */
-import { AbortedError, StageError, SluiceError } from '../errors';
+import { AbortedError, StageError } from '../errors';
 import { inlineWork } from '../executors/inline-context';
+import { StalledError, watchStall } from '../executors/stall';
+
+export { StalledError };
 
 /** Node exits on its own; the code says the run was cut short (sysexits EX_SOFTWARE). */
 export const EXIT_CUT_SHORT = 70;
-
-export class StalledError extends SluiceError {
-  constructor(pending: string) {
-    super('SLUICE_STALLED', `the run cannot finish: nothing is left to wait on, but ${pending} never settled (a promise that never resolves or rejects?)`);
-  }
-}
 
 export class RunGuard {
   /** Rejects with the first failure; never resolves. */
@@ -51,7 +48,9 @@ export class RunGuard {
     }
     this.listen('uncaughtException', (err: unknown) => this.fail(blame(err, 'an error thrown outside any task')));
     this.listen('unhandledRejection', (err: unknown) => this.fail(blame(err, 'a promise rejection nobody handled')));
-    this.listen('beforeExit', () => this.fail(new StalledError(this.pending())));
+    const stall = watchStall(() => this.pending());
+    stall.stalled.catch((err: unknown) => this.fail(err));
+    this.undo.push(() => stall.dispose());
     // First in line: the CLI's own last resort (cli/main.ts) is more general and says less.
     const onExit = (code: number) => {
       if (code !== 0) return;

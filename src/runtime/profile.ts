@@ -13,6 +13,7 @@ import { SLOTS_PER_COPY } from '../defaults';
 import { InlineExecutor } from '../executors/inline';
 import { ProcessExecutor } from '../executors/process';
 import { ThreadExecutor } from '../executors/thread';
+import { watchStall } from '../executors/stall';
 import { OwnedBatch, type StageExecutor } from '../executors/types';
 import { byteSizeOf } from '../batch/owned';
 import { conversions } from '../batch/polars';
@@ -43,7 +44,7 @@ const PASSTHROUGH = path.join(__dirname, '..', 'worker', `passthrough${path.extn
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
 /** Median wall ms per call over `inputs`, the first call being a warm-up; plus CPU/wall. */
-async function timeBatches(run: (b: RecordBatch) => Promise<RecordBatch[]>, inputs: RecordBatch[]) {
+async function timeBatches(run: (b: RecordBatch, i: number) => Promise<RecordBatch[]>, inputs: RecordBatch[]) {
   const outputs: RecordBatch[] = [];
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
@@ -51,7 +52,7 @@ async function timeBatches(run: (b: RecordBatch) => Promise<RecordBatch[]>, inpu
   let wall = 0;
   for (const [i, batch] of inputs.entries()) {
     const t = performance.now();
-    outputs.push(...(await run(batch)));
+    outputs.push(...(await run(batch, i)));
     const dt = performance.now() - t;
     if (i > 0 || inputs.length === 1) times.push(dt);
     wall += dt;
@@ -93,14 +94,19 @@ export async function profilePlan(plan: Plan, opts: { log: Logger; batches?: num
   }
   await reader.return(undefined);
   await source.close();
+  // A stage promise that never settles: Node runs out of work and would exit 0 without a profile.
+  const at = { now: 'start-up' };
+  const stall = watchStall(() => at.now, 'the profile');
   try {
-    return await profileStages(plan, opts, samples, readTimes);
+    return await Promise.race([profileStages(plan, opts, samples, readTimes, at), stall.stalled]);
   } finally {
+    stall.dispose();
     for (const owned of read) owned.release();
   }
 }
 
-async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordBatch[], readTimes: number[]): Promise<PipelineProfile> {
+/** `at.now`: what the profile waits on, for a stall's message. */
+async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordBatch[], readTimes: number[], at: { now: string }): Promise<PipelineProfile> {
   // The first read also fixes the schema (inference): it is not a typical batch.
   const sourceMsPerBatch = median(readTimes.length > 1 ? readTimes.slice(1) : readTimes);
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -112,10 +118,15 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
     // One copy of the stage in each mode tried, with that mode's slots (the plan's figure for it).
     const as = (mode: PlannedStage['mode'], over: Partial<PlannedStage> = {}): PlannedStage => ({ ...stage, ...over, mode, copies: 1, slotsPerCopy: SLOTS_PER_COPY[mode] });
     const inline = new InlineExecutor(as('inline'), { log: opts.log });
+    at.now = `stage "${stage.name}" (inline) in setup()`;
     await inline.start();
     inline.leaveOut(leftOut[plan.stages.indexOf(stage)] ?? []);
     // The outputs feed the next stage's sample: their memory is left to the collector.
-    const measured = await timeBatches(async (b) => (await inline.process(OwnedBatch.plain(0, [b]))).batches, samples);
+    const measured = await timeBatches(async (b, i) => {
+      at.now = `stage "${stage.name}" (inline) on batch #${i}`;
+      return (await inline.process(OwnedBatch.plain(i, [b]))).batches;
+    }, samples);
+    at.now = `stage "${stage.name}": its hand-off times`;
     const probe = samples[samples.length - 1];
     const threadHandoffMs = await handoffMs(new ThreadExecutor(as('thread', { modulePath: PASSTHROUGH }), { log: opts.log }), probe);
     const processHandoffMs = await handoffMs(new ProcessExecutor(as('process', { modulePath: PASSTHROUGH }), { log: opts.log }), probe);

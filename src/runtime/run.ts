@@ -11,7 +11,8 @@ import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
-import { StageError } from '../errors';
+import { SinkError, StageError } from '../errors';
+import { STRICT_SLABS, movedOn } from '../batch/generation';
 import { LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
@@ -185,6 +186,8 @@ function sinkAdapter(sink: Sink): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
+        const moved = STRICT_SLABS ? movedOn(item.batches) : undefined;
+        if (moved) throw new SinkError(`batch #${item.seq} lies in memory that is not its own any more: ${moved} before the sink wrote it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`);
         for (const batch of item.batches) await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile, backing: item.backing });
       });
     },

@@ -15,6 +15,13 @@ export interface ThreadCopyOptions<Out> {
   /** close(): the message that asks the thread to finish, and how long it may take before it is terminated. */
   closeMessage?: Out;
   closeGraceMs?: number;
+  /**
+   * Keep Node running only while the thread owes a reply (`expectReply` … `replied`), not
+   * while it idles: a run that waits on nothing else (an inline stage's promise that never
+   * settles) must let Node run out of work, which the run guard reports as a stall. An idle
+   * thread that kept the process alive turned that into a hang (the Parquet encoder did).
+   */
+  refWhileOwed?: boolean;
 }
 
 export class ThreadCopy<Out, In> implements Copy {
@@ -26,6 +33,9 @@ export class ThreadCopy<Out, In> implements Copy {
   private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
   private readonly messageListeners: Array<(m: In) => void> = [];
   private markExited!: () => void;
+  /** Replies the thread owes (refWhileOwed), by the caller's key; `pinned` once it is asked to close. */
+  private readonly owed = new Set<string>();
+  private pinned = false;
   /** Resolves once the thread is gone. */
   readonly exited = new Promise<void>((resolve) => (this.markExited = resolve));
 
@@ -53,6 +63,24 @@ export class ThreadCopy<Out, In> implements Copy {
       this.markExited();
       if (!this.asked) this.deathListeners.forEach((l) => l(this.exit!));
     });
+    this.holdLoop(); // after the listeners: adding a 'message' listener refs the worker again
+  }
+
+  /** A message just sent (or about to be) will be answered under `key`: Node waits for it. */
+  expectReply(key: string): void {
+    this.owed.add(key);
+    this.holdLoop();
+  }
+
+  /** The reply under `key` came. */
+  replied(key: string): void {
+    if (this.owed.delete(key)) this.holdLoop();
+  }
+
+  private holdLoop(): void {
+    if (!this.opts.refWhileOwed || !this.worker_ || this.exit) return;
+    if (this.owed.size > 0 || this.pinned) this.worker_.ref();
+    else this.worker_.unref();
   }
 
   send(message: Out, transfer?: ArrayBuffer[]): void {
@@ -70,6 +98,7 @@ export class ThreadCopy<Out, In> implements Copy {
   /** Sends the close message, waits for the exit (or `done`, or the grace time), then terminates. */
   async close(done?: Promise<unknown>): Promise<void> {
     this.asked = true;
+    this.pin();
     if (!this.alive) return;
     if (this.opts.closeMessage !== undefined) {
       this.send(this.opts.closeMessage);
@@ -78,8 +107,15 @@ export class ThreadCopy<Out, In> implements Copy {
     await this.kill();
   }
 
+  /** From now on the thread keeps Node running until it exits (its stop is awaited). */
+  pin(): void {
+    this.pinned = true;
+    this.holdLoop();
+  }
+
   async kill(): Promise<void> {
     this.asked = true;
+    this.pin();
     if (!this.worker_) return;
     if (this.alive) await this.worker.terminate();
     await this.exited.catch(() => undefined);

@@ -7,6 +7,8 @@ export const {
   batchFromColumns,
   rowsOf,
   sameValue,
+  ExactTime,
+  ExactDecimal,
   diffBatches,
   toEqualBatch,
   registerMatchers,

@@ -7,7 +7,7 @@ import { registerMatchers } from './matchers';
 
 export { batchFromRows, batchFromColumns } from './build';
 export type { Row, ColumnTypes } from './build';
-export { rowsOf, sameValue } from './values';
+export { rowsOf, sameValue, ExactTime, ExactDecimal } from './values';
 export type { BatchesLike } from './values';
 export { diffBatches } from './diff';
 export type { DiffOptions } from './diff';

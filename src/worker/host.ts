@@ -15,6 +15,7 @@ import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isD
 import { FrameReclaimer } from '../batch/reclaim';
 import type { Backing, Lease } from '../batch/owned';
 import { SlabArena } from '../batch/slab';
+import { STRICT_SLABS, keptBatchMessage, movedOn, noteInput, staleMemory } from '../batch/generation';
 import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError, type BatchLocation } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
@@ -142,11 +143,16 @@ export class StageHost {
     const out: RecordBatch[] = [];
     const born: Lease[] = [];
     let backing: Backing | undefined;
+    const moved = STRICT_SLABS ? movedOn(input.batches) : undefined;
+    if (moved) throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', new Error(`its input batch lies in memory that is not its own any more: ${moved} before the stage got it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`));
     this.current = input;
+    const inputSlabs = noteInput(input.batches);
     try {
       for (const batch of input.batches) {
         try {
-          out.push(...this.toRecordBatches(await withLeftOut(batch, this.leftOut, () => this.definition.process(batch, this.ctx)), born, (b) => (backing = b)));
+          const result = await withLeftOut(batch, this.leftOut, () => this.definition.process(batch, this.ctx));
+          checkNotKept(result, inputSlabs);
+          out.push(...this.toRecordBatches(result, born, (b) => (backing = b)));
         } catch (err) {
           throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
         }
@@ -185,7 +191,9 @@ export class StageHost {
     const born: Lease[] = [];
     let backing: Backing | undefined;
     try {
-      const batches = this.toRecordBatches(await run(), born, (b) => (backing = b));
+      const result = await run();
+      checkNotKept(result, new Set());
+      const batches = this.toRecordBatches(result, born, (b) => (backing = b));
       return { batches, born: allOf(born), backing: batches.length === 1 ? backing : undefined };
     } catch (err) {
       for (const lease of born) lease.release();
@@ -214,6 +222,21 @@ export class StageHost {
  */
 export function asStageError(err: unknown, location: BatchLocation, phase: StageError['phase']): StageError {
   return err instanceof StageError ? err : new StageError(location, phase, err);
+}
+
+/**
+ * Throws when what the stage returned points into a slab that is not its current input's and
+ * was reused or released since the stage got it (a batch kept past process() without a copy).
+ */
+function checkNotKept(result: StageResult, inputSlabs: ReadonlySet<SharedArrayBuffer>): void {
+  if (result === undefined || result === null) return;
+  const batches: RecordBatch[] = [];
+  for (const part of Array.isArray(result) ? result : [result]) {
+    if (RecordBatch.isRecordBatch(part)) batches.push(part);
+    else if (Table.isTable(part)) batches.push(...part.batches);
+  }
+  const why = batches.length ? staleMemory(batches, inputSlabs) : undefined;
+  if (why) throw new Error(keptBatchMessage(why));
 }
 
 function allOf(leases: Lease[]): Lease {

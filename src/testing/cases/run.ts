@@ -7,6 +7,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnTypeName, StageMode } from '../../config/types';
 import { SluiceError } from '../../errors';
+import { watchStall } from '../../executors/stall';
 import type { PlannedStage } from '../../plan/types';
 import { batchFromRows, type Row } from '../build';
 import { diffBatches } from '../diff';
@@ -38,22 +39,34 @@ export async function runCase(c: PipelineCase, ctx: CaseContext): Promise<CaseOu
   }));
   const chain = stages.map((s) => `${s.name} (${s.mode})`).join(' → ');
   const target = c.stage === undefined ? `pipeline: ${chain || 'no stages'}` : `stage ${chain}`;
+  // A stage promise that never settles: Node runs out of work and would exit 0 mid-case.
+  const at = { now: 'start-up' };
+  const stall = watchStall(() => at.now, `case "${c.name}"`);
   try {
     let batches = inputBatches(c, ctx.sourceSchema);
-    for (const stage of stages) batches = await throughStage(stage, batches);
+    for (const stage of stages) batches = await Promise.race([throughStage(stage, batches, at), stall.stalled]);
     const diff = diffBatches(batches, c.expected, { ordered: c.ordered ?? true });
     return { name: c.name, target, ok: diff === undefined, ...(diff !== undefined && { detail: diff }) };
   } catch (err) {
     const message = err instanceof SluiceError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     return { name: c.name, target, ok: false, detail: message };
+  } finally {
+    stall.dispose();
   }
 }
 
-async function throughStage(stage: PlannedStage, input: RecordBatch[]): Promise<RecordBatch[]> {
+/** `at.now`: what the case waits on, for a stall's message. */
+async function throughStage(stage: PlannedStage, input: RecordBatch[], at: { now: string }): Promise<RecordBatch[]> {
+  const what = `stage "${stage.name}" (${stage.mode})`;
+  at.now = `${what} in setup()`;
   const run = await startStage(stage.modulePath, { mode: stage.mode, options: stage.options, name: stage.name });
   try {
     const out: RecordBatch[] = [];
-    for (const batch of input) out.push(...(await run.process(batch)));
+    for (const [i, batch] of input.entries()) {
+      at.now = `${what} on batch #${i}`;
+      out.push(...(await run.process(batch)));
+    }
+    at.now = `${what} in flush()`;
     out.push(...(await run.flush()));
     return out;
   } finally {

@@ -155,6 +155,7 @@ export class EncoderPool {
       this.counts.readInPlace++;
       group.bytes += backing.length;
       const format = backing.format === 'ipc-file' ? 'file' : 'stream';
+      thread.copy.expectReply(`slot ${slot}`);
       thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
     } else {
       const { chunks, byteLength } = encodeBatches([mapsAsLists(batch)]);
@@ -166,6 +167,7 @@ export class EncoderPool {
       }
       this.counts.bytesCopied += byteLength;
       group.bytes += byteLength;
+      thread.copy.expectReply(`slot ${slot}`);
       thread.copy.send({ type: 'batch', group: group.id, slot, format: 'stream', sab: this.slots.buffer(slot), offset: 0, length: byteLength });
     }
     this.keepWithinBudget();
@@ -181,6 +183,7 @@ export class EncoderPool {
     group.ended = true;
     group.bytes = 0;
     const thread = (group.thread ??= this.pickThread(group.id));
+    thread.copy.expectReply(`group ${group.id}`);
     thread.copy.send({ type: 'end', group: group.id, compression, orEmpty });
     return group.part;
   }
@@ -200,6 +203,8 @@ export class EncoderPool {
     this.counts.bytesCopied += chunk.text.length;
     group.thread = this.pickThread(group.id);
     const { text, parse, ...where } = chunk;
+    group.thread.copy.expectReply(`slot ${slot}`);
+    group.thread.copy.expectReply(`group ${group.id}`);
     group.thread.copy.send({ type: 'csv', group: group.id, slot, sab: this.slots.buffer(slot), length: text.length, chunk: where, parse, compression, orEmpty });
     return { part: group.part };
   }
@@ -220,6 +225,7 @@ export class EncoderPool {
     Atomics.store(this.stopFlag, 0, 1);
     await Promise.all(
       this.threads.map(async (t) => {
+        t.copy.pin(); // its exit is awaited now: Node must wait for it
         t.copy.send({ type: 'stop' });
         await settlesWithin(t.copy.exited, STOP_GRACE_MS);
         await t.copy.kill();
@@ -239,7 +245,8 @@ export class EncoderPool {
   }
 
   private startThread(): EncoderThread {
-    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length, workerData: { stop: this.stopFlag.buffer } });
+    // Idle, it does not keep Node running (an inline stage that never settles must end the run as a stall, not hang it).
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length, workerData: { stop: this.stopFlag.buffer }, refWhileOwed: true });
     const thread: EncoderThread = { copy, groups: new Set() };
     this.threads.push(thread);
     this.counts.threadsStarted++;
@@ -277,9 +284,11 @@ export class EncoderPool {
   private onReply(thread: EncoderThread, r: EncoderReply): void {
     this.counts.busyMs += r.busyMs ?? 0;
     if (r.type === 'free') {
+      thread.copy.replied(`slot ${r.slot}`);
       this.slots.free(r.slot);
       return;
     }
+    thread.copy.replied(`group ${r.group}`);
     thread.groups.delete(r.group);
     const group = this.groups.get(r.group);
     if (!group) return; // dropped
