@@ -8,7 +8,7 @@ import { ThreadCopy } from '../../../src/supervisor/thread';
 import { CopyDiedError, leastBusy, stopEscalating, type CopyExit } from '../../../src/supervisor/types';
 
 const WORKERS = path.resolve(__dirname, '../../fixtures/workers');
-type Task = { do: string; value?: number; code?: number; ms?: number };
+type Task = { do: string; value?: number; code?: number; ms?: number; started?: Int32Array };
 
 describe('PiscinaCopy (one copy of a thread stage)', () => {
   let copy: PiscinaCopy<Task, { threadId: number; value?: number }>;
@@ -32,7 +32,11 @@ describe('PiscinaCopy (one copy of a thread stage)', () => {
   });
 
   it('kill() lets the task it is running finish before the thread goes (a termination inside polars panics)', async () => {
-    const running = copy.request({ do: 'spin', ms: 300, value: 7 });
+    // Running, not queued: piscina cancels a task still in its queue (a loaded machine may not
+    // have started it yet when kill() comes).
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const running = copy.request({ do: 'spin', ms: 300, value: 7, started });
+    await (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync(started, 0, 0).value; // ES2024 (Node 16+), past tsconfig's lib
     await copy.kill();
     await expect(running).resolves.toMatchObject({ value: 7 });
     expect(copy.alive).toBe(false);
