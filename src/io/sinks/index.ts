@@ -18,6 +18,7 @@ import { outputPathProblem } from '../../inputs';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
 import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
+import { CreatedParents } from './parents';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
 import { createWriter, type FormatWriter } from './writers';
@@ -67,10 +68,12 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
   const problem = outputPathProblem(target);
   if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
   let lock: SinkLock;
+  let parents: CreatedParents | undefined;
   try {
-    mkdirSync(path.dirname(target), { recursive: true });
+    parents = CreatedParents.make(path.dirname(target));
     lock = SinkLock.acquire(target, opts.pipeline ?? 'unnamed', opts.log);
   } catch (err) {
+    parents?.removeEmpty();
     throw sinkFailure(err, 'open', target);
   }
   try {
@@ -86,12 +89,13 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
     if (append && !cfg.partitionBy && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
       throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
     }
-    const guard = new CommitGuard(target, mode, append, lock);
+    const guard = new CommitGuard(target, mode, append, lock, parents);
     const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, opts.parts ?? false) : new FileSink(cfg, guard, opts.parts ?? false);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {
     lock.release();
+    parents.removeEmpty();
     throw sinkFailure(err, 'open', target);
   }
 }
@@ -108,6 +112,8 @@ class CommitGuard {
     readonly mode: string,
     readonly append: boolean,
     readonly lock: SinkLock,
+    /** The folders above the target this run created: removed again if it fails. */
+    readonly parents: CreatedParents,
   ) {
     this.seen = append ? identity(target) : undefined;
   }
@@ -208,6 +214,7 @@ class FileSink implements Sink {
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();
+    if (!this.done) this.guard.parents.removeEmpty();
   }
 }
 
@@ -280,6 +287,7 @@ class DirectorySink implements Sink {
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();
+    if (!this.done) this.guard.parents.removeEmpty();
   }
 }
 
