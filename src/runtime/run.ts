@@ -6,6 +6,7 @@
 import type { StageExecutor } from '../executors';
 import { openSink, type Sink } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
+import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
@@ -85,7 +86,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       ...plan.stages.map((s, i) => new Channel(`${s.name}→${plan.stages[i + 1]?.name ?? 'sink'}`, s.output, plan.ordered)),
     ];
     const running = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
-    const check = plan.direct ? undefined : outputCheck(plan);
+    const check = plan.direct ? undefined : outputCheck(plan, await appendSchemaCheck(plan.sink));
     running.outputCheck = check;
     scheduler = running;
     started(running);
@@ -179,8 +180,8 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
  * The sink's one schema, checked where batches leave the last stage of the user's (the stages
  * sluice adds for partitions and Parquet encoding come after it), or the source without one.
  */
-function outputCheck(plan: Plan): OutputCheck & { schema: OutputSchema } {
-  const schema = new OutputSchema(plan.sink.format);
+function outputCheck(plan: Plan, existing: Awaited<ReturnType<typeof appendSchemaCheck>>): OutputCheck & { schema: OutputSchema } {
+  const schema = new OutputSchema(plan.sink.format, existing);
   let after = -1;
   plan.stages.forEach((s, i) => {
     if (!s.encode && !s.partition) after = i;

@@ -27,7 +27,11 @@ export class OutputSchema {
   /** Text sinks: each column's kind, from the first batch with a value in it. */
   private readonly kinds: ({ kind: string; place: BatchPlace } | undefined)[] = [];
 
-  constructor(private readonly format: SinkConfig['format']) {}
+  /** `existing`: checks the first batch against the output it is appended to (append-schema.ts). */
+  constructor(
+    private readonly format: SinkConfig['format'],
+    private readonly existing?: (batch: RecordBatch, place: BatchPlace) => void,
+  ) {}
 
   /** Whether any batch (rows or not) came: without one the output's columns are unknown. */
   get seen(): boolean {
@@ -43,6 +47,7 @@ export class OutputSchema {
     }
     const first = this.first;
     if (!first) {
+      this.existing?.(batch, place);
       this.first = { schema: batch.schema, place };
       if (this.text) this.noteKinds(batch, place);
       return;
@@ -87,7 +92,7 @@ export class OutputSchema {
  * dictionary as its values when `dictionaryAsValues`. `String(type)` names the children's types
  * but not their names, so those are added.
  */
-function typeKey(type: DataType, dictionaryAsValues: boolean): string {
+export function typeKey(type: DataType, dictionaryAsValues: boolean): string {
   if (dictionaryAsValues && DataType.isDictionary(type)) return typeKey(type.dictionary, false);
   const children = (type.children as Field[] | undefined) ?? [];
   return children.length ? `${String(type)}{${children.map((f) => `${f.name}:${typeKey(f.type, false)}`).join(',')}}` : String(type);
