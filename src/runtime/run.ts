@@ -120,7 +120,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     if (check && !check.schema.seen) throw noColumns(plan, check.after);
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
     // stage error that comes meanwhile still stops it before the rename.
-    const result = await sink.commit(() => guard.throwIfFailedOtherThanAbort());
+    const handed = running.sinkMeter;
+    const result = await sink.commit((written) => {
+      guard.throwIfFailedOtherThanAbort();
+      // Counted at the sink: a writer that dropped rows without a word (apache-arrow's closed
+      // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
+      if (written.rows !== handed.rows) {
+        throw new SinkError(`the sink wrote ${written.rows} rows to ${plan.sink.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+      }
+    });
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
     // The rows the sink wrote, counted by its writers: not what was handed to it.
     report.sink.rows = result.rows;

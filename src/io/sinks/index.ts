@@ -39,9 +39,10 @@ export interface Sink {
   write(batch: RecordBatch, meta?: { seq: number; sourceFile?: string; backing?: Backing }): Promise<void>;
   /**
    * Make the output visible. `beforeRename` runs once everything is written and synced, just
-   * before the rename that publishes it: a throw there commits nothing (the run failed meanwhile).
+   * before the rename that publishes it, with the rows the writers wrote: a throw there commits
+   * nothing (the run failed meanwhile, or the count is not what was handed to the sink).
    */
-  commit(beforeRename?: () => void): Promise<SinkResult>;
+  commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
 }
@@ -181,7 +182,7 @@ class FileSink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: () => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let bytes: number;
     try {
@@ -196,7 +197,7 @@ class FileSink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.();
+    beforeRename?.({ rows: this.writer.rows });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {
@@ -252,7 +253,7 @@ class DirectorySink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: () => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let files: string[];
     let bytes: number;
@@ -269,7 +270,7 @@ class DirectorySink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.();
+    beforeRename?.({ rows: this.router.rows });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {

@@ -34,6 +34,8 @@ export class ArrowFileWriter implements FormatWriter {
   /** The nested dictionaries the file holds (written with the first batch). */
   private readonly nested = new Map<number, Vector>();
   rows = 0;
+  /** Batches written so far (the footer lists as many). */
+  private batches = 0;
 
   constructor(readonly file: string) {
     this.fd = openSync(file, 'w');
@@ -57,6 +59,12 @@ export class ArrowFileWriter implements FormatWriter {
     }
     this.writer.write(rebaseViews(batch));
     this.sink.flush();
+    // Rows count once the writer recorded the batch in the footer (its `_recordBatchBlocks`):
+    // what the file holds, not what was handed to it; the run compares the two before commit.
+    const blocks = recordedBlocks(this.writer);
+    if (blocks && blocks.length !== ++this.batches) {
+      throw new SinkError(`apache-arrow's writer did not write a batch of ${batch.numRows} rows to ${this.file} (schema ${describeSchema(batch.schema)})`);
+    }
     this.rows += batch.numRows;
   }
 
@@ -73,4 +81,10 @@ export class ArrowFileWriter implements FormatWriter {
       // already closed
     }
   }
+}
+
+/** The footer's list of record batches apache-arrow's file writer keeps (21.x); undefined if it has none. */
+function recordedBlocks(writer: RecordBatchFileWriter): unknown[] | undefined {
+  const blocks = (writer as unknown as { _recordBatchBlocks?: unknown })._recordBatchBlocks;
+  return Array.isArray(blocks) ? blocks : undefined;
 }
