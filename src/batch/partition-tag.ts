@@ -8,6 +8,9 @@ import { RecordBatch, Schema } from 'apache-arrow';
 
 const KEY = 'sluice.partition';
 
+/** The tag of rows written at the output's root, outside any partition: an output without rows (its columns only). */
+export const ROOT_PARTITION = '';
+
 export function tagPartition(batch: RecordBatch, partition: string): RecordBatch {
   const metadata = new Map(batch.schema.metadata);
   metadata.set(KEY, partition);

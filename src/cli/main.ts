@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
 import { SluiceError } from '../errors';
 import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
+import { outputFileProblem } from './output-files';
 import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
 import type { EarlyStart as EarlyStartT } from '../runtime/early-start';
@@ -224,6 +225,14 @@ function writeOutput(what: string, file: string, write: (file: string) => void):
 
 
 async function run(args: RunArgs): Promise<number> {
+  // Where the report and metrics go is checked before anything runs (output-files.ts).
+  for (const [what, file] of [['report', args.report], ['metrics', args.metrics]] as const) {
+    const problem = file === undefined ? undefined : outputFileProblem(file);
+    if (problem) {
+      process.stderr.write(`sluice: cannot write the ${what} file ${file}: ${problem}; nothing was run\n`);
+      return 1;
+    }
+  }
   // Signals are caught from the first moment: one that arrives while the config or a stage
   // module is still loading must stop the run before it starts, not be ignored.
   const controller = new AbortController();

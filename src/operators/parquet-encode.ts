@@ -156,7 +156,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
     const done = await Promise.all(parts.map(async ({ key, part }) => ({ key, part: await part })));
     const batches = done.flatMap(({ key, part }) => {
       const batch = partBatch(part);
-      return !batch ? [] : key ? [tagPartition(batch, key)] : [batch];
+      return !batch ? [] : this.encode.partitioned ? [tagPartition(batch, key)] : [batch];
     });
     return new OwnedBatch({ seq, sourceFile, batches, rows: done.reduce((n, { part }) => n + part.rows, 0) });
   }

@@ -5,6 +5,8 @@
  */
 import type { StageExecutor } from '../executors';
 import { openSink, type Sink } from '../io/sinks';
+import { OutputSchema } from '../io/sinks/output-schema';
+import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
@@ -18,7 +20,7 @@ import type { Plan } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
 import { round } from './metrics';
-import { Scheduler, type SchedulerSink, type SchedulerSource } from './scheduler';
+import { Scheduler, type OutputCheck, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { SampleRecorder } from './samples';
 import { inputSize } from './input-size';
@@ -85,6 +87,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       ...plan.stages.map((s, i) => new Channel(`${s.name}→${plan.stages[i + 1]?.name ?? 'sink'}`, s.output, plan.ordered)),
     ];
     const running = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
+    const check = plan.direct ? undefined : outputCheck(plan, await appendSchemaCheck(plan.sink));
+    running.outputCheck = check;
     scheduler = running;
     started(running);
     guard.onFail((err) => running.fail(err));
@@ -114,11 +118,22 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
     // already due fire, and rejections be noticed, while the guard still listens.
     await guard.race(timersDue());
+    if (check && !check.schema.seen) throw noColumns(plan, check.after);
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
     // stage error that comes meanwhile still stops it before the rename.
-    const result = await sink.commit(() => guard.throwIfFailedOtherThanAbort());
+    const handed = running.sinkMeter;
+    const result = await sink.commit((written) => {
+      guard.throwIfFailedOtherThanAbort();
+      // Counted at the sink: a writer that dropped rows without a word (apache-arrow's closed
+      // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
+      if (written.rows !== handed.rows) {
+        throw new SinkError(`the sink wrote ${written.rows} rows to ${plan.sink.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+      }
+    });
     opts.onCommitted?.(result.files);
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
+    // The rows the sink wrote, counted by its writers: not what was handed to it.
+    report.sink.rows = result.rows;
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -169,6 +184,42 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
   }
   if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead });
   return openSource(plan.source, { log });
+}
+
+/**
+ * The sink's one schema, checked where batches leave the last stage of the user's (the stages
+ * sluice adds for partitions and Parquet encoding come after it), or the source without one.
+ */
+function outputCheck(plan: Plan, existing: Awaited<ReturnType<typeof appendSchemaCheck>>): OutputCheck & { schema: OutputSchema } {
+  const schema = new OutputSchema(plan.sink.format, existing);
+  let after = -1;
+  plan.stages.forEach((s, i) => {
+    if (!s.encode && !s.partition) after = i;
+  });
+  return {
+    after,
+    schema,
+    check(item, place) {
+      for (const batch of item.batches) schema.check(batch, place);
+    },
+  };
+}
+
+/**
+ * Not one batch, not even one without rows, reached the sink: its output's columns are
+ * unknown, and a file without them is no valid file (a 0-byte Arrow or CSV file, a Parquet
+ * file without columns: no reader reads them). Guessing them (the input's?) could write the
+ * wrong ones, so the run fails and says how to give them.
+ */
+function noColumns(plan: Plan, after: number): SinkError {
+  const from =
+    after < 0
+      ? `the source (${plan.source.path}) yielded no batch`
+      : `stage "${plan.stages[after].name}" passed on no batch (it returned nothing for every batch it was given, or was given none)`;
+  return new SinkError(
+    `nothing was written to ${plan.sink.path}: ${from}, so the output's columns are unknown and an empty ${plan.sink.format} output cannot be written with them; ` +
+      'a stage that filters out every row should return an empty batch with its output columns instead of nothing (e.g. `batch.slice(0, 0)`, or `ctx.table` with empty arrays)',
+  );
 }
 
 function sourceAdapter(source: Source): SchedulerSource {

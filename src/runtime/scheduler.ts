@@ -33,8 +33,18 @@ export interface SchedulerSink {
   write(item: OwnedBatch): Promise<void>;
 }
 
+/**
+ * A check on what one place passes on (`after`: the executor's index, -1 for the source), run
+ * as each item leaves it; a throw fails the run there. The sink's one schema (run.ts) uses it.
+ */
+export interface OutputCheck {
+  after: number;
+  check(item: OwnedBatch, place: string): void;
+}
+
 export class Scheduler {
   readonly meters: StageMeter[];
+  outputCheck: OutputCheck | undefined;
   readonly sourceMeter: SourceMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0, blockedMs: 0 };
   readonly sinkMeter: SinkMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0 };
 
@@ -104,6 +114,22 @@ export class Scheduler {
     for (const channel of this.channels) for (const item of channel.drainAll()) item.release();
     this.source.close().catch(() => undefined);
     this.settle?.reject(err); // none yet: run() rejects at once
+  }
+
+  /** Runs the output check on `item` if it leaves place `i`; false (the run failed, the item released) if it throws. */
+  private passes(i: number, item: OwnedBatch, flush = false): boolean {
+    const check = this.outputCheck;
+    if (!check || check.after !== i || item.batches.length === 0) return true;
+    const from = item.sourceFile ? ` (from ${item.sourceFile})` : '';
+    const place = i < 0 ? `the source's batch #${item.seq}${from}` : `stage "${this.executors[i].stage}", ${flush ? 'flush() output as ' : ''}batch #${item.seq}${from}`;
+    try {
+      check.check(item, place);
+      return true;
+    } catch (err) {
+      item.release();
+      this.fail(err);
+      return false;
+    }
   }
 
   get failed(): boolean {
@@ -245,6 +271,7 @@ export class Scheduler {
     meter.batchesOut += out.batches.length;
     meter.rowsOut += out.rows;
     meter.bytesOut += out.bytes;
+    if (!this.passes(i, out)) return;
     this.channels[i + 1].fulfil(reservation, out);
     this.pump();
   }
@@ -265,7 +292,7 @@ export class Scheduler {
         }
         // Flush output follows every input item: sequence numbers continue after them.
         let seq = this.taken[i];
-        for (const out of outputs) {
+        for (const [k, out] of outputs.entries()) {
           if (out.batches.length === 0) {
             out.release();
             continue;
@@ -273,7 +300,12 @@ export class Scheduler {
           meter.batchesOut += out.batches.length;
           meter.rowsOut += out.rows;
           meter.bytesOut += out.bytes;
-          output.force(out.moveTo({ seq: seq++ }));
+          const numbered = out.moveTo({ seq: seq++ });
+          if (!this.passes(i, numbered, true)) {
+            for (const rest of outputs.slice(k + 1)) rest.release();
+            return;
+          }
+          output.force(numbered);
         }
         output.close();
         this.pump();
@@ -304,6 +336,7 @@ export class Scheduler {
           this.sourceMeter.batches += item.batches.length;
           this.sourceMeter.rows += item.rows;
           this.sourceMeter.bytes += item.bytes;
+          if (!this.passes(-1, item)) return;
           output.fulfil(reservation, item);
         }
         this.pump();

@@ -140,10 +140,13 @@ it('a run that dies where no JavaScript runs still leaves a page for --report ou
   expect(page).toMatch(/<h1>✖ report-killed<\/h1><p>SLUICE_RUN_DIED: the run \(pid \d+\) died without a word: [^<]*stage &#34;kills&#34; \(inline\) in process\(\) on batch #2/);
 }, 120_000);
 
-it('says so and fails when the metrics file cannot be written', async () => {
-  const r = await runCli(['run', cfg, '--quiet', '--metrics', path.join(ws.dir, 'no-such-dir', 'm.prom')], { timeoutMs: 90_000 });
+// Checked before the run starts, not found after the sink committed (issue 23): nothing runs.
+it.each(['report', 'metrics'])('refuses a --%s file in a missing directory before anything runs', async (what) => {
+  const out = path.join(ws.dir, 'out', `never-${what}.csv`);
+  const r = await runCli(['run', cfg, '--quiet', '--sink-path', out, `--${what}`, path.join(ws.dir, 'no-such-dir', 'x.out')], { timeoutMs: 90_000 });
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/cannot write the metrics file .*no-such-dir.*m\.prom: ENOENT/);
+  expect(r.stderr).toMatch(new RegExp(`cannot write the ${what} file .*no-such-dir.*x\\.out: the directory .*no-such-dir does not exist \\(create it first\\); nothing was run`));
+  expect(existsSync(out)).toBe(false);
 }, 120_000);
 
 describeWithChromium('--report out.html in a real browser', () => {

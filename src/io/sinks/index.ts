@@ -18,6 +18,7 @@ import { outputPathProblem } from '../../inputs';
 import { commitRename, fsyncPath, fsyncTree, removeQuietly, tempSibling } from './atomic';
 import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
+import { CreatedParents } from './parents';
 import { recoverSiblings } from './siblings';
 import { PartitionRouter } from './partition';
 import { createWriter, type FormatWriter } from './writers';
@@ -38,9 +39,10 @@ export interface Sink {
   write(batch: RecordBatch, meta?: { seq: number; sourceFile?: string; backing?: Backing }): Promise<void>;
   /**
    * Make the output visible. `beforeRename` runs once everything is written and synced, just
-   * before the rename that publishes it: a throw there commits nothing (the run failed meanwhile).
+   * before the rename that publishes it, with the rows the writers wrote: a throw there commits
+   * nothing (the run failed meanwhile, or the count is not what was handed to the sink).
    */
-  commit(beforeRename?: () => void): Promise<SinkResult>;
+  commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
 }
@@ -67,10 +69,12 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
   const problem = outputPathProblem(target);
   if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
   let lock: SinkLock;
+  let parents: CreatedParents | undefined;
   try {
-    mkdirSync(path.dirname(target), { recursive: true });
+    parents = CreatedParents.make(path.dirname(target));
     lock = SinkLock.acquire(target, opts.pipeline ?? 'unnamed', opts.log);
   } catch (err) {
+    parents?.removeEmpty();
     throw sinkFailure(err, 'open', target);
   }
   try {
@@ -86,12 +90,13 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
     if (append && !cfg.partitionBy && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
       throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
     }
-    const guard = new CommitGuard(target, mode, append, lock);
+    const guard = new CommitGuard(target, mode, append, lock, parents);
     const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, opts.parts ?? false) : new FileSink(cfg, guard, opts.parts ?? false);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {
     lock.release();
+    parents.removeEmpty();
     throw sinkFailure(err, 'open', target);
   }
 }
@@ -108,6 +113,8 @@ class CommitGuard {
     readonly mode: string,
     readonly append: boolean,
     readonly lock: SinkLock,
+    /** The folders above the target this run created: removed again if it fails. */
+    readonly parents: CreatedParents,
   ) {
     this.seen = append ? identity(target) : undefined;
   }
@@ -175,7 +182,7 @@ class FileSink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: () => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let bytes: number;
     try {
@@ -190,7 +197,7 @@ class FileSink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.();
+    beforeRename?.({ rows: this.writer.rows });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {
@@ -208,6 +215,7 @@ class FileSink implements Sink {
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();
+    if (!this.done) this.guard.parents.removeEmpty();
   }
 }
 
@@ -245,7 +253,7 @@ class DirectorySink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: () => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let files: string[];
     let bytes: number;
@@ -262,7 +270,7 @@ class DirectorySink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.();
+    beforeRename?.({ rows: this.router.rows });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {
@@ -280,6 +288,7 @@ class DirectorySink implements Sink {
       await removeQuietly(this.temp);
     }
     this.guard.lock.release();
+    if (!this.done) this.guard.parents.removeEmpty();
   }
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import { batchToDataFrame, dataFrameToBatches } from '../../batch/polars';
-import { partitionOf, tagPartition } from '../../batch/partition-tag';
+import { partitionOf, ROOT_PARTITION, tagPartition } from '../../batch/partition-tag';
 import { SinkError } from '../../errors';
 import { textFormatter } from './writers/values';
 import { createWriter, EXTENSIONS, type FormatWriter, type WriterOptions } from './writers';
@@ -106,7 +106,7 @@ export class PartitionRouter {
       for (const routed of splitByPartition(batch, this.columns)) await this.write(routed);
       return;
     }
-    await (await this.writerFor(insideRoot(this.root, partition))).write(batch);
+    await (await this.writerFor(partition === ROOT_PARTITION ? this.root : insideRoot(this.root, partition))).write(batch);
   }
 
   /** Rows written to every file so far (a Parquet file counts its rows as their row groups are written: final once closed). */

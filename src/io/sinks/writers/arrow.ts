@@ -1,10 +1,11 @@
 /** Arrow IPC file format, batch by batch, through apache-arrow's own writer. */
 import { closeSync, openSync } from 'node:fs';
-import { RecordBatchFileWriter, RecordBatchWriter, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
-import { describeSchema, sameSchema } from '../../../batch/schema';
+import { RecordBatchFileWriter, RecordBatchWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { describeSchema } from '../../../batch/schema';
 import { rebaseViews } from '../../../batch/views';
 import { SinkError } from '../../../errors';
 import { checkNestedDictionaries, dictionariesAsValues } from './dictionaries';
+import { nullableEverywhere } from './nullable';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';
 
@@ -33,6 +34,8 @@ export class ArrowFileWriter implements FormatWriter {
   /** The nested dictionaries the file holds (written with the first batch). */
   private readonly nested = new Map<number, Vector>();
   rows = 0;
+  /** Batches written so far (the footer lists as many). */
+  private batches = 0;
 
   constructor(readonly file: string) {
     this.fd = openSync(file, 'w');
@@ -45,14 +48,23 @@ export class ArrowFileWriter implements FormatWriter {
   }
 
   write(input: RecordBatch): void {
-    const batch = dictionariesAsValues(input); // one dictionary per field per file: see dictionaries.ts
+    // One dictionary per field per file (dictionaries.ts); every field nullable (nullable.ts).
+    const batch = nullableEverywhere(dictionariesAsValues(input));
     checkNestedDictionaries(batch, this.nested, this.file);
     if (!this.schema) this.schema = batch.schema;
-    else if (!sameSchema(this.schema, batch.schema)) {
-      throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's; every batch written to ${this.file} must have the same schema`);
+    // apache-arrow's own comparison, the one its writer makes: a batch it sees as another
+    // schema would make it close the file and drop the rest without a word (autoDestroy).
+    else if (!util.compareSchemas(this.schema, batch.schema)) {
+      throw new SinkError(`batch schema ${describeSchema(batch.schema)} differs from the first batch's ${describeSchema(this.schema)}; every batch written to ${this.file} must have the same schema`);
     }
     this.writer.write(rebaseViews(batch));
     this.sink.flush();
+    // Rows count once the writer recorded the batch in the footer (its `_recordBatchBlocks`):
+    // what the file holds, not what was handed to it; the run compares the two before commit.
+    const blocks = recordedBlocks(this.writer);
+    if (blocks && blocks.length !== ++this.batches) {
+      throw new SinkError(`apache-arrow's writer did not write a batch of ${batch.numRows} rows to ${this.file} (schema ${describeSchema(batch.schema)})`);
+    }
     this.rows += batch.numRows;
   }
 
@@ -69,4 +81,10 @@ export class ArrowFileWriter implements FormatWriter {
       // already closed
     }
   }
+}
+
+/** The footer's list of record batches apache-arrow's file writer keeps (21.x); undefined if it has none. */
+function recordedBlocks(writer: RecordBatchFileWriter): unknown[] | undefined {
+  const blocks = (writer as unknown as { _recordBatchBlocks?: unknown })._recordBatchBlocks;
+  return Array.isArray(blocks) ? blocks : undefined;
 }

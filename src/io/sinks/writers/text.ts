@@ -1,9 +1,9 @@
 /** CSV (RFC 4180) and NDJSON writers: rows formatted per column, one write per batch. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { DataType, type RecordBatch } from 'apache-arrow';
-import { isStringType } from '../../../batch/strings';
+import type { RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
 import { fits, type CsvType } from '../../../csv/infer';
+import { textKind } from './text-kind';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
 import { jsonFormatter, textFormatter, type Formatter } from './values';
 import type { FormatWriter, WriterOptions } from './types';
@@ -105,18 +105,6 @@ abstract class TextWriter implements FormatWriter {
       // already closed
     }
   }
-}
-
-/** What a type's values are written as in text: types that write alike share a kind. */
-function textKind(type: DataType): string {
-  if (isStringType(type)) return 'string';
-  if (DataType.isDictionary(type)) return textKind(type.dictionary);
-  if (DataType.isInt(type)) return 'integer';
-  if (DataType.isFloat(type)) return 'float';
-  if (DataType.isBool(type)) return 'boolean';
-  if (DataType.isTimestamp(type)) return `timestamp${type.timezone ? ` (${type.timezone})` : ''}`;
-  if (DataType.isDate(type)) return 'date';
-  return String(type);
 }
 
 /** Quote a field when it holds the delimiter, a quote, CR or LF; double inner quotes. */
