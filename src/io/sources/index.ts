@@ -15,6 +15,7 @@ import { SourceError } from '../../errors';
 import { expandInputs, matchInputs } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
+import { checkCsvHeaders } from './csv/headers';
 import type { CsvChunk } from '../../csv/parse';
 import { readNdjson } from './ndjson';
 import { readParquet } from './parquet';
@@ -89,6 +90,8 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
 
   async function* batches(): AsyncGenerator<SourceBatch> {
     let first: { schema: Schema; file: string } | undefined;
+    // Every header before the first batch: a bad one in the last of many files fails now, not at the end.
+    if (cfg.format === 'csv') await checkCsvHeaders(files, cfg);
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
@@ -160,6 +163,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;
+    await checkCsvHeaders(files, cfg);
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
