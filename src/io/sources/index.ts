@@ -153,8 +153,15 @@ export interface CsvChunkSource {
  * types fixed by the first file; a later file with other columns is an error, as it is for
  * batches (one schema per source).
  */
-/** `ownChunks`: each chunk owns its text until its `recycle()` (the caller holds several at once). */
-export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean } = {}): CsvChunkSource {
+/**
+ * `ownChunks`: each chunk owns its text until its `recycle()` (the caller holds several at once).
+ * `alignAcrossFiles`: chunk edges fall on multiples of `rowsPerChunk` rows counted over the
+ * whole source, not per file: a file's first chunk holds what the chunk the files before it
+ * left short still needs, so a consumer that joins consecutive chunks into row groups of
+ * `rowsPerChunk` rows (the plain conversion's encoding) ends each group at a chunk edge,
+ * however small the files.
+ */
+export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean; alignAcrossFiles?: boolean } = {}): CsvChunkSource {
   const files = resolveInputs(cfg.path, cfg.baseDir);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
@@ -164,10 +171,13 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;
     await checkCsvHeaders(files, cfg);
+    /** Rows since the last multiple of `rowsPerChunk`, over all files so far. */
+    let carried = 0;
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
-      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks }, rowsPerChunk);
+      const firstChunkRows = opts.alignAcrossFiles && carried > 0 ? rowsPerChunk - carried : undefined;
+      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks, firstChunkRows }, rowsPerChunk);
       let any = false;
       for await (const chunk of current) {
         any = true;
@@ -179,6 +189,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
         }
         stats.rows += chunk.rows;
         stats.batches++;
+        carried = (carried + chunk.rows) % rowsPerChunk;
         yield chunk;
       }
       if (!any && !closed) throw noColumns('csv', file);

@@ -21,6 +21,11 @@ interface Group {
 
 /** Open groups by number. */
 const groups = new Map<number, Group>();
+/**
+ * Groups that failed here: what was already sent for them is dropped, not gathered into a
+ * group nobody ends (the pool refuses new rows for them once it hears of the failure).
+ */
+const failed = new Set<number>();
 
 /**
  * polars frames hold native memory that V8 does not see, freed only once their wrappers are
@@ -65,6 +70,11 @@ function handle(m: EncoderRequest<CsvChunkMeta>): void {
   if (m.type === 'stop') return; // the flag was not set: nothing to do
   if (m.type === 'drop') {
     groups.delete(m.group);
+    failed.delete(m.group);
+    return;
+  }
+  if (failed.has(m.group)) {
+    if (m.type !== 'end') reply({ type: 'free', slot: m.slot });
     return;
   }
   if (m.type === 'csv') {
@@ -77,7 +87,7 @@ function handle(m: EncoderRequest<CsvChunkMeta>): void {
     } finally {
       reply({ type: 'free', slot: m.slot });
     }
-    if (df) guard(m.group, () => encode(m.group, df!, m.compression, m.orEmpty));
+    if (df) guard(m.group, () => (m.into ? add(groupOf(m.group), df!) : encode(m.group, df!, m.compression, m.orEmpty)));
     return;
   }
   const group = groupOf(m.group);
@@ -138,5 +148,6 @@ function guard(number: number, fn: () => void): void {
 
 function fail(number: number, err: unknown): void {
   groups.delete(number);
+  failed.add(number);
   reply({ type: 'failed', group: number, error: serializeError(err) });
 }

@@ -34,6 +34,11 @@ export interface CsvReadOptions {
   onInference?: (inference: CsvInference) => void;
   /** Each chunk owns its text until its `recycle()` (a consumer that holds chunks: RowChunker's `ownChunks`). */
   ownChunks?: boolean;
+  /**
+   * Rows of this file's first chunk, when the types are already fixed (a later file): what
+   * the row group an earlier file began still needs (openCsvChunks' `alignAcrossFiles`).
+   */
+  firstChunkRows?: number;
 }
 
 /** A source's column types, and the text rules every later row is held to (csv/strict.ts). */
@@ -112,7 +117,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const prefix = Buffer.from(internal.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
-    rowsPerChunk: Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
+    rowsPerChunk: o.types && o.firstChunkRows ? o.firstChunkRows : Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
     fields: names.length,
     delimiter: delimiter.charCodeAt(0),
     quote: quote.charCodeAt(0),
