@@ -227,7 +227,10 @@ export class RowChunker {
       st.rows++;
       st.rowHasBytes = false;
     }
-    return st.rows > 0 ? this.take() : undefined;
+    const last = st.rows > 0 ? this.take() : undefined;
+    // The file is read: its scanner can serve the next one (a chunker that stops early just drops it).
+    this.simd?.release();
+    return last;
   }
 
   private append(data: Buffer, from: number, to: number): void {
