@@ -9,6 +9,7 @@
  */
 import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { safeBlock } from './terminal-text';
 
 /** The package root: two levels above this file, from src/cli/ and from dist/cli/ alike. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -131,10 +132,10 @@ function writeAll(target: string, files: Map<string, string>): void {
 /** The command: prints what it did or why not; returns the exit code. */
 export function initCommand(args: { dir: string }): number {
   try {
-    process.stdout.write(initProject(args.dir) + '\n');
+    process.stdout.write(safeBlock(initProject(args.dir)) + '\n');
     return 0;
   } catch (err) {
-    process.stderr.write(`sluice: init: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sluice: init: ${safeBlock(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
 }

@@ -9,6 +9,15 @@ import type { InspectArgs } from './inspect-options';
 import type { RunReport } from '../runtime/types';
 import type { EarlyStart as EarlyStartT } from '../runtime/early-start';
 import type { Plan } from '../plan/types';
+import { safeBlock } from './terminal-text';
+
+/**
+ * Everything the commands print goes through here: plans, reports and error messages quote
+ * names and values from configs and data, shown terminal-safe (terminal-text.ts).
+ */
+function writeSafe(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(safeBlock(text));
+}
 
 /*
  * Each command loads what it needs when its handler runs, never at the top of this file:
@@ -72,13 +81,13 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const { buildPlan, paramLines, planWarnings, renderWarnings } = planning();
         const r = await resolve(args);
-        process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        writeSafe(process.stdout, `✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
         const params = paramLines(r);
-        if (params.length) process.stdout.write(params.join('\n') + '\n');
+        if (params.length) writeSafe(process.stdout, params.join('\n') + '\n');
         // What could not be checked before a run, so that silence means checked.
-        for (const note of r.notes) process.stdout.write(`ℹ ${note.path}: ${note.message}\n`);
+        for (const note of r.notes) writeSafe(process.stdout, `ℹ ${note.path}: ${note.message}\n`);
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
-        if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
+        if (warnings.length) writeSafe(process.stdout, renderWarnings(warnings) + '\n');
       });
     })
     .command<Common & { profile: boolean; batches: number }>(
@@ -94,13 +103,13 @@ export async function main(argv: string[]): Promise<number> {
           const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = withProjection(buildPlan(r.config, r), r.projection);
-          process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          writeSafe(process.stdout, renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
-          if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
+          if (warnings.length) writeSafe(process.stdout, '\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             // Each stage measured on its own, fused or not: the advice is per stage.
             const profile = await profilePlan(withProjection(buildPlan(r.config, { ...r, fuse: false }), r.projection), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
-            process.stdout.write('\n' + renderProfile(profile) + '\n');
+            writeSafe(process.stdout, '\n' + renderProfile(profile) + '\n');
           }
         });
       },
@@ -155,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    writeSafe(process.stderr, `${err.message}\n`);
     return 1;
   }
   return code;
@@ -191,8 +200,8 @@ async function guard(work: () => Promise<void>): Promise<number> {
 }
 
 function printError(err: unknown, verbose = false): void {
-  if (err instanceof SluiceError && !verbose) process.stderr.write(`sluice: ${err.message}\n`);
-  else process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (err instanceof SluiceError && !verbose) writeSafe(process.stderr, `sluice: ${err.message}\n`);
+  else writeSafe(process.stderr, `sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 }
 
 /** Write a --report or --metrics file; a failure to write is said (and fails the command), not thrown over the run's own error. */
@@ -201,7 +210,7 @@ function writeOutput(what: string, file: string, write: (file: string) => void):
     write(file);
     return true;
   } catch (err) {
-    process.stderr.write(`sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
+    writeSafe(process.stderr, `sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
     return false;
   }
 }
@@ -216,7 +225,7 @@ async function run(args: RunArgs): Promise<number> {
     // A second signal while the abort cleans up: the user wants out now. What is left (a
     // hidden temporary, the lock) is removed by the next run on that sink path.
     if (controller.signal.aborted) {
-      process.stderr.write(`sluice: ${signal} again: exiting now without cleaning up (the next run removes what is left)\n`);
+      writeSafe(process.stderr, `sluice: ${signal} again: exiting now without cleaning up (the next run removes what is left)\n`);
       process.exit(signalCode);
     }
     signalCode ||= SIGNAL_EXIT[signal] ?? 1;
@@ -246,7 +255,7 @@ async function run(args: RunArgs): Promise<number> {
     startDeathWatch({ report: args.report, pipeline: plan.name, params: plan.params.values });
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)) }, early);
     display?.clear();
-    if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
+    if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;
   } catch (err) {
     await early?.discard(); // the checks failed after the copies started (the run stops its own)
