@@ -44,8 +44,13 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     const hive = hiveColumns(file).filter(([key]) => !df.columns.includes(key));
     if (!schema) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
     if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
-    if (o.columns) df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
-    if (!schema) schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]])), lines: `lines ${lines.firstLine}–${last}` };
+    // columns and dtypes are native calls that list every column: read once, not per column.
+    const present = new Set(df.columns);
+    if (o.columns) df = df.select(...o.columns.filter((c) => present.has(c)));
+    if (!schema) {
+      const dtypes = df.dtypes;
+      schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, dtypes[i]])), lines: `lines ${lines.firstLine}–${last}` };
+    }
     else df = conform(df, schema, file, lines);
     return [...polarsToBatches(df, o.batchRows)];
   };
@@ -101,15 +106,20 @@ function locateBadLine(file: string, lines: Lines, cause: unknown): SourceError 
 /** Later batches: the first batch's columns and types, exactly; a field it lacks is an error. */
 function conform(df: pl.DataFrame, schema: { types: Record<string, DataType>; lines: string }, file: string, lines: Lines): pl.DataFrame {
   const fixed = schema.types;
-  const added = df.columns.find((c) => !(c in fixed)) ?? df.columns.map((c, i) => newFieldPath(fixed[c], df.dtypes[i], c)).find((p) => p !== undefined);
+  // Each of columns, dtypes and getColumn(name) is a native call that lists every column: read
+  // once, not per column (that was quadratic in the width).
+  const columns = df.columns;
+  const dtypes = df.dtypes;
+  const added = columns.find((c) => !(c in fixed)) ?? columns.map((c, i) => newFieldPath(fixed[c], dtypes[i], c)).find((p) => p !== undefined);
   if (added !== undefined) {
     throw new SourceError(
       `field "${added}" is not in the schema fixed by the first batch (${schema.lines}); put a record with every field in the first batch, or raise source.batchRows`,
       { file, line: firstLineWith(lines, added) },
     );
   }
-  for (const c of df.columns) {
-    const original = df.getColumn(c);
+  const series = df.getColumns();
+  for (const [i, c] of columns.entries()) {
+    const original = series[i];
     const cast = original.cast(fixed[c], false);
     // A strict cast fails where the lenient one makes a null of a value.
     const had = original.isNotNull().toArray();
@@ -119,7 +129,8 @@ function conform(df: pl.DataFrame, schema: { types: Record<string, DataType>; li
       throw new SourceError(`value does not fit the type ${String(fixed[c]).replace(/^DataType\((.*)\)$/, "$1")} fixed by the first batch (${schema.lines})`, { file, line: lineOfRecord(lines, row), column: c });
     }
   }
-  return df.select(...Object.keys(fixed).map((c) => (df.columns.includes(c) ? pl.col(c).cast(fixed[c], true) : pl.lit(null).cast(fixed[c]).alias(c))));
+  const present = new Set(columns);
+  return df.select(...Object.keys(fixed).map((c) => (present.has(c) ? pl.col(c).cast(fixed[c], true) : pl.lit(null).cast(fixed[c]).alias(c))));
 }
 
 /** Physical line of the `row`-th record (blank lines hold none). */

@@ -113,7 +113,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
   // Every chunk is parsed with this header line in front: names of our own (see CsvParse.fields).
   const internal = names.map((_, i) => `c${i}`);
-  const fields = selected.map((c) => internal[names.indexOf(c)]);
+  const position = new Map(names.map((n, i) => [n, i])); // indexOf per column was quadratic in the width
+  const fields = selected.map((c) => internal[position.get(c)!]);
   const prefix = Buffer.from(internal.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
