@@ -147,7 +147,9 @@ export async function main(argv: string[]): Promise<number> {
           // Loaded on use: the harness pulls in the executors, which --help does not need.
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
           const { testCommand } = require('../testing/cases/command') as typeof import('../testing/cases/command');
-          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode });
+          // Case names and the differences it shows quote data: terminal-safe, as everything printed.
+          const out = { write: (text: string) => (writeSafe(process.stdout, text), true) } as unknown as NodeJS.WritableStream;
+          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode }, out);
           if (failed) throw new CasesFailed();
         });
       },
