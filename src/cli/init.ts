@@ -3,10 +3,13 @@
  * come from sluice's own package.json, so they cannot drift: sluice at this version,
  * apache-arrow and nodejs-polars at sluice's own ranges); everything else is copied from
  * `templates/init/` (a pipeline, a stage and its test, sample data, a README).
- * Nothing is overwritten: a file already there stops it before anything is written.
+ * Nothing is overwritten: every path it would write is checked first (a file, a folder or a
+ * symlink, dangling or not, already there; a file where a folder goes; a folder it cannot
+ * write in), and any of them stops it before anything is written.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { safeBlock } from './terminal-text';
 
 /** The package root: two levels above this file, from src/cli/ and from dist/cli/ alike. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -58,12 +61,11 @@ export function initProject(dir: string): string {
   const name = packageName(target);
   const files = new Map<string, string>([['package.json', packageJson(name, own)], ['.gitignore', 'node_modules/\nout/\n']]);
   for (const rel of templateFiles()) files.set(rel, readFileSync(path.join(TEMPLATE, rel), 'utf8').replaceAll('{{name}}', name));
-  const taken = [...files.keys()].filter((rel) => existsSync(path.join(target, rel)));
+  const blocked = [...new Set([...files.keys()].map((rel) => obstacle(target, rel)).filter((o) => o !== undefined))];
+  if (blocked.length) throw new Error(`cannot write into ${target}: ${blocked.join('; ')}: nothing was written (choose another folder)`);
+  const taken = [...files.keys()].filter((rel) => lstatOf(path.join(target, rel)) !== undefined);
   if (taken.length) throw new Error(`${target} already has ${taken.join(', ')}: nothing was written (sluice init never overwrites; choose an empty folder)`);
-  for (const [rel, text] of files) {
-    mkdirSync(path.dirname(path.join(target, rel)), { recursive: true });
-    writeFileSync(path.join(target, rel), text, { flag: 'wx' });
-  }
+  writeAll(target, files);
   const cd = path.relative(process.cwd(), target);
   return [
     `✔ created ${name} in ${target}: ${[...files.keys()].join(', ')}`,
@@ -76,13 +78,64 @@ export function initProject(dir: string): string {
   ].join('\n');
 }
 
+/** What lstat says, or undefined when nothing is there (a dangling symlink IS there: existsSync says no). */
+function lstatOf(p: string): Stats | undefined {
+  return lstatSync(p, { throwIfNoEntry: false });
+}
+
+/**
+ * Why `rel` cannot be written under `target`, walking its folders from the root down: a
+ * non-folder (file, dangling symlink) where a folder goes, or the deepest existing folder
+ * not writable. Undefined when it can be.
+ */
+function obstacle(target: string, rel: string): string | undefined {
+  const file = path.join(target, rel);
+  const folders: string[] = [];
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    folders.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  let deepest = folders[0];
+  for (const dir of folders) {
+    const l = lstatOf(dir);
+    if (!l) break; // created by init, with everything under it
+    const s = l.isSymbolicLink() ? statSync(dir, { throwIfNoEntry: false }) : l;
+    if (!s) return `${dir} is a dangling symlink where a folder goes`;
+    if (!s.isDirectory()) return `${dir} is a file where a folder goes`;
+    deepest = dir;
+  }
+  try {
+    accessSync(deepest, constants.W_OK | constants.X_OK);
+  } catch {
+    return `${deepest} is not writable`;
+  }
+  return undefined;
+}
+
+/** Writes every file; if one fails anyway (disk full, a race), removes what it wrote and the folders it made. */
+function writeAll(target: string, files: Map<string, string>): void {
+  const made: string[] = [];
+  try {
+    for (const [rel, text] of files) {
+      const file = path.join(target, rel);
+      const first = mkdirSync(path.dirname(file), { recursive: true });
+      if (first) made.push(first);
+      writeFileSync(file, text, { flag: 'wx' });
+      made.push(file);
+    }
+  } catch (err) {
+    for (const p of made.reverse()) rmSync(p, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}: nothing was kept (what init had written is removed)`, { cause: err });
+  }
+}
+
 /** The command: prints what it did or why not; returns the exit code. */
 export function initCommand(args: { dir: string }): number {
   try {
-    process.stdout.write(initProject(args.dir) + '\n');
+    process.stdout.write(safeBlock(initProject(args.dir)) + '\n');
     return 0;
   } catch (err) {
-    process.stderr.write(`sluice: init: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sluice: init: ${safeBlock(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 /** `sluice inspect` output: aligned text for people, one JSON document for scripts. */
 import type { Inspection } from '../io/inspect';
 import { bytes, count } from './format';
+import { safeLine } from './terminal-text';
 
 /** Files whose row groups are listed one by one (the rest are in --json). */
 const DETAILED_FILES = 3;
@@ -17,7 +18,7 @@ export function renderInspection(x: Inspection, rowsAsked: number): string {
   const detailed = x.files.filter((f) => f.parquet).slice(0, DETAILED_FILES);
   for (const f of detailed) {
     if (!f.parquet) continue;
-    out.push('', `row groups of ${shown(f.file)}${f.parquet.createdBy ? ` (written by ${f.parquet.createdBy})` : ''}:`);
+    out.push('', `row groups of ${shown(f.file)}${f.parquet.createdBy ? ` (written by ${safeLine(f.parquet.createdBy)})` : ''}:`);
     const rows = f.parquet.rowGroups.map((g, i) => [String(i), count(g.rows), bytes(g.compressedBytes), bytes(g.uncompressedBytes), g.codecs.join(', ')]);
     out.push(indent(textTable(['#', 'rows', 'compressed', 'uncompressed', 'compression'], rows, [true, true, true, true, false])));
   }
@@ -29,7 +30,7 @@ export function renderInspection(x: Inspection, rowsAsked: number): string {
   const from = x.typesFrom;
   if (from?.by === 'source.inferRows') out.push(`  types inferred from ${count(from.rows)} row(s) from line ${from.firstLine} of ${shown(from.file)} (source.inferRows)`);
   if (from?.by === 'source.batchRows') out.push(`  types inferred from every line of the first batch: ${count(from.rows)} line(s) of ${shown(from.file)} (source.batchRows)`);
-  for (const note of x.notes) out.push(`  note: ${note}`);
+  for (const note of x.notes) out.push(`  note: ${safeLine(note)}`);
   if (rowsAsked > 0) {
     out.push('', `first ${count(x.preview.text.length)} row(s):`);
     const cells = x.preview.text.map((r) => r.map((v) => (v === null ? 'null' : clip(v))));
@@ -52,8 +53,10 @@ function filesTable(x: Inspection): string {
   return 'files:\n' + indent(textTable(header, rows, [false, true, true, true, false]));
 }
 
-/** Columns aligned; `right[c]` right-aligns column c (numbers). */
-function textTable(header: string[], rows: string[][], right: boolean[] = []): string {
+/** Columns aligned; `right[c]` right-aligns column c (numbers). Every cell is shown terminal-safe (names and values come from data). */
+function textTable(rawHeader: string[], rawRows: string[][], right: boolean[] = []): string {
+  const header = rawHeader.map(safeLine);
+  const rows = rawRows.map((r) => r.map(safeLine));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -63,10 +66,10 @@ function textTable(header: string[], rows: string[][], right: boolean[] = []): s
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** A path under the working directory as relative, others as they are. */
+/** A path under the working directory as relative, others as they are; terminal-safe. */
 function shown(file: string): string {
   const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  return safeLine(rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file);
 }
 
 function hiveValue(v: string | null | undefined): string {

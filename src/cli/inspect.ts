@@ -12,6 +12,7 @@ import { inspectSource } from '../io/inspect';
 import type { SourceOptions } from '../io/sources';
 import type { InspectArgs } from './inspect-options';
 import { renderInspection, inspectionJson } from './inspect-render';
+import { safeBlock, safeJson } from './terminal-text';
 
 const EXTENSIONS: Record<string, SourceOptions['format']> = {
   '.csv': 'csv',
@@ -39,11 +40,12 @@ export async function inspectCommand(args: InspectArgs): Promise<number> {
     if (!Number.isInteger(args.rows) || args.rows < 0) throw optionError([{ path: '--rows', message: `must be an integer >= 0, got ${String(args.rows)}` }]);
     const cfg = await sourceOf(args);
     const inspection = await inspectSource(cfg, args.rows);
-    process.stdout.write(args.json ? inspectionJson(inspection) + '\n' : renderInspection(inspection, args.rows) + '\n');
+    process.stdout.write(args.json ? safeJson(inspectionJson(inspection)) + '\n' : safeBlock(renderInspection(inspection, args.rows)) + '\n');
     return 0;
   } catch (err) {
-    if (err instanceof SluiceError) process.stderr.write(`sluice: ${err.message}\n`);
-    else process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Messages quote data (a column name, a value, a file name): shown terminal-safe.
+    if (err instanceof SluiceError) process.stderr.write(`sluice: ${safeBlock(err.message)}\n`);
+    else process.stderr.write(`sluice: ${safeBlock(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return 1;
   }
 }

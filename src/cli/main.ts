@@ -11,6 +11,15 @@ import type { RunReport } from '../runtime/types';
 import type { EarlyStart as EarlyStartT } from '../runtime/early-start';
 import type { DeathWatch } from './death-watch';
 import type { Plan } from '../plan/types';
+import { safeBlock } from './terminal-text';
+
+/**
+ * Everything the commands print goes through here: plans, reports and error messages quote
+ * names and values from configs and data, shown terminal-safe (terminal-text.ts).
+ */
+function writeSafe(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(safeBlock(text));
+}
 
 /*
  * Each command loads what it needs when its handler runs, never at the top of this file:
@@ -74,13 +83,13 @@ export async function main(argv: string[]): Promise<number> {
       code = await guard(async () => {
         const { buildPlan, paramLines, planWarnings, renderWarnings } = planning();
         const r = await resolve(args);
-        process.stdout.write(`✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
+        writeSafe(process.stdout, `✔ config valid: ${r.config.name}, ${r.config.stages.length} stage(s)\n`);
         const params = paramLines(r);
-        if (params.length) process.stdout.write(params.join('\n') + '\n');
+        if (params.length) writeSafe(process.stdout, params.join('\n') + '\n');
         // What could not be checked before a run, so that silence means checked.
-        for (const note of r.notes) process.stdout.write(`ℹ ${note.path}: ${note.message}\n`);
+        for (const note of r.notes) writeSafe(process.stdout, `ℹ ${note.path}: ${note.message}\n`);
         const warnings = planWarnings(buildPlan(r.config, r), { sourceColumns: r.sourceColumns?.names });
-        if (warnings.length) process.stdout.write(renderWarnings(warnings) + '\n');
+        if (warnings.length) writeSafe(process.stdout, renderWarnings(warnings) + '\n');
       });
     })
     .command<Common & { profile: boolean; batches: number }>(
@@ -96,13 +105,13 @@ export async function main(argv: string[]): Promise<number> {
           const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = withProjection(buildPlan(r.config, r), r.projection);
-          process.stdout.write(renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          writeSafe(process.stdout, renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
-          if (warnings.length) process.stdout.write('\n' + renderWarnings(warnings) + '\n');
+          if (warnings.length) writeSafe(process.stdout, '\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
             // Each stage measured on its own, fused or not: the advice is per stage.
             const profile = await profilePlan(withProjection(buildPlan(r.config, { ...r, fuse: false }), r.projection), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
-            process.stdout.write('\n' + renderProfile(profile) + '\n');
+            writeSafe(process.stdout, '\n' + renderProfile(profile) + '\n');
           }
         });
       },
@@ -140,7 +149,9 @@ export async function main(argv: string[]): Promise<number> {
           // Loaded on use: the harness pulls in the executors, which --help does not need.
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
           const { testCommand } = require('../testing/cases/command') as typeof import('../testing/cases/command');
-          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode });
+          // Case names and the differences it shows quote data: terminal-safe, as everything printed.
+          const out = { write: (text: string) => (writeSafe(process.stdout, text), true) } as unknown as NodeJS.WritableStream;
+          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode }, out);
           if (failed) throw new CasesFailed();
         });
       },
@@ -166,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    writeSafe(process.stderr, `${err.message}\n`);
     return 1;
   } finally {
     finished = true;
@@ -208,8 +219,8 @@ async function guard(work: () => Promise<void>): Promise<number> {
 }
 
 function printError(err: unknown, verbose = false): void {
-  if (err instanceof SluiceError && !verbose) process.stderr.write(`sluice: ${err.message}\n`);
-  else process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (err instanceof SluiceError && !verbose) writeSafe(process.stderr, `sluice: ${err.message}\n`);
+  else writeSafe(process.stderr, `sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 }
 
 /** Write a --report or --metrics file; a failure to write is said (and fails the command), not thrown over the run's own error. */
@@ -218,7 +229,7 @@ function writeOutput(what: string, file: string, write: (file: string) => void):
     write(file);
     return true;
   } catch (err) {
-    process.stderr.write(`sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
+    writeSafe(process.stderr, `sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
     return false;
   }
 }
@@ -241,7 +252,7 @@ async function run(args: RunArgs): Promise<number> {
     // A second signal while the abort cleans up: the user wants out now. What is left (a
     // hidden temporary, the lock) is removed by the next run on that sink path.
     if (controller.signal.aborted) {
-      process.stderr.write(`sluice: ${signal} again: exiting now without cleaning up (the next run removes what is left)\n`);
+      writeSafe(process.stderr, `sluice: ${signal} again: exiting now without cleaning up (the next run removes what is left)\n`);
       process.exit(signalCode);
     }
     signalCode ||= SIGNAL_EXIT[signal] ?? 1;
@@ -273,7 +284,7 @@ async function run(args: RunArgs): Promise<number> {
     const w = watch;
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitted: (files) => w.committed(files) }, early);
     display?.clear();
-    if (!args.quiet) process.stderr.write(renderReport(report) + '\n');
+    if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;
   } catch (err) {
     await early?.discard(); // the checks failed after the copies started (the run stops its own)

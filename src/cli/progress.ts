@@ -1,6 +1,7 @@
 /** A live progress display on a TTY: a progress line, then one aligned line per stage, redrawn in place. */
 import type { ProgressSnapshot } from '../runtime/types';
 import { bytes, count, ms } from './format';
+import { safeLine } from './terminal-text';
 
 /** Names longer than this are cut (with …) so one long name does not push every column off screen. */
 const MAX_NAME = 32;
@@ -11,7 +12,8 @@ export class ProgressDisplay {
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(s: ProgressSnapshot): void {
-    const text = renderProgress(s);
+    // Stage and file names come from the config and the data: shown terminal-safe, inside our own redraw sequences.
+    const text = renderProgress(s).map(safeLine);
     this.clear();
     this.out.write(text.join('\n') + '\n');
     this.lines = text.length;

@@ -43,8 +43,9 @@ export interface TextCheck {
 
 /** The rules for a file's columns, or undefined where no column needs a check. */
 export function textCheck(names: string[], selected: string[], rules: Record<string, TextRule>, inferredFrom: string, nullValues: string[] = []): TextCheck | undefined {
+  const at = new Map(names.map((n, i) => [n, i])); // indexOf per column was quadratic in the width
   const fields = selected
-    .map((column) => ({ field: names.indexOf(column), column, rule: rules[column] }))
+    .map((column) => ({ field: at.get(column) ?? -1, column, rule: rules[column] }))
     .filter(({ rule }) => rule !== undefined && checked(rule))
     .sort((a, b) => a.field - b.field);
   return fields.length > 0 ? { fields, inferredFrom, nullValues } : undefined;

@@ -7,8 +7,11 @@
  * the live display, its threads in `explain`, and a failure is the run's like any stage's.
  *
  * The same stage is the whole of a plain CSV → Parquet conversion: the source yields checked
- * chunks of CSV text (one row group each) and the threads parse and encode them, no Arrow in
- * between. A chunk that does not parse fails the run with its file, line and column, and the
+ * chunks of CSV text and the threads parse and encode them, no Arrow in between. A chunk of
+ * `rowGroupSize` rows is a row group of its own (encoded in parallel with the others); the
+ * shorter chunks small files end in are joined into one group until it holds `rowGroupSize`
+ * rows (the source lines chunk edges up across files: openCsvChunks' `alignAcrossFiles`), so
+ * 10 000 files of 3 rows make row groups of `rowGroupSize` rows, not 10 000 groups of 3. A chunk that does not parse fails the run with its file, line and column, and the
  * earliest bad chunk in input order is the one reported (chunks parse concurrently), so the
  * same file gives the same error on every run.
  *
@@ -21,7 +24,7 @@ import { partitionOf, tagPartition } from '../batch/partition-tag';
 import { SinkError, SourceError, type SluiceError } from '../errors';
 import { readCsvChunk } from '../csv/item';
 import type { ChunkText, CsvParse } from '../csv/parse';
-import { EncoderPool, type Part } from '../io/parquet/encoder/pool';
+import { EncoderPool, type OpenGroup, type Part } from '../io/parquet/encoder/pool';
 import { partBatch } from '../io/parquet/encoder/parts';
 import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
 import type { PlannedStage } from '../plan/types';
@@ -47,6 +50,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   /** The last chunk without rows (it has the columns): encoded at flush if no chunk has rows. */
   private emptyChunk: (ChunkText & { parse: CsvParse }) | undefined;
   private chunksWithRows = 0;
+  /** The row group short chunks are joined into, and its rows so far. */
+  private joining: { group: OpenGroup; rows: number } | undefined;
   private readonly fatalListeners: ((err: SluiceError) => void)[] = [];
 
   constructor(stage: PlannedStage, _deps: { log: Logger }) {
@@ -79,7 +84,10 @@ export class ParquetEncodeExecutor implements StageExecutor {
     let parts: Keyed[] = [];
     if (this.encode.input === 'batches') {
       parts = await this.inOrder(async () => [...this.cutters].flatMap(([key, cutter]) => cutter.finish().map((part) => ({ key, part }))));
-    } else if (this.chunksWithRows === 0 && this.emptyChunk) {
+    } else if (this.chunksWithRows > 0) {
+      // The group the last short chunks were joined into, after every item was handled.
+      parts = await this.inOrder(async () => (this.joining ? [{ key: '', part: this.endJoining(pool) }] : []));
+    } else if (this.emptyChunk) {
       // No rows in any chunk, but columns: a file with them, as polars parses them.
       parts = [{ key: '', part: (await pool.csv(this.emptyChunk, this.encode.compression, true)).part }];
     }
@@ -96,6 +104,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
 
   async abort(): Promise<void> {
     for (const cutter of this.cutters.values()) cutter.abort();
+    if (this.joining) this.pool?.drop(this.joining.group);
+    this.joining = undefined;
     await this.pool?.destroy();
   }
 
@@ -139,16 +149,34 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private async encodeChunk(input: OwnedBatch): Promise<OwnedBatch> {
     const pool = this.ready();
     const { seq, sourceFile } = input;
-    const sent = await input.consume(async (item) => {
-      const chunk = readCsvChunk(item.batch);
-      if (chunk.rows === 0) {
-        this.emptyChunk = { ...chunk, text: Buffer.from(chunk.text) }; // a copy: the item is released
-        return undefined;
-      }
-      this.chunksWithRows++;
-      return pool.csv(chunk, this.encode.compression, false);
-    });
-    return this.output(seq, sourceFile, sent ? [{ key: '', part: sent.part }] : []);
+    // Items arrive in order, but the joining must also happen in that order: one item after another.
+    const parts = await input.consume((item) =>
+      this.inOrder(async (): Promise<Promise<Part>[]> => {
+        const chunk = readCsvChunk(item.batch);
+        if (chunk.rows === 0) {
+          this.emptyChunk = { ...chunk, text: Buffer.from(chunk.text) }; // a copy: the item is released
+          return [];
+        }
+        this.chunksWithRows++;
+        const size = this.encode.rowGroupSize;
+        const ended: Promise<Part>[] = [];
+        // A chunk cut short by bytes (wide rows) may not fit what the group still needs: end it first.
+        if (this.joining && this.joining.rows + chunk.rows > size) ended.push(this.endJoining(pool));
+        if (!this.joining && chunk.rows >= size) return [...ended, (await pool.csv(chunk, this.encode.compression, false)).part];
+        const joining = (this.joining ??= { group: pool.open(() => undefined), rows: 0 });
+        await pool.csvInto(joining.group, chunk);
+        joining.rows += chunk.rows;
+        if (joining.rows >= size) ended.push(this.endJoining(pool));
+        return ended;
+      }),
+    );
+    return this.output(seq, sourceFile, parts.map((part) => ({ key: '', part })));
+  }
+
+  private endJoining(pool: EncoderPool): Promise<Part> {
+    const { group } = this.joining!;
+    this.joining = undefined;
+    return pool.end(group, this.encode.compression, false);
   }
 
   /** The parts, once all are encoded, as this stage's output item (numbered as its input), each tagged with its partition. */

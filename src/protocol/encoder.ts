@@ -14,8 +14,11 @@ export type EncoderRequest<Csv = unknown> =
   | { type: 'batch'; group: number; slot: number; format: 'stream' | 'file'; sab: SharedArrayBuffer; offset: number; length: number }
   /** Encode the group; `orEmpty`: when it has no rows, a whole file with the schema (an output without rows). */
   | { type: 'end'; group: number; compression: string; orEmpty: boolean }
-  /** A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back. */
-  | ({ type: 'csv'; group: number; slot: number; sab: SharedArrayBuffer; length: number; compression: string; orEmpty: boolean } & Csv)
+  /**
+   * A chunk of CSV rows (in a slot) that is a row group of its own: parse, encode, send back;
+   * or, with `into`, rows added to an open group (ended by `end`), as a batch is.
+   */
+  | ({ type: 'csv'; group: number; slot: number; sab: SharedArrayBuffer; length: number; compression: string; orEmpty: boolean; into?: boolean } & Csv)
   /** Forget the group (its output was aborted). */
   | { type: 'drop'; group: number }
   /** Look at the stop flag now (it wakes an idle thread; a busy one looks before its next message). */

@@ -172,7 +172,8 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
 async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
   if (rowsPerChunk !== undefined) {
-    const chunks = openCsvChunks(plan.source, rowsPerChunk, { log, ownChunks: true });
+    // A plain conversion joins chunks into row groups across files: their edges must line up.
+    const chunks = openCsvChunks(plan.source, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined });
     return {
       files: chunks.files,
       stats: () => chunks.stats(),

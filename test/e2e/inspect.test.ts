@@ -238,7 +238,8 @@ describe('inspect refuses bad input clearly', () => {
     writeFileSync(at('mixed', 'b.csv'), 'id,nom\n2,b\n');
     const r = await runCli(['inspect', 'mixed/*.csv'], { cwd: ws.dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${at('mixed', 'b.csv')}: schema differs from ${at('mixed', 'a.csv')}`);
+    // every CSV header is compared before the first batch: the columns differ, named at line 1
+    expect(r.stderr).toContain(`${at('mixed', 'b.csv')}, line 1: columns differ from ${at('mixed', 'a.csv')}`);
     // Parquet: the footers say so, before any row group is read
     await duckRows(`COPY (SELECT 1::BIGINT AS id) TO '${at('mixed', 'a.parquet')}' (FORMAT parquet)`);
     await duckRows(`COPY (SELECT 'one' AS id) TO '${at('mixed', 'b.parquet')}' (FORMAT parquet)`);

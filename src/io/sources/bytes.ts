@@ -48,7 +48,11 @@ export async function* readBytes(file: string, readSize = DEFAULT_READ_SIZE, onB
   });
   try {
     const planned = await handle.stat();
-    yield* file.endsWith('.gz') ? gunzipped(handle, file, readSize, onBytes) : plain(handle, readSize, onBytes);
+    // A file smaller than a read gets a buffer its size (+1, so one read finds the end): a 4 MiB
+    // buffer for each of 10 000 files of 50 bytes was 40 GB allocated, and most of the run's
+    // time went to the garbage collections it caused.
+    const size = Math.max(1, Math.min(readSize, planned.size + 1));
+    yield* file.endsWith('.gz') ? gunzipped(handle, file, readSize, onBytes) : plain(handle, size, onBytes);
     await assertUnchanged(handle, planned, file);
   } finally {
     await handle.close();

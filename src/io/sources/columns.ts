@@ -9,7 +9,8 @@ import { SourceError } from '../../errors';
 
 export function assertColumnsExist(file: string, available: readonly string[], cfg: { columns?: readonly string[]; schema?: Record<string, unknown> }, typed?: 'Parquet' | 'Arrow IPC' | 'NDJSON'): void {
   for (const [key, names] of [['source.columns', cfg.columns ?? []], ['source.schema', Object.keys(cfg.schema ?? {})]] as const) {
-    const missing = names.filter((n) => !available.includes(n));
+    const have = new Set(available);
+    const missing = names.filter((n) => !have.has(n));
     if (missing.length) {
       throw new SourceError(`${key} names ${missing.map((m) => `"${m}"`).join(', ')}, not a column of this file (columns: ${available.join(', ')})`, { file });
     }

@@ -15,6 +15,7 @@ import { SourceError } from '../../errors';
 import { expandInputs, matchInputsAndLoops } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
+import { checkCsvHeaders } from './csv/headers';
 import type { CsvChunk } from '../../csv/parse';
 import { readNdjson } from './ndjson';
 import type { NdjsonTypes } from './ndjson-locate';
@@ -94,6 +95,8 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
 
   async function* batches(): AsyncGenerator<SourceBatch> {
     let first: { schema: Schema; file: string } | undefined;
+    // Every header before the first batch: a bad one in the last of many files fails now, not at the end.
+    if (cfg.format === 'csv') await checkCsvHeaders(files, cfg);
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
@@ -155,8 +158,15 @@ export interface CsvChunkSource {
  * types fixed by the first file; a later file with other columns is an error, as it is for
  * batches (one schema per source).
  */
-/** `ownChunks`: each chunk owns its text until its `recycle()` (the caller holds several at once). */
-export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean } = {}): CsvChunkSource {
+/**
+ * `ownChunks`: each chunk owns its text until its `recycle()` (the caller holds several at once).
+ * `alignAcrossFiles`: chunk edges fall on multiples of `rowsPerChunk` rows counted over the
+ * whole source, not per file: a file's first chunk holds what the chunk the files before it
+ * left short still needs, so a consumer that joins consecutive chunks into row groups of
+ * `rowsPerChunk` rows (the plain conversion's encoding) ends each group at a chunk edge,
+ * however small the files.
+ */
+export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean; alignAcrossFiles?: boolean } = {}): CsvChunkSource {
   const files = resolveInputs(cfg.path, cfg.baseDir);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
@@ -165,10 +175,14 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;
+    await checkCsvHeaders(files, cfg);
+    /** Rows since the last multiple of `rowsPerChunk`, over all files so far. */
+    let carried = 0;
     for (const file of files) {
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
-      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks }, rowsPerChunk);
+      const firstChunkRows = opts.alignAcrossFiles && carried > 0 ? rowsPerChunk - carried : undefined;
+      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks, firstChunkRows }, rowsPerChunk);
       let any = false;
       for await (const chunk of current) {
         any = true;
@@ -180,6 +194,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
         }
         stats.rows += chunk.rows;
         stats.batches++;
+        carried = (carried + chunk.rows) % rowsPerChunk;
         yield chunk;
       }
       if (!any && !closed) throw noColumns('csv', file);

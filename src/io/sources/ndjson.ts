@@ -51,9 +51,12 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     // values the types do not hold exactly (the file's own columns: hive values are text by rule)
     checkBatch(df, lines, file, schema);
     if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
-    if (o.columns) df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
+    // columns and dtypes are native calls that list every column: read once, not per column.
+    const present = new Set(df.columns);
+    if (o.columns) df = df.select(...o.columns.filter((c) => present.has(c)));
     if (!schema) {
-      schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, df.dtypes[i]])), file, lines: `lines ${lines.firstLine}–${last}` };
+      const dtypes = df.dtypes;
+      schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, dtypes[i]])), file, lines: `lines ${lines.firstLine}–${last}` };
       o.onTypes?.(schema);
     } else df = conform(df, schema.types);
     return [...polarsToBatches(df, o.batchRows)];
@@ -112,7 +115,11 @@ function locateBadLine(file: string, lines: Lines, cause: unknown, fixed: Ndjson
 /** A field the fixed schema lacks, at any depth, is an error (polars would drop a nested one when casting). */
 function assertKnownFields(df: pl.DataFrame, schema: NdjsonTypes, file: string, lines: Lines): void {
   const fixed = schema.types;
-  const added = df.columns.find((c) => !(c in fixed)) ?? df.columns.map((c, i) => newFieldPath(fixed[c], df.dtypes[i], c)).find((p) => p !== undefined);
+  // Each of columns, dtypes and getColumn(name) is a native call that lists every column: read
+  // once, not per column (that was quadratic in the width).
+  const columns = df.columns;
+  const dtypes = df.dtypes;
+  const added = columns.find((c) => !(c in fixed)) ?? columns.map((c, i) => newFieldPath(fixed[c], dtypes[i], c)).find((p) => p !== undefined);
   if (added !== undefined) {
     const from = `the first batch${schema.file === file ? '' : ` of ${schema.file}`} (${schema.lines})`;
     throw new SourceError(`field "${added}" is not in the schema fixed by ${from}; put a record with every field in the first batch, or raise source.batchRows`, {
@@ -126,7 +133,8 @@ function assertKnownFields(df: pl.DataFrame, schema: NdjsonTypes, file: string, 
 function conform(df: pl.DataFrame, fixed: Record<string, DataType>): pl.DataFrame {
   // (polars cannot cast to Null: such a column is null here too, or checkBatch refused the batch)
   const typed = (e: pl.Expr, type: DataType) => (String(type) === String(pl.Null) ? e : e.cast(type, true));
-  return df.select(...Object.keys(fixed).map((c) => (df.columns.includes(c) ? typed(pl.col(c), fixed[c]) : typed(pl.lit(null), fixed[c]).alias(c))));
+  const present = new Set(df.columns);
+  return df.select(...Object.keys(fixed).map((c) => (present.has(c) ? typed(pl.col(c), fixed[c]) : typed(pl.lit(null), fixed[c]).alias(c))));
 }
 
 function firstLineWith(lines: Lines, path: string): number {

@@ -1,5 +1,5 @@
 /** `sluice init`: what it writes, its pins, and that it never overwrites. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initProject, packageName } from '../../../src/cli/init';
@@ -29,6 +29,54 @@ it('refuses a folder that has one of its files, naming it, and writes nothing', 
   expect(() => initProject(tmp)).toThrow(/already has stages\/revenue\.ts: nothing was written/);
   expect(readFileSync(path.join(tmp, 'stages/revenue.ts'), 'utf8')).toBe('mine');
   expect(existsSync(path.join(tmp, 'package.json'))).toBe(false);
+});
+
+/** Every path under `dir`, so a test can say nothing was added. */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: false }).map(String).sort();
+}
+
+// Each obstacle sits where a LATER file goes (data/ and stages/ come after package.json and
+// README.md), so a check made while writing would have written those first.
+describe.each([
+  [
+    'a dangling symlink where a file goes',
+    () => {
+      mkdirSync(path.join(tmp, 'stages'));
+      symlinkSync(path.join(tmp, 'nowhere'), path.join(tmp, 'stages/revenue.ts'));
+    },
+    /already has stages\/revenue\.ts: nothing was written/,
+  ],
+  ['a dangling symlink where a folder goes', () => symlinkSync(path.join(tmp, 'nowhere'), path.join(tmp, 'stages')), /stages is a dangling symlink where a folder goes: nothing was written/],
+  ['a file where a folder goes', () => writeFileSync(path.join(tmp, 'data'), 'mine'), /data is a file where a folder goes: nothing was written/],
+  ['a folder where a file goes', () => mkdirSync(path.join(tmp, 'pipeline.config.ts')), /already has pipeline\.config\.ts: nothing was written/],
+])('%s', (_what, arrange, message) => {
+  it('is found before anything is written, and named', () => {
+    arrange();
+    const before = tree(tmp);
+    expect(() => initProject(tmp)).toThrow(message);
+    expect(tree(tmp)).toEqual(before);
+  });
+});
+
+const root = process.getuid?.() === 0;
+// root writes anywhere: the check cannot be seen failing as root.
+(root ? it.skip : it)('refuses a folder it cannot write in, writing nothing', () => {
+  mkdirSync(path.join(tmp, 'stages'));
+  chmodSync(path.join(tmp, 'stages'), 0o555);
+  try {
+    expect(() => initProject(tmp)).toThrow(/stages is not writable: nothing was written/);
+    expect(existsSync(path.join(tmp, 'package.json'))).toBe(false);
+  } finally {
+    chmodSync(path.join(tmp, 'stages'), 0o755);
+  }
+});
+
+it('follows a symlink to a folder (a folder is a folder)', () => {
+  mkdirSync(path.join(tmp, 'real'));
+  symlinkSync(path.join(tmp, 'real'), path.join(tmp, 'stages'));
+  initProject(tmp);
+  expect(existsSync(path.join(tmp, 'real/revenue.ts'))).toBe(true);
 });
 
 it.each([

@@ -114,8 +114,9 @@ describe('a direct conversion', () => {
 
     const a = path.join(dir, 'out/direct.parquet');
     const b = path.join(dir, 'out/batches.parquet');
-    // chunks are cut per file: each file's rows fill whole groups, its last one shorter
-    expect((await readRowGroups(a)).map((g) => g.rows)).toEqual([100, 100, 100, 100, 100, 30, 100, 100, 100, 100, 70]);
+    // row groups span files (530 + 470 rows): the first file's last 30 rows and the second's first 70 are one group, as in the batch path
+    expect((await readRowGroups(a)).map((g) => g.rows)).toEqual(Array(10).fill(100));
+    expect((await readRowGroups(b)).map((g) => g.rows)).toEqual(Array(10).fill(100));
     const da = pl.readParquet(a);
     const db = pl.readParquet(b);
     expect(da.frameEqual(db, true)).toBe(true);

@@ -28,7 +28,8 @@ export class PartAppender {
   private wholeWritten = false;
   rows = 0;
 
-  constructor(private readonly fd: number) {}
+  /** `out`: where to write; its `fd` is read at each write (a partition's file may be reopened between parts). */
+  constructor(private readonly out: { readonly fd: number }) {}
 
   append(part: Part): void {
     if (!part.bytes) return;
@@ -36,18 +37,18 @@ export class PartAppender {
       // The entire output, without rows (the schema only): it is the file as it is.
       if (this.assembler.written > 0 || this.wholeWritten) throw new Error('internal: a whole-file part after other parts');
       this.wholeWritten = true;
-      write(this.fd, part.bytes);
+      write(this.out.fd, part.bytes);
       return;
     }
     if (this.wholeWritten) throw new Error('internal: a row group after a whole-file part');
-    if (this.assembler.written === 0) write(this.fd, this.assembler.header());
-    write(this.fd, this.assembler.add(part.bytes));
+    if (this.assembler.written === 0) write(this.out.fd, this.assembler.header());
+    write(this.out.fd, this.assembler.add(part.bytes));
     this.rows += part.rows;
   }
 
   /** Writes the merged footer; returns the row groups written. */
   finish(): number {
-    if (this.assembler.rowGroups > 0) write(this.fd, this.assembler.footer());
+    if (this.assembler.rowGroups > 0) write(this.out.fd, this.assembler.footer());
     return this.assembler.rowGroups;
   }
 }

@@ -209,6 +209,26 @@ export class EncoderPool {
     return { part: group.part };
   }
 
+  /**
+   * A CSV chunk's rows added to an open group (parsed on the group's thread, ended by `end`
+   * like a group of batches): small files' chunks joined into one row group. Resolves once the
+   * text is copied into a slot; refused with the group's error if an earlier chunk of it failed.
+   */
+  async csvInto(open: OpenGroup, chunk: ChunkText & { parse: CsvParse }): Promise<void> {
+    const slot = await this.takeSlot();
+    const group = this.groups.get(open.id);
+    if (!group || group.ended) {
+      this.slots.free(slot);
+      throw group?.error ?? new Error(`internal: row group #${open.id} is not open`);
+    }
+    this.slots.bytes(slot, chunk.text.length).set(chunk.text);
+    this.counts.batches++;
+    this.counts.bytesCopied += chunk.text.length;
+    const thread = (group.thread ??= this.pickThread(group.id));
+    const { text, parse, ...where } = chunk;
+    thread.copy.send({ type: 'csv', group: group.id, slot, sab: this.slots.buffer(slot), length: text.length, chunk: where, parse, compression: '', orEmpty: false, into: true });
+  }
+
   /** Forget the group: its thread drops what it holds; its part never comes. */
   drop(open: OpenGroup): void {
     const group = this.groups.get(open.id);

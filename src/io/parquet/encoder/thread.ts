@@ -17,10 +17,17 @@ interface Group {
   pending: pl.DataFrame | undefined;
   /** A zero-row frame with the schema, for an output without rows. */
   schema: pl.DataFrame | undefined;
+  /** Frames added since the last compaction, not yet in `pending`. */
+  small: pl.DataFrame[];
 }
 
 /** Open groups by number. */
 const groups = new Map<number, Group>();
+/**
+ * Groups that failed here: what was already sent for them is dropped, not gathered into a
+ * group nobody ends (the pool refuses new rows for them once it hears of the failure).
+ */
+const failed = new Set<number>();
 
 /**
  * polars frames hold native memory that V8 does not see, freed only once their wrappers are
@@ -65,6 +72,11 @@ function handle(m: EncoderRequest<CsvChunkMeta>): void {
   if (m.type === 'stop') return; // the flag was not set: nothing to do
   if (m.type === 'drop') {
     groups.delete(m.group);
+    failed.delete(m.group);
+    return;
+  }
+  if (failed.has(m.group)) {
+    if (m.type !== 'end') reply({ type: 'free', slot: m.slot });
     return;
   }
   if (m.type === 'csv') {
@@ -77,7 +89,7 @@ function handle(m: EncoderRequest<CsvChunkMeta>): void {
     } finally {
       reply({ type: 'free', slot: m.slot });
     }
-    if (df) guard(m.group, () => encode(m.group, df!, m.compression, m.orEmpty));
+    if (df) guard(m.group, () => (m.into ? add(groupOf(m.group), df!) : encode(m.group, df!, m.compression, m.orEmpty)));
     return;
   }
   const group = groupOf(m.group);
@@ -98,7 +110,7 @@ function handle(m: EncoderRequest<CsvChunkMeta>): void {
   // end: encode the group and send it back
   groups.delete(m.group);
   // No rows in the whole output: a file with the schema (or no columns at all).
-  guard(m.group, () => encode(m.group, group.pending ?? (m.orEmpty ? (group.schema ?? pl.DataFrame({})) : undefined), m.compression, m.orEmpty));
+  guard(m.group, () => encode(m.group, rowsOf(group) ?? (m.orEmpty ? (group.schema ?? pl.DataFrame({})) : undefined), m.compression, m.orEmpty));
 }
 
 /** Sends the group back as a whole small Parquet file (`whole`: the entire output, without rows). */
@@ -117,14 +129,42 @@ function encode(number: number, frame: pl.DataFrame | undefined, compression: st
 
 function groupOf(number: number): Group {
   let group = groups.get(number);
-  if (!group) groups.set(number, (group = { pending: undefined, schema: undefined }));
+  if (!group) groups.set(number, (group = { pending: undefined, schema: undefined, small: [] }));
   return group;
 }
 
 function add(group: Group, df: pl.DataFrame): void {
   group.schema ??= df.head(0);
   if (df.height === 0) return;
-  group.pending = group.pending ? pl.concat([group.pending, df], { how: 'vertical', rechunk: false }) : df;
+  // Many small frames (the chunks of many small files joined into one group) kept as chunks of
+  // the group's frame would each keep buffers of their own (3 000 files of 3 rows: 417 MB peak
+  // RSS, 240 MB compacted): they wait in `small` and join the group compacted, COMPACT at a time.
+  // A frame of many rows is a chunk of its own, as it comes (no copy).
+  if (df.height >= SMALL_ROWS) {
+    flushSmall(group);
+    group.pending = group.pending ? pl.concat([group.pending, df], { how: 'vertical', rechunk: false }) : df;
+    return;
+  }
+  group.small.push(df);
+  if (group.small.length >= COMPACT) flushSmall(group);
+}
+
+/** Frames gathered before they join a group's rows as one compacted chunk. */
+const COMPACT = 64;
+/** Frames of fewer rows are compacted; their copy is cheap, their own buffers are not. */
+const SMALL_ROWS = 1024;
+
+function flushSmall(group: Group): void {
+  if (group.small.length === 0) return;
+  const joined = group.small.length === 1 ? group.small[0] : pl.concat(group.small, { how: 'vertical', rechunk: true });
+  group.small = [];
+  group.pending = group.pending ? pl.concat([group.pending, joined], { how: 'vertical', rechunk: false }) : joined;
+}
+
+/** The group's rows, every frame added (undefined: none). */
+function rowsOf(group: Group): pl.DataFrame | undefined {
+  flushSmall(group);
+  return group.pending;
 }
 
 /** Runs `fn`; a failure is reported for the group (the main side fails its output). */
@@ -138,5 +178,6 @@ function guard(number: number, fn: () => void): void {
 
 function fail(number: number, err: unknown): void {
   groups.delete(number);
+  failed.add(number);
   reply({ type: 'failed', group: number, error: serializeError(err) });
 }

@@ -1,5 +1,4 @@
 /** Arrow IPC file format, batch by batch, through apache-arrow's own writer. */
-import { closeSync, openSync } from 'node:fs';
 import { RecordBatchFileWriter, RecordBatchWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { describeSchema } from '../../../batch/schema';
 import { rebaseViews } from '../../../batch/views';
@@ -8,6 +7,7 @@ import { checkNestedDictionaries, dictionariesAsValues } from './dictionaries';
 import { nullableEverywhere } from './nullable';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';
+import { OutputFd } from './fd';
 
 /**
  * apache-arrow's file writer (21.2) puts the schema only in the footer: the stream between the
@@ -27,7 +27,7 @@ class SchemaFirstFileWriter extends RecordBatchFileWriter {
 }
 
 export class ArrowFileWriter implements FormatWriter {
-  private readonly fd: number;
+  private readonly out: OutputFd;
   private readonly sink: SyncFdSink;
   private readonly writer = new SchemaFirstFileWriter();
   private schema: Schema | undefined;
@@ -38,8 +38,8 @@ export class ArrowFileWriter implements FormatWriter {
   private batches = 0;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'w');
-    this.sink = new SyncFdSink(this.fd);
+    this.out = new OutputFd(file, 'w');
+    this.sink = new SyncFdSink(this.out);
     this.writer.reset(this.sink);
   }
 
@@ -68,15 +68,20 @@ export class ArrowFileWriter implements FormatWriter {
     this.rows += batch.numRows;
   }
 
+  /** Every write is flushed before it returns (write()), so the file can be let go between batches. */
+  suspend(): void {
+    this.out.suspend();
+  }
+
   async close(): Promise<void> {
     this.writer.close();
     this.sink.flush();
-    closeSync(this.fd);
+    this.out.close();
   }
 
   async abort(): Promise<void> {
     try {
-      closeSync(this.fd);
+      this.out.close();
     } catch {
       // already closed
     }

@@ -10,6 +10,7 @@
  * encodes the batches it is given itself, on its sink's pool (`ParquetWriter`).
  */
 import { closeSync, openSync } from 'node:fs';
+import { OutputFd } from './fd';
 import type { RecordBatch } from 'apache-arrow';
 import type { Backing } from '../../../batch/owned';
 import { PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS } from '../../../defaults';
@@ -21,13 +22,13 @@ import type { FormatWriter, WriterOptions } from './types';
 
 /** Appends the encoded parts the topology's encoding stage sends (blobs: parts.ts). */
 export class ParquetPartWriter implements FormatWriter {
-  private readonly fd: number;
+  private readonly out: OutputFd;
   private readonly appender: PartAppender;
   rowGroups = 0;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'w');
-    this.appender = new PartAppender(this.fd);
+    this.out = new OutputFd(file, 'w');
+    this.appender = new PartAppender(this.out);
   }
 
   get rows(): number {
@@ -42,17 +43,22 @@ export class ParquetPartWriter implements FormatWriter {
     }
   }
 
+  /** Parts are appended whole and synchronously: between two, the file can be let go and continued. */
+  suspend(): void {
+    this.out.suspend();
+  }
+
   async close(): Promise<void> {
     try {
       this.rowGroups = this.appender.finish();
     } finally {
-      closeSync(this.fd);
+      this.out.close();
     }
   }
 
   async abort(): Promise<void> {
     try {
-      closeSync(this.fd);
+      this.out.close();
     } catch {
       // already closed
     }
@@ -75,7 +81,7 @@ export class ParquetWriter implements FormatWriter {
     pool: EncoderPool,
   ) {
     this.fd = openSync(file, 'w');
-    this.appender = new PartAppender(this.fd);
+    this.appender = new PartAppender({ fd: this.fd });
     try {
       this.cutter = new RowGroupCutter(pool, { compression: opts.compression ?? PARQUET_COMPRESSION, rowGroupSize: opts.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, file: opts.shownAs ?? file });
     } catch (err) {

@@ -15,7 +15,8 @@ export class SyncFdSink extends AsyncByteQueue<Uint8Array> {
   private staged = 0;
   bytes = 0;
 
-  constructor(private readonly fd: number) {
+  /** `out.fd` is read at each write: the file may be let go and reopened between batches. */
+  constructor(private readonly out: { readonly fd: number }) {
     super();
   }
 
@@ -28,13 +29,13 @@ export class SyncFdSink extends AsyncByteQueue<Uint8Array> {
       return;
     }
     this.flush();
-    writeAll(this.fd, chunk);
+    writeAll(this.out.fd, chunk);
   }
 
   /** Push staged bytes to the file. */
   flush(): void {
     if (this.staged === 0) return;
-    writeAll(this.fd, this.staging.subarray(0, this.staged));
+    writeAll(this.out.fd, this.staging.subarray(0, this.staged));
     this.staged = 0;
   }
 

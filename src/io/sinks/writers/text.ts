@@ -1,5 +1,5 @@
 /** CSV (RFC 4180) and NDJSON writers: rows formatted per column, one write per batch. */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { SinkError } from '../../../errors';
 import { fits, type CsvType } from '../../../csv/infer';
@@ -7,9 +7,10 @@ import { textKind } from './text-kind';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
 import { jsonFormatter, textFormatter, type Formatter } from './values';
 import type { FormatWriter, WriterOptions } from './types';
+import { OutputFd } from './fd';
 
 abstract class TextWriter implements FormatWriter {
-  protected readonly fd: number;
+  private readonly out: OutputFd;
   protected columns: string[] | undefined;
   /** What each column's values are written as (textKind), from the first batch with a value in it. */
   private readonly kinds: ({ kind: string; from: number } | undefined)[] = [];
@@ -20,7 +21,7 @@ abstract class TextWriter implements FormatWriter {
     readonly file: string,
     protected readonly opts: WriterOptions,
   ) {
-    this.fd = openSync(file, opts.append ? 'a' : 'w');
+    this.out = new OutputFd(file, opts.append ? 'a' : 'w');
   }
 
   write(batch: RecordBatch): void {
@@ -86,7 +87,8 @@ abstract class TextWriter implements FormatWriter {
     if (!text) return;
     const buf = Buffer.from(text);
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    const fd = this.out.fd;
+    while (off < buf.length) off += writeSync(fd, buf, off);
     this.bytes += buf.length;
   }
 
@@ -94,13 +96,17 @@ abstract class TextWriter implements FormatWriter {
   protected abstract formatter(vector: ReturnType<RecordBatch['getChild']> & object): Formatter;
   protected abstract row(formatters: Formatter[], names: string[], i: number): string;
 
+  suspend(): void {
+    this.out.suspend();
+  }
+
   async close(): Promise<void> {
-    closeSync(this.fd);
+    this.out.close();
   }
 
   async abort(): Promise<void> {
     try {
-      closeSync(this.fd);
+      this.out.close();
     } catch {
       // already closed
     }

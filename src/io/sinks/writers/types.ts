@@ -10,6 +10,11 @@ export interface FormatWriter {
   close(): Promise<void>;
   /** Stop and release handles; the caller removes the files. Never throws. */
   abort(): Promise<void>;
+  /**
+   * Let go of the file descriptor; the next write reopens the file where it ended (the same
+   * file, not a new one). Absent for a writer that cannot continue a file later.
+   */
+  suspend?(): void;
   readonly rows: number;
 }
 

@@ -34,6 +34,11 @@ export interface CsvReadOptions {
   onInference?: (inference: CsvInference) => void;
   /** Each chunk owns its text until its `recycle()` (a consumer that holds chunks: RowChunker's `ownChunks`). */
   ownChunks?: boolean;
+  /**
+   * Rows of this file's first chunk, when the types are already fixed (a later file): what
+   * the row group an earlier file began still needs (openCsvChunks' `alignAcrossFiles`).
+   */
+  firstChunkRows?: number;
 }
 
 /** A source's column types, and the text rules every later row is held to (csv/strict.ts). */
@@ -108,11 +113,12 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const inferRows = cfg.inferRows ?? CSV_INFER_ROWS;
   // Every chunk is parsed with this header line in front: names of our own (see CsvParse.fields).
   const internal = names.map((_, i) => `c${i}`);
-  const fields = selected.map((c) => internal[names.indexOf(c)]);
+  const position = new Map(names.map((n, i) => [n, i])); // indexOf per column was quadratic in the width
+  const fields = selected.map((c) => internal[position.get(c)!]);
   const prefix = Buffer.from(internal.map((n) => csvQuote(n, delimiter, quote)).join(delimiter) + '\n');
   const chunker = new RowChunker({
     file,
-    rowsPerChunk: Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
+    rowsPerChunk: o.types && o.firstChunkRows ? o.firstChunkRows : Math.ceil(inferRows / rowsPerChunk) * rowsPerChunk,
     fields: names.length,
     delimiter: delimiter.charCodeAt(0),
     quote: quote.charCodeAt(0),
