@@ -159,6 +159,9 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command: run, validate, explain, inspect, test or init')
     .strict()
     .help()
+    // yargs would end the process itself after --help and --version: let the command return,
+    // so an exit(0) nobody asked for (cutShort, below) is the only one that means "cut short".
+    .exitProcess(false)
     .fail((msg, err, y) => {
       if (err) throw err;
       // Throwing stops yargs before any command handler runs.

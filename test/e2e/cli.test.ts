@@ -257,3 +257,14 @@ describe('sluice explain --profile', () => {
     expect(r.stdout).toContain(`${cores} cores`);
   });
 });
+
+describe('help and version', () => {
+  // They end the command early, which a guard against exits nobody asked for (cli/main.ts)
+  // must not take for a command cut short (it once exited 70 here).
+  it.each([['--help'], ['--version'], ['run', '--help'], ['init', '--help']])('sluice %s %s prints and exits 0', async (...args) => {
+    const r = await runCli(args.filter((a): a is string => typeof a === 'string'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+  });
+});
