@@ -60,8 +60,11 @@ function suspects(expr: Expr, fixed: DataType, got: DataType): Expr[] {
 export function checkBatch(df: pl.DataFrame, lines: Lines, file: string, fixed: NdjsonTypes | undefined): void {
   const candidates: { name: string; type: DataType; exprs: number[]; differs: boolean }[] = [];
   const exprs: Expr[] = [];
-  df.columns.forEach((name, i) => {
-    const got = df.dtypes[i];
+  // columns and dtypes are native calls that list every column: once, not per column.
+  const names = df.columns;
+  const dtypes = df.dtypes;
+  names.forEach((name, i) => {
+    const got = dtypes[i];
     const type = fixed?.types[name] ?? got;
     if (!fitsType(type, got)) return void candidates.push({ name, type, exprs: [], differs: true });
     const own = suspects(pl.col(name), type, got).map((e) => exprs.push(e.cast(pl.UInt32).sum().alias(`s${exprs.length}`)) - 1);
@@ -70,7 +73,7 @@ export function checkBatch(df: pl.DataFrame, lines: Lines, file: string, fixed: 
   const counts = exprs.length > 0 ? (df.select(...exprs).row(0) as unknown[]) : [];
   const columns = candidates.filter((c) => c.differs || (c.exprs.some((k) => Number(counts[k]) > 0) && !stringsAsWritten(df, c.name, lines.bytes)));
   if (hasSurrogateEscape(lines.bytes)) {
-    const loose = firstLoose(lines, new Set(df.columns));
+    const loose = firstLoose(lines, new Set(names));
     if (loose) throw loose(file);
   }
   if (columns.length === 0) return;

@@ -43,17 +43,22 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     } catch (err) {
       throw locateBadLine(file, lines, err, schema);
     }
-    const hive = hiveColumns(file).filter(([key]) => !df.columns.includes(key));
-    if (firstOfFile) assertColumnsExist(file, [...df.columns, ...hive.map(([key]) => key)], o, 'NDJSON');
+    // columns and dtypes are native calls that list every column: read once, not per column.
+    const own = df.columns;
+    const hive = hiveColumns(file).filter(([key]) => !own.includes(key));
+    if (firstOfFile) assertColumnsExist(file, [...own, ...hive.map(([key]) => key)], o, 'NDJSON');
     firstOfFile = false;
-    if (o.columns) df = df.select(...o.columns.filter((c) => df.columns.includes(c)));
+    const ownSet = new Set(own);
+    if (o.columns) df = df.select(...o.columns.filter((c) => ownSet.has(c)));
     if (schema) assertKnownFields(df, schema, file, lines);
     // values the types do not hold exactly (the file's own columns: hive values are text by rule)
     checkBatch(df, lines, file, schema);
     if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
-    // columns and dtypes are native calls that list every column: read once, not per column.
-    const present = new Set(df.columns);
-    if (o.columns) df = df.select(...o.columns.filter((c) => present.has(c)));
+    // The config's columns in its order, hive columns among them.
+    if (o.columns) {
+      const present = new Set([...ownSet, ...hive.map(([key]) => key)]);
+      df = df.select(...o.columns.filter((c) => present.has(c)));
+    }
     if (!schema) {
       const dtypes = df.dtypes;
       schema = { types: Object.fromEntries(df.columns.map((c, i) => [c, dtypes[i]])), file, lines: `lines ${lines.firstLine}–${last}` };
