@@ -59,15 +59,7 @@ export function partitionPath(columns: string[], values: (string | null)[]): str
 
 /** Directory of a partition under `root`; throws if it would not stay inside. */
 export function partitionDir(root: string, columns: string[], values: (string | null)[]): string {
-  let relative: string;
-  try {
-    relative = partitionPath(columns, values);
-  } catch (err) {
-    // Say which output: a run may write more than one.
-    if (err instanceof SinkError) err.message = `cannot write ${root}: ${err.message}`;
-    throw err;
-  }
-  return insideRoot(root, relative);
+  return insideRoot(root, partitionPath(columns, values));
 }
 
 function insideRoot(root: string, relative: string): string {
