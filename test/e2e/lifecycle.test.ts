@@ -4,10 +4,11 @@
  * command's pid ends every process of the run at once (nothing commits afterwards).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, REPO, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+import { descendants } from '../helpers/processes';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -212,29 +213,6 @@ it('kill -9 of the sluice pid leaves no process of the run a second later, and n
   expect(existsSync(path.join(ws.dir, 'out', `${name}.parquet`))).toBe(false);
 });
 
-/** Every process below `pid` (from /proc: Linux, as the engine's own supervision is). */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of parents) {
-      if (parent !== p) continue;
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 function isAlive(pid: number): boolean {
   try {

@@ -9,11 +9,12 @@
  * handshakes (e2e-gate, exit-gate), never by sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN } from '../helpers/cli';
 import { parseOpenMetrics } from '../helpers/openmetrics';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+import { descendants } from '../helpers/processes';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -42,29 +43,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Every process below `pid` (Linux /proc). */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of parents) {
-      if (parent !== p) continue;
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 const cmdline = (pid: number) => {
   try {
