@@ -15,6 +15,8 @@ import type { ColumnTypeName } from '../config/types';
 export type CsvType = ColumnTypeName | 'time' | 'datetime[us]' | 'datetime[ns]' | 'datetime[ms, UTC]' | 'datetime[us, UTC]' | 'datetime[ns, UTC]';
 
 const INT = /^-?(0|[1-9]\d*)$/;
+/** NaN and the infinities, as the text sinks spell them (the only non-finite floats inference takes). */
+export const NON_FINITE = /^(NaN|-?inf)$/;
 /** Inference: no leading zeros (`08.5` stays text). */
 const FLOAT = /^-?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Parsing an explicitly typed column: what a float parser accepts. */
@@ -133,7 +135,7 @@ function candidate(value: string): CsvType {
   }
   // NaN and infinities only as the text sinks spell them, so other text is not taken for a number
   if (FLOAT.test(value)) return exactAsFloat(value) ? 'float64' : 'utf8';
-  if (/^(NaN|-?inf)$/.test(value)) return 'float64';
+  if (NON_FINITE.test(value)) return 'float64';
   if (/^(true|false)$/i.test(value)) return 'bool';
   if (fits('date', value)) return 'date';
   if (fits('datetime', value)) return 'datetime';

@@ -14,7 +14,7 @@
  */
 import { SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
-import { datetimeShape, fits, isStrictValue, type CsvType } from './infer';
+import { datetimeShape, fits, isStrictValue, NON_FINITE, type CsvType } from './infer';
 
 /** How one column's text is held to its type. */
 export interface TextRule {
@@ -87,9 +87,6 @@ interface ChunkBytes {
   firstLine: number;
   skippedLines?: number[];
 }
-
-/** The non-finite floats inference takes, as the text sinks write them. */
-const NON_FINITE = /^(NaN|-?inf)$/;
 
 const LF = 10;
 const CR = 13;

@@ -17,7 +17,7 @@ import { readHeader, type HeaderOptions } from './header';
 import { physicalLine } from '../../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
-import { datetimeShape, explainColumn, type ColumnInference, type CsvType } from '../../../csv/infer';
+import { datetimeShape, explainColumn, NON_FINITE, type ColumnInference, type CsvType } from '../../../csv/infer';
 import { textCheck, type TextRule } from '../../../csv/strict';
 
 export interface CsvReadOptions {
@@ -212,7 +212,7 @@ function inferTypes(text: Buffer, base: object, names: string[], rows: number): 
   return {
     explained: names.map((_, i) => explainColumn(column(table, i))),
     firsts: names.map((_, i) => table.find((row) => row[i] !== null)?.[i] ?? undefined),
-    nonFinite: names.map((_, i) => table.some((row) => row[i] !== null && /^(NaN|-?inf)$/.test(row[i]!))),
+    nonFinite: names.map((_, i) => table.some((row) => row[i] !== null && NON_FINITE.test(row[i]!))),
   };
 }
 
