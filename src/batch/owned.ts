@@ -121,6 +121,23 @@ export class OwnedBatch {
     return next;
   }
 
+  /**
+   * One more holder of the same memory (fan-out: a batch read by several stages or sinks),
+   * not a copy: each holder releases once, and the memory comes back when the last one has.
+   * The batches are shared as they are: no holder may change them (none does: Arrow data is
+   * read-only to stages, and results are written to memory of their own).
+   */
+  share(): OwnedBatch {
+    if (this.state !== 'held') throw new Error(`owned batch #${this.seq} shared after it was ${this.state}`);
+    let lease: Lease | undefined;
+    if (this.lease) {
+      const counted = this.lease instanceof SharedLease ? this.lease : new SharedLease(this.lease);
+      this.lease = counted;
+      lease = counted.another();
+    }
+    return new OwnedBatch({ seq: this.seq, sourceFile: this.sourceFile, batches: this.batches, lease, backing: this.backing, rows: this.standsFor });
+  }
+
   /** Use the batches, then release them whatever happens: the one `finally` of a hand-off. */
   async consume<T>(use: (owned: OwnedBatch) => Promise<T> | T): Promise<T> {
     try {
@@ -128,6 +145,35 @@ export class OwnedBatch {
     } finally {
       if (this.state === 'held') this.release();
     }
+  }
+}
+
+/**
+ * A lease held by several holders (OwnedBatch.share): the memory behind it comes back when
+ * every holder has released. The first holder keeps this object; each other gets a handle.
+ */
+class SharedLease implements Lease {
+  private holders = 1;
+  constructor(private readonly inner: Lease) {}
+
+  another(): Lease {
+    this.holders++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.drop();
+      },
+    };
+  }
+
+  release(): void {
+    this.drop();
+  }
+
+  private drop(): void {
+    if (--this.holders === 0) this.inner.release();
   }
 }
 

@@ -12,9 +12,11 @@ import type { SourceColumns } from '../io/sources/probe';
 import type { StageDefinition } from '../worker/api';
 import { callWithoutExit } from '../worker/load';
 import { missingColumn } from './columns';
+import { SOURCE_NODE, sinkSections } from '../config/graph';
 
 interface StageEntry {
   name?: unknown;
+  input?: unknown;
   keepsColumns?: unknown;
   options?: unknown;
 }
@@ -23,8 +25,12 @@ export interface DownstreamChecks {
   issues: ConfigIssue[];
   /** Names that could not be checked, and why. */
   notes: ConfigIssue[];
-  /** The columns each stage receives (by index) and those the last one passes on, as far as known. */
-  flow: { inputs: Known[]; output: Known };
+  /**
+   * The columns each stage receives (by index) and those the last one passes on, as far as
+   * known; `stageInputs`: what each stage reads (-1: the source; undefined: an input the
+   * config's graph refuses); `sinks`: what each sink writes and the columns it gets.
+   */
+  flow: { inputs: Known[]; output: Known; stageInputs: (number | undefined)[]; sinks: { from: number | undefined; columns: Known }[] };
 }
 
 /** The columns at a point of the pipeline: known (and after which stage), or not (and since which stage). */
@@ -35,10 +41,22 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
   const notes: ConfigIssue[] = [];
   const projection = (raw as { source?: { columns?: unknown } }).source?.columns;
   const stages = (raw as { stages?: unknown }).stages;
-  // What the first stage receives: the projection, in its order, or every column.
-  let now: Known = { known: true, columns: Array.isArray(projection) ? (projection as string[]) : source.names };
+  // What the source passes on: the projection, in its order, or every column.
+  const read: Known = { known: true, columns: Array.isArray(projection) ? (projection as string[]) : source.names };
   const inputs: Known[] = [];
-  if (!Array.isArray(stages)) return { issues, notes, flow: { inputs, output: now } };
+  const outputs: Known[] = [];
+  const list = Array.isArray(stages) ? (stages as StageEntry[]) : [];
+  const names = list.map((s) => s?.name);
+  // What a stage or sink reads, by the name it gives (config/graph.ts refuses a wrong one, with its path).
+  const producer = (name: unknown, fallback: number, before: number): number | undefined => {
+    if (name === undefined) return fallback;
+    if (name === SOURCE_NODE) return -1;
+    const at = names.indexOf(name);
+    return at >= 0 && at < before ? at : undefined;
+  };
+  const at = (p: number | undefined): Known => (p === undefined ? { known: false, unknownSince: 'its input' } : p < 0 ? read : outputs[p]);
+  const stageInputs = list.map((s, i) => producer(s?.input, i - 1, i));
+  if (!Array.isArray(stages)) return { issues, notes, flow: { inputs, output: read, stageInputs, sinks: sinkFlow() } };
 
   // `what`: whose name it is, when not an option's ("the stage's reads(options):").
   const check = (path: string, name: unknown, at: Known, what?: string) => {
@@ -56,9 +74,10 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
     notes.push({ path, message: `${what} not checked: stage "${at.unknownSince}" before it may change the columns (declare keepsColumns: true or outputColumns() in its defineStage)` });
   };
 
-  (stages as StageEntry[]).forEach((stage, index) => {
+  list.forEach((stage, index) => {
     const definition = definitions.get(index);
     const options = (stage?.options ?? {}) as Record<string, unknown>;
+    const now = at(stageInputs[index]);
     inputs.push(now);
     const named = definition?.inputColumns && call(() => definition.inputColumns!(options), `stages[${index}].options`, "the stage's inputColumns(options)", issues);
     for (const [option, names] of Object.entries(named ?? {})) {
@@ -78,15 +97,21 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
       const optionNames = new Set(Object.values(named ?? {}).flatMap((names) => (Array.isArray(names) ? names : [])));
       reads.filter((name) => !optionNames.has(name)).forEach((name) => check(`stages[${index}].module`, name, now, "the stage's reads(options):"));
     }
-    now = passedOn(now, stage, definition, index, options, issues);
+    outputs.push(passedOn(now, stage, definition, index, options, issues));
   });
-  const partitionBy = (raw as { sink?: { partitionBy?: unknown } }).sink?.partitionBy;
-  const at: Known = now;
-  if (Array.isArray(partitionBy)) {
-    if (!at.known) unknown('sink.partitionBy', 'partition columns', at);
-    else partitionBy.forEach((c: unknown, i) => check(`sink.partitionBy[${i}]`, c, at));
+  function sinkFlow() {
+    return sinkSections(raw).map(({ where, sink }) => {
+      const from = producer(sink?.from, list.length - 1, list.length);
+      const columns = at(from);
+      const partitionBy = sink?.partitionBy;
+      if (Array.isArray(partitionBy) && from !== undefined) {
+        if (!columns.known) unknown(`${where}.partitionBy`, 'partition columns', columns);
+        else partitionBy.forEach((c: unknown, i) => check(`${where}.partitionBy[${i}]`, c, columns));
+      }
+      return { from, columns };
+    });
   }
-  return { issues, notes, flow: { inputs, output: now } };
+  return { issues, notes, flow: { inputs, output: at(list.length - 1), stageInputs, sinks: sinkFlow() } };
 }
 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((c) => typeof c === 'string');

@@ -24,28 +24,40 @@ export interface Projection {
 }
 
 /**
- * `flow`: the columns each stage receives and the last passes on (columns-downstream.ts).
- * Undefined when nothing can be left out, or when a stage does not say what it reads.
+ * `flow`: the columns each stage receives and each sink gets, and who reads whom
+ * (columns-downstream.ts). Undefined when nothing can be left out, or when a stage does not
+ * say what it reads. In a graph, what a producer must pass on is what all its readers need:
+ * every column, for a sink; for a stage, what it reads and what it passes on that is needed
+ * after it. Stages come after what they read (config/graph.ts), so one pass from the last
+ * stage back to the first sees every reader of a stage before the stage itself.
  */
 export function pushDownColumns(
   stages: readonly { options?: unknown }[],
   definitions: ReadonlyMap<number, StageDefinition>,
-  flow: { inputs: readonly Known[]; output: Known },
+  flow: { inputs: readonly Known[]; output: Known; stageInputs?: readonly (number | undefined)[]; sinks?: readonly { from: number | undefined; columns: Known }[] },
 ): Projection | undefined {
-  if (stages.length === 0 || !flow.output.known) return undefined;
-  let needed = new Set(flow.output.columns); // the sink writes every column it gets
+  if (stages.length === 0) return undefined;
+  const stageInputs = flow.stageInputs ?? stages.map((_, i) => i - 1);
+  const sinks = flow.sinks ?? [{ from: stages.length - 1, columns: flow.output }];
+  if (stageInputs.some((p) => p === undefined) || sinks.some((s) => s.from === undefined || !s.columns.known)) return undefined;
+  // needed[p + 1]: the columns producer p (-1: the source) must pass on.
+  const needed = Array.from({ length: stages.length + 1 }, () => new Set<string>());
+  for (const sink of sinks) for (const c of (sink.columns as Known & { known: true }).columns) needed[sink.from! + 1].add(c); // the sink writes every column it gets
   for (let i = stages.length - 1; i >= 0; i--) {
     const input = flow.inputs[i];
     const reads = readsOf(definitions.get(i), stages[i]?.options);
     if (!input?.known || !reads) return undefined;
     // What it reads, and what it passes on that is needed after it (a column it makes is made from what it reads).
-    needed = new Set([...reads, ...input.columns.filter((c) => needed.has(c))]);
+    const after = needed[i + 1];
+    for (const c of [...reads, ...input.columns.filter((c) => after.has(c))]) needed[stageInputs[i]! + 1].add(c);
   }
-  const first = flow.inputs[0] as Known & { known: true };
-  const pruned = first.columns.filter((c) => !needed.has(c));
+  const sourceColumns = stageInputs.includes(-1) ? flow.inputs[stageInputs.indexOf(-1)] : sinks.find((s) => s.from === -1)?.columns;
+  if (!sourceColumns?.known) return undefined;
+  const fromSource = needed[0];
+  const pruned = sourceColumns.columns.filter((c) => !fromSource.has(c));
   if (!pruned.length) return undefined;
   const missing = flow.inputs.slice(0, stages.length).map((input) => (input.known ? input.columns.filter((c) => pruned.includes(c)) : []));
-  return { columns: first.columns.filter((c) => needed.has(c)), pruned, missing };
+  return { columns: sourceColumns.columns.filter((c) => fromSource.has(c)), pruned, missing };
 }
 
 /** The stage's `reads(options)`, or undefined when it has none or it fails (the checks report that). */

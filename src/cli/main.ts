@@ -92,11 +92,12 @@ export async function main(argv: string[]): Promise<number> {
         if (warnings.length) writeSafe(process.stdout, renderWarnings(warnings) + '\n');
       });
     })
-    .command<Common & { profile: boolean; batches: number }>(
+    .command<Common & { profile: boolean; batches: number; format: 'text' | 'mermaid' | 'dot' }>(
       'explain [config]',
       'print the resolved plan: stages, modes, copies, channels, memory bound',
       (y) =>
         withCommon(y)
+          .option('format', { choices: ['text', 'mermaid', 'dot'] as const, default: 'text' as const, describe: 'text, or the graph alone as Mermaid or Graphviz (dot)' })
           .option('profile', { type: 'boolean', default: false, describe: 'run a few batches through each stage and recommend a mode and concurrency' })
           .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
       async (args) => {
@@ -105,6 +106,11 @@ export async function main(argv: string[]): Promise<number> {
           const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = withProjection(buildPlan(r.config, r), r.projection);
+          if (args.format !== 'text') {
+            const { renderDot, renderMermaid } = require('../plan/graph-shape') as typeof import('../plan/graph-shape'); // eslint-disable-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+            writeSafe(process.stdout, (args.format === 'dot' ? renderDot(plan) : renderMermaid(plan)) + '\n');
+            return;
+          }
           writeSafe(process.stdout, renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) writeSafe(process.stdout, '\n' + renderWarnings(warnings) + '\n');
@@ -197,7 +203,7 @@ function withCommon<T>(y: Argv<T>) {
     .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
     .option('mode', { type: 'string', array: true, describe: 'override a stage mode: <stage>=<inline|thread|process> (repeatable)' })
     .option('concurrency', { type: 'string', array: true, describe: 'override a stage’s copies: <stage>=<n> (repeatable)' })
-    .option('sink-path', { type: 'string', describe: 'write the output to this path instead' })
+    .option('sink-path', { type: 'string', array: true, nargs: 1, describe: 'write the output to this path instead; with several sinks: <sink>=<path> (repeatable)' })
     .option('source-path', { type: 'string', array: true, nargs: 1, describe: 'read this file or glob instead of source.path (repeatable: a list)' })
     .option('set', { type: 'string', array: true, nargs: 1, describe: 'set a param of the config: <param>=<value> (repeatable)' });
 }

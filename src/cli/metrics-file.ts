@@ -7,7 +7,8 @@
  * timestamps (the collector refuses them).
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { RunReport } from '../runtime/types';
+import type { RunReport, SinkReport } from '../runtime/types';
+import { sinksOf } from './report-sinks';
 
 interface Family {
   name: string;
@@ -29,6 +30,17 @@ export function renderOpenMetrics(r: RunReport): string {
     unit,
     samples: r.stages.map((s) => ({ labels: { ...p, stage: s.name }, value: value(s) })),
   });
+  const sinks = sinksOf(r);
+  // One sink: labelled by the pipeline alone, as before runs had several; several: by sink too.
+  const perSink = (name: string, help: string, value: (s: SinkReport) => number | undefined, unit?: string): Family => ({
+    name,
+    help,
+    unit,
+    samples: sinks.flatMap((s) => {
+      const v = value(s);
+      return v === undefined ? [] : [{ labels: sinks.length === 1 ? p : { ...p, sink: s.name ?? 'sink' }, value: v }];
+    }),
+  });
   const families: Family[] = [
     run('sluice_run_success', 'Whether the last run succeeded (1) or failed (0).', r.ok ? 1 : 0),
     run('sluice_run_start_timestamp_seconds', 'When the last run started, in seconds since the Unix epoch.', Date.parse(r.startedAt) / 1000, 'seconds'),
@@ -38,14 +50,10 @@ export function renderOpenMetrics(r: RunReport): string {
     run('sluice_source_files', 'Input files read.', r.source.files),
     run('sluice_source_rows', 'Rows read from the source.', r.source.rows),
     run('sluice_source_bytes', 'Bytes of Arrow batches read from the source.', r.source.bytes, 'bytes'),
-    run('sluice_sink_rows', 'Rows written to the sink.', r.sink.rows),
-    run('sluice_sink_bytes', 'Bytes of Arrow batches handed to the sink.', r.sink.bytes, 'bytes'),
-    ...(r.sink.encoder
-      ? [
-          run('sluice_parquet_encoder_busy_seconds', 'Seconds the Parquet encoder threads worked (reading batches, parsing CSV, encoding row groups).', r.sink.encoder.busyMs / 1000, 'seconds'),
-          run('sluice_parquet_encoder_slot_wait_seconds', 'Seconds the sink waited for a free Parquet encoder slot.', r.sink.encoder.slotWaitMs / 1000, 'seconds'),
-        ]
-      : []),
+    perSink('sluice_sink_rows', 'Rows written to the sink.', (s) => s.rows),
+    perSink('sluice_sink_bytes', 'Bytes of Arrow batches handed to the sink.', (s) => s.bytes, 'bytes'),
+    perSink('sluice_parquet_encoder_busy_seconds', 'Seconds the Parquet encoder threads worked (reading batches, parsing CSV, encoding row groups).', (s) => s.encoder && s.encoder.busyMs / 1000, 'seconds'),
+    perSink('sluice_parquet_encoder_slot_wait_seconds', 'Seconds the sink waited for a free Parquet encoder slot.', (s) => s.encoder && s.encoder.slotWaitMs / 1000, 'seconds'),
     perStage('sluice_stage_copies', 'Copies of the stage that ran.', (s) => s.copies),
     perStage('sluice_stage_busy_seconds', 'Copy-seconds the stage spent running batches.', (s) => s.busyMs / 1000, 'seconds'),
     perStage('sluice_stage_idle_seconds', 'Copy-seconds a free copy waited for input.', (s) => s.idleMs / 1000, 'seconds'),
@@ -99,6 +107,7 @@ export function failedBeforeRun(pipeline: string): RunReport {
     source: { ...zero, files: 0, blockedMs: 0 },
     stages: [],
     sink: { ...zero, path: '', files: [] },
+    sinks: [],
     channels: [],
     peakRssBytes: 0,
   };

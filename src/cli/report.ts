@@ -1,8 +1,10 @@
 /** The run report for humans: one line per stage, plus source, sink and totals. */
 import type { RunReport } from '../runtime/types';
 import { bytes, count, ms, table } from './format';
+import { rowsWritten, sinksOf } from './report-sinks';
 
 export function renderReport(r: RunReport): string {
+  const sinks = sinksOf(r);
   const rows: string[][] = [
     ['source', '—', '—', '', count(r.source.rows), count(r.source.batches), bytes(r.source.bytes), ms(r.source.busyMs), '', ms(r.source.blockedMs), ''],
     ...r.stages.map((s) => [
@@ -18,14 +20,14 @@ export function renderReport(r: RunReport): string {
       ms(s.blockedMs),
       String(s.peakInFlight),
     ]),
-    ['sink', '—', '—', `${count(r.sink.rows)} / ${count(r.sink.batches)}`, '', '', bytes(r.sink.bytes), ms(r.sink.busyMs), '', '', ''],
+    ...sinks.map((s) => [sinks.length === 1 ? 'sink' : `sink ${s.name}`, '—', '—', `${count(s.rows)} / ${count(s.batches)}`, '', '', bytes(s.bytes), ms(s.busyMs), '', '', '']),
   ];
   const head = ['stage', 'mode', 'copies', 'in rows/batches', 'out rows', 'out batches', 'out bytes', 'busy', 'idle (no input)', 'blocked (full)', 'peak in flight'];
   const secs = r.durationMs / 1000;
   const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
   const status = r.ok ? '✔' : '✖';
   const lines = [
-    `${status} ${r.pipeline}: ${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}), peak RSS ${bytes(r.peakRssBytes)}${r.peakRss?.children.length ? ` (main ${bytes(r.peakRss.mainBytes)} + ${r.peakRss.children.length} child process(es) ${bytes(r.peakRssBytes - r.peakRss.mainBytes)})` : ''}`,
+    `${status} ${r.pipeline}: ${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(rowsWritten(r))} rows${sinks.length > 1 ? ` in ${sinks.length} sinks` : ''} in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}), peak RSS ${bytes(r.peakRssBytes)}${r.peakRss?.children.length ? ` (main ${bytes(r.peakRss.mainBytes)} + ${r.peakRss.children.length} child process(es) ${bytes(r.peakRssBytes - r.peakRss.mainBytes)})` : ''}`,
     table(head, rows),
   ];
   const transport = r.stages.filter((s) => s.mode !== 'inline');
@@ -36,13 +38,18 @@ export function renderReport(r: RunReport): string {
         .join('\n'),
     );
   }
-  const enc = r.sink.encoder;
-  if (enc) lines.push(`  Parquet encoder: ${enc.threadsStarted} thread(s), busy ${ms(enc.busyMs)} (reading, parsing, encoding); the sink waited ${ms(enc.slotWaitMs)} for a free slot`);
+  for (const s of sinks) {
+    const enc = s.encoder;
+    const which = sinks.length === 1 ? 'the sink' : `sink ${s.name}`;
+    if (enc) lines.push(`  Parquet encoder${sinks.length === 1 ? '' : ` of ${s.name}`}: ${enc.threadsStarted} thread(s), busy ${ms(enc.busyMs)} (reading, parsing, encoding); ${which} waited ${ms(enc.slotWaitMs)} for a free slot`);
+  }
   if (r.direct) {
     lines.push(`  direct CSV → Parquet: chunks of ${count(r.direct.rowsPerChunk)} rows, each parsed and encoded as one row group on the encoder threads (no Arrow in between)`);
   }
   if (r.channels.length) lines.push(r.channels.map((c) => `  channel ${c.name}: peak ${c.peakDepth}/${c.capacity} batches, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`).join('\n'));
-  if (r.ok && r.sink.files.length) lines.push(`  wrote ${r.sink.files.length === 1 ? r.sink.files[0] : `${r.sink.files.length} files under ${r.sink.path}`}`);
+  for (const s of sinks) {
+    if (r.ok && s.files.length) lines.push(`  wrote ${s.files.length === 1 ? s.files[0] : `${s.files.length} files under ${s.path}`}`);
+  }
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join('\n');
 }

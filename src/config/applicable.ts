@@ -4,6 +4,7 @@
  * ignored without a word, so the user believes a setting took effect; say so instead.
  */
 import type { ConfigIssue } from '../errors';
+import { sinkSections } from './graph';
 
 const CSV_SOURCE_ONLY = ['delimiter', 'quote', 'header', 'nullValues', 'encoding', 'inferRows', 'schema'] as const;
 const PARQUET_SINK_ONLY = ['compression', 'rowGroupSize'] as const;
@@ -13,7 +14,6 @@ type Section = Record<string, unknown> | undefined;
 
 export function inapplicableKeys(raw: unknown): ConfigIssue[] {
   const source = (raw as { source?: Section } | null)?.source;
-  const sink = (raw as { sink?: Section } | null)?.sink;
   const issues: ConfigIssue[] = [];
   const format = (s: Section) => (typeof s?.format === 'string' && FORMATS.includes(s.format) ? s.format : undefined);
   const sourceFormat = format(source);
@@ -24,14 +24,16 @@ export function inapplicableKeys(raw: unknown): ConfigIssue[] {
       issues.push({ path: `source.${key}`, message: `applies to CSV sources only; a ${sourceFormat} source would ignore it (its files carry ${carries}); remove it` });
     }
   }
-  const sinkFormat = format(sink);
-  if (sinkFormat && sinkFormat !== 'parquet') {
-    for (const key of PARQUET_SINK_ONLY) {
-      if (sink?.[key] !== undefined) issues.push({ path: `sink.${key}`, message: `applies to Parquet sinks only; a ${sinkFormat} sink would ignore it; remove it` });
+  for (const { where, sink } of sinkSections(raw)) {
+    const sinkFormat = format(sink);
+    if (sinkFormat && sinkFormat !== 'parquet') {
+      for (const key of PARQUET_SINK_ONLY) {
+        if (sink?.[key] !== undefined) issues.push({ path: `${where}.${key}`, message: `applies to Parquet sinks only; a ${sinkFormat} sink would ignore it; remove it` });
+      }
     }
-  }
-  if (sink && sink.maxOpenFiles !== undefined && sink.partitionBy === undefined) {
-    issues.push({ path: 'sink.maxOpenFiles', message: 'applies to partitioned output only (with sink.partitionBy); remove it' });
+    if (sink && sink.maxOpenFiles !== undefined && sink.partitionBy === undefined) {
+      issues.push({ path: `${where}.maxOpenFiles`, message: `applies to partitioned output only (with ${where}.partitionBy); remove it` });
+    }
   }
   return issues;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ConfigIssue } from '../errors';
 import { expandInputs, matchInputsAndLoops, outputPathProblem, patternNames, statIfAny } from '../inputs';
 import type { SinkConfig } from './types';
+import { sinkSections } from './graph';
 
 export { expandInputs };
 
@@ -18,8 +19,7 @@ export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const sourcePath = config.source?.path;
   const patterns = Array.isArray(sourcePath) ? sourcePath : [sourcePath];
-  const sink = (raw as { sink?: Partial<SinkConfig> } | null)?.sink;
-  const sinkTarget = isPath(sink?.path) ? path.resolve(baseDir, sink.path) : undefined;
+  const sinks = sinkSections(raw).flatMap(({ where, sink }) => (sink && isPath(sink.path) ? [{ where, sink: sink as Partial<SinkConfig>, target: path.resolve(baseDir, sink.path) }] : []));
   const format = (config.source as { format?: unknown } | undefined)?.format;
   patterns.forEach((p, i) => {
     if (!isPath(p)) return;
@@ -29,18 +29,37 @@ export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
     if (loops.length) issues.push({ path: where, message: loopMessage(p, loops) });
     if (statIfAny(abs)?.isDirectory()) issues.push({ path: where, message: `${abs} is a directory; name its files or a glob such as "${path.join(p, '*.' + String(format ?? 'csv'))}"` });
     else if (files.length === 0) issues.push({ path: where, message: `no file matches "${p}" (resolved to ${abs})` });
-    const own = sinkTarget && sink ? sinkOutputReadBack(p, baseDir, files, sinkTarget, sink) : undefined;
-    if (own) {
+    for (const { where: at, sink, target } of sinks) {
+      const own = sinkOutputReadBack(p, baseDir, files, target, sink);
+      if (!own) continue;
       issues.push({
         path: where,
-        message: `"${p}" also names the sink's output ${own} (sink.path "${sink!.path}" → ${sinkTarget}): every run would read the output of the one before; write the output outside the inputs or narrow the pattern`,
+        message: `"${p}" also names the sink's output ${own} (${at}.path "${sink.path}" → ${target}): every run would read the output of the one before; write the output outside the inputs or narrow the pattern`,
       });
     }
   });
-  const sinkProblem = sinkTarget && outputPathProblem(sinkTarget);
-  if (sinkProblem) issues.push({ path: 'sink.path', message: `cannot write ${sinkTarget}: ${sinkProblem}` });
+  for (const { where, target } of sinks) {
+    const problem = outputPathProblem(target);
+    if (problem) issues.push({ path: `${where}.path`, message: `cannot write ${target}: ${problem}` });
+  }
+  issues.push(...overlappingSinks(sinks));
   stageModules(raw, baseDir).forEach(({ index, file }) => {
     if (!existsSync(file)) issues.push({ path: `stages[${index}].module`, message: `file not found: ${file}` });
+  });
+  return issues;
+}
+
+/**
+ * Two sinks of one run on one path, or one inside the other's directory: each would replace
+ * or move the other's output at commit. Refused before anything is written.
+ */
+function overlappingSinks(sinks: { where: string; target: string }[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  sinks.forEach((b, j) => {
+    const a = sinks.slice(0, j).find((a) => a.target === b.target || b.target.startsWith(a.target + path.sep) || a.target.startsWith(b.target + path.sep));
+    if (!a) return;
+    const how = a.target === b.target ? 'the same path as' : 'a path inside (or around) that of';
+    issues.push({ path: `${b.where}.path`, message: `${b.target} is ${how} ${a.where} (${a.target}): each sink of a run writes a path of its own` });
   });
   return issues;
 }

@@ -14,8 +14,22 @@ import { escapeGlob } from '../inputs';
 import { loadWithoutExit } from '../loader';
 import type { ConfigContext, ResolvedParams } from './params';
 
-/** Sections whose `path` may be a function. */
-const COMPUTED = ['source', 'sink'] as const;
+/** The sections whose `path` may be a function: the source and each sink, with their config paths. */
+function computedSections(config: Record<string, unknown>): { where: string; part: Record<string, unknown>; replace: (c: Record<string, unknown>, part: Record<string, unknown>) => Record<string, unknown> }[] {
+  const out: ReturnType<typeof computedSections> = [];
+  const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  for (const key of ['source', 'sink'] as const) {
+    const part = obj(config[key]);
+    if (part) out.push({ where: key, part, replace: (c, p) => ({ ...c, [key]: p }) });
+  }
+  if (Array.isArray(config.sinks)) {
+    config.sinks.forEach((entry, i) => {
+      const part = obj(entry);
+      if (part) out.push({ where: `sinks[${i}]`, part, replace: (c, p) => ({ ...c, sinks: (c.sinks as unknown[]).map((e, j) => (j === i ? p : e)) }) });
+    });
+  }
+  return out;
+}
 
 /**
  * The config with each function path replaced by its value. Without params (they had
@@ -27,12 +41,13 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
   const unresolved: string[] = [];
   if (raw === null || typeof raw !== 'object') return { config: raw, issues, unresolved };
   let config = raw as Record<string, unknown>;
-  for (const section of COMPUTED) {
-    const part = config[section] as Record<string, unknown> | undefined;
-    if (!part || typeof part !== 'object' || typeof part.path !== 'function') continue;
+  for (const { where: section, part, replace } of computedSections(config)) {
+    if (typeof part.path !== 'function') continue;
     const where = `${section}.path`;
+    const isSource = section === 'source';
     // Copied, never written into: the user's module object stays as loaded.
-    config = { ...config, [section]: { ...part, path: undefined } };
+    const copy: Record<string, unknown> = { ...part, path: undefined };
+    config = replace(config, copy);
     if (!params) {
       unresolved.push(where);
       continue;
@@ -40,7 +55,7 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
     let value: unknown;
     try {
       // Config code, guarded as its module was: a process.exit() here fails this path, loudly.
-      const values = section === 'source' ? globLiteral(params) : params.values;
+      const values = isSource ? globLiteral(params) : params.values;
       value = await loadWithoutExit(`the function of ${where}`, () => (part.path as (ctx: ConfigContext) => unknown)({ params: values }));
     } catch (err) {
       unresolved.push(where);
@@ -49,12 +64,12 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
     }
     // What the path holds (empty, a list of what) is the schema's to check; a function that
     // returns no path at all (a forgotten return) is said as such.
-    if (typeof value === 'string' || (section === 'source' && Array.isArray(value))) {
-      (config[section] as Record<string, unknown>).path = value;
+    if (typeof value === 'string' || (isSource && Array.isArray(value))) {
+      copy.path = value;
     } else {
       unresolved.push(where);
       const returned = value === undefined ? 'nothing' : value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
-      issues.push({ path: where, message: `its function returned ${returned}; it must return ${section === 'source' ? 'a path or glob, or a list of them' : 'a path'}` });
+      issues.push({ path: where, message: `its function returned ${returned}; it must return ${isSource ? 'a path or glob, or a list of them' : 'a path'}` });
     }
   }
   return { config, issues, unresolved };

@@ -34,10 +34,9 @@ export interface LoadedRaw {
 
 export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
-  const sinkPath = overrides.sinkPath ? path.resolve(cwd, overrides.sinkPath) : undefined;
   // Paths on the command line are the user's, relative to where they stand.
   const sourcePath = overrides.sourcePath?.map((p) => patternFrom(cwd, p));
-  const { config, issues } = overridden(loaded.raw, { ...overrides, sinkPath, sourcePath });
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sourcePath }, (p) => path.resolve(cwd, p));
   return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
 }
 

@@ -85,9 +85,19 @@ const stage = z.strictObject({
    * source's columns before the run, as it is for a pipeline without stages.
    */
   keepsColumns: z.boolean({ error: 'must be true or false' }).optional(),
+  /**
+   * What the stage reads: the name of an earlier stage, or `"source"`. Default: the stage
+   * before it (the source for the first), so a list of stages is a line. Several stages (and
+   * sinks) may read one stage: each gets every batch, shared, not copied.
+   */
+  input: nonEmpty('a stage name or "source"').optional(),
 });
 
 const sink = z.strictObject({
+  /** The sink's name, for the report and `--sink-path <name>=<path>`; needed when there are several `sinks`. */
+  name: nonEmpty('a non-empty name').optional(),
+  /** What the sink writes: the name of a stage, or `"source"`. Default: the last stage. */
+  from: nonEmpty('a stage name or "source"').optional(),
   /** The output format. */
   format: oneOf(['parquet', 'csv', 'ndjson', 'arrow']),
   /** Output file, or a directory when `partitionBy` is set. */
@@ -113,8 +123,13 @@ const pipeline = z.strictObject({
   source,
   /** The stages every batch goes through, in order; may be empty (a plain conversion). */
   stages: z.array(stage, { error: 'must be a list of stages (may be empty)' }),
-  /** Where the rows go: written to a temporary sibling and renamed on success. */
-  sink,
+  /** Where the rows go: written to a temporary sibling and renamed on success. Give `sink` or `sinks`. */
+  sink: sink.optional(),
+  /**
+   * Several outputs written in one pass (each with a `name`, and `from` the stage it writes):
+   * all committed together, or none. Give `sink` or `sinks`.
+   */
+  sinks: z.array(sink, { error: 'must be a list of sinks' }).min(1, { error: 'must list at least one sink' }).optional(),
   /** Default bounds of every channel. */
   channel: channel.optional(),
   /** Keep output in input order (default true); `false` lets batches pass as they finish. */

@@ -36,8 +36,27 @@ export type StageMode = StageConfig['mode'];
 /** Column type names accepted in an explicit `schema` (see io/sources for the mapping). */
 export type ColumnTypeName = (typeof COLUMN_TYPES)[number];
 
-/** A config as written: `source.path` and `sink.path` may be computed from the params (`({ params }) => …`). */
-export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConfig, 'params' | 'source' | 'sink'> & {
+/** A sink as written: its `path` may be computed from the params. */
+type SinkInput<P extends ParamsSpec> = Omit<SinkConfig, 'path'> & {
+  /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
+  path: FromParams<string, P>;
+};
+
+/** One output (`sink`) or several written in one pass (`sinks`), never both. */
+type Outputs<S> =
+  | {
+      /** Where the rows go. */
+      sink: S;
+      sinks?: never;
+    }
+  | {
+      sink?: never;
+      /** Several outputs written in one pass, each with a `name` and the stage it writes (`from`): committed together, or none. */
+      sinks: [S, ...S[]];
+    };
+
+/** A config as written: `source.path` and each sink's `path` may be computed from the params (`({ params }) => …`). */
+export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConfig, 'params' | 'source' | 'sink' | 'sinks'> & {
   /** Run parameters, set with `--set name=value`; stages read them as `ctx.params`. */
   params?: P;
   /** Where the rows come from: a file, a glob or a list of them, in one format. */
@@ -45,11 +64,12 @@ export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConf
     /** Input file(s): a path, a glob or a list, relative to the config; or `({ params }) => …` computing them. */
     path: FromParams<string | string[], P>;
   };
-  /** Where the rows go. */
-  sink: Omit<SinkConfig, 'path'> & {
-    /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
-    path: FromParams<string, P>;
-  };
+} & Outputs<SinkInput<P>>;
+
+/** A sink as an editor shows it on hover (the path left to `T`). */
+type SinkDocs = Omit<SinkConfig, 'path'> & {
+  /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
+  path?: unknown;
 };
 
 /**
@@ -57,17 +77,18 @@ export type PipelineInput<P extends ParamsSpec = ParamsSpec> = Omit<PipelineConf
  * own key, which has none). The paths are left to `T`, so a path function's `params` is typed
  * from the block by inference.
  */
-type DocsOf<P extends ParamsSpec> = Omit<PipelineInput<P>, 'source' | 'sink'> & {
+type DocsOf<P extends ParamsSpec> = Omit<PipelineConfig, 'params' | 'source' | 'sink' | 'sinks'> & {
+  /** Run parameters, set with `--set name=value`; stages read them as `ctx.params`. */
+  params?: P;
   /** Where the rows come from: a file, a glob or a list of them, in one format. */
   source: Omit<SourceConfig, 'path'> & {
     /** Input file(s): a path, a glob or a list, relative to the config; or `({ params }) => …` computing them. */
     path?: unknown;
   };
   /** Where the rows go. */
-  sink: Omit<SinkConfig, 'path'> & {
-    /** Output file (or directory with partitionBy), relative to the config; or `({ params }) => …`. */
-    path?: unknown;
-  };
+  sink?: SinkDocs;
+  /** Several outputs written in one pass, each with a `name` and the stage it writes (`from`): committed together, or none. */
+  sinks?: SinkDocs[];
 };
 
 /**

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { PARQUET_ENCODE_STAGE, PARTITION_STAGE } from '../defaults';
 import { closest } from './closest';
+import { graphIssues } from './graph';
 import { channelSchema as channel, pipelineSchema as pipeline, sinkSchema as sink, sourceSchema as source, stageSchema as stage } from './schema';
 import type { PipelineConfig, SourceConfig } from './types';
 
@@ -24,7 +25,7 @@ export function validateConfig(input: unknown, file?: string): PipelineConfig {
 export function schemaIssues(input: unknown): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
-  issues.push(...duplicateNames(input));
+  issues.push(...duplicateNames(input), ...graphIssues(input));
   return { config: result.success ? result.data : undefined, issues };
 }
 
@@ -94,7 +95,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
 function knownKeys(path: readonly PropertyKey[]): string[] {
   const shapes: Record<string, z.ZodObject> = { '': pipeline, source, sink, stage, channel };
   const last = [...path].reverse().find((k) => typeof k === 'string') as string | undefined;
-  const shape = path.length === 0 ? shapes[''] : last === 'stages' ? stage : shapes[last ?? ''];
+  const shape = path.length === 0 ? shapes[''] : last === 'stages' ? stage : last === 'sinks' ? sink : shapes[last ?? ''];
   return shape ? Object.keys(shape.shape) : [];
 }
 

@@ -25,7 +25,8 @@ import {
 } from '../defaults';
 import { coreBudget } from './cores';
 import { fuseAdjacent } from './fuse';
-import type { ChannelBounds, Plan, PlannedStage } from './types';
+import type { ChannelBounds, Plan, PlannedNode, PlannedSink, PlannedStage } from './types';
+import { graphOf } from '../config/graph';
 
 /** `where.params`: resolved by check/ (a config built in code without them has none). */
 /** `where.inputBytes`: the source files' total size, when the checks measured it (it decides the source thread). */
@@ -37,8 +38,10 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     capacityBytes: c?.capacityBytes ?? config.channel?.capacityBytes ?? CHANNEL_CAPACITY_BYTES,
   });
   const resolve = (p: string) => path.resolve(where.baseDir, p);
-  const written: PlannedStage[] = config.stages.map((s) => ({
+  const graph = graphOf(config);
+  const written: PlannedNode[] = config.stages.map((s, i) => ({
     name: s.name,
+    input: graph.stageInputs[i],
     modulePath: resolve(s.module),
     mode: s.mode,
     copies: s.concurrency ?? STAGE_CONCURRENCY,
@@ -48,8 +51,16 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     params: params.values,
     output: bounds(s.channel),
   }));
+  const readers = (i: number) => graph.stageInputs.filter((n) => n === i).length + graph.sinks.filter((s) => s.from === i).length;
   // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).
-  const stages = where.fuse === false ? written : fuseAdjacent(written);
+  const fused = where.fuse === false ? { stages: written, at: written.map((_, i) => i) } : fuseAdjacent(written, readers);
+  const stages = fused.stages;
+  const sinkConfigs = config.sinks ?? [config.sink!];
+  const sinks: PlannedSink[] = graph.sinks.map((g, k) => {
+    const writes = g.from < 0 ? -1 : fused.at[g.from];
+    return { name: g.name, where: g.where, config: { ...sinkConfigs[k], path: resolve(sinkConfigs[k].path) }, from: writes, writes };
+  });
+  const sourceReaders = graph.stageInputs.filter((n) => n === -1).length + graph.sinks.filter((s) => s.from === -1).length;
   const source = {
     ...config.source,
     // Kept as written: only that part is a glob; the config's directory is read literally.
@@ -57,9 +68,9 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     batchRows: config.source.batchRows ?? BATCH_ROWS,
     thread: config.source.thread ?? sourceThreadByDefault(stages, where.inputBytes),
   };
-  const sink = { ...config.sink, path: resolve(config.sink.path) };
-  const direct = directConversion(source, stages, config.sink);
-  const parseIn = fusedParse(source, stages, config.source.thread);
+  const direct = sinks.length === 1 ? directConversion(source, stages, sinks[0].config) : undefined;
+  // Chunks of CSV text can go to one reader only: the stage that parses them.
+  const parseIn = sourceReaders === 1 && stages[0]?.input === -1 ? fusedParse(source, stages, config.source.thread) : undefined;
   // A plain conversion, or a source whose first stage parses, has no batches to read ahead:
   // its chunks are cut on the main thread.
   if (direct || parseIn) source.thread = false;
@@ -67,12 +78,24 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
   // A plain conversion's chunks are big (a row group of text each) and the encoding stage copies
   // each into a slot of its own at once: one waiting chunk keeps its threads fed.
   const sourceOutput = direct ? { ...bounds(), capacity: 1 } : bounds();
-  // The stages sluice adds before the sink: routing rows to partitions, encoding Parquet.
+  // The stages sluice adds before each sink: routing rows to partitions, encoding Parquet.
   const userStages = stages.length;
-  const partition = partitionStage(sink, bounds(), params);
-  if (partition) stages.push(partition);
-  const encode = encodeStage(sink, direct, bounds(), params);
-  if (encode) stages.push(encode);
+  const own = (name: string, sink: PlannedSink) => (sinks.length === 1 ? name : `${name}:${sink.name}`);
+  let encoderBytes = 0;
+  for (const sink of sinks) {
+    const partition = partitionStage(sink.config, bounds(), params);
+    if (partition) {
+      stages.push({ ...partition, name: own(partition.name, sink), input: sink.from });
+      sink.from = stages.length - 1;
+    }
+    const encode = encodeStage(sink.config, direct, bounds(), params);
+    if (encode) {
+      const input = sink.from < 0 ? sourceOutput : stages[sink.from].output;
+      stages.push({ ...encode, name: own(encode.name, sink), input: sink.from });
+      sink.from = stages.length - 1;
+      encoderBytes += encoderMemory(sink.config, input, !!direct);
+    }
+  }
   const cores = coreBudget(stages, userStages, source, { cores: os.availableParallelism(), polarsEnv: process.env.POLARS_MAX_THREADS });
   return {
     name: config.name,
@@ -81,14 +104,13 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     source: { ...source, readAhead },
     sourceOutput,
     stages,
-    sink,
+    sinks,
     ordered: config.ordered ?? ORDERED,
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),
     cores,
-    // The encoder's input is the channel before it (the partitioning stage's, the user's last stage's, or the source's).
-    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead) + parseMemory(parseIn, sourceOutput, stages[0]) + encoderMemory(config.sink, (encode ? stages.at(-2) : stages[userStages - 1])?.output ?? sourceOutput, !!direct),
+    memoryBoundBytes: memoryBound(sourceOutput, stages, readAhead, sinks) + parseMemory(parseIn, sourceOutput, stages[0]) + encoderBytes,
   };
 }
 
@@ -106,7 +128,7 @@ export function withProjection(plan: Plan, projection: Plan['projection']): Plan
  * The stage sluice adds before a partitioned sink (operators/partition.ts): each batch's rows
  * routed to their partitions, on the main thread (one vectorised polars split per batch).
  */
-export function partitionStage(sink: SinkConfig, output: ChannelBounds, params: ResolvedParams): PlannedStage | undefined {
+export function partitionStage(sink: SinkConfig, output: ChannelBounds, params: ResolvedParams): Omit<PlannedStage, 'input'> | undefined {
   if (!sink.partitionBy) return undefined;
   return { name: PARTITION_STAGE, modulePath: '', mode: 'inline', copies: 1, slotsPerCopy: SLOTS_PER_COPY.inline, options: {}, params: params.values, output, partition: { columns: sink.partitionBy } };
 }
@@ -118,7 +140,7 @@ export function partitionStage(sink: SinkConfig, output: ChannelBounds, params: 
  * conversions 3–10 % slower, both cores being busy already), or, for a plain conversion, CSV
  * chunks parsed and encoded on one thread per core (parsing is most of that work).
  */
-export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: ChannelBounds, params: ResolvedParams): PlannedStage | undefined {
+export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: ChannelBounds, params: ResolvedParams): Omit<PlannedStage, 'input'> | undefined {
   if (sink.format !== 'parquet') return undefined;
   const cores = os.availableParallelism();
   const copies = direct ? cores : Math.max(1, Math.min(4, cores - 1));
@@ -194,17 +216,20 @@ export function encoderMemory(sink: SinkConfig, input: ChannelBounds, direct = f
 
 /**
  * Batch bytes the run can hold at once: the source thread's read-ahead, every channel full
- * to its byte cap, plus each in-flight task's input (a task's output is already counted by
- * the reservation it holds in the next channel). A batch larger than a channel's byte cap
- * still moves one at a time, so this bound assumes batches no larger than the byte caps.
+ * to its byte cap (one channel per reader: a stage read by two stages fills two), plus each
+ * in-flight task's input (a task's output is already counted by the reservation it holds in
+ * the next channel). A batch larger than a channel's byte cap still moves one at a time, so
+ * this bound assumes batches no larger than the byte caps. A batch shared by several readers
+ * is one piece of memory counted in each of their channels: the bound is an upper one.
  */
-export function memoryBound(sourceOutput: ChannelBounds, stages: PlannedStage[], readAhead = 0): number {
-  let total = sourceOutput.capacityBytes + readAhead * (sourceOutput.capacityBytes / sourceOutput.capacity);
-  let upstream = sourceOutput;
-  for (const s of stages) {
+export function memoryBound(sourceOutput: ChannelBounds, stages: readonly Pick<PlannedNode, 'input' | 'copies' | 'slotsPerCopy' | 'output'>[], readAhead = 0, sinks: readonly Pick<PlannedSink, 'from'>[] = [{ from: stages.length - 1 }]): number {
+  const outputOf = (i: number) => (i < 0 ? sourceOutput : stages[i].output);
+  const readers = (i: number) => stages.filter((s) => s.input === i).length + sinks.filter((s) => s.from === i).length;
+  let total = readAhead * (sourceOutput.capacityBytes / sourceOutput.capacity) + sourceOutput.capacityBytes * readers(-1);
+  stages.forEach((s, i) => {
+    const upstream = outputOf(s.input);
     const slots = s.copies * s.slotsPerCopy;
-    total += s.output.capacityBytes + Math.min(slots, upstream.capacity) * (upstream.capacityBytes / upstream.capacity);
-    upstream = s.output;
-  }
+    total += s.output.capacityBytes * readers(i) + Math.min(slots, upstream.capacity) * (upstream.capacityBytes / upstream.capacity);
+  });
   return Math.round(total);
 }

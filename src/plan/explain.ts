@@ -1,6 +1,7 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
 import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SINK_MODE } from '../defaults';
-import type { Plan, PlannedStage } from './types';
+import type { ChannelBounds, Plan, PlannedSink, PlannedStage } from './types';
+import { isLine } from './graph-shape';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
@@ -22,8 +23,11 @@ export function renderPlan(plan: Plan, files: string[]): string {
     ...(plan.projection
       ? [`  columns: ${plan.projection.columns.join(', ')}; left out, as no stage reads them and the sink does not get them (the stages' reads): ${plan.projection.pruned.join(', ')}`]
       : []),
-    `  ↓ channel: ${items(plan.sourceOutput.capacity)}, ${mib(plan.sourceOutput.capacityBytes)}`,
   ];
+  const line = isLine(plan);
+  // A line says each channel below what writes it; a graph says what each stage and sink reads, and through which channel.
+  const reads = (p: number) => (line ? [] : [`  ← ${p < 0 ? 'source' : plan.stages[p].name} (channel: ${channelWords(p < 0 ? plan.sourceOutput : plan.stages[p].output, p < 0 ? items : undefined)})`]);
+  if (line) lines.push(`  ↓ channel: ${items(plan.sourceOutput.capacity)}, ${mib(plan.sourceOutput.capacityBytes)}`);
   for (const [i, s] of plan.stages.entries()) {
     const slots = s.copies * s.slotsPerCopy;
     const parses = i === 0 && plan.parseIn?.stage === s.name;
@@ -38,11 +42,12 @@ export function renderPlan(plan: Plan, files: string[]): string {
           : parses
             ? `fused: each copy parses its chunk with polars, then runs ${s.modulePath}`
             : s.modulePath;
-    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`);
-    lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
+    lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`, ...reads(s.input));
+    if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
-    sinkLine(plan),
+    ...plan.sinks.flatMap((sink) => [sinkLine(sink, plan.sinks.length), ...reads(sink.from)]),
+    ...(plan.sinks.length > 1 ? [`commit   the ${plan.sinks.length} sinks together: all published, or none (a commit journal finishes a commit cut short)`] : []),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
     coresLine(plan.cores),
     `memory   ${plan.direct ? 'chunks' : 'batches'} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${plan.parseIn ? ` + the batch each task of ${plan.parseIn.stage} parsed` : ''}${memoryExtra(plan)}`,
@@ -68,7 +73,9 @@ function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {
 }
 
 function memoryExtra(plan: Plan): string {
-  if (plan.sink.format !== 'parquet') return '';
+  const parquet = plan.sinks.filter((s) => s.config.format === 'parquet').length;
+  if (parquet === 0) return '';
+  if (parquet > 1) return ` + each of the ${parquet} Parquet sinks' ${PARQUET_ENCODE_STAGE}: ${PARQUET_ENCODER_SLOTS} batch slots and ${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most`;
   if (plan.direct) return ` + ${PARQUET_ENCODE_STAGE}'s ${PARQUET_ENCODER_SLOTS} chunk slots`;
   return ` + ${PARQUET_ENCODE_STAGE}: ${PARQUET_ENCODER_SLOTS} batch slots and ${mib(PARQUET_PENDING_BUDGET_BYTES)} of rows waiting for a full row group, at most`;
 }
@@ -84,6 +91,10 @@ function fileLines(files: string[]): string[] {
   return [...files.slice(0, 5).map((f) => `           ${f}`), ...(files.length > 5 ? [`           … and ${files.length - 5} more`] : [])];
 }
 
-function sinkLine({ sink }: Plan): string {
-  return `sink     ${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? SINK_MODE}, written to a temporary sibling and renamed on success)`;
+function channelWords(b: ChannelBounds, items?: (n: number) => string): string {
+  return `${items ? items(b.capacity) : `${b.capacity} batches`}, ${mib(b.capacityBytes)}`;
+}
+
+function sinkLine({ config: sink, name }: PlannedSink, sinks: number): string {
+  return `sink     ${sinks > 1 ? `${name}: ` : ''}${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? SINK_MODE}, written to a temporary sibling and renamed on success)`;
 }

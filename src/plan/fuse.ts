@@ -8,25 +8,32 @@
  * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
  * the report and the live display; errors name the member that failed.
  */
-import type { PlannedStage } from './types';
+import type { PlannedNode } from './types';
 
-export function fuseAdjacent(stages: readonly PlannedStage[]): PlannedStage[] {
-  const out: PlannedStage[] = [];
-  for (const s of stages) {
+/**
+ * `readers(i)`: how many stages and sinks read stage i. Only a stage read by the next one
+ * alone is fused with it: a stage that feeds a branch as well must hand its batches on.
+ * Returns the stages, their `input`s renumbered, and where each stage of `stages` went.
+ */
+export function fuseAdjacent(stages: readonly PlannedNode[], readers: (i: number) => number = () => 1): { stages: PlannedNode[]; at: number[] } {
+  const out: PlannedNode[] = [];
+  const at: number[] = [];
+  stages.forEach((s, i) => {
     const prev = out.at(-1);
-    if (prev && fusable(prev, s)) {
+    if (prev && s.input === i - 1 && readers(i - 1) === 1 && fusable(prev, s)) {
       const members = [...(prev.fused ?? [memberOf(prev)]), memberOf(s)];
       out[out.length - 1] = { ...prev, name: members.map((m) => m.name).join('+'), output: s.output, fused: members };
-    } else out.push(s);
-  }
-  return out;
+    } else out.push({ ...s, input: s.input < 0 ? -1 : at[s.input] });
+    at.push(out.length - 1);
+  });
+  return { stages: out, at };
 }
 
 /** Only the config's own stages come here: plan/build.ts fuses before it adds the stages before the sink. */
-function fusable(a: PlannedStage, b: PlannedStage): boolean {
+function fusable(a: PlannedNode, b: PlannedNode): boolean {
   return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy;
 }
 
-function memberOf(s: PlannedStage): NonNullable<PlannedStage['fused']>[number] {
+function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {
   return { name: s.name, modulePath: s.modulePath, options: s.options };
 }

@@ -43,6 +43,16 @@ export interface PlannedStage {
   partition?: { columns: string[] };
 }
 
+/** A stage in the plan's graph: what runs (PlannedStage, all an executor needs) and what it reads. */
+export interface PlannedNode extends PlannedStage {
+  /**
+   * What the stage reads: the index in `Plan.stages` of the stage before it in the graph, or
+   * -1 for the source. Always an earlier index: `Plan.stages` is in an order where every stage
+   * comes after what it reads.
+   */
+  input: number;
+}
+
 export interface Plan {
   name: string;
   /** Absolute path of the config file ('' when built in code). */
@@ -54,9 +64,9 @@ export interface Plan {
   source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number };
   /** Bounds of the channel the source writes into. */
   sourceOutput: ChannelBounds;
-  stages: PlannedStage[];
-  /** Sink with `path` made absolute. */
-  sink: SinkConfig;
+  stages: PlannedNode[];
+  /** The outputs, in config order: all committed together, or none. */
+  sinks: PlannedSink[];
   ordered: boolean;
   /** The params resolved for this run (defaults and `--set`). */
   params: ResolvedParams;
@@ -82,6 +92,20 @@ export interface Plan {
   cores: CoreBudget;
   /** Upper estimate of batch memory held by channels and in-flight tasks. */
   memoryBoundBytes: number;
+}
+
+/** One output of the run. */
+export interface PlannedSink {
+  /** `sink` (one unnamed sink), or the name the config gives it. */
+  name: string;
+  /** Where the config declares it: `sink` or `sinks[i]` (messages name it). */
+  where: string;
+  /** The sink's config with `path` made absolute. */
+  config: SinkConfig;
+  /** What feeds it: the index in `Plan.stages` (the stage sluice added before it, if any), or -1 for the source. */
+  from: number;
+  /** The config's stage whose output this sink writes (its index in `Plan.stages`), or -1 for the source: where its one schema is checked. */
+  writes: number;
 }
 
 /** The core budget (plan/cores.ts): what the plan starts, against the cores. */

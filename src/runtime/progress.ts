@@ -81,7 +81,7 @@ export function snapshotOf(
 ): ProgressSnapshot {
   return {
     elapsedMs: Math.round(elapsedMs),
-    source: { rows: s.sourceMeter.rows, batches: s.sourceMeter.batches, done: s.sourceFinished },
+    source: { rows: s.sourceMeter.rows, batches: s.sourceMeter.batches, done: s.sourceFinished, ...(s.sourceMeter.waitReason && { waitReason: s.sourceMeter.waitReason }) },
     ...(s.inputBytes ? { input: s.inputBytes() } : {}),
     stages: s.meters.map((m, i) => ({
       name: m.executor.stage,
@@ -96,6 +96,7 @@ export function snapshotOf(
       done: m.finished,
       waitReason: waitReasonOf(m),
     })),
-    sink: { rows: s.sinkMeter.rows, queueDepth: s.channels[s.channels.length - 1].depth, ...(encoder && { encoder }) },
+    // Every sink together (the channels after the stages' are the sinks').
+    sink: { rows: s.sinkMeter.rows, queueDepth: s.channels.slice(s.meters.length).reduce((n, c) => n + c.depth, 0), ...(encoder && { encoder }) },
   };
 }

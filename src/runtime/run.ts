@@ -1,10 +1,12 @@
 /**
- * One run: open sink and source, start every stage's copies, let the scheduler move the
- * batches, then close, commit and report. On any failure: stop everything, remove the
- * sink's temporary output and throw the first error with the run report attached.
+ * One run: open the sinks and the source, start every stage's copies, let the scheduler move
+ * the batches through the graph, then close, commit every sink together and report. On any
+ * failure: stop everything, remove every sink's temporary output and throw the first error
+ * with the run report attached.
  */
+import path from 'node:path';
 import type { StageExecutor } from '../executors';
-import { openSink, type Sink } from '../io/sinks';
+import { openSink, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
@@ -16,7 +18,7 @@ import { PROGRESS_INTERVAL_MS } from '../defaults';
 import { SinkError, StageError } from '../errors';
 import { STRICT_SLABS, movedOn } from '../batch/generation';
 import { LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
-import type { Plan } from '../plan/types';
+import type { Plan, PlannedSink } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
 import { round } from './metrics';
@@ -28,7 +30,7 @@ import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
 import type { EarlyStart } from './early-start';
-import type { EncoderWork, RunOptions, RunReport } from './types';
+import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
 
 export { reportOf } from './report-attach';
 
@@ -51,14 +53,19 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
-  // A Parquet sink's encoding is a stage of the run: what its threads did.
-  const encoder = (): EncoderWork | undefined => {
-    const stage = executors.find((e): e is ParquetEncodeExecutor => e instanceof ParquetEncodeExecutor);
-    if (!stage) return undefined;
+  // A Parquet sink's encoding is a stage of the run: what its threads did (per sink; all together for the live display).
+  const encoderOf = (stage: StageExecutor | undefined): EncoderWork | undefined => {
+    if (!(stage instanceof ParquetEncodeExecutor)) return undefined;
     const w = stage.work();
     return { threadsStarted: w.threadsStarted, busyMs: round(w.busyMs), slotWaitMs: round(w.slotWaitMs) };
   };
-  let sink: Sink | undefined;
+  const encoders = (): (EncoderWork | undefined)[] => plan.sinks.map((s) => (s.from >= 0 ? encoderOf(executors[s.from]) : undefined));
+  const encoder = (): EncoderWork | undefined => {
+    const all = encoders().filter((e): e is EncoderWork => e !== undefined);
+    if (!all.length) return undefined;
+    return { threadsStarted: all.reduce((n, e) => n + e.threadsStarted, 0), busyMs: round(all.reduce((n, e) => n + e.busyMs, 0)), slotWaitMs: round(all.reduce((n, e) => n + e.slotWaitMs, 0)) };
+  };
+  const sinks: Sink[] = [];
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;
   let progress: ProgressTracker | undefined;
@@ -71,8 +78,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   try {
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
-    sink = await openSink(plan.sink, { log, pipeline: plan.name, parts: plan.stages.some((s) => s.encode) });
-    guard.throwIfFailed();
+    for (const planned of plan.sinks) {
+      sinks.push(await openSink(planned.config, { log, pipeline: plan.name, parts: planned.from >= 0 && plan.stages[planned.from].encode !== undefined }));
+      guard.throwIfFailed();
+    }
     source = await openPlannedSource(plan, log);
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
@@ -82,13 +91,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
 
-    const channels = [
-      new Channel(`source→${plan.stages[0]?.name ?? 'sink'}`, plan.sourceOutput, plan.ordered),
-      ...plan.stages.map((s, i) => new Channel(`${s.name}→${plan.stages[i + 1]?.name ?? 'sink'}`, s.output, plan.ordered)),
-    ];
-    const running = new Scheduler(sourceAdapter(source), executors, sinkAdapter(sink), channels);
-    const check = plan.direct ? undefined : outputCheck(plan, await appendSchemaCheck(plan.sink));
-    running.outputCheck = check;
+    const channels = channelsOf(plan);
+    const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
+    const running = new Scheduler(sourceAdapter(source), executors, sinks.map(sinkAdapter), channels, undefined, topology);
+    const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
+    running.outputChecks = checks;
     scheduler = running;
     started(running);
     guard.onFail((err) => running.fail(err));
@@ -118,22 +125,24 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
     // already due fire, and rejections be noticed, while the guard still listens.
     await guard.race(timersDue());
-    if (check && !check.schema.seen) throw noColumns(plan, check.after);
-    // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
-    // stage error that comes meanwhile still stops it before the rename.
-    const handed = running.sinkMeter;
-    const result = await sink.commit((written) => {
-      guard.throwIfFailedOtherThanAbort();
-      // Counted at the sink: a writer that dropped rows without a word (apache-arrow's closed
-      // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
-      if (written.rows !== handed.rows) {
-        throw new SinkError(`the sink wrote ${written.rows} rows to ${plan.sink.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
-      }
+    checks.forEach((check, k) => {
+      if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
     });
-    opts.onCommitted?.(result.files);
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
-    // The rows the sink wrote, counted by its writers: not what was handed to it.
-    report.sink.rows = result.rows;
+    // Not raced: once the sinks commit, they finish (renames and fsyncs), signal or not; a
+    // stage error that comes meanwhile still stops them before the first rename.
+    const results = await commitAll(sinks, (written) => {
+      guard.throwIfFailedOtherThanAbort();
+      // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
+      // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
+      written.forEach(({ rows }, k) => {
+        const handed = running.sinkMeters[k];
+        if (rows !== handed.rows) {
+          throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+        }
+      });
+    });
+    opts.onCommitted?.(results.flatMap((r) => r.files));
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -143,8 +152,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     samples?.stop();
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
-    await sink?.abort();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, [], samples, encoder());
+    await Promise.all(sinks.map((sink) => sink.abort()));
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders());
     const failure = withProjectionNote(err, plan.projection);
     attachFailure(failure, report);
     throw failure;
@@ -188,17 +197,27 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
 }
 
 /**
- * The sink's one schema, checked where batches leave the last stage of the user's (the stages
- * sluice adds for partitions and Parquet encoding come after it), or the source without one.
+ * One channel per reader: `channels[i]` feeds stage i, `channels[stages + k]` sink k, each
+ * bounded as its producer's output says (the source's, or the stage's `channel`).
  */
-function outputCheck(plan: Plan, existing: Awaited<ReturnType<typeof appendSchemaCheck>>): OutputCheck & { schema: OutputSchema } {
-  const schema = new OutputSchema(plan.sink.format, existing);
-  let after = -1;
-  plan.stages.forEach((s, i) => {
-    if (!s.encode && !s.partition) after = i;
-  });
+function channelsOf(plan: Plan): Channel[] {
+  const nameOf = (p: number) => (p < 0 ? 'source' : plan.stages[p].name);
+  const boundsOf = (p: number) => (p < 0 ? plan.sourceOutput : plan.stages[p].output);
+  const sinkName = (s: PlannedSink) => (plan.sinks.length === 1 ? 'sink' : `sink ${s.name}`);
+  return [
+    ...plan.stages.map((s) => new Channel(`${nameOf(s.input)}→${s.name}`, boundsOf(s.input), plan.ordered)),
+    ...plan.sinks.map((s) => new Channel(`${nameOf(s.from)}→${sinkName(s)}`, boundsOf(s.from), plan.ordered)),
+  ];
+}
+
+/**
+ * A sink's one schema, checked where batches leave the config's stage it writes (the stages
+ * sluice adds for partitions and Parquet encoding come after it), or the source.
+ */
+function outputCheck(sink: PlannedSink, existing: Awaited<ReturnType<typeof appendSchemaCheck>>): OutputCheck & { schema: OutputSchema } {
+  const schema = new OutputSchema(sink.config.format, existing);
   return {
-    after,
+    after: sink.writes,
     schema,
     check(item, place) {
       for (const batch of item.batches) schema.check(batch, place);
@@ -212,15 +231,24 @@ function outputCheck(plan: Plan, existing: Awaited<ReturnType<typeof appendSchem
  * file without columns: no reader reads them). Guessing them (the input's?) could write the
  * wrong ones, so the run fails and says how to give them.
  */
-function noColumns(plan: Plan, after: number): SinkError {
+function noColumns(plan: Plan, sink: PlannedSink): SinkError {
   const from =
-    after < 0
+    sink.writes < 0
       ? `the source (${plan.source.path}) yielded no batch`
-      : `stage "${plan.stages[after].name}" passed on no batch (it returned nothing for every batch it was given, or was given none)`;
+      : `stage "${plan.stages[sink.writes].name}" passed on no batch (it returned nothing for every batch it was given, or was given none)`;
   return new SinkError(
-    `nothing was written to ${plan.sink.path}: ${from}, so the output's columns are unknown and an empty ${plan.sink.format} output cannot be written with them; ` +
+    `nothing was written to ${sink.config.path}: ${from}, so the output's columns are unknown and an empty ${sink.config.format} output cannot be written with them; ` +
       'a stage that filters out every row should return an empty batch with its output columns instead of nothing (e.g. `batch.slice(0, 0)`, or `ctx.table` with empty arrays)',
   );
+}
+
+/**
+ * Commit every sink: one sink as it always has; several together, all or none.
+ * `beforeRename` gets each sink's written rows, in order, before anything is published.
+ */
+async function commitAll(sinks: Sink[], beforeRename: (written: { rows: number }[]) => void): Promise<SinkResult[]> {
+  if (sinks.length === 1) return [await sinks[0].commit((w) => beforeRename([w]))];
+  throw new SinkError('several sinks cannot be committed together yet');
 }
 
 function sourceAdapter(source: Source): SchedulerSource {
@@ -253,12 +281,27 @@ function buildReport(
   startupMs: number,
   scheduler: Scheduler | undefined,
   source: Source | undefined,
-  files: string[],
+  /** What each sink committed; undefined when the run failed (nothing was). */
+  results: SinkResult[] | undefined,
   samples: SampleRecorder | undefined,
-  encoder: EncoderWork | undefined,
+  encoders: (EncoderWork | undefined)[],
 ): RunReport {
   const src = scheduler?.sourceMeter;
-  const snk = scheduler?.sinkMeter;
+  const sinks: SinkReport[] = plan.sinks.map((s, k) => {
+    const handed = scheduler?.sinkMeters[k];
+    const encoder = encoders[k];
+    return {
+      name: s.name,
+      // The rows the sink wrote, counted by its writers once committed; what it was handed otherwise.
+      rows: results?.[k].rows ?? handed?.rows ?? 0,
+      batches: handed?.batches ?? 0,
+      bytes: handed?.bytes ?? 0,
+      path: s.config.path,
+      files: results?.[k].files ?? [],
+      busyMs: round(handed?.busyMs ?? 0),
+      ...(encoder && { encoder }),
+    };
+  });
   return {
     pipeline: plan.name,
     ok: true,
@@ -276,7 +319,8 @@ function buildReport(
       ...(plan.projection && { leftOut: plan.projection.pruned }),
     },
     stages: scheduler?.meters.map((m) => m.snapshot()) ?? [],
-    sink: { rows: snk?.rows ?? 0, batches: snk?.batches ?? 0, bytes: snk?.bytes ?? 0, path: plan.sink.path, files, busyMs: round(snk?.busyMs ?? 0), ...(encoder && { encoder }) },
+    sink: sinks.length === 1 ? sinks[0] : allTogether(sinks),
+    sinks,
     channels:
       scheduler?.channels.map((c) => ({
         name: c.name,
@@ -288,6 +332,14 @@ function buildReport(
     ...peakRss(scheduler),
     ...(scheduler && samples ? { timeline: { stages: scheduler.meters.map((m) => m.timelineFrom(t0)), samples: samples.export() } } : {}),
   };
+}
+
+/** Several sinks as the one `sink` a report reader of one-sink runs knows: their sums, and the folder that holds them all. */
+function allTogether(sinks: SinkReport[]): SinkReport {
+  const sum = (f: (s: SinkReport) => number) => sinks.reduce((n, s) => n + f(s), 0);
+  let dir = path.dirname(sinks[0].path);
+  while (!sinks.every((s) => s.path.startsWith(dir + path.sep)) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return { name: sinks.map((s) => s.name).join('+'), rows: sum((s) => s.rows), batches: sum((s) => s.batches), bytes: sum((s) => s.bytes), path: dir, files: sinks.flatMap((s) => s.files), busyMs: round(sum((s) => s.busyMs)) };
 }
 
 /** maxRSS covers the main thread and every worker thread; child processes report their own. */

@@ -12,7 +12,11 @@
  *
  * Nothing is read or dispatched without reserved room downstream, so the items in flight
  * are bounded by the channel capacities whatever the input size. The first error wins:
- * everything stops and the caller aborts executors and sink.
+ * everything stops and the caller aborts executors and sinks.
+ *
+ * The run is a graph (`Topology`): a producer (the source, a stage) read by several stages or
+ * sinks reserves room in each of their channels before it moves, and hands each the same
+ * batch (`OwnedBatch.share`: one more holder of the same memory, no copy).
  */
 import type { OwnedBatch } from '../batch/owned';
 import type { StageExecutor } from '../executors/types';
@@ -35,18 +39,36 @@ export interface SchedulerSink {
 
 /**
  * A check on what one place passes on (`after`: the executor's index, -1 for the source), run
- * as each item leaves it; a throw fails the run there. The sink's one schema (run.ts) uses it.
+ * as each item leaves it; a throw fails the run there. Each sink's one schema (run.ts) uses it.
  */
 export interface OutputCheck {
   after: number;
   check(item: OwnedBatch, place: string): void;
 }
 
+/**
+ * Who reads whom: per executor, what it reads (-1: the source, else an executor's index, always
+ * an earlier one); per sink, what it writes. Channels: `channels[i]` feeds executor i,
+ * `channels[executors + k]` sink k. Absent: a line with one sink.
+ */
+export interface Topology {
+  inputs: readonly number[];
+  sinkInputs: readonly number[];
+}
+
 export class Scheduler {
   readonly meters: StageMeter[];
-  outputCheck: OutputCheck | undefined;
+  /** Checks on what places pass on (several sinks: one each). */
+  outputChecks: OutputCheck[] = [];
   readonly sourceMeter: SourceMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0, blockedMs: 0 };
+  /** What every sink was handed, together. */
   readonly sinkMeter: SinkMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0 };
+  /** What each sink was handed. */
+  readonly sinkMeters: SinkMeter[];
+  /** Per producer, the channels it writes: `outputs[0]` the source's, `outputs[i + 1]` executor i's. */
+  readonly outputs: readonly (readonly number[])[];
+  private readonly sinks: readonly SchedulerSink[];
+  private readonly sinkBusy: boolean[];
 
   private readonly taken: number[];
   private readonly flushStarted: boolean[];
@@ -57,7 +79,6 @@ export class Scheduler {
   private reading = false;
   private sourceDone = false;
   private sourceBlocked = false;
-  private sinkBusy = false;
   private finished = false;
   private failure: unknown;
   private pumping = false;
@@ -68,12 +89,27 @@ export class Scheduler {
   constructor(
     private readonly source: SchedulerSource,
     readonly executors: readonly StageExecutor[],
-    private readonly sink: SchedulerSink,
-    /** `channels[i]` feeds executor i; the last one feeds the sink. */
+    sinks: SchedulerSink | readonly SchedulerSink[],
+    /** `channels[i]` feeds executor i; `channels[executors.length + k]` sink k. */
     readonly channels: readonly Channel[],
     private readonly now: () => number = () => performance.now(),
+    topology?: Topology,
   ) {
-    if (channels.length !== executors.length + 1) throw new Error('scheduler: need one channel per stage plus one');
+    this.sinks = Array.isArray(sinks) ? sinks : [sinks as SchedulerSink];
+    const n = executors.length;
+    const shape = topology ?? { inputs: executors.map((_, i) => i - 1), sinkInputs: [n - 1] };
+    if (channels.length !== n + this.sinks.length || shape.inputs.length !== n || shape.sinkInputs.length !== this.sinks.length) {
+      throw new Error('scheduler: need one channel per stage and per sink, and a topology naming what each reads');
+    }
+    const outputs: number[][] = Array.from({ length: n + 1 }, () => []);
+    shape.inputs.forEach((p, i) => {
+      if (p >= i || p < -1) throw new Error(`scheduler: stage ${i} reads ${p}, not an earlier stage or the source`);
+      outputs[p + 1].push(i);
+    });
+    shape.sinkInputs.forEach((p, k) => outputs[p + 1].push(n + k));
+    this.outputs = outputs;
+    this.sinkBusy = this.sinks.map(() => false);
+    this.sinkMeters = this.sinks.map(() => ({ rows: 0, batches: 0, bytes: 0, busyMs: 0 }));
     this.meters = executors.map((e) => new StageMeter(e));
     this.taken = executors.map(() => 0);
     this.flushStarted = executors.map(() => false);
@@ -86,10 +122,10 @@ export class Scheduler {
     this.executors.forEach((e, i) => {
       const seqs = [...this.running[i]];
       if (seqs.length) parts.push(`stage "${e.stage}" (${e.mode}) on batch ${seqs.map((n) => `#${n}`).join(', ')}`);
-      else if (this.flushStarted[i] && !this.channels[i + 1].isClosed) parts.push(`stage "${e.stage}" (${e.mode}) in flush()`);
+      else if (this.flushStarted[i] && this.outputs[i + 1].some((o) => !this.channels[o].isClosed)) parts.push(`stage "${e.stage}" (${e.mode}) in flush()`);
     });
     if (this.reading) parts.push('the source reading its next batch');
-    if (this.sinkBusy) parts.push('the sink writing');
+    this.sinkBusy.forEach((busy, k) => busy && parts.push(this.sinks.length === 1 ? 'the sink writing' : `sink ${k + 1} of ${this.sinks.length} writing`));
     return parts.length ? parts.join('; ') : 'the scheduler';
   }
 
@@ -116,20 +152,32 @@ export class Scheduler {
     this.settle?.reject(err); // none yet: run() rejects at once
   }
 
-  /** Runs the output check on `item` if it leaves place `i`; false (the run failed, the item released) if it throws. */
+  /** Runs the output checks on `item` if it leaves place `i`; false (the run failed, the item released) if one throws. */
   private passes(i: number, item: OwnedBatch, flush = false): boolean {
-    const check = this.outputCheck;
-    if (!check || check.after !== i || item.batches.length === 0) return true;
-    const from = item.sourceFile ? ` (from ${item.sourceFile})` : '';
-    const place = i < 0 ? `the source's batch #${item.seq}${from}` : `stage "${this.executors[i].stage}", ${flush ? 'flush() output as ' : ''}batch #${item.seq}${from}`;
-    try {
-      check.check(item, place);
-      return true;
-    } catch (err) {
-      item.release();
-      this.fail(err);
-      return false;
+    if (item.batches.length === 0) return true;
+    for (const check of this.outputChecks) {
+      if (check.after !== i) continue;
+      const from = item.sourceFile ? ` (from ${item.sourceFile})` : '';
+      const place = i < 0 ? `the source's batch #${item.seq}${from}` : `stage "${this.executors[i].stage}", ${flush ? 'flush() output as ' : ''}batch #${item.seq}${from}`;
+      try {
+        check.check(item, place);
+      } catch (err) {
+        item.release();
+        this.fail(err);
+        return false;
+      }
     }
+    return true;
+  }
+
+  /**
+   * Hand `item` to every channel producer `p` writes: the first gets it, each other one more
+   * holder of the same memory. `put` places it in channel `o`.
+   */
+  private fanOut(p: number, item: OwnedBatch, put: (o: number, item: OwnedBatch, k: number) => void): void {
+    const outs = this.outputs[p + 1];
+    const shared = outs.slice(1).map(() => item.share());
+    outs.forEach((o, k) => put(o, k === 0 ? item : shared[k - 1], k));
   }
 
   get failed(): boolean {
@@ -145,8 +193,9 @@ export class Scheduler {
     return {
       stages: this.executors.map((e, i) => ({ name: e.stage, inFlight: this.meters[i].inFlight, slots: e.slots, flushStarted: this.flushStarted[i] })),
       channels: this.channels.map((c) => c.view()),
+      outputs: this.outputs,
       source: { reading: this.reading, done: this.sourceDone, lastBytes: this.lastReadBytes },
-      sink: { busy: this.sinkBusy },
+      sinks: this.sinkBusy.map((busy) => ({ busy })),
     };
   }
 
@@ -158,7 +207,13 @@ export class Scheduler {
     for (const m of this.meters) m.account(dt, now);
     if (this.reading) this.sourceMeter.busyMs += dt;
     else if (this.sourceBlocked) this.sourceMeter.blockedMs += dt;
-    if (this.sinkBusy) this.sinkMeter.busyMs += dt;
+    let writing = false;
+    this.sinkBusy.forEach((busy, k) => {
+      if (!busy) return;
+      this.sinkMeters[k].busyMs += dt;
+      writing = true;
+    });
+    if (writing) this.sinkMeter.busyMs += dt;
   }
 
   private pump(): void {
@@ -186,7 +241,7 @@ export class Scheduler {
   private apply(d: Decision): void {
     switch (d.kind) {
       case 'write':
-        return this.write();
+        return this.write(d.sink);
       case 'finish':
         this.finished = true;
         this.account();
@@ -213,22 +268,24 @@ export class Scheduler {
     this.sourceBlocked = src.state === 'held';
   }
 
-  private write(): void {
-    const item = this.channels[this.channels.length - 1].take();
+  private write(k: number): void {
+    const item = this.channels[this.executors.length + k].take();
     if (item.batches.length === 0) {
       item.release();
       return;
     }
-    this.sinkBusy = true;
+    this.sinkBusy[k] = true;
     const { rows, bytes } = item;
     const batches = item.batches.length;
-    this.sink.write(item).then(
+    this.sinks[k].write(item).then(
       () => {
         if (!this.finished) this.account();
-        this.sinkBusy = false;
-        this.sinkMeter.batches += batches;
-        this.sinkMeter.rows += rows;
-        this.sinkMeter.bytes += bytes;
+        this.sinkBusy[k] = false;
+        for (const meter of [this.sinkMeters[k], this.sinkMeter]) {
+          meter.batches += batches;
+          meter.rows += rows;
+          meter.bytes += bytes;
+        }
         this.pump();
       },
       (err) => this.fail(err),
@@ -239,14 +296,14 @@ export class Scheduler {
     const executor = this.executors[i];
     const meter = this.meters[i];
     const item = this.channels[i].take();
-    const reservation = this.channels[i + 1].reserve(item.bytes);
+    const reservations = this.outputs[i + 1].map((o) => this.channels[o].reserve(item.bytes));
     this.taken[i]++;
     meter.batchesIn += item.batches.length;
     meter.rowsIn += item.rows;
     meter.bytesIn += item.bytes;
     if (item.batches.length === 0) {
       // Nothing to do, but the sequence number must still pass (ordered mode).
-      this.channels[i + 1].fulfil(reservation, item);
+      this.fanOut(i, item, (o, one, k) => this.channels[o].fulfil(reservations[k], one));
       return;
     }
     meter.started(item.seq, this.last);
@@ -254,12 +311,12 @@ export class Scheduler {
     const { seq } = item;
     // The executor owns `item` from here and releases it, whatever happens.
     executor.process(item).then(
-      (out) => this.taskDone(i, seq, reservation, out),
+      (out) => this.taskDone(i, seq, reservations, out),
       (err) => this.fail(err),
     );
   }
 
-  private taskDone(i: number, seq: number, reservation: Reservation, out: OwnedBatch): void {
+  private taskDone(i: number, seq: number, reservations: Reservation[], out: OwnedBatch): void {
     if (!this.finished) this.account(); // the interval that just ended still had this task in flight
     const meter = this.meters[i];
     meter.ended(seq, this.last, out.rows);
@@ -272,14 +329,14 @@ export class Scheduler {
     meter.rowsOut += out.rows;
     meter.bytesOut += out.bytes;
     if (!this.passes(i, out)) return;
-    this.channels[i + 1].fulfil(reservation, out);
+    this.fanOut(i, out, (o, one, k) => this.channels[o].fulfil(reservations[k], one));
     this.pump();
   }
 
   private flushStage(i: number): void {
     this.flushStarted[i] = true;
     const meter = this.meters[i];
-    const output = this.channels[i + 1];
+    const targets = this.outputs[i + 1].map((o) => this.channels[o]);
     meter.started(-1, this.last);
     this.executors[i].flush().then(
       (outputs) => {
@@ -305,9 +362,9 @@ export class Scheduler {
             for (const rest of outputs.slice(k + 1)) rest.release();
             return;
           }
-          output.force(numbered);
+          this.fanOut(i, numbered, (o, one) => this.channels[o].force(one));
         }
-        output.close();
+        for (const target of targets) target.close();
         this.pump();
       },
       (err) => this.fail(err),
@@ -315,9 +372,9 @@ export class Scheduler {
   }
 
   private read(): void {
-    const output = this.channels[0];
+    const outputs = this.outputs[0].map((o) => this.channels[o]);
     this.reading = true;
-    const reservation = output.reserve(this.lastReadBytes);
+    const reservations = outputs.map((output) => output.reserve(this.lastReadBytes));
     this.source.next().then(
       (r) => {
         if (!this.finished) this.account();
@@ -327,9 +384,9 @@ export class Scheduler {
           return;
         }
         if (r.done) {
-          output.cancel(reservation);
+          outputs.forEach((output, k) => output.cancel(reservations[k]));
           this.sourceDone = true;
-          output.close();
+          for (const output of outputs) output.close();
         } else {
           const item = r.value.moveTo({ seq: this.nextSeq++ });
           this.lastReadBytes = item.bytes;
@@ -337,7 +394,7 @@ export class Scheduler {
           this.sourceMeter.rows += item.rows;
           this.sourceMeter.bytes += item.bytes;
           if (!this.passes(-1, item)) return;
-          output.fulfil(reservation, item);
+          this.fanOut(-1, item, (o, one, k) => this.channels[o].fulfil(reservations[k], one));
         }
         this.pump();
       },

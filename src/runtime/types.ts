@@ -59,20 +59,14 @@ export interface RunReport {
     leftOut?: string[];
   };
   stages: StageMetrics[];
-  sink: {
-    rows: number;
-    batches: number;
-    bytes: number;
-    path: string;
-    files: string[];
-    busyMs: number;
-    /**
-     * A Parquet sink's encoder over the run: threads started, milliseconds its threads worked
-     * (reading batches, parsing CSV, encoding row groups) and milliseconds the sink waited for
-     * one of its slots (the encoder holding the run back).
-     */
-    encoder?: EncoderWork;
-  };
+  /**
+   * The one sink of a one-sink run (the same as `sinks[0]`). With several sinks, all of them
+   * together: rows, batches, bytes and busy time summed, every file, `path` the folder that
+   * holds every output; `sinks` has each.
+   */
+  sink: SinkReport;
+  /** Every sink, in config order (set by every run; absent in reports written before runs had several sinks). */
+  sinks?: SinkReport[];
   channels: ChannelMetrics[];
   /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
   direct?: { rowsPerChunk: number };
@@ -104,9 +98,28 @@ export interface RunReport {
   timeline?: { stages: StageTimeline[]; samples: RunSamples };
 }
 
+/** What one sink wrote (the rows its writers wrote, counted at the sink). */
+export interface SinkReport {
+  /** `sink` for one unnamed sink, else its config name (absent in reports written before runs had several sinks). */
+  name?: string;
+  rows: number;
+  batches: number;
+  bytes: number;
+  path: string;
+  files: string[];
+  busyMs: number;
+  /**
+   * A Parquet sink's encoder over the run: threads started, milliseconds its threads worked
+   * (reading batches, parsing CSV, encoding row groups) and milliseconds the sink waited for
+   * one of its slots (the encoder holding the run back).
+   */
+  encoder?: EncoderWork;
+}
+
 export interface ProgressSnapshot {
   elapsedMs: number;
-  source: { rows: number; batches: number; done: boolean };
+  /** `waitReason`: why the source is not reading now (`held: output full`: a reader's channel is full), from the scheduler. */
+  source: { rows: number; batches: number; done: boolean; waitReason?: string };
   /** Input bytes read of the input files' total size (for percent done and ETA), when known. */
   input?: { bytesRead: number; totalBytes: number };
   stages: ProgressStage[];

@@ -1,6 +1,7 @@
 /** The run report as one self-contained HTML page: a summary, the charts (Vega-Lite, inlined) and the per-stage table. */
 import type { RunReport } from '../../runtime/types';
 import { bytes, count, ms } from '../format';
+import { rowsWritten, sinksOf } from '../report-sinks';
 import { chartBundles } from './bundle';
 import { depthSpec, memorySpec, rateSpec, timelineSpec, type Spec } from './specs';
 
@@ -41,14 +42,15 @@ Promise.all(Object.entries(charts).map(([id, spec]) => vegaEmbed('#chart-' + id,
 function summary(r: RunReport): string {
   const secs = r.durationMs / 1000;
   const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
-  return `${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(r.sink.rows)} rows in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}); peak RSS ${bytes(r.peakRssBytes)}; started ${r.startedAt}`;
+  return `${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(rowsWritten(r))} rows${sinksOf(r).length > 1 ? ` in ${sinksOf(r).length} sinks` : ''} in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}); peak RSS ${bytes(r.peakRssBytes)}; started ${r.startedAt}`;
 }
 
 function stageTable(r: RunReport): string {
   const head = ['stage', 'mode', 'copies', 'rows in', 'batches in', 'rows out', 'batches out', 'bytes out', 'busy', 'idle (no input)', 'blocked (full)', 'peak in flight'];
   const rows = r.stages.map((s) => [s.name, s.mode, String(s.copies), count(s.rowsIn), count(s.batchesIn), count(s.rowsOut), count(s.batchesOut), bytes(s.bytesOut), ms(s.busyMs), ms(s.idleMs), ms(s.blockedMs), String(s.peakInFlight)]);
   rows.unshift(['source', '—', '—', '', '', count(r.source.rows), count(r.source.batches), bytes(r.source.bytes), ms(r.source.busyMs), '', ms(r.source.blockedMs), '']);
-  rows.push(['sink', '—', '—', count(r.sink.rows), count(r.sink.batches), '', '', bytes(r.sink.bytes), ms(r.sink.busyMs), '', '', '']);
+  const sinks = sinksOf(r);
+  for (const s of sinks) rows.push([sinks.length === 1 ? 'sink' : `sink ${s.name}`, '—', '—', count(s.rows), count(s.batches), '', '', bytes(s.bytes), ms(s.busyMs), '', '', '']);
   const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<table id="stages">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
 }

@@ -268,7 +268,7 @@ describe('params through check/', () => {
     });
     const inputs = async (config: unknown, region: string) => {
       const checked = await checkPipeline(config, where([`region=${region}`]));
-      return { files: expandInputs(checked.config.source.path, dir).map((f) => path.relative(dir, f)), sink: checked.config.sink.path };
+      return { files: expandInputs(checked.config.source.path, dir).map((f) => path.relative(dir, f)), sink: checked.config.sink!.path };
     };
     const glob = ({ params }: { params: { region: string } }) => `regions/${params.region}/*.csv`;
 

@@ -25,7 +25,8 @@ assertType<Equal<ChannelConfig, z.output<typeof channelSchema>>>();
 assertType<Equal<ReturnType<typeof validateConfig>, PipelineConfig>>();
 assertType<Equal<PipelineConfig['source'], SourceConfig>>();
 assertType<Equal<PipelineConfig['stages'][number], StageConfig>>();
-assertType<Equal<PipelineConfig['sink'], SinkConfig>>();
+assertType<Equal<PipelineConfig['sink'], SinkConfig | undefined>>();
+assertType<Equal<PipelineConfig['sinks'], SinkConfig[] | undefined>>();
 assertType<Equal<NonNullable<PipelineConfig['channel']>, ChannelConfig>>();
 
 // The named parts users import keep their meaning.
@@ -36,7 +37,7 @@ assertType<Equal<CsvSourceOptions['delimiter'], string | undefined>>();
 assertType<Equal<SourceConfig['path'], string | string[]>>();
 assertType<Equal<StageConfig['options'], Record<string, unknown> | undefined>>();
 assertType<Equal<SinkConfig['mode'], 'overwrite' | 'error-if-exists' | 'append' | undefined>>();
-assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'channel' | 'ordered' | 'params'>>();
+assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'sinks' | 'channel' | 'ordered' | 'params'>>();
 
 const good = {
   name: 'typed',

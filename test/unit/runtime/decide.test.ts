@@ -27,13 +27,13 @@ function snapshot(over: { stage?: Partial<StageView>; input?: Partial<ChannelVie
     stages: [stage(over.stage)],
     channels: [channel(over.input), channel(over.output)],
     source: { reading: false, done: false, lastBytes: 0, ...over.source },
-    sink: { busy: over.sinkBusy ?? false },
+    sinks: [{ busy: over.sinkBusy ?? false }],
   };
 }
 
 describe('nextDecision', () => {
   it('writes first: a ready item at the sink goes before new work is dispatched or read', () => {
-    expect(nextDecision(snapshot({ input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ kind: 'write' });
+    expect(nextDecision(snapshot({ input: { ready: 1, depth: 1 }, output: { ready: 1, depth: 1 } }))).toEqual({ kind: 'write', sink: 0 });
   });
 
   it('one write at a time: a busy sink lets the stage and the source go on', () => {
@@ -78,7 +78,7 @@ describe('nextDecision', () => {
       stages: [stage({ name: 'a' }), stage({ name: 'b' })],
       channels: [channel({ drained: true, closed: true }), channel({ drained: true, closed: true }), channel()],
       source: { reading: false, done: true, lastBytes: 0 },
-      sink: { busy: false },
+      sinks: [{ busy: false }],
     };
     expect(nextDecision(s)).toEqual({ kind: 'flush', stage: 1 });
   });
@@ -113,9 +113,9 @@ describe('ordered vs unordered release (channels as the decisions see them)', ()
     out.fulfil(r1, owned(1));
     const s = snapshot({ output: out.view(), sinkBusy: false, source: { done: true } });
     expect(out.view().ready).toBe(readyAfterLate);
-    expect(nextDecision(s)).toEqual(readyAfterLate ? { kind: 'write' } : undefined);
+    expect(nextDecision(s)).toEqual(readyAfterLate ? { kind: 'write', sink: 0 } : undefined);
     out.fulfil(r0, owned(0));
-    expect(nextDecision(snapshot({ output: out.view(), source: { done: true } }))).toEqual({ kind: 'write' });
+    expect(nextDecision(snapshot({ output: out.view(), source: { done: true } }))).toEqual({ kind: 'write', sink: 0 });
     for (const item of out.drainAll()) item.release();
   });
 });
