@@ -13,7 +13,14 @@
  *
  * Last resort, for what no listener can stop (`process.exit` outside any stage): an 'exit'
  * while the run is pending turns a success code into 70 (EX_SOFTWARE) and says why.
+ *
+ * Several runs in one process (a program calling `run()` twice at once, a worker running units
+ * of a cluster job) each have a guard; an error that escapes is the failure of the run whose
+ * code raised it (`RunGuard.scope`, an AsyncLocalStorage the run's work starts in), not of
+ * every run. One that no run's context claims fails every run: it cannot be placed, and a run
+ * that might have lost work must not succeed.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AbortedError, StageError } from '../errors';
 import { inlineWork } from '../executors/inline-context';
 import { StalledError, watchStall } from '../executors/stall';
@@ -22,6 +29,9 @@ export { StalledError };
 
 /** Node exits on its own; the code says the run was cut short (sysexits EX_SOFTWARE). */
 export const EXIT_CUT_SHORT = 70;
+
+/** The guard of the run whose work is running now (set by `RunGuard.scope`). */
+const runs = new AsyncLocalStorage<RunGuard>();
 
 export class RunGuard {
   /** Rejects with the first failure; never resolves. */
@@ -46,8 +56,8 @@ export class RunGuard {
         this.undo.push(() => signal.removeEventListener('abort', onAbort));
       }
     }
-    this.listen('uncaughtException', (err: unknown) => this.fail(blame(err, 'an error thrown outside any task')));
-    this.listen('unhandledRejection', (err: unknown) => this.fail(blame(err, 'a promise rejection nobody handled')));
+    this.listen('uncaughtException', (err: unknown) => this.mine() && this.fail(blame(err, 'an error thrown outside any task')));
+    this.listen('unhandledRejection', (err: unknown) => this.mine() && this.fail(blame(err, 'a promise rejection nobody handled')));
     const stall = watchStall(() => this.pending());
     stall.stalled.catch((err: unknown) => this.fail(err));
     this.undo.push(() => stall.dispose());
@@ -60,6 +70,17 @@ export class RunGuard {
     process.prependListener('exit', onExit);
     this.undo.push(() => process.off('exit', onExit));
     this.patchExit();
+  }
+
+  /** Run `work` as this run's: what escapes from it (and from what it starts) is this run's failure. */
+  scope<T>(work: () => T): T {
+    return runs.run(this, work);
+  }
+
+  /** Whether an escaped error belongs to this run: raised in its work, or in no run's. */
+  private mine(): boolean {
+    const owner = runs.getStore();
+    return owner === undefined || owner === this;
   }
 
   /** Stop the run with `err` unless it has already failed. */

@@ -42,7 +42,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlySt
   let scheduler: Scheduler | undefined;
   const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up');
   try {
-    return await runBatches(plan, opts, guard, (s) => (scheduler = s), early);
+    return await guard.scope(() => runBatches(plan, opts, guard, (s) => (scheduler = s), early));
   } finally {
     guard.dispose();
     await early?.discard(); // whatever the run did not adopt (nothing, when it got that far)
