@@ -285,7 +285,7 @@ async function run(args: RunArgs): Promise<number> {
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
     const w = watch;
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitted: (files) => w.committed(files) }, early);
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files) }, early);
     display?.clear();
     if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;

@@ -64,6 +64,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   let progress: ProgressTracker | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
+  /** onCommitting was called: a failure from then on must take it back (onCommitFailed). */
+  let announced = false;
   // Copies started early are adopted before anything can fail: the failure path stops them too.
   const adopted = plan.stages.map((stage) => early?.adopt(plan, stage));
   /** Every executor there is (what a failure must stop); in plan order once all exist. */
@@ -129,6 +131,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       if (written.rows !== handed.rows) {
         throw new SinkError(`the sink wrote ${written.rows} rows to ${plan.sink.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
       }
+      announced = true;
+      opts.onCommitting?.(written);
     });
     opts.onCommitted?.(result.files);
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, result.files, samples, encoder());
@@ -139,6 +143,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     return report;
   } catch (err) {
     guard.fail(err);
+    if (announced) opts.onCommitFailed?.();
     progress?.stop(false);
     samples?.stop();
     await Promise.all(executors.map((e) => e.abort()));

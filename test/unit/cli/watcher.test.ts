@@ -5,10 +5,11 @@
  * directory made here, as death-watch.ts makes it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+import { diedAfterCommit, failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+import { parseOpenMetrics } from '../../helpers/openmetrics';
 
 const WATCHER = path.resolve(__dirname, '../../../src/cli/watcher.cjs');
 const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-watcher-'));
@@ -62,4 +63,53 @@ it.each([
   else expect(r.metrics).toBe(metrics);
   expect(r.stderr.includes('died')).toBe(speaks);
   expect(r.dirLeft).toBe(false);
+});
+
+/**
+ * Killed after the sink's rename and before the `committed` marker: the `committing` marker,
+ * written before the rename, and the disk decide. Each way the rename can stand: a file renamed
+ * over the target, a directory (renamed, or killed between moving the old one aside and renaming
+ * the new one in), a hard link (error-if-exists) whose temporary was not yet unlinked.
+ */
+describe('killed around the rename (a committing marker, no committed marker)', () => {
+  const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
+  it.each([
+    ['the file was renamed over the target', 'renamed', true],
+    ['the directory was renamed in', 'dir-renamed', true],
+    ['the temporary is a hard link of the target (not yet unlinked)', 'linked', true],
+    ['the temporary is still there (killed before the rename)', 'before', false],
+    ['the old directory was moved aside, the new one not yet renamed in', 'aside', false],
+  ] as const)('%s: committed = %s', async (_what, state, committed) => {
+    const at = mkdtempSync(path.join(root, 'disk-'));
+    const [temp, target] = [path.join(at, '.out.sluice-tmp-1-0badcafe'), path.join(at, 'out')];
+    if (state === 'renamed') writeFileSync(target, 'new');
+    if (state === 'dir-renamed') mkdirSync(target);
+    if (state === 'linked') {
+      writeFileSync(temp, 'new');
+      linkSync(temp, target);
+    }
+    if (state === 'before') {
+      writeFileSync(target, 'old');
+      writeFileSync(temp, 'new');
+    }
+    if (state === 'aside') mkdirSync(temp);
+    const marker = { temp, target, metricsText: renderOpenMetrics(diedAfterCommit('p', target, 1234)) };
+    const r = await watch({ committing: JSON.stringify(marker) });
+    const report = JSON.parse(r.report);
+    expect(report.ok).toBe(false);
+    expect(value(r.metrics, 'sluice_run_success')).toBe(0);
+    if (committed) {
+      expect(report).toMatchObject({ committed: [target], error: { code: 'SLUICE_RUN_DIED' } });
+      expect(report.error.message).toContain(`died after committing its output (${target})`);
+      expect(r.stderr).toContain('The output is complete and committed');
+      expect(value(r.metrics, 'sluice_run_committed')).toBe(1);
+      expect(value(r.metrics, 'sluice_sink_rows')).toBe(1234);
+    } else {
+      expect(report.committed).toBeUndefined();
+      expect(r.stderr).toContain('Nothing was committed');
+      expect(value(r.metrics, 'sluice_run_committed')).toBe(0);
+      expect(value(r.metrics, 'sluice_sink_rows')).toBe(0);
+    }
+    expect(r.dirLeft).toBe(false);
+  });
 });
