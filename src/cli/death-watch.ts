@@ -39,11 +39,16 @@ export interface DeathWatch {
   commitFailed(): void;
   /** The sink committed `files`: a death from now on lost no output. Call before anything else follows the commit. */
   committed(files: readonly string[]): void;
-  /** The run wrote its own --report or --metrics file: the watcher leaves it alone. */
-  wrote(what: 'report' | 'metrics'): void;
+  /**
+   * The run is about to rename `tmp`, its own --report or --metrics file written whole, into
+   * place: once the file there is `tmp` (same inode), the watcher leaves it alone. Said before
+   * the rename, as a kill can come right after it; a kill before it leaves the old file, which
+   * the watcher then replaces.
+   */
+  writing(what: 'report' | 'metrics', tmp: string): void;
 }
 
-const NO_WATCH: DeathWatch = { committing: () => undefined, commitFailed: () => undefined, committed: () => undefined, wrote: () => undefined };
+const NO_WATCH: DeathWatch = { committing: () => undefined, commitFailed: () => undefined, committed: () => undefined, writing: () => undefined };
 
 /** The rule the watcher applies too (watcher.cjs `published`): the temporary is gone, or is the target itself (a hard link). */
 function published(temp: string, target: string): boolean {
@@ -106,6 +111,9 @@ export function startDeathWatch(opts: { report?: string; metrics?: string; pipel
       if (announced && !published(announced.temp, announced.target)) rmSync(path.join(dir, 'committing'), { force: true });
     },
     committed: (files) => marker('committed', JSON.stringify(files)),
-    wrote: (what) => marker(what),
+    writing: (what, tmp) => {
+      const st = statSync(tmp, { throwIfNoEntry: false });
+      marker(what, st ? JSON.stringify({ dev: st.dev, ino: st.ino }) : '');
+    },
   };
 }

@@ -301,12 +301,10 @@ async function run(args: RunArgs): Promise<number> {
   const final = report;
   // Each file written is marked for the watcher, which then leaves it as the run wrote it.
   if (args.report && final) {
-    if (writeOutput('report', args.report, (file) => writeRunReport(file, final))) watch?.wrote('report');
-    else code ||= 1;
+    if (!writeOutput('report', args.report, (file) => writeRunReport(file, final, (tmp) => watch?.writing('report', tmp)))) code ||= 1;
   }
   if (args.metrics) {
-    if (writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config)))) watch?.wrote('metrics');
-    else code ||= 1;
+    if (!writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config), (tmp) => watch?.writing('metrics', tmp)))) code ||= 1;
   }
   return code;
 }

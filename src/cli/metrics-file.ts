@@ -79,10 +79,11 @@ function number(v: number): string {
 }
 
 /** Write the file whole: a temporary sibling, then a rename (what the textfile collector expects). */
-export function writeMetricsFile(file: string, r: RunReport): void {
+export function writeMetricsFile(file: string, r: RunReport, beforeRename?: (tmp: string) => void): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, renderOpenMetrics(r));
+    beforeRename?.(tmp);
     renameSync(tmp, file);
   } finally {
     rmSync(tmp, { force: true });

@@ -16,8 +16,10 @@
 //              kill can come right after it, before any marker; so the disk decides: the
 //              temporary gone (renamed) means committed
 //   committed  the sink committed (its files, JSON): a death after it lost no output
-//   report     the run wrote its own --report: the watcher leaves it as it is
-//   metrics    the run wrote its own --metrics file
+//   report     the run is renaming its own --report into place (JSON: dev and ino of its
+//              temporary): once the file there is that one, the watcher leaves it as it is;
+//              a kill before the rename left the old file, which the watcher replaces
+//   metrics    the same for the --metrics file
 //   exited     the run's process is exiting by itself ("done", even if the pipe lost it)
 const fs = require('node:fs');
 const path = require('node:path');
@@ -86,6 +88,19 @@ function published({ temp, target }) {
   }
 }
 
+/** The run's own `file` is in place: its marker names the file's inode (an empty marker: written, as older runs said). */
+function ownFileInPlace(name, file) {
+  if (!has(name)) return false;
+  const own = readMarker(name, undefined);
+  if (!own || typeof own !== 'object') return true;
+  try {
+    const st = fs.statSync(file);
+    return st.ino === own.ino && st.dev === own.dev;
+  } catch {
+    return false;
+  }
+}
+
 function speak() {
   const committing = has('committing') ? readMarker('committing', {}) : undefined;
   let committed;
@@ -100,7 +115,7 @@ function speak() {
       ? `sluice: ${message}. The output is complete and committed; the run's numbers were lost.\n`
       : `sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`,
   );
-  if (reportFile && !has('report')) {
+  if (reportFile && !ownFileInPlace('report', reportFile)) {
     const report = { pipeline, ok: false, params, ...(committed && { committed }), error: { code: 'SLUICE_RUN_DIED', message } };
     try {
       // An .html report stays a page (without charts: the run's numbers died with it).
@@ -115,7 +130,7 @@ function speak() {
   }
   // The previous run's "success 1" must not outlive this run's death; a committed output is said (committed 1, its rows).
   const metricsOut = (committed && committing && committing.metricsText) || metricsText;
-  if (metricsFile && metricsOut && !has('metrics')) {
+  if (metricsFile && metricsOut && !ownFileInPlace('metrics', metricsFile)) {
     try {
       writeWhole(metricsFile, metricsOut);
     } catch (err) {
