@@ -12,13 +12,19 @@
  * the step they vouch for: a pipe to a stopped watcher fills up and drops lines, and a
  * verdict from a partial stream would turn a committed run into "Nothing was committed".
  * The params reach the watcher in that directory (mode 0600), never on its command line.
+ *
+ * The commit itself is a rename, and a kill can come between it and any marker written after
+ * it. So the run writes `committing` (the temporary, the target, and the metrics of a run that
+ * died committed) just before the rename, and the watcher looks at the disk: the temporary gone
+ * (renamed to the target) means the output was committed. A commit that fails before its
+ * rename takes the marker back before its temporary is removed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { onInlineWork, type InlineWork } from '../executors/inline-context';
-import { failedBeforeRun, renderOpenMetrics } from './metrics-file';
+import { diedAfterCommit, failedBeforeRun, renderOpenMetrics } from './metrics-file';
 
 const WATCHER = path.join(__dirname, 'watcher.cjs');
 
@@ -27,13 +33,30 @@ const describe = (w: InlineWork) =>
 
 /** What the run tells its watcher as it goes; each call is a marker file, written synchronously. */
 export interface DeathWatch {
+  /** The sink is about to rename `temp` to `target` (`rows` rows): from the rename on, a death lost no output. */
+  committing(publish: { temp: string; target: string; rows: number }): void;
+  /** The commit announced failed (its temporary is removed next): unless its rename happened, forget it. */
+  commitFailed(): void;
   /** The sink committed `files`: a death from now on lost no output. Call before anything else follows the commit. */
   committed(files: readonly string[]): void;
-  /** The run wrote its own --report or --metrics file: the watcher leaves it alone. */
-  wrote(what: 'report' | 'metrics'): void;
+  /**
+   * The run is about to rename `tmp`, its own --report or --metrics file written whole, into
+   * place: once the file there is `tmp` (same inode), the watcher leaves it alone. Said before
+   * the rename, as a kill can come right after it; a kill before it leaves the old file, which
+   * the watcher then replaces.
+   */
+  writing(what: 'report' | 'metrics', tmp: string): void;
 }
 
-const NO_WATCH: DeathWatch = { committed: () => undefined, wrote: () => undefined };
+const NO_WATCH: DeathWatch = { committing: () => undefined, commitFailed: () => undefined, committed: () => undefined, writing: () => undefined };
+
+/** The rule the watcher applies too (watcher.cjs `published`): the temporary is gone, or is the target itself (a hard link). */
+function published(temp: string, target: string): boolean {
+  if (!existsSync(temp)) return existsSync(target);
+  const a = statSync(temp, { throwIfNoEntry: false });
+  const b = statSync(target, { throwIfNoEntry: false });
+  return a !== undefined && b !== undefined && a.ino === b.ino && a.dev === b.dev;
+}
 
 /**
  * `report`, `metrics`: the `--report` and `--metrics` files, which the watcher writes (a
@@ -78,8 +101,19 @@ export function startDeathWatch(opts: { report?: string; metrics?: string; pipel
   // Neither the watcher nor its pipe keeps this process alive.
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
+  let announced: { temp: string; target: string } | undefined;
   return {
+    committing: ({ temp, target, rows }) => {
+      announced = { temp, target };
+      marker('committing', JSON.stringify({ temp, target, metricsText: renderOpenMetrics(diedAfterCommit(opts.pipeline, target, rows)) }));
+    },
+    commitFailed: () => {
+      if (announced && !published(announced.temp, announced.target)) rmSync(path.join(dir, 'committing'), { force: true });
+    },
     committed: (files) => marker('committed', JSON.stringify(files)),
-    wrote: (what) => marker(what),
+    writing: (what, tmp) => {
+      const st = statSync(tmp, { throwIfNoEntry: false });
+      marker(what, st ? JSON.stringify({ dev: st.dev, ino: st.ino }) : '');
+    },
   };
 }

@@ -291,7 +291,7 @@ async function run(args: RunArgs): Promise<number> {
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
     const w = watch;
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitted: (files) => w.committed(files) }, early);
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files) }, early);
     display?.clear();
     if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;
@@ -307,12 +307,10 @@ async function run(args: RunArgs): Promise<number> {
   const final = report;
   // Each file written is marked for the watcher, which then leaves it as the run wrote it.
   if (args.report && final) {
-    if (writeOutput('report', args.report, (file) => writeRunReport(file, final))) watch?.wrote('report');
-    else code ||= 1;
+    if (!writeOutput('report', args.report, (file) => writeRunReport(file, final, (tmp) => watch?.writing('report', tmp)))) code ||= 1;
   }
   if (args.metrics) {
-    if (writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config)))) watch?.wrote('metrics');
-    else code ||= 1;
+    if (!writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config), (tmp) => watch?.writing('metrics', tmp)))) code ||= 1;
   }
   return code;
 }

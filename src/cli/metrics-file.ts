@@ -43,6 +43,8 @@ export function renderOpenMetrics(r: RunReport): string {
   });
   const families: Family[] = [
     run('sluice_run_success', 'Whether the last run succeeded (1) or failed (0).', r.ok ? 1 : 0),
+    // A run killed after its commit failed (0 above), yet its output is complete and in place.
+    run('sluice_run_committed', 'Whether the last run published its output (1): it succeeded, or died after its sink committed.', r.ok || r.committed ? 1 : 0),
     run('sluice_run_start_timestamp_seconds', 'When the last run started, in seconds since the Unix epoch.', Date.parse(r.startedAt) / 1000, 'seconds'),
     run('sluice_run_duration_seconds', 'How long the last run took.', r.durationMs / 1000, 'seconds'),
     run('sluice_run_startup_seconds', 'Of the duration: opening source and sink and starting every stage.', r.startupMs / 1000, 'seconds'),
@@ -85,14 +87,25 @@ function number(v: number): string {
 }
 
 /** Write the file whole: a temporary sibling, then a rename (what the textfile collector expects). */
-export function writeMetricsFile(file: string, r: RunReport): void {
+export function writeMetricsFile(file: string, r: RunReport, beforeRename?: (tmp: string) => void): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, renderOpenMetrics(r));
+    beforeRename?.(tmp);
     renameSync(tmp, file);
   } finally {
     rmSync(tmp, { force: true });
   }
+}
+
+/**
+ * The report of a run that died after its sink committed `target` with `rows` rows (what the
+ * death watch writes for it): success 0, committed 1, the sink's rows; the rest of its numbers
+ * died with it.
+ */
+export function diedAfterCommit(pipeline: string, target: string, rows: number): RunReport {
+  const failed = failedBeforeRun(pipeline);
+  return { ...failed, committed: [target], sink: { ...failed.sink, rows, path: target, files: [target] } };
 }
 
 /** The report of a run that failed before it started (a config error): zeros, and success 0. */

@@ -11,9 +11,15 @@
 // that directory (mode 0600), read and removed at once. The run also leaves markers there,
 // written before the step they vouch for is left behind, which a pipe cannot be trusted
 // with (a stopped watcher's pipe fills up and lines are dropped):
+//   committing the sink is about to rename its temporary to the target (JSON: temp, target,
+//              and the metrics of a run that died committed): the rename is the commit, and a
+//              kill can come right after it, before any marker; so the disk decides: the
+//              temporary gone (renamed) means committed
 //   committed  the sink committed (its files, JSON): a death after it lost no output
-//   report     the run wrote its own --report: the watcher leaves it as it is
-//   metrics    the run wrote its own --metrics file
+//   report     the run is renaming its own --report into place (JSON: dev and ino of its
+//              temporary): once the file there is that one, the watcher leaves it as it is;
+//              a kill before the rename left the old file, which the watcher replaces
+//   metrics    the same for the --metrics file
 //   exited     the run's process is exiting by itself ("done", even if the pipe lost it)
 const fs = require('node:fs');
 const path = require('node:path');
@@ -60,15 +66,46 @@ function writeWhole(file, text) {
   }
 }
 
-function speak() {
-  let committed;
-  if (has('committed')) {
-    try {
-      committed = JSON.parse(fs.readFileSync(marker('committed'), 'utf8'));
-    } catch {
-      committed = [];
-    }
+/** Parsed JSON of a marker, or `fallback` if it cannot be read. */
+function readMarker(name, fallback) {
+  try {
+    return JSON.parse(fs.readFileSync(marker(name), 'utf8'));
+  } catch {
+    return fallback;
   }
+}
+
+/** The rename happened: the temporary is gone (renamed to the target) or is the target itself (a hard link). Same rule as death-watch.ts. */
+function published({ temp, target }) {
+  if (typeof temp !== 'string' || typeof target !== 'string') return false;
+  if (!fs.existsSync(temp)) return fs.existsSync(target);
+  try {
+    const a = fs.statSync(temp);
+    const b = fs.statSync(target);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** The run's own `file` is in place: its marker names the file's inode (an empty marker: written, as older runs said). */
+function ownFileInPlace(name, file) {
+  if (!has(name)) return false;
+  const own = readMarker(name, undefined);
+  if (!own || typeof own !== 'object') return true;
+  try {
+    const st = fs.statSync(file);
+    return st.ino === own.ino && st.dev === own.dev;
+  } catch {
+    return false;
+  }
+}
+
+function speak() {
+  const committing = has('committing') ? readMarker('committing', {}) : undefined;
+  let committed;
+  if (has('committed')) committed = readMarker('committed', []);
+  else if (committing && published(committing)) committed = [committing.target];
   const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
   const message = committed
     ? `the run (pid ${runPid}) died after committing its output (${committed.join(', ') || 'the sink'}): out of memory, a native crash or a kill; it was running ${what}`
@@ -78,7 +115,7 @@ function speak() {
       ? `sluice: ${message}. The output is complete and committed; the run's numbers were lost.\n`
       : `sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`,
   );
-  if (reportFile && !has('report')) {
+  if (reportFile && !ownFileInPlace('report', reportFile)) {
     const report = { pipeline, ok: false, params, ...(committed && { committed }), error: { code: 'SLUICE_RUN_DIED', message } };
     try {
       // An .html report stays a page (without charts: the run's numbers died with it).
@@ -91,10 +128,11 @@ function speak() {
       process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
     }
   }
-  // The previous run's "success 1" must not outlive this run's death.
-  if (metricsFile && metricsText && !has('metrics')) {
+  // The previous run's "success 1" must not outlive this run's death; a committed output is said (committed 1, its rows).
+  const metricsOut = (committed && committing && committing.metricsText) || metricsText;
+  if (metricsFile && metricsOut && !ownFileInPlace('metrics', metricsFile)) {
     try {
-      writeWhole(metricsFile, metricsText);
+      writeWhole(metricsFile, metricsOut);
     } catch (err) {
       process.stderr.write(`sluice: cannot write the metrics file ${metricsFile}: ${err.message}\n`);
     }

@@ -24,6 +24,7 @@ import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainT
 import { watchOutput, type OutputTail } from './process-output';
 import { channelDrained, REAP_MS, watchChannel, watchExit } from './process-watch';
 import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '../supervisor/types';
+import { FirstFatal } from '../supervisor/first-fatal';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 
@@ -56,6 +57,8 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   expectExit = false;
   /** close(): the child ended by itself when asked (not made to by a signal). */
   closedByItself = false;
+  /** Its start resolved (the stage module loaded and ran setup): a death from then on is not a failed start. */
+  started = false;
   /** The error of its death: the task it was running (or the start it failed). */
   deathError: WorkerExitError | undefined;
 
@@ -70,7 +73,8 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   private abandoned: SluiceError | undefined;
   private markExited!: (exit: CopyExit) => void;
   private markSpawned!: () => void;
-  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
+  /** The one death signal, also for a listener registered after it (supervisor/first-fatal.ts). */
+  private readonly deaths = new FirstFatal<CopyExit>();
   private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
 
   constructor(
@@ -176,7 +180,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   }
 
   onDeath(listener: (exit: CopyExit) => void): void {
-    this.deathListeners.push(listener);
+    this.deaths.listen(listener);
   }
 
   /**
@@ -254,6 +258,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     switch (message.type) {
       case 'ready':
         this.pid = message.pid;
+        this.started = true;
         this.ready?.resolve();
         this.ready = undefined;
         this.holdLoop();
@@ -354,6 +359,6 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     for (const [p, err] of errors) p.reject(err);
     this.deathError = errors[0]?.[1] ?? startErr;
     this.markExited(status);
-    if (!this.expectExit) for (const listener of this.deathListeners) listener(status);
+    if (!this.expectExit) this.deaths.report(status);
   }
 }

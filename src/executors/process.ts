@@ -19,6 +19,7 @@ import { SlabArena } from '../batch/slab';
 import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import { leastBusy } from '../supervisor/types';
+import { FirstFatal } from '../supervisor/first-fatal';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
 import { combineFlushed } from './combine';
@@ -47,8 +48,8 @@ export class ProcessExecutor implements StageExecutor {
   private state: State = 'new';
   /** Sent with every task (leaveOut); each child takes it from its first. */
   private leftOut: string[] | undefined;
-  private readonly fatalListeners: Array<(err: SluiceError) => void> = [];
-  private fatal: SluiceError | undefined;
+  /** A child's death outside close/abort: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
+  private readonly fatal = new FirstFatal<SluiceError>();
   private flushed = false;
   private readonly arena: SlabArena;
 
@@ -162,8 +163,7 @@ export class ProcessExecutor implements StageExecutor {
   }
 
   onFatal(listener: (err: SluiceError) => void): void {
-    this.fatalListeners.push(listener);
-    if (this.fatal) listener(this.fatal);
+    this.fatal.listen(listener);
   }
 
   /** Peak RSS of each child process, as they reported it. */
@@ -183,16 +183,18 @@ export class ProcessExecutor implements StageExecutor {
     return { bytesCopied, bytesPacked: 0, bytesSerialized };
   }
 
+  /**
+   * A child that dies once it has started is the run's failure, also while the other copies are
+   * still starting: start() then resolves (that child had), and the death must not be dropped,
+   * or the run would go on with the children left. One that dies in its own start fails start().
+   */
   private onChildGone(child: ChildCopy, err: WorkerExitError): void {
-    if (child.expectExit || this.state !== 'running' || this.fatal) return;
-    this.fatal = err;
+    if (child.expectExit || this.fatal.reported || !child.started || (this.state !== 'running' && this.state !== 'starting')) return;
     this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
-    for (const listener of this.fatalListeners) {
-      try {
-        listener(err);
-      } catch (thrown) {
-        this.deps.log.error({ stage: this.stage, err: (thrown as Error)?.message }, 'onFatal listener threw');
-      }
+    try {
+      this.fatal.report(err);
+    } catch (thrown) {
+      this.deps.log.error({ stage: this.stage, err: (thrown as Error)?.message }, 'onFatal listener threw');
     }
   }
 }

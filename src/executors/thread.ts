@@ -28,6 +28,7 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { InputOrderFailures } from '../supervisor/input-order';
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
+import { FirstFatal } from '../supervisor/first-fatal';
 import { plannedSlots } from './slots';
 import type { ParseStats, StageExecutor, TransportStats } from './types';
 
@@ -44,7 +45,8 @@ export class ThreadExecutor implements StageExecutor {
   private copiesRunning: ThreadCopy[] = [];
   private readonly arena: SlabArena;
   private readonly log: Logger;
-  private readonly fatal: ((err: SluiceError) => void)[] = [];
+  /** A copy's death outside any task: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
+  private readonly fatal = new FirstFatal<SluiceError>();
   private readonly counters: TransportStats = { bytesCopied: 0, bytesPacked: 0, bytesSerialized: 0 };
   private readonly parsing = { rows: 0, threads: new Set<number>() };
   /** A chunk that does not parse fails only once every chunk before it has settled. */
@@ -193,7 +195,7 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   onFatal(listener: (err: SluiceError) => void): void {
-    this.fatal.push(listener);
+    this.fatal.listen(listener);
   }
 
   stats(): TransportStats {
@@ -252,10 +254,10 @@ export class ThreadExecutor implements StageExecutor {
     return stageErrorOf(r.error, { stage: this.stage, seq: where.seq, sourceFile: where.sourceFile }, phase);
   }
 
+  /** A death nobody asked for (close() and abort() ask): the first one is the run's, told now or to a listener that comes later. */
   private report(err: SluiceError): void {
     if (this.stopping) return;
-    this.stopping = true;
-    for (const listener of this.fatal) listener(err);
+    this.fatal.report(err);
   }
 }
 

@@ -30,6 +30,7 @@ import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
 import type { PlannedStage } from '../plan/types';
 import type { StageExecutor, TransportStats } from '../executors/types';
 import { InputOrderFailures } from '../supervisor/input-order';
+import { FirstFatal } from '../supervisor/first-fatal';
 
 /** A part on its way, and the partition it belongs to ('' for one file). */
 type Keyed = { key: string; part: Promise<Part> };
@@ -52,7 +53,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private chunksWithRows = 0;
   /** The row group short chunks are joined into, and its rows so far. */
   private joining: { group: OpenGroup; rows: number } | undefined;
-  private readonly fatalListeners: ((err: SluiceError) => void)[] = [];
+  /** An encoder thread's death: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
+  private readonly fatal = new FirstFatal<SluiceError>();
 
   constructor(stage: PlannedStage, _deps: { log: Logger }) {
     if (!stage.encode) throw new Error(`internal: stage "${stage.name}" is not a Parquet encoding stage`);
@@ -65,10 +67,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
   async start(): Promise<void> {
     const pool = new EncoderPool({ threads: this.copies });
     this.pool = pool;
-    pool.onDeath((err) => {
-      const failure = this.failure(err);
-      for (const l of this.fatalListeners) l(failure);
-    });
+    pool.onDeath((err) => this.fatal.report(this.failure(err)));
     // One file gets its file even without rows (the schema only); partitions exist only with rows.
     if (this.encode.input === 'batches' && !this.encode.partitioned) this.cutterFor('');
   }
@@ -110,7 +109,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   onFatal(listener: (err: SluiceError) => void): void {
-    this.fatalListeners.push(listener);
+    this.fatal.listen(listener);
   }
 
   /** Its threads' work so far: threads started, time they worked, time callers waited for a slot. */

@@ -5,11 +5,15 @@
  *
  * Depth counts reserved slots (work in progress), items waiting to be reordered and
  * items ready for the consumer. In ordered mode items leave in sequence order.
+ *
+ * In either mode a sequence number enters once: a second item with the same number (a result
+ * given twice) is refused, naming the channel, before it could be written twice.
  */
 import type { OwnedBatch } from '../batch/owned';
 import type { ChannelBounds } from '../plan/types';
 import { hasCredit, type ChannelView } from './policies';
 import { ReorderBuffer } from './reorder';
+import { SeqFence } from './seq-fence';
 
 export interface Reservation {
   readonly bytes: number;
@@ -21,6 +25,8 @@ export class Channel {
   private heldBytes = 0;
   private readonly ready: OwnedBatch[] = [];
   private readonly reorder: ReorderBuffer<OwnedBatch> | undefined;
+  /** Unordered mode's check that each number enters once (the reorder buffer is ordered mode's). */
+  private readonly fence: SeqFence | undefined;
   private closed = false;
   peakDepth = 0;
   peakBytes = 0;
@@ -31,6 +37,7 @@ export class Channel {
     ordered: boolean,
   ) {
     this.reorder = ordered ? new ReorderBuffer<OwnedBatch>() : undefined;
+    this.fence = ordered ? undefined : new SeqFence();
   }
 
   /** OwnedBatchs reserved, reordering or ready. */
@@ -69,8 +76,16 @@ export class Channel {
     return { bytes };
   }
 
-  /** Turn a reservation into an item; the channel holds it until `take()`. */
+  /**
+   * Turn a reservation into an item; the channel holds it until `take()`. An item whose number
+   * entered before is released and refused (a bug in sluice): the run fails instead of writing
+   * its rows twice.
+   */
   fulfil(reservation: Reservation, item: OwnedBatch): void {
+    if (this.reorder ? !this.reorder.accepts(item.seq) : this.fence!.seen(item.seq)) {
+      item.release();
+      throw new Error(`channel ${this.name}: a second result for batch #${item.seq} (a bug in sluice: each batch gives one result; please report it with the run's log)`);
+    }
     this.reservedCount--;
     this.reservedBytes -= reservation.bytes;
     this.heldBytes += item.bytes;

@@ -20,8 +20,13 @@ export class ReorderBuffer<T> {
     return this.next;
   }
 
+  /** Whether `seq` may still be put: neither released nor waiting here. */
+  accepts(seq: number): boolean {
+    return seq >= this.next && !this.pending.has(seq);
+  }
+
   put(seq: number, value: T): T[] {
-    if (seq < this.next || this.pending.has(seq)) {
+    if (!this.accepts(seq)) {
       throw new Error(`reorder buffer: sequence ${seq} seen twice (expecting ${this.next})`);
     }
     if (seq !== this.next) {

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { StageExecutor } from '../executors';
-import { openSink, type Sink, type SinkResult } from '../io/sinks';
+import { openSink, type Publish, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
@@ -71,6 +71,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   let progress: ProgressTracker | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
+  /** onCommitting was called: a failure from then on must take it back (onCommitFailed). */
+  let announced = false;
   // Copies started early are adopted before anything can fail: the failure path stops them too.
   const adopted = plan.stages.map((stage) => early?.adopt(plan, stage));
   /** Every executor there is (what a failure must stop); in plan order once all exist. */
@@ -140,6 +142,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
           throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
         }
       });
+      // Told before the first rename, so a death right after it is known as committed. With several
+      // sinks the first one's rename stands for all: the commit journal finishes the others.
+      announced = true;
+      opts.onCommitting?.(written[0]);
     });
     opts.onCommitted?.(results.flatMap((r) => r.files));
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
@@ -148,6 +154,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     return report;
   } catch (err) {
     guard.fail(err);
+    if (announced) opts.onCommitFailed?.();
     progress?.stop(false);
     samples?.stop();
     await Promise.all(executors.map((e) => e.abort()));
@@ -246,7 +253,7 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
  * Commit every sink: one sink as it always has; several together, all or none.
  * `beforeRename` gets each sink's written rows, in order, before anything is published.
  */
-async function commitAll(sinks: Sink[], beforeRename: (written: { rows: number }[]) => void): Promise<SinkResult[]> {
+async function commitAll(sinks: Sink[], beforeRename: (written: Publish[]) => void): Promise<SinkResult[]> {
   if (sinks.length === 1) return [await sinks[0].commit((w) => beforeRename([w]))];
   throw new SinkError('several sinks cannot be committed together yet');
 }

@@ -310,10 +310,12 @@ export class Scheduler {
     this.running[i].add(item.seq);
     const { seq } = item;
     // The executor owns `item` from here and releases it, whatever happens.
-    executor.process(item).then(
-      (out) => this.taskDone(i, seq, reservations, out),
-      (err) => this.fail(err),
-    );
+    executor.process(item)
+      .then(
+        (out) => this.taskDone(i, seq, reservations, out),
+        (err) => this.fail(err),
+      )
+      .catch((err: unknown) => this.fail(err)); // a channel refusing the result (channel.ts): the run's failure, not an unhandled rejection
   }
 
   private taskDone(i: number, seq: number, reservations: Reservation[], out: OwnedBatch): void {
@@ -368,7 +370,7 @@ export class Scheduler {
         this.pump();
       },
       (err) => this.fail(err),
-    );
+    ).catch((err: unknown) => this.fail(err));
   }
 
   private read(): void {
@@ -399,6 +401,6 @@ export class Scheduler {
         this.pump();
       },
       (err) => this.fail(err),
-    );
+    ).catch((err: unknown) => this.fail(err));
   }
 }

@@ -42,6 +42,12 @@ export interface ChannelMetrics {
 export interface RunReport {
   pipeline: string;
   ok: boolean;
+  /**
+   * Only in the report of a run that died after its sink committed (written for it by the
+   * death watch, cli/watcher.cjs): what it committed. `ok` is false (the run did not finish),
+   * but its output is complete and in place.
+   */
+  committed?: string[];
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;
@@ -156,6 +162,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called (synchronously) as soon as the sink has committed, before the report is built: the run's output is in place from here on. */
   onCommitted?: (files: readonly string[]) => void;
+  /**
+   * Called (synchronously) just before the sink's rename publishes its output: once `temp` is
+   * gone (renamed to `target`) the output is committed, even if the process is killed before
+   * onCommitted. A death watch records it, so a kill there is not taken for a run that
+   * committed nothing.
+   */
+  onCommitting?: (publish: { temp: string; target: string; rows: number }) => void;
+  /** The commit onCommitting announced failed (its temporary is removed next): forget it. */
+  onCommitFailed?: () => void;
 }
 
 /** What a Parquet sink's encoder did over a run (RunReport.sink.encoder). */

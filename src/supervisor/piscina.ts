@@ -13,6 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { loaderExecArgv } from '../loader';
 import { CopyDiedError, STOP_GRACE_MS, type CopyExit, type RequestCopy } from './types';
+import { FirstFatal } from './first-fatal';
 
 export interface PiscinaCopyOptions {
   entry: string;
@@ -33,7 +34,8 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   /** The uncaught error that is taking the thread down (its exit follows). */
   private error: unknown;
   private asked = false;
-  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
+  /** The one death signal, also for a listener registered after it (first-fatal.ts). */
+  private readonly deaths = new FirstFatal<CopyExit>();
   private markDied!: (err: CopyDiedError) => void;
   /** Rejects when the thread dies (an uncaught error, or its exit): every pending request races it. */
   private readonly died = new Promise<never>((_, reject) => (this.markDied = reject));
@@ -78,7 +80,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
     thread.on('exit', (exitCode) => {
       this.exit = { exitCode, signal: null, ...(this.error !== undefined && { error: this.error }) };
       this.markDied(new CopyDiedError(this.exit));
-      if (!this.asked) this.deathListeners.forEach((l) => l(this.exit!));
+      if (!this.asked) this.deaths.report(this.exit!);
     });
   }
 
@@ -98,7 +100,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   }
 
   onDeath(listener: (exit: CopyExit) => void): void {
-    this.deathListeners.push(listener);
+    this.deaths.listen(listener);
   }
 
   /** Every request is answered by now (the executor flushed): nothing is left to finish. */

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { loaderExecArgv } from '../loader';
 import { settlesWithin, type Copy, type CopyExit } from './types';
+import { FirstFatal } from './first-fatal';
 
 export interface ThreadCopyOptions<Out> {
   /** The entry (a .cjs that requires the TypeScript one: the loader compiles it). */
@@ -30,7 +31,8 @@ export class ThreadCopy<Out, In> implements Copy {
   private worker_: Worker | undefined;
   private error: unknown;
   private asked = false;
-  private readonly deathListeners: Array<(exit: CopyExit) => void> = [];
+  /** The one death signal, also for a listener registered after it (first-fatal.ts). */
+  private readonly deaths = new FirstFatal<CopyExit>();
   private readonly messageListeners: Array<(m: In) => void> = [];
   private markExited!: () => void;
   /** Replies the thread owes (refWhileOwed), by the caller's key; `pinned` once it is asked to close. */
@@ -61,7 +63,7 @@ export class ThreadCopy<Out, In> implements Copy {
     worker.on('exit', (exitCode) => {
       this.exit = { exitCode, signal: null, ...(this.error !== undefined && { error: this.error }) };
       this.markExited();
-      if (!this.asked) this.deathListeners.forEach((l) => l(this.exit!));
+      if (!this.asked) this.deaths.report(this.exit!);
     });
     this.holdLoop(); // after the listeners: adding a 'message' listener refs the worker again
   }
@@ -92,7 +94,7 @@ export class ThreadCopy<Out, In> implements Copy {
   }
 
   onDeath(listener: (exit: CopyExit) => void): void {
-    this.deathListeners.push(listener);
+    this.deaths.listen(listener);
   }
 
   /** Sends the close message, waits for the exit (or `done`, or the grace time), then terminates. */

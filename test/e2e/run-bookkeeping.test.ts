@@ -15,6 +15,7 @@ import { BIN } from '../helpers/cli';
 import { parseOpenMetrics } from '../helpers/openmetrics';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { descendants } from '../helpers/processes';
+import { duckRows } from '../helpers/duckdb';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -159,6 +160,42 @@ it('killed after its report was written and before it exited: the report stays a
   expect(success(metrics)).toBe(1);
   expect(stderr).toContain(`died after committing its output (${out})`);
   expect(stderr).not.toContain('Nothing was committed');
+});
+
+it('killed right after the rename that commits, before anything after it (SLUICE_TEST_PAUSE_AT=after-commit): the report and the metrics say the output was committed, and it is whole', async () => {
+  const [report, metrics, out] = [at('paused.json'), at('paused.prom'), at('out/paused.csv')];
+  const cfg = ws.config(
+    {
+      name: 'paused',
+      source: { format: 'csv', path: 'in.csv', batchRows: 500 },
+      stages: [{ name: 'identity', module: path.join(FIXTURE_STAGES, 'identity.ts'), mode: 'inline' }],
+      sink: { format: 'csv', path: out },
+    },
+    'paused.config.ts',
+  );
+  const run = start(['run', cfg, '--quiet', '--report', report, '--metrics', metrics], { SLUICE_TEST_PAUSE_AT: 'after-commit' });
+  const pid = run.child.pid!;
+  const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  await until('the run to stop itself after its rename', () => state() === 'T');
+  const watcher = watcherOf(pid);
+  run.child.kill('SIGKILL');
+  expect((await run.exit).signal).toBe('SIGKILL');
+  const stderr = await run.closed;
+  await until('the watcher to finish', () => !isAlive(watcher));
+  const r = readReport(report);
+  expect(r).toMatchObject({ ok: false, committed: [out], error: { code: 'SLUICE_RUN_DIED' } });
+  expect(r.error?.message).toContain(`died after committing its output (${out})`);
+  expect(stderr).toContain('The output is complete and committed');
+  expect(stderr).not.toContain('Nothing was committed');
+  const families = parseOpenMetrics(readFileSync(metrics, 'utf8'));
+  const value = (name: string) => families.get(name)!.samples[0].value;
+  expect([value('sluice_run_success'), value('sluice_run_committed'), value('sluice_sink_rows')]).toEqual([0, 1, 1500]);
+  // Read by another reader: the output is all there.
+  expect(await duckRows(`SELECT count(*)::INTEGER AS n, sum(id)::INTEGER AS s FROM read_csv('${out}')`)).toEqual([{ n: 1500, s: (1499 * 1500) / 2 }]);
+  // The next run on the same path takes over the dead run's lock and commits again.
+  const next = start(['run', cfg, '--quiet', '--report', report]);
+  expect((await next.exit).code).toBe(0);
+  expect(readReport(report).ok).toBe(true);
 });
 
 it("no param (given with --set or a default taken from the environment) is on any command line of the run's processes", async () => {

@@ -20,6 +20,7 @@ import { osCode, sinkFailure } from './failures';
 import { SinkLock } from './lock';
 import { CreatedParents } from './parents';
 import { recoverSiblings } from './siblings';
+import { pauseForTest } from './test-pause';
 import { PartitionRouter } from './partition';
 import { createWriter, type FormatWriter } from './writers';
 
@@ -40,11 +41,20 @@ export interface Sink {
   /**
    * Make the output visible. `beforeRename` runs once everything is written and synced, just
    * before the rename that publishes it, with the rows the writers wrote: a throw there commits
-   * nothing (the run failed meanwhile, or the count is not what was handed to the sink).
+   * nothing (the run failed meanwhile, or the count is not what was handed to the sink). It is
+   * told the rename to come too: once `temp` is gone (renamed to `target`), the output is
+   * committed, which a death watch can check after a kill.
    */
-  commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult>;
+  commit(beforeRename?: (written: Publish) => void): Promise<SinkResult>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
+}
+
+/** What a commit is about to publish: `temp` is renamed to `target`. */
+export interface Publish {
+  rows: number;
+  temp: string;
+  target: string;
 }
 
 export interface OpenSinkOptions {
@@ -125,6 +135,7 @@ class CommitGuard {
     }
     try {
       await commitRename(temp, this.target, { replace: this.mode === 'overwrite' || this.append });
+      pauseForTest('after-commit');
     } catch (err) {
       if (osCode(err) !== 'EEXIST') throw err;
       throw new SinkError(`${this.target} was created by something else during this run and sink.mode is "${this.mode}": it was left as it is and this run's output was discarded`);
@@ -182,7 +193,7 @@ class FileSink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: Publish) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let bytes: number;
     try {
@@ -197,7 +208,7 @@ class FileSink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.({ rows: this.writer.rows });
+    beforeRename?.({ rows: this.writer.rows, temp: this.temp, target });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {
@@ -253,7 +264,7 @@ class DirectorySink implements Sink {
     this.batches++;
   }
 
-  async commit(beforeRename?: (written: { rows: number }) => void): Promise<SinkResult> {
+  async commit(beforeRename?: (written: Publish) => void): Promise<SinkResult> {
     const target = this.guard.target;
     let files: string[];
     let bytes: number;
@@ -270,7 +281,7 @@ class DirectorySink implements Sink {
     } catch (err) {
       throw sinkFailure(err, 'commit', target, this.temp);
     }
-    beforeRename?.({ rows: this.router.rows });
+    beforeRename?.({ rows: this.router.rows, temp: this.temp, target });
     try {
       await this.guard.commit(this.temp);
     } catch (err) {

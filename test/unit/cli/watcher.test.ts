@@ -5,16 +5,20 @@
  * directory made here, as death-watch.ts makes it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+import { diedAfterCommit, failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+import { parseOpenMetrics } from '../../helpers/openmetrics';
 
 const WATCHER = path.resolve(__dirname, '../../../src/cli/watcher.cjs');
 const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-watcher-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function watch(markers: Record<string, string>, lines: string[] = []) {
+type Markers = Record<string, string>;
+
+/** `markers`: the files the run left in its state directory (or made from the report's and metrics' paths). */
+async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = []) {
   const dir = mkdtempSync(path.join(root, 'state-'));
   const report = path.join(dir, '..', `${path.basename(dir)}.json`);
   const metrics = path.join(dir, '..', `${path.basename(dir)}.prom`);
@@ -22,7 +26,7 @@ async function watch(markers: Record<string, string>, lines: string[] = []) {
   writeFileSync(metrics, 'as the run wrote it');
   const run = { report, metrics, metricsText: renderOpenMetrics(failedBeforeRun('p')), pipeline: 'p', params: { token: 'x' } };
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run), { mode: 0o600 });
-  for (const [name, text] of Object.entries(markers)) writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(typeof markers === 'function' ? markers({ report, metrics }) : markers)) writeFileSync(path.join(dir, name), text);
   const child = spawn(process.execPath, [WATCHER, '4242', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -62,4 +66,76 @@ it.each([
   else expect(r.metrics).toBe(metrics);
   expect(r.stderr.includes('died')).toBe(speaks);
   expect(r.dirLeft).toBe(false);
+});
+
+/**
+ * Killed after the sink's rename and before the `committed` marker: the `committing` marker,
+ * written before the rename, and the disk decide. Each way the rename can stand: a file renamed
+ * over the target, a directory (renamed, or killed between moving the old one aside and renaming
+ * the new one in), a hard link (error-if-exists) whose temporary was not yet unlinked.
+ */
+describe('killed around the rename (a committing marker, no committed marker)', () => {
+  const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
+  it.each([
+    ['the file was renamed over the target', 'renamed', true],
+    ['the directory was renamed in', 'dir-renamed', true],
+    ['the temporary is a hard link of the target (not yet unlinked)', 'linked', true],
+    ['the temporary is still there (killed before the rename)', 'before', false],
+    ['the old directory was moved aside, the new one not yet renamed in', 'aside', false],
+  ] as const)('%s: committed = %s', async (_what, state, committed) => {
+    const at = mkdtempSync(path.join(root, 'disk-'));
+    const [temp, target] = [path.join(at, '.out.sluice-tmp-1-0badcafe'), path.join(at, 'out')];
+    if (state === 'renamed') writeFileSync(target, 'new');
+    if (state === 'dir-renamed') mkdirSync(target);
+    if (state === 'linked') {
+      writeFileSync(temp, 'new');
+      linkSync(temp, target);
+    }
+    if (state === 'before') {
+      writeFileSync(target, 'old');
+      writeFileSync(temp, 'new');
+    }
+    if (state === 'aside') mkdirSync(temp);
+    const marker = { temp, target, metricsText: renderOpenMetrics(diedAfterCommit('p', target, 1234)) };
+    const r = await watch({ committing: JSON.stringify(marker) });
+    const report = JSON.parse(r.report);
+    expect(report.ok).toBe(false);
+    expect(value(r.metrics, 'sluice_run_success')).toBe(0);
+    if (committed) {
+      expect(report).toMatchObject({ committed: [target], error: { code: 'SLUICE_RUN_DIED' } });
+      expect(report.error.message).toContain(`died after committing its output (${target})`);
+      expect(r.stderr).toContain('The output is complete and committed');
+      expect(value(r.metrics, 'sluice_run_committed')).toBe(1);
+      expect(value(r.metrics, 'sluice_sink_rows')).toBe(1234);
+    } else {
+      expect(report.committed).toBeUndefined();
+      expect(r.stderr).toContain('Nothing was committed');
+      expect(value(r.metrics, 'sluice_run_committed')).toBe(0);
+      expect(value(r.metrics, 'sluice_sink_rows')).toBe(0);
+    }
+    expect(r.dirLeft).toBe(false);
+  });
+});
+
+/**
+ * The run says it is renaming its own report (metrics) into place before the rename, naming its
+ * temporary's inode: a kill after the rename leaves the file, a kill before it (the old file is
+ * still there) has the watcher replace it.
+ */
+describe('the report and metrics markers name the file the run is renaming into place', () => {
+  const inode = (file: string) => {
+    const st = statSync(file);
+    return JSON.stringify({ dev: st.dev, ino: st.ino });
+  };
+  it('renamed: the file in place is the one the marker names, and stays as the run wrote it', async () => {
+    const r = await watch(({ report, metrics }) => ({ committed: '[]', report: inode(report), metrics: inode(metrics) }));
+    expect([r.report, r.metrics]).toEqual(['as the run wrote it', 'as the run wrote it']);
+  });
+  it('killed before the rename: the file in place is another (the previous run\'s), and is replaced', async () => {
+    const other = path.join(root, 'never-renamed.tmp');
+    writeFileSync(other, 'the run\'s temporary, never renamed');
+    const r = await watch({ committed: '[]', report: inode(other), metrics: inode(other) });
+    expect(JSON.parse(r.report)).toMatchObject({ ok: false, committed: [], error: { code: 'SLUICE_RUN_DIED' } });
+    expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+  });
 });

@@ -27,6 +27,7 @@ import { deserializeError } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
 import { settlesWithin, STOP_GRACE_MS, type CopyExit } from '../../../supervisor/types';
+import { FirstFatal } from '../../../supervisor/first-fatal';
 import type { CsvChunkMeta } from '../../../csv/item';
 import type { ChunkText, CsvParse } from '../../../csv/parse';
 import { SlotRing } from './slots';
@@ -91,7 +92,8 @@ export class EncoderPool {
   private readonly groups = new Map<number, GroupState>();
   private nextGroup = 0;
   private dead: Error | undefined;
-  private readonly deathListeners: ((err: Error) => void)[] = [];
+  /** A thread's death, told once, also to a listener registered after it (supervisor/first-fatal.ts). */
+  private readonly deaths = new FirstFatal<Error>();
   /** Batches sent, threads started, batches read in place, bytes copied into slots, thread work time. */
   private readonly counts = { batches: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0 };
 
@@ -117,7 +119,7 @@ export class EncoderPool {
 
   /** Called once if a thread dies (not when the pool is destroyed). */
   onDeath(listener: (err: Error) => void): void {
-    this.deathListeners.push(listener);
+    this.deaths.listen(listener);
   }
 
   /** A new row group; `endEarly` is called if the budget ends it before its owner does. */
@@ -271,8 +273,10 @@ export class EncoderPool {
     this.threads.push(thread);
     this.counts.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));
+    // Named by its number (the copy), as a stage's copy is.
+    const which = `Parquet encoder thread ${copy.copy}`;
     copy.onDeath(({ exitCode, error }) =>
-      this.die(error !== undefined ? new Error(`a Parquet encoder thread failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`a Parquet encoder thread exited (code ${exitCode})`)),
+      this.die(error !== undefined ? new Error(`${which} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`${which} exited (code ${exitCode})`)),
     );
     void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
     return thread;
@@ -329,7 +333,7 @@ export class EncoderPool {
     this.slots.fail(err);
     for (const g of this.groups.values()) g.settle.reject(err);
     this.groups.clear();
-    if (notify) for (const l of this.deathListeners) l(err);
+    if (notify) this.deaths.report(err);
   }
 }
 

@@ -1,0 +1,163 @@
+/**
+ * A copy that dies before the scheduler listens (between the stage's start and Scheduler.run(),
+ * or while the stage's other copies still start) is the run's failure the moment the scheduler
+ * listens: the run fails naming stage and copy before any batch is dispatched, instead of doing
+ * all its work on the copies left and failing at flush (thread) or not noticing it (a process
+ * child that died while the others started). Every executor with copies of its own: thread,
+ * process, and the Parquet encoding stage.
+ *
+ * When the death has been seen is read from the copy's own state (polled: another thread's or
+ * process's end, not a timing), since the executor's only public signal of it is the very
+ * listener these tests register late.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tableFromArrays } from 'apache-arrow';
+import pino from 'pino';
+import { OwnedBatch } from '../../../src/batch/owned';
+import { SinkError, WorkerExitError } from '../../../src/errors';
+import { ProcessExecutor } from '../../../src/executors/process';
+import { ThreadExecutor } from '../../../src/executors/thread';
+import type { StageExecutor } from '../../../src/executors/types';
+import { ParquetEncodeExecutor } from '../../../src/operators/parquet-encode';
+import type { PlannedStage } from '../../../src/plan/types';
+import { Channel } from '../../../src/runtime/channel';
+import { Scheduler, type SchedulerSource } from '../../../src/runtime/scheduler';
+import { FirstFatal } from '../../../src/supervisor/first-fatal';
+import { SLOTS_PER_COPY } from '../../../src/defaults';
+
+const FIXTURE = path.resolve(__dirname, '../../fixtures/stages/dies-after-setup.ts');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fatal-'));
+const log = pino({ level: 'silent' });
+let started: StageExecutor[] = [];
+afterEach(async () => {
+  await Promise.all(started.map((e) => e.abort()));
+  started = [];
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function planned(mode: 'thread' | 'process', options: Record<string, unknown>): PlannedStage {
+  return { name: `dies-${mode}`, modulePath: FIXTURE, mode, copies: 2, slotsPerCopy: SLOTS_PER_COPY[mode], options, output: { capacity: 4, capacityBytes: 1 << 20 } };
+}
+
+/** Resolves once `test()` holds (polled). */
+async function until(what: string, test: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Copy `n` of the executor as its own copy object says (thread: its piscina copy; process: its child). */
+function copyState(e: StageExecutor, n: number): { exit?: unknown; started?: boolean } {
+  const inside = e as unknown as { copiesRunning?: { exit?: unknown }[]; children?: { exit?: unknown; started?: boolean }[] };
+  return (inside.copiesRunning ?? inside.children ?? [])[n] ?? {};
+}
+
+/**
+ * The scheduler over `e` with a source of `n` batches: the run's outcome, and how many batches
+ * the stage was given (`process` calls) and the source read.
+ */
+async function runOver(e: StageExecutor, n = 8) {
+  let given = 0;
+  let read = 0;
+  const counted: StageExecutor = Object.assign(Object.create(e) as StageExecutor, {
+    process: (item: OwnedBatch) => {
+      given++;
+      return e.process(item);
+    },
+    onFatal: (l: Parameters<StageExecutor['onFatal']>[0]) => e.onFatal(l),
+  });
+  const source: SchedulerSource = {
+    async next() {
+      if (read >= n) return { done: true, value: undefined };
+      return { done: false, value: OwnedBatch.plain(-1, [tableFromArrays({ x: Int32Array.of(read++) }).batches[0]]) };
+    },
+    async close() {},
+  };
+  const channels = [0, 1].map((i) => new Channel(`c${i}`, { capacity: 4, capacityBytes: 1 << 20 }, true));
+  const sink = { write: (item: OwnedBatch) => item.consume(() => undefined) };
+  const outcome = await new Scheduler(source, [counted], sink, channels).run().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return { outcome, given, read };
+}
+
+describe.each(['thread', 'process'] as const)('a %s stage whose copy 1 dies after its setup, before the scheduler listens', (mode) => {
+  it.each([
+    ['after the stage started', false],
+    ['while its other copy still starts', true],
+  ])('%s: the run fails at once naming stage and copy 1, and copy 0 is given no batch', async (_when, gated) => {
+    const [gate, die] = [path.join(dir, `${mode}-${gated}.gate`), path.join(dir, `${mode}-${gated}.die`)];
+    // A child dies on the test's word, once main has its ready message (its I/O thread writes it); a thread at once.
+    const options = { dies: 1, ...(gated && { gate }), ...(mode === 'process' && { die }) };
+    const e = mode === 'thread' ? new ThreadExecutor(planned(mode, options), { log }) : new ProcessExecutor(planned(mode, options), { log });
+    started.push(e);
+    const starting = e.start();
+    if (mode === 'process') {
+      if (gated) await until('copy 1 to be set up', () => copyState(e, 1).started === true);
+      else await starting;
+      writeFileSync(die, '');
+    }
+    await until(`copy 1 of the ${mode} stage to die`, () => copyState(e, 1).exit !== undefined);
+    if (gated) writeFileSync(gate, '');
+    await starting; // copy 0 started: the stage is up, with a dead copy
+    await new Promise((r) => setImmediate(r)); // a thread's death is told a turn after its exit (its task's own error first)
+    const { outcome, given } = await runOver(e);
+    expect(outcome).toBeInstanceOf(WorkerExitError);
+    expect((outcome as WorkerExitError).location).toMatchObject({ stage: `dies-${mode}`, copy: 1 });
+    expect((outcome as WorkerExitError).exitCode).toBe(3);
+    expect(given).toBe(0);
+  });
+});
+
+it('the Parquet encoding stage: an encoder thread that dies before the scheduler listens fails the run at once, naming the thread', async () => {
+  const stage: PlannedStage = {
+    name: 'parquet-encode',
+    modulePath: '',
+    mode: 'thread',
+    copies: 2,
+    slotsPerCopy: 1,
+    options: {},
+    output: { capacity: 4, capacityBytes: 1 << 20 },
+    encode: { input: 'batches', rowGroupSize: 4, compression: 'uncompressed', target: path.join(dir, 'out.parquet'), partitioned: false },
+  };
+  const e = new ParquetEncodeExecutor(stage, { log });
+  started.push(e);
+  await e.start();
+  const pool = (e as unknown as { pool: { threadExits: unknown[]; threads: { copy: { worker: { terminate(): Promise<number> } } }[] } }).pool;
+  // Ended from outside, as a crash would: nobody asked it to stop.
+  await pool.threads[0].copy.worker.terminate();
+  await until('the encoder thread to be gone', () => pool.threadExits[0] !== undefined);
+  const { outcome, given } = await runOver(e);
+  expect(outcome).toBeInstanceOf(SinkError);
+  expect((outcome as Error).message).toMatch(/Parquet encoder thread 0 exited \(code \d+\)/);
+  expect(given).toBe(0);
+});
+
+describe('FirstFatal (the shared piece)', () => {
+  it('keeps the first error for a listener that comes later, drops the later ones, and tells every listener once', () => {
+    const f = new FirstFatal<string>();
+    const early: string[] = [];
+    f.listen((e) => early.push(e));
+    expect(f.report('first')).toBe(true);
+    expect(f.report('second')).toBe(false);
+    const late: string[] = [];
+    f.listen((e) => late.push(e));
+    expect([early, late, f.error]).toEqual([['first'], ['first'], 'first']);
+  });
+
+  it('a listener that throws does not keep the others from hearing; its error is rethrown after', () => {
+    const f = new FirstFatal<string>();
+    const heard: string[] = [];
+    f.listen(() => {
+      throw new Error('listener bug');
+    });
+    f.listen((e) => heard.push(e));
+    expect(() => f.report('x')).toThrow('listener bug');
+    expect(heard).toEqual(['x']);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The run announces its commit just before the sink's rename (onCommitting: the temporary and
+ * the target), so a death watch can tell after a kill whether the rename happened; a commit that
+ * fails before its rename takes it back (onCommitFailed) while its temporary still exists, and
+ * one that succeeds is followed by onCommitted.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { checkConfig } from '../../../src/config';
+import { buildPlan } from '../../../src/plan/build';
+import { runPlan } from '../../../src/runtime/run';
+
+const FIXTURES = path.resolve(__dirname, '../../fixtures/stages');
+const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-announce-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+writeFileSync(path.join(root, 'in.csv'), 'id\n1\n2\n3\n');
+
+function plan(name: string, stage: { module: string; options?: Record<string, unknown> }, mode?: 'error-if-exists') {
+  const out = path.join(root, `${name}.csv`);
+  const resolved = checkConfig({ name, source: { format: 'csv', path: path.join(root, 'in.csv') }, stages: [{ name: 's', mode: 'inline', ...stage, options: { file: out, ...stage.options } }], sink: { format: 'csv', path: out, ...(mode && { mode }) } }, '', root);
+  return { plan: buildPlan(resolved.config, resolved), out };
+}
+
+function recorder() {
+  const calls: string[] = [];
+  let temp = '';
+  return {
+    calls,
+    opts: {
+      log: pino({ level: 'silent' }),
+      onCommitting: (p: { temp: string; target: string; rows: number }) => {
+        temp = p.temp;
+        calls.push(`committing ${path.basename(p.target)} ${p.rows} rows, temporary there: ${existsSync(p.temp)}`);
+      },
+      onCommitFailed: () => calls.push(`failed, temporary there: ${existsSync(temp)}`),
+      onCommitted: (files: readonly string[]) => calls.push(`committed ${files.map((f) => path.basename(f)).join()}, temporary there: ${existsSync(temp)}`),
+    },
+  };
+}
+
+it('a commit that succeeds: announced with its temporary, then committed (the temporary renamed)', async () => {
+  const { plan: p, out } = plan('ok', { module: path.join(FIXTURES, 'identity.ts') });
+  const r = recorder();
+  await runPlan(p, r.opts);
+  expect(r.calls).toEqual(['committing ok.csv 3 rows, temporary there: true', 'committed ok.csv, temporary there: false']);
+  expect(readFileSync(out, 'utf8')).toBe('id\n1\n2\n3\n');
+});
+
+it('a commit that fails at its rename (error-if-exists, the target appeared meanwhile): announced, then taken back while its temporary is still there', async () => {
+  const { plan: p, out } = plan('taken', { module: path.join(FIXTURES, 'creates-in-flush.ts') }, 'error-if-exists');
+  const r = recorder();
+  await expect(runPlan(p, r.opts)).rejects.toThrow(/was created by something else during this run/);
+  expect(r.calls).toEqual(['committing taken.csv 3 rows, temporary there: true', 'failed, temporary there: true']);
+  expect(readFileSync(out, 'utf8')).toBe('written by something else during the run\n');
+});
