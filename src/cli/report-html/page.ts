@@ -27,7 +27,7 @@ th:first-child, td:first-child { text-align: left; } td { white-space: nowrap; }
 ${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>` : ''}
 ${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
 ${stageTable(r)}
-${r.channels.length ? `<p>${r.channels.map((c) => esc(`channel ${c.name}: peak ${c.peakDepth}/${c.capacity} items, ${bytes(c.peakBytes)} of ${bytes(c.capacityBytes)}`)).join('<br>')}</p>` : ''}
+${edgeTable(r)}
 ${bundles.map((js) => `<script>${scriptText(js)}</script>`).join('\n')}
 <script>
 const charts = ${scriptJson(Object.fromEntries(charts))};
@@ -43,6 +43,22 @@ function summary(r: RunReport): string {
   const secs = r.durationMs / 1000;
   const rate = secs > 0 ? Math.round(r.source.rows / secs) : 0;
   return `${count(r.source.rows)} rows from ${r.source.files} file(s) → ${count(rowsWritten(r))} rows${sinksOf(r).length > 1 ? ` in ${sinksOf(r).length} sinks` : ''} in ${ms(r.durationMs)} (${count(rate)} rows/s; start-up ${ms(r.startupMs)}); peak RSS ${bytes(r.peakRssBytes)}; started ${r.startedAt}`;
+}
+
+/**
+ * The run's graph, edge by edge: each channel joins what writes it to what reads it (its name is
+ * `from→to`), with its bound and what it held at most, so a branch that held the others back
+ * shows as the edge that filled.
+ */
+function edgeTable(r: RunReport): string {
+  if (!r.channels.length) return '';
+  const head = ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes'];
+  const rows = r.channels.map((c) => {
+    const [from, to] = c.name.includes('→') ? c.name.split('→') : [c.name, ''];
+    return [from, to, String(c.capacity), String(c.peakDepth), bytes(c.capacityBytes), bytes(c.peakBytes)];
+  });
+  const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+  return `<h2>graph: one row per edge (channel)</h2><table id="edges">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
 }
 
 function stageTable(r: RunReport): string {

@@ -101,3 +101,23 @@ describe('report page', () => {
     expect(readdirSync(dir).sort()).toEqual(['r.HTML', 'r.json']);
   });
 });
+
+describe('the graph in the HTML report', () => {
+  it('has one row per edge: what writes it, what reads it, its bound and its peak', () => {
+    const withEdges: RunReport = {
+      ...report,
+      channels: [
+        { name: 'source→clean', capacity: 4, capacityBytes: 64 << 20, peakDepth: 4, peakBytes: 3 << 20 },
+        { name: 'clean→sink events', capacity: 2, capacityBytes: 1 << 20, peakDepth: 1, peakBytes: 512 },
+      ],
+    };
+    const html = renderHtmlReport(withEdges, []);
+    const table = /<table id="edges">(.*?)<\/table>/.exec(html)![1];
+    const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]));
+    expect(rows).toEqual([
+      ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes'],
+      ['source', 'clean', '4', '4', '64.0 MiB', '3.0 MiB'],
+      ['clean', 'sink events', '2', '1', '1.0 MiB', '512 B'],
+    ]);
+  });
+});
