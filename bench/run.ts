@@ -16,8 +16,9 @@ import { fmt, targets } from './lib';
 import { cpuBound, schedulerOverhead, strings } from './pipelines';
 import { startup, type StartupRow } from './startup';
 import { obvious } from './obvious';
+import { graph } from './graph';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'convert', 'memory', 'startup'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'convert', 'memory', 'startup', 'graph'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -48,6 +49,7 @@ async function main() {
   await section('obvious', '3b. Stages written the obvious way (toArray, createHash per row, tableFromArrays) vs Python Pool(2) and DuckDB', () => obvious(argv.rows ?? (argv.quick ? 200_000 : 3_000_000), rounds));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
+  await section('graph', '8. Several outputs in one pass (events + daily totals) vs two separate runs', () => graph(argv.rows ?? (argv.quick ? 200_000 : 2_000_000), rounds));
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000), rounds));
 
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');

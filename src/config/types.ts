@@ -52,7 +52,7 @@ type Outputs<S> =
   | {
       sink?: never;
       /** Several outputs written in one pass, each with a `name` and the stage it writes (`from`): committed together, or none. */
-      sinks: [S, ...S[]];
+      sinks: S[];
     };
 
 /** A config as written: `source.path` and each sink's `path` may be computed from the params (`({ params }) => …`). */
