@@ -4,7 +4,7 @@
  * sink's temporary output and throw the first error with the run report attached.
  */
 import type { StageExecutor } from '../executors';
-import { openSink, type Sink } from '../io/sinks';
+import { commitTogether, openSink, type Sink } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
@@ -122,7 +122,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // Not raced: once the sink commits, it finishes (a rename and an fsync), signal or not; a
     // stage error that comes meanwhile still stops it before the rename.
     const handed = running.sinkMeter;
-    const result = await sink.commit((written) => {
+    const [result] = await commitTogether([sink], ([written]) => {
       guard.throwIfFailedOtherThanAbort();
       // Counted at the sink: a writer that dropped rows without a word (apache-arrow's closed
       // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
