@@ -1,5 +1,5 @@
 /**
- * The `sluice` command: run, validate, explain, test. Returns the exit code (0 only on success).
+ * The `sluice` command: run, validate, explain, test, recover. Returns the exit code (0 only on success).
  */
 import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
@@ -162,7 +162,23 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate, explain, inspect, test or init')
+    .command<Common>(
+      'recover [config]',
+      'finish or undo what a killed run left at the sink paths: roll a half-published commit forward from its journal, put a moved-aside output back, remove dead runs’ temporaries',
+      (y) =>
+        y
+          .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
+          .option('sink-path', { type: 'string', describe: 'recover this path instead of sink.path' })
+          .option('set', { type: 'string', array: true, nargs: 1, describe: 'set a param of the config: <param>=<value> (repeatable; for sink paths computed from params)' }),
+      async (args) => {
+        code = await guard(async () => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+          const lines = await (require('./recover') as typeof import('./recover')).recoverCommand(args);
+          writeSafe(process.stdout, lines.join('\n') + '\n');
+        });
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain, inspect, test, init or recover')
     .strict()
     .help()
     // yargs would end the process itself after --help and --version: let the command return,

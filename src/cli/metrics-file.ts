@@ -120,7 +120,6 @@ export function failedBeforeRun(pipeline: string): RunReport {
     source: { ...zero, files: 0, blockedMs: 0 },
     stages: [],
     sink: { ...zero, path: '', files: [] },
-    sinks: [],
     channels: [],
     peakRssBytes: 0,
   };

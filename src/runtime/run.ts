@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { StageExecutor } from '../executors';
-import { openSink, type Publish, type Sink, type SinkResult } from '../io/sinks';
+import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { openCsvChunks, openSource, type Source } from '../io/sources';
@@ -80,10 +80,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   try {
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
-    for (const planned of plan.sinks) {
-      sinks.push(await openSink(planned.config, { log, pipeline: plan.name, parts: planned.from >= 0 && plan.stages[planned.from].encode !== undefined }));
-      guard.throwIfFailed();
-    }
+    // All or none: every target locked before anything is written to any (io/sinks openSinks).
+    sinks.push(...(await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) })));
+    guard.throwIfFailed();
     source = await openPlannedSource(plan, log);
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
@@ -132,7 +131,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     });
     // Not raced: once the sinks commit, they finish (renames and fsyncs), signal or not; a
     // stage error that comes meanwhile still stops them before the first rename.
-    const results = await commitAll(sinks, (written) => {
+    const results = await commitTogether(sinks, (written) => {
       guard.throwIfFailedOtherThanAbort();
       // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
       // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
@@ -247,15 +246,6 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
     `nothing was written to ${sink.config.path}: ${from}, so the output's columns are unknown and an empty ${sink.config.format} output cannot be written with them; ` +
       'a stage that filters out every row should return an empty batch with its output columns instead of nothing (e.g. `batch.slice(0, 0)`, or `ctx.table` with empty arrays)',
   );
-}
-
-/**
- * Commit every sink: one sink as it always has; several together, all or none.
- * `beforeRename` gets each sink's written rows, in order, before anything is published.
- */
-async function commitAll(sinks: Sink[], beforeRename: (written: Publish[]) => void): Promise<SinkResult[]> {
-  if (sinks.length === 1) return [await sinks[0].commit((w) => beforeRename([w]))];
-  throw new SinkError('several sinks cannot be committed together yet');
 }
 
 function sourceAdapter(source: Source): SchedulerSource {

@@ -162,7 +162,7 @@ it('killed after its report was written and before it exited: the report stays a
   expect(stderr).not.toContain('Nothing was committed');
 });
 
-it('killed right after the rename that commits, before anything after it (SLUICE_TEST_PAUSE_AT=after-commit): the report and the metrics say the output was committed, and it is whole', async () => {
+it('killed right after the rename that commits, before anything after it (SLUICE_TEST_STOP_AT=after-commit): the report and the metrics say the output was committed, and it is whole', async () => {
   const [report, metrics, out] = [at('paused.json'), at('paused.prom'), at('out/paused.csv')];
   const cfg = ws.config(
     {
@@ -173,7 +173,7 @@ it('killed right after the rename that commits, before anything after it (SLUICE
     },
     'paused.config.ts',
   );
-  const run = start(['run', cfg, '--quiet', '--report', report, '--metrics', metrics], { SLUICE_TEST_PAUSE_AT: 'after-commit' });
+  const run = start(['run', cfg, '--quiet', '--report', report, '--metrics', metrics], { SLUICE_TEST_STOP_AT: 'after-commit' });
   const pid = run.child.pid!;
   const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
   await until('the run to stop itself after its rename', () => state() === 'T');

@@ -1,7 +1,8 @@
 /**
  * sluice's hidden siblings of a sink target, named `.<name>.sluice-<tag>-<pid>-<start>-<hex>`:
  * `tmp` (output being written), `old` (the previous directory output moved aside during a
- * commit), `lock` (a lock file being created or taken over). A run that died (second
+ * commit), `lock` (a lock file being created or taken over), `jrnl` (a copy of the journal of
+ * a commit of several outputs, journal.ts: never removed here, only by finishing its commit). A run that died (second
  * Ctrl-C, SIGHUP, SIGKILL, power loss) leaves them behind; the next run on the same target
  * removes them, and puts a moved-aside output back when the commit never finished. Only
  * siblings whose writer is dead on this host are touched. A pid alone does not say so: pids
@@ -15,7 +16,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
-export type SiblingTag = 'tmp' | 'old' | 'lock';
+export type SiblingTag = 'tmp' | 'old' | 'lock' | 'jrnl';
 
 export interface Sibling {
   path: string;
@@ -50,7 +51,7 @@ export function listSiblings(target: string): Sibling[] {
   const out: Sibling[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(tmp|old|lock)-(\d+)-(?:(\d+)-)?[0-9a-f]{8}$/.exec(name.slice(prefix.length));
+    const m = /^(tmp|old|lock|jrnl)-(\d+)-(?:(\d+)-)?[0-9a-f]{8}$/.exec(name.slice(prefix.length));
     if (m) out.push({ path: path.join(dir, name), tag: m[1] as SiblingTag, pid: Number(m[2]), ...(m[3] !== undefined && { start: m[3] }) });
   }
   return out;
@@ -94,23 +95,31 @@ export function processAlive(pid: number, start?: string): boolean {
 }
 
 /**
- * Clean up after dead runs on `target`; call it holding the target's lock. A commit that
- * died between moving the old directory aside and renaming the new one in left the target
- * missing: the newest moved-aside output goes back (the dead run never finished, so its
- * output is not the result). Everything else of dead pids is removed, each removal logged.
+ * Clean up after dead runs on `target`; call it holding the target's lock, after any commit
+ * journal beside it was finished (journal.ts). A commit that died between moving the old
+ * directory aside and renaming the new one in, without a journal, left the target missing:
+ * the newest moved-aside output goes back (the dead run never finished, so its output is not
+ * the result). Everything else of dead pids is removed, each removal logged. Returns what it
+ * did, in words.
  */
-export async function recoverSiblings(target: string, log?: Logger): Promise<void> {
-  const dead = listSiblings(target).filter((s) => !processAlive(s.pid, s.start));
+export async function recoverSiblings(target: string, log?: Logger): Promise<string[]> {
+  const done: string[] = [];
+  const dead = listSiblings(target).filter((s) => s.tag !== 'jrnl' && !processAlive(s.pid, s.start));
   if (!existsSync(target)) {
     const olds = dead.filter((s) => s.tag === 'old').sort((a, b) => statSync(b.path).mtimeMs - statSync(a.path).mtimeMs);
     if (olds[0]) {
       await rename(olds[0].path, target);
       dead.splice(dead.indexOf(olds[0]), 1);
-      log?.warn({ target, from: olds[0].path, pid: olds[0].pid }, `restored ${target}: a run (pid ${olds[0].pid}) died while replacing it`);
+      const said = `restored ${target}: a run (pid ${olds[0].pid}) died while replacing it`;
+      log?.warn({ target, from: olds[0].path, pid: olds[0].pid }, said);
+      done.push(said);
     }
   }
   for (const s of dead) {
     await rm(s.path, { recursive: true, force: true });
-    log?.warn({ target, removed: s.path, pid: s.pid }, `removed ${s.path}, left behind by a run that died (pid ${s.pid})`);
+    const said = `removed ${s.path}, left behind by a run that died (pid ${s.pid})`;
+    log?.warn({ target, removed: s.path, pid: s.pid }, said);
+    done.push(said);
   }
+  return done;
 }

@@ -1,0 +1,93 @@
+/**
+ * `kill -9` at each step of a commit of two outputs (a Parquet file and a partitioned CSV
+ * directory, both with previous outputs): stopped there by SLUICE_TEST_STOP_AT (SIGSTOP),
+ * then SIGKILLed. Recovered three ways (the next run opening both targets, a run opening only
+ * the directory, `sluice recover` on a config naming only the file): all old outputs or all
+ * new ones, read back by DuckDB; no temporary, lock or journal left. Before the journal the
+ * commit is undone; from the journal on it is finished.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { openSinks } from '../../src/io/sinks';
+import { loaderExecArgv } from '../../src/loader';
+import { runCli } from '../helpers/cli';
+import { NEW_X, OLD_X, readX, sinkConfig, writeOld } from '../helpers/sink-outputs';
+import { workspace } from '../helpers/workspace';
+
+const FIXTURE = path.resolve(__dirname, '../fixtures/sinks/commit-two.ts');
+const ws = workspace('sluice-commit-crash-');
+afterAll(() => ws.cleanup());
+
+const STEPS = ['before-journal', 'after-journal', 'between-renames', 'after-renames'] as const;
+const RECOVERIES = ['next run on both', 'next run on the directory only', 'sluice recover (config names the file only)'] as const;
+
+/** Whether `pid` is stopped (state T in /proc/<pid>/stat). */
+function stopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  } catch {
+    return false;
+  }
+}
+
+/** Run the fixture until it stops at `step`, then SIGKILL it. */
+async function killAt(step: string, file: string, dir: string): Promise<void> {
+  const child = spawn(process.execPath, [...loaderExecArgv(), FIXTURE, file, dir], { env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  // Waits on the condition itself (the process's state), with a deadline: no fixed sleep.
+  const deadline = Date.now() + 40_000;
+  while (!stopped(child.pid!)) {
+    if (gone) throw new Error(`the commit ended before stopping at ${step}: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the commit did not stop at ${step} within 40 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+}
+
+let n = 0;
+describe.each(STEPS.map((s) => [s]))('killed at %s', (step) => {
+  const expected = step === 'before-journal' ? OLD_X : NEW_X;
+  it.each(RECOVERIES.map((r) => [r]))(`recovered by the %s: all ${step === 'before-journal' ? 'old' : 'new'} outputs`, async (recovery) => {
+    const out = path.join(ws.dir, `case-${n++}`);
+    mkdirSync(out);
+    const file = path.join(out, 'totals.parquet');
+    const dir = path.join(out, 'events');
+    await writeOld('parquet', file);
+    await writeOld('dir-csv', dir);
+    await killAt(step, file, dir);
+    if (step === 'between-renames') {
+      // The window is real: the file is new, the directory still old.
+      expect(await readX('parquet', file)).toEqual(NEW_X);
+      expect(await readX('dir-csv', dir)).toEqual(OLD_X);
+    }
+    if (recovery === 'sluice recover (config names the file only)') {
+      const cfg = ws.config({ name: 'crashed', source: { format: 'csv', path: 'nowhere/*.csv' }, stages: [], sink: { format: 'parquet', path: file } }, `recover-${n}.config.ts`);
+      const r = await runCli(['recover', cfg]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^✔ /);
+      if (step !== 'before-journal') expect(r.stdout).toContain(`finished the commit of a run (pid`);
+    } else {
+      const cfgs = recovery === 'next run on both' ? [sinkConfig('parquet', file, 'overwrite'), sinkConfig('dir-csv', dir, 'overwrite')] : [sinkConfig('dir-csv', dir, 'overwrite')];
+      const sinks = await openSinks(cfgs);
+      for (const sink of sinks) await sink.abort();
+    }
+    // An undecided commit's temporaries beside the file, when only the directory was opened,
+    // are the next run on the file's to remove; every other case leaves only the outputs.
+    expect({ file: await readX('parquet', file), dir: await readX('dir-csv', dir) }).toEqual({ file: expected, dir: expected });
+    const left = readdirSync(out).sort();
+    if (step === 'before-journal' && recovery !== 'next run on both') expect(left.filter((f) => !f.startsWith('.'))).toEqual(['events', 'totals.parquet']);
+    else expect(left).toEqual(['events', 'totals.parquet']);
+    expect(existsSync(path.join(dir, '_SUCCESS')) || step === 'before-journal').toBe(true);
+    rmSync(out, { recursive: true, force: true });
+  });
+});
