@@ -15,7 +15,7 @@ import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
 import { SinkError, StageError } from '../errors';
 import { STRICT_SLABS, movedOn } from '../batch/generation';
-import { LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
+import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
@@ -158,7 +158,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
  */
 function withProjectionNote(err: unknown, projection: Plan['projection']): unknown {
   // A column asked for by name says so itself (batch/left-out-guard.ts); this covers other ways in (positions, polars).
-  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup' && !err.message.includes(LEFT_OUT_MESSAGE)) {
+  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup' && !err.message.includes(LEFT_OUT_MESSAGE) && !err.message.includes(ENUMERATED_MESSAGE)) {
     err.message += `\n  note: the source did not read ${projection.pruned.join(', ')}: no stage lists them in its reads() and the sink does not get them; a stage that reads one must list it`;
   }
   return err;
