@@ -44,6 +44,9 @@ type Guarded = RecordBatch & { [GATE]?: Gate };
 
 /** Depth of apache-arrow's RecordBatch methods and sluice's helpers on the stack (they read `schema`/`data` on the stage's behalf). */
 let inside = 0;
+/** Depth of the methods that make rows (their parent is the batch's `data`: the stand-in, see standIn). */
+let makingRows = 0;
+const ROWS = new Set(['get', 'at', 'toArray', 'indexOf', 'set', 'Symbol(Symbol.iterator)']);
 
 /** Run sluice's own code on the stage's behalf (ctx helpers): the batch's `schema` and `data` read as usual. */
 export function onStagesBehalf<T>(work: () => T): T {
@@ -132,7 +135,14 @@ function wrap(name: string, original: (this: RecordBatch, ...args: unknown[]) =>
       const names = name === 'select' ? (Array.isArray(args[0]) ? (args[0] as unknown[]) : []) : [args[0]];
       checkNames(gate, names, (n) => onStagesBehalf(() => this.schema.fields.some((f) => f.name === n)));
     }
-    const result = onStagesBehalf(() => original.apply(this, args));
+    const rows = ROWS.has(name);
+    if (rows) makingRows++;
+    let result: unknown;
+    try {
+      result = onStagesBehalf(() => original.apply(this, args));
+    } finally {
+      if (rows) makingRows--;
+    }
     // A batch made from this one (slice, setChild …) is guarded the same way for as long.
     if (RecordBatch.isRecordBatch(result) && result !== this) guard(result as Guarded, gate);
     // Rows are made as the iterator is read, after this call: read it as apache-arrow too.
@@ -183,7 +193,7 @@ function standIn(data: Data, gate: Gate): Data {
 /** Make `schema` and `data` of `batch` accessors that follow `gate` (see the top of this file). */
 function guard(batch: Guarded, gate: Gate): void {
   const { schema, data } = batch; // the real ones: an older, inactive gate gives them as they are
-  const rows = standIn(data, gate);
+  let rows: Data | undefined; // made when first asked for: most stages never read `data`
   batch[GATE] = gate;
   Object.defineProperty(batch, 'schema', {
     configurable: true,
@@ -197,9 +207,9 @@ function guard(batch: Guarded, gate: Gate): void {
     configurable: true,
     enumerable: true,
     get: () => {
-      if (!gate.active) return data;
+      if (!gate.active || (inside > 0 && makingRows === 0)) return data;
       if (inside === 0 && gate.strict) throw enumeratedError(gate, 'batch.data');
-      return rows;
+      return (rows ??= standIn(data, gate));
     },
   });
 }
