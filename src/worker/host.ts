@@ -79,7 +79,7 @@ export class StageHost {
   static async load(opts: HostOptions): Promise<StageHost> {
     installFastStringToArray(); // the obvious `column.toArray()` on strings, fast (batch/fast-to-array.ts)
     installFastVectorFromArray(opts.modulePath); // and the obvious `tableFromArrays` of strings (batch/fast-from-array.ts)
-    installLeftOutGuard(); // asking for a column projection pushdown left out fails (batch/left-out-guard.ts)
+    installLeftOutGuard(); // asking for a column projection pushdown left out, or learning the column list, fails (batch/left-out-guard.ts)
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
