@@ -79,6 +79,8 @@ export default defineStage<Options>({
   outputColumns: () => ['day', 'country', 'currency', 'transactions', 'settled_amount', 'refunds', 'customers'],
   // All it reads (NARROW): the columns nothing reads are left out of the source (projection pushdown).
   reads: () => [...KEYS, 'customer_id', 'status', 'amount'],
+  // Its DataFrame shows every column: it selects only those (NARROW) and drops the others.
+  passesOnUnlisted: true,
   process(batch, ctx) {
     const narrow = ctx.toDataFrame(batch).select(...NARROW);
     waiting.push(narrow);

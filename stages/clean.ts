@@ -22,6 +22,8 @@ export default defineStage({
   outputColumns: (input) => (input.includes('day') ? input : [...input, 'day']),
   // All it reads: with the later stages' reads, the source parses only the columns the job uses.
   reads: () => ['status', 'country', 'ts'],
+  // Its DataFrame shows every column: it reads only those, and passes the others on untouched.
+  passesOnUnlisted: true,
   process(batch, ctx) {
     const df = ctx.toDataFrame(batch);
     const tsIsText = df.dtypes[df.columns.indexOf('ts')].equals(pl.String);

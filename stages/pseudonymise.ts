@@ -26,6 +26,8 @@ export default defineStage<Options>({
   outputColumns: (input, o) => input.filter((c) => !(o.drop ?? []).includes(c)),
   // It reads only the columns it replaces (a dropped column need not be read, nor be there at all).
   reads: (o) => o.columns,
+  // It loops over every field to pass the unlisted columns on untouched (or drop them).
+  passesOnUnlisted: true,
   setup(ctx) {
     if (!ctx.options.salt) throw new Error('options.salt is required (a secret; keep it out of git in real pipelines)');
   },

@@ -17,7 +17,8 @@ export interface Projection {
   pruned: string[];
   /**
    * Per stage (config order): the left-out columns it would have received without pushdown.
-   * A stage that asks for one of these by name fails naming it (batch/left-out-guard.ts)
+   * A stage that asks for one of these by name fails naming it, and so does one that learns its
+   * column list without declaring `passesOnUnlisted` (batch/left-out-guard.ts)
    * rather than getting "no such column" and, say, a default in its place.
    */
   missing: string[][];

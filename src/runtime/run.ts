@@ -17,7 +17,7 @@ import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
 import { SinkError, StageError } from '../errors';
 import { STRICT_SLABS, movedOn } from '../batch/generation';
-import { LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
+import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan, PlannedSink } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
@@ -87,7 +87,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
     await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
-    // What projection pushdown left out, per stage: asking for it fails naming it (batch/left-out-guard.ts).
+    // What projection pushdown left out, per stage: asking for it, or listing the columns, fails naming it (batch/left-out-guard.ts).
     if (plan.projection) leftOutPerStage(plan).forEach((perMember, i) => executors[i].leaveOut?.(perMember));
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
@@ -172,8 +172,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
  * were left out and why, beside the stage's own error.
  */
 function withProjectionNote(err: unknown, projection: Plan['projection']): unknown {
-  // A column asked for by name says so itself (batch/left-out-guard.ts); this covers other ways in (positions, polars).
-  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup' && !err.message.includes(LEFT_OUT_MESSAGE)) {
+  // The guard's own failures say so themselves (batch/left-out-guard.ts); this covers a stage that declared passesOnUnlisted and read one anyway.
+  if (projection && err instanceof StageError && err.phase !== 'load' && err.phase !== 'setup' && !err.message.includes(LEFT_OUT_MESSAGE) && !err.message.includes(ENUMERATED_MESSAGE)) {
     err.message += `\n  note: the source did not read ${projection.pruned.join(', ')}: no stage lists them in its reads() and the sink does not get them; a stage that reads one must list it`;
   }
   return err;

@@ -109,6 +109,15 @@ export interface StageDefinition<Options = Record<string, unknown>, Params = Sta
    * cannot say for these options (it may read any column).
    */
   reads?(options: Options): readonly string[] | undefined;
+  /**
+   * With `reads`: the stage reads only the columns `reads` lists even where it learns them all
+   * (a `batch.schema.fields` loop, `ctx.toDataFrame(batch)`, `new Table(batch)`, a row's keys),
+   * and passes the others on untouched or drops them, so a column projection pushdown left out
+   * cannot change its result. Without it, a stage whose batch lacks a left-out column fails
+   * when it learns the column list (batch/left-out-guard.ts). Asking for a left-out column by
+   * name fails either way.
+   */
+  passesOnUnlisted?: boolean;
 }
 
 /** Identity function that exists for its types: `defineStage<{ salt: string }, { day: string }>({ … })`. */

@@ -5,7 +5,7 @@
  */
 import { installFastVectorFromArray } from '../batch/fast-from-array';
 import { installFastStringToArray } from '../batch/fast-to-array';
-import { guardRowNames, installLeftOutGuard, withLeftOut } from '../batch/left-out-guard';
+import { installLeftOutGuard, onStagesBehalf, refuseEnumeration, withLeftOut } from '../batch/left-out-guard';
 import { buildTable } from '../batch/table';
 import { RecordBatch, Table } from 'apache-arrow';
 import type pl from 'nodejs-polars';
@@ -79,7 +79,7 @@ export class StageHost {
   static async load(opts: HostOptions): Promise<StageHost> {
     installFastStringToArray(); // the obvious `column.toArray()` on strings, fast (batch/fast-to-array.ts)
     installFastVectorFromArray(opts.modulePath); // and the obvious `tableFromArrays` of strings (batch/fast-from-array.ts)
-    installLeftOutGuard(); // asking for a column projection pushdown left out fails (batch/left-out-guard.ts)
+    installLeftOutGuard(); // asking for a column projection pushdown left out, or learning the column list, fails (batch/left-out-guard.ts)
     const where = { stage: opts.stage, copy: opts.copy };
     let definition: StageDefinition;
     try {
@@ -96,9 +96,13 @@ export class StageHost {
       copies: opts.copies,
       mode: opts.mode,
       log: opts.log,
-      toDataFrame: (batch) => batchToDataFrame(batch, host.current?.batches.length === 1 && host.current.batches[0] === batch ? host.current.backing : undefined),
+      toDataFrame: (batch) => {
+        // A DataFrame shows every column (df.columns, pl.all(), unique()), past any guard of ours.
+        refuseEnumeration(batch, 'ctx.toDataFrame(batch): a DataFrame shows every column');
+        return onStagesBehalf(() => batchToDataFrame(batch, host.current?.batches.length === 1 && host.current.batches[0] === batch ? host.current.backing : undefined));
+      },
       fromDataFrame: dataFrameToBatches,
-      strings: readStrings,
+      strings: (batch, column) => onStagesBehalf(() => readStrings(batch, column)),
       utf8: buildUtf8,
       table: buildTable,
     };
@@ -121,7 +125,6 @@ export class StageHost {
    */
   leaveOut(columns: readonly string[]): void {
     this.leftOut = columns.length ? new Set(columns) : undefined;
-    guardRowNames(columns);
   }
 
   /** Runs `setup` the first time it is called; later calls wait for that same run. */
@@ -150,7 +153,7 @@ export class StageHost {
     try {
       for (const batch of input.batches) {
         try {
-          const result = await withLeftOut(batch, this.leftOut, () => this.definition.process(batch, this.ctx));
+          const result = await withLeftOut(batch, this.leftOut, this.definition.passesOnUnlisted !== true, () => this.definition.process(batch, this.ctx));
           checkNotKept(result, inputSlabs);
           out.push(...this.toRecordBatches(result, born, (b) => (backing = b)));
         } catch (err) {
