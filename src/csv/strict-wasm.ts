@@ -36,7 +36,7 @@ const PAGE = 65536;
 let instance: Exports | null | undefined;
 
 /** The module's instance (one per thread, kept: its memory grows to the largest chunk), or null without WebAssembly SIMD. */
-function exports(): Exports | null {
+function loaded(): Exports | null {
   if (instance === undefined) {
     try {
       const m = new wasm.Module(readFileSync(path.join(__dirname, 'wasm', 'text-check.wasm')));
@@ -50,7 +50,7 @@ function exports(): Exports | null {
 
 /** True where this scan can run (else checkChunkText uses the JavaScript scan). */
 export function wasmScanAvailable(): boolean {
-  return exports() !== null;
+  return loaded() !== null;
 }
 
 const align = (n: number) => (n + 15) & ~15;
@@ -64,7 +64,7 @@ export function scanWasm(chunk: ChunkBytes, judge: Judge, sep: string, quote: st
   const delimiter = sep.charCodeAt(0);
   const q = quote.charCodeAt(0);
   if (!(delimiter < 128 && q < 128)) return false;
-  const x = exports();
+  const x = loaded();
   if (!x) return false;
   const fields = judge.check.fields;
   const last = fields[fields.length - 1].field;
