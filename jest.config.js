@@ -20,5 +20,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   // e2e tests spawn the CLI and worker pools; keep the 2-core machine from oversubscribing.
   maxWorkers: 2,
+  // The slowest files first, also on a clean clone with no timings cached (test/sequencer.cjs).
+  testSequencer: '<rootDir>/test/sequencer.cjs',
   testTimeout: 60_000,
 };

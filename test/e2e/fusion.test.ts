@@ -19,11 +19,12 @@ afterAll(() => ws.cleanup());
 
 const stage = (name: string, fixture: string, mode: string, options: object = {}) => ({ name, module: path.join(FIXTURE_STAGES, fixture), mode, concurrency: mode === 'inline' ? 1 : 2, options });
 
-async function run(name: string, stages: object[]): Promise<{ rows: Record<string, unknown>[]; report: Record<string, any>; explain: string; code: number | null; stderr: string }> {
+/** Runs the job through the CLI; `explain`: also `sluice explain` it (a CLI start of its own: only where a test reads it). */
+async function run(name: string, stages: object[], opts: { explain?: boolean } = {}): Promise<{ rows: Record<string, unknown>[]; report: Record<string, any>; explain?: string; code: number | null; stderr: string }> {
   const cfg = ws.config({ name, source: { format: 'csv', path: 'in.csv', batchRows: 100, inferRows: 100 }, stages, sink: { format: 'arrow', path: `out/${name}.arrow` } }, `${name}.config.ts`);
   const reportFile = path.join(ws.dir, `${name}.report.json`);
   const r = await runCli(['run', cfg, '--report', reportFile, '--quiet']);
-  const explain = (await runCli(['explain', cfg])).stdout;
+  const explain = opts.explain ? (await runCli(['explain', cfg])).stdout : undefined;
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   if (r.code !== 0) return { rows: [], report, explain, code: r.code, stderr: r.stderr };
   const rows = tableFromIPC(readFileSync(path.join(ws.dir, 'out', `${name}.arrow`)))
@@ -33,7 +34,7 @@ async function run(name: string, stages: object[]): Promise<{ rows: Record<strin
 }
 
 it('runs adjacent thread stages in one worker: each batch through both on the same thread, no hand-off', async () => {
-  const fused = await run('where', [stage('a', 'where-ran.ts', 'thread', { column: 'ranA' }), stage('b', 'where-ran.ts', 'thread', { column: 'ranB' })]);
+  const fused = await run('where', [stage('a', 'where-ran.ts', 'thread', { column: 'ranA' }), stage('b', 'where-ran.ts', 'thread', { column: 'ranB' })], { explain: true });
   expect(fused.code).toBe(0);
   expect(fused.rows).toHaveLength(1200);
   for (const row of fused.rows) {

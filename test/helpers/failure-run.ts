@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO, runCli, runNode, type CliResult, type RunOptions } from './cli';
 import { BAD_LINE, FAIL_AT, SINK_FILE_LIMIT, configOf, sinkPath, type MatrixCell } from './failure-cells';
+import { builtIsCurrent } from './package';
 
 /** A run that outlives this is a hang (every cell's run takes 2–5 s here). */
 export const CELL_TIMEOUT_MS = 30_000;
@@ -208,7 +209,9 @@ run(process.argv[2]).then(
   },
 );\n`,
   );
-  const register = pathToFileURL(path.join(REPO, 'src/register.mjs')).href;
+  // The built package when dist/ is current (as `npm test` builds it, and as a user's script
+  // gets it): from src/ the engine loads through the TS loader, seconds of CPU per cell.
+  const register = pathToFileURL(path.join(REPO, builtIsCurrent() ? 'dist' : 'src', 'register.mjs')).href;
   const result = await guarded(cellDir, () => runNode(['--import', register, script, cfg], { timeoutMs: CELL_TIMEOUT_MS }));
   return collect(result, cell, cellDir, undefined, started);
 }
