@@ -25,10 +25,17 @@ const log = pino({ level: 'silent' });
 const ROWS = 3000;
 const DAYS = Array.from({ length: 12 }, (_, d) => `2026-11-${String(d + 1).padStart(2, '0')}`);
 const COUNTRIES = ['DE', 'FR', '', 'ÜS', 'NL']; // '' is null in CSV
+// Keys drawn at random (a fixed seed), so no key follows the row number: routing by row
+// (round-robin) would put a key on several copies.
+let seed = 42;
+const random = (n: number) => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return (seed >>> 8) % n;
+};
 const data = Array.from({ length: ROWS }, (_, i) => ({
-  day: DAYS[(i * 7) % DAYS.length],
-  country: COUNTRIES[(i * 3 + (i >> 4)) % COUNTRIES.length],
-  shop: i % 11 === 0 ? '' : String((i * 13) % 17),
+  day: DAYS[random(DAYS.length)],
+  country: COUNTRIES[random(COUNTRIES.length)],
+  shop: random(11) === 0 ? '' : String(random(17)),
   amount: (i % 50) + 0.25,
 }));
 writeFileSync(path.join(root, 'in.csv'), 'day,country,shop,amount\n' + data.map((r) => `${r.day},${r.country},${r.shop},${r.amount}`).join('\n') + '\n');
