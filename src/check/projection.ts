@@ -1,6 +1,6 @@
 /**
  * Projection pushdown: which of the source's columns a run needs, followed back from the sink
- * through what each stage says it reads (`reads`) and passes on (`outputColumns`,
+ * through what each stage says it reads (`reads`, and its `key`) and passes on (`outputColumns`,
  * `keepsColumns`). A column no stage reads and the sink does not get is never parsed,
  * converted or handed off (on the benchmark's nightly job, 4 of 10 columns: 0.87× wall). A
  * stage that does not say what it reads may read anything it receives, so then everything
@@ -28,7 +28,7 @@ export interface Projection {
  * Undefined when nothing can be left out, or when a stage does not say what it reads.
  */
 export function pushDownColumns(
-  stages: readonly { options?: unknown }[],
+  stages: readonly { options?: unknown; key?: unknown }[],
   definitions: ReadonlyMap<number, StageDefinition>,
   flow: { inputs: readonly Known[]; output: Known },
 ): Projection | undefined {
@@ -38,8 +38,10 @@ export function pushDownColumns(
     const input = flow.inputs[i];
     const reads = readsOf(definitions.get(i), stages[i]?.options);
     if (!input?.known || !reads) return undefined;
-    // What it reads, and what it passes on that is needed after it (a column it makes is made from what it reads).
-    needed = new Set([...reads, ...input.columns.filter((c) => needed.has(c))]);
+    // What it reads, its key columns (keyed routing reads them before the stage does), and what
+    // it passes on that is needed after it (a column it makes is made from what it reads).
+    const key = Array.isArray(stages[i]?.key) ? (stages[i].key as string[]) : [];
+    needed = new Set([...reads, ...key, ...input.columns.filter((c) => needed.has(c))]);
   }
   const first = flow.inputs[0] as Known & { known: true };
   const pruned = first.columns.filter((c) => !needed.has(c));

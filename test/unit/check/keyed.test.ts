@@ -76,3 +76,10 @@ it('past a stage that does not say what it passes on, the key is a note, not an 
   const checked = await checkPipeline(config([{ name: 'opaque', module: './opaque.js', mode: 'inline' }, agg({ name: 'agg2', key: ['whatever'] })]), { file: '', baseDir: dir });
   expect(checked.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([expect.stringMatching(/^stages\[1\]\.key: key columns not checked: stage "opaque" before it may change the columns/)]);
 });
+
+it('projection pushdown keeps a keyed stage’s key columns even when its reads() does not list them (routing reads them)', async () => {
+  writeFileSync(at('reads-amount.js'), "module.exports = { default: { process: () => undefined, flush: () => undefined, reads: () => ['amount'], outputColumns: () => ['total'] } };");
+  const checked = await checkPipeline(config([agg({ module: './reads-amount.js', key: ['country'] })]), { file: '', baseDir: dir });
+  expect(checked.projection?.columns).toEqual(['country', 'amount']);
+  expect(checked.projection?.pruned).toEqual(['id', 'day']);
+});
