@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
- *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,keyed,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,8 +17,9 @@ import { cpuBound, schedulerOverhead, strings } from './pipelines';
 import { startup, type StartupRow } from './startup';
 import { obvious } from './obvious';
 import { graph } from './graph';
+import { keyed } from './keyed';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'convert', 'memory', 'startup', 'graph'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'keyed', 'convert', 'memory', 'startup', 'graph'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -47,6 +48,7 @@ async function main() {
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('obvious', '3b. Stages written the obvious way (toArray, createHash per row, tableFromArrays) vs Python Pool(2) and DuckDB', () => obvious(argv.rows ?? (argv.quick ? 200_000 : 3_000_000), rounds));
+  await section('keyed', '3c. A per-key aggregate with flush: keyed × 2 vs one copy vs combine × 2, and the split vs the stage\'s work', () => keyed(argv.rows ?? (argv.quick ? 200_000 : 1_000_000), rounds, runs));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
   await section('graph', '8. Several outputs in one pass (events + daily totals) vs two separate runs', () => graph(argv.rows ?? (argv.quick ? 200_000 : 2_000_000), rounds));

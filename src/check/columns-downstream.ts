@@ -1,6 +1,6 @@
 /**
  * Column names used after the source: the columns a stage says it reads (`inputColumns` in
- * its defineStage, from its options) and `sink.partitionBy`. The columns are followed from
+ * its defineStage, from its options), a stage's `key` and `sink.partitionBy`. The columns are followed from
  * the source through each stage that says what it passes on: `keepsColumns: true` (config
  * entry or defineStage) or `outputColumns(input, options)`. Past a stage that says neither,
  * nothing is known before the run; what could not be checked is said as a note, so silence
@@ -17,6 +17,7 @@ import { SOURCE_NODE, sinkSections } from '../config/graph';
 interface StageEntry {
   name?: unknown;
   input?: unknown;
+  key?: unknown;
   keepsColumns?: unknown;
   options?: unknown;
 }
@@ -79,6 +80,11 @@ export function downstreamColumnIssues(raw: unknown, source: SourceColumns, defi
     const options = (stage?.options ?? {}) as Record<string, unknown>;
     const now = at(stageInputs[index]);
     inputs.push(now);
+    if (Array.isArray(stage?.key)) {
+      const at: Known = now;
+      if (!at.known) unknown(`stages[${index}].key`, 'key columns', at);
+      else stage.key.forEach((name) => check(`stages[${index}].key`, name, at, 'key:'));
+    }
     const named = definition?.inputColumns && call(() => definition.inputColumns!(options), `stages[${index}].options`, "the stage's inputColumns(options)", issues);
     for (const [option, names] of Object.entries(named ?? {})) {
       const path = `stages[${index}].options.${option}`;

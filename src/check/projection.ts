@@ -1,6 +1,6 @@
 /**
  * Projection pushdown: which of the source's columns a run needs, followed back from the sink
- * through what each stage says it reads (`reads`) and passes on (`outputColumns`,
+ * through what each stage says it reads (`reads`, and its `key`) and passes on (`outputColumns`,
  * `keepsColumns`). A column no stage reads and the sink does not get is never parsed,
  * converted or handed off (on the benchmark's nightly job, 4 of 10 columns: 0.87× wall). A
  * stage that does not say what it reads may read anything it receives, so then everything
@@ -33,7 +33,7 @@ export interface Projection {
  * stage back to the first sees every reader of a stage before the stage itself.
  */
 export function pushDownColumns(
-  stages: readonly { options?: unknown }[],
+  stages: readonly { options?: unknown; key?: unknown }[],
   definitions: ReadonlyMap<number, StageDefinition>,
   flow: { inputs: readonly Known[]; output: Known; stageInputs?: readonly (number | undefined)[]; sinks?: readonly { from: number | undefined; columns: Known }[] },
 ): Projection | undefined {
@@ -48,9 +48,11 @@ export function pushDownColumns(
     const input = flow.inputs[i];
     const reads = readsOf(definitions.get(i), stages[i]?.options);
     if (!input?.known || !reads) return undefined;
-    // What it reads, and what it passes on that is needed after it (a column it makes is made from what it reads).
+    // What it reads, its key columns (keyed routing reads them before the stage does), and what
+    // it passes on that is needed after it (a column it makes is made from what it reads).
+    const key = Array.isArray(stages[i]?.key) ? (stages[i].key as string[]) : [];
     const after = needed[i + 1];
-    for (const c of [...reads, ...input.columns.filter((c) => after.has(c))]) needed[stageInputs[i]! + 1].add(c);
+    for (const c of [...reads, ...key, ...input.columns.filter((c) => after.has(c))]) needed[stageInputs[i]! + 1].add(c);
   }
   const sourceColumns = stageInputs.includes(-1) ? flow.inputs[stageInputs.indexOf(-1)] : sinks.find((s) => s.from === -1)?.columns;
   if (!sourceColumns?.known) return undefined;

@@ -1,7 +1,8 @@
 /**
  * Stage modules, loaded by the loader every copy uses (worker/load.ts) and checked before
  * anything starts: the module imports, its default export is a stage, and a stage that
- * keeps state until `flush` runs as one copy unless it declares its output per copy.
+ * keeps state until `flush` runs as one copy unless it is keyed (`key`), combines its copies'
+ * partials or declares its output per copy.
  */
 import { existsSync } from 'node:fs';
 import { stageModules } from '../config/files';
@@ -24,7 +25,10 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
     }
     definitions.set(index, definition);
     const copies = concurrencyOf(raw, index);
-    if (typeof definition.flush === 'function' && copies > 1 && definition.perCopyFlush !== true && typeof definition.combine !== 'function') {
+    // A keyed stage's copies each see every row of their keys: each one's flush is complete for its keys.
+    // (A key of the wrong shape is the schema's issue, not this one.)
+    const keyed = (stageAt(raw, index) as { key?: unknown } | undefined)?.key !== undefined;
+    if (typeof definition.flush === 'function' && copies > 1 && !keyed && definition.perCopyFlush !== true && typeof definition.combine !== 'function') {
       const name = String((stageAt(raw, index) as { name?: unknown }).name);
       const overridden = concurrencyOf(original, index) !== copies ? ' (set by --concurrency)' : '';
       issues.push({ path: `stages[${index}].concurrency`, message: statefulCopies(name, copies) + overridden });
@@ -36,7 +40,7 @@ export async function stageIssues(raw: unknown, original: unknown, baseDir: stri
 export function statefulCopies(stage: string, copies: number): string {
   return (
     `stage "${stage}" has flush() (it keeps state across batches); with ${copies} copies each copy would flush its own partial result. ` +
-    'Use concurrency: 1, give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own'
+    'Use concurrency: 1, give it key: [columns] in its config entry so that every row of a key goes to one copy (a per-key aggregate), give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own'
   );
 }
 

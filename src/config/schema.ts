@@ -75,6 +75,13 @@ const stage = z.strictObject({
   mode: oneOf(['inline', 'thread', 'process']),
   /** Copies of the stage working at once. Default 1. */
   concurrency: positiveInt().optional(),
+  /**
+   * Keyed routing: the columns whose values pick a row's copy (`hash(values) mod concurrency`),
+   * so every copy sees all rows of its keys, batch after batch. A stage with `flush` (a per-key
+   * aggregate) then runs at `concurrency` > 1 with the answer of one copy; its flushed output
+   * comes copy after copy. Only with `concurrency: 1` it changes nothing.
+   */
+  key: z.array(nonEmpty('a column name')).min(1, { error: 'must name at least one column' }).optional(),
   /** Passed to the stage as `ctx.options`; for `thread` and `process` stages it must be structured-cloneable (checked). */
   options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   /** Bounds of this stage's output channel; defaults to the pipeline's `channel`. */

@@ -25,7 +25,7 @@ export function validateConfig(input: unknown, file?: string): PipelineConfig {
 export function schemaIssues(input: unknown): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
-  issues.push(...duplicateNames(input), ...graphIssues(input));
+  issues.push(...duplicateNames(input), ...duplicateKeys(input), ...graphIssues(input));
   return { config: result.success ? result.data : undefined, issues };
 }
 
@@ -47,6 +47,18 @@ function duplicateNames(input: unknown): ConfigIssue[] {
     else seen.set(name, i);
   });
   return issues;
+}
+
+/** A column named twice in a stage's `key` (a mistake: the key is the same without it). */
+function duplicateKeys(input: unknown): ConfigIssue[] {
+  const stages = (input as { stages?: unknown } | null)?.stages;
+  if (!Array.isArray(stages)) return [];
+  return stages.flatMap((s: unknown, i) => {
+    const key = (s as { key?: unknown } | null)?.key;
+    if (!Array.isArray(key)) return [];
+    const twice = [...new Set(key.filter((c, at) => typeof c === 'string' && key.indexOf(c) !== at))];
+    return twice.map((c) => ({ path: `stages[${i}].key`, message: `column "${String(c)}" is named twice; name each key column once` }));
+  });
 }
 
 /** The source part alone: column checks need a usable source even when the rest is wrong. */

@@ -77,13 +77,22 @@ export class InlineExecutor implements StageExecutor {
       const host = this.free.pop();
       if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
       try {
-        const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const };
-        const out = await runInline(where, () => host.process(input, input.seq, input.sourceFile));
-        return held(out, input.seq, input.sourceFile);
+        return await this.run(host, input);
       } finally {
         this.free.push(host);
       }
     });
+  }
+
+  /** Keyed routing: every task on a copy of its own (the caller gives each copy one at a time; `free` is not used). */
+  processOn(copy: number, input: OwnedBatch): Promise<OwnedBatch> {
+    return input.consume(() => this.run(this.hosts[copy], input));
+  }
+
+  private async run(host: StageHost, input: OwnedBatch): Promise<OwnedBatch> {
+    const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const };
+    const out = await runInline(where, () => host.process(input, input.seq, input.sourceFile));
+    return held(out, input.seq, input.sourceFile);
   }
 
   async flush(): Promise<OwnedBatch[]> {

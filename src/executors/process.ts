@@ -105,10 +105,19 @@ export class ProcessExecutor implements StageExecutor {
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
+    return this.processItem(input);
+  }
+
+  processOn(copy: number, input: OwnedBatch): Promise<OwnedBatch> {
+    return this.processItem(input, copy);
+  }
+
+  /** `on`: the copy the item must run on (keyed routing), else the least busy. */
+  private processItem(input: OwnedBatch, on?: number): Promise<OwnedBatch> {
     return input.consume(() => {
       if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
       if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
-      const child = leastBusy(this.children, this.tasksPerCopy);
+      const child = on === undefined ? leastBusy(this.children, this.tasksPerCopy) : leastBusy([this.children[on]], this.tasksPerCopy);
       if (!child) {
         const dead = this.children.find((c) => !c.alive);
         if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: input.seq, sourceFile: input.sourceFile });

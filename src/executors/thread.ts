@@ -109,12 +109,16 @@ export class ThreadExecutor implements StageExecutor {
     return this.failures.track(this.processItem(input), (err) => err instanceof SourceError);
   }
 
+  processOn(copy: number, input: OwnedBatch): Promise<OwnedBatch> {
+    return this.processItem(input, 0, copy);
+  }
+
   parsed(): ParseStats {
     return { rows: this.parsing.rows, threads: [...this.parsing.threads].sort((a, b) => a - b) };
   }
 
-  /** `from`: the fused member the item enters at (0: the first). */
-  private processItem(input: OwnedBatch, from = 0): Promise<OwnedBatch> {
+  /** `from`: the fused member the item enters at (0: the first); `on`: the copy it must run on (keyed routing), else the least busy. */
+  private processItem(input: OwnedBatch, from = 0, on?: number): Promise<OwnedBatch> {
     return input.consume(async () => {
       // The input's own lease holds the slabs it already lies in while the thread reads them;
       // only buffers in ordinary memory are packed, into a slab this lease holds.
@@ -123,7 +127,7 @@ export class ThreadExecutor implements StageExecutor {
       try {
         const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared, ...(from && { from }), ...(this.leftOut && { leftOut: this.leftOut }) };
         // More tasks than copies (the scheduler keeps to `slots`) wait in the least busy copy's queue.
-        const copy = leastBusy(this.copiesRunning, Infinity) ?? this.noCopyFor(input);
+        const copy = (on === undefined ? leastBusy(this.copiesRunning, Infinity) : this.alive(on)) ?? this.noCopyFor(input);
         const result = await this.run(copy, task, input);
         if (result.type === 'failed') throw this.stageError(result, 'process', input);
         this.counters.bytesPacked += result.packedBytes;
@@ -211,6 +215,13 @@ export class ThreadExecutor implements StageExecutor {
   private stageIn(copy: number): string {
     const members = this.planned.fused;
     return members ? (members[Atomics.load(this.runningMember[copy], 0)]?.name ?? this.stage) : this.stage;
+  }
+
+  /** Copy `copy` when it is alive (a dead one's death is the error: noCopyFor). */
+  private alive(copy: number): ThreadCopy | undefined {
+    const c = this.copiesRunning[copy];
+    if (c?.death) throw this.deathError(c.death, { stage: this.stageIn(copy), copy }, 'process');
+    return c?.alive ? c : undefined;
   }
 
   /** No copy is alive to take the item: the first one's death is the error. */

@@ -48,6 +48,11 @@ export interface StageExecutor {
    * input, is the caller's.
    */
   process(input: OwnedBatch): Promise<OwnedBatch>;
+  /**
+   * `process` on the given copy (keyed routing, executors/keyed.ts: every row of a key goes to
+   * one copy). The caller keeps to the copy's `slotsPerCopy` tasks at once.
+   */
+  processOn?(copy: number, input: OwnedBatch): Promise<OwnedBatch>;
   /** Call `flush` exactly once in every copy; one output per copy (numbered by the caller). */
   flush(): Promise<OwnedBatch[]>;
   /** Graceful shutdown after flush. */

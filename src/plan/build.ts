@@ -50,6 +50,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     options: s.options ?? {},
     params: params.values,
     output: bounds(s.channel),
+    ...(s.key && { key: s.key }),
   }));
   const readers = (i: number) => graph.stageInputs.filter((n) => n === i).length + graph.sinks.filter((s) => s.from === i).length;
   // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).
@@ -180,7 +181,9 @@ export function directConversion(source: SourceConfig, stages: PlannedStage[], s
  */
 export function fusedParse(source: SourceConfig & { batchRows: number }, stages: PlannedStage[], threadAsked: boolean | undefined): Plan['parseIn'] {
   const first = stages[0];
-  const eligible = source.format === 'csv' && first?.mode === 'thread' && threadAsked !== true && (source.inferRows ?? CSV_INFER_ROWS) <= source.batchRows;
+  // A keyed stage routes parsed rows by their key before its copies see them: its copies cannot parse.
+  const keyed = !!first?.key && first.copies > 1;
+  const eligible = source.format === 'csv' && first?.mode === 'thread' && !keyed && threadAsked !== true && (source.inferRows ?? CSV_INFER_ROWS) <= source.batchRows;
   return eligible ? { stage: first.name, rowsPerChunk: source.batchRows } : undefined;
 }
 

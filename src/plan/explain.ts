@@ -43,6 +43,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
             ? `fused: each copy parses its chunk with polars, then runs ${s.modulePath}`
             : s.modulePath;
     lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`, ...reads(s.input));
+    if (s.key && s.copies > 1) lines.push(`  keyed by ${s.key.join(', ')}: each row goes to copy hash(key) mod ${s.copies}, cut on the main thread; up to ${s.slotsPerCopy} part(s) in flight per copy`);
     if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(

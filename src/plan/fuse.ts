@@ -7,6 +7,10 @@
  * `combine` still merges its copies' partials on the main thread before the members after it.
  * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
  * the report and the live display; errors name the member that failed.
+ *
+ * A keyed stage (`key`) is never fused: its rows are routed to copies by key before it runs, so
+ * a stage before it in the same copy would see rows of the wrong keys' routing, and a stage
+ * after it would take its copy's keys (even the same key, once a member changed its values).
  */
 import type { PlannedNode } from './types';
 
@@ -31,7 +35,7 @@ export function fuseAdjacent(stages: readonly PlannedNode[], readers: (i: number
 
 /** Only the config's own stages come here: plan/build.ts fuses before it adds the stages before the sink. */
 function fusable(a: PlannedNode, b: PlannedNode): boolean {
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy;
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key;
 }
 
 function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {

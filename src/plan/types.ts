@@ -39,6 +39,11 @@ export interface PlannedStage {
    * every batch, with no hand-off between them. The stage's own name is theirs joined by `+`.
    */
   fused?: { name: string; modulePath: string; options: Record<string, unknown> }[];
+  /**
+   * Keyed routing (config `key`): each row goes to the copy `hash(key values) mod copies`
+   * (executors/keyed.ts), so every copy sees all rows of its keys. Absent: rows go to any copy.
+   */
+  key?: string[];
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }

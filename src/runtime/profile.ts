@@ -137,7 +137,8 @@ async function profileStages(plan: Plan, opts: { log: Logger }, samples: RecordB
       () => false,
     );
     await trial.abort();
-    const cost: StageCost = { msPerBatch: measured.ms, cpuPerWall: measured.cpuPerWall, usesPolars: measured.usesPolars, threadHandoffMs, processHandoffMs, stateful: inline.stateful, threadSafe };
+    // A keyed stage's copies each hold the whole state of their keys: it may have several.
+    const cost: StageCost = { msPerBatch: measured.ms, cpuPerWall: measured.cpuPerWall, usesPolars: measured.usesPolars, threadHandoffMs, processHandoffMs, stateful: inline.stateful && !stage.key?.length, threadSafe };
     stages.push({
       ...cost,
       name: stage.name,

@@ -24,6 +24,11 @@ export interface StageTestOptions {
   options?: Record<string, unknown>;
   /** Copies started (`ctx.copies`); default 1. `flush` runs in each. */
   copies?: number;
+  /**
+   * The stage's `key` (keyed routing), as in its config entry: with `copies` > 1 each row goes
+   * to the copy of its key's hash, as in a run. Default: none (a batch goes to the least busy copy).
+   */
+  key?: string[];
   /** The stage's name (`ctx.stage`); default the module's file name. */
   name?: string;
   /** Lowest level of the stage's log lines kept in `logs` (default `info`). */
@@ -67,6 +72,10 @@ export async function startStage(module: string | URL, opts: StageTestOptions = 
   if (!['inline', 'thread', 'process'].includes(mode)) throw new TypeError(`startStage: mode must be inline, thread or process (got ${JSON.stringify(mode)})`);
   const copies = opts.copies ?? 1;
   if (!Number.isInteger(copies) || copies < 1) throw new TypeError(`startStage: copies must be an integer >= 1 (got ${copies})`);
+  const key = opts.key;
+  if (key !== undefined && (!Array.isArray(key) || key.length === 0 || !key.every((c) => typeof c === 'string' && c !== '') || new Set(key).size !== key.length)) {
+    throw new TypeError(`startStage: key must be a list of distinct column names, at least one (got ${JSON.stringify(key)})`);
+  }
   const logs: LogLine[] = [];
   let loaded: Promise<StageDefinition> | undefined;
   const log = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
@@ -79,6 +88,7 @@ export async function startStage(module: string | URL, opts: StageTestOptions = 
       options: opts.options ?? {},
       slotsPerCopy: SLOTS_PER_COPY[mode],
       output: { capacity: 1, capacityBytes: Number.MAX_SAFE_INTEGER },
+      ...(key && { key }),
     },
     // One fresh instance per run, shared by its inline copies as they share one in a pipeline run.
     { log, loadStage: (file) => (loaded ??= loadFresh(file)) },

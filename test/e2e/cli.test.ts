@@ -89,7 +89,7 @@ describe('sluice validate', () => {
       ws.config(base({ stages: [{ name: 'aggregate', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'thread', concurrency }] }), `stateful-${concurrency}.config.ts`);
     const refusal =
       '  ✖ stages[0].concurrency: stage "aggregate" has flush() (it keeps state across batches); with 2 copies each copy would flush its own partial result. ' +
-      'Use concurrency: 1, give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
+      'Use concurrency: 1, give it key: [columns] in its config entry so that every row of a key goes to one copy (a per-key aggregate), give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
 
     it.each([
       ['validate', 'config', []],

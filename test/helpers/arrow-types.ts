@@ -56,7 +56,8 @@ export function allTypesBatch(rows = 7): RecordBatch {
   return new Table(columns).batches[0];
 }
 
-function normalise(value: unknown): unknown {
+/** A value as plain JSON-comparable data (64-bit ints as `123n` strings, bytes as arrays, dates as ISO). */
+export function normalise(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Uint8Array) return [...value];

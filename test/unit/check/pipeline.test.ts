@@ -106,7 +106,7 @@ describe('checkPipeline', () => {
   it('refuses a stage with flush() at concurrency 2 unless it declares perCopyFlush, also when an override set it', async () => {
     const refusal =
       'stage "aggregate" has flush() (it keeps state across batches); with 2 copies each copy would flush its own partial result. ' +
-      'Use concurrency: 1, give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
+      'Use concurrency: 1, give it key: [columns] in its config entry so that every row of a key goes to one copy (a per-key aggregate), give it a combine(partials) that merges the copies’ results, or declare perCopyFlush: true in its defineStage({ … }) if each copy’s output is complete on its own';
     const stateful = (concurrency: number) => config({ stages: [{ name: 'aggregate', module: './stateful.js', mode: 'thread', concurrency }] });
     expect(await issues(stateful(2))).toEqual([`stages[0].concurrency: ${refusal}`]);
     expect(await issues(stateful(2), stateful(1))).toEqual([`stages[0].concurrency: ${refusal} (set by --concurrency)`]);
