@@ -4,6 +4,7 @@
  * read back by DuckDB); a failure on either branch leaves every previous output as it was and
  * no temporary anywhere; a stalled branch holds the producer back within the channel bounds.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { renderPlan } from '../../src/plan/explain';
 import { renderDot, renderMermaid } from '../../src/plan/graph-shape';
 import { runPlan } from '../../src/runtime/run';
 import type { RunReport } from '../../src/runtime/types';
-import { runCli } from '../helpers/cli';
+import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
@@ -227,4 +228,55 @@ describe('backpressure with fan-out', () => {
     expect(report.sinks!.map((s) => s.rows)).toEqual([ROWS, ROWS]);
     expect(report.source.rows).toBe(ROWS);
   }, 120_000);
+});
+
+/** Whether `pid` is stopped (state T in /proc/<pid>/stat). */
+function stopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  } catch {
+    return false;
+  }
+}
+
+describe('kill -9 of the whole run at each step of its three-sink commit', () => {
+  const rowsOf = async (out: string) => Promise.all((['events', 'totals', 'raw'] as const).map(async (b) => (await readBack(out, b)).length));
+  it.each([
+    ['before-journal', 'old'],
+    ['after-journal', 'new'],
+    ['between-renames', 'new'],
+    ['after-renames', 'new'],
+  ])('stopped %s and killed: `sluice recover` leaves all %s outputs, nothing beside them', async (step, which) => {
+    const out = path.join(ws.dir, `kill-${step}`);
+    const cfg = ws.config(graphConfig(out), `kill-${step}.config.ts`);
+    // The old outputs: a run over the first 1 000 rows only.
+    writeNumbersCsv(path.join(ws.dir, 'small.csv'), 1000);
+    const old = await runCli(['run', cfg, '--quiet', '--source-path', path.join(ws.dir, 'small.csv')]);
+    expect(old.code).toBe(0);
+    const oldRows = await rowsOf(out);
+    const child = spawn(BIN, ['run', cfg, '--quiet'], { cwd: ws.dir, env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let gone = false;
+    void exited.then(() => (gone = true));
+    // Waits on the condition itself (the process's state), with a deadline: no fixed sleep.
+    const deadline = Date.now() + 90_000;
+    while (!stopped(child.pid!)) {
+      if (gone) throw new Error(`the run ended before stopping at ${step}: ${stderr}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`the run did not stop at ${step}: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const recovered = await runCli(['recover', cfg]);
+    expect(recovered.code).toBe(0);
+    const rows = await rowsOf(out);
+    expect(rows).toEqual(which === 'old' ? oldRows : [ROWS, 28, ROWS]);
+    expect(readdirSync(out).sort()).toEqual(['events', 'raw.ndjson', 'totals.csv']);
+  }, 180_000);
 });
