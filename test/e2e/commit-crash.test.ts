@@ -7,11 +7,12 @@
  * commit is undone; from the journal on it is finished.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openSinks } from '../../src/io/sinks';
 import { loaderExecArgv } from '../../src/loader';
 import { runCli } from '../helpers/cli';
+import { killWhenStopped } from '../helpers/processes';
 import { NEW_X, OLD_X, readX, sinkConfig, writeOld } from '../helpers/sink-outputs';
 import { workspace } from '../helpers/workspace';
 
@@ -22,36 +23,10 @@ afterAll(() => ws.cleanup());
 const STEPS = ['before-journal', 'after-journal', 'between-renames', 'after-renames'] as const;
 const RECOVERIES = ['next run on both', 'next run on the directory only', 'sluice recover (config names the file only)'] as const;
 
-/** Whether `pid` is stopped (state T in /proc/<pid>/stat). */
-function stopped(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
-  } catch {
-    return false;
-  }
-}
-
 /** Run the fixture until it stops at `step`, then SIGKILL it. */
 async function killAt(step: string, file: string, dir: string): Promise<void> {
   const child = spawn(process.execPath, [...loaderExecArgv(), FIXTURE, file, dir], { env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  // Waits on the condition itself (the process's state), with a deadline: no fixed sleep.
-  const deadline = Date.now() + 40_000;
-  while (!stopped(child.pid!)) {
-    if (gone) throw new Error(`the commit ended before stopping at ${step}: ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the commit did not stop at ${step} within 40 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
+  expect(await killWhenStopped(child, `at ${step}`, 40_000)).toBe('SIGKILL');
 }
 
 let n = 0;

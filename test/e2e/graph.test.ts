@@ -18,6 +18,7 @@ import { runPlan } from '../../src/runtime/run';
 import type { RunReport } from '../../src/runtime/types';
 import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
+import { killWhenStopped } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 const ROWS = 3000;
@@ -230,16 +231,6 @@ describe('backpressure with fan-out', () => {
   }, 120_000);
 });
 
-/** Whether `pid` is stopped (state T in /proc/<pid>/stat). */
-function stopped(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
-  } catch {
-    return false;
-  }
-}
-
 describe('kill -9 of the whole run at each step of its three-sink commit', () => {
   const rowsOf = async (out: string) => Promise.all((['events', 'totals', 'raw'] as const).map(async (b) => (await readBack(out, b)).length));
   it.each([
@@ -256,23 +247,7 @@ describe('kill -9 of the whole run at each step of its three-sink commit', () =>
     expect(old.code).toBe(0);
     const oldRows = await rowsOf(out);
     const child = spawn(BIN, ['run', cfg, '--quiet'], { cwd: ws.dir, env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    let gone = false;
-    void exited.then(() => (gone = true));
-    // Waits on the condition itself (the process's state), with a deadline: no fixed sleep.
-    const deadline = Date.now() + 90_000;
-    while (!stopped(child.pid!)) {
-      if (gone) throw new Error(`the run ended before stopping at ${step}: ${stderr}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`the run did not stop at ${step}: ${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    child.kill('SIGKILL');
-    await exited;
+    await killWhenStopped(child, `at ${step}`, 90_000);
     const recovered = await runCli(['recover', cfg]);
     expect(recovered.code).toBe(0);
     const rows = await rowsOf(out);

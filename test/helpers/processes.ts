@@ -24,3 +24,36 @@ export function descendants(pid: number): number[] {
   walk(pid);
   return out;
 }
+
+/** Whether `pid` is stopped (state T in /proc/<pid>/stat). */
+export function stopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILL `child` once it has stopped itself (a SLUICE_TEST_STOP_AT hook), waiting on the
+ * condition itself (its state in /proc) with a deadline: no fixed sleep. Resolves once it is gone.
+ */
+export async function killWhenStopped(child: import('node:child_process').ChildProcess, what: string, deadlineMs = 60_000): Promise<NodeJS.Signals | null> {
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + deadlineMs;
+  while (!stopped(child.pid!)) {
+    if (gone) throw new Error(`it ended before stopping ${what}: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`it did not stop ${what} within ${deadlineMs / 1000} s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  return exited;
+}
