@@ -1,9 +1,8 @@
 /** The resolved plan as text: what will run where, and how much memory it may hold. */
 import { PARQUET_ENCODE_STAGE, PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES, SINK_MODE } from '../defaults';
 import type { ChannelBounds, Plan, PlannedSink, PlannedStage } from './types';
-import { isLine } from './graph-shape';
+import { isLine, mib } from './graph-shape';
 
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 
 /** The plan alone; its warnings (plan/warnings.ts) are printed by the command beside it. */
 export function renderPlan(plan: Plan, files: string[]): string {

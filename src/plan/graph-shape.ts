@@ -10,7 +10,8 @@ export function isLine(plan: Pick<Plan, 'stages' | 'sinks'>): boolean {
   return plan.sinks.length === 1 && plan.sinks[0].from === plan.stages.length - 1 && plan.stages.every((s, i) => s.input === i - 1);
 }
 
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+/** Bytes as explain prints them (`64 MiB`, `1.5 MiB`). */
+export const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
 const bound = (b: ChannelBounds) => `${b.capacity} × ${mib(b.capacityBytes)}`;
 
 interface Node {
