@@ -23,4 +23,6 @@ module.exports = {
   // The slowest files first, also on a clean clone with no timings cached (test/sequencer.cjs).
   testSequencer: '<rootDir>/test/sequencer.cjs',
   testTimeout: 60_000,
+  // ...stretched with the machine's load (a guard against hangs, not a speed limit).
+  setupFilesAfterEnv: ['<rootDir>/test/scaled-timeouts.cjs'],
 };

@@ -16,6 +16,7 @@ import { parseOpenMetrics } from '../helpers/openmetrics';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { descendants } from '../helpers/processes';
 import { duckRows } from '../helpers/duckdb';
+import { waitFor } from '../helpers/fair-clock';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -28,11 +29,7 @@ const at = (name: string) => path.join(ws.dir, name);
 
 /** Resolves once `test()` holds (polled: the state of another process, not a timing). */
 async function until(what: string, test: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(test, what, ms); // ms of a fair share of the CPU (a busy machine is not a hang)
 }
 
 function isAlive(pid: number): boolean {

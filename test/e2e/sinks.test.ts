@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
+import { waitFor } from '../helpers/fair-clock';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -30,12 +31,10 @@ async function countAndSum(file: string): Promise<[number, number]> {
   }
 }
 
-/** Resolves once `file` exists (the gate stage's signal); fails the test after 30 s. */
+/** Resolves once `file` exists (the gate stage's signal); fails the test after 30 s of a fair share of the CPU. */
 async function appeared(file: string): Promise<string> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-    if (existsSync(file)) return readFileSync(file, 'utf8');
-  }
-  throw new Error(`${file} never appeared`);
+  await waitFor(() => existsSync(file), `${file} to appear`, 30_000);
+  return readFileSync(file, 'utf8');
 }
 
 function configs(tag: string) {

@@ -1,6 +1,7 @@
 /** Spawn the real `sluice` command (bin/sluice, which execs node on bin/sluice.js) the way a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fairTimeout } from './fair-clock';
 
 export const BIN = path.resolve(__dirname, '../../bin/sluice');
 export const REPO = path.resolve(__dirname, '../..');
@@ -14,6 +15,7 @@ export interface CliResult {
 
 export interface RunOptions {
   cwd?: string;
+  /** A hang limit, in ms of a fair share of the CPU (test/helpers/fair-clock.cjs); default 45 s. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /** A command the node process is started through, e.g. `['prlimit', '--fsize=1024']`. */
@@ -45,13 +47,15 @@ function runCommand(argv: string[], opts: RunOptions, label: string): Promise<Cl
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
+    // Counted in a fair share of the CPU (fair-clock.cjs): a busy machine stretches it, a hang does not.
+    const limitMs = opts.timeoutMs ?? 45_000;
+    const cancel = fairTimeout(limitMs, () => {
       child.kill('SIGKILL');
-      reject(new Error(`${label} did not finish within ${opts.timeoutMs ?? 45_000} ms (hang)\n${stderr}`));
-    }, opts.timeoutMs ?? 45_000);
+      reject(new Error(`${label} did not finish within ${limitMs} ms of a fair share of the CPU (hang)\n${stderr}`));
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      cancel();
       resolve({ code, signal, stdout, stderr });
     });
   });

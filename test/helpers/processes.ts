@@ -1,5 +1,6 @@
 /** The processes of a run's tree, from /proc (Linux, as the engine's own supervision is). */
 import { readdirSync, readFileSync } from 'node:fs';
+import { fairTimeout } from './fair-clock';
 
 /** Every process below `pid`. */
 export function descendants(pid: number): number[] {
@@ -37,7 +38,7 @@ export function stopped(pid: number): boolean {
 
 /**
  * SIGKILL `child` once it has stopped itself (a SLUICE_TEST_STOP_AT hook), waiting on the
- * condition itself (its state in /proc) with a deadline: no fixed sleep. Resolves once it is gone.
+ * condition itself (its state in /proc) with a deadline on the fair-share clock: no fixed sleep. Resolves once it is gone.
  */
 export async function killWhenStopped(child: import('node:child_process').ChildProcess, what: string, deadlineMs = 60_000): Promise<NodeJS.Signals | null> {
   let stderr = '';
@@ -45,14 +46,19 @@ export async function killWhenStopped(child: import('node:child_process').ChildP
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + deadlineMs;
-  while (!stopped(child.pid!)) {
-    if (gone) throw new Error(`it ended before stopping ${what}: ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`it did not stop ${what} within ${deadlineMs / 1000} s: ${stderr}`);
+  let expired = false;
+  const cancel = fairTimeout(deadlineMs, () => (expired = true));
+  try {
+    while (!stopped(child.pid!)) {
+      if (gone) throw new Error(`it ended before stopping ${what}: ${stderr}`);
+      if (expired) {
+        child.kill('SIGKILL');
+        throw new Error(`it did not stop ${what} within ${deadlineMs / 1000} s of a fair share of the CPU: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
-    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    cancel();
   }
   child.kill('SIGKILL');
   return exited;

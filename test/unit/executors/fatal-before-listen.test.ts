@@ -26,6 +26,7 @@ import { Channel } from '../../../src/runtime/channel';
 import { Scheduler, type SchedulerSource } from '../../../src/runtime/scheduler';
 import { FirstFatal } from '../../../src/supervisor/first-fatal';
 import { SLOTS_PER_COPY } from '../../../src/defaults';
+import { waitFor } from '../../helpers/fair-clock';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/stages/dies-after-setup.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fatal-'));
@@ -43,11 +44,7 @@ function planned(mode: 'thread' | 'process', options: Record<string, unknown>): 
 
 /** Resolves once `test()` holds (polled). */
 async function until(what: string, test: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(test, what, 20_000); // of a fair share of the CPU: a busy machine is not a hang
 }
 
 /** Copy `n` of the executor as its own copy object says (thread: its piscina copy; process: its child). */

@@ -12,6 +12,7 @@ import type { PipelineConfig } from '../../../src/config/types';
 import { buildPlan } from '../../../src/plan/build';
 import { EarlyStart } from '../../../src/runtime/early-start';
 import { runPlan } from '../../../src/runtime/run';
+import { loadStretch } from '../../helpers/fair-clock';
 
 const MARKER = path.resolve(__dirname, '../../fixtures/stages/setup-marker.ts');
 const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-early-'));
@@ -69,7 +70,8 @@ describe('early start', () => {
     await early.launched();
     // Hold the main thread, as the synchronous checks do: the children must come up without
     // its event loop. Before launched() existed they were spawned only after the checks.
-    const deadline = Date.now() + 30_000;
+    // (a wall-clock limit stretched by the machine's load: a busy machine is not a hang)
+    const deadline = Date.now() + 30_000 * loadStretch();
     while (childPids(marks()).length < 2 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     expect(childPids(marks())).toHaveLength(2);
     await early.discard();
