@@ -81,29 +81,38 @@ export async function againstBaseline(rev: string, pairs: number, args: string[]
         values[k].base.push(b);
         if (b !== 0) (ratios[k] ??= []).push(h / b);
       }
+      // Written after every pair: a run cut short (a loaded machine, a deadline) keeps what it measured.
+      write(rev, p + 1, args, ratios, values, false);
       console.log(`  pair ${p + 1}/${pairs} (${order.join(' then ')}): process wall ${fmt(got.head!.figures['process.wall_s'])} s vs ${fmt(got.base!.figures['process.wall_s'])} s, CPU ${fmt(got.head!.figures['process.cpu_s'])} s vs ${fmt(got.base!.figures['process.cpu_s'])} s`);
     }
-    const rows = Object.entries(ratios).map(([k, rs]) => ({ figure: k, head: median(values[k].head), base: median(values[k].base), ratio: median(rs), ratios: rs }));
-    const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
-    const name = `${date}-baseline-${rev.replace(/[^\w.-]/g, '_')}`;
-    const dir = path.join(__dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-    writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ date, rev, pairs, args, loadavg: os.loadavg(), cpus: os.cpus().length, rows }, null, 2) + '\n');
-    const md = [
-      `# sluice bench: this tree against ${rev} (${date})`,
-      '',
-      `\`npm run bench -- --baseline ${rev} --pairs ${pairs} ${args.join(' ')}\`: ${pairs} interleaved pairs (order alternating), each side a fresh bench process. Ratio = this tree / ${rev}, per pair, then the median; < 1 is faster (or smaller). Peers (DuckDB, polars) run the same code in both trees: their ratios show the machine's drift. Machine: ${os.cpus().length} cores, shared with other work (load average at the end: ${load}); prefer CPU-time ratios.`,
-      '',
-      '| figure | this tree (median) | baseline (median) | ratio (median of pairs) | ratios per pair |',
-      '|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.figure} | ${fmt(r.head)} | ${fmt(r.base)} | ${fmt(r.ratio)} | ${r.ratios.map((x) => fmt(x)).join(', ')} |`),
-      '',
-    ].join('\n');
-    writeFileSync(path.join(dir, `${name}.md`), md);
-    for (const r of rows.filter((x) => /(wall_s|cpu_s|Us|Ms|ms)$/.test(x.figure))) console.log(`  ${r.figure.padEnd(60)} ${fmt(r.ratio).padStart(6)}×  (${r.ratios.map((x) => fmt(x)).join(', ')})`);
-    console.log(`\nresults in bench/results/${name}.{json,md}`);
+    console.log(`\nresults in bench/results/${write(rev, pairs, args, ratios, values)}.{json,md}`);
   } finally {
     spawnSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', base], { stdio: 'inherit' });
   }
+}
+
+const started = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+
+/** The comparison so far, as bench/results/<start>-baseline-<rev>.{json,md}; its name. */
+function write(rev: string, pairs: number, args: string[], ratios: Record<string, number[]>, values: Record<string, { head: number[]; base: number[] }>, print = true): string {
+  const rows = Object.entries(ratios).map(([k, rs]) => ({ figure: k, head: median(values[k].head), base: median(values[k].base), ratio: median(rs), ratios: rs }));
+  const date = started;
+  const name = `${date}-baseline-${rev.replace(/[^\w.-]/g, '_')}`;
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ date, rev, pairs, args, loadavg: os.loadavg(), cpus: os.cpus().length, rows }, null, 2) + '\n');
+  const md = [
+    `# sluice bench: this tree against ${rev} (${date})`,
+    '',
+    `\`npm run bench -- --baseline ${rev} --pairs ${pairs} ${args.join(' ')}\`: ${pairs} interleaved pairs (order alternating), each side a fresh bench process. Ratio = this tree / ${rev}, per pair, then the median; < 1 is faster (or smaller). Peers (DuckDB, polars) run the same code in both trees: their ratios show the machine's drift. Machine: ${os.cpus().length} cores, shared with other work (load average at the end: ${load}); prefer CPU-time ratios.`,
+    '',
+    '| figure | this tree (median) | baseline (median) | ratio (median of pairs) | ratios per pair |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.figure} | ${fmt(r.head)} | ${fmt(r.base)} | ${fmt(r.ratio)} | ${r.ratios.map((x) => fmt(x)).join(', ')} |`),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, `${name}.md`), md);
+  if (print) for (const r of rows.filter((x) => /(wall_s|cpu_s|Us|Ms|ms)$/.test(x.figure))) console.log(`  ${r.figure.padEnd(60)} ${fmt(r.ratio).padStart(6)}×  (${r.ratios.map((x) => fmt(x)).join(', ')})`);
+  return name;
 }
