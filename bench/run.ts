@@ -3,6 +3,8 @@
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
  *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,keyed,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
+ *   npm run bench -- --baseline <rev> [--pairs N] --only <sections> [...]: the sections here and in
+ *     a temporary worktree of <rev>, in interleaved pairs, ratio per pair (bench/baseline.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { startup, type StartupRow } from './startup';
 import { obvious } from './obvious';
 import { graph } from './graph';
 import { keyed } from './keyed';
+import { againstBaseline } from './baseline';
 
 const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'keyed', 'convert', 'memory', 'startup', 'graph'];
 
@@ -29,8 +32,17 @@ async function main() {
     .option('memory-rows', { type: 'number', describe: 'rows of the 1× memory input (4× is also run; default 10 000 000: 1 GB, so 4× is the 4 GB conversion)' })
     .option('runs', { type: 'number', describe: 'timed runs per figure (median); default 5, 1 with --quick' })
     .option('rounds', { type: 'number', describe: 'interleaved rounds of the whole-program benchmarks (e2e, convert, memory; median); default 3, 1 with --quick' })
+    .option('baseline', { type: 'string', describe: 'a git revision: run the chosen sections here and there in interleaved pairs (bench/baseline.ts)' })
+    .option('pairs', { type: 'number', default: 3, describe: 'with --baseline: pairs to run (median of the ratios)' })
     .strict()
     .parseSync();
+  if (argv.baseline) {
+    if (!argv.only) throw new Error('--baseline needs --only <sections>: every section twice per pair is hours');
+    // The same options for both sides, less the comparison's own.
+    const args = hideBin(process.argv).filter((a, i, all) => !/^--(baseline|pairs)(=|$)/.test(a) && !/^--(baseline|pairs)$/.test(all[i - 1] ?? ''));
+    await againstBaseline(argv.baseline, argv.pairs, args);
+    return;
+  }
   const only = new Set((argv.only ?? ALL.join(',')).split(','));
   const runs = argv.runs ?? (argv.quick ? 1 : 5);
   const rounds = argv.rounds ?? (argv.quick ? 1 : 3);
@@ -48,7 +60,7 @@ async function main() {
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('obvious', '3b. Stages written the obvious way (toArray, createHash per row, tableFromArrays) vs Python Pool(2) and DuckDB', () => obvious(argv.rows ?? (argv.quick ? 200_000 : 3_000_000), rounds));
-  await section('keyed', '3c. A per-key aggregate with flush: keyed × 2 vs one copy vs combine × 2, and the split vs the stage\'s work', () => keyed(argv.rows ?? (argv.quick ? 200_000 : 1_000_000), rounds, runs));
+  await section('keyed', '3c. A per-key aggregate with flush: keyed × 2 vs one copy vs combine × 2, and the split vs the stage\'s work', () => keyed(argv.rows ?? (argv.quick ? 100_000 : 300_000), rounds, runs));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
   await section('graph', '8. Several outputs in one pass (events + daily totals) vs two separate runs', () => graph(argv.rows ?? (argv.quick ? 200_000 : 2_000_000), rounds));

@@ -10,6 +10,10 @@
  * Under test (SLUICE_STRICT_LEASES=1) a second release, or a release after a move, throws.
  */
 import type { RecordBatch } from 'apache-arrow';
+import type { SplitDone, SplitOut } from '../protocol/key-split';
+
+/** The batches are already cut by key for a keyed stage (batch/key-split.ts), by whom and at what cost. */
+export type KeyedSplit = SplitOut & SplitDone;
 
 /** Where an owned batch's bytes lie, when they are one Arrow IPC message sequence in a slab. */
 export interface Backing {
@@ -39,6 +43,12 @@ export interface OwnedParts {
    * chunk or an encoded Parquet part (batch/blob.ts) is one record for many rows.
    */
   rows?: number;
+  /**
+   * Set when the producer cut its output by key for the keyed stage that reads it: the batches
+   * are the parts, `split.copyOf[i]` the copy of batch i (executors/keyed.ts routes them as
+   * they are). It describes these batches only: a value with other batches drops it.
+   */
+  split?: KeyedSplit;
 }
 
 export class OwnedBatch {
@@ -49,6 +59,8 @@ export class OwnedBatch {
   readonly bytes: number;
   /** Set only when the value is exactly these bytes (one batch, unsliced). */
   readonly backing: Backing | undefined;
+  /** See OwnedParts.split. */
+  readonly split: KeyedSplit | undefined;
   private readonly standsFor: number | undefined;
   private lease: Lease | undefined;
   private state: 'held' | 'moved' | 'released' = 'held';
@@ -61,6 +73,7 @@ export class OwnedBatch {
     this.backing = parts.batches.length === 1 ? parts.backing : undefined;
     this.bytes = byteSizeOf(parts.batches);
     this.standsFor = parts.rows;
+    this.split = parts.split;
   }
 
   /** An owned value with no memory to return (batches in ordinary memory). */
@@ -116,6 +129,7 @@ export class OwnedBatch {
       lease: this.lease,
       backing: changes.batches ? changes.backing : (changes.backing ?? this.backing),
       rows: changes.batches ? changes.rows : (changes.rows ?? this.standsFor),
+      split: changes.batches ? changes.split : (changes.split ?? this.split),
     });
     this.lease = undefined;
     return next;
@@ -135,7 +149,7 @@ export class OwnedBatch {
       this.lease = counted;
       lease = counted.another();
     }
-    return new OwnedBatch({ seq: this.seq, sourceFile: this.sourceFile, batches: this.batches, lease, backing: this.backing, rows: this.standsFor });
+    return new OwnedBatch({ seq: this.seq, sourceFile: this.sourceFile, batches: this.batches, lease, backing: this.backing, rows: this.standsFor, split: this.split });
   }
 
   /** Use the batches, then release them whatever happens: the one `finally` of a hand-off. */

@@ -1,32 +1,24 @@
 /**
  * Keyed routing's decisions, as pure functions (like runtime/decide.ts): which rows of a batch
- * go to which copy, and which waiting parts may start now. executors/keyed.ts does what they say.
+ * go to which copy, which parts of an item go to which copy, and which waiting parts may start
+ * now. executors/keyed.ts does what they say. Where the cut is made is the plan's decision
+ * (plan/key-split.ts).
  */
 
-/**
- * The rows of each copy, in row order: row `i` goes to copy `hashes[i] mod copies`, so every
- * row of a key goes to the same copy, batch after batch. A counting sort (two passes, no
- * comparisons).
- */
-export function rowsByCopy(hashes: Uint32Array, copies: number): Uint32Array[] {
-  const counts = new Array<number>(copies).fill(0);
-  for (let i = 0; i < hashes.length; i++) counts[hashes[i] % copies]++;
-  const rows = counts.map((c) => new Uint32Array(c));
-  const at = new Array<number>(copies).fill(0);
-  for (let i = 0; i < hashes.length; i++) {
-    const c = hashes[i] % copies;
-    rows[c][at[c]++] = i;
-  }
-  return rows;
-}
+// Which rows go to which copy: one function for every place that cuts (main here, or the producer's worker).
+export { copiesWithRows, rowsByCopy } from '../batch/key-split';
 
 /**
- * Which copies get a part of a batch: those with rows. A batch without rows still goes through
- * the stage once (it carries the schema on, as it would through one copy): to copy 0.
+ * The parts of an item for each copy, as positions in its batches, copy after copy (copies with
+ * no part left out). `copyOf[i]`: the copy of batch i, whoever cut it (the producer, or main).
  */
-export function copiesWithRows(counts: readonly number[]): number[] {
-  const some = counts.flatMap((c, copy) => (c > 0 ? [copy] : []));
-  return some.length ? some : [0];
+export function partsByCopy(copyOf: readonly number[], copies: number): { copy: number; batches: number[] }[] {
+  const by: number[][] = Array.from({ length: copies }, () => []);
+  copyOf.forEach((copy, i) => {
+    if (!Number.isInteger(copy) || copy < 0 || copy >= copies) throw new Error(`internal: part ${i} is for copy ${copy}, of ${copies}`);
+    by[copy].push(i);
+  });
+  return by.flatMap((batches, copy) => (batches.length ? [{ copy, batches }] : []));
 }
 
 /**

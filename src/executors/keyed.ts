@@ -11,19 +11,23 @@
  * in copy order. Slots are per copy (`slotsPerCopy` parts each): a copy busy with a hot key
  * holds back only its own parts.
  *
- * The cut is made here, on the main thread, once per item (bench/keyed.ts measures it against
- * the stage's work). Cutting in the producer's worker instead would spare the main thread.
+ * Where the cut is made (plan/key-split.ts): a producer that runs off the main thread (a thread
+ * stage's copy, the source thread, a process child) cuts its own output by this stage's key
+ * before it crosses (batch/key-split.ts), and the item arrives as its parts (`item.split`):
+ * here they are only routed, no row is hashed or copied on the main thread. Otherwise (an
+ * inline producer, or output the producer did not cut: a flush, a combine's merge) the item is
+ * cut here, with the same function. `keyed()` counts both, and the bytes each cut copied
+ * (bench/keyed.ts measures the cut against the stage's work).
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
-import { hashKeyRows } from '../batch/key-hash';
+import { keyError, splitByKey } from '../batch/key-split';
 import { OwnedBatch } from '../batch/owned';
-import { takeRows } from '../batch/take';
 import { isCsvChunk } from '../csv/item';
-import { AbortedError, StageError, type SluiceError } from '../errors';
+import { AbortedError, type SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
-import { copiesWithRows, partsToStart, rowsByCopy } from './keyed-place';
-import type { StageExecutor, TransportStats } from './types';
+import { partsByCopy, partsToStart } from './keyed-place';
+import type { KeyedStats, StageExecutor, TransportStats } from './types';
 
 type Routable = StageExecutor & Required<Pick<StageExecutor, 'processOn'>>;
 
@@ -34,11 +38,7 @@ interface Waiting {
   drop: () => void;
 }
 
-/** Time spent cutting items into parts, and rows routed per copy (the bench and tests read them). */
-export interface KeyedStats {
-  splitMs: number;
-  rowsPerCopy: number[];
-}
+export type { KeyedStats } from './types';
 
 export class KeyedExecutor implements StageExecutor {
   readonly stage: string;
@@ -50,7 +50,7 @@ export class KeyedExecutor implements StageExecutor {
   private readonly perCopy: number;
   private readonly inFlight: number[];
   private waiting: Waiting[] = [];
-  readonly keyed: KeyedStats;
+  private readonly keyedStats: KeyedStats;
 
   constructor(
     planned: PlannedStage,
@@ -65,7 +65,7 @@ export class KeyedExecutor implements StageExecutor {
     this.key = planned.key;
     this.perCopy = planned.slotsPerCopy;
     this.inFlight = new Array<number>(this.copies).fill(0);
-    this.keyed = { splitMs: 0, rowsPerCopy: new Array<number>(this.copies).fill(0) };
+    this.keyedStats = { splitMs: 0, rowsPerCopy: new Array<number>(this.copies).fill(0), cutOnMain: 0, cutByProducer: 0, bytesCopiedOnMain: 0, bytesCopiedByProducer: 0, producers: [] };
     if (inner.launched) this.launched = () => inner.launched!();
   }
 
@@ -120,43 +120,59 @@ export class KeyedExecutor implements StageExecutor {
     return this.inner.stats();
   }
 
+  keyed(): KeyedStats {
+    return { ...this.keyedStats, rowsPerCopy: [...this.keyedStats.rowsPerCopy], producers: [...this.keyedStats.producers] };
+  }
+
   childPeakRss(): number[] {
     return this.inner.childPeakRss?.() ?? [];
   }
 
-  /** The item's rows of each copy that has some, as an item of its own (same seq and file). */
+  /**
+   * The item's parts, one item per copy that has rows (same seq and file): as the producer cut
+   * them (`item.split`, for this key and these copies), else cut here.
+   */
   private split(item: OwnedBatch): { copy: number; part: OwnedBatch }[] {
     const { seq, sourceFile } = item;
     if (isCsvChunk(item.batches)) throw new Error(`internal: keyed stage "${this.stage}" was given CSV text (the plan must not fuse parsing into a keyed stage)`);
+    const { batches, copyOf } = this.cut(item);
+    batches.forEach((b, i) => (this.keyedStats.rowsPerCopy[copyOf[i]] += b.numRows));
+    const groups = partsByCopy(copyOf, this.copies);
+    // No batch at all: one empty part still goes through copy 0, as through one copy.
+    if (!groups.length) groups.push({ copy: 0, batches: [] });
+    const own = new Set(item.batches);
+    // Parts holding a batch of the item as it is (all of them, when the producer cut) share the item's one lease, released by the last of them.
+    const shares = groups.filter((g) => g.batches.some((i) => own.has(batches[i]))).length;
+    const held = shares ? item.moveTo({}) : undefined;
+    let left = shares;
+    return groups.map(({ copy, batches: at }) => {
+      const part = at.map((i) => batches[i]);
+      if (!held || !part.some((b) => own.has(b))) return { copy, part: OwnedBatch.plain(seq, part, sourceFile) };
+      if (shares === 1) return { copy, part: held.moveTo({ batches: part, backing: part.length === 1 && part[0] === held.batches[0] ? held.backing : undefined }) };
+      return { copy, part: new OwnedBatch({ seq, sourceFile, batches: part, lease: { release: () => --left === 0 && held.release() } }) };
+    });
+  }
+
+  /** The item's batches cut by key, and the copy of each: the producer's cut when it made one for this stage, else one made here. */
+  private cut(item: OwnedBatch): { batches: RecordBatch[]; copyOf: readonly number[] } {
+    const pre = item.split;
+    if (pre && pre.copies === this.copies && pre.key.length === this.key.length && pre.key.every((k, i) => k === this.key[i])) {
+      this.keyedStats.cutByProducer++;
+      this.keyedStats.bytesCopiedByProducer += pre.copiedBytes;
+      const by = pre.threadId ?? pre.pid;
+      if (by !== undefined && !this.keyedStats.producers.includes(by)) this.keyedStats.producers.push(by);
+      return { batches: item.batches, copyOf: pre.copyOf };
+    }
     const started = performance.now();
     try {
-      const perCopy: RecordBatch[][] = Array.from({ length: this.copies }, () => []);
-      let whole = 0;
-      for (const batch of item.batches) {
-        const rows = rowsByCopy(hashKeyRows(batch, this.key), this.copies);
-        const counts = rows.map((r) => r.length);
-        for (const copy of copiesWithRows(counts)) {
-          this.keyed.rowsPerCopy[copy] += counts[copy];
-          // All rows on one copy: the batch as it is, no copy made (it stays in the item's memory).
-          if (counts[copy] === batch.numRows) whole++;
-          perCopy[copy].push(counts[copy] === batch.numRows ? batch : takeRows(batch, rows[copy]));
-        }
-      }
-      const copies = copiesWithRows(perCopy.map((b) => b.length));
-      // Parts holding a batch of the item whole share the item's one lease, released by the last of them.
-      const shares = whole ? copies.filter((c) => perCopy[c].some((b) => item.batches.includes(b))).length : 0;
-      const own = shares ? item.moveTo({}) : undefined;
-      let left = shares;
-      return copies.map((copy) => {
-        const batches = perCopy[copy];
-        if (!own || !batches.some((b) => item.batches.includes(b))) return { copy, part: OwnedBatch.plain(seq, batches, sourceFile) };
-        if (shares === 1) return { copy, part: own.moveTo({ batches, backing: batches.length === 1 && batches[0] === own.batches[0] ? own.backing : undefined }) };
-        return { copy, part: new OwnedBatch({ seq, sourceFile, batches, lease: { release: () => --left === 0 && own.release() } }) };
-      });
+      const parts = splitByKey(item.batches, this.key, this.copies);
+      this.keyedStats.cutOnMain++;
+      this.keyedStats.bytesCopiedOnMain += parts.copiedBytes;
+      return parts;
     } catch (err) {
-      throw new StageError({ stage: this.stage, seq, sourceFile }, 'process', new Error(`routing rows by key (${this.key.join(', ')}): ${(err as Error).message}`));
+      throw keyError(this.stage, this.key, item, err);
     } finally {
-      this.keyed.splitMs += performance.now() - started;
+      this.keyedStats.splitMs += performance.now() - started;
     }
   }
 

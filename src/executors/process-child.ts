@@ -162,7 +162,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     const { planned, copy } = this;
     const ready = new Promise<void>((resolve, reject) => (this.ready = { resolve, reject }));
     this.holdLoop();
-    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel: this.init.logLevel, params: { ...planned.params } }, [v8.serialize(this.init.options)]);
+    this.send({ type: 'init', stage: planned.name, modulePath: planned.modulePath, copy, copies: planned.copies, logLevel: this.init.logLevel, params: { ...planned.params }, ...(planned.splitOut && { splitOut: planned.splitOut }) }, [v8.serialize(this.init.options)]);
     return ready;
   }
 
@@ -272,7 +272,10 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
           const { seq = -1, sourceFile } = p.location;
           // The result lies in its slab as one IPC stream: a Parquet sink reads it there.
           const backing = slab && ({ format: 'ipc-stream', slab, offset: payload.byteOffset, length: payload.byteLength } as const);
-          p.resolve(new OwnedBatch({ seq, sourceFile, batches: decodeBatches(payload), lease: slab && leaseOf([slab]), backing }));
+          const batches = decodeBatches(payload);
+          // Cut by the child for the keyed stage that reads it (plan/key-split.ts): the copy of each part.
+          const cut = message.split && this.planned.splitOut && message.split.copyOf.length === batches.length ? { ...this.planned.splitOut, ...message.split } : undefined;
+          p.resolve(new OwnedBatch({ seq, sourceFile, batches, lease: slab && leaseOf([slab]), backing, ...(cut && { split: cut }) }));
         } catch (err) {
           if (slab) release(slab);
           p.reject(new StageError(p.location, 'process', new Error(`cannot decode the child's output as Arrow IPC: ${(err as Error).message}`)));

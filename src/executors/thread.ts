@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { OwnedBatch } from '../batch/owned';
+import { OwnedBatch, type KeyedSplit } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
@@ -85,6 +85,7 @@ export class ThreadExecutor implements StageExecutor {
         copy,
         copies: this.copies,
         logLevel: this.log.level,
+        ...(this.planned.splitOut && { splitOut: this.planned.splitOut }),
         ...(this.planned.fused && { members: this.planned.fused.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })), runningMember: this.runningMember[copy].buffer as SharedArrayBuffer }),
       };
       const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
@@ -136,7 +137,9 @@ export class ThreadExecutor implements StageExecutor {
           this.parsing.rows += result.parsedRows;
           this.parsing.threads.add(result.threadId!);
         }
-        const output = adopt(result.output!, input.seq, input.sourceFile);
+        // Cut by its copy for the keyed stage that reads it (plan/key-split.ts): the parts, and the copy of each.
+        const split = result.split && this.planned.splitOut && { ...this.planned.splitOut, ...result.split };
+        const output = adopt(result.output!, input.seq, input.sourceFile, split);
         // Nothing is handed out after abort(): a task its stop let finish gives its output back here.
         if (this.aborted) {
           output.release();
@@ -273,6 +276,6 @@ export class ThreadExecutor implements StageExecutor {
 }
 
 /** Take over a thread's result: main holds its slabs from here (one lease), the bytes' place kept. */
-function adopt(shared: SharedBatches, seq: number, sourceFile?: string): OwnedBatch {
-  return new OwnedBatch({ seq, sourceFile, batches: fromShared(shared), lease: adoptShared(shared), backing: backingOf(shared) });
+function adopt(shared: SharedBatches, seq: number, sourceFile?: string, split?: KeyedSplit): OwnedBatch {
+  return new OwnedBatch({ seq, sourceFile, batches: fromShared(shared), lease: adoptShared(shared), backing: backingOf(shared), ...(split && { split }) });
 }

@@ -27,6 +27,21 @@ export interface TransportStats {
   bytesSerialized: number;
 }
 
+/** A keyed stage's cut (executors/keyed.ts): where each item was cut by key, and what it cost. */
+export interface KeyedStats {
+  /** Milliseconds the main thread spent cutting items (0 when every producer cut its own). */
+  splitMs: number;
+  rowsPerCopy: number[];
+  /** Items cut on the main thread, and items that arrived cut by their producer. */
+  cutOnMain: number;
+  cutByProducer: number;
+  /** Bytes copied into parts on the main thread, and in the producers. */
+  bytesCopiedOnMain: number;
+  bytesCopiedByProducer: number;
+  /** Where producers cut: worker thread ids (node:worker_threads) and child pids. */
+  producers: number[];
+}
+
 export interface StageExecutor {
   readonly stage: string;
   readonly mode: StageMode;
@@ -70,6 +85,8 @@ export interface StageExecutor {
   stats(): TransportStats;
   /** A stage that parses its input from CSV text in its copies (fusion): rows parsed, and on which threads. */
   parsed?(): ParseStats;
+  /** A keyed stage at more than one copy: where its input was cut by key (executors/keyed.ts). */
+  keyed?(): KeyedStats;
   /** Executors that run copies in child processes: each child's peak RSS in bytes (threads share main's). */
   childPeakRss?(): number[];
 }

@@ -27,6 +27,7 @@ import { coreBudget } from './cores';
 import { fuseAdjacent } from './fuse';
 import type { ChannelBounds, Plan, PlannedNode, PlannedSink, PlannedStage } from './types';
 import { graphOf } from '../config/graph';
+import { cutWhere } from './key-split';
 
 /** `where.params`: resolved by check/ (a config built in code without them has none). */
 /** `where.inputBytes`: the source files' total size, when the checks measured it (it decides the source thread). */
@@ -98,11 +99,18 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     }
   }
   const cores = coreBudget(stages, userStages, source, { cores: os.availableParallelism(), polarsEnv: process.env.POLARS_MAX_THREADS });
+  // Where each keyed stage's input is cut by key: in its producer when it can be (plan/key-split.ts).
+  const readersOf = (p: number) => [...stages.filter((s) => s.input === p), ...sinks.filter((k) => k.from === p).map(() => 'sink' as const)];
+  for (const [i, s] of stages.entries()) {
+    const cut = cutWhere(s.mode, readersOf(i));
+    if (cut?.where === 'producer') s.splitOut = cut.splitOut;
+  }
+  const sourceCut = cutWhere(source.thread ? 'source thread' : 'source', readersOf(-1));
   return {
     name: config.name,
     configFile: where.file,
     baseDir: where.baseDir,
-    source: { ...source, readAhead },
+    source: { ...source, readAhead, ...(sourceCut?.where === 'producer' && { splitOut: sourceCut.splitOut }) },
     sourceOutput,
     stages,
     sinks,

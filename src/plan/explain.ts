@@ -42,7 +42,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
             ? `fused: each copy parses its chunk with polars, then runs ${s.modulePath}`
             : s.modulePath;
     lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`, ...reads(s.input));
-    if (s.key && s.copies > 1) lines.push(`  keyed by ${s.key.join(', ')}: each row goes to copy hash(key) mod ${s.copies}, cut on the main thread; up to ${s.slotsPerCopy} part(s) in flight per copy`);
+    if (s.key && s.copies > 1) lines.push(`  keyed by ${s.key.join(', ')}: each row goes to copy hash(key) mod ${s.copies}, ${cutBy(plan, s.input)}; up to ${s.slotsPerCopy} part(s) in flight per copy`);
     if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
@@ -53,6 +53,14 @@ export function renderPlan(plan: Plan, files: string[]): string {
     `memory   ${plan.direct ? 'chunks' : 'batches'} in memory are bounded by ${mib(plan.memoryBoundBytes)}: ${src.thread ? 'the source read-ahead + ' : ''}every channel at its byte cap + each in-flight task's input (one per slot)${plan.parseIn ? ` + the batch each task of ${plan.parseIn.stage} parsed` : ''}${memoryExtra(plan)}`,
   );
   return lines.join('\n');
+}
+
+/** Where a keyed stage's input is cut by key (plan/key-split.ts). */
+function cutBy(plan: Plan, input: number): string {
+  if (input < 0) return plan.source.splitOut ? 'cut in the source thread' : 'cut on the main thread';
+  const producer = plan.stages[input];
+  if (!producer.splitOut) return 'cut on the main thread';
+  return `cut in ${producer.name}'s ${producer.mode === 'process' ? 'child processes' : 'threads'} before the hand-off`;
 }
 
 /** `cores    2: stage code on 3 threads at once (…); started: …; polars' pool …` */

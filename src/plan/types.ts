@@ -4,6 +4,7 @@
  */
 import type { ResolvedParams } from '../config/params';
 import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
+import type { SplitOut } from '../protocol/key-split';
 
 export interface ChannelBounds {
   /** Most items (batches) waiting or reserved. */
@@ -44,6 +45,12 @@ export interface PlannedStage {
    * (executors/keyed.ts), so every copy sees all rows of its keys. Absent: rows go to any copy.
    */
   key?: string[];
+  /**
+   * Set when this stage's only reader is a keyed stage at more than one copy and this stage runs
+   * off the main thread (plan/key-split.ts): each copy cuts its output by that key into the
+   * reader's parts before it crosses to main.
+   */
+  splitOut?: SplitOut;
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }
@@ -66,7 +73,8 @@ export interface Plan {
   baseDir: string;
   /** Source with `path` as written (resolved against `baseDir`, which is never a glob: inputs.ts). */
   /** `readAhead`: batches a source thread parses ahead (0 when the source reads on the main thread). */
-  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number };
+  /** `splitOut`: the source thread cuts its batches by key for its one reader, a keyed stage (plan/key-split.ts). */
+  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number; splitOut?: SplitOut };
   /** Bounds of the channel the source writes into. */
   sourceOutput: ChannelBounds;
   stages: PlannedNode[];

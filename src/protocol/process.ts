@@ -4,6 +4,7 @@
  * frame's payload: Arrow IPC stream bytes for batches, a structured clone (v8
  * serialize) of the options for `init`. Batch data is never JSON.
  */
+import type { SplitDone, SplitOut } from './key-split';
 import type { WireError } from './errors';
 
 /** The child's file descriptor of the frame channel (stdio slot 3 of the spawn). */
@@ -14,7 +15,8 @@ export type MainToChild =
    * First frame. Payload: v8-serialized stage options (structured clone, as in thread mode).
    * `params`: the run's params, strings, numbers and booleans only (so JSON carries them whole).
    */
-  | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string; params: Record<string, string | number | boolean> }
+  /** `splitOut`: cut each output of a task by this key for the keyed stage that reads it (plan/key-split.ts). */
+  | { type: 'init'; stage: string; modulePath: string; copy: number; copies: number; logLevel: string; params: Record<string, string | number | boolean>; splitOut?: SplitOut }
   /** Payload: the input batches as Arrow IPC. */
   /** `leftOut`: the columns projection pushdown left out that the stage would have received (StageHost.leaveOut). */
   | { type: 'task'; id: number; seq: number; sourceFile?: string; leftOut?: string[] }
@@ -26,7 +28,8 @@ export type ChildToMain =
   /** The stage module loaded and ran setup; the child takes work. */
   | { type: 'ready'; pid: number }
   /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). `maxRss`: the child's peak RSS so far, in bytes (for the run report). */
-  | { type: 'result'; id: number; maxRss?: number }
+  /** `split`: set when the child cut a task's output for its keyed reader (`splitOut`): the copy of each record batch. */
+  | { type: 'result'; id: number; maxRss?: number; split?: SplitDone }
   /** A StageError (phase, stage, copy, batch) as the child threw it; `id` is absent for a failure outside a task (load, setup). */
   | { type: 'failed'; id?: number; error: WireError };
 

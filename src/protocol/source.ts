@@ -4,6 +4,7 @@
  * stage's: the slabs cross by reference and the main side holds their lease.
  */
 import type { WireError } from './errors';
+import type { SplitDone, SplitOut } from './key-split';
 import type { SharedBatches } from './shared-layout';
 
 export interface SourceThreadData {
@@ -11,6 +12,8 @@ export interface SourceThreadData {
   cfg: unknown;
   readSize?: number;
   logLevel: string;
+  /** Cut each batch by this key for the keyed stage that reads the source (plan/key-split.ts). */
+  splitOut?: SplitOut;
 }
 
 export type SourceRequest =
@@ -20,7 +23,8 @@ export type SourceRequest =
   | { type: 'close' };
 
 export type SourceReply =
-  | { type: 'batch'; file: string; shared: SharedBatches; bytesRead: number; slabAllocations: number }
+  /** `split`: set when the thread cut the batch for its keyed reader (`splitOut`): the copy of each record batch. */
+  | { type: 'batch'; file: string; shared: SharedBatches; bytesRead: number; slabAllocations: number; split?: SplitDone }
   | { type: 'end'; bytesRead: number; slabAllocations: number }
   /** Reading failed: a SourceError keeps its file, line and column (errors.ts deserializeError). */
   | { type: 'failed'; error: WireError }

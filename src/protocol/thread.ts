@@ -3,6 +3,7 @@
  * shared-memory descriptors (src/batch/shared.ts): SharedArrayBuffers by reference.
  */
 import type { WireError } from './errors';
+import type { SplitDone, SplitOut } from './key-split';
 import type { SharedBatches } from './shared-layout';
 
 export interface ThreadWorkerData {
@@ -22,6 +23,8 @@ export interface ThreadWorkerData {
   members?: { stage: string; modulePath: string; options: Record<string, unknown> }[];
   /** Fused: an Int32 the copy sets to the member it is running, read by main to name it if the copy dies. */
   runningMember?: SharedArrayBuffer;
+  /** Cut each output of `process` by this key for the keyed stage that reads it (plan/key-split.ts). */
+  splitOut?: SplitOut;
 }
 
 export type ThreadTask =
@@ -46,6 +49,8 @@ export type ThreadResult =
       /** Rows the copy parsed from CSV text before the stage ran (fusion), and the thread that did. */
       parsedRows?: number;
       threadId?: number;
+      /** Set when the copy cut its output for a keyed reader (`splitOut`): the copy of each output batch. */
+      split?: SplitDone;
     }
   /** The stage failed: a StageError (phase, stage, copy, batch) as it was thrown in the worker. */
   | { type: 'failed'; error: WireError };

@@ -198,7 +198,7 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead });
+  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }) });
   return openSource(plan.source, { log });
 }
 

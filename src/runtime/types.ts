@@ -1,6 +1,6 @@
 /** What a run reports while it runs (progress) and at its end (the run report). */
 import type { Logger } from 'pino';
-import type { ParseStats, TransportStats } from '../executors/types';
+import type { KeyedStats, ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
 import type { StageTimeline } from './timeline';
 
@@ -27,6 +27,8 @@ export interface StageMetrics {
   transport: TransportStats;
   /** Set when the stage parsed its input from the source's CSV text in its copies (fusion). */
   parsed?: ParseStats;
+  /** Set for a keyed stage at more than one copy: where its input was cut by key, and the bytes the cut copied. */
+  keyed?: KeyedStats;
 }
 
 export interface ChannelMetrics {

@@ -21,6 +21,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { encodeFrame } from '../batch/framing';
 import { decodeBatches, encodeBatches } from '../batch/ipc';
+import { cutForReader } from '../batch/key-split';
 import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
 import { serializeError, type BatchLocation } from '../errors';
 import { loaderExecArgv } from '../loader';
@@ -35,6 +36,7 @@ import {
   type SharedBytes,
   type StageToIo,
 } from '../protocol/process';
+import type { SplitOut } from '../protocol/key-split';
 import { StageHost, asStageError } from './host';
 
 const EMPTY = new Uint8Array(0);
@@ -48,6 +50,8 @@ let exitCode = 0;
 let host: StageHost | undefined;
 /** Stage name and copy index, from `init` (for errors outside the stage's own code). */
 let self: { stage: string; copy: number } = { stage: '?', copy: -1 };
+/** Set when a keyed stage reads this one: each task's output is cut by its key here (plan/key-split.ts). */
+let splitOut: SplitOut | undefined;
 let queue: Promise<void> = Promise.resolve();
 let leftOutTold = false;
 
@@ -96,6 +100,7 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
   const options = payload.byteLength ? (v8.deserialize(payload) as Record<string, unknown>) : {};
   releasePayload(payload);
   self = { stage: message.stage, copy: message.copy };
+  splitOut = message.splitOut;
   const log = createForwardingLogger(message.logLevel, (line) => process.stderr.write(line), {});
   try {
     host = await StageHost.load({
@@ -147,8 +152,17 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
     // The frame's bytes are the batch as an IPC stream: ctx.toDataFrame reads them in place.
     const backing = isSlab(payload.buffer) ? ({ format: 'ipc-stream', slab: payload.buffer, offset: payload.byteOffset, length: payload.byteLength } as const) : undefined;
     const output = await host!.process({ batches: decodeBatches(payload), backing }, seq, sourceFile);
+    // Read by a keyed stage: cut here, before framing, into the parts its copies get (each part a
+    // record batch of the stream); main only routes them.
+    let cut: ReturnType<typeof cutForReader> | undefined;
+    try {
+      cut = splitOut && cutForReader(output, splitOut, { seq, sourceFile, pid: process.pid });
+    } catch (err) {
+      output.born.release();
+      throw err;
+    }
     // Output in slabs goes to the I/O thread by reference: held until the frame is written.
-    send({ type: 'result', id, maxRss: peakRss() }, encodeBatches(output.batches).chunks, () => {
+    send({ type: 'result', id, maxRss: peakRss(), ...(cut && { split: cut.split }) }, encodeBatches(cut?.batches ?? output.batches).chunks, () => {
       done();
       output.born.release();
     });

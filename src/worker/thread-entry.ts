@@ -5,6 +5,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
+import { cutForReader } from '../batch/key-split';
 import { SlabArena, isShared } from '../batch/slab';
 import { FrameReclaimer } from '../batch/reclaim';
 import { SourceError, serializeError } from '../errors';
@@ -60,11 +61,19 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
   }
   try {
     const output = await stages.process(parsed?.input ?? { batches: input, backing: backingOf(task.input) }, task.from ?? 0, task.seq, task.sourceFile);
+    // Read by a keyed stage: cut here, into the parts its copies get, so main only routes them.
+    let cut: ReturnType<typeof cutForReader> | undefined;
+    try {
+      cut = data.splitOut && cutForReader(output, data.splitOut, { seq: task.seq, sourceFile: task.sourceFile, threadId });
+    } catch (err) {
+      output.born.release();
+      return { type: 'failed', error: serializeError(err) };
+    }
     // Main adopts the descriptor (retains the input slabs it borrows, holds the rest) and
     // releases it when the batches are consumed; nothing here is left to release.
-    const packed = toShared(output.batches, arena, { borrow: new Set(task.input.slabs), backing: output.backing });
+    const packed = toShared(cut?.batches ?? output.batches, arena, { borrow: new Set(task.input.slabs), backing: cut ? cut.backing : output.backing });
     output.born.release();
-    return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes, ...(parsed && { parsedRows: parsed.rows, threadId }) };
+    return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes, ...(parsed && { parsedRows: parsed.rows, threadId }), ...(cut && { split: cut.split }) };
   } finally {
     // What the output passes on of the parsed batch, packing retained; the parse's frame is left to collect.
     parsed?.lease.release();

@@ -6,9 +6,14 @@
  * the sink is CSV (no encoder threads to start: the file runs in seconds), read by DuckDB;
  * the flushed rows come copy after copy. Keys: two string columns (nulls among them), and an int
  * column with nulls. A key column missing at run time fails the run naming stage, batch and column.
+ *
+ * Where the cut is made (plan/key-split.ts): a producer off the main thread (a thread stage's
+ * copy, the source thread, a process child) cuts its output for the keyed stage; the run report
+ * says which items were cut where, by which thread ids / pids, and the bytes the cut copied.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { threadId } from 'node:worker_threads';
 import path from 'node:path';
 import pino from 'pino';
 import { checkPipeline } from '../../src/check';
@@ -53,13 +58,13 @@ function expected(key: ('day' | 'country' | 'shop')[]): string[] {
 }
 
 let n = 0;
-async function run(mode: 'inline' | 'thread' | 'process', concurrency: number, key: string[], stages?: Record<string, unknown>[]) {
+async function run(mode: 'inline' | 'thread' | 'process', concurrency: number, key: string[], stages?: Record<string, unknown>[], source: Record<string, unknown> = {}) {
   const dir = path.join(root, `case-${n++}`);
   mkdirSync(dir);
   const out = path.join(dir, 'out.csv');
   const raw = {
     name: 'keyed',
-    source: { format: 'csv', path: path.join(root, 'in.csv'), batchRows: 128, schema: { shop: 'int64', day: 'utf8' } },
+    source: { format: 'csv', path: path.join(root, 'in.csv'), batchRows: 128, schema: { shop: 'int64', day: 'utf8' }, ...source },
     stages: stages ?? [{ name: 'agg', module: STAGE, mode, concurrency, key, options: { key, value: 'amount' } }],
     sink: { format: 'csv', path: out },
   };
@@ -113,4 +118,58 @@ it('a key column missing at run time (past a stage that does not say its columns
     /stage "agg", batch #0, from .*in\.csv failed in process\(\): routing rows by key \(region\): key column "region" is not in the batch \(its columns: day, country, shop, amount\)/,
   );
   expect(existsSync(path.join(dir, 'out.csv'))).toBe(false);
+});
+
+/**
+ * The producer in each mode before the keyed stage (and the source thread as the producer), the
+ * keyed stage at 2 copies in thread or process mode: each producer once, each consumer mode
+ * twice (pairs, not the full 4 × 2, to keep the file short: the consumer's mode does not decide
+ * where the cut is made, plan/key-split.ts). The one-copy answer every time, and the cut made
+ * where the plan says, as the run report counts it: in the producer's own threads (their ids,
+ * never the main thread's) or child processes (their pids, never ours), nothing cut on the main
+ * thread; with an inline producer, every item cut on the main thread.
+ */
+const PRODUCERS = [
+  ['thread', 'process'],
+  ['process', 'thread'],
+  ['inline', 'process'],
+  ['source thread', 'thread'],
+] as const;
+describe('where the cut is made', () => {
+  it.each(PRODUCERS)('producer %s, keyed stage %s × 2: the one-copy answer, cut where the plan says', async (producer, mode) => {
+    const key: ('day' | 'country')[] = ['day', 'country'];
+    const agg = { name: 'agg', module: STAGE, mode, concurrency: 2, key, options: { key, value: 'amount' } };
+    const stages = producer === 'source thread' ? [agg] : [{ name: 'before', module: IDENTITY, mode: producer, concurrency: 2 }, agg];
+    const { report, out } = await run(mode, 2, key, stages, producer === 'source thread' ? { thread: true } : { thread: false });
+    const { answer } = await readBack(out, key);
+    expect(answer).toEqual(expected(key));
+    const cut = report.stages.find((s: { name: string }) => s.name === 'agg')!.keyed!;
+    const items = Math.ceil(ROWS / 128);
+    expect(cut.cutOnMain + cut.cutByProducer).toBe(items);
+    expect(cut.rowsPerCopy.reduce((a: number, b: number) => a + b, 0)).toBe(ROWS);
+    if (producer === 'inline') {
+      expect(cut).toMatchObject({ cutOnMain: items, cutByProducer: 0, bytesCopiedByProducer: 0, producers: [] });
+      expect(cut.bytesCopiedOnMain).toBeGreaterThan(0);
+      return;
+    }
+    expect(cut).toMatchObject({ cutOnMain: 0, cutByProducer: items, bytesCopiedOnMain: 0, splitMs: 0 });
+    // Rows of most batches go to both copies: the producer copied them into parts.
+    expect(cut.bytesCopiedByProducer).toBeGreaterThan(0);
+    // Where it ran: the producer's own threads (the source's one, the stage's two) or its children.
+    expect(cut.producers.length).toBe(producer === 'source thread' ? 1 : 2);
+    if (producer === 'process') for (const pid of cut.producers) expect(pid).not.toBe(process.pid);
+    else for (const id of cut.producers) expect(id).not.toBe(threadId);
+  }, 60_000);
+
+  it('a key column missing, cut in a thread producer: the error of the keyed stage (stage, batch, column), as when main cuts; nothing written', async () => {
+    const stages = [
+      { name: 'opaque', module: IDENTITY, mode: 'thread', concurrency: 2 },
+      { name: 'agg', module: STAGE, mode: 'thread', concurrency: 2, key: ['region'], options: { key: ['region'], value: 'amount' } },
+    ];
+    const dir = path.join(root, `case-${n}`);
+    await expect(run('thread', 2, ['region'], stages, { thread: false })).rejects.toThrow(
+      /stage "agg", batch #\d+, from .*in\.csv failed in process\(\): routing rows by key \(region\): key column "region" is not in the batch \(its columns: day, country, shop, amount\)/,
+    );
+    expect(existsSync(path.join(dir, 'out.csv'))).toBe(false);
+  }, 60_000);
 });

@@ -4,7 +4,8 @@
  * descriptor. It reads only while it holds credit (main grants a few batches of read-ahead
  * and one more for each batch it takes), so memory stays bounded by the plan.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { cutForReader } from '../../batch/key-split';
 import { toShared } from '../../batch/shared';
 import { SlabArena } from '../../batch/slab';
 import { serializeError } from '../../errors';
@@ -52,9 +53,17 @@ async function read(): Promise<void> {
       // Batches parsed by polars are born in slabs (referenced here, not copied); others are
       // packed into one. The descriptor's lease goes to main, which releases it when done.
       const owned = r.value;
-      const { shared } = toShared(owned.batches, arena, { backing: owned.backing });
+      // Read by a keyed stage only: cut here, into the parts its copies get (main only routes them).
+      let cut: ReturnType<typeof cutForReader> | undefined;
+      try {
+        cut = data.splitOut && cutForReader(owned, data.splitOut, { seq: owned.seq, sourceFile: owned.sourceFile, threadId });
+      } catch (err) {
+        owned.release();
+        throw err;
+      }
+      const { shared } = toShared(cut?.batches ?? owned.batches, arena, { backing: cut ? cut.backing : owned.backing });
       owned.release();
-      post({ type: 'batch', file: owned.sourceFile!, shared, bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations() });
+      post({ type: 'batch', file: owned.sourceFile!, shared, bytesRead: source.stats().bytesRead, slabAllocations: slabAllocations(), ...(cut && { split: cut.split }) });
     }
   } finally {
     await batches.return(undefined);

@@ -18,6 +18,7 @@ import { SourceError, deserializeError } from '../../errors';
 import { SOURCE_READ_AHEAD } from '../../defaults';
 import { forwardLogLine } from '../../log';
 import { ThreadCopy } from '../../supervisor/thread';
+import type { SplitOut } from '../../protocol/key-split';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { resolveInputs, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 
@@ -37,11 +38,12 @@ export interface ThreadSource extends Source {
   readonly worker: Worker;
 }
 
-export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number } = {}): Promise<ThreadSource> {
+/** `splitOut`: cut each batch by key, in the thread, for the keyed stage that is the source's only reader (plan/key-split.ts). */
+export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut } = {}): Promise<ThreadSource> {
   const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
-  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };
+  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }) };
   const thread = new ThreadCopy<SourceRequest, SourceReply>({ entry: ENTRY, workerData, closeMessage: { type: 'close' }, closeGraceMs: CLOSE_GRACE_MS });
   await thread.start();
   const worker = thread.worker;
@@ -73,7 +75,8 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         stats.bytesRead = m.bytesRead;
         slabAllocations = m.slabAllocations;
         // The descriptor's slabs were retained in the thread for us: this value holds them.
-        waiting.push(new OwnedBatch({ seq: stats.batches + waiting.length, sourceFile: m.file, batches: fromShared(m.shared), lease: leaseOf(m.shared.slabs), backing: backingOf(m.shared) }));
+        const split = m.split && opts.splitOut && { ...opts.splitOut, ...m.split };
+        waiting.push(new OwnedBatch({ seq: stats.batches + waiting.length, sourceFile: m.file, batches: fromShared(m.shared), lease: leaseOf(m.shared.slabs), backing: backingOf(m.shared), ...(split && { split }) }));
         peakWaiting = Math.max(peakWaiting, waiting.length);
         break;
       }

@@ -3,7 +3,7 @@
  * row order kept), which copies get a part, and per-copy slots: a full copy (a hot key) holds
  * back only its own parts, and each copy's parts start in arrival order.
  */
-import { copiesWithRows, partsToStart, rowsByCopy } from '../../../src/executors/keyed-place';
+import { copiesWithRows, partsByCopy, partsToStart, rowsByCopy } from '../../../src/executors/keyed-place';
 
 describe('rowsByCopy', () => {
   it('puts row i on copy hashes[i] mod copies, in row order', () => {
@@ -36,4 +36,14 @@ describe('partsToStart: slots per copy', () => {
     expect(partsToStart([1, 1, 1, 0], [0, 1, 0], 2)).toEqual([0, 3]);
   });
   it('nothing starts when every copy is full', () => expect(partsToStart([0, 1], [1, 1], 1)).toEqual([]));
+});
+
+describe('partsByCopy', () => {
+  it('groups the batches of each copy, copy after copy, keeping their order; copies without a part left out', () =>
+    expect(partsByCopy([0, 0, 2, 2, 2], 3)).toEqual([
+      { copy: 0, batches: [0, 1] },
+      { copy: 2, batches: [2, 3, 4] },
+    ]));
+  it('no batch: no part', () => expect(partsByCopy([], 2)).toEqual([]));
+  it('a copy out of range (a producer cut for other copies) is an internal error, not a lost part', () => expect(() => partsByCopy([0, 2], 2)).toThrow(/part 1 is for copy 2, of 2/));
 });

@@ -7,6 +7,7 @@
  */
 import { Float64, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import pino from 'pino';
+import { hashKeyRows } from '../../../src/batch/key-hash';
 import { OwnedBatch, type Lease } from '../../../src/batch/owned';
 import { AbortedError, StageError, type SluiceError } from '../../../src/errors';
 import { KeyedExecutor } from '../../../src/executors/keyed';
@@ -207,4 +208,39 @@ it('abort(): parts still waiting for their copy fail as stopped, and are release
   expect(inner.aborted).toBe(true);
   for (const c of inner.calls) c.finish(new AbortedError('stopped'));
   await expect(first).rejects.toBeInstanceOf(AbortedError);
+});
+
+/** An item its producer already cut (OwnedBatch.split, plan/key-split.ts): routed as it says, nothing hashed or copied here. */
+describe('an item cut by its producer', () => {
+  // Rows all of key 'a': a cut here would send every one to copy `home`.
+  const home = hashKeyRows(batchOf(['a']), ['k'])[0] % 2;
+  const ofA = (n: number): RecordBatch => batchOf(new Array<string>(n).fill('a'));
+  const split = (copyOf: number[], copies = 2) => ({ stage: 'agg', key: ['k'], copies, copyOf, copiedBytes: 123, threadId: 7 });
+
+  it('goes to the copies it names, in copy order, sharing the item’s one lease; counted as cut by the producer', async () => {
+    const inner = new FakeInner(2);
+    const keyed = new KeyedExecutor(planned(2), inner, { log });
+    const lease = counted();
+    // The producer's word, not a hash made here: batch a goes to the other copy than a cut here would choose.
+    const [a, b, c] = [ofA(2), ofA(3), ofA(1)];
+    const out = await keyed.process(new OwnedBatch({ seq: 4, batches: [a, b, c], lease, split: split([1 - home, home, home]) }));
+    expect(inner.calls.map((x) => [x.copy, x.keys.length])).toEqual(home === 0 ? [[0, 4], [1, 2]] : [[0, 2], [1, 4]]);
+    expect(out.batches).toEqual(home === 0 ? [b, c, a] : [a, b, c]);
+    expect(lease.releases).toBe(0);
+    out.release();
+    expect(lease.releases).toBe(1);
+    expect(keyed.keyed()).toMatchObject({ cutByProducer: 1, cutOnMain: 0, bytesCopiedByProducer: 123, bytesCopiedOnMain: 0, producers: [7], splitMs: 0 });
+    expect(keyed.keyed().rowsPerCopy).toEqual(home === 0 ? [4, 2] : [2, 4]);
+  });
+
+  it('cut for another key or another number of copies: cut again here', async () => {
+    const inner = new FakeInner(2);
+    const keyed = new KeyedExecutor(planned(2), inner, { log });
+    for (const wrong of [split([0], 3), { ...split([0]), key: ['other'] }]) {
+      const out = await keyed.process(new OwnedBatch({ seq: 0, batches: [batchOf(KEYS)], split: wrong }));
+      out.release();
+    }
+    expect(keyed.keyed()).toMatchObject({ cutByProducer: 0, cutOnMain: 2 });
+    expect(keyed.keyed().bytesCopiedOnMain).toBeGreaterThan(0);
+  });
 });
