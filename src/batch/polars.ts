@@ -66,8 +66,20 @@ export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.Data
 
 export function dataFrameToBatches(df: pl.DataFrame): RecordBatch[] {
   conversions.count++;
+  df = oneChunk(df);
   // The IPC file format keeps strings as Utf8View: cheaper to write, fastest to read.
   return tableFromIPC(df.writeIPC()).batches;
+}
+
+/**
+ * The frame in one chunk. polars splits work over its threads, so a filter's or a join's result
+ * comes in several chunks (a 55 k-row batch filtered on 2 cores: 2), and its IPC file then holds
+ * one record batch per chunk: the next stage got twice the batches (each a process() call and a
+ * conversion of its own), none readable in place (a slab's bytes are one batch's only). One
+ * native copy of the columns instead; the rows, their order and their values are the same.
+ */
+function oneChunk(df: pl.DataFrame): pl.DataFrame {
+  return df.nChunks() > 1 ? df.rechunk() : df;
 }
 
 /** polars DataFrames are native objects; duck-type them so two copies of the module agree. */
@@ -98,6 +110,7 @@ export interface SlabBatches {
  */
 export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0): SlabBatches {
   conversions.count++;
+  df = oneChunk(df);
   let slab = arena.acquire(Math.max(sizeHint, 64 * 1024));
   let at = SLAB_HEADER;
   const sink = new Writable({
