@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
- *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,keyed,convert,memory,startup] [--rows N] [--runs R] [--rounds K]
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,polars,keyed,convert,memory,startup] [--rows N] [--flights-rows N] [--runs R] [--rounds K]
  *   npm run bench -- --baseline <rev> [--pairs N] --only <sections> [...]: the sections here and in
  *     a temporary worktree of <rev>, in interleaved pairs, ratio per pair (bench/baseline.ts)
  */
@@ -21,8 +21,9 @@ import { obvious } from './obvious';
 import { graph } from './graph';
 import { keyed } from './keyed';
 import { againstBaseline } from './baseline';
+import { polarsJob } from './polars';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'keyed', 'convert', 'memory', 'startup', 'graph'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'polars', 'keyed', 'convert', 'memory', 'startup', 'graph'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -30,6 +31,7 @@ async function main() {
     .option('only', { type: 'string', describe: `comma-separated subset of ${ALL.join(',')}` })
     .option('rows', { type: 'number', describe: 'rows of the end-to-end CSV (default 10 000 000; 200 000 with --quick)' })
     .option('memory-rows', { type: 'number', describe: 'rows of the 1× memory input (4× is also run; default 10 000 000: 1 GB, so 4× is the 4 GB conversion)' })
+    .option('flights-rows', { type: 'number', describe: 'rows of the vega-datasets flights for the polars job (default 1 000 000, 200 000 with --quick; 3000000: the whole file)' })
     .option('runs', { type: 'number', describe: 'timed runs per figure (median); default 5, 1 with --quick' })
     .option('rounds', { type: 'number', describe: 'interleaved rounds of the whole-program benchmarks (e2e, convert, memory; median); default 3, 1 with --quick' })
     .option('baseline', { type: 'string', describe: 'a git revision: run the chosen sections here and there in interleaved pairs (bench/baseline.ts)' })
@@ -60,6 +62,9 @@ async function main() {
   await section('strings', '6. Strings: ctx.strings vs toArray()', () => strings(runs));
   await section('e2e', '3. End-to-end nightly job vs peers', () => endToEnd(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('obvious', '3b. Stages written the obvious way (toArray, createHash per row, tableFromArrays) vs Python Pool(2) and DuckDB', () => obvious(argv.rows ?? (argv.quick ? 200_000 : 3_000_000), rounds));
+  await section('polars', '3d. The newcomer\'s polars-shaped job (clean, join, aggregate with flush, partitioned Parquet) vs one lazy nodejs-polars script and DuckDB', () =>
+    polarsJob(argv['flights-rows'] ?? (argv.quick ? 200_000 : 1_000_000), rounds),
+  );
   await section('keyed', '3c. A per-key aggregate with flush: keyed × 2 vs one copy vs combine × 2, and the split vs the stage\'s work', () => keyed(argv.rows ?? (argv.quick ? 100_000 : 300_000), rounds, runs));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
   await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
@@ -109,6 +114,13 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
     lines.push(`## End-to-end nightly job (${e.rows.toLocaleString('en-US')} rows, ${fmt(e.inputMB, 0)} MB CSV)`, '', '| contender | wall s | CPU s | peak RSS MB | × best sluice wall | answer |', '|---|---|---|---|---|---|');
     for (const c of e.results) lines.push(`| ${c.name} | ${fmt(c.wall_s)} | ${fmt(c.cpu_s)} | ${fmt(c.max_rss_mb, 0)} | ${fmt(c.wall_s / base)} | ${c.answer} |`);
     lines.push('', 'Peak RSS is that of the largest single process of the tree (sluice: main process incl. its threads).', '');
+  }
+  if (r.results.polars) {
+    const p = r.results.polars;
+    const lazy = p.results[0];
+    lines.push(`## The newcomer's polars job (${p.rows.toLocaleString('en-US')} vega-datasets flights)`, '', '| contender | wall s | CPU s | peak RSS MB | × script CPU | answer |', '|---|---|---|---|---|---|');
+    for (const c of p.results) lines.push(`| ${c.name} | ${fmt(c.wall_s)} | ${fmt(c.cpu_s)} | ${fmt(c.max_rss_mb, 0)} | ${fmt(c.cpu_s / lazy.cpu_s)} | ${c.answer} |`);
+    lines.push('');
   }
   if (r.results.convert) {
     lines.push(`## Plain CSV → Parquet (${r.results.convert.rows.toLocaleString('en-US')} rows)`, '', '| tool | wall s | CPU s | peak RSS MB |', '|---|---|---|---|');

@@ -3,8 +3,9 @@
  * apache-arrow reads the IPC bytes as views (no second copy).
  */
 import { Writable } from 'node:stream';
-import { RecordBatch, tableFromIPC } from 'apache-arrow';
+import { RecordBatch, tableFromIPC, type Schema } from 'apache-arrow';
 import type pl from 'nodejs-polars';
+import { dictionariesAsValues, hasDictionary } from './dictionaries';
 import { encodeBatches } from './ipc';
 import { hasMap, mapsAsLists } from './map-as-list';
 import type { Backing } from './owned';
@@ -25,20 +26,35 @@ function polars(): typeof pl {
 /** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
 export const conversions = { count: 0 };
 
+/**
+ * Whether polars may read the batch's IPC bytes as they are: no map (polars 0.24.1 reads a
+ * null map as an empty list and has no map type: map-as-list.ts) and no dictionary (polars
+ * makes a Categorical of it, which joins, compares and concatenates with no plain String
+ * column, nor with another batch's Categorical: dictionaries.ts).
+ */
+export function polarsReadsAsIs(schema: Schema): boolean {
+  return !hasMap(schema) && !hasDictionary(schema);
+}
+
+/** The batch as polars must be given it: maps as lists of entries, dictionaries as their values. */
+export function asPolarsReads(batch: RecordBatch): RecordBatch {
+  return mapsAsLists(dictionariesAsValues(batch));
+}
+
 /** Where a batch's IPC bytes are gathered for polars, reused (polars copies them in). */
 let scratch = Buffer.allocUnsafe(0);
 
 /** `backing`: where the batch lies as IPC bytes, when the caller knows (an OwnedBatch's). */
 export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.DataFrame {
   conversions.count++;
-  // A batch polars wrote into a slab: it reads its own bytes there (it copies them in). A
-  // process child's bytes may hold a map, which polars must see as a list (map-as-list.ts).
-  if (backing && hasMap(batch.schema)) backing = undefined;
+  // A batch polars wrote into a slab: it reads its own bytes there (it copies them in), unless
+  // they hold what polars must not see as it is (see asPolarsReads).
+  if (backing && !polarsReadsAsIs(batch.schema)) backing = undefined;
   if (backing?.format === 'ipc-file') return polars().readIPC(Buffer.from(backing.slab, backing.offset, backing.length));
   if (backing?.format === 'ipc-stream') return polars().readIPCStream(Buffer.from(backing.slab, backing.offset, backing.length));
   // The writer's chunk list (views of the batch) gathered once into warm memory: no
   // concatenated copy from apache-arrow's writer, no fresh allocation per batch.
-  const { chunks, byteLength } = encodeBatches([mapsAsLists(batch)]);
+  const { chunks, byteLength } = encodeBatches([asPolarsReads(batch)]);
   if (scratch.length < byteLength) scratch = Buffer.allocUnsafe(Math.ceil(byteLength * 1.25));
   let at = 0;
   for (const chunk of chunks) {
@@ -50,8 +66,20 @@ export function batchToDataFrame(batch: RecordBatch, backing?: Backing): pl.Data
 
 export function dataFrameToBatches(df: pl.DataFrame): RecordBatch[] {
   conversions.count++;
+  df = oneChunk(df);
   // The IPC file format keeps strings as Utf8View: cheaper to write, fastest to read.
   return tableFromIPC(df.writeIPC()).batches;
+}
+
+/**
+ * The frame in one chunk. polars splits work over its threads, so a filter's or a join's result
+ * comes in several chunks (a 55 k-row batch filtered on 2 cores: 2), and its IPC file then holds
+ * one record batch per chunk: the next stage got twice the batches (each a process() call and a
+ * conversion of its own), none readable in place (a slab's bytes are one batch's only). One
+ * native copy of the columns instead; the rows, their order and their values are the same.
+ */
+function oneChunk(df: pl.DataFrame): pl.DataFrame {
+  return df.nChunks() > 1 ? df.rechunk() : df;
 }
 
 /** polars DataFrames are native objects; duck-type them so two copies of the module agree. */
@@ -82,6 +110,7 @@ export interface SlabBatches {
  */
 export function dataFrameToSlab(df: pl.DataFrame, arena: SlabArena, sizeHint = 0): SlabBatches {
   conversions.count++;
+  df = oneChunk(df);
   let slab = arena.acquire(Math.max(sizeHint, 64 * 1024));
   let at = SLAB_HEADER;
   const sink = new Writable({

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { encodeBatches } from '../../../batch/ipc';
-import { hasMap, mapsAsLists } from '../../../batch/map-as-list';
+import { asPolarsReads, polarsReadsAsIs } from '../../../batch/polars';
 import type { Backing } from '../../../batch/owned';
 import { leaseOf } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
@@ -146,8 +146,9 @@ export class EncoderPool {
     }
     this.counts.batches++;
     const thread = (group.thread ??= this.pickThread(group.id));
-    // A process child's IPC bytes may hold a map, which polars must see as a list (batch/map-as-list.ts).
-    if (backing && hasMap(batch.schema)) backing = undefined;
+    // A process child's IPC bytes may hold a map or a dictionary, which polars must not see as
+    // they are (batch/polars.ts asPolarsReads).
+    if (backing && !polarsReadsAsIs(batch.schema)) backing = undefined;
     if (backing) {
       // The batch is exactly these IPC bytes in a shared slab (what polars or a process
       // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
@@ -160,7 +161,7 @@ export class EncoderPool {
       thread.copy.expectReply(`slot ${slot}`);
       thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
     } else {
-      const { chunks, byteLength } = encodeBatches([mapsAsLists(batch)]);
+      const { chunks, byteLength } = encodeBatches([asPolarsReads(batch)]);
       const into = this.slots.bytes(slot, byteLength);
       let at = 0;
       for (const c of chunks) {

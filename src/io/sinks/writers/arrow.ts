@@ -3,7 +3,8 @@ import { RecordBatchFileWriter, RecordBatchWriter, util, type RecordBatch, type 
 import { describeSchema } from '../../../batch/schema';
 import { rebaseViews } from '../../../batch/views';
 import { SinkError } from '../../../errors';
-import { checkNestedDictionaries, dictionariesAsValues } from './dictionaries';
+import { dictionariesAsValues } from '../../../batch/dictionaries';
+import { checkNestedDictionaries } from './dictionaries';
 import { nullableEverywhere } from './nullable';
 import { SyncFdSink } from './sync-sink';
 import type { FormatWriter } from './types';

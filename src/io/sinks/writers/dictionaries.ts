@@ -7,39 +7,11 @@
  * failed"; apache-arrow itself threw) while the run exited 0. So the Arrow sink writes a
  * dictionary column as its values, in the dictionary's value type: the same values in every
  * reader, memory bounded by the batch (a file-wide dictionary would hold every distinct value
- * of the run: a column of hashes, all of them). Strings go through batch/strings.ts in one pass.
+ * of the run: a column of hashes, all of them); batch/dictionaries.ts decodes them, as for polars.
  * A dictionary nested in a list or struct is left to the writer, and refused if it changes.
  */
-import { DataType, Field, RecordBatch, Schema, Struct, makeData, vectorFromArray, type Data, type Vector } from 'apache-arrow';
-import { buildUtf8, isStringType, stringsOf } from '../../../batch/strings';
+import type { RecordBatch, Vector } from 'apache-arrow';
 import { SinkError } from '../../../errors';
-
-/** `batch` with each top-level dictionary column as its values (the batch itself when it has none). */
-export function dictionariesAsValues(batch: RecordBatch): RecordBatch {
-  const fields = batch.schema.fields;
-  if (!fields.some((f) => DataType.isDictionary(f.type))) return batch;
-  const columns: Data[] = [];
-  const out: Field[] = [];
-  fields.forEach((field, i) => {
-    const column = batch.getChildAt(i)!;
-    if (!DataType.isDictionary(field.type)) {
-      columns.push(column.data[0]);
-      out.push(field);
-      return;
-    }
-    const values = decoded(column);
-    columns.push(values.data[0]);
-    out.push(new Field(field.name, values.type, field.nullable, field.metadata));
-  });
-  const schema = new Schema(out, batch.schema.metadata);
-  return new RecordBatch(schema, makeData({ type: new Struct(out), length: batch.numRows, nullCount: 0, children: columns }));
-}
-
-function decoded(column: Vector): Vector {
-  if (isStringType(column.type)) return buildUtf8(stringsOf(column));
-  // Other value types (decimals, dates, numbers) through apache-arrow's builder: rare in output, and exact.
-  return vectorFromArray(Array.from({ length: column.length }, (_, i) => column.get(i)), column.type.dictionary);
-}
 
 /**
  * A nested dictionary (in a list or struct) is written by apache-arrow once per id: refuse a batch

@@ -1,0 +1,17 @@
+/**
+ * The newcomer's polars-shaped job (issue 28) on the vega-datasets flights: clean, a left join
+ * to the airports, a per-month / per-state aggregate with flush, partitioned Parquet out. Every
+ * stage inline, in polars. Input and output come from the environment.
+ */
+import { definePipeline } from 'sluice';
+
+export default definePipeline({
+  name: 'bench-polars-flights',
+  source: { format: 'parquet', path: process.env.SLUICE_BENCH_INPUT ?? '/tmp/flights.parquet' },
+  stages: [
+    { name: 'clean', module: './clean.ts', mode: 'inline' },
+    { name: 'join', module: './join.ts', mode: 'inline', options: { airports: process.env.SLUICE_BENCH_AIRPORTS ?? '/tmp/airports.csv' } },
+    { name: 'aggregate', module: './aggregate.ts', mode: 'inline' },
+  ],
+  sink: { format: 'parquet', path: process.env.SLUICE_BENCH_OUTPUT ?? '/tmp/sluice-bench-polars', partitionBy: ['month'] },
+});
