@@ -37,6 +37,12 @@ export interface ChannelMetrics {
   /** Most items held (waiting + reserved + reordering) at once. */
   peakDepth: number;
   peakBytes: number;
+  /** What passed through it to its reader (absent in reports of older versions). */
+  batches?: number;
+  rows?: number;
+  bytes?: number;
+  /** How long its producer was held back because it had no credit (it was full). */
+  creditWaitMs?: number;
 }
 
 export interface RunReport {
