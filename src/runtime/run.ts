@@ -158,7 +158,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         });
         // Told before the first rename, so a death right after it is known as committed; taken
         // back by the teardown (registered after the sinks: before their temporaries go).
-        opts.onCommitting?.(written[0]);
+        opts.onCommitting?.(written.map((w, k) => ({ ...w, sink: plan.sinks[k].name })));
         teardown.add('the commit announced', { abort: () => opts.onCommitFailed?.() });
       }),
     );

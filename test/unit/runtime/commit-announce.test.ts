@@ -30,7 +30,8 @@ function recorder() {
     calls,
     opts: {
       log: pino({ level: 'silent' }),
-      onCommitting: (p: { temp: string; target: string; rows: number }) => {
+      onCommitting: ([p, ...more]: readonly { temp: string; target: string; rows: number }[]) => {
+        if (more.length) throw new Error('one sink, one publication');
         temp = p.temp;
         calls.push(`committing ${path.basename(p.target)} ${p.rows} rows, temporary there: ${existsSync(p.temp)}`);
       },
