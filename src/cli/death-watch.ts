@@ -13,11 +13,14 @@
  * verdict from a partial stream would turn a committed run into "Nothing was committed".
  * The params reach the watcher in that directory (mode 0600), never on its command line.
  *
- * The commit itself is a rename, and a kill can come between it and any marker written after
- * it. So the run writes `committing` (the temporary, the target, and the metrics of a run that
- * died committed) just before the rename, and the watcher looks at the disk: the temporary gone
- * (renamed to the target) means the output was committed. A commit that fails before its
- * rename takes the marker back before its temporary is removed.
+ * The commit itself is a rename per sink, and a kill can come between them and any marker
+ * written after them. So the run writes `committing` (each sink's temporary and target, and the
+ * metrics of a run that died committed, or with its commit pending) just before the first
+ * rename, and the watcher looks at the disk: every temporary gone (renamed to its target) means
+ * committed; with several sinks, some renamed, or the commit journal whole beside every target
+ * (the rule `sluice recover` decides by, io/sinks/journal.ts), means decided but not finished:
+ * recover publishes the rest; else nothing was committed. A commit that fails before its first
+ * rename takes the marker back before its temporaries are removed (the run's teardown).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -33,9 +36,9 @@ const describe = (w: InlineWork) =>
 
 /** What the run tells its watcher as it goes; each call is a marker file, written synchronously. */
 export interface DeathWatch {
-  /** The sink is about to rename `temp` to `target` (`rows` rows): from the rename on, a death lost no output. */
-  committing(publish: { temp: string; target: string; rows: number }): void;
-  /** The commit announced failed (its temporary is removed next): unless its rename happened, forget it. */
+  /** The sinks are about to rename each `temp` to its `target` (`rows` rows): from the renames (or a whole journal) on, a death lost no output. */
+  committing(publish: readonly { temp: string; target: string; rows: number; sink?: string }[]): void;
+  /** The commit announced failed (its temporaries are removed next): unless a rename happened, forget it. */
   commitFailed(): void;
   /** The sink committed `files`: a death from now on lost no output. Call before anything else follows the commit. */
   committed(files: readonly string[]): void;
@@ -101,14 +104,22 @@ export function startDeathWatch(opts: { report?: string; metrics?: string; pipel
   // Neither the watcher nor its pipe keeps this process alive.
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
-  let announced: { temp: string; target: string } | undefined;
+  let announced: { temp: string; target: string }[] = [];
   return {
-    committing: ({ temp, target, rows }) => {
-      announced = { temp, target };
-      marker('committing', JSON.stringify({ temp, target, metricsText: renderOpenMetrics(diedAfterCommit(opts.pipeline, target, rows)) }));
+    committing: (publish) => {
+      announced = publish.map(({ temp, target }) => ({ temp, target }));
+      marker(
+        'committing',
+        JSON.stringify({
+          publications: announced,
+          metricsText: renderOpenMetrics(diedAfterCommit(opts.pipeline, publish)),
+          metricsPending: renderOpenMetrics(diedAfterCommit(opts.pipeline, publish, true)),
+        }),
+      );
     },
     commitFailed: () => {
-      if (announced && !published(announced.temp, announced.target)) rmSync(path.join(dir, 'committing'), { force: true });
+      // A rename happened (a commit of several stopped half-way, its journal kept): the marker stays, the commit is recover's to finish.
+      if (!announced.some((p) => published(p.temp, p.target))) rmSync(path.join(dir, 'committing'), { force: true });
     },
     committed: (files) => marker('committed', JSON.stringify(files)),
     writing: (what, tmp) => {

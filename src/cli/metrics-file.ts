@@ -45,6 +45,8 @@ export function renderOpenMetrics(r: RunReport): string {
     run('sluice_run_success', 'Whether the last run succeeded (1) or failed (0).', r.ok ? 1 : 0),
     // A run killed after its commit failed (0 above), yet its output is complete and in place.
     run('sluice_run_committed', 'Whether the last run published its output (1): it succeeded, or died after its sink committed.', r.ok || r.committed ? 1 : 0),
+    // Only when it happened: a run that died with its commit decided (the journal whole) and not finished.
+    ...(r.commitPending ? [run('sluice_run_commit_pending', 'Whether the last run died in the middle of a commit its journal decides (1): `sluice recover` or the next run on its paths publishes the rest.', 1)] : []),
     run('sluice_run_start_timestamp_seconds', 'When the last run started, in seconds since the Unix epoch.', Date.parse(r.startedAt) / 1000, 'seconds'),
     run('sluice_run_duration_seconds', 'How long the last run took.', r.durationMs / 1000, 'seconds'),
     run('sluice_run_startup_seconds', 'Of the duration: opening source and sink and starting every stage.', r.startupMs / 1000, 'seconds'),
@@ -99,13 +101,21 @@ export function writeMetricsFile(file: string, r: RunReport, beforeRename?: (tmp
 }
 
 /**
- * The report of a run that died after its sink committed `target` with `rows` rows (what the
- * death watch writes for it): success 0, committed 1, the sink's rows; the rest of its numbers
- * died with it.
+ * The report of a run that died after its sinks committed (what the death watch writes for it):
+ * success 0, committed 1, each sink's rows; the rest of its numbers died with it. `pending`: it
+ * died in the middle of a commit of several outputs whose journal decides it: committed 0,
+ * commit pending 1, until `sluice recover` (or the next run) publishes the rest.
  */
-export function diedAfterCommit(pipeline: string, target: string, rows: number): RunReport {
+export function diedAfterCommit(pipeline: string, sinks: readonly { target: string; rows: number; sink?: string }[], pending = false): RunReport {
   const failed = failedBeforeRun(pipeline);
-  return { ...failed, committed: [target], sink: { ...failed.sink, rows, path: target, files: [target] } };
+  const targets = sinks.map((s) => s.target);
+  const reports = sinks.map((s) => ({ name: s.sink, rows: s.rows, batches: 0, bytes: 0, path: s.target, files: [s.target], busyMs: 0 }));
+  return {
+    ...failed,
+    ...(pending ? { commitPending: targets } : { committed: targets }),
+    sink: reports.length === 1 ? reports[0] : { ...failed.sink, rows: reports.reduce((n, s) => n + s.rows, 0), files: targets },
+    ...(reports.length > 1 && { sinks: reports }),
+  };
 }
 
 /** The report of a run that failed before it started (a config error): zeros, and success 0. */

@@ -11,10 +11,14 @@
 // that directory (mode 0600), read and removed at once. The run also leaves markers there,
 // written before the step they vouch for is left behind, which a pipe cannot be trusted
 // with (a stopped watcher's pipe fills up and lines are dropped):
-//   committing the sink is about to rename its temporary to the target (JSON: temp, target,
-//              and the metrics of a run that died committed): the rename is the commit, and a
-//              kill can come right after it, before any marker; so the disk decides: the
-//              temporary gone (renamed) means committed
+//   committing the sinks are about to rename their temporaries to their targets (JSON:
+//              publications [{temp, target}], the metrics of a run that died committed, and of
+//              one that died with its commit pending): the renames are the commit, and a kill
+//              can come right after one, before any marker; so the disk decides, by the rule
+//              `sluice recover` follows (io/sinks/journal.ts): every temporary gone (renamed)
+//              means committed; with several sinks, one renamed, or the commit journal whole
+//              (a copy beside every target, each naming all), means decided, not finished:
+//              recover publishes the rest; else nothing was committed
 //   committed  the sink committed (its files, JSON): a death after it lost no output
 //   report     the run is renaming its own --report into place (JSON: dev and ino of its
 //              temporary): once the file there is that one, the watcher leaves it as it is;
@@ -101,22 +105,64 @@ function ownFileInPlace(name, file) {
   }
 }
 
-function speak() {
+/**
+ * This run's commit journal is whole: a copy beside each target (`.<name>.sluice-jrnl-<pid>-…`,
+ * io/sinks/siblings.ts), and every copy the first one names exists. Then the commit is decided
+ * and `sluice recover` (or the next run on any target) rolls it forward.
+ */
+function journalWhole(publications) {
+  if (publications.length < 2) return false;
+  const copyOf = (target) => {
+    const prefix = `.${path.basename(target)}.sluice-jrnl-${runPid}-`;
+    try {
+      const name = fs.readdirSync(path.dirname(target)).find((n) => n.startsWith(prefix));
+      return name && path.join(path.dirname(target), name);
+    } catch {
+      return undefined;
+    }
+  };
+  const first = copyOf(publications[0].target);
+  if (!first) return false;
+  try {
+    const { copies } = JSON.parse(fs.readFileSync(first, 'utf8'));
+    return Array.isArray(copies) && copies.length === publications.length && copies.every((c) => typeof c === 'string' && fs.existsSync(c));
+  } catch {
+    return false;
+  }
+}
+
+/** What the run's death left of its commit: 'committed', 'pending' (decided, recover finishes it) or 'none'; the targets; the marker. */
+function commitState() {
   const committing = has('committing') ? readMarker('committing', {}) : undefined;
-  let committed;
-  if (has('committed')) committed = readMarker('committed', []);
-  else if (committing && published(committing)) committed = [committing.target];
+  if (has('committed')) return { state: 'committed', targets: readMarker('committed', []), committing };
+  if (!committing) return { state: 'none', targets: [] };
+  const publications = Array.isArray(committing.publications) ? committing.publications : [];
+  const targets = publications.map((p) => p.target);
+  const done = publications.map(published);
+  if (publications.length && done.every(Boolean)) return { state: 'committed', targets, committing };
+  if (done.some(Boolean) || journalWhole(publications)) return { state: 'pending', targets, committing };
+  return { state: 'none', targets: [] };
+}
+
+function speak() {
+  const { state, targets, committing } = commitState();
+  const committed = state === 'committed' ? targets : undefined;
   const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
-  const message = committed
-    ? `the run (pid ${runPid}) died after committing its output (${committed.join(', ') || 'the sink'}): out of memory, a native crash or a kill; it was running ${what}`
-    : `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
+  const message =
+    state === 'committed'
+      ? `the run (pid ${runPid}) died after committing its output (${targets.join(', ') || 'the sink'}): out of memory, a native crash or a kill; it was running ${what}`
+      : state === 'pending'
+        ? `the run (pid ${runPid}) died in the middle of committing ${targets.join(', ')}: out of memory, a native crash or a kill; its commit journal decides the commit, but not every output is published yet`
+        : `the run (pid ${runPid}) died without a word: out of memory, a native crash or a kill; it was running ${what}`;
   process.stderr.write(
-    committed
+    state === 'committed'
       ? `sluice: ${message}. The output is complete and committed; the run's numbers were lost.\n`
-      : `sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`,
+      : state === 'pending'
+        ? `sluice: ${message}. Run \`sluice recover\` on the pipeline (or run it again): it publishes the rest from the journal, and every output is then the new one.\n`
+        : `sluice: ${message}. Nothing was committed; the next run on this sink path removes what it left.\n`,
   );
   if (reportFile && !ownFileInPlace('report', reportFile)) {
-    const report = { pipeline, ok: false, params, ...(committed && { committed }), error: { code: 'SLUICE_RUN_DIED', message } };
+    const report = { pipeline, ok: false, params, ...(committed && { committed }), ...(state === 'pending' && { commitPending: targets }), error: { code: 'SLUICE_RUN_DIED', message } };
     try {
       // An .html report stays a page (without charts: the run's numbers died with it).
       const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -129,7 +175,7 @@ function speak() {
     }
   }
   // The previous run's "success 1" must not outlive this run's death; a committed output is said (committed 1, its rows).
-  const metricsOut = (committed && committing && committing.metricsText) || metricsText;
+  const metricsOut = (state === 'committed' && committing && committing.metricsText) || (state === 'pending' && committing.metricsPending) || metricsText;
   if (metricsFile && metricsOut && !ownFileInPlace('metrics', metricsFile)) {
     try {
       writeWhole(metricsFile, metricsOut);

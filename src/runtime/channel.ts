@@ -30,6 +30,12 @@ export class Channel {
   private closed = false;
   peakDepth = 0;
   peakBytes = 0;
+  /** What passed through to the reader (counted as it takes it): the edge's figures in the report. */
+  readonly passed = { batches: 0, rows: 0, bytes: 0 };
+  /** Time its producer was held back because this channel had no credit (accounted by the scheduler). */
+  creditWaitMs = 0;
+  /** Its producer is held back by it now (set by the scheduler after every decision). */
+  holdingBack = false;
 
   constructor(
     readonly name: string,
@@ -119,6 +125,9 @@ export class Channel {
     const item = this.ready.shift();
     if (!item) throw new Error(`channel ${this.name}: take from empty channel`);
     this.heldBytes -= item.bytes;
+    this.passed.batches += item.batches.length;
+    this.passed.rows += item.rows;
+    this.passed.bytes += item.bytes;
     return item;
   }
 

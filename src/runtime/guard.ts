@@ -1,6 +1,7 @@
 /**
  * Everything that can end a run from outside the promises it awaits, turned into the run's
- * one failure (first wins), so the run always rejects, cleans up and exits non-zero:
+ * one failure, so the run always rejects, cleans up and exits non-zero. The failure itself
+ * (first wins) and the cleanup are the run's teardown's (teardown.ts); the guard only feeds it:
  *
  * - the abort signal (SIGINT / SIGTERM / SIGHUP in the CLI, the caller's AbortSignal in
  *   `run()`), also while the run is still starting up;
@@ -24,6 +25,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { AbortedError, StageError } from '../errors';
 import { inlineWork } from '../executors/inline-context';
 import { StalledError, watchStall } from '../executors/stall';
+import type { Teardown } from './teardown';
 
 export { StalledError };
 
@@ -34,20 +36,17 @@ export const EXIT_CUT_SHORT = 70;
 const runs = new AsyncLocalStorage<RunGuard>();
 
 export class RunGuard {
-  /** Rejects with the first failure; never resolves. */
-  readonly stopped: Promise<never>;
-  private failure: unknown;
-  private reject!: (err: unknown) => void;
-  private readonly listeners: Array<(err: unknown) => void> = [];
   private readonly undo: Array<() => void> = [];
 
   constructor(
     signal: AbortSignal | undefined,
     /** What the run is waiting for now, for the stall message ("stage "x", batch #3"). */
     private readonly pending: () => string,
+    /** The run's teardown: holds the first failure, tears down what the run opened. */
+    private readonly teardown: Teardown,
   ) {
-    this.stopped = new Promise<never>((_, reject) => (this.reject = reject));
-    this.stopped.catch(() => undefined); // observed through race() and onFail(); never unhandled
+    // First registered, so torn down (or released) last: the listeners stay until everything else is down.
+    teardown.add('the run guard (signal and process listeners)', { abort: () => this.dispose(), release: () => this.dispose() });
     if (signal) {
       const onAbort = () => this.fail(new AbortedError(String(signal.reason ?? 'signal')));
       if (signal.aborted) onAbort();
@@ -83,17 +82,9 @@ export class RunGuard {
     return owner === undefined || owner === this;
   }
 
-  /** Stop the run with `err` unless it has already failed. */
+  /** Stop the run with `err` unless it has already failed (the teardown keeps the first). */
   fail(err: unknown): void {
-    if (this.failure !== undefined) return;
-    this.failure = err ?? new Error('unknown failure');
-    this.reject(this.failure);
-    for (const listener of this.listeners) listener(this.failure);
-  }
-
-  /** Throw the run's failure, if it has one (between start-up steps). */
-  throwIfFailed(): void {
-    if (this.failure !== undefined) throw this.failure;
+    void this.teardown.fail(err);
   }
 
   /**
@@ -102,21 +93,7 @@ export class RunGuard {
    * a signal lets a commit that has begun finish, as it always has.
    */
   throwIfFailedOtherThanAbort(): void {
-    if (this.failure !== undefined && !(this.failure instanceof AbortedError)) throw this.failure;
-  }
-
-  get failed(): boolean {
-    return this.failure !== undefined;
-  }
-
-  onFail(listener: (err: unknown) => void): void {
-    if (this.failure !== undefined) listener(this.failure);
-    else this.listeners.push(listener);
-  }
-
-  /** Wait for `work` unless the run stops first. */
-  race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.stopped]);
+    if (this.teardown.failed && !(this.teardown.error instanceof AbortedError)) throw this.teardown.error;
   }
 
   /** The run settled: give Node its usual behaviour back. */

@@ -1,8 +1,9 @@
 /**
  * One run: open the sinks and the source, start every stage's copies, let the scheduler move
- * the batches through the graph, then close, commit every sink together and report. On any
- * failure: stop everything, remove every sink's temporary output and throw the first error
- * with the run report attached.
+ * the batches through the graph, then close, commit every sink together and report. What it
+ * opens is registered in its teardown (teardown.ts); on any failure that tears everything
+ * down in one place (stops the copies, removes every sink's temporary output) and the run
+ * throws the first error with the run report attached.
  */
 import path from 'node:path';
 import type { StageExecutor } from '../executors';
@@ -29,6 +30,7 @@ import { inputSize } from './input-size';
 import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
 import { RunGuard } from './guard';
+import { Teardown } from './teardown';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
 
@@ -37,19 +39,22 @@ export { reportOf } from './report-attach';
 /**
  * Run `plan`. `early`: copies started for this plan while its checks ran (early-start.ts); the
  * run adopts them, and stops them with everything else if it fails.
+ *
+ * Everything the run opens is registered in its teardown (teardown.ts) as it is opened; the
+ * first error tears it all down there, in reverse order, and is what the run throws.
  */
 export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlyStart): Promise<RunReport> {
   let scheduler: Scheduler | undefined;
-  const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up');
-  try {
-    return await guard.scope(() => runBatches(plan, opts, guard, (s) => (scheduler = s), early));
-  } finally {
-    guard.dispose();
-    await early?.discard(); // whatever the run did not adopt (nothing, when it got that far)
-  }
+  const teardown = new Teardown();
+  const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up', teardown);
+  // Whatever the run does not adopt (nothing, once it got that far).
+  if (early) teardown.add('copies started early', { abort: () => early.discard(), release: () => early.discard() });
+  const report = await guard.scope(() => runBatches(plan, opts, guard, teardown, (s) => (scheduler = s), early));
+  for (const failure of await teardown.close()) (opts.log ?? createRootLogger()).warn({ err: failure }, 'after the commit: ' + failure.message);
+  return report;
 }
 
-async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started: (s: Scheduler) => void, early: EarlyStart | undefined): Promise<RunReport> {
+async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardown: Teardown, started: (s: Scheduler) => void, early: EarlyStart | undefined): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -65,42 +70,47 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     if (!all.length) return undefined;
     return { threadsStarted: all.reduce((n, e) => n + e.threadsStarted, 0), busyMs: round(all.reduce((n, e) => n + e.busyMs, 0)), slotWaitMs: round(all.reduce((n, e) => n + e.slotWaitMs, 0)) };
   };
-  const sinks: Sink[] = [];
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;
-  let progress: ProgressTracker | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
-  /** onCommitting was called: a failure from then on must take it back (onCommitFailed). */
-  let announced = false;
-  // Copies started early are adopted before anything can fail: the failure path stops them too.
-  const adopted = plan.stages.map((stage) => early?.adopt(plan, stage));
-  /** Every executor there is (what a failure must stop); in plan order once all exist. */
-  const executors: StageExecutor[] = adopted.flatMap((a) => (a ? [a.executor] : []));
+  /** Every executor there is, in plan order once all exist (what a failure stops: registered below). */
+  const executors: StageExecutor[] = [];
   try {
-    // Resources are opened whole, then the guard is asked (racing an open would lose what it
-    // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
+    // Resources are opened whole, then registered, then the teardown is asked (racing an open
+    // would lose what it opened: a sink's lock, a source thread); the slow part, the stages'
+    // start, is raced. A resource registered after the run failed is torn down at once.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
-    sinks.push(...(await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) })));
-    guard.throwIfFailed();
-    source = await openPlannedSource(plan, log);
-    guard.throwIfFailed();
-    executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
-    await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
+    const sinks = await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) });
+    // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
+    teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
+    teardown.throwIfFailed();
+    const src = await openPlannedSource(plan, log);
+    source = src;
+    teardown.add('the source', { abort: () => src.close() });
+    teardown.throwIfFailed();
+    teardown.add('the stages\' copies', { abort: () => Promise.all(executors.map((e) => e.abort())) });
+    // Copies started early are adopted here, once they are registered: the failure path stops them too.
+    const ready = plan.stages.map((stage) => {
+      const adopted = early?.adopt(plan, stage);
+      const executor = adopted?.executor ?? executorFor(stage, { log });
+      executors.push(executor);
+      return adopted?.ready;
+    });
+    await teardown.race(Promise.all(executors.map((e, i) => ready[i] ?? e.start())));
     // What projection pushdown left out, per stage: asking for it, or listing the columns, fails naming it (batch/left-out-guard.ts).
     if (plan.projection) leftOutPerStage(plan).forEach((perMember, i) => executors[i].leaveOut?.(perMember));
     startupMs = performance.now() - t0;
-    log.info({ pipeline: plan.name, files: source.files.length, stages: plan.stages.length }, 'run started');
+    log.info({ pipeline: plan.name, files: src.files.length, stages: plan.stages.length }, 'run started');
 
     const channels = channelsOf(plan);
     const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
-    const running = new Scheduler(sourceAdapter(source), executors, sinks.map(sinkAdapter), channels, undefined, topology);
+    const running = new Scheduler(sourceAdapter(src), executors, sinks.map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
     scheduler = running;
     started(running);
-    guard.onFail((err) => running.fail(err));
-    const src = source;
+    teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
     const totalBytes = inputSize(src.files);
     const view: ProgressSource = {
       meters: running.meters,
@@ -113,57 +123,62 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       inputBytes: () => ({ bytesRead: src.stats().bytesRead, totalBytes }),
       encoder,
     };
-    samples = new SampleRecorder(view, t0, channels.map((c) => c.name));
-    samples.start();
-    if (opts.onProgress) progress = new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
-    await guard.race(running.run());
-    samples.stop();
+    const recorder = new SampleRecorder(view, t0, channels.map((c) => c.name));
+    samples = recorder;
+    recorder.start();
+    teardown.add('the timeline samples', { abort: () => recorder.stop() });
+    const progress = opts.onProgress && new ProgressTracker(view, t0, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+    if (progress) teardown.add('the progress display', { abort: () => progress.stop(false) });
+    await teardown.race(running.run());
+    recorder.stop();
     progress?.stop(true);
-    await guard.race(Promise.all([...executors.map((e) => e.close()), source.close()]));
+    await teardown.race(Promise.all([...executors.map((e) => e.close()), src.close()]));
     // What inline stage code set off before the end must surface before anything is committed:
     // the rest of a run can finish in one turn of the event loop (batches already read, a
     // synchronous sink), so a timer a stage set for 0 ms, or a rejection nobody handled, would
     // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
     // already due fire, and rejections be noticed, while the guard still listens.
-    await guard.race(timersDue());
+    await teardown.race(timersDue());
     checks.forEach((check, k) => {
       if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
     });
-    // Not raced: once the sinks commit, they finish (renames and fsyncs), signal or not; a
-    // stage error that comes meanwhile still stops them before the first rename.
-    const results = await commitTogether(sinks, (written) => {
-      guard.throwIfFailedOtherThanAbort();
-      // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
-      // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
-      written.forEach(({ rows }, k) => {
-        const handed = running.sinkMeters[k];
-        if (rows !== handed.rows) {
-          throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
-        }
-      });
-      // Told before the first rename, so a death right after it is known as committed. With several
-      // sinks the first one's rename stands for all: the commit journal finishes the others.
-      announced = true;
-      opts.onCommitting?.(written[0]);
-    });
+    // Not raced, and held: once the sinks commit, they finish (renames and fsyncs), signal or
+    // not; a stage error that comes meanwhile still stops them before the first rename, and
+    // the teardown waits for the commit to settle.
+    const results = await teardown.hold(
+      commitTogether(sinks, (written) => {
+        guard.throwIfFailedOtherThanAbort();
+        // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
+        // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
+        written.forEach(({ rows }, k) => {
+          const handed = running.sinkMeters[k];
+          if (rows !== handed.rows) {
+            throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+          }
+        });
+        // Told before the first rename, so a death right after it is known as committed; taken
+        // back by the teardown (registered after the sinks: before their temporaries go).
+        opts.onCommitting?.(written.map((w, k) => ({ ...w, sink: plan.sinks[k].name })));
+        teardown.add('the commit announced', { abort: () => opts.onCommitFailed?.() });
+      }),
+    );
     opts.onCommitted?.(results.flatMap((r) => r.files));
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
-    guard.fail(err);
-    if (announced) opts.onCommitFailed?.();
-    progress?.stop(false);
-    samples?.stop();
-    await Promise.all(executors.map((e) => e.abort()));
-    await source?.close().catch(() => undefined);
-    await Promise.all(sinks.map((sink) => sink.abort()));
+    await teardown.fail(err);
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders());
-    const failure = withProjectionNote(err, plan.projection);
+    const failure = withProjectionNote(teardown.error, plan.projection);
     attachFailure(failure, report);
     throw failure;
   }
+}
+
+/** `each` on every item, one after the other, in order. */
+async function sequentially<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+  for (const item of items) await each(item);
 }
 
 /**
@@ -325,6 +340,10 @@ function buildReport(
         capacityBytes: c.bounds.capacityBytes,
         peakDepth: c.peakDepth,
         peakBytes: c.peakBytes,
+        batches: c.passed.batches,
+        rows: c.passed.rows,
+        bytes: c.passed.bytes,
+        creditWaitMs: round(c.creditWaitMs),
       })) ?? [],
     ...peakRss(scheduler),
     ...(scheduler && samples ? { timeline: { stages: scheduler.meters.map((m) => m.timelineFrom(t0)), samples: samples.export() } } : {}),

@@ -214,6 +214,7 @@ export class Scheduler {
       writing = true;
     });
     if (writing) this.sinkMeter.busyMs += dt;
+    for (const channel of this.channels) if (channel.holdingBack) channel.creditWaitMs += dt;
   }
 
   private pump(): void {
@@ -266,6 +267,13 @@ export class Scheduler {
     const src = sourceWait(s);
     this.sourceMeter.waitReason = src.reason;
     this.sourceBlocked = src.state === 'held';
+    // Which edges hold their producer back (no credit for its next item): their credit wait in the report.
+    for (const channel of this.channels) channel.holdingBack = false;
+    const holdBack = (p: number, bytes: number) => {
+      for (const o of this.outputs[p + 1]) if (!this.channels[o].hasCredit(bytes)) this.channels[o].holdingBack = true;
+    };
+    if (this.sourceBlocked) holdBack(-1, this.lastReadBytes);
+    this.meters.forEach((m, i) => m.reason === 'blocked' && holdBack(i, this.channels[i].peekBytes()));
   }
 
   private write(k: number): void {

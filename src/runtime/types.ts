@@ -39,6 +39,12 @@ export interface ChannelMetrics {
   /** Most items held (waiting + reserved + reordering) at once. */
   peakDepth: number;
   peakBytes: number;
+  /** What passed through it to its reader (absent in reports of older versions). */
+  batches?: number;
+  rows?: number;
+  bytes?: number;
+  /** How long its producer was held back because it had no credit (it was full). */
+  creditWaitMs?: number;
 }
 
 export interface RunReport {
@@ -50,6 +56,13 @@ export interface RunReport {
    * but its output is complete and in place.
    */
   committed?: string[];
+  /**
+   * Only in the report of a run that died in the middle of a commit of several outputs, after
+   * its commit journal was whole (written by the death watch): the commit is decided but not
+   * every output is published yet; `sluice recover` (or the next run on any of these paths)
+   * publishes the rest.
+   */
+  commitPending?: string[];
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;
@@ -165,12 +178,13 @@ export interface RunOptions {
   /** Called (synchronously) as soon as the sink has committed, before the report is built: the run's output is in place from here on. */
   onCommitted?: (files: readonly string[]) => void;
   /**
-   * Called (synchronously) just before the sink's rename publishes its output: once `temp` is
-   * gone (renamed to `target`) the output is committed, even if the process is killed before
-   * onCommitted. A death watch records it, so a kill there is not taken for a run that
-   * committed nothing.
+   * Called (synchronously) just before the sinks' renames publish their outputs (one entry per
+   * sink, in plan order): once every `temp` is gone (renamed to its `target`) the outputs are
+   * committed, even if the process is killed before onCommitted; with several sinks, once the
+   * commit journal is whole (io/sinks/journal.ts) the commit is decided and `sluice recover`
+   * finishes it. A death watch records it, so a kill there is taken for what it is.
    */
-  onCommitting?: (publish: { temp: string; target: string; rows: number }) => void;
+  onCommitting?: (publish: readonly { temp: string; target: string; rows: number; sink?: string }[]) => void;
   /** The commit onCommitting announced failed (its temporary is removed next): forget it. */
   onCommitFailed?: () => void;
 }

@@ -1,8 +1,9 @@
-/** The run report as one self-contained HTML page: a summary, the charts (Vega-Lite, inlined) and the per-stage table. */
+/** The run report as one self-contained HTML page: a summary, the charts (Vega-Lite, inlined), the graph (inline SVG) and the per-stage and per-edge tables. */
 import type { RunReport } from '../../runtime/types';
 import { bytes, count, ms } from '../format';
 import { rowsWritten, sinksOf } from '../report-sinks';
 import { chartBundles } from './bundle';
+import { graphSvg } from './graph-svg';
 import { depthSpec, memorySpec, rateSpec, timelineSpec, type Spec } from './specs';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -26,6 +27,7 @@ th:first-child, td:first-child { text-align: left; } td { white-space: nowrap; }
 <p>${esc(summary(r))}</p>
 ${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>` : ''}
 ${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
+${r.channels.length ? `<h2>graph</h2>\n${graphSvg(r)}` : ''}
 ${stageTable(r)}
 ${edgeTable(r)}
 ${bundles.map((js) => `<script>${scriptText(js)}</script>`).join('\n')}
@@ -52,10 +54,11 @@ function summary(r: RunReport): string {
  */
 function edgeTable(r: RunReport): string {
   if (!r.channels.length) return '';
-  const head = ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes'];
+  const head = ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes', 'batches', 'rows', 'bytes', 'credit wait'];
+  const opt = (v: number | undefined, f: (n: number) => string) => (v === undefined ? '—' : f(v));
   const rows = r.channels.map((c) => {
     const [from, to] = c.name.includes('→') ? c.name.split('→') : [c.name, ''];
-    return [from, to, String(c.capacity), String(c.peakDepth), bytes(c.capacityBytes), bytes(c.peakBytes)];
+    return [from, to, String(c.capacity), String(c.peakDepth), bytes(c.capacityBytes), bytes(c.peakBytes), opt(c.batches, count), opt(c.rows, count), opt(c.bytes, bytes), opt(c.creditWaitMs, ms)];
   });
   const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<h2>graph: one row per edge (channel)</h2><table id="edges">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;

@@ -4,8 +4,9 @@
  * Every sink prepares (closes, syncs, checks: after that only renames can fail); `check` sees
  * what each wrote and may still refuse; then a commit journal is written beside every target
  * (journal.ts) and each output is published (renamed into place); then the journal goes.
- * A failure before the first rename aborts every sink: every previous output stays, no
- * temporary is left. A crash after the journal is written is rolled forward by the next run
+ * A failure before the first rename throws, and the caller aborts every sink (the run's
+ * teardown, runtime/teardown.ts, which registered them when they were opened): every previous
+ * output stays, no temporary is left. A crash after the journal is written is rolled forward by the next run
  * on any target, or by `sluice recover`.
  *
  * One sink needs no journal: its publication is one rename (a directory's two are undone by
@@ -19,35 +20,24 @@ import type { Prepared, Publish, Sink, SinkResult } from './types';
 
 /**
  * Commit `sinks` together. `check` runs once all are prepared, with the rows each wrote (in
- * the order of `sinks`); a throw there commits nothing. On a failure every sink is aborted,
- * unless some output was published already (a rename failing after another succeeded: the
- * disk, or something other than sluice in the way); then the journal and the temporaries
- * stay, and the error says so, for `sluice recover` to finish once the cause is gone.
+ * the order of `sinks`); a throw there commits nothing. On a failure it throws and the caller
+ * aborts the sinks (its teardown), which removes every temporary, unless some output was
+ * published already (a rename failing after another succeeded: the disk, or something other
+ * than sluice in the way); then every sink is kept (abort removes nothing), the journal and
+ * the temporaries stay, and the error says so, for `sluice recover` to finish once the cause
+ * is gone.
  */
 export async function commitTogether(sinks: readonly Sink[], check?: (written: Publish[]) => void): Promise<SinkResult[]> {
   const prepared: Prepared[] = [];
-  try {
-    for (const sink of sinks) prepared.push(await sink.prepare());
-    check?.(prepared.map((p) => ({ rows: p.rows, temp: p.publication.temp, target: p.publication.target })));
-  } catch (err) {
-    await abortAll(sinks);
-    throw err;
-  }
-  if (sinks.length === 1) {
-    try {
-      return [await sinks[0].publish()];
-    } catch (err) {
-      await abortAll(sinks);
-      throw err;
-    }
-  }
+  for (const sink of sinks) prepared.push(await sink.prepare());
+  check?.(prepared.map((p) => ({ rows: p.rows, temp: p.publication.temp, target: p.publication.target })));
+  if (sinks.length === 1) return [await sinks[0].publish()];
   stopAt('before-journal');
   let journal: CommitJournal;
   try {
     journal = await CommitJournal.write(prepared.map((p) => p.publication));
   } catch (err) {
     // Not one rename yet: no copy of it can decide a commit that is aborted here.
-    await abortAll(sinks);
     throw new SinkError(`cannot write the commit journal of ${targets(prepared)}; nothing was committed`, err);
   }
   stopAt('after-journal');
@@ -59,7 +49,6 @@ export async function commitTogether(sinks: readonly Sink[], check?: (written: P
     } catch (err) {
       if (prepared.every((p) => publicationState(p.publication) === 'pending')) {
         await journal.remove().catch(() => undefined);
-        await abortAll(sinks);
         throw err;
       }
       for (const s of sinks) s.keep();
@@ -77,10 +66,6 @@ export async function commitTogether(sinks: readonly Sink[], check?: (written: P
   await journal.remove().catch(() => undefined);
   for (const sink of sinks) sink.release();
   return results;
-}
-
-async function abortAll(sinks: readonly Sink[]): Promise<void> {
-  for (const sink of [...sinks].reverse()) await sink.abort();
 }
 
 function targets(prepared: Prepared[]): string {

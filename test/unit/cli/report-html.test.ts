@@ -103,11 +103,12 @@ describe('report page', () => {
 });
 
 describe('the graph in the HTML report', () => {
-  it('has one row per edge: what writes it, what reads it, its bound and its peak', () => {
+  it('has one row per edge: what writes it, what reads it, its bound, its peak, what passed and its credit wait', () => {
     const withEdges: RunReport = {
       ...report,
       channels: [
-        { name: 'source→clean', capacity: 4, capacityBytes: 64 << 20, peakDepth: 4, peakBytes: 3 << 20 },
+        { name: 'source→clean', capacity: 4, capacityBytes: 64 << 20, peakDepth: 4, peakBytes: 3 << 20, batches: 12, rows: 1200, bytes: 5 << 20, creditWaitMs: 40 },
+        // a report of an older version: no figures
         { name: 'clean→sink events', capacity: 2, capacityBytes: 1 << 20, peakDepth: 1, peakBytes: 512 },
       ],
     };
@@ -115,9 +116,9 @@ describe('the graph in the HTML report', () => {
     const table = /<table id="edges">(.*?)<\/table>/.exec(html)![1];
     const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]));
     expect(rows).toEqual([
-      ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes'],
-      ['source', 'clean', '4', '4', '64.0 MiB', '3.0 MiB'],
-      ['clean', 'sink events', '2', '1', '1.0 MiB', '512 B'],
+      ['from', 'to', 'bound (items)', 'peak items', 'bound (bytes)', 'peak bytes', 'batches', 'rows', 'bytes', 'credit wait'],
+      ['source', 'clean', '4', '4', '64.0 MiB', '3.0 MiB', '12', '1,200', '5.0 MiB', '40 ms'],
+      ['clean', 'sink events', '2', '1', '1.0 MiB', '512 B', '—', '—', '—', '—'],
     ]);
   });
 });

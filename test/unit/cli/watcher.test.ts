@@ -17,6 +17,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 type Markers = Record<string, string>;
 
+const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
+
 /** `markers`: the files the run left in its state directory (or made from the report's and metrics' paths). */
 async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = []) {
   const dir = mkdtempSync(path.join(root, 'state-'));
@@ -75,7 +77,6 @@ it.each([
  * the new one in), a hard link (error-if-exists) whose temporary was not yet unlinked.
  */
 describe('killed around the rename (a committing marker, no committed marker)', () => {
-  const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
   it.each([
     ['the file was renamed over the target', 'renamed', true],
     ['the directory was renamed in', 'dir-renamed', true],
@@ -96,7 +97,7 @@ describe('killed around the rename (a committing marker, no committed marker)', 
       writeFileSync(temp, 'new');
     }
     if (state === 'aside') mkdirSync(temp);
-    const marker = { temp, target, metricsText: renderOpenMetrics(diedAfterCommit('p', target, 1234)) };
+    const marker = { publications: [{ temp, target }], metricsText: renderOpenMetrics(diedAfterCommit('p', [{ target, rows: 1234 }])) };
     const r = await watch({ committing: JSON.stringify(marker) });
     const report = JSON.parse(r.report);
     expect(report.ok).toBe(false);
@@ -137,5 +138,63 @@ describe('the report and metrics markers name the file the run is renaming into 
     const r = await watch({ committed: '[]', report: inode(other), metrics: inode(other) });
     expect(JSON.parse(r.report)).toMatchObject({ ok: false, committed: [], error: { code: 'SLUICE_RUN_DIED' } });
     expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+  });
+});
+
+/**
+ * Several sinks: the `committing` marker names every publication, and the disk decides by the
+ * rule `sluice recover` follows (io/sinks/journal.ts): every output renamed is committed; one
+ * renamed, or the commit journal whole beside every target, is decided but not finished
+ * (recover publishes the rest); a journal not whole, and nothing renamed, is nothing committed.
+ */
+describe('killed in the middle of a commit of two outputs', () => {
+  it.each([
+    ['before the journal', 'none', { renamed: [false, false], journal: [false, false] }],
+    ['while writing the journal (a copy beside the first target only)', 'none', { renamed: [false, false], journal: [true, false] }],
+    ['after the journal, before the first rename', 'pending', { renamed: [false, false], journal: [true, true] }],
+    ['between the renames', 'pending', { renamed: [true, false], journal: [true, true] }],
+    ['after both renames, before the journal went', 'committed', { renamed: [true, true], journal: [true, true] }],
+    ['after both renames and the journal went', 'committed', { renamed: [true, true], journal: [false, false] }],
+  ] as const)('%s: %s', async (_what, verdict, disk) => {
+    const at = mkdtempSync(path.join(root, 'two-'));
+    const targets = [path.join(at, 'events'), path.join(at, 'totals.csv')];
+    const temps = targets.map((t) => path.join(at, `.${path.basename(t)}.sluice-tmp-4242-0badcafe`));
+    const copies = targets.map((t) => path.join(at, `.${path.basename(t)}.sluice-jrnl-4242-1-0badcafe`));
+    targets.forEach((target, i) => {
+      if (disk.renamed[i]) writeFileSync(target, 'new');
+      else {
+        writeFileSync(target, 'old');
+        writeFileSync(temps[i], 'new');
+      }
+      if (disk.journal[i]) writeFileSync(copies[i], JSON.stringify({ sluiceCommitJournal: 1, pid: 4242, copies, entries: [] }));
+    });
+    const publish = targets.map((target, i) => ({ target, rows: 10 + i, sink: path.basename(target) }));
+    const marker = { publications: targets.map((target, i) => ({ temp: temps[i], target })), metricsText: renderOpenMetrics(diedAfterCommit('p', publish)), metricsPending: renderOpenMetrics(diedAfterCommit('p', publish, true)) };
+    const r = await watch({ committing: JSON.stringify(marker) });
+    const report = JSON.parse(r.report);
+    expect(report).toMatchObject({ ok: false, error: { code: 'SLUICE_RUN_DIED' } });
+    expect(value(r.metrics, 'sluice_run_success')).toBe(0);
+    const pending = parseOpenMetrics(r.metrics).get('sluice_run_commit_pending')?.samples[0].value;
+    if (verdict === 'committed') {
+      expect(report.committed).toEqual(targets);
+      expect(report.commitPending).toBeUndefined();
+      expect(r.stderr).toContain(`died after committing its output (${targets.join(', ')})`);
+      expect(r.stderr).toContain('The output is complete and committed');
+      expect([value(r.metrics, 'sluice_run_committed'), pending]).toEqual([1, undefined]);
+      expect(parseOpenMetrics(r.metrics).get('sluice_sink_rows')!.samples.map((s) => [s.labels.sink, s.value])).toEqual([['events', 10], ['totals.csv', 11]]);
+    } else if (verdict === 'pending') {
+      expect(report.committed).toBeUndefined();
+      expect(report.commitPending).toEqual(targets);
+      expect(r.stderr).toContain(`died in the middle of committing ${targets.join(', ')}`);
+      expect(r.stderr).toContain('Run `sluice recover`');
+      expect(r.stderr).not.toContain('Nothing was committed');
+      expect([value(r.metrics, 'sluice_run_committed'), pending]).toEqual([0, 1]);
+    } else {
+      expect(report.committed).toBeUndefined();
+      expect(report.commitPending).toBeUndefined();
+      expect(r.stderr).toContain('Nothing was committed');
+      expect([value(r.metrics, 'sluice_run_committed'), pending]).toEqual([0, undefined]);
+    }
+    expect(r.dirLeft).toBe(false);
   });
 });

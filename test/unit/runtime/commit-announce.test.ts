@@ -4,7 +4,7 @@
  * fails before its rename takes it back (onCommitFailed) while its temporary still exists, and
  * one that succeeds is followed by onCommitted.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -30,7 +30,8 @@ function recorder() {
     calls,
     opts: {
       log: pino({ level: 'silent' }),
-      onCommitting: (p: { temp: string; target: string; rows: number }) => {
+      onCommitting: ([p, ...more]: readonly { temp: string; target: string; rows: number }[]) => {
+        if (more.length) throw new Error('one sink, one publication');
         temp = p.temp;
         calls.push(`committing ${path.basename(p.target)} ${p.rows} rows, temporary there: ${existsSync(p.temp)}`);
       },
@@ -55,4 +56,14 @@ it('a commit refused before its rename (error-if-exists, the target appeared mea
   // Checked in prepare (io/sinks/kinds.ts), before the announcement: after prepare only the rename can fail.
   expect(r.calls).toEqual([]);
   expect(readFileSync(out, 'utf8')).toBe('written by something else during the run\n');
+});
+
+it('a commit whose rename fails after it was announced: the announcement is taken back while the temporary still exists (the run\'s teardown: before the sinks), then the temporary goes', async () => {
+  const { plan: p, out } = plan('blocked', { module: path.join(FIXTURES, 'dir-in-flush.ts') });
+  const r = recorder();
+  await expect(runPlan(p, r.opts)).rejects.toThrow(out);
+  expect(r.calls).toEqual(['committing blocked.csv 3 rows, temporary there: true', 'failed, temporary there: true']);
+  // Then the teardown removed it: nothing of the run is left beside the folder that was in the way.
+  expect(readdirSync(root).filter((f) => f.includes('blocked'))).toEqual(['blocked.csv']);
+  expect(readdirSync(out)).toEqual(['inside']);
 });

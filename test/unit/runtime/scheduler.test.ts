@@ -105,6 +105,31 @@ describe('Scheduler', () => {
     expect(scheduler.meters[0].peakInFlight).toBe(1);
   });
 
+  it('counts what passed through each edge, and charges the time its producer waited for credit to the full one', async () => {
+    let now = 0;
+    const slow = new ManualExecutor('slow', 1);
+    const { source } = countingSource(6);
+    const channels = [new Channel('source→slow', { capacity: 2, capacityBytes: 1 << 30 }, true), new Channel('slow→sink', { capacity: 2, capacityBytes: 1 << 30 }, true)];
+    const sink = { write: (item: OwnedBatch) => item.consume(() => undefined) };
+    const scheduler = new Scheduler(source, [slow], sink, channels, () => now);
+    const done = scheduler.run();
+    await settle();
+    // The source read ahead to the bound of source→slow and waits for credit there.
+    expect(channels[0].holdingBack).toBe(true);
+    now += 100;
+    slow.finish(slow.pending[0].item.seq); // an event: the 100 ms are accounted
+    await settle();
+    for (let k = 1; k < 6; k++) {
+      slow.finish(slow.pending[0].item.seq);
+      await settle();
+    }
+    await done;
+    expect(channels[0].creditWaitMs).toBe(100);
+    expect(channels[1].creditWaitMs).toBe(0);
+    for (const c of channels) expect(c.passed).toEqual({ batches: 6, rows: 6, bytes: expect.any(Number) });
+    expect(channels[0].passed.bytes).toBeGreaterThan(0);
+  });
+
   it('stops feeding a stage whose output channel is full (credit before dispatch)', async () => {
     const a = new ManualExecutor('a', 4);
     const b = new ManualExecutor('b', 1);

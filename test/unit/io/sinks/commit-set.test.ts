@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { commitTogether, openSinks, type Sink } from '../../../../src/io/sinks';
+import { Teardown } from '../../../../src/runtime/teardown';
 import { NEW_X, OLD_X, OUTPUT_KINDS, OUTPUT_MODES, batchOf, readX, sinkConfig, snapshot, writeOld, type OutputKind, type OutputMode } from '../../../helpers/sink-outputs';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-commit-set-'));
@@ -38,6 +39,21 @@ async function setUp(set: Spec[]): Promise<{ dir: string; targets: string[] }> {
   return { dir, targets };
 }
 
+/**
+ * As a run commits: the sinks registered in a teardown, which aborts them if the commit throws
+ * (commitTogether leaves that to its caller).
+ */
+async function commitAsARun(sinks: Sink[], check?: Parameters<typeof commitTogether>[1]): ReturnType<typeof commitTogether> {
+  const teardown = new Teardown();
+  teardown.add('the sinks', { abort: async () => { for (const sink of [...sinks].reverse()) await sink.abort(); } });
+  try {
+    return await commitTogether(sinks, check);
+  } catch (err) {
+    await teardown.fail(err);
+    throw teardown.error;
+  }
+}
+
 async function openAndWrite(set: Spec[], targets: string[]): Promise<Sink[]> {
   const sinks = await openSinks(set.map((s, i) => sinkConfig(s.kind, targets[i], s.mode)));
   for (const sink of sinks) await sink.write(batchOf(NEW_X), { seq: 0 });
@@ -49,7 +65,7 @@ describe.each(sets.map((set) => [label(set), set] as const))('%s', (_label, set)
     const { dir, targets } = await setUp(set);
     const sinks = await openAndWrite(set, targets);
     const seen: number[][] = [];
-    const results = await commitTogether(sinks, (written) => seen.push(written.map((w) => w.rows)));
+    const results = await commitAsARun(sinks, (written) => seen.push(written.map((w) => w.rows)));
     expect(seen).toEqual([set.map(() => NEW_X.length)]);
     expect(results.map((r) => r.path)).toEqual(targets);
     for (const [i, s] of set.entries()) {
@@ -68,7 +84,7 @@ describe.each(sets.map((set) => [label(set), set] as const))('%s', (_label, set)
     const check = (written: { rows: number }[]) => {
       if (written.length === set.length) throw new Error(`the last sink wrote ${written[set.length - 1].rows} rows: not what it was given`);
     };
-    await expect(commitTogether(sinks, check)).rejects.toThrow('the last sink wrote 3 rows');
+    await expect(commitAsARun(sinks, check)).rejects.toThrow('the last sink wrote 3 rows');
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -90,7 +106,7 @@ describe.each(sets.map((set) => [label(set), set] as const))('%s', (_label, set)
       release: () => last.release(),
       abort: () => last.abort(),
     };
-    await expect(commitTogether([...sinks.slice(0, -1), failing])).rejects.toThrow('EIO');
+    await expect(commitAsARun([...sinks.slice(0, -1), failing])).rejects.toThrow('EIO');
     expect(snapshot(dir)).toEqual(before);
   });
 });
@@ -105,7 +121,7 @@ it('a target that appeared during the run under "error-if-exists" fails the prep
   const before = snapshot(dir);
   const sinks = await openAndWrite(set, targets);
   writeFileSync(targets[2], 'someone else\n');
-  await expect(commitTogether(sinks)).rejects.toThrow(`${targets[2]} was created by something else during this run and sink.mode is "error-if-exists"`);
+  await expect(commitAsARun(sinks)).rejects.toThrow(`${targets[2]} was created by something else during this run and sink.mode is "error-if-exists"`);
   expect(snapshot(dir)).toEqual({ ...before, [path.basename(targets[2])]: Buffer.from('someone else\n').toString('base64') });
   expect(await readX('dir-parquet', targets[0])).toEqual(OLD_X);
 });
