@@ -44,6 +44,13 @@ export interface PlannedStage {
    * (executors/keyed.ts), so every copy sees all rows of its keys. Absent: rows go to any copy.
    */
   key?: string[];
+  /**
+   * Attempts per batch after the first when its copy dies or exceeds `timeoutMs` (config
+   * `retries`); 0 or absent: the first death fails the run. A fused group retries as one.
+   */
+  retries?: number;
+  /** Longest one batch may take in a copy (config `timeout`), in ms; absent: no limit. */
+  timeoutMs?: number;
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }

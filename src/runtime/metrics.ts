@@ -102,6 +102,7 @@ export class StageMeter {
       waits: Object.fromEntries([...this.waits].map(([reason, ms]) => [reason, round(ms)])),
       transport: e.stats(),
       ...(e.parsed && { parsed: e.parsed() }),
+      ...(e.retries?.() && { retries: e.retries() }),
     };
   }
 }

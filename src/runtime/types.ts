@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
+import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 
 export interface StageMetrics {
@@ -27,6 +28,8 @@ export interface StageMetrics {
   transport: TransportStats;
   /** Set when the stage parsed its input from the source's CSV text in its copies (fusion). */
   parsed?: ParseStats;
+  /** Set when a copy died or timed out and was replaced (config `retries`, `timeout`): what was sent again. */
+  retries?: RetryStats;
 }
 
 export interface ChannelMetrics {
