@@ -167,6 +167,8 @@ export class ProcessExecutor implements StageExecutor {
         discard: (late) => late.release(),
         isDeath: (err) => err instanceof WorkerExitError || err instanceof CopyTimeoutError,
         exhausted: (err, child, attempts, unreplaceable) => {
+          // The child's own error names the batch already (and is the one onFatal tells): kept as it is on a first attempt.
+          if (err instanceof WorkerExitError && attempts === 1 && unreplaceable === undefined) throw err;
           const death = err instanceof CopyTimeoutError ? err : (child.exit ?? { exitCode: (err as WorkerExitError).exitCode, signal: (err as WorkerExitError).signal as NodeJS.Signals | null });
           throw deathError(death, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable, detail: err instanceof CopyTimeoutError ? undefined : child.lastWords() });
         },

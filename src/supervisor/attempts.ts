@@ -124,7 +124,9 @@ export interface Attempt<C, R> {
 /** Send a request until an attempt answers, replacing the copies that die under it. */
 export async function withRetries<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, policy: AttemptPolicy, a: Attempt<C, R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
-    const copy = (await copies.pick(() => a.choose())) ?? a.noCopy();
+    // Chosen and sent in one synchronous step when a copy is there: the next request chosen
+    // right after this one must see this copy's load (an await between them sent both to one copy).
+    const copy = a.choose() ?? (await copies.pick(() => a.choose())) ?? a.noCopy();
     try {
       return await watched(copies, copy, a.send(copy), policy.timeoutMs, a.discard);
     } catch (err) {
