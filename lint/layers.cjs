@@ -19,7 +19,7 @@ const ALLOWED = {
   config: ['errors', 'inputs', 'defaults', 'loader'],
   plan: ['config', 'errors', 'defaults'],
   // one supervisor for every thread and child the engine starts (the source and encoder threads too)
-  supervisor: ['loader', 'defaults'],
+  supervisor: ['loader', 'defaults', 'errors'],
   io: ['csv', 'batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor'],
   worker: ['csv', 'batch', 'protocol', 'errors', 'log', 'loader'],
   executors: ['csv', 'worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],

@@ -96,7 +96,8 @@ export function startDeathWatch(opts: { report?: string; metrics?: string; pipel
       // the watcher is gone (or its pipe is full): the run does not depend on it
     }
   };
-  onInlineWork((event, id, work) => send(event === 'start' ? `+${id} ${describe(work)}` : `-${id}`));
+  // `+<id>@<ms>`: the work's timeout; past it (and a grace) the watcher ends a run whose main thread stopped answering.
+  onInlineWork((event, id, work) => send(event === 'start' ? `+${id}${work.timeoutMs !== undefined ? `@${work.timeoutMs}` : ''} ${describe(work)}` : `-${id}`));
   process.on('exit', () => {
     marker('exited');
     send('done');

@@ -38,6 +38,10 @@ export function renderReport(r: RunReport): string {
         .join('\n'),
     );
   }
+  for (const s of r.stages) {
+    const t = s.retries;
+    if (t) lines.push(`  ${s.name}: ${t.retried} batch attempt(s) sent again (batches ${t.batches.map((b) => `#${b}`).join(', ') || '—'}), ${t.replaced} copy(ies) replaced, ${t.timedOut} timed out`);
+  }
   for (const s of sinks) {
     const enc = s.encoder;
     const which = sinks.length === 1 ? 'the sink' : `sink ${s.name}`;

@@ -44,6 +44,12 @@ const marker = (name) => (dir ? path.join(dir, name) : '');
 const has = (name) => Boolean(dir) && fs.existsSync(marker(name));
 
 const running = new Map();
+/** Deadlines of inline work with a `timeout` ("+<id>@<ms> <what>"), by id. */
+const deadlines = new Map();
+/** How long past an inline stage's timeout the main thread may stay silent before the run is killed. */
+const STUCK_GRACE_MS = 3000;
+/** Set when the watcher ended the run: the inline work whose deadline passed. */
+let stuck;
 let done = false;
 let rest = '';
 process.stdin.setEncoding('utf8');
@@ -54,10 +60,33 @@ process.stdin.on('data', (text) => {
     if (line === 'done') done = true;
     else if (line[0] === '+') {
       const space = line.indexOf(' ');
-      running.set(line.slice(1, space), line.slice(space + 1));
-    } else if (line[0] === '-') running.delete(line.slice(1));
+      const [id, ms] = line.slice(1, space).split('@');
+      const what = line.slice(space + 1);
+      running.set(id, what);
+      if (ms !== undefined) deadlines.set(id, setTimeout(() => stop(what, Number(ms)), Number(ms) + STUCK_GRACE_MS));
+    } else if (line[0] === '-') {
+      const id = line.slice(1);
+      running.delete(id);
+      clearTimeout(deadlines.get(id));
+      deadlines.delete(id);
+    }
   }
 });
+
+/**
+ * Inline work outlived its timeout and the main thread did not end it (which it does for a
+ * promise that never settles): the main thread is stuck (a busy loop), and no JavaScript in
+ * the run can speak. Kill it; its pipe then closes and speak() says why.
+ */
+function stop(what, ms) {
+  if (done || stuck) return;
+  stuck = { what, ms };
+  try {
+    process.kill(runPid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 /** Whole or not at all: a temporary sibling renamed over the file (which may be a FIFO or a link: replaced, not written through). */
 function writeWhole(file, text) {
@@ -148,8 +177,9 @@ function speak() {
   const { state, targets, committing } = commitState();
   const committed = state === 'committed' ? targets : undefined;
   const what = running.size ? [...running.values()].join('; ') : 'no stage code on the main thread';
-  const message =
-    state === 'committed'
+  const message = stuck
+    ? `the run (pid ${runPid}) was killed: its main thread stopped answering while running ${stuck.what}, past its timeout of ${stuck.ms} ms (an inline stage's busy loop cannot be interrupted on the main thread: use mode 'thread' or 'process', where a timeout kills and replaces the copy)`
+    : state === 'committed'
       ? `the run (pid ${runPid}) died after committing its output (${targets.join(', ') || 'the sink'}): out of memory, a native crash or a kill; it was running ${what}`
       : state === 'pending'
         ? `the run (pid ${runPid}) died in the middle of committing ${targets.join(', ')}: out of memory, a native crash or a kill; its commit journal decides the commit, but not every output is published yet`

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
 import type { ParamsSpec } from './params';
+import { durationMs } from './duration';
 
 const positiveInt = (what = 'an integer >= 1') => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -98,6 +99,22 @@ const stage = z.strictObject({
    * sinks) may read one stage: each gets every batch, shared, not copied.
    */
   input: nonEmpty('a stage name or "source"').optional(),
+  /**
+   * Attempts per batch after the first when a copy dies on it (thread exit, uncaught error,
+   * child exit or signal, out of memory) or exceeds `timeout`: the copy is replaced (same
+   * `ctx.copy`, `setup()` again) and the batch sent again. Default 0 (the run fails). A stage
+   * with `flush` is never retried mid-stream: its copy's state would be lost.
+   */
+  retries: z.number({ error: 'must be an integer >= 0' }).int({ error: 'must be an integer >= 0' }).min(0, { error: 'must be an integer >= 0' }).optional(),
+  /**
+   * Longest one batch may take in a copy: `'30s'`, `'500ms'`, `'2m'` or milliseconds. Past it
+   * the copy is killed (an attempt, see `retries`). Default none. An `inline` stage's busy
+   * loop cannot be interrupted: only a promise that never settles ends there.
+   */
+  timeout: z
+    .union([z.number(), z.string()], { error: "must be a duration: milliseconds, or a string like '30s' or '500ms'" })
+    .refine((v) => durationMs(v) !== undefined, { error: "must be a duration > 0: milliseconds, or a string like '30s', '500ms' or '2m'" })
+    .optional(),
 });
 
 const sink = z.strictObject({

@@ -7,10 +7,16 @@
  * of a process that dies where no JavaScript runs any more (out of memory, a native crash).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { BatchLocation } from '../errors';
+import { StageError, type BatchLocation } from '../errors';
 
 export interface InlineWork extends BatchLocation {
   phase: 'load' | 'setup' | 'process' | 'flush' | 'combine';
+  /**
+   * The stage's `timeout`: the work must end by then. A promise that never settles is ended
+   * here (withTimeout); a busy loop holds the main thread, so only the death watch's process
+   * can end the run (cli/watcher.cjs kills it a little after this deadline, naming the work).
+   */
+  timeoutMs?: number;
 }
 
 export const inlineWork = new AsyncLocalStorage<InlineWork>();
@@ -35,4 +41,26 @@ export async function runInline<T>(work: InlineWork, fn: () => Promise<T>): Prom
   } finally {
     for (const l of listeners) l('end', id, work);
   }
+}
+
+/** `work`, or a StageError naming `where` once `ms` passed (undefined: no limit). A late result is given to `discard`. */
+export function withTimeout<T>(work: Promise<T>, ms: number | undefined, where: BatchLocation & { phase: StageError['phase'] }, discard: (late: T) => void): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  let gaveUp = false;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      gaveUp = true;
+      const why = new Error(`no answer within its timeout of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}`);
+      reject(new StageError(where, where.phase, why, 'an inline stage runs on the main thread and cannot be replaced; its promise is abandoned'));
+    }, ms);
+  });
+  work.then(
+    (late) => {
+      clearTimeout(timer);
+      if (gaveUp) discard(late);
+    },
+    () => clearTimeout(timer),
+  );
+  return Promise.race([work, timeout]);
 }

@@ -10,7 +10,7 @@ import type { StageDefinition } from '../worker/api';
 import { StageHost } from '../worker/host';
 import { combineFlushed } from './combine';
 import { held } from './held';
-import { runInline } from './inline-context';
+import { runInline, withTimeout } from './inline-context';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
@@ -90,8 +90,10 @@ export class InlineExecutor implements StageExecutor {
   }
 
   private async run(host: StageHost, input: OwnedBatch): Promise<OwnedBatch> {
-    const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const };
-    const out = await runInline(where, () => host.process(input, input.seq, input.sourceFile));
+    const timeoutMs = this.planned.timeoutMs;
+    const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const, ...(timeoutMs !== undefined && { timeoutMs }) };
+    // Inside runInline: the work ends (for the death watch too) when the watchdog gives up on it.
+    const out = await runInline(where, () => withTimeout(host.process(input, input.seq, input.sourceFile), timeoutMs, where, () => undefined));
     return held(out, input.seq, input.sourceFile);
   }
 

@@ -25,6 +25,7 @@ import { watchOutput, type OutputTail } from './process-output';
 import { channelDrained, REAP_MS, watchChannel, watchExit } from './process-watch';
 import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '../supervisor/types';
 import { FirstFatal } from '../supervisor/first-fatal';
+import { deathError } from '../supervisor/death';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 
@@ -230,10 +231,13 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   }
 
   exitError(location: BatchLocation): WorkerExitError {
-    const status = this.exit ?? { exitCode: null, signal: null };
+    return deathError(this.exit ?? { exitCode: null, signal: null }, location, 'process', { detail: this.lastWords() }) as WorkerExitError;
+  }
+
+  /** Why its channel broke and its last stderr lines, indented on lines of their own (undefined: none). */
+  lastWords(): string | undefined {
     const lines = [...(this.brokenReason ? [this.brokenReason] : []), ...(this.tail?.lines() ?? [])];
-    const detail = lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
-    return new WorkerExitError(location, { exitCode: status.exitCode, signal: status.signal, detail });
+    return lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
   }
 
   private send(message: MainToChild, payload: Uint8Array[]): void {

@@ -19,6 +19,9 @@ import { SlabArena } from '../batch/slab';
 import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import { leastBusy } from '../supervisor/types';
+import { Copies, CopyTimeoutError, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
+import { deathError } from '../supervisor/death';
+import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import type { PlannedStage } from '../plan/types';
 import { ChildCopy } from './process-child';
@@ -45,6 +48,10 @@ export class ProcessExecutor implements StageExecutor {
   private readonly closeTimeoutMs: number;
   private readonly killTimeoutMs: number;
   private children: ChildCopy[] = [];
+  /** The children, each replaced in place when it dies (retries) and the stage can be replayed. */
+  private copySet: Copies<ChildCopy> | undefined;
+  private readonly policy: AttemptPolicy;
+  private notReplayable: string | undefined;
   private state: State = 'new';
   /** Sent with every task (leaveOut); each child takes it from its first. */
   private leftOut: string[] | undefined;
@@ -65,6 +72,7 @@ export class ProcessExecutor implements StageExecutor {
     this.tasksPerCopy = planned.slotsPerCopy;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
     this.killTimeoutMs = opts.killTimeoutMs ?? 2_000;
+    this.policy = { retries: planned.retries ?? 0, ...(planned.timeoutMs !== undefined && { timeoutMs: planned.timeoutMs }) };
   }
 
   /** Process ids of the children (tests, diagnostics). */
@@ -76,11 +84,23 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state !== 'new') throw new Error(`process stage "${this.stage}": start() called twice`);
     checkOptionsCloneable(this.stage, 'process', this.planned.options);
     this.state = 'starting';
-    const init = { options: this.planned.options, logLevel: this.deps.log.level, timeouts: { closeMs: this.closeTimeoutMs, killMs: this.killTimeoutMs } };
-    this.children = Array.from({ length: this.copies }, (_, copy) => {
-      const child = new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), this.arena, init);
-      child.onDeath(() => this.onChildGone(child, child.deathError!));
-      return child;
+    this.notReplayable = await whyNotReplayable(this.planned);
+    this.children = Array.from({ length: this.copies }, (_, copy) => this.newChild(copy));
+    this.copySet = new Copies(this.children, {
+      start: async (copy) => {
+        this.deps.log.warn({ stage: this.stage, worker: copy }, 'replacing a child process that died');
+        const child = this.newChild(copy);
+        await child.start();
+        // Stopped meanwhile (the run failed elsewhere): the new child must not outlive it.
+        if (this.state !== 'running') {
+          await child.kill();
+          throw new AbortedError(`stage "${this.stage}" was stopped`);
+        }
+        return child;
+      },
+      unreplaceable: () => this.notReplayable,
+      // Every task the child still owes fails as its death, so each is sent again.
+      kill: (child, why) => child.kill(new WorkerExitError({ stage: this.stage, copy: child.copy }, { signal: 'SIGKILL', detail: `killed by the watchdog: a task ${why.message}` })),
     });
     const started = this.children.map((c) => c.start());
     try {
@@ -92,6 +112,20 @@ export class ProcessExecutor implements StageExecutor {
       throw err;
     }
     if (this.state === 'starting') this.state = 'running';
+  }
+
+  /** Child `copy` (not started): a first one, or one replacing a dead one (the same ctx.copy). */
+  private newChild(copy: number): ChildCopy {
+    const init = { options: this.planned.options, logLevel: this.deps.log.level, timeouts: { closeMs: this.closeTimeoutMs, killMs: this.killTimeoutMs } };
+    const child = new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), this.arena, init);
+    child.onDeath(() => this.onChildGone(child, child.deathError!));
+    return child;
+  }
+
+  /** Retries, replacements and timeouts of this stage's children (the run report). */
+  retries(): RetryStats | undefined {
+    const s = this.copySet?.stats;
+    return s && (s.retried || s.replaced || s.timedOut) ? { ...s, batches: [...s.batches] } : undefined;
   }
 
   /** Settles once every child process exists (or failed to start); start() must have been called. */
@@ -117,16 +151,28 @@ export class ProcessExecutor implements StageExecutor {
     return input.consume(() => {
       if (this.state === 'aborted') throw new AbortedError(`stage "${this.stage}" was stopped`);
       if (this.state !== 'running') throw new Error(`process stage "${this.stage}": process() while ${this.state} (call start() first)`);
-      const child = on === undefined ? leastBusy(this.children, this.tasksPerCopy) : leastBusy([this.children[on]], this.tasksPerCopy);
-      if (!child) {
-        const dead = this.children.find((c) => !c.alive);
-        if (dead) throw dead.exitError({ stage: this.stage, copy: dead.copy, seq: input.seq, sourceFile: input.sourceFile });
-        throw new Error(`process stage "${this.stage}": more tasks than slots (${this.slots}) (scheduler bug)`);
-      }
-      // The chunks are views of the input's buffers: it is released when the result arrives,
-      // which is after the child has read the whole frame.
-      const { chunks } = encodeBatches(input.batches);
-      return child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile, ...(this.leftOut && { leftOut: this.leftOut }) }, payload: chunks });
+      const where = { stage: this.stage, seq: input.seq, sourceFile: input.sourceFile };
+      // A child that dies under the task (or exceeds the timeout) is replaced and the task sent again (retries).
+      return withRetries(this.copySet!, this.policy, {
+        seq: input.seq,
+        choose: () => (on === undefined ? leastBusy(this.children, this.tasksPerCopy) : leastBusy([this.children[on]], this.tasksPerCopy)),
+        noCopy: () => {
+          const dead = this.children.find((c) => !c.alive);
+          if (dead) throw dead.exitError({ ...where, copy: dead.copy });
+          throw new Error(`process stage "${this.stage}": more tasks than slots (${this.slots}) (scheduler bug)`);
+        },
+        // The chunks are views of the input's buffers: it is released after the last attempt,
+        // which is after the child has read the whole frame.
+        send: (child) => child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile, ...(this.leftOut && { leftOut: this.leftOut }) }, payload: encodeBatches(input.batches).chunks }),
+        discard: (late) => late.release(),
+        isDeath: (err) => err instanceof WorkerExitError || err instanceof CopyTimeoutError,
+        exhausted: (err, child, attempts, unreplaceable) => {
+          // The child's own error names the batch already (and is the one onFatal tells): kept as it is on a first attempt.
+          if (err instanceof WorkerExitError && attempts === 1 && unreplaceable === undefined) throw err;
+          const death = err instanceof CopyTimeoutError ? err : (child.exit ?? { exitCode: (err as WorkerExitError).exitCode, signal: (err as WorkerExitError).signal as NodeJS.Signals | null });
+          throw deathError(death, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable, detail: err instanceof CopyTimeoutError ? undefined : child.lastWords() });
+        },
+      });
     });
   }
 
@@ -199,6 +245,12 @@ export class ProcessExecutor implements StageExecutor {
    */
   private onChildGone(child: ChildCopy, err: WorkerExitError): void {
     if (child.expectExit || this.fatal.reported || !child.started || (this.state !== 'running' && this.state !== 'starting')) return;
+    if (this.policy.retries > 0 && this.notReplayable === undefined && this.state === 'running' && this.copySet) {
+      // Replayable: a new child takes its place; the tasks it owed are sent again by withRetries.
+      this.copySet.replace(child).catch((e: unknown) => this.fatal.report(e as SluiceError));
+      return;
+    }
+    if (this.policy.retries > 0 && this.notReplayable) err = deathError(child.exit!, err.location, 'process', { unreplaceable: this.notReplayable, detail: child.lastWords() }) as WorkerExitError;
     this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
     try {
       this.fatal.report(err);

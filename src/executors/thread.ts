@@ -17,7 +17,7 @@ import { OwnedBatch, type KeyedSplit } from '../batch/owned';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
-import { AbortedError, SourceError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { AbortedError, SluiceError, SourceError, StageError, type BatchLocation } from '../errors';
 import { combineFlushed, memberStage, stageCombines } from './combine';
 import { stageErrorOf } from './failure';
 import { checkOptionsCloneable } from './options';
@@ -28,6 +28,9 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { InputOrderFailures } from '../supervisor/input-order';
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
+import { Copies, CopyTimeoutError, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
+import { deathError } from '../supervisor/death';
+import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import { plannedSlots } from './slots';
 import type { ParseStats, StageExecutor, TransportStats } from './types';
@@ -43,6 +46,12 @@ export class ThreadExecutor implements StageExecutor {
   readonly copies: number;
   readonly slots: number;
   private copiesRunning: ThreadCopy[] = [];
+  /** The copies, each replaced in place when it dies (retries) and the stage can be replayed. */
+  private copySet: Copies<ThreadCopy> | undefined;
+  private readonly policy: AttemptPolicy;
+  /** Why a dead copy is not replaced (a stage with flush), once known at start(). */
+  private notReplayable: string | undefined;
+  private onMessage: ((m: unknown) => void) | undefined;
   private readonly arena: SlabArena;
   private readonly log: Logger;
   /** A copy's death outside any task: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
@@ -67,36 +76,68 @@ export class ThreadExecutor implements StageExecutor {
     this.slots = plannedSlots(planned, 1); // one task per thread at a time
     this.arena = deps.arena ?? new SlabArena();
     this.log = deps.log.child({ stage: planned.name });
+    this.policy = { retries: planned.retries ?? 0, ...(planned.timeoutMs !== undefined && { timeoutMs: planned.timeoutMs }) };
   }
 
   async start(): Promise<void> {
     checkOptionsCloneable(this.stage, 'thread', this.planned.options);
-    const onMessage = (m: unknown) => {
+    this.notReplayable = await whyNotReplayable(this.planned);
+    this.onMessage = (m: unknown) => {
       if ((m as ThreadLogEvent)?.type === 'sluice:log') forwardLogLine(this.log, (m as ThreadLogEvent).line);
     };
     // Fused: which member each copy is running (written by the copy), to name it if the copy dies.
     this.runningMember = Array.from({ length: this.copies }, () => new Int32Array(new SharedArrayBuffer(4)));
-    this.copiesRunning = Array.from({ length: this.copies }, (_, copy) => {
-      const workerData: ThreadWorkerData = {
-        stage: this.planned.name,
-        modulePath: this.planned.modulePath,
-        options: this.planned.options,
-        params: { ...this.planned.params },
-        copy,
-        copies: this.copies,
-        logLevel: this.log.level,
-        ...(this.planned.splitOut && { splitOut: this.planned.splitOut }),
-        ...(this.planned.fused && { members: this.planned.fused.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })), runningMember: this.runningMember[copy].buffer as SharedArrayBuffer }),
-      };
-      const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage });
-      // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
-      c.onDeath((exit) => setImmediate(() => this.report(this.deathError(exit, { stage: this.stageIn(copy), copy }, 'process'))));
-      return c;
+    this.copiesRunning = Array.from({ length: this.copies }, (_, copy) => this.newCopy(copy));
+    this.copySet = new Copies(this.copiesRunning, {
+      start: async (copy) => {
+        this.log.warn({ copy }, 'replacing a copy that died');
+        const c = this.newCopy(copy);
+        await c.start();
+        const r = await this.run(c, { type: 'setup' }, {});
+        // Stopped meanwhile (the run failed elsewhere): the new copy must not outlive it.
+        if (this.stopping) await c.kill();
+        if (this.stopping) throw new AbortedError(`stage "${this.stage}" was stopped`);
+        if (r.type === 'failed') throw this.stageError(r, 'setup', {});
+        return c;
+      },
+      unreplaceable: () => this.notReplayable,
     });
     await Promise.all(this.copiesRunning.map((c) => c.start()));
     const results = await this.everyCopy({ type: 'setup' });
     const failed = results.find((r) => r.type === 'failed');
     if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
+  }
+
+  /** Copy `copy` (not started): a first one, or one replacing a dead one (the same ctx.copy). */
+  private newCopy(copy: number): ThreadCopy {
+    const workerData: ThreadWorkerData = {
+      stage: this.planned.name,
+      modulePath: this.planned.modulePath,
+      options: this.planned.options,
+      params: { ...this.planned.params },
+      copy,
+      copies: this.copies,
+      logLevel: this.log.level,
+      ...(this.planned.splitOut && { splitOut: this.planned.splitOut }),
+      ...(this.planned.fused && { members: this.planned.fused.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })), runningMember: this.runningMember[copy].buffer as SharedArrayBuffer }),
+    };
+    const c: ThreadCopy = new PiscinaCopy({ entry: ENTRY, workerData, copy, onMessage: this.onMessage });
+    // A task's own rejection names its batch; it arrives right after this signal, so wait a turn.
+    c.onDeath((exit) => setImmediate(() => this.onCopyDeath(c, exit)));
+    return c;
+  }
+
+  /**
+   * A death nobody asked for. With retries, a stage that can be replayed gets a new copy in its
+   * place (its tasks are sent again by withRetries); otherwise the run stops with the death.
+   */
+  private onCopyDeath(c: ThreadCopy, exit: CopyExit): void {
+    if (this.stopping) return;
+    if (this.policy.retries > 0 && this.notReplayable === undefined && this.copySet) {
+      this.copySet.replace(c).catch((err: unknown) => this.report(err instanceof SluiceError ? err : new StageError({ stage: this.stage, copy: c.copy }, 'setup', err)));
+      return;
+    }
+    this.report(deathError(exit, this.where(c.copy, exit), 'process', { unreplaceable: this.policy.retries > 0 ? this.notReplayable : undefined }));
   }
 
   leaveOut(perMember: readonly (readonly string[])[]): void {
@@ -128,8 +169,24 @@ export class ThreadExecutor implements StageExecutor {
       try {
         const task: ThreadTask = { type: 'process', seq: input.seq, sourceFile: input.sourceFile, input: packed.shared, ...(from && { from }), ...(this.leftOut && { leftOut: this.leftOut }) };
         // More tasks than copies (the scheduler keeps to `slots`) wait in the least busy copy's queue.
-        const copy = (on === undefined ? leastBusy(this.copiesRunning, Infinity) : this.alive(on)) ?? this.noCopyFor(input);
-        const result = await this.run(copy, task, input);
+        // A copy that dies under it (or times out) is replaced and the task sent again (retries).
+        const result = await withRetries(this.copySet!, this.policy, {
+          seq: input.seq,
+          choose: () => (on === undefined ? leastBusy(this.copiesRunning, Infinity) : this.alive(on)),
+          noCopy: () => this.noCopyFor(input),
+          send: (copy) => copy.request(task),
+          discard: (late) => {
+            if (late.type === 'ok' && late.output) adopt(late.output, input.seq).release();
+          },
+          isDeath: (err) => err instanceof CopyDiedError,
+          exhausted: (err, copy, attempts, unreplaceable) => {
+            const death = err instanceof CopyTimeoutError ? err : (err as CopyDiedError).exit;
+            throw deathError(death, this.where(copy.copy, (err as CopyDiedError).exit, input), 'process', { attempts, unreplaceable });
+          },
+        }).catch((err: unknown) => {
+          if (err instanceof SluiceError) throw err;
+          throw new StageError({ stage: this.stage, seq: input.seq, sourceFile: input.sourceFile }, 'process', err);
+        });
         if (result.type === 'failed') throw this.stageError(result, 'process', input);
         this.counters.bytesPacked += result.packedBytes;
         this.counters.bytesCopied += result.copiedBytes;
@@ -223,14 +280,14 @@ export class ThreadExecutor implements StageExecutor {
   /** Copy `copy` when it is alive (a dead one's death is the error: noCopyFor). */
   private alive(copy: number): ThreadCopy | undefined {
     const c = this.copiesRunning[copy];
-    if (c?.death) throw this.deathError(c.death, { stage: this.stageIn(copy), copy }, 'process');
+    if (c?.death && !(this.policy.retries > 0 && this.notReplayable === undefined)) throw deathError(c.death, this.where(copy, c.death), 'process');
     return c?.alive ? c : undefined;
   }
 
   /** No copy is alive to take the item: the first one's death is the error. */
   private noCopyFor(item: Where): never {
     const dead = this.copiesRunning.find((c) => c.death);
-    if (dead) throw this.deathError(dead.death!, { stage: this.stageIn(dead.copy), copy: dead.copy, seq: item.seq, sourceFile: item.sourceFile }, 'process');
+    if (dead) throw deathError(dead.death!, this.where(dead.copy, dead.death!, item), 'process');
     throw new Error(`thread stage "${this.stage}" used before start()`);
   }
 
@@ -245,23 +302,24 @@ export class ThreadExecutor implements StageExecutor {
       return await copy.request(task);
     } catch (err) {
       const location = { stage: this.stageIn(copy.copy), copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
-      if (err instanceof CopyDiedError) throw this.deathError(err.exit, location, task.type);
+      if (err instanceof CopyDiedError) throw deathError(err.exit, this.where(copy.copy, err.exit, where), task.type);
       throw new StageError(location, task.type, err);
     }
   }
 
   /**
-   * An uncaught error took the thread down: the stage's code threw outside the task's promise
-   * (a timer, a callback, a rejection nobody handled); else it exited (process.exit).
+   * A fused group's death from an error thrown outside any task: the member it came from is the
+   * one its stack names (the copy may have moved on to the next member before it surfaced).
    */
-  private deathError(exit: CopyExit, location: BatchLocation, phase: StageError['phase']): SluiceError {
-    if (exit.error !== undefined) {
-      // Thrown outside any task: the fused member it came from is the one its stack names (the
-      // copy may have moved on to the next member before the error surfaced).
-      const from = this.planned.fused?.find((m) => m.modulePath && String((exit.error as Error)?.stack ?? '').includes(m.modulePath));
-      return new StageError({ ...location, ...(from && { stage: from.name }) }, phase, exit.error, 'an error thrown outside any task; it ended the worker thread');
-    }
-    return new WorkerExitError(location, { exitCode: exit.exitCode });
+  private where(copy: number, exit: CopyExit, item: Where = {}): BatchLocation {
+    const from = exit.error !== undefined ? this.planned.fused?.find((m) => m.modulePath && String((exit.error as Error)?.stack ?? '').includes(m.modulePath)) : undefined;
+    return { stage: from?.name ?? this.stageIn(copy), copy, seq: item.seq, sourceFile: item.sourceFile };
+  }
+
+  /** Retries, replacements and timeouts of this stage's copies (the run report). */
+  retries(): RetryStats | undefined {
+    const s = this.copySet?.stats;
+    return s && (s.retried || s.replaced || s.timedOut) ? { ...s, batches: [...s.batches] } : undefined;
   }
 
   private stageError(r: Extract<ThreadResult, { type: 'failed' }>, phase: StageError['phase'], where: Where): SluiceError {

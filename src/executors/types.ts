@@ -7,6 +7,7 @@
 import type { OwnedBatch } from '../batch/owned';
 import type { SluiceError } from '../errors';
 import type { StageMode } from '../config/types';
+import type { RetryStats } from '../supervisor/attempts';
 
 export type { Lease } from '../batch/owned';
 export { OwnedBatch } from '../batch/owned';
@@ -59,8 +60,10 @@ export interface StageExecutor {
   launched?(): Promise<void>;
   /**
    * Run `process` over every batch of `input`. The executor owns `input` from the call on and
-   * releases it exactly once, whatever happens (`input.consume`); the result, numbered as the
-   * input, is the caller's.
+   * releases it exactly once (`input.consume`): after success, or after the last attempt (a
+   * copy that dies under it, or exceeds the stage's `timeout`, is replaced and the batch sent
+   * again, up to `retries` times: supervisor/attempts.ts). The result, numbered as the input,
+   * is the caller's; it comes once, from the attempt that answered first.
    */
   process(input: OwnedBatch): Promise<OwnedBatch>;
   /**
@@ -83,6 +86,8 @@ export interface StageExecutor {
   /** A copy died outside a task, or a transport broke: the run must stop. */
   onFatal(listener: (err: SluiceError) => void): void;
   stats(): TransportStats;
+  /** Retries, replaced copies and timeouts so far (undefined: none happened, or the mode has no copies to replace). */
+  retries?(): RetryStats | undefined;
   /** A stage that parses its input from CSV text in its copies (fusion): rows parsed, and on which threads. */
   parsed?(): ParseStats;
   /** A keyed stage at more than one copy: where its input was cut by key (executors/keyed.ts). */

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { durationMs } from '../config/duration';
 import { NO_PARAMS, type ResolvedParams } from '../config/params';
 import type { ChannelConfig, PipelineConfig, SinkConfig, SourceConfig } from '../config/types';
 import {
@@ -52,6 +53,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     params: params.values,
     output: bounds(s.channel),
     ...(s.key && { key: s.key }),
+    ...(s.retries && { retries: s.retries }),
+    ...(s.timeout !== undefined && { timeoutMs: durationMs(s.timeout) }),
   }));
   const readers = (i: number) => graph.stageInputs.filter((n) => n === i).length + graph.sinks.filter((s) => s.from === i).length;
   // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).

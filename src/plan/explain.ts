@@ -43,6 +43,8 @@ export function renderPlan(plan: Plan, files: string[]): string {
             : s.modulePath;
     lines.push(`stage    ${s.name}: ${s.mode} × ${s.copies} (${inFlight})  ${what}`, ...reads(s.input));
     if (s.key && s.copies > 1) lines.push(`  keyed by ${s.key.join(', ')}: each row goes to copy hash(key) mod ${s.copies}, ${cutBy(plan, s.input)}; up to ${s.slotsPerCopy} part(s) in flight per copy`);
+    const recovery = recoveryLine(s);
+    if (recovery) lines.push(recovery);
     if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
@@ -61,6 +63,20 @@ function cutBy(plan: Plan, input: number): string {
   const producer = plan.stages[input];
   if (!producer.splitOut) return 'cut on the main thread';
   return `cut in ${producer.name}'s ${producer.mode === 'process' ? 'child processes' : 'threads'} before the hand-off`;
+}
+
+/** What `retries` and `timeout` do for this stage (supervisor/attempts.ts), in its mode. */
+function recoveryLine(s: Plan['stages'][number]): string | undefined {
+  const retries = s.retries ?? 0;
+  if (!retries && s.timeoutMs === undefined) return undefined;
+  const timeout = s.timeoutMs !== undefined ? `timeout ${s.timeoutMs} ms per batch` : undefined;
+  if (s.mode === 'inline') {
+    return `  ${[timeout, retries ? `retries ${retries} do not apply (inline: the stage runs on the main thread, there is no copy to replace)` : undefined].filter(Boolean).join('; ')}${
+      timeout ? ': a promise that never settles fails the run at the timeout; a busy loop cannot be interrupted on the main thread, so the death watch kills the run 3 s past it, naming the stage and batch' : ''
+    }`;
+  }
+  const copy = s.mode === 'thread' ? 'thread' : 'child process';
+  return `  ${[timeout, `retries ${retries}`].filter(Boolean).join(', ')}: a ${copy} that dies${timeout ? ' or times out' : ''} on a batch is ${timeout ? 'killed and ' : ''}replaced (same ctx.copy, setup again) and its batches sent again, ${retries + 1} attempt(s) per batch; a stage with flush is not replayed (its copy's death fails the run)`;
 }
 
 /** `cores    2: stage code on 3 threads at once (…); started: …; polars' pool …` */

@@ -35,7 +35,10 @@ export function fuseAdjacent(stages: readonly PlannedNode[], readers: (i: number
 
 /** Only the config's own stages come here: plan/build.ts fuses before it adds the stages before the sink. */
 function fusable(a: PlannedNode, b: PlannedNode): boolean {
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key;
+  // A fused group is retried and timed as one (a death loses the batch in every member): only
+  // stages that ask for the same retries and timeout share a copy.
+  const sameRecovery = (a.retries ?? 0) === (b.retries ?? 0) && a.timeoutMs === b.timeoutMs;
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && sameRecovery;
 }
 
 function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {

@@ -51,6 +51,13 @@ export interface PlannedStage {
    * reader's parts before it crosses to main.
    */
   splitOut?: SplitOut;
+  /**
+   * Attempts per batch after the first when its copy dies or exceeds `timeoutMs` (config
+   * `retries`); 0 or absent: the first death fails the run. A fused group retries as one.
+   */
+  retries?: number;
+  /** Longest one batch may take in a copy (config `timeout`), in ms; absent: no limit. */
+  timeoutMs?: number;
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }

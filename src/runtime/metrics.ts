@@ -103,6 +103,7 @@ export class StageMeter {
       transport: e.stats(),
       ...(e.parsed && { parsed: e.parsed() }),
       ...(e.keyed && { keyed: e.keyed() }),
+      ...(e.retries?.() && { retries: e.retries() }),
     };
   }
 }

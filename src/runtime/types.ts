@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { KeyedStats, ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
+import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 
 export interface StageMetrics {
@@ -29,6 +30,8 @@ export interface StageMetrics {
   parsed?: ParseStats;
   /** Set for a keyed stage at more than one copy: where its input was cut by key, and the bytes the cut copied. */
   keyed?: KeyedStats;
+  /** Set when a copy died or timed out and was replaced (config `retries`, `timeout`): what was sent again. */
+  retries?: RetryStats;
 }
 
 export interface ChannelMetrics {

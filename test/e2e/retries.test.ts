@@ -1,0 +1,142 @@
+/**
+ * Retries and the watchdog (issue 26): a copy that dies on a batch (a child that SIGKILLs
+ * itself, a thread or child that exits) or hangs on it (a promise that never settles, a busy
+ * loop, a SIGSTOPped child: ended by `timeout`) is replaced and the batch sent again. With
+ * `retries: 2` the output equals a fault-free run's: byte for byte when ordered, the same
+ * multiset of rows (read by DuckDB) when unordered; the report lists the batch retried. With
+ * `retries: 0` the run fails naming stage and batch, nothing written. "The first time" is a
+ * marker file created with O_EXCL (test/fixtures/stages/fault-once.ts): no timing involved.
+ *
+ * Cells: every fault × {ordered, unordered} with retries 2 (the sink rotating over CSV, NDJSON
+ * and Parquet), every fault once with retries 0, and a batch that kills its copy every time;
+ * not the product with every sink (the sink sees only the batches the stage hands on, and a
+ * fault never reaches it): 17 runs, two at a time.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, type CliResult } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
+
+const STAGE = path.join(FIXTURE_STAGES, 'fault-once.ts');
+const ROWS = 2000;
+const BATCH_ROWS = 100;
+/** The batch the stage fails on: #5 (ids 500…599). */
+const SEQ = 5;
+
+type How = 'sigkill' | 'sigstop' | 'exit' | 'hang' | 'busy';
+const FAULTS: { mode: 'thread' | 'process'; how: How; timeout?: string }[] = [
+  { mode: 'process', how: 'sigkill' },
+  { mode: 'thread', how: 'exit' },
+  { mode: 'process', how: 'exit' },
+  { mode: 'thread', how: 'hang', timeout: '2s' },
+  { mode: 'process', how: 'sigstop', timeout: '2s' },
+  { mode: 'thread', how: 'busy', timeout: '2s' },
+];
+const SINKS = ['csv', 'ndjson', 'parquet'] as const;
+
+let ws: Workspace;
+let n = 0;
+
+interface Cell {
+  mode: 'thread' | 'process';
+  how: How;
+  timeout?: string;
+  ordered: boolean;
+  retries: number;
+  sink: (typeof SINKS)[number];
+  always?: boolean;
+}
+
+async function run(cell: Cell | { ordered: boolean; sink: Cell['sink']; clean: true }): Promise<{ r: CliResult; out: string; report: Record<string, unknown> | undefined }> {
+  const name = `p${n++}`;
+  const out = path.join(ws.dir, 'out', `${name}.${cell.sink}`);
+  const stage =
+    'clean' in cell
+      ? { name: 'flaky', module: STAGE, mode: 'thread', concurrency: 2, options: { firstId: -5, how: 'exit', marker: path.join(ws.dir, `${name}.marker`) } }
+      : {
+          name: 'flaky',
+          module: STAGE,
+          mode: cell.mode,
+          concurrency: 2,
+          retries: cell.retries,
+          ...(cell.timeout && { timeout: cell.timeout }),
+          options: { firstId: SEQ * BATCH_ROWS, how: cell.how, marker: path.join(ws.dir, `${name}.marker`), always: !!cell.always },
+        };
+  const cfg = ws.config({ name, ordered: cell.ordered, source: { format: 'csv', path: 'in.csv', batchRows: BATCH_ROWS }, stages: [stage], sink: { format: cell.sink, path: out } }, `${name}.config.ts`);
+  const reportFile = path.join(ws.dir, `${name}.report.json`);
+  const r = await runCli(['run', cfg, '--quiet', '--report', reportFile], { timeoutMs: 60_000 });
+  const report = existsSync(reportFile) ? (JSON.parse(readFileSync(reportFile, 'utf8')) as Record<string, unknown>) : undefined;
+  return { r, out, report };
+}
+
+const reader = (sink: Cell['sink'], file: string) => (sink === 'csv' ? `read_csv('${file}')` : sink === 'ndjson' ? `read_json('${file}')` : `read_parquet('${file}')`);
+/** Every row, sorted (an unordered run's output compared as a multiset), read by DuckDB. */
+const rowsOf = (sink: Cell['sink'], file: string) => duckRows(`SELECT id::BIGINT AS id, name, x::DOUBLE AS x, day::VARCHAR AS day FROM ${reader(sink, file)} ORDER BY id`);
+
+/** Two runs at a time (a 2-core machine). */
+const slots: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
+let turn = 0;
+function queued<T>(f: () => Promise<T>): Promise<T> {
+  const i = turn++ % slots.length;
+  const p = slots[i].then(f, f);
+  slots[i] = p.catch(() => undefined);
+  return p;
+}
+
+const clean = new Map<string, ReturnType<typeof run>>();
+const cleanRun = (ordered: boolean, sink: Cell['sink']) => {
+  const key = `${ordered}-${sink}`;
+  if (!clean.has(key)) clean.set(key, queued(() => run({ ordered, sink, clean: true })));
+  return clean.get(key)!;
+};
+
+beforeAll(() => {
+  ws = workspace('sluice-retries-');
+  writeNumbersCsv(path.join(ws.dir, 'in.csv'), ROWS);
+});
+afterAll(() => ws.cleanup());
+
+const withRetries: Cell[] = FAULTS.flatMap((f, i) => [true, false].map((ordered, j) => ({ ...f, ordered, retries: 2, sink: SINKS[(i + j) % SINKS.length] })));
+const cellName = (c: Cell) => `${c.mode} stage, ${c.how}${c.timeout ? ` (timeout ${c.timeout})` : ''}, ${c.ordered ? 'ordered' : 'unordered'}, ${c.sink} sink`;
+const started = new Map<Cell, ReturnType<typeof run>>();
+const start = (c: Cell) => {
+  if (!started.has(c)) started.set(c, queued(() => run(c)));
+  return started.get(c)!;
+};
+
+describe('retries: 2: the output equals a fault-free run and the report shows the retry', () => {
+  it.each(withRetries.map((c) => [cellName(c), c] as const))('%s', async (_, cell) => {
+    const [{ r, out, report }, base] = await Promise.all([start(cell), cleanRun(cell.ordered, cell.sink)]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(base.r.code).toBe(0);
+    const stages = (report?.stages ?? []) as { name: string; retries?: { retried: number; replaced: number; timedOut: number; batches: number[] } }[];
+    const retries = stages.find((s) => s.name === 'flaky')?.retries;
+    expect(retries?.batches).toContain(SEQ);
+    expect(retries?.replaced).toBeGreaterThanOrEqual(1);
+    if (cell.timeout) expect(retries?.timedOut).toBe(1);
+    const rows = await rowsOf(cell.sink, out);
+    expect(rows).toHaveLength(ROWS);
+    expect(rows).toEqual(await rowsOf(cell.sink, base.out));
+    if (cell.ordered) expect(readFileSync(out).equals(readFileSync(base.out))).toBe(true);
+  });
+});
+
+describe('retries: 0: the run fails naming stage and batch, nothing written', () => {
+  const cells: Cell[] = FAULTS.map((f, i) => ({ ...f, ordered: i % 2 === 0, retries: 0, sink: SINKS[i % SINKS.length] }));
+  it.each(cells.map((c) => [cellName(c), c] as const))('%s', async (_, cell) => {
+    const { r, out } = await start(cell);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`stage "flaky", copy \\d, batch #${SEQ}`));
+    if (cell.timeout) expect(r.stderr).toMatch(/no answer within its timeout of 2 s/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+it('a batch that kills its copy every time fails the run after retries + 1 attempts, naming it', async () => {
+  const cell: Cell = { mode: 'process', how: 'sigkill', ordered: true, retries: 2, sink: 'csv', always: true };
+  const { r, out } = await start(cell);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`stage "flaky", copy \\d, batch #${SEQ}[^\\n]*: worker was killed by SIGKILL: after 3 attempts`));
+  expect(existsSync(out)).toBe(false);
+});

@@ -1,0 +1,157 @@
+/**
+ * supervisor/attempts.ts without workers: a fake copy whose requests the test answers or
+ * kills by hand. A death is retried on the replacement (same index), a stage error is not, the
+ * last attempt's death is `exhausted` (naming the attempts), a timed-out attempt's late answer
+ * is discarded (never delivered), and an unreplaceable stage is not retried at all.
+ */
+import { Copies, CopyTimeoutError, withRetries, type Attempt } from '../../../src/supervisor/attempts';
+import { deathError } from '../../../src/supervisor/death';
+import { CopyDiedError, type CopyExit, type RequestCopy } from '../../../src/supervisor/types';
+import { StageError, WorkerExitError } from '../../../src/errors';
+import { durationMs } from '../../../src/config/duration';
+
+class FakeCopy implements RequestCopy<string, string> {
+  static made = 0;
+  readonly serial = FakeCopy.made++;
+  exit: CopyExit | undefined;
+  inFlight = 0;
+  private readonly pending: { resolve(v: string): void; reject(e: unknown): void }[] = [];
+  constructor(readonly copy: number) {}
+  get alive() {
+    return !this.exit;
+  }
+  async start() {}
+  async close() {}
+  async kill() {
+    this.die({ exitCode: null, signal: 'SIGKILL' });
+  }
+  onDeath() {}
+  request(): Promise<string> {
+    this.inFlight++;
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+  answer(v: string) {
+    this.inFlight--;
+    this.pending.shift()!.resolve(v);
+  }
+  fail(err: unknown) {
+    this.inFlight--;
+    this.pending.shift()!.reject(err);
+  }
+  die(exit: CopyExit) {
+    if (this.exit) return;
+    this.exit = exit;
+    for (const p of this.pending.splice(0)) p.reject(new CopyDiedError(exit));
+    this.inFlight = 0;
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function setup(opts: { unreplaceable?: string } = {}) {
+  const list = [new FakeCopy(0)];
+  const copies = new Copies<FakeCopy>(list, { start: async (i) => new FakeCopy(i), unreplaceable: () => opts.unreplaceable });
+  const discarded: string[] = [];
+  const attempt: Attempt<FakeCopy, string> = {
+    seq: 4,
+    choose: () => list.find((c) => c.alive),
+    noCopy: () => {
+      throw new Error('no copy');
+    },
+    send: (c) => c.request(),
+    discard: (late) => discarded.push(late),
+    isDeath: (err) => err instanceof CopyDiedError,
+    exhausted: (err, c, attempts, why) => {
+      throw deathError(err instanceof CopyTimeoutError ? err : (err as CopyDiedError).exit, { stage: 's', copy: c.copy, seq: 4 }, 'process', { attempts, unreplaceable: why });
+    },
+  };
+  return { list, copies, attempt, discarded };
+}
+
+it('a death is retried on a new copy at the same index; the answer comes once', async () => {
+  const { list, copies, attempt } = setup();
+  const first = list[0];
+  const result = withRetries(copies, { retries: 2 }, attempt);
+  await tick();
+  first.die({ exitCode: 7, signal: null });
+  await tick();
+  await tick();
+  expect(list[0]).not.toBe(first);
+  expect(list[0].copy).toBe(0);
+  list[0].answer('ok');
+  await expect(result).resolves.toBe('ok');
+  expect(copies.stats).toEqual({ retried: 1, replaced: 1, timedOut: 0, batches: [4] });
+});
+
+it("a stage's own error is its answer: not retried", async () => {
+  const { list, copies, attempt } = setup();
+  const result = withRetries(copies, { retries: 2 }, attempt);
+  await tick();
+  list[0].fail(new Error('stage threw'));
+  await expect(result).rejects.toThrow('stage threw');
+  expect(copies.stats.retried).toBe(0);
+});
+
+it('the last death fails naming stage, batch and the attempts', async () => {
+  const { list, copies, attempt } = setup();
+  const result = withRetries(copies, { retries: 1 }, attempt);
+  for (let i = 0; i < 2; i++) {
+    await tick();
+    await tick();
+    list[0].die({ exitCode: null, signal: 'SIGKILL' });
+  }
+  const err = await result.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkerExitError);
+  expect((err as Error).message).toMatch(/stage "s", copy 0, batch #4: worker was killed by SIGKILL: after 2 attempts/);
+});
+
+it('a timed-out attempt is killed, retried, and its late answer discarded, never delivered', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+  try {
+    const { list, copies, attempt, discarded } = setup();
+    const first = list[0];
+    // The fake's kill rejects its requests, as a real copy's death does; this one answers late instead.
+    first.kill = async () => undefined;
+    const result = withRetries(copies, { retries: 1, timeoutMs: 1000 }, attempt);
+    await tick();
+    jest.advanceTimersByTime(1000);
+    await tick();
+    first.answer('late');
+    first.exit = { exitCode: null, signal: 'SIGKILL' };
+    await tick();
+    await tick();
+    list[0].answer('fresh');
+    await expect(result).resolves.toBe('fresh');
+    expect(discarded).toEqual(['late']);
+    expect(copies.stats).toMatchObject({ retried: 1, timedOut: 1 });
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+it('a stage that cannot be replayed (flush) is not retried: its death fails with the reason', async () => {
+  const { list, copies, attempt } = setup({ unreplaceable: 'stage "s" has flush()' });
+  const result = withRetries(copies, { retries: 2 }, attempt);
+  await tick();
+  list[0].die({ exitCode: 3, signal: null });
+  await expect(result).rejects.toThrow(/batch #4: worker exited with code 3: stage "s" has flush\(\)/);
+  expect(copies.stats.replaced).toBe(0);
+});
+
+it('the death mapping: an uncaught error is a StageError, a timeout says so', () => {
+  expect(deathError({ exitCode: 1, signal: null, error: new Error('boom') }, { stage: 's', seq: 1 }, 'process')).toBeInstanceOf(StageError);
+  expect(deathError(new CopyTimeoutError(30_000), { stage: 's', seq: 1 }, 'process').message).toMatch(/batch #1 failed in process\(\): no answer within its timeout of 30 s/);
+});
+
+it.each([
+  ['30s', 30_000],
+  ['500ms', 500],
+  ['2m', 120_000],
+  [250, 250],
+  ['0s', undefined],
+  [-1, undefined],
+  ['soon', undefined],
+  ['30', undefined],
+])('duration %p is %p ms', (text, ms) => {
+  expect(durationMs(text)).toBe(ms);
+});
