@@ -51,6 +51,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     params: params.values,
     output: bounds(s.channel),
     ...(s.key && { key: s.key }),
+    ...(s.onError && s.onError !== 'fail' && { onError: s.onError }),
   }));
   const readers = (i: number) => graph.stageInputs.filter((n) => n === i).length + graph.sinks.filter((s) => s.from === i).length;
   // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).
@@ -107,6 +108,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sinks,
     ordered: config.ordered ?? ORDERED,
+    ...(config.deadLetter && { deadLetter: { ...config.deadLetter, path: resolve(config.deadLetter.path) } }),
+    ...(config.maxErrors !== undefined && { maxErrors: config.maxErrors }),
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),

@@ -8,6 +8,8 @@
  * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
  * the report and the live display; errors name the member that failed.
  *
+ * A stage with `onError` other than `fail` is never fused: its throwing rows are found by re-running
+ * it alone on parts of a batch (runtime/bisect.ts), and the rejects must name it, not its group.
  * A keyed stage (`key`) is never fused: its rows are routed to copies by key before it runs, so
  * a stage before it in the same copy would see rows of the wrong keys' routing, and a stage
  * after it would take its copy's keys (even the same key, once a member changed its values).
@@ -35,7 +37,7 @@ export function fuseAdjacent(stages: readonly PlannedNode[], readers: (i: number
 
 /** Only the config's own stages come here: plan/build.ts fuses before it adds the stages before the sink. */
 function fusable(a: PlannedNode, b: PlannedNode): boolean {
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key;
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && !a.onError && !b.onError;
 }
 
 function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {

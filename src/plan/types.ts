@@ -3,7 +3,7 @@
  * absolute, defaults filled in, every channel bounded.
  */
 import type { ResolvedParams } from '../config/params';
-import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
+import type { DeadLetterConfig, OnError, SinkConfig, SourceConfig, StageMode } from '../config/types';
 
 export interface ChannelBounds {
   /** Most items (batches) waiting or reserved. */
@@ -44,6 +44,8 @@ export interface PlannedStage {
    * (executors/keyed.ts), so every copy sees all rows of its keys. Absent: rows go to any copy.
    */
   key?: string[];
+  /** What a batch on which `process` throws becomes (config `onError`); absent: `fail`. */
+  onError?: OnError;
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }
@@ -73,6 +75,10 @@ export interface Plan {
   /** The outputs, in config order: all committed together, or none. */
   sinks: PlannedSink[];
   ordered: boolean;
+  /** Where rejected rows go (config `deadLetter`, `path` made absolute). */
+  deadLetter?: DeadLetterConfig;
+  /** The error budget (config `maxErrors`): rows skipped or dead-lettered, or a percentage of the rows read; absent: no limit. */
+  maxErrors?: number | string;
   /** The params resolved for this run (defaults and `--set`). */
   params: ResolvedParams;
   /**

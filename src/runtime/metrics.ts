@@ -39,6 +39,8 @@ export class StageMeter {
   blockedMs = 0;
   peakInFlight = 0;
   inFlight = 0;
+  /** Input rows skipped or dead-lettered (`onError`). */
+  rejected = 0;
   /** Why free copies were free since the last decision. */
   reason: FreeReason = 'idle';
   /** Flushed and closed: nothing more will run (the timeline draws it as done, not idle). */
@@ -102,6 +104,7 @@ export class StageMeter {
       waits: Object.fromEntries([...this.waits].map(([reason, ms]) => [reason, round(ms)])),
       transport: e.stats(),
       ...(e.parsed && { parsed: e.parsed() }),
+      ...(this.rejected > 0 && { rejected: this.rejected }),
     };
   }
 }

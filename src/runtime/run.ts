@@ -28,6 +28,8 @@ import { SampleRecorder } from './samples';
 import { inputSize } from './input-size';
 import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
+import { Rejects } from './rejects';
+import { keepsState } from '../executors/keeps-state';
 import { RunGuard } from './guard';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
@@ -71,6 +73,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   let progress: ProgressTracker | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
+  /** Rows taken out by `onError` (source and stages), their budget, and the dead-letter output's writes. */
+  let rejects = new Rejects(plan.maxErrors);
   /** onCommitting was called: a failure from then on must take it back (onCommitFailed). */
   let announced = false;
   // Copies started early are adopted before anything can fail: the failure path stops them too.
@@ -81,8 +85,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
-    sinks.push(...(await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) })));
+    // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
+    const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
+    sinks.push(
+      ...(await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], { log, pipeline: plan.name, parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)] })),
+    );
     guard.throwIfFailed();
+    const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
+    rejects = new Rejects(plan.maxErrors, deadSink);
     source = await openPlannedSource(plan, log);
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
@@ -94,9 +104,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
 
     const channels = channelsOf(plan);
     const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
-    const running = new Scheduler(sourceAdapter(source), executors, sinks.map(sinkAdapter), channels, undefined, topology);
+    const running = new Scheduler(sourceAdapter(source), executors, sinks.slice(0, plan.sinks.length).map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
+    if (plan.stages.some((st) => st.onError)) {
+      const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.modulePath ? keepsState(st.modulePath) : false)));
+      const policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
+      // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
+      running.rowErrors = { policies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
+    }
     scheduler = running;
     started(running);
     guard.onFail((err) => running.fail(err));
@@ -129,6 +145,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     checks.forEach((check, k) => {
       if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
     });
+    // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
+    rejects.checkShare(running.sourceMeter.rows + rejects.fromSource);
+    await guard.race(rejects.drain());
     // Not raced: once the sinks commit, they finish (renames and fsyncs), signal or not; a
     // stage error that comes meanwhile still stops them before the first rename.
     const results = await commitTogether(sinks, (written) => {
@@ -136,7 +155,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
       // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
       written.forEach(({ rows }, k) => {
-        const handed = running.sinkMeters[k];
+        const handed = k < plan.sinks.length ? running.sinkMeters[k] : { rows: rejects.written };
         if (rows !== handed.rows) {
           throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
         }
@@ -147,7 +166,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       opts.onCommitting?.(written[0]);
     });
     opts.onCommitted?.(results.flatMap((r) => r.files));
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders(), rejects);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -159,7 +178,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
     await Promise.all(sinks.map((sink) => sink.abort()));
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders());
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(err, plan.projection);
     attachFailure(failure, report);
     throw failure;
@@ -282,6 +301,7 @@ function buildReport(
   results: SinkResult[] | undefined,
   samples: SampleRecorder | undefined,
   encoders: (EncoderWork | undefined)[],
+  rejects: Rejects,
 ): RunReport {
   const src = scheduler?.sourceMeter;
   const sinks: SinkReport[] = plan.sinks.map((s, k) => {
@@ -326,9 +346,22 @@ function buildReport(
         peakDepth: c.peakDepth,
         peakBytes: c.peakBytes,
       })) ?? [],
+    ...(hasOnError(plan) && {
+      rejected: {
+        rows: rejects.total,
+        counts: rejects.report(),
+        ...(plan.deadLetter && {
+          deadLetter: { name: 'deadLetter', rows: results?.[plan.sinks.length]?.rows ?? rejects.written, batches: 0, bytes: 0, path: plan.deadLetter.path, files: results?.[plan.sinks.length]?.files ?? [], busyMs: 0 },
+        }),
+      },
+    }),
     ...peakRss(scheduler),
     ...(scheduler && samples ? { timeline: { stages: scheduler.meters.map((m) => m.timelineFrom(t0)), samples: samples.export() } } : {}),
   };
+}
+
+function hasOnError(plan: Plan): boolean {
+  return (plan.source.onError ?? 'fail') !== 'fail' || plan.stages.some((s) => s.onError) || plan.deadLetter !== undefined;
 }
 
 /** Several sinks as the one `sink` a report reader of one-sink runs knows: their sums, and the folder that holds them all. */

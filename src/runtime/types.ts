@@ -1,4 +1,5 @@
 /** What a run reports while it runs (progress) and at its end (the run report). */
+import type { RejectCount } from './rejects';
 import type { Logger } from 'pino';
 import type { ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
@@ -27,6 +28,8 @@ export interface StageMetrics {
   transport: TransportStats;
   /** Set when the stage parsed its input from the source's CSV text in its copies (fusion). */
   parsed?: ParseStats;
+  /** Rows it threw on, skipped or dead-lettered (`onError`; its other input rows went on to `rowsOut` or were dropped by the stage on purpose). */
+  rejected?: number;
 }
 
 export interface ChannelMetrics {
@@ -73,6 +76,12 @@ export interface RunReport {
   sink: SinkReport;
   /** Every sink, in config order (set by every run; absent in reports written before runs had several sinks). */
   sinks?: SinkReport[];
+  /**
+   * Rows taken out of the stream by `onError: 'skip' | 'dead-letter'`, per place (`source` or a
+   * stage's name), action and reason; absent when no place has `onError`. Rows read = rows
+   * written + `rejected.rows` + rows the stages dropped on purpose (a filter).
+   */
+  rejected?: { rows: number; deadLetter?: SinkReport; counts: RejectCount[] };
   channels: ChannelMetrics[];
   /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
   direct?: { rowsPerChunk: number };
