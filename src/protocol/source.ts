@@ -11,6 +11,8 @@ export interface SourceThreadData {
   cfg: unknown;
   readSize?: number;
   logLevel: string;
+  /** `source.onError` other than `fail`: rows that cannot be read are posted as `bad-row`, not fatal. */
+  salvage?: boolean;
 }
 
 export type SourceRequest =
@@ -25,4 +27,6 @@ export type SourceReply =
   /** Reading failed: a SourceError keeps its file, line and column (errors.ts deserializeError). */
   | { type: 'failed'; error: WireError }
   | { type: 'closed' }
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string }
+  /** A row taken out of the input (csv/salvage.ts BadRow), posted before the batch it was cut from. */
+  | { type: 'bad-row'; row: { file: string; line: number; column?: string; reason: string; raw: string; values: Record<string, unknown> } };

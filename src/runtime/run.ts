@@ -9,7 +9,7 @@ import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
-import { openCsvChunks, openSource, type Source } from '../io/sources';
+import { openCsvChunks, openSource, type BadRow, type Source } from '../io/sources';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
@@ -93,7 +93,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     guard.throwIfFailed();
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     rejects = new Rejects(plan.maxErrors, deadSink);
-    source = await openPlannedSource(plan, log);
+    const sourceRejects = rejects;
+    const action = plan.source.onError;
+    // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
+    const onBadRow = action === 'skip' || action === 'dead-letter' ? (bad: BadRow) => sourceRejects.add(action, [{ origin: 'source', ...bad }]) : undefined;
+    source = await openPlannedSource(plan, log, onBadRow);
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
     await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
@@ -203,7 +207,7 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
   if (rowsPerChunk !== undefined) {
     // A plain conversion joins chunks into row groups across files: their edges must line up.
@@ -217,8 +221,8 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead });
-  return openSource(plan.source, { log });
+  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead, ...(onBadRow && { onBadRow }) });
+  return openSource(plan.source, { log, ...(onBadRow && { onBadRow }) });
 }
 
 /**
