@@ -48,6 +48,23 @@ export function parseSalvaging(chunk: CsvChunk, onBad: (bad: BadRow) => void): p
   }
 }
 
+/**
+ * The chunk without its ragged rows (kept there by the chunker, `keepRagged`), each told to
+ * `onBad` with its text: a ragged row has no column to say which value went where, so none of
+ * its values counts as parsed.
+ */
+export function cutRagged(chunk: ChunkText, ragged: readonly { line: number; found: number }[], file: string, fields: number, quoteChar: string, onBad: (bad: BadRow) => void): ChunkText {
+  const quote = quoteChar.charCodeAt(0);
+  let current = chunk;
+  for (const r of ragged) {
+    const cut = cutRow(current, r.line, quote);
+    if (!cut) throw new SourceError(`expected ${fields} fields, found ${r.found} (ragged row)`, { file, line: r.line });
+    onBad({ file, line: cut.line, reason: `expected ${fields} fields, found ${r.found} (ragged row)`, raw: cut.raw, values: {} });
+    current = cut.rest;
+  }
+  return current;
+}
+
 interface RowSpan {
   start: number;
   /** After the row's line feed (or the end). */

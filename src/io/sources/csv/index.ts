@@ -19,7 +19,7 @@ import { invalidUtf8 } from './utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
 import { datetimeShape, explainColumn, NON_FINITE, type ColumnInference, type CsvType } from '../../../csv/infer';
 import { textCheck, type TextRule } from '../../../csv/strict';
-import { parseSalvaging, type BadRow } from '../../../csv/salvage';
+import { cutRagged, parseSalvaging, type BadRow } from '../../../csv/salvage';
 
 export interface CsvReadOptions {
   file: string;
@@ -136,6 +136,7 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     maxRowBytes,
     columns: names,
     ownChunks: o.ownChunks,
+    keepRagged: o.onBadRow !== undefined,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let fixedTypes: FixedCsvTypes | undefined = o.types;
@@ -144,8 +145,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
   const prepare = (chunk: RowChunk): CsvChunk => {
     // With onBadRow, rows of invalid UTF-8 are found (and taken out) where the chunk is parsed.
     if (!o.onBadRow) checkUtf8(chunk, file);
-    const text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
+    let text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
     if (chunk.skippedLines) text.skippedLines = chunk.skippedLines;
+    // Ragged rows kept by the chunker (onBadRow) go before anything reads the chunk: the inference too.
+    if (chunk.ragged && o.onBadRow) text = cutRagged(text, chunk.ragged, file, names.length, quote, o.onBadRow);
     if (!fixedTypes) {
       let explained: ColumnInference[];
       let firsts: (string | undefined)[];
