@@ -148,9 +148,8 @@ const sink = z.strictObject({
 const deadLetter = sink.omit({ name: true, from: true, partitionBy: true });
 
 /** A count of rows (`1000`) or a percentage of the rows read (`'0.1%'`). */
-const maxErrors = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/)], {
-  error: 'must be a row count (an integer >= 0) or a percentage of the rows read such as "0.1%"',
-});
+const MAX_ERRORS = 'must be a row count (an integer >= 0) or a percentage of the rows read such as "0.1%"';
+const maxErrors = z.union([z.number({ error: MAX_ERRORS }).int({ error: MAX_ERRORS }).min(0, { error: MAX_ERRORS }), z.string({ error: MAX_ERRORS }).regex(/^\d+(\.\d+)?%$/, { error: MAX_ERRORS })], { error: MAX_ERRORS });
 
 const pipeline = z.strictObject({
   /** The pipeline's name, shown in logs and the run report. */
