@@ -9,6 +9,8 @@ export type {
   ChannelConfig,
   CsvSourceOptions,
   ColumnTypeName,
+  DeadLetterConfig,
+  OnError,
 } from './config/types';
 export { defineStage } from './worker/api';
 export type { StageDefinition, StageContext, StageResult, StageParams } from './worker/api';

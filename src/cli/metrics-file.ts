@@ -66,6 +66,12 @@ export function renderOpenMetrics(r: RunReport): string {
     perStage('sluice_stage_batches_out', 'Batches out of the stage.', (s) => s.batchesOut),
     perStage('sluice_stage_rows_in', 'Rows into the stage.', (s) => s.rowsIn),
     perStage('sluice_stage_rows_out', 'Rows out of the stage.', (s) => s.rowsOut),
+    {
+      // Per place and action, not per reason: a reason is free text (a stage's message), no label value.
+      name: 'sluice_rejected_rows',
+      help: 'Rows skipped or dead-lettered (onError), by place (source or a stage) and action.',
+      samples: rejectedByPlace(r).map(({ place, action, rows }) => ({ labels: { ...p, place, action }, value: rows })),
+    },
   ];
   const lines: string[] = [];
   for (const f of families) {
@@ -133,4 +139,15 @@ export function failedBeforeRun(pipeline: string): RunReport {
     channels: [],
     peakRssBytes: 0,
   };
+}
+
+function rejectedByPlace(r: RunReport): { place: string; action: string; rows: number }[] {
+  const sums = new Map<string, { place: string; action: string; rows: number }>();
+  for (const c of r.rejected?.counts ?? []) {
+    const key = `${c.place}\0${c.action}`;
+    const sum = sums.get(key) ?? { place: c.place, action: c.action, rows: 0 };
+    sum.rows += c.rows;
+    sums.set(key, sum);
+  }
+  return [...sums.values()];
 }

@@ -54,6 +54,16 @@ export function renderReport(r: RunReport): string {
   for (const s of sinks) {
     if (r.ok && s.files.length) lines.push(`  wrote ${s.files.length === 1 ? s.files[0] : `${s.files.length} files under ${s.path}`}`);
   }
+  if (r.rejected) lines.push(...renderRejected(r.rejected));
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join('\n');
+}
+
+/** Rows taken out by `onError`, per place, action and reason (the reasons as given, most first). */
+export function renderRejected(rejected: NonNullable<RunReport['rejected']>): string[] {
+  const lines = [`  rejected ${count(rejected.rows)} row(s) (onError)${rejected.deadLetter ? `; dead-letter output ${rejected.deadLetter.path} (${count(rejected.deadLetter.rows)} rows)` : ''}`];
+  const sorted = [...rejected.counts].sort((a, b) => b.rows - a.rows);
+  for (const c of sorted.slice(0, 10)) lines.push(`    ${c.place} (${c.action}): ${count(c.rows)} × ${c.reason.split('\n')[0]}`);
+  if (sorted.length > 10) lines.push(`    … and ${sorted.length - 10} more place/reason pair(s) in the JSON report`);
+  return lines;
 }

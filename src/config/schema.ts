@@ -27,6 +27,13 @@ const channel = z.strictObject({
   capacityBytes: positiveInt('a byte count >= 1').optional(),
 });
 
+/**
+ * What to do with a row that cannot be read or that a stage cannot process: `fail` the run
+ * (the default), `skip` it (counted, against `maxErrors`), or send it to the `deadLetter`
+ * output (counted too) with where it came from and why.
+ */
+const onError = oneOf(['fail', 'skip', 'dead-letter']);
+
 const source = z.strictObject({
   /** The input format. */
   format: oneOf(['csv', 'parquet', 'arrow', 'ndjson']),
@@ -65,6 +72,13 @@ const source = z.strictObject({
    * then only coordinates, and reading there costs less).
    */
   thread: z.boolean({ error: 'must be true or false' }).optional(),
+  /**
+   * A row that cannot be read (a value that does not fit its column's type, invalid UTF-8):
+   * `fail` the run (default), `skip` it, or send it to `deadLetter` with its file, line,
+   * column, reason, raw text and the values that did parse. Skipped and dead-lettered rows
+   * count against `maxErrors`.
+   */
+  onError: onError.optional(),
 });
 
 const stage = z.strictObject({
@@ -115,6 +129,13 @@ const stage = z.strictObject({
     .union([z.number(), z.string()], { error: "must be a duration: milliseconds, or a string like '30s' or '500ms'" })
     .refine((v) => durationMs(v) !== undefined, { error: "must be a duration > 0: milliseconds, or a string like '30s', '500ms' or '2m'" })
     .optional(),
+  /**
+   * A batch on which `process` throws: `fail` the run (default), or find the rows that make it
+   * throw (the batch re-run on halves until they are isolated) and `skip` them or send them to
+   * `deadLetter` with the stage's message and stack; the other rows flow on. A stage with
+   * `flush` (state) has the whole batch rejected. Counted against `maxErrors`.
+   */
+  onError: onError.optional(),
 });
 
 const sink = z.strictObject({
@@ -140,6 +161,13 @@ const sink = z.strictObject({
   maxOpenFiles: positiveInt().optional(),
 });
 
+/** The dead-letter output: a sink without `name`/`from` (it writes the rejected rows). */
+const deadLetter = sink.omit({ name: true, from: true, partitionBy: true });
+
+/** A count of rows (`1000`) or a percentage of the rows read (`'0.1%'`). */
+const MAX_ERRORS = 'must be a row count (an integer >= 0) or a percentage of the rows read such as "0.1%"';
+const maxErrors = z.union([z.number({ error: MAX_ERRORS }).int({ error: MAX_ERRORS }).min(0, { error: MAX_ERRORS }), z.string({ error: MAX_ERRORS }).regex(/^\d+(\.\d+)?%$/, { error: MAX_ERRORS })], { error: MAX_ERRORS });
+
 const pipeline = z.strictObject({
   /** The pipeline's name, shown in logs and the run report. */
   name: nonEmpty('a non-empty name'),
@@ -154,6 +182,19 @@ const pipeline = z.strictObject({
    * all committed together, or none. Give `sink` or `sinks`.
    */
   sinks: z.array(sink, { error: 'must be a list of sinks' }).min(1, { error: 'must list at least one sink' }).optional(),
+  /**
+   * Where rejected rows go when `source.onError` or a stage's `onError` is `dead-letter`: one
+   * more output of the run, in any sink format, committed together with the others or not at
+   * all. One row per rejected row: origin, file, line, column, stage, reason, its raw text,
+   * the values that did parse (`values`, a JSON object) and a stack for a stage's throw.
+   */
+  deadLetter: deadLetter.optional(),
+  /**
+   * The error budget: the most rows skipped or dead-lettered (all places together) before
+   * the run fails as it would without `onError`, nothing committed. A count (`1000`) or a
+   * percentage of the rows read (`'0.1%'`). Default: no limit.
+   */
+  maxErrors: maxErrors.optional(),
   /** Default bounds of every channel. */
   channel: channel.optional(),
   /** Keep output in input order (default true); `false` lets batches pass as they finish. */
@@ -163,4 +204,4 @@ const pipeline = z.strictObject({
 });
 
 /** The schemas the public config types are derived from (config/types.ts). */
-export { pipeline as pipelineSchema, source as sourceSchema, stage as stageSchema, sink as sinkSchema, channel as channelSchema };
+export { pipeline as pipelineSchema, deadLetter as deadLetterSchema, source as sourceSchema, stage as stageSchema, sink as sinkSchema, channel as channelSchema };

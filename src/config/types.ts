@@ -8,7 +8,7 @@
  * Type-only imports: loading this module (for `definePipeline`) does not load zod.
  */
 import type { z } from 'zod';
-import type { channelSchema, COLUMN_TYPES, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from './schema';
+import type { channelSchema, COLUMN_TYPES, deadLetterSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from './schema';
 
 import type { FromParams, ParamsSpec } from './params';
 
@@ -26,6 +26,12 @@ export interface StageConfig extends z.input<typeof stageSchema> {}
 
 /** Where the rows go. */
 export interface SinkConfig extends z.input<typeof sinkSchema> {}
+
+/** The dead-letter output: where rejected rows go (a sink without `name`/`from`/`partitionBy`). */
+export interface DeadLetterConfig extends z.input<typeof deadLetterSchema> {}
+
+/** What to do with a row that cannot be read or processed. */
+export type OnError = NonNullable<StageConfig['onError']>;
 
 /** Bounds of the channel that feeds a stage (or the sink). */
 export interface ChannelConfig extends z.input<typeof channelSchema> {}

@@ -7,7 +7,7 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import { PARQUET_ENCODE_STAGE, PARTITION_STAGE } from '../defaults';
 import { closest } from './closest';
 import { graphIssues } from './graph';
-import { channelSchema as channel, pipelineSchema as pipeline, sinkSchema as sink, sourceSchema as source, stageSchema as stage } from './schema';
+import { channelSchema as channel, deadLetterSchema as deadLetter, pipelineSchema as pipeline, sinkSchema as sink, sourceSchema as source, stageSchema as stage } from './schema';
 import type { PipelineConfig, SourceConfig } from './types';
 
 /** Validate shape and values; throws ConfigError listing every issue. */
@@ -25,7 +25,7 @@ export function validateConfig(input: unknown, file?: string): PipelineConfig {
 export function schemaIssues(input: unknown): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
-  issues.push(...duplicateNames(input), ...duplicateKeys(input), ...graphIssues(input));
+  issues.push(...duplicateNames(input), ...duplicateKeys(input), ...graphIssues(input), ...deadLetterIssues(input));
   return { config: result.success ? result.data : undefined, issues };
 }
 
@@ -59,6 +59,25 @@ function duplicateKeys(input: unknown): ConfigIssue[] {
     const twice = [...new Set(key.filter((c, at) => typeof c === 'string' && key.indexOf(c) !== at))];
     return twice.map((c) => ({ path: `stages[${i}].key`, message: `column "${String(c)}" is named twice; name each key column once` }));
   });
+}
+
+/**
+ * `onError: 'dead-letter'` somewhere needs a `deadLetter` output to send the rows to: refused,
+ * at the first such place, before anything runs (the reverse, an output nothing sends to, is
+ * only a warning: plan/warnings.ts).
+ */
+function deadLetterIssues(input: unknown): ConfigIssue[] {
+  const r = (input ?? {}) as { source?: { onError?: unknown; format?: unknown }; stages?: unknown; deadLetter?: unknown };
+  // Rows are taken out where CSV is parsed (csv/salvage.ts); NDJSON's reader does not yet, and must not pretend to.
+  if (r.source?.format === 'ndjson' && (r.source.onError === 'skip' || r.source.onError === 'dead-letter')) {
+    return [{ path: 'source.onError', message: `"${r.source.onError}" is not supported for NDJSON input yet (only CSV rows are taken out one by one); use "fail", or convert the input to CSV` }];
+  }
+  if (r.deadLetter !== undefined) return [];
+  const places = [
+    ...(r.source?.onError === 'dead-letter' ? ['source.onError'] : []),
+    ...(Array.isArray(r.stages) ? r.stages.flatMap((s: unknown, i) => ((s as { onError?: unknown } | null)?.onError === 'dead-letter' ? [`stages[${i}].onError`] : [])) : []),
+  ];
+  return places.map((path) => ({ path, message: "is \"dead-letter\" but the pipeline has no `deadLetter` output: add `deadLetter: { format: 'ndjson', path: 'out/rejects.ndjson' }` (any sink format), or use \"skip\" to drop the rows" }));
 }
 
 /** The source part alone: column checks need a usable source even when the rest is wrong. */
@@ -105,7 +124,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
 
 /** Keys allowed at a path (objects only), for unknown-key hints. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
-  const shapes: Record<string, z.ZodObject> = { '': pipeline, source, sink, stage, channel };
+  const shapes: Record<string, z.ZodObject> = { '': pipeline, source, sink, stage, channel, deadLetter };
   const last = [...path].reverse().find((k) => typeof k === 'string') as string | undefined;
   const shape = path.length === 0 ? shapes[''] : last === 'stages' ? stage : last === 'sinks' ? sink : shapes[last ?? ''];
   return shape ? Object.keys(shape.shape) : [];

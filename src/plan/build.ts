@@ -55,6 +55,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ...(s.key && { key: s.key }),
     ...(s.retries && { retries: s.retries }),
     ...(s.timeout !== undefined && { timeoutMs: durationMs(s.timeout) }),
+    ...(s.onError && s.onError !== 'fail' && { onError: s.onError }),
   }));
   const readers = (i: number) => graph.stageInputs.filter((n) => n === i).length + graph.sinks.filter((s) => s.from === i).length;
   // Adjacent thread stages with the same copies run in one worker (plan/fuse.ts).
@@ -73,9 +74,11 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     batchRows: config.source.batchRows ?? BATCH_ROWS,
     thread: config.source.thread ?? sourceThreadByDefault(stages, where.inputBytes),
   };
-  const direct = sinks.length === 1 ? directConversion(source, stages, sinks[0].config) : undefined;
+  // Rows the source cannot read are taken out where it parses (csv/salvage.ts): it must parse, not pass chunks of text on.
+  const salvage = (config.source.onError ?? 'fail') !== 'fail';
+  const direct = sinks.length === 1 && !salvage ? directConversion(source, stages, sinks[0].config) : undefined;
   // Chunks of CSV text can go to one reader only: the stage that parses them.
-  const parseIn = sourceReaders === 1 && stages[0]?.input === -1 ? fusedParse(source, stages, config.source.thread) : undefined;
+  const parseIn = sourceReaders === 1 && stages[0]?.input === -1 && !salvage ? fusedParse(source, stages, config.source.thread) : undefined;
   // A plain conversion, or a source whose first stage parses, has no batches to read ahead:
   // its chunks are cut on the main thread.
   if (direct || parseIn) source.thread = false;
@@ -118,6 +121,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sinks,
     ordered: config.ordered ?? ORDERED,
+    ...(config.deadLetter && { deadLetter: { ...config.deadLetter, path: resolve(config.deadLetter.path) } }),
+    ...(config.maxErrors !== undefined && { maxErrors: config.maxErrors }),
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),

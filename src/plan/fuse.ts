@@ -8,6 +8,8 @@
  * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
  * the report and the live display; errors name the member that failed.
  *
+ * A stage with `onError` other than `fail` is never fused: its throwing rows are found by re-running
+ * it alone on parts of a batch (runtime/bisect.ts), and the rejects must name it, not its group.
  * A keyed stage (`key`) is never fused: its rows are routed to copies by key before it runs, so
  * a stage before it in the same copy would see rows of the wrong keys' routing, and a stage
  * after it would take its copy's keys (even the same key, once a member changed its values).
@@ -38,7 +40,7 @@ function fusable(a: PlannedNode, b: PlannedNode): boolean {
   // A fused group is retried and timed as one (a death loses the batch in every member): only
   // stages that ask for the same retries and timeout share a copy.
   const sameRecovery = (a.retries ?? 0) === (b.retries ?? 0) && a.timeoutMs === b.timeoutMs;
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && sameRecovery;
+  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && sameRecovery && !a.onError && !b.onError;
 }
 
 function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {

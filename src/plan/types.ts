@@ -3,7 +3,7 @@
  * absolute, defaults filled in, every channel bounded.
  */
 import type { ResolvedParams } from '../config/params';
-import type { SinkConfig, SourceConfig, StageMode } from '../config/types';
+import type { DeadLetterConfig, OnError, SinkConfig, SourceConfig, StageMode } from '../config/types';
 import type { SplitOut } from '../protocol/key-split';
 
 export interface ChannelBounds {
@@ -58,6 +58,8 @@ export interface PlannedStage {
   retries?: number;
   /** Longest one batch may take in a copy (config `timeout`), in ms; absent: no limit. */
   timeoutMs?: number;
+  /** What a batch on which `process` throws becomes (config `onError`); absent: `fail`. */
+  onError?: OnError;
   /** Set on the stage sluice adds before a partitioned sink (operators/partition.ts): rows routed by these columns. */
   partition?: { columns: string[] };
 }
@@ -88,6 +90,10 @@ export interface Plan {
   /** The outputs, in config order: all committed together, or none. */
   sinks: PlannedSink[];
   ordered: boolean;
+  /** Where rejected rows go (config `deadLetter`, `path` made absolute). */
+  deadLetter?: DeadLetterConfig;
+  /** The error budget (config `maxErrors`): rows skipped or dead-lettered, or a percentage of the rows read; absent: no limit. */
+  maxErrors?: number | string;
   /** The params resolved for this run (defaults and `--set`). */
   params: ResolvedParams;
   /**

@@ -76,7 +76,13 @@ export const wideSource: WarningRule = (plan, facts) => {
   ];
 };
 
-export const RULES: readonly WarningRule[] = [smallBatches, smallRowGroups, wideSource];
+/** A `deadLetter` output that no `onError: 'dead-letter'` sends a row to: it would always be empty. */
+export const unusedDeadLetter: WarningRule = (plan) => {
+  if (!plan.deadLetter || plan.source.onError === 'dead-letter' || plan.stages.some((s) => s.onError === 'dead-letter')) return [];
+  return [{ path: 'deadLetter', message: "no `onError: 'dead-letter'` (on the source or a stage) sends rows to it, so it will stay empty; set one, or remove `deadLetter`" }];
+};
+
+export const RULES: readonly WarningRule[] = [smallBatches, smallRowGroups, wideSource, unusedDeadLetter];
 
 export function planWarnings(plan: Plan, facts: PlanFacts = {}, rules: readonly WarningRule[] = RULES): PlanWarning[] {
   return rules.flatMap((rule) => rule(plan, facts));

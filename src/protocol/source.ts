@@ -14,6 +14,8 @@ export interface SourceThreadData {
   logLevel: string;
   /** Cut each batch by this key for the keyed stage that reads the source (plan/key-split.ts). */
   splitOut?: SplitOut;
+  /** `source.onError` other than `fail`: rows that cannot be read are posted as `bad-row`, not fatal. */
+  salvage?: boolean;
 }
 
 export type SourceRequest =
@@ -29,4 +31,6 @@ export type SourceReply =
   /** Reading failed: a SourceError keeps its file, line and column (errors.ts deserializeError). */
   | { type: 'failed'; error: WireError }
   | { type: 'closed' }
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string }
+  /** A row taken out of the input (csv/salvage.ts BadRow), posted before the batch it was cut from. */
+  | { type: 'bad-row'; row: { file: string; line: number; column?: string; reason: string; raw: string; values: Record<string, unknown> } };

@@ -39,6 +39,8 @@ export class StageMeter {
   blockedMs = 0;
   peakInFlight = 0;
   inFlight = 0;
+  /** Input rows skipped or dead-lettered (`onError`). */
+  rejected = 0;
   /** Why free copies were free since the last decision. */
   reason: FreeReason = 'idle';
   /** Flushed and closed: nothing more will run (the timeline draws it as done, not idle). */
@@ -104,6 +106,7 @@ export class StageMeter {
       ...(e.parsed && { parsed: e.parsed() }),
       ...(e.keyed && { keyed: e.keyed() }),
       ...(e.retries?.() && { retries: e.retries() }),
+      ...(this.rejected > 0 && { rejected: this.rejected }),
     };
   }
 }

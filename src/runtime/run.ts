@@ -10,7 +10,7 @@ import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
-import { openCsvChunks, openSource, type Source } from '../io/sources';
+import { openCsvChunks, openSource, type BadRow, type Source } from '../io/sources';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
@@ -29,6 +29,8 @@ import { SampleRecorder } from './samples';
 import { inputSize } from './input-size';
 import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
+import { Rejects } from './rejects';
+import { keepsState } from '../executors/keeps-state';
 import { RunGuard } from './guard';
 import { Teardown } from './teardown';
 import type { EarlyStart } from './early-start';
@@ -76,16 +78,30 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   let startupMs = 0;
   /** Every executor there is, in plan order once all exist (what a failure stops: registered below). */
   const executors: StageExecutor[] = [];
+  /** Rows taken out by `onError` (source and stages), their budget, and the dead-letter output's writes. */
+  let rejects = new Rejects(plan.maxErrors);
   try {
     // Resources are opened whole, then registered, then the teardown is asked (racing an open
     // would lose what it opened: a sink's lock, a source thread); the slow part, the stages'
     // start, is raced. A resource registered after the run failed is torn down at once.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
-    const sinks = await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) });
+    // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
+    const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
+    const sinks = await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
+      log,
+      pipeline: plan.name,
+      parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
+    });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
     teardown.throwIfFailed();
-    const src = await openPlannedSource(plan, log);
+    const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
+    rejects = new Rejects(plan.maxErrors, deadSink);
+    const sourceRejects = rejects;
+    const action = plan.source.onError;
+    // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
+    const onBadRow = action === 'skip' || action === 'dead-letter' ? (bad: BadRow) => sourceRejects.add(action, [{ origin: 'source', ...bad }]) : undefined;
+    const src = await openPlannedSource(plan, log, onBadRow);
     source = src;
     teardown.add('the source', { abort: () => src.close() });
     teardown.throwIfFailed();
@@ -105,9 +121,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
 
     const channels = channelsOf(plan);
     const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
-    const running = new Scheduler(sourceAdapter(src), executors, sinks.map(sinkAdapter), channels, undefined, topology);
+    const running = new Scheduler(sourceAdapter(src), executors, sinks.slice(0, plan.sinks.length).map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
+    if (plan.stages.some((st) => st.onError)) {
+      const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.modulePath ? keepsState(st.modulePath) : false)));
+      const policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
+      // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
+      running.rowErrors = { policies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
+    }
     scheduler = running;
     started(running);
     teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
@@ -142,34 +164,39 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     checks.forEach((check, k) => {
       if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
     });
+    // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
+    rejects.checkShare(running.sourceMeter.rows + rejects.fromSource);
+    await teardown.race(rejects.drain());
     // Not raced, and held: once the sinks commit, they finish (renames and fsyncs), signal or
     // not; a stage error that comes meanwhile still stops them before the first rename, and
     // the teardown waits for the commit to settle.
+    const nameOf = (k: number) => (k < plan.sinks.length ? plan.sinks[k].name : 'deadLetter');
+    const pathOf = (k: number) => (k < plan.sinks.length ? plan.sinks[k].config.path : plan.deadLetter?.path);
     const results = await teardown.hold(
       commitTogether(sinks, (written) => {
         guard.throwIfFailedOtherThanAbort();
         // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
         // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
         written.forEach(({ rows }, k) => {
-          const handed = running.sinkMeters[k];
-          if (rows !== handed.rows) {
-            throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+          const handed = k < plan.sinks.length ? running.sinkMeters[k].rows : rejects.written;
+          if (rows !== handed) {
+            throw new SinkError(`the sink wrote ${rows} rows to ${pathOf(k)} but was given ${handed}; nothing was committed (a bug in sluice: please report it with the run's log)`);
           }
         });
         // Told before the first rename, so a death right after it is known as committed; taken
         // back by the teardown (registered after the sinks: before their temporaries go).
-        opts.onCommitting?.(written.map((w, k) => ({ ...w, sink: plan.sinks[k].name })));
+        opts.onCommitting?.(written.map((w, k) => ({ ...w, sink: nameOf(k) })));
         teardown.add('the commit announced', { abort: () => opts.onCommitFailed?.() });
       }),
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders(), rejects);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
     await teardown.fail(err);
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders());
+    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
     attachFailure(failure, report);
     throw failure;
@@ -199,7 +226,7 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
   if (rowsPerChunk !== undefined) {
     // A plain conversion joins chunks into row groups across files: their edges must line up.
@@ -213,8 +240,8 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }) });
-  return openSource(plan.source, { log });
+  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
+  return openSource(plan.source, { log, ...(onBadRow && { onBadRow }) });
 }
 
 /**
@@ -297,6 +324,7 @@ function buildReport(
   results: SinkResult[] | undefined,
   samples: SampleRecorder | undefined,
   encoders: (EncoderWork | undefined)[],
+  rejects: Rejects,
 ): RunReport {
   const src = scheduler?.sourceMeter;
   const sinks: SinkReport[] = plan.sinks.map((s, k) => {
@@ -345,9 +373,22 @@ function buildReport(
         bytes: c.passed.bytes,
         creditWaitMs: round(c.creditWaitMs),
       })) ?? [],
+    ...(hasOnError(plan) && {
+      rejected: {
+        rows: rejects.total,
+        counts: rejects.report(),
+        ...(plan.deadLetter && {
+          deadLetter: { name: 'deadLetter', rows: results?.[plan.sinks.length]?.rows ?? rejects.written, batches: 0, bytes: 0, path: plan.deadLetter.path, files: results?.[plan.sinks.length]?.files ?? [], busyMs: 0 },
+        }),
+      },
+    }),
     ...peakRss(scheduler),
     ...(scheduler && samples ? { timeline: { stages: scheduler.meters.map((m) => m.timelineFrom(t0)), samples: samples.export() } } : {}),
   };
+}
+
+function hasOnError(plan: Plan): boolean {
+  return (plan.source.onError ?? 'fail') !== 'fail' || plan.stages.some((s) => s.onError) || plan.deadLetter !== undefined;
 }
 
 /** Several sinks as the one `sink` a report reader of one-sink runs knows: their sums, and the folder that holds them all. */

@@ -23,6 +23,8 @@ import type { StageExecutor } from '../executors/types';
 import { Channel, type Reservation } from './channel';
 import { nextDecision, sourceWait, stageWait, type Decision, type Snapshot } from './decide';
 import { StageMeter, type SinkMeter, type SourceMeter } from './metrics';
+import { bisect, isRowError, joined } from './bisect';
+import type { RejectAction, Rejects } from './rejects';
 
 export type { SinkMeter, SourceMeter };
 
@@ -56,10 +58,32 @@ export interface Topology {
   sinkInputs: readonly number[];
 }
 
+/**
+ * What a stage's throw on a batch becomes (config `onError` other than `fail`): its throwing
+ * rows found (runtime/bisect.ts) and skipped or dead-lettered. `whole`: the stage has `flush`
+ * (state), so the whole batch is rejected, nothing run again.
+ */
+export interface RowErrorPolicy {
+  action: RejectAction;
+  whole: boolean;
+}
+
 export class Scheduler {
   readonly meters: StageMeter[];
   /** Checks on what places pass on (several sinks: one each). */
   outputChecks: OutputCheck[] = [];
+  /**
+   * Per executor, what its throw on a batch becomes (absent: the run fails), and where the
+   * rejected rows are counted. Set before run().
+   */
+  rowErrors: { policies: readonly (RowErrorPolicy | undefined)[]; rejects: Rejects; rowNumbers: boolean } | undefined;
+  /**
+   * Per batch read, its first row's number in its file (1-based), for the rows a stage rejects;
+   * per executor, the batches whose output row i is still input row i (so the numbers hold).
+   */
+  private readonly firstRows = new Map<number, number>();
+  private readonly rowsInFile = new Map<string, number>();
+  private readonly oneToOne: Set<number>[];
   readonly sourceMeter: SourceMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0, blockedMs: 0 };
   /** What every sink was handed, together. */
   readonly sinkMeter: SinkMeter = { rows: 0, batches: 0, bytes: 0, busyMs: 0 };
@@ -114,6 +138,18 @@ export class Scheduler {
     this.taken = executors.map(() => 0);
     this.flushStarted = executors.map(() => false);
     this.running = executors.map(() => new Set<number>());
+    this.oneToOne = executors.map(() => new Set<number>());
+  }
+
+  /** The file row number of `item`'s first row as stage `i` gets it, when its rows are still the file's, one to one. */
+  private firstRowAt(i: number, item: OwnedBatch): number | undefined {
+    if (!this.rowErrors?.rowNumbers) return undefined;
+    for (let p = this.inputOf(i); p >= 0; p = this.inputOf(p)) if (!this.oneToOne[p].has(item.seq)) return undefined;
+    return this.firstRows.get(item.seq);
+  }
+
+  private inputOf(i: number): number {
+    return this.outputs.findIndex((outs) => outs.includes(i)) - 1;
   }
 
   /** What the run waits for now, in words: the tasks in flight, the source, the sink. */
@@ -317,13 +353,47 @@ export class Scheduler {
     meter.started(item.seq, this.last);
     this.running[i].add(item.seq);
     const { seq } = item;
+    const policy = this.rowErrors?.policies[i];
+    // A stage whose throwing rows are looked for keeps a hold on its input's memory (one more
+    // holder, not a copy) to run parts of it again; released once the task settled.
+    const kept = policy ? item.share() : undefined;
+    const firstRow = policy ? this.firstRowAt(i, item) : undefined;
+    const rowsIn = item.rows;
     // The executor owns `item` from here and releases it, whatever happens.
     executor.process(item)
       .then(
-        (out) => this.taskDone(i, seq, reservations, out),
-        (err) => this.fail(err),
+        (out) => {
+          kept?.release();
+          if (out.rows === rowsIn && (this.inputOf(i) < 0 || this.oneToOne[this.inputOf(i)].has(seq))) this.oneToOne[i].add(seq);
+          this.taskDone(i, seq, reservations, out);
+        },
+        (err: unknown) => {
+          if (!kept || !policy || !isRowError(err) || this.finished) {
+            kept?.release();
+            return this.fail(err);
+          }
+          return this.rowsOf(i, kept, err, policy, firstRow).then((out) => this.taskDone(i, seq, reservations, out));
+        },
       )
       .catch((err: unknown) => this.fail(err)); // a channel refusing the result (channel.ts): the run's failure, not an unhandled rejection
+  }
+
+  /** Stage `i` threw on `input`: its throwing rows rejected (bisect.ts), the output of the others as one. */
+  private async rowsOf(i: number, input: OwnedBatch, err: Parameters<typeof bisect>[2], policy: RowErrorPolicy, firstRow: number | undefined): Promise<OwnedBatch> {
+    try {
+      const { seq, sourceFile } = input;
+      const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole);
+      try {
+        this.rowErrors!.rejects.add(policy.action, found.rejects);
+      } catch (budget) {
+        for (const out of found.outputs) out.release();
+        throw budget;
+      }
+      this.meters[i].rejected += found.rejects.length;
+      return joined(seq, sourceFile, found.outputs);
+    } finally {
+      input.release();
+    }
   }
 
   private taskDone(i: number, seq: number, reservations: Reservation[], out: OwnedBatch): void {
@@ -399,6 +469,11 @@ export class Scheduler {
           for (const output of outputs) output.close();
         } else {
           const item = r.value.moveTo({ seq: this.nextSeq++ });
+          if (this.rowErrors?.rowNumbers && item.sourceFile !== undefined) {
+            const before = this.rowsInFile.get(item.sourceFile) ?? 0;
+            this.firstRows.set(item.seq, before + 1);
+            this.rowsInFile.set(item.sourceFile, before + item.rows);
+          }
           this.lastReadBytes = item.bytes;
           this.sourceMeter.batches += item.batches.length;
           this.sourceMeter.rows += item.rows;

@@ -1,4 +1,5 @@
 /** What a run reports while it runs (progress) and at its end (the run report). */
+import type { RejectCount } from './rejects';
 import type { Logger } from 'pino';
 import type { KeyedStats, ParseStats, TransportStats } from '../executors/types';
 import type { StageMode } from '../config/types';
@@ -32,6 +33,8 @@ export interface StageMetrics {
   keyed?: KeyedStats;
   /** Set when a copy died or timed out and was replaced (config `retries`, `timeout`): what was sent again. */
   retries?: RetryStats;
+  /** Rows it threw on, skipped or dead-lettered (`onError`; its other input rows went on to `rowsOut` or were dropped by the stage on purpose). */
+  rejected?: number;
 }
 
 export interface ChannelMetrics {
@@ -91,6 +94,12 @@ export interface RunReport {
   sink: SinkReport;
   /** Every sink, in config order (set by every run; absent in reports written before runs had several sinks). */
   sinks?: SinkReport[];
+  /**
+   * Rows taken out of the stream by `onError: 'skip' | 'dead-letter'`, per place (`source` or a
+   * stage's name), action and reason; absent when no place has `onError`. Rows read = rows
+   * written + `rejected.rows` + rows the stages dropped on purpose (a filter).
+   */
+  rejected?: { rows: number; deadLetter?: SinkReport; counts: RejectCount[] };
   channels: ChannelMetrics[];
   /** Set when the run was a direct CSV → Parquet conversion (runtime/direct.ts): no stages, no batches. */
   direct?: { rowsPerChunk: number };

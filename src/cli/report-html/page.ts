@@ -29,6 +29,7 @@ ${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>`
 ${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
 ${r.channels.length ? `<h2>graph</h2>\n${graphSvg(r)}` : ''}
 ${stageTable(r)}
+${rejectedTable(r)}
 ${edgeTable(r)}
 ${bundles.map((js) => `<script>${scriptText(js)}</script>`).join('\n')}
 <script>
@@ -72,4 +73,14 @@ function stageTable(r: RunReport): string {
   for (const s of sinks) rows.push([sinks.length === 1 ? 'sink' : `sink ${s.name}`, '—', '—', count(s.rows), count(s.batches), '', '', bytes(s.bytes), ms(s.busyMs), '', '', '']);
   const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<table id="stages">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
+}
+
+/** Rows taken out by `onError`, per place, action and reason, most first. */
+function rejectedTable(r: RunReport): string {
+  if (!r.rejected) return '';
+  const head = ['place', 'action', 'rows', 'reason'];
+  const rows = [...r.rejected.counts].sort((a, b) => b.rows - a.rows).map((c) => [c.place, c.action, count(c.rows), c.reason]);
+  const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+  const out = r.rejected.deadLetter ? `; dead-letter output ${r.rejected.deadLetter.path}` : '';
+  return `<h2>${esc(`rejected rows (onError): ${count(r.rejected.rows)}${out}`)}</h2><table id="rejected">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
 }

@@ -17,6 +17,8 @@ import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import { checkCsvHeaders } from './csv/headers';
 import type { CsvChunk } from '../../csv/parse';
+import type { BadRow } from '../../csv/salvage';
+export type { BadRow } from '../../csv/salvage';
 import { readNdjson } from './ndjson';
 import type { NdjsonTypes } from './ndjson-locate';
 import { readParquet } from './parquet';
@@ -66,6 +68,8 @@ export interface OpenSourceOptions {
   reclaim?: ReclaimOptions;
   /** CSV: told why each column got its type, once the first file's rows fixed them (`inspect`). */
   onCsvInference?: (inference: CsvInference) => void;
+  /** `source.onError` other than `fail` (CSV): rows that cannot be read are told here and left out, not fatal. */
+  onBadRow?: (bad: BadRow) => void;
 }
 
 export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {}): Promise<Source> {
@@ -83,7 +87,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
       case 'csv':
-        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference });
+        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference, ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
       case 'parquet':
         return readParquet(file, cfg);
       case 'arrow':

@@ -12,7 +12,7 @@ import { serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { sourceArenaStats } from './arrow-convert';
-import { openSource, type SourceOptions } from './index';
+import { openSource, type BadRow, type SourceOptions } from './index';
 
 const data = workerData as SourceThreadData;
 const port = parentPort!;
@@ -38,7 +38,8 @@ async function creditOrClose(): Promise<void> {
 
 async function read(): Promise<void> {
   // This thread's heap is small: a full collection after every batch costs little.
-  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize, reclaim: { growthBytes: 0 } });
+  const onBadRow = data.salvage ? (row: BadRow) => post({ type: 'bad-row', row }) : undefined;
+  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize, reclaim: { growthBytes: 0 }, ...(onBadRow && { onBadRow }) });
   const batches = source.batches();
   try {
     for (;;) {

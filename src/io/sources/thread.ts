@@ -20,7 +20,7 @@ import { forwardLogLine } from '../../log';
 import { ThreadCopy } from '../../supervisor/thread';
 import type { SplitOut } from '../../protocol/key-split';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
-import { resolveInputs, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
+import { resolveInputs, type BadRow, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 
 const ENTRY = path.join(__dirname, 'thread-entry.cjs');
 /** How long a closing thread may take to close its file before it is terminated. */
@@ -39,11 +39,11 @@ export interface ThreadSource extends Source {
 }
 
 /** `splitOut`: cut each batch by key, in the thread, for the keyed stage that is the source's only reader (plan/key-split.ts). */
-export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut } = {}): Promise<ThreadSource> {
+export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut; onBadRow?: (bad: BadRow) => void } = {}): Promise<ThreadSource> {
   const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
-  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }) };
+  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }), ...(opts.onBadRow && { salvage: true }) };
   const thread = new ThreadCopy<SourceRequest, SourceReply>({ entry: ENTRY, workerData, closeMessage: { type: 'close' }, closeGraceMs: CLOSE_GRACE_MS });
   await thread.start();
   const worker = thread.worker;
@@ -90,6 +90,14 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         break;
       case 'log':
         if (log) forwardLogLine(log, m.line);
+        return;
+      case 'bad-row':
+        // Told (and counted against the budget) before the batch it was cut from arrives.
+        try {
+          opts.onBadRow?.(m.row);
+        } catch (err) {
+          fail(err as Error);
+        }
         return;
       case 'closed':
         return;

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import ts from 'typescript';
-import { channelSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from '../../../src/config/schema';
+import { channelSchema, deadLetterSchema, pipelineSchema, sinkSchema, sourceSchema, stageSchema } from '../../../src/config/schema';
 import * as D from '../../../src/defaults';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -15,7 +15,7 @@ const FILE = path.join(REPO, 'test/fixtures/docs-probe.config.ts');
 
 type Shape = { shape: object };
 const keysOf = (schema: Shape) => Object.keys(schema.shape);
-const NESTED: Record<string, Record<string, Shape>> = { '': { source: sourceSchema, sink: sinkSchema, channel: channelSchema }, 'stages[].': { channel: channelSchema } };
+const NESTED: Record<string, Record<string, Shape>> = { '': { source: sourceSchema, sink: sinkSchema, channel: channelSchema, deadLetter: deadLetterSchema }, 'stages[].': { channel: channelSchema } };
 
 /**
  * A config text, built piece by piece so the offset of every key (`source.delimiter`) and of
@@ -99,7 +99,7 @@ it('completing a key in every object of a config offers every schema key, each w
     }
   }
   expect(missing).toEqual([]);
-  expect([...braces.keys()].sort()).toEqual(['', 'channel.', 'sink.', 'source.', 'stages[].'].sort());
+  expect([...braces.keys()].sort()).toEqual(['', 'channel.', 'deadLetter.', 'sink.', 'source.', 'stages[].'].sort());
 }, 60_000);
 
 it('the defaults the docs state are the ones defaults.ts holds', () => {

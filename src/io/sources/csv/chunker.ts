@@ -30,6 +30,8 @@ export interface RowChunk {
   firstLine: number;
   /** Physical lines of the blank lines removed from `text` (ascending), if any. */
   skippedLines?: number[];
+  /** `keepRagged`: the rows with another number of fields than the header (they are in `text`, for the reader to take out). */
+  ragged?: { line: number; found: number }[];
   /** With `ownChunks`: gives the chunk's buffer back to the chunker for reuse (once, when done with it). */
   recycle?: () => void;
 }
@@ -79,6 +81,11 @@ export interface ChunkerOptions {
    * it; the chunker reuses what comes back. Otherwise a chunk is valid until the next is taken.
    */
   ownChunks?: boolean;
+  /**
+   * A row with another number of fields than the header is kept in its chunk and listed in
+   * `RowChunk.ragged` instead of failing the read (`source.onError`: the reader takes it out).
+   */
+  keepRagged?: boolean;
 }
 
 const LF = 10;
@@ -95,6 +102,9 @@ export class RowChunker {
   private chunkLine: number;
   private readonly simd: SimdRowScanner | undefined;
   private readonly maxRowBytes: number;
+
+  /** Ragged rows of the chunk being assembled (`keepRagged`). */
+  private raggedRows: { line: number; found: number }[] = [];
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
@@ -196,7 +206,8 @@ export class RowChunker {
         if (has || fields === 1) {
           if (f !== fields) {
             st.rowLine = rowLine;
-            this.ragged(f);
+            if (this.o.keepRagged) this.raggedRows.push({ line: rowLine, found: f });
+            else this.ragged(f);
           }
           rows++;
         } else blanks++;
@@ -233,7 +244,10 @@ export class RowChunker {
       throw new SourceError(`unterminated quoted field (the quote opened on line ${st.quoteLine} never closes)`, { file: this.o.file, line: st.quoteLine });
     }
     if (st.rowHasBytes) {
-      if (st.fieldsInRow !== this.o.fields) this.ragged(st.fieldsInRow);
+      if (st.fieldsInRow !== this.o.fields) {
+        if (this.o.keepRagged) this.raggedRows.push({ line: st.rowLine, found: st.fieldsInRow });
+        else this.ragged(st.fieldsInRow);
+      }
       st.rows++;
       st.rowHasBytes = false;
     }
@@ -266,6 +280,10 @@ export class RowChunker {
     const text = this.assembly.subarray(0, this.assembled);
     const chunk: RowChunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };
     if (skippedLines) chunk.skippedLines = skippedLines;
+    if (this.raggedRows.length) {
+      chunk.ragged = this.raggedRows;
+      this.raggedRows = [];
+    }
     if (this.o.ownChunks) {
       // The chunk takes the buffer; the next one is assembled in a spare (or a new one).
       const own = this.assembly;

@@ -19,6 +19,7 @@ import { invalidUtf8 } from './utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
 import { datetimeShape, explainColumn, NON_FINITE, type ColumnInference, type CsvType } from '../../../csv/infer';
 import { textCheck, type TextRule } from '../../../csv/strict';
+import { cutRagged, parseSalvaging, type BadRow } from '../../../csv/salvage';
 
 export interface CsvReadOptions {
   file: string;
@@ -39,6 +40,11 @@ export interface CsvReadOptions {
    * the row group an earlier file began still needs (openCsvChunks' `alignAcrossFiles`).
    */
   firstChunkRows?: number;
+  /**
+   * `source.onError` other than `fail`: a row whose value does not fit its type, or that is not
+   * UTF-8, is taken out and told here instead of failing the read (csv/salvage.ts).
+   */
+  onBadRow?: (bad: BadRow) => void;
 }
 
 /** A source's column types, and the text rules every later row is held to (csv/strict.ts). */
@@ -61,7 +67,8 @@ export interface CsvInference {
 
 export async function* readCsv(o: CsvReadOptions): AsyncGenerator<BatchWithLease> {
   const batchRows = o.cfg.batchRows;
-  for await (const chunk of readCsvChunks(o, batchRows)) yield* polarsToBatches(parseChunk(chunk, chunk.parse), batchRows);
+  const onBad = o.onBadRow;
+  for await (const chunk of readCsvChunks(o, batchRows)) yield* polarsToBatches(onBad ? parseSalvaging(chunk, onBad) : parseChunk(chunk, chunk.parse), batchRows);
 }
 
 /**
@@ -129,15 +136,19 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     maxRowBytes,
     columns: names,
     ownChunks: o.ownChunks,
+    keepRagged: o.onBadRow !== undefined,
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let fixedTypes: FixedCsvTypes | undefined = o.types;
   let check = fixedTypes && textCheck(names, selected, fixedTypes.rules, fixedTypes.inferredFrom, cfg.nullValues);
 
   const prepare = (chunk: RowChunk): CsvChunk => {
-    checkUtf8(chunk, file);
-    const text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
+    // With onBadRow, rows of invalid UTF-8 are found (and taken out) where the chunk is parsed.
+    if (!o.onBadRow) checkUtf8(chunk, file);
+    let text: ChunkText = { text: chunk.text, prefixLength: prefix.length, rows: chunk.rows, firstLine: chunk.firstLine };
     if (chunk.skippedLines) text.skippedLines = chunk.skippedLines;
+    // Ragged rows kept by the chunker (onBadRow) go before anything reads the chunk: the inference too.
+    if (chunk.ragged && o.onBadRow) text = cutRagged(text, chunk.ragged, file, names.length, quote, o.onBadRow);
     if (!fixedTypes) {
       let explained: ColumnInference[];
       let firsts: (string | undefined)[];

@@ -1,0 +1,12 @@
+/**
+ * Whether a stage keeps state across batches (it has `flush`): asked of its module as every copy
+ * loads it (worker/load.ts; already loaded on the main thread by the checks, so cached). A
+ * stage with state cannot have a batch run again in parts (runtime/bisect.ts): the parts run
+ * before one threw would be counted twice.
+ */
+import { loadStageDefinition } from '../worker/load';
+
+export async function keepsState(modulePath: string): Promise<boolean> {
+  const definition = await loadStageDefinition(modulePath);
+  return typeof definition.flush === 'function';
+}

@@ -1,0 +1,195 @@
+/**
+ * Rejected rows of one run: what `onError: 'skip' | 'dead-letter'` (source or stage) took out of
+ * the stream. Counted per place and reason (the report), held against the budget (`maxErrors`),
+ * and, for `dead-letter`, written to the dead-letter sink: one more sink of the run, committed
+ * together with the others (io/sinks/commit-set.ts), so its rows are published with the output
+ * they were taken from, or not at all.
+ *
+ * One schema for every rejected row, whatever its origin, so every sink format can hold them
+ * (CSV and NDJSON included) and the output of two runs reads alike:
+ * `origin, stage, file, line, row, column, batch, reason, raw, values, stack`.
+ * `values` is the row's values as a JSON object (text), not a struct: the columns of a row
+ * differ between the source and each stage (a struct column would need one type for all of
+ * them), a CSV sink has no structs, and DuckDB reads the text with its JSON functions.
+ */
+import { Int64, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { SluiceError, SourceError, StageError } from '../errors';
+
+/** One rejected row. */
+export interface Reject {
+  /** Where it was taken out: the source, or a stage (its name in `stage`). */
+  origin: 'source' | 'stage';
+  stage?: string;
+  /** The input file the row came from. */
+  file?: string;
+  /** Source: the physical line (1-based) the row starts on. */
+  line?: number;
+  /** The row's number among the file's rows (1-based, header not counted), when known. */
+  row?: number;
+  /** The column whose value was refused, when one was. */
+  column?: string;
+  /** The batch (sequence number) the row was in. */
+  batch?: number;
+  reason: string;
+  /** Source: the row's text as read. */
+  raw?: string;
+  /** The row's values: those that parsed (source), or all of them (stage). */
+  values?: Record<string, unknown>;
+  /** A stage's throw: its stack. */
+  stack?: string;
+}
+
+export type RejectAction = 'skip' | 'dead-letter';
+
+/** Rows rejected at one place for one reason (the report). */
+export interface RejectCount {
+  /** `source`, or the stage's name. */
+  place: string;
+  action: RejectAction;
+  reason: string;
+  rows: number;
+}
+
+/** Where the dead-lettered rows go: a sink's `write` (io/sinks). */
+export interface RejectSink {
+  write(batch: RecordBatch, meta?: { seq: number }): Promise<void>;
+}
+
+/** Reasons kept apart per place; past this many, the rest count as one ("other reasons"). */
+const MAX_REASONS = 20;
+/** Rejected rows held before they are written out as one batch. */
+const WRITE_EVERY = 1024;
+/** Rejected rows a budget error names. */
+const FIRST_NAMED = 3;
+
+export class Rejects {
+  /** Rows rejected, all places together. */
+  total = 0;
+  /** Rows rejected by the source (not among the rows it passed on, so not in its meter). */
+  fromSource = 0;
+  /** Rows written to the dead-letter sink (what it must have written at the commit). */
+  written = 0;
+  private readonly counts = new Map<string, RejectCount>();
+  private readonly first: Reject[] = [];
+  private pending: Reject[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private batches = 0;
+  private failure: unknown;
+
+  constructor(
+    /** `maxErrors`: a count, or a percentage of the rows read (`'0.1%'`); absent: no limit. */
+    private readonly maxErrors: number | string | undefined,
+    private readonly sink?: RejectSink,
+  ) {}
+
+  /**
+   * Take `rows` out of the stream. Throws (the run fails, nothing committed) once the count is
+   * past a `maxErrors` count; a percentage is checked at the end (`checkShare`), once the rows
+   * read are known.
+   */
+  add(action: RejectAction, rows: readonly Reject[]): void {
+    for (const r of rows) {
+      this.total++;
+      if (r.origin === 'source') this.fromSource++;
+      if (this.first.length < FIRST_NAMED) this.first.push(r);
+      const place = r.origin === 'source' ? 'source' : (r.stage ?? 'stage');
+      const byPlace = [...this.counts.values()].filter((c) => c.place === place && c.action === action);
+      const reason = byPlace.length >= MAX_REASONS && !byPlace.some((c) => c.reason === r.reason) ? 'other reasons' : r.reason;
+      const key = `${place}\0${action}\0${reason}`;
+      const count = this.counts.get(key) ?? { place, action, reason, rows: 0 };
+      count.rows++;
+      this.counts.set(key, count);
+      if (action === 'dead-letter') this.pending.push(r);
+    }
+    if (typeof this.maxErrors === 'number' && this.total > this.maxErrors) throw this.overBudget(`more than maxErrors: ${this.maxErrors}`);
+    if (this.pending.length >= WRITE_EVERY) this.writeOut();
+  }
+
+  /** Fails the run when a percentage budget is exceeded by the rows rejected out of `rowsRead`. */
+  checkShare(rowsRead: number): void {
+    if (typeof this.maxErrors !== 'string') return;
+    const percent = Number(this.maxErrors.slice(0, -1));
+    if (this.total > (percent / 100) * rowsRead) throw this.overBudget(`more than maxErrors: '${this.maxErrors}' of the ${rowsRead} rows read`);
+  }
+
+  /** Write what is held, and wait for every write: before the commit. */
+  async drain(): Promise<void> {
+    this.writeOut(true);
+    await this.writing;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Rows rejected per place, action and reason, in the order first seen. */
+  report(): RejectCount[] {
+    return [...this.counts.values()].map((c) => ({ ...c }));
+  }
+
+  private writeOut(evenEmpty = false): void {
+    if (!this.sink) {
+      this.pending = [];
+      return;
+    }
+    // One empty batch when nothing was rejected: the output is then a valid file with the columns.
+    if (!this.pending.length && !(evenEmpty && this.batches === 0)) return;
+    const rows = this.pending;
+    this.pending = [];
+    const table = rejectTable(rows);
+    const seq = this.batches++;
+    const sink = this.sink;
+    this.writing = this.writing.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        for (const batch of table.batches) await sink.write(batch, { seq });
+        this.written += rows.length;
+      } catch (err) {
+        this.failure = err;
+      }
+    });
+  }
+
+  private overBudget(limit: string): SluiceError {
+    const first = this.first.map(describe).join('; ');
+    const message = `${this.total} rows rejected (skipped or dead-lettered), ${limit}; nothing was committed. The first: ${first}. Fix the input or the stage, or raise maxErrors`;
+    const r = this.first[0];
+    if (r?.origin === 'stage') return new StageError({ stage: r.stage ?? 'stage', seq: r.batch, sourceFile: r.file }, 'process', new Error(message));
+    return new SourceError(message, { file: r?.file, line: r?.line, column: r?.column });
+  }
+}
+
+function describe(r: Reject): string {
+  const at = [r.origin === 'stage' ? `stage "${r.stage}"` : 'source', r.file, r.line !== undefined ? `line ${r.line}` : undefined, r.row !== undefined ? `row ${r.row}` : undefined, r.column !== undefined ? `column "${r.column}"` : undefined];
+  return `${at.filter((s) => s !== undefined).join(', ')}: ${r.reason}`;
+}
+
+/**
+ * The rejected rows as one table of the dead-letter schema (see the top of this file), its
+ * types fixed (not inferred from the values: a column of nulls alone would have none).
+ */
+export function rejectTable(rows: readonly Reject[]): Table {
+  const text = (f: (r: Reject) => string | undefined) => vectorFromArray(rows.map((r) => f(r) ?? null), new Utf8());
+  const int = (f: (r: Reject) => number | undefined) => vectorFromArray(rows.map((r) => { const n = f(r); return n === undefined ? null : BigInt(n); }), new Int64());
+  return new Table({
+    origin: text((r) => r.origin),
+    stage: text((r) => r.stage),
+    file: text((r) => r.file),
+    line: int((r) => r.line),
+    row: int((r) => r.row),
+    column: text((r) => r.column),
+    batch: int((r) => r.batch),
+    reason: text((r) => r.reason),
+    raw: text((r) => r.raw),
+    values: text((r) => (r.values ? jsonOf(r.values) : undefined)),
+    stack: text((r) => r.stack),
+  });
+}
+
+/**
+ * JSON of a row's values that changes none: a 64-bit integer is a JSON number when a double
+ * holds it exactly, else its digits as a string (a number there would be read back rounded).
+ */
+function jsonOf(values: Record<string, unknown>): string {
+  return JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? (v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString()) : v));
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
