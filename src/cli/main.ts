@@ -132,10 +132,13 @@ export async function main(argv: string[]): Promise<number> {
         code = await (require('./inspect') as typeof import('./inspect')).inspectCommand(args);
       },
     )
-    .command<{ dir: string }>(
+    .command<{ dir: string; sluice?: string }>(
       'init [dir]',
-      'scaffold a project that runs at once: package.json, a pipeline, a stage and its test, sample data',
-      (y) => y.positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' }),
+      'scaffold a project that runs at once: package.json, tsconfig.json, a pipeline and its cases, a stage and its test, sample data',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' })
+          .option('sluice', { type: 'string', describe: 'what the project installs sluice from: a packed tarball (npm pack), a git URL or a version range (default: ^<this version>; sluice is not on the npm registry yet)' }),
       (args) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
         code = (require('./init') as typeof import('./init')).initCommand(args);
