@@ -38,7 +38,7 @@ const everyImportZones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'bench/results/**', 'coverage/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'bench/results/**', 'coverage/**', 'scratch/**', 'docs/.vitepress/dist/**', 'docs/.vitepress/cache/**', 'docs/public/api/**'] }, // with the docs site's build output
   ...tseslint.configs.recommended,
   {
     rules: {

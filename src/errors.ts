@@ -3,7 +3,7 @@
  * (file, line, column, stage, batch, config path) and, where we know it, what to do.
  * Codes are stable strings so scripts can branch on them (`err.code`).
  */
-
+import path from 'node:path';
 import { inspect } from 'node:util';
 import type { WireError, WireValue } from './protocol/errors';
 
@@ -74,10 +74,34 @@ export class StageError extends SluiceError {
   readonly phase: 'setup' | 'process' | 'flush' | 'combine' | 'load';
   /** `how`: how the error escaped, when not by the stage's own promise ("from a timer …"). */
   constructor(location: BatchLocation, phase: StageError['phase'], cause: unknown, how?: string) {
-    super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}${how ? ` (${how})` : ''}`, { cause });
+    const at = userFrame(cause);
+    super('SLUICE_STAGE_FAILED', `${locate(location)} failed in ${phase}(): ${describeCause(cause)}${how ? ` (${how})` : ''}${at ? ` at ${at}` : ''}`, { cause });
     this.location = location;
     this.phase = phase;
   }
+}
+
+/** sluice's own code, from src/ and from dist/: its frames are not where the user looks. */
+const OWN = [path.resolve(__dirname), path.resolve(__dirname, '..', 'dist'), path.resolve(__dirname, '..', 'src')];
+
+/**
+ * The top frame of the user's own code in an error's stack (`/srv/etl/stages/clean.ts:42:11`),
+ * so a stage's exception says where in the stage it was thrown, at every log level: not
+ * node's internals, not a package's. Undefined when there is none, or when sluice's own code
+ * threw it (a frame of sluice comes first): its message says what is wrong already.
+ */
+export function userFrame(err: unknown): string | undefined {
+  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m) continue;
+    const file = m[1].startsWith('file://') ? decodeURIComponent(new URL(m[1]).pathname) : m[1];
+    if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    // Thrown by sluice itself (its message says what is wrong): whoever called it is not the place.
+    if (OWN.some((dir) => file.startsWith(dir + path.sep))) return undefined;
+    return `${file}:${m[2]}:${m[3]}`;
+  }
+  return undefined;
 }
 
 /** A worker thread or child process died (exit, signal, crash) while the run needed it. */

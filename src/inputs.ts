@@ -22,6 +22,17 @@ import { convertPathToPattern, globSync, isDynamicPattern } from 'tinyglobby';
 /** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`: sluice's own, never data. */
 const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
 
+/**
+ * Why `p` cannot be a path here because it is a URL (`s3://bucket/x`, `https://…`, `gs://…`):
+ * read as a local path it would be "no file matches s3:/bucket/x", and as an output a local
+ * folder named `s3:`. Undefined for a local path (`file://` is not taken either: name the path).
+ */
+export function remotePathProblem(p: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(p)?.[1];
+  if (scheme === undefined) return undefined;
+  return `"${p}" is a remote path (${scheme.toLowerCase()}://): remote paths are not supported yet, sluice reads and writes local files only; copy the files to a local disk (or mount the bucket) and name the local path`;
+}
+
 /** stat, or undefined where nothing can be: missing, under a file, or a name too long. */
 export function statIfAny(p: string): ReturnType<typeof statSync> {
   try {

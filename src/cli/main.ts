@@ -132,22 +132,26 @@ export async function main(argv: string[]): Promise<number> {
         code = await (require('./inspect') as typeof import('./inspect')).inspectCommand(args);
       },
     )
-    .command<{ dir: string }>(
+    .command<{ dir: string; sluice?: string }>(
       'init [dir]',
-      'scaffold a project that runs at once: package.json, a pipeline, a stage and its test, sample data',
-      (y) => y.positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' }),
+      'scaffold a project that runs at once: package.json, tsconfig.json, a pipeline and its cases, a stage and its test, sample data',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'folder to create it in (never overwrites a file)' })
+          .option('sluice', { type: 'string', describe: 'what the project installs sluice from: a packed tarball (npm pack), a git URL or a version range (default: ^<this version>; sluice is not on the npm registry yet)' }),
       (args) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
         code = (require('./init') as typeof import('./init')).initCommand(args);
       },
     )
-    .command<Common & { cases?: string; 'every-mode': boolean }>(
+    .command<Common & { cases?: string; 'every-mode': boolean; set?: string[] }>(
       'test [config]',
       'run the fixture cases beside a pipeline (pipeline.cases.ts): input rows → expected rows, per stage or for the whole pipeline',
       (y) =>
         y
           .positional('config', { type: 'string', default: 'pipeline.config.ts', describe: 'pipeline config file' })
           .option('mode', { type: 'string', array: true, describe: 'override a stage mode: <stage>=<inline|thread|process> (repeatable)' })
+          .option('set', { type: 'string', array: true, nargs: 1, describe: 'set a param of the config: <param>=<value> (repeatable; the rest keep their defaults, as in a run)' })
           .option('cases', { type: 'string', describe: 'the cases file (default: <config name>.cases.ts/.json beside the config)' })
           .option('every-mode', { type: 'boolean', default: false, describe: 'run every case with all stages inline, then thread, then process' }),
       async (args) => {
@@ -157,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
           const { testCommand } = require('../testing/cases/command') as typeof import('../testing/cases/command');
           // Case names and the differences it shows quote data: terminal-safe, as everything printed.
           const out = { write: (text: string) => (writeSafe(process.stdout, text), true) } as unknown as NodeJS.WritableStream;
-          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode }, out);
+          const failed = await testCommand({ config: args.config, cases: args.cases, everyMode: args['every-mode'], mode: args.mode, set: args.set }, out);
           if (failed) throw new CasesFailed();
         });
       },

@@ -12,6 +12,7 @@ import { computeFromParams } from '../config/from-params';
 import { resolveParams } from '../config/params';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { recoverTargets } from '../io/sinks/recover';
+import { remotePathProblem } from '../config/files';
 
 export interface RecoverArgs {
   config: string;
@@ -36,7 +37,8 @@ function sinkPaths(config: unknown, issues: ConfigIssue[]): string[] {
   const c = (config ?? {}) as { sink?: { path?: unknown }; sinks?: unknown };
   const out: string[] = [];
   const take = (p: unknown, where: string) => {
-    if (typeof p === 'string' && p !== '') out.push(p);
+    if (typeof p === 'string' && remotePathProblem(p)) issues.push({ path: where, message: remotePathProblem(p)! });
+    else if (typeof p === 'string' && p !== '') out.push(p);
     else issues.push({ path: where, message: 'must be a file path: `sluice recover` recovers the sink paths of the config' });
   };
   if (c.sink !== undefined) take(c.sink?.path, 'sink.path');

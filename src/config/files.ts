@@ -6,11 +6,11 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors';
-import { expandInputs, matchInputsAndLoops, outputPathProblem, patternNames, statIfAny } from '../inputs';
+import { expandInputs, matchInputsAndLoops, outputPathProblem, patternNames, remotePathProblem, statIfAny } from '../inputs';
 import type { SinkConfig } from './types';
 import { sinkSections } from './graph';
 
-export { expandInputs };
+export { expandInputs, remotePathProblem };
 
 const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
@@ -19,11 +19,17 @@ export function checkFiles(raw: unknown, baseDir: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const sourcePath = config.source?.path;
   const patterns = Array.isArray(sourcePath) ? sourcePath : [sourcePath];
-  const sinks = sinkSections(raw).flatMap(({ where, sink }) => (sink && isPath(sink.path) ? [{ where, sink: sink as Partial<SinkConfig>, target: path.resolve(baseDir, sink.path) }] : []));
+  const remoteSinks = sinkSections(raw).flatMap(({ where, sink }) => (sink && isPath(sink.path) && remotePathProblem(sink.path) ? [{ path: `${where}.path`, message: remotePathProblem(sink.path)! }] : []));
+  issues.push(...remoteSinks);
+  const sinks = sinkSections(raw).flatMap(({ where, sink }) =>
+    sink && isPath(sink.path) && !remotePathProblem(sink.path) ? [{ where, sink: sink as Partial<SinkConfig>, target: path.resolve(baseDir, sink.path) }] : [],
+  );
   const format = (config.source as { format?: unknown } | undefined)?.format;
   patterns.forEach((p, i) => {
     if (!isPath(p)) return;
     const where = Array.isArray(sourcePath) ? `source.path[${i}]` : 'source.path';
+    const remote = remotePathProblem(p);
+    if (remote) return void issues.push({ path: where, message: remote });
     const { files, loops } = matchInputsAndLoops(p, baseDir);
     const abs = path.resolve(baseDir, p);
     if (loops.length) issues.push({ path: where, message: loopMessage(p, loops) });

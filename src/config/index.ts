@@ -6,7 +6,7 @@ import { checkFiles } from './files';
 import { uncloneableOptions } from './options';
 import { loadConfigFile } from './load';
 import { overridden, type Overrides } from './overrides';
-import { patternFrom } from '../inputs';
+import { patternFrom, remotePathProblem } from '../inputs';
 import { schemaIssues } from './validate';
 import type { PipelineConfig } from './types';
 
@@ -35,8 +35,10 @@ export interface LoadedRaw {
 export async function loadWithOverrides(file: string, overrides: Overrides = {}, cwd = process.cwd()): Promise<LoadedRaw> {
   const loaded = await loadConfigFile(file, cwd);
   // Paths on the command line are the user's, relative to where they stand.
-  const sourcePath = overrides.sourcePath?.map((p) => patternFrom(cwd, p));
-  const { config, issues } = overridden(loaded.raw, { ...overrides, sourcePath }, (p) => path.resolve(cwd, p));
+  // A URL stays as written, so the checks name it as remote rather than as a missing local file.
+  const local = (p: string, resolve: (p: string) => string) => (remotePathProblem(p) ? p : resolve(p));
+  const sourcePath = overrides.sourcePath?.map((p) => local(p, (q) => patternFrom(cwd, q)));
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sourcePath }, (p) => local(p, (q) => path.resolve(cwd, q)));
   return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
 }
 

@@ -51,6 +51,16 @@ export function forwardLogLine(target: Logger, line: string, fallbackLevel: Leve
     return;
   }
   const { level, msg, time: _time, pid: _pid, hostname: _host, ...fields } = record;
+  // The worker's own bindings (stage, copy) travel in the line, and `target` is a child bound
+  // to the same: pino would write each key twice ("stage":"x",…,"stage":"x"). A key bound here
+  // with the same value is dropped; a fused stage's member (the worker logs "a", the main side
+  // binds "a+b") stays as `member`.
+  const bound = target.bindings();
+  for (const key of Object.keys(fields)) {
+    if (!(key in bound)) continue;
+    if (JSON.stringify(bound[key]) !== JSON.stringify(fields[key]) && key === 'stage') fields.member = fields[key];
+    delete fields[key];
+  }
   const name = LEVEL_NAMES[level as number] ?? 'info';
   target[name](fields, typeof msg === 'string' ? msg : '');
 }

@@ -64,11 +64,20 @@ export function advise(cost: StageCost, facts: PipelineFacts): Advice {
     return { mode, concurrency: 1, reason: `${why}, ${fmt(cost.msPerBatch)} ms/batch; holds state until flush, so one copy` };
   }
   const perCopy = cost.msPerBatch + handoff;
-  const needed = Math.ceil(perCopy / Math.max(facts.sourceMsPerBatch, 0.001));
+  const source = Math.max(facts.sourceMsPerBatch, 0.001);
+  const needed = Math.ceil(perCopy / source);
   const concurrency = Math.max(1, Math.min(facts.cores, needed));
-  return {
-    mode,
-    concurrency,
-    reason: `${why}, ${fmt(cost.msPerBatch)} ms/batch vs ${fmt(handoff)} ms hand-off; ${concurrency} cop${concurrency === 1 ? 'y keeps' : 'ies keep'} up with the source (${fmt(facts.sourceMsPerBatch)} ms/batch, ${facts.cores} cores)`,
-  };
+  const head = `${why}, ${fmt(cost.msPerBatch)} ms/batch vs ${fmt(handoff)} ms hand-off`;
+  const sourcePace = `${fmt(facts.sourceMsPerBatch)} ms/batch, ${facts.cores} cores`;
+  // Capped by the cores, the copies may still be slower than the source: say so, and by how
+  // much, rather than claim they keep up (they set the run's pace then).
+  const slower = perCopy / concurrency / source;
+  if (needed > concurrency && slower >= 1.1) {
+    return {
+      mode,
+      concurrency,
+      reason: `${head}; ${concurrency} cop${concurrency === 1 ? 'y (one per core) is' : 'ies (one per core) are'} still about ${slower.toFixed(1)}× slower than the source (${sourcePace}): this stage sets the run's pace`,
+    };
+  }
+  return { mode, concurrency, reason: `${head}; ${concurrency} cop${concurrency === 1 ? 'y keeps' : 'ies keep'} up with the source (${sourcePace})` };
 }

@@ -31,6 +31,11 @@ export interface StageTestOptions {
   key?: string[];
   /** The stage's name (`ctx.stage`); default the module's file name. */
   name?: string;
+  /**
+   * The run's params (`ctx.params`), as resolved values (`{ day: '2026-11-30', limit: 100 }`);
+   * default none. `sluice test` passes the config's, with their defaults and `--set`.
+   */
+  params?: Readonly<Record<string, string | number | boolean>>;
   /** Lowest level of the stage's log lines kept in `logs` (default `info`). */
   logLevel?: pino.Level;
 }
@@ -86,6 +91,7 @@ export async function startStage(module: string | URL, opts: StageTestOptions = 
       mode,
       copies,
       options: opts.options ?? {},
+      ...(opts.params && { params: { ...opts.params } }),
       slotsPerCopy: SLOTS_PER_COPY[mode],
       output: { capacity: 1, capacityBytes: Number.MAX_SAFE_INTEGER },
       ...(key && { key }),

@@ -65,10 +65,11 @@ describe('a project installed from the packed tarball', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sluice-package-'));
     const tarball = packInto(tmp);
     project = path.join(tmp, 'orders');
-    const init = await runCli(['init', project], { cwd: tmp });
+    // The documented path until sluice is on a registry: init names the tarball, then a plain install.
+    const init = await runCli(['init', project, '--sluice', tarball], { cwd: tmp });
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
-    npmInstall(project, [tarball]);
+    npmInstall(project);
   }, 600_000);
 
   afterAll(() => {
@@ -94,11 +95,26 @@ describe('a project installed from the packed tarball', () => {
     expect(got.map((g) => [Number(g.order_id), Number(g.revenue).toFixed(2)])).toEqual(want.map((w) => [Number(w.order_id), Number(w.revenue).toFixed(2)]));
   });
 
-  it('passes the scaffolded stage test (npm test)', () => {
+  it('passes the scaffolded stage test and the pipeline cases (npm test: node --test, then sluice test)', () => {
     const r = inProject(project, 'npm', ['test']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# pass 1$/m);
     expect(r.stdout).toMatch(/^# fail 0$/m);
+    // sluice test found pipeline.cases.ts beside the config (a fresh project used to fail: "no cases file").
+    expect(r.stdout).toMatch(/✔ revenue keeps shipped orders/);
+  });
+
+  it('fails npm test when a case fails (the cases are really run)', () => {
+    const cases = path.join(project, 'pipeline.cases.ts');
+    const good = readFileSync(cases, 'utf8');
+    try {
+      writeFileSync(cases, good.replace('revenue: 6', 'revenue: 7'));
+      const r = inProject(project, 'node_modules/.bin/sluice', ['test']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/✖ revenue keeps shipped orders/);
+    } finally {
+      writeFileSync(cases, good);
+    }
   });
 
   it.each(['inline', 'thread', 'process'])('runs a stage of its own that imports apache-arrow and nodejs-polars, %s', async (mode) => {
@@ -150,10 +166,21 @@ export default definePipeline({
     expect(got.map((g) => [Number(g.order_id), Number(g.revenue)])).toEqual(want.map((w) => [Number(w.order_id), Number(w.revenue)]));
   });
 
-  it("type-checks with the project's own tsc (strict, declarations included): sluice ships .d.ts, not its sources", () => {
-    const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc');
-    const r = inProject(project, process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'pipeline.config.ts', 'stages/revenue.ts']);
+  it("type-checks with the project's own TypeScript and tsconfig (npm run typecheck): sluice ships .d.ts, not its sources", () => {
+    expect(existsSync(path.join(project, 'node_modules/typescript/package.json'))).toBe(true);
+    const r = inProject(project, 'npm', ['run', '--silent', 'typecheck']);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // …and it does check: a wrong mode in the config is an error.
+    const config = path.join(project, 'pipeline.config.ts');
+    const good = readFileSync(config, 'utf8');
+    try {
+      writeFileSync(config, good.replace("mode: 'thread'", "mode: 'threads'"));
+      const bad = inProject(project, 'npm', ['run', '--silent', 'typecheck']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stdout + bad.stderr).toMatch(/pipeline\.config\.ts.*"threads"/s);
+    } finally {
+      writeFileSync(config, good);
+    }
   });
 });

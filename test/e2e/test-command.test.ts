@@ -132,7 +132,7 @@ it('a bad cases file: every problem with its path, exit 1, nothing run', async (
 it('no cases file: says where to write one, exit 1', async () => {
   const r = await runCli(['test'], { cwd: ws.dir });
   expect(r.code).toBe(1);
-  expect(r.stderr).toBe(`sluice: no cases file beside ${path.join(ws.dir, 'pipeline.config.ts')}: write ${path.join(ws.dir, 'pipeline.cases.ts')} (see README, "Testing your stages"), or name one with --cases\n`);
+  expect(r.stderr).toBe(`sluice: no cases file beside ${path.join(ws.dir, 'pipeline.config.ts')}: write ${path.join(ws.dir, 'pipeline.cases.ts')} (see sluice's docs/testing.md), or name one with --cases\n`);
 });
 
 it('the example pipeline’s own cases pass (pipeline.cases.ts beside pipeline.config.ts)', async () => {

@@ -25,6 +25,7 @@ th:first-child, td:first-child { text-align: left; } td { white-space: nowrap; }
 </style></head><body>
 <h1 class="${r.ok ? 'ok' : 'failed'}">${r.ok ? '✔' : '✖'} ${esc(r.pipeline)}</h1>
 <p>${esc(summary(r))}</p>
+${paramsTable(r)}
 ${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>` : ''}
 ${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
 ${r.channels.length ? `<h2>graph</h2>\n${graphSvg(r)}` : ''}
@@ -63,6 +64,14 @@ function edgeTable(r: RunReport): string {
   });
   const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<h2>graph: one row per edge (channel)</h2><table id="edges">${tr(head, 'th')}${rows.map((row) => tr(row, 'td')).join('')}</table>`;
+}
+
+/** The run's params (defaults and --set): which night's data a page is about, and with what settings. */
+function paramsTable(r: RunReport): string {
+  const entries = Object.entries(r.params ?? {});
+  if (!entries.length) return '';
+  const tr = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+  return `<table id="params">${tr(['param', 'value'], 'th')}${entries.map(([k, v]) => tr([k, JSON.stringify(v)], 'td')).join('')}</table>`;
 }
 
 function stageTable(r: RunReport): string {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { SinkConfig } from '../../config/types';
 import { SINK_MODE } from '../../defaults';
 import { SinkError } from '../../errors';
-import { outputPathProblem } from '../../inputs';
+import { outputPathProblem, remotePathProblem } from '../../inputs';
 import { sinkFailure } from './failures';
 import { CommitGuard, DirectorySink, FileSink } from './kinds';
 import { SinkLock } from './lock';
@@ -48,6 +48,11 @@ export async function openSink(cfg: SinkConfig, opts: OpenSinkOptions = {}): Pro
  * each is recovered and opened; a failure releases every lock and removes every temporary.
  */
 export async function openSinks(cfgs: SinkConfig[], opts: OpenSinkOptions = {}): Promise<Sink[]> {
+  // A URL is not a local path: resolved as one it would make a folder named `s3:`.
+  for (const c of cfgs) {
+    const remote = remotePathProblem(c.path);
+    if (remote) throw new SinkError(remote);
+  }
   const targets = cfgs.map((c) => path.resolve(c.path));
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice !== undefined) throw new SinkError(`two sinks write ${twice}: every sink needs a path of its own`);

@@ -12,7 +12,7 @@ import type { SourceConfig } from '../../config/types';
 import { FrameReclaimer, type ReclaimOptions } from '../../batch/reclaim';
 import { describeSchema, sameSchema } from '../../batch/schema';
 import { SourceError } from '../../errors';
-import { expandInputs, matchInputsAndLoops } from '../../inputs';
+import { expandInputs, matchInputsAndLoops, remotePathProblem } from '../../inputs';
 import { readArrow } from './arrow';
 import { readCsv, readCsvChunks, type CsvInference, type FixedCsvTypes } from './csv';
 import { checkCsvHeaders } from './csv/headers';
@@ -50,6 +50,8 @@ export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string
 /** Absolute input files a `path` names (globs expanded), sorted and de-duplicated: the same function `validate` and `explain` use. */
 export function resolveInputs(patterns: string | string[], baseDir?: string): string[] {
   for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
+    const remote = remotePathProblem(p);
+    if (remote) throw new SourceError(remote);
     const { files, loops } = matchInputsAndLoops(p, baseDir);
     if (files.length === 0) throw new SourceError(`no input file matches "${p}"${baseDir ? ` (in ${baseDir})` : ''}`);
     if (loops.length) throw new SourceError(`"${p}" goes round a symlink loop through ${loops.join(', ')} (a link to a folder that holds it); remove the link or narrow the pattern`);

@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { loadWithOverrides, type Overrides } from '../../config';
+import { computeFromParams } from '../../config/from-params';
+import { resolveParams } from '../../config/params';
 import { schemaIssues } from '../../config/validate';
 import type { StageMode } from '../../config/types';
 import { ConfigError } from '../../errors';
@@ -23,12 +25,18 @@ const MODES: StageMode[] = ['inline', 'thread', 'process'];
 
 export async function testCommand(args: TestCommandArgs, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   // The source's files are not read (cases bring their own rows): only the shape is checked.
+  // The config is the one that runs at night: params with their defaults and --set, paths
+  // that are functions of them computed, as run does.
   const loaded = await loadWithOverrides(args.config, { mode: args.mode, concurrency: args.concurrency });
-  const { config, issues } = schemaIssues(loaded.raw);
-  if (!config || issues.length || loaded.overrideIssues.length) throw new ConfigError([...loaded.overrideIssues, ...issues], loaded.file);
-  const built = buildPlan(config, loaded);
-  // The stages the user wrote: sluice's own (Parquet encoding, before a Parquet sink) are not theirs to test.
-  const plan = { ...built, stages: built.stages.filter((s) => !s.encode) };
+  const resolved = resolveParams((loaded.raw as { params?: unknown } | null)?.params, args.set);
+  const computed = await computeFromParams(loaded.raw, resolved.params);
+  const { config, issues } = schemaIssues(computed.config);
+  const all = [...loaded.overrideIssues, ...resolved.issues, ...computed.issues, ...issues];
+  if (!config || all.length) throw new ConfigError(all, loaded.file);
+  const built = buildPlan(config, { ...loaded, params: resolved.params });
+  // The stages the user wrote: sluice's own (Parquet encoding before a Parquet sink, routing
+  // to partitions before a partitioned one) are not theirs to test and have no module.
+  const plan = { ...built, stages: built.stages.filter((s) => !s.encode && !s.partition) };
   const casesFile = args.cases ? path.resolve(args.cases) : findCasesFile(loaded.file);
   const cases = await loadCases(casesFile, plan.stages.map((s) => s.name));
 

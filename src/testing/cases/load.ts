@@ -30,7 +30,7 @@ export function findCasesFile(configFile: string): string {
   const base = path.basename(configFile).replace(/(\.config)?\.[cm]?[jt]s$/, '');
   const found = EXTENSIONS.map((ext) => path.join(dir, `${base}.cases${ext}`)).filter((f) => existsSync(f));
   if (found.length > 1) throw new CasesError(`more than one cases file beside ${configFile}: ${found.map((f) => path.basename(f)).join(', ')}; keep one, or name it with --cases`);
-  if (found.length === 0) throw new CasesError(`no cases file beside ${configFile}: write ${path.join(dir, `${base}.cases.ts`)} (see README, "Testing your stages"), or name one with --cases`);
+  if (found.length === 0) throw new CasesError(`no cases file beside ${configFile}: write ${path.join(dir, `${base}.cases.ts`)} (see sluice's docs/testing.md), or name one with --cases`);
   return found[0];
 }
 

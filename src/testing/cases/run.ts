@@ -59,7 +59,7 @@ export async function runCase(c: PipelineCase, ctx: CaseContext): Promise<CaseOu
 async function throughStage(stage: PlannedStage, input: RecordBatch[], at: { now: string }): Promise<RecordBatch[]> {
   const what = `stage "${stage.name}" (${stage.mode})`;
   at.now = `${what} in setup()`;
-  const run = await startStage(stage.modulePath, { mode: stage.mode, options: stage.options, name: stage.name });
+  const run = await startStage(stage.modulePath, { mode: stage.mode, options: stage.options, name: stage.name, ...(stage.params && { params: stage.params }) });
   try {
     const out: RecordBatch[] = [];
     for (const [i, batch] of input.entries()) {

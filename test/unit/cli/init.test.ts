@@ -15,12 +15,30 @@ it('writes a package.json pinned to this sluice and its peer ranges, and the tem
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   expect(pkg.name).toBe('my-orders');
   expect(pkg.dependencies).toEqual({ sluice: `^${own.version}`, 'apache-arrow': own.dependencies['apache-arrow'], 'nodejs-polars': '0.24.1' });
-  expect(pkg.scripts).toEqual({ start: 'sluice run pipeline.config.ts', test: 'node --import sluice/register --test stages/*.test.ts' });
-  for (const f of ['pipeline.config.ts', 'stages/revenue.ts', 'stages/revenue.test.ts', 'data/orders.csv', 'README.md', '.gitignore']) expect(existsSync(path.join(dir, f))).toBe(true);
+  expect(pkg.scripts).toEqual({ start: 'sluice run pipeline.config.ts', test: 'node --import sluice/register --test stages/*.test.ts && sluice test', typecheck: 'tsc -p .' });
+  // Its own TypeScript (without it `npx tsc` fetches an unrelated package), at sluice's versions.
+  expect(pkg.devDependencies).toEqual({ typescript: own.devDependencies.typescript, '@types/node': own.devDependencies['@types/node'] });
+  for (const f of ['pipeline.config.ts', 'pipeline.cases.ts', 'tsconfig.json', 'stages/revenue.ts', 'stages/revenue.test.ts', 'data/orders.csv', 'README.md', '.gitignore'])
+    expect(existsSync(path.join(dir, f))).toBe(true);
+  const tsconfig = JSON.parse(readFileSync(path.join(dir, 'tsconfig.json'), 'utf8'));
+  expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noEmit: true, module: 'nodenext' });
+  expect(tsconfig.include).toEqual(['pipeline.config.ts', 'pipeline.cases.ts', 'stages/**/*.ts']);
   const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
-  expect(readme.trimEnd().split('\n')).toHaveLength(5);
   expect(readme).toMatch(/^# my-orders\n/);
-  expect(said).toContain('npm install');
+  expect(readme).toContain('sluice test');
+  // sluice is not on a registry: a bare `npm install` of ^version is a 404, so it says what works.
+  expect(said).toMatch(/npm install \/path\/to\/sluice-\d+\.\d+\.\d+\.tgz/);
+  expect(said).toContain('--sluice');
+});
+
+it('--sluice writes where the project installs sluice from: a tarball as an absolute file: path, a git URL or a range as given', () => {
+  const tarball = initProject(path.join(tmp, 'a'), 'sluice-0.1.0.tgz');
+  expect(JSON.parse(readFileSync(path.join(tmp, 'a/package.json'), 'utf8')).dependencies.sluice).toBe(`file:${path.resolve('sluice-0.1.0.tgz')}`);
+  expect(tarball).toMatch(/^ {2}npm install$/m);
+  initProject(path.join(tmp, 'b'), 'git+https://example.com/me/sluice.git#abc123');
+  expect(JSON.parse(readFileSync(path.join(tmp, 'b/package.json'), 'utf8')).dependencies.sluice).toBe('git+https://example.com/me/sluice.git#abc123');
+  initProject(path.join(tmp, 'c'), '../sluice');
+  expect(JSON.parse(readFileSync(path.join(tmp, 'c/package.json'), 'utf8')).dependencies.sluice).toBe(`file:${path.resolve('../sluice')}`);
 });
 
 it('refuses a folder that has one of its files, naming it, and writes nothing', () => {

@@ -83,6 +83,16 @@ describe('report page', () => {
     expect(html).toContain('&#60;/script&#62;'); // the stage name shown as text in the table
   });
 
+  it("shows the run's params, escaped; no table without params", () => {
+    const html = renderHtmlReport({ ...report, params: { day: '2026-11-30', limit: 100, dry: false, [evil]: evil } }, []);
+    const table = /<table id="params">(.*?)<\/table>/.exec(html)?.[1] ?? '';
+    expect(table).toContain('<td>day</td><td>&#34;2026-11-30&#34;</td>');
+    expect(table).toContain('<td>limit</td><td>100</td>');
+    expect(table).toContain('<td>dry</td><td>false</td>');
+    expect(html).not.toContain(evil);
+    expect(renderHtmlReport({ ...report, params: {} }, [])).not.toContain('id="params"');
+  });
+
   it('inlines the charting library, so the page needs no network', () => {
     const bundles = chartBundles();
     expect(bundles).toHaveLength(3);

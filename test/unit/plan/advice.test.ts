@@ -24,6 +24,18 @@ describe('advise', () => {
     expect(advise({ ...base, msPerBatch: 35 }, { sourceMsPerBatch: 10, cores: 8 })).toMatchObject({ mode: 'thread', concurrency: 4 });
   });
 
+  it('says when the copies the cores allow are still slower than the source, and by how much, instead of "keep up"', () => {
+    // 4 cores' worth of work on 2 cores: each copy does a batch in 40 ms, the source in 10.
+    const a = advise({ ...base, msPerBatch: 79.9 }, facts);
+    expect(a).toMatchObject({ mode: 'thread', concurrency: 2 });
+    expect(a.reason).not.toMatch(/keep up/);
+    expect(a.reason).toMatch(/2 copies \(one per core\) are still about 4\.0× slower than the source \(10 ms\/batch, 2 cores\)/);
+    // Enough cores: they keep up, and it says so.
+    expect(advise({ ...base, msPerBatch: 35 }, { sourceMsPerBatch: 10, cores: 8 }).reason).toMatch(/4 copies keep up with the source/);
+    // One core: one copy, 5× slower.
+    expect(advise(base, { sourceMsPerBatch: 10, cores: 1 }).reason).toMatch(/1 copy \(one per core\) is still about 5\.0× slower/);
+  });
+
   it('gives a stateful stage one copy', () => {
     expect(advise({ ...base, stateful: true }, facts)).toMatchObject({ mode: 'thread', concurrency: 1 });
   });

@@ -35,6 +35,12 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(result.logs).toEqual([expect.objectContaining({ msg: 'flushed', calls: 2, stage: 'module-counter' })]);
   });
 
+  it('params: what the test passes is ctx.params (frozen), as a run gives the config\'s', async () => {
+    const params = { day: '2026-11-30', limit: 100, dry: false, region: 'eu' };
+    const result = await runStage(path.join(STAGES, 'params-stamp.ts'), [{ x: 1 }], { mode, params });
+    expect(rowsOf(result)).toEqual([{ x: 1n, p_day: '2026-11-30', p_limit: 100, p_dry: false, p_region: 'eu', p_names: 'day,limit,dry,region', p_frozen: true, p_mode: mode }]);
+  });
+
   it('startStage: batch by batch, then flush in every copy', async () => {
     const run = await startStage(COUNTER, { mode, copies: 2, name: 'counted' });
     try {
