@@ -97,6 +97,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
       encoderBytes += encoderMemory(sink.config, input, !!direct);
     }
   }
+  // A resumable run's units are input files: a row group may not span two (io/units).
+  if (config.resumable) for (const s of stages) if (s.encode) s.encode.units = true;
   const cores = coreBudget(stages, userStages, source, { cores: os.availableParallelism(), polarsEnv: process.env.POLARS_MAX_THREADS });
   return {
     name: config.name,
@@ -107,6 +109,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     stages,
     sinks,
     ordered: config.ordered ?? ORDERED,
+    ...(config.resumable && { units: true }),
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),

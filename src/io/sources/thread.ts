@@ -38,7 +38,7 @@ export interface ThreadSource extends Source {
 }
 
 export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number } = {}): Promise<ThreadSource> {
-  const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
+  const files = cfg.only ?? resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
   const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent' };
