@@ -9,13 +9,14 @@ import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
-import { openCsvChunks, openSource, type Source } from '../io/sources';
+import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type FixedSourceTypes, type Source } from '../io/sources';
+import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
-import { SinkError, StageError } from '../errors';
+import { ConfigError, SinkError, StageError } from '../errors';
 import { STRICT_SLABS, movedOn } from '../batch/generation';
 import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan, PlannedSink } from '../plan/types';
@@ -73,6 +74,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
   let startupMs = 0;
   /** onCommitting was called: a failure from then on must take it back (onCommitFailed). */
   let announced = false;
+  /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit. */
+  let units: UnitRun | undefined;
   // Copies started early are adopted before anything can fail: the failure path stops them too.
   const adopted = plan.stages.map((stage) => early?.adopt(plan, stage));
   /** Every executor there is (what a failure must stop); in plan order once all exist. */
@@ -81,9 +84,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // Resources are opened whole, then the guard is asked (racing an open would lose what it
     // opened: a sink's lock, a source thread); the slow part, the stages' start, is raced.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
-    sinks.push(...(await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined) })));
+    const targets = plan.sinks.map((s) => path.resolve(s.config.path));
+    if (plan.units && !plan.ordered) throw new ConfigError([{ path: 'resumable', message: 'a resumable run needs ordered output (ordered: true, the default): a unit is done when a batch of the next input file reaches every sink' }]);
+    sinks.push(...(await openSinks(plan.sinks.map((s) => s.config), { log, pipeline: plan.name, parts: plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...(plan.units && { runId: unitRunId(targets) }) })));
     guard.throwIfFailed();
-    source = await openPlannedSource(plan, log);
+    if (plan.units) units = await openUnits(plan, targets, opts, log);
+    else refuseLeftUnits(targets);
+    source = await openPlannedSource(plan, log, units && { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined });
     guard.throwIfFailed();
     executors.splice(0, executors.length, ...plan.stages.map((stage, i) => adopted[i]?.executor ?? executorFor(stage, { log })));
     await guard.race(Promise.all(executors.map((e, i) => adopted[i]?.ready ?? e.start())));
@@ -94,7 +101,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
 
     const channels = channelsOf(plan);
     const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
-    const running = new Scheduler(sourceAdapter(source), executors, sinks.map(sinkAdapter), channels, undefined, topology);
+    const staged = units;
+    const running = new Scheduler(sourceAdapter(source), executors, staged ? sinks.map((_, k) => stagingAdapter(staged, k)) : sinks.map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
     scheduler = running;
@@ -127,8 +135,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     // already due fire, and rejections be noticed, while the guard still listens.
     await guard.race(timersDue());
     checks.forEach((check, k) => {
-      if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
+      // A resumed run's earlier units gave the columns (and were checked when they were written).
+      if (!check.schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
     });
+    if (units) {
+      // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
+      units.finishUnits();
+      for (const [k, sink] of sinks.entries()) for (const batch of units.replay(k)) await sink.write(batch);
+    }
+    const expected = (k: number) => (units ? units.rows(k) : running.sinkMeters[k].rows);
     // Not raced: once the sinks commit, they finish (renames and fsyncs), signal or not; a
     // stage error that comes meanwhile still stops them before the first rename.
     const results = await commitTogether(sinks, (written) => {
@@ -136,9 +151,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
       // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
       written.forEach(({ rows }, k) => {
-        const handed = running.sinkMeters[k];
-        if (rows !== handed.rows) {
-          throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed.rows}; nothing was committed (a bug in sluice: please report it with the run's log)`);
+        const handed = expected(k);
+        if (rows !== handed) {
+          throw new SinkError(`the sink wrote ${rows} rows to ${plan.sinks[k].config.path} but was given ${handed}; nothing was committed (a bug in sluice: please report it with the run's log)`);
         }
       });
       // Told before the first rename, so a death right after it is known as committed. With several
@@ -147,7 +162,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
       opts.onCommitting?.(written[0]);
     });
     opts.onCommitted?.(results.flatMap((r) => r.files));
+    units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders());
+    if (units) report.units = units.report();
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -159,7 +176,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, started
     await Promise.all(executors.map((e) => e.abort()));
     await source?.close().catch(() => undefined);
     await Promise.all(sinks.map((sink) => sink.abort()));
+    // The units recorded stay staged for --resume; the one being written is dropped.
+    units?.abort();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders());
+    if (units) report.units = units.report();
     const failure = withProjectionNote(err, plan.projection);
     attachFailure(failure, report);
     throw failure;
@@ -184,11 +204,13 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, units?: { only: string[]; fixedTypes?: FixedSourceTypes }): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
+  const cfg = units ? { ...plan.source, ...units } : plan.source;
   if (rowsPerChunk !== undefined) {
-    // A plain conversion joins chunks into row groups across files: their edges must line up.
-    const chunks = openCsvChunks(plan.source, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined });
+    // A plain conversion joins chunks into row groups across files: their edges must line up
+    // (not in a resumable run, whose row groups end with each file).
+    const chunks = openCsvChunks(cfg, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined && !plan.units });
     return {
       files: chunks.files,
       stats: () => chunks.stats(),
@@ -198,8 +220,24 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead });
-  return openSource(plan.source, { log });
+  if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead });
+  return openSource(cfg, { log });
+}
+
+/**
+ * A resumable run's units, opened with every target locked: new, resumed or restarted
+ * (opts.units), and the source's column types fixed once, from the run's first file, before
+ * any unit is staged (a resumed run reads them from the manifest).
+ */
+async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>): Promise<UnitRun> {
+  const files = resolveInputs(plan.source.path, plan.source.baseDir);
+  // What changes the output: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer).
+  const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
+  const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
+  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', log });
+  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
+  log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
+  return units;
 }
 
 /**
@@ -255,6 +293,17 @@ function sourceAdapter(source: Source): SchedulerSource {
     async close() {
       await batches.return(undefined);
       await source.close();
+    },
+  };
+}
+
+/** A resumable run's sink k: its batches staged unit by unit (io/units), written to the sink at the commit. */
+function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
+  return {
+    write(item) {
+      return item.consume(async () => {
+        for (const batch of item.batches) units.write(k, batch, item.sourceFile);
+      });
     },
   };
 }
