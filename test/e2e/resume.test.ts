@@ -6,7 +6,8 @@
  * that is then removed, is finished by `sluice run --resume`: the outputs are byte for byte
  * those of an uninterrupted run, DuckDB reads the same rows, and the report says which files
  * were not read again. A changed stage module, a changed input, a run without --resume and a
- * stage with flush() are refused, naming what.
+ * stage with flush() are refused, naming what. The column types are fixed once, by the first
+ * file, and kept in the manifest: a resumed run does not infer them again from file 12.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,8 @@ mkdirSync(inputs);
 const names: string[] = [];
 for (let i = 1; i <= FILES; i++) {
   const n = String(i).padStart(2, '0');
-  const rows = ['x,name', ...Array.from({ length: 30 }, (_, j) => `${i * 100 + j},n${n}`)];
+  // `v` is fractional in the first file only: its types are the run's (float64), also for a resumed run that starts at file 12 (whose own rows would say int64).
+  const rows = ['x,name,v', ...Array.from({ length: 30 }, (_, j) => `${i * 100 + j},n${n},${i === 1 ? j + 0.5 : j}`)];
   const file = path.join(inputs, `f${n}.csv`);
   writeFileSync(file, rows.join('\n') + '\n');
   names.push(file);
@@ -146,8 +148,9 @@ describe('resumable runs', () => {
     expect(rep.source.files).toBe(9);
     expect(rep.source.rows).toBe(9 * 30);
     expect(outputs(dir)).toEqual(reference);
-    const duck = async (d: string) => duckRows(`select x, name from read_parquet('${path.join(d, 'out/all.parquet')}') order by x`);
+    const duck = async (d: string) => duckRows(`select x, name, v from read_parquet('${path.join(d, 'out/all.parquet')}') order by x`);
     expect(await duck(dir)).toEqual(await duck(referenceDir));
+    expect(await duckRows(`select distinct typeof(v) as t from read_parquet('${path.join(dir, 'out/parts/**/*.parquet')}')`)).toEqual([{ t: 'DOUBLE' }]);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['all.arrow', 'all.csv', 'all.ndjson', 'all.parquet', 'parts']);
   });
 

@@ -221,6 +221,7 @@ export class UnitRun {
       appendManifest(this.manifestFile, line);
       this.state.units.set(u, line);
       this.recorded.add(u);
+      this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
       stopAtUnit(u + 1);
     }
   }
