@@ -19,8 +19,8 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { convertPathToPattern, globSync, isDynamicPattern } from 'tinyglobby';
 
-/** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`: sluice's own, never data. */
-const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock)(-|$)/;
+/** `.<name>.sluice-tmp-…`, `.<name>.sluice-old-…`, `.<name>.sluice-lock`, `.<name>.sluice-staging` (a resumable run's units): sluice's own, never data. */
+const SLUICE_SIBLING = /^\..+\.sluice-(tmp|old|lock|staging)(-|$)/;
 
 /**
  * Why `p` cannot be a path here because it is a URL (`s3://bucket/x`, `https://…`, `gs://…`):

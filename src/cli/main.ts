@@ -3,7 +3,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
-import { SluiceError } from '../errors';
+import { ConfigError, SluiceError } from '../errors';
 import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
 import { outputFileProblem } from './output-files';
 import type { InspectArgs } from './inspect-options';
@@ -54,7 +54,7 @@ class UsageError extends Error {}
 /** Failing cases were already reported case by case: only the exit code is left to set. */
 class CasesFailed extends Error {}
 
-type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean };
+type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean };
 
 interface Common {
   config: string;
@@ -74,7 +74,13 @@ export async function main(argv: string[]): Promise<number> {
       'run [config]',
       'run a pipeline',
       (y) => withCommon(y).option('report', { type: 'string', describe: 'write the run report (also on failure): a self-contained page if the name ends in .html, else JSON' })
-        .option('metrics', { type: 'string', describe: 'write the run’s numbers as OpenMetrics text (also on failure), for node_exporter’s textfile collector' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' }),
+        .option('metrics', { type: 'string', describe: 'write the run’s numbers as OpenMetrics text (also on failure), for node_exporter’s textfile collector' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' })
+        .option('resume', { type: 'boolean', default: false, describe: 'continue a resumable run that failed or was killed: the input files whose units it committed are not read again (refused if the config, a stage module or an input changed); starts one if there is none' })
+        .option('restart', { type: 'boolean', default: false, describe: 'discard what a failed resumable run staged and start it again' })
+        .check((a) => {
+          if (a.resume && a.restart) throw new Error('--resume and --restart exclude each other: --resume continues a failed run, --restart discards it');
+          return true;
+        }),
       async (args) => {
         code = await run(args);
       },
@@ -228,6 +234,26 @@ function withCommon<T>(y: Argv<T>) {
     .option('set', { type: 'string', array: true, nargs: 1, describe: 'set a param of the config: <param>=<value> (repeatable)' });
 }
 
+/**
+ * A resumable run stages each unit's output, so every stage must give a unit's output from that
+ * unit alone: a stage with flush() keeps state across units (an aggregate), which a resumed run
+ * would have lost. Refused before anything starts (running those stages again over the staged
+ * units at the commit is not built yet).
+ */
+async function refuseStatefulUnits(plan: Plan): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+  const { loadStageDefinition } = require('../worker/load') as typeof import('../worker/load');
+  for (const stage of plan.stages) {
+    for (const m of [stage, ...(stage.fused ?? [])]) {
+      if (!m.modulePath) continue; // sluice's own stages (partitioning, Parquet encoding) end their state at unit edges
+      const definition = await loadStageDefinition(m.modulePath);
+      if (typeof definition.flush === 'function') {
+        throw new ConfigError([{ path: 'resumable', message: `stage "${m.name}" has flush() (it keeps state across batches, e.g. an aggregate): a resumed run would flush only the units it read. Resumable runs (resumable, --resume, --restart) support stages without flush() only; run this pipeline without them` }]);
+      }
+    }
+  }
+}
+
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
 function resolve(args: Common, readErrors = true, onConfig?: CheckOptions['onConfig']): Promise<CheckedConfig> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
@@ -302,6 +328,8 @@ async function run(args: RunArgs): Promise<number> {
     // The stage copies start as soon as the config is valid, beside the slower checks.
     let plan: Plan | undefined;
     const resolved = await resolve(args, false, (valid) => {
+      // --resume and --restart make the run resumable, whatever the config says.
+      if (args.resume || args.restart) valid.config.resumable = true;
       plan = buildPlan(valid.config, valid);
       early = EarlyStart.begin(plan, { log });
       return early.launched();
@@ -309,9 +337,10 @@ async function run(args: RunArgs): Promise<number> {
     plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
+    if (plan.units) await refuseStatefulUnits(plan);
     watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
     const w = watch;
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files) }, early);
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files), units: args.resume ? 'resume' : args.restart ? 'restart' : 'fresh' }, early);
     display?.clear();
     if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;

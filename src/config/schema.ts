@@ -199,6 +199,8 @@ const pipeline = z.strictObject({
   channel: channel.optional(),
   /** Keep output in input order (default true); `false` lets batches pass as they finish. */
   ordered: z.boolean({ error: 'must be true or false' }).optional(),
+  /** Cut the run into units (one per input file), each staged on its own, so a failed run can be resumed (`sluice run --resume`). */
+  resumable: z.boolean({ error: 'must be true or false' }).optional(),
   // Checked (and resolved with --set) by params.ts, whose messages name the param.
   params: z.custom<ParamsSpec>().optional(),
 });

@@ -21,6 +21,7 @@
 import type { Logger } from 'pino';
 import { OwnedBatch } from '../batch/owned';
 import { partitionOf, tagPartition } from '../batch/partition-tag';
+import { tagUnit } from '../batch/unit-tag';
 import { SinkError, SourceError, type SluiceError } from '../errors';
 import { readCsvChunk } from '../csv/item';
 import type { ChunkText, CsvParse } from '../csv/parse';
@@ -32,8 +33,8 @@ import type { StageExecutor, TransportStats } from '../executors/types';
 import { InputOrderFailures } from '../supervisor/input-order';
 import { FirstFatal } from '../supervisor/first-fatal';
 
-/** A part on its way, and the partition it belongs to ('' for one file). */
-type Keyed = { key: string; part: Promise<Part> };
+/** A part on its way, the partition it belongs to ('' for one file), and the unit, when it is not its item's (batch/unit-tag.ts). */
+type Keyed = { key: string; part: Promise<Part>; unit?: string };
 
 export class ParquetEncodeExecutor implements StageExecutor {
   readonly stage: string;
@@ -53,6 +54,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private chunksWithRows = 0;
   /** The row group short chunks are joined into, and its rows so far. */
   private joining: { group: OpenGroup; rows: number } | undefined;
+  /** Resumable runs: the input file of the last item cut; row groups end where it changes (plan.units). */
+  private unitFile: string | undefined;
   /** An encoder thread's death: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
   private readonly fatal = new FirstFatal<SluiceError>();
 
@@ -128,7 +131,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
     // The input is released once the pool holds its rows (copied into a slot, or its slab held).
     const parts = await input.consume((item) =>
       this.inOrder(async () => {
-        const ended: Keyed[] = [];
+        const ended: Keyed[] = this.unitEdge(item.sourceFile, (unit) => [...this.cutters].flatMap(([key, cutter]) => cutter.cut().map((part) => ({ key, part, unit }))));
         for (const batch of item.batches) {
           const key = partitionOf(batch) ?? '';
           for (const part of await this.cutterFor(key).write(batch, item.backing)) ended.push({ key, part });
@@ -150,7 +153,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
     const { seq, sourceFile } = input;
     // Items arrive in order, but the joining must also happen in that order: one item after another.
     const parts = await input.consume((item) =>
-      this.inOrder(async (): Promise<Promise<Part>[]> => {
+      this.inOrder(async (): Promise<Keyed[]> => {
         const chunk = readCsvChunk(item.batch);
         if (chunk.rows === 0) {
           this.emptyChunk = { ...chunk, text: Buffer.from(chunk.text) }; // a copy: the item is released
@@ -158,18 +161,30 @@ export class ParquetEncodeExecutor implements StageExecutor {
         }
         this.chunksWithRows++;
         const size = this.encode.rowGroupSize;
-        const ended: Promise<Part>[] = [];
+        // A resumable run's unit ends with its file: so does the group its short chunks were joined into.
+        const ended: Keyed[] = this.unitEdge(item.sourceFile, (unit) => (this.joining ? [{ key: '', part: this.endJoining(pool), unit }] : []));
         // A chunk cut short by bytes (wide rows) may not fit what the group still needs: end it first.
-        if (this.joining && this.joining.rows + chunk.rows > size) ended.push(this.endJoining(pool));
-        if (!this.joining && chunk.rows >= size) return [...ended, (await pool.csv(chunk, this.encode.compression, false)).part];
+        if (this.joining && this.joining.rows + chunk.rows > size) ended.push({ key: '', part: this.endJoining(pool) });
+        if (!this.joining && chunk.rows >= size) return [...ended, { key: '', part: (await pool.csv(chunk, this.encode.compression, false)).part }];
         const joining = (this.joining ??= { group: pool.open(() => undefined), rows: 0 });
         await pool.csvInto(joining.group, chunk);
         joining.rows += chunk.rows;
-        if (joining.rows >= size) ended.push(this.endJoining(pool));
+        if (joining.rows >= size) ended.push({ key: '', part: this.endJoining(pool) });
         return ended;
       }),
     );
-    return this.output(seq, sourceFile, parts.map((part) => ({ key: '', part })));
+    return this.output(seq, sourceFile, parts);
+  }
+
+  /**
+   * Resumable runs (plan.units): where the input file changes, a unit ends, and with it every
+   * open row group (`end`), its parts tagged with the unit they belong to. Elsewhere nothing.
+   */
+  private unitEdge(file: string | undefined, end: (unit: string) => Keyed[]): Keyed[] {
+    if (!this.encode.units || file === undefined) return [];
+    const before = this.unitFile;
+    this.unitFile = file;
+    return before !== undefined && before !== file ? end(before) : [];
   }
 
   private endJoining(pool: EncoderPool): Promise<Part> {
@@ -180,10 +195,11 @@ export class ParquetEncodeExecutor implements StageExecutor {
 
   /** The parts, once all are encoded, as this stage's output item (numbered as its input), each tagged with its partition. */
   private async output(seq: number, sourceFile: string | undefined, parts: Keyed[]): Promise<OwnedBatch> {
-    const done = await Promise.all(parts.map(async ({ key, part }) => ({ key, part: await part })));
-    const batches = done.flatMap(({ key, part }) => {
+    const done = await Promise.all(parts.map(async ({ key, part, unit }) => ({ key, part: await part, unit })));
+    const batches = done.flatMap(({ key, part, unit }) => {
       const batch = partBatch(part);
-      return !batch ? [] : this.encode.partitioned ? [tagPartition(batch, key)] : [batch];
+      const tagged = batch && unit !== undefined ? tagUnit(batch, unit) : batch;
+      return !tagged ? [] : this.encode.partitioned ? [tagPartition(tagged, key)] : [tagged];
     });
     return new OwnedBatch({ seq, sourceFile, batches, rows: done.reduce((n, { part }) => n + part.rows, 0) });
   }

@@ -104,6 +104,8 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
       encoderBytes += encoderMemory(sink.config, input, !!direct);
     }
   }
+  // A resumable run's units are input files: a row group may not span two (io/units).
+  if (config.resumable) for (const s of stages) if (s.encode) s.encode.units = true;
   const cores = coreBudget(stages, userStages, source, { cores: os.availableParallelism(), polarsEnv: process.env.POLARS_MAX_THREADS });
   // Where each keyed stage's input is cut by key: in its producer when it can be (plan/key-split.ts).
   const readersOf = (p: number) => [...stages.filter((s) => s.input === p), ...sinks.filter((k) => k.from === p).map(() => 'sink' as const)];
@@ -123,6 +125,7 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
     ordered: config.ordered ?? ORDERED,
     ...(config.deadLetter && { deadLetter: { ...config.deadLetter, path: resolve(config.deadLetter.path) } }),
     ...(config.maxErrors !== undefined && { maxErrors: config.maxErrors }),
+    ...(config.resumable && { units: true }),
     params,
     ...(direct && { direct }),
     ...(parseIn && { parseIn }),

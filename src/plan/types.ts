@@ -34,7 +34,7 @@ export interface PlannedStage {
    * module): row groups of `rowGroupSize` rows encoded on its threads, from the batches
    * before it, or from CSV chunks (a plain conversion: `Plan.direct`).
    */
-  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean };
+  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean; units?: boolean };
   /**
    * Adjacent thread stages fused into one (plan/fuse.ts): each copy runs these, in order, on
    * every batch, with no hand-off between them. The stage's own name is theirs joined by `+`.
@@ -94,6 +94,11 @@ export interface Plan {
   deadLetter?: DeadLetterConfig;
   /** The error budget (config `maxErrors`): rows skipped or dead-lettered, or a percentage of the rows read; absent: no limit. */
   maxErrors?: number | string;
+  /**
+   * A resumable run (config `resumable`, `--resume`, `--restart`): cut into units, one per input
+   * file, each staged and recorded on its own (io/units); row groups end at unit edges.
+   */
+  units?: boolean;
   /** The params resolved for this run (defaults and `--set`). */
   params: ResolvedParams;
   /**

@@ -10,13 +10,14 @@ import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
-import { openCsvChunks, openSource, type BadRow, type Source } from '../io/sources';
+import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
+import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
 import { createRootLogger } from '../log';
 import { PROGRESS_INTERVAL_MS } from '../defaults';
-import { SinkError, StageError } from '../errors';
+import { ConfigError, SinkError, StageError } from '../errors';
 import { STRICT_SLABS, movedOn } from '../batch/generation';
 import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan, PlannedSink } from '../plan/types';
@@ -80,28 +81,41 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   const executors: StageExecutor[] = [];
   /** Rows taken out by `onError` (source and stages), their budget, and the dead-letter output's writes. */
   let rejects = new Rejects(plan.maxErrors);
+  /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit. */
+  let units: UnitRun | undefined;
   try {
     // Resources are opened whole, then registered, then the teardown is asked (racing an open
     // would lose what it opened: a sink's lock, a source thread); the slow part, the stages'
     // start, is raced. A resource registered after the run failed is torn down at once.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
+    const targets = plan.sinks.map((s) => path.resolve(s.config.path));
+    if (plan.units && !plan.ordered) throw new ConfigError([{ path: 'resumable', message: 'a resumable run needs ordered output (ordered: true, the default): a unit is done when a batch of the next input file reaches every sink' }]);
+    // Rejected rows are written as they come, not staged per unit: a resumed run would lose the earlier units' rejects.
+    if (plan.units && plan.deadLetter) throw new ConfigError([{ path: 'resumable', message: 'a resumable run cannot have a deadLetter output yet (its rows are not staged per unit, so a resumed run would lose the rejects of the units before): drop resumable, or use onError: "skip"' }]);
     // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const sinks = await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
       log,
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
+      ...(plan.units && { runId: unitRunId(targets) }),
     });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
     teardown.throwIfFailed();
+    if (plan.units) {
+      const opened = await openUnits(plan, targets, opts, log);
+      units = opened;
+      // The units recorded stay staged for --resume; the one being written is dropped.
+      teardown.add('the unit being staged', { abort: () => opened.abort() });
+    } else refuseLeftUnits(targets);
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     rejects = new Rejects(plan.maxErrors, deadSink);
     const sourceRejects = rejects;
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
     const onBadRow = action === 'skip' || action === 'dead-letter' ? (bad: BadRow) => sourceRejects.add(action, [{ origin: 'source', ...bad }]) : undefined;
-    const src = await openPlannedSource(plan, log, onBadRow);
+    const src = await openPlannedSource(plan, log, onBadRow, units && { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined });
     source = src;
     teardown.add('the source', { abort: () => src.close() });
     teardown.throwIfFailed();
@@ -121,7 +135,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
 
     const channels = channelsOf(plan);
     const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
-    const running = new Scheduler(sourceAdapter(src), executors, sinks.slice(0, plan.sinks.length).map(sinkAdapter), channels, undefined, topology);
+    const staged = units;
+    const planSinks = sinks.slice(0, plan.sinks.length);
+    const running = new Scheduler(sourceAdapter(src), executors, staged ? planSinks.map((_, k) => stagingAdapter(staged, k)) : planSinks.map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
     if (plan.stages.some((st) => st.onError)) {
@@ -162,11 +178,19 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // already due fire, and rejections be noticed, while the guard still listens.
     await teardown.race(timersDue());
     checks.forEach((check, k) => {
-      if (!check.schema.seen) throw noColumns(plan, plan.sinks[k]);
+      // A resumed run's earlier units gave the columns (and were checked when they were written).
+      if (!check.schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
     });
     // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
     rejects.checkShare(running.sourceMeter.rows + rejects.fromSource);
     await teardown.race(rejects.drain());
+    if (units) {
+      // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
+      units.finishUnits();
+      for (const [k, sink] of planSinks.entries()) for (const batch of units.replay(k)) await sink.write(batch);
+    }
+    const staging = units;
+    const expected = (k: number) => (k >= plan.sinks.length ? rejects.written : staging ? staging.rows(k) : running.sinkMeters[k].rows);
     // Not raced, and held: once the sinks commit, they finish (renames and fsyncs), signal or
     // not; a stage error that comes meanwhile still stops them before the first rename, and
     // the teardown waits for the commit to settle.
@@ -178,7 +202,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         // Counted at each sink: a writer that dropped rows without a word (apache-arrow's closed
         // on a schema it saw as another, once) fails the run instead of publishing fewer rows.
         written.forEach(({ rows }, k) => {
-          const handed = k < plan.sinks.length ? running.sinkMeters[k].rows : rejects.written;
+          const handed = expected(k);
           if (rows !== handed) {
             throw new SinkError(`the sink wrote ${rows} rows to ${pathOf(k)} but was given ${handed}; nothing was committed (a bug in sluice: please report it with the run's log)`);
           }
@@ -190,7 +214,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       }),
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
+    units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders(), rejects);
+    if (units) report.units = units.report();
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -198,6 +224,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.fail(err);
     const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
+    if (units) report.units = units.report();
     attachFailure(failure, report);
     throw failure;
   }
@@ -226,11 +253,13 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void, units?: { only: string[]; fixedTypes?: FixedSourceTypes }): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
+  const cfg = units ? { ...plan.source, ...units } : plan.source;
   if (rowsPerChunk !== undefined) {
-    // A plain conversion joins chunks into row groups across files: their edges must line up.
-    const chunks = openCsvChunks(plan.source, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined });
+    // A plain conversion joins chunks into row groups across files: their edges must line up
+    // (not in a resumable run, whose row groups end with each file).
+    const chunks = openCsvChunks(cfg, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined && !plan.units });
     return {
       files: chunks.files,
       stats: () => chunks.stats(),
@@ -240,8 +269,24 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(plan.source, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
-  return openSource(plan.source, { log, ...(onBadRow && { onBadRow }) });
+  if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
+  return openSource(cfg, { log, ...(onBadRow && { onBadRow }) });
+}
+
+/**
+ * A resumable run's units, opened with every target locked: new, resumed or restarted
+ * (opts.units), and the source's column types fixed once, from the run's first file, before
+ * any unit is staged (a resumed run reads them from the manifest).
+ */
+async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>): Promise<UnitRun> {
+  const files = resolveInputs(plan.source.path, plan.source.baseDir);
+  // What changes the output: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer).
+  const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
+  const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
+  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', log });
+  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
+  log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
+  return units;
 }
 
 /**
@@ -297,6 +342,17 @@ function sourceAdapter(source: Source): SchedulerSource {
     async close() {
       await batches.return(undefined);
       await source.close();
+    },
+  };
+}
+
+/** A resumable run's sink k: its batches staged unit by unit (io/units), written to the sink at the commit. */
+function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
+  return {
+    write(item) {
+      return item.consume(async () => {
+        for (const batch of item.batches) units.write(k, batch, item.sourceFile);
+      });
     },
   };
 }

@@ -5,6 +5,7 @@ import type { KeyedStats, ParseStats, TransportStats } from '../executors/types'
 import type { StageMode } from '../config/types';
 import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
+import type { UnitMode, UnitsReport } from '../io/units/units';
 
 export interface StageMetrics {
   name: string;
@@ -69,6 +70,8 @@ export interface RunReport {
    * publishes the rest.
    */
   commitPending?: string[];
+  /** A resumable run's units (io/units): how many, which input files an earlier attempt committed (not read again) and which this run read. */
+  units?: UnitsReport;
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;
@@ -182,6 +185,11 @@ export interface ProgressStage {
 
 export interface RunOptions {
   log?: Logger;
+  /**
+   * A resumable run (plan.units): start afresh (`fresh`, refused if a failed run left units),
+   * continue what a failed run staged (`resume`), or discard it first (`restart`). Default fresh.
+   */
+  units?: UnitMode;
   /** Called about every `progressIntervalMs` while running. */
   onProgress?: (snapshot: ProgressSnapshot) => void;
   progressIntervalMs?: number;

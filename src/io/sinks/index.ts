@@ -32,6 +32,11 @@ export interface OpenSinkOptions {
    * For `openSinks`, one value for all, or one per sink.
    */
   parts?: boolean | readonly boolean[];
+  /**
+   * What a partitioned sink names its files with (`part-00000-<runId>.parquet`): a resumable
+   * run's own id, so its output's names are the same however often it is resumed; else random.
+   */
+  runId?: string;
 }
 
 /**
@@ -129,7 +134,7 @@ async function openClaimed(c: Claimed, opts: OpenSinkOptions, held: ReadonlySet<
     }
     const guard = new CommitGuard(target, mode, append, lock, parents);
     const parts = opts.parts === true;
-    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, parts) : new FileSink(cfg, guard, parts);
+    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, parts, opts.runId) : new FileSink(cfg, guard, parts);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {

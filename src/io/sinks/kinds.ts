@@ -208,7 +208,7 @@ export class FileSink extends TwoStepSink {
 export class DirectorySink extends TwoStepSink {
   private readonly router: PartitionRouter;
 
-  constructor(cfg: SinkConfig, guard: CommitGuard, parts: boolean) {
+  constructor(cfg: SinkConfig, guard: CommitGuard, parts: boolean, runId = randomBytes(4).toString('hex')) {
     super(guard, tempSibling(guard.target));
     try {
       mkdirSync(this.temp, { recursive: true });
@@ -218,7 +218,6 @@ export class DirectorySink extends TwoStepSink {
       rmSync(this.temp, { recursive: true, force: true });
       throw sinkFailure(err, 'write', guard.target, this.temp);
     }
-    const runId = randomBytes(4).toString('hex');
     this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, parts, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
   }
 

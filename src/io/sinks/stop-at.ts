@@ -16,3 +16,14 @@ export const stopAt: (step: CommitStep) => void =
     : (step) => {
         if (step === STOP_AT) process.kill(process.pid, 'SIGSTOP');
       };
+
+/**
+ * `SLUICE_TEST_STOP_AT=unit-<n>`: stop once the n-th unit (1-based) of a resumable run is
+ * recorded in its manifest (io/units), so a test can SIGKILL the run with the next unit in flight.
+ */
+export const stopAtUnit: (n: number) => void =
+  STOP_AT === undefined || !STOP_AT.startsWith('unit-')
+    ? () => undefined
+    : (n) => {
+        if (`unit-${n}` === STOP_AT) process.kill(process.pid, 'SIGSTOP');
+      };

@@ -45,7 +45,44 @@ export interface Source {
 }
 
 /** `baseDir`: the directory relative paths are read from, taken literally (never a glob); default the working directory. */
-export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string };
+/**
+ * `only`: of the files `path` names, read these alone (a resumed run's units left to do, io/units).
+ * `fixedTypes`: the column types a resumable run fixed once from its first unit (kept in its
+ * manifest), instead of inferring them from the first file this run reads.
+ */
+export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string; only?: string[]; fixedTypes?: FixedSourceTypes };
+
+/** Column types fixed by a source's first file (CSV: its inference rows; NDJSON: its first batch). */
+export interface FixedSourceTypes {
+  csv?: FixedCsvTypes;
+  ndjson?: NdjsonTypes;
+}
+
+/** The files a source reads: `path` resolved, narrowed to `only` when given. */
+function filesOf(cfg: SourceOptions): string[] {
+  const all = resolveInputs(cfg.path, cfg.baseDir);
+  if (!cfg.only) return all;
+  const only = new Set(cfg.only);
+  return all.filter((f) => only.has(f));
+}
+
+/**
+ * The column types the run's first file fixes, read from its first batch alone (the rows the
+ * run would infer them from): a resumable run keeps them in its manifest, so a resumed run
+ * reads its later units with the same types (io/units).
+ */
+export async function fixSourceTypes(cfg: SourceOptions, first: string): Promise<FixedSourceTypes> {
+  const fixed: FixedSourceTypes = {};
+  let reader: AsyncGenerator<BatchWithLease> | undefined;
+  if (cfg.format === 'csv') reader = readCsv({ file: first, cfg, onTypes: (t) => (fixed.csv = t) });
+  else if (cfg.format === 'ndjson') reader = readNdjson(first, { ...cfg, onTypes: (t) => (fixed.ndjson = t) });
+  if (reader) {
+    const r = await reader.next();
+    if (!r.done) r.value.lease?.release();
+    await reader.return(undefined);
+  }
+  return fixed;
+}
 
 /** Absolute input files a `path` names (globs expanded), sorted and de-duplicated: the same function `validate` and `explain` use. */
 export function resolveInputs(patterns: string | string[], baseDir?: string): string[] {
@@ -75,7 +112,7 @@ export interface OpenSourceOptions {
 }
 
 export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {}): Promise<Source> {
-  const files = resolveInputs(cfg.path, cfg.baseDir);
+  const files = filesOf(cfg);
   const reclaimer = new FrameReclaimer(opts.reclaim ?? { growthBytes: 128 * 1024 * 1024 });
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<BatchWithLease> | undefined;
@@ -83,8 +120,8 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   const onBytes = (n: number) => (stats.bytesRead += n);
   // The first file fixes the column types for every later one (one schema per source): CSV's
   // from its inference rows, NDJSON's from its first batch.
-  let csvTypes: FixedCsvTypes | undefined;
-  let ndjsonTypes: NdjsonTypes | undefined;
+  let csvTypes: FixedCsvTypes | undefined = cfg.fixedTypes?.csv;
+  let ndjsonTypes: NdjsonTypes | undefined = cfg.fixedTypes?.ndjson;
 
   const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
@@ -129,7 +166,8 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       // CSV gives at least one batch when it has a header (NDJSON may hold no line at all).
       if (!any && !closed && cfg.format === 'csv') throw noColumns('csv', file);
     }
-    if (!first && !closed) throw new SourceError(`no columns to write: ${files.length === 1 ? 'the input file is' : `all ${files.length} input files are`} empty (${files.join(', ')})`);
+    // A resumed run with every unit done reads nothing (its units are staged): no error.
+    if (!first && !closed && !(cfg.only && files.length === 0)) throw new SourceError(`no columns to write: ${files.length === 1 ? 'the input file is' : `all ${files.length} input files are`} empty (${files.join(', ')})`);
   }
 
   return {
@@ -173,11 +211,11 @@ export interface CsvChunkSource {
  * however small the files.
  */
 export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean; alignAcrossFiles?: boolean } = {}): CsvChunkSource {
-  const files = resolveInputs(cfg.path, cfg.baseDir);
+  const files = filesOf(cfg);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
   let closed = false;
-  let csvTypes: FixedCsvTypes | undefined;
+  let csvTypes: FixedCsvTypes | undefined = cfg.fixedTypes?.csv;
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;

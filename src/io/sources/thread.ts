@@ -40,7 +40,7 @@ export interface ThreadSource extends Source {
 
 /** `splitOut`: cut each batch by key, in the thread, for the keyed stage that is the source's only reader (plan/key-split.ts). */
 export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut; onBadRow?: (bad: BadRow) => void } = {}): Promise<ThreadSource> {
-  const files = resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
+  const files = cfg.only ?? resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
   const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }), ...(opts.onBadRow && { salvage: true }) };

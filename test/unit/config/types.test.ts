@@ -37,7 +37,7 @@ assertType<Equal<CsvSourceOptions['delimiter'], string | undefined>>();
 assertType<Equal<SourceConfig['path'], string | string[]>>();
 assertType<Equal<StageConfig['options'], Record<string, unknown> | undefined>>();
 assertType<Equal<SinkConfig['mode'], 'overwrite' | 'error-if-exists' | 'append' | undefined>>();
-assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'sinks' | 'deadLetter' | 'maxErrors' | 'channel' | 'ordered' | 'params'>>();
+assertType<Equal<keyof PipelineConfig, 'name' | 'source' | 'stages' | 'sink' | 'sinks' | 'deadLetter' | 'maxErrors' | 'channel' | 'ordered' | 'resumable' | 'params'>>();
 assertType<Equal<StageConfig['onError'], 'fail' | 'skip' | 'dead-letter' | undefined>>();
 assertType<Equal<PipelineConfig['maxErrors'], number | string | undefined>>();
 

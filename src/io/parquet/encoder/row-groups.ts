@@ -60,6 +60,12 @@ export class RowGroupCutter {
     return this.take();
   }
 
+  /** Ends the open group, if it has rows (a resumable run's unit ends here); returns every part not yet taken. */
+  cut(): Promise<Part>[] {
+    if (this.group && this.groupRows > 0) this.endGroup(false);
+    return this.take();
+  }
+
   /** Forgets the open group (the output is aborted). */
   abort(): void {
     if (this.group) this.pool.drop(this.group);

@@ -1,0 +1,85 @@
+/**
+ * A resumable run's manifest: one NDJSON file, appended and fsynced line by line. Its first
+ * line says what the run is (its fingerprint: config, stage modules, inputs); a `schema` line
+ * keeps the source's column types once they are fixed; one `unit` line per unit whose staged
+ * files are durable (written, fsynced, renamed: staging.ts) — a unit is done only if it has
+ * its line; `committed` says the job commit published every sink. A torn last line (a kill
+ * mid-append) is no line. Hadoop's manifest committer is the anchor: the manifest, not the
+ * files present, decides what is done.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+export interface Fingerprint {
+  /** sha256 of the config file and the effective overrides. */
+  config: string;
+  /** Stage name → sha256 of its module file. */
+  stages: Record<string, string>;
+  /** Every input in unit order: path and identity (size, mtime, inode). */
+  inputs: { file: string; id: string }[];
+}
+
+/** The first line: what the run is. */
+export interface RunLine {
+  type: 'run';
+  version: 1;
+  runId: string;
+  fingerprint: Fingerprint;
+}
+
+/** The source's column types, fixed once from the run's first file. */
+export interface SchemaLine {
+  type: 'schema';
+  csv?: unknown;
+  ndjson?: unknown;
+}
+
+/** A unit whose files every sink staged durably: per sink, its frames file (relative to that sink's staging directory) and rows, or null for none. */
+export interface UnitLine {
+  type: 'unit';
+  unit: number;
+  file: string;
+  sinks: ({ file: string; rows: number } | null)[];
+}
+
+/** The job commit published every sink. */
+export interface CommittedLine {
+  type: 'committed';
+}
+
+/** A line of the manifest file (a format on disk, not a message between threads). */
+export type ManifestLine = RunLine | SchemaLine | UnitLine | CommittedLine;
+
+export interface ManifestState {
+  run?: RunLine;
+  schema?: SchemaLine;
+  units: Map<number, UnitLine>;
+  committed: boolean;
+}
+
+export function readManifest(file: string): ManifestState {
+  const state: ManifestState = { units: new Map(), committed: false };
+  if (!existsSync(file)) return state;
+  const text = readFileSync(file, 'utf8');
+  // Only whole lines count: the last one may have been cut by a kill while it was appended.
+  const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+  for (const line of whole.split('\n')) {
+    if (!line) continue;
+    const m = JSON.parse(line) as ManifestLine;
+    if (m.type === 'run') state.run = m;
+    else if (m.type === 'schema') state.schema = m;
+    else if (m.type === 'unit') state.units.set(m.unit, m);
+    else state.committed = true;
+  }
+  return state;
+}
+
+/** Appends one line and fsyncs it before returning: once this returns, the line survives a crash. */
+export function appendManifest(file: string, line: ManifestLine): void {
+  const fd = openSync(file, 'a');
+  try {
+    writeSync(fd, JSON.stringify(line) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

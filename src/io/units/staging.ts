@@ -1,0 +1,91 @@
+/**
+ * One sink's side of a resumable run: the batches it is handed go, unit by unit, into frames
+ * files under the sink's staging area instead of into the sink. A unit's file is written in
+ * the attempt's own directory (`_temporary/<attempt>/`), fsynced, and renamed into `units/`
+ * once a batch of a later unit arrives (input order: the run is ordered) or the stream ends;
+ * the run records it in the manifest once every sink has done so (units.ts). Nothing here
+ * decides that a unit is done: only the manifest does.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
+import { blobKind } from '../../batch/blob';
+import { PART_BLOB, partOf } from '../parquet/encoder/parts';
+import { writeFrame } from './frames';
+
+/** What one sink staged for one unit: the file (relative to the run's staging directory) and the rows it stands for. */
+export interface StagedUnit {
+  file: string;
+  rows: number;
+}
+
+export function unitFileName(unit: number): string {
+  return `u${String(unit).padStart(6, '0')}.frames`;
+}
+
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class UnitStager {
+  private current: { unit: number; fd: number; temp: string; rows: number } | undefined;
+  /** Units this sink has finished (staged durably), by unit index. */
+  readonly staged = new Map<number, StagedUnit>();
+
+  constructor(
+    /** The run's staging directory for this sink (`.<sink>.sluice-staging/<runId>`). */
+    private readonly dir: string,
+    /** This attempt's own directory, under `_temporary/`. */
+    private readonly attemptDir: string,
+    /** Called when this sink has passed `unit`: every unit before it is finished here. */
+    private readonly passed: (unit: number) => void,
+  ) {}
+
+  /** `unit`: the input file's unit index; batches come in unit order. */
+  write(batch: RecordBatch, unit: number): void {
+    if (this.current && unit < this.current.unit) throw new Error(`internal: a batch of unit ${unit} after unit ${this.current.unit} (resumable runs are ordered)`);
+    if (!this.current || unit > this.current.unit) {
+      this.finishCurrent();
+      this.passed(unit);
+      mkdirSync(this.attemptDir, { recursive: true });
+      const temp = path.join(this.attemptDir, unitFileName(unit));
+      this.current = { unit, fd: openSync(temp, 'w'), temp, rows: 0 };
+    }
+    writeFrame(this.current.fd, batch);
+    this.current.rows += blobKind(batch) === PART_BLOB ? partOf(batch).rows : batch.numRows;
+  }
+
+  /** The unit a batch without a unit of its own belongs to (a stage's flush at the end): the last one seen. */
+  get currentUnit(): number | undefined {
+    return this.current?.unit;
+  }
+
+  /** End of stream: the unit being written is finished. */
+  finish(): void {
+    this.finishCurrent();
+  }
+
+  /** Drop the unit being written (the run failed): its temporary goes with the attempt directory. */
+  abort(): void {
+    if (this.current) closeSync(this.current.fd);
+    this.current = undefined;
+  }
+
+  private finishCurrent(): void {
+    const c = this.current;
+    if (!c) return;
+    this.current = undefined;
+    // Durable before it is named as done: data, then the rename, then the folder's entry.
+    fsyncSync(c.fd);
+    closeSync(c.fd);
+    const name = unitFileName(c.unit);
+    renameSync(c.temp, path.join(this.dir, 'units', name));
+    syncDir(path.join(this.dir, 'units'));
+    this.staged.set(c.unit, { file: path.join('units', name), rows: c.rows });
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * A resumable run cut into units (one per input file, in input order) with a staged commit
+ * per unit, after Hadoop's manifest committer: each sink's unit output is staged under
+ * `.<sink>.sluice-staging/<runId>/` (staging.ts); the manifest (manifest.ts, in the first
+ * sink's staging directory) records a unit once every sink staged it durably; the job commit
+ * replays every unit in input order into the real sinks (which write and commit them as an
+ * uninterrupted run would: footer merge, concatenation, partition files) and removes the
+ * staging areas. `--resume` reads the manifest, refuses if the config, a stage module or an
+ * input changed, and reads only the units not recorded.
+ *
+ * The run id is a function of the sink targets, so a resumed run finds its staging; attempt
+ * directories (`_temporary/<attempt>/`) are per process: whatever a dead attempt left there is
+ * not in the manifest, and is removed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { blobKind } from '../../batch/blob';
+import { SinkError } from '../../errors';
+import { PART_BLOB, partOf } from '../parquet/encoder/parts';
+import { stopAtUnit } from '../sinks/stop-at';
+import { readFrames } from './frames';
+import { appendManifest, readManifest, type Fingerprint, type ManifestState } from './manifest';
+import { UnitStager } from './staging';
+import { unitTagOf } from '../../batch/unit-tag';
+
+export type UnitMode = 'fresh' | 'resume' | 'restart';
+
+export interface UnitRunOptions {
+  /** Absolute sink targets, in the plan's order. */
+  targets: string[];
+  /** Every input file, in unit order. */
+  files: string[];
+  /** The config's and the stage modules' hashes (fingerprintOf). */
+  fingerprint: Omit<Fingerprint, 'inputs'>;
+  mode: UnitMode;
+  log?: Logger;
+}
+
+/** What the report says of a resumable run's units. */
+export interface UnitsReport {
+  runId: string;
+  total: number;
+  /** Input files whose units an earlier attempt committed: not read by this run. */
+  reused: string[];
+  /** Input files this run read. */
+  read: string[];
+}
+
+export function stagingDirOf(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.sluice-staging`);
+}
+
+export function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function inputIdentity(file: string): string {
+  const st = statSync(file);
+  return `${st.size}:${st.mtimeMs}:${st.ino}`;
+}
+
+export class UnitRun {
+  readonly runId: string;
+  /** Per sink: its staging directory for this run. */
+  readonly dirs: string[];
+  readonly manifestFile: string;
+  /** Units recorded before this run (a resumed run does not read them). */
+  readonly done: ReadonlySet<number>;
+  /** The input files this run reads, in order. */
+  readonly todo: string[];
+  /** Column types fixed by the first unit of the run (kept in the manifest). */
+  schema: { csv?: unknown; ndjson?: unknown } | undefined;
+  private readonly stagers: UnitStager[];
+  private readonly sinkAt: number[];
+  private readonly recorded = new Set<number>();
+  private readonly unitOfFile: Map<string, number>;
+  private readonly state: ManifestState;
+
+  private constructor(
+    private readonly opts: UnitRunOptions,
+    runId: string,
+    state: ManifestState,
+  ) {
+    this.runId = runId;
+    this.state = state;
+    this.dirs = opts.targets.map((t) => path.join(stagingDirOf(t), runId));
+    this.manifestFile = path.join(this.dirs[0], 'manifest.ndjson');
+    this.done = new Set(state.units.keys());
+    this.todo = opts.files.filter((_, i) => !this.done.has(i));
+    this.schema = state.schema && { csv: state.schema.csv, ndjson: state.schema.ndjson };
+    this.unitOfFile = new Map(opts.files.map((f, i) => [f, i]));
+    const attempt = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.sinkAt = opts.targets.map(() => -1);
+    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => this.passed(k, unit)));
+  }
+
+  /**
+   * Open the run's staging: new (`fresh`: refused if a failed run left units; `restart`:
+   * whatever was staged is removed) or resumed (`resume`: checked against what the staged
+   * units were made from). Called with every target locked.
+   */
+  static open(opts: UnitRunOptions): UnitRun {
+    const runId = unitRunId(opts.targets);
+    const dirs = opts.targets.map((t) => path.join(stagingDirOf(t), runId));
+    const manifestFile = path.join(dirs[0], 'manifest.ndjson');
+    let state = readManifest(manifestFile);
+    const fingerprint: Fingerprint = { ...opts.fingerprint, inputs: opts.files.map((file) => ({ file, id: inputIdentity(file) })) };
+    if (state.committed) {
+      // The job commit published every sink and died before removing the staging: stale.
+      opts.log?.info({ staging: dirs[0] }, 'removing the staging of a run that was committed');
+      state = { units: new Map(), committed: false };
+      removeStaging(opts.targets, dirs);
+    }
+    if (state.units.size > 0 && opts.mode === 'fresh') {
+      throw new SinkError(`a resumable run of ${opts.targets.join(', ')} stopped with ${state.units.size} of ${state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${dirs[0]}): run again with --resume to continue it, or --restart to discard them`);
+    }
+    if (opts.mode === 'resume' && state.run) refuseIfChanged(state.run.fingerprint, fingerprint, dirs[0]);
+    if (opts.mode === 'restart' || opts.mode === 'fresh' || !state.run) {
+      removeStaging(opts.targets, dirs);
+      state = { units: new Map(), committed: false };
+    }
+    for (const dir of dirs) {
+      // What a dead attempt left unrecorded is not done: it is redone.
+      rmSync(path.join(dir, '_temporary'), { recursive: true, force: true });
+      mkdirSync(path.join(dir, 'units'), { recursive: true });
+    }
+    for (const [k, dir] of dirs.entries()) {
+      const keep = new Set([...state.units.values()].map((u) => u.sinks[k]?.file).filter((f): f is string => f !== undefined));
+      for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
+    }
+    if (!state.run) {
+      const run = { type: 'run' as const, version: 1 as const, runId, fingerprint };
+      appendManifest(manifestFile, run);
+      state.run = run;
+    }
+    return new UnitRun(opts, runId, state);
+  }
+
+  /** The source fixed its column types: kept, so a resumed run reads later units with them. */
+  recordSchema(schema: { csv?: unknown; ndjson?: unknown }): void {
+    if (this.state.schema) return;
+    const line = { type: 'schema' as const, ...schema };
+    appendManifest(this.manifestFile, line);
+    this.state.schema = line;
+    this.schema = schema;
+  }
+
+  /** Sink k takes `batch` (of the item read from `sourceFile`). */
+  write(k: number, batch: RecordBatch, sourceFile: string | undefined): void {
+    const file = unitTagOf(batch) ?? sourceFile;
+    const stager = this.stagers[k];
+    const unit = file !== undefined ? this.unitOfFile.get(file) : (stager.currentUnit ?? this.lastTodo());
+    if (unit === undefined) throw new Error(`internal: a batch of ${file}, which is no unit of this run`);
+    stager.write(batch, unit);
+  }
+
+  /** End of stream: every sink's last unit is finished, and every unit of this run recorded. */
+  finishUnits(): void {
+    for (const s of this.stagers) s.finish();
+    this.sinkAt.fill(this.opts.files.length);
+    this.record();
+  }
+
+  abort(): void {
+    for (const s of this.stagers) s.abort();
+  }
+
+  /** Sink k's batches of every unit, in input order: what an uninterrupted run gave it. */
+  *replay(k: number): Generator<RecordBatch> {
+    let parts = 0;
+    for (let u = 0; u < this.opts.files.length; u++) {
+      const entry = this.state.units.get(u);
+      if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
+      const staged = entry.sinks[k];
+      if (!staged) continue;
+      for (const batch of readFrames(path.join(this.dirs[k], staged.file))) {
+        if (blobKind(batch) === PART_BLOB) {
+          // The schema-only file a run without rows ends with is no part of an output that has row groups.
+          if (partOf(batch).whole && parts > 0) continue;
+          parts++;
+        }
+        yield batch;
+      }
+    }
+  }
+
+  /** Rows sink k's units stand for, as the manifest records them. */
+  rows(k: number): number {
+    return [...this.state.units.values()].reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
+  }
+
+  /** The job commit published every sink: said in the manifest, then the staging goes. */
+  committed(): void {
+    appendManifest(this.manifestFile, { type: 'committed' });
+    removeStaging(this.opts.targets, this.dirs);
+  }
+
+  report(): UnitsReport {
+    return { runId: this.runId, total: this.opts.files.length, reused: this.opts.files.filter((_, i) => this.done.has(i)), read: this.todo };
+  }
+
+  private lastTodo(): number | undefined {
+    const last = this.todo[this.todo.length - 1];
+    return last === undefined ? undefined : this.unitOfFile.get(last);
+  }
+
+  private passed(k: number, unit: number): void {
+    this.sinkAt[k] = unit;
+    this.record();
+  }
+
+  /** Every unit of this run that every sink has passed, recorded in order. */
+  private record(): void {
+    const upTo = Math.min(...this.sinkAt);
+    for (let u = 0; u < upTo; u++) {
+      if (this.done.has(u) || this.recorded.has(u)) continue;
+      const line = { type: 'unit' as const, unit: u, file: this.opts.files[u], sinks: this.stagers.map((s) => s.staged.get(u) ?? null) };
+      appendManifest(this.manifestFile, line);
+      this.state.units.set(u, line);
+      this.recorded.add(u);
+      this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
+      stopAtUnit(u + 1);
+    }
+  }
+}
+
+/**
+ * A run that is not resumable, on targets a failed resumable run left units for: refused, or
+ * it would publish an output and leave a staging that a later --resume would commit over it.
+ */
+export function refuseLeftUnits(targets: string[]): void {
+  const manifest = path.join(stagingDirOf(targets[0]), unitRunId(targets), 'manifest.ndjson');
+  if (!existsSync(manifest)) return;
+  const state = readManifest(manifest);
+  if (state.committed || state.units.size === 0) return;
+  throw new SinkError(`a resumable run of ${targets.join(', ')} stopped with ${state.units.size} of ${state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${path.dirname(manifest)}): run again with --resume to continue it, or --restart to discard them`);
+}
+
+/** A resumable run's id: a function of its sink targets, so a resumed run finds the staging (and a partitioned sink's file names stay the same). */
+export function unitRunId(targets: string[]): string {
+  return sha256(targets.join('\0')).slice(0, 16);
+}
+
+function readdirNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function removeStaging(targets: string[], dirs: string[]): void {
+  // The manifest's folder last: a kill half-way leaves a staging that is still described.
+  for (const dir of [...dirs].reverse()) rmSync(dir, { recursive: true, force: true });
+  for (const t of targets) {
+    const parent = stagingDirOf(t);
+    if (existsSync(parent) && readdirNames(parent).length === 0) rmSync(parent, { recursive: true, force: true });
+  }
+}
+
+/** A resumed run refuses what would not give an uninterrupted run's output: name what changed. */
+function refuseIfChanged(then: Fingerprint, now: Fingerprint, staging: string): void {
+  const changes: string[] = [];
+  if (then.config !== now.config) changes.push('the config (or its overrides: --set, --sink-path, --source-path, --mode, --concurrency) changed');
+  for (const name of new Set([...Object.keys(then.stages), ...Object.keys(now.stages)])) {
+    if (then.stages[name] !== now.stages[name]) changes.push(`the module of stage "${name}" changed`);
+  }
+  const before = new Map(then.inputs.map((i) => [i.file, i.id]));
+  const after = new Map(now.inputs.map((i) => [i.file, i.id]));
+  for (const [file, id] of after) {
+    if (!before.has(file)) changes.push(`input ${file} is new`);
+    else if (before.get(file) !== id) changes.push(`input ${file} changed (size, modification time or inode)`);
+  }
+  for (const file of before.keys()) if (!after.has(file)) changes.push(`input ${file} is gone`);
+  if (changes.length) {
+    throw new SinkError(`cannot resume: since the units staged in ${staging} were written, ${changes.join('; ')}. Resuming would mix outputs of two different runs; run with --restart to discard them and start again`);
+  }
+}
+
+/** The fingerprint of a run's config file (and its effective settings) and stage modules. */
+export function fingerprintOf(configFile: string, settings: unknown, stages: { name: string; modulePath: string }[]): Omit<Fingerprint, 'inputs'> {
+  const config = sha256((configFile && existsSync(configFile) ? readFileSync(configFile, 'utf8') : '') + '\0' + JSON.stringify(settings));
+  const hashes: Record<string, string> = {};
+  for (const s of stages) if (s.modulePath && existsSync(s.modulePath)) hashes[s.name] = sha256(readFileSync(s.modulePath));
+  return { config, stages: hashes };
+}

@@ -1,0 +1,200 @@
+/**
+ * Resumable runs (io/units): 20 CSV files into five sinks at once (one Parquet file, a CSV,
+ * an NDJSON and an Arrow file, a partitioned Parquet directory: every sink kind, in one run,
+ * committed together). A run whose whole process tree is SIGKILLed once 11 units are recorded
+ * (SLUICE_TEST_STOP_AT=unit-11: file 12 is in flight), or that fails on file 15 for a cause
+ * that is then removed, is finished by `sluice run --resume`: the outputs are byte for byte
+ * those of an uninterrupted run, DuckDB reads the same rows, and the report says which files
+ * were not read again. A changed stage module, a changed input, a run without --resume and a
+ * stage with flush() are refused, naming what. The column types are fixed once, by the first
+ * file, and kept in the manifest: a resumed run does not infer them again from file 12.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, runCli } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { descendants, stopped } from '../helpers/processes';
+import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
+
+jest.setTimeout(240_000);
+
+const ws = workspace('sluice-resume-');
+afterAll(() => ws.cleanup());
+
+const FILES = 20;
+const inputs = path.join(ws.dir, 'in');
+mkdirSync(inputs);
+const names: string[] = [];
+for (let i = 1; i <= FILES; i++) {
+  const n = String(i).padStart(2, '0');
+  // `v` is fractional in the first file only: its types are the run's (float64), also for a resumed run that starts at file 12 (whose own rows would say int64).
+  const rows = ['x,name,v', ...Array.from({ length: 30 }, (_, j) => `${i * 100 + j},n${n},${i === 1 ? j + 0.5 : j}`)];
+  const file = path.join(inputs, `f${n}.csv`);
+  writeFileSync(file, rows.join('\n') + '\n');
+  names.push(file);
+}
+
+const SINKS = [
+  { name: 'pq', format: 'parquet', path: 'all.parquet', rowGroupSize: 1000 },
+  { name: 'csv', format: 'csv', path: 'all.csv' },
+  { name: 'nd', format: 'ndjson', path: 'all.ndjson' },
+  { name: 'ar', format: 'arrow', path: 'all.arrow' },
+  { name: 'dir', format: 'parquet', path: 'parts', partitionBy: ['name'] },
+] as const;
+
+/** A config writing into `out`, its stage module `module` (copied into the case's folder, so a case can change it). */
+function setup(caseName: string, extra: { stages?: unknown[]; mode?: string } = {}): { dir: string; config: string; module: string } {
+  const dir = path.join(ws.dir, caseName);
+  mkdirSync(dir);
+  const module = path.join(dir, 'fail-on-name.ts');
+  copyFileSync(path.join(FIXTURE_STAGES, 'fail-on-name.ts'), module);
+  const config = ws.config(
+    {
+      name: 'resume',
+      source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 10 },
+      stages: extra.stages ?? [{ name: 'gate', module, mode: extra.mode ?? 'inline' }],
+      sinks: SINKS.map((s) => ({ ...s, path: path.join(dir, 'out', s.path) })),
+    },
+    `${caseName}.config.ts`,
+  );
+  return { dir, config, module };
+}
+
+/** Every output file under `dir/out` (hidden ones too) → its bytes; partition files named without the run id. */
+function outputs(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p, path.join(rel, e.name));
+      else out.set(path.join(rel, e.name.replace(/-[0-9a-f]{16}\./, '-ID.')), readFileSync(p));
+    }
+  };
+  walk(path.join(dir, 'out'), '');
+  return out;
+}
+
+async function report(file: string): Promise<{ units?: { total: number; reused: string[]; read: string[] }; source: { files: number; rows: number } }> {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** Start `sluice run` with SLUICE_TEST_STOP_AT=unit-<n>; once it has stopped itself, SIGKILL it and every process below it. */
+async function killTreeAtUnit(config: string, n: number): Promise<void> {
+  const child = spawn(BIN, ['run', config, '--resume', '--quiet'], { env: { ...process.env, SLUICE_TEST_STOP_AT: `unit-${n}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + 120_000;
+  // Waiting on the condition itself (its state in /proc), not a time.
+  while (!stopped(child.pid!)) {
+    if (gone || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the run did not stop at unit ${n}: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const tree = descendants(child.pid!);
+  expect(tree.length).toBeGreaterThan(0); // stage threads live in the process; the watcher is a child
+  for (const pid of [child.pid!, ...tree]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  expect(await exited).toBe('SIGKILL');
+}
+
+let reference: Map<string, Buffer>;
+let referenceDir: string;
+
+beforeAll(async () => {
+  const { dir, config } = setup('reference');
+  const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  reference = outputs(dir);
+  referenceDir = dir;
+  const rep = await report(path.join(dir, 'report.json'));
+  expect(rep.units).toMatchObject({ total: FILES, reused: [], read: names });
+});
+
+describe('resumable runs', () => {
+  it('an uninterrupted run: each input file is its own row group, the staging is gone, every sink has all rows', async () => {
+    const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
+    const meta = await parquetMetadataAsync(await asyncBufferFromFile(path.join(referenceDir, 'out/all.parquet')));
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(Array(FILES).fill(30));
+    expect(readdirSync(path.join(referenceDir, 'out')).sort()).toEqual(['all.arrow', 'all.csv', 'all.ndjson', 'all.parquet', 'parts']);
+    const [{ n }] = await duckRows(`select count(*)::int as n from read_parquet('${path.join(referenceDir, 'out/parts/**/*.parquet')}')`);
+    expect(n).toBe(FILES * 30);
+  });
+
+  it('kill -9 of the whole process tree with file 12 in flight, then --resume: the uninterrupted output, files 1–11 not read again', async () => {
+    // Its stage runs in child processes: the tree killed is the run, its stage's children and its watcher.
+    const { dir, config } = setup('killed', { mode: 'process' });
+    await killTreeAtUnit(config, 11);
+    expect(existsSync(path.join(dir, 'out', 'all.parquet'))).toBe(false);
+    // Without --resume the run refuses to start over what was staged.
+    const plain = await runCli(['run', config, '--quiet']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('stopped with 11 of 20 units committed');
+    expect(plain.stderr).toContain('--resume');
+    const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const rep = await report(path.join(dir, 'report.json'));
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11) });
+    expect(rep.source.files).toBe(9);
+    expect(rep.source.rows).toBe(9 * 30);
+    expect(outputs(dir)).toEqual(reference);
+    const duck = async (d: string) => duckRows(`select x, name, v from read_parquet('${path.join(d, 'out/all.parquet')}') order by x`);
+    expect(await duck(dir)).toEqual(await duck(referenceDir));
+    expect(await duckRows(`select distinct typeof(v) as t from read_parquet('${path.join(dir, 'out/parts/**/*.parquet')}')`)).toEqual([{ t: 'DOUBLE' }]);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['all.arrow', 'all.csv', 'all.ndjson', 'all.parquet', 'parts']);
+  });
+
+  it('a stage failure on file 15, its cause removed, then --resume: the uninterrupted output', async () => {
+    const { dir, config } = setup('failed');
+    const failed = await runCli(['run', config, '--resume', '--quiet'], { env: { SLUICE_TEST_FAIL_NAME: 'n15' } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('deliberate failure on a row of n15');
+    const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const rep = await report(path.join(dir, 'report.json'));
+    // The units whose every batch had reached every sink before the failure are kept (the
+    // channels' capacities bound how many were still on their way); the rest are read again.
+    const kept = rep.units!.reused.length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(14);
+    expect(rep.units).toMatchObject({ reused: names.slice(0, kept), read: names.slice(kept) });
+    expect(outputs(dir)).toEqual(reference);
+  });
+
+  it('a changed stage module or input makes --resume refuse, naming it; --restart discards the staged units', async () => {
+    const { dir, config, module } = setup('changed');
+    expect((await runCli(['run', config, '--resume', '--quiet'], { env: { SLUICE_TEST_FAIL_NAME: 'n05' } })).code).toBe(1);
+    appendFileSync(module, '\n// changed\n');
+    const refused = await runCli(['run', config, '--resume', '--quiet']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('cannot resume');
+    expect(refused.stderr).toContain('the module of stage "gate" changed');
+    expect(refused.stderr).toContain('--restart');
+    const t = new Date('2026-01-01T00:00:00Z');
+    utimesSync(names[2], t, t);
+    const again = await runCli(['run', config, '--resume', '--quiet']);
+    expect(again.stderr).toContain(`input ${names[2]} changed`);
+    const r = await runCli(['run', config, '--restart', '--quiet', '--report', path.join(dir, 'report.json')]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect((await report(path.join(dir, 'report.json'))).units!.reused).toEqual([]);
+    expect(outputs(dir)).toEqual(reference);
+  });
+
+  it('a stage with flush() (an aggregate) is refused in a resumable run, before anything runs', async () => {
+    const { dir, config } = setup('stateful', { stages: [{ name: 'count', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'inline' }] });
+    const r = await runCli(['run', config, '--resume', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stage "count" has flush()');
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+});
