@@ -17,6 +17,7 @@ export const {
   describeCause,
   serializeError,
   deserializeError,
+  userFrame,
   run,
 } = api;
 export default api;

@@ -84,7 +84,6 @@ export class ProcessExecutor implements StageExecutor {
     if (this.state !== 'new') throw new Error(`process stage "${this.stage}": start() called twice`);
     checkOptionsCloneable(this.stage, 'process', this.planned.options);
     this.state = 'starting';
-    this.notReplayable = await whyNotReplayable(this.planned);
     this.children = Array.from({ length: this.copies }, (_, copy) => this.newChild(copy));
     this.copySet = new Copies(this.children, {
       start: async (copy) => {
@@ -103,6 +102,9 @@ export class ProcessExecutor implements StageExecutor {
       kill: (child, why) => child.kill(new WorkerExitError({ stage: this.stage, copy: child.copy }, { signal: 'SIGKILL', detail: `killed by the watchdog: a task ${why.message}` })),
     });
     const started = this.children.map((c) => c.start());
+    // Whether a dead child may be replaced is asked while the children boot, not before: it may
+    // load the stage module here, and spawning must not wait for it (early start: launched()).
+    started.push(whyNotReplayable(this.planned).then((why) => void (this.notReplayable = why)));
     try {
       await Promise.all(started);
     } catch (err) {

@@ -81,7 +81,6 @@ export class ThreadExecutor implements StageExecutor {
 
   async start(): Promise<void> {
     checkOptionsCloneable(this.stage, 'thread', this.planned.options);
-    this.notReplayable = await whyNotReplayable(this.planned);
     this.onMessage = (m: unknown) => {
       if ((m as ThreadLogEvent)?.type === 'sluice:log') forwardLogLine(this.log, (m as ThreadLogEvent).line);
     };
@@ -102,7 +101,10 @@ export class ThreadExecutor implements StageExecutor {
       },
       unreplaceable: () => this.notReplayable,
     });
-    await Promise.all(this.copiesRunning.map((c) => c.start()));
+    // Whether a dead copy may be replaced is asked while the copies boot, not before: it may load
+    // the stage module here, and the copies must not wait for that (early start, runtime/early-start.ts).
+    const replayable = whyNotReplayable(this.planned).then((why) => void (this.notReplayable = why));
+    await Promise.all([...this.copiesRunning.map((c) => c.start()), replayable]);
     const results = await this.everyCopy({ type: 'setup' });
     const failed = results.find((r) => r.type === 'failed');
     if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
