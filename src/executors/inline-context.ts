@@ -8,6 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { StageError, type BatchLocation } from '../errors';
+import { withDeadline } from '../supervisor/attempts';
 
 export interface InlineWork extends BatchLocation {
   phase: 'load' | 'setup' | 'process' | 'flush' | 'combine';
@@ -45,22 +46,13 @@ export async function runInline<T>(work: InlineWork, fn: () => Promise<T>): Prom
 
 /** `work`, or a StageError naming `where` once `ms` passed (undefined: no limit). A late result is given to `discard`. */
 export function withTimeout<T>(work: Promise<T>, ms: number | undefined, where: BatchLocation & { phase: StageError['phase'] }, discard: (late: T) => void): Promise<T> {
-  if (ms === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  let gaveUp = false;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      gaveUp = true;
-      const why = new Error(`no answer within its timeout of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}`);
-      reject(new StageError(where, where.phase, why, 'an inline stage runs on the main thread and cannot be replaced; its promise is abandoned'));
-    }, ms);
-  });
-  work.then(
-    (late) => {
-      clearTimeout(timer);
-      if (gaveUp) discard(late);
+  return withDeadline(
+    work,
+    ms,
+    () => {
+      const why = new Error(`no answer within its timeout of ${ms! % 1000 === 0 ? `${ms! / 1000} s` : `${ms} ms`}`);
+      return new StageError(where, where.phase, why, 'an inline stage runs on the main thread and cannot be replaced; its promise is abandoned');
     },
-    () => clearTimeout(timer),
+    discard,
   );
-  return Promise.race([work, timeout]);
 }

@@ -141,18 +141,20 @@ export async function withRetries<C extends RequestCopy<unknown, unknown>, R>(co
   }
 }
 
-/** `work`, or a CopyTimeoutError once `ms` passed (the copy is then killed; a late answer is discarded). */
-function watched<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, copy: C, work: Promise<R>, ms: number | undefined, discard: (late: R) => void): Promise<R> {
+/**
+ * `work`, or the error `expired()` makes once `ms` passed (undefined: no limit); a result that
+ * comes after that is given to `discard` (released, never delivered). The timer is not unref'd:
+ * a request the run waits on keeps it alive until the deadline ends it. One watchdog for every
+ * mode: a copy's request here (the copy is killed), an inline stage's promise (inline.ts).
+ */
+export function withDeadline<R>(work: Promise<R>, ms: number | undefined, expired: () => Error, discard: (late: R) => void): Promise<R> {
   if (ms === undefined) return work;
   let gaveUp = false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    // Not unref'd: a request the run waits on keeps it alive until the watchdog ends it.
     timer = setTimeout(() => {
       gaveUp = true;
-      const err = new CopyTimeoutError(ms);
-      reject(err);
-      void copies.killSlow(copy, err);
+      reject(expired());
     }, ms);
   });
   work.then(
@@ -163,4 +165,18 @@ function watched<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, 
     () => clearTimeout(timer),
   );
   return Promise.race([work, timeout]);
+}
+
+/** A copy's request under its stage's timeout: past it the copy is killed (an attempt, see retries). */
+function watched<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, copy: C, work: Promise<R>, ms: number | undefined, discard: (late: R) => void): Promise<R> {
+  return withDeadline(
+    work,
+    ms,
+    () => {
+      const err = new CopyTimeoutError(ms!);
+      void copies.killSlow(copy, err);
+      return err;
+    },
+    discard,
+  );
 }
