@@ -26,22 +26,37 @@ export const BAD_LINE = 2 + 350;
 export const SINK_FILE_LIMIT = 24 * 1024;
 
 /** `others`: the mode of the healthy stages around the failing one (inline, or the failing stage's own). */
-export type StageCell = { family: 'stage'; phase: Phase; mode: Mode; position: 'first' | 'middle' | 'last'; how: How; others: 'inline' | 'same'; sourceThread: boolean; sink: SinkKind };
-export type SourceCell = { family: 'source'; fault: 'bad-value' | 'ragged-row' | 'unreadable-file'; mode: Mode; sourceThread: boolean; sink: SinkKind };
+/**
+ * The run's graph: `line` (one sink after the last stage), `two-sinks` (a second sink, NDJSON,
+ * reading the same last stage: fan-out of one stage), `branches` (the second sink reads the
+ * first stage's output: two branches of different lengths). Every sink sits under out/, so
+ * "nothing left under out/" covers both, and a failure anywhere must leave both untouched.
+ */
+export const SHAPES = ['line', 'two-sinks', 'branches'] as const;
+export type Shape = (typeof SHAPES)[number];
+/**
+ * `retries`: the failing stage's `retries` (1: a copy that dies is replaced and its batches sent
+ * again). The fixture counts batches per copy, so a replacement never reaches the failing
+ * batch number: a death in process() is survived (the run must succeed with every row and say
+ * it retried); a death in setup or flush, a throw, a hang are not retried (the run fails as with 0).
+ */
+export type StageCell = { family: 'stage'; phase: Phase; mode: Mode; position: 'first' | 'middle' | 'last'; how: How; others: 'inline' | 'same'; sourceThread: boolean; sink: SinkKind; shape: Shape; retries: 0 | 1 };
+export type SourceCell = { family: 'source'; fault: 'bad-value' | 'ragged-row' | 'unreadable-file'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape };
 /** The sink's writes fail: the file size limit (RLIMIT_FSIZE, EFBIG) is below the output's size. */
-export type SinkCell = { family: 'sink'; fault: 'write-fails'; mode: Mode; sourceThread: boolean; sink: SinkKind };
+export type SinkCell = { family: 'sink'; fault: 'write-fails'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape };
 export type MatrixCell = (StageCell | SourceCell | SinkCell) & { id: string; note?: string };
 
 /** A cell's name, its values in one fixed order: `stage process inline last throw-error others=inline source-thread=on csv`. */
-const ORDER = ['fault', 'phase', 'mode', 'position', 'how', 'others', 'sourceThread', 'sink'];
+const ORDER = ['fault', 'phase', 'mode', 'position', 'how', 'others', 'sourceThread', 'sink', 'shape', 'retries'];
 const name = (c: Record<string, unknown>) =>
   ORDER.filter((k) => k in c)
-    .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'others' ? `others=${c[k]}` : String(c[k])))
+    .filter((k) => (k !== 'shape' || c[k] !== 'line') && (k !== 'retries' || c[k] !== 0)) // what every cell was before the graph and retries
+    .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'others' || k === 'shape' || k === 'retries' ? `${k}=${c[k]}` : String(c[k])))
     .join(' ');
 
-export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false] };
-/** SIGKILL of a child exists only where the stage has a process of its own. */
-export const stageCellValid: Validity<typeof STAGE_DIMS> = (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process');
+export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false], shape: SHAPES, retries: [0, 1] as const };
+/** SIGKILL of a child exists only where the stage has a process of its own; an inline stage has no copy to replace (retries do not apply). */
+export const stageCellValid: Validity<typeof STAGE_DIMS> = (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process') && !(c.retries === 1 && c.mode === 'inline');
 
 export function stageCells(): StageCell[] {
   return pairwise(STAGE_DIMS, stageCellValid).map((c) => ({ family: 'stage', ...c }));
@@ -51,7 +66,7 @@ export function stageCells(): StageCell[] {
  * Source and sink failures in one pairwise set (the matrix's "where" beyond the stages), so
  * each sink meets each of the four failures once: 20 cells, where two sets would need 30.
  */
-export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false] };
+export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false], shape: SHAPES };
 
 export function ioCells(): (SourceCell | SinkCell)[] {
   return pairwise(IO_DIMS).map(({ where, ...rest }) => (where === 'sink-write' ? { family: 'sink', fault: 'write-fails', ...rest } : { family: 'source', fault: where, ...rest }));
@@ -59,14 +74,14 @@ export function ioCells(): (SourceCell | SinkCell)[] {
 
 /** Cells that failed before the matrix existed (issue 9), kept whatever pairwise picks. */
 export function regressionCells(): StageCell[] {
-  const inlineThrow = (sink: SinkKind): StageCell => ({ family: 'stage', phase: 'process', mode: 'inline', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink });
+  const inlineThrow = (sink: SinkKind): StageCell => ({ family: 'stage', phase: 'process', mode: 'inline', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink, shape: 'line', retries: 0 });
   return [
     inlineThrow('csv'),
     inlineThrow('ndjson'),
     inlineThrow('arrow'),
     // a thread stage failing after an inline stage ("position last": the inline neighbour runs first)
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'csv' },
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'ndjson' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'csv', shape: 'line', retries: 0 },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'ndjson', shape: 'line', retries: 0 },
     // an inline stage calling process.exit(0), or whose promise never settles, or an unhandled rejection in one
     { ...inlineThrow('parquet'), how: 'exit-0' },
     { ...inlineThrow('csv'), how: 'hang' },
@@ -82,12 +97,12 @@ export function regressionCells(): StageCell[] {
  */
 export function fusedCells(): (StageCell | SourceCell)[] {
   return [
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'throw-error', others: 'same', sourceThread: false, sink: 'parquet' },
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'exit-3', others: 'inline', sourceThread: false, sink: 'csv' },
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'exit-3', others: 'same', sourceThread: false, sink: 'parquet' },
-    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'unhandled-rejection', others: 'same', sourceThread: false, sink: 'csv' },
-    { family: 'source', fault: 'bad-value', mode: 'thread', sourceThread: false, sink: 'arrow' },
-    { family: 'source', fault: 'ragged-row', mode: 'thread', sourceThread: false, sink: 'partitioned-parquet' },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'throw-error', others: 'same', sourceThread: false, sink: 'parquet', shape: 'line', retries: 0 },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'first', how: 'exit-3', others: 'inline', sourceThread: false, sink: 'csv', shape: 'line', retries: 0 },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'exit-3', others: 'same', sourceThread: false, sink: 'parquet', shape: 'line', retries: 0 },
+    { family: 'stage', phase: 'process', mode: 'thread', position: 'middle', how: 'unhandled-rejection', others: 'same', sourceThread: false, sink: 'csv', shape: 'line', retries: 0 },
+    { family: 'source', fault: 'bad-value', mode: 'thread', sourceThread: false, sink: 'arrow', shape: 'line' },
+    { family: 'source', fault: 'ragged-row', mode: 'thread', sourceThread: false, sink: 'partitioned-parquet', shape: 'line' },
   ];
 }
 
@@ -128,6 +143,11 @@ export function sinkPath(cellDir: string, sink: SinkKind): string {
   return path.join(cellDir, 'out', `result${ext}`);
 }
 
+/** Where a cell's second sink (shapes other than `line`) writes. */
+export function secondSinkPath(cellDir: string): string {
+  return path.join(cellDir, 'out', 'second.ndjson');
+}
+
 /** The pipeline config of a cell (absolute paths: the config lives in the cell's directory). */
 export function configOf(cell: MatrixCell, inputs: string, cellDir: string): object {
   const input = cell.family === 'source' ? { 'bad-value': 'in-bad.csv', 'ragged-row': 'in-ragged.csv', 'unreadable-file': 'in-trunc.csv.gz' }[cell.fault] : 'in.csv';
@@ -135,18 +155,23 @@ export function configOf(cell: MatrixCell, inputs: string, cellDir: string): obj
   const neighbour = (n: string) => ({ name: n, module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: neighbourMode });
   let stages: object[];
   if (cell.family === 'stage') {
-    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, 'matrix-fail.ts'), mode: cell.mode, options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
+    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, 'matrix-fail.ts'), mode: cell.mode, ...(cell.retries && { retries: cell.retries }), options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
     stages = { first: [boom, neighbour('after')], middle: [neighbour('before'), boom, neighbour('after')], last: [neighbour('before'), boom] }[cell.position];
   } else {
     stages = [{ ...neighbour('transform'), mode: cell.mode }];
   }
   const out = sinkPath(cellDir, cell.sink);
   const sink = cell.sink === 'partitioned-parquet' ? { format: 'parquet', path: out, partitionBy: ['grp'], rowGroupSize: BATCH_ROWS } : { format: cell.sink, path: out, ...(cell.sink === 'parquet' ? { rowGroupSize: BATCH_ROWS } : {}) };
+  const names = stages.map((s) => (s as { name: string }).name);
+  const graph =
+    cell.shape === 'line'
+      ? { sink }
+      : { sinks: [{ name: 'result', ...sink }, { name: 'second', from: names[cell.shape === 'two-sinks' ? names.length - 1 : 0], format: 'ndjson', path: secondSinkPath(cellDir) }] };
   return {
     name: 'matrix',
     // inferRows within one batch: a thread stage first without a source thread then parses in its copies (fusion)
     source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, inferRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' } },
     stages,
-    sink,
+    ...graph,
   };
 }

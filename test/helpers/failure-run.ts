@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO, runCli, runNode, type CliResult, type RunOptions } from './cli';
-import { BAD_LINE, FAIL_AT, SINK_FILE_LIMIT, configOf, sinkPath, type MatrixCell } from './failure-cells';
+import { BAD_LINE, FAIL_AT, ROWS, SINK_FILE_LIMIT, configOf, secondSinkPath, sinkPath, type MatrixCell } from './failure-cells';
 import { builtIsCurrent } from './package';
 
 /** A run that outlives this is a hang (every cell's run takes 2–5 s here). */
@@ -15,7 +15,7 @@ export const CELL_TIMEOUT_MS = 30_000;
 export interface Outcome extends Partial<CliResult> {
   /** Set when the run did not end by itself: the hang guard killed it. */
   hang?: string;
-  report?: { ok?: boolean; error?: { message?: string } } | string;
+  report?: { ok?: boolean; error?: { message?: string }; stages?: { name: string; retries?: { retried: number } }[]; sinks?: { rows: number }[] } | string;
   sinkExists: boolean;
   /** Everything under out/ (files and directories), relative. */
   leftovers: string[];
@@ -24,11 +24,16 @@ export interface Outcome extends Partial<CliResult> {
 
 /** What a cell must show: exit code, texts in stderr (and in the report's error message). */
 export interface Expectation {
+  /** The run survives the failure (a dead copy replaced, `retries`): exit 0, every row, the retry in the report. */
+  recovered?: true;
   code: number | 'non-zero';
   says: (string | RegExp)[];
   /** An equally right outcome (the first that holds wins). */
   or?: Expectation;
 }
+
+/** The ways to fail that end the copy itself (what retries replace). */
+const DEATHS: string[] = ['exit-0', 'exit-3', 'sigkill'];
 
 const HOW_SAYS: Record<string, RegExp> = {
   'throw-error': /deliberate failure in matrix-fail/,
@@ -44,6 +49,8 @@ const HOW_SAYS: Record<string, RegExp> = {
 export function expectationOf(cell: MatrixCell, inputs: string, cellDir: string): Expectation {
   switch (cell.family) {
     case 'stage':
+      // A copy that dies in process() is replaced; the fixture counts per copy, so the new one passes batch #3.
+      if (cell.retries && cell.phase === 'process' && DEATHS.includes(cell.how)) return { recovered: true, code: 0, says: [] };
       // The test's SIGTERM aborts it (143); or, when nothing else keeps Node busy, the run sees
       // first that it can never finish, and fails naming the stage that holds its batch (1).
       if (cell.how === 'hang') return { code: 143, says: [/aborted/i], or: { code: 1, says: [/the run cannot finish: .*stage "boom" \(inline\).* never settled/] } };
@@ -54,11 +61,14 @@ export function expectationOf(cell: MatrixCell, inputs: string, cellDir: string)
     }
     case 'sink':
       // The sink's own path, not only its temporary sibling's, and the cause.
+      // With two sinks either may hit the limit first: the one that did is named.
+      if (cell.shape !== 'line') return { code: 'non-zero', says: [new RegExp(`${escaped(sinkPath(cellDir, cell.sink))}|${escaped(secondSinkPath(cellDir))}`), /EFBIG|too large/i] };
       return { code: 'non-zero', says: [sinkPath(cellDir, cell.sink), /EFBIG|too large/i] };
   }
 }
 
-const asRegExp = (s: string | RegExp) => (typeof s === 'string' ? new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : s);
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const asRegExp = (s: string | RegExp) => (typeof s === 'string' ? new RegExp(escaped(s)) : s);
 
 /** One line of what happened (for failure messages and the summary). */
 export function summaryOf(o: Outcome): string {
@@ -73,6 +83,7 @@ export function summaryOf(o: Outcome): string {
  */
 export function problemsOfCli(o: Outcome, want: Expectation): string[] {
   if (o.hang) return [`did not end by itself: ${o.hang.split('\n')[0]}`];
+  if (want.recovered) return problemsOfRecovered(o);
   const problems = problemsOfCliAs(o, want);
   return problems.length && want.or && problemsOfCliAs(o, want.or).length === 0 ? [] : problems;
 }
@@ -90,6 +101,23 @@ function problemsOfCliAs(o: Outcome, want: Expectation): string[] {
     for (const s of want.says) if (!asRegExp(s).test(o.report?.error?.message ?? '')) problems.push(`report error message does not say ${s}`);
   }
   problems.push(...leftoverProblems(o));
+  return problems;
+}
+
+/** A run that must survive its failure: exit 0, ok, every row in every sink, and the retry said. */
+function problemsOfRecovered(o: Outcome): string[] {
+  const problems: string[] = [];
+  if (o.signal !== null) problems.push(`killed by ${o.signal} instead of exiting`);
+  if (o.code !== 0) problems.push(`exit code ${o.code}, expected 0 (the dead copy replaced and its batches sent again)`);
+  if (typeof o.report === 'string') problems.push(o.report);
+  else {
+    if (o.report?.ok !== true) problems.push(`report ok is ${o.report?.ok}, expected true`);
+    const boom = o.report?.stages?.find((s) => s.name === 'boom');
+    if (!boom?.retries?.retried) problems.push('the report shows no retry of stage "boom"');
+    const rows = o.report?.sinks?.map((s) => s.rows) ?? [];
+    if (!rows.length || rows.some((n) => n !== ROWS)) problems.push(`the sinks wrote ${JSON.stringify(rows)} rows, expected ${ROWS} each`);
+  }
+  if (!o.sinkExists) problems.push('nothing at the sink path');
   return problems;
 }
 
@@ -157,7 +185,7 @@ function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCel
   }
   const out = path.join(cellDir, 'out');
   const leftovers = existsSync(out) ? readdirSync(out, { recursive: true }).map(String).sort() : [];
-  return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)), leftovers, ms: Date.now() - started };
+  return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)) || existsSync(secondSinkPath(cellDir)), leftovers, ms: Date.now() - started };
 }
 
 async function guarded(cellDir: string, run: () => Promise<CliResult>): Promise<Partial<CliResult> & { hang?: string }> {
