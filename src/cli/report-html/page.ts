@@ -28,7 +28,7 @@ th:first-child, td:first-child { text-align: left; } td { white-space: nowrap; }
 ${paramsTable(r)}
 ${r.error ? `<p class="error">${esc(`${r.error.code}: ${r.error.message}`)}</p>` : ''}
 ${charts.map(([id]) => `<div class="chart" id="chart-${id}"></div>`).join('\n')}
-${r.channels.length ? `<h2>graph</h2>\n${graphSvg(r)}` : ''}
+${r.channels.length ? `<h2>graph</h2>\n<div class="graph" style="overflow-x: auto; max-width: 100%">${graphSvg(r)}</div>` : ''}
 ${stageTable(r)}
 ${rejectedTable(r)}
 ${edgeTable(r)}
