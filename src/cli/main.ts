@@ -316,8 +316,9 @@ async function run(args: RunArgs): Promise<number> {
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
   const { buildPlan, withProjection, planWarnings } = planning();
   const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
-  const log = createRootLogger({ level: args['log-level'] });
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
+  // Log lines go through the live display (it erases itself, the line is written, it redraws).
+  const log = createRootLogger({ level: args['log-level'], ...(display && { around: (write: () => void) => display.around(write) }) });
   let report: RunReport | undefined;
   let pipeline: string | undefined;
   let code: number;

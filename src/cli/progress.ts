@@ -7,20 +7,44 @@ import { safeLine } from './terminal-text';
 const MAX_NAME = 32;
 
 export class ProgressDisplay {
+  /** Lines on the terminal now (what the next redraw moves up over). */
   private lines = 0;
+  /** What the display shows, to draw again after something else was written. */
+  private shown: string[] | undefined;
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(s: ProgressSnapshot): void {
     // Stage and file names come from the config and the data: shown terminal-safe, inside our own redraw sequences.
-    const text = renderProgress(s).map(safeLine);
-    this.clear();
+    this.shown = renderProgress(s).map(safeLine);
+    this.erase();
+    this.draw(this.shown);
+  }
+
+  /**
+   * Write something else to the same terminal (a log line) without breaking the redraw: the
+   * display is erased, `write` runs, the display is drawn again below it. A line written past
+   * the display instead would not be counted, and the next redraw would move up too few lines,
+   * leaving the top of the old display on the screen (what a run with a log line did).
+   */
+  around(write: () => void): void {
+    this.erase();
+    write();
+    if (this.shown) this.draw(this.shown);
+  }
+
+  /** Erase what was drawn for good (before the final report). */
+  clear(): void {
+    this.erase();
+    this.shown = undefined;
+  }
+
+  private draw(text: string[]): void {
     this.out.write(text.join('\n') + '\n');
     this.lines = text.length;
   }
 
-  /** Erase what was drawn (before the final report or a log line). */
-  clear(): void {
+  private erase(): void {
     if (this.lines > 0) this.out.write(`\x1b[${this.lines}A\x1b[0J`);
     this.lines = 0;
   }

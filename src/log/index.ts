@@ -13,6 +13,8 @@ export interface RootLoggerOptions {
   pretty?: boolean;
   /** Where JSON lines go (tests); default stderr. */
   destination?: NodeJS.WritableStream;
+  /** Wraps each write (the live display erases itself, the line is written, it draws itself again). */
+  around?: (write: () => void) => void;
 }
 
 export function createRootLogger(opts: RootLoggerOptions = {}): Logger {
@@ -22,9 +24,15 @@ export function createRootLogger(opts: RootLoggerOptions = {}): Logger {
     // pino-pretty in the same thread: logs are few, and a transport thread would outlive a crash.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pinoPretty = require('pino-pretty') as typeof import('pino-pretty');
-    return pino({ level }, pinoPretty({ destination: 2, sync: true, ignore: 'pid,hostname' }));
+    return pino({ level }, wrapped(pinoPretty({ destination: 2, sync: true, ignore: 'pid,hostname' }), opts.around));
   }
-  return pino({ level }, opts.destination ?? pino.destination({ dest: 2, sync: true }));
+  return pino({ level }, wrapped(opts.destination ?? pino.destination({ dest: 2, sync: true }), opts.around));
+}
+
+/** `stream`, each write passed through `around` (writes are synchronous: the line is out when it returns). */
+function wrapped<S extends { write(chunk: string): unknown }>(stream: S, around: RootLoggerOptions['around']): S | { write(chunk: string): void } {
+  if (!around) return stream;
+  return { write: (chunk: string) => around(() => void stream.write(chunk)) };
 }
 
 /** A logger inside a worker/child: JSON lines handed to `send`, which carries them to main. */

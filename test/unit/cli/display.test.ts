@@ -1,4 +1,5 @@
 import { ProgressDisplay } from '../../../src/cli/progress';
+import { createRootLogger } from '../../../src/log';
 import { renderReport } from '../../../src/cli/report';
 import type { RunReport } from '../../../src/runtime/types';
 
@@ -19,6 +20,57 @@ describe('progress display', () => {
     expect(written[1]).toBe('\x1b[4A\x1b[0J'); // moved up over the 4 lines drawn before
     display.clear();
     expect(written[written.length - 1]).toBe('\x1b[4A\x1b[0J');
+  });
+});
+
+/** A terminal that knows the display's one sequence: cursor up n lines and erase below. */
+function terminal() {
+  const screen: string[] = [];
+  const out = {
+    write: (s: string) => {
+      const up = /^\x1b\[(\d+)A\x1b\[0J$/.exec(s);
+      if (up) screen.splice(screen.length - Number(up[1]));
+      else screen.push(...s.replace(/\n$/, '').split('\n'));
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
+  return { screen, out };
+}
+
+describe('log lines while the display is shown', () => {
+  const snapshot = (rows: number) => ({
+    elapsedMs: 1500,
+    source: { rows, batches: 2, done: false },
+    stages: [{ name: 'hash', rowsOut: rows, rowsPerSec: 400, queueDepth: 3, inFlight: 2, busy: 2, copies: 2, done: false }],
+    sink: { rows, queueDepth: 1 },
+  });
+
+  it('go above it, and the display leaves nothing behind (it erases itself around each line)', () => {
+    const { screen, out } = terminal();
+    const display = new ProgressDisplay(out);
+    const log = createRootLogger({ level: 'info', destination: out, around: (write) => display.around(write) });
+    display.update(snapshot(100));
+    log.info({ stage: 'aggregate' }, 'aggregated');
+    expect(screen[0]).toContain('"msg":"aggregated"'); // the line above the display, not inside it
+    display.update(snapshot(200));
+    log.warn('second line');
+    display.update(snapshot(300));
+    display.clear();
+    // Only the two log lines are left: no line of any display drawn before.
+    expect(screen).toHaveLength(2);
+    expect(screen[1]).toContain('"msg":"second line"');
+  });
+
+  it('(written past the display instead, the next redraw erases the log line and leaves the old headline on the screen)', () => {
+    const { screen, out } = terminal();
+    const display = new ProgressDisplay(out);
+    const log = createRootLogger({ level: 'info', destination: out });
+    display.update(snapshot(100));
+    log.info('aggregated');
+    display.update(snapshot(200));
+    display.clear();
+    expect(screen.some((line) => line.includes('elapsed'))).toBe(true);
+    expect(screen.some((line) => line.includes('aggregated'))).toBe(false);
   });
 });
 
