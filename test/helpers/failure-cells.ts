@@ -155,7 +155,9 @@ export function configOf(cell: MatrixCell, inputs: string, cellDir: string): obj
   const neighbour = (n: string) => ({ name: n, module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: neighbourMode });
   let stages: object[];
   if (cell.family === 'stage') {
-    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, 'matrix-fail.ts'), mode: cell.mode, ...(cell.retries && { retries: cell.retries }), options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
+    // With retries, a stage without flush (one with flush is never replayed: that is its own cell, phase flush).
+    const fixture = cell.retries && cell.phase !== 'flush' ? 'matrix-fail-stateless.ts' : 'matrix-fail.ts';
+    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, fixture), mode: cell.mode, ...(cell.retries && { retries: cell.retries }), options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
     stages = { first: [boom, neighbour('after')], middle: [neighbour('before'), boom, neighbour('after')], last: [neighbour('before'), boom] }[cell.position];
   } else {
     stages = [{ ...neighbour('transform'), mode: cell.mode }];

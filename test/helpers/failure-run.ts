@@ -49,7 +49,7 @@ const HOW_SAYS: Record<string, RegExp> = {
 export function expectationOf(cell: MatrixCell, inputs: string, cellDir: string): Expectation {
   switch (cell.family) {
     case 'stage':
-      // A copy that dies in process() is replaced; the fixture counts per copy, so the new one passes batch #3.
+      // A copy of the stateless fixture that dies in process() is replaced; it counts batches per copy, so the new one passes batch #3.
       if (cell.retries && cell.phase === 'process' && DEATHS.includes(cell.how)) return { recovered: true, code: 0, says: [] };
       // The test's SIGTERM aborts it (143); or, when nothing else keeps Node busy, the run sees
       // first that it can never finish, and fails naming the stage that holds its batch (1).
