@@ -72,3 +72,27 @@ it('checks partitionBy through a stage module that declares keepsColumns, and no
     '✔ config valid: p, 1 stage(s)\nℹ sink.partitionBy: partition columns not checked: stage "s" before it may change the columns (declare keepsColumns: true or outputColumns() in its defineStage)\n',
   );
 });
+
+it('checks partitionBy when the paths are functions of params, with the defaults and with --set (as run does)', async () => {
+  writeNumbersCsv(path.join(ws.dir, 'other.csv'), 5);
+  const cfg = path.join(ws.dir, 'params.config.ts');
+  writeFileSync(
+    cfg,
+    `import { definePipeline } from 'sluice';
+export default definePipeline({
+  name: 'by-params',
+  params: { input: 'in' },
+  source: { format: 'csv', path: ({ params }) => \`\${params.input}.csv\` },
+  stages: [],
+  sink: { format: 'parquet', path: ({ params }) => \`out/\${params.input}\`, partitionBy: ['dya'] },
+});
+`,
+  );
+  for (const args of [[], ['--set', 'input=other']]) {
+    const r = await runCli(['validate', cfg, ...args]);
+    expect({ args, code: r.code }).toEqual({ args, code: 1 });
+    expect(r.stderr).toContain('sink.partitionBy[0]: column "dya" is not');
+    expect(r.stderr).toContain('did you mean "day"?');
+  }
+  expect(ws.outFiles()).toEqual([]);
+});
