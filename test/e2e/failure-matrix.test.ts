@@ -15,9 +15,10 @@
  *   settles, ended by SIGTERM; SIGKILL of its own process, process mode only) × the healthy
  *   stages' mode (inline / the same) × source thread on/off × sink × the run's graph (a line;
  *   a second sink on the same stage; a second sink on the first stage: two branches) × the
- *   failing stage's retries (0 / 1: a copy that dies in process() is replaced, and since the
- *   fixture counts batches per copy the run then succeeds: exit 0, every row, the retry in the
- *   report; every other way still fails as with 0);
+ *   failing stage's retries (0 / 1: a copy that dies in process(), by an exit, a SIGKILL or an
+ *   unhandled rejection, is replaced, and since the fixture, stateless here, counts batches per
+ *   copy the run then succeeds: exit 0, every row, the retry in the report; every other way
+ *   still fails as with 0; a stage with flush is never replayed);
  * - the source or the sink fails: where (a bad value / a ragged row at line 352 / a .csv.gz cut
  *   off / the sink's writes, under a file size limit: EFBIG) × the stage's mode × source thread
  *   on/off × sink × the run's graph;

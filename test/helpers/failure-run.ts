@@ -32,8 +32,11 @@ export interface Expectation {
   or?: Expectation;
 }
 
-/** The ways to fail that end the copy itself (what retries replace). */
-const DEATHS: string[] = ['exit-0', 'exit-3', 'sigkill'];
+/**
+ * The ways to fail that end a thread or child copy itself (what retries replace): an exit, a
+ * SIGKILL, and an unhandled rejection (Node ends the thread or process it happens in).
+ */
+const DEATHS: string[] = ['exit-0', 'exit-3', 'sigkill', 'unhandled-rejection'];
 
 const HOW_SAYS: Record<string, RegExp> = {
   'throw-error': /deliberate failure in matrix-fail/,
