@@ -79,13 +79,19 @@ describe('units', () => {
     expect(existsSync(stagingDirOf(f.targets[1]))).toBe(false);
   });
 
-  it('a resume refuses a changed config, stage module or input list, naming each', () => {
-    const f = fixture();
+  /** A fresh run that recorded unit 0 (every sink passed into unit 1), then stopped mid-unit. */
+  const stoppedAfterFirstUnit = (f: ReturnType<typeof fixture>) => {
     const run = open(f, 'fresh');
     run.write(0, batch(0), f.inputs[0]);
     run.write(1, batch(0), f.inputs[1]);
     run.write(0, batch(0), f.inputs[1]);
     run.abort();
+    return run;
+  };
+
+  it('a resume refuses a changed config, stage module or input list, naming each', () => {
+    const f = fixture();
+    stoppedAfterFirstUnit(f);
     writeFileSync(path.join(f.dir, 'in9.csv'), 'x\n9\n');
     const files = [...f.inputs.slice(1), path.join(f.dir, 'in9.csv')];
     expect(() => UnitRun.open({ targets: f.targets, files, fingerprint: { config: 'c2', stages: { s: 'h2' } }, mode: 'resume' })).toThrow(
@@ -96,11 +102,7 @@ describe('units', () => {
 
   it('recovering a target keeps a resumable run\'s staging beside it; staged files are never inputs', async () => {
     const f = fixture();
-    const run = open(f, 'fresh');
-    run.write(0, batch(0), f.inputs[0]);
-    run.write(1, batch(0), f.inputs[1]);
-    run.write(0, batch(0), f.inputs[1]);
-    run.abort();
+    const run = stoppedAfterFirstUnit(f);
     const before = readdirSync(path.join(stagingDirOf(f.targets[0]), run.runId, 'units'));
     const sinks = await openSinks(f.targets.map((p) => ({ format: 'csv' as const, path: p })));
     for (const s of sinks) await s.abort();
