@@ -20,7 +20,7 @@ import { checkOptionsCloneable } from './options';
 import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
 import { leastBusy } from '../supervisor/types';
 import { Copies, CopyTimeoutError, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
-import { deathError } from '../supervisor/death';
+import { deathError, formatMs } from '../supervisor/death';
 import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import type { PlannedStage } from '../plan/types';
@@ -98,8 +98,17 @@ export class ProcessExecutor implements StageExecutor {
         return child;
       },
       unreplaceable: () => this.notReplayable,
-      // Every task the child still owes fails as its death, so each is sent again.
-      kill: (child, why) => child.kill(new WorkerExitError({ stage: this.stage, copy: child.copy }, { signal: 'SIGKILL', detail: `killed by the watchdog: a task ${why.message}` })),
+      // Every task the child still owes fails as its death, so each is sent again (retries), or,
+      // on the last attempt, the run fails naming the batch that timed out: the other tasks'
+      // rejections come first (they are rejected as the child is killed) and must not blame
+      // no batch, or theirs.
+      kill: (child, why) =>
+        child.kill(
+          new WorkerExitError(
+            { stage: this.stage, copy: child.copy, ...(why.seq !== undefined && { seq: why.seq }) },
+            { signal: 'SIGKILL', detail: `killed by the watchdog: ${why.seq !== undefined ? `batch #${why.seq} got ` : ''}no answer within its timeout of ${formatMs(why.timeoutMs)}` },
+          ),
+        ),
     });
     const started = this.children.map((c) => c.start());
     // Whether a dead child may be replaced is asked while the children boot, not before: it may

@@ -20,7 +20,11 @@ export interface AttemptPolicy {
 
 /** The watchdog gave up on a request: its copy was killed. */
 export class CopyTimeoutError extends CopyDiedError {
-  constructor(readonly timeoutMs: number) {
+  /** `seq`: the batch that got no answer (what the copy's other requests, killed with it, are told). */
+  constructor(
+    readonly timeoutMs: number,
+    readonly seq?: number,
+  ) {
     super({ exitCode: null, signal: null });
     this.message = `took longer than its timeout of ${timeoutMs} ms; the copy was killed`;
     this.name = 'CopyTimeoutError';
@@ -128,7 +132,7 @@ export async function withRetries<C extends RequestCopy<unknown, unknown>, R>(co
     // right after this one must see this copy's load (an await between them sent both to one copy).
     const copy = a.choose() ?? (await copies.pick(() => a.choose())) ?? a.noCopy();
     try {
-      return await watched(copies, copy, a.send(copy), policy.timeoutMs, a.discard);
+      return await watched(copies, copy, a.send(copy), policy.timeoutMs, a.discard, a.seq);
     } catch (err) {
       if (!a.isDeath(err)) throw err;
       const why = policy.retries > 0 ? copies.unreplaceable() : undefined;
@@ -168,12 +172,12 @@ export function withDeadline<R>(work: Promise<R>, ms: number | undefined, expire
 }
 
 /** A copy's request under its stage's timeout: past it the copy is killed (an attempt, see retries). */
-function watched<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, copy: C, work: Promise<R>, ms: number | undefined, discard: (late: R) => void): Promise<R> {
+function watched<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, copy: C, work: Promise<R>, ms: number | undefined, discard: (late: R) => void, seq: number | undefined): Promise<R> {
   return withDeadline(
     work,
     ms,
     () => {
-      const err = new CopyTimeoutError(ms!);
+      const err = new CopyTimeoutError(ms!, seq);
       void copies.killSlow(copy, err);
       return err;
     },

@@ -31,6 +31,7 @@ export function deathError(death: CopyExit | CopyTimeoutError, location: BatchLo
   return new WorkerExitError(location, { exitCode: death.exitCode, signal: death.signal, detail });
 }
 
-function formatMs(ms: number): string {
+/** `2 s`, `500 ms`: a timeout as the messages say it. */
+export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
