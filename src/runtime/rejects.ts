@@ -70,6 +70,8 @@ export class Rejects {
   /** Rows written to the dead-letter sink (what it must have written at the commit). */
   written = 0;
   private readonly counts = new Map<string, RejectCount>();
+  /** Per count, where its first row was (batch, row): the report's order, the same in every mode. */
+  private readonly firstAt = new Map<RejectCount, readonly [number, number]>();
   private readonly first: Reject[] = [];
   private pending: Reject[] = [];
   private writing: Promise<void> = Promise.resolve();
@@ -99,6 +101,9 @@ export class Rejects {
       const count = this.counts.get(key) ?? { place, action, reason, rows: 0 };
       count.rows++;
       this.counts.set(key, count);
+      const at = [r.batch ?? Infinity, r.row ?? Infinity] as const;
+      const seen = this.firstAt.get(count);
+      if (!seen || at[0] < seen[0] || (at[0] === seen[0] && at[1] < seen[1])) this.firstAt.set(count, at);
       if (action === 'dead-letter') this.pending.push(r);
     }
     if (typeof this.maxErrors === 'number' && this.total > this.maxErrors) throw this.overBudget(`more than maxErrors: ${this.maxErrors}`);
@@ -119,9 +124,16 @@ export class Rejects {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Rows rejected per place, action and reason, in the order first seen. */
+  /**
+   * Rows rejected per place, action and reason, in the order of their first row in the input
+   * (batch, then row): copies running in parallel reject in whatever order they finish, and two
+   * runs of one input must report alike.
+   */
   report(): RejectCount[] {
-    return [...this.counts.values()].map((c) => ({ ...c }));
+    const at = (c: RejectCount) => this.firstAt.get(c) ?? [Infinity, Infinity];
+    return [...this.counts.values()]
+      .sort((a, b) => at(a)[0] - at(b)[0] || at(a)[1] - at(b)[1] || (a.place < b.place ? -1 : a.place > b.place ? 1 : 0))
+      .map((c) => ({ ...c }));
   }
 
   private writeOut(evenEmpty = false): void {

@@ -6,15 +6,18 @@
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../src/batch/reclaim';
 
-/** Makes a frame, drops it, and reports when its wrapper is collected. */
-function leaveFrameBehind(): { collected: () => boolean } {
+/**
+ * Makes a frame, drops it, and reports when its wrapper is collected. The registry is returned
+ * with it: a registry that is itself collected never calls back (the test failed on CI so).
+ */
+function leaveFrameBehind(): { collected: () => boolean; registry: FinalizationRegistry<string> } {
   let collected = false;
   const registry = new FinalizationRegistry(() => (collected = true));
   (() => {
     const df = pl.DataFrame({ x: Float64Array.from({ length: 100_000 }, (_, i) => i) });
     registry.register(df, 'frame');
   })();
-  return { collected: () => collected };
+  return { collected: () => collected, registry };
 }
 
 /** Event-loop turns until `done` (FinalizationRegistry callbacks run as tasks of their own), at most `n`. */
