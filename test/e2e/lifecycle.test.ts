@@ -9,7 +9,7 @@ import path from 'node:path';
 import { BIN, REPO, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { descendants } from '../helpers/processes';
-import { waitFor } from '../helpers/fair-clock';
+import { fairTimeout, waitFor } from '../helpers/fair-clock';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -238,12 +238,14 @@ function collect(child: ChildProcess, timeoutMs: number): Promise<{ code: number
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    // A hang limit on the fair-share clock (test/helpers/fair-clock.cjs): a wall-clock one kills
+    // a healthy run on a loaded machine.
+    const cancel = fairTimeout(timeoutMs, () => {
       child.kill('SIGKILL');
-      reject(new Error(`hang: no exit within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
+      reject(new Error(`hang: no exit within ${timeoutMs} ms of a fair share of the CPU\n${stderr}`));
+    });
     child.on('close', (code) => {
-      clearTimeout(timer);
+      cancel();
       resolve({ code, stdout, stderr });
     });
   });

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { BIN } from '../helpers/cli';
+import { fairTimeout } from '../helpers/fair-clock';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
@@ -25,13 +26,14 @@ function onTerminal(args: string[]): Promise<{ code: number | null; out: string 
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => {
+    // On the fair-share clock (test/helpers/fair-clock.cjs), not the wall's: load is not a hang.
+    const cancel = fairTimeout(120_000, () => {
       child.kill('SIGKILL');
-      reject(new Error(`no end within 120 s:\n${out}`));
-    }, 120_000);
+      reject(new Error(`no end within 120 s of a fair share of the CPU:\n${out}`));
+    });
     child.on('error', reject);
     child.on('close', (code) => {
-      clearTimeout(timer);
+      cancel();
       resolve({ code, out });
     });
   });

@@ -14,6 +14,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import path from 'node:path';
 import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
+import { fairTimeout } from '../helpers/fair-clock';
 import { descendants, stopped } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
@@ -87,15 +88,19 @@ async function killTreeAtUnit(config: string, n: number): Promise<void> {
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + 120_000;
-  // Waiting on the condition itself (its state in /proc), not a time.
+  // Waiting on the condition itself (its state in /proc), not a time; the limit against a run
+  // that never stops is on the fair-share clock (test/helpers/fair-clock.cjs), not the wall's.
+  let expired = false;
+  const cancel = fairTimeout(120_000, () => (expired = true));
+  void exited.then(cancel);
   while (!stopped(child.pid!)) {
-    if (gone || Date.now() > deadline) {
+    if (gone || expired) {
       child.kill('SIGKILL');
       throw new Error(`the run did not stop at unit ${n}: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  cancel();
   const tree = descendants(child.pid!);
   expect(tree.length).toBeGreaterThan(0); // stage threads live in the process; the watcher is a child
   for (const pid of [child.pid!, ...tree]) {

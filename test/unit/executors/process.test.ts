@@ -21,6 +21,7 @@ import { ProcessExecutor, type ProcessExecutorOptions } from '../../../src/execu
 import { SLOTS_PER_COPY } from '../../../src/defaults';
 import type { PlannedStage } from '../../../src/plan/types';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
+import { fairTimeout } from '../../helpers/fair-clock';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/stages');
 
@@ -203,8 +204,10 @@ describe('process executor: placement', () => {
     const first = e.process(new OwnedBatch({ seq: 0, batches: [ints([1])] }));
     const big = new Table({ x: makeVector(new Int32Array(1 << 20).fill(5)) }).batches[0];
     const second = e.process(new OwnedBatch({ seq: 1, batches: [big] }));
-    const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('the 4 MiB frame did not leave main while the stage was blocked')), 15_000).unref());
-    await Promise.race([e.written(), deadline]);
+    // 15 s of a fair share of the CPU (test/helpers/fair-clock.cjs), not of the wall: on a loaded machine a wall-clock limit fails a healthy transfer.
+    let cancel = () => {};
+    const deadline = new Promise((_, reject) => (cancel = fairTimeout(15_000, () => reject(new Error('the 4 MiB frame did not leave main while the stage was blocked')))));
+    await Promise.race([e.written(), deadline]).finally(() => cancel());
     writeFileSync(gate, '');
     const outs = await Promise.all([first, second]);
     expect(outs.map((o) => o.batches[0].numRows)).toEqual([1, 1 << 20]);
