@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli, REPO } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
-import { inProject, npmInstall, packedFiles, packInto, requireBuild } from '../helpers/package';
+import { inProject, npmInstall, packInto, requireBuild } from '../helpers/package';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 
@@ -20,11 +20,22 @@ function* walk(dir: string, rel = ''): Generator<string> {
   }
 }
 
+/** The repo packed once, into a folder of this file's (both describes read it). */
+let packed: { dir: string; tarball: string; files: string[] } | undefined;
+function pack() {
+  requireBuild();
+  if (!packed) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-pack-'));
+    packed = { dir, ...packInto(dir) };
+  }
+  return packed;
+}
+afterAll(() => packed && rmSync(packed.dir, { recursive: true, force: true }));
+
 describe('npm pack', () => {
   let files: string[];
   beforeAll(() => {
-    requireBuild();
-    files = packedFiles();
+    files = pack().files;
   });
 
   it('ships built JavaScript and declarations for every source file, and every file loaded at run time', () => {
@@ -61,9 +72,8 @@ describe('a project installed from the packed tarball', () => {
   let project: string;
 
   beforeAll(async () => {
-    requireBuild();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sluice-package-'));
-    const tarball = packInto(tmp);
+    const { tarball } = pack();
     project = path.join(tmp, 'orders');
     // The documented path until sluice is on a registry: init names the tarball, then a plain install.
     const init = await runCli(['init', project, '--sluice', tarball], { cwd: tmp });

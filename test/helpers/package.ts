@@ -26,16 +26,14 @@ function npm(args: string[], cwd: string): string {
   return execFileSync('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
-/** Paths inside the package (`dist/index.js`, …), as `npm pack` would ship them. */
-export function packedFiles(): string[] {
-  const [report] = JSON.parse(npm(['pack', '--dry-run', '--json'], REPO)) as { files: { path: string }[] }[];
-  return report.files.map((f) => f.path).sort();
-}
-
-/** Packs the repo into `dir`; returns the tarball's path. */
-export function packInto(dir: string): string {
-  const [report] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], REPO)) as { filename: string }[];
-  return path.join(dir, report.filename);
+/**
+ * Packs the repo into `dir`: the tarball's path, and the paths inside the package
+ * (`dist/index.js`, …) as it ships them (one `npm pack` gives both: a `--dry-run` for the list
+ * beside it was a second pack of the same files).
+ */
+export function packInto(dir: string): { tarball: string; files: string[] } {
+  const [report] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], REPO)) as { filename: string; files: { path: string }[] }[];
+  return { tarball: path.join(dir, report.filename), files: report.files.map((f) => f.path).sort() };
 }
 
 /** `npm install <specs>` in a project (from the registry and local tarballs; no scripts). */
