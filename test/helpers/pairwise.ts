@@ -39,12 +39,18 @@ export function pairsOf<D extends Dimensions>(dims: D, cell: Partial<Cell<D>>): 
   return out;
 }
 
-export function pairwise<D extends Dimensions>(dims: D, valid: Validity<D> = () => true): Cell<D>[] {
+/**
+ * `covered`: cells run anyway (hand-picked regressions, say): their pairs count as covered and
+ * they are not returned, so the cells returned plus these cover every pair, with no cell spent
+ * on a pair a hand-picked one already holds.
+ */
+export function pairwise<D extends Dimensions>(dims: D, valid: Validity<D> = () => true, covered: readonly Cell<D>[] = []): Cell<D>[] {
   const names = Object.keys(dims);
   for (const n of names) if (dims[n].length === 0) throw new Error(`dimension "${n}" has no values`);
   // With one dimension there are no pairs: each value is a cell.
-  if (names.length === 1) return dims[names[0]].filter((v) => valid({ [names[0]]: v } as Partial<Cell<D>>)).map((v) => ({ [names[0]]: v }) as Cell<D>);
+  if (names.length === 1) return dims[names[0]].filter((v) => valid({ [names[0]]: v } as Partial<Cell<D>>) && !covered.some((c) => c[names[0]] === v)).map((v) => ({ [names[0]]: v }) as Cell<D>);
   const uncovered = requiredPairs(dims, valid);
+  for (const c of covered) for (const p of pairsOf(dims, c)) uncovered.delete(p);
   const cells: Cell<D>[] = [];
   const used = new Map<string, number>(); // `${dimension}=${value index}` → cells holding it
   const uses = (n: string, v: unknown) => used.get(`${n}=${dims[n].indexOf(v)}`) ?? 0;

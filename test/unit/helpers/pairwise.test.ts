@@ -1,5 +1,5 @@
 /** The all-pairs generator behind the failure matrix: full pair coverage, constraints kept, deterministic, small. */
-import { IO_DIMS, STAGE_DIMS, ioCells, stageCellValid, stageCells } from '../../helpers/failure-cells';
+import { IO_DIMS, STAGE_DIMS, allCells, fusedCells, regressionCells, stageCellValid } from '../../helpers/failure-cells';
 import { pairsOf, pairwise, requiredPairs, type Dimensions, type Validity } from '../../helpers/pairwise';
 
 /** Every allowed pair, checked by brute force over the cells (independent of the generator's bookkeeping). */
@@ -60,10 +60,26 @@ describe('pairwise', () => {
   });
 
   it("the failure matrix's own cells cover every allowed pair, and no SIGKILL outside process mode", () => {
-    const stage = stageCells();
+    // All the cells it runs (the pairwise ones are made around the hand-picked ones).
+    const cells = allCells();
+    const stage = cells.filter((c) => c.family === 'stage');
     expect(missingPairs(STAGE_DIMS, stage, stageCellValid)).toEqual([]);
     expect(stage.filter((c) => c.how === 'sigkill' && c.mode !== 'process')).toEqual([]);
-    const io = ioCells().map((c) => ({ ...c, where: c.family === 'sink' ? 'sink-write' : c.fault }));
+    const io = cells.filter((c) => c.family !== 'stage').map((c) => ({ ...c, where: c.family === 'sink' ? 'sink-write' : c.fault }));
     expect(missingPairs(IO_DIMS, io)).toEqual([]);
+    // The hand-picked cells are kept, and no cell is run twice.
+    expect(cells.filter((c) => c.note === 'regression')).toHaveLength(regressionCells().length);
+    expect(cells.filter((c) => c.note === 'fused parse')).toHaveLength(fusedCells().length);
+    const key = (c: object) => JSON.stringify(Object.entries(c).filter(([k]) => k !== 'id' && k !== 'note').sort());
+    expect(new Set(cells.map(key)).size).toBe(cells.length);
+  });
+
+  it('counts the pairs of `covered` cells as covered and does not return them', () => {
+    const dims = { a: [1, 2, 3], b: ['x', 'y', 'z'], c: [true, false] };
+    const covered = [{ a: 1, b: 'x', c: true }, { a: 2, b: 'y', c: false }] as const;
+    const cells = pairwise(dims, undefined, [...covered]);
+    expect(missingPairs(dims, [...cells, ...covered])).toEqual([]);
+    expect(cells.length).toBeLessThan(pairwise(dims).length);
+    expect(missingPairs(dims, cells)).not.toEqual([]); // the covered cells' own pairs are left to them
   });
 });
