@@ -1,7 +1,12 @@
 /**
  * The stages sluice adds to the topology, in every shape a pipeline can take: every sink format
- * × partitioned or not × no stage of the user's, a thread stage, a process stage (the full
- * product, 24 runs of a small file). Each run checks the topology (explain and the report list
+ * × partitioned or not × no stage of the user's, a thread stage, a process stage. PAIRWISE, not
+ * the full product (24 runs): every pair of values of any two of the three dimensions at least
+ * once (test/helpers/pairwise.ts), 12 runs, plus the cells whose three values together make a
+ * shape of their own, whatever pairwise picks: the plain conversion (Parquet, not partitioned,
+ * no stage: the only cell without user stages or partitioning before the encoder, planned as
+ * chunks into the encoding stage), and a partitioned Parquet sink behind each kind of user
+ * stage (the two stages sluice adds, after a stage of each mode). Each run checks the topology (explain and the report list
  * `partition-by` before a partitioned sink and `parquet-encode` before a Parquet one, each with
  * every row through it, and no other runtime: a plain CSV → Parquet conversion is the same
  * scheduler with a chunk source) and the output, read back by an independent reader (DuckDB;
@@ -21,6 +26,7 @@ import { buildPlan } from '../../src/plan/build';
 import { renderPlan } from '../../src/plan/explain';
 import { runPlan } from '../../src/runtime/run';
 import { duckRows } from '../helpers/duckdb';
+import { pairwise } from '../helpers/pairwise';
 
 const PASS_THROUGH = path.resolve(__dirname, '../../src/worker/passthrough.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-topology-'));
@@ -43,7 +49,19 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const FORMATS = ['parquet', 'csv', 'ndjson', 'arrow'] as const;
-const cells = FORMATS.flatMap((format) => [false, true].flatMap((partitioned) => (['none', 'thread', 'process'] as const).map((stage) => ({ format, partitioned, stage }))));
+const DIMS = { format: FORMATS, partitioned: [false, true], stage: ['none', 'thread', 'process'] } as const;
+type Cell = { format: (typeof FORMATS)[number]; partitioned: boolean; stage: 'none' | 'thread' | 'process' };
+const REQUIRED: Cell[] = [{ format: 'parquet', partitioned: false, stage: 'none' }, ...DIMS.stage.map((stage) => ({ format: 'parquet' as const, partitioned: true, stage }))];
+const same = (a: Cell, b: Cell) => a.format === b.format && a.partitioned === b.partitioned && a.stage === b.stage;
+const cells: Cell[] = [...REQUIRED, ...pairwise(DIMS).filter((c) => !REQUIRED.some((r) => same(r, c)))];
+
+it('covers every pair of sink format, partitioning and user stage, and the shapes of their own', () => {
+  for (const f of FORMATS) for (const p of DIMS.partitioned) expect(cells.some((c) => c.format === f && c.partitioned === p)).toBe(true);
+  for (const f of FORMATS) for (const st of DIMS.stage) expect(cells.some((c) => c.format === f && c.stage === st)).toBe(true);
+  for (const p of DIMS.partitioned) for (const st of DIMS.stage) expect(cells.some((c) => c.partitioned === p && c.stage === st)).toBe(true);
+  for (const r of REQUIRED) expect(cells.filter((c) => same(c, r))).toHaveLength(1);
+  expect(cells.length).toBeLessThan(FORMATS.length * 2 * 3);
+});
 
 /** What came back, in id order, the partition column as text. */
 async function readBack(format: (typeof FORMATS)[number], out: string, partitioned: boolean): Promise<Row[]> {
