@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { checkConfig } from '../../src/config';
@@ -103,11 +103,20 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
+/**
+ * The graph run into graph-out, once: the first describe checks what it wrote, the second
+ * takes it as the previous outputs a failed run must leave as they are (run after the first's
+ * checks, as jest runs describes in order; each awaits it, so either runs alone too).
+ */
+let graphRun: Promise<RunReport> | undefined;
+const graphOut = () => path.join(ws.dir, 'graph-out');
+const graphOnce = () => (graphRun ??= run(graphConfig(graphOut())));
+
 describe('one source, three branches, three sinks in one pass', () => {
-  const out = () => path.join(ws.dir, 'graph-out');
+  const out = graphOut;
   let report: RunReport;
   beforeAll(async () => {
-    report = await run(graphConfig(out()));
+    report = await graphOnce();
     for (const branch of ['events', 'totals', 'raw'] as const) await run(lineConfig(path.join(ws.dir, `line-${branch}`), branch));
   }, 180_000);
 
@@ -154,10 +163,10 @@ describe('one source, three branches, three sinks in one pass', () => {
 });
 
 describe('a failure on any branch commits nothing', () => {
-  const out = () => path.join(ws.dir, 'fail-out');
+  const out = graphOut;
   let before: Record<string, string>;
   beforeAll(async () => {
-    await run(graphConfig(out()));
+    await graphOnce();
     before = snapshot(out());
     expect(Object.keys(before).length).toBeGreaterThan(3);
   }, 120_000);
@@ -233,6 +242,18 @@ describe('backpressure with fan-out', () => {
 
 describe('kill -9 of the whole run at each step of its three-sink commit', () => {
   const rowsOf = async (out: string) => Promise.all((['events', 'totals', 'raw'] as const).map(async (b) => (await readBack(out, b)).length));
+  // The old outputs: a run over the first 1 000 rows only, made once and copied for each step
+  // (a finished run leaves its three outputs and nothing else, as the first describe checks:
+  // the copy is what a run of its own into each folder would leave, one CLI run instead of four).
+  const oldOut = () => path.join(ws.dir, 'kill-old');
+  let oldRows: number[];
+  beforeAll(async () => {
+    writeNumbersCsv(path.join(ws.dir, 'small.csv'), 1000);
+    const old = await runCli(['run', ws.config(graphConfig(oldOut()), 'kill-old.config.ts'), '--quiet', '--source-path', path.join(ws.dir, 'small.csv')]);
+    expect({ code: old.code, stderr: old.stderr }).toMatchObject({ code: 0 });
+    expect(readdirSync(oldOut()).sort()).toEqual(['events', 'raw.ndjson', 'totals.csv']);
+    oldRows = await rowsOf(oldOut());
+  }, 120_000);
   it.each([
     ['before-journal', 'old'],
     ['after-journal', 'new'],
@@ -241,11 +262,8 @@ describe('kill -9 of the whole run at each step of its three-sink commit', () =>
   ])('stopped %s and killed: `sluice recover` leaves all %s outputs, nothing beside them', async (step, which) => {
     const out = path.join(ws.dir, `kill-${step}`);
     const cfg = ws.config(graphConfig(out), `kill-${step}.config.ts`);
-    // The old outputs: a run over the first 1 000 rows only.
-    writeNumbersCsv(path.join(ws.dir, 'small.csv'), 1000);
-    const old = await runCli(['run', cfg, '--quiet', '--source-path', path.join(ws.dir, 'small.csv')]);
-    expect(old.code).toBe(0);
-    const oldRows = await rowsOf(out);
+    cpSync(oldOut(), out, { recursive: true });
+    expect(await rowsOf(out)).toEqual(oldRows);
     const child = spawn(BIN, ['run', cfg, '--quiet'], { cwd: ws.dir, env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
     await killWhenStopped(child, `at ${step}`, 90_000);
     const recovered = await runCli(['recover', cfg]);
