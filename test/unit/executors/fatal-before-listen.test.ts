@@ -16,7 +16,7 @@ import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import pino from 'pino';
 import { OwnedBatch } from '../../../src/batch/owned';
-import { SinkError, WorkerExitError } from '../../../src/errors';
+import { WorkerExitError } from '../../../src/errors';
 import { ProcessExecutor } from '../../../src/executors/process';
 import { ThreadExecutor } from '../../../src/executors/thread';
 import type { StageExecutor } from '../../../src/executors/types';
@@ -130,8 +130,10 @@ it('the Parquet encoding stage: an encoder thread that dies before the scheduler
   await pool.threads[0].copy.worker.terminate();
   await until('the encoder thread to be gone', () => pool.threadExits[0] !== undefined);
   const { outcome, given } = await runOver(e);
-  expect(outcome).toBeInstanceOf(SinkError);
-  expect((outcome as Error).message).toMatch(/Parquet encoder thread 0 exited \(code \d+\)/);
+  // Named as any copy's death (supervisor/death.ts): the stage, the thread, and why it is not replaced.
+  expect(outcome).toBeInstanceOf(WorkerExitError);
+  expect((outcome as WorkerExitError).location).toMatchObject({ stage: 'parquet-encode', copy: 0 });
+  expect((outcome as Error).message).toMatch(/stage "parquet-encode", copy 0: worker exited with code \d+: the Parquet encoder thread 0; sluice's own thread, not replaced/);
   expect(given).toBe(0);
 });
 
