@@ -137,6 +137,34 @@ it('the Parquet encoding stage: an encoder thread that dies before the scheduler
   expect(given).toBe(0);
 });
 
+it('an encoder thread that dies mid-run, with retries asked for: not replaced (sluice\'s own thread), the error names the stage, the thread and the batch whose rows it held', async () => {
+  const stage: PlannedStage = {
+    name: 'parquet-encode',
+    modulePath: '',
+    mode: 'thread',
+    copies: 1,
+    slotsPerCopy: 1,
+    options: {},
+    retries: 2,
+    output: { capacity: 4, capacityBytes: 1 << 20 },
+    // Row groups of 1000 rows: the batch's 10 rows wait in the open group, on the thread.
+    encode: { input: 'batches', rowGroupSize: 1000, compression: 'uncompressed', target: path.join(dir, 'mid.parquet'), partitioned: false },
+  };
+  const e = new ParquetEncodeExecutor(stage, { log });
+  started.push(e);
+  await e.start();
+  const fatal = new Promise<unknown>((resolve) => e.onFatal(resolve));
+  const out = await e.process(new OwnedBatch({ seq: 4, sourceFile: 'in.csv', batches: tableFromArrays({ x: Int32Array.from({ length: 10 }, (_, i) => i) }).batches }));
+  out.release();
+  const pool = (e as unknown as { pool: { threads: { copy: { worker: { terminate(): Promise<number> } } }[] } }).pool;
+  await pool.threads[0].copy.worker.terminate(); // from outside, as a crash or an OOM would
+  const err = await fatal;
+  expect(err).toBeInstanceOf(WorkerExitError);
+  expect((err as WorkerExitError).location).toEqual({ stage: 'parquet-encode', copy: 0, seq: 4, sourceFile: 'in.csv' });
+  expect((err as Error).message).toMatch(/^stage "parquet-encode", copy 0, batch #4, from in.csv: worker exited with code \d+: the Parquet encoder thread 0; sluice's own thread, not replaced/);
+  await expect(e.flush()).rejects.toBe(err);
+});
+
 describe('FirstFatal (the shared piece)', () => {
   it('keeps the first error for a listener that comes later, drops the later ones, and tells every listener once', () => {
     const f = new FirstFatal<string>();
