@@ -18,8 +18,10 @@ const ALLOWED = {
   csv: ['batch', 'errors'],
   config: ['errors', 'inputs', 'defaults', 'loader'],
   plan: ['config', 'errors', 'defaults'],
-  // one supervisor for every thread and child the engine starts (the source and encoder threads too)
-  supervisor: ['loader', 'defaults', 'errors'],
+  // one supervisor for every thread and child the engine starts (stage threads and children, the
+  // source and encoder threads): a child copy speaks the frame protocol (protocol/, batch/framing)
+  // and forwards its output as log lines, so those three come with it
+  supervisor: ['loader', 'defaults', 'errors', 'batch', 'protocol', 'log'],
   io: ['csv', 'batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor'],
   worker: ['csv', 'batch', 'protocol', 'errors', 'log', 'loader'],
   executors: ['csv', 'worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],

@@ -10,21 +10,22 @@
  * recycled slabs on both sides; results carry a lease on their slab.
  *
  * Failure: a stage error comes back as a StageError; a child that exits, is killed or
- * crashes rejects every task it owed with a WorkerExitError (exit code or signal, last
- * stderr lines) and, outside close/abort, fires `onFatal`.
+ * crashes rejects every task it owed with a CopyDiedError, made the run's error (a
+ * WorkerExitError: exit code or signal, last stderr lines) by supervisor/death.ts as in
+ * thread mode, and, outside close/abort, is replaced (retries) or fires `onFatal`.
  */
 import type { Logger } from 'pino';
 import { encodeBatches } from '../batch/ipc';
 import { SlabArena } from '../batch/slab';
 import { checkOptionsCloneable } from './options';
-import { AbortedError, WorkerExitError, type SluiceError } from '../errors';
-import { leastBusy } from '../supervisor/types';
-import { Copies, CopyTimeoutError, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
-import { deathError, formatMs } from '../supervisor/death';
+import { AbortedError, type SluiceError, type WorkerExitError } from '../errors';
+import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
+import { Copies, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
+import { deathError } from '../supervisor/death';
 import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import type { PlannedStage } from '../plan/types';
-import { ChildCopy } from './process-child';
+import { ChildCopy } from '../supervisor/child';
 import { combineFlushed } from './combine';
 import type { OwnedBatch } from '../batch/owned';
 import { plannedSlots } from './slots';
@@ -98,17 +99,7 @@ export class ProcessExecutor implements StageExecutor {
         return child;
       },
       unreplaceable: () => this.notReplayable,
-      // Every task the child still owes fails as its death, so each is sent again (retries), or,
-      // on the last attempt, the run fails naming the batch that timed out: the other tasks'
-      // rejections come first (they are rejected as the child is killed) and must not blame
-      // no batch, or theirs.
-      kill: (child, why) =>
-        child.kill(
-          new WorkerExitError(
-            { stage: this.stage, copy: child.copy, ...(why.seq !== undefined && { seq: why.seq }) },
-            { signal: 'SIGKILL', detail: `killed by the watchdog: ${why.seq !== undefined ? `batch #${why.seq} got ` : ''}no answer within its timeout of ${formatMs(why.timeoutMs)}` },
-          ),
-        ),
+      retries: this.policy.retries,
     });
     const started = this.children.map((c) => c.start());
     // Whether a dead child may be replaced is asked while the children boot, not before: it may
@@ -129,7 +120,7 @@ export class ProcessExecutor implements StageExecutor {
   private newChild(copy: number): ChildCopy {
     const init = { options: this.planned.options, logLevel: this.deps.log.level, timeouts: { closeMs: this.closeTimeoutMs, killMs: this.killTimeoutMs } };
     const child = new ChildCopy(this.planned, copy, this.deps.log.child({ stage: this.stage, worker: copy }), this.arena, init);
-    child.onDeath(() => this.onChildGone(child, child.deathError!));
+    child.onDeath((exit) => this.onChildGone(child, exit));
     return child;
   }
 
@@ -176,12 +167,8 @@ export class ProcessExecutor implements StageExecutor {
         // which is after the child has read the whole frame.
         send: (child) => child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile, ...(this.leftOut && { leftOut: this.leftOut }) }, payload: encodeBatches(input.batches).chunks }),
         discard: (late) => late.release(),
-        isDeath: (err) => err instanceof WorkerExitError || err instanceof CopyTimeoutError,
         exhausted: (err, child, attempts, unreplaceable) => {
-          // The child's own error names the batch already (and is the one onFatal tells): kept as it is on a first attempt.
-          if (err instanceof WorkerExitError && attempts === 1 && unreplaceable === undefined) throw err;
-          const death = err instanceof CopyTimeoutError ? err : (child.exit ?? { exitCode: (err as WorkerExitError).exitCode, signal: (err as WorkerExitError).signal as NodeJS.Signals | null });
-          throw deathError(death, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable, detail: err instanceof CopyTimeoutError ? undefined : child.lastWords() });
+          throw deathError(err, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable });
         },
       });
     });
@@ -190,7 +177,13 @@ export class ProcessExecutor implements StageExecutor {
   async flush(): Promise<OwnedBatch[]> {
     if (this.flushed) throw new Error(`process stage "${this.stage}": flush() called twice (flush runs once per copy)`);
     this.flushed = true;
-    const settled = await Promise.allSettled(this.children.map((c) => c.request({ message: { type: 'flush' }, payload: [] })));
+    const settled = await Promise.allSettled(
+      this.children.map((c) =>
+        c.request({ message: { type: 'flush' }, payload: [] }).catch((err: unknown) => {
+          throw err instanceof CopyDiedError ? deathError(err, { stage: this.stage, copy: c.copy }, 'flush') : err;
+        }),
+      ),
+    );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       for (const s of settled) if (s.status === 'fulfilled') s.value.release();
@@ -254,19 +247,22 @@ export class ProcessExecutor implements StageExecutor {
    * still starting: start() then resolves (that child had), and the death must not be dropped,
    * or the run would go on with the children left. One that dies in its own start fails start().
    */
-  private onChildGone(child: ChildCopy, err: WorkerExitError): void {
+  private onChildGone(child: ChildCopy, exit: CopyExit): void {
     if (child.expectExit || this.fatal.reported || !child.started || (this.state !== 'running' && this.state !== 'starting')) return;
-    if (this.policy.retries > 0 && this.notReplayable === undefined && this.state === 'running' && this.copySet) {
-      // Replayable: a new child takes its place; the tasks it owed are sent again by withRetries.
-      this.copySet.replace(child).catch((e: unknown) => this.fatal.report(e as SluiceError));
-      return;
-    }
-    if (this.policy.retries > 0 && this.notReplayable) err = deathError(child.exit!, err.location, 'process', { unreplaceable: this.notReplayable, detail: child.lastWords() }) as WorkerExitError;
-    this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
-    try {
-      this.fatal.report(err);
-    } catch (thrown) {
-      this.deps.log.error({ stage: this.stage, err: (thrown as Error)?.message }, 'onFatal listener threw');
-    }
+    const report = (err: SluiceError) => {
+      this.deps.log.error({ stage: this.stage, worker: child.copy, err: err.message }, 'stage child process died');
+      try {
+        this.fatal.report(err);
+      } catch (thrown) {
+        this.deps.log.error({ stage: this.stage, err: (thrown as Error)?.message }, 'onFatal listener threw');
+      }
+    };
+    // Still starting: its siblings' start decides; a replacement must wait for the run to move.
+    if (this.state !== 'running' || !this.copySet) return report(deathError(exit, (child.diedUnder ?? { stage: this.stage, copy: child.copy }), 'process', { detail: child.lastWords() }));
+    this.copySet.died(
+      child,
+      (unreplaceable) => report(deathError(exit, (child.diedUnder ?? { stage: this.stage, copy: child.copy }), 'process', { unreplaceable, detail: child.lastWords() })),
+      (err: unknown) => report(err as SluiceError),
+    );
   }
 }

@@ -5,7 +5,7 @@
  * a stage (a run, a `sluice test` case, `explain --profile`) listens for it and fails naming
  * what was pending. Engine threads and children keep Node running only while they owe a
  * reply, so this does not depend on the sink or the other stages (supervisor/thread.ts,
- * executors/process-child.ts).
+ * supervisor/child.ts).
  */
 import { SluiceError } from '../errors';
 

@@ -19,7 +19,7 @@ import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
 import { AbortedError, SluiceError, SourceError, StageError, type BatchLocation } from '../errors';
 import { combineFlushed, memberStage, stageCombines } from './combine';
-import { stageErrorOf } from './failure';
+import { stageErrorOf } from '../supervisor/failure';
 import { checkOptionsCloneable } from './options';
 import { OWN_EXT } from '../loader';
 import { forwardLogLine } from '../log';
@@ -28,7 +28,7 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { InputOrderFailures } from '../supervisor/input-order';
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
-import { Copies, CopyTimeoutError, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
+import { Copies, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
 import { deathError } from '../supervisor/death';
 import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
@@ -100,6 +100,7 @@ export class ThreadExecutor implements StageExecutor {
         return c;
       },
       unreplaceable: () => this.notReplayable,
+      retries: this.policy.retries,
     });
     // Whether a dead copy may be replaced is asked while the copies boot, not before: it may load
     // the stage module here, and the copies must not wait for that (early start, runtime/early-start.ts).
@@ -134,12 +135,12 @@ export class ThreadExecutor implements StageExecutor {
    * place (its tasks are sent again by withRetries); otherwise the run stops with the death.
    */
   private onCopyDeath(c: ThreadCopy, exit: CopyExit): void {
-    if (this.stopping) return;
-    if (this.policy.retries > 0 && this.notReplayable === undefined && this.copySet) {
-      this.copySet.replace(c).catch((err: unknown) => this.report(err instanceof SluiceError ? err : new StageError({ stage: this.stage, copy: c.copy }, 'setup', err)));
-      return;
-    }
-    this.report(deathError(exit, this.where(c.copy, exit), 'process', { unreplaceable: this.policy.retries > 0 ? this.notReplayable : undefined }));
+    if (this.stopping || !this.copySet) return;
+    this.copySet.died(
+      c,
+      (unreplaceable) => this.report(deathError(exit, this.where(c.copy, exit), 'process', { unreplaceable })),
+      (err: unknown) => this.report(err instanceof SluiceError ? err : new StageError({ stage: this.stage, copy: c.copy }, 'setup', err)),
+    );
   }
 
   leaveOut(perMember: readonly (readonly string[])[]): void {
@@ -180,10 +181,8 @@ export class ThreadExecutor implements StageExecutor {
           discard: (late) => {
             if (late.type === 'ok' && late.output) adopt(late.output, input.seq).release();
           },
-          isDeath: (err) => err instanceof CopyDiedError,
           exhausted: (err, copy, attempts, unreplaceable) => {
-            const death = err instanceof CopyTimeoutError ? err : (err as CopyDiedError).exit;
-            throw deathError(death, this.where(copy.copy, (err as CopyDiedError).exit, input), 'process', { attempts, unreplaceable });
+            throw deathError(err, this.where(copy.copy, err.exit, input), 'process', { attempts, unreplaceable });
           },
         }).catch((err: unknown) => {
           if (err instanceof SluiceError) throw err;
@@ -304,7 +303,7 @@ export class ThreadExecutor implements StageExecutor {
       return await copy.request(task);
     } catch (err) {
       const location = { stage: this.stageIn(copy.copy), copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
-      if (err instanceof CopyDiedError) throw deathError(err.exit, this.where(copy.copy, err.exit, where), task.type);
+      if (err instanceof CopyDiedError) throw deathError(err, this.where(copy.copy, err.exit, where), task.type);
       throw new StageError(location, task.type, err);
     }
   }

@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import { OwnedBatch } from '../batch/owned';
 import { partitionOf, tagPartition } from '../batch/partition-tag';
 import { tagUnit } from '../batch/unit-tag';
-import { SinkError, SourceError, type SluiceError } from '../errors';
+import { SinkError, SourceError, StageError, WorkerExitError, type SluiceError } from '../errors';
 import { readCsvChunk } from '../csv/item';
 import type { ChunkText, CsvParse } from '../csv/parse';
 import { EncoderPool, type OpenGroup, type Part } from '../io/parquet/encoder/pool';
@@ -56,6 +56,10 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private joining: { group: OpenGroup; rows: number } | undefined;
   /** Resumable runs: the input file of the last item cut; row groups end where it changes (plan.units). */
   private unitFile: string | undefined;
+  /** Items taken and not yet passed on (their seq and file): an encoder thread's death names the earliest. */
+  private readonly unencoded = new Map<number, string | undefined>();
+  /** The last item taken: its rows may wait in an open row group after it was passed on. */
+  private lastTaken: { seq: number; sourceFile?: string } | undefined;
   /** An encoder thread's death: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
   private readonly fatal = new FirstFatal<SluiceError>();
 
@@ -68,7 +72,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   async start(): Promise<void> {
-    const pool = new EncoderPool({ threads: this.copies });
+    const pool = new EncoderPool({ threads: this.copies, where: () => this.earliestUnencoded() });
     this.pool = pool;
     pool.onDeath((err) => this.fatal.report(this.failure(err)));
     // One file gets its file even without rows (the schema only); partitions exist only with rows.
@@ -76,7 +80,10 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
-    const work = this.encode.input === 'csv' ? this.encodeChunk(input) : this.encodeBatches(input);
+    const { seq, sourceFile } = input;
+    this.unencoded.set(seq, sourceFile);
+    this.lastTaken = { seq, sourceFile };
+    const work = (this.encode.input === 'csv' ? this.encodeChunk(input) : this.encodeBatches(input)).finally(() => this.unencoded.delete(seq));
     // Reported in input order: whatever failed before this item fails the run first.
     return this.failures.track(work.catch((err: unknown) => Promise.reject(this.failure(err))));
   }
@@ -215,9 +222,20 @@ export class ParquetEncodeExecutor implements StageExecutor {
     return this.pool;
   }
 
-  /** Bad CSV stays the source's error (file, line, column); anything else is the sink's. */
+  /**
+   * Where a thread's death is: this stage, and the earliest item not yet passed on, or else the
+   * last one taken (a row group spans items: its rows wait in the open group, on some thread).
+   */
+  private earliestUnencoded(): { stage: string; seq?: number; sourceFile?: string } {
+    let seq: number | undefined;
+    for (const s of this.unencoded.keys()) if (seq === undefined || s < seq) seq = s;
+    const item = seq !== undefined ? { seq, sourceFile: this.unencoded.get(seq) } : this.lastTaken;
+    return { stage: this.stage, ...(item && { seq: item.seq }), ...(item?.sourceFile !== undefined && { sourceFile: item.sourceFile }) };
+  }
+
+  /** Bad CSV stays the source's error (file, line, column); a thread's death is named as any copy's (supervisor/death.ts); anything else is the sink's. */
   private failure(err: unknown): SluiceError {
-    if (err instanceof SourceError || err instanceof SinkError) return err;
+    if (err instanceof SourceError || err instanceof SinkError || err instanceof WorkerExitError || err instanceof StageError) return err;
     return new SinkError(`cannot write Parquet ${this.encode.target}`, err);
   }
 }

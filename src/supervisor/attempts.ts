@@ -9,26 +9,16 @@
  * late answer of an attempt the watchdog gave up on is dropped here (`discard`) and never
  * reaches a channel: the attempt that counts is the one whose answer came first.
  */
+import { CopyTimeoutError } from './death';
 import { CopyDiedError, type RequestCopy } from './types';
+
+export { CopyTimeoutError };
 
 export interface AttemptPolicy {
   /** Attempts per request after the first. */
   retries: number;
   /** Longest one attempt may take; absent: no limit. */
   timeoutMs?: number;
-}
-
-/** The watchdog gave up on a request: its copy was killed. */
-export class CopyTimeoutError extends CopyDiedError {
-  /** `seq`: the batch that got no answer (what the copy's other requests, killed with it, are told). */
-  constructor(
-    readonly timeoutMs: number,
-    readonly seq?: number,
-  ) {
-    super({ exitCode: null, signal: null });
-    this.message = `took longer than its timeout of ${timeoutMs} ms; the copy was killed`;
-    this.name = 'CopyTimeoutError';
-  }
 }
 
 /** What retries did, per stage (the run report shows it). */
@@ -48,8 +38,8 @@ export interface CopiesOptions<C> {
   start(copy: number): Promise<C>;
   /** Why a copy of this stage cannot be replaced without losing what it holds (a stage with flush); undefined: it can. */
   unreplaceable?(): string | undefined;
-  /** Kill a copy the watchdog gave up on; every request it owes must reject as a death (`isDeath`). Default: `copy.kill()`. */
-  kill?(copy: C, why: CopyTimeoutError): Promise<void>;
+  /** Attempts per request after the first (the stage's `retries`): 0, a death is the run's failure. */
+  retries: number;
 }
 
 /**
@@ -98,10 +88,26 @@ export class Copies<C extends RequestCopy<unknown, unknown>> {
     }
   }
 
-  /** Kill `copy` for taking too long (its requests then reject as deaths). */
+  /** Kill `copy` for taking too long: every request it owes rejects with `why` (a death, retried). */
   async killSlow(copy: C, why: CopyTimeoutError): Promise<void> {
     this.stats.timedOut++;
-    await (this.opts.kill ? this.opts.kill(copy, why) : copy.kill());
+    await copy.kill(why);
+  }
+
+  /**
+   * A copy died with nobody asking (between tasks, or under one): the same decision in every
+   * mode. With retries and a stage that can be replayed, a new copy takes its place (the
+   * requests it owed are sent again by withRetries, each to its own attempt count); otherwise
+   * `fail(unreplaceable)` makes the run's error (supervisor/death.ts), saying why it was not
+   * replaced when retries were asked for. A replacement that cannot start is `failed` with its error.
+   */
+  died(dead: C, fail: (unreplaceable: string | undefined) => void, failed: (err: unknown) => void): void {
+    const why = this.opts.retries > 0 ? this.unreplaceable() : undefined;
+    if (this.opts.retries > 0 && why === undefined) {
+      this.replace(dead).catch(failed);
+      return;
+    }
+    fail(why);
   }
 }
 
@@ -111,30 +117,40 @@ export interface Attempt<C, R> {
   /** A live copy to send to (undefined: none is alive or coming; `noCopy` then). */
   choose(): C | undefined;
   noCopy(): never;
-  /** Send the request to `copy`. */
-  send(copy: C): Promise<R>;
-  /** An answer that came after the watchdog gave up on its attempt: release what it holds. */
+  /** Send the request to `copy`, as attempt number `attempt` (1, 2, …) of this batch. */
+  send(copy: C, attempt: number): Promise<R>;
+  /** An answer of a superseded attempt (the watchdog gave up on it; another attempt counts): release what it holds. */
   discard(late: R): void;
-  /** Does `err` (a rejection of `send`) mean the copy died? */
-  isDeath(err: unknown): boolean;
   /**
-   * The last attempt died (or the stage cannot be replayed: `unreplaceable` says why): the error
-   * the run fails with, naming stage and batch. The seam for `onError: 'dead-letter'`: a
-   * batch that killed its copy every time may go to the dead-letter output here instead.
+   * The last attempt died (a CopyDiedError, or the stage cannot be replayed: `unreplaceable`
+   * says why): the error the run fails with, naming stage and batch (supervisor/death.ts). The
+   * seam for `onError: 'dead-letter'`: a batch that killed its copy every time may go to the
+   * dead-letter output here instead.
    */
-  exhausted(err: unknown, copy: C, attempts: number, unreplaceable: string | undefined): Promise<R> | never;
+  exhausted(err: CopyDiedError, copy: C, attempts: number, unreplaceable: string | undefined): Promise<R> | never;
 }
 
-/** Send a request until an attempt answers, replacing the copies that die under it. */
+/**
+ * Send a request until an attempt answers, replacing the copies that die under it. A rejection
+ * that is a CopyDiedError (in every mode: see types.ts) is a death, retried; anything else is
+ * the stage's own answer and passes through.
+ *
+ * Attempt ids: each attempt is numbered and is a request of its own (its own promise; on a
+ * child's wire its own task id), and the loop moves on only once it has settled: by its answer,
+ * by its copy's death (the copy rejects what it owes at once, also when killed: `kill(why)`), or
+ * by the watchdog, after which whatever it still answers goes to `discard`, never to the caller.
+ * So a hung copy that answers after all cannot deliver its batch a second time, in any channel:
+ * the caller gets one result per input, from the attempt that counted.
+ */
 export async function withRetries<C extends RequestCopy<unknown, unknown>, R>(copies: Copies<C>, policy: AttemptPolicy, a: Attempt<C, R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     // Chosen and sent in one synchronous step when a copy is there: the next request chosen
     // right after this one must see this copy's load (an await between them sent both to one copy).
     const copy = a.choose() ?? (await copies.pick(() => a.choose())) ?? a.noCopy();
     try {
-      return await watched(copies, copy, a.send(copy), policy.timeoutMs, a.discard, a.seq);
+      return await watched(copies, copy, a.send(copy, attempt), policy.timeoutMs, a.discard, a.seq);
     } catch (err) {
-      if (!a.isDeath(err)) throw err;
+      if (!(err instanceof CopyDiedError)) throw err;
       const why = policy.retries > 0 ? copies.unreplaceable() : undefined;
       if (attempt > policy.retries || why !== undefined) return a.exhausted(err, copy, attempt, why);
       copies.stats.retried++;

@@ -34,6 +34,9 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   /** The uncaught error that is taking the thread down (its exit follows). */
   private error: unknown;
   private asked = false;
+  /** kill() was called: no new work; what it cancels rejects with `killedWith` (or as a death). */
+  private killing = false;
+  private killedWith: Error | undefined;
   /** The one death signal, also for a listener registered after it (first-fatal.ts). */
   private readonly deaths = new FirstFatal<CopyExit>();
   private markDied!: (err: CopyDiedError) => void;
@@ -46,7 +49,7 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   }
 
   get alive(): boolean {
-    return this.thread !== undefined && this.death === undefined;
+    return this.thread !== undefined && this.death === undefined && !this.killing;
   }
 
   /** How the copy died (or is dying: an uncaught error before its exit), if it did. */
@@ -87,12 +90,15 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   async request(req: Req): Promise<Res> {
     if (!this.pool) throw new Error(`thread copy ${this.copy} used before start()`);
     if (this.death) throw new CopyDiedError(this.death);
+    if (this.killing) throw new CopyDiedError({ exitCode: null, signal: null });
     this.inFlight++;
     try {
       return (await Promise.race([this.pool.run(req), this.died])) as Res;
     } catch (err) {
       // piscina rejects with the thread's own error (or "worker exited"): it died, say how.
       if (this.death) throw new CopyDiedError(this.death);
+      // A task kill() cancelled (queued behind the one running): the kill's reason, a death.
+      if (this.killing) throw this.killedWith ?? new CopyDiedError({ exitCode: null, signal: null });
       throw err;
     } finally {
       this.inFlight--;
@@ -109,16 +115,32 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   }
 
   /**
-   * Stop: tasks still queued are dropped (their requests reject), the one running may finish
-   * (at most STOP_GRACE_MS), then the thread is terminated. A dead thread is not waited for.
+   * Stop: tasks still queued are dropped, their requests rejecting with `why` (the watchdog's
+   * CopyTimeoutError: a death, retried) or as a death, never with piscina's abort error (which
+   * read as the stage's own error and failed the run when the watchdog killed a copy with a
+   * task queued behind the hung one); the one running may finish (at most STOP_GRACE_MS: a
+   * termination inside polars panics; what it answers then goes to the watchdog's `discard`, or
+   * is released by an aborted executor), then the thread is terminated. A dead thread is not
+   * waited for.
    */
-  async kill(): Promise<void> {
+  kill(why?: Error): Promise<void> {
+    // Once: the watchdog's kill and the replacement's come one after the other, and the second
+    // must wait out the first one's grace, not terminate the running task at once.
+    return (this.stopped ??= this.stop(why));
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async stop(why: Error | undefined): Promise<void> {
+    const running = this.alive && this.inFlight > 0;
     this.asked = true;
+    this.killing = true;
+    this.killedWith = why;
     const pool = this.pool;
     if (!pool) return;
     // piscina's close() cancels what is queued, waits for what runs (up to its closeTimeout,
     // then reports 'error', which is ignored above) and then destroys the pool.
-    if (this.alive && this.inFlight > 0) await pool.close({ force: true }).catch(() => undefined);
+    if (running) await pool.close({ force: true }).catch(() => undefined);
     await pool.destroy().catch(() => undefined);
   }
 }

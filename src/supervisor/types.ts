@@ -23,8 +23,13 @@ export interface Copy {
   start(): Promise<void>;
   /** Finish what it has, then end; made to end if it takes too long. Never rejects. */
   close(): Promise<void>;
-  /** End now, dropping what it was doing. Never rejects. */
-  kill(): Promise<void>;
+  /**
+   * End now, dropping what it was doing: a request it still owes rejects with `why` (the
+   * watchdog's CopyTimeoutError; default: a CopyDiedError, or the stop of the run), or, for a
+   * thread's running task let finish in its grace time, with its late answer, which the
+   * watchdog discards (attempts.ts). Never rejects.
+   */
+  kill(why?: Error): Promise<void>;
   /** The one death signal: called once if the copy ends without close() or kill() asking. */
   onDeath(listener: (exit: CopyExit) => void): void;
 }
@@ -32,14 +37,25 @@ export interface Copy {
 /** A copy that answers requests (a stage's thread or child): `inFlight` is its load. */
 export interface RequestCopy<Req, Res> extends Copy {
   readonly inFlight: number;
-  /** Rejects with CopyDiedError when the copy dies before it answers. */
+  /**
+   * Rejects with a CopyDiedError when the copy dies before it answers (in every mode: a
+   * thread's exit or uncaught error, a child's exit code or signal, the watchdog's kill); the
+   * one mapping from that to the run's error is supervisor/death.ts.
+   */
   request(req: Req): Promise<Res>;
 }
 
-/** A request failed because its copy died (the caller names the stage and batch). */
+/**
+ * A request failed because its copy died: what every kind of copy rejects with, so a death is
+ * told apart from a stage's own error the same way in every mode (the caller names the stage
+ * and batch, through deathError). `detail`: the copy's last words (a child's last stderr lines).
+ */
 export class CopyDiedError extends Error {
-  constructor(readonly exit: CopyExit) {
-    super(exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? 'unknown'}`);
+  constructor(
+    readonly exit: CopyExit,
+    readonly detail?: string,
+  ) {
+    super(exit.signal ? `killed by ${exit.signal}` : exit.error !== undefined ? `ended by an uncaught error: ${String((exit.error as Error)?.message ?? exit.error)}` : `exited with code ${exit.exitCode ?? 'unknown'}`);
     this.name = 'CopyDiedError';
   }
 }

@@ -69,7 +69,7 @@ it('every message union between main and a worker lives in protocol/, tagged by 
   for (const file of files(path.join(SRC, 'protocol'))) expect(readFileSync(file, 'utf8')).not.toMatch(/\{\s*op:/);
 });
 
-it('every thread and child the engine starts is started by supervisor/ (or is a RequestCopy in executors/)', () => {
+it('every thread and child the engine starts is started by supervisor/', () => {
   const starts: string[] = [];
   for (const file of files(SRC)) {
     const rel = path.relative(SRC, file);
@@ -77,7 +77,7 @@ it('every thread and child the engine starts is started by supervisor/ (or is a 
     if (area(file) === 'supervisor' || rel === path.join('worker', 'process-entry.ts') || area(file) === 'cli') continue;
     const text = readFileSync(file, 'utf8');
     if (/new (Worker|Piscina)\(/.test(text)) starts.push(rel);
-    if (/\bspawn\(|\bfork\(/.test(text) && !/implements RequestCopy</.test(text)) starts.push(rel);
+    if (/\bspawn\(|\bfork\(/.test(text)) starts.push(rel);
   }
   expect(starts).toEqual([]);
 });

@@ -7,22 +7,35 @@
  *
  * Read-ahead is bounded: the thread holds credit for `readAhead` batches and gets one more
  * for each batch taken, so at most `readAhead` batches wait here, parsed, whatever the input.
- * A thread that dies ends the run with an error; never a hang.
+ * A thread that dies ends the run with an error naming it and the batch it was reading
+ * (supervisor/death.ts, as any copy's death); never a hang. It is not replaced
+ * (SOURCE_NOT_REPLACED says why).
  */
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { OwnedBatch } from '../../batch/owned';
 import { backingOf, fromShared, leaseOf } from '../../batch/shared';
-import { SourceError, deserializeError } from '../../errors';
+import { deserializeError } from '../../errors';
 import { SOURCE_READ_AHEAD } from '../../defaults';
 import { forwardLogLine } from '../../log';
 import { ThreadCopy } from '../../supervisor/thread';
+import { deathError } from '../../supervisor/death';
 import type { SplitOut } from '../../protocol/key-split';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { resolveInputs, type BadRow, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 
 const ENTRY = path.join(__dirname, 'thread-entry.cjs');
+
+/**
+ * Why the source thread is not replaced when it dies, whatever `retries` says: it is sluice's
+ * own code, so its death is a sluice bug or the machine running out of memory (which a new
+ * thread would meet again at the same place), and a new one could resume only by reading the
+ * file again from its start and skipping the batches already delivered (a CSV cannot be
+ * entered mid-file: a quoted newline makes a byte offset unsafe), which `--resume` of a
+ * resumable run does at unit boundaries already.
+ */
+export const SOURCE_NOT_REPLACED = "sluice's own thread, not replaced (a sluice bug, or out of memory)";
 /** How long a closing thread may take to close its file before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -104,9 +117,10 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
     }
     notify();
   });
-  thread.onDeath(({ exitCode, error }) => {
-    if (error !== undefined) fail(new SourceError(`the source thread failed: ${(error as Error)?.message ?? String(error)}`, { file: lastFile }, error));
-    else if (!closed) fail(new SourceError(`the source thread exited (code ${exitCode}) before the input ended`, { file: lastFile }));
+  thread.onDeath((exit) => {
+    // Named as any copy's death: the batch it was reading is the next one it would have sent.
+    const where = { stage: 'source', seq: stats.batches + waiting.length, ...(lastFile !== undefined && { sourceFile: lastFile }) };
+    if (exit.error !== undefined || !closed) fail(deathError(exit, where, 'process', { copyName: 'the source thread', unreplaceable: SOURCE_NOT_REPLACED }));
   });
   // The thread keeps the process alive only while someone waits for it (below), so a
   // caller that forgets close() still exits. After the listeners: adding one refs again.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import pino from 'pino';
 import { OwnedBatch } from '../../../src/batch/owned';
-import { SinkError, WorkerExitError } from '../../../src/errors';
+import { WorkerExitError } from '../../../src/errors';
 import { ProcessExecutor } from '../../../src/executors/process';
 import { ThreadExecutor } from '../../../src/executors/thread';
 import type { StageExecutor } from '../../../src/executors/types';
@@ -130,9 +130,39 @@ it('the Parquet encoding stage: an encoder thread that dies before the scheduler
   await pool.threads[0].copy.worker.terminate();
   await until('the encoder thread to be gone', () => pool.threadExits[0] !== undefined);
   const { outcome, given } = await runOver(e);
-  expect(outcome).toBeInstanceOf(SinkError);
-  expect((outcome as Error).message).toMatch(/Parquet encoder thread 0 exited \(code \d+\)/);
+  // Named as any copy's death (supervisor/death.ts): the stage, the thread, and why it is not replaced.
+  expect(outcome).toBeInstanceOf(WorkerExitError);
+  expect((outcome as WorkerExitError).location).toMatchObject({ stage: 'parquet-encode', copy: 0 });
+  expect((outcome as Error).message).toMatch(/stage "parquet-encode", copy 0: worker exited with code \d+: the Parquet encoder thread 0; sluice's own thread, not replaced/);
   expect(given).toBe(0);
+});
+
+it('an encoder thread that dies mid-run, with retries asked for: not replaced (sluice\'s own thread), the error names the stage, the thread and the batch whose rows it held', async () => {
+  const stage: PlannedStage = {
+    name: 'parquet-encode',
+    modulePath: '',
+    mode: 'thread',
+    copies: 1,
+    slotsPerCopy: 1,
+    options: {},
+    retries: 2,
+    output: { capacity: 4, capacityBytes: 1 << 20 },
+    // Row groups of 1000 rows: the batch's 10 rows wait in the open group, on the thread.
+    encode: { input: 'batches', rowGroupSize: 1000, compression: 'uncompressed', target: path.join(dir, 'mid.parquet'), partitioned: false },
+  };
+  const e = new ParquetEncodeExecutor(stage, { log });
+  started.push(e);
+  await e.start();
+  const fatal = new Promise<unknown>((resolve) => e.onFatal(resolve));
+  const out = await e.process(new OwnedBatch({ seq: 4, sourceFile: 'in.csv', batches: tableFromArrays({ x: Int32Array.from({ length: 10 }, (_, i) => i) }).batches }));
+  out.release();
+  const pool = (e as unknown as { pool: { threads: { copy: { worker: { terminate(): Promise<number> } } }[] } }).pool;
+  await pool.threads[0].copy.worker.terminate(); // from outside, as a crash or an OOM would
+  const err = await fatal;
+  expect(err).toBeInstanceOf(WorkerExitError);
+  expect((err as WorkerExitError).location).toEqual({ stage: 'parquet-encode', copy: 0, seq: 4, sourceFile: 'in.csv' });
+  expect((err as Error).message).toMatch(/^stage "parquet-encode", copy 0, batch #4, from in.csv: worker exited with code \d+: the Parquet encoder thread 0; sluice's own thread, not replaced/);
+  await expect(e.flush()).rejects.toBe(err);
 });
 
 describe('FirstFatal (the shared piece)', () => {

@@ -48,9 +48,9 @@ class FakeCopy implements RequestCopy<string, string> {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function setup(opts: { unreplaceable?: string } = {}) {
+function setup(opts: { unreplaceable?: string; retries?: number } = {}) {
   const list = [new FakeCopy(0)];
-  const copies = new Copies<FakeCopy>(list, { start: async (i) => new FakeCopy(i), unreplaceable: () => opts.unreplaceable });
+  const copies = new Copies<FakeCopy>(list, { start: async (i) => new FakeCopy(i), unreplaceable: () => opts.unreplaceable, retries: opts.retries ?? 2 });
   const discarded: string[] = [];
   const attempt: Attempt<FakeCopy, string> = {
     seq: 4,
@@ -60,9 +60,8 @@ function setup(opts: { unreplaceable?: string } = {}) {
     },
     send: (c) => c.request(),
     discard: (late) => discarded.push(late),
-    isDeath: (err) => err instanceof CopyDiedError,
     exhausted: (err, c, attempts, why) => {
-      throw deathError(err instanceof CopyTimeoutError ? err : (err as CopyDiedError).exit, { stage: 's', copy: c.copy, seq: 4 }, 'process', { attempts, unreplaceable: why });
+      throw deathError(err, { stage: 's', copy: c.copy, seq: 4 }, 'process', { attempts, unreplaceable: why });
     },
   };
   return { list, copies, attempt, discarded };
@@ -136,6 +135,66 @@ it('a stage that cannot be replayed (flush) is not retried: its death fails with
   list[0].die({ exitCode: 3, signal: null });
   await expect(result).rejects.toThrow(/batch #4: worker exited with code 3: stage "s" has flush\(\)/);
   expect(copies.stats.replaced).toBe(0);
+});
+
+describe('Copies.died: a death nobody asked for, decided the same way in every mode', () => {
+  it('with retries and a stage that can be replayed: replaced at the same index, the run not failed', async () => {
+    const { list, copies } = setup({ retries: 1 });
+    const dead = list[0];
+    dead.die({ exitCode: 7, signal: null });
+    const failed: unknown[] = [];
+    copies.died(dead, (why) => failed.push(why), (err) => failed.push(err));
+    await tick();
+    expect(failed).toEqual([]);
+    expect(list[0]).not.toBe(dead);
+    expect([list[0].copy, copies.stats.replaced]).toEqual([0, 1]);
+  });
+
+  it('without retries: the run fails (no reason given: none was asked for)', () => {
+    const { list, copies } = setup({ retries: 0 });
+    const failed: unknown[] = [];
+    copies.died(list[0], (why) => failed.push(['fail', why]), (err) => failed.push(err));
+    expect(failed).toEqual([['fail', undefined]]);
+    expect(copies.stats.replaced).toBe(0);
+  });
+
+  it('with retries but a stage that cannot be replayed: the run fails saying why', () => {
+    const { list, copies } = setup({ retries: 2, unreplaceable: 'it has flush()' });
+    const failed: unknown[] = [];
+    copies.died(list[0], (why) => failed.push(['fail', why]), (err) => failed.push(err));
+    expect(failed).toEqual([['fail', 'it has flush()']]);
+  });
+});
+
+it("a copy killed by the watchdog with a second request queued: that request is retried too (the kill's reason is a death)", async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+  try {
+    const { list, copies, attempt } = setup({ retries: 1 });
+    const first = list[0];
+    const why: CopyTimeoutError[] = [];
+    // Like PiscinaCopy.kill(why): what it owes rejects with the reason it was killed for.
+    first.kill = async (reason?: Error) => {
+      why.push(reason as CopyTimeoutError);
+      first.exit = { exitCode: null, signal: null };
+      for (const p of (first as unknown as { pending: { reject(e: unknown): void }[] }).pending.splice(0)) p.reject(reason);
+      first.inFlight = 0;
+    };
+    const a = withRetries(copies, { retries: 1, timeoutMs: 1000 }, { ...attempt, seq: 4 });
+    const b = withRetries(copies, { retries: 1, timeoutMs: 5000 }, { ...attempt, seq: 6 });
+    await tick();
+    expect(first.inFlight).toBe(2);
+    jest.advanceTimersByTime(1000);
+    await tick();
+    await tick();
+    expect(why[0]).toBeInstanceOf(CopyTimeoutError);
+    expect(why[0].seq).toBe(4);
+    list[0].answer('a');
+    list[0].answer('b');
+    await expect(Promise.all([a, b])).resolves.toEqual(['a', 'b']);
+    expect(copies.stats).toMatchObject({ retried: 2, replaced: 1, timedOut: 1, batches: [4, 6] });
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 it('the death mapping: an uncaught error is a StageError, a timeout says so', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PiscinaCopy } from '../../../src/supervisor/piscina';
 import { ThreadCopy } from '../../../src/supervisor/thread';
 import { CopyDiedError, leastBusy, stopEscalating, type CopyExit } from '../../../src/supervisor/types';
+import { CopyTimeoutError } from '../../../src/supervisor/death';
 
 const WORKERS = path.resolve(__dirname, '../../fixtures/workers');
 type Task = { do: string; value?: number; code?: number; ms?: number; started?: Int32Array };
@@ -40,6 +41,21 @@ describe('PiscinaCopy (one copy of a thread stage)', () => {
     await copy.kill();
     await expect(running).resolves.toMatchObject({ value: 7 });
     expect(copy.alive).toBe(false);
+  });
+
+  it('kill(why) with a task queued behind the running one: the queued request rejects with `why` (a death, retried), not with piscina\'s abort error', async () => {
+    // What the watchdog does to a hung copy that had a second task queued (a copy given two
+    // while its sibling was being replaced): piscina cancels the queued one with its own
+    // error, which read as the stage's own error and failed the run instead of a retry.
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const running = copy.request({ do: 'spin', ms: 200, value: 1, started });
+    const queued = copy.request({ do: 'echo', value: 2 }).catch((e: unknown) => e);
+    await (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync(started, 0, 0).value;
+    const why = new CopyTimeoutError(1000, 5);
+    await copy.kill(why);
+    expect(await queued).toBe(why);
+    await expect(running).resolves.toMatchObject({ value: 1 }); // the running one still finishes in its grace
+    await expect(copy.request({ do: 'echo' })).rejects.toBeInstanceOf(CopyDiedError);
   });
 
   it('kill() does not wait past its grace for a task that never ends: the request rejects', async () => {

@@ -12,7 +12,9 @@
  * waits: backpressure. Rows waiting in open groups are bounded over the pool by a
  * budget: past it, the biggest open group is ended early (a smaller row group).
  *
- * A thread that dies fails every open group and every waiting call: never a hang.
+ * A thread that dies fails every open group and every waiting call: never a hang. It is not
+ * replaced (ENCODER_NOT_REPLACED says why); its death is named like any copy's
+ * (supervisor/death.ts): the encoding stage, the thread, the earliest batch not yet encoded.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -23,10 +25,11 @@ import type { Backing } from '../../../batch/owned';
 import { leaseOf } from '../../../batch/shared';
 import { retain } from '../../../batch/slab';
 import { PARQUET_ENCODER_SLOTS, PARQUET_PENDING_BUDGET_BYTES } from '../../../defaults';
-import { deserializeError } from '../../../errors';
+import { deserializeError, type BatchLocation } from '../../../errors';
 import type { EncoderReply, EncoderRequest } from '../../../protocol/encoder';
 import { ThreadCopy } from '../../../supervisor/thread';
 import { settlesWithin, STOP_GRACE_MS, type CopyExit } from '../../../supervisor/types';
+import { deathError } from '../../../supervisor/death';
 import { FirstFatal } from '../../../supervisor/first-fatal';
 import type { CsvChunkMeta } from '../../../csv/item';
 import type { ChunkText, CsvParse } from '../../../csv/parse';
@@ -56,7 +59,18 @@ export interface PoolOptions {
   /** Most threads (default defaultEncoderThreads()). */
   threads?: number;
   pendingBudgetBytes?: number;
+  /** Where a thread's death is said to be: the encoding stage, and the earliest batch it had not encoded yet. */
+  where?: () => BatchLocation;
 }
+
+/**
+ * Why an encoder thread that dies is not replaced, whatever the stage's `retries`: it is
+ * sluice's own code, so its death is a sluice bug or the machine running out of memory (which a
+ * second try would meet again), and what it held cannot be sent again: a batch's bytes are
+ * freed once the thread has read them (its slot), so the row group it was gathering exists only
+ * in the dead thread. Replaying it would mean keeping every open group's batches twice.
+ */
+export const ENCODER_NOT_REPLACED = "sluice's own thread, not replaced (a sluice bug, or out of memory; its row group's batches were already handed to it)";
 
 interface EncoderThread {
   copy: ThreadCopy<Request, EncoderReply>;
@@ -87,6 +101,7 @@ export class EncoderPool {
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly maxThreads: number;
   private readonly pendingBudgetBytes: number;
+  private readonly where: () => BatchLocation;
   /** Batches in flight: a slot's own buffer holds a copy, or a hold keeps the slab read in place. */
   private readonly slots = new SlotRing(PARQUET_ENCODER_SLOTS);
   private readonly groups = new Map<number, GroupState>();
@@ -100,6 +115,7 @@ export class EncoderPool {
   constructor(opts: PoolOptions = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? defaultEncoderThreads());
     this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PARQUET_PENDING_BUDGET_BYTES;
+    this.where = opts.where ?? (() => ({ stage: 'parquet sink' }));
     this.startThread(); // at once: loading polars takes a moment, better spent before the first batch
   }
 
@@ -274,11 +290,8 @@ export class EncoderPool {
     this.threads.push(thread);
     this.counts.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));
-    // Named by its number (the copy), as a stage's copy is.
-    const which = `Parquet encoder thread ${copy.copy}`;
-    copy.onDeath(({ exitCode, error }) =>
-      this.die(error !== undefined ? new Error(`${which} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }) : new Error(`${which} exited (code ${exitCode})`)),
-    );
+    // Named as a stage's copy is (the one mapping, supervisor/death.ts), by its number.
+    copy.onDeath((exit) => this.die(deathError(exit, { ...this.where(), copy: copy.copy }, 'process', { copyName: `the Parquet encoder thread ${copy.copy}`, unreplaceable: ENCODER_NOT_REPLACED })));
     void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
     return thread;
   }

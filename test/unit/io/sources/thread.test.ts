@@ -143,7 +143,7 @@ describe('source thread', () => {
       (async () => {
         for (;;) if ((await it.next()).done) return;
       })(),
-    ).rejects.toThrow(/source thread exited/);
+    ).rejects.toThrow(/^stage "source", batch #\d+, from .*: worker exited with code \d+: the source thread; sluice's own thread, not replaced/);
     await source.close();
   });
 

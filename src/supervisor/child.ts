@@ -1,7 +1,9 @@
 /**
  * One child process of a `process` stage, seen from main: spawns it, speaks the frame
  * protocol over a dedicated socket (the child's fd 3), forwards its stdout/stderr as log
- * lines, and turns its death into a WorkerExitError for every task it still owed.
+ * lines, and rejects every task it still owed with a CopyDiedError when it dies (its exit
+ * code or signal, and its last stderr lines), as a thread copy does (piscina.ts): the one
+ * mapping to the run's error is death.ts.
  *
  * Results are read by the kernel straight into slabs of the executor's arena (`onread`);
  * their lease travels with the batches, so the slab is reused once the consumer lets go,
@@ -15,17 +17,17 @@ import { chunksByteLength, encodeFrame, FrameDecoder } from '../batch/framing';
 import { decodeBatches } from '../batch/ipc';
 import { leaseOf } from '../batch/shared';
 import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
-import { AbortedError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { AbortedError, StageError, type BatchLocation, type WorkerExitError } from '../errors';
 import { stageErrorOf } from './failure';
 import { forwardLogLine, type Logger } from '../log';
 import { loaderExecArgv, OWN_EXT } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
-import { watchOutput, type OutputTail } from './process-output';
-import { channelDrained, REAP_MS, watchChannel, watchExit } from './process-watch';
-import { settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from '../supervisor/types';
-import { FirstFatal } from '../supervisor/first-fatal';
-import { deathError } from '../supervisor/death';
+import { watchOutput, type OutputTail } from './child-output';
+import { channelDrained, REAP_MS, watchChannel, watchExit } from './child-watch';
+import { CopyDiedError, settlesWithin, stopEscalating, type CopyExit, type RequestCopy } from './types';
+import { FirstFatal } from './first-fatal';
+import { deathError } from './death';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 
@@ -34,7 +36,7 @@ const ENTRY = path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`);
 interface Pending {
   location: BatchLocation;
   resolve(output: OwnedBatch): void;
-  reject(err: SluiceError): void;
+  reject(err: Error): void;
 }
 
 /** What a child is asked: a batch (its IPC bytes as `payload`), or its flush. */
@@ -60,8 +62,9 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   closedByItself = false;
   /** Its start resolved (the stage module loaded and ran setup): a death from then on is not a failed start. */
   started = false;
-  /** The error of its death: the task it was running (or the start it failed). */
-  deathError: WorkerExitError | undefined;
+
+  /** The task it was running when it died (or, with none, the copy): what its death names. */
+  diedUnder: BatchLocation | undefined;
 
   private proc: ChildProcess | undefined;
   private channel: Socket | undefined;
@@ -71,12 +74,12 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   private lastWrite: Promise<void> = Promise.resolve();
   private tail: OutputTail | undefined;
   private brokenReason: string | undefined;
-  private abandoned: SluiceError | undefined;
+  private abandoned: Error | undefined;
   private markExited!: (exit: CopyExit) => void;
   private markSpawned!: () => void;
-  /** The one death signal, also for a listener registered after it (supervisor/first-fatal.ts). */
+  /** The one death signal, also for a listener registered after it (first-fatal.ts). */
   private readonly deaths = new FirstFatal<CopyExit>();
-  private ready: { resolve(): void; reject(err: SluiceError): void } | undefined;
+  private ready: { resolve(): void; reject(err: Error): void } | undefined;
 
   constructor(
     private readonly planned: PlannedStage,
@@ -171,7 +174,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   request({ message, payload }: ChildRequest): Promise<OwnedBatch> {
     const location: BatchLocation =
       message.type === 'task' ? { stage: this.planned.name, copy: this.copy, seq: message.seq, sourceFile: message.sourceFile } : { stage: this.planned.name, copy: this.copy };
-    if (this.exit) return Promise.reject(this.exitError(location));
+    if (this.exit) return Promise.reject(new CopyDiedError(this.exit, this.lastWords()));
     const id = this.nextId++;
     return new Promise<OwnedBatch>((resolve, reject) => {
       this.pending.set(id, { location, resolve, reject });
@@ -196,9 +199,13 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     if (!this.closedByItself) await this.reapedAfterKill();
   }
 
-  /** Reject everything waiting now, SIGKILL the child and wait for it (a bounded time). */
-  async kill(err: SluiceError = new AbortedError(`stage "${this.planned.name}" was stopped`)): Promise<void> {
-    this.abandon(err);
+  /**
+   * Reject everything waiting now with `why` (the watchdog's CopyTimeoutError: a death, retried;
+   * default: the run was stopped), SIGKILL the child and wait for it (a bounded time). What it
+   * still sends is dropped (take()).
+   */
+  async kill(why: Error = new AbortedError(`stage "${this.planned.name}" was stopped`)): Promise<void> {
+    this.abandon(why);
     this.signal('SIGKILL');
     await settlesWithin(this.exited, this.init.timeouts.killMs);
     await this.reapedAfterKill();
@@ -219,7 +226,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
   }
 
   /** Reject everything waiting with `err` now (abort); the exit that follows is quiet. */
-  private abandon(err: SluiceError): void {
+  private abandon(err: Error): void {
     this.expectExit = true;
     this.holdLoop();
     this.abandoned = err;
@@ -269,6 +276,11 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
         return;
       case 'result': {
         const p = this.take(message.id);
+        if (!p) {
+          // The answer of a request given up on (killed by the watchdog): never delivered, its slab freed.
+          if (isSlab(payload.buffer)) release(payload.buffer);
+          return;
+        }
         this.peakRssBytes = Math.max(this.peakRssBytes, message.maxRss ?? 0);
         this.bytesSerialized += payload.byteLength;
         const slab = isSlab(payload.buffer) ? payload.buffer : undefined;
@@ -293,15 +305,23 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
           return;
         }
         const p = this.take(message.id);
-        p.reject(stageErrorOf(message.error, p.location, 'process'));
+        p?.reject(stageErrorOf(message.error, p.location, 'process'));
         return;
       }
     }
   }
 
-  private take(id: number): Pending {
+  /**
+   * The request `id` answers, taken out of the pending ones; undefined for one given up on (the
+   * watchdog killed the child; its rejection was its answer). Each request has its own id on
+   * the wire, so an answer can only ever settle the attempt it belongs to.
+   */
+  private take(id: number): Pending | undefined {
     const p = this.pending.get(id);
-    if (!p) throw new Error(`child answered unknown task id ${id}`);
+    if (!p) {
+      if (id >= this.nextId) throw new Error(`child answered unknown task id ${id}`);
+      return undefined;
+    }
     this.pending.delete(id);
     this.holdLoop();
     return p;
@@ -352,19 +372,18 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     );
   }
 
-  /** The child is gone: every task it owed fails with its exit, then the death signal (unless asked). */
+  /** The child is gone: every task it owed fails with its death, then the death signal (unless asked). */
   private gone(status: CopyExit): void {
     this.exit = status;
     this.channel?.destroy();
     // The task it was running first (when unanswered); then the others, oldest first.
     const pending = [...this.pending.entries()].sort(([a], [b]) => (a === this.running ? -1 : b === this.running ? 1 : a - b));
-    const errors = pending.map(([, p]) => [p, this.exitError(p.location)] as const);
     this.pending.clear();
-    const startErr = this.exitError({ stage: this.planned.name, copy: this.copy });
-    this.ready?.reject(startErr);
+    this.diedUnder = pending[0]?.[1].location ?? { stage: this.planned.name, copy: this.copy };
+    this.ready?.reject(this.exitError({ stage: this.planned.name, copy: this.copy }));
     this.ready = undefined;
-    for (const [p, err] of errors) p.reject(err);
-    this.deathError = errors[0]?.[1] ?? startErr;
+    const words = this.lastWords();
+    for (const [, p] of pending) p.reject(new CopyDiedError(status, words));
     this.markExited(status);
     if (!this.expectExit) this.deaths.report(status);
   }

@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { CopyExit } from '../supervisor/types';
+import type { CopyExit } from './types';
 
 /** After 'exit', how long the pipes may stay quiet before reporting without their 'close'. */
 export const DRAIN_GRACE_MS = 250;
