@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { blobKind } from '../../batch/blob';
 import { SinkError } from '../../errors';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
-import { stopAtUnit } from '../sinks/stop-at';
+import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { readFrames } from './frames';
 import { appendManifest, readManifest, type Fingerprint, type ManifestState } from './manifest';
 import { UnitStager } from './staging';
@@ -36,6 +36,13 @@ export interface UnitRunOptions {
   /** The config's and the stage modules' hashes (fingerprintOf). */
   fingerprint: Omit<Fingerprint, 'inputs'>;
   mode: UnitMode;
+  /**
+   * Staged streams besides the sinks' (runtime/unit-cut.ts): the output at the cut before a
+   * stateful stage, which the stages from there on run over again at the commit. Stream c is
+   * index `targets.length + c` of write/replay/rows, staged under the first sink's staging
+   * directory, in `cut-<c>/`.
+   */
+  cuts?: number;
   log?: Logger;
 }
 
@@ -47,6 +54,11 @@ export interface UnitsReport {
   reused: string[];
   /** Input files this run read. */
   read: string[];
+}
+
+/** Each staged stream's directory: one per sink, then one per cut (UnitRunOptions.cuts), inside the first sink's. */
+function streamDirs(dirs: string[], cuts = 0): string[] {
+  return [...dirs, ...Array.from({ length: cuts }, (_, c) => path.join(dirs[0], `cut-${c}`))];
 }
 
 export function stagingDirOf(target: string): string {
@@ -74,8 +86,11 @@ export class UnitRun {
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
+  /** Per staged stream (sinks, then cuts): its directory. */
+  private readonly streams: string[];
   private readonly sinkAt: number[];
   private readonly recorded = new Set<number>();
+  private replayed = false;
   private readonly unitOfFile: Map<string, number>;
   private readonly state: ManifestState;
 
@@ -93,8 +108,9 @@ export class UnitRun {
     this.schema = state.schema && { csv: state.schema.csv, ndjson: state.schema.ndjson };
     this.unitOfFile = new Map(opts.files.map((f, i) => [f, i]));
     const attempt = `${process.pid}-${randomBytes(4).toString('hex')}`;
-    this.sinkAt = opts.targets.map(() => -1);
-    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => this.passed(k, unit)));
+    this.streams = streamDirs(this.dirs, opts.cuts);
+    this.sinkAt = this.streams.map(() => -1);
+    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => this.passed(k, unit)));
   }
 
   /**
@@ -122,12 +138,13 @@ export class UnitRun {
       removeStaging(opts.targets, dirs);
       state = { units: new Map(), committed: false };
     }
-    for (const dir of dirs) {
+    const streams = streamDirs(dirs, opts.cuts);
+    for (const dir of streams) {
       // What a dead attempt left unrecorded is not done: it is redone.
       rmSync(path.join(dir, '_temporary'), { recursive: true, force: true });
       mkdirSync(path.join(dir, 'units'), { recursive: true });
     }
-    for (const [k, dir] of dirs.entries()) {
+    for (const [k, dir] of streams.entries()) {
       const keep = new Set([...state.units.values()].map((u) => u.sinks[k]?.file).filter((f): f is string => f !== undefined));
       for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
     }
@@ -148,7 +165,7 @@ export class UnitRun {
     this.schema = schema;
   }
 
-  /** Sink k takes `batch` (of the item read from `sourceFile`). */
+  /** Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from `sourceFile`). */
   write(k: number, batch: RecordBatch, sourceFile: string | undefined): void {
     const file = unitTagOf(batch) ?? sourceFile;
     const stager = this.stagers[k];
@@ -168,21 +185,31 @@ export class UnitRun {
     for (const s of this.stagers) s.abort();
   }
 
-  /** Sink k's batches of every unit, in input order: what an uninterrupted run gave it. */
+  /** Stream k's batches of every unit, in input order: what an uninterrupted run gave it. */
   *replay(k: number): Generator<RecordBatch> {
+    for (const { batch } of this.replayUnits(k)) yield batch;
+  }
+
+  /** As replay, with the input file of each batch's unit. */
+  *replayUnits(k: number): Generator<{ batch: RecordBatch; file: string }> {
     let parts = 0;
     for (let u = 0; u < this.opts.files.length; u++) {
+      // Test hook: half-way through the job commit's first replay, some output in the sinks' temporaries.
+      if (u === this.opts.files.length >> 1 && !this.replayed) {
+        this.replayed = true;
+        stopAt('replay');
+      }
       const entry = this.state.units.get(u);
       if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const staged = entry.sinks[k];
       if (!staged) continue;
-      for (const batch of readFrames(path.join(this.dirs[k], staged.file))) {
+      for (const batch of readFrames(path.join(this.streams[k], staged.file))) {
         if (blobKind(batch) === PART_BLOB) {
           // The schema-only file a run without rows ends with is no part of an output that has row groups.
           if (partOf(batch).whole && parts > 0) continue;
           parts++;
         }
-        yield batch;
+        yield { batch, file: this.opts.files[u] };
       }
     }
   }
