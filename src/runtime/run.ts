@@ -94,16 +94,16 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // start, is raced. A resource registered after the run failed is torn down at once.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
     const targets = plan.sinks.map((s) => path.resolve(s.config.path));
+    // A resumable run stages the dead-letter output's rows per unit like any sink's (io/units: the loose stream).
+    const unitTargets = [...targets, ...(plan.deadLetter ? [path.resolve(plan.deadLetter.path)] : [])];
     if (plan.units && !plan.ordered) throw new ConfigError([{ path: 'resumable', message: 'a resumable run needs ordered output (ordered: true, the default): a unit is done when a batch of the next input file reaches every sink' }]);
-    // Rejected rows are written as they come, not staged per unit: a resumed run would lose the earlier units' rejects.
-    if (plan.units && plan.deadLetter) throw new ConfigError([{ path: 'resumable', message: 'a resumable run cannot have a deadLetter output yet (its rows are not staged per unit, so a resumed run would lose the rejects of the units before): drop resumable, or use onError: "skip"' }]);
     // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const sinks = await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
       log,
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
-      ...(plan.units && { runId: unitRunId(targets) }),
+      ...(plan.units && { runId: unitRunId(unitTargets) }),
     });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
@@ -113,13 +113,25 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       if (cut && cut.at < 0 && (plan.parseIn || plan.direct)) {
         throw new ConfigError([{ path: 'resumable', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a resumable run cannot stage its input per unit; give it a stage before it, or drop resumable` }]);
       }
-      const opened = await openUnits(plan, targets, opts, log, cut ? 1 : 0);
+      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined);
       units = opened;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
-    } else refuseLeftUnits(targets);
+    } else refuseLeftUnits(unitTargets);
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
-    rejects = new Rejects(plan.maxErrors, deadSink);
+    const carried = units?.carried();
+    const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
+    /** A resumable run: batches the source read per input file (kept in each unit's manifest line). */
+    const readOf = new Map<string, number>();
+    if (units && unitRejects) {
+      units.unitEnd = (file) => {
+        const { batches, rejected } = unitRejects.take(file);
+        const sourceBatches = readOf.get(file) ?? 0;
+        readOf.delete(file);
+        return { loose: batches, rejected, sourceBatches };
+      };
+    }
+    rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);
     const sourceRejects = rejects;
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
@@ -152,12 +164,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // Without a cut (no stateful stage, or no units) the head is the whole graph.
     const headStages = cut?.head ?? plan.stages.map((_, i) => i);
     const headSinks = cut?.headSinks ?? plan.sinks.map((_, k) => k);
-    const cutStream = plan.sinks.length; // the cut's staged stream in the UnitRun
+    const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
     const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
     const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut ? [cut.at] : [])]);
     const schedulerSinks = headSinks.map((k) => (staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
-    const running = new Scheduler(sourceAdapter(src), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
+    const running = new Scheduler(sourceAdapter(src, units && ((file) => readOf.set(file, (readOf.get(file) ?? 0) + 1))), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
     let policies: (RowErrorPolicy | undefined)[] | undefined;
@@ -208,7 +220,17 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     if (units) {
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
       units.finishUnits();
+      if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
       for (const k of headSinks) for (const batch of units.replay(k)) await planSinks[k].write(batch);
+      // The staged units' rejects, in input order; rows rejected from here on (by the stages run again below) follow them.
+      let replayed = 0;
+      if (deadSink) {
+        for (const batch of units.replay(plan.sinks.length)) {
+          await deadSink.write(batch);
+          replayed++;
+        }
+      }
+      rejects.redirect(deadSink, replayed);
       if (cut) {
         // The stateful stages and what follows them, over every unit's output at the cut, in input order (unit-cut.ts).
         const tailStages = cut.tail;
@@ -229,13 +251,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         await teardown.race(tail.run());
         await teardown.race(Promise.all(tailStages.map((i) => executors[i].close())));
         for (const k of cut.tailSinks) if (checks[k] && !checks[k].schema.seen) throw noColumns(plan, plan.sinks[k]);
-        await teardown.race(rejects.drain());
       }
+      await teardown.race(rejects.drain());
     }
     const staging = units;
     const tailSinkAt = new Map((cut?.tailSinks ?? []).map((k, j) => [k, j]));
     const expected = (k: number) => {
-      if (k >= plan.sinks.length) return rejects.written;
+      if (k >= plan.sinks.length) return (staging?.rows(k) ?? 0) + rejects.written;
       const j = tailSinkAt.get(k);
       if (j !== undefined) return tailScheduler!.sinkMeters[j].rows;
       return staging ? staging.rows(k) : running.sinkMeters[k].rows;
@@ -327,12 +349,12 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
  * (opts.units), and the source's column types fixed once, from the run's first file, before
  * any unit is staged (a resumed run reads them from the manifest).
  */
-async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>, cuts: number): Promise<UnitRun> {
+async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>, cuts: number, loose: number | undefined): Promise<UnitRun> {
   const files = resolveInputs(plan.source.path, plan.source.baseDir);
   // What changes the output: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer).
   const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
   const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
-  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', cuts, log });
+  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', cuts, loose, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
@@ -445,10 +467,15 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
   );
 }
 
-function sourceAdapter(source: Source): SchedulerSource {
+/** `onItem`: told the input file of each item read (a resumable run counts them per unit). */
+function sourceAdapter(source: Source, onItem?: (file: string) => void): SchedulerSource {
   const batches = source.batches();
   return {
-    next: () => batches.next(),
+    async next() {
+      const r = await batches.next();
+      if (!r.done && onItem && r.value.sourceFile !== undefined) onItem(r.value.sourceFile);
+      return r;
+    },
     async close() {
       await batches.return(undefined);
       await source.close();

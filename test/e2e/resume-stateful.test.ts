@@ -10,12 +10,11 @@
  * - SIGKILLed half-way through the job commit's replay (SLUICE_TEST_STOP_AT=replay): the old
  *   outputs are still in place, untouched, and `--resume` finishes the commit.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, REPO, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
-import { descendants, stopped } from '../helpers/processes';
+import { killTreeAt as killTree } from '../helpers/processes';
 import { workspace } from '../helpers/workspace';
 
 jest.setTimeout(240_000);
@@ -76,34 +75,10 @@ const outputs = (dir: string) =>
 const totals = (dir: string) => duckRows(`select * from read_parquet('${path.join(dir, 'out/totals.parquet')}') order by day, country, currency`);
 const rows = (dir: string) => duckRows(`select count(*)::int as n, sum(txn_id)::bigint as ids from read_json_auto('${path.join(dir, 'out/rows.ndjson')}')`);
 
-/** Start `sluice run --resume` stopping itself at `stopAt`; once it has, SIGKILL it and every process below it. */
+/** `sluice run --resume` killed -9 with its whole tree where it stopped itself (`stopAt`). */
 async function killTreeAt(config: string, stopAt: string): Promise<void> {
-  const child = spawn(BIN, ['run', config, '--resume', '--quiet'], { env: { ...process.env, SLUICE_TEST_STOP_AT: stopAt }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + 120_000;
-  // Waiting on the condition itself (its state in /proc), not a time.
-  while (!stopped(child.pid!)) {
-    if (gone || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the run did not stop at ${stopAt}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const tree = descendants(child.pid!);
   // The aggregate's child process and the watcher, at least.
-  expect(tree.length).toBeGreaterThanOrEqual(2);
-  for (const pid of [child.pid!, ...tree]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  expect(await exited).toBe('SIGKILL');
+  expect(await killTree(BIN, ['run', config, '--resume', '--quiet'], stopAt)).toBeGreaterThanOrEqual(2);
 }
 
 let reference: Map<string, Buffer>;

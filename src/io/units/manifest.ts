@@ -39,6 +39,10 @@ export interface UnitLine {
   unit: number;
   file: string;
   sinks: ({ file: string; rows: number } | null)[];
+  /** Rows the unit rejected (skipped or dead-lettered: `onError`), when any: a resumed run's `maxErrors` counts them. */
+  rejected?: number;
+  /** Batches the source read of the unit: a resumed run numbers its batches on from the units before it. */
+  sourceBatches?: number;
 }
 
 /** The job commit published every sink. */

@@ -43,6 +43,12 @@ export interface UnitRunOptions {
    * directory, in `cut-<c>/`.
    */
   cuts?: number;
+  /**
+   * The sink stream whose rows do not come in unit order (the dead-letter output: rows are
+   * rejected wherever copies happen to be): not written as they come, but asked for
+   * (`unitEnd`) just before a unit's line is written, when every row of the unit has been seen.
+   */
+  loose?: number;
   log?: Logger;
 }
 
@@ -91,6 +97,14 @@ export class UnitRun {
   private readonly sinkAt: number[];
   private readonly recorded = new Set<number>();
   private replayed = false;
+  private readonly loose: ReadonlySet<number>;
+  /**
+   * Set by the run, asked just before the line of the unit of `file` is written: the loose
+   * stream's batches of the unit; the rows it rejected (a resumed run's `maxErrors` counts them)
+   * and the batches the source read of it (a resumed run numbers its batches on from them, so
+   * a rejected row's batch number is an uninterrupted run's).
+   */
+  unitEnd: ((file: string) => { loose: RecordBatch[]; rejected: number; sourceBatches: number }) | undefined;
   private readonly unitOfFile: Map<string, number>;
   private readonly state: ManifestState;
 
@@ -109,8 +123,10 @@ export class UnitRun {
     this.unitOfFile = new Map(opts.files.map((f, i) => [f, i]));
     const attempt = `${process.pid}-${randomBytes(4).toString('hex')}`;
     this.streams = streamDirs(this.dirs, opts.cuts);
-    this.sinkAt = this.streams.map(() => -1);
-    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => this.passed(k, unit)));
+    this.loose = new Set(opts.loose === undefined ? [] : [opts.loose]);
+    // A loose stream never holds a unit back: it is written when the others have passed it.
+    this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) ? Infinity : -1));
+    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) ? undefined : this.passed(k, unit))));
   }
 
   /**
@@ -168,6 +184,7 @@ export class UnitRun {
   /** Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from `sourceFile`). */
   write(k: number, batch: RecordBatch, sourceFile: string | undefined): void {
     const file = unitTagOf(batch) ?? sourceFile;
+    if (this.loose.has(k)) throw new Error(`internal: stream ${k} is loose: its batches are taken per unit (unitEnd), not written`);
     const stager = this.stagers[k];
     const unit = file !== undefined ? this.unitOfFile.get(file) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${file}, which is no unit of this run`);
@@ -214,6 +231,12 @@ export class UnitRun {
     }
   }
 
+  /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches the source read of them. */
+  carried(): { rejected: number; sourceBatches: number } {
+    const done = [...this.state.units.values()].filter((u) => this.done.has(u.unit));
+    return { rejected: done.reduce((n, u) => n + (u.rejected ?? 0), 0), sourceBatches: done.reduce((n, u) => n + (u.sourceBatches ?? 0), 0) };
+  }
+
   /** Rows sink k's units stand for, as the manifest records them. */
   rows(k: number): number {
     return [...this.state.units.values()].reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
@@ -244,7 +267,21 @@ export class UnitRun {
     const upTo = Math.min(...this.sinkAt);
     for (let u = 0; u < upTo; u++) {
       if (this.done.has(u) || this.recorded.has(u)) continue;
-      const line = { type: 'unit' as const, unit: u, file: this.opts.files[u], sinks: this.stagers.map((s) => s.staged.get(u) ?? null) };
+      const { loose, rejected, sourceBatches } = this.unitEnd?.(this.opts.files[u]) ?? { loose: [], rejected: 0, sourceBatches: undefined };
+      if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
+      if (this.opts.loose !== undefined) {
+        const stager = this.stagers[this.opts.loose];
+        for (const batch of loose) stager.write(batch, u);
+        stager.finish();
+      }
+      const line = {
+        type: 'unit' as const,
+        unit: u,
+        file: this.opts.files[u],
+        sinks: this.stagers.map((s) => s.staged.get(u) ?? null),
+        ...(rejected > 0 && { rejected }),
+        ...(sourceBatches !== undefined && { sourceBatches }),
+      };
       appendManifest(this.manifestFile, line);
       this.state.units.set(u, line);
       this.recorded.add(u);
