@@ -219,7 +219,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.race(rejects.drain());
     if (units) {
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
-      units.finishUnits();
+      await teardown.race(units.finishUnits());
       if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
       for (const k of headSinks) for (const batch of units.replay(k)) await planSinks[k].write(batch);
       // The staged units' rejects, in input order; rows rejected from here on (by the stages run again below) follow them.
@@ -488,7 +488,7 @@ function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
-        for (const batch of item.batches) units.write(k, batch, item.sourceFile);
+        for (const batch of item.batches) await units.write(k, batch, item.sourceFile);
       });
     },
   };

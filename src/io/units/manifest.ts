@@ -8,6 +8,7 @@
  * files present, decides what is done.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export interface Fingerprint {
   /** sha256 of the config file and the effective overrides. */
@@ -85,5 +86,16 @@ export function appendManifest(file: string, line: ManifestLine): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** appendManifest without blocking the thread (the run's I/O queue, io-queue.ts, keeps the order). */
+export async function appendManifestAsync(file: string, line: ManifestLine): Promise<void> {
+  const fh = await open(file, 'a');
+  try {
+    await fh.write(JSON.stringify(line) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

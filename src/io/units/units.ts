@@ -22,8 +22,12 @@ import { SinkError } from '../../errors';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { readFrames } from './frames';
-import { appendManifest, readManifest, type Fingerprint, type ManifestState } from './manifest';
+import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState } from './manifest';
 import { UnitStager } from './staging';
+import { IoQueue } from './io-queue';
+
+/** Bytes of frames queued to be written past which a sink's write waits for the disk. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 import { unitTagOf } from '../../batch/unit-tag';
 
 export type UnitMode = 'fresh' | 'resume' | 'restart';
@@ -92,6 +96,8 @@ export class UnitRun {
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
+  /** Every file operation of this attempt, in order, off the main thread's path (io-queue.ts). */
+  private readonly io = new IoQueue();
   /** Per staged stream (sinks, then cuts): its directory. */
   private readonly streams: string[];
   private readonly sinkAt: number[];
@@ -126,7 +132,7 @@ export class UnitRun {
     this.loose = new Set(opts.loose === undefined ? [] : [opts.loose]);
     // A loose stream never holds a unit back: it is written when the others have passed it.
     this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) ? Infinity : -1));
-    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) ? undefined : this.passed(k, unit))));
+    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) ? undefined : this.passed(k, unit)), this.io));
   }
 
   /**
@@ -181,25 +187,39 @@ export class UnitRun {
     this.schema = schema;
   }
 
-  /** Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from `sourceFile`). */
-  write(k: number, batch: RecordBatch, sourceFile: string | undefined): void {
+  /**
+   * Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from
+   * `sourceFile`). Its file work is queued; a promise when the caller should wait for the disk
+   * (too much queued), and a throw when queued work failed.
+   */
+  write(k: number, batch: RecordBatch, sourceFile: string | undefined): Promise<void> | undefined {
+    this.io.check();
     const file = unitTagOf(batch) ?? sourceFile;
     if (this.loose.has(k)) throw new Error(`internal: stream ${k} is loose: its batches are taken per unit (unitEnd), not written`);
     const stager = this.stagers[k];
     const unit = file !== undefined ? this.unitOfFile.get(file) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${file}, which is no unit of this run`);
     stager.write(batch, unit);
+    return this.io.pendingBytes > MAX_PENDING_BYTES ? this.io.idle() : undefined;
   }
 
-  /** End of stream: every sink's last unit is finished, and every unit of this run recorded. */
-  finishUnits(): void {
+  /** End of stream: every sink's last unit is finished, and every unit of this run recorded (durably, once this resolves). */
+  async finishUnits(): Promise<void> {
     for (const s of this.stagers) s.finish();
     this.sinkAt.fill(this.opts.files.length);
     this.record();
+    await this.io.idle();
   }
 
-  abort(): void {
+  /** The run failed: the unit being written is dropped; resolves once the queued file work has settled. */
+  async abort(): Promise<void> {
     for (const s of this.stagers) s.abort();
+    await this.io.settled();
+  }
+
+  /** Resolves once the file work queued so far is done (the units recorded so far are in the manifest); throws its first failure. */
+  idle(): Promise<void> {
+    return this.io.idle();
   }
 
   /** Stream k's batches of every unit, in input order: what an uninterrupted run gave it. */
@@ -282,11 +302,14 @@ export class UnitRun {
         ...(rejected > 0 && { rejected }),
         ...(sourceBatches !== undefined && { sourceBatches }),
       };
-      appendManifest(this.manifestFile, line);
       this.state.units.set(u, line);
       this.recorded.add(u);
-      this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
-      stopAtUnit(u + 1);
+      // Queued after the unit's files' fsyncs and renames: written once they are durable.
+      this.io.push(async () => {
+        await appendManifestAsync(this.manifestFile, line);
+        this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
+        stopAtUnit(u + 1);
+      });
     }
   }
 }
