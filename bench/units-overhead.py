@@ -5,13 +5,17 @@ process tree) and wall, off vs on, interleaved, n runs each. Then the cost of re
 killed after unit K is recorded, resumed; the time from the resumed process's start to its
 first newly committed unit (from its debug log).
 
-  python3 bench/units-overhead.py [n] [files]
+  python3 bench/units-overhead.py [n] [files] [--no-resume] [--aggregate]
+
+--aggregate: the whole nightly job (its aggregate runs again over the staged units at the commit).
 """
 import json, os, resource, shutil, signal, subprocess, sys, tempfile, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-FILES = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+args = [a for a in sys.argv[1:] if not a.startswith('--')]
+N = int(args[0]) if len(args) > 0 else 5
+FILES = int(args[1]) if len(args) > 1 else 20
+AGGREGATE = '--aggregate' in sys.argv
 work = tempfile.mkdtemp(prefix='sluice-units-bench-')
 os.makedirs(f'{work}/in')
 for i in range(FILES):
@@ -26,6 +30,7 @@ export default definePipeline({{
     {{ name: 'clean', module: '{REPO}/stages/clean.ts', mode: 'inline' }},
     {{ name: 'pseudonymise', module: '{REPO}/stages/pseudonymise.ts', mode: 'thread', concurrency: 2,
       options: {{ salt: 'bench-salt', columns: ['customer_id'], drop: ['email'], algorithm: 'salted-sha256' }} }},
+    {"{{ name: 'aggregate', module: '" + REPO + "/stages/aggregate.ts', mode: 'process', concurrency: 1 }}," if AGGREGATE else ''}
   ],
   sink: {{ format: 'parquet', path: 'out/clean.parquet' }},
 }});
@@ -54,7 +59,7 @@ print(f'overhead: cpu {100 * (med([c for _, c in res["on"]]) / med([c for _, c i
 
 # Resume: killed once half the units are recorded, then resumed.
 K = FILES // 2
-for i in range(3):
+for i in range(0 if '--no-resume' in sys.argv else 3):
     p = subprocess.Popen([BIN, 'run', config, '--quiet', '--resume'], cwd=work, env={**os.environ, 'SLUICE_TEST_STOP_AT': f'unit-{K}'}, stderr=subprocess.DEVNULL)
     while True:
         with open(f'/proc/{p.pid}/stat') as f:

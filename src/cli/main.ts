@@ -3,7 +3,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
-import { ConfigError, SluiceError } from '../errors';
+import { SluiceError } from '../errors';
 import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';
 import { outputFileProblem } from './output-files';
 import type { InspectArgs } from './inspect-options';
@@ -235,23 +235,23 @@ function withCommon<T>(y: Argv<T>) {
 }
 
 /**
- * A resumable run stages each unit's output, so every stage must give a unit's output from that
- * unit alone: a stage with flush() keeps state across units (an aggregate), which a resumed run
- * would have lost. Refused before anything starts (running those stages again over the staged
- * units at the commit is not built yet).
+ * A resumable run stages each unit's output, and runs the stages from the first one with
+ * flush() (state across units, e.g. an aggregate) on again over the staged units at the commit
+ * (runtime/unit-cut.ts). A graph those cannot be cut in (stateful stages reading several
+ * places) is refused before anything starts.
  */
-async function refuseStatefulUnits(plan: Plan): Promise<void> {
+async function refuseUncutUnits(plan: Plan): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
   const { loadStageDefinition } = require('../worker/load') as typeof import('../worker/load');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+  const { cutAtState } = require('../runtime/unit-cut') as typeof import('../runtime/unit-cut');
+  const stateful: boolean[] = [];
   for (const stage of plan.stages) {
-    for (const m of [stage, ...(stage.fused ?? [])]) {
-      if (!m.modulePath) continue; // sluice's own stages (partitioning, Parquet encoding) end their state at unit edges
-      const definition = await loadStageDefinition(m.modulePath);
-      if (typeof definition.flush === 'function') {
-        throw new ConfigError([{ path: 'resumable', message: `stage "${m.name}" has flush() (it keeps state across batches, e.g. an aggregate): a resumed run would flush only the units it read. Resumable runs (resumable, --resume, --restart) support stages without flush() only; run this pipeline without them` }]);
-      }
-    }
+    let keeps = false;
+    for (const m of [stage, ...(stage.fused ?? [])]) if (m.modulePath && typeof (await loadStageDefinition(m.modulePath)).flush === 'function') keeps = true;
+    stateful.push(keeps);
   }
+  cutAtState(plan, stateful);
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */
@@ -338,7 +338,7 @@ async function run(args: RunArgs): Promise<number> {
     plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
-    if (plan.units) await refuseStatefulUnits(plan);
+    if (plan.units) await refuseUncutUnits(plan);
     watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
     const w = watch;
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files), units: args.resume ? 'resume' : args.restart ? 'restart' : 'fresh' }, early);

@@ -77,12 +77,55 @@ export class Rejects {
   private writing: Promise<void> = Promise.resolve();
   private batches = 0;
   private failure: unknown;
+  /**
+   * A resumable run (io/units): dead-lettered rows held per input file until their unit is
+   * staged (`take`), and rows rejected per file (skipped too), kept in the unit's manifest line.
+   */
+  private byFile: { held: Map<string | undefined, Reject[]>; rejected: Map<string | undefined, number>; seqOffset: number } | undefined;
 
   constructor(
     /** `maxErrors`: a count, or a percentage of the rows read (`'0.1%'`); absent: no limit. */
     private readonly maxErrors: number | string | undefined,
-    private readonly sink?: RejectSink,
-  ) {}
+    private sink?: RejectSink,
+    /**
+     * A resumable run: hold the dead-lettered rows per input file (`take`) instead of writing
+     * them to `sink`. `carried`: rows the units an earlier attempt staged rejected (they count
+     * against a `maxErrors` count); `seqOffset`: the batches the source read of those units (a
+     * rejected row's batch number is the uninterrupted run's).
+     */
+    units?: { carried: number; seqOffset: number },
+  ) {
+    if (units) {
+      this.byFile = { held: new Map(), rejected: new Map(), seqOffset: units.seqOffset };
+      this.total = units.carried;
+    }
+  }
+
+  /** A resumable run: the dead-lettered rows of `file`'s unit (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
+  take(file: string): { batches: RecordBatch[]; rejected: number } {
+    const held = this.byFile?.held.get(file) ?? [];
+    const rejected = this.byFile?.rejected.get(file) ?? 0;
+    this.byFile?.held.delete(file);
+    this.byFile?.rejected.delete(file);
+    return { batches: held.length ? rejectTable(held).batches : [], rejected };
+  }
+
+  /** Rows still held for a unit (after every unit was staged: none, or they would be lost). */
+  get heldRows(): number {
+    return [...(this.byFile?.held.values() ?? [])].reduce((n, rows) => n + rows.length, 0);
+  }
+
+  /**
+   * A resumable run's job commit: the staged units' rejects were written to `sink` (`replayed`
+   * batches); the rows rejected from now on (stages run again at the commit) go straight to it.
+   * `written` counts from here on.
+   */
+  redirect(sink: RejectSink | undefined, replayed: number): void {
+    this.byFile = undefined;
+    this.sink = sink;
+    this.batches = replayed;
+    this.written = 0;
+  }
 
   /**
    * Take `rows` out of the stream. Throws (the run fails, nothing committed) once the count is
@@ -104,7 +147,14 @@ export class Rejects {
       const at = [r.batch ?? Infinity, r.row ?? Infinity] as const;
       const seen = this.firstAt.get(count);
       if (!seen || at[0] < seen[0] || (at[0] === seen[0] && at[1] < seen[1])) this.firstAt.set(count, at);
-      if (action === 'dead-letter') this.pending.push(r);
+      if (this.byFile) {
+        this.byFile.rejected.set(r.file, (this.byFile.rejected.get(r.file) ?? 0) + 1);
+        if (action === 'dead-letter') {
+          const held = this.byFile.held.get(r.file) ?? [];
+          held.push(r.batch === undefined ? r : { ...r, batch: r.batch + this.byFile.seqOffset });
+          this.byFile.held.set(r.file, held);
+        }
+      } else if (action === 'dead-letter') this.pending.push(r);
     }
     if (typeof this.maxErrors === 'number' && this.total > this.maxErrors) throw this.overBudget(`more than maxErrors: ${this.maxErrors}`);
     if (this.pending.length >= WRITE_EVERY) this.writeOut();
@@ -137,7 +187,8 @@ export class Rejects {
   }
 
   private writeOut(evenEmpty = false): void {
-    if (!this.sink) {
+    // Held per file (a resumable run): written when their unit is staged (take), not here.
+    if (!this.sink || this.byFile) {
       this.pending = [];
       return;
     }

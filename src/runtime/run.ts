@@ -23,8 +23,10 @@ import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan, PlannedSink } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
+import { cutAtState, localTopology, type UnitCut } from './unit-cut';
+import { OwnedBatch } from '../batch/owned';
 import { round } from './metrics';
-import { Scheduler, type OutputCheck, type SchedulerSink, type SchedulerSource } from './scheduler';
+import { Scheduler, type OutputCheck, type RowErrorPolicy, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { SampleRecorder } from './samples';
 import { inputSize } from './input-size';
@@ -75,6 +77,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   };
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;
+  /** A resumable run's stages from the first stateful one on, run over the staged cut at the commit (unit-cut.ts). */
+  let tailScheduler: Scheduler | undefined;
+  let cut: UnitCut | undefined;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
   /** Every executor there is, in plan order once all exist (what a failure stops: registered below). */
@@ -89,28 +94,44 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // start, is raced. A resource registered after the run failed is torn down at once.
     // All or none: every target locked before anything is written to any (io/sinks openSinks).
     const targets = plan.sinks.map((s) => path.resolve(s.config.path));
+    // A resumable run stages the dead-letter output's rows per unit like any sink's (io/units: the loose stream).
+    const unitTargets = [...targets, ...(plan.deadLetter ? [path.resolve(plan.deadLetter.path)] : [])];
     if (plan.units && !plan.ordered) throw new ConfigError([{ path: 'resumable', message: 'a resumable run needs ordered output (ordered: true, the default): a unit is done when a batch of the next input file reaches every sink' }]);
-    // Rejected rows are written as they come, not staged per unit: a resumed run would lose the earlier units' rejects.
-    if (plan.units && plan.deadLetter) throw new ConfigError([{ path: 'resumable', message: 'a resumable run cannot have a deadLetter output yet (its rows are not staged per unit, so a resumed run would lose the rejects of the units before): drop resumable, or use onError: "skip"' }]);
     // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const sinks = await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
       log,
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
-      ...(plan.units && { runId: unitRunId(targets) }),
+      ...(plan.units && { runId: unitRunId(unitTargets) }),
     });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
     teardown.throwIfFailed();
     if (plan.units) {
-      const opened = await openUnits(plan, targets, opts, log);
+      cut = cutAtState(plan, await statefulStages(plan));
+      if (cut && cut.at < 0 && (plan.parseIn || plan.direct)) {
+        throw new ConfigError([{ path: 'resumable', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a resumable run cannot stage its input per unit; give it a stage before it, or drop resumable` }]);
+      }
+      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined);
       units = opened;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
-    } else refuseLeftUnits(targets);
+    } else refuseLeftUnits(unitTargets);
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
-    rejects = new Rejects(plan.maxErrors, deadSink);
+    const carried = units?.carried();
+    const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
+    /** A resumable run: batches the source read per input file (kept in each unit's manifest line). */
+    const readOf = new Map<string, number>();
+    if (units && unitRejects) {
+      units.unitEnd = (file) => {
+        const { batches, rejected } = unitRejects.take(file);
+        const sourceBatches = readOf.get(file) ?? 0;
+        readOf.delete(file);
+        return { loose: batches, rejected, sourceBatches };
+      };
+    }
+    rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);
     const sourceRejects = rejects;
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
@@ -121,9 +142,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     teardown.throwIfFailed();
     teardown.add('the stages\' copies', { abort: () => Promise.all(executors.map((e) => e.abort())) });
     // Copies started early are adopted here, once they are registered: the failure path stops them too.
-    const ready = plan.stages.map((stage) => {
+    const inTail = new Set(cut?.tail);
+    const ready = plan.stages.map((stage, i) => {
       const adopted = early?.adopt(plan, stage);
-      const executor = adopted?.executor ?? executorFor(stage, { log });
+      // The tail runs once over every unit at the commit: its row groups are those of a run without units.
+      const own = inTail.has(i) && stage.encode ? { ...stage, encode: { ...stage.encode, units: false } } : stage;
+      const executor = adopted?.executor ?? executorFor(own, { log });
       executors.push(executor);
       return adopted?.ready;
     });
@@ -133,18 +157,27 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     startupMs = performance.now() - t0;
     log.info({ pipeline: plan.name, files: src.files.length, stages: plan.stages.length }, 'run started');
 
-    const channels = channelsOf(plan);
-    const topology = { inputs: plan.stages.map((s) => s.input), sinkInputs: plan.sinks.map((s) => s.from) };
+    const allChannels = channelsOf(plan);
+    const n = plan.stages.length;
     const staged = units;
     const planSinks = sinks.slice(0, plan.sinks.length);
-    const running = new Scheduler(sourceAdapter(src), executors, staged ? planSinks.map((_, k) => stagingAdapter(staged, k)) : planSinks.map(sinkAdapter), channels, undefined, topology);
+    // Without a cut (no stateful stage, or no units) the head is the whole graph.
+    const headStages = cut?.head ?? plan.stages.map((_, i) => i);
+    const headSinks = cut?.headSinks ?? plan.sinks.map((_, k) => k);
+    const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
+    const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
+    const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut ? [cut.at] : [])]);
+    const schedulerSinks = headSinks.map((k) => (staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
+    if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
+    const running = new Scheduler(sourceAdapter(src, units && ((file) => readOf.set(file, (readOf.get(file) ?? 0) + 1))), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
-    running.outputChecks = checks;
+    running.outputChecks = localChecks(checks, headSinks, headStages);
+    let policies: (RowErrorPolicy | undefined)[] | undefined;
     if (plan.stages.some((st) => st.onError)) {
       const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.modulePath ? keepsState(st.modulePath) : false)));
-      const policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
+      policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
       // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
-      running.rowErrors = { policies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
+      running.rowErrors = { policies: headStages.map((i) => policies![i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
     }
     scheduler = running;
     started(running);
@@ -170,27 +203,65 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.race(running.run());
     recorder.stop();
     progress?.stop(true);
-    await teardown.race(Promise.all([...executors.map((e) => e.close()), src.close()]));
+    await teardown.race(Promise.all([...headStages.map((i) => executors[i].close()), src.close()]));
     // What inline stage code set off before the end must surface before anything is committed:
     // the rest of a run can finish in one turn of the event loop (batches already read, a
     // synchronous sink), so a timer a stage set for 0 ms, or a rejection nobody handled, would
     // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
     // already due fire, and rejections be noticed, while the guard still listens.
     await teardown.race(timersDue());
-    checks.forEach((check, k) => {
+    headSinks.forEach((k) => {
       // A resumed run's earlier units gave the columns (and were checked when they were written).
-      if (!check.schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
+      if (checks[k] && !checks[k].schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
     });
     // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
     rejects.checkShare(running.sourceMeter.rows + rejects.fromSource);
     await teardown.race(rejects.drain());
     if (units) {
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
-      units.finishUnits();
-      for (const [k, sink] of planSinks.entries()) for (const batch of units.replay(k)) await sink.write(batch);
+      await teardown.race(units.finishUnits());
+      if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
+      for (const k of headSinks) for (const batch of units.replay(k)) await planSinks[k].write(batch);
+      // The staged units' rejects, in input order; rows rejected from here on (by the stages run again below) follow them.
+      let replayed = 0;
+      if (deadSink) {
+        for (const batch of units.replay(plan.sinks.length)) {
+          await deadSink.write(batch);
+          replayed++;
+        }
+      }
+      rejects.redirect(deadSink, replayed);
+      if (cut) {
+        // The stateful stages and what follows them, over every unit's output at the cut, in input order (unit-cut.ts).
+        const tailStages = cut.tail;
+        const tail = new Scheduler(
+          replaySource(units, cutStream),
+          tailStages.map((i) => executors[i]),
+          cut.tailSinks.map((k) => sinkAdapter(planSinks[k])),
+          [...tailStages.map((i) => allChannels[i]), ...cut.tailSinks.map((k) => allChannels[n + k])],
+          undefined,
+          localTopology(tailStages, plan.stages.map((s) => s.input), cut.tailSinks.map((k) => plan.sinks[k].from), cut.at),
+        );
+        tail.outputChecks = localChecks(checks, cut.tailSinks, tailStages);
+        // Row numbers: the cut's rows are no longer the file's one to one.
+        if (policies) tail.rowErrors = { policies: tailStages.map((i) => policies![i]), rejects, rowNumbers: false };
+        tailScheduler = tail;
+        started(tail);
+        teardown.add('the stages run again over the staged units', { abort: (err) => tail.fail(err) });
+        await teardown.race(tail.run());
+        await teardown.race(Promise.all(tailStages.map((i) => executors[i].close())));
+        for (const k of cut.tailSinks) if (checks[k] && !checks[k].schema.seen) throw noColumns(plan, plan.sinks[k]);
+      }
+      await teardown.race(rejects.drain());
     }
     const staging = units;
-    const expected = (k: number) => (k >= plan.sinks.length ? rejects.written : staging ? staging.rows(k) : running.sinkMeters[k].rows);
+    const tailSinkAt = new Map((cut?.tailSinks ?? []).map((k, j) => [k, j]));
+    const expected = (k: number) => {
+      if (k >= plan.sinks.length) return (staging?.rows(k) ?? 0) + rejects.written;
+      const j = tailSinkAt.get(k);
+      if (j !== undefined) return tailScheduler!.sinkMeters[j].rows;
+      return staging ? staging.rows(k) : running.sinkMeters[k].rows;
+    };
     // Not raced, and held: once the sinks commit, they finish (renames and fsyncs), signal or
     // not; a stage error that comes meanwhile still stops them before the first rename, and
     // the teardown waits for the commit to settle.
@@ -215,14 +286,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
     units?.committed();
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, results, samples, encoders(), rejects);
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, results, samples, encoders(), rejects);
     if (units) report.units = units.report();
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
     await teardown.fail(err);
-    const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
     if (units) report.units = units.report();
     attachFailure(failure, report);
@@ -278,12 +349,12 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
  * (opts.units), and the source's column types fixed once, from the run's first file, before
  * any unit is staged (a resumed run reads them from the manifest).
  */
-async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>): Promise<UnitRun> {
+async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>, cuts: number, loose: number | undefined): Promise<UnitRun> {
   const files = resolveInputs(plan.source.path, plan.source.baseDir);
   // What changes the output: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer).
   const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
   const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
-  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', log });
+  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', cuts, loose, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
@@ -294,13 +365,74 @@ async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: N
  * bounded as its producer's output says (the source's, or the stage's `channel`).
  */
 function channelsOf(plan: Plan): Channel[] {
-  const nameOf = (p: number) => (p < 0 ? 'source' : plan.stages[p].name);
-  const boundsOf = (p: number) => (p < 0 ? plan.sourceOutput : plan.stages[p].output);
   const sinkName = (s: PlannedSink) => (plan.sinks.length === 1 ? 'sink' : `sink ${s.name}`);
   return [
-    ...plan.stages.map((s) => new Channel(`${nameOf(s.input)}→${s.name}`, boundsOf(s.input), plan.ordered)),
-    ...plan.sinks.map((s) => new Channel(`${nameOf(s.from)}→${sinkName(s)}`, boundsOf(s.from), plan.ordered)),
+    ...plan.stages.map((s) => new Channel(`${placeName(plan, s.input)}→${s.name}`, placeBounds(plan, s.input), plan.ordered)),
+    ...plan.sinks.map((s) => new Channel(`${placeName(plan, s.from)}→${sinkName(s)}`, placeBounds(plan, s.from), plan.ordered)),
   ];
+}
+
+/** A place of the graph (a stage's index, -1 the source): its name, and the bounds of the channels it writes. */
+function placeName(plan: Plan, p: number): string {
+  return p < 0 ? 'source' : plan.stages[p].name;
+}
+
+function placeBounds(plan: Plan, p: number): Plan['sourceOutput'] {
+  return p < 0 ? plan.sourceOutput : plan.stages[p].output;
+}
+
+/** The output checks of `sinks` (plan indices) for a scheduler that runs `stages` (plan indices), numbered as it numbers them. */
+function localChecks(checks: (OutputCheck & { schema: OutputSchema })[], sinks: readonly number[], stages: readonly number[]): OutputCheck[] {
+  return sinks.flatMap((k) => {
+    const check = checks[k];
+    if (!check) return []; // a plain conversion has none
+    const after = check.after < 0 ? -1 : stages.indexOf(check.after);
+    if (check.after >= 0 && after < 0) throw new Error(`internal: sink ${k} is checked after plan stage ${check.after}, which this part of the graph does not run`);
+    return [{ after, check: (item: OwnedBatch, place: string) => check.check(item, place) }];
+  });
+}
+
+/**
+ * Whether each stage keeps state across batches (it, or a member fused into it, has flush):
+ * a resumable run runs those, and what follows them, again at the commit (unit-cut.ts).
+ * sluice's own stages (partitioning, Parquet encoding) end their state at unit edges.
+ */
+function statefulStages(plan: Plan): Promise<boolean[]> {
+  return Promise.all(
+    plan.stages.map(async (stage) => {
+      for (const m of [stage, ...(stage.fused ?? [])]) if (m.modulePath && (await keepsState(m.modulePath))) return true;
+      return false;
+    }),
+  );
+}
+
+/** The cut's staged batches of every unit, in input order, as a source (each batch from its unit's input file). */
+function replaySource(units: UnitRun, stream: number): SchedulerSource {
+  const replay = units.replayUnits(stream);
+  return {
+    async next() {
+      const r = replay.next();
+      return r.done ? { done: true, value: undefined } : { done: false, value: OwnedBatch.plain(0, [r.value.batch], r.value.file) };
+    },
+    async close() {
+      replay.return(undefined);
+    },
+  };
+}
+
+/** What the report reads of the run's scheduling: one scheduler's, or a resumable run's head and tail (unit-cut.ts) in plan order. */
+type RunView = Pick<Scheduler, 'sourceMeter' | 'sinkMeters' | 'meters' | 'channels' | 'executors'>;
+
+function viewOf(plan: Plan, cut: UnitCut | undefined, head: Scheduler | undefined, tail: Scheduler | undefined): RunView | undefined {
+  if (!cut || !head) return head;
+  const none = { rows: 0, batches: 0, bytes: 0, busyMs: 0 };
+  const at = (list: readonly number[], i: number) => list.indexOf(i);
+  const meters = plan.stages.flatMap((_, i) => {
+    const m = cut.head.includes(i) ? head.meters[at(cut.head, i)] : tail?.meters[at(cut.tail, i)];
+    return m ? [m] : [];
+  });
+  const sinkMeters = plan.sinks.map((_, k) => (cut.headSinks.includes(k) ? head.sinkMeters[at(cut.headSinks, k)] : (tail?.sinkMeters[at(cut.tailSinks, k)] ?? none)));
+  return { sourceMeter: head.sourceMeter, sinkMeters, meters, channels: [...head.channels, ...(tail?.channels ?? [])], executors: [...head.executors, ...(tail?.executors ?? [])] };
 }
 
 /**
@@ -335,10 +467,15 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
   );
 }
 
-function sourceAdapter(source: Source): SchedulerSource {
+/** `onItem`: told the input file of each item read (a resumable run counts them per unit). */
+function sourceAdapter(source: Source, onItem?: (file: string) => void): SchedulerSource {
   const batches = source.batches();
   return {
-    next: () => batches.next(),
+    async next() {
+      const r = await batches.next();
+      if (!r.done && onItem && r.value.sourceFile !== undefined) onItem(r.value.sourceFile);
+      return r;
+    },
     async close() {
       await batches.return(undefined);
       await source.close();
@@ -351,7 +488,7 @@ function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
-        for (const batch of item.batches) units.write(k, batch, item.sourceFile);
+        for (const batch of item.batches) await units.write(k, batch, item.sourceFile);
       });
     },
   };
@@ -374,7 +511,7 @@ function buildReport(
   startedAt: Date,
   t0: number,
   startupMs: number,
-  scheduler: Scheduler | undefined,
+  scheduler: RunView | undefined,
   source: Source | undefined,
   /** What each sink committed; undefined when the run failed (nothing was). */
   results: SinkResult[] | undefined,
@@ -456,7 +593,7 @@ function allTogether(sinks: SinkReport[]): SinkReport {
 }
 
 /** maxRSS covers the main thread and every worker thread; child processes report their own. */
-function peakRss(scheduler: Scheduler | undefined): Pick<RunReport, 'peakRssBytes' | 'peakRss'> {
+function peakRss(scheduler: RunView | undefined): Pick<RunReport, 'peakRssBytes' | 'peakRss'> {
   const mainBytes = process.resourceUsage().maxRSS * 1024;
   const children = (scheduler?.executors ?? []).flatMap((e) => (e.childPeakRss?.() ?? []).map((bytes, copy) => ({ stage: e.stage, copy, bytes })));
   return { peakRssBytes: mainBytes + children.reduce((n, c) => n + c.bytes, 0), peakRss: { mainBytes, children } };

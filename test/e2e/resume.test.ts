@@ -5,8 +5,9 @@
  * (SLUICE_TEST_STOP_AT=unit-11: file 12 is in flight), or that fails on file 15 for a cause
  * that is then removed, is finished by `sluice run --resume`: the outputs are byte for byte
  * those of an uninterrupted run, DuckDB reads the same rows, and the report says which files
- * were not read again. A changed stage module, a changed input, a run without --resume and a
- * stage with flush() are refused, naming what. The column types are fixed once, by the first
+ * were not read again. A changed stage module, a changed input, a run without --resume and
+ * stages with flush() that read two places are refused, naming what (one place:
+ * resume-stateful.test.ts). The column types are fixed once, by the first
  * file, and kept in the manifest: a resumed run does not infer them again from file 12.
  */
 import { spawn } from 'node:child_process';
@@ -195,11 +196,30 @@ describe('resumable runs', () => {
     expect(outputs(dir)).toEqual(reference);
   });
 
-  it('a stage with flush() (an aggregate) is refused in a resumable run, before anything runs', async () => {
-    const { dir, config } = setup('stateful', { stages: [{ name: 'count', module: path.join(FIXTURE_STAGES, 'e2e-count.ts'), mode: 'inline' }] });
-    const r = await runCli(['run', config, '--resume', '--quiet']);
+  it('stages with flush() reading two different places are refused in a resumable run, before anything runs (one place is staged for them: resume-stateful.test.ts)', async () => {
+    const dir = path.join(ws.dir, 'two-cuts');
+    mkdirSync(dir);
+    const count = path.join(FIXTURE_STAGES, 'e2e-count.ts');
+    const config = ws.config(
+      {
+        name: 'resume',
+        resumable: true,
+        source: { format: 'csv', path: path.join(inputs, '*.csv') },
+        stages: [
+          { name: 'gate', module: path.join(FIXTURE_STAGES, 'fail-on-name.ts'), mode: 'inline' },
+          { name: 'countGated', module: count, mode: 'inline', input: 'gate' },
+          { name: 'countAll', module: count, mode: 'inline', input: 'source' },
+        ],
+        sinks: [
+          { name: 'a', from: 'countGated', format: 'csv', path: path.join(dir, 'out', 'a.csv') },
+          { name: 'b', from: 'countAll', format: 'csv', path: path.join(dir, 'out', 'b.csv') },
+        ],
+      },
+      'two-cuts.config.ts',
+    );
+    const r = await runCli(['run', config, '--quiet']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('stage "count" has flush()');
+    expect(r.stderr).toContain('the stages with flush() (or after one) read from 2 different places ("countGated", "countAll")');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });

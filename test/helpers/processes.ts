@@ -63,3 +63,42 @@ export async function killWhenStopped(child: import('node:child_process').ChildP
   child.kill('SIGKILL');
   return exited;
 }
+
+/**
+ * Start `sluice <args>` with SLUICE_TEST_STOP_AT=`stopAt`; once it has stopped itself, SIGKILL
+ * it and every process below it (kill -9 of the whole tree: stage children, the watcher).
+ * Returns how many processes were below it. Waits on the condition (/proc), not a time.
+ */
+export async function killTreeAt(bin: string, args: string[], stopAt: string, deadlineMs = 120_000): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(bin, args, { env: { ...process.env, SLUICE_TEST_STOP_AT: stopAt }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  let expired = false;
+  const cancel = fairTimeout(deadlineMs, () => (expired = true));
+  try {
+    while (!stopped(child.pid!)) {
+      if (gone || expired) {
+        child.kill('SIGKILL');
+        throw new Error(`the run did not stop at ${stopAt}: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    cancel();
+  }
+  const tree = descendants(child.pid!);
+  for (const pid of [child.pid!, ...tree]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const signal = await exited;
+  if (signal !== 'SIGKILL') throw new Error(`the run ended by ${signal}, not by the SIGKILL`);
+  return tree.length;
+}

@@ -11,6 +11,14 @@ import { RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 
 const HEADER = 8;
 
+/** `batch` as one frame: its header and body, to be written one after the other. */
+export function frameBytes(batch: RecordBatch): [Buffer, Uint8Array] {
+  const body = tableToIPC(new Table([batch]), 'stream');
+  const head = Buffer.alloc(HEADER);
+  head.writeBigUInt64LE(BigInt(body.byteLength));
+  return [head, body];
+}
+
 /** Appends `batch` as one frame to the open file `fd`; returns the bytes written. */
 export function writeFrame(fd: number, batch: RecordBatch): number {
   const body = tableToIPC(new Table([batch]), 'stream');

@@ -8,6 +8,7 @@
  * files present, decides what is done.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export interface Fingerprint {
   /** sha256 of the config file and the effective overrides. */
@@ -39,6 +40,10 @@ export interface UnitLine {
   unit: number;
   file: string;
   sinks: ({ file: string; rows: number } | null)[];
+  /** Rows the unit rejected (skipped or dead-lettered: `onError`), when any: a resumed run's `maxErrors` counts them. */
+  rejected?: number;
+  /** Batches the source read of the unit: a resumed run numbers its batches on from the units before it. */
+  sourceBatches?: number;
 }
 
 /** The job commit published every sink. */
@@ -81,5 +86,16 @@ export function appendManifest(file: string, line: ManifestLine): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** appendManifest without blocking the thread (the run's I/O queue, io-queue.ts, keeps the order). */
+export async function appendManifestAsync(file: string, line: ManifestLine): Promise<void> {
+  const fh = await open(file, 'a');
+  try {
+    await fh.write(JSON.stringify(line) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

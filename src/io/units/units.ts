@@ -20,10 +20,14 @@ import type { Logger } from 'pino';
 import { blobKind } from '../../batch/blob';
 import { SinkError } from '../../errors';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
-import { stopAtUnit } from '../sinks/stop-at';
+import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { readFrames } from './frames';
-import { appendManifest, readManifest, type Fingerprint, type ManifestState } from './manifest';
+import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState } from './manifest';
 import { UnitStager } from './staging';
+import { IoQueue } from './io-queue';
+
+/** Bytes of frames queued to be written past which a sink's write waits for the disk. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 import { unitTagOf } from '../../batch/unit-tag';
 
 export type UnitMode = 'fresh' | 'resume' | 'restart';
@@ -36,6 +40,19 @@ export interface UnitRunOptions {
   /** The config's and the stage modules' hashes (fingerprintOf). */
   fingerprint: Omit<Fingerprint, 'inputs'>;
   mode: UnitMode;
+  /**
+   * Staged streams besides the sinks' (runtime/unit-cut.ts): the output at the cut before a
+   * stateful stage, which the stages from there on run over again at the commit. Stream c is
+   * index `targets.length + c` of write/replay/rows, staged under the first sink's staging
+   * directory, in `cut-<c>/`.
+   */
+  cuts?: number;
+  /**
+   * The sink stream whose rows do not come in unit order (the dead-letter output: rows are
+   * rejected wherever copies happen to be): not written as they come, but asked for
+   * (`unitEnd`) just before a unit's line is written, when every row of the unit has been seen.
+   */
+  loose?: number;
   log?: Logger;
 }
 
@@ -47,6 +64,11 @@ export interface UnitsReport {
   reused: string[];
   /** Input files this run read. */
   read: string[];
+}
+
+/** Each staged stream's directory: one per sink, then one per cut (UnitRunOptions.cuts), inside the first sink's. */
+function streamDirs(dirs: string[], cuts = 0): string[] {
+  return [...dirs, ...Array.from({ length: cuts }, (_, c) => path.join(dirs[0], `cut-${c}`))];
 }
 
 export function stagingDirOf(target: string): string {
@@ -74,8 +96,21 @@ export class UnitRun {
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
+  /** Every file operation of this attempt, in order, off the main thread's path (io-queue.ts). */
+  private readonly io = new IoQueue();
+  /** Per staged stream (sinks, then cuts): its directory. */
+  private readonly streams: string[];
   private readonly sinkAt: number[];
   private readonly recorded = new Set<number>();
+  private replayed = false;
+  private readonly loose: ReadonlySet<number>;
+  /**
+   * Set by the run, asked just before the line of the unit of `file` is written: the loose
+   * stream's batches of the unit; the rows it rejected (a resumed run's `maxErrors` counts them)
+   * and the batches the source read of it (a resumed run numbers its batches on from them, so
+   * a rejected row's batch number is an uninterrupted run's).
+   */
+  unitEnd: ((file: string) => { loose: RecordBatch[]; rejected: number; sourceBatches: number }) | undefined;
   private readonly unitOfFile: Map<string, number>;
   private readonly state: ManifestState;
 
@@ -93,8 +128,11 @@ export class UnitRun {
     this.schema = state.schema && { csv: state.schema.csv, ndjson: state.schema.ndjson };
     this.unitOfFile = new Map(opts.files.map((f, i) => [f, i]));
     const attempt = `${process.pid}-${randomBytes(4).toString('hex')}`;
-    this.sinkAt = opts.targets.map(() => -1);
-    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => this.passed(k, unit)));
+    this.streams = streamDirs(this.dirs, opts.cuts);
+    this.loose = new Set(opts.loose === undefined ? [] : [opts.loose]);
+    // A loose stream never holds a unit back: it is written when the others have passed it.
+    this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) ? Infinity : -1));
+    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) ? undefined : this.passed(k, unit)), this.io));
   }
 
   /**
@@ -122,12 +160,13 @@ export class UnitRun {
       removeStaging(opts.targets, dirs);
       state = { units: new Map(), committed: false };
     }
-    for (const dir of dirs) {
+    const streams = streamDirs(dirs, opts.cuts);
+    for (const dir of streams) {
       // What a dead attempt left unrecorded is not done: it is redone.
       rmSync(path.join(dir, '_temporary'), { recursive: true, force: true });
       mkdirSync(path.join(dir, 'units'), { recursive: true });
     }
-    for (const [k, dir] of dirs.entries()) {
+    for (const [k, dir] of streams.entries()) {
       const keep = new Set([...state.units.values()].map((u) => u.sinks[k]?.file).filter((f): f is string => f !== undefined));
       for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
     }
@@ -148,43 +187,74 @@ export class UnitRun {
     this.schema = schema;
   }
 
-  /** Sink k takes `batch` (of the item read from `sourceFile`). */
-  write(k: number, batch: RecordBatch, sourceFile: string | undefined): void {
+  /**
+   * Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from
+   * `sourceFile`). Its file work is queued; a promise when the caller should wait for the disk
+   * (too much queued), and a throw when queued work failed.
+   */
+  write(k: number, batch: RecordBatch, sourceFile: string | undefined): Promise<void> | undefined {
+    this.io.check();
     const file = unitTagOf(batch) ?? sourceFile;
+    if (this.loose.has(k)) throw new Error(`internal: stream ${k} is loose: its batches are taken per unit (unitEnd), not written`);
     const stager = this.stagers[k];
     const unit = file !== undefined ? this.unitOfFile.get(file) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${file}, which is no unit of this run`);
     stager.write(batch, unit);
+    return this.io.pendingBytes > MAX_PENDING_BYTES ? this.io.idle() : undefined;
   }
 
-  /** End of stream: every sink's last unit is finished, and every unit of this run recorded. */
-  finishUnits(): void {
+  /** End of stream: every sink's last unit is finished, and every unit of this run recorded (durably, once this resolves). */
+  async finishUnits(): Promise<void> {
     for (const s of this.stagers) s.finish();
     this.sinkAt.fill(this.opts.files.length);
     this.record();
+    await this.io.idle();
   }
 
-  abort(): void {
+  /** The run failed: the unit being written is dropped; resolves once the queued file work has settled. */
+  async abort(): Promise<void> {
     for (const s of this.stagers) s.abort();
+    await this.io.settled();
   }
 
-  /** Sink k's batches of every unit, in input order: what an uninterrupted run gave it. */
+  /** Resolves once the file work queued so far is done (the units recorded so far are in the manifest); throws its first failure. */
+  idle(): Promise<void> {
+    return this.io.idle();
+  }
+
+  /** Stream k's batches of every unit, in input order: what an uninterrupted run gave it. */
   *replay(k: number): Generator<RecordBatch> {
+    for (const { batch } of this.replayUnits(k)) yield batch;
+  }
+
+  /** As replay, with the input file of each batch's unit. */
+  *replayUnits(k: number): Generator<{ batch: RecordBatch; file: string }> {
     let parts = 0;
     for (let u = 0; u < this.opts.files.length; u++) {
+      // Test hook: half-way through the job commit's first replay, some output in the sinks' temporaries.
+      if (u === this.opts.files.length >> 1 && !this.replayed) {
+        this.replayed = true;
+        stopAt('replay');
+      }
       const entry = this.state.units.get(u);
       if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const staged = entry.sinks[k];
       if (!staged) continue;
-      for (const batch of readFrames(path.join(this.dirs[k], staged.file))) {
+      for (const batch of readFrames(path.join(this.streams[k], staged.file))) {
         if (blobKind(batch) === PART_BLOB) {
           // The schema-only file a run without rows ends with is no part of an output that has row groups.
           if (partOf(batch).whole && parts > 0) continue;
           parts++;
         }
-        yield batch;
+        yield { batch, file: this.opts.files[u] };
       }
     }
+  }
+
+  /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches the source read of them. */
+  carried(): { rejected: number; sourceBatches: number } {
+    const done = [...this.state.units.values()].filter((u) => this.done.has(u.unit));
+    return { rejected: done.reduce((n, u) => n + (u.rejected ?? 0), 0), sourceBatches: done.reduce((n, u) => n + (u.sourceBatches ?? 0), 0) };
   }
 
   /** Rows sink k's units stand for, as the manifest records them. */
@@ -217,12 +287,29 @@ export class UnitRun {
     const upTo = Math.min(...this.sinkAt);
     for (let u = 0; u < upTo; u++) {
       if (this.done.has(u) || this.recorded.has(u)) continue;
-      const line = { type: 'unit' as const, unit: u, file: this.opts.files[u], sinks: this.stagers.map((s) => s.staged.get(u) ?? null) };
-      appendManifest(this.manifestFile, line);
+      const { loose, rejected, sourceBatches } = this.unitEnd?.(this.opts.files[u]) ?? { loose: [], rejected: 0, sourceBatches: undefined };
+      if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
+      if (this.opts.loose !== undefined) {
+        const stager = this.stagers[this.opts.loose];
+        for (const batch of loose) stager.write(batch, u);
+        stager.finish();
+      }
+      const line = {
+        type: 'unit' as const,
+        unit: u,
+        file: this.opts.files[u],
+        sinks: this.stagers.map((s) => s.staged.get(u) ?? null),
+        ...(rejected > 0 && { rejected }),
+        ...(sourceBatches !== undefined && { sourceBatches }),
+      };
       this.state.units.set(u, line);
       this.recorded.add(u);
-      this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
-      stopAtUnit(u + 1);
+      // Queued after the unit's files' fsyncs and renames: written once they are durable.
+      this.io.push(async () => {
+        await appendManifestAsync(this.manifestFile, line);
+        this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
+        stopAtUnit(u + 1);
+      });
     }
   }
 }

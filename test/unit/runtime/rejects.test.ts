@@ -31,3 +31,47 @@ it('checks a percentage against the rows read at the end', () => {
   expect(() => rejects.checkShare(200)).not.toThrow();
   expect(() => rejects.checkShare(199)).toThrow(/more than maxErrors: '1%' of the 199 rows read/);
 });
+
+describe('a resumable run (held per input file until its unit is staged)', () => {
+  const at = (file: string, batch: number, reason: string): Reject => ({ origin: 'stage', stage: 'boom', file, batch, row: 1, reason });
+
+  it('holds the dead-lettered rows per file, counts skipped ones too, numbers batches on from the staged units, and writes nothing itself', async () => {
+    const written: unknown[] = [];
+    const rejects = new Rejects(undefined, { write: async (b) => void written.push(b) }, { carried: 4, seqOffset: 100 });
+    // Out of unit order, as parallel copies reject.
+    rejects.add('dead-letter', [at('b.csv', 7, 'late')]);
+    rejects.add('dead-letter', [at('a.csv', 2, 'early')]);
+    rejects.add('skip', [at('a.csv', 3, 'skipped')]);
+    expect(rejects.total).toBe(4 + 3);
+    await rejects.drain();
+    expect(written).toEqual([]);
+    const a = rejects.take('a.csv');
+    expect(a.rejected).toBe(2);
+    expect(a.batches.map((b) => b.numRows)).toEqual([1]);
+    expect(Number(a.batches[0].getChild('batch')!.get(0))).toBe(102);
+    expect(rejects.heldRows).toBe(1);
+    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0 });
+    expect(rejects.take('b.csv').rejected).toBe(1);
+    expect(rejects.heldRows).toBe(0);
+  });
+
+  it('the carried rows count against a maxErrors count', () => {
+    const rejects = new Rejects(5, undefined, { carried: 5, seqOffset: 0 });
+    expect(() => rejects.add('skip', [at('a.csv', 0, 'one more')])).toThrow(/6 rows rejected .*more than maxErrors: 5/);
+  });
+
+  it('after redirect (the job commit), rows go straight to the sink; an empty batch only if nothing was replayed', async () => {
+    const rows: number[] = [];
+    const sink = { write: async (b: { numRows: number }) => void rows.push(b.numRows) };
+    const replayedSome = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    replayedSome.redirect(sink as never, 1);
+    await replayedSome.drain();
+    expect(rows).toEqual([]);
+    const none = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    none.redirect(sink as never, 0);
+    none.add('dead-letter', [at('a.csv', 0, 'tail')]);
+    await none.drain();
+    expect(rows).toEqual([1]);
+    expect(none.written).toBe(1);
+  });
+});

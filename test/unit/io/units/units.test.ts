@@ -34,19 +34,21 @@ const open = (f: ReturnType<typeof fixture>, mode: 'fresh' | 'resume' | 'restart
 const xs = (run: UnitRun, k: number) => [...run.replay(k)].map((b) => Number(b.getChild('x')!.get(0)));
 
 describe('units', () => {
-  it('a unit is recorded once every sink has passed it, and a torn last manifest line is no line', () => {
+  it('a unit is recorded once every sink has passed it, and a torn last manifest line is no line', async () => {
     const f = fixture();
     const run = open(f, 'fresh');
     run.write(0, batch(0), f.inputs[0]);
     run.write(0, batch(1), f.inputs[1]); // sink 0 passed unit 0; sink 1 has not
+    await run.idle();
     expect(readManifest(run.manifestFile).units.size).toBe(0);
     run.write(1, batch(10), f.inputs[2]); // sink 1 had nothing of units 0 and 1: now both passed by sink 1, unit 0 by sink 0
+    await run.idle();
     expect([...readManifest(run.manifestFile).units.keys()]).toEqual([0]);
     appendFileSync(run.manifestFile, '{"type":"unit","unit":1,"fi'); // a kill mid-append
     expect([...readManifest(run.manifestFile).units.keys()]).toEqual([0]);
   });
 
-  it('a resumed attempt keeps the recorded units, drops the rest (renamed or not), and replays all in input order', () => {
+  it('a resumed attempt keeps the recorded units, drops the rest (renamed or not), and replays all in input order', async () => {
     const f = fixture();
     const first = open(f, 'fresh');
     for (let i = 0; i < 3; i++) {
@@ -54,12 +56,13 @@ describe('units', () => {
       first.write(1, batch(10 + i), f.inputs[i]);
     }
     // Unit 2 is being written; unit 1 is staged by both sinks: recorded. Unit 2's file of a dead attempt:
+    await first.idle();
     expect([...readManifest(first.manifestFile).units.keys()]).toEqual([0, 1]);
     const sinkDir = path.join(stagingDirOf(f.targets[0]), first.runId);
     expect(readdirSync(path.join(sinkDir, '_temporary')).length).toBe(1);
     // A unit file renamed into place but never recorded (killed between the rename and the manifest):
     writeFileSync(path.join(sinkDir, 'units', 'u000002.frames'), 'torn');
-    first.abort();
+    await first.abort();
 
     expect(() => open(f, 'fresh')).toThrow(/stopped with 2 of 4 units committed .*--resume to continue it, or --restart to discard them/);
     const second = open(f, 'resume');
@@ -70,7 +73,7 @@ describe('units', () => {
     second.write(0, batch(2), f.inputs[2]);
     second.write(0, batch(3), f.inputs[3]);
     second.write(1, batch(13), f.inputs[3]);
-    second.finishUnits();
+    await second.finishUnits();
     expect(xs(second, 0)).toEqual([0, 1, 2, 3]);
     expect(xs(second, 1)).toEqual([10, 11, 13]);
     expect(second.report()).toEqual({ runId: second.runId, total: 4, reused: f.inputs.slice(0, 2), read: f.inputs.slice(2) });
@@ -80,18 +83,18 @@ describe('units', () => {
   });
 
   /** A fresh run that recorded unit 0 (every sink passed into unit 1), then stopped mid-unit. */
-  const stoppedAfterFirstUnit = (f: ReturnType<typeof fixture>) => {
+  const stoppedAfterFirstUnit = async (f: ReturnType<typeof fixture>) => {
     const run = open(f, 'fresh');
     run.write(0, batch(0), f.inputs[0]);
     run.write(1, batch(0), f.inputs[1]);
     run.write(0, batch(0), f.inputs[1]);
-    run.abort();
+    await run.abort();
     return run;
   };
 
-  it('a resume refuses a changed config, stage module or input list, naming each', () => {
+  it('a resume refuses a changed config, stage module or input list, naming each', async () => {
     const f = fixture();
-    stoppedAfterFirstUnit(f);
+    await stoppedAfterFirstUnit(f);
     writeFileSync(path.join(f.dir, 'in9.csv'), 'x\n9\n');
     const files = [...f.inputs.slice(1), path.join(f.dir, 'in9.csv')];
     expect(() => UnitRun.open({ targets: f.targets, files, fingerprint: { config: 'c2', stages: { s: 'h2' } }, mode: 'resume' })).toThrow(
@@ -102,7 +105,7 @@ describe('units', () => {
 
   it('recovering a target keeps a resumable run\'s staging beside it; staged files are never inputs', async () => {
     const f = fixture();
-    const run = stoppedAfterFirstUnit(f);
+    const run = await stoppedAfterFirstUnit(f);
     const before = readdirSync(path.join(stagingDirOf(f.targets[0]), run.runId, 'units'));
     const sinks = await openSinks(f.targets.map((p) => ({ format: 'csv' as const, path: p })));
     for (const s of sinks) await s.abort();

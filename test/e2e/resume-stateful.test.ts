@@ -1,0 +1,144 @@
+/**
+ * Resumable runs with a stateful stage downstream (runtime/unit-cut.ts): the example nightly
+ * job (clean inline → pseudonymise thread × 2 → aggregate in a child process, its totals to
+ * Parquet), plus the pseudonymised rows to NDJSON straight from the stage before the
+ * aggregate. The rows before the aggregate are staged per unit; the aggregate runs again over
+ * every staged unit at the commit. Over 20 input files:
+ * - the whole process tree SIGKILLed while file 12 is in flight, then `--resume`: the totals
+ *   and the rows are those of an uninterrupted run (byte for byte, and as DuckDB reads them,
+ *   and the totals equal a run without units), and files 1–11 are not read again;
+ * - SIGKILLed half-way through the job commit's replay (SLUICE_TEST_STOP_AT=replay): the old
+ *   outputs are still in place, untouched, and `--resume` finishes the commit.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, REPO, runCli } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { killTreeAt as killTree } from '../helpers/processes';
+import { workspace } from '../helpers/workspace';
+
+jest.setTimeout(240_000);
+
+const ws = workspace('sluice-resume-stateful-');
+afterAll(() => ws.cleanup());
+
+const FILES = 20;
+const ROWS = 120;
+const inputs = path.join(ws.dir, 'in');
+mkdirSync(inputs);
+const names: string[] = [];
+const COUNTRIES = ['SE', ' de', 'FR'];
+const STATUS = ['settled', 'settled', 'refunded', 'test'];
+for (let i = 1; i <= FILES; i++) {
+  const lines = ['txn_id,ts,customer_id,email,merchant,country,amount,currency,status,note'];
+  for (let j = 0; j < ROWS; j++) {
+    const id = i * 1000 + j;
+    // Customers recur across files: the distinct count per group spans units.
+    const customer = String((id * 7) % 53).padStart(8, '0');
+    lines.push(`${id},2026-11-${String(1 + (id % 5)).padStart(2, '0')} 10:${String(j % 60).padStart(2, '0')}:00,${customer},c${customer}@example.com,M${j % 4},${COUNTRIES[id % 3]},${(id % 997) / 4},${id % 2 ? 'EUR' : 'SEK'},${STATUS[id % 4]},n`);
+  }
+  const file = path.join(inputs, `t${String(i).padStart(2, '0')}.csv`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  names.push(file);
+}
+
+function setup(caseName: string, resumable = true): { dir: string; config: string } {
+  const dir = path.join(ws.dir, caseName);
+  mkdirSync(dir);
+  const config = ws.config(
+    {
+      name: 'nightly-resume',
+      source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 40, schema: { customer_id: 'utf8' } },
+      stages: [
+        { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
+        { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
+        { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode: 'process', concurrency: 1 },
+      ],
+      sinks: [
+        { name: 'totals', from: 'aggregate', format: 'parquet', path: path.join(dir, 'out/totals.parquet') },
+        { name: 'rows', from: 'pseudonymise', format: 'ndjson', path: path.join(dir, 'out/rows.ndjson') },
+      ],
+      ...(resumable && { resumable: true }),
+    },
+    `${caseName}.config.ts`,
+  );
+  return { dir, config };
+}
+
+/** The outputs (not the hidden staging and temporaries a killed run leaves beside them) → their bytes. */
+const outputs = (dir: string) =>
+  new Map(
+    readdirSync(path.join(dir, 'out'), { withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => [e.name, readFileSync(path.join(dir, 'out', e.name))]),
+  );
+const totals = (dir: string) => duckRows(`select * from read_parquet('${path.join(dir, 'out/totals.parquet')}') order by day, country, currency`);
+const rows = (dir: string) => duckRows(`select count(*)::int as n, sum(txn_id)::bigint as ids from read_json_auto('${path.join(dir, 'out/rows.ndjson')}')`);
+
+/** `sluice run --resume` killed -9 with its whole tree where it stopped itself (`stopAt`). */
+async function killTreeAt(config: string, stopAt: string): Promise<void> {
+  // The aggregate's child process and the watcher, at least.
+  expect(await killTree(BIN, ['run', config, '--resume', '--quiet'], stopAt)).toBeGreaterThanOrEqual(2);
+}
+
+let reference: Map<string, Buffer>;
+let referenceDir: string;
+let plainDir: string;
+
+beforeAll(async () => {
+  const ref = setup('reference');
+  const plain = setup('plain', false);
+  const [r, p] = await Promise.all([runCli(['run', ref.config, '--quiet']), runCli(['run', plain.config, '--quiet'])]);
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  expect({ code: p.code, stderr: p.stderr }).toMatchObject({ code: 0 });
+  reference = outputs(ref.dir);
+  referenceDir = ref.dir;
+  plainDir = plain.dir;
+});
+
+describe('resume with a stateful stage downstream', () => {
+  it('an uninterrupted resumable run gives the totals of a run without units', async () => {
+    const want = await totals(plainDir);
+    expect(want.length).toBeGreaterThan(10);
+    expect(await totals(referenceDir)).toEqual(want);
+    expect(await rows(referenceDir)).toEqual(await rows(plainDir));
+    expect(readdirSync(path.join(referenceDir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
+  });
+
+  it('kill -9 of the whole tree with file 12 in flight, then --resume: the uninterrupted output, files 1–11 not read again', async () => {
+    const { dir, config } = setup('killed');
+    await killTreeAt(config, 'unit-11');
+    const report = path.join(dir, 'report.json');
+    const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const rep = JSON.parse(readFileSync(report, 'utf8'));
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11) });
+    expect(rep.source.rows).toBe(9 * ROWS);
+    // The aggregate saw every row left after clean (a quarter are status 'test'): the staged units' and this run's.
+    const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
+    expect(stage('clean').rowsIn).toBe(9 * ROWS);
+    expect(stage('aggregate').rowsIn).toBe((FILES * ROWS * 3) / 4);
+    expect(outputs(dir)).toEqual(reference);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
+    expect(await totals(dir)).toEqual(await totals(plainDir));
+    expect(await rows(dir)).toEqual(await rows(plainDir));
+  });
+
+  it('kill -9 half-way through the replay at the job commit: the old outputs stay whole; --resume finishes the commit', async () => {
+    const { dir, config } = setup('commit-killed');
+    mkdirSync(path.join(dir, 'out'));
+    // The outputs of an earlier night, different from tonight's.
+    writeFileSync(path.join(dir, 'out/totals.parquet'), readFileSync(path.join(plainDir, 'out/totals.parquet')));
+    writeFileSync(path.join(dir, 'out/rows.ndjson'), '{"txn_id":1}\n');
+    const before = outputs(dir);
+    await killTreeAt(config, 'replay');
+    expect(outputs(dir)).toEqual(before);
+    const report = path.join(dir, 'report.json');
+    const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    // Every unit was staged before the commit began: none is read again.
+    expect(JSON.parse(readFileSync(report, 'utf8')).units).toMatchObject({ reused: names, read: [] });
+    expect(outputs(dir)).toEqual(reference);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
+  });
+});
