@@ -17,11 +17,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
-import { blobKind } from '../../batch/blob';
 import { SinkError } from '../../errors';
-import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import { stopAtUnit } from '../sinks/stop-at';
-import { readFrames } from './frames';
+import { replayUnits } from './replay';
 import { appendManifest, readManifest, type Fingerprint, type ManifestState } from './manifest';
 import { UnitStager } from './staging';
 import { unitTagOf } from '../../batch/unit-tag';
@@ -169,22 +167,14 @@ export class UnitRun {
   }
 
   /** Sink k's batches of every unit, in input order: what an uninterrupted run gave it. */
-  *replay(k: number): Generator<RecordBatch> {
-    let parts = 0;
-    for (let u = 0; u < this.opts.files.length; u++) {
+  replay(k: number): Generator<RecordBatch> {
+    const files = this.opts.files.map((file, u) => {
       const entry = this.state.units.get(u);
-      if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
+      if (!entry) throw new SinkError(`unit ${u + 1} (${file}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const staged = entry.sinks[k];
-      if (!staged) continue;
-      for (const batch of readFrames(path.join(this.dirs[k], staged.file))) {
-        if (blobKind(batch) === PART_BLOB) {
-          // The schema-only file a run without rows ends with is no part of an output that has row groups.
-          if (partOf(batch).whole && parts > 0) continue;
-          parts++;
-        }
-        yield batch;
-      }
-    }
+      return staged ? path.join(this.dirs[k], staged.file) : null;
+    });
+    return replayUnits(files);
   }
 
   /** Rows sink k's units stand for, as the manifest records them. */

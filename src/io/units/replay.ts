@@ -1,0 +1,26 @@
+/**
+ * Staged units' batches, in unit order, as one stream: what a run that was never cut into units
+ * would have handed the sink. Shared by the resumable run's job commit (units.ts) and the
+ * cluster's commit job (src/cluster/commit.ts), which get their units' frames files from the
+ * manifest and from the finished unit jobs' results.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { blobKind } from '../../batch/blob';
+import { PART_BLOB, partOf } from '../parquet/encoder/parts';
+import { readFrames } from './frames';
+
+/** The batches of `files` (one per unit, in unit order; null: the unit gave this sink nothing). */
+export function* replayUnits(files: Iterable<string | null>): Generator<RecordBatch> {
+  let parts = 0;
+  for (const file of files) {
+    if (file === null) continue;
+    for (const batch of readFrames(file)) {
+      if (blobKind(batch) === PART_BLOB) {
+        // The schema-only file a unit without rows ends with is no part of an output that has row groups.
+        if (partOf(batch).whole && parts > 0) continue;
+        parts++;
+      }
+      yield batch;
+    }
+  }
+}
