@@ -8,6 +8,7 @@
  * units already done stay done; a committed run is not run again.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { ClusterError } from '../errors';
@@ -17,6 +18,7 @@ import { parseClusterTarget, redisOptions } from './connection';
 import { QUEUE, commitJobId, unitJobId, type ClusterOverrides, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
 import { LocalCluster } from './local';
 import { clusterPlan } from './plan';
+import { removeStaging } from './commit';
 
 export interface DriverOptions {
   config: string;
@@ -78,6 +80,8 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   let local: LocalCluster | undefined;
   let queue: Queue | undefined;
   let flows: FlowProducer | undefined;
+  /** The run cannot go on (a unit or the commit failed for good; a local cluster's Redis is gone with its jobs): its staging goes. */
+  let over = false;
   try {
     if (target.kind === 'local') {
       local = await LocalCluster.start({
@@ -150,7 +154,9 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
         opts.onUnit?.(unitReport(s.result, s.attempts), seen.size, files.length);
       }
       if (state === 'completed') {
-        const result = commit.returnvalue;
+        // Read again: the job read above may predate its completion (no return value yet).
+        const done = await redisCall(Job.fromId<CommitJobData, CommitResult>(q, commitJobId(runId)));
+        const result = done!.returnvalue;
         return {
           pipeline: plan.name,
           runId,
@@ -162,15 +168,17 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
           units: states.map((s, u) => (s.result ? unitReport(s.result, s.attempts) : { unit: u, file: files[u], rows: 0, worker: '?', attempts: s.attempts, ms: 0 })),
           rows: states.reduce((n, s) => n + (s.result?.rows ?? 0), 0),
           sinks: result.sinks,
-          commit: { worker: result.worker, ms: result.ms, attempts: commit.attemptsStarted },
+          commit: { worker: result.worker, ms: result.ms, attempts: done!.attemptsStarted },
         };
       }
       if (state === 'failed') {
         const bad = states.findIndex((s) => s.state === 'failed');
         if (bad >= 0) {
           const s = states[bad];
+          over = true;
           throw new ClusterError(`run ${runId}: unit ${bad} (${files[bad]}) failed after ${s.attempts} attempt(s): ${s.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad, file: files[bad] });
         }
+        over = true;
         throw fail(`the commit failed after ${commit.attemptsStarted} attempt(s): ${commit.failedReason}`);
       }
       await redisCall(sleep(POLL_MS));
@@ -178,6 +186,8 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   } finally {
     await Promise.allSettled([queue?.close(), flows?.close()]);
     await local?.stop();
+    // After the workers stopped (local) so none writes there any more; a driver that only lost an external Redis keeps it for a re-attach.
+    if (over || local) removeStaging(plan.sinks.map((s) => path.resolve(s.config.path)), runId);
   }
 }
 

@@ -62,7 +62,12 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       autorun: false,
     },
   );
-  worker.on('error', (err) => log.warn({ err }, `redis ${label}: ${err.message}`));
+  // Said once per cause, not on every reconnection attempt (a worker waits for its Redis to come back).
+  let said = '';
+  worker.on('error', (err) => {
+    if (err.message !== said) log.warn({ err }, `redis ${label}: ${err.message}`);
+    said = err.message;
+  });
   log.info({ redis: label, concurrency: opts.concurrency }, 'worker started');
   const running = worker.run();
   await Promise.race([opts.stop, running]);
