@@ -9,6 +9,7 @@ import { createRootLogger } from '../log';
 import { SluiceError } from '../errors';
 import { runCluster, type ClusterReport } from '../cluster/driver';
 import { runWorker } from '../cluster/worker';
+import { cancelRun, listRuns, runStatus } from '../cluster/admin';
 import { SIGNAL_EXIT } from './exit-code';
 import { safeBlock } from './terminal-text';
 
@@ -119,5 +120,44 @@ export async function workerCommand(args: { cluster: string; concurrency: number
     return 1;
   } finally {
     signals.off();
+  }
+}
+
+export async function statusCommand(args: { cluster: string; 'run-id'?: string; json: boolean }): Promise<number> {
+  try {
+    if (args['run-id'] === undefined) {
+      const runs = await listRuns(args.cluster);
+      process.stdout.write(safeBlock(args.json ? JSON.stringify(runs, null, 2) + '\n' : runs.length ? runs.map((r) => `${r.runId}  ${r.state}  ${r.units} units  ${r.pipeline}`).join('\n') + '\n' : 'no cluster runs in this Redis\n'));
+      return 0;
+    }
+    const s = await runStatus(args.cluster, args['run-id']);
+    if (args.json) {
+      process.stdout.write(safeBlock(JSON.stringify(s, null, 2) + '\n'));
+      return 0;
+    }
+    const counts = new Map<string, number>();
+    for (const u of s.units) counts.set(u.state, (counts.get(u.state) ?? 0) + 1);
+    const lines = [
+      `run ${s.runId}: ${s.state === 'completed' ? 'committed' : s.state}; units: ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')}`,
+      ...s.units.filter((u) => u.state === 'failed').map((u) => `  unit ${u.unit} (${u.file}) failed after ${u.attempts} attempt(s): ${u.reason}`),
+      ...s.units.filter((u) => u.attempts > 1 && u.state !== 'failed').map((u) => `  unit ${u.unit} (${u.file}): ${u.attempts} attempts`),
+      ...(s.failedReason ? [`  ${s.failedReason}`] : []),
+    ];
+    process.stdout.write(safeBlock(lines.join('\n') + '\n'));
+    return 0;
+  } catch (err) {
+    say(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+export async function cancelCommand(args: { cluster: string; 'run-id': string }): Promise<number> {
+  try {
+    const r = await cancelRun(args.cluster, args['run-id']);
+    say(`run ${args['run-id']} cancelled: ${r.removed} job(s) removed${r.running ? `; ${r.running} unit(s) still running finish, but nothing of the run is committed` : ''}\n`);
+    return 0;
+  } catch (err) {
+    say(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
   }
 }

@@ -210,7 +210,32 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate, explain, inspect, test, init, recover or worker')
+    .command<{ cluster: string; 'run-id'?: string; json: boolean }>(
+      'status',
+      'the cluster runs in a Redis, or one run\'s units: state, attempts, worker, why one failed',
+      (y) =>
+        y
+          .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the runs: redis://host:port, rediss://… (TLS), unix:///path/redis.sock' })
+          .option('run-id', { type: 'string', describe: 'the run to show (default: list the runs)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./cluster') as typeof import('./cluster')).statusCommand(args);
+      },
+    )
+    .command<{ cluster: string; 'run-id': string }>(
+      'cancel',
+      'cancel a cluster run: its waiting units and its commit job are removed, its staging too; nothing is committed',
+      (y) =>
+        y
+          .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the run' })
+          .option('run-id', { type: 'string', demandOption: true, describe: 'the run to cancel' }),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./cluster') as typeof import('./cluster')).cancelCommand(args);
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain, inspect, test, init, recover, worker, status or cancel')
     .strict()
     .help()
     // yargs would end the process itself after --help and --version: let the command return,
