@@ -33,6 +33,8 @@ async function withQueue<T>(url: string, work: (q: Queue) => Promise<T>): Promis
     throw new ClusterError(`cannot read the cluster runs in Redis at ${label}: ${(err as Error).message}${lost && lost !== err ? ` (${lost.message})` : ''}`, {}, err);
   } finally {
     await q.close().catch(() => undefined);
+    // A connection that never authenticated may still be retrying: ended too, so nothing keeps the process alive.
+    await q.disconnect().catch(() => undefined);
   }
 }
 
