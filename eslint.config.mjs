@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import layers from './lint/value-imports.mjs';
-import { ALLOWED, INNER } from './lint/layers.cjs';
+import { ALLOWED, INNER, PACKAGES } from './lint/layers.cjs';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 
@@ -61,6 +61,12 @@ export default tseslint.config(
       'import-x/no-unresolved': ['error', { commonjs: true, ignore: ['^[^.]'] }],
     },
   },
+  // Packages one area alone may import (lint/layers.cjs PACKAGES; test/unit/architecture.test.ts checks require() too).
+  ...PACKAGES.map((p) => ({
+    files: ['src/**/*.{ts,mjs,cjs}'],
+    ignores: [`src/${p.only}/**`],
+    rules: { 'no-restricted-imports': ['error', { paths: p.names.map((name) => ({ name, message: `${p.why} (lint/layers.cjs).` })), patterns: p.names.map((name) => ({ group: [`${name}/*`], message: `${p.why} (lint/layers.cjs).` })) }] },
+  })),
   {
     // Tests and benchmarks read JSON reports and rows of any shape.
     files: ['test/**', 'bench/**'],

@@ -31,7 +31,9 @@ const ALLOWED = {
   check: ['config', 'plan', 'io', 'worker', 'defaults', 'errors', 'inputs'],
   // stage tests (sluice/testing, `sluice test`): stages hosted by executors/ as in a run
   testing: ['config', 'plan', 'check', 'executors', 'worker', 'batch', 'defaults', 'errors', 'log', 'loader', 'inputs'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing'],
+  // past one machine (BullMQ on Redis): the driver, the workers, the commit job; runs units through runtime/
+  cluster: ['config', 'plan', 'check', 'runtime', 'io', 'worker', 'defaults', 'log', 'errors'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing', 'cluster'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
   loader: [],
   inputs: [],
@@ -50,4 +52,10 @@ const INNER = [
   { target: 'io/parquet', from: ['io/sources', 'io/sinks'], why: 'io/parquet/ is shared by sources and sinks, so it imports neither' },
 ];
 
-module.exports = { ALLOWED, INNER };
+/**
+ * Packages only one area may import (values or types): the others never load them, so a run
+ * without that feature pays nothing for it (`--help`, an embedded run).
+ */
+const PACKAGES = [{ names: ['bullmq', 'ioredis'], only: 'cluster', why: 'only cluster mode talks to Redis: an embedded run and --help must not load them' }];
+
+module.exports = { ALLOWED, INNER, PACKAGES };

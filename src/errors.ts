@@ -16,7 +16,8 @@ export type SluiceErrorCode =
   | 'SLUICE_SINK_FAILED'
   | 'SLUICE_ABORTED'
   | 'SLUICE_STALLED'
-  | 'SLUICE_CASES_INVALID';
+  | 'SLUICE_CASES_INVALID'
+  | 'SLUICE_CLUSTER_FAILED';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -151,6 +152,22 @@ export class SinkError extends SluiceError {
   }
 }
 
+/** Where in a cluster run (src/cluster) something failed: the run, and the unit when one is to blame. */
+export interface ClusterLocation {
+  runId?: string;
+  unit?: number;
+  file?: string;
+}
+
+/** A cluster run that failed outside any one stage, source or sink: Redis lost, a unit failed on its workers, a worker refusing a job. */
+export class ClusterError extends SluiceError {
+  readonly where: ClusterLocation;
+  constructor(message: string, where: ClusterLocation = {}, cause?: unknown) {
+    super('SLUICE_CLUSTER_FAILED', message, { cause });
+    this.where = where;
+  }
+}
+
 /** The run was stopped from outside (SIGINT/SIGTERM or an AbortSignal). */
 export class AbortedError extends SluiceError {
   constructor(reason: string) {
@@ -177,6 +194,7 @@ const CLASSES: Record<string, new (...args: never[]) => Error> = {
   SourceError,
   SinkError,
   AbortedError,
+  ClusterError,
   Error,
   TypeError,
   RangeError,

@@ -54,7 +54,7 @@ class UsageError extends Error {}
 /** Failing cases were already reported case by case: only the exit code is left to set. */
 class CasesFailed extends Error {}
 
-type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean };
+type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean; cluster?: string; 'run-id'?: string; attempts: number; 'lock-duration': string; 'worker-concurrency': number };
 
 interface Common {
   config: string;
@@ -77,12 +77,34 @@ export async function main(argv: string[]): Promise<number> {
         .option('metrics', { type: 'string', describe: 'write the run’s numbers as OpenMetrics text (also on failure), for node_exporter’s textfile collector' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue a resumable run that failed or was killed: the input files whose units it committed are not read again (refused if the config, a stage module or an input changed); starts one if there is none' })
         .option('restart', { type: 'boolean', default: false, describe: 'discard what a failed resumable run staged and start it again' })
+        .option('cluster', { type: 'string', describe: 'run on many machines through BullMQ on Redis: redis://host:port, rediss://… (TLS), unix:///path/redis.sock, or local:N (a private redis-server and N workers here)' })
+        .option('run-id', { type: 'string', describe: 'with --cluster: the run\'s id; a driver started again with the same id re-attaches to the run in Redis (finished units are not redone)' })
+        .option('attempts', { type: 'number', default: 3, describe: 'with --cluster: attempts per unit before the run fails (a data error fails at once)' })
+        .option('lock-duration', { type: 'string', default: '30s', describe: 'with --cluster local: how long a unit\'s lock lasts unrenewed, i.e. how soon a dead worker\'s unit runs elsewhere' })
+        .option('worker-concurrency', { type: 'number', default: 1, describe: 'with --cluster local: units each local worker runs at once' })
         .check((a) => {
           if (a.resume && a.restart) throw new Error('--resume and --restart exclude each other: --resume continues a failed run, --restart discards it');
+          if (a.cluster !== undefined && (a.resume || a.restart)) throw new Error('--cluster runs are resumed by starting the driver again with the same --run-id, not with --resume or --restart');
+          if (a.cluster === undefined && a['run-id'] !== undefined) throw new Error('--run-id names a --cluster run: give --cluster too');
           return true;
         }),
       async (args) => {
-        code = await run(args);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning(): an embedded run never loads bullmq
+        code = args.cluster !== undefined ? await (require('./cluster') as typeof import('./cluster')).clusterRun(args) : await run(args);
+      },
+    )
+    .command<{ cluster: string; concurrency: number; 'lock-duration': string; 'log-level': string }>(
+      'worker',
+      'take the units of cluster runs from Redis and run them here (sluice run --cluster starts the runs)',
+      (y) =>
+        y
+          .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the runs: redis://host:port, rediss://… (TLS), unix:///path/redis.sock' })
+          .option('concurrency', { type: 'number', default: 1, describe: 'units run at once in this process' })
+          .option('lock-duration', { type: 'string', default: '30s', describe: 'how long a unit\'s lock lasts unrenewed: if this worker dies, its unit runs elsewhere after about twice this' })
+          .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./cluster') as typeof import('./cluster')).workerCommand(args);
       },
     )
     .command<Common>('validate [config]', 'check a config: every problem with its path', withCommon, async (args) => {
@@ -188,7 +210,32 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
-    .demandCommand(1, 'name a command: run, validate, explain, inspect, test, init or recover')
+    .command<{ cluster: string; 'run-id'?: string; json: boolean }>(
+      'status',
+      'the cluster runs in a Redis, or one run\'s units: state, attempts, worker, why one failed',
+      (y) =>
+        y
+          .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the runs: redis://host:port, rediss://… (TLS), unix:///path/redis.sock' })
+          .option('run-id', { type: 'string', describe: 'the run to show (default: list the runs)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./cluster') as typeof import('./cluster')).statusCommand(args);
+      },
+    )
+    .command<{ cluster: string; 'run-id': string }>(
+      'cancel',
+      'cancel a cluster run: its waiting units and its commit job are removed, its staging too; nothing is committed',
+      (y) =>
+        y
+          .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the run' })
+          .option('run-id', { type: 'string', demandOption: true, describe: 'the run to cancel' }),
+      async (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
+        code = await (require('./cluster') as typeof import('./cluster')).cancelCommand(args);
+      },
+    )
+    .demandCommand(1, 'name a command: run, validate, explain, inspect, test, init, recover, worker, status or cancel')
     .strict()
     .help()
     // yargs would end the process itself after --help and --version: let the command return,

@@ -5,6 +5,7 @@
  * down in one place (stops the copies, removes every sink's temporary output) and the run
  * throws the first error with the run report attached.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
@@ -12,6 +13,8 @@ import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
 import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
+import { UnitStager } from '../io/units/staging';
+import { IoQueue } from '../io/units/io-queue';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
@@ -99,7 +102,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     if (plan.units && !plan.ordered) throw new ConfigError([{ path: 'resumable', message: 'a resumable run needs ordered output (ordered: true, the default): a unit is done when a batch of the next input file reaches every sink' }]);
     // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
-    const sinks = await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
+    const unit = opts.stageUnit;
+    if (unit && (plan.units || plan.deadLetter || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and no deadLetter output or resumable: true (the cluster cuts the run into units itself)' }]);
+    // A unit of a cluster run opens no sink: its batches are staged, and the commit job writes the sinks.
+    const sinks = unit ? [] : await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
       log,
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
@@ -117,7 +123,19 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       units = opened;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
-    } else refuseLeftUnits(unitTargets);
+    } else if (!unit) refuseLeftUnits(unitTargets);
+    // A cluster unit's file work goes through one ordered queue off the main thread, as a resumable run's does.
+    const unitIo = unit ? new IoQueue() : undefined;
+    const stagers = unit?.dirs.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, unitIo!));
+    if (stagers) {
+      for (const dir of unit!.dirs) mkdirSync(path.join(dir, 'units'), { recursive: true });
+      teardown.add('the unit being staged', {
+        abort: async () => {
+          stagers.forEach((s) => s.abort());
+          await unitIo!.settled();
+        },
+      });
+    }
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
     const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
@@ -136,7 +154,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
     const onBadRow = action === 'skip' || action === 'dead-letter' ? (bad: BadRow) => sourceRejects.add(action, [{ origin: 'source', ...bad }]) : undefined;
-    const src = await openPlannedSource(plan, log, onBadRow, units && { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined });
+    const src = await openPlannedSource(plan, log, onBadRow, units ? { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit && { only: [unit.file], fixedTypes: unit.fixedTypes });
     source = src;
     teardown.add('the source', { abort: () => src.close() });
     teardown.throwIfFailed();
@@ -167,7 +185,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
     const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
     const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut ? [cut.at] : [])]);
-    const schedulerSinks = headSinks.map((k) => (staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
+    // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
+    const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
     const running = new Scheduler(sourceAdapter(src, units && ((file) => readOf.set(file, (readOf.get(file) ?? 0) + 1))), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
@@ -210,6 +229,17 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // otherwise come after the commit, or never (the CLI exits). One timer turn lets every timer
     // already due fire, and rejections be noticed, while the guard still listens.
     await teardown.race(timersDue());
+    if (stagers) {
+      // A staged unit: durable in its attempt directories; the commit job checks and publishes it with the others.
+      stagers.forEach((s) => s.finish());
+      await teardown.race(unitIo!.idle());
+      const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
+      report.staged = stagers.map((s, k) => {
+        const done = s.staged.get(unit!.unit);
+        return done ? { file: path.join(unit!.dirs[k], done.file), rows: done.rows } : null;
+      });
+      return report;
+    }
     headSinks.forEach((k) => {
       // A resumed run's earlier units gave the columns (and were checked when they were written).
       if (checks[k] && !checks[k].schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
@@ -351,13 +381,17 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
  */
 async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>, cuts: number, loose: number | undefined): Promise<UnitRun> {
   const files = resolveInputs(plan.source.path, plan.source.baseDir);
-  // What changes the output: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer).
-  const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
-  const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
-  const units = UnitRun.open({ targets, files, fingerprint: fingerprintOf(plan.configFile, settings, modules), mode: opts.units ?? 'fresh', cuts, loose, log });
+  const units = UnitRun.open({ targets, files, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
+}
+
+/** What a run's output is made from: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer). */
+export function planFingerprint(plan: Plan): ReturnType<typeof fingerprintOf> {
+  const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
+  const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
+  return fingerprintOf(plan.configFile, settings, modules);
 }
 
 /**
@@ -489,6 +523,17 @@ function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
     write(item) {
       return item.consume(async () => {
         for (const batch of item.batches) await units.write(k, batch, item.sourceFile);
+      });
+    },
+  };
+}
+
+/** A cluster unit's sink k: every batch staged, as this one unit's (RunOptions.stageUnit). */
+function unitAdapter(stager: UnitStager, unit: number): SchedulerSink {
+  return {
+    write(item) {
+      return item.consume(async () => {
+        for (const batch of item.batches) stager.write(batch, unit);
       });
     },
   };

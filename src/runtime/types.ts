@@ -6,6 +6,7 @@ import type { StageMode } from '../config/types';
 import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 import type { UnitMode, UnitsReport } from '../io/units/units';
+import type { FixedSourceTypes } from '../io/sources';
 
 export interface StageMetrics {
   name: string;
@@ -72,6 +73,8 @@ export interface RunReport {
   commitPending?: string[];
   /** A resumable run's units (io/units): how many, which input files an earlier attempt committed (not read again) and which this run read. */
   units?: UnitsReport;
+  /** A staged unit (RunOptions.stageUnit): per sink, its frames file (absolute) and rows, or null when it was handed nothing. */
+  staged?: ({ file: string; rows: number } | null)[];
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;
@@ -190,6 +193,14 @@ export interface RunOptions {
    * continue what a failed run staged (`resume`), or discard it first (`restart`). Default fresh.
    */
   units?: UnitMode;
+  /**
+   * Cluster mode (src/cluster): run one unit, its input file alone, and stage what each sink is
+   * handed in `dirs[k]` (an attempt directory of that sink's staging) instead of writing the
+   * sinks: nothing is opened, locked or committed at the targets; the commit job does that.
+   * The report's `staged` lists what was staged. `fixedTypes`: the column types the driver
+   * resolved once for every unit.
+   */
+  stageUnit?: StageUnit;
   /** Called about every `progressIntervalMs` while running. */
   onProgress?: (snapshot: ProgressSnapshot) => void;
   progressIntervalMs?: number;
@@ -207,6 +218,15 @@ export interface RunOptions {
   onCommitting?: (publish: readonly { temp: string; target: string; rows: number; sink?: string }[]) => void;
   /** The commit onCommitting announced failed (its temporary is removed next): forget it. */
   onCommitFailed?: () => void;
+}
+
+/** One unit of a cluster run, staged (RunOptions.stageUnit). */
+export interface StageUnit {
+  unit: number;
+  file: string;
+  /** Per sink of the plan: the attempt directory its batches are staged in. */
+  dirs: string[];
+  fixedTypes?: FixedSourceTypes;
 }
 
 /** What a Parquet sink's encoder did over a run (RunReport.sink.encoder). */

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 // The table (which areas each area may import values from) is shared with the lint zones.
-import { ALLOWED } from '../../lint/layers.cjs';
+import { ALLOWED, PACKAGES } from '../../lint/layers.cjs';
 
 const SRC = path.resolve(__dirname, '../../src');
 
@@ -46,6 +46,21 @@ it('src/ imports follow the dependency direction', () => {
   expect(violations).toEqual([]);
 });
 
+it('a package one area alone may use (bullmq, ioredis: cluster/) is imported or required nowhere else, not even as a type', () => {
+  const violations: string[] = [];
+  for (const file of files(SRC)) {
+    const text = readFileSync(file, 'utf8');
+    for (const p of PACKAGES) {
+      if (area(file) === p.only) continue;
+      for (const name of p.names) {
+        const spec = new RegExp(`(?:from\\s+|import\\(\\s*|require\\(\\s*)'${name}(?:/[^']*)?'`);
+        if (spec.test(text)) violations.push(`${path.relative(SRC, file)} imports ${name} (only ${p.only}/ may)`);
+      }
+    }
+  }
+  expect(violations).toEqual([]);
+});
+
 it('protocol/ imports nothing of ours, not even types: the messages are plain data any side can read', () => {
   const violations: string[] = [];
   for (const file of files(path.join(SRC, 'protocol'))) {
@@ -74,7 +89,8 @@ it('every thread and child the engine starts is started by supervisor/', () => {
   for (const file of files(SRC)) {
     const rel = path.relative(SRC, file);
     // a child's own I/O thread lives and dies inside its copy; the CLI's death watch is not an engine worker
-    if (area(file) === 'supervisor' || rel === path.join('worker', 'process-entry.ts') || area(file) === 'cli') continue;
+    // cluster/ starts a redis-server and `sluice worker` processes for --cluster local: whole processes of their own, not copies
+    if (area(file) === 'supervisor' || rel === path.join('worker', 'process-entry.ts') || area(file) === 'cli' || area(file) === 'cluster') continue;
     const text = readFileSync(file, 'utf8');
     if (/new (Worker|Piscina)\(/.test(text)) starts.push(rel);
     if (/\bspawn\(|\bfork\(/.test(text)) starts.push(rel);

@@ -17,11 +17,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
-import { blobKind } from '../../batch/blob';
 import { SinkError } from '../../errors';
-import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
-import { readFrames } from './frames';
+import { replayStaged, type StagedFrames } from './replay';
 import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState } from './manifest';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
@@ -228,8 +226,12 @@ export class UnitRun {
   }
 
   /** As replay, with the input file of each batch's unit. */
-  *replayUnits(k: number): Generator<{ batch: RecordBatch; file: string }> {
-    let parts = 0;
+  replayUnits(k: number): Generator<{ batch: RecordBatch; file?: string }> {
+    return replayStaged(this.stagedFrames(k));
+  }
+
+  /** Stream k's staged frames file of each unit, in input order. Lazy: a unit's entry is looked up (and the test hook fires) only when the replay reaches it. */
+  private *stagedFrames(k: number): Generator<StagedFrames | null> {
     for (let u = 0; u < this.opts.files.length; u++) {
       // Test hook: half-way through the job commit's first replay, some output in the sinks' temporaries.
       if (u === this.opts.files.length >> 1 && !this.replayed) {
@@ -238,16 +240,8 @@ export class UnitRun {
       }
       const entry = this.state.units.get(u);
       if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
-      const staged = entry.sinks[k];
-      if (!staged) continue;
-      for (const batch of readFrames(path.join(this.streams[k], staged.file))) {
-        if (blobKind(batch) === PART_BLOB) {
-          // The schema-only file a run without rows ends with is no part of an output that has row groups.
-          if (partOf(batch).whole && parts > 0) continue;
-          parts++;
-        }
-        yield { batch, file: this.opts.files[u] };
-      }
+      const unit = entry.sinks[k];
+      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.opts.files[u] } : null;
     }
   }
 

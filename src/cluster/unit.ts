@@ -1,0 +1,58 @@
+/**
+ * A unit job on a worker: the normal engine (same stages, modes and copies as the config)
+ * over the unit's input file alone, with each sink's batches staged in this attempt's own
+ * directory under the sink's staging area (`.<sink>.sluice-staging/<runId>/_temporary/<attempt>/`).
+ * Only the attempt that still holds the job's lock can record its result in BullMQ (first
+ * committer wins); a lost attempt's files are never named in a result, and go with the
+ * staging at the commit.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { ClusterError } from '../errors';
+import { stagingDirOf } from '../io/units/units';
+import { planFingerprint, runPlan } from '../runtime/run';
+import type { Fingerprint } from '../io/units/manifest';
+import type { UnitJobData, UnitResult } from './jobs';
+import { clusterPlan, type ClusterPlan } from './plan';
+
+/** This process, as the report names it. */
+export const WORKER_NAME = `${hostname()}:${process.pid}`;
+
+/** A config's plan, built once per config and overrides (the worker keeps it across the run's units). */
+const plans = new Map<string, Promise<ClusterPlan>>();
+
+export function planOf(data: Pick<UnitJobData, 'config' | 'overrides'>): Promise<ClusterPlan> {
+  const key = JSON.stringify([data.config, data.overrides]);
+  let p = plans.get(key);
+  if (!p) {
+    p = clusterPlan(data.config, data.overrides);
+    plans.set(key, p);
+    p.catch(() => plans.delete(key));
+  }
+  return p;
+}
+
+/** Refuse a job made from another config or stage modules than the copies this worker sees: name what differs. */
+export function refuseOtherPipeline(data: UnitJobData | { runId: string; fingerprint: Omit<Fingerprint, 'inputs'>; config: string }, mine: Omit<Fingerprint, 'inputs'>, unit?: { unit: number; file: string }): void {
+  const theirs = data.fingerprint;
+  const diffs: string[] = [];
+  if (theirs.config !== mine.config) diffs.push(`the config ${data.config} (or its overrides) hashes ${mine.config.slice(0, 12)} here, ${theirs.config.slice(0, 12)} on the driver`);
+  for (const name of new Set([...Object.keys(theirs.stages), ...Object.keys(mine.stages)])) {
+    if (theirs.stages[name] !== mine.stages[name]) diffs.push(`the module of stage "${name}" hashes ${mine.stages[name]?.slice(0, 12) ?? '(missing)'} here, ${theirs.stages[name]?.slice(0, 12) ?? '(missing)'} on the driver`);
+  }
+  if (diffs.length) {
+    throw new ClusterError(`worker ${WORKER_NAME} refuses run ${data.runId}: ${diffs.join('; ')}. Every machine must run the same pipeline files (deploy them to the shared path, then start the run again)`, { runId: data.runId, ...unit });
+  }
+}
+
+export async function runUnit(data: UnitJobData, attempt: number, log: Logger): Promise<UnitResult> {
+  const t0 = performance.now();
+  const { plan } = await planOf(data);
+  refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
+  const attemptDir = `${String(data.unit).padStart(6, '0')}-a${attempt}-${randomBytes(4).toString('hex')}`;
+  const dirs = plan.sinks.map((s) => path.join(stagingDirOf(path.resolve(s.config.path)), data.runId, '_temporary', attemptDir));
+  const report = await runPlan(plan, { log, stageUnit: { unit: data.unit, file: data.file, dirs, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) } });
+  return { unit: data.unit, file: data.file, sinks: report.staged ?? [], rows: report.source.rows, worker: WORKER_NAME, ms: Math.round(performance.now() - t0) };
+}

@@ -1,0 +1,76 @@
+/**
+ * `sluice worker --cluster <url>`: takes the unit and commit jobs of every cluster run on that
+ * Redis (the `sluice` queue) and runs them here (unit.ts, commit.ts). BullMQ holds a lock per
+ * job while it runs, renewed every lockDuration/2; a worker that dies stops renewing it, and
+ * once it expires another worker's stalled-job check puts the job back in the queue, so the
+ * unit runs again elsewhere. A data error (a value that does not parse, a config a worker
+ * refuses) fails the unit at once, without retries: it would fail the same way again.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { ClusterError, ConfigError, ConfigLoadError, SourceError } from '../errors';
+import { redisOptions } from './connection';
+import { QUEUE, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
+import { commitRun } from './commit';
+import { WORKER_NAME, runUnit } from './unit';
+
+export interface WorkerOptions {
+  url: string;
+  concurrency: number;
+  /** ms a job's lock lasts without renewal: how long a dead worker's unit waits before it runs elsewhere. */
+  lockDurationMs: number;
+  log: Logger;
+  /** Resolves when the worker should stop (a signal; the driver of `local:N` going away). */
+  stop: Promise<unknown>;
+}
+
+export async function runWorker(opts: WorkerOptions): Promise<void> {
+  const { label, ...connection } = redisOptions(opts.url);
+  const log = opts.log.child({ worker: WORKER_NAME });
+  const worker = new Worker<UnitJobData | CommitJobData, UnitResult | CommitResult>(
+    QUEUE,
+    async (job: Job<UnitJobData | CommitJobData>) => {
+      try {
+        if (job.name === 'unit') return await runUnit(job.data as UnitJobData, job.attemptsStarted, log);
+        if (job.name === 'commit') {
+          const commitJob = job as Job<CommitJobData>;
+          return await commitRun(
+            {
+              data: commitJob.data,
+              progress: commitJob.progress,
+              childrenValues: () => commitJob.getChildrenValues<UnitResult>(),
+              recordProgress: (value) => commitJob.updateProgress(value as unknown as object),
+            },
+            log,
+          );
+        }
+        throw new UnrecoverableError(`unknown job "${job.name}" (id ${job.id}) on queue ${QUEUE}: a newer sluice put it there?`);
+      } catch (err) {
+        log.error({ job: job.id, err }, `job ${job.id} failed: ${(err as Error).message}`);
+        // Retrying what fails the same way every time only delays the run's failure.
+        if (err instanceof SourceError || err instanceof ConfigError || err instanceof ConfigLoadError || err instanceof ClusterError) throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
+    },
+    {
+      connection: { ...connection, maxRetriesPerRequest: null },
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDurationMs,
+      // Checked as often as a lock lasts: a dead worker's job is back in the queue within about two lock durations.
+      stalledInterval: opts.lockDurationMs,
+      maxStalledCount: 2,
+      autorun: false,
+    },
+  );
+  // Said once per cause, not on every reconnection attempt (a worker waits for its Redis to come back).
+  let said = '';
+  worker.on('error', (err) => {
+    if (err.message !== said) log.warn({ err }, `redis ${label}: ${err.message}`);
+    said = err.message;
+  });
+  log.info({ redis: label, concurrency: opts.concurrency }, 'worker started');
+  const running = worker.run();
+  await Promise.race([opts.stop, running]);
+  await worker.close();
+  await running;
+}
