@@ -9,6 +9,7 @@ import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleYargs } from './bundle-yargs.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
@@ -39,6 +40,8 @@ for (const file of assets(src)) {
   if (!REWRITE.test(file)) copyFileSync(file, target);
   else writeFileSync(target, readFileSync(file, 'utf8').replace(/(['"])(\.{1,2}\/[^'"]+)\.ts\1/g, '$1$2.js$1'));
 }
+// yargs as one CommonJS file (why: bundle-yargs.mjs); src/cli/yargs.ts loads it.
+await bundleYargs(path.join(dist, 'vendor', 'yargs.cjs'));
 const stamp = path.join(dist, '.build-stamp');
 closeSync(openSync(stamp, 'w'));
 utimesSync(stamp, started, started);

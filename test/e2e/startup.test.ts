@@ -35,6 +35,9 @@ describe('what a command loads (built sluice)', () => {
     expect(r.stdout).toContain('sluice init [dir]');
     expect(r.modules).toContain('dist/cli/main.js');
     expect(r.modules.filter((m) => m.startsWith('src/'))).toEqual([]);
+    // yargs as the build bundled it (one CommonJS file), not the package's ES modules.
+    expect(r.modules).toContain('dist/vendor/yargs.cjs');
+    expect(r.modules.filter((m) => /node_modules\/(yargs|yargs-parser|cliui|string-width)\//.test(m))).toEqual([]);
     for (const heavy of ['tsx', 'esbuild', 'apache-arrow', 'nodejs-polars', 'piscina', 'pino', 'zod']) expect(r.packages).not.toContain(heavy);
   });
 
@@ -45,6 +48,8 @@ describe('what a command loads (built sluice)', () => {
     expect(r.modules).toContain('stages/aggregate.ts');
     expect(r.packages).not.toContain('piscina');
     expect(r.modules.filter((m) => /^dist\/(runtime|executors|io\/sinks)\//.test(m))).toEqual([]);
+    expect(r.modules).toContain('dist/vendor/yargs.cjs');
+    expect(r.packages).not.toContain('yargs');
   });
 });
 
