@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleYargs } from './bundle-yargs.mjs';
+import { bundleZod } from './bundle-zod.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
@@ -40,8 +41,10 @@ for (const file of assets(src)) {
   if (!REWRITE.test(file)) copyFileSync(file, target);
   else writeFileSync(target, readFileSync(file, 'utf8').replace(/(['"])(\.{1,2}\/[^'"]+)\.ts\1/g, '$1$2.js$1'));
 }
-// yargs as one CommonJS file (why: bundle-yargs.mjs); src/cli/yargs.ts loads it.
+// yargs and zod as one CommonJS file each (why: bundle-yargs.mjs, bundle-zod.mjs); loaded by
+// src/cli/yargs.ts and src/config/zod.ts.
 await bundleYargs(path.join(dist, 'vendor', 'yargs.cjs'));
+await bundleZod(path.join(dist, 'vendor', 'zod.cjs'));
 const stamp = path.join(dist, '.build-stamp');
 closeSync(openSync(stamp, 'w'));
 utimesSync(stamp, started, started);
