@@ -53,6 +53,33 @@ describe('what a command loads (built sluice)', () => {
   });
 });
 
+describe('a TypeScript config tsx has not seen before (built sluice)', () => {
+  beforeAll(requireBuild);
+
+  it('is transformed without an esbuild worker thread, and the config does not see the setting that says so', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fresh-ts-'));
+    try {
+      // Each thread that starts (the preload runs in workers too) writes its workerData's keys.
+      const probe = path.join(dir, 'threads.cjs');
+      const log = path.join(dir, 'threads.log');
+      writeFileSync(probe, `const w = require('node:worker_threads');\nif (!w.isMainThread) require('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(Object.keys(Object(w.workerData))) + '\\n');\n`);
+      writeFileSync(path.join(dir, 'in.csv'), 'id\n1\n');
+      // New content every run: tsx's transform cache cannot have it.
+      writeFileSync(
+        path.join(dir, 'p.config.ts'),
+        `const seen: string = String(process.env.ESBUILD_WORKER_THREADS); // ${Date.now()} ${process.pid}\nexport default { name: 'env-' + seen, source: { format: 'csv', path: 'in.csv' }, stages: [], sink: { format: 'csv', path: 'out.csv' } };\n`,
+      );
+      const r = await runNode([SLUICE_JS, 'validate', path.join(dir, 'p.config.ts')], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}`, ESBUILD_WORKER_THREADS: undefined } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('config valid: env-undefined');
+      const threads = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      expect(threads).not.toContain('esbuildVersion');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('run: stage copies start beside the checks', () => {
   // The strong form (copies known to be up, then stopped) is in test/unit/runtime/early-start;
   // here, through the CLI: a check that fails once the copies may have started still wins,
