@@ -67,7 +67,7 @@ async function main() {
   );
   await section('keyed', '3c. A per-key aggregate with flush: keyed × 2 vs one copy vs combine × 2, and the split vs the stage\'s work', () => keyed(argv.rows ?? (argv.quick ? 100_000 : 300_000), rounds, runs));
   await section('convert', '5a. Plain CSV → Parquet vs DuckDB and polars', () => conversion(argv.rows ?? (argv.quick ? 200_000 : 10_000_000), rounds));
-  await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job)', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
+  await section('startup', '7. Start-up: fresh sluice processes (--help, validate, the example job, a tiny run per stage mode), against node -e 0', async () => startup(argv.runs ?? (argv.quick ? 2 : 10)));
   await section('graph', '8. Several outputs in one pass (events + daily totals) vs two separate runs', () => graph(argv.rows ?? (argv.quick ? 200_000 : 2_000_000), rounds));
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000), rounds));
 
@@ -137,8 +137,8 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
     lines.push('');
   }
   if (r.results.startup) {
-    lines.push('## Start-up', '', 'Fresh `bin/sluice` processes, medians; CPU of the whole process tree. Example job: "before the run" is the CLI, config and checks (wall − the report\'s duration); "start-up" the report\'s.', '', '| case | wall ms | CPU ms | before the run ms | start-up ms |', '|---|---|---|---|---|');
-    for (const c of r.results.startup as StartupRow[]) lines.push(`| ${c.name} | ${fmt(c.wallMs, 0)} | ${fmt(c.cpuMs, 0)} | ${c.beforeRunMs === undefined ? '' : fmt(c.beforeRunMs, 0)} | ${c.startupMs === undefined ? '' : fmt(c.startupMs, 0)} |`);
+    lines.push('## Start-up', '', 'Fresh `bin/sluice` processes, medians; CPU of the whole process tree. Example job: "before the run" is the CLI, config and checks (wall − the report\'s duration); "start-up" the report\'s.', '', '| case | wall ms | CPU ms | CPU × node -e 0 | before the run ms | start-up ms |', '|---|---|---|---|---|---|');
+    for (const c of r.results.startup as StartupRow[]) lines.push(`| ${c.name} | ${fmt(c.wallMs, 0)} | ${fmt(c.cpuMs, 0)} | ${c.cpuXNode === undefined ? '' : fmt(c.cpuXNode, 1)} | ${c.beforeRunMs === undefined ? '' : fmt(c.beforeRunMs, 0)} | ${c.startupMs === undefined ? '' : fmt(c.startupMs, 0)} |`);
     lines.push('');
   }
   if (r.results.memory) {

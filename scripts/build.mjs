@@ -15,6 +15,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleYargs } from './bundle-yargs.mjs';
+import { bundleZod } from './bundle-zod.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
@@ -24,7 +26,7 @@ const SKIP = /\.(ts|c)$/;
 const REWRITE = /\.(mjs|cjs|js)$/;
 
 /** The build's inputs besides src/: a change to one of them changes dist/ too. */
-const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'package-lock.json'].map((f) => path.join(root, f));
+const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/bundle-yargs.mjs', 'scripts/bundle-zod.mjs', 'package-lock.json'].map((f) => path.join(root, f));
 const stamp = path.join(dist, '.build-stamp');
 
 /** Every file under `dir`, relative to src/, sorted (what the stamp lists). */
@@ -73,6 +75,10 @@ for (const file of assets(src)) {
   if (!REWRITE.test(file)) copyFileSync(file, target);
   else writeFileSync(target, readFileSync(file, 'utf8').replace(/(['"])(\.{1,2}\/[^'"]+)\.ts\1/g, '$1$2.js$1'));
 }
+// yargs and zod as one CommonJS file each (why: bundle-yargs.mjs, bundle-zod.mjs); loaded by
+// src/cli/yargs.ts and src/config/zod.ts.
+await bundleYargs(path.join(dist, 'vendor', 'yargs.cjs'));
+await bundleZod(path.join(dist, 'vendor', 'zod.cjs'));
 // The files of src/ the build saw (so --if-stale sees one added or removed), dated when it started.
 writeFileSync(stamp, JSON.stringify({ files: listed() }) + '\n');
 utimesSync(stamp, started, started);

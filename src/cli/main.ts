@@ -1,7 +1,8 @@
 /**
  * The `sluice` command: run, validate, explain, test, recover. Returns the exit code (0 only on success).
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
+import { yargs } from './yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
 import { SluiceError } from '../errors';
 import { SIGNAL_EXIT, failedRunExitCode } from './exit-code';

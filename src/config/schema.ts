@@ -3,7 +3,7 @@
  * (`stages[1].concurrency: must be an integer >= 1, got 0`). The public types derive from
  * them (types.ts); config/validate.ts checks a config against them.
  */
-import { z } from 'zod';
+import { z } from './zod';
 import { MAX_ROW_BYTES_LIMIT, PARQUET_MAX_ROW_GROUP_ROWS } from '../defaults';
 import type { ParamsSpec } from './params';
 import { durationMs } from './duration';

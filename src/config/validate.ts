@@ -2,7 +2,8 @@
  * A config checked against its schema (config/schema.ts): every shape and value problem, with
  * its path, what was found and, for an unknown key, the nearest allowed one.
  */
-import { z } from 'zod';
+import type { z as Z } from 'zod';
+import { z } from './zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { PARQUET_ENCODE_STAGE, PARTITION_STAGE } from '../defaults';
 import { closest } from './closest';
@@ -108,7 +109,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
+function describeIssue(issue: Z.core.$ZodIssue, input: unknown): ConfigIssue[] {
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(path);
@@ -124,7 +125,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
 
 /** Keys allowed at a path (objects only), for unknown-key hints. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
-  const shapes: Record<string, z.ZodObject> = { '': pipeline, source, sink, stage, channel, deadLetter };
+  const shapes: Record<string, Z.ZodObject> = { '': pipeline, source, sink, stage, channel, deadLetter };
   const last = [...path].reverse().find((k) => typeof k === 'string') as string | undefined;
   const shape = path.length === 0 ? shapes[''] : last === 'stages' ? stage : last === 'sinks' ? sink : shapes[last ?? ''];
   return shape ? Object.keys(shape.shape) : [];

@@ -35,6 +35,9 @@ describe('what a command loads (built sluice)', () => {
     expect(r.stdout).toContain('sluice init [dir]');
     expect(r.modules).toContain('dist/cli/main.js');
     expect(r.modules.filter((m) => m.startsWith('src/'))).toEqual([]);
+    // yargs as the build bundled it (one CommonJS file), not the package's ES modules.
+    expect(r.modules).toContain('dist/vendor/yargs.cjs');
+    expect(r.modules.filter((m) => /node_modules\/(yargs|yargs-parser|cliui|string-width)\//.test(m))).toEqual([]);
     for (const heavy of ['tsx', 'esbuild', 'apache-arrow', 'nodejs-polars', 'piscina', 'pino', 'zod']) expect(r.packages).not.toContain(heavy);
   });
 
@@ -45,6 +48,35 @@ describe('what a command loads (built sluice)', () => {
     expect(r.modules).toContain('stages/aggregate.ts');
     expect(r.packages).not.toContain('piscina');
     expect(r.modules.filter((m) => /^dist\/(runtime|executors|io\/sinks)\//.test(m))).toEqual([]);
+    expect(r.modules).toContain('dist/vendor/yargs.cjs');
+    expect(r.packages).not.toContain('yargs');
+  });
+});
+
+describe('a TypeScript config tsx has not seen before (built sluice)', () => {
+  beforeAll(requireBuild);
+
+  it('is transformed without an esbuild worker thread, and the config does not see the setting that says so', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fresh-ts-'));
+    try {
+      // Each thread that starts (the preload runs in workers too) writes its workerData's keys.
+      const probe = path.join(dir, 'threads.cjs');
+      const log = path.join(dir, 'threads.log');
+      writeFileSync(probe, `const w = require('node:worker_threads');\nif (!w.isMainThread) require('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(Object.keys(Object(w.workerData))) + '\\n');\n`);
+      writeFileSync(path.join(dir, 'in.csv'), 'id\n1\n');
+      // New content every run: tsx's transform cache cannot have it.
+      writeFileSync(
+        path.join(dir, 'p.config.ts'),
+        `const seen: string = String(process.env.ESBUILD_WORKER_THREADS); // ${Date.now()} ${process.pid}\nexport default { name: 'env-' + seen, source: { format: 'csv', path: 'in.csv' }, stages: [], sink: { format: 'csv', path: 'out.csv' } };\n`,
+      );
+      const r = await runNode([SLUICE_JS, 'validate', path.join(dir, 'p.config.ts')], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}`, ESBUILD_WORKER_THREADS: undefined } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('config valid: env-undefined');
+      const threads = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      expect(threads).not.toContain('esbuildVersion');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

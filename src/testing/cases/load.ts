@@ -6,7 +6,7 @@ import { ensureLoaderFor } from '../../loader';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import { z } from '../../config/zod';
 import { closest } from '../../config/closest';
 import { formatPath } from '../../config/validate';
 import { SluiceError, describeCause, type ConfigIssue } from '../../errors';
