@@ -140,12 +140,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const running = new Scheduler(sourceAdapter(src), executors, staged ? planSinks.map((_, k) => stagingAdapter(staged, k)) : planSinks.map(sinkAdapter), channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = checks;
-    if (plan.stages.some((st) => st.onError)) {
-      const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.modulePath ? keepsState(st.modulePath) : false)));
-      const policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
-      // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
-      running.rowErrors = { policies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
-    }
+    // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
+    // first rejected rows end the run, named by their row numbers).
+    const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.onError !== 'fail' && st.modulePath ? keepsState(st.modulePath) : false)));
+    const policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
+    // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
+    running.rowErrors = { policies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
     scheduler = running;
     started(running);
     teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
