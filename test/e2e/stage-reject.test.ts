@@ -131,3 +131,26 @@ it('counts against maxErrors: one more rejected row than the budget fails the ru
   await expect(failed).rejects.toThrow(/4 rows rejected \(skipped or dead-lettered\), more than maxErrors: 3.*The first: stage "picky", .*in\.csv, row 8: id on the refused list/);
   expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
 });
+
+describe('fused with the stage before it (thread stages, onError fail: fused members fail on a reject)', () => {
+  const fusedConfig = (out: string, before: PipelineConfig['stages'][number], ids: number[]): PipelineConfig => ({
+    ...config(out, { mode: 'thread', options: { ids } }),
+    stages: [before, { name: 'picky', module: path.join(FIXTURE_STAGES, 'rejects-rows.ts'), mode: 'thread', options: { ids } }],
+  });
+  const planOf = (cfg: PipelineConfig) => {
+    const checked = checkConfig(cfg, '', ws.dir);
+    return buildPlan(checked.config, checked);
+  };
+
+  it('the run fails naming the member that rejected, with the source row (the rows before it are the file\'s)', async () => {
+    const cfg = fusedConfig(path.join(ws.dir, 'fused'), { name: 'first', module: path.join(FIXTURE_STAGES, 'identity.ts'), mode: 'thread' }, BAD);
+    expect(planOf(cfg).stages[0].name).toBe('first+picky');
+    await expect(run(cfg)).rejects.toThrow(/stage "picky".*batch #0.*ctx\.reject took 1 row of the batch out \(row 8 of .*in\.csv\): "id on the refused list"/);
+  }, 60_000);
+
+  it('after a member that dropped rows, no source row is claimed', async () => {
+    const cfg = fusedConfig(path.join(ws.dir, 'fused-drop'), { name: 'odd', module: path.join(FIXTURE_STAGES, 'throws-on-ids.ts'), mode: 'thread', options: { ids: [], dropOdd: true } }, [8]);
+    expect(planOf(cfg).stages[0].name).toBe('odd+picky');
+    await expect(run(cfg)).rejects.toThrow(/stage "picky".*batch #0.*ctx\.reject took 1 row of the batch out: "id on the refused list"/);
+  }, 60_000);
+});
