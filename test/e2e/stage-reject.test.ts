@@ -154,3 +154,16 @@ describe('fused with the stage before it (thread stages, onError fail: fused mem
     await expect(run(cfg)).rejects.toThrow(/stage "picky".*batch #0.*ctx\.reject took 1 row of the batch out: "id on the refused list"/);
   }, 60_000);
 });
+
+it('a stage that rejects rows and throws on others: the bisected parts keep their own rejects, at their rows', async () => {
+  const out = path.join(ws.dir, 'bisect');
+  // 300 shares its batch (#3) with the rejected 301 and 302: they come from parts that start after it.
+  const THROWS = [150, 300];
+  const report = await run(config(out, { mode: 'inline', onError: 'dead-letter', options: { ids: BAD, throwIds: THROWS } }));
+  expect(await ids(out)).toEqual(allIds.filter((id) => !BAD.includes(id) && !THROWS.includes(id)));
+  const rejects = await duckRows(`SELECT "row", reason, values FROM read_json('${out}/rejects.ndjson') ORDER BY "row"`);
+  expect(rejects.map((r) => [Number(r.row), r.reason, JSON.parse(String(r.values)).id])).toEqual(
+    [...BAD, ...THROWS].sort((a, b) => a - b).map((id) => [id + 1, THROWS.includes(id) ? `id ${id} makes rejects-rows throw` : REASON, id]),
+  );
+  expect(report.sink.rows + report.rejected!.rows).toBe(ROWS);
+}, 60_000);
