@@ -13,7 +13,7 @@ export type {
   OnError,
 } from './config/types';
 export { defineStage } from './worker/api';
-export type { StageDefinition, StageContext, StageResult, StageParams } from './worker/api';
+export type { StageDefinition, StageContext, StageResult, StageParams, RejectRows } from './worker/api';
 export type { TableColumn } from './batch/table';
 export type { ParamsSpec, ParamSpec, ParamValues, ConfigContext } from './config/params';
 export type { PipelineInput } from './config/types';

@@ -11,6 +11,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { SplitDone, SplitOut } from '../protocol/key-split';
+import type { StageReject } from '../protocol/rejects';
 
 /** The batches are already cut by key for a keyed stage (batch/key-split.ts), by whom and at what cost. */
 export type KeyedSplit = SplitOut & SplitDone;
@@ -49,6 +50,12 @@ export interface OwnedParts {
    * they are). It describes these batches only: a value with other batches drops it.
    */
   split?: KeyedSplit;
+  /**
+   * A stage's output only: the rows of its input it rejected (`ctx.reject`), for the scheduler
+   * to route by the stage's `onError`. Not carried by `moveTo` or `share`: they describe the
+   * task that made this value, not the batches wherever they go next.
+   */
+  rejected?: readonly StageReject[];
 }
 
 export class OwnedBatch {
@@ -61,6 +68,8 @@ export class OwnedBatch {
   readonly backing: Backing | undefined;
   /** See OwnedParts.split. */
   readonly split: KeyedSplit | undefined;
+  /** See OwnedParts.rejected. */
+  readonly rejected: readonly StageReject[] | undefined;
   private readonly standsFor: number | undefined;
   private lease: Lease | undefined;
   private state: 'held' | 'moved' | 'released' = 'held';
@@ -74,6 +83,7 @@ export class OwnedBatch {
     this.bytes = byteSizeOf(parts.batches);
     this.standsFor = parts.rows;
     this.split = parts.split;
+    this.rejected = parts.rejected;
   }
 
   /** An owned value with no memory to return (batches in ordinary memory). */

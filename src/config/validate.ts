@@ -68,11 +68,7 @@ function duplicateKeys(input: unknown): ConfigIssue[] {
  * only a warning: plan/warnings.ts).
  */
 function deadLetterIssues(input: unknown): ConfigIssue[] {
-  const r = (input ?? {}) as { source?: { onError?: unknown; format?: unknown }; stages?: unknown; deadLetter?: unknown };
-  // Rows are taken out where CSV is parsed (csv/salvage.ts); NDJSON's reader does not yet, and must not pretend to.
-  if (r.source?.format === 'ndjson' && (r.source.onError === 'skip' || r.source.onError === 'dead-letter')) {
-    return [{ path: 'source.onError', message: `"${r.source.onError}" is not supported for NDJSON input yet (only CSV rows are taken out one by one); use "fail", or convert the input to CSV` }];
-  }
+  const r = (input ?? {}) as { source?: { onError?: unknown }; stages?: unknown; deadLetter?: unknown };
   if (r.deadLetter !== undefined) return [];
   const places = [
     ...(r.source?.onError === 'dead-letter' ? ['source.onError'] : []),

@@ -11,5 +11,5 @@ import type { HostOutput } from '../worker/host';
 export function held(out: HostOutput, seq: number, sourceFile?: string): OwnedBatch {
   const lease = leaseSlabsOf(out.batches);
   out.born.release();
-  return new OwnedBatch({ seq, sourceFile, batches: out.batches, lease, backing: out.backing });
+  return new OwnedBatch({ seq, sourceFile, batches: out.batches, lease, backing: out.backing, ...(out.rejected && { rejected: out.rejected }) });
 }

@@ -90,9 +90,12 @@ export class KeyedExecutor implements StageExecutor {
         for (const o of outputs) o.release();
         throw failed.reason;
       }
-      if (outputs.length === 1) return outputs[0];
+      // Rows a copy rejected (ctx.reject) are positions in its part, cut by key from the item:
+      // not the item's positions, so no source row number can be told for them.
+      const rejected = outputs.flatMap((o) => (o.rejected ?? []).map(({ at: _at, ...r }) => r));
+      if (outputs.length === 1 && !rejected.length) return outputs[0];
       // One value for the scheduler, as from any stage: the parts' outputs in copy order, one lease over theirs.
-      return new OwnedBatch({ seq, sourceFile, batches: outputs.flatMap((o) => o.batches), lease: { release: () => outputs.forEach((o) => o.release()) } });
+      return new OwnedBatch({ seq, sourceFile, batches: outputs.flatMap((o) => o.batches), lease: { release: () => outputs.forEach((o) => o.release()) }, ...(rejected.length > 0 && { rejected }) });
     });
   }
 

@@ -14,6 +14,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { OwnedBatch, type KeyedSplit } from '../batch/owned';
+import type { StageReject } from '../protocol/rejects';
 import { adoptShared, backingOf, fromShared, toShared, type SharedBatches } from '../batch/shared';
 import { SlabArena } from '../batch/slab';
 import { isCsvChunk } from '../csv/item';
@@ -197,7 +198,7 @@ export class ThreadExecutor implements StageExecutor {
         }
         // Cut by its copy for the keyed stage that reads it (plan/key-split.ts): the parts, and the copy of each.
         const split = result.split && this.planned.splitOut && { ...this.planned.splitOut, ...result.split };
-        const output = adopt(result.output!, input.seq, input.sourceFile, split);
+        const output = adopt(result.output!, input.seq, input.sourceFile, split, result.rejected);
         // Nothing is handed out after abort(): a task its stop let finish gives its output back here.
         if (this.aborted) {
           output.release();
@@ -335,6 +336,6 @@ export class ThreadExecutor implements StageExecutor {
 }
 
 /** Take over a thread's result: main holds its slabs from here (one lease), the bytes' place kept. */
-function adopt(shared: SharedBatches, seq: number, sourceFile?: string, split?: KeyedSplit): OwnedBatch {
-  return new OwnedBatch({ seq, sourceFile, batches: fromShared(shared), lease: adoptShared(shared), backing: backingOf(shared), ...(split && { split }) });
+function adopt(shared: SharedBatches, seq: number, sourceFile?: string, split?: KeyedSplit, rejected?: StageReject[]): OwnedBatch {
+  return new OwnedBatch({ seq, sourceFile, batches: fromShared(shared), lease: adoptShared(shared), backing: backingOf(shared), ...(split && { split }), ...(rejected && { rejected }) });
 }

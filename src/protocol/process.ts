@@ -29,7 +29,12 @@ export type ChildToMain =
   | { type: 'ready'; pid: number }
   /** Payload: the output batches as Arrow IPC (answers `task` and `flush`). `maxRss`: the child's peak RSS so far, in bytes (for the run report). */
   /** `split`: set when the child cut a task's output for its keyed reader (`splitOut`): the copy of each record batch. */
-  | { type: 'result'; id: number; maxRss?: number; split?: SplitDone }
+  /**
+   * `rejectedBytes`: the payload starts with that many bytes of JSON, the rows of the task's input
+   * the stage rejected with `ctx.reject` (a StageReject[]; in the payload, not this header, which
+   * is bounded: a stage may reject every row of a large batch); the Arrow IPC follows. Absent: none.
+   */
+  | { type: 'result'; id: number; maxRss?: number; split?: SplitDone; rejectedBytes?: number }
   /** A StageError (phase, stage, copy, batch) as the child threw it; `id` is absent for a failure outside a task (load, setup). */
   | { type: 'failed'; id?: number; error: WireError };
 

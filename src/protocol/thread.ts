@@ -5,6 +5,7 @@
 import type { WireError } from './errors';
 import type { SplitDone, SplitOut } from './key-split';
 import type { SharedBatches } from './shared-layout';
+import type { StageReject } from './rejects';
 
 export interface ThreadWorkerData {
   stage: string;
@@ -51,6 +52,8 @@ export type ThreadResult =
       threadId?: number;
       /** Set when the copy cut its output for a keyed reader (`splitOut`): the copy of each output batch. */
       split?: SplitDone;
+      /** Rows of the input the stage(s) rejected with `ctx.reject` (absent: none). */
+      rejected?: StageReject[];
     }
   /** The stage failed: a StageError (phase, stage, copy, batch) as it was thrown in the worker. */
   | { type: 'failed'; error: WireError };

@@ -34,6 +34,8 @@ export interface BisectInput {
 export interface Bisected {
   /** The output of every part that ran, in row order (the caller's to release). */
   outputs: OwnedBatch[];
+  /** Where each output's part starts in the input (its rows the stage rejected itself are counted from there). */
+  starts: number[];
   rejects: Reject[];
 }
 
@@ -44,6 +46,7 @@ export interface Bisected {
  */
 export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => Promise<OwnedBatch>, first: StageError, whole: boolean): Promise<Bisected> {
   const outputs: OwnedBatch[] = [];
+  const starts: number[] = [];
   const rejects: Reject[] = [];
   let offset = 0;
   const reject = (batch: RecordBatch, at: number, err: StageError) => {
@@ -65,6 +68,7 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
     if (!err) {
       try {
         outputs.push(await runPart(OwnedBatch.plain(input.seq, [batch.slice(lo, hi)], input.sourceFile)));
+        starts.push(offset + lo);
         return;
       } catch (e) {
         if (!isRowError(e)) throw e;
@@ -86,7 +90,7 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
     for (const out of outputs) out.release();
     throw err;
   }
-  return { outputs, rejects };
+  return { outputs, starts, rejects };
 }
 
 /**

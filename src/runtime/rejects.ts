@@ -13,6 +13,8 @@
  * them), a CSV sink has no structs, and DuckDB reads the text with its JSON functions.
  */
 import { Int64, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { rowJson } from '../batch/row-json';
+import type { StageReject } from '../protocol/rejects';
 import { SluiceError, SourceError, StageError } from '../errors';
 
 /** One rejected row. */
@@ -33,8 +35,8 @@ export interface Reject {
   reason: string;
   /** Source: the row's text as read. */
   raw?: string;
-  /** The row's values: those that parsed (source), or all of them (stage). */
-  values?: Record<string, unknown>;
+  /** The row's values: those that parsed (source), or all of them (stage); text: already JSON (batch/row-json.ts). */
+  values?: Record<string, unknown> | string;
   /** A stage's throw: its stack. */
   stack?: string;
 }
@@ -219,6 +221,36 @@ export class Rejects {
   }
 }
 
+/**
+ * A row a stage rejected itself (`ctx.reject`), as one of the run's rejects. `firstRow`: the
+ * file row number of the task input's first row, when its rows are the file's; `shift`: where
+ * the part the stage ran on starts in that input (a part of a bisected batch).
+ */
+export function stageReject(r: StageReject, where: { seq: number; sourceFile?: string; firstRow?: number; shift?: number }): Reject {
+  const row = r.at !== undefined && where.firstRow !== undefined ? where.firstRow + (where.shift ?? 0) + r.at : undefined;
+  return {
+    origin: 'stage',
+    stage: r.stage,
+    ...(where.sourceFile !== undefined && { file: where.sourceFile }),
+    ...(row !== undefined && { row }),
+    batch: where.seq,
+    reason: r.reason,
+    values: r.values,
+  };
+}
+
+/**
+ * A stage rejected rows (`ctx.reject`) with `onError: 'fail'`: the run fails here, naming the
+ * stage, the batch, the first rows and the reason, and saying where such rows can go instead.
+ */
+export function rejectedOnFail(rejects: readonly Reject[], where: { seq: number; sourceFile?: string }): StageError {
+  const r = rejects[0];
+  const rows = rejects.slice(0, FIRST_NAMED).map((x) => x.row);
+  const which = rows.every((n) => n !== undefined) ? ` (${rows.length === 1 ? 'row' : 'rows'} ${rows.join(', ')}${rejects.length > FIRST_NAMED ? ', …' : ''} of ${r.file ?? 'its file'})` : '';
+  const message = `ctx.reject took ${rejects.length} ${rejects.length === 1 ? 'row' : 'rows'} of the batch out${which}: "${r.reason}"; the stage's onError is 'fail' (the default), so the run stops here. Set onError: 'dead-letter' (with a deadLetter output) to keep such rows, or 'skip' to drop and count them`;
+  return new StageError({ stage: r.stage ?? 'stage', seq: where.seq, sourceFile: where.sourceFile }, 'process', new Error(message));
+}
+
 function describe(r: Reject): string {
   const at = [r.origin === 'stage' ? `stage "${r.stage}"` : 'source', r.file, r.line !== undefined ? `line ${r.line}` : undefined, r.row !== undefined ? `row ${r.row}` : undefined, r.column !== undefined ? `column "${r.column}"` : undefined];
   return `${at.filter((s) => s !== undefined).join(', ')}: ${r.reason}`;
@@ -241,18 +273,7 @@ export function rejectTable(rows: readonly Reject[]): Table {
     batch: int((r) => r.batch),
     reason: text((r) => r.reason),
     raw: text((r) => r.raw),
-    values: text((r) => (r.values ? jsonOf(r.values) : undefined)),
+    values: text((r) => (typeof r.values === 'string' ? r.values : r.values ? rowJson(r.values) : undefined)),
     stack: text((r) => r.stack),
   });
 }
-
-/**
- * JSON of a row's values that changes none: a 64-bit integer is a JSON number when a double
- * holds it exactly, else its digits as a string (a number there would be read back rounded).
- */
-function jsonOf(values: Record<string, unknown>): string {
-  return JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? (v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString()) : v));
-}
-
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -191,13 +191,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const running = new Scheduler(sourceAdapter(src, units && ((file) => readOf.set(file, (readOf.get(file) ?? 0) + 1))), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
-    let policies: (RowErrorPolicy | undefined)[] | undefined;
-    if (plan.stages.some((st) => st.onError)) {
-      const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.modulePath ? keepsState(st.modulePath) : false)));
-      policies = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
-      // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
-      running.rowErrors = { policies: headStages.map((i) => policies![i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
-    }
+    // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
+    // first rejected rows end the run, named by their row numbers).
+    const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.onError !== 'fail' && st.modulePath ? keepsState(st.modulePath) : false)));
+    const policies: (RowErrorPolicy | undefined)[] = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
+    // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
+    running.rowErrors = { policies: headStages.map((i) => policies[i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
     scheduler = running;
     started(running);
     teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
@@ -274,7 +273,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         );
         tail.outputChecks = localChecks(checks, cut.tailSinks, tailStages);
         // Row numbers: the cut's rows are no longer the file's one to one.
-        if (policies) tail.rowErrors = { policies: tailStages.map((i) => policies![i]), rejects, rowNumbers: false };
+        tail.rowErrors = { policies: tailStages.map((i) => policies[i]), rejects, rowNumbers: false };
         tailScheduler = tail;
         started(tail);
         teardown.add('the stages run again over the staged units', { abort: (err) => tail.fail(err) });

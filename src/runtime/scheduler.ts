@@ -24,7 +24,7 @@ import { Channel, type Reservation } from './channel';
 import { nextDecision, sourceWait, stageWait, type Decision, type Snapshot } from './decide';
 import { StageMeter, type SinkMeter, type SourceMeter } from './metrics';
 import { bisect, isRowError, joined } from './bisect';
-import type { RejectAction, Rejects } from './rejects';
+import { rejectedOnFail, stageReject, type Reject, type RejectAction, type Rejects } from './rejects';
 
 export type { SinkMeter, SourceMeter };
 
@@ -364,6 +364,15 @@ export class Scheduler {
       .then(
         (out) => {
           kept?.release();
+          if (out.rejected?.length) {
+            const rows = firstRow ?? this.firstRowAt(i, out);
+            try {
+              this.takeRejected(i, out.rejected.map((r) => stageReject(r, { seq, sourceFile: out.sourceFile, firstRow: rows })), out);
+            } catch (err) {
+              out.release();
+              throw err;
+            }
+          }
           if (out.rows === rowsIn && (this.inputOf(i) < 0 || this.oneToOne[this.inputOf(i)].has(seq))) this.oneToOne[i].add(seq);
           this.taskDone(i, seq, reservations, out);
         },
@@ -378,18 +387,32 @@ export class Scheduler {
       .catch((err: unknown) => this.fail(err)); // a channel refusing the result (channel.ts): the run's failure, not an unhandled rejection
   }
 
+  /**
+   * Rows stage `i` rejected itself (`ctx.reject`) in the task that gave `out`: routed by its
+   * `onError` (counted, dead-lettered; the budget may throw), or, with `fail`, the run's failure.
+   * Only a task's delivered result carries them: an attempt that threw or whose copy died gave
+   * none, so a retried batch's rejects count once.
+   */
+  private takeRejected(i: number, rejects: Reject[], out: { seq: number; sourceFile?: string }): void {
+    const policy = this.rowErrors?.policies[i];
+    if (!policy) throw rejectedOnFail(rejects, out);
+    this.rowErrors!.rejects.add(policy.action, rejects);
+    this.meters[i].rejected += rejects.length;
+  }
+
   /** Stage `i` threw on `input`: its throwing rows rejected (bisect.ts), the output of the others as one. */
   private async rowsOf(i: number, input: OwnedBatch, err: Parameters<typeof bisect>[2], policy: RowErrorPolicy, firstRow: number | undefined): Promise<OwnedBatch> {
     try {
       const { seq, sourceFile } = input;
       const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole);
+      // The parts that ran may have rejected rows themselves (ctx.reject): theirs, counted from where each part starts.
+      const own = found.outputs.flatMap((out, k) => (out.rejected ?? []).map((r) => stageReject(r, { seq, sourceFile, firstRow, shift: found.starts[k] })));
       try {
-        this.rowErrors!.rejects.add(policy.action, found.rejects);
+        this.takeRejected(i, [...found.rejects, ...own].sort((a, b) => (a.row ?? 0) - (b.row ?? 0)), { seq, sourceFile });
       } catch (budget) {
         for (const out of found.outputs) out.release();
         throw budget;
       }
-      this.meters[i].rejected += found.rejects.length;
       return joined(seq, sourceFile, found.outputs);
     } finally {
       input.release();

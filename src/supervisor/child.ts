@@ -30,6 +30,7 @@ import { FirstFatal } from './first-fatal';
 import { deathError } from './death';
 import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
+import type { StageReject } from '../protocol/rejects';
 
 const ENTRY = path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`);
 
@@ -286,12 +287,16 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
         const slab = isSlab(payload.buffer) ? payload.buffer : undefined;
         try {
           const { seq = -1, sourceFile } = p.location;
+          // Rows the stage rejected (ctx.reject) come first, as JSON: the Arrow IPC follows.
+          const skip = message.rejectedBytes ?? 0;
+          const rejected = skip ? (JSON.parse(new TextDecoder().decode(payload.subarray(0, skip))) as StageReject[]) : undefined;
+          if (skip) payload = payload.subarray(skip);
           // The result lies in its slab as one IPC stream: a Parquet sink reads it there.
           const backing = slab && ({ format: 'ipc-stream', slab, offset: payload.byteOffset, length: payload.byteLength } as const);
           const batches = decodeBatches(payload);
           // Cut by the child for the keyed stage that reads it (plan/key-split.ts): the copy of each part.
           const cut = message.split && this.planned.splitOut && message.split.copyOf.length === batches.length ? { ...this.planned.splitOut, ...message.split } : undefined;
-          p.resolve(new OwnedBatch({ seq, sourceFile, batches, lease: slab && leaseOf([slab]), backing, ...(cut && { split: cut }) }));
+          p.resolve(new OwnedBatch({ seq, sourceFile, batches, lease: slab && leaseOf([slab]), backing, ...(cut && { split: cut }), ...(rejected && { rejected }) }));
         } catch (err) {
           if (slab) release(slab);
           p.reject(new StageError(p.location, 'process', new Error(`cannot decode the child's output as Arrow IPC: ${(err as Error).message}`)));

@@ -40,6 +40,17 @@ export interface StageTestOptions {
   logLevel?: pino.Level;
 }
 
+/** A row the stage rejected with `ctx.reject(rows, reason)`. */
+export interface TestReject {
+  /** The input batch it was in: 0 for the first batch `process` got in this run, 1 for the next, … */
+  batch: number;
+  /** Its index in that batch (0-based). */
+  row: number;
+  reason: string;
+  /** Its values as the stage received them, as the dead-letter output's `values` holds them (parsed JSON: a 64-bit integer a double cannot hold is its digits as a string). */
+  values: Record<string, unknown>;
+}
+
 /** A log line the stage wrote through `ctx.log`, as pino's JSON object (`msg`, `level`, `stage`, …). */
 export type LogLine = Record<string, unknown> & { msg?: string; level: number };
 
@@ -47,6 +58,8 @@ export interface StageTestRun {
   readonly mode: StageMode;
   /** Lines the stage logged so far, from every copy. */
   readonly logs: LogLine[];
+  /** Rows the stage rejected so far with `ctx.reject`, in the order of the batches, then of the rows. */
+  readonly rejects: TestReject[];
   /** Calls `process` once per batch (rows make one batch); resolves with what it returned. */
   process(input: BatchesLike | readonly Row[]): Promise<RecordBatch[]>;
   /** Calls `flush` in every copy (once); resolves with what they returned. */
@@ -62,6 +75,8 @@ export interface StageTestResult {
   processed: RecordBatch[][];
   flushed: RecordBatch[];
   logs: LogLine[];
+  /** Rows the stage rejected with `ctx.reject` (they are not in `batches` unless the stage returned them too). */
+  rejects: TestReject[];
   /** `batches` as plain rows (bigint for 64-bit integers, Date for dates). */
   rows(): Row[];
 }
@@ -116,7 +131,7 @@ export async function runStage(module: string | URL, input: BatchesLike | readon
     for (const batch of inputBatches(input)) processed.push(await run.process(batch));
     const flushed = await run.flush();
     const batches = [...processed.flat(), ...flushed];
-    return { batches, processed, flushed, logs: run.logs, rows: () => rowsOf(batches) };
+    return { batches, processed, flushed, logs: run.logs, rejects: run.rejects, rows: () => rowsOf(batches) };
   } finally {
     await run.close();
   }
@@ -125,6 +140,7 @@ export async function runStage(module: string | URL, input: BatchesLike | readon
 class Run implements StageTestRun {
   private seq = 0;
   private closed = false;
+  readonly rejects: TestReject[] = [];
 
   constructor(
     private readonly executor: StageExecutor,
@@ -134,7 +150,12 @@ class Run implements StageTestRun {
 
   async process(input: BatchesLike | readonly Row[]): Promise<RecordBatch[]> {
     const out: RecordBatch[] = [];
-    for (const batch of inputBatches(input)) out.push(...owned(await this.executor.process(OwnedBatch.plain(this.seq++, [batch]))));
+    for (const batch of inputBatches(input)) {
+      const seq = this.seq++;
+      const result = await this.executor.process(OwnedBatch.plain(seq, [batch]));
+      for (const r of result.rejected ?? []) this.rejects.push({ batch: seq, row: r.index, reason: r.reason, values: JSON.parse(r.values) as Record<string, unknown> });
+      out.push(...owned(result));
+    }
     return out;
   }
 

@@ -13,7 +13,7 @@ export { diffBatches } from './diff';
 export type { DiffOptions } from './diff';
 export { toEqualBatch, registerMatchers } from './matchers';
 export { runStage, startStage } from './harness';
-export type { StageTestOptions, StageTestRun, StageTestResult, LogLine } from './harness';
+export type { StageTestOptions, StageTestRun, StageTestResult, LogLine, TestReject } from './harness';
 export { defineCases } from './cases/define';
 export type { PipelineCase, PipelineCases } from './cases/define';
 

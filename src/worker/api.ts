@@ -6,6 +6,9 @@ import type { RecordBatch, Table, Utf8, Vector } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
 import type { Logger } from 'pino';
 import type { TableColumn } from '../batch/table';
+import type { RejectRows } from './reject-rows';
+
+export type { RejectRows };
 
 /** What `process` and `flush` may return. Nothing (undefined/null) means "no rows". */
 export type StageResult =
@@ -53,6 +56,31 @@ export interface StageContext<Options = Record<string, unknown>, Params = StageP
    * value per column and one value per row in every column, or it throws saying which.
    */
   table(columns: Record<string, TableColumn>): Table;
+  /**
+   * Take rows of the batch `process` is running on out of the stream, saying why: they go
+   * where the stage's `onError` says, with the stage's name, the source file, the source row
+   * number (when the rows before this stage are still the file's, one to one), the batch, the
+   * row's values as the stage received them, and `reason`.
+   *
+   * - `rows`: indices into that batch (`number[]`, `Int32Array`, `Uint32Array`, 0-based), or a
+   *   mask with one entry per row, true for a rejected row (`boolean[]`, `Uint8Array`, an Arrow
+   *   `Bool` vector). A row rejected twice counts once, with its first reason.
+   * - `onError: 'dead-letter'`: written to the `deadLetter` output; `'skip'`: counted and
+   *   dropped; both count against `maxErrors`. `'fail'` (the default): the run fails, naming
+   *   the stage, the batch, the first rows and the reason (a stage that rejects rows wants them
+   *   somewhere: say where with `onError`).
+   *
+   * It only records what was rejected from the INPUT: what `process` returns is the stage's
+   * output as usual, so return the batch without the rejected rows (e.g. `batch.filter`, or
+   * build the output from the rows you keep) unless you mean to pass them on as well. The run
+   * then holds: rows read = rows written + rows rejected + rows stages dropped on purpose.
+   *
+   * Only inside `process` (before it returns or its promise settles): in `setup`, `flush` or
+   * `combine` there is no input batch, and such a call throws. When `process` throws, or its
+   * copy dies and the batch is run again (`retries`), the rows that attempt rejected are
+   * forgotten: only the attempt whose output is used counts.
+   */
+  reject(rows: RejectRows, reason: string): void;
 }
 
 export interface StageDefinition<Options = Record<string, unknown>, Params = StageParams> {

@@ -4,10 +4,19 @@
  * member is a StageHost of its own (its options, its `ctx.stage`, its errors), so fusion is
  * invisible to stage code.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { Lease } from '../batch/owned';
+import { StageError } from '../errors';
 import type { StageMode } from '../config/types';
 import type { Logger } from 'pino';
 import { StageHost, type HostInput, type HostOutput } from './host';
+import type { StageReject } from '../protocol/rejects';
+
+function rowsOf(batches: readonly RecordBatch[]): number {
+  let n = 0;
+  for (const b of batches) n += b.numRows;
+  return n;
+}
 
 export interface ChainMember {
   stage: string;
@@ -54,18 +63,23 @@ export class StageChain {
   async process(input: HostInput, from: number, seq?: number, sourceFile?: string): Promise<HostOutput> {
     let current = input;
     const born: Lease[] = [];
+    const rejected: StageReject[] = [];
+    // A member's rows are the task's while every member before it passed on as many rows as it got.
+    let taskRows = true;
     try {
       for (let m = from; m < this.hosts.length; m++) {
         this.onMember(m);
-        const out = await this.hosts[m].process(current, seq, sourceFile);
+        const out = await this.hosts[m].process(current, seq, sourceFile, taskRows);
         born.push(out.born);
+        if (out.rejected) rejected.push(...out.rejected);
+        taskRows &&= rowsOf(out.batches) === rowsOf(current.batches);
         current = { batches: out.batches, backing: out.backing };
       }
     } catch (err) {
       for (const lease of born) lease.release();
       throw err;
     }
-    return { batches: [...current.batches], backing: current.backing, born: { release: () => born.forEach((l) => l.release()) } };
+    return { batches: [...current.batches], backing: current.backing, born: { release: () => born.forEach((l) => l.release()) }, ...(rejected.length > 0 && { rejected }) };
   }
 
   /** Member `member`'s flush; `pipe`: its output through the members after it (else as it is, for a combine on main). */
@@ -75,6 +89,12 @@ export class StageChain {
     if (!pipe || member === this.hosts.length - 1) return flushed;
     try {
       const piped = await this.process({ batches: flushed.batches, backing: flushed.backing }, member + 1, -1);
+      if (piped.rejected) {
+        // Fused members run with onError 'fail' (plan/fuse.ts): a rejected row fails the run.
+        piped.born.release();
+        const first = piped.rejected[0];
+        throw new StageError({ stage: first.stage, copy: this.hosts[0].ctx.copy }, 'flush', new Error(`ctx.reject took ${piped.rejected.length} rows out of the rows the stage before it flushed ("${first.reason}"), and its onError is 'fail' (the default): set onError: 'skip' or 'dead-letter' on it`));
+      }
       return { batches: piped.batches, backing: piped.backing, born: { release: () => (piped.born.release(), flushed.born.release()) } };
     } catch (err) {
       flushed.born.release();

@@ -20,6 +20,8 @@ import { buildUtf8, readStrings } from '../batch/strings';
 import { StageError, type BatchLocation } from '../errors';
 import type { StageContext, StageDefinition, StageResult } from './api';
 import { loadStageDefinition } from './load';
+import { RejectScope, rejectScope } from './reject-rows';
+import type { StageReject } from '../protocol/rejects';
 
 export interface HostOptions {
   stage: string;
@@ -47,6 +49,8 @@ export interface HostOutput {
   born: Lease;
   /** The single output batch is exactly the IPC file a returned DataFrame was written as. */
   backing?: Backing;
+  /** Rows of the input the stage rejected with `ctx.reject` (absent: none). */
+  rejected?: StageReject[];
 }
 
 /** What a task gives the host: its batches and, when known, where the (single) batch's bytes lie. */
@@ -105,6 +109,11 @@ export class StageHost {
       strings: (batch, column) => onStagesBehalf(() => readStrings(batch, column)),
       utf8: buildUtf8,
       table: buildTable,
+      reject: (rows, reason) => {
+        const scope = rejectScope.getStore();
+        if (!scope || scope.host !== host) throw new Error(`ctx.reject(rows, reason) names rows of the batch process() is running on, so it is for process() only (stage "${opts.stage}" called it outside process(): in setup, flush or combine, or from a callback process() did not await)`);
+        scope.add(rows, reason);
+      },
     };
     const host: StageHost = new StageHost(definition, ctx);
     return host;
@@ -139,8 +148,12 @@ export class StageHost {
     return this.setupDone;
   }
 
-  /** Run `process` over each batch; `seq`/`sourceFile` only label errors. */
-  async process(input: HostInput, seq?: number, sourceFile?: string): Promise<HostOutput> {
+  /**
+   * Run `process` over each batch; `seq`/`sourceFile` only label errors. `taskRows`: the input's
+   * rows are the task's, one to one (false for a fused member after one that changed the row
+   * count), so a rejected row's position in the task is known.
+   */
+  async process(input: HostInput, seq?: number, sourceFile?: string, taskRows = true): Promise<HostOutput> {
     await this.setup();
     const conversionsBefore = conversions.count;
     const out: RecordBatch[] = [];
@@ -150,13 +163,19 @@ export class StageHost {
     if (moved) throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', new Error(`its input batch lies in memory that is not its own any more: ${moved} before the stage got it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`));
     this.current = input;
     const inputSlabs = noteInput(input.batches);
+    const rejected: StageReject[] = [];
+    let offset = 0;
     try {
       for (const batch of input.batches) {
+        const scope = new RejectScope(this, batch);
         try {
-          const result = await withLeftOut(batch, this.leftOut, this.definition.passesOnUnlisted !== true, () => this.definition.process(batch, this.ctx));
+          const result = await rejectScope.run(scope, () => withLeftOut(batch, this.leftOut, this.definition.passesOnUnlisted !== true, () => this.definition.process(batch, this.ctx)));
+          rejected.push(...scope.close(this.ctx.stage, taskRows ? offset : undefined));
+          offset += batch.numRows;
           checkNotKept(result, inputSlabs);
           out.push(...this.toRecordBatches(result, born, (b) => (backing = b)));
         } catch (err) {
+          scope.end(); // a late ctx.reject of this failed attempt throws; its rows count nowhere
           throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
         }
       }
@@ -171,7 +190,7 @@ export class StageHost {
     // go straight into slabs, even the main thread allocates too little JavaScript per batch
     // for V8 to collect on its own (it grew by 450 MB/s in the example job).
     if (conversions.count !== conversionsBefore) await this.reclaimer.afterTask();
-    return { batches: out, born: allOf(born), backing: out.length === 1 ? backing : undefined };
+    return { batches: out, born: allOf(born), backing: out.length === 1 ? backing : undefined, ...(rejected.length > 0 && { rejected }) };
   }
 
   async flush(): Promise<HostOutput> {

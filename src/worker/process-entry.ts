@@ -81,6 +81,12 @@ function send(message: ChildToMain, payload: Uint8Array[] = [], onWritten?: () =
   toIo({ type: 'send', id, chunks: refs });
 }
 
+/** `json` followed by spaces to a multiple of 8 bytes (JSON.parse ignores them). */
+function pad8(json: string): string {
+  const bytes = Buffer.byteLength(json);
+  return json + ' '.repeat(align8(bytes) - bytes);
+}
+
 function align8(n: number): number {
   return (n + 7) & ~7;
 }
@@ -162,7 +168,10 @@ async function runTask(id: number, payload: Uint8Array, seq: number, sourceFile:
       throw err;
     }
     // Output in slabs goes to the I/O thread by reference: held until the frame is written.
-    send({ type: 'result', id, maxRss: peakRss(), ...(cut && { split: cut.split }) }, encodeBatches(cut?.batches ?? output.batches).chunks, () => {
+    // Padded with spaces to 8 bytes, so the Arrow IPC after it keeps its alignment.
+    const rejected = output.rejected && new TextEncoder().encode(pad8(JSON.stringify(output.rejected)));
+    const chunks = encodeBatches(cut?.batches ?? output.batches).chunks;
+    send({ type: 'result', id, maxRss: peakRss(), ...(cut && { split: cut.split }), ...(rejected && { rejectedBytes: rejected.byteLength }) }, rejected ? [rejected, ...chunks] : chunks, () => {
       done();
       output.born.release();
     });

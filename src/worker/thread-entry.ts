@@ -73,7 +73,7 @@ async function processBatch(task: Extract<ThreadTask, { type: 'process' }>): Pro
     // releases it when the batches are consumed; nothing here is left to release.
     const packed = toShared(cut?.batches ?? output.batches, arena, { borrow: new Set(task.input.slabs), backing: cut ? cut.backing : output.backing });
     output.born.release();
-    return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes, ...(parsed && { parsedRows: parsed.rows, threadId }), ...(cut && { split: cut.split }) };
+    return { type: 'ok', copy, output: packed.shared, packedBytes: packed.packedBytes, copiedBytes, ...(parsed && { parsedRows: parsed.rows, threadId }), ...(cut && { split: cut.split }), ...(output.rejected && { rejected: output.rejected }) };
   } finally {
     // What the output passes on of the parsed batch, packing retained; the parse's frame is left to collect.
     parsed?.lease.release();

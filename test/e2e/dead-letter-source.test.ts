@@ -1,7 +1,7 @@
 /**
  * `source.onError` for CSV: bad values (in the first chunk and in a later one, found by polars
- * and by the strict later-chunk checks), ragged rows (one the last) and a line of invalid
- * UTF-8, in known places. With
+ * and by the strict later-chunk checks), ragged rows (one the last), a line of invalid UTF-8
+ * and a row over `maxRowBytes` (raw: its first 1024 bytes), in known places. With
  * `dead-letter` exactly those rows reach the dead-letter output (read back by DuckDB) with
  * file, line, column, reason, raw text and the values that did parse; the output holds exactly
  * the rest; rows read = rows written + rows rejected. On the main thread and on the source
@@ -25,6 +25,7 @@ const BAD: Record<number, { text: (i: number) => Buffer; column?: string; reason
   40: { text: (i) => Buffer.from(`abc,n${i},1.5,d`), column: 'id', reason: /int64|integer|abc/ },
   1700: { text: (i) => Buffer.from(`${i},n${i},1.2.3,d`), column: 'x', reason: /float64|1\.2\.3/ },
   900: { text: (i) => Buffer.from(`${i},n${i},1.5`), reason: /expected 4 fields, found 3 \(ragged row\)/ },
+  1200: { text: (i) => Buffer.from(`${i},n${i},1.5,${'d'.repeat(2000)}`), reason: /^row longer than 256 bytes \(source\.maxRowBytes\); raw holds its first 1024 bytes only$/ },
   2500: { text: (i) => Buffer.concat([Buffer.from(`${i},n`), Buffer.from([0xff, 0xfe]), Buffer.from(`,0.5,d`)]), reason: /UTF-8/ },
   2999: { text: (i) => Buffer.from(`${i},n${i},1.5,d,extra`), reason: /expected 4 fields, found 5 \(ragged row\)/ },
 };
@@ -43,7 +44,7 @@ afterAll(() => ws.cleanup());
 function config(out: string, thread: boolean, onError: 'skip' | 'dead-letter'): PipelineConfig {
   return {
     name: 'dead-source',
-    source: { format: 'csv', path: 'in.csv', batchRows: 500, inferRows: 500, schema: { id: 'int64', name: 'utf8', x: 'float64', day: 'utf8' }, thread, onError },
+    source: { format: 'csv', path: 'in.csv', batchRows: 500, inferRows: 500, maxRowBytes: 256, schema: { id: 'int64', name: 'utf8', x: 'float64', day: 'utf8' }, thread, onError },
     stages: [],
     sink: { format: 'parquet', path: path.join(out, 'clean.parquet') },
     ...(onError === 'dead-letter' && { deadLetter: { format: 'ndjson', path: path.join(out, 'rejects.ndjson') } }),
@@ -69,14 +70,17 @@ describe.each([false, true])('source.thread %p', (thread) => {
     // The raw text of the line, and the values that did parse (the refused column left out).
     expect(rejects[0].raw).toBe('abc,n40,1.5,d');
     expect(JSON.parse(String(rejects[0].values))).toEqual({ name: 'n40', x: 1.5, day: 'd' });
-    expect(JSON.parse(String(rejects[2].values))).toEqual({ id: 1700, name: 'n1700', day: 'd' });
+    expect(JSON.parse(String(rejects[3].values))).toEqual({ id: 1700, name: 'n1700', day: 'd' });
     // A ragged row: no column says which value went where, so none counts as parsed.
     expect(JSON.parse(String(rejects[1].values))).toEqual({});
-    expect(report.rejected).toMatchObject({ rows: 5 });
+    expect(report.rejected).toMatchObject({ rows: 6 });
     expect(report.rejected!.counts.every((c) => c.place === 'source' && c.action === 'dead-letter')).toBe(true);
+    // The over-long row: its first 1024 bytes, nothing parsed.
+    expect(rejects[2].raw).toBe(BAD[1200].text(1200).toString().slice(0, 1024));
+    expect(JSON.parse(String(rejects[2].values))).toEqual({});
     // rows read (the source's rows passed on + the rows it took out) = written + rejected
     expect(report.source.rows + report.rejected!.rows).toBe(ROWS);
-    expect(report.sink.rows).toBe(ROWS - 5);
+    expect(report.sink.rows).toBe(ROWS - 6);
     expect(rejects[1].raw).toBe('900,n900,1.5');
   }, 60_000);
 });
@@ -87,7 +91,7 @@ it('skip drops the same rows and counts them; no dead-letter output', async () =
   const ids = (await duckRows(`SELECT id FROM read_parquet('${out}/clean.parquet')`)).map((r) => Number(r.id));
   expect(ids).toEqual(Array.from({ length: ROWS }, (_, i) => i).filter((i) => !badIds.includes(i)));
   expect(readdirSync(out)).toEqual(['clean.parquet']);
-  expect(report.rejected).toMatchObject({ rows: 5 });
+  expect(report.rejected).toMatchObject({ rows: 6 });
 });
 
 it('without onError a bad row still fails the run, naming its line (the default is unchanged)', async () => {

@@ -107,7 +107,7 @@ export interface OpenSourceOptions {
   reclaim?: ReclaimOptions;
   /** CSV: told why each column got its type, once the first file's rows fixed them (`inspect`). */
   onCsvInference?: (inference: CsvInference) => void;
-  /** `source.onError` other than `fail` (CSV): rows that cannot be read are told here and left out, not fatal. */
+  /** `source.onError` other than `fail` (CSV, NDJSON): rows that cannot be read are told here and left out, not fatal. */
   onBadRow?: (bad: BadRow) => void;
 }
 
@@ -132,7 +132,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       case 'arrow':
         return readArrow(file, cfg);
       case 'ndjson':
-        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes, types: ndjsonTypes, onTypes: (t) => (ndjsonTypes = t) });
+        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes, types: ndjsonTypes, onTypes: (t) => (ndjsonTypes = t), ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
     }
   };
 

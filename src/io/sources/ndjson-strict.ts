@@ -14,6 +14,7 @@
 import pl, { type DataType, type Expr } from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { surelyStrings } from './ndjson-keys';
+import { wholeBatch } from './ndjson-salvage';
 import { firstConflict, firstLoose, firstMisfit, fromText, misfitError, typeName, type Lines, type NdjsonTypes } from './ndjson-locate';
 import type { Shape } from './ndjson-schema';
 
@@ -85,7 +86,11 @@ export function checkBatch(df: pl.DataFrame, lines: Lines, file: string, fixed: 
   if (found) throw misfitError(found, file, fixed ?? { types: {}, file, lines: range });
   // A type that differs with no value found to blame (not expected): refuse the batch whole.
   const bad = columns.find((c) => c.differs);
-  if (bad) throw new SourceError(`values of ${range} do not fit the type ${typeName(bad.type)} ${fromText(fixed!, file)}`, { file, line: lines.firstLine, column: bad.name });
+  if (bad) {
+    const whole = new SourceError(`values of ${range} do not fit the type ${typeName(bad.type)} ${fromText(fixed!, file)}`, { file, line: lines.firstLine, column: bad.name });
+    wholeBatch.add(whole); // names no line of its own: onError cannot take one line out for it
+    throw whole;
+  }
 }
 
 /** A text column whose every value the bytes show written as a string (digits, "true" and all). */

@@ -5,6 +5,7 @@
  * (ndjson-strict.ts), and a field it lacks, top-level or nested, is an error. Every error
  * names the physical line.
  */
+import { isUtf8 } from 'node:buffer';
 import pl, { type DataType } from 'nodejs-polars';
 import { MAX_ROW_BYTES } from '../../defaults';
 import { SourceError } from '../../errors';
@@ -15,6 +16,11 @@ import { hiveColumns } from './hive';
 import { hasPath, newFieldPath } from './ndjson-schema';
 import { locateUnreadable, type Lines, type NdjsonTypes } from './ndjson-locate';
 import { checkBatch } from './ndjson-strict';
+import { parseSalvaging, wholeBatch } from './ndjson-salvage';
+import type { BadRow } from '../../csv/salvage';
+
+/** The bytes of an over-long line kept in the rejects' `raw` (the line itself may be any size). */
+export const LONG_LINE_PREFIX = 1024;
 
 export interface NdjsonReadOptions {
   batchRows: number;
@@ -28,6 +34,12 @@ export interface NdjsonReadOptions {
   types?: NdjsonTypes;
   /** Told the types once this file's first batch fixed them. */
   onTypes?: (types: NdjsonTypes) => void;
+  /**
+   * `source.onError` other than `fail`: a line that cannot be read (ndjson-salvage.ts), or is
+   * longer than `maxRowBytes` (its first LONG_LINE_PREFIX bytes kept as its text), is told here
+   * and left out, not fatal; the reader goes on at the next line.
+   */
+  onBadRow?: (bad: BadRow) => void;
 }
 
 export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGenerator<BatchWithLease> {
@@ -67,54 +79,132 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     return [...polarsToBatches(df, o.batchRows)];
   };
 
+  const onBad = o.onBadRow;
+  const read = (lines: Lines) => (onBad ? parseSalvaging(lines, file, parse, onBad) : parse(lines));
+
+  // The batch's bytes so far are `pending` followed by `data` from `start` (one run of bytes).
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let count = 0;
   let firstLine = 1;
   let line = 1; // physical line of the next byte
   let lineStart = 0; // where the current line starts in `data` (negative: in an earlier read)
+  // Inside an over-long line being taken out (onBadRow): its bytes are dropped up to its newline,
+  // which is kept (a blank line), so the batch's lines keep their physical numbers.
+  let skipping = false;
+  /** The over-long line being taken out: its line and its first bytes (up to LONG_LINE_PREFIX). */
+  let long: { line: number; head: Buffer } | undefined;
+  const keepHead = (more: Buffer) => {
+    if (long && long.head.length < LONG_LINE_PREFIX) long.head = Buffer.concat([long.head, more.subarray(0, LONG_LINE_PREFIX - long.head.length)]);
+  };
+  const tellLong = () => {
+    if (!long) return;
+    onBad!({ file, line: long.line, reason: `line longer than ${maxRowBytes} bytes (source.maxRowBytes); raw holds its first ${LONG_LINE_PREFIX} bytes only`, raw: long.head.toString('utf8'), values: {} });
+    long = undefined;
+  };
+  /** The over-long line that starts at `lineStart` is cut from the batch's bytes (up to `upTo` in `data`), its head kept. */
+  const takeOutLong = (data: Buffer, start: number, upTo: number) => {
+    const sofar = Buffer.concat([...pending, data.subarray(start, upTo)]);
+    const at = pendingBytes + (lineStart - start);
+    long = { line, head: Buffer.from(sofar.subarray(at, at + LONG_LINE_PREFIX)) };
+    pending = [sofar.subarray(0, at)];
+    pendingBytes = at;
+  };
   for await (const data of withLineOnError(readBytes(file, o.readSize, o.onBytes), () => line)) {
     let start = 0;
     for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, nl + 1)) {
-      if (nl - lineStart > maxRowBytes) throw tooLong(file, line, maxRowBytes);
+      if (skipping) {
+        keepHead(data.subarray(start, nl));
+        tellLong();
+        start = nl;
+        skipping = false;
+      } else if (nl - lineStart > maxRowBytes) {
+        if (!onBad) throw tooLong(file, line, maxRowBytes);
+        takeOutLong(data, start, nl);
+        tellLong();
+        start = nl;
+      }
       lineStart = nl + 1;
       line++;
       if (++count < o.batchRows) continue;
       pending.push(data.subarray(start, nl + 1));
-      yield* parse({ bytes: Buffer.concat(pending), firstLine, count });
+      yield* read({ bytes: Buffer.concat(pending), firstLine, count });
       pending = [];
+      pendingBytes = 0;
       count = 0;
       firstLine = line;
       start = nl + 1;
     }
-    if (data.length - lineStart > maxRowBytes) throw tooLong(file, line, maxRowBytes);
+    if (skipping) {
+      keepHead(data.subarray(start));
+      start = data.length;
+    } else if (data.length - lineStart > maxRowBytes) {
+      if (!onBad) throw tooLong(file, line, maxRowBytes);
+      takeOutLong(data, start, data.length);
+      start = data.length;
+      skipping = true;
+    }
     lineStart -= data.length;
-    if (start < data.length) pending.push(Buffer.from(data.subarray(start)));
+    if (start < data.length) {
+      pending.push(Buffer.from(data.subarray(start)));
+      pendingBytes += data.length - start;
+    }
   }
+  if (skipping) tellLong(); // the file ended inside it
   const rest = Buffer.concat(pending);
-  if (rest.toString('utf8').trim().length > 0) yield* parse({ bytes: rest, firstLine, count: count + (rest[rest.length - 1] === 10 ? 0 : 1) });
+  if (rest.toString('utf8').trim().length > 0) yield* read({ bytes: rest, firstLine, count: count + (rest[rest.length - 1] === 10 ? 0 : 1) });
 }
 
 function tooLong(file: string, line: number, max: number): SourceError {
   return new SourceError(`line longer than ${max} bytes (source.maxRowBytes); raise source.maxRowBytes if records really are this long`, { file, line });
 }
 
-/** polars could not parse a batch: find the first line that is not JSON or a value no type holds, else name the batch. */
+/**
+ * polars could not parse a batch: find the first line that is not UTF-8, not JSON, not an
+ * object, or a value no type holds, else name the batch (an error of the whole batch).
+ */
 function locateBadLine(file: string, lines: Lines, cause: unknown, fixed: NdjsonTypes | undefined): SourceError {
   let line = lines.firstLine;
-  for (const text of lines.bytes.toString('utf8').split('\n')) {
+  let start = 0;
+  const bytes = lines.bytes;
+  while (start < bytes.length) {
+    const nl = bytes.indexOf(10, start);
+    const end = nl < 0 ? bytes.length : nl;
+    const raw = bytes.subarray(start, end);
+    const text = raw.toString('utf8');
     if (text.trim() !== '') {
+      if (!isUtf8(raw)) {
+        const at = badUtf8At(raw);
+        return new SourceError(`not valid UTF-8 (byte 0x${raw[at].toString(16).toUpperCase().padStart(2, '0')} at byte ${at + 1} of the line); NDJSON is UTF-8: fix the file's encoding`, { file, line }, cause);
+      }
+      let value: unknown;
       try {
-        JSON.parse(text);
+        value = JSON.parse(text);
       } catch (err) {
         return new SourceError(`not valid JSON: ${(err as Error).message}`, { file, line }, cause);
       }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return new SourceError(`is ${Array.isArray(value) ? 'a JSON array' : value === null ? 'null' : `a JSON ${typeof value}`}, not an object: NDJSON has one object per line`, { file, line }, cause);
     }
     line++;
+    start = end + 1;
   }
   const located = locateUnreadable(lines, file, fixed);
   if (located) return located;
   const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  return new SourceError(`cannot read lines ${lines.firstLine}–${lines.firstLine + lines.count - 1}: ${message}`, { file, line: lines.firstLine }, cause);
+  const whole = new SourceError(`cannot read lines ${lines.firstLine}–${lines.firstLine + lines.count - 1}: ${message}`, { file, line: lines.firstLine }, cause);
+  wholeBatch.add(whole);
+  return whole;
+}
+
+/** Where a line's UTF-8 first goes wrong (byte offset), character by character. */
+function badUtf8At(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n === 0 || i + n > b.length || !isUtf8(b.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return 0;
 }
 
 /** A field the fixed schema lacks, at any depth, is an error (polars would drop a nested one when casting). */

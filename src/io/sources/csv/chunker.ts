@@ -17,7 +17,7 @@
  */
 import { MAX_ROW_BYTES } from '../../../defaults';
 import { SourceError } from '../../../errors';
-import { stripBlankLines } from '../../../csv/blank-lines';
+import { physicalLine, stripBlankLines } from '../../../csv/blank-lines';
 import { SCAN_MORE, SimdRowScanner, type ScanState } from './simd-scan';
 
 export interface RowChunk {
@@ -86,7 +86,19 @@ export interface ChunkerOptions {
    * `RowChunk.ragged` instead of failing the read (`source.onError`: the reader takes it out).
    */
   keepRagged?: boolean;
+  /**
+   * A row longer than `maxRowBytes` is cut out of its chunk and told here once it has ended
+   * (its first line, and its first LONG_ROW_HEAD bytes), instead of failing the read
+   * (`source.onError`); its physical lines count as skipped lines, so later rows keep their
+   * numbers. Its bytes are never held beyond that head, however long it is.
+   */
+  onLongRow?: (line: number, head: Buffer) => void;
 }
+
+/** Bytes of an over-long row kept for `onLongRow` (the rejects' `raw`). */
+export const LONG_ROW_HEAD = 1024;
+/** scanJs: an over-long row ended (onLongRow): `cut` says where; push drops it and scans on. */
+const SCAN_CUT = -10;
 
 const LF = 10;
 const CR = 13;
@@ -105,6 +117,12 @@ export class RowChunker {
 
   /** Ragged rows of the chunk being assembled (`keepRagged`). */
   private raggedRows: { line: number; found: number }[] = [];
+  /** Physical lines of over-long rows cut from the chunk being assembled (`onLongRow`). */
+  private cutLines: number[] = [];
+  /** An over-long row being cut (`onLongRow`): its first line and head; its bytes are not appended while it goes on. */
+  private long: { line: number; head: Buffer } | undefined;
+  /** Where the over-long row that just ended lies in the pushed bytes (SCAN_CUT): from its start (may be negative: an earlier push) to after its LF. */
+  private cut: { rowStart: number; to: number; line: number; lastLine: number } | undefined;
 
   constructor(private readonly o: ChunkerOptions) {
     this.o = { ...o };
@@ -145,13 +163,61 @@ export class RowChunker {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     this.simd?.load(bytes);
     let start = 0;
-    for (let end = this.scan(bytes, 0); end >= 0; end = this.scan(bytes, start)) {
+    for (let end = this.scan(bytes, 0); end >= 0 || end === SCAN_CUT; end = this.scan(bytes, start)) {
+      if (end === SCAN_CUT) {
+        start = this.dropLong(data, start);
+        continue;
+      }
       this.append(data, start, end);
       start = end;
       yield this.take();
     }
-    this.append(data, start, data.length);
+    if (this.long || (this.o.onLongRow && bytes.length - this.s.rowStart > this.maxRowBytes)) {
+      // Inside an over-long row: its bytes so far leave the chunk, only its head is kept.
+      if (this.s.rowStart >= start) this.append(data, start, this.s.rowStart);
+      this.keepHead(data, Math.max(start, this.s.rowStart), data.length);
+    } else this.append(data, start, data.length);
     this.s.rowStart -= bytes.length; // the row goes on in the next buffer
+  }
+
+  /**
+   * The over-long row at `this.cut` ended: the bytes before it (from `start`) join the chunk, the
+   * row's own leave it (those already appended are taken back), its head and lines are noted and
+   * it is told to onLongRow. Returns where the push goes on (after the row's LF).
+   */
+  private dropLong(data: Buffer, start: number): number {
+    const { rowStart, to, line, lastLine } = this.cut!;
+    this.cut = undefined;
+    if (!this.long) {
+      this.long = { line, head: Buffer.alloc(0) };
+      if (rowStart >= start) this.append(data, start, rowStart);
+      else {
+        // Its first bytes came in an earlier push and were appended: take them back.
+        const back = start - rowStart;
+        this.long.head = Buffer.from(this.assembly.subarray(this.assembled - back, Math.min(this.assembled, this.assembled - back + LONG_ROW_HEAD)));
+        this.assembled -= back;
+      }
+    }
+    this.keepHead(data, Math.max(start, rowStart), to - 1);
+    for (let l = this.long.line; l <= lastLine; l++) this.cutLines.push(l);
+    this.o.onLongRow!(this.long.line, this.long.head);
+    this.long = undefined;
+    return to;
+  }
+
+  /** Adds `data[from, to)` to the over-long row's head, up to LONG_ROW_HEAD bytes. */
+  private keepHead(data: Buffer, from: number, to: number): void {
+    if (!this.long) {
+      // It went over the limit at the end of this push: its bytes so far leave the chunk.
+      this.long = { line: this.s.rowLine, head: Buffer.alloc(0) };
+      const back = from - this.s.rowStart; // bytes of it appended in earlier pushes
+      if (back > 0) {
+        this.long.head = Buffer.from(this.assembly.subarray(this.assembled - back, Math.min(this.assembled, this.assembled - back + LONG_ROW_HEAD)));
+        this.assembled -= back;
+      }
+    }
+    const room = LONG_ROW_HEAD - this.long.head.length;
+    if (room > 0 && to > from) this.long.head = Buffer.concat([this.long.head, data.subarray(from, Math.min(to, from + room))]);
   }
 
   /**
@@ -160,7 +226,8 @@ export class RowChunker {
    * SIMD found something wrong (the JavaScript scan then finds it again and words the error).
    */
   private scan(bytes: Uint8Array, from: number): number {
-    if (this.simd?.holds(bytes)) {
+    // Inside an over-long row the JavaScript scan finds its end (SIMD would report it too long again).
+    if (this.simd?.holds(bytes) && !this.long) {
       const end = this.simd.scan(this.s, from, this.rowLimit());
       if (end >= SCAN_MORE) return end;
     }
@@ -200,7 +267,17 @@ export class RowChunker {
       } else if (c === LF) {
         line++;
         if (q) continue;
-        if (i - rowStart > maxRowBytes) this.tooLong(rowLine, false);
+        if (i - rowStart > maxRowBytes || this.long) {
+          if (!this.o.onLongRow) this.tooLong(rowLine, false);
+          // The row is cut (push: dropLong); it is not counted, and the scan goes on after it.
+          this.cut = { rowStart, to: i + 1, line: rowLine, lastLine: line - 1 };
+          rowStart = i + 1;
+          f = 1;
+          has = false;
+          rowLine = line;
+          end = SCAN_CUT;
+          break;
+        }
         rowStart = i + 1;
         // A blank line is skipped, except in a one-column file, where it is a null value.
         if (has || fields === 1) {
@@ -223,7 +300,7 @@ export class RowChunker {
         if (c !== CR) has = true;
       }
     }
-    if (end < 0 && n - rowStart > maxRowBytes) this.tooLong(rowLine, q);
+    if (end === -1 && n - rowStart > maxRowBytes && !this.o.onLongRow) this.tooLong(rowLine, q);
     st.line = line;
     st.rowLine = rowLine;
     st.inQuotes = q;
@@ -232,7 +309,7 @@ export class RowChunker {
     st.rows = rows;
     st.rowStart = rowStart;
     st.blanks = blanks;
-    if (end >= 0) st.prevSep = true;
+    if (end >= 0 || end === SCAN_CUT) st.prevSep = true;
     else if (n > from) st.prevSep = bytes[n - 1] === delimiter || bytes[n - 1] === LF || bytes[n - 1] === quote;
     return end;
   }
@@ -242,6 +319,13 @@ export class RowChunker {
     const st = this.s;
     if (st.inQuotes) {
       throw new SourceError(`unterminated quoted field (the quote opened on line ${st.quoteLine} never closes)`, { file: this.o.file, line: st.quoteLine });
+    }
+    if (this.long) {
+      // The file ended inside an over-long row: it is cut as at its LF.
+      for (let l = this.long.line; l <= st.line; l++) this.cutLines.push(l);
+      this.o.onLongRow!(this.long.line, this.long.head);
+      this.long = undefined;
+      st.rowHasBytes = false;
     }
     if (st.rowHasBytes) {
       if (st.fieldsInRow !== this.o.fields) {
@@ -276,6 +360,12 @@ export class RowChunker {
       const stripped = stripBlankLines(this.assembly, this.prefixBytes, this.assembled, this.o.quote, this.chunkLine);
       this.assembled = stripped.end;
       skippedLines = stripped.skipped;
+    }
+    if (this.cutLines.length) {
+      // Blank lines were counted in text without the cut rows: their physical lines come after those.
+      const cut = this.cutLines;
+      skippedLines = [...(skippedLines ?? []).map((l) => physicalLine(l, cut)), ...cut].sort((a, b) => a - b);
+      this.cutLines = [];
     }
     const text = this.assembly.subarray(0, this.assembled);
     const chunk: RowChunk = { text, bytes: text.subarray(this.prefixBytes), rows: this.s.rows, firstLine: this.chunkLine };

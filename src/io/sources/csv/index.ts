@@ -12,7 +12,7 @@ import { SourceError } from '../../../errors';
 import { polarsToBatches, type BatchWithLease } from '../arrow-convert';
 import { readBytes, withLineOnError } from '../bytes';
 import { assertColumnsExist } from '../columns';
-import { RowChunker, type RowChunk } from './chunker';
+import { LONG_ROW_HEAD, RowChunker, type RowChunk } from './chunker';
 import { readHeader, type HeaderOptions } from './header';
 import { physicalLine } from '../../../csv/blank-lines';
 import { invalidUtf8 } from './utf8';
@@ -137,6 +137,8 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
     columns: names,
     ownChunks: o.ownChunks,
     keepRagged: o.onBadRow !== undefined,
+    // A row over maxRowBytes is taken out too, its first bytes kept as its text.
+    ...(o.onBadRow && { onLongRow: longRowTo(o.onBadRow, file, maxRowBytes) }),
   });
   const base = { hasHeader: true, sep: delimiter, quoteChar: quote, nullValues: cfg.nullValues, ignoreErrors: false } as const;
   let fixedTypes: FixedCsvTypes | undefined = o.types;
@@ -267,4 +269,9 @@ function checkUtf8(chunk: RowChunk, file: string): void {
 
 function csvQuote(value: string, delimiter: string, quote: string): string {
   return value.includes(delimiter) || value.includes(quote) || /[\r\n]/.test(value) ? quote + value.split(quote).join(quote + quote) + quote : value;
+}
+
+/** An over-long row as a bad row: its line, the limit and its first LONG_ROW_HEAD bytes (said in the reason). */
+function longRowTo(onBad: (bad: BadRow) => void, file: string, maxRowBytes: number): (line: number, head: Buffer) => void {
+  return (line, head) => onBad({ file, line, reason: `row longer than ${maxRowBytes} bytes (source.maxRowBytes); raw holds its first ${LONG_ROW_HEAD} bytes only`, raw: head.toString('utf8'), values: {} });
 }
