@@ -28,6 +28,8 @@ import { generate } from '../scripts/gen-data';
 import { fmt, interleaved, median, ROOT, target, type Contender, type Measured } from './lib';
 
 const BIN = path.join(ROOT, 'bin/sluice');
+/** A difference with its sign (on a loaded machine a crashed run's wall can come out below the clean one's). */
+export const signed = (n: number) => `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n))}`;
 const BATCH_ROWS = 4_096;
 
 export interface SurvivalResult {
@@ -130,7 +132,7 @@ function crash(work: string, file: string, rows: number, rounds: number): Surviv
   if (retried.some((n) => n < 1)) throw new Error(`survival (b): a crashing run reported no retry (${retried.join(', ')})`);
   const [clean, crashed] = medians;
   const result = { batch, clean, crashed, extraWall_s: crashed.wall_s - clean.wall_s, extraCpu_s: crashed.cpu_s - clean.cpu_s, retried };
-  console.log(`  no crash: wall ${fmt(clean.wall_s)} s, CPU ${fmt(clean.cpu_s)} s; one crash on batch #${batch}: wall ${fmt(crashed.wall_s)} s, CPU ${fmt(crashed.cpu_s)} s (medians of ${rounds}); recovering the batch: +${fmt(result.extraWall_s)} s wall, +${fmt(result.extraCpu_s)} s CPU; batches retried per run: ${retried.join(', ')}`);
+  console.log(`  no crash: wall ${fmt(clean.wall_s)} s, CPU ${fmt(clean.cpu_s)} s; one crash on batch #${batch}: wall ${fmt(crashed.wall_s)} s, CPU ${fmt(crashed.cpu_s)} s (medians of ${rounds}); recovering the batch: ${signed(result.extraWall_s)} s wall, ${signed(result.extraCpu_s)} s CPU; batches retried per run: ${retried.join(', ')}`);
   return result;
 }
 
