@@ -202,7 +202,9 @@ export function fusedParse(source: SourceConfig & { batchRows: number }, stages:
   const first = stages[0];
   // A keyed stage routes parsed rows by their key before its copies see them: its copies cannot parse.
   const keyed = !!first?.key && first.copies > 1;
-  const eligible = source.format === 'csv' && first?.mode === 'thread' && !keyed && threadAsked !== true && (source.inferRows ?? CSV_INFER_ROWS) <= source.batchRows;
+  // A stage with onError has a batch it threw on run again in parts, cut by rows (runtime/bisect.ts):
+  // a chunk of CSV text is one value, not its rows, so the whole chunk would be rejected as one row.
+  const eligible = source.format === 'csv' && first?.mode === 'thread' && !keyed && !first.onError && threadAsked !== true && (source.inferRows ?? CSV_INFER_ROWS) <= source.batchRows;
   return eligible ? { stage: first.name, rowsPerChunk: source.batchRows } : undefined;
 }
 

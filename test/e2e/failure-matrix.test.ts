@@ -18,11 +18,24 @@
  *   failing stage's retries (0 / 1: a copy that dies in process(), by an exit, a SIGKILL or an
  *   unhandled rejection, is replaced, and since the fixture, stateless here, counts batches per
  *   copy the run then succeeds: exit 0, every row, the retry in the report; every other way
- *   still fails as with 0; a stage with flush is never replayed);
+ *   still fails as with 0; a stage with flush is never replayed) × onError (fail / skip /
+ *   dead-letter: see below);
  * - the source or the sink fails: where (a bad value / a ragged row at line 352 / a .csv.gz cut
  *   off / the sink's writes, under a file size limit: EFBIG) × the stage's mode × source thread
- *   on/off × sink × the run's graph;
+ *   on/off × sink × the run's graph × onError (the source's; for the sink, the source's and the stage's);
  * sinks: Parquet, CSV, NDJSON, Arrow, partitioned Parquet.
+ *
+ * onError, expected from what failed, not from what the engine does (test/helpers/failure-rows.ts):
+ * with skip or dead-letter, a stage that THROWS in process() does so on the rows BAD_IDS (a
+ * per-row rule in the fixture, so the halves of a bisected batch fail as the batch did) and
+ * exactly those rows are rejected, or every row of the batches holding them when the stage has
+ * flush (state: its parts cannot be run again); a bad value or a ragged row rejects that line.
+ * The run then exits 0; DuckDB reads exactly the rejected rows in the dead-letter output (with
+ * file, line or source row, stage, reason; none at all with skip) and exactly every other row,
+ * values unchanged, in each sink downstream of the failure (every row upstream); rows read =
+ * written + rejected. A copy that DIES, a hang, a failure in setup or flush, an unreadable file,
+ * a failing sink are no row's fault: retries decide, and the run fails (the dead-letter output
+ * left unwritten like every sink) or recovers exactly as with fail.
  *
  * PAIRWISE, not the full product: the stage set alone is 9 × 5 × 3 × 3 × 3 × 2 × 2 × 3 × 2 = 29 160
  * runs of a few seconds each, hours. Every pair of values of any two dimensions occurs in at
@@ -31,11 +44,14 @@
  * one that started this issue: an inline stage × the source thread × a text sink) is caught
  * only if some cell happens to hold all three, so the cells known to have failed before are
  * added by hand (regressions, first), and the fused paths (parsing in a stage's copies; adjacent
- * thread stages in one worker) by hand too. The pairwise cells are made around the hand-picked
- * ones (whose pairs count as covered: no cell is spent on a pair they hold), so the whole set
- * covers every pair: 70 CLI cells (81 when the two were made apart) and 6 through run(); the
- * graph and retries dimensions cost one cell, as a pairwise set absorbs new dimensions in the
- * cells it has. test/unit/helpers/pairwise.test.ts checks the coverage of the whole set.
+ * thread stages in one worker) by hand too, and the onError cells that must hold whatever
+ * pairwise picks (the first regression and the fused parse with rows to reject: the fused
+ * parse once rejected whole chunks of CSV text as one row each; a stateless stage in each mode;
+ * a stage with state; a dead copy with a dead-letter output, replaced or not). The pairwise
+ * cells are made around the hand-picked ones (whose pairs count as covered: no cell is spent on
+ * a pair they hold), so the whole set covers every pair; the graph, retries and onError
+ * dimensions cost few cells, as a pairwise set absorbs new dimensions in the cells it has.
+ * test/unit/helpers/pairwise.test.ts checks the coverage of the whole set.
  *
  * Cells run two at a time (a 2-core machine), started in beforeAll; each test awaits its own
  * cell and asserts with one list of problems, so a failing cell says everything wrong at once.
@@ -89,10 +105,12 @@ afterAll(async () => {
 const TEST_TIMEOUT_MS = 3 * CELL_TIMEOUT_MS + 10_000;
 
 describe.each(runs.filter((r) => !r.api))('$name', (r) => {
-  const recovered = expectationOf(r.cell, '', '').recovered;
-  const title = recovered
-    ? 'survives: the dead copy is replaced, exit 0, every row in every sink, the retry in the report'
-    : 'ends by itself, exits non-zero (143 after SIGTERM), names the culprit, reports ok: false, leaves nothing';
+  const { recovered, rows } = expectationOf(r.cell, '', '');
+  const title = rows
+    ? `survives: exactly the failing rows ${rows.action === 'skip' ? 'skipped' : 'dead-lettered'}, every other row in every sink (read by DuckDB), rows read = written + rejected`
+    : recovered
+      ? 'survives: the dead copy is replaced, exit 0, every row in every sink, the retry in the report'
+      : 'ends by itself, exits non-zero (143 after SIGTERM), names the culprit, reports ok: false, leaves nothing';
   it(title, async () => {
     const o = await r.outcome!;
     const problems = problemsOfCli(o, expectationOf(r.cell, ws.dir, path.join(ws.dir, r.dir)));

@@ -40,21 +40,45 @@ export type Shape = (typeof SHAPES)[number];
  * batch number: a death in process() is survived (the run must succeed with every row and say
  * it retried); a death in setup or flush, a throw, a hang are not retried (the run fails as with 0).
  */
-export type StageCell = { family: 'stage'; phase: Phase; mode: Mode; position: 'first' | 'middle' | 'last'; how: How; others: 'inline' | 'same'; sourceThread: boolean; sink: SinkKind; shape: Shape; retries: 0 | 1 };
-export type SourceCell = { family: 'source'; fault: 'bad-value' | 'ragged-row' | 'unreadable-file'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape };
+/**
+ * `onError` (absent: 'fail', the default): of the failing stage (stage cells), of the source
+ * (source cells), of the source and the stage (sink cells); with 'dead-letter' the run has a
+ * dead-letter output under out/, in the sink's format. What a cell must then show is decided
+ * by what failed, not by onError alone (failure-run.ts, expectationOf): a stage that throws in
+ * process() on rows has exactly those rows rejected and the run succeeds; a whole batch when
+ * the stage has flush (state: its parts cannot be run again); a dead copy, a hang, a failure
+ * in setup or flush, an unreadable file, a failing sink are no row's fault: the run fails (or
+ * recovers through retries) exactly as with 'fail', the dead-letter output included in
+ * "nothing left".
+ */
+export const ON_ERRORS = ['fail', 'skip', 'dead-letter'] as const;
+export type OnError = (typeof ON_ERRORS)[number];
+/**
+ * The rows (by `id`) the failing stage throws on in the onError cells: hidden in batches #1
+ * and #3 (ids 100–199 and 300–399), two in one batch, so a bisection must find two rows apart
+ * in one batch, and a stage with state must reject two whole batches.
+ */
+export const BAD_IDS = [142, 301, 398] as const;
+/**
+ * `stateless`: the failing stage is the fixture without flush (matrix-fail-stateless.ts) even
+ * with retries 0 (what the hand-made onError cells use to have rows rejected one by one in
+ * inline mode, where retries do not apply).
+ */
+export type StageCell = { family: 'stage'; phase: Phase; mode: Mode; position: 'first' | 'middle' | 'last'; how: How; others: 'inline' | 'same'; sourceThread: boolean; sink: SinkKind; shape: Shape; retries: 0 | 1; onError?: OnError; stateless?: true };
+export type SourceCell = { family: 'source'; fault: 'bad-value' | 'ragged-row' | 'unreadable-file'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape; onError?: OnError };
 /** The sink's writes fail: the file size limit (RLIMIT_FSIZE, EFBIG) is below the output's size. */
-export type SinkCell = { family: 'sink'; fault: 'write-fails'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape };
+export type SinkCell = { family: 'sink'; fault: 'write-fails'; mode: Mode; sourceThread: boolean; sink: SinkKind; shape: Shape; onError?: OnError };
 export type MatrixCell = (StageCell | SourceCell | SinkCell) & { id: string; note?: string };
 
 /** A cell's name, its values in one fixed order: `stage process inline last throw-error others=inline source-thread=on csv`. */
-const ORDER = ['fault', 'phase', 'mode', 'position', 'how', 'others', 'sourceThread', 'sink', 'shape', 'retries'];
+const ORDER = ['fault', 'phase', 'mode', 'position', 'how', 'others', 'sourceThread', 'sink', 'shape', 'retries', 'onError', 'stateless'];
 const name = (c: Record<string, unknown>) =>
   ORDER.filter((k) => k in c)
-    .filter((k) => (k !== 'shape' || c[k] !== 'line') && (k !== 'retries' || c[k] !== 0)) // what every cell was before the graph and retries
-    .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'others' || k === 'shape' || k === 'retries' ? `${k}=${c[k]}` : String(c[k])))
+    .filter((k) => (k !== 'shape' || c[k] !== 'line') && (k !== 'retries' || c[k] !== 0) && (k !== 'onError' || c[k] !== 'fail')) // what every cell was before the graph, retries and onError
+    .map((k) => (k === 'sourceThread' ? `source-thread=${c[k] ? 'on' : 'off'}` : k === 'stateless' ? 'stateless' : k === 'others' || k === 'shape' || k === 'retries' || k === 'onError' ? `${k}=${c[k]}` : String(c[k])))
     .join(' ');
 
-export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false], shape: SHAPES, retries: [0, 1] as const };
+export const STAGE_DIMS = { how: HOWS, sink: SINKS, mode: MODES, position: ['first', 'middle', 'last'] as const, phase: ['setup', 'process', 'flush'] as const, others: ['inline', 'same'] as const, sourceThread: [true, false], shape: SHAPES, retries: [0, 1] as const, onError: ON_ERRORS };
 /** SIGKILL of a child exists only where the stage has a process of its own; an inline stage has no copy to replace (retries do not apply). */
 export const stageCellValid: Validity<typeof STAGE_DIMS> = (c) => !(c.how === 'sigkill' && c.mode !== undefined && c.mode !== 'process') && !(c.retries === 1 && c.mode === 'inline');
 
@@ -74,7 +98,7 @@ export function stageCells(): StageCell[] {
  * Source and sink failures in one pairwise set (the matrix's "where" beyond the stages), so
  * each sink meets each of the four failures once: 20 cells, where two sets would need 30.
  */
-export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false], shape: SHAPES };
+export const IO_DIMS = { where: ['bad-value', 'ragged-row', 'unreadable-file', 'sink-write'] as const, sink: SINKS, mode: MODES, sourceThread: [true, false], shape: SHAPES, onError: ON_ERRORS };
 
 export function ioCells(): (SourceCell | SinkCell)[] {
   // The fused-parse source cells are hand-picked: their pairs count as covered (18 cells, not 21).
@@ -118,18 +142,41 @@ export function fusedCells(): (StageCell | SourceCell)[] {
   ];
 }
 
+/**
+ * onError cells by hand, whatever pairwise picks: the cells that failed before, with rows to
+ * reject (the first regression: an inline stage × the source thread × a text sink; the fused
+ * parse in a thread stage's copies, where the halves of a bisected batch once passed because
+ * the fixture counted batches per copy), a stateless stage in each mode (rows one by one; an
+ * inline stage cannot have retries, so only `stateless` gives it the fixture without flush),
+ * a stage with state (whole batches), and a dead copy with a dead-letter output, replaced or not.
+ */
+export function onErrorCells(): StageCell[] {
+  const throwing: StageCell = { family: 'stage', phase: 'process', mode: 'inline', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'csv', shape: 'line', retries: 0, onError: 'dead-letter' };
+  const stateless: StageCell = { ...throwing, stateless: true };
+  return [
+    stateless,
+    { ...stateless, sink: 'ndjson', how: 'throw-cyclic', onError: 'skip' },
+    { ...stateless, mode: 'thread', position: 'first', others: 'same', sourceThread: false, sink: 'parquet', shape: 'two-sinks' },
+    { ...stateless, mode: 'process', position: 'middle', how: 'throw-string', sink: 'arrow', shape: 'branches' },
+    { ...throwing, mode: 'thread', position: 'middle', others: 'same', sink: 'partitioned-parquet' },
+    { ...throwing, mode: 'thread', how: 'exit-3', sink: 'parquet', retries: 1 },
+    { ...throwing, mode: 'process', how: 'sigkill', sink: 'ndjson' },
+  ];
+}
+
 export function allCells(): MatrixCell[] {
   const tagged = [
     ...regressionCells().map((c) => ({ ...c, note: 'regression' })),
     ...fusedCells().map((c) => ({ ...c, note: 'fused parse' })),
+    ...onErrorCells().map((c) => ({ ...c, note: 'onError' })),
     ...stageCells(),
     ...ioCells(),
   ];
   return tagged.map((c, i) => ({ ...c, id: `${String(i).padStart(3, '0')} ${c.family} ${name(c)}` }));
 }
 
-/** Inputs shared by every cell, written once into `dir`. */
-export function writeInputs(dir: string): void {
+/** The input's rows (`id, name, grp, x, pad`, as text), the same every time. */
+export function inputRows(): string[][] {
   let seed = 12345;
   const hex = () => {
     let s = '';
@@ -139,7 +186,12 @@ export function writeInputs(dir: string): void {
     }
     return s;
   };
-  const rows = Array.from({ length: ROWS }, (_, i) => [String(i), `n${i % 97}`, i % 2 ? 'b' : 'a', (i * 0.25).toFixed(2), hex()]);
+  return Array.from({ length: ROWS }, (_, i) => [String(i), `n${i % 97}`, i % 2 ? 'b' : 'a', (i * 0.25).toFixed(2), hex()]);
+}
+
+/** Inputs shared by every cell, written once into `dir`. */
+export function writeInputs(dir: string): void {
+  const rows = inputRows();
   const csv = (r: string[][]) => ['id,name,grp,x,pad', ...r.map((f) => f.join(','))].join('\n') + '\n';
   writeFileSync(path.join(dir, 'in.csv'), csv(rows));
   const at = BAD_LINE - 2;
@@ -155,6 +207,11 @@ export function sinkPath(cellDir: string, sink: SinkKind): string {
   return path.join(cellDir, 'out', `result${ext}`);
 }
 
+/** The dead-letter output of a cell with `onError: 'dead-letter'`: in the sink's format (a partitioned sink's: one Parquet file). */
+export function deadLetterPath(cellDir: string, sink: SinkKind): string {
+  return path.join(cellDir, 'out', `rejects.${sink === 'partitioned-parquet' ? 'parquet' : sink}`);
+}
+
 /** Where a cell's second sink (shapes other than `line`) writes. */
 export function secondSinkPath(cellDir: string): string {
   return path.join(cellDir, 'out', 'second.ndjson');
@@ -168,11 +225,20 @@ export function configOf(cell: MatrixCell, inputs: string, cellDir: string): obj
   let stages: object[];
   if (cell.family === 'stage') {
     // With retries, a stage without flush (one with flush is never replayed: that is its own cell, phase flush).
-    const fixture = cell.retries && cell.phase !== 'flush' ? 'matrix-fail-stateless.ts' : 'matrix-fail.ts';
-    const boom = { name: 'boom', module: path.join(FIXTURE_STAGES, fixture), mode: cell.mode, ...(cell.retries && { retries: cell.retries }), options: { phase: cell.phase, how: cell.how, at: FAIL_AT, marker: path.join(cellDir, 'hanging') } };
+    const fixture = (cell.retries || cell.stateless) && cell.phase !== 'flush' ? 'matrix-fail-stateless.ts' : 'matrix-fail.ts';
+    // With onError, a throw happens on the rows BAD_IDS (a per-row rule: the expectation is exact); a death stays per copy.
+    const ids = onErrorOf(cell) !== 'fail' && cell.how.startsWith('throw-') && { ids: BAD_IDS };
+    const boom = {
+      name: 'boom',
+      module: path.join(FIXTURE_STAGES, fixture),
+      mode: cell.mode,
+      ...(cell.retries && { retries: cell.retries }),
+      ...(cell.onError && { onError: cell.onError }),
+      options: { phase: cell.phase, how: cell.how, at: FAIL_AT, ...ids, marker: path.join(cellDir, 'hanging') },
+    };
     stages = { first: [boom, neighbour('after')], middle: [neighbour('before'), boom, neighbour('after')], last: [neighbour('before'), boom] }[cell.position];
   } else {
-    stages = [{ ...neighbour('transform'), mode: cell.mode }];
+    stages = [{ ...neighbour('transform'), mode: cell.mode, ...(cell.family === 'sink' && cell.onError && { onError: cell.onError }) }];
   }
   const out = sinkPath(cellDir, cell.sink);
   const sink = cell.sink === 'partitioned-parquet' ? { format: 'parquet', path: out, partitionBy: ['grp'], rowGroupSize: BATCH_ROWS } : { format: cell.sink, path: out, ...(cell.sink === 'parquet' ? { rowGroupSize: BATCH_ROWS } : {}) };
@@ -184,8 +250,11 @@ export function configOf(cell: MatrixCell, inputs: string, cellDir: string): obj
   return {
     name: 'matrix',
     // inferRows within one batch: a thread stage first without a source thread then parses in its copies (fusion)
-    source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, inferRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' } },
+    source: { format: 'csv', path: path.join(inputs, input), batchRows: BATCH_ROWS, inferRows: BATCH_ROWS, thread: cell.sourceThread, schema: { x: 'float64' }, ...(cell.family !== 'stage' && cell.onError && { onError: cell.onError }) },
     stages,
     ...graph,
+    ...(cell.onError === 'dead-letter' && { deadLetter: { format: cell.sink === 'partitioned-parquet' ? 'parquet' : cell.sink, path: deadLetterPath(cellDir, cell.sink) } }),
   };
 }
+
+export const onErrorOf = (cell: MatrixCell): OnError => cell.onError ?? 'fail';

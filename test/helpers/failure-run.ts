@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO, runCli, runNode, type CliResult, type RunOptions } from './cli';
-import { BAD_LINE, FAIL_AT, ROWS, SINK_FILE_LIMIT, configOf, secondSinkPath, sinkPath, type MatrixCell } from './failure-cells';
+import { BAD_LINE, FAIL_AT, ROWS, SINK_FILE_LIMIT, configOf, deadLetterPath, onErrorOf, secondSinkPath, sinkPath, type MatrixCell } from './failure-cells';
+import { readOutputs, rowsExpected, type Outputs, type RowsExpected } from './failure-rows';
 import { builtIsCurrent } from './package';
 
 /** A run that outlives this is a hang (every cell's run takes 2–5 s here). */
@@ -15,8 +16,12 @@ export const CELL_TIMEOUT_MS = 30_000;
 export interface Outcome extends Partial<CliResult> {
   /** Set when the run did not end by itself: the hang guard killed it. */
   hang?: string;
-  report?: { ok?: boolean; error?: { message?: string }; stages?: { name: string; retries?: { retried: number } }[]; sinks?: { rows: number }[] } | string;
+  report?: { ok?: boolean; error?: { message?: string }; stages?: { name: string; retries?: { retried: number } }[]; sinks?: { rows: number }[]; rejected?: { rows: number; counts: { place: string; action: string; reason: string; rows: number }[] } } | string;
+  /** What the outputs hold, read by DuckDB (apache-arrow for Arrow IPC files): read when an onError cell's run exited 0. */
+  outputs?: Outputs | string;
   sinkExists: boolean;
+  /** With onError: 'dead-letter', whether its output exists. */
+  deadLetter?: boolean;
   /** Everything under out/ (files and directories), relative. */
   leftovers: string[];
   ms: number;
@@ -26,6 +31,8 @@ export interface Outcome extends Partial<CliResult> {
 export interface Expectation {
   /** The run survives the failure (a dead copy replaced, `retries`): exit 0, every row, the retry in the report. */
   recovered?: true;
+  /** The run succeeds with rows rejected (onError skip / dead-letter): exactly these, and every other row in the sinks. */
+  rows?: RowsExpected;
   code: number | 'non-zero';
   says: (string | RegExp)[];
   /** An equally right outcome (the first that holds wins). */
@@ -50,6 +57,9 @@ const HOW_SAYS: Record<string, RegExp> = {
 };
 
 export function expectationOf(cell: MatrixCell, inputs: string, cellDir: string): Expectation {
+  // onError skip / dead-letter and a failure that is some rows' fault: those rows out, the run succeeds (failure-rows.ts).
+  const rows = rowsExpected(cell, inputs, cellDir, HOW_SAYS);
+  if (rows) return { rows, code: 0, says: [] };
   switch (cell.family) {
     case 'stage':
       // A copy of the stateless fixture that dies in process() is replaced; it counts batches per copy, so the new one passes batch #3.
@@ -87,6 +97,7 @@ export function summaryOf(o: Outcome): string {
 export function problemsOfCli(o: Outcome, want: Expectation): string[] {
   if (o.hang) return [`did not end by itself: ${o.hang.split('\n')[0]}`];
   if (want.recovered) return problemsOfRecovered(o);
+  if (want.rows) return problemsOfRows(o, want.rows);
   const problems = problemsOfCliAs(o, want);
   return problems.length && want.or && problemsOfCliAs(o, want.or).length === 0 ? [] : problems;
 }
@@ -107,6 +118,32 @@ function problemsOfCliAs(o: Outcome, want: Expectation): string[] {
   return problems;
 }
 
+/**
+ * A run that must succeed with rows rejected: exit 0, ok, the report's counts, and what DuckDB
+ * reads: exactly the rejected rows in the dead-letter output (nothing at all with skip), every
+ * other row, with its values, in each sink. Rows read = rows written + rows rejected.
+ */
+function problemsOfRows(o: Outcome, want: RowsExpected): string[] {
+  const problems: string[] = [];
+  if (o.signal !== null) problems.push(`killed by ${o.signal} instead of exiting`);
+  if (o.code !== 0) problems.push(`exit code ${o.code}, expected 0 (the failing rows ${want.action === 'skip' ? 'skipped' : 'dead-lettered'}, the rest written)`);
+  if (/panicked at/.test(o.stderr ?? '')) problems.push('stderr has a Rust panic');
+  if (typeof o.report === 'string') problems.push(o.report);
+  else {
+    if (o.report?.ok !== true) problems.push(`report ok is ${o.report?.ok}, expected true`);
+    const rejected = o.report?.rejected;
+    if (rejected?.rows !== want.rejected.length) problems.push(`the report says ${rejected?.rows} rows rejected, expected ${want.rejected.length}`);
+    const wrong = rejected?.counts.filter((c) => c.place !== want.place || c.action !== want.action || !want.reason.test(c.reason)) ?? [];
+    if (wrong.length) problems.push(`the report counts rejects ${JSON.stringify(wrong)}, expected place ${want.place}, action ${want.action}, reason ${want.reason}`);
+    const written = o.report?.sinks?.[0]?.rows;
+    if (written === undefined || written + (rejected?.rows ?? 0) !== ROWS) problems.push(`rows read ${ROWS} ≠ rows written ${written} + rows rejected ${rejected?.rows}`);
+  }
+  if (typeof o.outputs === 'string') problems.push(o.outputs);
+  else if (o.outputs) problems.push(...want.check(o.outputs));
+  else if (o.code === 0) problems.push('the outputs were not read');
+  return problems;
+}
+
 /** A run that must survive its failure: exit 0, ok, every row in every sink, and the retry said. */
 function problemsOfRecovered(o: Outcome): string[] {
   const problems: string[] = [];
@@ -119,8 +156,11 @@ function problemsOfRecovered(o: Outcome): string[] {
     if (!boom?.retries?.retried) problems.push('the report shows no retry of stage "boom"');
     const rows = o.report?.sinks?.map((s) => s.rows) ?? [];
     if (!rows.length || rows.some((n) => n !== ROWS)) problems.push(`the sinks wrote ${JSON.stringify(rows)} rows, expected ${ROWS} each`);
+    // A dead copy is no row's fault: with onError, nothing is rejected (and a dead-letter output, empty, is committed with the rest).
+    if (o.report?.rejected?.rows) problems.push(`the report says ${o.report.rejected.rows} rows rejected, expected none (a dead copy is not a row error)`);
   }
   if (!o.sinkExists) problems.push('nothing at the sink path');
+  if (o.deadLetter === false) problems.push('no dead-letter output was committed beside the sinks');
   return problems;
 }
 
@@ -177,7 +217,7 @@ function killStragglers(dir: string): number[] {
   return killed;
 }
 
-function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCell, cellDir: string, reportFile: string | undefined, started: number): Outcome {
+async function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCell, cellDir: string, reportFile: string | undefined, started: number): Promise<Outcome> {
   let report: Outcome['report'];
   if (reportFile) {
     try {
@@ -188,7 +228,10 @@ function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCel
   }
   const out = path.join(cellDir, 'out');
   const leftovers = existsSync(out) ? readdirSync(out, { recursive: true }).map(String).sort() : [];
-  return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)) || existsSync(secondSinkPath(cellDir)), leftovers, ms: Date.now() - started };
+  const onError = onErrorOf(cell);
+  const deadLetter = onError === 'dead-letter' ? existsSync(deadLetterPath(cellDir, cell.sink)) : undefined;
+  const outputs = onError !== 'fail' && result.code === 0 ? await readOutputs(cell, cellDir).catch((err: Error) => `the outputs could not be read: ${err.message}`) : undefined;
+  return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)) || existsSync(secondSinkPath(cellDir)), leftovers, ...(deadLetter !== undefined && { deadLetter }), ...(outputs !== undefined && { outputs }), ms: Date.now() - started };
 }
 
 async function guarded(cellDir: string, run: () => Promise<CliResult>): Promise<Partial<CliResult> & { hang?: string }> {

@@ -103,6 +103,17 @@ describe('fused parse (a thread stage first parses the CSV in its copies)', () =
     expect(plan(parquet).parseIn).toBeUndefined();
   });
 
+  it('does not fuse into a stage with onError: a batch it throws on is cut into parts by rows, which a chunk of text has not', () => {
+    for (const onError of ['skip', 'dead-letter'] as const) {
+      const c = config(['thread']);
+      c.stages[0] = { ...c.stages[0], onError };
+      expect(plan(c).parseIn).toBeUndefined();
+    }
+    const failing = config(['thread']);
+    failing.stages[0] = { ...failing.stages[0], onError: 'fail' };
+    expect(plan(failing).parseIn).toEqual({ stage: 's0', rowsPerChunk: 65_536 });
+  });
+
   it('does not fuse when the rows types are inferred from would not fit in one batch', () => {
     const small = config(['thread']);
     small.source = { ...small.source, batchRows: 1_000 };
