@@ -82,6 +82,15 @@ export class StageError extends SluiceError {
   }
 }
 
+/**
+ * A batch that killed its copy on every attempt (`retries` used up) in a stage whose `onError`
+ * is `skip` or `dead-letter`: its rows are rejected whole, never bisected (each part run again
+ * would kill a copy again), and the run goes on with a new copy. `cause`: the last death.
+ */
+export class PoisonBatchError extends StageError {
+  readonly wholeBatch = true;
+}
+
 /** sluice's own code, from src/ and from dist/: its frames are not where the user looks. */
 const OWN = [path.resolve(__dirname), path.resolve(__dirname, '..', 'dist'), path.resolve(__dirname, '..', 'src')];
 

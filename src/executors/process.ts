@@ -21,7 +21,7 @@ import { checkOptionsCloneable } from './options';
 import { AbortedError, type SluiceError, type WorkerExitError } from '../errors';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
 import { Copies, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
-import { deathError } from '../supervisor/death';
+import { afterLastAttempt, deathError } from '../supervisor/death';
 import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import type { PlannedStage } from '../plan/types';
@@ -167,9 +167,14 @@ export class ProcessExecutor implements StageExecutor {
         // which is after the child has read the whole frame.
         send: (child) => child.request({ message: { type: 'task', seq: input.seq, sourceFile: input.sourceFile, ...(this.leftOut && { leftOut: this.leftOut }) }, payload: encodeBatches(input.batches).chunks }),
         discard: (late) => late.release(),
-        exhausted: (err, child, attempts, unreplaceable) => {
-          throw deathError(err, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable });
-        },
+        exhausted: (err, child, attempts, unreplaceable) =>
+          afterLastAttempt(deathError(err, { ...where, copy: child.copy }, 'process', { attempts, unreplaceable }), {
+            onError: this.planned.onError,
+            attempts,
+            unreplaceable,
+            location: where,
+            replace: () => this.copySet!.replace(child),
+          }),
       });
     });
   }

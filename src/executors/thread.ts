@@ -30,7 +30,7 @@ import { InputOrderFailures } from '../supervisor/input-order';
 import { PiscinaCopy } from '../supervisor/piscina';
 import { CopyDiedError, leastBusy, type CopyExit } from '../supervisor/types';
 import { Copies, withRetries, type AttemptPolicy, type RetryStats } from '../supervisor/attempts';
-import { deathError } from '../supervisor/death';
+import { afterLastAttempt, deathError } from '../supervisor/death';
 import { whyNotReplayable } from './replay';
 import { FirstFatal } from '../supervisor/first-fatal';
 import { plannedSlots } from './slots';
@@ -182,9 +182,14 @@ export class ThreadExecutor implements StageExecutor {
           discard: (late) => {
             if (late.type === 'ok' && late.output) adopt(late.output, input.seq).release();
           },
-          exhausted: (err, copy, attempts, unreplaceable) => {
-            throw deathError(err, this.where(copy.copy, err.exit, input), 'process', { attempts, unreplaceable });
-          },
+          exhausted: (err, copy, attempts, unreplaceable) =>
+            afterLastAttempt(deathError(err, this.where(copy.copy, err.exit, input), 'process', { attempts, unreplaceable }), {
+              onError: this.planned.onError,
+              attempts,
+              unreplaceable,
+              location: { stage: this.stage, seq: input.seq, sourceFile: input.sourceFile },
+              replace: () => this.copySet!.replace(copy),
+            }),
         }).catch((err: unknown) => {
           if (err instanceof SluiceError) throw err;
           throw new StageError({ stage: this.stage, seq: input.seq, sourceFile: input.sourceFile }, 'process', err);

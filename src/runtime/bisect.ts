@@ -14,7 +14,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { OwnedBatch } from '../batch/owned';
-import { StageError } from '../errors';
+import { PoisonBatchError, StageError } from '../errors';
 import type { Reject } from './rejects';
 
 /** Whether a failure is the stage's own code throwing on its rows (not a dead copy, not a load failure). */
@@ -50,7 +50,8 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
   const rejects: Reject[] = [];
   let offset = 0;
   const reject = (batch: RecordBatch, at: number, err: StageError) => {
-    const cause = err.cause instanceof Error ? err.cause : undefined;
+    // A poison batch's reason is its death and how often it happened; a stack of sluice's own says nothing.
+    const cause = err.cause instanceof Error && !(err instanceof PoisonBatchError) ? err.cause : undefined;
     const row = input.firstRow !== undefined ? input.firstRow + offset + at : undefined;
     rejects.push({
       origin: 'stage',

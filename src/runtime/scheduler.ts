@@ -25,6 +25,7 @@ import { nextDecision, sourceWait, stageWait, type Decision, type Snapshot } fro
 import { StageMeter, type SinkMeter, type SourceMeter } from './metrics';
 import { bisect, isRowError, joined } from './bisect';
 import { rejectedOnFail, stageReject, type Reject, type RejectAction, type Rejects } from './rejects';
+import { PoisonBatchError } from '../errors';
 
 export type { SinkMeter, SourceMeter };
 
@@ -404,7 +405,7 @@ export class Scheduler {
   private async rowsOf(i: number, input: OwnedBatch, err: Parameters<typeof bisect>[2], policy: RowErrorPolicy, firstRow: number | undefined): Promise<OwnedBatch> {
     try {
       const { seq, sourceFile } = input;
-      const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole);
+      const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole || err instanceof PoisonBatchError);
       // The parts that ran may have rejected rows themselves (ctx.reject): theirs, counted from where each part starts.
       const own = found.outputs.flatMap((out, k) => (out.rejected ?? []).map((r) => stageReject(r, { seq, sourceFile, firstRow, shift: found.starts[k] })));
       try {

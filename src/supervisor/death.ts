@@ -10,7 +10,7 @@
  * Every copy rejects the requests it owes with a CopyDiedError (types.ts) and reports its death
  * once (`onDeath`); nothing else turns a death into words.
  */
-import { StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
+import { PoisonBatchError, StageError, WorkerExitError, type BatchLocation, type SluiceError } from '../errors';
 import { CopyDiedError, type CopyExit } from './types';
 
 /** The watchdog gave up on a request: its copy was killed. */
@@ -62,3 +62,17 @@ export function deathError(death: CopyExit | CopyDiedError, location: BatchLocat
 export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
+
+/**
+ * The last attempt of a batch died. With `onError: 'skip' | 'dead-letter'` and a copy that can be
+ * replaced, the batch is poison, not the run's end: a new copy takes the dead one's place and the
+ * batch's rows are rejected whole (PoisonBatchError). Otherwise the death is the run's error.
+ */
+export async function afterLastAttempt(death: SluiceError, o: { onError: string | undefined; attempts: number; unreplaceable: string | undefined; location: BatchLocation; replace: () => Promise<unknown> }): Promise<never> {
+  if ((o.onError === 'skip' || o.onError === 'dead-letter') && o.attempts > 1 && o.unreplaceable === undefined) {
+    await o.replace();
+    throw new PoisonBatchError(o.location, 'process', death, `it killed its copy on each of ${o.attempts} attempts`);
+  }
+  throw death;
+}
+
