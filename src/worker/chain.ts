@@ -7,7 +7,7 @@
 import type { Lease } from '../batch/owned';
 import type { StageMode } from '../config/types';
 import type { Logger } from 'pino';
-import { StageHost, type HostInput, type HostOutput } from './host';
+import { StageHost, type HostInput, type HostOptions, type HostOutput } from './host';
 
 export interface ChainMember {
   stage: string;
@@ -24,7 +24,7 @@ export class StageChain {
 
   static async load(
     members: ChainMember[],
-    common: { params: Record<string, string | number | boolean>; copy: number; copies: number; mode: StageMode; log: Logger },
+    common: { params: Record<string, string | number | boolean>; copy: number; copies: number; mode: StageMode; log: Logger; load?: HostOptions['load'] },
     onMember: (member: number) => void = () => undefined,
   ): Promise<StageChain> {
     const hosts: StageHost[] = [];
@@ -57,7 +57,8 @@ export class StageChain {
     try {
       for (let m = from; m < this.hosts.length; m++) {
         this.onMember(m);
-        const out = await this.hosts[m].process(current, seq, sourceFile);
+        // A DataFrame a member returns goes to the next member as it is (batch/frame-handoff.ts).
+        const out = await this.hosts[m].process(current, seq, sourceFile, m < this.hosts.length - 1);
         born.push(out.born);
         current = { batches: out.batches, backing: out.backing };
       }
