@@ -169,8 +169,12 @@ export class StageHost {
       for (const batch of input.batches) {
         try {
           const result = await withLeftOut(batch, this.leftOut, this.definition.passesOnUnlisted !== true, () => this.definition.process(batch, this.ctx));
-          // A handed-on frame the stage read as a batch lies in a slab of the stage before, held for this call.
-          for (const f of frames) if (!stillAFrame(f)) for (const slab of noteInput([f])) inputSlabs.add(slab);
+          // A handed-on frame the stage read as a batch, or returned as it is (made real here, before the
+          // check below walks it), lies in a slab of the stage before, held for this call: this call's input.
+          for (const f of frames) {
+            if (result === f || (Array.isArray(result) && result.includes(f))) materialise(f);
+            if (!stillAFrame(f)) for (const slab of noteInput([f])) inputSlabs.add(slab);
+          }
           checkNotKept(result, inputSlabs);
           const handed = handOn && input.batches.length === 1 ? this.handOn(result, born) : undefined;
           out.push(...(handed ?? this.toRecordBatches(result, born, (b) => (backing = b))));

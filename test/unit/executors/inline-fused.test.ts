@@ -132,3 +132,16 @@ it('a frame the next member reads as a batch lies in a slab held by the output u
   out.release();
   expect(held.every((s) => refCount(s) === 0)).toBe(true);
 });
+
+it('a member that returns the frame it was handed as it is, reading it on some calls only, is not taken for one that kept a batch', async () => {
+  // Its slab (the stage before's, recycled from batch to batch once the output is released) is
+  // this call's input, read or not: not memory kept from an earlier call.
+  const { stages } = fuseAdjacent([step('a', { from: 'x', to: 'y' }, -1), node('pass', 'reads-every-other.ts', {}, 0)]);
+  const fused = new InlineExecutor(stages[0], { log });
+  await fused.start();
+  for (let seq = 0; seq < 4; seq++) {
+    const out = await fused.process(input(seq));
+    expect(out.batches[0].getChild('y')!.get(0)).toBe((seq * 1000 + 0.5) * 2);
+    out.release();
+  }
+});
