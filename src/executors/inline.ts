@@ -1,14 +1,17 @@
 /**
  * inline mode: the stage runs on the main thread. `copies` hosts let an async stage
  * (one that awaits I/O) overlap with itself; a CPU-bound stage belongs in `thread`.
+ * Adjacent inline stages fused into one (plan/fuse.ts) run as a chain per copy
+ * (worker/chain.ts), as a fused thread group does in its worker: each batch through every
+ * member in turn, a DataFrame a member returns handed to the next as it is.
  */
 import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
 import type { PlannedStage } from '../plan/types';
 import type { OwnedBatch } from '../batch/owned';
 import type { StageDefinition } from '../worker/api';
-import { StageHost } from '../worker/host';
-import { combineFlushed } from './combine';
+import { StageChain } from '../worker/chain';
+import { combineFlushed, memberStage } from './combine';
 import { held } from './held';
 import { runInline, withTimeout } from './inline-context';
 import { plannedSlots } from './slots';
@@ -25,8 +28,9 @@ export class InlineExecutor implements StageExecutor {
   readonly stage: string;
   readonly copies: number;
   readonly slots: number;
-  private hosts: StageHost[] = [];
-  private readonly free: StageHost[] = [];
+  /** One chain per copy: the stage alone, or a fused group's members in order. */
+  private chains: StageChain[] = [];
+  private readonly free: StageChain[] = [];
 
   constructor(
     private readonly planned: PlannedStage,
@@ -39,73 +43,98 @@ export class InlineExecutor implements StageExecutor {
 
   async start(): Promise<void> {
     const { planned } = this;
-    this.hosts = await Promise.all(Array.from({ length: planned.copies }, (_, copy) => this.startCopy(copy)));
-    this.free.push(...this.hosts);
+    this.chains = await Promise.all(Array.from({ length: planned.copies }, (_, copy) => this.startCopy(copy)));
+    this.free.push(...this.chains);
   }
 
-  /** Load the module and run `setup` now, so a failing setup stops the run before any batch is read. */
-  private async startCopy(copy: number): Promise<StageHost> {
+  /** Load the modules and run `setup` now, so a failing setup stops the run before any batch is read. */
+  private async startCopy(copy: number): Promise<StageChain> {
     const { planned } = this;
-    const host = await runInline({ stage: planned.name, copy, phase: 'load' }, () =>
-      StageHost.load({
-        stage: planned.name,
-        modulePath: planned.modulePath,
-        options: planned.options,
-        params: planned.params,
-        copy,
-        copies: planned.copies,
-        mode: 'inline',
-        log: this.deps.log.child({ stage: planned.name, worker: copy }),
-        load: this.deps.loadStage,
-      }),
+    const members = planned.fused?.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })) ?? [{ stage: planned.name, modulePath: planned.modulePath, options: planned.options }];
+    // A member's load or setup failing is blamed on that member (the StageError it throws names it).
+    const chain = await runInline({ stage: planned.name, copy, phase: 'load' }, () =>
+      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage }),
     );
-    await runInline({ stage: planned.name, copy, phase: 'setup' }, () => host.setup());
-    return host;
+    await runInline({ stage: planned.name, copy, phase: 'setup' }, () => chain.setup());
+    return chain;
   }
 
   leaveOut(perMember: readonly (readonly string[])[]): void {
-    for (const host of this.hosts) host.leaveOut(perMember[0] ?? []);
+    for (const chain of this.chains) chain.leaveOut(perMember);
   }
 
-  /** Whether the stage defines `flush` (known after start). */
+  /** Whether a member defines `flush` (known after start). */
   get stateful(): boolean {
-    return this.hosts.some((h) => h.stateful);
+    return this.chains.some((c) => c.hosts.some((h) => h.stateful));
   }
 
   process(input: OwnedBatch): Promise<OwnedBatch> {
     return input.consume(async () => {
-      const host = this.free.pop();
-      if (!host) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
+      const chain = this.free.pop();
+      if (!chain) throw new Error(`inline stage "${this.stage}": more tasks than copies (scheduler bug)`);
       try {
-        return await this.run(host, input);
+        return await this.run(chain, input);
       } finally {
-        this.free.push(host);
+        this.free.push(chain);
       }
     });
   }
 
   /** Keyed routing: every task on a copy of its own (the caller gives each copy one at a time; `free` is not used). */
   processOn(copy: number, input: OwnedBatch): Promise<OwnedBatch> {
-    return input.consume(() => this.run(this.hosts[copy], input));
+    return input.consume(() => this.run(this.chains[copy], input));
   }
 
-  private async run(host: StageHost, input: OwnedBatch): Promise<OwnedBatch> {
+  /** `input` through the chain's members from `from` on. */
+  private async run(chain: StageChain, input: OwnedBatch, from = 0): Promise<OwnedBatch> {
     const timeoutMs = this.planned.timeoutMs;
-    const where = { stage: this.stage, copy: host.ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const, ...(timeoutMs !== undefined && { timeoutMs }) };
+    const where = { stage: this.stage, copy: chain.hosts[0].ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const, ...(timeoutMs !== undefined && { timeoutMs }) };
     // Inside runInline: the work ends (for the death watch too) when the watchdog gives up on it.
-    const out = await runInline(where, () => withTimeout(host.process(input, input.seq, input.sourceFile), timeoutMs, where, () => undefined));
+    const out = await runInline(where, () => withTimeout(chain.process(input, from, input.seq, input.sourceFile), timeoutMs, where, () => undefined));
     return held(out, input.seq, input.sourceFile);
   }
 
+  /**
+   * Each member flushes in turn, as it would unfused (as a fused thread group does): its output
+   * goes through the members after it; a member's `combine` merges its copies' partials first,
+   * and the merged output then goes through the members after it.
+   */
   async flush(): Promise<OwnedBatch[]> {
-    const outputs: OwnedBatch[] = [];
+    const members = this.chains[0]?.hosts.length ?? 0;
+    const out: OwnedBatch[] = [];
     try {
-      for (const host of this.hosts) outputs.push(held(await runInline({ stage: this.stage, copy: host.ctx.copy, phase: 'flush' }, () => host.flush()), -1));
+      for (let m = 0; m < members; m++) {
+        const host = this.chains[0].hosts[m];
+        const member = this.planned.fused ? memberStage(this.planned, m) : this.planned;
+        const flushed: OwnedBatch[] = [];
+        try {
+          for (const chain of this.chains) flushed.push(held(await runInline({ stage: member.name, copy: chain.hosts[m].ctx.copy, phase: 'flush' }, () => chain.flush(m, !host.combines)), -1));
+        } catch (err) {
+          for (const f of flushed) f.release();
+          throw err;
+        }
+        if (!host.combines) {
+          out.push(...flushed);
+          continue;
+        }
+        const merged = await combineFlushed(member, flushed, { log: this.deps.log, host });
+        for (const [i, item] of merged.entries()) {
+          if (m === members - 1) out.push(item);
+          else {
+            try {
+              out.push(await item.consume(() => this.run(this.chains[0], item, m + 1)));
+            } catch (err) {
+              for (const rest of merged.slice(i + 1)) rest.release();
+              throw err;
+            }
+          }
+        }
+      }
     } catch (err) {
-      for (const out of outputs) out.release();
+      for (const o of out) o.release();
       throw err;
     }
-    return combineFlushed(this.planned, outputs, { log: this.deps.log, host: this.hosts[0] });
+    return out;
   }
 
   async close(): Promise<void> {}

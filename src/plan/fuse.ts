@@ -2,7 +2,10 @@
  * Fusion of adjacent stages (Ray Data fuses consecutive map operators into one task; Spark
  * pipelines narrow transformations in one task): consecutive `thread` stages with the same
  * copies run inside one worker per copy, each batch passed from one to the next in that thread
- * with no hand-off, no channel and no scheduling between them. Their results are the same:
+ * with no hand-off, no channel and no scheduling between them. Consecutive `inline` stages with
+ * the same copies are fused the same way on the main thread: no channel between them, and a
+ * polars DataFrame one returns reaches the next as it is, not through Arrow and back
+ * (batch/frame-handoff.ts; in a fused thread group as well). Their results are the same:
  * order is kept by batch, flushes run member after member (worker/chain.ts), and a member's
  * `combine` still merges its copies' partials on the main thread before the members after it.
  * The fused stage is named by its members joined with `+` (`parse+enrich`), as in explain,
@@ -40,7 +43,8 @@ function fusable(a: PlannedNode, b: PlannedNode): boolean {
   // A fused group is retried and timed as one (a death loses the batch in every member): only
   // stages that ask for the same retries and timeout share a copy.
   const sameRecovery = (a.retries ?? 0) === (b.retries ?? 0) && a.timeoutMs === b.timeoutMs;
-  return a.mode === 'thread' && b.mode === 'thread' && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && sameRecovery && !a.onError && !b.onError;
+  const sameMode = a.mode === b.mode && (a.mode === 'thread' || a.mode === 'inline');
+  return sameMode && a.copies === b.copies && a.slotsPerCopy === b.slotsPerCopy && !a.key && !b.key && sameRecovery && !a.onError && !b.onError;
 }
 
 function memberOf(s: PlannedNode): NonNullable<PlannedNode['fused']>[number] {

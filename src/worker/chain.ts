@@ -9,12 +9,14 @@ import type { Lease } from '../batch/owned';
 import { StageError } from '../errors';
 import type { StageMode } from '../config/types';
 import type { Logger } from 'pino';
-import { StageHost, type HostInput, type HostOutput } from './host';
+import { rowCount } from '../batch/frame-handoff';
+import { StageHost, type HostInput, type HostOptions, type HostOutput } from './host';
 import type { StageReject } from '../protocol/rejects';
 
+/** Rows of `batches`, a handed-on frame's without making it a batch. */
 function rowsOf(batches: readonly RecordBatch[]): number {
   let n = 0;
-  for (const b of batches) n += b.numRows;
+  for (const b of batches) n += rowCount(b);
   return n;
 }
 
@@ -33,7 +35,7 @@ export class StageChain {
 
   static async load(
     members: ChainMember[],
-    common: { params: Record<string, string | number | boolean>; copy: number; copies: number; mode: StageMode; log: Logger },
+    common: { params: Record<string, string | number | boolean>; copy: number; copies: number; mode: StageMode; log: Logger; load?: HostOptions['load'] },
     onMember: (member: number) => void = () => undefined,
   ): Promise<StageChain> {
     const hosts: StageHost[] = [];
@@ -69,7 +71,8 @@ export class StageChain {
     try {
       for (let m = from; m < this.hosts.length; m++) {
         this.onMember(m);
-        const out = await this.hosts[m].process(current, seq, sourceFile, taskRows);
+        // A DataFrame a member returns goes to the next member as it is (batch/frame-handoff.ts).
+        const out = await this.hosts[m].process(current, seq, sourceFile, taskRows, m < this.hosts.length - 1);
         born.push(out.born);
         if (out.rejected) rejected.push(...out.rejected);
         taskRows &&= rowsOf(out.batches) === rowsOf(current.batches);

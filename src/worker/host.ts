@@ -12,6 +12,7 @@ import type pl from 'nodejs-polars';
 import type { Logger } from 'pino';
 import { wellFormedEmpty } from '../batch/empty';
 import { batchToDataFrame, conversions, dataFrameToBatches, dataFrameToSlab, isDataFrame } from '../batch/polars';
+import { frameOf, handoffs, handsOnAsIs, materialise, rowCount, standIn, stillAFrame } from '../batch/frame-handoff';
 import { FrameReclaimer } from '../batch/reclaim';
 import type { Backing, Lease } from '../batch/owned';
 import { SlabArena } from '../batch/slab';
@@ -103,6 +104,13 @@ export class StageHost {
       toDataFrame: (batch) => {
         // A DataFrame shows every column (df.columns, pl.all(), unique()), past any guard of ours.
         refuseEnumeration(batch, 'ctx.toDataFrame(batch): a DataFrame shows every column');
+        // The frame the stage before this one returned, handed on (batch/frame-handoff.ts): a
+        // clone (its columns shared, not copied), so neither stage's in-place changes reach the other.
+        const handed = frameOf(batch);
+        if (handed) {
+          handoffs.taken++;
+          return handed.clone();
+        }
         return onStagesBehalf(() => batchToDataFrame(batch, host.current?.batches.length === 1 && host.current.batches[0] === batch ? host.current.backing : undefined));
       },
       fromDataFrame: dataFrameToBatches,
@@ -151,18 +159,23 @@ export class StageHost {
   /**
    * Run `process` over each batch; `seq`/`sourceFile` only label errors. `taskRows`: the input's
    * rows are the task's, one to one (false for a fused member after one that changed the row
-   * count), so a rejected row's position in the task is known.
+   * count), so a rejected row's position in the task is known. `handOn`: the output goes to the
+   * next stage in this thread (a fused group's next member), so a DataFrame it returns is handed
+   * on as it is where that changes no value (batch/frame-handoff.ts).
    */
-  async process(input: HostInput, seq?: number, sourceFile?: string, taskRows = true): Promise<HostOutput> {
+  async process(input: HostInput, seq?: number, sourceFile?: string, taskRows = true, handOn = false): Promise<HostOutput> {
     await this.setup();
-    const conversionsBefore = conversions.count;
+    const polarsBefore = polarsUse();
+    // A guard of left-out columns reads the batch's schema at once: the frame becomes a batch first.
+    if (this.leftOut) input.batches.forEach(materialise);
     const out: RecordBatch[] = [];
     const born: Lease[] = [];
     let backing: Backing | undefined;
-    const moved = STRICT_SLABS ? movedOn(input.batches) : undefined;
+    const moved = STRICT_SLABS ? movedOn(input.batches.filter((b) => !stillAFrame(b))) : undefined;
     if (moved) throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', new Error(`its input batch lies in memory that is not its own any more: ${moved} before the stage got it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`));
     this.current = input;
-    const inputSlabs = noteInput(input.batches);
+    const frames = input.batches.filter(stillAFrame);
+    const inputSlabs = noteInput(input.batches.filter((b) => !stillAFrame(b)));
     const rejected: StageReject[] = [];
     let offset = 0;
     try {
@@ -171,9 +184,16 @@ export class StageHost {
         try {
           const result = await rejectScope.run(scope, () => withLeftOut(batch, this.leftOut, this.definition.passesOnUnlisted !== true, () => this.definition.process(batch, this.ctx)));
           rejected.push(...scope.close(this.ctx.stage, taskRows ? offset : undefined));
-          offset += batch.numRows;
+          offset += rowCount(batch);
+          // A handed-on frame the stage read as a batch, or returned as it is (made real here, before the
+          // check below walks it), lies in a slab of the stage before, held for this call: this call's input.
+          for (const f of frames) {
+            if (result === f || (Array.isArray(result) && result.includes(f))) materialise(f);
+            if (!stillAFrame(f)) for (const slab of noteInput([f])) inputSlabs.add(slab);
+          }
           checkNotKept(result, inputSlabs);
-          out.push(...this.toRecordBatches(result, born, (b) => (backing = b)));
+          const handed = handOn && input.batches.length === 1 ? this.handOn(result, born) : undefined;
+          out.push(...(handed ?? this.toRecordBatches(result, born, (b) => (backing = b))));
         } catch (err) {
           scope.end(); // a late ctx.reject of this failed attempt throws; its rows count nowhere
           throw new StageError({ stage: this.ctx.stage, copy: this.ctx.copy, seq, sourceFile }, 'process', err);
@@ -189,8 +209,37 @@ export class StageHost {
     // returned): a stage of plain JavaScript pays nothing. Every mode: since returned frames
     // go straight into slabs, even the main thread allocates too little JavaScript per batch
     // for V8 to collect on its own (it grew by 450 MB/s in the example job).
-    if (conversions.count !== conversionsBefore) await this.reclaimer.afterTask();
+    if (polarsUse() !== polarsBefore) await this.reclaimer.afterTask();
     return { batches: out, born: allOf(born), backing: out.length === 1 ? backing : undefined, ...(rejected.length > 0 && { rejected }) };
+  }
+
+  /**
+   * A single DataFrame returned, whose columns come back from Arrow as they are: a batch standing
+   * for it (batch/frame-handoff.ts), converted into a slab of this host's only if something reads
+   * it as a batch, its lease then in `born`. Undefined for anything else (converted as usual).
+   */
+  private handOn(result: StageResult, born: Lease[]): RecordBatch[] | undefined {
+    const df = Array.isArray(result) ? (result.length === 1 ? result[0] : undefined) : result;
+    if (!isDataFrame(df) || !handsOnAsIs(df)) return undefined;
+    let lease: Lease | undefined;
+    let released = false;
+    born.push({
+      release: () => {
+        released = true;
+        lease?.release();
+      },
+    });
+    return [
+      standIn(df, () => {
+        // The next stage's call holds `born` until the chain's caller took its own hold: a read after is a bug of ours.
+        if (released) throw new Error(`internal: the frame stage "${this.ctx.stage}" handed on was read as a batch after its hold was given up`);
+        const converted = dataFrameToSlab(df, this.arena, Math.ceil(this.lastOutputBytes * 1.1));
+        this.lastOutputBytes = converted.bytes;
+        lease = converted.lease;
+        if (converted.batches.length !== 1) throw new Error(`internal: a handed-on frame of stage "${this.ctx.stage}" became ${converted.batches.length} batches`);
+        return converted.batches[0];
+      }),
+    ];
   }
 
   async flush(): Promise<HostOutput> {
@@ -259,6 +308,11 @@ function checkNotKept(result: StageResult, inputSlabs: ReadonlySet<SharedArrayBu
   }
   const why = batches.length ? staleMemory(batches, inputSlabs) : undefined;
   if (why) throw new Error(keptBatchMessage(why));
+}
+
+/** Conversions and frames handed on in this thread: a task that changed it left polars frames behind. */
+function polarsUse(): number {
+  return conversions.count + handoffs.frames + handoffs.taken;
 }
 
 function allOf(leases: Lease[]): Lease {

@@ -91,8 +91,8 @@ it.each(cells)('$producer → $consumer, aggregate $aggregate, $build, to $sink:
   const reportFile = path.join(ws.dir, `${name}.report.json`);
   const r = await runCli(['run', cfg, '--quiet', '--log-level', 'error', '--report', reportFile]);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-  // thread → thread with the same copies ran fused (one worker), otherwise as two stages.
-  const fused = producer === 'thread' && consumer === 'thread' && !aggregate;
+  // thread → thread or inline → inline with the same copies ran fused (one worker, or one chain on main), otherwise as two stages.
+  const fused = producer === consumer && producer !== 'process' && copies(producer, false) === copies(consumer, aggregate);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { stages: { name: string }[] };
   expect(report.stages.map((s) => s.name).filter((n) => n.includes('strings') || n.includes('join'))).toEqual(fused ? ['strings+join'] : ['strings', 'join']);
   expect(await output(path.join(ws.dir, 'out', `${name}.${sink}`), sink, aggregate)).toEqual(await expected(aggregate));

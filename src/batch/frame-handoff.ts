@@ -1,0 +1,106 @@
+/**
+ * A polars DataFrame handed from one stage to the next one in the same thread (the members of a
+ * fused group, plan/fuse.ts) without the round trip through Arrow: a frame written as an IPC file
+ * into a slab (≈ 6 ms per 55 k-row batch) and read back by the next stage's `ctx.toDataFrame`
+ * (3–6 ms) is the same frame, when its column types survive the trip unchanged.
+ *
+ * The next stage still gets a RecordBatch: an apache-arrow RecordBatch that stands for the frame
+ * and becomes the real one (the slab conversion, as without the hand-off) the first time anything
+ * reads its `schema`, `data` or metadata: the stage reading it in JavaScript, a guard, the engine
+ * passing it on. `ctx.toDataFrame` of it, read or not, gives (a clone of) the frame itself. So
+ * the stage sees the same values either way; what the hand-off saves is conversions nobody reads.
+ *
+ * Only frames whose every column type is `handsOnAsIs` are handed on: the others (a Categorical,
+ * which comes back a String; a Decimal; nested types) take the conversion as before, since it
+ * changes them (test/unit/batch/frame-handoff.test.ts holds the list to the conversion's answer).
+ */
+import { RecordBatch } from 'apache-arrow';
+import type pl from 'nodejs-polars';
+
+const FRAME = Symbol('sluice.handedFrame');
+
+type Standing = RecordBatch & { [FRAME]?: { frame: pl.DataFrame; real: boolean } };
+
+/**
+ * In this thread so far: frames handed on, frames a stage took by `ctx.toDataFrame` with no
+ * conversion, and stand-ins that had to become real batches (a test hook, and the reclaimer's cue).
+ */
+export const handoffs = { frames: 0, taken: 0, materialised: 0 };
+
+/**
+ * Column types the slab conversion and `batchToDataFrame` give back exactly as they were (the
+ * same dtype, the same values): measured for polars 0.24.1 by the unit test, not assumed.
+ */
+const AS_IS = new Set(['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Float32', 'Float64', 'String', 'Date', 'Datetime']);
+
+/** Whether every column of `df` comes back from Arrow as it is (its dtype's variant is in AS_IS). */
+export function handsOnAsIs(df: pl.DataFrame): boolean {
+  try {
+    return df.dtypes.every((t) => AS_IS.has(dtypeName(t)));
+  } catch {
+    // nodejs-polars cannot describe some types (a fixed-size list: "not yet implemented"): not one of ours.
+    return false;
+  }
+}
+
+function dtypeName(t: unknown): string {
+  return (t as unknown as { variant: string }).variant;
+}
+
+/**
+ * A RecordBatch standing for `frame`: `materialise()` makes the real one (it must be a single
+ * batch of the frame's rows) the first time its contents are read.
+ */
+export function standIn(frame: pl.DataFrame, materialise: () => RecordBatch): RecordBatch {
+  handoffs.frames++;
+  const batch = Object.create(RecordBatch.prototype) as Standing;
+  const state = { frame, real: false };
+  Object.defineProperty(batch, FRAME, { value: state });
+  const FIELDS = ['schema', 'data', '_metadata', '_dictionaries'];
+  const become = (): void => {
+    if (state.real) return;
+    const real = materialise();
+    handoffs.materialised++;
+    state.real = true;
+    for (const key of FIELDS) delete (batch as unknown as Record<string, unknown>)[key];
+    for (const key of Reflect.ownKeys(real)) Object.defineProperty(batch, key, Object.getOwnPropertyDescriptor(real, key)!);
+  };
+  // apache-arrow's RecordBatch keeps its contents in these own fields; every getter and method
+  // goes through them (numRows is data.length, getChild reads schema and data).
+  for (const key of FIELDS) {
+    Object.defineProperty(batch, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        become();
+        return (batch as unknown as Record<string, unknown>)[key];
+      },
+      set: (value: unknown) => {
+        become();
+        (batch as unknown as Record<string, unknown>)[key] = value;
+      },
+    });
+  }
+  return batch;
+}
+
+/** The frame `batch` stands for (a batch made by standIn), else undefined. */
+export function frameOf(batch: RecordBatch): pl.DataFrame | undefined {
+  return (batch as Standing)[FRAME]?.frame;
+}
+
+/** `batch.numRows` without making a stand-in real (its frame's height). */
+export function rowCount(batch: RecordBatch): number {
+  return stillAFrame(batch) ? frameOf(batch)!.height : batch.numRows;
+}
+
+/** Whether `batch` is a stand-in that no one has read yet (its frame was never converted). */
+export function stillAFrame(batch: RecordBatch): boolean {
+  const state = (batch as Standing)[FRAME];
+  return state !== undefined && !state.real;
+}
+
+/** Make a stand-in real now (a no-op for any other batch). */
+export function materialise(batch: RecordBatch): void {
+  if (stillAFrame(batch)) void batch.schema;
+}
