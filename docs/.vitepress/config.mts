@@ -27,6 +27,7 @@ export default defineConfig({
           { text: 'Failures and guarantees', link: '/failures' },
           { text: 'Testing your pipeline', link: '/testing' },
           { text: 'Running it every night', link: '/running-nightly' },
+          { text: 'Past one machine', link: '/cluster' },
           { text: 'The command line', link: '/cli' },
           { text: 'Performance', link: '/performance' },
           { text: 'Architecture', link: '/architecture' },

@@ -27,7 +27,7 @@ it.each([
 });
 
 it('docs/cli.md has a table for every command --help lists', () => {
-  expect([...tables.cli.keys()]).toEqual(['cli-commands', 'cli-run', 'cli-validate', 'cli-explain', 'cli-inspect', 'cli-init', 'cli-test', 'cli-recover']);
+  expect([...tables.cli.keys()]).toEqual(['cli-commands', 'cli-run', 'cli-worker', 'cli-validate', 'cli-explain', 'cli-inspect', 'cli-init', 'cli-test', 'cli-recover', 'cli-status', 'cli-cancel']);
 });
 
 it('reads yargs help: continuation lines joined, types dropped, choices and defaults kept', () => {
