@@ -139,21 +139,32 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
     const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
-    /** A resumable run: batches the source read per input file (kept in each unit's manifest line). */
-    const readOf = new Map<string, number>();
+    /**
+     * A resumable run: the batches the source read per input file, and its rows (passed on, and
+     * taken out by the source), kept in each unit's manifest line: a resumed run numbers its
+     * rejects' batches and measures a maxErrors share as an uninterrupted run would.
+     */
+    const readOf = new Map<string, { batches: number; rows: number }>();
+    const readFrom = (file: string) => readOf.get(file) ?? readOf.set(file, { batches: 0, rows: 0 }).get(file)!;
     if (units && unitRejects) {
       units.unitEnd = (file) => {
         const { batches, rejected } = unitRejects.take(file);
-        const sourceBatches = readOf.get(file) ?? 0;
+        const read = readOf.get(file) ?? { batches: 0, rows: 0 };
         readOf.delete(file);
-        return { loose: batches, rejected, sourceBatches };
+        return { loose: batches, rejected, sourceBatches: read.batches, sourceRows: read.rows };
       };
     }
     rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);
     const sourceRejects = rejects;
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
-    const onBadRow = action === 'skip' || action === 'dead-letter' ? (bad: BadRow) => sourceRejects.add(action, [{ origin: 'source', ...bad }]) : undefined;
+    const onBadRow =
+      action === 'skip' || action === 'dead-letter'
+        ? (bad: BadRow) => {
+            if (units && bad.file !== undefined) readFrom(bad.file).rows++;
+            sourceRejects.add(action, [{ origin: 'source', ...bad }]);
+          }
+        : undefined;
     const src = await openPlannedSource(plan, log, onBadRow, units ? { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit && { only: [unit.file], fixedTypes: unit.fixedTypes });
     source = src;
     teardown.add('the source', { abort: () => src.close() });
@@ -188,7 +199,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
     const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
-    const running = new Scheduler(sourceAdapter(src, units && ((file) => readOf.set(file, (readOf.get(file) ?? 0) + 1))), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
+    const running = new Scheduler(sourceAdapter(src, units && ((file, rows) => {
+      const read = readFrom(file);
+      read.batches++;
+      read.rows += rows;
+    })), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
     // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
@@ -244,7 +259,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       if (checks[k] && !checks[k].schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
     });
     // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
-    rejects.checkShare(running.sourceMeter.rows + rejects.fromSource);
+    // A resumed run's share counts the rows the earlier units read, as their rejects count.
+    rejects.checkShare(running.sourceMeter.rows + rejects.fromSource + (carried?.sourceRows ?? 0));
     await teardown.race(rejects.drain());
     if (units) {
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
@@ -501,12 +517,12 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
 }
 
 /** `onItem`: told the input file of each item read (a resumable run counts them per unit). */
-function sourceAdapter(source: Source, onItem?: (file: string) => void): SchedulerSource {
+function sourceAdapter(source: Source, onItem?: (file: string, rows: number) => void): SchedulerSource {
   const batches = source.batches();
   return {
     async next() {
       const r = await batches.next();
-      if (!r.done && onItem && r.value.sourceFile !== undefined) onItem(r.value.sourceFile);
+      if (!r.done && onItem && r.value.sourceFile !== undefined) onItem(r.value.sourceFile, r.value.rows);
       return r;
     },
     async close() {

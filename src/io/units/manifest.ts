@@ -44,6 +44,8 @@ export interface UnitLine {
   rejected?: number;
   /** Batches the source read of the unit: a resumed run numbers its batches on from the units before it. */
   sourceBatches?: number;
+  /** Rows the source read of the unit's file (rejected ones included): a resumed run's `maxErrors` share counts them. */
+  sourceRows?: number;
 }
 
 /** The job commit published every sink. */

@@ -108,7 +108,7 @@ export class UnitRun {
    * and the batches the source read of it (a resumed run numbers its batches on from them, so
    * a rejected row's batch number is an uninterrupted run's).
    */
-  unitEnd: ((file: string) => { loose: RecordBatch[]; rejected: number; sourceBatches: number }) | undefined;
+  unitEnd: ((file: string) => { loose: RecordBatch[]; rejected: number; sourceBatches: number; sourceRows: number }) | undefined;
   private readonly unitOfFile: Map<string, number>;
   private readonly state: ManifestState;
 
@@ -245,10 +245,11 @@ export class UnitRun {
     }
   }
 
-  /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches the source read of them. */
-  carried(): { rejected: number; sourceBatches: number } {
+  /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches and rows the source read of them. */
+  carried(): { rejected: number; sourceBatches: number; sourceRows: number } {
     const done = [...this.state.units.values()].filter((u) => this.done.has(u.unit));
-    return { rejected: done.reduce((n, u) => n + (u.rejected ?? 0), 0), sourceBatches: done.reduce((n, u) => n + (u.sourceBatches ?? 0), 0) };
+    const sum = (f: (u: (typeof done)[number]) => number | undefined) => done.reduce((n, u) => n + (f(u) ?? 0), 0);
+    return { rejected: sum((u) => u.rejected), sourceBatches: sum((u) => u.sourceBatches), sourceRows: sum((u) => u.sourceRows) };
   }
 
   /** Rows sink k's units stand for, as the manifest records them. */
@@ -281,7 +282,7 @@ export class UnitRun {
     const upTo = Math.min(...this.sinkAt);
     for (let u = 0; u < upTo; u++) {
       if (this.done.has(u) || this.recorded.has(u)) continue;
-      const { loose, rejected, sourceBatches } = this.unitEnd?.(this.opts.files[u]) ?? { loose: [], rejected: 0, sourceBatches: undefined };
+      const { loose, rejected, sourceBatches, sourceRows } = this.unitEnd?.(this.opts.files[u]) ?? { loose: [], rejected: 0, sourceBatches: undefined, sourceRows: undefined };
       if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
       if (this.opts.loose !== undefined) {
         const stager = this.stagers[this.opts.loose];
@@ -295,6 +296,7 @@ export class UnitRun {
         sinks: this.stagers.map((s) => s.staged.get(u) ?? null),
         ...(rejected > 0 && { rejected }),
         ...(sourceBatches !== undefined && { sourceBatches }),
+        ...(sourceRows !== undefined && { sourceRows }),
       };
       this.state.units.set(u, line);
       this.recorded.add(u);
