@@ -14,6 +14,8 @@ export const {
   SourceError,
   SinkError,
   AbortedError,
+  ClusterError,
+  PoisonBatchError,
   describeCause,
   serializeError,
   deserializeError,

@@ -13,7 +13,7 @@ import type { StageDefinition } from '../worker/api';
 import { StageChain } from '../worker/chain';
 import { combineFlushed, memberStage } from './combine';
 import { held } from './held';
-import { runInline, withTimeout } from './inline-context';
+import { runInline, withTimeout, type InlineWork } from './inline-context';
 import { plannedSlots } from './slots';
 import type { StageExecutor, TransportStats } from './types';
 
@@ -31,6 +31,12 @@ export class InlineExecutor implements StageExecutor {
   /** One chain per copy: the stage alone, or a fused group's members in order. */
   private chains: StageChain[] = [];
   private readonly free: StageChain[] = [];
+  /**
+   * Per copy, the work its chain is doing now. In a fused group the chain names the member it
+   * runs (`onMember`), so the death watch, a stall and an unhandled rejection blame that
+   * member, as they would unfused (and as a fused thread group's errors do), not the group.
+   */
+  private readonly working: (InlineWork | undefined)[] = [];
 
   constructor(
     private readonly planned: PlannedStage,
@@ -51,12 +57,22 @@ export class InlineExecutor implements StageExecutor {
   private async startCopy(copy: number): Promise<StageChain> {
     const { planned } = this;
     const members = planned.fused?.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })) ?? [{ stage: planned.name, modulePath: planned.modulePath, options: planned.options }];
+    const onMember = (m: number) => {
+      const work = this.working[copy];
+      if (work) work.stage = members[m].stage;
+    };
     // A member's load or setup failing is blamed on that member (the StageError it throws names it).
-    const chain = await runInline({ stage: planned.name, copy, phase: 'load' }, () =>
-      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage }),
+    const chain = await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'load' }), () =>
+      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage }, onMember),
     );
-    await runInline({ stage: planned.name, copy, phase: 'setup' }, () => chain.setup());
+    await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'setup' }), () => chain.setup());
     return chain;
+  }
+
+  /** `work` is what copy `copy` does from now on (its chain renames it as members take turns). */
+  private begin(copy: number, work: InlineWork): InlineWork {
+    this.working[copy] = work;
+    return work;
   }
 
   leaveOut(perMember: readonly (readonly string[])[]): void {
@@ -88,7 +104,8 @@ export class InlineExecutor implements StageExecutor {
   /** `input` through the chain's members from `from` on. */
   private async run(chain: StageChain, input: OwnedBatch, from = 0): Promise<OwnedBatch> {
     const timeoutMs = this.planned.timeoutMs;
-    const where = { stage: this.stage, copy: chain.hosts[0].ctx.copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const, ...(timeoutMs !== undefined && { timeoutMs }) };
+    const copy = chain.hosts[0].ctx.copy;
+    const where = this.begin(copy, { stage: this.stage, copy, seq: input.seq, sourceFile: input.sourceFile, phase: 'process' as const, ...(timeoutMs !== undefined && { timeoutMs }) });
     // Inside runInline: the work ends (for the death watch too) when the watchdog gives up on it.
     const out = await runInline(where, () => withTimeout(chain.process(input, from, input.seq, input.sourceFile), timeoutMs, where, () => undefined));
     return held(out, input.seq, input.sourceFile);

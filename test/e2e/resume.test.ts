@@ -206,7 +206,8 @@ describe('resumable runs', () => {
         resumable: true,
         source: { format: 'csv', path: path.join(inputs, '*.csv') },
         stages: [
-          { name: 'gate', module: path.join(FIXTURE_STAGES, 'fail-on-name.ts'), mode: 'inline' },
+          // A thread stage: adjacent inline stages would fuse, and the fused gate+countGated reads the source too.
+          { name: 'gate', module: path.join(FIXTURE_STAGES, 'fail-on-name.ts'), mode: 'thread' },
           { name: 'countGated', module: count, mode: 'inline', input: 'gate' },
           { name: 'countAll', module: count, mode: 'inline', input: 'source' },
         ],

@@ -33,7 +33,9 @@ export async function testCommand(args: TestCommandArgs, out: NodeJS.WritableStr
   const { config, issues } = schemaIssues(computed.config);
   const all = [...loaded.overrideIssues, ...resolved.issues, ...computed.issues, ...issues];
   if (!config || all.length) throw new ConfigError(all, loaded.file);
-  const built = buildPlan(config, { ...loaded, params: resolved.params });
+  // Unfused: a case names a stage the user wrote, and fusing adjacent stages (an execution
+  // detail that never changes the output: test/e2e/fusion.test.ts) would hide it in a group.
+  const built = buildPlan(config, { ...loaded, params: resolved.params, fuse: false });
   // The stages the user wrote: sluice's own (Parquet encoding before a Parquet sink, routing
   // to partitions before a partitioned one) are not theirs to test and have no module.
   const plan = { ...built, stages: built.stages.filter((s) => !s.encode && !s.partition) };
