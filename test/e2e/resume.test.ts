@@ -10,13 +10,11 @@
  * resume-stateful.test.ts). The column types are fixed once, by the first
  * file, and kept in the manifest: a resumed run does not infer them again from file 12.
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
-import { fairTimeout } from '../helpers/fair-clock';
-import { descendants, stopped } from '../helpers/processes';
+import { killTreeAt } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
 jest.setTimeout(240_000);
@@ -83,35 +81,8 @@ async function report(file: string): Promise<{ units?: { total: number; reused: 
 
 /** Start `sluice run` with SLUICE_TEST_STOP_AT=unit-<n>; once it has stopped itself, SIGKILL it and every process below it. */
 async function killTreeAtUnit(config: string, n: number): Promise<void> {
-  const child = spawn(BIN, ['run', config, '--resume', '--quiet'], { env: { ...process.env, SLUICE_TEST_STOP_AT: `unit-${n}` }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  // Waiting on the condition itself (its state in /proc), not a time; the limit against a run
-  // that never stops is on the fair-share clock (test/helpers/fair-clock.cjs), not the wall's.
-  let expired = false;
-  const cancel = fairTimeout(120_000, () => (expired = true));
-  void exited.then(cancel);
-  while (!stopped(child.pid!)) {
-    if (gone || expired) {
-      child.kill('SIGKILL');
-      throw new Error(`the run did not stop at unit ${n}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  cancel();
-  const tree = descendants(child.pid!);
-  expect(tree.length).toBeGreaterThan(0); // stage threads live in the process; the watcher is a child
-  for (const pid of [child.pid!, ...tree]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  expect(await exited).toBe('SIGKILL');
+  const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], `unit-${n}`);
+  expect(below).toBeGreaterThan(0); // stage threads live in the process; the watcher is a child
 }
 
 let reference: Map<string, Buffer>;
