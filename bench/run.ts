@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one process tree; medians after warm-up; ratios from
  * the same run. Writes bench/results/<date>.json and .md (+ an SVG chart) and prints every
  * target as met / not met.
- *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,polars,keyed,convert,memory,startup,graph,survival] [--rows N] [--flights-rows N] [--runs R] [--rounds K]
+ *   npm run bench -- [--quick] [--only handoff,cpu,scheduler,strings,e2e,obvious,polars,keyed,convert,memory,startup,graph,survival,cluster] [--rows N] [--units U] [--flights-rows N] [--runs R] [--rounds K]
  *   npm run bench -- --baseline <rev> [--pairs N] --only <sections> [...]: the sections here and in
  *     a temporary worktree of <rev>, in interleaved pairs, ratio per pair (bench/baseline.ts)
  */
@@ -23,8 +23,9 @@ import { keyed } from './keyed';
 import { againstBaseline } from './baseline';
 import { polarsJob } from './polars';
 import { signed, survival, type SurvivalResult } from './survival';
+import { cluster, clusterMarkdown, type ClusterResult } from './cluster';
 
-const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'polars', 'keyed', 'convert', 'memory', 'startup', 'graph', 'survival'];
+const ALL = ['handoff', 'cpu', 'scheduler', 'strings', 'e2e', 'obvious', 'polars', 'keyed', 'convert', 'memory', 'startup', 'graph', 'survival', 'cluster'];
 
 async function main() {
   const argv = yargs(hideBin(process.argv))
@@ -35,6 +36,7 @@ async function main() {
     .option('flights-rows', { type: 'number', describe: 'rows of the vega-datasets flights for the polars job (default 1 000 000, 200 000 with --quick; 3000000: the whole file)' })
     .option('runs', { type: 'number', describe: 'timed runs per figure (median); default 5, 1 with --quick' })
     .option('rounds', { type: 'number', describe: 'interleaved rounds of the whole-program benchmarks (e2e, convert, memory; median); default 3, 1 with --quick' })
+    .option('units', { type: 'number', describe: 'cluster: input files (units) of the nightly case (default 8; --rows is split among them, default 800 000)' })
     .option('baseline', { type: 'string', describe: 'a git revision: run the chosen sections here and there in interleaved pairs (bench/baseline.ts)' })
     .option('pairs', { type: 'number', default: 3, describe: 'with --baseline: pairs to run (median of the ratios)' })
     .strict()
@@ -73,6 +75,9 @@ async function main() {
   await section('survival', '9. Survival: onError, retries, timeout and unit commits when nothing fails; one crash; resume after a kill', () =>
     survival(argv.rows ?? (argv.quick ? 50_000 : 200_000), argv.quick ? 1 : Math.max(5, rounds)),
   );
+  await section('cluster', '10. Cluster: embedded vs --cluster local:1 (warm and cold workers) vs local:2; per-unit start-up, queue and commit', () =>
+    cluster(argv.rows ?? (argv.quick ? 80_000 : 800_000), argv.units ?? 8, argv.quick ? 1 : rounds),
+  );
   await section('memory', '5. Memory: pass-through CSV → Parquet at 1× and 4×', () => memory(argv['memory-rows'] ?? (argv.quick ? 100_000 : 10_000_000), rounds));
 
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
@@ -81,6 +86,7 @@ async function main() {
   const report = { date, machine, quick: argv.quick, runs, rounds, results, targets };
   writeFileSync(path.join(dir, `${date}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(dir, `${date}.md`), markdown(report));
+  if (results.cluster) writeFileSync(path.join(dir, `${date}-cluster.md`), [`# sluice bench ${date}: cluster`, '', `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}; load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`, '', ...clusterMarkdown(results.cluster as ClusterResult)].join('\n'));
   const handoffRows = results.handoff as Parameters<typeof handoffChart>[0] | undefined;
   if (handoffRows) writeFileSync(path.join(dir, `${date}-handoff.svg`), handoffChart(handoffRows));
   console.log(`\n${targets.filter((t) => t.met).length} of ${targets.length} targets met; results in bench/results/${date}.{json,md}`);
@@ -146,6 +152,7 @@ function markdown(r: { date: string; machine: Record<string, unknown>; results: 
     lines.push('');
   }
   if (r.results.survival) lines.push(...survivalMarkdown(r.results.survival as SurvivalResult));
+  if (r.results.cluster) lines.push(...clusterMarkdown(r.results.cluster as ClusterResult));
   if (r.results.memory) {
     const m = r.results.memory;
     lines.push('## Memory', '', `Pass-through CSV → Parquet (thread stage): peak RSS ${fmt(m.peaksMB[0], 0)} MB at ${m.rows1x.toLocaleString('en-US')} rows, ${fmt(m.peaksMB[1], 0)} MB at 4× (medians; the worst 4× round ${fmt(m.worst4xMB, 0)} MB).`, '');

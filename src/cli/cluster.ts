@@ -2,7 +2,7 @@
  * `sluice run --cluster …` and `sluice worker`: the CLI side of src/cluster (loaded only when
  * one of them is used, so neither --help nor an embedded run loads bullmq or ioredis).
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { durationMs } from '../config/duration';
 import { createRootLogger } from '../log';
@@ -12,6 +12,11 @@ import { runWorker } from '../cluster/worker';
 import { cancelRun, listRuns, runStatus } from '../cluster/admin';
 import { SIGNAL_EXIT } from './exit-code';
 import { safeBlock } from './terminal-text';
+import { ProgressDisplay } from './progress';
+import { renderClusterProgress } from './cluster-progress';
+import { renderClusterHtml } from './report-html/cluster-page';
+import { writeClusterMetrics } from './cluster-metrics';
+import { count, ms } from './format';
 
 interface ClusterRunArgs {
   config: string;
@@ -25,7 +30,9 @@ interface ClusterRunArgs {
   attempts: number;
   'lock-duration': string;
   'worker-concurrency': number;
+  'warm-workers': boolean;
   report?: string;
+  metrics?: string;
   'log-level': string;
   quiet: boolean;
 }
@@ -58,6 +65,8 @@ export async function clusterRun(args: ClusterRunArgs): Promise<number> {
   const sinkPath = args['sink-path'] === undefined ? undefined : ([] as string[]).concat(args['sink-path']);
   let report: ClusterReport | undefined;
   let code = 0;
+  // On a terminal: the live display (units and rows across workers, ETA), redrawn at every poll; else a line per unit done.
+  const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   try {
     report = await runCluster({
       config: path.resolve(args.config),
@@ -67,29 +76,50 @@ export async function clusterRun(args: ClusterRunArgs): Promise<number> {
       attempts: args.attempts,
       lockDurationMs: lockMs(args['lock-duration']),
       workerConcurrency: args['worker-concurrency'],
+      warmWorkers: args['warm-workers'],
       log,
       signal: controller.signal,
       onUnit: (u, done, total) => {
-        if (!args.quiet) say(`unit ${done}/${total} done: ${u.file} (${u.rows} rows, ${u.worker}${u.attempts > 1 ? `, ${u.attempts} attempts` : ''})\n`);
+        if (display || args.quiet) return;
+        say(`unit ${done}/${total} done: ${u.file} (${u.rows} rows, ${u.worker}${u.attempts > 1 ? `, ${u.attempts} attempts` : ''})\n`);
       },
+      ...(display && { onProgress: (p) => display.show(renderClusterProgress(p)) }),
     });
+    display?.clear();
     if (!args.quiet) say(renderClusterReport(report) + '\n');
   } catch (err) {
+    display?.clear();
     say(`sluice: ${err instanceof SluiceError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     report = { pipeline: '', runId: args['run-id'] ?? '', ok: false, cluster: args.cluster ?? '', durationMs: 0, units: [], rows: 0, sinks: [], error: err instanceof Error ? err.message : String(err) };
     code = signals.code() || 1;
   } finally {
     signals.off();
   }
-  if (args.report) {
+  for (const [what, file, write] of [
+    ['report', args.report, writeReport],
+    ['metrics', args.metrics, writeClusterMetrics],
+  ] as const) {
+    if (!file) continue;
     try {
-      writeFileSync(args.report, JSON.stringify(report, null, 2) + '\n');
+      write(file, report);
     } catch (err) {
-      say(`sluice: cannot write the report file ${args.report}: ${(err as Error).message}\n`);
+      say(`sluice: cannot write the ${what} file ${file}: ${(err as Error).message}\n`);
       code ||= 1;
     }
   }
   return code;
+}
+
+/** `--report`: JSON, or with a `.html` name the page (report-html/cluster-page.ts); written whole (temporary sibling, then rename). */
+function writeReport(file: string, report: ClusterReport): void {
+  const text = /\.html?$/i.test(file) ? renderClusterHtml(report) : JSON.stringify(report, null, 2) + '\n';
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 export function renderClusterReport(r: ClusterReport): string {
@@ -100,12 +130,14 @@ export function renderClusterReport(r: ClusterReport): string {
     `✔ ${r.pipeline}: run ${r.runId} committed on ${r.cluster}: ${r.units.length} units, ${r.rows} rows read, by ${workers.size} worker(s) in ${(r.durationMs / 1000).toFixed(1)} s`,
     ...(r.reattached ? [`  re-attached: ${r.reattached.doneBefore.length} unit(s) were done before this driver started`] : []),
     ...retried.map((u) => `  unit ${u.unit} (${u.file}) ran ${u.attempts} times (retried, or its worker died); its last attempt's output was committed`),
+    ...(r.workers ?? []).map((w) => `  ${w.worker}: ${w.units} unit(s)${w.warmUnits ? ` (${w.warmUnits} on warm copies)` : ''}, ${count(w.rows)} rows, busy ${ms(w.busyMs)} (start-up ${ms(w.startupMs)}), CPU ${ms(w.cpuMs)}`),
+    ...(r.commit ? [`  commit: ${ms(r.commit.ms)} on ${r.commit.worker}${r.commit.attempts > 1 ? ` (${r.commit.attempts} attempts)` : ''}`] : []),
     ...r.sinks.map((s) => `  → ${s.path}: ${s.rows} rows, ${s.files.length} file(s)`),
   ];
   return lines.join('\n');
 }
 
-export async function workerCommand(args: { cluster: string; concurrency: number; 'lock-duration': string; 'log-level': string }): Promise<number> {
+export async function workerCommand(args: { cluster: string; concurrency: number; 'lock-duration': string; 'log-level': string; warm: boolean }): Promise<number> {
   const controller = new AbortController();
   const signals = onSignals(controller);
   const log = createRootLogger({ level: args['log-level'] });
@@ -113,7 +145,7 @@ export async function workerCommand(args: { cluster: string; concurrency: number
   if (process.send) process.on('disconnect', () => controller.abort('the driver is gone'));
   const stop = new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
   try {
-    await runWorker({ url: args.cluster, concurrency: args.concurrency, lockDurationMs: lockMs(args['lock-duration']), log, stop });
+    await runWorker({ url: args.cluster, concurrency: args.concurrency, lockDurationMs: lockMs(args['lock-duration']), log, stop, warm: args.warm });
     return signals.code();
   } catch (err) {
     say(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -55,7 +55,7 @@ class UsageError extends Error {}
 /** Failing cases were already reported case by case: only the exit code is left to set. */
 class CasesFailed extends Error {}
 
-type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean; cluster?: string; 'run-id'?: string; attempts: number; 'lock-duration': string; 'worker-concurrency': number };
+type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean; cluster?: string; 'run-id'?: string; attempts: number; 'lock-duration': string; 'worker-concurrency': number; 'warm-workers': boolean };
 
 interface Common {
   config: string;
@@ -83,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('attempts', { type: 'number', default: 3, describe: 'with --cluster: attempts per unit before the run fails (a data error fails at once)' })
         .option('lock-duration', { type: 'string', default: '30s', describe: 'with --cluster local: how long a unit\'s lock lasts unrenewed, i.e. how soon a dead worker\'s unit runs elsewhere' })
         .option('worker-concurrency', { type: 'number', default: 1, describe: 'with --cluster local: units each local worker runs at once' })
+        .option('warm-workers', { type: 'boolean', default: true, describe: 'with --cluster local: workers keep a run\'s copies warm across its units (--no-warm-workers starts every unit cold, to measure)' })
         .check((a) => {
           if (a.resume && a.restart) throw new Error('--resume and --restart exclude each other: --resume continues a failed run, --restart discards it');
           if (a.cluster !== undefined && (a.resume || a.restart)) throw new Error('--cluster runs are resumed by starting the driver again with the same --run-id, not with --resume or --restart');
@@ -94,13 +95,14 @@ export async function main(argv: string[]): Promise<number> {
         code = args.cluster !== undefined ? await (require('./cluster') as typeof import('./cluster')).clusterRun(args) : await run(args);
       },
     )
-    .command<{ cluster: string; concurrency: number; 'lock-duration': string; 'log-level': string }>(
+    .command<{ cluster: string; concurrency: number; 'lock-duration': string; 'log-level': string; warm: boolean }>(
       'worker',
       'take the units of cluster runs from Redis and run them here (sluice run --cluster starts the runs)',
       (y) =>
         y
           .option('cluster', { type: 'string', demandOption: true, describe: 'the Redis of the runs: redis://host:port, rediss://… (TLS), unix:///path/redis.sock' })
           .option('concurrency', { type: 'number', default: 1, describe: 'units run at once in this process' })
+          .option('warm', { type: 'boolean', default: true, describe: 'keep a run\'s thread and process copies (and Parquet encoder threads) running from one of its units to the next; --no-warm starts every unit cold' })
           .option('lock-duration', { type: 'string', default: '30s', describe: 'how long a unit\'s lock lasts unrenewed: if this worker dies, its unit runs elsewhere after about twice this' })
           .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }),
       async (args) => {

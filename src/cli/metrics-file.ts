@@ -10,7 +10,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { RunReport, SinkReport } from '../runtime/types';
 import { sinksOf } from './report-sinks';
 
-interface Family {
+export interface Family {
   name: string;
   help: string;
   unit?: string;
@@ -73,6 +73,11 @@ export function renderOpenMetrics(r: RunReport): string {
       samples: rejectedByPlace(r).map(({ place, action, rows }) => ({ labels: { ...p, place, action }, value: rows })),
     },
   ];
+  return renderFamilies(families);
+}
+
+/** Gauge families as OpenMetrics text (families without samples left out), ending with `# EOF`. */
+export function renderFamilies(families: readonly Family[]): string {
   const lines: string[] = [];
   for (const f of families) {
     if (!f.samples.length) continue;

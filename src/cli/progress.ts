@@ -15,8 +15,13 @@ export class ProgressDisplay {
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(s: ProgressSnapshot): void {
+    this.show(renderProgress(s));
+  }
+
+  /** Draw `lines` in place of what is shown (also the cluster driver's display, cli/cluster-progress.ts). */
+  show(lines: string[]): void {
     // Stage and file names come from the config and the data: shown terminal-safe, inside our own redraw sequences.
-    this.shown = renderProgress(s).map(safeLine);
+    this.shown = lines.map(safeLine);
     this.erase();
     this.draw(this.shown);
   }

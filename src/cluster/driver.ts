@@ -8,6 +8,7 @@
  * units already done stay done; a committed run is not run again.
  */
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -19,6 +20,7 @@ import { QUEUE, commitJobId, unitJobId, type ClusterOverrides, type CommitJobDat
 import { LocalCluster } from './local';
 import { clusterPlan } from './plan';
 import { removeStaging } from './commit';
+import { clusterProgress, type ClusterProgress, type UnitView } from './progress';
 
 export interface DriverOptions {
   config: string;
@@ -30,6 +32,10 @@ export interface DriverOptions {
   lockDurationMs: number;
   /** Workers' concurrency with local:N. */
   workerConcurrency?: number;
+  /** With local:N: false starts every unit cold (workers' --no-warm), to measure what warm copies save. */
+  warmWorkers?: boolean;
+  /** Told after every poll (the live display): units and rows across workers (cluster/progress.ts). */
+  onProgress?: (p: ClusterProgress) => void;
   log: Logger;
   signal?: AbortSignal;
   /** Told each unit as it finishes (the progress lines). */
@@ -46,6 +52,24 @@ export interface UnitReport {
   /** Times a worker started it (more than 1: retried, or run again after its worker died). */
   attempts: number;
   ms: number;
+  /** When its last attempt started (ISO), its start-up (copies ready), its worker process's CPU over it, and whether it ran on warm copies. */
+  startedAt?: string;
+  startupMs?: number;
+  cpuMs?: number;
+  warm?: boolean;
+}
+
+/** One worker's share of the run (from its units' results). */
+export interface WorkerReport {
+  worker: string;
+  units: number;
+  rows: number;
+  /** Sum of its units' wall times, their start-ups, and its process's CPU over them. */
+  busyMs: number;
+  startupMs: number;
+  cpuMs: number;
+  /** Units it ran on copies an earlier unit had started. */
+  warmUnits: number;
 }
 
 export interface ClusterReport {
@@ -57,8 +81,11 @@ export interface ClusterReport {
   alreadyCommitted?: boolean;
   /** Units this driver found done when it attached to a run already in Redis. */
   reattached?: { doneBefore: number[] };
+  /** When the driver started (ISO). */
+  startedAt?: string;
   durationMs: number;
   units: UnitReport[];
+  workers?: WorkerReport[];
   rows: number;
   sinks: CommitResult['sinks'];
   commit?: { worker: string; ms: number; attempts: number };
@@ -70,6 +97,7 @@ const POLL_MS = 200;
 
 export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const target = parseClusterTarget(opts.cluster);
   if (opts.runId !== undefined && !RUN_ID.test(opts.runId)) throw new ClusterError(`--run-id "${opts.runId}": use 1 to 64 letters, digits, - or _ (it names the run's jobs and output files)`);
   const runId = opts.runId ?? `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
@@ -86,7 +114,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     if (target.kind === 'local') {
       local = await LocalCluster.start({
         workers: target.workers,
-        workerArgs: ['--lock-duration', `${opts.lockDurationMs}ms`, '--concurrency', String(opts.workerConcurrency ?? 1), '--log-level', opts.log.level === 'silent' ? 'silent' : 'warn'],
+        workerArgs: ['--lock-duration', `${opts.lockDurationMs}ms`, '--concurrency', String(opts.workerConcurrency ?? 1), '--log-level', opts.log.level === 'silent' ? 'silent' : 'warn', ...(opts.warmWorkers === false ? ['--no-warm'] : [])],
       });
     }
     const url = local?.url ?? (target as { url: string }).url;
@@ -142,6 +170,8 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     opts.onStarted?.({ runId, url, workerPids: local?.workerPids ?? [], ...(local?.redisPid !== undefined && { redisPid: local.redisPid }) });
 
     const seen = new Set<number>(doneBefore ?? []);
+    // Shared storage: the driver sees every input's size, for the display's share read and ETA.
+    const sizes = opts.onProgress ? files.map((f) => sizeOf(f)) : [];
     for (;;) {
       if (opts.signal?.aborted) throw fail(`the driver was stopped (${String(opts.signal.reason)}); the run goes on in Redis: start the driver again with --run-id ${runId} to follow it, or sluice cancel`);
       const commit = await redisCall(Job.fromId<CommitJobData, CommitResult>(q, commitJobId(runId)));
@@ -153,10 +183,12 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
         seen.add(u);
         opts.onUnit?.(unitReport(s.result, s.attempts), seen.size, files.length);
       }
+      opts.onProgress?.(clusterProgress(states, sizes, performance.now() - t0));
       if (state === 'completed') {
         // Read again: the job read above may predate its completion (no return value yet).
         const done = await redisCall(Job.fromId<CommitJobData, CommitResult>(q, commitJobId(runId)));
         const result = done!.returnvalue;
+        const units = states.map((s, u) => (s.result ? unitReport(s.result, s.attempts) : { unit: u, file: files[u], rows: 0, worker: '?', attempts: s.attempts, ms: 0 }));
         return {
           pipeline: plan.name,
           runId,
@@ -164,8 +196,10 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
           cluster: target.kind === 'local' ? `local:${target.workers}` : label,
           ...(existing && doneBefore?.length === files.length && states.every((s) => s.state === 'completed') && existing.finishedOn && { alreadyCommitted: true }),
           ...(doneBefore && { reattached: { doneBefore } }),
+          startedAt,
           durationMs: Math.round(performance.now() - t0),
-          units: states.map((s, u) => (s.result ? unitReport(s.result, s.attempts) : { unit: u, file: files[u], rows: 0, worker: '?', attempts: s.attempts, ms: 0 })),
+          units,
+          workers: workersOf(units),
           rows: states.reduce((n, s) => n + (s.result?.rows ?? 0), 0),
           sinks: result.sinks,
           commit: { worker: result.worker, ms: result.ms, attempts: done!.attemptsStarted },
@@ -191,10 +225,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   }
 }
 
-interface UnitState {
-  state: string;
-  attempts: number;
-  result?: UnitResult;
+interface UnitState extends UnitView {
   reason?: string;
 }
 
@@ -204,13 +235,38 @@ async function unitStates(q: Queue, runId: string, n: number): Promise<UnitState
     jobs.map(async (job) => {
       if (!job) return { state: 'missing', attempts: 0 };
       const state = await job.getState();
-      return { state, attempts: job.attemptsStarted, ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: job.failedReason }) };
+      return { state, attempts: job.attemptsStarted, ...(state === 'active' && { progress: job.progress }), ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: job.failedReason }) };
     }),
   );
 }
 
 function unitReport(r: UnitResult, attempts: number): UnitReport {
-  return { unit: r.unit, file: r.file, rows: r.rows, worker: r.worker, attempts, ms: r.ms };
+  const { unit, file, rows, worker, ms, startedAt, startupMs, cpuMs, warm } = r;
+  return { unit, file, rows, worker, attempts, ms, ...(startedAt !== undefined && { startedAt, startupMs, cpuMs, warm }) };
+}
+
+/** Per worker, from the units it ran (their last attempts), in the order of its name. */
+export function workersOf(units: readonly UnitReport[]): WorkerReport[] {
+  const by = new Map<string, WorkerReport>();
+  for (const u of units) {
+    if (u.worker === '?') continue;
+    const w = by.get(u.worker) ?? by.set(u.worker, { worker: u.worker, units: 0, rows: 0, busyMs: 0, startupMs: 0, cpuMs: 0, warmUnits: 0 }).get(u.worker)!;
+    w.units++;
+    w.rows += u.rows;
+    w.busyMs += u.ms;
+    w.startupMs += Math.round(u.startupMs ?? 0);
+    w.cpuMs += u.cpuMs ?? 0;
+    if (u.warm) w.warmUnits++;
+  }
+  return [...by.values()].sort((a, b) => a.worker.localeCompare(b.worker));
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // the unit's own run names a file that cannot be read
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -50,6 +50,22 @@ export interface UnitResult {
   rows: number;
   worker: string;
   ms: number;
+  /** When the unit's run started on its worker (ISO), and its start-up (copies ready) in ms. */
+  startedAt?: string;
+  startupMs?: number;
+  /** CPU time of the worker process over the unit, ms (with several units at once on a worker, theirs overlap). */
+  cpuMs?: number;
+  /** The unit ran on copies an earlier unit of the run had started (runtime/warm-copies.ts). */
+  warm?: boolean;
+}
+
+/** What a unit job reports while it runs (job.updateProgress): the driver's live display sums it over workers. */
+export interface UnitProgress {
+  /** Rows the unit's source has read so far, and its input bytes read of the file's size. */
+  rows: number;
+  bytesRead: number;
+  totalBytes: number;
+  worker: string;
 }
 
 /** The commit job's result (also kept as its progress once published, so a retried commit does not publish twice). */

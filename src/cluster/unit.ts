@@ -13,9 +13,11 @@ import type { Logger } from 'pino';
 import { ClusterError } from '../errors';
 import { stagingDirOf } from '../io/units/units';
 import { planFingerprint, runPlan } from '../runtime/run';
+import type { RunOptions } from '../runtime/types';
 import type { Fingerprint } from '../io/units/manifest';
 import type { UnitJobData, UnitResult } from './jobs';
 import { clusterPlan, type ClusterPlan } from './plan';
+import type { WarmCopies } from '../runtime/warm-copies';
 
 /** This process, as the report names it. */
 export const WORKER_NAME = `${hostname()}:${process.pid}`;
@@ -47,12 +49,50 @@ export function refuseOtherPipeline(data: UnitJobData | { runId: string; fingerp
   }
 }
 
-export async function runUnit(data: UnitJobData, attempt: number, log: Logger): Promise<UnitResult> {
+export interface UnitRunOptions {
+  /** The worker's warm copies (runtime/warm-copies.ts): without them, every unit starts its copies cold. */
+  warm?: WarmCopies;
+  /** Told the unit's progress while it runs (the worker passes it to BullMQ: job.updateProgress). */
+  onProgress?: RunOptions['onProgress'];
+  progressIntervalMs?: number;
+}
+
+export async function runUnit(data: UnitJobData, attempt: number, log: Logger, opts: UnitRunOptions = {}): Promise<UnitResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { plan } = await planOf(data);
   refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
   const attemptDir = `${String(data.unit).padStart(6, '0')}-a${attempt}-${randomBytes(4).toString('hex')}`;
   const dirs = plan.sinks.map((s) => path.join(stagingDirOf(path.resolve(s.config.path)), data.runId, '_temporary', attemptDir));
-  const report = await runPlan(plan, { log, stageUnit: { unit: data.unit, file: data.file, dirs, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) } });
-  return { unit: data.unit, file: data.file, sinks: report.staged ?? [], rows: report.source.rows, worker: WORKER_NAME, ms: Math.round(performance.now() - t0) };
+  const set = await opts.warm?.take(data.runId, plan, log);
+  let ok = false;
+  try {
+    const startedAt = new Date().toISOString();
+    const report = await runPlan(
+      plan,
+      {
+        log,
+        stageUnit: { unit: data.unit, file: data.file, dirs, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) },
+        ...(opts.onProgress && { onProgress: opts.onProgress, progressIntervalMs: opts.progressIntervalMs }),
+      },
+      set?.adopter(log, () => undefined),
+    );
+    ok = true;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      unit: data.unit,
+      file: data.file,
+      sinks: report.staged ?? [],
+      rows: report.source.rows,
+      worker: WORKER_NAME,
+      ms: Math.round(performance.now() - t0),
+      startedAt,
+      startupMs: report.startupMs,
+      // This process's CPU over the unit (its threads included; child processes not): beside wall time, what a unit costs a core.
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      warm: set ? set.uses > 1 : false,
+    };
+  } finally {
+    if (set) await opts.warm!.give(data.runId, set, ok);
+  }
 }

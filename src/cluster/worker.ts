@@ -10,9 +10,13 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { ClusterError, ConfigError, ConfigLoadError, SourceError } from '../errors';
 import { redisOptions } from './connection';
-import { QUEUE, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
+import { QUEUE, type CommitJobData, type CommitResult, type UnitJobData, type UnitProgress, type UnitResult } from './jobs';
 import { commitRun } from './commit';
 import { WORKER_NAME, runUnit } from './unit';
+import { WarmCopies } from '../runtime/warm-copies';
+
+/** How often a running unit tells Redis its progress (one small write per unit per interval). */
+export const UNIT_PROGRESS_MS = 1000;
 
 export interface WorkerOptions {
   url: string;
@@ -22,18 +26,31 @@ export interface WorkerOptions {
   log: Logger;
   /** Resolves when the worker should stop (a signal; the driver of `local:N` going away). */
   stop: Promise<unknown>;
+  /** Keep a run's copies warm across its units (runtime/warm-copies.ts); false starts every unit cold (to measure what warm saves). Default true. */
+  warm?: boolean;
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { label, ...connection } = redisOptions(opts.url);
   const log = opts.log.child({ worker: WORKER_NAME });
+  const warm = opts.warm === false ? undefined : new WarmCopies();
   const worker = new Worker<UnitJobData | CommitJobData, UnitResult | CommitResult>(
     QUEUE,
     async (job: Job<UnitJobData | CommitJobData>) => {
       try {
-        if (job.name === 'unit') return await runUnit(job.data as UnitJobData, job.attemptsStarted, log);
+        if (job.name === 'unit') {
+          const data = job.data as UnitJobData;
+          return await runUnit(data, job.attemptsStarted, log, {
+            ...(warm && { warm }),
+            progressIntervalMs: UNIT_PROGRESS_MS,
+            // Best effort: a progress write that fails (Redis away a moment) must not fail the unit; the result is what counts.
+            onProgress: (s) => void job.updateProgress({ rows: s.source.rows, bytesRead: s.input?.bytesRead ?? 0, totalBytes: s.input?.totalBytes ?? 0, worker: WORKER_NAME } satisfies UnitProgress as unknown as object).catch(() => undefined),
+          });
+        }
         if (job.name === 'commit') {
           const commitJob = job as Job<CommitJobData>;
+          // Every unit of the run is done: its warm copies here have no more work.
+          await warm?.end(commitJob.data.runId);
           return await commitRun(
             {
               data: commitJob.data,
@@ -68,9 +85,12 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     if (err.message !== said) log.warn({ err }, `redis ${label}: ${err.message}`);
     said = err.message;
   });
+  // Nothing waits in the queue: no unit of any run is coming, so idle warm copies go now rather than after their idle time.
+  worker.on('drained', () => void warm?.endIdle());
   log.info({ redis: label, concurrency: opts.concurrency }, 'worker started');
   const running = worker.run();
   await Promise.race([opts.stop, running]);
   await worker.close();
   await running;
+  await warm?.stop();
 }

@@ -29,12 +29,22 @@ import { EncoderPool, type OpenGroup, type Part } from '../io/parquet/encoder/po
 import { partBatch } from '../io/parquet/encoder/parts';
 import { RowGroupCutter } from '../io/parquet/encoder/row-groups';
 import type { PlannedStage } from '../plan/types';
+import type { BatchLocation } from '../errors';
 import type { StageExecutor, TransportStats } from '../executors/types';
 import { InputOrderFailures } from '../supervisor/input-order';
 import { FirstFatal } from '../supervisor/first-fatal';
 
 /** A part on its way, the partition it belongs to ('' for one file), and the unit, when it is not its item's (batch/unit-tag.ts). */
 type Keyed = { key: string; part: Promise<Part>; unit?: string };
+
+/**
+ * An encoder pool its owner keeps across runs (a cluster worker's warm copies, runtime/warm-copies.ts):
+ * lent to one executor at a time, which names the batch a thread's death hits (`where`) and
+ * hears of that death while it holds it; the executor never destroys it (its owner does).
+ */
+export interface LentEncoderPool {
+  lend(where: () => BatchLocation, onDeath: (err: Error) => void): EncoderPool;
+}
 
 export class ParquetEncodeExecutor implements StageExecutor {
   readonly stage: string;
@@ -63,18 +73,25 @@ export class ParquetEncodeExecutor implements StageExecutor {
   /** An encoder thread's death: kept for a listener that comes later (the scheduler listens only once the run moves batches). */
   private readonly fatal = new FirstFatal<SluiceError>();
 
-  constructor(stage: PlannedStage, _deps: { log: Logger }) {
+  /** A pool lent for this run (not destroyed here), and its work before this run (work() counts this run's). */
+  private readonly lent: LentEncoderPool | undefined;
+  private before = { busyMs: 0, slotWaitMs: 0 };
+
+  constructor(stage: PlannedStage, deps: { log: Logger; lent?: LentEncoderPool }) {
     if (!stage.encode) throw new Error(`internal: stage "${stage.name}" is not a Parquet encoding stage`);
     this.stage = stage.name;
     this.copies = stage.copies;
     this.slots = stage.copies * stage.slotsPerCopy;
     this.encode = stage.encode;
+    this.lent = deps.lent;
   }
 
   async start(): Promise<void> {
-    const pool = new EncoderPool({ threads: this.copies, where: () => this.earliestUnencoded() });
+    const onDeath = (err: Error) => this.fatal.report(this.failure(err));
+    const pool = this.lent ? this.lent.lend(() => this.earliestUnencoded(), onDeath) : new EncoderPool({ threads: this.copies, where: () => this.earliestUnencoded() });
     this.pool = pool;
-    pool.onDeath((err) => this.fatal.report(this.failure(err)));
+    if (this.lent) this.before = { busyMs: pool.stats.busyMs, slotWaitMs: pool.stats.slotWaitMs };
+    else pool.onDeath(onDeath);
     // One file gets its file even without rows (the schema only); partitions exist only with rows.
     if (this.encode.input === 'batches' && !this.encode.partitioned) this.cutterFor('');
   }
@@ -108,14 +125,15 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   async close(): Promise<void> {
-    await this.pool?.destroy();
+    if (!this.lent) await this.pool?.destroy();
   }
 
   async abort(): Promise<void> {
     for (const cutter of this.cutters.values()) cutter.abort();
     if (this.joining) this.pool?.drop(this.joining.group);
     this.joining = undefined;
-    await this.pool?.destroy();
+    // A lent pool may still hold this run's groups: its owner destroys it (runtime/warm-copies.ts drops a failed unit's copies).
+    if (!this.lent) await this.pool?.destroy();
   }
 
   onFatal(listener: (err: SluiceError) => void): void {
@@ -125,7 +143,8 @@ export class ParquetEncodeExecutor implements StageExecutor {
   /** Its threads' work so far: threads started, time they worked, time callers waited for a slot. */
   work(): { threadsStarted: number; busyMs: number; slotWaitMs: number } {
     const s = this.pool?.stats;
-    return { threadsStarted: s?.threadsStarted ?? 0, busyMs: s?.busyMs ?? 0, slotWaitMs: s?.slotWaitMs ?? 0 };
+    // A lent pool's threads were started before this run (threadsStarted 0 says so).
+    return { threadsStarted: this.lent ? 0 : (s?.threadsStarted ?? 0), busyMs: (s?.busyMs ?? 0) - this.before.busyMs, slotWaitMs: (s?.slotWaitMs ?? 0) - this.before.slotWaitMs };
   }
 
   stats(): TransportStats {

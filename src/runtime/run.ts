@@ -51,7 +51,13 @@ export { reportOf } from './report-attach';
  * Everything the run opens is registered in its teardown (teardown.ts) as it is opened; the
  * first error tears it all down there, in reverse order, and is what the run throws.
  */
-export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlyStart): Promise<RunReport> {
+/**
+ * What a run adopts instead of starting copies itself: copies started early (early-start.ts),
+ * or a cluster worker's warm copies (runtime/warm-copies.ts). A stage it has none for starts as usual.
+ */
+export type Adopter = Pick<EarlyStart, 'adopt' | 'discard'>;
+
+export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: Adopter): Promise<RunReport> {
   let scheduler: Scheduler | undefined;
   const teardown = new Teardown();
   const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up', teardown);
@@ -62,7 +68,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: EarlySt
   return report;
 }
 
-async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardown: Teardown, started: (s: Scheduler) => void, early: EarlyStart | undefined): Promise<RunReport> {
+async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardown: Teardown, started: (s: Scheduler) => void, early: Adopter | undefined): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
