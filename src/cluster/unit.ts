@@ -59,6 +59,7 @@ export interface UnitRunOptions {
 
 export async function runUnit(data: UnitJobData, attempt: number, log: Logger, opts: UnitRunOptions = {}): Promise<UnitResult> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const cpu0 = process.cpuUsage();
   const { plan } = await planOf(data);
   refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
@@ -67,7 +68,8 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
   const set = await opts.warm?.take(data.runId, plan, log);
   let ok = false;
   try {
-    const startedAt = new Date().toISOString();
+    // Before the run: the plan (once per config on this worker), the refusal check, the copies' start (cold) or nothing (warm).
+    const beforeRunMs = performance.now() - t0;
     const report = await runPlan(
       plan,
       {
@@ -87,7 +89,8 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       worker: WORKER_NAME,
       ms: Math.round(performance.now() - t0),
       startedAt,
-      startupMs: report.startupMs,
+      // From the job's start to every copy ready: what a cold start costs, and warm copies save.
+      startupMs: Math.round(beforeRunMs + report.startupMs),
       // This process's CPU over the unit (its threads included; child processes not): beside wall time, what a unit costs a core.
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       warm: set ? set.uses > 1 : false,

@@ -1,12 +1,12 @@
 /**
  * Warm workers, and the merged report of a cluster run, on a real redis-server and real
- * `sluice worker` processes: one `--cluster local:2` run of 8 units (two probe stages, thread and
+ * `sluice worker` processes: one `--cluster local:2` run of 6 units (two probe stages, thread and
  * process, that stamp each row with the thread id / pid that ran it and how many times `setup`
  * ran there) serves every assertion, beside one embedded run of the same pipeline.
  *
  * - Reuse, structurally: the units a worker ran share their copies (the same thread id and
  *   pid across units), and `setup` ran once in every copy; started cold, every unit would
- *   have had copies of its own (8 thread ids).
+ *   have had copies of its own (6 thread ids).
  * - A failed unit does not poison the next: the thread probe throws once, in unit 3's first
  *   attempt; that unit runs again (2 attempts in the report) on copies started afresh (setup
  *   once in them too), and the run commits the embedded run's rows.
@@ -26,7 +26,7 @@ jest.setTimeout(300_000);
 const ws = workspace('sluice-cluster-warm-');
 afterAll(() => ws.cleanup());
 
-const UNITS = 8;
+const UNITS = 6;
 const FAIL_UNIT = 3;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
@@ -119,7 +119,7 @@ it('setup ran once in every copy, and the units a worker ran share its copies (t
   for (const r of rows) (tidsOf.get(unitOf(r)) ?? tidsOf.set(unitOf(r), new Set()).get(unitOf(r))!).add(Number(r.th_tid));
   // Each unit's rows ran on one copy of each stage.
   for (const tids of tidsOf.values()) expect(tids.size).toBe(1);
-  // Cold, each of the 8 units would have had its own thread and child; warm: one set per worker, and one more after the failure.
+  // Cold, each of the 6 units would have had its own thread and child; warm: one set per worker, and one more after the failure.
   const threadCopies = new Set(rows.map((r) => `${r.th_pid}:${r.th_tid}`));
   const children = new Set(rows.map((r) => Number(r.pr_pid)));
   expect(threadCopies.size).toBeLessThanOrEqual(3);
