@@ -15,7 +15,7 @@
  * unit alone. The job is the nightly one without its aggregate (a cluster run refuses a stage
  * with flush): clean inline, pseudonymise thread × 2, one Parquet file.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from '../scripts/gen-data';
@@ -46,6 +46,8 @@ export interface ClusterCase {
   units: number;
   rowsPerUnit: number;
   inputMB: number;
+  /** The Parquet output's size (what the commit job copies into place). */
+  outputMB: number;
   contenders: { name: string; wall_s: number; cpu_s: number; max_rss_mb: number }[];
   /** Per-unit figures from the cluster runs' reports (medians over every unit of every round). */
   perUnit: {
@@ -97,7 +99,7 @@ async function oneCase(work: string, name: string, units: number, rowsPerUnit: n
     const out = path.join(dir, `out-${label.replace(/\W+/g, '-')}.parquet`);
     const report = path.join(dir, `report-${label.replace(/\W+/g, '-')}.json`);
     const config = writeJob(dir, label.replace(/\W+/g, '-'), glob, out);
-    return { name: label, cmd: [BIN, 'run', config, '--quiet', '--log-level', 'warn', '--report', report, ...args], report };
+    return { name: label, cmd: [BIN, 'run', config, '--quiet', '--log-level', 'warn', '--report', report, ...args], report, out };
   };
   const cs = [
     contender('embedded', []),
@@ -119,7 +121,8 @@ async function oneCase(work: string, name: string, units: number, rowsPerUnit: n
       `    ${p.name.padEnd(34)} unit cold ${fmtMs(p.coldMs)} (start-up ${fmtMs(p.coldStartupMs)}, CPU ${fmtMs(p.coldCpuMs)}), warm ${fmtMs(p.warmMs)} (start-up ${fmtMs(p.warmStartupMs)}, CPU ${fmtMs(p.warmCpuMs)}); queue gap ${fmtMs(p.queueGapMs)}; commit ${fmtMs(p.commitMs)}`,
     );
   }
-  return { name, units, rowsPerUnit, inputMB: bytes / 2 ** 20, contenders, perUnit };
+  const outputMB = statSync(cs[1].out).size / 2 ** 20;
+  return { name, units, rowsPerUnit, inputMB: bytes / 2 ** 20, outputMB, contenders, perUnit };
 }
 
 const fmtMs = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v, 0)} ms`);
@@ -167,7 +170,7 @@ export async function cluster(rows: number, units: number, rounds: number): Prom
 export function clusterMarkdown(r: ClusterResult): string[] {
   const lines = [`## Cluster: embedded vs \`--cluster local:1\` (warm, cold) vs \`local:2\` (medians of ${r.rounds} interleaved rounds; CPU-s of the whole process tree)`, ''];
   for (const c of r.cases) {
-    lines.push(`### ${c.name}: ${c.units} units × ${c.rowsPerUnit.toLocaleString('en-US')} rows (${fmt(c.inputMB, 1)} MB CSV)`, '', '| contender | wall s | CPU s | peak RSS MB |', '|---|---|---|---|');
+    lines.push(`### ${c.name}: ${c.units} units × ${c.rowsPerUnit.toLocaleString('en-US')} rows (${fmt(c.inputMB, 1)} MB CSV in, ${fmt(c.outputMB, 1)} MB Parquet out)`, '', '| contender | wall s | CPU s | peak RSS MB |', '|---|---|---|---|');
     for (const x of c.contenders) lines.push(`| ${x.name} | ${fmt(x.wall_s)} | ${fmt(x.cpu_s)} | ${fmt(x.max_rss_mb, 0)} |`);
     lines.push('', '| cluster run | unit cold ms | start-up | CPU | unit warm ms | start-up | CPU | queue gap ms | commit ms |', '|---|---|---|---|---|---|---|---|---|');
     for (const p of c.perUnit) lines.push(`| ${p.name} | ${fmtMs(p.coldMs)} | ${fmtMs(p.coldStartupMs)} | ${fmtMs(p.coldCpuMs)} | ${fmtMs(p.warmMs)} | ${fmtMs(p.warmStartupMs)} | ${fmtMs(p.warmCpuMs)} | ${fmtMs(p.queueGapMs)} | ${fmtMs(p.commitMs)} |`);
