@@ -109,6 +109,9 @@ it('a driver killed after it added the run re-attaches when started again with i
 });
 
 it('sluice cancel removes a run: its driver stops with exit 1 and nothing is committed; status then knows no such run', async () => {
+  // No worker may take the run's units before the cancel: a warm worker left by the test before
+  // finishes 6 small units in well under a second, and the run would commit first (a race).
+  await Promise.all(workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => new Promise((r) => (w.once('exit', r), w.kill('SIGTERM')))));
   const c = config('gone');
   let cancelled: ReturnType<typeof runCli> | undefined;
   const driver = await driverKilledOnceStarted(['run', c.file, '--cluster', redis.url, '--run-id', 'gone', '--log-level', 'info'], () => {
