@@ -5,10 +5,11 @@
  *
  * Night 1 reads 3 files, night 2 the 2 that arrived (asserted from the report), night 3 nothing
  * (exit 0, nothing written); the union of the parts, read back by DuckDB (Arrow by
- * apache-arrow's reader), equals one plain run over all 5. A changed file is read again and
+ * apache-arrow's reader), equals the rows of all 5 files as DuckDB reads the CSVs (what one plain
+ * run over all 5 writes). A changed file is read again and
  * warned about, its old rows kept; `--full` replaces every output with one part. A night that
  * fails leaves the outputs and state byte for byte as they were, and the next one reads the 2
- * files again; a kill -9 in the commit of the 5 outputs (before its journal, and between two
+ * files again; a kill -9 in the commit of two outputs (before its journal, and between two
  * renames) leaves all or nothing once the next run recovered. `--resume` continues a failed
  * incremental resumable night. Refusals: a single-file sink, a sink mode, a stage with flush()
  * (unless 'per-run'), `--full` without incremental, `--cluster`.
@@ -56,7 +57,8 @@ interface Case {
   land(...is: number[]): void;
 }
 
-function setup(name: string, extra: Record<string, unknown> = {}, stages?: unknown[]): Case {
+/** The nightly pipeline writing `sinks` (the first two only, for the cases about failures: a Parquet and a CSV directory, two outputs and a journal). */
+function setup(name: string, extra: Record<string, unknown> = {}, stages?: unknown[], sinks: readonly (typeof SINKS)[number][] = SINKS): Case {
   const dir = path.join(ws.dir, name);
   const landing = path.join(dir, 'landing');
   mkdirSync(landing, { recursive: true });
@@ -67,7 +69,7 @@ function setup(name: string, extra: Record<string, unknown> = {}, stages?: unkno
       ...extra,
       source: { format: 'csv', path: path.join(landing, '*.csv'), batchRows: 8, incremental: true },
       stages: stages ?? [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'fail-on-name.ts'), mode: 'inline' }],
-      sinks: SINKS.map((s) => ({ ...s, path: path.join(dir, 'out', s.path) + (s.path.endsWith('/') ? '/' : '') })),
+      sinks: sinks.map((s) => ({ ...s, path: path.join(dir, 'out', s.path) + (s.path.endsWith('/') ? '/' : '') })),
     },
     `${name}.config.ts`,
   );
@@ -78,40 +80,39 @@ const lines: string[] = [];
 const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
 const night = (c: Case, opts: { full?: boolean; units?: 'resume' } = {}) => run(c.config, { log, ...opts });
 
-/** Every file under out/ (hidden ones, the state and partition folders included) → its bytes. */
+/** Every file of the outputs (the state and partition folders included; not what a killed run left beside them: its temporaries and locks) → its bytes. */
 function snapshot(c: Case): Map<string, string> {
   const root = path.join(c.dir, 'out');
-  const files = readdirSync(root, { recursive: true }).map(String).filter((f) => statSync(path.join(root, f)).isFile());
+  const files = readdirSync(root, { recursive: true }).map(String).filter((f) => !f.startsWith('.') && statSync(path.join(root, f)).isFile());
   return new Map(files.sort().map((f) => [f, readFileSync(path.join(root, f)).toString('base64')]));
 }
 
 const parts = (c: Case, sink: string) => readdirSync(path.join(c.dir, 'out', sink)).filter((f) => f.startsWith('part-')).sort();
 
 /** Each output's rows, in id order, as an independent reader reads them (the partition column from its path). */
-async function rowsOf(c: Case): Promise<Record<string, unknown[]>> {
+async function rowsOf(c: Case, sinks: number = SINKS.length): Promise<Record<string, unknown[]>> {
   const o = (p: string) => path.join(c.dir, 'out', p);
   const q = (from: string) => duckRows(`select id::int as id, name, v::double as v from ${from} order by id, v`);
+  const pq = await q(`read_parquet('${o('pq')}/*.parquet')`);
+  const csv = await q(`read_csv('${o('csv')}/*.csv')`);
+  if (sinks === 2) return { pq, csv };
   const arrow = readdirSync(o('ar'))
     .filter((f) => f.endsWith('.arrow'))
     .flatMap((f) => tableFromIPC(readFileSync(path.join(o('ar'), f))).toArray().map((r) => ({ id: Number(r.id), name: String(r.name), v: Number(r.v) })))
     .sort((a, b) => a.id - b.id || a.v - b.v);
   return {
-    pq: await q(`read_parquet('${o('pq')}/*.parquet')`),
-    csv: await q(`read_csv('${o('csv')}/*.csv')`),
+    pq,
+    csv,
     nd: await q(`read_json('${o('nd')}/*.ndjson', format = 'newline_delimited')`),
     ar: arrow,
     part: await q(`read_parquet('${o('part')}/**/*.parquet', hive_partitioning = true)`),
   };
 }
 
-/** What one plain (not incremental) run over the files as they are now writes: every output the same rows. */
-async function reference(c: Case): Promise<Record<string, unknown[]>> {
-  const name = `${path.basename(c.dir)}-ref`;
-  const out = path.join(ws.dir, `${name}.parquet`);
-  const config = ws.config({ name, source: { format: 'csv', path: path.join(c.landing, '*.csv') }, stages: [], sink: { format: 'parquet', path: out } }, `${name}.config.ts`);
-  await run(config, { log: pino({ level: 'silent' }) });
-  const rows = await duckRows(`select id::int as id, name, v::double as v from read_parquet('${out}') order by id, v`);
-  return Object.fromEntries(SINKS.map((s) => [s.name, rows]));
+/** The rows of the landing folder's files as they are now, read by DuckDB itself: what one plain run over all of them writes to every output. */
+async function reference(c: Case, sinks: number = SINKS.length): Promise<Record<string, unknown[]>> {
+  const rows = await duckRows(`select id::int as id, name, v::double as v from read_csv('${c.landing}/*.csv', union_by_name = true) order by id, v`);
+  return Object.fromEntries(SINKS.slice(0, sinks).map((s) => [s.name, rows]));
 }
 
 const state = (c: Case) => JSON.parse(readFileSync(path.join(c.dir, 'out', 'pq', '_sluice_incremental.json'), 'utf8'));
@@ -173,9 +174,12 @@ describe('incremental runs over a landing folder', () => {
   });
 });
 
+/** Two outputs (a Parquet and a CSV directory): a commit with a journal, at a third of the cost. */
+const TWO = SINKS.slice(0, 2);
+
 describe('a night that fails, and one killed in its commit', () => {
   it('a failed night 2 leaves night 1 outputs and state byte for byte; the next night reads the 2 files again', async () => {
-    const c = setup('failed');
+    const c = setup('failed', {}, undefined, TWO);
     c.land(1, 2, 3);
     await night(c);
     const before = snapshot(c);
@@ -189,30 +193,32 @@ describe('a night that fails, and one killed in its commit', () => {
     expect(snapshot(c)).toEqual(before);
     const r = await night(c);
     expect(r.incremental).toMatchObject({ read: [c.file(4), c.file(5)] });
-    expect(await rowsOf(c)).toEqual(await reference(c));
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
 
-  it.each(['before-journal', 'between-renames'])('kill -9 at %s of the commit of 5 outputs and the state: all or nothing after the next run', async (step) => {
-    const c = setup(`killed-${step}`);
+  it('kill -9 in the commit of 2 outputs and the state, before its journal and then between two renames: all or nothing after the next run', async () => {
+    const c = setup('killed', {}, undefined, TWO);
     c.land(1, 2, 3);
     await night(c);
     const before = snapshot(c);
+    // Before the journal: nothing published, the state is night 1's; the next run reads the 2 files again.
     c.land(4, 5);
-    await killTreeAt(BIN, ['run', c.config, '--quiet'], step);
-    const r = await night(c);
-    if (step === 'before-journal') {
-      expect(r.incremental).toMatchObject({ read: [c.file(4), c.file(5)] });
-    } else {
-      // The first output (and the state in it) was published: the journal finishes the others, and nothing is new.
-      expect(before).not.toEqual(snapshot(c));
-      expect(r.incremental).toMatchObject({ read: [], skipped: 5 });
-    }
-    for (const s of ['pq', 'csv', 'nd', 'ar']) expect(parts(c, s)).toHaveLength(2);
-    expect(await rowsOf(c)).toEqual(await reference(c));
+    await killTreeAt(BIN, ['run', c.config, '--quiet'], 'before-journal');
+    expect(snapshot(c)).toEqual(before);
+    expect((await night(c)).incremental).toMatchObject({ read: [c.file(4), c.file(5)] });
+    for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(2);
+    // Between the renames: the first output (and the state in it) is published, the second not yet.
+    c.land(6, 7);
+    await killTreeAt(BIN, ['run', c.config, '--quiet'], 'between-renames');
+    expect([parts(c, 'pq').length, parts(c, 'csv').length]).toEqual([3, 2]);
+    // The next run finishes the commit from its journal before it reads the state: nothing is new.
+    expect((await night(c)).incremental).toMatchObject({ read: [], skipped: 7 });
+    for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(3);
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
 
   it('--resume of a failed resumable incremental night reads only its units left, then commits them as one part', async () => {
-    const c = setup('resumed', { resumable: true });
+    const c = setup('resumed', { resumable: true }, undefined, TWO);
     c.land(1, 2, 3);
     await night(c);
     // Far enough in that the channels (capacity 4, a few stages deep) let the first units reach every sink: they are kept.
@@ -229,8 +235,8 @@ describe('a night that fails, and one killed in its commit', () => {
     expect(r.incremental).toMatchObject({ read: files });
     expect(r.units!.reused.length).toBeGreaterThan(0);
     expect(r.units).toMatchObject({ reused: files.slice(0, r.units!.reused.length), read: files.slice(r.units!.reused.length) });
-    for (const s of ['pq', 'csv', 'nd', 'ar']) expect(parts(c, s)).toHaveLength(2);
-    expect(await rowsOf(c)).toEqual(await reference(c));
+    for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(2);
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
 });
 
