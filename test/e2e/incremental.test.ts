@@ -26,6 +26,7 @@ import { renderReport } from '../../src/cli/report';
 import { clusterPlan } from '../../src/cluster/plan';
 import { BIN } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
+import { explainInProcess } from '../helpers/in-process';
 import { killTreeAt } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
@@ -281,5 +282,7 @@ describe('refused, naming the config path, before anything is written', () => {
     c.land(1);
     await expect(run(config, { log, full: true })).rejects.toThrow('--full reads every input again in an incremental run, and this pipeline is not incremental');
     await expect(clusterPlan(c.config, {})).rejects.toThrow('a cluster run cannot be incremental');
+    // Not refused: explain says what a run of it does.
+    expect(await explainInProcess(c.config)).toContain('incremental: a run reads only the files earlier runs did not commit');
   });
 });
