@@ -3,6 +3,7 @@
  * folder that gains files. Every sink kind in one run (a directory of Parquet, CSV, NDJSON and
  * Arrow parts, a partitioned Parquet directory), so every case covers every sink at once.
  *
+ * The dead-letter output is one more directory of parts (a value of file 5 does not parse).
  * Night 1 reads 3 files, night 2 the 2 that arrived (asserted from the report), night 3 nothing
  * (exit 0, nothing written); the union of the parts, read back by DuckDB (Arrow by
  * apache-arrow's reader), equals the rows of all 5 files as DuckDB reads the CSVs (what one plain
@@ -64,11 +65,12 @@ function setup(name: string, extra: Record<string, unknown> = {}, stages?: unkno
   const landing = path.join(dir, 'landing');
   mkdirSync(landing, { recursive: true });
   const file = (i: number) => path.join(landing, `f${String(i).padStart(2, "0")}.csv`);
+  const { source, ...rest } = extra as { source?: object };
   const config = ws.config(
     {
       name: 'nightly',
-      ...extra,
-      source: { format: 'csv', path: path.join(landing, '*.csv'), batchRows: 8, incremental: true },
+      ...rest,
+      source: { format: 'csv', path: path.join(landing, '*.csv'), batchRows: 8, incremental: true, ...source },
       stages: stages ?? [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'fail-on-name.ts'), mode: 'inline' }],
       sinks: sinks.map((s) => ({ ...s, path: path.join(dir, 'out', s.path) + (s.path.endsWith('/') ? '/' : '') })),
     },
@@ -112,26 +114,39 @@ async function rowsOf(c: Case, sinks: number = SINKS.length): Promise<Record<str
 
 /** The rows of the landing folder's files as they are now, read by DuckDB itself: what one plain run over all of them writes to every output. */
 async function reference(c: Case, sinks: number = SINKS.length): Promise<Record<string, unknown[]>> {
-  const rows = await duckRows(`select id::int as id, name, v::double as v from read_csv('${c.landing}/*.csv', union_by_name = true) order by id, v`);
+  // The one value that does not parse (a row of the nights case) is dead-lettered, not written.
+  const rows = await duckRows(`select id::int as id, name, try_cast(v as double) as v from read_csv('${c.landing}/*.csv', union_by_name = true, all_varchar = true) where try_cast(v as double) is not null order by id, v`);
   return Object.fromEntries(SINKS.slice(0, sinks).map((s) => [s.name, rows]));
 }
 
 const state = (c: Case) => JSON.parse(readFileSync(path.join(c.dir, 'out', 'pq', '_sluice_incremental.json'), 'utf8'));
 
 describe('incremental runs over a landing folder', () => {
-  const c = setup('nights');
+  // A value that does not parse goes to the dead-letter output, one more directory of parts committed with the others.
+  const c = setup('nights', { source: { onError: 'dead-letter' }, deadLetter: { format: 'ndjson', path: 'nights/out/rejects/' } });
+  const landBad5 = () => writeFileSync(c.file(5), csv(5) + '599,n5,oops\n');
+  /** The dead-letter rows of every part (a night without rejects has an empty part, which DuckDB reads as no columns: left out). */
+  const rejects = async () => {
+    const dir = path.join(c.dir, 'out', 'rejects');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ndjson') && statSync(path.join(dir, f)).size > 0);
+    if (!files.length) return [];
+    return duckRows(`select file, line::int as line from read_json([${files.map((f) => `'${path.join(dir, f)}'`).join(', ')}], format = 'newline_delimited')`);
+  };
 
   it('night 1 reads 3 files, night 2 only the 2 new ones, night 3 nothing (exit 0, nothing written); the parts together are one run over all 5', async () => {
     c.land(1, 2, 3);
     const n1 = await night(c);
     expect(n1.incremental).toMatchObject({ read: [c.file(1), c.file(2), c.file(3)], skipped: 0, changed: [], full: false });
     expect(n1.source.files).toBe(3);
-    for (const s of ['pq', 'csv', 'nd', 'ar']) expect(parts(c, s)).toHaveLength(1);
-    c.land(4, 5);
+    for (const s of ['pq', 'csv', 'nd', 'ar', 'rejects']) expect(parts(c, s)).toHaveLength(1);
+    expect(await rejects()).toEqual([]);
+    c.land(4);
+    landBad5();
     const n2 = await night(c);
     expect(n2.incremental).toMatchObject({ read: [c.file(4), c.file(5)], skipped: 3 });
     expect(n2.source).toMatchObject({ files: 2, rows: 2 * ROWS });
-    for (const s of ['pq', 'csv', 'nd', 'ar']) expect(parts(c, s)).toHaveLength(2);
+    for (const s of ['pq', 'csv', 'nd', 'ar', 'rejects']) expect(parts(c, s)).toHaveLength(2);
+    expect(await rejects()).toEqual([{ file: c.file(5), line: ROWS + 2 }]);
     // The partitioned sink added files to the partitions of the new names only.
     expect(readdirSync(path.join(c.dir, 'out', 'part')).filter((d) => d.startsWith('name=')).sort()).toEqual(['name=n1', 'name=n2', 'name=n3', 'name=n4', 'name=n5']);
     const before = snapshot(c);
@@ -169,6 +184,7 @@ describe('incremental runs over a landing folder', () => {
   it('--full reads everything and replaces every output and the state: one part each, the rows of the files as they are', async () => {
     const r = await night(c, { full: true });
     expect(r.incremental).toMatchObject({ full: true, read: [1, 2, 3, 4, 5].map(c.file) });
+    expect(await rejects()).toEqual([{ file: c.file(5), line: ROWS + 2 }]);
     for (const s of ['pq', 'csv', 'nd', 'ar']) expect(parts(c, s)).toEqual([expect.stringContaining(r.incremental!.part!)]);
     expect(state(c).runs).toBe(1);
     expect(await rowsOf(c)).toEqual(await reference(c));
