@@ -25,7 +25,7 @@ import pino from 'pino';
 import { run } from '../../src/index';
 import { renderReport } from '../../src/cli/report';
 import { clusterPlan } from '../../src/cluster/plan';
-import { BIN } from '../helpers/cli';
+import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
 import { explainInProcess } from '../helpers/in-process';
 import { killTreeAt } from '../helpers/processes';
@@ -231,6 +231,15 @@ describe('a night that fails, and one killed in its commit', () => {
     // The next run finishes the commit from its journal before it reads the state: nothing is new.
     expect((await night(c)).incremental).toMatchObject({ read: [], skipped: 7 });
     for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(3);
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
+    // The command's --full: exit 0, the summary says so, one part each.
+    const full = await runCli(['run', c.config]);
+    expect({ code: full.code, stderr: full.stderr }).toMatchObject({ code: 0 });
+    expect(full.stderr).toContain('incremental: nothing new (7 input file(s) committed by earlier runs); nothing was read or written');
+    const r = await runCli(['run', c.config, '--full']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain('incremental, --full: read all 7 input file(s); the outputs and their state were replaced');
+    for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(1);
     expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
 
