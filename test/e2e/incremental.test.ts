@@ -278,8 +278,12 @@ describe('refused, naming the config path, before anything is written', () => {
     return { ...c, config };
   };
 
-  it('a single-file sink, or a dead-letter file', async () => {
-    await refused(one('single', { format: 'parquet', path: 'out/events.parquet' }), 'sink.path: is "out/events.parquet", one file, but with source.incremental each run adds its output as a new part file');
+  it('a single-file sink, or a dead-letter file; --sink-path to a directory (ending in /) is one', async () => {
+    const single = one('single', { format: 'parquet', path: 'out/events.parquet' });
+    await refused(single, 'sink.path: is "out/events.parquet", one file, but with source.incremental each run adds its output as a new part file');
+    const r = await run(single.config, { log, sinkPath: path.join(single.dir, 'events') + '/' });
+    expect(r.incremental).toMatchObject({ read: [single.file(1)] });
+    expect(readdirSync(path.join(single.dir, 'events')).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
     await refused(one('dead', { format: 'parquet', path: 'out/ok/' }, { deadLetter: { format: 'ndjson', path: 'out/rejects.ndjson' } }), 'deadLetter.path: is "out/rejects.ndjson", one file');
   });
 
