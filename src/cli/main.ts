@@ -55,7 +55,7 @@ class UsageError extends Error {}
 /** Failing cases were already reported case by case: only the exit code is left to set. */
 class CasesFailed extends Error {}
 
-type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean; cluster?: string; 'run-id'?: string; attempts: number; 'lock-duration': string; 'worker-concurrency': number; 'warm-workers': boolean };
+type RunArgs = Common & { report?: string; metrics?: string; 'log-level': string; quiet: boolean; resume: boolean; restart: boolean; full: boolean; cluster?: string; 'run-id'?: string; attempts: number; 'lock-duration': string; 'worker-concurrency': number; 'warm-workers': boolean };
 
 interface Common {
   config: string;
@@ -78,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('metrics', { type: 'string', describe: 'write the run’s numbers as OpenMetrics text (also on failure), for node_exporter’s textfile collector' }).option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }).option('quiet', { type: 'boolean', default: false, describe: 'no progress display or summary' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue a resumable run that failed or was killed: the input files whose units it committed are not read again (refused if the config, a stage module or an input changed); starts one if there is none' })
         .option('restart', { type: 'boolean', default: false, describe: 'discard what a failed resumable run staged and start it again' })
+        .option('full', { type: 'boolean', default: false, describe: 'an incremental run (source.incremental): read every input file, not only the new ones, and replace the outputs and their state' })
         .option('cluster', { type: 'string', describe: 'run on many machines through BullMQ on Redis: redis://host:port, rediss://… (TLS), unix:///path/redis.sock, or local:N (a private redis-server and N workers here)' })
         .option('run-id', { type: 'string', describe: 'with --cluster: the run\'s id; a driver started again with the same id re-attaches to the run in Redis (finished units are not redone)' })
         .option('attempts', { type: 'number', default: 3, describe: 'with --cluster: attempts per unit before the run fails (a data error fails at once)' })
@@ -391,7 +392,7 @@ async function run(args: RunArgs): Promise<number> {
     if (plan.units) await refuseUncutUnits(plan);
     watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
     const w = watch;
-    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files), units: args.resume ? 'resume' : args.restart ? 'restart' : 'fresh' }, early);
+    report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files), units: args.resume ? 'resume' : args.restart ? 'restart' : 'fresh', full: args.full }, early);
     display?.clear();
     if (!args.quiet) writeSafe(process.stderr, renderReport(report) + '\n');
     code = 0;

@@ -54,6 +54,7 @@ export function renderReport(r: RunReport): string {
   for (const s of sinks) {
     if (r.ok && s.files.length) lines.push(`  wrote ${s.files.length === 1 ? s.files[0] : `${s.files.length} files under ${s.path}`}`);
   }
+  if (r.incremental) lines.push(renderIncremental(r.incremental));
   if (r.rejected) lines.push(...renderRejected(r.rejected));
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join('\n');
@@ -66,4 +67,18 @@ export function renderRejected(rejected: NonNullable<RunReport['rejected']>): st
   for (const c of sorted.slice(0, 10)) lines.push(`    ${c.place} (${c.action}): ${count(c.rows)} × ${c.reason.split('\n')[0]}`);
   if (sorted.length > 10) lines.push(`    … and ${sorted.length - 10} more place/reason pair(s) in the JSON report`);
   return lines;
+}
+
+/** What an incremental run read and left, in one or two lines. */
+function renderIncremental(i: NonNullable<RunReport['incremental']>): string {
+  const lines = [
+    i.full
+      ? `  incremental, --full: read all ${i.read.length} input file(s); the outputs and their state were replaced${i.part ? ` (part ${i.part})` : ''}`
+      : i.read.length === 0
+        ? `  incremental: nothing new (${i.skipped} input file(s) committed by earlier runs); nothing was read or written`
+        : `  incremental: read ${i.read.length} new or changed input file(s) into part ${i.part ?? '(not committed)'}; ${i.skipped} committed by earlier runs not read again`,
+  ];
+  for (const f of i.changed) lines.push(`  warning: ${f} changed since an earlier run committed it: read again (its earlier rows stay in the earlier part)`);
+  if (i.gone.length) lines.push(`  ${i.gone.length} input file(s) committed earlier are gone; their rows stay in the earlier parts`);
+  return lines.join('\n');
 }

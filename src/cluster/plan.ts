@@ -40,6 +40,7 @@ function refuseUnshareable(plan: Plan): void {
     if (!path.isAbsolute(s.config.path)) issues.push({ path: plan.sinks.length > 1 ? `sinks[${k}].path` : 'sink.path', message: `"${s.config.path}" is relative: ${shared}` });
   }
   if (plan.deadLetter) issues.push({ path: 'deadLetter', message: 'a deadLetter output is not staged per unit yet, so a cluster run cannot have one: run this pipeline without --cluster, or use onError: "skip"' });
+  if (plan.source.incremental) issues.push({ path: 'source.incremental', message: 'a cluster run cannot be incremental yet (its units are not checked against the state of earlier runs): run this pipeline without --cluster' });
   if (!plan.ordered) issues.push({ path: 'ordered', message: 'a cluster run stages each unit in order (ordered: true, the default)' });
   if (issues.length) throw new ConfigError(issues, plan.configFile);
 }

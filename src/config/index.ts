@@ -38,7 +38,7 @@ export async function loadWithOverrides(file: string, overrides: Overrides = {},
   // A URL stays as written, so the checks name it as remote rather than as a missing local file.
   const local = (p: string, resolve: (p: string) => string) => (remotePathProblem(p) ? p : resolve(p));
   const sourcePath = overrides.sourcePath?.map((p) => local(p, (q) => patternFrom(cwd, q)));
-  const { config, issues } = overridden(loaded.raw, { ...overrides, sourcePath }, (p) => local(p, (q) => path.resolve(cwd, q)));
+  const { config, issues } = overridden(loaded.raw, { ...overrides, sourcePath }, (p) => local(p, (q) => path.resolve(cwd, q) + (/[\\/]$/.test(q) ? path.sep : '')));
   return { raw: config, overrideIssues: issues, original: loaded.raw, file: loaded.file, baseDir: loaded.baseDir };
 }
 

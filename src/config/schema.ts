@@ -79,6 +79,17 @@ const source = z.strictObject({
    * count against `maxErrors`.
    */
   onError: onError.optional(),
+  /**
+   * Incremental runs (a nightly job over a landing folder): each run reads only the input
+   * files that earlier runs of this pipeline did not commit (known by path, identity and
+   * content hash, in `_sluice_incremental.json` in the first sink's directory), and adds its
+   * output as a new part file (`part-…`) to each sink, which must then be a directory (a
+   * `path` ending in `/`, or `partitionBy`). A changed file is read again (its earlier rows
+   * stay in the earlier part); `sluice run --full` reads everything and replaces the outputs.
+   * `'per-run'`: the same, and stages with `flush()` are allowed: their state (an aggregate)
+   * covers only the files each run reads. Default false.
+   */
+  incremental: z.union([z.boolean(), z.literal('per-run')], { error: 'must be true, false or "per-run"' }).optional(),
 });
 
 const stage = z.strictObject({

@@ -8,6 +8,7 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import { PARQUET_ENCODE_STAGE, PARTITION_STAGE } from '../defaults';
 import { closest } from './closest';
 import { graphIssues } from './graph';
+import { incrementalIssues } from './incremental';
 import { channelSchema as channel, deadLetterSchema as deadLetter, pipelineSchema as pipeline, sinkSchema as sink, sourceSchema as source, stageSchema as stage } from './schema';
 import type { PipelineConfig, SourceConfig } from './types';
 
@@ -26,7 +27,7 @@ export function validateConfig(input: unknown, file?: string): PipelineConfig {
 export function schemaIssues(input: unknown): { config?: PipelineConfig; issues: ConfigIssue[] } {
   const result = pipeline.safeParse(input);
   const issues: ConfigIssue[] = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, input));
-  issues.push(...duplicateNames(input), ...duplicateKeys(input), ...graphIssues(input), ...deadLetterIssues(input));
+  issues.push(...duplicateNames(input), ...duplicateKeys(input), ...graphIssues(input), ...deadLetterIssues(input), ...incrementalIssues(input));
   return { config: result.success ? result.data : undefined, issues };
 }
 

@@ -19,6 +19,11 @@ export function renderPlan(plan: Plan, files: string[]): string {
         ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.parseIn.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked), parsed by stage ${plan.parseIn.stage} in its threads (fused)`
         : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
+    ...(src.incremental
+      ? [
+          `  incremental${src.incremental === 'per-run' ? " ('per-run': stages with flush() see only the files a run reads)" : ''}: a run reads only the files earlier runs did not commit (the state is in the first sink's directory) and adds a part file to each sink; --full reads every file and replaces the outputs`,
+        ]
+      : []),
     ...(plan.projection
       ? [`  columns: ${plan.projection.columns.join(', ')}; left out, as no stage reads them and the sink does not get them (the stages' reads): ${plan.projection.pruned.join(', ')}`]
       : []),

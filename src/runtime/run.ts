@@ -39,6 +39,7 @@ import { Rejects } from './rejects';
 import { keepsState } from '../executors/keeps-state';
 import { RunGuard } from './guard';
 import { Teardown } from './teardown';
+import { IncrementalRun, incrementalSinkConfigs, refuseStateful } from './incremental';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
 
@@ -97,6 +98,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   let rejects = new Rejects(plan.maxErrors);
   /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit. */
   let units: UnitRun | undefined;
+  /** An incremental run's choice of input files and its state (source.incremental). */
+  let incr: IncrementalRun | undefined;
   try {
     // Resources are opened whole, then registered, then the teardown is asked (racing an open
     // would lose what it opened: a sink's lock, a source thread); the slow part, the stages'
@@ -110,22 +113,42 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const unit = opts.stageUnit;
     if (unit && (plan.units || plan.deadLetter || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and no deadLetter output or resumable: true (the cluster cuts the run into units itself)' }]);
+    // An incremental run adds a part to each output (a directory): named by its own part id, appended (or replaced: --full).
+    const incremental = plan.source.incremental === true || plan.source.incremental === 'per-run';
+    if (opts.full && !incremental) throw new ConfigError([{ path: 'source.incremental', message: '--full reads every input again in an incremental run, and this pipeline is not incremental (every run of it reads everything): drop --full, or set source.incremental: true' }], plan.configFile);
+    if (incremental && unit) throw new ConfigError([{ path: 'source.incremental', message: 'a cluster run cannot be incremental: run this pipeline without --cluster' }]);
+    if (incremental) refuseStateful(plan, await statefulStages(plan));
+    const part = incremental ? IncrementalRun.partId() : undefined;
+    const planned = [...plan.sinks.map((s) => s.config), ...deadLetter];
+    const sinkConfigs = incremental ? incrementalSinkConfigs(planned, opts.full === true) : planned;
     // A unit of a cluster run opens no sink: its batches are staged, and the commit job writes the sinks.
-    const sinks = unit ? [] : await openSinks([...plan.sinks.map((s) => s.config), ...deadLetter], {
+    const sinks = unit ? [] : await openSinks(sinkConfigs, {
       log,
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
       ...(plan.units && { runId: unitRunId(unitTargets) }),
+      ...(part !== undefined && { runId: part, directories: sinkConfigs.map(() => true) }),
     });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
     teardown.throwIfFailed();
+    // With every target locked and recovered: the state read is the one committed with the outputs as they are.
+    const chosen = part !== undefined ? await IncrementalRun.open(plan, unitTargets, part, opts.full === true, log) : undefined;
+    incr = chosen;
+    if (chosen && chosen.selection.read.length === 0) {
+      // Nothing new: the sinks' temporaries go, nothing is published, and the run succeeded.
+      await sequentially([...sinks].reverse(), (sink) => sink.abort());
+      log.info({ pipeline: plan.name, skipped: chosen.selection.skipped.length }, 'incremental run: nothing new to read; nothing was written');
+      const report = buildReport(plan, startedAt, t0, performance.now() - t0, undefined, undefined, undefined, undefined, encoders(), rejects);
+      report.incremental = chosen.report(false);
+      return report;
+    }
     if (plan.units) {
       cut = cutAtState(plan, await statefulStages(plan));
       if (cut && cut.at < 0 && (plan.parseIn || plan.direct)) {
         throw new ConfigError([{ path: 'resumable', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a resumable run cannot stage its input per unit; give it a stage before it, or drop resumable` }]);
       }
-      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined);
+      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
@@ -171,7 +194,15 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
             sourceRejects.add(action, [{ origin: 'source', ...bad }]);
           }
         : undefined;
-    const src = await openPlannedSource(plan, log, onBadRow, units ? { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit && { only: [unit.file], fixedTypes: unit.fixedTypes });
+    // An incremental run's column types are fixed once, by its first run, and kept in its state: every part has the same.
+    const textSource = plan.source.format === 'csv' || plan.source.format === 'ndjson';
+    const incrTypes = chosen && !units && textSource ? (chosen.schema ?? { ...(await fixSourceTypes(plan.source, chosen.selection.read[0])) }) : undefined;
+    const src = await openPlannedSource(
+      plan,
+      log,
+      onBadRow,
+      units ? { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit ? { only: [unit.file], fixedTypes: unit.fixedTypes } : chosen && { only: chosen.selection.read, fixedTypes: incrTypes as FixedSourceTypes | undefined },
+    );
     source = src;
     teardown.add('the source', { abort: () => src.close() });
     teardown.throwIfFailed();
@@ -210,7 +241,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       read.batches++;
       read.rows += rows;
     })), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
-    const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s) => outputCheck(s, await appendSchemaCheck(s.config))));
+    const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s, k) => outputCheck(s, await appendSchemaCheck(sinkConfigs[k], incremental))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
     // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
     // first rejected rows end the run, named by their row numbers).
@@ -318,6 +349,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // the teardown waits for the commit to settle.
     const nameOf = (k: number) => (k < plan.sinks.length ? plan.sinks[k].name : 'deadLetter');
     const pathOf = (k: number) => (k < plan.sinks.length ? plan.sinks[k].config.path : plan.deadLetter?.path);
+    // The incremental state goes into the first output's new tree: published with it (and the others, by the journal), or not at all.
+    if (chosen) await teardown.race(chosen.writeState(sinks[0], units ? units.schema : incrTypes));
     const results = await teardown.hold(
       commitTogether(sinks, (written) => {
         guard.throwIfFailedOtherThanAbort();
@@ -339,6 +372,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, results, samples, encoders(), rejects);
     if (units) report.units = units.report();
+    if (chosen) report.incremental = chosen.report(true);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
@@ -347,6 +381,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
     if (units) report.units = units.report();
+    if (incr) report.incremental = incr.report(false);
     attachFailure(failure, report);
     throw failure;
   }
@@ -400,10 +435,19 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
  * (opts.units), and the source's column types fixed once, from the run's first file, before
  * any unit is staged (a resumed run reads them from the manifest).
  */
-async function openUnits(plan: Plan, targets: string[], opts: RunOptions, log: NonNullable<RunOptions['log']>, cuts: number, loose: number | undefined): Promise<UnitRun> {
-  const files = resolveInputs(plan.source.path, plan.source.baseDir);
+async function openUnits(
+  plan: Plan,
+  targets: string[],
+  opts: RunOptions,
+  log: NonNullable<RunOptions['log']>,
+  cuts: number,
+  loose: number | undefined,
+  /** An incremental run: the files it reads, and the column types its earlier runs fixed. */
+  only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown } },
+): Promise<UnitRun> {
+  const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
   const units = UnitRun.open({ targets, files, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, log });
-  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema({ ...(await fixSourceTypes(plan.source, files[0])) });
+  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
 }

@@ -6,6 +6,7 @@ import type { StageMode } from '../config/types';
 import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 import type { UnitMode, UnitsReport } from '../io/units/units';
+import type { IncrementalReport } from '../io/units/incremental';
 import type { FixedSourceTypes } from '../io/sources';
 
 export interface StageMetrics {
@@ -73,6 +74,12 @@ export interface RunReport {
   commitPending?: string[];
   /** A resumable run's units (io/units): how many, which input files an earlier attempt committed (not read again) and which this run read. */
   units?: UnitsReport;
+  /**
+   * An incremental run (`source.incremental`): the part it added (none when nothing was new),
+   * the files it read, how many earlier runs had committed (not read), the changed files read
+   * again and the committed files that are gone.
+   */
+  incremental?: IncrementalReport;
   /** A staged unit (RunOptions.stageUnit): per sink, its frames file (absolute) and rows, or null when it was handed nothing. */
   staged?: ({ file: string; rows: number } | null)[];
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
@@ -193,6 +200,11 @@ export interface RunOptions {
    * continue what a failed run staged (`resume`), or discard it first (`restart`). Default fresh.
    */
   units?: UnitMode;
+  /**
+   * An incremental run (`source.incremental`): read every input file, not only the new ones,
+   * and replace the outputs and their state (`sluice run --full`). Ignored otherwise.
+   */
+  full?: boolean;
   /**
    * Cluster mode (src/cluster): run one unit, its input file alone, and stage what each sink is
    * handed in `dirs[k]` (an attempt directory of that sink's staging) instead of writing the

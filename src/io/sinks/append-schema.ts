@@ -28,13 +28,17 @@ interface Column {
   type?: string;
 }
 
-/** The check of the rows to add, or undefined when there is nothing to append to. */
-export async function appendSchemaCheck(cfg: SinkConfig): Promise<((batch: RecordBatch, place: string) => void) | undefined> {
-  if (cfg.mode !== 'append' || !cfg.partitionBy) return undefined;
+/**
+ * The check of the rows to add, or undefined when there is nothing to append to. `directory`:
+ * the sink writes a directory of part files without partitionBy (an incremental run's part
+ * beside the earlier ones): checked the same way.
+ */
+export async function appendSchemaCheck(cfg: SinkConfig, directory = false): Promise<((batch: RecordBatch, place: string) => void) | undefined> {
+  if (cfg.mode !== 'append' || !(cfg.partitionBy || directory)) return undefined;
   const root = path.resolve(cfg.path);
   const file = firstFile(root, `.${EXTENSIONS[cfg.format]}`);
   if (!file) return undefined;
-  const partitions = new Set(cfg.partitionBy);
+  const partitions = new Set(cfg.partitionBy ?? []);
   // A file of the output without rows (at the root) holds the partition columns too.
   const existing = (await columnsOf(file, cfg.format)).filter((c) => !partitions.has(c.name));
   return (batch, place) => {

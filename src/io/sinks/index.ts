@@ -37,6 +37,11 @@ export interface OpenSinkOptions {
    * run's own id, so its output's names are the same however often it is resumed; else random.
    */
   runId?: string;
+  /**
+   * Per sink: write its target as a directory of part files even without `partitionBy` (an
+   * incremental run: `part-00000-<runId>.<ext>` at the root, `mode` "append" adding one).
+   */
+  directories?: readonly boolean[];
 }
 
 /**
@@ -71,7 +76,7 @@ export async function openSinks(cfgs: SinkConfig[], opts: OpenSinkOptions = {}):
   const held = new Set(targets);
   const sinks: Sink[] = [];
   try {
-    for (const [k, c] of claimed.entries()) sinks.push(await openClaimed(c, { ...opts, parts: Array.isArray(opts.parts) ? opts.parts[k] : opts.parts }, held));
+    for (const [k, c] of claimed.entries()) sinks.push(await openClaimed(c, { ...opts, parts: Array.isArray(opts.parts) ? opts.parts[k] : opts.parts, directory: opts.directories?.[k] === true }, held));
   } catch (err) {
     // In reverse: a folder the first claim made holds the later ones' locks until they go.
     for (const c of claimed.slice(sinks.length + 1).reverse()) c.release();
@@ -116,25 +121,29 @@ function claim(cfg: SinkConfig, opts: OpenSinkOptions): Claimed {
 }
 
 /** Recover the claimed target, check its mode against what exists, and start writing. On failure: released. */
-async function openClaimed(c: Claimed, opts: OpenSinkOptions, held: ReadonlySet<string>): Promise<Sink> {
+async function openClaimed(c: Claimed, opts: OpenSinkOptions & { directory?: boolean }, held: ReadonlySet<string>): Promise<Sink> {
   const { cfg, target, lock, parents } = c;
   const mode = cfg.mode ?? SINK_MODE;
+  const directory = cfg.partitionBy !== undefined || opts.directory === true;
   try {
     await recoverTarget(target, { log: opts.log, held, pipeline: opts.pipeline });
     const exists = existsSync(target);
     if (mode === 'error-if-exists' && exists) {
       throw new SinkError(`${target} already exists and sink.mode is "error-if-exists" (use "overwrite" to replace it or "append" to add to it)`);
     }
-    if (exists && !cfg.partitionBy && statSync(target).isDirectory()) {
+    if (exists && !directory && statSync(target).isDirectory()) {
       throw new SinkError(`${target} is a directory; a sink without partitionBy writes one file`);
     }
+    if (exists && directory && !cfg.partitionBy && !statSync(target).isDirectory()) {
+      throw new SinkError(`${target} is a file, and an incremental run writes a directory of part files there: move the file away, or give the sink another path`);
+    }
     const append = mode === 'append' && exists;
-    if (append && !cfg.partitionBy && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
+    if (append && !directory && (cfg.format === 'parquet' || cfg.format === 'arrow')) {
       throw new SinkError(`sink.mode "append" cannot add to an existing ${cfg.format} file (${target}): its footer would have to be rewritten; write a partitioned directory (partitionBy) or use "overwrite"`);
     }
     const guard = new CommitGuard(target, mode, append, lock, parents);
     const parts = opts.parts === true;
-    const sink = cfg.partitionBy ? new DirectorySink(cfg, guard, parts, opts.runId) : new FileSink(cfg, guard, parts);
+    const sink = directory ? new DirectorySink(cfg, guard, parts, opts.runId) : new FileSink(cfg, guard, parts);
     opts.log?.debug({ target, mode, temp: sink.temp, lock: lock.file }, 'sink opened');
     return sink;
   } catch (err) {

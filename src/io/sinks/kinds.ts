@@ -218,7 +218,22 @@ export class DirectorySink extends TwoStepSink {
       rmSync(this.temp, { recursive: true, force: true });
       throw sinkFailure(err, 'write', guard.target, this.temp);
     }
-    this.router = new PartitionRouter(this.temp, cfg.partitionBy!, cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, parts, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
+    this.router = new PartitionRouter(this.temp, cfg.partitionBy ?? [], cfg.format, { compression: cfg.compression, rowGroupSize: cfg.rowGroupSize, parts, encoderPool: this.pool.get }, cfg.maxOpenFiles ?? MAX_OPEN_FILES, runId);
+  }
+
+  /**
+   * Put a small file of the run's own at the root of the new tree (an incremental run's state),
+   * published with the parts. An "append" tree holds hard links to the published files: the
+   * link is removed first, so the published one is never written through.
+   */
+  async addFile(name: string, text: string): Promise<void> {
+    const file = path.join(this.temp, name);
+    try {
+      rmSync(file, { force: true });
+      writeFileSync(file, text);
+    } catch (err) {
+      throw sinkFailure(err, 'write', this.guard.target, this.temp);
+    }
   }
 
   async write(batch: RecordBatch): Promise<void> {

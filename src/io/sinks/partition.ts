@@ -133,6 +133,11 @@ export class PartitionRouter {
 
   async write(batch: RecordBatch): Promise<void> {
     const partition = partitionOf(batch);
+    // No partition columns (an incremental run's directory of parts): every row at the root.
+    if (partition === undefined && this.columns.length === 0) {
+      await (await this.writerFor(this.root)).write(batch);
+      return;
+    }
     if (partition === undefined) {
       for (const routed of splitByPartition(batch, this.columns)) await this.write(routed);
       return;

@@ -56,6 +56,8 @@ export interface Sink {
    * its journal (recovery publishes it) and release the lock; abort() then removes nothing.
    */
   keep(): void;
+  /** A directory sink: put a small file of the run's own at the root of its new tree (published with it). */
+  addFile?(name: string, text: string): Promise<void>;
   /** Remove every temporary file; never throws. */
   abort(): Promise<void>;
 }
