@@ -1,6 +1,11 @@
 // Ownership bugs fail loudly under test: a lease released twice throws (src/batch/shared.ts).
 // Set here, so jest's workers, the threads and the CLIs the tests start all inherit it.
 process.env.SLUICE_STRICT_LEASES = '1';
+// In-process runs (runPlan under jest) start their threads and children from dist/ when it is
+// the build of src/ as it is (`npm test` builds it first): the same code, without the TS loader
+// and the engine's compile in every copy (src/loader.ts copyEntry). A stale dist/ (src/ edited
+// since: `npx jest` alone) leaves the copies on src/.
+if (process.env.SLUICE_FROM_SOURCE !== '1' && require('./test/helpers/built.cjs').builtIsCurrent()) process.env.SLUICE_TEST_BUILT_COPIES = require('node:path').join(__dirname, 'dist');
 
 /** @type {import('jest').Config} */
 module.exports = {

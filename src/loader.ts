@@ -33,6 +33,27 @@ export function loaderExecArgv(): string[] {
   return FROM_SOURCE ? ['--import', pathToFileURL(REGISTER_FILE).href] : [];
 }
 
+/**
+ * Test-only: SLUICE_TEST_BUILT_COPIES=<a current build of this src/> (set by jest.config.js
+ * when dist/ is the build of src/ as it is) starts a run's threads and children from that
+ * build while the run itself is sluice's TypeScript (an in-process run under jest). Measured,
+ * a copy from src/ costs the TS loader and the compile of the engine in every thread (~0.55
+ * CPU-s, built ~0.25) and child (~1.5 CPU-s, built ~0.6); the code is the same, as the build
+ * is current (bin/sluice.js picks dist/ on the same condition). Never set outside tests.
+ */
+const BUILT_COPIES = FROM_SOURCE ? process.env.SLUICE_TEST_BUILT_COPIES || undefined : undefined;
+
+/** The file a thread or child copy starts at: `entry` (a file of this tree), or its twin in the build (SLUICE_TEST_BUILT_COPIES). */
+export function copyEntry(entry: string): string {
+  if (!BUILT_COPIES) return entry;
+  return path.join(BUILT_COPIES, path.relative(__dirname, entry)).replace(/\.ts$/, '.js');
+}
+
+/** `execArgv` for a copy started at copyEntry(…): a built copy registers the loader itself, only for a TypeScript stage. */
+export function copyExecArgv(): string[] {
+  return BUILT_COPIES ? [] : loaderExecArgv();
+}
+
 let esmLoader: Promise<unknown> | undefined;
 
 /**

@@ -20,7 +20,7 @@ import { isSlab, release, SLAB_HEADER, type SlabArena } from '../batch/slab';
 import { AbortedError, StageError, type BatchLocation, type WorkerExitError } from '../errors';
 import { stageErrorOf } from './failure';
 import { forwardLogLine, type Logger } from '../log';
-import { loaderExecArgv, OWN_EXT } from '../loader';
+import { copyEntry, copyExecArgv, OWN_EXT } from '../loader';
 import type { PlannedStage } from '../plan/types';
 import { DATA_FD, decodeChildMessage, encodeHeader, type ChildToMain, type MainToChild } from '../protocol/process';
 import { watchOutput, type OutputTail } from './child-output';
@@ -32,7 +32,7 @@ import { socketPair } from './socket-pair';
 import { OwnedBatch } from '../batch/owned';
 import type { StageReject } from '../protocol/rejects';
 
-const ENTRY = path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`);
+const ENTRY = copyEntry(path.resolve(__dirname, `../worker/process-entry${OWN_EXT}`));
 
 interface Pending {
   location: BatchLocation;
@@ -146,7 +146,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     // second descriptor the channel ends when the process does (or when the child ends it).
     stdio[DATA_FD + 1] = pair.remote;
     try {
-      this.proc = spawn(process.execPath, [...loaderExecArgv(), ENTRY], { stdio });
+      this.proc = spawn(process.execPath, [...copyExecArgv(), ENTRY], { stdio });
     } finally {
       pair.remote.destroy(); // the child holds its own copy now (or there is no child)
     }

@@ -11,7 +11,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { loaderExecArgv } from '../loader';
+import { copyEntry, copyExecArgv } from '../loader';
 import { CopyDiedError, STOP_GRACE_MS, type CopyExit, type RequestCopy } from './types';
 import { FirstFatal } from './first-fatal';
 
@@ -59,13 +59,13 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
 
   async start(): Promise<void> {
     const pool = new Piscina({
-      filename: this.opts.entry,
+      filename: copyEntry(this.opts.entry),
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       atomics: 'disabled',
-      execArgv: loaderExecArgv(),
+      execArgv: copyExecArgv(),
       workerData: this.opts.workerData,
       closeTimeout: this.opts.stopGraceMs ?? STOP_GRACE_MS,
     });

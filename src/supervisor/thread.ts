@@ -4,7 +4,7 @@
  * is the copy's one death signal, never a hang.
  */
 import { Worker } from 'node:worker_threads';
-import { loaderExecArgv } from '../loader';
+import { copyEntry, copyExecArgv } from '../loader';
 import { settlesWithin, type Copy, type CopyExit } from './types';
 import { FirstFatal } from './first-fatal';
 
@@ -57,7 +57,7 @@ export class ThreadCopy<Out, In> implements Copy {
 
   /** Starts the thread; it takes messages at once (they wait in its port until it listens). */
   async start(): Promise<void> {
-    const worker = (this.worker_ ??= new Worker(this.opts.entry, { execArgv: loaderExecArgv(), workerData: this.opts.workerData }));
+    const worker = (this.worker_ ??= new Worker(copyEntry(this.opts.entry), { execArgv: copyExecArgv(), workerData: this.opts.workerData }));
     worker.on('message', (m: In) => this.messageListeners.forEach((l) => l(m)));
     worker.on('error', (err) => (this.error ??= err));
     worker.on('exit', (exitCode) => {

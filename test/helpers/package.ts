@@ -1,17 +1,12 @@
 /** The package as npm ships it: its packed file list, a tarball, a project that installs it. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './cli';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS, shared with jest.config.js
+const built = require('./built.cjs') as { builtIsCurrent(root?: string): boolean };
 
 /** What bin/sluice.js runs: dist/ when no file of src/ is newer than its build (see there). */
-export function builtIsCurrent(root = REPO): boolean {
-  const stamp = path.join(root, 'dist', '.build-stamp');
-  if (!existsSync(stamp)) return false;
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
-  return newest(path.join(root, 'src')) <= statSync(stamp).mtimeMs;
-}
+export const builtIsCurrent: (root?: string) => boolean = built.builtIsCurrent;
 
 /** These tests check the build: a stale one would test old code, so say so instead. */
 export function requireBuild(): void {

@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../../../src/config/types';
 import { buildPlan } from '../../../src/plan/build';
 import { EarlyStart } from '../../../src/runtime/early-start';
 import { runPlan } from '../../../src/runtime/run';
-import { loadStretch } from '../../helpers/fair-clock';
+import { cpuShare } from '../../helpers/fair-clock';
 
 const MARKER = path.resolve(__dirname, '../../fixtures/stages/setup-marker.ts');
 const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-early-'));
@@ -70,9 +70,16 @@ describe('early start', () => {
     await early.launched();
     // Hold the main thread, as the synchronous checks do: the children must come up without
     // its event loop. Before launched() existed they were spawned only after the checks.
-    // (a wall-clock limit stretched by the machine's load: a busy machine is not a hang)
-    const deadline = Date.now() + 30_000 * loadStretch();
-    while (childPids(marks()).length < 2 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    // The limit is 30 s of a fair share of the CPU (test/helpers/fair-clock.cjs), counted here
+    // as the loop blocks the timers fairTimeout uses: a busy machine stretches it, a hang does
+    // not (a wall-clock limit scaled by the 1-minute load average lags a sudden load).
+    const wait = new Int32Array(new SharedArrayBuffer(4));
+    let fair = 0;
+    for (let last = Date.now(), now; childPids(marks()).length < 2 && fair < 30_000; last = now) {
+      Atomics.wait(wait, 0, 0, 10);
+      now = Date.now();
+      fair += (now - last) * cpuShare();
+    }
     expect(childPids(marks())).toHaveLength(2);
     await early.discard();
   });
