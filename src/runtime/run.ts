@@ -138,7 +138,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     }
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
-    const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
+    const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts });
     /**
      * A resumable run: the batches the source read per input file, and its rows (passed on, and
      * taken out by the source), kept in each unit's manifest line: a resumed run numbers its
@@ -148,10 +148,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const readFrom = (file: string) => readOf.get(file) ?? readOf.set(file, { batches: 0, rows: 0 }).get(file)!;
     if (units && unitRejects) {
       units.unitEnd = (file) => {
-        const { batches, rejected } = unitRejects.take(file);
+        const { batches, rejected, counts } = unitRejects.take(file);
         const read = readOf.get(file) ?? { batches: 0, rows: 0 };
         readOf.delete(file);
-        return { loose: batches, rejected, sourceBatches: read.batches, sourceRows: read.rows };
+        return { loose: batches, rejected, rejectCounts: counts, sourceBatches: read.batches, sourceRows: read.rows };
       };
     }
     rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);

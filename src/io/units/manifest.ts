@@ -46,6 +46,20 @@ export interface UnitLine {
   sourceBatches?: number;
   /** Rows the source read of the unit's file (rejected ones included): a resumed run's `maxErrors` share counts them. */
   sourceRows?: number;
+  /**
+   * The unit's rejects per place, action and reason, when any (`at`: batch and row of the first,
+   * numbered as an uninterrupted run's; null: unknown): a resumed run's report adds them to its own.
+   */
+  rejectCounts?: RejectCountLine[];
+}
+
+/** Rows a unit rejected at one place (`source` or a stage), by one action, for one reason. */
+export interface RejectCountLine {
+  place: string;
+  action: 'skip' | 'dead-letter';
+  reason: string;
+  rows: number;
+  at: [number | null, number | null];
 }
 
 /** The job commit published every sink. */

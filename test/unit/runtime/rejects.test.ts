@@ -50,9 +50,33 @@ describe('a resumable run (held per input file until its unit is staged)', () =>
     expect(a.batches.map((b) => b.numRows)).toEqual([1]);
     expect(Number(a.batches[0].getChild('batch')!.get(0))).toBe(102);
     expect(rejects.heldRows).toBe(1);
-    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0 });
+    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0, counts: [] });
     expect(rejects.take('b.csv').rejected).toBe(1);
     expect(rejects.heldRows).toBe(0);
+  });
+
+  it('keeps the counts per unit and reason (numbered on from the staged units), and a resumed run reports the earlier units\' counts with its own, in input order', () => {
+    const first = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    first.add('dead-letter', [at('a.csv', 2, 'bad'), at('a.csv', 1, 'bad')]);
+    first.add('skip', [at('a.csv', 3, 'odd')]);
+    const a = first.take('a.csv').counts;
+    expect(a).toEqual([
+      { place: 'boom', action: 'dead-letter', reason: 'bad', rows: 2, at: [1, 1] },
+      { place: 'boom', action: 'skip', reason: 'odd', rows: 1, at: [3, 1] },
+    ]);
+    // The resumed run: unit a.csv staged before (4 batches); b.csv's batch 0 is the run's batch 4.
+    const resumed = new Rejects(undefined, undefined, { carried: 3, seqOffset: 4, counts: a });
+    resumed.add('dead-letter', [at('b.csv', 0, 'bad'), at('b.csv', 1, 'new')]);
+    expect(resumed.take('b.csv').counts.map((c) => [c.reason, c.rows, c.at])).toEqual([
+      ['bad', 1, [4, 1]],
+      ['new', 1, [5, 1]],
+    ]);
+    expect(resumed.report()).toEqual([
+      { place: 'boom', action: 'dead-letter', reason: 'bad', rows: 3 },
+      { place: 'boom', action: 'skip', reason: 'odd', rows: 1 },
+      { place: 'boom', action: 'dead-letter', reason: 'new', rows: 1 },
+    ]);
+    expect(resumed.total).toBe(5);
   });
 
   it('the carried rows count against a maxErrors count', () => {
