@@ -98,6 +98,7 @@ export class Rejects {
         rejected: Map<string | undefined, number>;
         counts: Map<string | undefined, Map<string, UnitRejectCount>>;
         seqOffset: number;
+        keyOf?: (file: string, batch: number | undefined) => string;
       }
     | undefined;
 
@@ -111,17 +112,17 @@ export class Rejects {
      * against a `maxErrors` count); `seqOffset`: the batches the source read of those units (a
      * rejected row's batch number is the uninterrupted run's).
      */
-    units?: { carried: number; seqOffset: number; counts?: readonly UnitRejectCount[] },
+    units?: { carried: number; seqOffset: number; counts?: readonly UnitRejectCount[]; keyOf?: (file: string, batch: number | undefined) => string },
   ) {
     if (units) {
-      this.byFile = { held: new Map(), rejected: new Map(), counts: new Map(), seqOffset: units.seqOffset };
+      this.byFile = { held: new Map(), rejected: new Map(), counts: new Map(), seqOffset: units.seqOffset, keyOf: units.keyOf };
       this.total = units.carried;
       // The earlier units' counts per reason: the report covers every unit, as an uninterrupted run's does.
       for (const c of units.counts ?? []) this.count(c.place, c.action, c.reason, c.rows, [c.at[0] ?? Infinity, c.at[1] ?? Infinity]);
     }
   }
 
-  /** A resumable run: the dead-lettered rows of `file`'s unit (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
+  /** A resumable run: the dead-lettered rows of unit `file` (its key: batch/unit-tag.ts) (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
   take(file: string): { batches: RecordBatch[]; rejected: number; counts: UnitRejectCount[] } {
     const held = this.byFile?.held.get(file) ?? [];
     const rejected = this.byFile?.rejected.get(file) ?? 0;
@@ -165,7 +166,8 @@ export class Rejects {
       const at = [batch ?? Infinity, r.row ?? Infinity] as const;
       const reason = this.count(place, action, r.reason, 1, at);
       if (this.byFile) {
-        const unit = r.file;
+        // Held per unit: its file, or the range of the file's row groups the row's batch was read from.
+        const unit = r.file !== undefined && this.byFile.keyOf ? this.byFile.keyOf(r.file, r.batch) : r.file;
         this.byFile.rejected.set(unit, (this.byFile.rejected.get(unit) ?? 0) + 1);
         const perUnit = this.byFile.counts.get(unit) ?? this.byFile.counts.set(unit, new Map()).get(unit)!;
         const key = `${place}\0${action}\0${reason}`;

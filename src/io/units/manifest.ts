@@ -25,6 +25,8 @@ export interface RunLine {
   version: 1;
   runId: string;
   fingerprint: Fingerprint;
+  /** How many units the run is cut into (more than its inputs when Parquet files are cut into row-group ranges). */
+  units?: number;
 }
 
 /** The source's column types, fixed once from the run's first file. */
@@ -39,6 +41,8 @@ export interface UnitLine {
   type: 'unit';
   unit: number;
   file: string;
+  /** A range of the file's row groups (first, last): the unit is that range, not the whole file (io/units/ranges.ts). */
+  groups?: [number, number];
   sinks: ({ file: string; rows: number } | null)[];
   /** Rows the unit rejected (skipped or dead-lettered: `onError`), when any: a resumed run's `maxErrors` counts them. */
   rejected?: number;
