@@ -53,6 +53,7 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger): 
   refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
   const attemptDir = `${String(data.unit).padStart(6, '0')}-a${attempt}-${randomBytes(4).toString('hex')}`;
   const dirs = plan.sinks.map((s) => path.join(stagingDirOf(path.resolve(s.config.path)), data.runId, '_temporary', attemptDir));
-  const report = await runPlan(plan, { log, stageUnit: { unit: data.unit, file: data.file, dirs, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) } });
-  return { unit: data.unit, file: data.file, sinks: report.staged ?? [], rows: report.source.rows, worker: WORKER_NAME, ms: Math.round(performance.now() - t0) };
+  const range = data.groups && { groups: data.groups, firstRow: data.firstRow };
+  const report = await runPlan(plan, { log, stageUnit: { unit: data.unit, file: data.file, dirs, ...range, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) } });
+  return { unit: data.unit, file: data.file, ...(data.groups && { groups: data.groups }), sinks: report.staged ?? [], rows: report.source.rows, worker: WORKER_NAME, ms: Math.round(performance.now() - t0) };
 }
