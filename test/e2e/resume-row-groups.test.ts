@@ -6,7 +6,7 @@
  * numbers in the file. The whole process tree is SIGKILLed once unit 1 is recorded (unit 2 in
  * flight); `--resume` reads units 2–4 only (the report says so) and writes outputs byte for byte
  * an uninterrupted run's (a single Parquet file whose row groups end at the units' edges, a
- * CSV, the rejects), with the same rejects per place and reason; DuckDB reads the same rows as a
+ * CSV, a partitioned Parquet directory, the rejects), with the same rejects per place and reason; DuckDB reads the same rows as a
  * run without units.
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -39,6 +39,7 @@ function setup(caseName: string, extra: { resumable?: boolean; unitRows?: number
       sinks: [
         { name: 'pq', format: 'parquet', path: path.join(dir, 'out/all.parquet'), rowGroupSize: 3000 },
         { name: 'csv', format: 'csv', path: path.join(dir, 'out/all.csv') },
+        { name: 'dir', format: 'parquet', path: path.join(dir, 'out/parts'), partitionBy: ['name'] },
       ],
       deadLetter: { format: 'ndjson', path: path.join(dir, 'out/rejects.ndjson') },
       ...((extra.resumable ?? true) && { resumable: true }),
@@ -48,11 +49,16 @@ function setup(caseName: string, extra: { resumable?: boolean; unitRows?: number
   return { dir, config };
 }
 
+/** Every output file under `dir/out` (partition files too, named without the run id) → its bytes. */
 const outputs = (dir: string) =>
   new Map(
-    readdirSync(path.join(dir, 'out'), { withFileTypes: true })
+    readdirSync(path.join(dir, 'out'), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
-      .map((e) => [e.name, readFileSync(path.join(dir, 'out', e.name))]),
+      .map((e) => {
+        const file = path.join(e.parentPath, e.name);
+        // Partition files are named by the run id, a function of the sink paths (another per case).
+        return [path.relative(path.join(dir, 'out'), file).replace(/-[0-9a-f]{16}\./, '-ID.'), readFileSync(file)];
+      }),
   );
 const rows = (dir: string) => duckRows(`select count(*)::int as n, sum(id)::bigint as ids, sum(x)::double as xs from read_parquet('${path.join(dir, 'out/all.parquet')}')`);
 const rejects = (dir: string) => duckRows(`select origin, stage, file, "row"::int as "row", reason from read_json_auto('${path.join(dir, 'out/rejects.ndjson')}') order by "row"`);
@@ -87,6 +93,8 @@ describe('a big Parquet input cut into row-group ranges', () => {
   it('the input has 8 row groups; an uninterrupted run reads the rows a run without units reads, and ends row groups at the units\' edges', async () => {
     expect((await duckRows(`select count(distinct row_group_id)::int as n from parquet_metadata('${input}')`))[0].n).toBe(GROUPS);
     expect(await rows(referenceDir)).toEqual(await rows(plainDir));
+    const parts = (dir: string) => duckRows(`select name, count(*)::int as n, sum(id)::bigint as ids from read_parquet('${path.join(dir, 'out/parts/**/*.parquet')}', hive_partitioning = true) group by name order by name`);
+    expect(await parts(referenceDir)).toEqual(await parts(plainDir));
     expect((await rows(referenceDir))[0].n).toBe(GROUP * GROUPS - THROWS.length);
     expect(await rejects(referenceDir)).toEqual(await rejects(plainDir));
     expect((await rejects(referenceDir)).map((r) => r.row)).toEqual(THROWS.map((id) => id + 1));
@@ -106,6 +114,7 @@ describe('a big Parquet input cut into row-group ranges', () => {
     expect(rep.rejected.counts).toEqual(referenceCounts);
     expect(await rejects(dir)).toEqual(await rejects(plainDir));
     expect(outputs(dir)).toEqual(reference);
-    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['all.csv', 'all.parquet', 'rejects.ndjson']);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['all.csv', 'all.parquet', 'parts', 'rejects.ndjson']);
+    expect(outputs(dir).size).toBe(3 + 7 + 1); // 7 partitions, and _SUCCESS
   });
 });
