@@ -97,6 +97,8 @@ export class Rejects {
         held: Map<string | undefined, Reject[]>;
         rejected: Map<string | undefined, number>;
         counts: Map<string | undefined, Map<string, UnitRejectCount>>;
+        /** Per unit, its first rejected rows (FIRST_NAMED at most): a resumed run's budget error names them. */
+        first: Map<string | undefined, Reject[]>;
         seqOffset: number;
         keyOf?: (file: string, batch: number | undefined) => string;
       }
@@ -112,25 +114,29 @@ export class Rejects {
      * against a `maxErrors` count); `seqOffset`: the batches the source read of those units (a
      * rejected row's batch number is the uninterrupted run's).
      */
-    units?: { carried: number; seqOffset: number; counts?: readonly UnitRejectCount[]; keyOf?: (file: string, batch: number | undefined) => string },
+    units?: { carried: number; seqOffset: number; counts?: readonly UnitRejectCount[]; first?: readonly Reject[]; keyOf?: (file: string, batch: number | undefined) => string },
   ) {
     if (units) {
-      this.byFile = { held: new Map(), rejected: new Map(), counts: new Map(), seqOffset: units.seqOffset, keyOf: units.keyOf };
+      this.byFile = { held: new Map(), rejected: new Map(), counts: new Map(), first: new Map(), seqOffset: units.seqOffset, keyOf: units.keyOf };
       this.total = units.carried;
+      // The earlier units' first rejects come first, as in an uninterrupted run: a budget error names them.
+      this.first.push(...(units.first ?? []).slice(0, FIRST_NAMED));
       // The earlier units' counts per reason: the report covers every unit, as an uninterrupted run's does.
       for (const c of units.counts ?? []) this.count(c.place, c.action, c.reason, c.rows, [c.at[0] ?? Infinity, c.at[1] ?? Infinity]);
     }
   }
 
   /** A resumable run: the dead-lettered rows of unit `file` (its key: batch/unit-tag.ts) (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
-  take(file: string): { batches: RecordBatch[]; rejected: number; counts: UnitRejectCount[] } {
+  take(file: string): { batches: RecordBatch[]; rejected: number; counts: UnitRejectCount[]; first: Reject[] } {
     const held = this.byFile?.held.get(file) ?? [];
     const rejected = this.byFile?.rejected.get(file) ?? 0;
     const counts = [...(this.byFile?.counts.get(file)?.values() ?? [])];
+    const first = this.byFile?.first.get(file) ?? [];
+    this.byFile?.first.delete(file);
     this.byFile?.held.delete(file);
     this.byFile?.rejected.delete(file);
     this.byFile?.counts.delete(file);
-    return { batches: held.length ? rejectTable(held).batches : [], rejected, counts };
+    return { batches: held.length ? rejectTable(held).batches : [], rejected, counts, first };
   }
 
   /** Rows still held for a unit (after every unit was staged: none, or they would be lost). */
@@ -175,6 +181,9 @@ export class Rejects {
         count.rows++;
         if (before(at, [count.at[0] ?? Infinity, count.at[1] ?? Infinity])) count.at = [finite(at[0]), finite(at[1])];
         perUnit.set(key, count);
+        const first = this.byFile.first.get(unit) ?? this.byFile.first.set(unit, []).get(unit)!;
+        // Where and why only: the manifest keeps them small.
+        if (first.length < FIRST_NAMED) first.push({ origin: r.origin, stage: r.stage, file: r.file, line: r.line, row: r.row, column: r.column, batch, reason: r.reason });
         if (action === 'dead-letter') {
           const held = this.byFile.held.get(unit) ?? [];
           held.push(batch === undefined ? r : { ...r, batch });

@@ -140,7 +140,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     }
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
-    const unitRejects = carried && units && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts, keyOf: units.keyOf.bind(units) });
+    const unitRejects = carried && units && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts, first: carried.firstRejects, keyOf: units.keyOf.bind(units) });
     /**
      * A resumable run: the batches the source read per unit (by its key), and its rows (passed on, and
      * taken out by the source), kept in each unit's manifest line: a resumed run numbers its
@@ -150,10 +150,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const readFrom = (file: string) => readOf.get(file) ?? readOf.set(file, { batches: 0, rows: 0 }).get(file)!;
     if (units && unitRejects) {
       units.unitEnd = (key) => {
-        const { batches, rejected, counts } = unitRejects.take(key);
+        const { batches, rejected, counts, first } = unitRejects.take(key);
         const read = readOf.get(key) ?? { batches: 0, rows: 0 };
         readOf.delete(key);
-        return { loose: batches, rejected, rejectCounts: counts, sourceBatches: read.batches, sourceRows: read.rows };
+        return { loose: batches, rejected, rejectCounts: counts, firstRejects: first, sourceBatches: read.batches, sourceRows: read.rows };
       };
     }
     rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);

@@ -126,6 +126,8 @@ describe('resumable runs with a dead-letter output', () => {
     const r = await runCli(['run', config, '--resume', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('6 rows rejected (skipped or dead-lettered), more than maxErrors: 5; nothing was committed');
+    // Named as an uninterrupted run names them: the first rejects are those of files 3, 4 and 8, staged before the kill.
+    expect(r.stderr).toMatch(/The first: source, \S*f03\.csv, line 7, [^;]*; stage "gate", \S*f04\.csv[^;]*; source, \S*f08\.csv, line 9,/);
     expect(existsSync(path.join(dir, 'out/clean.parquet'))).toBe(false);
     expect(existsSync(path.join(dir, 'out/rejects.ndjson'))).toBe(false);
   });

@@ -55,6 +55,20 @@ export interface UnitLine {
    * numbered as an uninterrupted run's; null: unknown): a resumed run's report adds them to its own.
    */
   rejectCounts?: RejectCountLine[];
+  /** The unit's first rejected rows (at most the few a budget error names), without their text and values: a resumed run's budget error names them first. */
+  firstRejects?: FirstRejectLine[];
+}
+
+/** Where a rejected row was and why (runtime/rejects.ts Reject, less its raw text, values and stack). */
+export interface FirstRejectLine {
+  origin: 'source' | 'stage';
+  stage?: string;
+  file?: string;
+  line?: number;
+  row?: number;
+  column?: string;
+  batch?: number;
+  reason: string;
 }
 
 /** Rows a unit rejected at one place (`source` or a stage), by one action, for one reason. */

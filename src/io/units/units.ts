@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
-import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState, type RejectCountLine } from './manifest';
+import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
 
@@ -115,7 +115,7 @@ export class UnitRun {
    * and the batches the source read of it (a resumed run numbers its batches on from them, so
    * a rejected row's batch number is an uninterrupted run's).
    */
-  unitEnd: ((key: string) => { loose: RecordBatch[]; rejected: number; rejectCounts: RejectCountLine[]; sourceBatches: number; sourceRows: number }) | undefined;
+  unitEnd: ((key: string) => { loose: RecordBatch[]; rejected: number; rejectCounts: RejectCountLine[]; firstRejects: FirstRejectLine[]; sourceBatches: number; sourceRows: number }) | undefined;
   private readonly unitOfKey: Map<string, number>;
   /** Per input file cut into several units: the units this run read of it, from the run-local batch seq each began at. */
   private readonly startsOf = new Map<string, { seq: number; unit: number }[]>();
@@ -294,10 +294,10 @@ export class UnitRun {
   }
 
   /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches and rows the source read of them. */
-  carried(): { rejected: number; rejectCounts: RejectCountLine[]; sourceBatches: number; sourceRows: number } {
+  carried(): { rejected: number; rejectCounts: RejectCountLine[]; firstRejects: FirstRejectLine[]; sourceBatches: number; sourceRows: number } {
     const done = [...this.state.units.values()].filter((u) => this.done.has(u.unit));
     const sum = (f: (u: (typeof done)[number]) => number | undefined) => done.reduce((n, u) => n + (f(u) ?? 0), 0);
-    return { rejected: sum((u) => u.rejected), rejectCounts: done.flatMap((u) => u.rejectCounts ?? []), sourceBatches: sum((u) => u.sourceBatches), sourceRows: sum((u) => u.sourceRows) };
+    return { rejected: sum((u) => u.rejected), rejectCounts: done.flatMap((u) => u.rejectCounts ?? []), firstRejects: done.flatMap((u) => u.firstRejects ?? []), sourceBatches: sum((u) => u.sourceBatches), sourceRows: sum((u) => u.sourceRows) };
   }
 
   /** Rows sink k's units stand for, as the manifest records them. */
@@ -330,7 +330,7 @@ export class UnitRun {
     const upTo = Math.min(...this.sinkAt);
     for (let u = 0; u < upTo; u++) {
       if (this.done.has(u) || this.recorded.has(u)) continue;
-      const { loose, rejected, rejectCounts, sourceBatches, sourceRows } = this.unitEnd?.(this.keys[u]) ?? { loose: [], rejected: 0, rejectCounts: [], sourceBatches: undefined, sourceRows: undefined };
+      const { loose, rejected, rejectCounts, firstRejects, sourceBatches, sourceRows } = this.unitEnd?.(this.keys[u]) ?? { loose: [], rejected: 0, rejectCounts: [], firstRejects: [], sourceBatches: undefined, sourceRows: undefined };
       if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
       if (this.opts.loose !== undefined) {
         const stager = this.stagers[this.opts.loose];
@@ -345,6 +345,7 @@ export class UnitRun {
         sinks: this.stagers.map((s) => s.staged.get(u) ?? null),
         ...(rejected > 0 && { rejected }),
         ...(rejectCounts.length > 0 && { rejectCounts }),
+        ...(firstRejects.length > 0 && { firstRejects }),
         ...(sourceBatches !== undefined && { sourceBatches }),
         ...(sourceRows !== undefined && { sourceRows }),
       };

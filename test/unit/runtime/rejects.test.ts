@@ -50,7 +50,7 @@ describe('a resumable run (held per input file until its unit is staged)', () =>
     expect(a.batches.map((b) => b.numRows)).toEqual([1]);
     expect(Number(a.batches[0].getChild('batch')!.get(0))).toBe(102);
     expect(rejects.heldRows).toBe(1);
-    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0, counts: [] });
+    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0, counts: [], first: [] });
     expect(rejects.take('b.csv').rejected).toBe(1);
     expect(rejects.heldRows).toBe(0);
   });
@@ -79,9 +79,13 @@ describe('a resumable run (held per input file until its unit is staged)', () =>
     expect(resumed.total).toBe(5);
   });
 
-  it('the carried rows count against a maxErrors count', () => {
-    const rejects = new Rejects(5, undefined, { carried: 5, seqOffset: 0 });
-    expect(() => rejects.add('skip', [at('a.csv', 0, 'one more')])).toThrow(/6 rows rejected .*more than maxErrors: 5/);
+  it('the carried rows count against a maxErrors count, and the error names the earlier units\' first rejects first', () => {
+    const earlier = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    earlier.add('skip', [at('a.csv', 0, 'in a')]);
+    const first = earlier.take('a.csv').first;
+    expect(first).toEqual([{ origin: 'stage', stage: 'boom', file: 'a.csv', row: 1, batch: 0, reason: 'in a' }]);
+    const rejects = new Rejects(5, undefined, { carried: 5, seqOffset: 0, first });
+    expect(() => rejects.add('skip', [at('b.csv', 0, 'one more')])).toThrow(/6 rows rejected .*more than maxErrors: 5.*The first: stage "boom", a.csv, row 1: in a; stage "boom", b.csv, row 1: one more/);
   });
 
   it('after redirect (the job commit), rows go straight to the sink; an empty batch only if nothing was replayed', async () => {
