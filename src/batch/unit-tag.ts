@@ -17,3 +17,33 @@ export function tagUnit(batch: RecordBatch, file: string): RecordBatch {
 export function unitTagOf(batch: RecordBatch): string | undefined {
   return batch.schema.metadata.get(KEY);
 }
+
+/**
+ * A unit of a resumable or cluster run: a whole input file, or a range of a Parquet file's row
+ * groups (`groups`: first and last, inclusive; `firstRow`: rows of the file before the range,
+ * so row numbers stay the file's). Units are keyed by (file, first group, last group).
+ */
+export interface UnitSpec {
+  file: string;
+  groups?: [number, number];
+  firstRow?: number;
+}
+
+/** Between a file and its range in a unit's key: NUL, which no path holds, so a key is never taken for a file. */
+const RANGE = '\u0000row-groups=';
+
+/** The unit's key: its file for a whole file, the file and its range for a range (what staging, the manifest and rejects key units by). */
+export function unitKey(unit: UnitSpec): string {
+  return unit.groups ? `${unit.file}${RANGE}${unit.groups[0]}-${unit.groups[1]}` : unit.file;
+}
+
+/** The input file of a unit's key. */
+export function fileOfUnitKey(key: string): string {
+  const at = key.indexOf(RANGE);
+  return at < 0 ? key : key.slice(0, at);
+}
+
+/** A unit as people read it: the file, and its row groups when it is a range. */
+export function describeUnit(unit: UnitSpec): string {
+  return unit.groups ? `${unit.file} (row groups ${unit.groups[0]}–${unit.groups[1]})` : unit.file;
+}

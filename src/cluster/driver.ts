@@ -1,6 +1,6 @@
 /**
  * `sluice run --cluster …`: the driver. It plans the run (the config as every worker will see
- * it), cuts it into units (one per input file), resolves the source's column types once, and
+ * it), cuts it into units (one per input file, or per range of a big Parquet file's row groups), resolves the source's column types once, and
  * adds one BullMQ flow: a commit job whose children are the units, each with
  * failParentOnFailure. Then it follows the flow until the commit job has committed (the only
  * success) or failed, and reports per unit: rows, worker, attempts. A driver that dies can be
@@ -14,6 +14,7 @@ import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { ClusterError } from '../errors';
 import { fixSourceTypes, type FixedSourceTypes } from '../io/sources';
+import { cutUnits, describeUnit } from '../io/units/ranges';
 import { planFingerprint } from '../runtime/run';
 import { parseClusterTarget, redisOptions } from './connection';
 import { QUEUE, commitJobId, unitJobId, type ClusterOverrides, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
@@ -47,6 +48,8 @@ export interface DriverOptions {
 export interface UnitReport {
   unit: number;
   file: string;
+  /** A range of the file's row groups (first, last) when the unit is one. */
+  groups?: [number, number];
   rows: number;
   worker: string;
   /** Times a worker started it (more than 1: retried, or run again after its worker died). */
@@ -101,8 +104,11 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   const target = parseClusterTarget(opts.cluster);
   if (opts.runId !== undefined && !RUN_ID.test(opts.runId)) throw new ClusterError(`--run-id "${opts.runId}": use 1 to 64 letters, digits, - or _ (it names the run's jobs and output files)`);
   const runId = opts.runId ?? `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
-  const { plan, files } = await clusterPlan(opts.config, opts.overrides);
-  if (files.length === 0) throw new ClusterError(`the source ${String(plan.source.path)} matched no file: nothing to run`, { runId });
+  const { plan, files: inputs } = await clusterPlan(opts.config, opts.overrides);
+  if (inputs.length === 0) throw new ClusterError(`the source ${String(plan.source.path)} matched no file: nothing to run`, { runId });
+  // The units: a file each, or ranges of a big Parquet file's row groups (io/units/ranges.ts); `files[u]` is unit u's file.
+  const units = await cutUnits(inputs, plan.source.format, plan.source.unitRows);
+  const files = units.map((u) => u.file);
   const fingerprint = planFingerprint(plan);
   const spec = { runId, config: plan.configFile, overrides: opts.overrides, fingerprint };
   let local: LocalCluster | undefined;
@@ -160,7 +166,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
           children: files.map((file, unit) => ({
             name: 'unit',
             queueName: QUEUE,
-            data: { ...spec, unit, file, ...(fixedTypes && { fixedTypes }) } satisfies UnitJobData,
+            data: { ...spec, unit, file, ...(units[unit].groups && { groups: units[unit].groups, firstRow: units[unit].firstRow }), ...(fixedTypes && { fixedTypes }) } satisfies UnitJobData,
             opts: { ...unitOpts, jobId: unitJobId(runId, unit) },
           })),
         }),
@@ -210,7 +216,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
         if (bad >= 0) {
           const s = states[bad];
           over = true;
-          throw new ClusterError(`run ${runId}: unit ${bad} (${files[bad]}) failed after ${s.attempts} attempt(s): ${s.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad, file: files[bad] });
+          throw new ClusterError(`run ${runId}: unit ${bad} (${describeUnit(units[bad])}) failed after ${s.attempts} attempt(s): ${s.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad, file: files[bad] });
         }
         over = true;
         throw fail(`the commit failed after ${commit.attemptsStarted} attempt(s): ${commit.failedReason}`);
@@ -241,8 +247,8 @@ async function unitStates(q: Queue, runId: string, n: number): Promise<UnitState
 }
 
 function unitReport(r: UnitResult, attempts: number): UnitReport {
-  const { unit, file, rows, worker, ms, startedAt, startupMs, cpuMs, warm } = r;
-  return { unit, file, rows, worker, attempts, ms, ...(startedAt !== undefined && { startedAt, startupMs, cpuMs, warm }) };
+  const { unit, file, groups, rows, worker, ms, startedAt, startupMs, cpuMs, warm } = r;
+  return { unit, file, ...(groups && { groups }), rows, worker, attempts, ms, ...(startedAt !== undefined && { startedAt, startupMs, cpuMs, warm }) };
 }
 
 /** Per worker, from the units it ran (their last attempts), in the order of its name. */

@@ -32,12 +32,15 @@ export interface RunSpec {
 export interface UnitJobData extends RunSpec {
   unit: number;
   file: string;
+  /** A range of the file's row groups (first, last) and the file's rows before it, when the unit is one (io/units/ranges.ts). */
+  groups?: [number, number];
+  firstRow?: number;
   /** The column types the driver resolved once (CSV: the first file's inference rows), for every unit. */
   fixedTypes?: FixedSourceTypes;
 }
 
 export interface CommitJobData extends RunSpec {
-  /** Every input file, in unit order. */
+  /** Every unit's input file, in unit order (a file cut into row-group ranges is there once per range). */
   files: string[];
 }
 
@@ -45,6 +48,7 @@ export interface CommitJobData extends RunSpec {
 export interface UnitResult {
   unit: number;
   file: string;
+  groups?: [number, number];
   sinks: ({ file: string; rows: number } | null)[];
   /** Rows the unit's source read. */
   rows: number;

@@ -65,6 +65,7 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
   refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
   const attemptDir = `${String(data.unit).padStart(6, '0')}-a${attempt}-${randomBytes(4).toString('hex')}`;
   const dirs = plan.sinks.map((s) => path.join(stagingDirOf(path.resolve(s.config.path)), data.runId, '_temporary', attemptDir));
+  const range = data.groups && { groups: data.groups, firstRow: data.firstRow };
   const set = await opts.warm?.take(data.runId, plan, log);
   let ok = false;
   try {
@@ -74,7 +75,7 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       plan,
       {
         log,
-        stageUnit: { unit: data.unit, file: data.file, dirs, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) },
+        stageUnit: { unit: data.unit, file: data.file, dirs, ...range, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) },
         ...(opts.onProgress && { onProgress: opts.onProgress, progressIntervalMs: opts.progressIntervalMs }),
       },
       set?.adopter(log, () => undefined),

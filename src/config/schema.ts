@@ -90,6 +90,13 @@ const source = z.strictObject({
    * covers only the files each run reads. Default false.
    */
   incremental: z.union([z.boolean(), z.literal('per-run')], { error: 'must be true, false or "per-run"' }).optional(),
+  /**
+   * Parquet, in a resumable or cluster run: a file of more rows than this is cut into units of
+   * whole row groups of about this many rows each, so `--resume` redoes only the unfinished
+   * ranges and a cluster spreads one big file over its workers (each unit's row groups end at
+   * its edge). Default 1 000 000. CSV and NDJSON files are always whole units.
+   */
+  unitRows: positiveInt().optional(),
 });
 
 const stage = z.strictObject({

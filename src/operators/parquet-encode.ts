@@ -66,6 +66,11 @@ export class ParquetEncodeExecutor implements StageExecutor {
   private joining: { group: OpenGroup; rows: number } | undefined;
   /** Resumable runs: the input file of the last item cut; row groups end where it changes (plan.units). */
   private unitFile: string | undefined;
+  /**
+   * Resumable runs: the unit of an item (its input file and run-local batch number): its file,
+   * or the range of the file's row groups it was read from (io/units/units.ts keyOf). Unset: the file.
+   */
+  unitOf: ((file: string, seq: number) => string) | undefined;
   /** Items taken and not yet passed on (their seq and file): an encoder thread's death names the earliest. */
   private readonly unencoded = new Map<number, string | undefined>();
   /** The last item taken: its rows may wait in an open row group after it was passed on. */
@@ -157,7 +162,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
     // The input is released once the pool holds its rows (copied into a slot, or its slab held).
     const parts = await input.consume((item) =>
       this.inOrder(async () => {
-        const ended: Keyed[] = this.unitEdge(item.sourceFile, (unit) => [...this.cutters].flatMap(([key, cutter]) => cutter.cut().map((part) => ({ key, part, unit }))));
+        const ended: Keyed[] = this.unitEdge(item, (unit) => [...this.cutters].flatMap(([key, cutter]) => cutter.cut().map((part) => ({ key, part, unit }))));
         for (const batch of item.batches) {
           const key = partitionOf(batch) ?? '';
           for (const part of await this.cutterFor(key).write(batch, item.backing)) ended.push({ key, part });
@@ -188,7 +193,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
         this.chunksWithRows++;
         const size = this.encode.rowGroupSize;
         // A resumable run's unit ends with its file: so does the group its short chunks were joined into.
-        const ended: Keyed[] = this.unitEdge(item.sourceFile, (unit) => (this.joining ? [{ key: '', part: this.endJoining(pool), unit }] : []));
+        const ended: Keyed[] = this.unitEdge(item, (unit) => (this.joining ? [{ key: '', part: this.endJoining(pool), unit }] : []));
         // A chunk cut short by bytes (wide rows) may not fit what the group still needs: end it first.
         if (this.joining && this.joining.rows + chunk.rows > size) ended.push({ key: '', part: this.endJoining(pool) });
         if (!this.joining && chunk.rows >= size) return [...ended, { key: '', part: (await pool.csv(chunk, this.encode.compression, false)).part }];
@@ -206,8 +211,9 @@ export class ParquetEncodeExecutor implements StageExecutor {
    * Resumable runs (plan.units): where the input file changes, a unit ends, and with it every
    * open row group (`end`), its parts tagged with the unit they belong to. Elsewhere nothing.
    */
-  private unitEdge(file: string | undefined, end: (unit: string) => Keyed[]): Keyed[] {
-    if (!this.encode.units || file === undefined) return [];
+  private unitEdge(item: { sourceFile: string | undefined; seq: number }, end: (unit: string) => Keyed[]): Keyed[] {
+    if (!this.encode.units || item.sourceFile === undefined) return [];
+    const file = this.unitOf ? this.unitOf(item.sourceFile, item.seq) : item.sourceFile;
     const before = this.unitFile;
     this.unitFile = file;
     return before !== undefined && before !== file ? end(before) : [];

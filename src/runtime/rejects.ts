@@ -52,6 +52,15 @@ export interface RejectCount {
   rows: number;
 }
 
+/**
+ * A unit's rejects per place, action and reason, as its manifest line keeps them (io/units):
+ * `at` is where the first of them was (batch, row; null: unknown), numbered as an uninterrupted
+ * run numbers them, so a resumed run reports the same counts in the same order.
+ */
+export interface UnitRejectCount extends RejectCount {
+  at: [number | null, number | null];
+}
+
 /** Where the dead-lettered rows go: a sink's `write` (io/sinks). */
 export interface RejectSink {
   write(batch: RecordBatch, meta?: { seq: number }): Promise<void>;
@@ -83,7 +92,17 @@ export class Rejects {
    * A resumable run (io/units): dead-lettered rows held per input file until their unit is
    * staged (`take`), and rows rejected per file (skipped too), kept in the unit's manifest line.
    */
-  private byFile: { held: Map<string | undefined, Reject[]>; rejected: Map<string | undefined, number>; seqOffset: number } | undefined;
+  private byFile:
+    | {
+        held: Map<string | undefined, Reject[]>;
+        rejected: Map<string | undefined, number>;
+        counts: Map<string | undefined, Map<string, UnitRejectCount>>;
+        /** Per unit, its first rejected rows (FIRST_NAMED at most): a resumed run's budget error names them. */
+        first: Map<string | undefined, Reject[]>;
+        seqOffset: number;
+        keyOf?: (file: string, batch: number | undefined) => string;
+      }
+    | undefined;
 
   constructor(
     /** `maxErrors`: a count, or a percentage of the rows read (`'0.1%'`); absent: no limit. */
@@ -95,21 +114,29 @@ export class Rejects {
      * against a `maxErrors` count); `seqOffset`: the batches the source read of those units (a
      * rejected row's batch number is the uninterrupted run's).
      */
-    units?: { carried: number; seqOffset: number },
+    units?: { carried: number; seqOffset: number; counts?: readonly UnitRejectCount[]; first?: readonly Reject[]; keyOf?: (file: string, batch: number | undefined) => string },
   ) {
     if (units) {
-      this.byFile = { held: new Map(), rejected: new Map(), seqOffset: units.seqOffset };
+      this.byFile = { held: new Map(), rejected: new Map(), counts: new Map(), first: new Map(), seqOffset: units.seqOffset, keyOf: units.keyOf };
       this.total = units.carried;
+      // The earlier units' first rejects come first, as in an uninterrupted run: a budget error names them.
+      this.first.push(...(units.first ?? []).slice(0, FIRST_NAMED));
+      // The earlier units' counts per reason: the report covers every unit, as an uninterrupted run's does.
+      for (const c of units.counts ?? []) this.count(c.place, c.action, c.reason, c.rows, [c.at[0] ?? Infinity, c.at[1] ?? Infinity]);
     }
   }
 
-  /** A resumable run: the dead-lettered rows of `file`'s unit (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
-  take(file: string): { batches: RecordBatch[]; rejected: number } {
+  /** A resumable run: the dead-lettered rows of unit `file` (its key: batch/unit-tag.ts) (the dead-letter schema, one batch), once every row of it is known; and the rows it rejected in all. */
+  take(file: string): { batches: RecordBatch[]; rejected: number; counts: UnitRejectCount[]; first: Reject[] } {
     const held = this.byFile?.held.get(file) ?? [];
     const rejected = this.byFile?.rejected.get(file) ?? 0;
+    const counts = [...(this.byFile?.counts.get(file)?.values() ?? [])];
+    const first = this.byFile?.first.get(file) ?? [];
+    this.byFile?.first.delete(file);
     this.byFile?.held.delete(file);
     this.byFile?.rejected.delete(file);
-    return { batches: held.length ? rejectTable(held).batches : [], rejected };
+    this.byFile?.counts.delete(file);
+    return { batches: held.length ? rejectTable(held).batches : [], rejected, counts, first };
   }
 
   /** Rows still held for a unit (after every unit was staged: none, or they would be lost). */
@@ -140,26 +167,45 @@ export class Rejects {
       if (r.origin === 'source') this.fromSource++;
       if (this.first.length < FIRST_NAMED) this.first.push(r);
       const place = r.origin === 'source' ? 'source' : (r.stage ?? 'stage');
-      const byPlace = [...this.counts.values()].filter((c) => c.place === place && c.action === action);
-      const reason = byPlace.length >= MAX_REASONS && !byPlace.some((c) => c.reason === r.reason) ? 'other reasons' : r.reason;
-      const key = `${place}\0${action}\0${reason}`;
-      const count = this.counts.get(key) ?? { place, action, reason, rows: 0 };
-      count.rows++;
-      this.counts.set(key, count);
-      const at = [r.batch ?? Infinity, r.row ?? Infinity] as const;
-      const seen = this.firstAt.get(count);
-      if (!seen || at[0] < seen[0] || (at[0] === seen[0] && at[1] < seen[1])) this.firstAt.set(count, at);
+      // Batches numbered as an uninterrupted run numbers them (a resumed run's source starts at 0).
+      const batch = r.batch === undefined ? undefined : r.batch + (this.byFile?.seqOffset ?? 0);
+      const at = [batch ?? Infinity, r.row ?? Infinity] as const;
+      const reason = this.count(place, action, r.reason, 1, at);
       if (this.byFile) {
-        this.byFile.rejected.set(r.file, (this.byFile.rejected.get(r.file) ?? 0) + 1);
+        // Held per unit: its file, or the range of the file's row groups the row's batch was read from.
+        const unit = r.file !== undefined && this.byFile.keyOf ? this.byFile.keyOf(r.file, r.batch) : r.file;
+        this.byFile.rejected.set(unit, (this.byFile.rejected.get(unit) ?? 0) + 1);
+        const perUnit = this.byFile.counts.get(unit) ?? this.byFile.counts.set(unit, new Map()).get(unit)!;
+        const key = `${place}\0${action}\0${reason}`;
+        const count = perUnit.get(key) ?? { place, action, reason, rows: 0, at: [finite(at[0]), finite(at[1])] };
+        count.rows++;
+        if (before(at, [count.at[0] ?? Infinity, count.at[1] ?? Infinity])) count.at = [finite(at[0]), finite(at[1])];
+        perUnit.set(key, count);
+        const first = this.byFile.first.get(unit) ?? this.byFile.first.set(unit, []).get(unit)!;
+        // Where and why only: the manifest keeps them small.
+        if (first.length < FIRST_NAMED) first.push({ origin: r.origin, stage: r.stage, file: r.file, line: r.line, row: r.row, column: r.column, batch, reason: r.reason });
         if (action === 'dead-letter') {
-          const held = this.byFile.held.get(r.file) ?? [];
-          held.push(r.batch === undefined ? r : { ...r, batch: r.batch + this.byFile.seqOffset });
-          this.byFile.held.set(r.file, held);
+          const held = this.byFile.held.get(unit) ?? [];
+          held.push(batch === undefined ? r : { ...r, batch });
+          this.byFile.held.set(unit, held);
         }
       } else if (action === 'dead-letter') this.pending.push(r);
     }
     if (typeof this.maxErrors === 'number' && this.total > this.maxErrors) throw this.overBudget(`more than maxErrors: ${this.maxErrors}`);
     if (this.pending.length >= WRITE_EVERY) this.writeOut();
+  }
+
+  /** `rows` more at place/action/reason, the first of them at `at`; returns the reason they count under (past MAX_REASONS: "other reasons"). */
+  private count(place: string, action: RejectAction, reason: string, rows: number, at: readonly [number, number]): string {
+    const byPlace = [...this.counts.values()].filter((c) => c.place === place && c.action === action);
+    const under = byPlace.length >= MAX_REASONS && !byPlace.some((c) => c.reason === reason) ? 'other reasons' : reason;
+    const key = `${place}\0${action}\0${under}`;
+    const count = this.counts.get(key) ?? { place, action, reason: under, rows: 0 };
+    count.rows += rows;
+    this.counts.set(key, count);
+    const seen = this.firstAt.get(count);
+    if (!seen || before(at, seen)) this.firstAt.set(count, at);
+    return under;
   }
 
   /** Fails the run when a percentage budget is exceeded by the rows rejected out of `rowsRead`. */
@@ -219,6 +265,16 @@ export class Rejects {
     if (r?.origin === 'stage') return new StageError({ stage: r.stage ?? 'stage', seq: r.batch, sourceFile: r.file }, 'process', new Error(message));
     return new SourceError(message, { file: r?.file, line: r?.line, column: r?.column });
   }
+}
+
+/** Whether place `a` (batch, row) comes before `b`. */
+function before(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+}
+
+/** A number for JSON (the manifest): unknown (Infinity) is null. */
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
 }
 
 /**

@@ -13,6 +13,8 @@ import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
 import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
+import { cutUnits } from '../io/units/ranges';
+import { fileOfUnitKey, type UnitSpec } from '../batch/unit-tag';
 import { UnitStager } from '../io/units/staging';
 import { IoQueue } from '../io/units/io-queue';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
@@ -167,20 +169,20 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     }
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
-    const unitRejects = carried && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches });
+    const unitRejects = carried && units && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts, first: carried.firstRejects, keyOf: units.keyOf.bind(units) });
     /**
-     * A resumable run: the batches the source read per input file, and its rows (passed on, and
+     * A resumable run: the batches the source read per unit (by its key), and its rows (passed on, and
      * taken out by the source), kept in each unit's manifest line: a resumed run numbers its
      * rejects' batches and measures a maxErrors share as an uninterrupted run would.
      */
     const readOf = new Map<string, { batches: number; rows: number }>();
     const readFrom = (file: string) => readOf.get(file) ?? readOf.set(file, { batches: 0, rows: 0 }).get(file)!;
     if (units && unitRejects) {
-      units.unitEnd = (file) => {
-        const { batches, rejected } = unitRejects.take(file);
-        const read = readOf.get(file) ?? { batches: 0, rows: 0 };
-        readOf.delete(file);
-        return { loose: batches, rejected, sourceBatches: read.batches, sourceRows: read.rows };
+      units.unitEnd = (key) => {
+        const { batches, rejected, counts, first } = unitRejects.take(key);
+        const read = readOf.get(key) ?? { batches: 0, rows: 0 };
+        readOf.delete(key);
+        return { loose: batches, rejected, rejectCounts: counts, firstRejects: first, sourceBatches: read.batches, sourceRows: read.rows };
       };
     }
     rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);
@@ -197,11 +199,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // An incremental run's column types are fixed once, by its first run, and kept in its state: every part has the same.
     const textSource = plan.source.format === 'csv' || plan.source.format === 'ndjson';
     const incrTypes = chosen && !units && textSource ? (chosen.schema ?? { ...(await fixSourceTypes(plan.source, chosen.selection.read[0])) }) : undefined;
+    const stageUnitSpec: UnitSpec | undefined = unit && { file: unit.file, ...(unit.groups && { groups: unit.groups, firstRow: unit.firstRow }) };
+    const readUnits = units?.todoUnits ?? (stageUnitSpec && [stageUnitSpec]);
     const src = await openPlannedSource(
       plan,
       log,
       onBadRow,
-      units ? { only: units.todo, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit ? { only: [unit.file], fixedTypes: unit.fixedTypes } : chosen && { only: chosen.selection.read, fixedTypes: incrTypes as FixedSourceTypes | undefined },
+      units ? { only: units.todo, units: units.todoUnits, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit ? { only: [unit.file], units: [stageUnitSpec!], fixedTypes: unit.fixedTypes } : chosen && { only: chosen.selection.read, fixedTypes: incrTypes as FixedSourceTypes | undefined },
     );
     source = src;
     teardown.add('the source', { abort: () => src.close() });
@@ -236,11 +240,25 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
     const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
-    const running = new Scheduler(sourceAdapter(src, units && ((file, rows) => {
-      const read = readFrom(file);
-      read.batches++;
-      read.rows += rows;
-    })), headStages.map((i) => executors[i]), schedulerSinks, channels, undefined, topology);
+    const running = new Scheduler(
+      sourceAdapter(
+        src,
+        staged &&
+          ((key, rows, seq) => {
+            staged.noteItem(key, seq);
+            const read = readFrom(key);
+            read.batches++;
+            read.rows += rows;
+          }),
+      ),
+      headStages.map((i) => executors[i]),
+      schedulerSinks,
+      channels,
+      undefined,
+      topology,
+    );
+    // A resumable run's Parquet encoders end row groups where a unit ends, a range of a file's row groups included.
+    if (staged) for (const i of headStages) if (executors[i] instanceof ParquetEncodeExecutor) executors[i].unitOf = (file, seq) => staged.keyOf(file, seq);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s, k) => outputCheck(s, await appendSchemaCheck(sinkConfigs[k], incremental))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
     // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
@@ -248,7 +266,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.onError !== 'fail' && st.modulePath ? keepsState(st.modulePath) : false)));
     const policies: (RowErrorPolicy | undefined)[] = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
     // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
-    running.rowErrors = { policies: headStages.map((i) => policies[i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail' };
+    running.rowErrors = { policies: headStages.map((i) => policies[i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail', rowsBefore: rowsBefore(readUnits) };
     scheduler = running;
     started(running);
     teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
@@ -410,7 +428,7 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void, units?: { only: string[]; fixedTypes?: FixedSourceTypes }): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void, units?: { only: string[]; units?: UnitSpec[]; fixedTypes?: FixedSourceTypes }): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
   const cfg = units ? { ...plan.source, ...units } : plan.source;
   if (rowsPerChunk !== undefined) {
@@ -446,9 +464,10 @@ async function openUnits(
   only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown } },
 ): Promise<UnitRun> {
   const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
-  const units = UnitRun.open({ targets, files, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, log });
+  const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
+  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
-  log.info({ runId: units.runId, units: files.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
+  log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
 }
 
@@ -566,14 +585,24 @@ function noColumns(plan: Plan, sink: PlannedSink): SinkError {
   );
 }
 
-/** `onItem`: told the input file of each item read (a resumable run counts them per unit). */
-function sourceAdapter(source: Source, onItem?: (file: string, rows: number) => void): SchedulerSource {
+/**
+ * `onItem`: told the unit key of each item read and its number in the run (a resumable run
+ * counts them per unit). An item of a range of a file's row groups carries the range's key as
+ * its file (io/sources: `units`); from here on it carries the file, as every other item.
+ */
+function sourceAdapter(source: Source, onItem?: (key: string, rows: number, seq: number) => void): SchedulerSource {
   const batches = source.batches();
+  let seq = 0;
   return {
     async next() {
       const r = await batches.next();
-      if (!r.done && onItem && r.value.sourceFile !== undefined) onItem(r.value.sourceFile, r.value.rows);
-      return r;
+      if (r.done) return r;
+      const n = seq++;
+      const key = r.value.sourceFile;
+      if (key === undefined) return r;
+      onItem?.(key, r.value.rows, n);
+      const file = fileOfUnitKey(key);
+      return file === key ? r : { done: false, value: r.value.moveTo({ sourceFile: file }) };
     },
     async close() {
       await batches.return(undefined);
@@ -587,10 +616,17 @@ function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
-        for (const batch of item.batches) await units.write(k, batch, item.sourceFile);
+        for (const batch of item.batches) await units.write(k, batch, item.sourceFile, item.seq);
       });
     },
   };
+}
+
+/** Per input file read from a range of its row groups (not its first): the file's rows before it, so row numbers stay the file's. */
+function rowsBefore(read: readonly UnitSpec[] | undefined): Map<string, number> | undefined {
+  const before = new Map<string, number>();
+  for (const u of read ?? []) if (u.firstRow !== undefined && !before.has(u.file)) before.set(u.file, u.firstRow);
+  return before.size ? before : undefined;
 }
 
 /** A cluster unit's sink k: every batch staged, as this one unit's (RunOptions.stageUnit). */

@@ -77,7 +77,8 @@ export class Scheduler {
    * Per executor, what its throw on a batch becomes (absent: the run fails), and where the
    * rejected rows are counted. Set before run().
    */
-  rowErrors: { policies: readonly (RowErrorPolicy | undefined)[]; rejects: Rejects; rowNumbers: boolean } | undefined;
+  /** `rowsBefore`: per input file, its rows before the first this run reads (a unit that is a range of a Parquet file's row groups), so row numbers stay the file's. */
+  rowErrors: { policies: readonly (RowErrorPolicy | undefined)[]; rejects: Rejects; rowNumbers: boolean; rowsBefore?: ReadonlyMap<string, number> } | undefined;
   /**
    * Per batch read, its first row's number in its file (1-based), for the rows a stage rejects;
    * per executor, the batches whose output row i is still input row i (so the numbers hold).
@@ -494,7 +495,7 @@ export class Scheduler {
         } else {
           const item = r.value.moveTo({ seq: this.nextSeq++ });
           if (this.rowErrors?.rowNumbers && item.sourceFile !== undefined) {
-            const before = this.rowsInFile.get(item.sourceFile) ?? 0;
+            const before = this.rowsInFile.get(item.sourceFile) ?? this.rowErrors.rowsBefore?.get(item.sourceFile) ?? 0;
             this.firstRows.set(item.seq, before + 1);
             this.rowsInFile.set(item.sourceFile, before + item.rows);
           }

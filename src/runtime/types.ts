@@ -236,6 +236,9 @@ export interface RunOptions {
 export interface StageUnit {
   unit: number;
   file: string;
+  /** A range of the file's row groups (first, last) and the file's rows before it: the unit is that range (io/units/ranges.ts). */
+  groups?: [number, number];
+  firstRow?: number;
   /** Per sink of the plan: the attempt directory its batches are staged in. */
   dirs: string[];
   fixedTypes?: FixedSourceTypes;

@@ -5,7 +5,8 @@
  * down to them) in files 4, 12 and 17. Killed -9 (the whole tree) with file 12 in flight, then
  * `--resume`: the output and the rejects are byte for byte an uninterrupted run's, and DuckDB
  * reads the six rejects with their file, line and reason, the same as a run without units.
- * `maxErrors` counts the rejects of the units staged before: over budget across the two
+ * The report's rejects per place and reason are the uninterrupted run's (the earlier units' counts
+ * are kept in the manifest). `maxErrors` counts the rejects of the units staged before: over budget across the two
  * attempts fails the resumed run, with nothing committed.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -67,14 +68,18 @@ const clean = (dir: string) => duckRows(`select count(*)::int as n, sum(id)::big
 let reference: Map<string, Buffer>;
 let referenceDir: string;
 let plainDir: string;
+/** The uninterrupted run's rejects per place, action and reason (its report). */
+let referenceCounts: unknown;
 
 beforeAll(async () => {
   const ref = setup('reference');
   const plain = setup('plain', { resumable: false });
-  const [r, p] = await Promise.all([runCli(['run', ref.config, '--quiet']), runCli(['run', plain.config, '--quiet'])]);
+  const refReport = path.join(ref.dir, 'report.json');
+  const [r, p] = await Promise.all([runCli(['run', ref.config, '--quiet', '--report', refReport]), runCli(['run', plain.config, '--quiet'])]);
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   expect({ code: p.code, stderr: p.stderr }).toMatchObject({ code: 0 });
   reference = outputs(ref.dir);
+  referenceCounts = JSON.parse(readFileSync(refReport, 'utf8')).rejected.counts;
   referenceDir = ref.dir;
   plainDir = plain.dir;
 });
@@ -91,6 +96,8 @@ describe('resumable runs with a dead-letter output', () => {
       ['stage', 'f17.csv'],
     ]);
     expect(got).toEqual(await rejects(plainDir));
+    // One reason per row here (each names its value or id): the stage's by their batch, then the source's (which carry no batch number).
+    expect((referenceCounts as { place: string; rows: number }[]).map((c) => [c.place, c.rows])).toEqual(['gate', 'gate', 'gate', 'source', 'source', 'source'].map((p) => [p, 1]));
     expect(await clean(referenceDir)).toEqual([{ n: FILES * ROWS - 6, ids: expect.anything() }]);
     expect(await clean(referenceDir)).toEqual(await clean(plainDir));
   });
@@ -104,6 +111,10 @@ describe('resumable runs with a dead-letter output', () => {
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     expect(rep.units).toMatchObject({ reused: names.slice(0, 11), read: names.slice(11) });
     expect(rep.source.rows).toBe(9 * ROWS - 1); // file 15's bad row is not among the rows the source passed on
+    // Per place and reason, the units before the kill included (their counts are kept in the manifest), in the same order.
+    expect(rep.rejected.counts).toEqual(referenceCounts);
+    expect(rep.rejected.counts.reduce((n: number, c: { rows: number }) => n + c.rows, 0)).toBe(6);
+    expect(rep.rejected.rows).toBe(6);
     expect(outputs(dir)).toEqual(reference);
     expect(await rejects(dir)).toEqual(await rejects(plainDir));
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['clean.parquet', 'rejects.ndjson']);
@@ -115,6 +126,8 @@ describe('resumable runs with a dead-letter output', () => {
     const r = await runCli(['run', config, '--resume', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('6 rows rejected (skipped or dead-lettered), more than maxErrors: 5; nothing was committed');
+    // Named as an uninterrupted run names them: the first rejects are those of files 3, 4 and 8, staged before the kill.
+    expect(r.stderr).toMatch(/The first: source, \S*f03\.csv, line 7, [^;]*; stage "gate", \S*f04\.csv[^;]*; source, \S*f08\.csv, line 9,/);
     expect(existsSync(path.join(dir, 'out/clean.parquet'))).toBe(false);
     expect(existsSync(path.join(dir, 'out/rejects.ndjson'))).toBe(false);
   });

@@ -22,6 +22,8 @@ export type { BadRow } from '../../csv/salvage';
 import { readNdjson } from './ndjson';
 import type { NdjsonTypes } from './ndjson-locate';
 import { readParquet } from './parquet';
+import { readRowGroups } from '../parquet/file';
+import { unitKey, type UnitSpec } from '../../batch/unit-tag';
 
 /**
  * What a source gives: one owned batch (batch/owned.ts) holding one record batch, numbered in
@@ -50,7 +52,12 @@ export interface Source {
  * `fixedTypes`: the column types a resumable run fixed once from its first unit (kept in its
  * manifest), instead of inferring them from the first file this run reads.
  */
-export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string; only?: string[]; fixedTypes?: FixedSourceTypes };
+/**
+ * `units`: read these units, in this order (a resumable or cluster run's: whole files, or ranges
+ * of a Parquet file's row groups); each item of a range carries the range's unit key as its
+ * `sourceFile` (batch/unit-tag.ts), which the run maps back to the file.
+ */
+export type SourceOptions = SourceConfig & { batchRows: number; baseDir?: string; only?: string[]; units?: UnitSpec[]; fixedTypes?: FixedSourceTypes };
 
 /** Column types fixed by a source's first file (CSV: its inference rows; NDJSON: its first batch). */
 export interface FixedSourceTypes {
@@ -61,8 +68,9 @@ export interface FixedSourceTypes {
 /** The files a source reads: `path` resolved, narrowed to `only` when given. */
 function filesOf(cfg: SourceOptions): string[] {
   const all = resolveInputs(cfg.path, cfg.baseDir);
-  if (!cfg.only) return all;
-  const only = new Set(cfg.only);
+  const wanted = cfg.units?.map((u) => u.file) ?? cfg.only;
+  if (!wanted) return all;
+  const only = new Set(wanted);
   return all.filter((f) => only.has(f));
 }
 
@@ -123,12 +131,12 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   let csvTypes: FixedCsvTypes | undefined = cfg.fixedTypes?.csv;
   let ndjsonTypes: NdjsonTypes | undefined = cfg.fixedTypes?.ndjson;
 
-  const readFile = (file: string): AsyncGenerator<BatchWithLease> => {
+  const readFile = (file: string, groups?: [number, number]): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
       case 'csv':
         return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference, ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
       case 'parquet':
-        return readParquet(file, cfg);
+        return readParquet(file, groups ? { ...cfg, groups } : cfg);
       case 'arrow':
         return readArrow(file, cfg);
       case 'ndjson':
@@ -140,10 +148,12 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
     let first: { schema: Schema; file: string } | undefined;
     // Every header before the first batch: a bad one in the last of many files fails now, not at the end.
     if (cfg.format === 'csv') await checkCsvHeaders(files, cfg);
-    for (const file of files) {
+    for (const unit of cfg.units ?? files.map((file) => ({ file }) as UnitSpec)) {
+      const { file } = unit;
       if (closed) return;
-      opts.log?.debug({ file }, 'reading');
-      current = readFile(file);
+      opts.log?.debug({ file, ...(unit.groups && { groups: unit.groups }) }, 'reading');
+      current = readFile(file, unit.groups);
+      const sourceFile = unitKey(unit);
       let any = false;
       for await (const { batch, lease, backing } of current) {
         any = true;
@@ -158,11 +168,12 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
         }
         stats.rows += batch.numRows;
         stats.batches++;
-        yield new OwnedBatch({ seq: stats.batches - 1, sourceFile: file, batches: [batch], lease, backing });
+        yield new OwnedBatch({ seq: stats.batches - 1, sourceFile, batches: [batch], lease, backing });
         if (cfg.format !== 'arrow') await reclaimer.afterTask();
       }
       // Parquet and Arrow are read by their libraries, not in counted chunks: a file counts when done.
-      if ((cfg.format === 'parquet' || cfg.format === 'arrow') && !closed) stats.bytesRead += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+      // A range counts its share of the file's rows.
+      if ((cfg.format === 'parquet' || cfg.format === 'arrow') && !closed) stats.bytesRead += (statSync(file, { throwIfNoEntry: false })?.size ?? 0) * (unit.groups ? await rangeShare(file, unit.groups) : 1);
       // CSV gives at least one batch when it has a header (NDJSON may hold no line at all).
       if (!any && !closed && cfg.format === 'csv') throw noColumns('csv', file);
     }
@@ -179,6 +190,13 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/** The share of a Parquet file's rows that row groups `groups` (first, last) hold: what a range counts of the file's bytes. */
+async function rangeShare(file: string, [first, last]: [number, number]): Promise<number> {
+  const groups = await readRowGroups(file);
+  const total = groups.reduce((n, g) => n + g.rows, 0);
+  return total ? groups.slice(first, last + 1).reduce((n, g) => n + g.rows, 0) / total : 0;
 }
 
 /**

@@ -21,7 +21,8 @@ import { hiveColumns } from './hive';
 /** Row groups decoded and not yet fully handed on, now and at most (asserted in tests). */
 export const rowGroupGauge = { current: 0, peak: 0 };
 
-export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown> }): AsyncGenerator<BatchWithLease> {
+/** `groups`: read only row groups first to last (inclusive; a unit of a resumable or cluster run, io/units/ranges.ts). */
+export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown>; groups?: [number, number] }): AsyncGenerator<BatchWithLease> {
   // Checked before the hint is aligned: a hint polars cannot read is refused by its own name.
   const rewrite = (meta: ThriftStruct) => {
     assertReadable(meta, file);
@@ -38,7 +39,11 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
     const read = wanted.filter((c) => own.includes(c));
     // A file of no row groups still has its columns: one empty batch carries them.
     const parts = pinned.groups.length ? pinned.groups : [{ offset: 0, rows: 0 }];
+    const [from, to] = o.groups ?? [0, parts.length - 1];
+    // The range was cut from this footer's layout: a file of other groups is another file (its fingerprint refuses it first).
+    if (o.groups && (to >= pinned.groups.length || from > to)) throw new SourceError(`has ${pinned.groups.length} row groups, not the ${to + 1} the run's unit (row groups ${from}–${to}) was cut from: the file changed; run with --restart`, { file });
     for (const [index, group] of parts.entries()) {
+      if (index < from || index > to) continue;
       let df: pl.DataFrame;
       try {
         df = pl.readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });

@@ -24,6 +24,7 @@ import { deathError } from '../../supervisor/death';
 import type { SplitOut } from '../../protocol/key-split';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { resolveInputs, type BadRow, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
+import { fileOfUnitKey } from '../../batch/unit-tag';
 
 const ENTRY = path.join(__dirname, 'thread-entry.cjs');
 
@@ -119,7 +120,7 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
   });
   thread.onDeath((exit) => {
     // Named as any copy's death: the batch it was reading is the next one it would have sent.
-    const where = { stage: 'source', seq: stats.batches + waiting.length, ...(lastFile !== undefined && { sourceFile: lastFile }) };
+    const where = { stage: 'source', seq: stats.batches + waiting.length, ...(lastFile !== undefined && { sourceFile: fileOfUnitKey(lastFile) }) };
     if (exit.error !== undefined || !closed) fail(deathError(exit, where, 'process', { copyName: 'the source thread', unreplaceable: SOURCE_NOT_REPLACED }));
   });
   // The thread keeps the process alive only while someone waits for it (below), so a

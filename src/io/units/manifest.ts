@@ -25,6 +25,8 @@ export interface RunLine {
   version: 1;
   runId: string;
   fingerprint: Fingerprint;
+  /** How many units the run is cut into (more than its inputs when Parquet files are cut into row-group ranges). */
+  units?: number;
 }
 
 /** The source's column types, fixed once from the run's first file. */
@@ -39,6 +41,8 @@ export interface UnitLine {
   type: 'unit';
   unit: number;
   file: string;
+  /** A range of the file's row groups (first, last): the unit is that range, not the whole file (io/units/ranges.ts). */
+  groups?: [number, number];
   sinks: ({ file: string; rows: number } | null)[];
   /** Rows the unit rejected (skipped or dead-lettered: `onError`), when any: a resumed run's `maxErrors` counts them. */
   rejected?: number;
@@ -46,6 +50,34 @@ export interface UnitLine {
   sourceBatches?: number;
   /** Rows the source read of the unit's file (rejected ones included): a resumed run's `maxErrors` share counts them. */
   sourceRows?: number;
+  /**
+   * The unit's rejects per place, action and reason, when any (`at`: batch and row of the first,
+   * numbered as an uninterrupted run's; null: unknown): a resumed run's report adds them to its own.
+   */
+  rejectCounts?: RejectCountLine[];
+  /** The unit's first rejected rows (at most the few a budget error names), without their text and values: a resumed run's budget error names them first. */
+  firstRejects?: FirstRejectLine[];
+}
+
+/** Where a rejected row was and why (runtime/rejects.ts Reject, less its raw text, values and stack). */
+export interface FirstRejectLine {
+  origin: 'source' | 'stage';
+  stage?: string;
+  file?: string;
+  line?: number;
+  row?: number;
+  column?: string;
+  batch?: number;
+  reason: string;
+}
+
+/** Rows a unit rejected at one place (`source` or a stage), by one action, for one reason. */
+export interface RejectCountLine {
+  place: string;
+  action: 'skip' | 'dead-letter';
+  reason: string;
+  rows: number;
+  at: [number | null, number | null];
 }
 
 /** The job commit published every sink. */

@@ -20,21 +20,23 @@ import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
-import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState } from './manifest';
+import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
 
 /** Bytes of frames queued to be written past which a sink's write waits for the disk. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
-import { unitTagOf } from '../../batch/unit-tag';
+import { describeUnit, unitKey, unitTagOf, type UnitSpec } from '../../batch/unit-tag';
 
 export type UnitMode = 'fresh' | 'resume' | 'restart';
 
 export interface UnitRunOptions {
   /** Absolute sink targets, in the plan's order. */
   targets: string[];
-  /** Every input file, in unit order. */
+  /** Every input file, in input order. */
   files: string[];
+  /** The run's units, in order (ranges.ts); default one per input file. */
+  units?: UnitSpec[];
   /** The config's and the stage modules' hashes (fingerprintOf). */
   fingerprint: Omit<Fingerprint, 'inputs'>;
   mode: UnitMode;
@@ -58,9 +60,9 @@ export interface UnitRunOptions {
 export interface UnitsReport {
   runId: string;
   total: number;
-  /** Input files whose units an earlier attempt committed: not read by this run. */
+  /** Units an earlier attempt committed, not read by this run: an input file, or a file and its row groups (`<file> (row groups a–b)`). */
   reused: string[];
-  /** Input files this run read. */
+  /** Units this run read, named alike. */
   read: string[];
 }
 
@@ -91,6 +93,11 @@ export class UnitRun {
   readonly done: ReadonlySet<number>;
   /** The input files this run reads, in order. */
   readonly todo: string[];
+  /** The units this run reads, in order (what the source is told to read). */
+  readonly todoUnits: UnitSpec[];
+  /** The run's units, in order, and their keys (batch/unit-tag.ts). */
+  readonly specs: UnitSpec[];
+  private readonly keys: string[];
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
@@ -108,8 +115,11 @@ export class UnitRun {
    * and the batches the source read of it (a resumed run numbers its batches on from them, so
    * a rejected row's batch number is an uninterrupted run's).
    */
-  unitEnd: ((file: string) => { loose: RecordBatch[]; rejected: number; sourceBatches: number; sourceRows: number }) | undefined;
-  private readonly unitOfFile: Map<string, number>;
+  unitEnd: ((key: string) => { loose: RecordBatch[]; rejected: number; rejectCounts: RejectCountLine[]; firstRejects: FirstRejectLine[]; sourceBatches: number; sourceRows: number }) | undefined;
+  private readonly unitOfKey: Map<string, number>;
+  /** Per input file cut into several units: the units this run read of it, from the run-local batch seq each began at. */
+  private readonly startsOf = new Map<string, { seq: number; unit: number }[]>();
+  private lastNoted: string | undefined;
   private readonly state: ManifestState;
 
   private constructor(
@@ -122,9 +132,12 @@ export class UnitRun {
     this.dirs = opts.targets.map((t) => path.join(stagingDirOf(t), runId));
     this.manifestFile = path.join(this.dirs[0], 'manifest.ndjson');
     this.done = new Set(state.units.keys());
-    this.todo = opts.files.filter((_, i) => !this.done.has(i));
+    this.specs = unitsOf(opts);
+    this.keys = this.specs.map(unitKey);
+    this.todoUnits = this.specs.filter((_, i) => !this.done.has(i));
+    this.todo = [...new Set(this.todoUnits.map((u) => u.file))];
     this.schema = state.schema && { csv: state.schema.csv, ndjson: state.schema.ndjson };
-    this.unitOfFile = new Map(opts.files.map((f, i) => [f, i]));
+    this.unitOfKey = new Map(this.keys.map((k, i) => [k, i]));
     const attempt = `${process.pid}-${randomBytes(4).toString('hex')}`;
     this.streams = streamDirs(this.dirs, opts.cuts);
     this.loose = new Set(opts.loose === undefined ? [] : [opts.loose]);
@@ -150,10 +163,14 @@ export class UnitRun {
       state = { units: new Map(), committed: false };
       removeStaging(opts.targets, dirs);
     }
+    const specs = unitsOf(opts);
     if (state.units.size > 0 && opts.mode === 'fresh') {
-      throw new SinkError(`a resumable run of ${opts.targets.join(', ')} stopped with ${state.units.size} of ${state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${dirs[0]}): run again with --resume to continue it, or --restart to discard them`);
+      throw new SinkError(`a resumable run of ${opts.targets.join(', ')} stopped with ${state.units.size} of ${state.run?.units ?? state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${dirs[0]}): run again with --resume to continue it, or --restart to discard them`);
     }
-    if (opts.mode === 'resume' && state.run) refuseIfChanged(state.run.fingerprint, fingerprint, dirs[0]);
+    if (opts.mode === 'resume' && state.run) {
+      refuseIfChanged(state.run.fingerprint, fingerprint, dirs[0]);
+      refuseOtherUnits(state, specs, dirs[0]);
+    }
     if (opts.mode === 'restart' || opts.mode === 'fresh' || !state.run) {
       removeStaging(opts.targets, dirs);
       state = { units: new Map(), committed: false };
@@ -169,7 +186,7 @@ export class UnitRun {
       for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
     }
     if (!state.run) {
-      const run = { type: 'run' as const, version: 1 as const, runId, fingerprint };
+      const run = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
       appendManifest(manifestFile, run);
       state.run = run;
     }
@@ -190,21 +207,52 @@ export class UnitRun {
    * `sourceFile`). Its file work is queued; a promise when the caller should wait for the disk
    * (too much queued), and a throw when queued work failed.
    */
-  write(k: number, batch: RecordBatch, sourceFile: string | undefined): Promise<void> | undefined {
+  write(k: number, batch: RecordBatch, sourceFile: string | undefined, seq?: number): Promise<void> | undefined {
     this.io.check();
-    const file = unitTagOf(batch) ?? sourceFile;
+    const tag = unitTagOf(batch);
+    const key = tag ?? (sourceFile !== undefined ? this.keyOf(sourceFile, seq) : undefined);
     if (this.loose.has(k)) throw new Error(`internal: stream ${k} is loose: its batches are taken per unit (unitEnd), not written`);
     const stager = this.stagers[k];
-    const unit = file !== undefined ? this.unitOfFile.get(file) : (stager.currentUnit ?? this.lastTodo());
-    if (unit === undefined) throw new Error(`internal: a batch of ${file}, which is no unit of this run`);
+    const unit = key !== undefined ? this.unitOfKey.get(key) : (stager.currentUnit ?? this.lastTodo());
+    if (unit === undefined) throw new Error(`internal: a batch of ${key}, which is no unit of this run`);
     stager.write(batch, unit);
     return this.io.pendingBytes > MAX_PENDING_BYTES ? this.io.idle() : undefined;
+  }
+
+  /**
+   * The source read an item of unit `key` (batch/unit-tag.ts), the `seq`-th of this run (the
+   * scheduler numbers them so): where a file's range units begin, so a batch of that file is
+   * staged with its range (keyOf).
+   */
+  noteItem(key: string, seq: number): void {
+    if (key === this.lastNoted) return;
+    this.lastNoted = key;
+    const unit = this.unitOfKey.get(key);
+    if (unit === undefined) throw new Error(`internal: the source read ${key}, which is no unit of this run`);
+    const spec = this.specs[unit];
+    if (!spec.groups) return;
+    const starts = this.startsOf.get(spec.file) ?? this.startsOf.set(spec.file, []).get(spec.file)!;
+    starts.push({ seq, unit });
+  }
+
+  /**
+   * The unit key of a batch of input `file` whose source item was the run's `seq`-th: the file
+   * itself when it is one unit, else the range the source was reading then (noteItem). Items
+   * keep their source item's seq through the stages.
+   */
+  keyOf(file: string, seq: number | undefined): string {
+    const starts = this.startsOf.get(file);
+    if (!starts) return file;
+    if (seq === undefined) throw new Error(`internal: a batch of ${file}, cut into row-group ranges, without its batch number`);
+    let at = starts[0];
+    for (const s of starts) if (s.seq <= seq) at = s;
+    return this.keys[at.unit];
   }
 
   /** End of stream: every sink's last unit is finished, and every unit of this run recorded (durably, once this resolves). */
   async finishUnits(): Promise<void> {
     for (const s of this.stagers) s.finish();
-    this.sinkAt.fill(this.opts.files.length);
+    this.sinkAt.fill(this.specs.length);
     this.record();
     await this.io.idle();
   }
@@ -232,24 +280,24 @@ export class UnitRun {
 
   /** Stream k's staged frames file of each unit, in input order. Lazy: a unit's entry is looked up (and the test hook fires) only when the replay reaches it. */
   private *stagedFrames(k: number): Generator<StagedFrames | null> {
-    for (let u = 0; u < this.opts.files.length; u++) {
+    for (let u = 0; u < this.specs.length; u++) {
       // Test hook: half-way through the job commit's first replay, some output in the sinks' temporaries.
-      if (u === this.opts.files.length >> 1 && !this.replayed) {
+      if (u === this.specs.length >> 1 && !this.replayed) {
         this.replayed = true;
         stopAt('replay');
       }
       const entry = this.state.units.get(u);
-      if (!entry) throw new SinkError(`unit ${u + 1} (${this.opts.files[u]}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
+      if (!entry) throw new SinkError(`unit ${u + 1} (${describeUnit(this.specs[u])}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const unit = entry.sinks[k];
-      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.opts.files[u] } : null;
+      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.specs[u].file } : null;
     }
   }
 
   /** What the units an earlier attempt staged rejected (rows skipped or dead-lettered), and the batches and rows the source read of them. */
-  carried(): { rejected: number; sourceBatches: number; sourceRows: number } {
+  carried(): { rejected: number; rejectCounts: RejectCountLine[]; firstRejects: FirstRejectLine[]; sourceBatches: number; sourceRows: number } {
     const done = [...this.state.units.values()].filter((u) => this.done.has(u.unit));
     const sum = (f: (u: (typeof done)[number]) => number | undefined) => done.reduce((n, u) => n + (f(u) ?? 0), 0);
-    return { rejected: sum((u) => u.rejected), sourceBatches: sum((u) => u.sourceBatches), sourceRows: sum((u) => u.sourceRows) };
+    return { rejected: sum((u) => u.rejected), rejectCounts: done.flatMap((u) => u.rejectCounts ?? []), firstRejects: done.flatMap((u) => u.firstRejects ?? []), sourceBatches: sum((u) => u.sourceBatches), sourceRows: sum((u) => u.sourceRows) };
   }
 
   /** Rows sink k's units stand for, as the manifest records them. */
@@ -264,12 +312,12 @@ export class UnitRun {
   }
 
   report(): UnitsReport {
-    return { runId: this.runId, total: this.opts.files.length, reused: this.opts.files.filter((_, i) => this.done.has(i)), read: this.todo };
+    return { runId: this.runId, total: this.specs.length, reused: this.specs.filter((_, i) => this.done.has(i)).map(describeUnit), read: this.todoUnits.map(describeUnit) };
   }
 
   private lastTodo(): number | undefined {
-    const last = this.todo[this.todo.length - 1];
-    return last === undefined ? undefined : this.unitOfFile.get(last);
+    const last = this.todoUnits[this.todoUnits.length - 1];
+    return last === undefined ? undefined : this.unitOfKey.get(unitKey(last));
   }
 
   private passed(k: number, unit: number): void {
@@ -282,7 +330,7 @@ export class UnitRun {
     const upTo = Math.min(...this.sinkAt);
     for (let u = 0; u < upTo; u++) {
       if (this.done.has(u) || this.recorded.has(u)) continue;
-      const { loose, rejected, sourceBatches, sourceRows } = this.unitEnd?.(this.opts.files[u]) ?? { loose: [], rejected: 0, sourceBatches: undefined, sourceRows: undefined };
+      const { loose, rejected, rejectCounts, firstRejects, sourceBatches, sourceRows } = this.unitEnd?.(this.keys[u]) ?? { loose: [], rejected: 0, rejectCounts: [], firstRejects: [], sourceBatches: undefined, sourceRows: undefined };
       if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
       if (this.opts.loose !== undefined) {
         const stager = this.stagers[this.opts.loose];
@@ -292,9 +340,12 @@ export class UnitRun {
       const line = {
         type: 'unit' as const,
         unit: u,
-        file: this.opts.files[u],
+        file: this.specs[u].file,
+        ...(this.specs[u].groups && { groups: this.specs[u].groups }),
         sinks: this.stagers.map((s) => s.staged.get(u) ?? null),
         ...(rejected > 0 && { rejected }),
+        ...(rejectCounts.length > 0 && { rejectCounts }),
+        ...(firstRejects.length > 0 && { firstRejects }),
         ...(sourceBatches !== undefined && { sourceBatches }),
         ...(sourceRows !== undefined && { sourceRows }),
       };
@@ -319,7 +370,7 @@ export function refuseLeftUnits(targets: string[]): void {
   if (!existsSync(manifest)) return;
   const state = readManifest(manifest);
   if (state.committed || state.units.size === 0) return;
-  throw new SinkError(`a resumable run of ${targets.join(', ')} stopped with ${state.units.size} of ${state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${path.dirname(manifest)}): run again with --resume to continue it, or --restart to discard them`);
+  throw new SinkError(`a resumable run of ${targets.join(', ')} stopped with ${state.units.size} of ${state.run?.units ?? state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${path.dirname(manifest)}): run again with --resume to continue it, or --restart to discard them`);
 }
 
 /** A resumable run's id: a function of its sink targets, so a resumed run finds the staging (and a partitioned sink's file names stay the same). */
@@ -360,6 +411,25 @@ function refuseIfChanged(then: Fingerprint, now: Fingerprint, staging: string): 
   for (const file of before.keys()) if (!after.has(file)) changes.push(`input ${file} is gone`);
   if (changes.length) {
     throw new SinkError(`cannot resume: since the units staged in ${staging} were written, ${changes.join('; ')}. Resuming would mix outputs of two different runs; run with --restart to discard them and start again`);
+  }
+}
+
+/** A run's units: as given, or one per input file. */
+function unitsOf(opts: UnitRunOptions): UnitSpec[] {
+  return opts.units ?? opts.files.map((file) => ({ file }));
+}
+
+/**
+ * The staged units must be the ones this run would cut (same file, same row groups, at the same
+ * index): the fingerprint already refuses a changed config or input, so this is a last check
+ * that no unit is read twice or never.
+ */
+function refuseOtherUnits(state: ManifestState, specs: UnitSpec[], staging: string): void {
+  for (const line of state.units.values()) {
+    const spec = specs[line.unit];
+    if (spec && spec.file === line.file && spec.groups?.[0] === line.groups?.[0] && spec.groups?.[1] === line.groups?.[1]) continue;
+    const staged = describeUnit({ file: line.file, ...(line.groups && { groups: line.groups }) });
+    throw new SinkError(`cannot resume: unit ${line.unit + 1} staged in ${staging} is ${staged}, but this run cuts its inputs into other units (${spec ? describeUnit(spec) : 'none'} there). Resuming would read rows twice or never; run with --restart to discard the staged units and start again`);
   }
 }
 

@@ -50,14 +50,42 @@ describe('a resumable run (held per input file until its unit is staged)', () =>
     expect(a.batches.map((b) => b.numRows)).toEqual([1]);
     expect(Number(a.batches[0].getChild('batch')!.get(0))).toBe(102);
     expect(rejects.heldRows).toBe(1);
-    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0 });
+    expect(rejects.take('a.csv')).toEqual({ batches: [], rejected: 0, counts: [], first: [] });
     expect(rejects.take('b.csv').rejected).toBe(1);
     expect(rejects.heldRows).toBe(0);
   });
 
-  it('the carried rows count against a maxErrors count', () => {
-    const rejects = new Rejects(5, undefined, { carried: 5, seqOffset: 0 });
-    expect(() => rejects.add('skip', [at('a.csv', 0, 'one more')])).toThrow(/6 rows rejected .*more than maxErrors: 5/);
+  it('keeps the counts per unit and reason (numbered on from the staged units), and a resumed run reports the earlier units\' counts with its own, in input order', () => {
+    const first = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    first.add('dead-letter', [at('a.csv', 2, 'bad'), at('a.csv', 1, 'bad')]);
+    first.add('skip', [at('a.csv', 3, 'odd')]);
+    const a = first.take('a.csv').counts;
+    expect(a).toEqual([
+      { place: 'boom', action: 'dead-letter', reason: 'bad', rows: 2, at: [1, 1] },
+      { place: 'boom', action: 'skip', reason: 'odd', rows: 1, at: [3, 1] },
+    ]);
+    // The resumed run: unit a.csv staged before (4 batches); b.csv's batch 0 is the run's batch 4.
+    const resumed = new Rejects(undefined, undefined, { carried: 3, seqOffset: 4, counts: a });
+    resumed.add('dead-letter', [at('b.csv', 0, 'bad'), at('b.csv', 1, 'new')]);
+    expect(resumed.take('b.csv').counts.map((c) => [c.reason, c.rows, c.at])).toEqual([
+      ['bad', 1, [4, 1]],
+      ['new', 1, [5, 1]],
+    ]);
+    expect(resumed.report()).toEqual([
+      { place: 'boom', action: 'dead-letter', reason: 'bad', rows: 3 },
+      { place: 'boom', action: 'skip', reason: 'odd', rows: 1 },
+      { place: 'boom', action: 'dead-letter', reason: 'new', rows: 1 },
+    ]);
+    expect(resumed.total).toBe(5);
+  });
+
+  it('the carried rows count against a maxErrors count, and the error names the earlier units\' first rejects first', () => {
+    const earlier = new Rejects(undefined, undefined, { carried: 0, seqOffset: 0 });
+    earlier.add('skip', [at('a.csv', 0, 'in a')]);
+    const first = earlier.take('a.csv').first;
+    expect(first).toEqual([{ origin: 'stage', stage: 'boom', file: 'a.csv', row: 1, batch: 0, reason: 'in a' }]);
+    const rejects = new Rejects(5, undefined, { carried: 5, seqOffset: 0, first });
+    expect(() => rejects.add('skip', [at('b.csv', 0, 'one more')])).toThrow(/6 rows rejected .*more than maxErrors: 5.*The first: stage "boom", a.csv, row 1: in a; stage "boom", b.csv, row 1: one more/);
   });
 
   it('after redirect (the job commit), rows go straight to the sink; an empty batch only if nothing was replayed', async () => {
