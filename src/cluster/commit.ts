@@ -24,6 +24,8 @@ export interface CommitJobHandle {
   progress: unknown;
   childrenValues(): Promise<Record<string, UnitResult>>;
   recordProgress(value: CommitResult): Promise<void>;
+  /** Whether this attempt still holds the job's lock: one that lost it (paused past the lock time) publishes nothing. */
+  held?(): Promise<boolean>;
 }
 
 export async function commitRun(job: CommitJobHandle, log: Logger): Promise<CommitResult> {
@@ -56,6 +58,8 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
     for (const [k, sink] of sinks.entries()) {
       for (const batch of replayUnits(units.map((u) => u.sinks[k]?.file ?? null))) await sink.write(batch);
     }
+    // Another worker may be running this commit now (it took the job when the lock expired): the first committer wins.
+    if (job.held && !(await job.held())) throw new ClusterError(`run ${data.runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId: data.runId });
     const results = await commitTogether(sinks, (written) => {
       written.forEach(({ rows }, k) => {
         const staged = units.reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
