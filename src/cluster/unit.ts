@@ -71,7 +71,15 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, h
       { runId: data.runId, unit: data.unit, file: data.file },
     );
   }
-  return { unit: data.unit, file: data.file, sinks: report.staged ?? [], rows: report.source.rows, worker: WORKER_NAME, ms: Math.round(performance.now() - t0) };
+  return {
+    unit: data.unit,
+    file: data.file,
+    sinks: report.staged ?? [],
+    ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
+    rows: report.source.rows,
+    worker: WORKER_NAME,
+    ms: Math.round(performance.now() - t0),
+  };
 }
 
 /**
