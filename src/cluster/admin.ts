@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Job, Queue } from 'bullmq';
 import { ClusterError } from '../errors';
-import { redisOptions } from './connection';
+import { connectionFault, redisOptions } from './connection';
 import { QUEUE, commitJobId, unitJobId, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
 import { removeStaging } from './commit';
 import { clusterPlan } from './plan';
@@ -23,15 +23,30 @@ export interface RunStatus {
 
 async function withQueue<T>(url: string, work: (q: Queue) => Promise<T>): Promise<T> {
   const { label, ...connection } = redisOptions(url);
-  const q = new Queue(QUEUE, { connection: { ...connection, retryStrategy: (times: number) => (times > 20 ? null : 250), maxRetriesPerRequest: 3 } });
+  let fatal = false;
+  const q = new Queue(QUEUE, { connection: { ...connection, retryStrategy: (times: number) => (fatal || times > 20 ? null : 250), maxRetriesPerRequest: 3 } });
   let lost: Error | undefined;
-  q.on('error', (err) => (lost ??= err));
+  let fault: ((err: Error) => void) | undefined;
+  const faulted = new Promise<never>((_, reject) => (fault = reject));
+  faulted.catch(() => undefined);
+  q.on('error', (err) => {
+    lost ??= err;
+    const f = connectionFault(err, label);
+    if (f) {
+      fatal = true;
+      fault?.(f);
+    }
+  });
   try {
-    return await work(q);
+    return await Promise.race([work(q), faulted]);
   } catch (err) {
     if (err instanceof ClusterError) throw err;
     throw new ClusterError(`cannot read the cluster runs in Redis at ${label}: ${(err as Error).message}${lost && lost !== err ? ` (${lost.message})` : ''}`, {}, err);
   } finally {
+    // A connection that never got ready says so once more when it gives up: waited for here, while
+    // the queue still listens, or it would come after close as an "unhandled" error.
+    fatal = true;
+    await q.waitUntilReady().catch(() => undefined);
     await q.close().catch(() => undefined);
     // A connection that never authenticated may still be retrying: ended too, so nothing keeps the process alive.
     await q.disconnect().catch(() => undefined);

@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import { commitTogether, openSinks, type Sink } from '../io/sinks';
 import { replayUnits } from '../io/units/replay';
 import { stagingDirOf } from '../io/units/units';
-import { planFingerprint } from '../runtime/run';
+import { planFingerprint, runPlan } from '../runtime/run';
+import type { Plan } from '../plan/types';
 import { ClusterError, SinkError } from '../errors';
 import type { CommitJobData, CommitResult, UnitResult } from './jobs';
 import { WORKER_NAME, planOf, refuseOtherPipeline } from './unit';
@@ -24,6 +25,8 @@ export interface CommitJobHandle {
   progress: unknown;
   childrenValues(): Promise<Record<string, UnitResult>>;
   recordProgress(value: CommitResult): Promise<void>;
+  /** Whether this attempt still holds the job's lock: one that lost it (paused past the lock time) publishes nothing. */
+  held?(): Promise<boolean>;
 }
 
 export async function commitRun(job: CommitJobHandle, log: Logger): Promise<CommitResult> {
@@ -45,6 +48,7 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
     if (!r) throw new ClusterError(`run ${data.runId}: unit ${u} (${file}) has no recorded result; nothing was committed`, { runId: data.runId, unit: u, file });
     return r;
   });
+  if (units.some((u) => u.cut !== undefined)) return commitWithTail(job, plan, units, targets, t0, log);
   const sinks: Sink[] = await openSinks(plan.sinks.map((s) => s.config), {
     log,
     pipeline: plan.name,
@@ -56,6 +60,8 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
     for (const [k, sink] of sinks.entries()) {
       for (const batch of replayUnits(units.map((u) => u.sinks[k]?.file ?? null))) await sink.write(batch);
     }
+    // Another worker may be running this commit now (it took the job when the lock expired): the first committer wins.
+    if (job.held && !(await job.held())) throw new ClusterError(`run ${data.runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId: data.runId });
     const results = await commitTogether(sinks, (written) => {
       written.forEach(({ rows }, k) => {
         const staged = units.reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
@@ -77,6 +83,27 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
     if (!published) for (const sink of [...sinks].reverse()) await sink.abort().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A plan cut before its first stateful stage (runtime/unit-cut.ts): the units staged the head's
+ * sinks and the cut; the engine's job commit (runtime/run.ts, as a resumable run's) replays the
+ * head sinks, runs the stateful stages and what follows them over every unit's cut in unit
+ * order, and commits every sink together. Then, as above: progress recorded, staging removed.
+ */
+async function commitWithTail(job: CommitJobHandle, plan: Plan, units: UnitResult[], targets: string[], t0: number, log: Logger): Promise<CommitResult> {
+  const { runId } = job.data;
+  if (job.held && !(await job.held())) throw new ClusterError(`run ${runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId });
+  const report = await runPlan(plan, { log, commitUnits: { runId, units: units.map((u) => ({ file: u.file, sinks: u.sinks, cut: u.cut ?? null })) } });
+  const result: CommitResult = {
+    committed: true,
+    sinks: (report.sinks ?? [report.sink]).map((s, k) => ({ name: plan.sinks[k].name, path: plan.sinks[k].config.path, rows: s.rows, files: s.files })),
+    worker: WORKER_NAME,
+    ms: Math.round(performance.now() - t0),
+  };
+  await job.recordProgress(result);
+  removeStaging(targets, runId);
+  return result;
 }
 
 /** The run's staging beside every target, and the staging folder itself once no other run has one there. */

@@ -16,7 +16,7 @@ import { ClusterError } from '../errors';
 import { fixSourceTypes, type FixedSourceTypes } from '../io/sources';
 import { cutUnits, describeUnit } from '../io/units/ranges';
 import { planFingerprint } from '../runtime/run';
-import { parseClusterTarget, redisOptions } from './connection';
+import { connectionFault, parseClusterTarget, redisOptions } from './connection';
 import { QUEUE, commitJobId, unitJobId, type ClusterOverrides, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
 import { LocalCluster } from './local';
 import { clusterPlan } from './plan';
@@ -127,17 +127,29 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     const { label, ...connection } = redisOptions(url);
     let lost: Error | undefined;
     // Give up on a Redis that does not come back within ~10 s: the run fails instead of hanging.
-    const conn = { ...connection, retryStrategy: (times: number) => (times > 40 ? null : 250), maxRetriesPerRequest: 3 };
+    let fatal = false;
+    const conn = { ...connection, retryStrategy: (times: number) => (fatal || times > 40 ? null : 250), maxRetriesPerRequest: 3 };
     queue = new Queue(QUEUE, { connection: conn });
     flows = new FlowProducer({ connection: conn });
-    const onError = (err: Error) => (lost ??= err);
+    // A certificate that does not verify or a password refused: stop at once, waiting cannot cure it.
+    let fault: ((err: Error) => void) | undefined;
+    const faulted = new Promise<never>((_, reject) => (fault = reject));
+    faulted.catch(() => undefined);
+    const onError = (err: Error) => {
+      lost ??= err;
+      const f = connectionFault(err, label);
+      if (f) {
+        fatal = true;
+        fault?.(f);
+      }
+    };
     queue.on('error', onError);
     flows.on('error', onError);
     const q = queue;
     const fail = (message: string, cause?: unknown) => new ClusterError(`run ${runId}: ${message}`, { runId }, cause);
     const redisCall = async <T>(what: Promise<T>): Promise<T> => {
       try {
-        return await (local ? Promise.race([what, local.died]) : what);
+        return await Promise.race([what, faulted, ...(local ? [local.died] : [])]);
       } catch (err) {
         if (err instanceof ClusterError) throw err;
         throw fail(`lost Redis at ${label} (${(err as Error).message}${lost && lost !== err ? `; ${lost.message}` : ''}); nothing was committed by this driver: start it again with --run-id ${runId} once Redis is back`, err);

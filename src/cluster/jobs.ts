@@ -50,6 +50,8 @@ export interface UnitResult {
   file: string;
   groups?: [number, number];
   sinks: ({ file: string; rows: number } | null)[];
+  /** A plan with stateful stages: the output at the cut (runtime/unit-cut.ts), which the commit job runs the stateful stages over. */
+  cut?: { file: string; rows: number } | null;
   /** Rows the unit's source read. */
   rows: number;
   worker: string;

@@ -13,6 +13,9 @@ import { ClusterError } from '../errors';
 /** bin/sluice.js, from src/cluster (tsx) or dist/cluster (built) alike. */
 const SLUICE_JS = path.resolve(__dirname, '../../bin/sluice.js');
 
+/** Dead workers replaced per worker of local:N before the cluster gives up (a worker that cannot start at all). */
+const MAX_RESTARTS = 4;
+
 export interface LocalClusterOptions {
   workers: number;
   /** Extra arguments for each `sluice worker` (lock duration, concurrency, log level). */
@@ -24,6 +27,9 @@ export class LocalCluster {
   private readonly workers: ChildProcess[] = [];
   private death: ((err: Error) => void) | undefined;
   private stopping = false;
+  /** Workers started in place of dead ones. */
+  private restarts = 0;
+  private size = 0;
   /** Rejects when redis-server or every worker ends before stop(): the run cannot finish. */
   readonly died: Promise<never>;
 
@@ -51,11 +57,12 @@ export class LocalCluster {
       throw err;
     }
     const cluster = new LocalCluster(dir, redis);
+    cluster.size = opts.workers;
     for (let i = 0; i < opts.workers; i++) cluster.startWorker(opts.workerArgs);
     return cluster;
   }
 
-  /** The workers' pids (tests signal them). */
+  /** The pids of every worker started so far (tests signal them), those started in place of dead ones included. */
   get workerPids(): number[] {
     return this.workers.map((w) => w.pid).filter((p): p is number => p !== undefined);
   }
@@ -69,8 +76,16 @@ export class LocalCluster {
     this.workers.push(w);
     w.on('exit', () => {
       if (this.stopping) return;
+      // A worker that died (a unit that kills its worker, out of memory) is replaced, as systemd or
+      // Kubernetes replace one: its unit runs again on a live worker, and a unit that kills every
+      // worker fails the run after its attempts (attempts.ts) instead of leaving no worker at all.
+      if (this.restarts < MAX_RESTARTS * this.size) {
+        this.restarts++;
+        this.startWorker(args);
+        return;
+      }
       if (this.workers.every((x) => x.exitCode !== null || x.signalCode !== null)) {
-        this.death?.(new ClusterError(`every worker of --cluster local:${this.workers.length} exited before the run finished (the last: ${w.signalCode ?? `code ${w.exitCode}`}); nothing was committed`));
+        this.death?.(new ClusterError(`every worker of --cluster local:${this.size} exited before the run finished (the last: ${w.signalCode ?? `code ${w.exitCode}`}; ${this.restarts} replaced before); nothing was committed`));
       }
     });
   }

@@ -2,8 +2,10 @@
  * The plan of a cluster run, built the same way by the driver and by every worker from the
  * config's path (shared storage) and the driver's overrides, and what refuses a pipeline that
  * cannot run on many machines yet: paths that are relative (each machine would resolve them
- * in its own working directory), a deadLetter output or a stage with flush() (neither is
- * staged per unit yet), unordered output.
+ * in its own working directory), a deadLetter output (not staged per unit yet), unordered
+ * output. Stages with flush() (an aggregate) run in the commit job, over every unit's output
+ * at the cut before the first of them (runtime/unit-cut.ts), as a resumable run's job commit
+ * runs them.
  */
 import path from 'node:path';
 import { resolveChecked } from '../check';
@@ -11,7 +13,6 @@ import { buildPlan, withProjection } from '../plan/build';
 import type { Plan } from '../plan/types';
 import { ConfigError } from '../errors';
 import { resolveInputs } from '../io/sources';
-import { loadStageDefinition } from '../worker/load';
 import type { ClusterOverrides } from './jobs';
 
 export interface ClusterPlan {
@@ -26,7 +27,6 @@ export async function clusterPlan(config: string, overrides: ClusterOverrides): 
   resolved.config.resumable = false;
   const plan = withProjection(buildPlan(resolved.config, resolved), resolved.projection);
   refuseUnshareable(plan);
-  await refuseStateful(plan);
   const files = resolveInputs(plan.source.path, plan.source.baseDir);
   return { plan, files };
 }
@@ -43,17 +43,4 @@ function refuseUnshareable(plan: Plan): void {
   if (plan.source.incremental) issues.push({ path: 'source.incremental', message: 'a cluster run cannot be incremental yet (its units are not checked against the state of earlier runs): run this pipeline without --cluster' });
   if (!plan.ordered) issues.push({ path: 'ordered', message: 'a cluster run stages each unit in order (ordered: true, the default)' });
   if (issues.length) throw new ConfigError(issues, plan.configFile);
-}
-
-/** A stage with flush() keeps state across units (an aggregate): each worker would flush only its own units. */
-async function refuseStateful(plan: Plan): Promise<void> {
-  for (const stage of plan.stages) {
-    for (const m of [stage, ...(stage.fused ?? [])]) {
-      if (!m.modulePath) continue; // sluice's own stages (partitioning, Parquet encoding) end their state at unit edges
-      const definition = await loadStageDefinition(m.modulePath);
-      if (typeof definition.flush === 'function') {
-        throw new ConfigError([{ path: 'cluster', message: `stage "${m.name}" has flush() (it keeps state across batches, e.g. an aggregate): each worker would flush only the units it ran. Cluster runs support stages without flush() only for now; run this pipeline without --cluster` }], plan.configFile);
-      }
-    }
-  }
 }

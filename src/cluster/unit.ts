@@ -7,11 +7,13 @@
  * staging at the commit.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync, rmdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ClusterError } from '../errors';
 import { stagingDirOf } from '../io/units/units';
+import { stopAtClusterUnit } from '../io/sinks/stop-at';
 import { planFingerprint, runPlan } from '../runtime/run';
 import type { RunOptions } from '../runtime/types';
 import type { Fingerprint } from '../io/units/manifest';
@@ -55,6 +57,14 @@ export interface UnitRunOptions {
   /** Told the unit's progress while it runs (the worker passes it to BullMQ: job.updateProgress). */
   onProgress?: RunOptions['onProgress'];
   progressIntervalMs?: number;
+  /**
+   * Asked once the unit is staged: whether this attempt still holds its job's lock. One that
+   * lost it (paused, or too busy, past --lock-duration: the unit was given to another worker
+   * meanwhile) cannot record its result anyway (BullMQ refuses a completion without the lock);
+   * it removes its own attempt directories at once, so nothing it staged outlives it, even when
+   * it comes back after the run committed and removed the staging.
+   */
+  held?: () => Promise<boolean>;
 }
 
 export async function runUnit(data: UnitJobData, attempt: number, log: Logger, opts: UnitRunOptions = {}): Promise<UnitResult> {
@@ -80,12 +90,21 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       },
       set?.adopter(log, () => undefined),
     );
+    stopAtClusterUnit(data.unit);
+    if (opts.held && !(await opts.held())) {
+      removeAttempt(dirs);
+      throw new ClusterError(
+        `worker ${WORKER_NAME} lost the lock of unit ${data.unit} (${data.file}) of run ${data.runId} before it could record its result (this process was paused or too busy past the lock duration, and the unit was handed to another worker); this attempt's staged files are removed and never committed`,
+        { runId: data.runId, unit: data.unit, file: data.file },
+      );
+    }
     ok = true;
     const cpu = process.cpuUsage(cpu0);
     return {
       unit: data.unit,
       file: data.file,
       sinks: report.staged ?? [],
+      ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
       rows: report.source.rows,
       worker: WORKER_NAME,
       ms: Math.round(performance.now() - t0),
@@ -98,5 +117,24 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
     };
   } finally {
     if (set) await opts.warm!.give(data.runId, set, ok);
+  }
+}
+
+/**
+ * An attempt's directories, and the folders above them that are left empty (`_temporary`, the
+ * run's, the staging folder): only empty ones, since another attempt or run may still use them.
+ */
+function removeAttempt(dirs: string[]): void {
+  for (const dir of dirs) {
+    rmSync(dir, { recursive: true, force: true });
+    // rmdir, not rm -r: it fails on a folder another attempt has just written into, which is kept.
+    let up = path.dirname(dir);
+    for (let i = 0; i < 3; i++, up = path.dirname(up)) {
+      try {
+        rmdirSync(up);
+      } catch {
+        break;
+      }
+    }
   }
 }

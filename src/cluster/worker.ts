@@ -7,12 +7,14 @@
  * refuses) fails the unit at once, without retries: it would fail the same way again.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ClusterError, ConfigError, ConfigLoadError, SourceError } from '../errors';
-import { redisOptions } from './connection';
+import { connectionFault, redisOptions } from './connection';
 import { QUEUE, type CommitJobData, type CommitResult, type UnitJobData, type UnitProgress, type UnitResult } from './jobs';
 import { commitRun } from './commit';
 import { WORKER_NAME, runUnit } from './unit';
+import { refuseDiedTooOften } from './attempts';
 import { WarmCopies } from '../runtime/warm-copies';
 
 /** How often a running unit tells Redis its progress (one small write per unit per interval). */
@@ -34,15 +36,21 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { label, ...connection } = redisOptions(opts.url);
   const log = opts.log.child({ worker: WORKER_NAME });
   const warm = opts.warm === false ? undefined : new WarmCopies();
+  let fatal = false;
   const worker = new Worker<UnitJobData | CommitJobData, UnitResult | CommitResult>(
     QUEUE,
-    async (job: Job<UnitJobData | CommitJobData>) => {
+    async (job: Job<UnitJobData | CommitJobData>, token?: string) => {
       try {
+        const died = refuseDiedTooOften(job);
+        if (died > 0) log.warn({ job: job.id, died }, `job ${job.id} runs again: the worker running it died ${died} time(s)`);
+        // Asked once the unit is staged: an attempt that lost its lock removes what it staged (unit.ts).
+        const held = async () => token !== undefined && (await job.extendLock(token, opts.lockDurationMs).catch(() => 0)) === 1;
         if (job.name === 'unit') {
           const data = job.data as UnitJobData;
           return await runUnit(data, job.attemptsStarted, log, {
             ...(warm && { warm }),
             progressIntervalMs: UNIT_PROGRESS_MS,
+            held,
             // Best effort: a progress write that fails (Redis away a moment) must not fail the unit; the result is what counts.
             onProgress: (s) => void job.updateProgress({ rows: s.source.rows, bytesRead: s.input?.bytesRead ?? 0, totalBytes: s.input?.totalBytes ?? 0, worker: WORKER_NAME } satisfies UnitProgress as unknown as object).catch(() => undefined),
           });
@@ -57,6 +65,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
               progress: commitJob.progress,
               childrenValues: () => commitJob.getChildrenValues<UnitResult>(),
               recordProgress: (value) => commitJob.updateProgress(value as unknown as object),
+              held,
             },
             log,
           );
@@ -70,7 +79,8 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       }
     },
     {
-      connection: { ...connection, maxRetriesPerRequest: null },
+      // BullMQ's own back-off (a worker waits for its Redis to come back), ended once a fault is known (below).
+      connection: { ...connection, maxRetriesPerRequest: null, retryStrategy: (times: number) => (fatal ? null : Math.max(Math.min(Math.exp(times), 20000), 1000)) },
       concurrency: opts.concurrency,
       lockDuration: opts.lockDurationMs,
       // Checked as often as a lock lasts: a dead worker's job is back in the queue within about two lock durations.
@@ -81,15 +91,33 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   );
   // Said once per cause, not on every reconnection attempt (a worker waits for its Redis to come back).
   let said = '';
+  // A certificate that does not verify or a password refused: the worker stops (exit 1) instead of retrying for ever.
+  let fault: ((err: Error) => void) | undefined;
+  const faulted = new Promise<never>((_, reject) => (fault = reject));
+  faulted.catch(() => undefined);
   worker.on('error', (err) => {
-    if (err.message !== said) log.warn({ err }, `redis ${label}: ${err.message}`);
+    const f = connectionFault(err, label);
+    if (f) fault?.(f);
+    else if (err.message !== said) log.warn({ err }, `redis ${label}: ${err.message}`);
     said = err.message;
   });
   // Nothing waits in the queue: no unit of any run is coming, so idle warm copies go now rather than after their idle time.
   worker.on('drained', () => void warm?.endIdle());
   log.info({ redis: label, concurrency: opts.concurrency }, 'worker started');
   const running = worker.run();
-  await Promise.race([opts.stop, running]);
+  try {
+    await Promise.race([opts.stop, running, faulted]);
+  } catch (err) {
+    // No more reconnections: the clients end, so waiting for them and closing do not hang. Their
+    // last errors, which BullMQ emits on its connections after close, are expected now.
+    fatal = true;
+    const quiet = () => undefined;
+    const inner = worker as unknown as { connection?: EventEmitter; blockingConnection?: EventEmitter };
+    for (const c of [inner.connection, inner.blockingConnection]) c?.on('error', quiet);
+    await worker.waitUntilReady().catch(quiet);
+    await worker.close(true).catch(quiet);
+    throw err instanceof ClusterError ? err : (connectionFault(err, label) ?? err);
+  }
   await worker.close();
   await running;
   await warm?.stop();

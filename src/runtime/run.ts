@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
 import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
@@ -15,6 +16,7 @@ import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type BadRow, 
 import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
 import { cutUnits } from '../io/units/ranges';
 import { fileOfUnitKey, type UnitSpec } from '../batch/unit-tag';
+import { StagedUnits } from '../io/units/staged-units';
 import { UnitStager } from '../io/units/staging';
 import { IoQueue } from '../io/units/io-queue';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
@@ -98,8 +100,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   const executors: StageExecutor[] = [];
   /** Rows taken out by `onError` (source and stages), their budget, and the dead-letter output's writes. */
   let rejects = new Rejects(plan.maxErrors);
-  /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit. */
-  let units: UnitRun | undefined;
+  /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit; or a cluster run's, at its commit job (opts.commitUnits). */
+  let units: Units | undefined;
   /** An incremental run's choice of input files and its state (source.incremental). */
   let incr: IncrementalRun | undefined;
   try {
@@ -114,11 +116,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // The dead-letter output is one more sink, after the plan's: locked, written and committed with them.
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const unit = opts.stageUnit;
-    if (unit && (plan.units || plan.deadLetter || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and no deadLetter output or resumable: true (the cluster cuts the run into units itself)' }]);
+    const clusterCommit = opts.commitUnits;
+    if ((unit || clusterCommit) && (plan.units || plan.deadLetter || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and no deadLetter output or resumable: true (the cluster cuts the run into units itself)' }]);
     // An incremental run adds a part to each output (a directory): named by its own part id, appended (or replaced: --full).
     const incremental = plan.source.incremental === true || plan.source.incremental === 'per-run';
     if (opts.full && !incremental) throw new ConfigError([{ path: 'source.incremental', message: '--full reads every input again in an incremental run, and this pipeline is not incremental (every run of it reads everything): drop --full, or set source.incremental: true' }], plan.configFile);
-    if (incremental && unit) throw new ConfigError([{ path: 'source.incremental', message: 'a cluster run cannot be incremental: run this pipeline without --cluster' }]);
+    if (incremental && (unit || clusterCommit)) throw new ConfigError([{ path: 'source.incremental', message: 'a cluster run cannot be incremental: run this pipeline without --cluster' }]);
     if (incremental) refuseStateful(plan, await statefulStages(plan));
     const part = incremental ? IncrementalRun.partId() : undefined;
     const planned = [...plan.sinks.map((s) => s.config), ...deadLetter];
@@ -129,6 +132,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       pipeline: plan.name,
       parts: [...plan.sinks.map((s) => s.from >= 0 && plan.stages[s.from].encode !== undefined), ...deadLetter.map(() => false)],
       ...(plan.units && { runId: unitRunId(unitTargets) }),
+      ...(clusterCommit && { runId: clusterCommit.runId }),
       ...(part !== undefined && { runId: part, directories: sinkConfigs.map(() => true) }),
     });
     // In reverse: a folder the first made may hold the later ones' locks. After publish an abort only releases the lock.
@@ -145,21 +149,27 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       report.incremental = chosen.report(false);
       return report;
     }
-    if (plan.units) {
+    if (plan.units || unit || clusterCommit) {
       cut = cutAtState(plan, await statefulStages(plan));
       if (cut && cut.at < 0 && (plan.parseIn || plan.direct)) {
-        throw new ConfigError([{ path: 'resumable', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a resumable run cannot stage its input per unit; give it a stage before it, or drop resumable` }]);
+        throw new ConfigError([{ path: plan.units ? 'resumable' : 'cluster', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a ${plan.units ? 'resumable' : 'cluster'} run cannot stage its input per unit; give it a stage before it${plan.units ? ', or drop resumable' : ''}` }]);
       }
+    }
+    if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length);
+    else if (plan.units) {
       const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
+    // A cluster unit cut before a stateful stage stages the cut's output too (for the commit job's tail), beside its first sink's.
+    const cutDir = unit && cut ? path.join(unit.dirs[0], 'cut-0') : undefined;
     // A cluster unit's file work goes through one ordered queue off the main thread, as a resumable run's does.
     const unitIo = unit ? new IoQueue() : undefined;
-    const stagers = unit?.dirs.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, unitIo!));
+    const stagerDirs = unit ? [...unit.dirs, ...(cutDir ? [cutDir] : [])] : undefined;
+    const stagers = stagerDirs?.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, unitIo!));
     if (stagers) {
-      for (const dir of unit!.dirs) mkdirSync(path.join(dir, 'units'), { recursive: true });
+      for (const dir of stagerDirs!) mkdirSync(path.join(dir, 'units'), { recursive: true });
       teardown.add('the unit being staged', {
         abort: async () => {
           stagers.forEach((s) => s.abort());
@@ -213,6 +223,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     teardown.add('the stages\' copies', { abort: () => Promise.all(executors.map((e) => e.abort())) });
     // Copies started early are adopted here, once they are registered: the failure path stops them too.
     const inTail = new Set(cut?.tail);
+    // A cluster unit runs the head only: the tail's copies are made (the report lists them) but never started.
+    const idle = (i: number) => unit !== undefined && inTail.has(i);
     const ready = plan.stages.map((stage, i) => {
       const adopted = early?.adopt(plan, stage);
       // The tail runs once over every unit at the commit: its row groups are those of a run without units.
@@ -221,7 +233,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       executors.push(executor);
       return adopted?.ready;
     });
-    await teardown.race(Promise.all(executors.map((e, i) => ready[i] ?? e.start())));
+    await teardown.race(Promise.all(executors.map((e, i) => (idle(i) ? undefined : (ready[i] ?? e.start())))));
     // What projection pushdown left out, per stage: asking for it, or listing the columns, fails naming it (batch/left-out-guard.ts).
     if (plan.projection) leftOutPerStage(plan).forEach((perMember, i) => executors[i].leaveOut?.(perMember));
     startupMs = performance.now() - t0;
@@ -235,11 +247,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const headStages = cut?.head ?? plan.stages.map((_, i) => i);
     const headSinks = cut?.headSinks ?? plan.sinks.map((_, k) => k);
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
-    const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
-    const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut ? [cut.at] : [])]);
+    const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && !clusterCommit ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
+    const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && !clusterCommit ? [cut.at] : [])]);
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
     const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
-    if (cut && staged) schedulerSinks.push(stagingAdapter(staged, cutStream));
+    if (cut && staged && !clusterCommit) schedulerSinks.push(stagingAdapter(staged, cutStream));
+    else if (cut && stagers) schedulerSinks.push(unitAdapter(stagers[unit!.dirs.length], unit!.unit));
     const running = new Scheduler(
       sourceAdapter(
         src,
@@ -303,10 +316,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       stagers.forEach((s) => s.finish());
       await teardown.race(unitIo!.idle());
       const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
-      report.staged = stagers.map((s, k) => {
+      const staged = stagers.map((s, k) => {
         const done = s.staged.get(unit!.unit);
-        return done ? { file: path.join(unit!.dirs[k], done.file), rows: done.rows } : null;
+        return done ? { file: path.join(stagerDirs![k], done.file), rows: done.rows } : null;
       });
+      report.staged = staged.slice(0, unit!.dirs.length);
+      if (cutDir) report.stagedCut = staged[unit!.dirs.length];
       return report;
     }
     headSinks.forEach((k) => {
@@ -404,6 +419,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     throw failure;
   }
 }
+
+/** What the job commit uses of a run's units: a resumable run's (UnitRun) or a cluster run's at its commit job (StagedUnits). */
+type Units = Pick<UnitRun, 'todo' | 'todoUnits' | 'keyOf' | 'noteItem' | 'schema' | 'done' | 'unitEnd' | 'carried' | 'finishUnits' | 'abort' | 'replay' | 'replayUnits' | 'rows' | 'committed' | 'report'> & { write(k: number, batch: RecordBatch, sourceFile: string | undefined, seq?: number): Promise<void> | undefined };
 
 /** `each` on every item, one after the other, in order. */
 async function sequentially<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
@@ -525,7 +543,7 @@ function statefulStages(plan: Plan): Promise<boolean[]> {
 }
 
 /** The cut's staged batches of every unit, in input order, as a source (each batch from its unit's input file). */
-function replaySource(units: UnitRun, stream: number): SchedulerSource {
+function replaySource(units: Units, stream: number): SchedulerSource {
   const replay = units.replayUnits(stream);
   return {
     async next() {
@@ -612,7 +630,7 @@ function sourceAdapter(source: Source, onItem?: (key: string, rows: number, seq:
 }
 
 /** A resumable run's sink k: its batches staged unit by unit (io/units), written to the sink at the commit. */
-function stagingAdapter(units: UnitRun, k: number): SchedulerSink {
+function stagingAdapter(units: Units, k: number): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {

@@ -7,6 +7,7 @@ import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 import type { UnitMode, UnitsReport } from '../io/units/units';
 import type { IncrementalReport } from '../io/units/incremental';
+import type { StagedUnit } from '../io/units/staged-units';
 import type { FixedSourceTypes } from '../io/sources';
 
 export interface StageMetrics {
@@ -82,6 +83,8 @@ export interface RunReport {
   incremental?: IncrementalReport;
   /** A staged unit (RunOptions.stageUnit): per sink, its frames file (absolute) and rows, or null when it was handed nothing. */
   staged?: ({ file: string; rows: number } | null)[];
+  /** A staged unit of a plan with stateful stages: the output at the cut (runtime/unit-cut.ts), staged for the commit job. */
+  stagedCut?: { file: string; rows: number } | null;
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;
@@ -213,6 +216,14 @@ export interface RunOptions {
    * resolved once for every unit.
    */
   stageUnit?: StageUnit;
+  /**
+   * Cluster mode's commit job for a plan with stateful stages (runtime/unit-cut.ts): the units
+   * staged by the workers (their head sinks' and the cut's frames), replayed as a resumable
+   * run's job commit replays its units: the head sinks get their staged batches, the stateful
+   * stages and what follows them run over every unit's cut, in unit order, and every sink is
+   * committed together. Nothing is read from the source.
+   */
+  commitUnits?: CommitUnits;
   /** Called about every `progressIntervalMs` while running. */
   onProgress?: (snapshot: ProgressSnapshot) => void;
   progressIntervalMs?: number;
@@ -230,6 +241,14 @@ export interface RunOptions {
   onCommitting?: (publish: readonly { temp: string; target: string; rows: number; sink?: string }[]) => void;
   /** The commit onCommitting announced failed (its temporary is removed next): forget it. */
   onCommitFailed?: () => void;
+}
+
+/** The staged units of a cluster run, for its commit job (RunOptions.commitUnits). */
+export interface CommitUnits {
+  /** The run's id (partitioned output's file names). */
+  runId: string;
+  /** Per unit, in unit order: its input file, each sink's staged frames file (absolute; null: nothing) and the cut's. */
+  units: StagedUnit[];
 }
 
 /** One unit of a cluster run, staged (RunOptions.stageUnit). */

@@ -47,6 +47,6 @@ it('a wrong password: a ClusterError naming the Redis (without the password), no
     (e: Error) => e,
   );
   expect(err?.name).toBe('ClusterError');
-  expect(err?.message).toMatch(new RegExp(`cannot read the cluster runs in Redis at redis://default@127\\.0\\.0\\.1:${port}: .*(WRONGPASS|invalid username-password)`));
+  expect(err?.message).toMatch(new RegExp(`Redis at redis://default@127\\.0\\.0\\.1:${port} refused the credentials \\(.*(WRONGPASS|invalid username-password).*\\); give the right user and password`));
   expect(err?.message).not.toContain('wrong-one');
 });
