@@ -2,6 +2,8 @@
  * Batch size per chain (plan/chain-batch.ts): when the one stage reading a Parquet or Arrow
  * source is inline and every member of it declares `vectorised: true`, and `source.batchRows`
  * is not set, the source hands on its row groups (record batches) whole, not 65 536-row slices;
+ * and a Parquet source on the main thread hands each batch on as the frame polars decoded, not
+ * converted to Arrow and back (batch/frame-handoff.ts) unless something reads it in Arrow;
  * the rows and values are the same. The stage writes the rows of each batch it got (`seen`), the
  * output is read back by DuckDB (Arrow: by apache-arrow) and compared with DuckDB's reading of
  * the input.
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import pino from 'pino';
+import { handoffs } from '../../src/batch/frame-handoff';
 import { run } from '../../src/index';
 import { duckRows } from '../helpers/duckdb';
 import { explainInProcess } from '../helpers/in-process';
@@ -43,10 +46,13 @@ const SEEN = path.join(FIXTURE_STAGES, 'polars-rows-seen.ts');
 const STEP = path.join(FIXTURE_STAGES, 'polars-step.ts');
 const quiet = { log: pino({ level: 'silent' }), quiet: true };
 
-type Cell = { name: string; sink: 'parquet' | 'csv' | 'ndjson' | 'arrow'; source?: object; mode?: 'inline' | 'thread'; step?: boolean; batches: number[] };
+type Cell = { name: string; sink: 'parquet' | 'csv' | 'ndjson' | 'arrow'; source?: object; mode?: 'inline' | 'thread'; step?: boolean; arrow?: boolean; batches: number[]; frames?: number };
 const runs: Cell[] = [
-  ...(['parquet', 'csv', 'ndjson', 'arrow'] as const).map((sink) => ({ name: `whole-${sink}`, sink, batches: GROUPS })),
-  { name: 'arrow-source', sink: 'csv', source: { format: 'arrow', path: 'one.arrow' }, batches: [GROUPS[0]] },
+  // Each Parquet batch reaches the stage as the frame polars decoded (batch/frame-handoff.ts): taken, never converted.
+  ...(['parquet', 'csv', 'ndjson', 'arrow'] as const).map((sink) => ({ name: `whole-${sink}`, sink, batches: GROUPS, frames: GROUPS.length })),
+  // Read in Arrow by the stage: each frame converted then (its ctx.toDataFrame still gets the frame), the same rows.
+  { name: 'read-in-arrow', sink: 'parquet', arrow: true, batches: GROUPS, frames: GROUPS.length },
+  { name: 'arrow-source', sink: 'csv', source: { format: 'arrow', path: 'one.arrow' }, batches: [GROUPS[0]], frames: 0 },
 ];
 // What keeps the default, by the plan (the source cuts what the plan says: the cells above).
 const kept: Omit<Cell, 'batches'>[] = [
@@ -58,7 +64,7 @@ const kept: Omit<Cell, 'batches'>[] = [
 
 function config(c: Omit<Cell, 'batches'>): string {
   const mode = c.mode ?? 'inline';
-  const stages = [{ name: 'seen', module: SEEN, mode, concurrency: 1 }, ...(c.step ? [{ name: 'step', module: STEP, mode, concurrency: 1, options: { from: 'x', to: 'y' } }] : [])];
+  const stages = [{ name: 'seen', module: SEEN, mode, concurrency: 1, options: { arrow: c.arrow ?? false } }, ...(c.step ? [{ name: 'step', module: STEP, mode, concurrency: 1, options: { from: 'x', to: 'y' } }] : [])];
   return ws.config({ name: c.name, source: { format: 'parquet', path: 'in/*.parquet', ...c.source }, stages, sink: { format: c.sink, path: `out/${c.name}.${c.sink}` } }, `${c.name}.config.ts`);
 }
 
@@ -98,7 +104,11 @@ async function differences(file: string, sink: Cell['sink'], input: string): Pro
 }
 
 it.each(runs)('$name: batches of $batches rows, the input\'s rows and values', async (c) => {
+  const before = { ...handoffs };
   await run(config(c), quiet);
+  // Frames taken by ctx.toDataFrame as the source decoded them, and none converted to Arrow unless read so.
+  expect(handoffs.taken - before.taken).toBe(c.frames);
+  expect(handoffs.materialised - before.materialised).toBe(c.arrow ? GROUPS.length : 0);
   const file = path.join(ws.dir, 'out', `${c.name}.${c.sink}`);
   expect(await batchSizes(file, c.sink)).toEqual(c.batches);
   const input = c.source && 'format' in c.source ? `(SELECT id::BIGINT AS id, x::DOUBLE AS x, s::VARCHAR AS s FROM read_parquet('${ws.dir}/in/part-0.parquet'))` : `(SELECT id::BIGINT AS id, x::DOUBLE AS x, s::VARCHAR AS s FROM read_parquet('${ws.dir}/in/*.parquet'))`;
