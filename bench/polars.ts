@@ -58,6 +58,8 @@ export async function polarsJob(rows: number, rounds: number) {
     { name: 'sluice, 3 inline polars stages', cmd: sluiceCmd, env: env('sluice'), output: out('sluice') },
     { name: 'sluice, aggregate keeps frames', cmd: sluiceCmd, env: env('sluice-frames', { SLUICE_BENCH_AGG: 'frames' }), output: out('sluice-frames') },
     { name: 'DuckDB SQL', cmd: node(path.join(__dirname, 'polars/duckdb.ts'), flights, airports, out('duckdb')), output: out('duckdb') },
+    // batchRows set: the chain rule (plan/chain-batch.ts) and the source's frame hand-off do not apply, as before them.
+    { name: 'sluice, batchRows 65 536 set', cmd: sluiceCmd, env: env('sluice-65536', { SLUICE_BENCH_BATCH_ROWS: '65536' }), output: out('sluice-65536') },
   ];
   const answers: (Row[] | undefined)[] = contenders.map(() => undefined);
   const { medians, all } = interleaved(contenders, rounds, (i, m) => {
@@ -79,5 +81,6 @@ export async function polarsJob(rows: number, rounds: number) {
   );
   target('polars job: sluice peak memory ≤ the script\'s', sluice.max_rss_mb <= lazy.max_rss_mb, `${fmt(sluice.max_rss_mb, 0)} MB vs ${fmt(lazy.max_rss_mb, 0)} MB`);
   console.log(`  aggregate keeping every batch's frames: ${fmt(frames.cpu_s)} s CPU, ${fmt(frames.max_rss_mb, 0)} MB peak; DuckDB ${fmt(duck.cpu_s)} s CPU (${fmt(sluice.cpu_s / duck.cpu_s)}× sluice's CPU)`);
+  console.log(`  batchRows 65 536 set (no chain rule, no frame hand-off from the source): ${fmt(results[4].cpu_s)} s CPU, ${fmt(results[4].max_rss_mb, 0)} MB peak`);
   return { rows, results };
 }

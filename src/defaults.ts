@@ -10,6 +10,12 @@
 /** Rows per batch (`source.batchRows`). */
 export const BATCH_ROWS = 65_536;
 
+/**
+ * Most rows per batch a Parquet or Arrow source hands on whole to a chain of `vectorised`
+ * inline stages (plan/chain-batch.ts): its row groups or record batches, cut only above this.
+ */
+export const VECTORISED_BATCH_ROWS = 1_048_576;
+
 /** CSV: field delimiter, quote character and header line (`source.delimiter`, `quote`, `header`). */
 export const CSV_DELIMITER = ',';
 export const CSV_QUOTE = '"';

@@ -33,7 +33,7 @@ export type { RunOptions, RunReport, ProgressSnapshot, StageMetrics, ChannelMetr
 export async function run(configFile: string, options: RunOptions & Overrides = {}): Promise<RunReport> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { resolveChecked } = require('./check') as typeof import('./check');
-  const { buildPlan, withProjection } = require('./plan/build') as typeof import('./plan/build');
+  const { buildPlan, withDeclarations } = require('./plan/build') as typeof import('./plan/build');
   const { planWarnings } = require('./plan/warnings') as typeof import('./plan/warnings');
   const { runPlan } = require('./runtime/run') as typeof import('./runtime/run');
   const { EarlyStart } = require('./runtime/early-start') as typeof import('./runtime/early-start');
@@ -53,7 +53,7 @@ export async function run(configFile: string, options: RunOptions & Overrides = 
         return early.launched();
       },
     });
-    plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
+    plan = withDeclarations(plan ?? buildPlan(resolved.config, resolved), resolved);
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
   } catch (err) {
     await early?.discard();

@@ -13,6 +13,7 @@ let kept: pl.DataFrame[] = [];
 const partial = (df: pl.DataFrame) => df.groupBy(['month', 'state']).agg(pl.col('delay').count().alias('flights'), pl.col('delay').sum().alias('delay'));
 
 export default defineStage({
+  vectorised: true,
   process(batch, ctx) {
     const df = ctx.toDataFrame(batch);
     kept.push(partialsOnly ? partial(df) : df.select('month', 'state', pl.col('delay').cast(pl.Int64)).withColumns(pl.lit(1).cast(pl.UInt32).alias('flights')));

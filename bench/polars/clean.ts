@@ -3,6 +3,7 @@ import pl from 'nodejs-polars';
 import { defineStage } from 'sluice';
 
 export default defineStage({
+  vectorised: true,
   process(batch, ctx) {
     return ctx
       .toDataFrame(batch)

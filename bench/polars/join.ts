@@ -5,6 +5,7 @@ import { defineStage } from 'sluice';
 let airports: pl.DataFrame | undefined;
 
 export default defineStage<{ airports: string }>({
+  vectorised: true,
   setup(ctx) {
     airports = pl.readCSV(ctx.options.airports, { ignoreErrors: false, dtypes: { iata: pl.String, state: pl.String } }).select(pl.col('iata').alias('origin'), pl.col('state'));
   },

@@ -14,12 +14,12 @@
  * which comes back a String; a Decimal; nested types) take the conversion as before, since it
  * changes them (test/unit/batch/frame-handoff.test.ts holds the list to the conversion's answer).
  */
-import { RecordBatch } from 'apache-arrow';
+import { RecordBatch, type Schema } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 
 const FRAME = Symbol('sluice.handedFrame');
 
-type Standing = RecordBatch & { [FRAME]?: { frame: pl.DataFrame; real: boolean } };
+type Standing = RecordBatch & { [FRAME]?: { frame: pl.DataFrame; real: boolean; bytes?: number } };
 
 /**
  * In this thread so far: frames handed on, frames a stage took by `ctx.toDataFrame` with no
@@ -51,18 +51,21 @@ function dtypeName(t: unknown): string {
  * A RecordBatch standing for `frame`: `materialise()` makes the real one (it must be a single
  * batch of the frame's rows) the first time its contents are read.
  */
-export function standIn(frame: pl.DataFrame, materialise: () => RecordBatch): RecordBatch {
+export function standIn(frame: pl.DataFrame, materialise: () => RecordBatch, known?: { schema: Schema }): RecordBatch {
   handoffs.frames++;
   const batch = Object.create(RecordBatch.prototype) as Standing;
   const state = { frame, real: false };
   Object.defineProperty(batch, FRAME, { value: state });
-  const FIELDS = ['schema', 'data', '_metadata', '_dictionaries'];
+  // A schema known beforehand (a source's: the same conversion of no rows) is read without
+  // converting the rows: the source checks it against the first file's.
+  if (known) Object.defineProperty(batch, 'schema', { configurable: true, enumerable: true, writable: true, value: known.schema });
+  const FIELDS = known ? ['data', '_metadata', '_dictionaries'] : ['schema', 'data', '_metadata', '_dictionaries'];
   const become = (): void => {
     if (state.real) return;
     const real = materialise();
     handoffs.materialised++;
     state.real = true;
-    for (const key of FIELDS) delete (batch as unknown as Record<string, unknown>)[key];
+    for (const key of [...FIELDS, 'schema']) delete (batch as unknown as Record<string, unknown>)[key];
     for (const key of Reflect.ownKeys(real)) Object.defineProperty(batch, key, Object.getOwnPropertyDescriptor(real, key)!);
   };
   // apache-arrow's RecordBatch keeps its contents in these own fields; every getter and method
@@ -93,6 +96,30 @@ export function frameOf(batch: RecordBatch): pl.DataFrame | undefined {
 export function rowCount(batch: RecordBatch): number {
   return stillAFrame(batch) ? frameOf(batch)!.height : batch.numRows;
 }
+
+/**
+ * Bytes of `batch`'s Arrow buffers; a stand-in's estimated from its frame without converting it
+ * (fixed-width columns at their width, text at its bytes and a 16-byte view per value), so a
+ * channel's byte cap counts a handed-on frame about as it would count its batch.
+ */
+export function bytesOf(batch: RecordBatch): number {
+  if (!stillAFrame(batch)) return batch.data.byteLength;
+  const state = (batch as Standing)[FRAME]!;
+  // Once per stand-in: every owner it passes through (OwnedBatch.moveTo) asks again.
+  return (state.bytes ??= estimatedBytes(state.frame));
+}
+
+function estimatedBytes(df: pl.DataFrame): number {
+  let bytes = 0;
+  for (const column of df.getColumns()) {
+    const name = dtypeName(column.dtype);
+    if (name === 'String') bytes += Number(column.str.lengths().sum() ?? 0) + 16 * column.length;
+    else bytes += (WIDTH[name] ?? 8) * column.length;
+  }
+  return bytes;
+}
+
+const WIDTH: Record<string, number> = { Bool: 1, Int8: 1, UInt8: 1, Int16: 2, UInt16: 2, Int32: 4, UInt32: 4, Float32: 4, Date: 4 };
 
 /** Whether `batch` is a stand-in that no one has read yet (its frame was never converted). */
 export function stillAFrame(batch: RecordBatch): boolean {

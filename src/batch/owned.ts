@@ -10,6 +10,7 @@
  * Under test (SLUICE_STRICT_LEASES=1) a second release, or a release after a move, throws.
  */
 import type { RecordBatch } from 'apache-arrow';
+import { bytesOf, rowCount } from './frame-handoff';
 import type { SplitDone, SplitOut } from '../protocol/key-split';
 import type { StageReject } from '../protocol/rejects';
 
@@ -100,7 +101,7 @@ export class OwnedBatch {
   get rows(): number {
     if (this.standsFor !== undefined) return this.standsFor;
     let n = 0;
-    for (const b of this.batches) n += b.numRows;
+    for (const b of this.batches) n += rowCount(b);
     return n;
   }
 
@@ -204,6 +205,6 @@ class SharedLease implements Lease {
 /** Bytes of the Arrow buffers behind the batches (dictionaries included). */
 export function byteSizeOf(batches: readonly RecordBatch[]): number {
   let total = 0;
-  for (const batch of batches) total += batch.data.byteLength;
+  for (const batch of batches) total += bytesOf(batch);
   return total;
 }

@@ -44,6 +44,8 @@ export interface CheckedConfig extends ResolvedConfig {
   inputBytes?: number;
   /** The source columns the run needs, when the stages' `reads` leave some out (projection.ts). */
   projection?: Projection;
+  /** Names of the stages whose definition says `vectorised: true` (plan/chain-batch.ts sizes the source's batches by them). */
+  vectorised?: string[];
 }
 
 /** Load a config file, apply the CLI overrides and check it all; throws one ConfigError listing every issue. */
@@ -94,6 +96,7 @@ export async function checkPipeline(
     inputBytes,
     ...(columns.columns && { sourceColumns: columns.columns }),
     ...(projection && { projection }),
+    vectorised: [...stages.definitions].filter(([, d]) => d.vectorised === true).map(([i]) => config.stages[i].name),
   };
 }
 

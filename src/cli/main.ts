@@ -29,11 +29,11 @@ function writeSafe(stream: NodeJS.WriteStream, text: string): void {
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 function planning() {
-  const { buildPlan, withProjection } = require('../plan/build') as typeof import('../plan/build');
+  const { buildPlan, withProjection, withDeclarations } = require('../plan/build') as typeof import('../plan/build');
   const { paramLines, renderPlan } = require('../plan/explain') as typeof import('../plan/explain');
   const { planWarnings, renderWarnings } = require('../plan/warnings') as typeof import('../plan/warnings');
   const { expandInputs } = require('../config/files') as typeof import('../config/files');
-  return { buildPlan, withProjection, paramLines, renderPlan, planWarnings, renderWarnings, expandInputs };
+  return { buildPlan, withProjection, withDeclarations, paramLines, renderPlan, planWarnings, renderWarnings, expandInputs };
 }
 
 function engine() {
@@ -134,10 +134,10 @@ export async function main(argv: string[]): Promise<number> {
           .option('batches', { type: 'number', default: 4, describe: 'batches sampled by --profile' }),
       async (args) => {
         code = await guard(async () => {
-          const { buildPlan, withProjection, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
+          const { buildPlan, withProjection, withDeclarations, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
           const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
-          const plan = withProjection(buildPlan(r.config, r), r.projection);
+          const plan = withDeclarations(buildPlan(r.config, r), r);
           if (args.format !== 'text') {
             const { renderDot, renderMermaid } = require('../plan/graph-shape') as typeof import('../plan/graph-shape'); // eslint-disable-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
             writeSafe(process.stdout, (args.format === 'dot' ? renderDot(plan) : renderMermaid(plan)) + '\n');
@@ -365,7 +365,7 @@ async function run(args: RunArgs): Promise<number> {
     controller.abort(signal);
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
-  const { buildPlan, withProjection, planWarnings } = planning();
+  const { buildPlan, withDeclarations, planWarnings } = planning();
   const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   // Log lines go through the live display (it erases itself, the line is written, it redraws).
@@ -386,7 +386,7 @@ async function run(args: RunArgs): Promise<number> {
       early = EarlyStart.begin(plan, { log });
       return early.launched();
     });
-    plan = withProjection(plan ?? buildPlan(resolved.config, resolved), resolved.projection);
+    plan = withDeclarations(plan ?? buildPlan(resolved.config, resolved), resolved);
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     if (plan.units) await refuseUncutUnits(plan);

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { resolveChecked } from '../check';
-import { buildPlan, withProjection } from '../plan/build';
+import { buildPlan, withDeclarations } from '../plan/build';
 import type { Plan } from '../plan/types';
 import { ConfigError } from '../errors';
 import { resolveInputs } from '../io/sources';
@@ -25,7 +25,7 @@ export async function clusterPlan(config: string, overrides: ClusterOverrides): 
   const resolved = await resolveChecked(config, overrides, { readErrors: false });
   // The cluster cuts the run into units itself (one per input file): resumable's own staging is not used.
   resolved.config.resumable = false;
-  const plan = withProjection(buildPlan(resolved.config, resolved), resolved.projection);
+  const plan = withDeclarations(buildPlan(resolved.config, resolved), resolved);
   refuseUnshareable(plan);
   const files = resolveInputs(plan.source.path, plan.source.baseDir);
   return { plan, files };

@@ -24,6 +24,7 @@ import {
   SOURCE_THREAD_MIN_INPUT_BYTES,
   STAGE_CONCURRENCY,
 } from '../defaults';
+import { withChainBatchRows } from './chain-batch';
 import { coreBudget } from './cores';
 import { fuseAdjacent } from './fuse';
 import type { ChannelBounds, Plan, PlannedNode, PlannedSink, PlannedStage } from './types';
@@ -142,6 +143,14 @@ export function buildPlan(config: PipelineConfig, where: { file: string; baseDir
 export function withProjection(plan: Plan, projection: Plan['projection']): Plan {
   if (!projection) return plan;
   return { ...plan, source: { ...plan.source, columns: projection.columns }, projection };
+}
+
+/**
+ * The plan as the checks' knowledge of the stage modules makes it: the source's columns
+ * (withProjection) and its batch size for a vectorised chain (plan/chain-batch.ts).
+ */
+export function withDeclarations(plan: Plan, checked: Parameters<typeof withChainBatchRows>[1] & { projection?: Plan['projection'] }): Plan {
+  return withChainBatchRows(withProjection(plan, checked.projection), checked);
 }
 
 /**

@@ -17,7 +17,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
       ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.direct.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked; a plain conversion: no Arrow batches)`
       : plan.parseIn
         ? `source   csv, ${files.length} file(s), read on the main thread and cut into chunks of ${plan.parseIn.rowsPerChunk.toLocaleString('en-US')} rows of CSV text (whole rows, checked), parsed by stage ${plan.parseIn.stage} in its threads (fused)`
-        : `source   ${src.format}, ${files.length} file(s), ${src.batchRows.toLocaleString('en-US')} rows per batch, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
+        : `source   ${src.format}, ${files.length} file(s), ${src.batchRowsFor ? `its ${src.format === 'parquet' ? 'row groups' : 'record batches'} whole as batches (up to ${src.batchRows.toLocaleString('en-US')} rows: the vectorised stage ${src.batchRowsFor} reads them)` : `${src.batchRows.toLocaleString('en-US')} rows per batch`}, ${src.thread ? `read on a thread of its own (${src.readAhead} batches ahead)` : 'read on the main thread'}`,
     ...fileLines(files),
     ...(src.incremental
       ? [

@@ -83,7 +83,8 @@ export interface Plan {
   /** Source with `path` as written (resolved against `baseDir`, which is never a glob: inputs.ts). */
   /** `readAhead`: batches a source thread parses ahead (0 when the source reads on the main thread). */
   /** `splitOut`: the source thread cuts its batches by key for its one reader, a keyed stage (plan/key-split.ts). */
-  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number; splitOut?: SplitOut };
+  /** `batchRowsFor`: the vectorised chain `batchRows` was chosen for, when the config left it unset (plan/chain-batch.ts). */
+  source: SourceConfig & { batchRows: number; thread: boolean; baseDir: string; readAhead: number; splitOut?: SplitOut; batchRowsFor?: string };
   /** Bounds of the channel the source writes into. */
   sourceOutput: ChannelBounds;
   stages: PlannedNode[];

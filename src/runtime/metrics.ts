@@ -3,6 +3,8 @@
  * scheduler decisions: the state does not change in between, so each free copy's time
  * goes to the reason it was free (no input = idle, no output room = blocked).
  */
+import type { RecordBatch } from 'apache-arrow';
+import { rowCount } from '../batch/frame-handoff';
 import type { StageExecutor } from '../executors/types';
 import { TimelineRecorder, type StageTimeline } from './timeline';
 import type { StageMetrics } from './types';
@@ -111,9 +113,10 @@ export class StageMeter {
   }
 }
 
-export function rowsOf(batches: readonly { numRows: number }[]): number {
+export function rowsOf(batches: readonly RecordBatch[]): number {
   let n = 0;
-  for (const b of batches) n += b.numRows;
+  // A frame handed on from the source counts without being converted (batch/frame-handoff.ts).
+  for (const b of batches) n += rowCount(b);
   return n;
 }
 

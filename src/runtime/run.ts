@@ -463,7 +463,8 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
     };
   }
   if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
-  return openSource(cfg, { log, ...(onBadRow && { onBadRow }) });
+  // A vectorised chain on this thread takes a Parquet source's frames as they are (plan/chain-batch.ts).
+  return openSource(cfg, { log, ...(onBadRow && { onBadRow }), ...(plan.source.batchRowsFor && { frames: true }) });
 }
 
 /**

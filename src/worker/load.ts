@@ -74,7 +74,7 @@ function checkShape(definition: Record<string, unknown>, modulePath: string): St
   if (definition.combine !== undefined && typeof definition.flush !== 'function') {
     throw new Error(`the default export of ${modulePath}: combine() merges what each copy's flush() returns, and it has no flush()`);
   }
-  for (const flag of ['perCopyFlush', 'keepsColumns'] as const) {
+  for (const flag of ['perCopyFlush', 'keepsColumns', 'vectorised'] as const) {
     const v = definition[flag];
     if (v !== undefined && typeof v !== 'boolean') throw new Error(`the default export of ${modulePath}: ${flag} must be true or false, got ${describe(v)}`);
   }

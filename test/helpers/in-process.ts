@@ -7,7 +7,7 @@
  */
 import { resolveChecked } from '../../src/check';
 import { expandInputs } from '../../src/config/files';
-import { buildPlan, withProjection } from '../../src/plan/build';
+import { buildPlan, withDeclarations } from '../../src/plan/build';
 import { renderPlan } from '../../src/plan/explain';
 import { planWarnings, renderWarnings } from '../../src/plan/warnings';
 
@@ -19,7 +19,7 @@ import { planWarnings, renderWarnings } from '../../src/plan/warnings';
  */
 export async function explainInProcess(config: string): Promise<string> {
   const r = await resolveChecked(config);
-  const plan = withProjection(buildPlan(r.config, r), r.projection);
+  const plan = withDeclarations(buildPlan(r.config, r), r);
   const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
   return renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n' + (warnings.length ? '\n' + renderWarnings(warnings) + '\n' : '');
 }

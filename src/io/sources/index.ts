@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import type { Schema } from 'apache-arrow';
 import type { BatchWithLease } from './arrow-convert';
 import type { Logger } from 'pino';
+import { rowCount } from '../../batch/frame-handoff';
 import { OwnedBatch } from '../../batch/owned';
 import type { SourceConfig } from '../../config/types';
 import { FrameReclaimer, type ReclaimOptions } from '../../batch/reclaim';
@@ -117,6 +118,12 @@ export interface OpenSourceOptions {
   onCsvInference?: (inference: CsvInference) => void;
   /** `source.onError` other than `fail` (CSV, NDJSON): rows that cannot be read are told here and left out, not fatal. */
   onBadRow?: (bad: BadRow) => void;
+  /**
+   * Parquet: each batch a stand-in for the frame polars decoded (batch/frame-handoff.ts), for a
+   * reader on this thread that takes it by `ctx.toDataFrame` as it is; anything that reads the
+   * batch in Arrow converts it then, as without. Set for a vectorised inline chain (plan/chain-batch.ts).
+   */
+  frames?: boolean;
 }
 
 export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {}): Promise<Source> {
@@ -136,7 +143,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
       case 'csv':
         return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference, ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
       case 'parquet':
-        return readParquet(file, groups ? { ...cfg, groups } : cfg);
+        return readParquet(file, { ...cfg, frames: opts.frames, ...(groups && { groups }) });
       case 'arrow':
         return readArrow(file, cfg);
       case 'ndjson':
@@ -166,7 +173,7 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
           lease?.release();
           throw new SourceError(`schema differs from ${first.file}: ${describeSchema(batch.schema)} vs ${describeSchema(first.schema)}`, { file });
         }
-        stats.rows += batch.numRows;
+        stats.rows += rowCount(batch);
         stats.batches++;
         yield new OwnedBatch({ seq: stats.batches - 1, sourceFile, batches: [batch], lease, backing });
         if (cfg.format !== 'arrow') await reclaimer.afterTask();

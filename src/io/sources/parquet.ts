@@ -5,11 +5,12 @@
  * (json-as-text.ts); polars decodes exactly one group, handed over as a file of
  * its own read through the descriptor held since the footer (io/parquet/file.ts: the input
  * cannot change under the read); a group larger than `batchRows` is split. Hive partition
- * columns of the path are added as text.
+ * columns of the path are added as text. `frames`: each batch a stand-in for polars' own frame
+ * (arrow-convert.ts polarsToStandIns), for a vectorised chain on this thread.
  */
 import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
-import { polarsToBatches, type BatchWithLease } from './arrow-convert';
+import { polarsToBatches, polarsToStandIns, type BatchWithLease } from './arrow-convert';
 import { openParquet } from '../parquet/file';
 import { alignArrowSchema } from '../parquet/arrow-hint';
 import { jsonAsText } from '../parquet/json-as-text';
@@ -22,7 +23,7 @@ import { hiveColumns } from './hive';
 export const rowGroupGauge = { current: 0, peak: 0 };
 
 /** `groups`: read only row groups first to last (inclusive; a unit of a resumable or cluster run, io/units/ranges.ts). */
-export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown>; groups?: [number, number] }): AsyncGenerator<BatchWithLease> {
+export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown>; groups?: [number, number]; frames?: boolean }): AsyncGenerator<BatchWithLease> {
   // Checked before the hint is aligned: a hint polars cannot read is refused by its own name.
   const rewrite = (meta: ThriftStruct) => {
     assertReadable(meta, file);
@@ -56,7 +57,7 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
       rowGroupGauge.current++;
       rowGroupGauge.peak = Math.max(rowGroupGauge.peak, rowGroupGauge.current);
       try {
-        yield* polarsToBatches(df, o.batchRows);
+        yield* o.frames ? polarsToStandIns(df, o.batchRows) : polarsToBatches(df, o.batchRows);
       } finally {
         rowGroupGauge.current--;
       }
