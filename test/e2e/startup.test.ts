@@ -116,6 +116,39 @@ describe('run: stage copies start beside the checks', () => {
   });
 });
 
+describe('the node processes a run starts', () => {
+  // Every node process and thread that starts appends its command line (main threads only).
+  async function started(stage: Record<string, unknown>) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-started-'));
+    try {
+      const probe = path.join(dir, 'probe.cjs');
+      const log = path.join(dir, 'started.log');
+      writeFileSync(probe, `if (require('node:worker_threads').isMainThread) require('node:fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(1).join(' ') + '\\n');\n`);
+      writeFileSync(path.join(dir, 'in.csv'), 'id\n1\n');
+      const config = { name: 'started', source: { format: 'csv', path: 'in.csv' }, stages: [{ name: 'id', module: path.join(REPO, 'test/fixtures/stages/identity.ts'), mode: 'inline', ...stage }], sink: { format: 'csv', path: 'out.csv' } };
+      writeFileSync(path.join(dir, 'p.config.ts'), `export default ${JSON.stringify(config)};\n`);
+      // runCli resolves once stderr closed: the watcher holds it (inherited) until it is done.
+      const r = await runCli(['run', 'p.config.ts', '--quiet', '--log-level', 'warn'], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}` } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return readFileSync(log, 'utf8').trim().split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a run that ends by itself starts no node for its death watch (sh and cat keep its lines; node replays them only after a death)', async () => {
+    const commands = await started({});
+    expect(commands.filter((c) => c.includes('watcher.cjs'))).toEqual([]);
+    expect(commands).toHaveLength(1); // the CLI itself
+  });
+
+  it('an inline stage with a timeout: the node watcher runs from the start (it ends a run stuck past the timeout)', async () => {
+    const commands = await started({ timeout: '10m' });
+    expect(commands.filter((c) => c.includes('watcher.cjs'))).toHaveLength(1);
+  });
+});
+
 describe('sluice init through the CLI', () => {
   it('refuses to overwrite: exit 1, the files named, nothing written', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-init-e2e-'));
