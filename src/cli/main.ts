@@ -1,6 +1,7 @@
 /**
  * The `sluice` command: run, validate, explain, test, recover. Returns the exit code (0 only on success).
  */
+import '../arrow-bundle'; // first: every apache-arrow of this process is the one bundled file
 import type { Argv } from 'yargs';
 import { yargs } from './yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
