@@ -15,6 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleArrow } from './bundle-arrow.mjs';
 import { bundleYargs } from './bundle-yargs.mjs';
 import { bundleZod } from './bundle-zod.mjs';
 
@@ -26,7 +27,7 @@ const SKIP = /\.(ts|c)$/;
 const REWRITE = /\.(mjs|cjs|js)$/;
 
 /** The build's inputs besides src/: a change to one of them changes dist/ too. */
-const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/bundle-yargs.mjs', 'scripts/bundle-zod.mjs', 'package-lock.json'].map((f) => path.join(root, f));
+const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/bundle-yargs.mjs', 'scripts/bundle-zod.mjs', 'scripts/bundle-arrow.mjs', 'package-lock.json'].map((f) => path.join(root, f));
 const stamp = path.join(dist, '.build-stamp');
 
 /** Every file under `dir`, relative to src/, sorted (what the stamp lists). */
@@ -79,6 +80,8 @@ for (const file of assets(src)) {
 // src/cli/yargs.ts and src/config/zod.ts.
 await bundleYargs(path.join(dist, 'vendor', 'yargs.cjs'));
 await bundleZod(path.join(dist, 'vendor', 'zod.cjs'));
+// sluice's apache-arrow as one file (why: bundle-arrow.mjs), loaded in its place by src/arrow-bundle.ts.
+await bundleArrow(path.join(dist, 'vendor', 'apache-arrow.cjs'));
 // The files of src/ the build saw (so --if-stale sees one added or removed), dated when it started.
 writeFileSync(stamp, JSON.stringify({ files: listed() }) + '\n');
 utimesSync(stamp, started, started);

@@ -107,6 +107,8 @@ export function userFrame(err: unknown): string | undefined {
     if (!m) continue;
     const file = m[1].startsWith('file://') ? decodeURIComponent(new URL(m[1]).pathname) : m[1];
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    // A package the build bundled into sluice (dist/vendor/: apache-arrow, which stages call) is a package too.
+    if (OWN.some((dir) => file.startsWith(path.join(dir, 'vendor') + path.sep))) continue;
     // Thrown by sluice itself (its message says what is wrong): whoever called it is not the place.
     if (OWN.some((dir) => file.startsWith(dir + path.sep))) return undefined;
     return `${file}:${m[2]}:${m[3]}`;

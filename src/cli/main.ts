@@ -1,6 +1,7 @@
 /**
  * The `sluice` command: run, validate, explain, test, recover. Returns the exit code (0 only on success).
  */
+import '../arrow-bundle'; // first: every apache-arrow of this process is the one bundled file
 import type { Argv } from 'yargs';
 import { yargs } from './yargs';
 import type { CheckedConfig, CheckOptions } from '../check';
@@ -390,7 +391,9 @@ async function run(args: RunArgs): Promise<number> {
     pipeline = plan.name;
     for (const w of planWarnings(plan, { sourceColumns: resolved.sourceColumns?.names })) log.warn({ path: w.path }, `${w.path}: ${w.message}`);
     if (plan.units) await refuseUncutUnits(plan);
-    watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values });
+    // An inline stage's timeout needs a watcher alive from the start (cli/watcher.cjs ends a run whose main thread is stuck past it).
+    const deadlines = plan.stages.some((s) => s.timeoutMs !== undefined && s.mode !== 'thread' && s.mode !== 'process');
+    watch = startDeathWatch({ report: args.report, metrics: args.metrics, pipeline: plan.name, params: plan.params.values, deadlines });
     const w = watch;
     report = await runPlan(plan, { log, signal: controller.signal, onProgress: display && ((s) => display.update(s)), onCommitting: (p) => w.committing(p), onCommitFailed: () => w.commitFailed(), onCommitted: (files) => w.committed(files), units: args.resume ? 'resume' : args.restart ? 'restart' : 'fresh', full: args.full }, early);
     display?.clear();

@@ -5,6 +5,11 @@
 // process died where no JavaScript could speak (out of memory, a native crash, SIGKILL):
 // say what it was running, then exit at once. Plain CommonJS: it starts in ~30 ms.
 //
+// It runs from the start only for a run with an inline stage that has a `timeout` (its
+// deadlines need a live process). Otherwise the light watch (death-watch.ts) keeps the pipe's
+// lines in the state directory with `sh` and `cat`, and starts this file with `--replay` only
+// if the run died: a run that ends by itself starts no second node process.
+//
 // Arguments are the run's pid and its state directory (mode 0700), never the params: a
 // command line is visible to every local user (ps), and params may hold secrets. What the
 // watcher needs (the report and metrics files, the pipeline, the params) is in run.json in
@@ -52,8 +57,8 @@ const STUCK_GRACE_MS = 3000;
 let stuck;
 let done = false;
 let rest = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (text) => {
+/** The lines of the run's pipe, as they come (or, replayed, all at once from the file the light watch kept). */
+function feed(text) {
   const lines = (rest + text).split('\n');
   rest = lines.pop();
   for (const line of lines) {
@@ -71,7 +76,7 @@ process.stdin.on('data', (text) => {
       deadlines.delete(id);
     }
   }
-});
+}
 
 /**
  * Inline work outlived its timeout and the main thread did not end it (which it does for a
@@ -215,8 +220,23 @@ function speak() {
   }
 }
 
-process.stdin.on('end', () => {
+function end() {
   if (!done && !has('exited')) speak();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
-});
+}
+
+if (process.argv[4] === '--replay') {
+  // Started by the light watch (death-watch.ts LIGHT_WATCH) after the pipe closed without the
+  // run's "exited" marker: the pipe's lines are in the state directory's `lines` file.
+  try {
+    feed(fs.readFileSync(marker('lines'), 'utf8'));
+  } catch {
+    // no lines kept: what was running is not known, the markers still decide the verdict
+  }
+  end();
+} else {
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', feed);
+  process.stdin.on('end', end);
+}

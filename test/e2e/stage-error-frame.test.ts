@@ -44,6 +44,9 @@ it("skips frames of node and of packages; none when sluice's own code threw", ()
   const host = `    at g (${path.resolve(__dirname, '../../src/worker/host.ts')}:160:17)`;
   err.stack = ['Error: x', '    at node:internal/process/task_queues:95:5', '    at f (/srv/etl/node_modules/apache-arrow/table.js:1:2)', '    at h (file:///srv/etl/stages/my%20stage.ts:42:11)', host].join('\n');
   expect(userFrame(err)).toBe('/srv/etl/stages/my stage.ts:42:11');
+  // A package sluice bundled (built: dist/vendor/apache-arrow.cjs, src/arrow-bundle.ts) is a package, not sluice's own code.
+  err.stack = ['Error: x', `    at f (${path.resolve(__dirname, '../../dist/vendor/apache-arrow.cjs')}:1:2)`, '    at h (/srv/etl/stages/s.ts:42:11)', host].join('\n');
+  expect(userFrame(err)).toBe('/srv/etl/stages/s.ts:42:11');
   err.stack = ['Error: x', host, '    at h (/srv/etl/stages/s.ts:42:11)'].join('\n');
   expect(userFrame(err)).toBeUndefined();
   expect(userFrame('not an error')).toBeUndefined();

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO, runCli, runNode } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
 import { requireBuild } from '../helpers/package';
 
 const SLUICE_JS = path.join(REPO, 'bin/sluice.js');
@@ -113,6 +114,85 @@ describe('run: stage copies start beside the checks', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('apache-arrow in a built run: one bundled file in every thread and process, the same module for sluice and the stages', () => {
+  beforeAll(requireBuild);
+
+  it('an inline, a thread and a process stage that build their output with apache-arrow: no file of the package is loaded, and the answer is right (DuckDB)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-arrow-bundle-'));
+    try {
+      // Every CommonJS file compiled, by process and thread (worker threads included).
+      const probe = path.join(dir, 'probe.cjs');
+      const log = path.join(dir, 'compiled.log');
+      writeFileSync(
+        probe,
+        `const M = require('node:module'); const fs = require('node:fs'); const id = process.pid + '/' + require('node:worker_threads').threadId;
+const compile = M.prototype._compile;
+M.prototype._compile = function (content, filename) { fs.appendFileSync(${JSON.stringify(log)}, id + ' ' + filename + '\\n'); return compile.apply(this, arguments); };\n`,
+      );
+      writeFileSync(path.join(dir, 'in.csv'), 'id,name\n1,a\n2,b\n');
+      // tag.ts builds a Table from sluice's vectors and its own vectorFromArray: both must be one apache-arrow.
+      const tag = (name: string, mode: string) => ({ name, module: path.join(REPO, 'test/fixtures/stages/tag.ts'), mode, concurrency: 1, options: { tag: mode } });
+      const config = { name: 'arrow-bundle', source: { format: 'csv', path: 'in.csv' }, stages: [tag('ti', 'inline'), tag('tt', 'thread'), tag('tp', 'process')], sink: { format: 'csv', path: 'out.csv' } };
+      writeFileSync(path.join(dir, 'p.config.ts'), `export default ${JSON.stringify(config)};\n`);
+      const r = await runCli(['run', 'p.config.ts', '--quiet', '--log-level', 'warn'], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}` } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(await duckRows(`SELECT id::INTEGER AS id, name, tag FROM read_csv('${path.join(dir, 'out.csv')}') ORDER BY id`)).toEqual([
+        { id: 1, name: 'a', tag: 'process@tp' },
+        { id: 2, name: 'b', tag: 'process@tp' },
+      ]);
+      const compiled = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '));
+      expect(compiled.filter(([, file]) => file.includes('/node_modules/apache-arrow/'))).toEqual([]);
+      // The CLI, the stage thread and the stage's child (each stage copy, the sink's and source's threads that use it).
+      const withBundle = new Set(compiled.filter(([, file]) => file === path.join(REPO, 'dist/vendor/apache-arrow.cjs')).map(([who]) => who));
+      expect(withBundle.size).toBeGreaterThanOrEqual(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an embedded run's process (sluice's index required by the user's script) keeps the package's own apache-arrow", async () => {
+    const script = `require(${JSON.stringify(path.join(REPO, 'dist/index.js'))}); require('apache-arrow');
+process.stdout.write(String(Object.keys(require.cache).some((f) => f.endsWith('/node_modules/apache-arrow/table.js'))));`;
+    const r = await runNode(['-e', script]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
+  });
+});
+
+describe('the node processes a run starts', () => {
+  // Every node process and thread that starts appends its command line (main threads only).
+  async function started(stage: Record<string, unknown>) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-started-'));
+    try {
+      const probe = path.join(dir, 'probe.cjs');
+      const log = path.join(dir, 'started.log');
+      writeFileSync(probe, `if (require('node:worker_threads').isMainThread) require('node:fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(1).join(' ') + '\\n');\n`);
+      writeFileSync(path.join(dir, 'in.csv'), 'id\n1\n');
+      const config = { name: 'started', source: { format: 'csv', path: 'in.csv' }, stages: [{ name: 'id', module: path.join(REPO, 'test/fixtures/stages/identity.ts'), mode: 'inline', ...stage }], sink: { format: 'csv', path: 'out.csv' } };
+      writeFileSync(path.join(dir, 'p.config.ts'), `export default ${JSON.stringify(config)};\n`);
+      // runCli resolves once stderr closed: the watcher holds it (inherited) until it is done.
+      const r = await runCli(['run', 'p.config.ts', '--quiet', '--log-level', 'warn'], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}` } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return readFileSync(log, 'utf8').trim().split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a run that ends by itself starts no node for its death watch (sh and cat keep its lines; node replays them only after a death)', async () => {
+    const commands = await started({});
+    expect(commands.filter((c) => c.includes('watcher.cjs'))).toEqual([]);
+    expect(commands).toHaveLength(1); // the CLI itself
+  });
+
+  it('an inline stage with a timeout: the node watcher runs from the start (it ends a run stuck past the timeout)', async () => {
+    const commands = await started({ timeout: '10m' });
+    expect(commands.filter((c) => c.includes('watcher.cjs'))).toHaveLength(1);
   });
 });
 

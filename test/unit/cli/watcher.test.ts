@@ -9,6 +9,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { diedAfterCommit, failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
+import { LIGHT_WATCH } from '../../../src/cli/death-watch';
 import { parseOpenMetrics } from '../../helpers/openmetrics';
 
 const WATCHER = path.resolve(__dirname, '../../../src/cli/watcher.cjs');
@@ -20,7 +21,7 @@ type Markers = Record<string, string>;
 const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
 
 /** `markers`: the files the run left in its state directory (or made from the report's and metrics' paths). */
-async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = []) {
+async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = [], how: 'node' | 'light' = 'node') {
   const dir = mkdtempSync(path.join(root, 'state-'));
   const report = path.join(dir, '..', `${path.basename(dir)}.json`);
   const metrics = path.join(dir, '..', `${path.basename(dir)}.prom`);
@@ -29,7 +30,10 @@ async function watch(markers: Markers | ((files: { report: string; metrics: stri
   const run = { report, metrics, metricsText: renderOpenMetrics(failedBeforeRun('p')), pipeline: 'p', params: { token: 'x' } };
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run), { mode: 0o600 });
   for (const [name, text] of Object.entries(typeof markers === 'function' ? markers({ report, metrics }) : markers)) writeFileSync(path.join(dir, name), text);
-  const child = spawn(process.execPath, [WATCHER, '4242', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child =
+    how === 'light'
+      ? spawn('/bin/sh', ['-c', LIGHT_WATCH, 'sluice-watch', '4242', dir, process.execPath, WATCHER], { stdio: ['pipe', 'ignore', 'pipe'] })
+      : spawn(process.execPath, [WATCHER, '4242', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(lines.map((l) => l + '\n').join(''));
@@ -67,6 +71,25 @@ it.each([
   if (metrics === 'rewritten') expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
   else expect(r.metrics).toBe(metrics);
   expect(r.stderr.includes('died')).toBe(speaks);
+  expect(r.dirLeft).toBe(false);
+});
+
+// The light watch (death-watch.ts LIGHT_WATCH, a run with no inline timeout): sh and cat keep
+// the pipe's lines, and node replays them only when the run did not say it exited.
+it.each([
+  ['died: says what was still running', {}, ['+1 stage "s" (inline) in process() on batch #3', '+2 stage "s" (inline) in process() on batch #4', '-2'], true],
+  ['exited by itself, "done" lost in a full pipe', { exited: '' }, [], false],
+  ['"done" said, the exited marker lost', {}, ['done'], false],
+] as const)('the light watch: %s', async (_what, markers, lines, speaks) => {
+  const r = await watch(markers, [...lines], 'light');
+  expect(r.code).toBe(0);
+  if (speaks) {
+    expect(JSON.parse(r.report).error.message).toBe('the run (pid 4242) died without a word: out of memory, a native crash or a kill; it was running stage "s" (inline) in process() on batch #3');
+    expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
+    expect(r.stderr).toContain('Nothing was committed');
+  } else {
+    expect([r.report, r.metrics, r.stderr]).toEqual(['as the run wrote it', 'as the run wrote it', '']);
+  }
   expect(r.dirLeft).toBe(false);
 });
 

@@ -35,8 +35,8 @@ beforeAll(() => {
   mkdirSync(at('scripts'));
   mkdirSync(at('src'));
   copyFileSync(path.join(REPO, 'scripts', 'build.mjs'), at('scripts', 'build.mjs'));
-  // Stand-ins for the bundlers build.mjs imports (yargs and zod into dist/vendor/): what is tested is when it builds.
-  for (const [file, name] of [['bundle-yargs.mjs', 'bundleYargs'], ['bundle-zod.mjs', 'bundleZod']]) {
+  // Stand-ins for the bundlers build.mjs imports (yargs, zod and apache-arrow into dist/vendor/): what is tested is when it builds.
+  for (const [file, name] of [['bundle-yargs.mjs', 'bundleYargs'], ['bundle-zod.mjs', 'bundleZod'], ['bundle-arrow.mjs', 'bundleArrow']]) {
     writeFileSync(at('scripts', file), `import { mkdirSync, writeFileSync } from 'node:fs';\nimport path from 'node:path';\nexport async function ${name}(out) { mkdirSync(path.dirname(out), { recursive: true }); writeFileSync(out, ''); }\n`);
   }
   mkdirSync(at('node_modules', 'typescript', 'bin'), { recursive: true });

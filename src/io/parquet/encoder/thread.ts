@@ -4,6 +4,7 @@
  * it sends back; or parses a CSV chunk and encodes it as one group. It never touches the
  * output: the sink appends the parts in order (ParquetAssembler merges their footers).
  */
+import '../../../arrow-bundle'; // first: every apache-arrow of this thread is the one bundled file
 import { parentPort, workerData } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
