@@ -2,7 +2,6 @@
  * `sluice run --cluster …` and `sluice worker`: the CLI side of src/cluster (loaded only when
  * one of them is used, so neither --help nor an embedded run loads bullmq or ioredis).
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { durationMs } from '../config/duration';
 import { createRootLogger } from '../log';
@@ -12,6 +11,7 @@ import { runWorker } from '../cluster/worker';
 import { cancelRun, listRuns, runStatus } from '../cluster/admin';
 import { SIGNAL_EXIT } from './exit-code';
 import { safeBlock } from './terminal-text';
+import { PRIVATE_MODE, writeWholeFile } from './whole-file';
 
 interface ClusterRunArgs {
   config: string;
@@ -83,7 +83,8 @@ export async function clusterRun(args: ClusterRunArgs): Promise<number> {
   }
   if (args.report) {
     try {
-      writeFileSync(args.report, JSON.stringify(report, null, 2) + '\n');
+      // Whole, and 0600 like a run's report (whole-file.ts): it names the inputs and outputs.
+      writeWholeFile(args.report, JSON.stringify(report, null, 2) + '\n', PRIVATE_MODE);
     } catch (err) {
       say(`sluice: cannot write the report file ${args.report}: ${(err as Error).message}\n`);
       code ||= 1;
