@@ -13,6 +13,7 @@
 import { statSync } from 'node:fs';
 import type { Schema } from 'apache-arrow';
 import pl from 'nodejs-polars';
+import { columnTypes } from '../../batch/polars-types';
 import { SourceError } from '../../errors';
 import type { CsvType } from '../../csv/infer';
 import { openParquet } from '../parquet/file';
@@ -160,7 +161,8 @@ async function readFooters(files: string[], rows: Map<string, number>, layouts: 
       layouts.set(file, layout);
       rows.set(file, layout.rows);
       const hive = hiveColumns(file).map(([k]) => `${k}: hive`);
-      const schema = [...Object.entries(pl.readParquet(pinned.schemaFile()).schema).map(([n, t]) => `${n}: ${String(t)}`), ...hive].join(', ');
+      // Not polars' .schema: a binary column would print a Rust panic and throw (batch/polars-types.ts).
+      const schema = [...columnTypes(pl.readParquet(pinned.schemaFile())).map((c) => `${c.name}: ${c.type}`), ...hive].join(', ');
       if (!first) first = { file, schema };
       else if (schema !== first.schema) throw new SourceError(`schema differs from ${first.file}: (${schema}) vs (${first.schema})`, { file });
     } finally {
