@@ -10,6 +10,8 @@
  *   nothing else; nothing at any sink path. With `dead-letter` the lines are rejected, exit 0.
  * - A Parquet binary column: `inspect`, a Parquet append (the schemas compared), and two fused
  *   inline polars stages (the frame hand-off asks for the frame's types).
+ * - pyarrow's arrow.uuid extension: every reader of the footer (the column probe of `run`,
+ *   `inspect`) opens it as the source does (io/parquet/for-polars.ts), or polars panics on it.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -121,5 +123,23 @@ describe('a Parquet binary column (nodejs-polars cannot describe Binary)', () =>
     }
     const rows = await duckRows(`SELECT count(*)::VARCHAR AS c, max(k)::VARCHAR AS k, count(DISTINCT b)::VARCHAR AS bs FROM read_parquet('${out}/**/*.parquet')`);
     expect(rows).toEqual([{ c: '6', k: '8.0', bs: '3' }]); // k = n × 2 × 2 (a float: polars multiplies by a JS number)
+  });
+});
+
+describe('pyarrow\'s UUID (the arrow.uuid extension in the stored Arrow schema)', () => {
+  const input = path.resolve(__dirname, '../fixtures/data/parquet/read-uuid.parquet');
+
+  it('run (its column probe included) and inspect read it as text, no panic text', async () => {
+    const out = path.join(ws.dir, 'uuid-out', 'o.csv');
+    const cfg = ws.config({ name: 'panics-uuid', source: { format: 'parquet', path: input, columns: ['v', 'id'] }, stages: [], sink: { format: 'csv', path: out } }, 'uuid.config.ts');
+    const r = await runCli(['run', cfg, '--quiet']);
+    expect(r.stderr).not.toMatch(PANIC);
+    expect(words(r.stderr)).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('v,id\n00000000-0000-0000-0000-000000000001,1\n,2\n00000000-0000-0000-0000-000000000002,3\n');
+    const i = await runCli(['inspect', input]);
+    expect(i.stderr).not.toMatch(PANIC);
+    expect(i.code).toBe(0);
+    expect(i.stdout).toMatch(/\bv\s+Utf8View\s+yes\s+a Parquet UUID, read as its text \(lowercase 8-4-4-4-12\)/);
   });
 });
