@@ -16,6 +16,7 @@
  */
 import { RecordBatch, type Schema } from 'apache-arrow';
 import type pl from 'nodejs-polars';
+import { undescribable } from './polars-types';
 
 const FRAME = Symbol('sluice.handedFrame');
 
@@ -35,6 +36,9 @@ const AS_IS = new Set(['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt
 
 /** Whether every column of `df` comes back from Arrow as it is (its dtype's variant is in AS_IS). */
 export function handsOnAsIs(df: pl.DataFrame): boolean {
+  // A type nodejs-polars cannot describe (binary, Int128) is not one of ours, and asking for it
+  // would print a Rust panic on stderr (polars-types.ts): looked up without asking.
+  if (undescribable(df)) return false;
   try {
     return df.dtypes.every((t) => AS_IS.has(dtypeName(t)));
   } catch {

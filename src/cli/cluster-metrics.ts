@@ -3,7 +3,7 @@
  * (gauges of the last run, as metrics-file.ts writes an embedded run's), per run, per worker and
  * per unit attempt count: what a nightly job's dashboard shows of a run on many machines.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { USUAL_MODE, writeWholeFile } from './whole-file';
 import type { ClusterReport } from '../cluster/driver';
 import { renderFamilies, type Family } from './metrics-file';
 
@@ -33,13 +33,7 @@ export function renderClusterMetrics(r: ClusterReport): string {
   ]);
 }
 
-/** Written whole: a temporary sibling, then a rename. */
+/** Written whole, with the usual mode like a run's metrics (whole-file.ts): no params, no paths, read by a collector. */
 export function writeClusterMetrics(file: string, r: ClusterReport): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, renderClusterMetrics(r));
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeWholeFile(file, renderClusterMetrics(r), USUAL_MODE);
 }

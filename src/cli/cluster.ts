@@ -2,7 +2,6 @@
  * `sluice run --cluster …` and `sluice worker`: the CLI side of src/cluster (loaded only when
  * one of them is used, so neither --help nor an embedded run loads bullmq or ioredis).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { durationMs } from '../config/duration';
 import { createRootLogger } from '../log';
@@ -17,6 +16,7 @@ import { renderClusterProgress } from './cluster-progress';
 import { renderClusterHtml } from './report-html/cluster-page';
 import { writeClusterMetrics } from './cluster-metrics';
 import { count, ms } from './format';
+import { PRIVATE_MODE, writeWholeFile } from './whole-file';
 
 interface ClusterRunArgs {
   config: string;
@@ -113,13 +113,8 @@ export async function clusterRun(args: ClusterRunArgs): Promise<number> {
 /** `--report`: JSON, or with a `.html` name the page (report-html/cluster-page.ts); written whole (temporary sibling, then rename). */
 function writeReport(file: string, report: ClusterReport): void {
   const text = /\.html?$/i.test(file) ? renderClusterHtml(report) : JSON.stringify(report, null, 2) + '\n';
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  // Whole, and 0600 like a run's report (whole-file.ts): it names the inputs and outputs.
+  writeWholeFile(file, text, PRIVATE_MODE);
 }
 
 export function renderClusterReport(r: ClusterReport): string {

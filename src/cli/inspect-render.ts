@@ -25,7 +25,7 @@ export function renderInspection(x: Inspection, rowsAsked: number): string {
   if (x.format === 'parquet' && x.files.length > detailed.length) out.push(`  (row groups of the other ${count(x.files.length - detailed.length)} files: --json)`);
   out.push('', 'schema:');
   const csv = x.format === 'csv';
-  const schemaRows = x.schema.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no', ...(csv ? [c.csv ? `${c.csv.type}: ${c.csv.reason}` : ''] : [c.origin === 'path' ? 'from the path (key=value directories), as text' : ''])]);
+  const schemaRows = x.schema.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no', ...(csv ? [c.csv ? `${c.csv.type}: ${c.csv.reason}` : ''] : [c.origin === 'path' ? 'from the path (key=value directories), as text' : c.origin === 'uuid' ? 'a Parquet UUID, read as its text (lowercase 8-4-4-4-12)' : ''])]);
   out.push(indent(textTable(['column', 'type', 'nullable', csv ? 'inferred' : 'note'], schemaRows)));
   const from = x.typesFrom;
   if (from?.by === 'source.inferRows') out.push(`  types inferred from ${count(from.rows)} row(s) from line ${from.firstLine} of ${shown(from.file)} (source.inferRows)`);

@@ -6,9 +6,9 @@
  * last duration, rows, success and start time, not counters that reset every run); no
  * timestamps (the collector refuses them).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { RunReport, SinkReport } from '../runtime/types';
 import { sinksOf } from './report-sinks';
+import { USUAL_MODE, writeWholeFile } from './whole-file';
 
 export interface Family {
   name: string;
@@ -101,14 +101,8 @@ function number(v: number): string {
 
 /** Write the file whole: a temporary sibling, then a rename (what the textfile collector expects). */
 export function writeMetricsFile(file: string, r: RunReport, beforeRename?: (tmp: string) => void): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, renderOpenMetrics(r));
-    beforeRename?.(tmp);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  // No params and no paths in it, and a collector of another user reads it: the usual mode.
+  writeWholeFile(file, renderOpenMetrics(r), USUAL_MODE, beforeRename);
 }
 
 /**

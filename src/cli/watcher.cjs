@@ -93,11 +93,20 @@ function stop(what, ms) {
   }
 }
 
-/** Whole or not at all: a temporary sibling renamed over the file (which may be a FIFO or a link: replaced, not written through). */
-function writeWhole(file, text) {
+/**
+ * Whole or not at all: a temporary sibling renamed over the file (which may be a FIFO or a link:
+ * replaced, not written through). The mode is the run's rule (src/cli/whole-file.ts): an existing
+ * file keeps its mode; a new one gets `newMode` (0600 for the report, which holds the params;
+ * 0666 less the umask for the metrics, which hold neither params nor paths).
+ */
+function writeWhole(file, text, newMode) {
   const tmp = `${file}.${process.pid}.tmp`;
+  const existing = fs.statSync(file, { throwIfNoEntry: false });
+  const kept = existing && existing.isFile() ? existing.mode & 0o7777 : undefined;
   try {
-    fs.writeFileSync(tmp, text);
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, text, { flag: 'wx', mode: kept ?? newMode });
+    if (kept !== undefined) fs.chmodSync(tmp, kept);
     fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });
@@ -204,7 +213,7 @@ function speak() {
       const text = /\.html?$/i.test(reportFile)
         ? `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>✖ ${esc(pipeline)} — sluice run report</title></head><body data-rendered="died"><h1>✖ ${esc(pipeline)}</h1><p>${esc(`SLUICE_RUN_DIED: ${message}`)}</p></body></html>\n`
         : JSON.stringify(report, null, 2) + '\n';
-      writeWhole(reportFile, text);
+      writeWhole(reportFile, text, 0o600);
     } catch (err) {
       process.stderr.write(`sluice: cannot write the report ${reportFile}: ${err.message}\n`);
     }
@@ -213,7 +222,7 @@ function speak() {
   const metricsOut = (state === 'committed' && committing && committing.metricsText) || (state === 'pending' && committing.metricsPending) || metricsText;
   if (metricsFile && metricsOut && !ownFileInPlace('metrics', metricsFile)) {
     try {
-      writeWhole(metricsFile, metricsOut);
+      writeWhole(metricsFile, metricsOut, 0o666);
     } catch (err) {
       process.stderr.write(`sluice: cannot write the metrics file ${metricsFile}: ${err.message}\n`);
     }

@@ -4,7 +4,7 @@
  * the OpenMetrics file is parsed and checked against the JSON report of the same run.
  */
 import path from 'node:path';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { describeWithChromium, markCount, renderedDom } from '../helpers/chromium';
@@ -48,6 +48,13 @@ describe('--report out.json and --metrics out.prom', () => {
     report = JSON.parse(readFileSync(path.join(ws.dir, 'r.json'), 'utf8'));
     prom = readFileSync(path.join(ws.dir, 'm.prom'), 'utf8');
   }, 120_000);
+
+  // The report holds the params (possibly secrets from the environment) and paths; the metrics neither (src/cli/whole-file.ts).
+  it('creates the report 0600 and the metrics file with the usual mode (0666 less the umask)', () => {
+    const mode = (f: string) => statSync(path.join(ws.dir, f)).mode & 0o777;
+    expect(mode('r.json')).toBe(0o600);
+    expect(mode('m.prom')).toBe(0o666 & ~process.umask());
+  });
 
   it('records each copy over time: one lane per copy, every batch on a lane, busy time as in the totals', () => {
     const tl = report.timeline!;
@@ -137,6 +144,7 @@ it('a run that dies where no JavaScript runs still leaves a page for --report ou
   expect(r.signal ?? r.code).not.toBe(0);
   const page = readFileSync(html, 'utf8');
   expect(page).toMatch(/^<!doctype html>/);
+  expect(statSync(html).mode & 0o777).toBe(0o600); // the watcher's report too (it holds the params)
   expect(page).toMatch(/<h1>✖ report-killed<\/h1><p>SLUICE_RUN_DIED: the run \(pid \d+\) died without a word: [^<]*stage &#34;kills&#34; \(inline\) in process\(\) on batch #2/);
 }, 120_000);
 

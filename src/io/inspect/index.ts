@@ -13,11 +13,13 @@
 import { statSync } from 'node:fs';
 import type { Schema } from 'apache-arrow';
 import pl from 'nodejs-polars';
+import { columnTypes } from '../../batch/polars-types';
 import { SourceError } from '../../errors';
 import type { CsvType } from '../../csv/infer';
 import { openParquet } from '../parquet/file';
 import { parquetLayout, type ParquetLayout } from '../parquet/layout';
-import { assertReadable } from '../parquet/support';
+import { forPolars } from '../parquet/for-polars';
+import { uuidColumns } from '../parquet/uuid';
 import type { CsvInference } from '../sources/csv';
 import { hiveColumns } from '../sources/hive';
 import { openCsvChunks, openSource, resolveInputs, type SourceOptions } from '../sources';
@@ -29,8 +31,8 @@ export interface InspectedColumn {
   /** The Arrow type a run's batches have (as apache-arrow names it: Int64, Utf8View, Timestamp<MILLISECOND>, …). */
   type: string;
   nullable: boolean;
-  /** `path`: a Hive partition column, from `key=value` directories (text). */
-  origin: 'file' | 'path';
+  /** `path`: a Hive partition column, from `key=value` directories (text); `uuid`: a Parquet UUID, read as its text (parquet/uuid.ts). */
+  origin: 'file' | 'path' | 'uuid';
   /** CSV: the type inference gave, and why. */
   csv?: { type: CsvType; reason: string; line?: number };
 }
@@ -86,7 +88,8 @@ export async function inspectSource(cfg: SourceOptions, previewRows: number): Pr
   if (cfg.format === 'parquet') await readFooters(files, rows, layouts);
 
   const hiveKeys = cfg.format === 'csv' ? [] : hiveColumns(files[0]).map(([k]) => k);
-  const own = cfg.format === 'parquet' ? await parquetColumns(files[0]) : undefined;
+  const parquet = cfg.format === 'parquet' ? await parquetColumns(files[0]) : undefined;
+  const own = parquet?.names;
   const why = inference && Object.fromEntries(inference.columns.map((c) => [c.name, c]));
   const columns: InspectedColumn[] = schema.fields.map((f) => {
     const c = why?.[f.name];
@@ -95,7 +98,7 @@ export async function inspectSource(cfg: SourceOptions, previewRows: number): Pr
       name: f.name,
       type: String(f.type),
       nullable: f.nullable,
-      origin: fromPath ? 'path' : 'file',
+      origin: fromPath ? 'path' : parquet?.uuids.includes(f.name) ? 'uuid' : 'file',
       ...(c && { csv: { type: c.type, reason: csvReason(c, inference!.rows), ...(c.line !== undefined && { line: c.line }) } }),
       ...(!c && cfg.format === 'csv' && { csv: headerOnlyType(f.name, cfg) }),
     };
@@ -153,14 +156,14 @@ async function countCsvRows(cfg: SourceOptions, rows: Map<string, number>): Prom
 async function readFooters(files: string[], rows: Map<string, number>, layouts: Map<string, ParquetLayout>): Promise<void> {
   let first: { file: string; schema: string } | undefined;
   for (const file of files) {
-    const pinned = await openParquet(file);
+    const pinned = await openParquet(file, { rewrite: forPolars(file) });
     try {
-      assertReadable(pinned.meta, file);
       const layout = parquetLayout(pinned.meta);
       layouts.set(file, layout);
       rows.set(file, layout.rows);
       const hive = hiveColumns(file).map(([k]) => `${k}: hive`);
-      const schema = [...Object.entries(pl.readParquet(pinned.schemaFile()).schema).map(([n, t]) => `${n}: ${String(t)}`), ...hive].join(', ');
+      // Not polars' .schema: a binary column would print a Rust panic and throw (batch/polars-types.ts).
+      const schema = [...columnTypes(pl.readParquet(pinned.schemaFile())).map((c) => `${c.name}: ${c.type}`), ...hive].join(', ');
       if (!first) first = { file, schema };
       else if (schema !== first.schema) throw new SourceError(`schema differs from ${first.file}: (${schema}) vs (${first.schema})`, { file });
     } finally {
@@ -169,10 +172,10 @@ async function readFooters(files: string[], rows: Map<string, number>, layouts: 
   }
 }
 
-async function parquetColumns(file: string): Promise<string[]> {
-  const pinned = await openParquet(file);
+async function parquetColumns(file: string): Promise<{ names: string[]; uuids: string[] }> {
+  const pinned = await openParquet(file, { rewrite: forPolars(file) });
   try {
-    return pl.readParquet(pinned.schemaFile()).columns;
+    return { names: pl.readParquet(pinned.schemaFile()).columns, uuids: uuidColumns(pinned.meta) };
   } finally {
     await pinned.close();
   }

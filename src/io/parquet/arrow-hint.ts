@@ -127,6 +127,16 @@ function align(type: DataType, node: Node | undefined, column: string, refuse: (
   }
 }
 
+/**
+ * A top-level arrow.uuid field (pyarrow ≥ 15) as its storage, FixedSizeBinary(16): polars cannot
+ * read the extension, and reads the column as bytes that uuid.ts turns into the UUID's text.
+ */
+function withoutUuidExtension(f: Field): Field {
+  if (f.metadata.get('ARROW:extension:name') !== 'arrow.uuid') return f;
+  const metadata = new Map([...f.metadata].filter(([k]) => !k.startsWith('ARROW:extension:')));
+  return new Field(f.name, f.type, f.nullable, metadata);
+}
+
 function alignField(f: Field, node: Node | undefined, prefix: string, refuse: (column: string, why: string) => never): Field {
   const type = align(f.type, node, prefix + f.name, refuse);
   return type === f.type ? f : new Field(f.name, type, f.nullable, f.metadata);
@@ -155,7 +165,7 @@ export function alignArrowSchema(meta: ThriftStruct, file: string): boolean {
     throw new SourceError(`column "${column}" is ${why}; sluice will not guess it: write it as a Parquet TIME/DATE (pyarrow does) or as text`, { file });
   };
   const columns = tree(meta);
-  const fields = schema.fields.map((f) => alignField(f, columns.find((c) => c.name === f.name), '', refuse));
+  const fields = schema.fields.map((f) => alignField(withoutUuidExtension(f), columns.find((c) => c.name === f.name), '', refuse));
   if (fields.every((f, k) => f === schema.fields[k])) return false;
   const aligned = new Schema(fields, schema.metadata);
   // As writers store it: an IPC message with its continuation marker and length, 8-byte padded.

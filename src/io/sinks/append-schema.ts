@@ -16,6 +16,7 @@ import { RecordBatchReader, type Field, type RecordBatch } from 'apache-arrow';
 import type pl from 'nodejs-polars';
 import { wellFormedEmpty } from '../../batch/empty';
 import { batchToDataFrame } from '../../batch/polars';
+import { columnTypes } from '../../batch/polars-types';
 import type { SinkConfig } from '../../config/types';
 import { SinkError } from '../../errors';
 import { firstRecord } from './writers/append-check';
@@ -106,7 +107,8 @@ function newColumns(batch: RecordBatch, format: SinkConfig['format']): Column[] 
 }
 
 function polarsColumns(df: pl.DataFrame): Column[] {
-  return df.columns.map((name) => ({ name, type: String(df.getColumn(name).dtype).replace(/^DataType\((.*)\)$/, '$1') }));
+  // Not df.dtypes: a binary column would print a Rust panic (batch/polars-types.ts).
+  return columnTypes(df);
 }
 
 /** The first 1 MiB of a text file: its header line. */

@@ -9,6 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import pl, { type DataType } from 'nodejs-polars';
 import { MAX_ROW_BYTES } from '../../defaults';
 import { SourceError } from '../../errors';
+import { undescribable } from '../../batch/polars-types';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes, withLineOnError } from './bytes';
 import { assertColumnsExist } from './columns';
@@ -51,7 +52,10 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     let df: pl.DataFrame;
     try {
       df = pl.readJSON(lines.bytes, { format: 'lines', inferSchemaLength: lines.count });
-      void df.dtypes; // an integer beyond int64 makes a type nodejs-polars panics on ("not yet implemented")
+      // An integer beyond int64 makes an Int128 column, whose dtype nodejs-polars panics on (its
+      // Rust panic text on stderr): found without asking; locateBadLine names the line.
+      const odd = undescribable(df);
+      if (odd) throw new Error(`column "${odd.path}" was read as ${odd.type}, which nodejs-polars cannot describe`);
     } catch (err) {
       throw locateBadLine(file, lines, err, schema);
     }

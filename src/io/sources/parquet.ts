@@ -2,7 +2,7 @@
  * Parquet, one row group at a time: the footer gives the row-group layout and is checked
  * for types polars cannot read, its Arrow schema hint is set to the Parquet types where
  * polars would misread the hint (arrow-hint.ts) and JSON columns are marked text
- * (json-as-text.ts); polars decodes exactly one group, handed over as a file of
+ * (json-as-text.ts); UUID columns become their text (uuid.ts); polars decodes exactly one group, handed over as a file of
  * its own read through the descriptor held since the footer (io/parquet/file.ts: the input
  * cannot change under the read); a group larger than `batchRows` is split. Hive partition
  * columns of the path are added as text. `frames`: each batch a stand-in for polars' own frame
@@ -12,9 +12,8 @@ import pl from 'nodejs-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches, polarsToStandIns, type BatchWithLease } from './arrow-convert';
 import { openParquet } from '../parquet/file';
-import { alignArrowSchema } from '../parquet/arrow-hint';
-import { jsonAsText } from '../parquet/json-as-text';
-import { assertReadable } from '../parquet/support';
+import { forPolars } from '../parquet/for-polars';
+import { uuidColumns, uuidsAsText } from '../parquet/uuid';
 import { field, type ThriftList, type ThriftStruct } from '../parquet/thrift';
 import { assertColumnsExist } from './columns';
 import { hiveColumns } from './hive';
@@ -24,13 +23,7 @@ export const rowGroupGauge = { current: 0, peak: 0 };
 
 /** `groups`: read only row groups first to last (inclusive; a unit of a resumable or cluster run, io/units/ranges.ts). */
 export async function* readParquet(file: string, o: { batchRows: number; columns?: string[]; schema?: Record<string, unknown>; groups?: [number, number]; frames?: boolean }): AsyncGenerator<BatchWithLease> {
-  // Checked before the hint is aligned: a hint polars cannot read is refused by its own name.
-  const rewrite = (meta: ThriftStruct) => {
-    assertReadable(meta, file);
-    const json = jsonAsText(meta);
-    return alignArrowSchema(meta, file) || json;
-  };
-  const pinned = await openParquet(file, { rewrite });
+  const pinned = await openParquet(file, { rewrite: forPolars(file) });
   try {
     const own = topLevelColumns(pinned.meta);
     const hive = hiveColumns(file).filter(([key]) => !own.includes(key));
@@ -38,6 +31,7 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
     assertColumnsExist(file, all, o, 'Parquet');
     const wanted = o.columns ?? all;
     const read = wanted.filter((c) => own.includes(c));
+    const uuids = uuidColumns(pinned.meta);
     // A file of no row groups still has its columns: one empty batch carries them.
     const parts = pinned.groups.length ? pinned.groups : [{ offset: 0, rows: 0 }];
     const [from, to] = o.groups ?? [0, parts.length - 1];
@@ -48,6 +42,7 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
       let df: pl.DataFrame;
       try {
         df = pl.readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });
+        if (uuids.length) df = uuidsAsText(df, uuids, file);
         if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
         df = df.select(...wanted);
       } catch (err) {

@@ -21,7 +21,7 @@ import { readCsvChunks, readCsvColumns } from './csv';
 import { readNdjson } from './ndjson';
 import { hiveColumns } from './hive';
 import { openParquet } from '../parquet/file';
-import { assertReadable } from '../parquet/support';
+import { forPolars } from '../parquet/for-polars';
 import type { SourceOptions } from './index';
 
 export interface SourceColumns {
@@ -68,9 +68,8 @@ async function namesOf(file: string, cfg: SourceOptions, namesOnly: boolean): Pr
  * on some types, so it must not see them), then polars names the columns of a no-row copy.
  */
 async function parquetNames(file: string): Promise<string[]> {
-  const pinned = await openParquet(file);
+  const pinned = await openParquet(file, { rewrite: forPolars(file) });
   try {
-    assertReadable(pinned.meta, file);
     return pl.readParquet(pinned.schemaFile()).columns;
   } catch (err) {
     if (err instanceof SourceError) throw err;

@@ -5,7 +5,7 @@
  * directory made here, as death-watch.ts makes it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { diedAfterCommit, failedBeforeRun, renderOpenMetrics } from '../../../src/cli/metrics-file';
@@ -21,12 +21,14 @@ type Markers = Record<string, string>;
 const value = (metrics: string, name: string) => parseOpenMetrics(metrics).get(name)?.samples[0].value;
 
 /** `markers`: the files the run left in its state directory (or made from the report's and metrics' paths). */
-async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = [], how: 'node' | 'light' = 'node') {
+async function watch(markers: Markers | ((files: { report: string; metrics: string }) => Markers), lines: string[] = [], how: 'node' | 'light' = 'node', preexisting = true) {
   const dir = mkdtempSync(path.join(root, 'state-'));
   const report = path.join(dir, '..', `${path.basename(dir)}.json`);
   const metrics = path.join(dir, '..', `${path.basename(dir)}.prom`);
-  writeFileSync(report, 'as the run wrote it');
-  writeFileSync(metrics, 'as the run wrote it');
+  if (preexisting) {
+    writeFileSync(report, 'as the run wrote it');
+    writeFileSync(metrics, 'as the run wrote it');
+  }
   const run = { report, metrics, metricsText: renderOpenMetrics(failedBeforeRun('p')), pipeline: 'p', params: { token: 'x' } };
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run), { mode: 0o600 });
   for (const [name, text] of Object.entries(typeof markers === 'function' ? markers({ report, metrics }) : markers)) writeFileSync(path.join(dir, name), text);
@@ -38,7 +40,8 @@ async function watch(markers: Markers | ((files: { report: string; metrics: stri
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(lines.map((l) => l + '\n').join(''));
   const code = await new Promise((resolve) => child.on('close', resolve));
-  return { code, stderr, report: readFileSync(report, 'utf8'), metrics: readFileSync(metrics, 'utf8'), dirLeft: existsSync(dir) };
+  const mode = (f: string) => statSync(f).mode & 0o777;
+  return { code, stderr, report: readFileSync(report, 'utf8'), metrics: readFileSync(metrics, 'utf8'), dirLeft: existsSync(dir), modes: { report: mode(report), metrics: mode(metrics) } };
 }
 
 it('nothing committed: a failed report and success 0, saying nothing was committed and what was running', async () => {
@@ -48,6 +51,22 @@ it('nothing committed: a failed report and success 0, saying nothing was committ
   expect(r.metrics).toContain('sluice_run_success{pipeline="p"} 0\n');
   expect(r.stderr).toContain('Nothing was committed');
   expect(r.dirLeft).toBe(false);
+});
+
+// The report holds the params (here a token), the metrics neither: the run's own rule (src/cli/whole-file.ts).
+it('a new report is 0600 and new metrics have the usual mode; existing files keep theirs', async () => {
+  const made = await watch({}, [], 'node', false);
+  expect(made.report).toContain('"token"');
+  expect(made.modes).toEqual({ report: 0o600, metrics: 0o666 & ~process.umask() });
+  const kept = await watch((files) => {
+    for (const f of Object.values(files)) {
+      writeFileSync(f, 'old');
+      chmodSync(f, 0o640);
+    }
+    return {};
+  });
+  expect(kept.report).toContain('SLUICE_RUN_DIED');
+  expect(kept.modes).toEqual({ report: 0o640, metrics: 0o640 });
 });
 
 it('committed, then died before its report: the report says the output was committed, never "Nothing was committed"', async () => {

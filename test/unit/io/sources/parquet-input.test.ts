@@ -34,6 +34,9 @@ beforeAll(async () => {
     ['map', "SELECT 1::INT AS id, MAP {'a': 1} AS v"],
     ['struct-map', "SELECT 1::INT AS id, {'m': MAP {'a': 1}} AS v"],
     ['list-map', "SELECT 1::INT AS id, [MAP {'a': 1}] AS v"],
+    ['uuid', "SELECT i::INT AS id, CASE i WHEN 2 THEN NULL ELSE ('0123abcd-ef01-4000-8000-00000000000' || i::VARCHAR)::UUID END AS v FROM range(1, 4) t(i)"],
+    ['list-uuid', "SELECT 1::INT AS id, ['0123abcd-ef01-4000-8000-000000000001'::UUID] AS v"],
+    ['struct-uuid', "SELECT 1::INT AS id, {'u': '0123abcd-ef01-4000-8000-000000000001'::UUID} AS v"],
   ]) {
     await c.run(`COPY (${sql}) TO '${path.join(dir, `duckdb-${name}.parquet`)}' (FORMAT parquet)`);
   }
@@ -46,7 +49,9 @@ describe('types polars cannot read', () => {
     ['duckdb-map', dir, /column "v" is a MAP without the MAP logical type/],
     ['duckdb-struct-map', dir, /column "v\.m" is a MAP/],
     ['duckdb-list-map', dir, /column "v\.[a-z_.]+" is a MAP/],
-    ['refuse-uuid', FIXTURES, /column "v" is of the Arrow extension type arrow\.uuid/],
+    ['duckdb-list-uuid', dir, /column "v\.[a-z_.]+" is a UUID inside a list or struct/],
+    ['duckdb-struct-uuid', dir, /column "v\.u" is a UUID inside a list or struct/],
+    ['refuse-float16-bare', FIXTURES, /column "v" is a FLOAT16 \(half precision\) with no Arrow schema/],
     ['refuse-json', FIXTURES, /column "v" is of the Arrow extension type arrow\.json/],
     ['refuse-decimal256', FIXTURES, /column "v" is a decimal of 40 digits/],
     ['refuse-decimal32', FIXTURES, /column "v" is a 32-bit decimal/],
@@ -70,6 +75,16 @@ describe('types polars cannot read', () => {
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
     expect(JSON.parse(JSON.stringify(rows[0].v, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)))).toEqual(JSON.parse(JSON.stringify(first, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))));
   });
+});
+
+// polars reads a Parquet UUID as 16 bare bytes: sluice reads it as its canonical text (parquet/uuid.ts).
+it.each([
+  ['pyarrow, its Arrow schema stored (the arrow.uuid extension)', FIXTURES, 'read-uuid', ['00000000-0000-0000-0000-000000000001', null, '00000000-0000-0000-0000-000000000002']],
+  ['pyarrow, no Arrow schema', FIXTURES, 'read-uuid-bare', ['00000000-0000-0000-0000-000000000001', null, '0123abcd-ef01-4000-8000-00000000ffff']],
+  ['DuckDB', dir, 'duckdb-uuid', ['0123abcd-ef01-4000-8000-000000000001', null, '0123abcd-ef01-4000-8000-000000000003']],
+])('a UUID column written by %s is read as its text, lowercase 8-4-4-4-12', async (_by, where, name, expected) => {
+  const rows = await readAll({ path: path.join(where, `${name}.parquet`) });
+  expect(rows.map((r) => r.v)).toEqual(expected);
 });
 
 describe('an input that changes during the read', () => {
