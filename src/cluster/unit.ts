@@ -103,6 +103,7 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
     return {
       unit: data.unit,
       file: data.file,
+      ...(data.groups && { groups: data.groups }),
       sinks: report.staged ?? [],
       ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
       rows: report.source.rows,
