@@ -11,14 +11,36 @@
  * bare number), here and in `rowJson` alike.
  */
 import type { RecordBatch } from 'apache-arrow';
+import { SinkError } from '../errors';
 import { floatText } from './text-forms';
 import { jsonFormatter } from './text-values';
 
-/** `(i) => row i of the batch as JSON text`; the formatters are made once per batch. */
+/**
+ * `(i) => row i of the batch as JSON text`; the formatters are made once per batch. A value
+ * with no JSON form (bytes that are not UTF-8 in a string, a map holding a key twice) fails
+ * loudly, naming the column, rather than being written changed.
+ */
 export function rowJsonOf(batch: RecordBatch): (index: number) => string {
-  const keys = batch.schema.fields.map((f) => JSON.stringify(f.name));
-  const cells = batch.schema.fields.map((_f, c) => jsonFormatter(batch.getChildAt(c)!, true));
-  return (index) => `{${cells.map((cell, c) => `${keys[c]}:${cell(index) ?? 'null'}`).join(',')}}`;
+  const fields = batch.schema.fields;
+  const keys = fields.map((f) => JSON.stringify(f.name));
+  const say = (c: number, err: unknown) => new SinkError(`cannot write the values of a rejected row to the dead-letter output: column "${fields[c].name}" (${String(fields[c].type)})`, err);
+  const cells = fields.map((_f, c) => {
+    try {
+      return jsonFormatter(batch.getChildAt(c)!, true);
+    } catch (err) {
+      throw say(c, err);
+    }
+  });
+  return (index) => {
+    let c = 0;
+    try {
+      let out = '{';
+      for (; c < cells.length; c++) out += `${c ? ',' : ''}${keys[c]}:${cells[c](index) ?? 'null'}`;
+      return out + '}';
+    } catch (err) {
+      throw say(c, err);
+    }
+  };
 }
 
 /**

@@ -127,6 +127,16 @@ describe('a row of a batch: each value as the NDJSON sink writes it', () => {
   });
 });
 
+it('a value with no JSON form fails loudly, naming the column (a map holding a key twice)', () => {
+  const keys = vectorFromArray(['k', 'k'], new Utf8());
+  const values = vectorFromArray([1, 2], new Int32());
+  const entries = new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]);
+  const type = new Map_(new Field('entries', entries, false) as never);
+  const twice = makeVector(makeData({ type, length: 1, nullCount: 0, valueOffsets: Int32Array.of(0, 2), child: makeData({ type: entries, length: 2, nullCount: 0, children: [keys.data[0], values.data[0]] }) }));
+  const json = rowJsonOf(new Table({ ok: vectorFromArray([1], new Int32()), m: twice }).batches[0]);
+  expect(() => json(0)).toThrow(/^cannot write the values of a rejected row to the dead-letter output: column "m" \(Map<.*\): map key "k" occurs twice in one value; a JSON object holds each key once$/);
+});
+
 describe("a source's salvaged JavaScript values", () => {
   it.each([
     ['bigints within and beyond 2^53', { a: 5n, b: 2n ** 53n + 1n, c: -(2n ** 63n) }, '{"a":5,"b":"9007199254740993","c":"-9223372036854775808"}'],
