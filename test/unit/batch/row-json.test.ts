@@ -15,6 +15,7 @@ import {
 } from 'apache-arrow';
 import { rowJson, rowJsonOf } from '../../../src/batch/row-json';
 import { jsonFormatter } from '../../../src/batch/text-values';
+import { valuesOf as ndjsonValuesOf } from '../../../src/io/sources/ndjson-salvage';
 
 /** A validity bitmap: `null` entries are null. */
 function bitmap(values: readonly unknown[]): Uint8Array {
@@ -145,5 +146,9 @@ describe("a source's salvaged JavaScript values", () => {
     ['empty', {}, '{}'],
   ])('%s', (_name, values, expected) => {
     expect(rowJson(values as Record<string, unknown>)).toBe(expected);
+  });
+
+  it('NDJSON salvage: the fields that parsed, -0.0 and 1e999 kept (JSON.stringify wrote 0 and null)', () => {
+    expect(rowJson(ndjsonValuesOf('{"z": -0.0, "huge": 1e999, "big": 9007199254740993, "bad": "x"}', 'bad'))).toBe('{"z":-0.0,"huge":"inf","big":"9007199254740993"}');
   });
 });
