@@ -14,6 +14,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { OwnedBatch } from '../batch/owned';
+import { rowJsonOf } from '../batch/row-json';
 import { PoisonBatchError, StageError } from '../errors';
 import type { Reject } from './rejects';
 
@@ -49,6 +50,9 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
   const starts: number[] = [];
   const rejects: Reject[] = [];
   let offset = 0;
+  // The row's values as the NDJSON sink writes them (batch/row-json.ts), formatters made once per batch.
+  const jsons = new Map<RecordBatch, (index: number) => string>();
+  const json = (batch: RecordBatch) => jsons.get(batch) ?? jsons.set(batch, rowJsonOf(batch)).get(batch)!;
   const reject = (batch: RecordBatch, at: number, err: StageError) => {
     // A poison batch's reason is its death and how often it happened; a stack of sluice's own says nothing.
     const cause = err.cause instanceof Error && !(err instanceof PoisonBatchError) ? err.cause : undefined;
@@ -60,7 +64,7 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
       ...(row !== undefined && { row }),
       batch: input.seq,
       reason: cause?.message ?? err.message,
-      values: batch.get(at)?.toJSON() ?? {},
+      values: json(batch)(at),
       ...((cause?.stack ?? err.stack) !== undefined && { stack: cause?.stack ?? err.stack }),
     });
   };

@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataType, type Bool, type RecordBatch, type Vector } from 'apache-arrow';
 import { onStagesBehalf } from '../batch/left-out-guard';
-import { rowJson } from '../batch/row-json';
+import { rowJsonOf } from '../batch/row-json';
 import type { StageReject } from '../protocol/rejects';
 
 /** Row indices of the batch, or a mask with one entry per row (true: rejected). */
@@ -43,15 +43,16 @@ export class RejectScope {
     if (this.rows.size === 0) return [];
     const indices = [...this.rows.keys()].sort((a, b) => a - b);
     // sluice reads the row for the record, not the stage: the left-out guard does not apply.
-    return onStagesBehalf(() =>
-      indices.map((index) => ({
+    return onStagesBehalf(() => {
+      const json = rowJsonOf(this.batch);
+      return indices.map((index) => ({
         stage,
         index,
         ...(offset !== undefined && { at: offset + index }),
         reason: this.rows.get(index)!,
-        values: rowJson((this.batch.get(index)?.toJSON() ?? {}) as Record<string, unknown>),
-      })),
-    );
+        values: json(index),
+      }));
+    });
   }
 }
 

@@ -101,7 +101,8 @@ describe.each(cells.map((c, i) => ({ ...c, as: FORMS[i % FORMS.length], i })))('
         batch: String(Math.floor(id / BATCH_ROWS)),
         reason: REASON,
         raw: null,
-        values: { id, name: `n${id % 97}`, x: id * 0.25, day: expect.any(Number) },
+        // the date as the input has it (it was its milliseconds since 1970 before the values were written as the NDJSON sink writes them)
+        values: { id, name: `n${id % 97}`, x: id * 0.25, day: `2026-11-${String(1 + (id % 28)).padStart(2, '0')}` },
       })),
     );
   }, 60_000);

@@ -5,7 +5,7 @@
  * kept.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { jsonFormatter, textFormatter } from '../sinks/writers/values';
+import { jsonFormatter, textFormatter } from '../../batch/text-values';
 
 export interface PreviewRows {
   columns: string[];

@@ -19,7 +19,7 @@ import type pl from 'nodejs-polars';
 import { batchToDataFrame, dataFrameToBatches } from '../../batch/polars';
 import { partitionOf, ROOT_PARTITION, tagPartition } from '../../batch/partition-tag';
 import { SinkError } from '../../errors';
-import { textFormatter } from './writers/values';
+import { textFormatter } from '../../batch/text-values';
 import { createWriter, EXTENSIONS, type FormatWriter, type WriterOptions } from './writers';
 import type { SinkConfig } from '../../config/types';
 

@@ -7,7 +7,7 @@
  * the rejects in every mode (thread and process carry them back from their copies).
  */
 import path from 'node:path';
-import { Bool, Int64, Table, vectorFromArray } from 'apache-arrow';
+import { Bool, Decimal, Int64, Table, TimestampMicrosecond, makeData, makeVector, vectorFromArray } from 'apache-arrow';
 import { RejectScope } from '../../../src/worker/reject-rows';
 import { batchFromRows, runStage } from 'sluice/testing';
 
@@ -33,6 +33,14 @@ describe('the ways of naming rows', () => {
       { stage: 's', index: 0, at: 10, reason: 'bad', values: '{"id":1,"ok":true}' },
       { stage: 's', index: 2, at: 12, reason: 'bad', values: `{"id":"${2n ** 60n + 1n}","ok":true}` },
     ]);
+  });
+
+  it('the values are each as the NDJSON sink writes it: a Decimal from its scale, a timestamp at its unit (not the unscaled integer, not milliseconds)', () => {
+    const half = makeVector(makeData({ type: new Decimal(1, 38, 128), length: 1, data: Uint32Array.of(500, 0, 0, 0) })); // 50.0
+    const ts = makeVector(makeData({ type: new TimestampMicrosecond(), length: 1, data: BigInt64Array.of(1_000_001n) }));
+    const scope = new RejectScope({}, new Table({ half, ts }).batches[0]);
+    scope.add([0], 'bad');
+    expect(scope.close('s', 0)[0].values).toBe('{"half":50.0,"ts":"1970-01-01T00:00:01.000001"}');
   });
 
   it('a row named twice counts once, with its first reason; no offset: no position in the task', () => {

@@ -5,7 +5,7 @@ import { SinkError } from '../../../errors';
 import { fits, type CsvType } from '../../../csv/infer';
 import { textKind } from './text-kind';
 import { csvAppendPrefix, csvColumnTypes, ndjsonAppendPrefix } from './append-check';
-import { jsonFormatter, textFormatter, type Formatter } from './values';
+import { jsonFormatter, textFormatter, type Formatter } from '../../../batch/text-values';
 import type { FormatWriter, WriterOptions } from './types';
 import { OutputFd } from './fd';
 

@@ -6,7 +6,7 @@ import { DataType, Float64, Table, tableFromArrays, vectorFromArray, type Record
 import pl from 'nodejs-polars';
 import { openSink } from '../../../../src/io/sinks';
 import { encodeSegment, partitionDir } from '../../../../src/io/sinks/partition';
-import { textFormatter } from '../../../../src/io/sinks/writers/values';
+import { textFormatter } from '../../../../src/batch/text-values';
 import { openSource } from '../../../../src/io/sources';
 import { readRowGroups } from '../../../../src/io/parquet/footer';
 import type { SinkConfig } from '../../../../src/config/types';

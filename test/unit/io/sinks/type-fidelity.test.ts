@@ -14,7 +14,7 @@ import { DataType, Table, type RecordBatch, type Vector } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { openSink } from '../../../../src/io/sinks';
 import { HIVE_NULL, encodeSegment } from '../../../../src/io/sinks/partition';
-import { textFormatter } from '../../../../src/io/sinks/writers/values';
+import { textFormatter } from '../../../../src/batch/text-values';
 import { openSource } from '../../../../src/io/sources';
 import type { SinkConfig } from '../../../../src/config/types';
 import { expectBatchesEqual } from '../../../helpers/arrow-types';

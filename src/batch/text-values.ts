@@ -6,7 +6,7 @@
  */
 import { Data, DataType, IntervalUnit, Type, UnionMode, makeVector, type Vector } from 'apache-arrow';
 import { isUtf8 } from 'node:buffer';
-import { SinkError } from '../../../errors';
+import { SinkError } from '../errors';
 import { decimalText, floatText, isoDate, isoDuration, isoInterval, isoTime, isoTimestamp, wordsToBigInt } from './text-forms';
 
 /** A JSON fragment (NDJSON) or CSV text for row `i`; `null` for a null value. */
@@ -22,9 +22,13 @@ export function textFormatter(vector: Vector): Formatter {
   return overVector(vector, textCell(vector.type));
 }
 
-/** A JSON fragment for a value (NDJSON). */
-export function jsonFormatter(vector: Vector): Formatter {
-  return overVector(vector, jsonCell(vector.type));
+/**
+ * A JSON fragment for a value (NDJSON). `safeInts`: a 64-bit integer a double cannot hold is
+ * written as a string of its digits (the dead-letter `values`, which JavaScript reads with
+ * JSON.parse), not as a bare number that such a reader would round.
+ */
+export function jsonFormatter(vector: Vector, safeInts = false): Formatter {
+  return overVector(vector, jsonCell(vector.type, safeInts));
 }
 
 function overVector(vector: Vector, cell: Cell): Formatter {
@@ -158,15 +162,24 @@ function dictionary(inner: Cell): Cell {
 }
 
 function textCell(type: DataType): Cell {
-  return scalarText(type) ?? jsonCell(type);
+  return scalarText(type) ?? jsonCell(type, false);
+}
+
+/** Integer digits beyond ±2^53 (a double would round them) as a JSON string; the rest as they are. */
+function safeInt(digits: Cell): Cell {
+  return (d, i) => {
+    const t = digits(d, i);
+    return t !== null && t.replace('-', '').length >= 16 && !Number.isSafeInteger(Number(t)) ? `"${t}"` : t;
+  };
 }
 
 /** The JSON fragment of a value: numbers and booleans bare, everything else scalar as a string, nested as arrays/objects. */
-function jsonCell(type: DataType): Cell {
+function jsonCell(type: DataType, safeInts: boolean): Cell {
   switch (type.typeId) {
     case Type.Null:
       return () => null;
     case Type.Int:
+      return safeInts ? safeInt(scalarText(type)!) : scalarText(type)!;
     case Type.Bool:
     case Type.Decimal:
       return scalarText(type)!;
@@ -179,10 +192,10 @@ function jsonCell(type: DataType): Cell {
       };
     }
     case Type.Dictionary:
-      return dictionary(jsonCell((type as unknown as { dictionary: DataType }).dictionary));
+      return dictionary(jsonCell((type as unknown as { dictionary: DataType }).dictionary, safeInts));
     case Type.List:
     case Type.LargeList: {
-      const child = jsonCell(type.children[0].type);
+      const child = jsonCell(type.children[0].type, safeInts);
       return valid((d, i) => {
         const from = Number(d.valueOffsets[i]);
         const to = Number(d.valueOffsets[i + 1]);
@@ -191,19 +204,19 @@ function jsonCell(type: DataType): Cell {
     }
     case Type.FixedSizeList: {
       const size = (type as unknown as { listSize: number }).listSize;
-      const child = jsonCell(type.children[0].type);
+      const child = jsonCell(type.children[0].type, safeInts);
       return valid((d, i) => items(d.children[0], i * size, (i + 1) * size, child));
     }
     case Type.Struct: {
       const keys = type.children.map((f) => JSON.stringify(f.name ?? ''));
-      const cells = type.children.map((f) => jsonCell(f.type));
+      const cells = type.children.map((f) => jsonCell(f.type, safeInts));
       return valid((d, i) => `{${cells.map((c, k) => `${keys[k]}:${c(d.children[k], i) ?? 'null'}`).join(',')}}`);
     }
     case Type.Map: {
       // An object keyed by each key's text form (the shape JSON readers expect of a map).
       const entries = type.children[0].type as DataType;
       const key = textCell(entries.children[0].type);
-      const value = jsonCell(entries.children[1].type);
+      const value = jsonCell(entries.children[1].type, safeInts);
       return valid((d, i) => {
         const e = d.children[0];
         const parts: string[] = [];
@@ -220,7 +233,7 @@ function jsonCell(type: DataType): Cell {
     }
     case Type.Union: {
       const u = type as unknown as { mode: UnionMode; typeIdToChildIndex: Record<number, number> };
-      const cells = type.children.map((f) => jsonCell(f.type));
+      const cells = type.children.map((f) => jsonCell(f.type, safeInts));
       return (d, i) => {
         const k = u.typeIdToChildIndex[d.typeIds[i]];
         return cells[k](d.children[k], u.mode === UnionMode.Dense ? Number(d.valueOffsets[i]) : i);

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Field, Int32, Map_, RecordBatch, Schema, Struct, Table, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
-import { openSink } from '../../../../src/io/sinks';
-import { decimalText, floatText, isoDate, isoDuration, isoInterval, isoTime, isoTimestamp, wordsToBigInt } from '../../../../src/io/sinks/writers/text-forms';
+import { openSink } from '../../../src/io/sinks';
+import { decimalText, floatText, isoDate, isoDuration, isoInterval, isoTime, isoTimestamp, wordsToBigInt } from '../../../src/batch/text-forms';
 
 const [S, MS, US, NS] = [0, 1, 2, 3];
 
