@@ -6,6 +6,7 @@
  */
 import type { Fingerprint } from '../io/units/manifest';
 import type { FixedSourceTypes } from '../io/sources';
+import type { UnitRejects } from '../io/units/staged-units';
 
 /** The queue every cluster run of this Redis uses (both job kinds). */
 export const QUEUE = 'sluice';
@@ -52,6 +53,10 @@ export interface UnitResult {
   sinks: ({ file: string; rows: number } | null)[];
   /** A plan with stateful stages: the output at the cut (runtime/unit-cut.ts), which the commit job runs the stateful stages over. */
   cut?: { file: string; rows: number } | null;
+  /** A plan with a deadLetter output: the rows the unit dead-lettered (frames, batches numbered from the unit's start), or null. */
+  dead?: { file: string; rows: number } | null;
+  /** What the unit rejected and read: the commit job checks maxErrors over every unit's, and reports them. */
+  rejects?: UnitRejects;
   /** Rows the unit's source read. */
   rows: number;
   worker: string;

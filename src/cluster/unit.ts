@@ -105,6 +105,8 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       file: data.file,
       sinks: report.staged ?? [],
       ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
+      ...(report.stagedDead !== undefined && { dead: report.stagedDead }),
+      ...(report.stagedRejects !== undefined && { rejects: report.stagedRejects }),
       rows: report.source.rows,
       worker: WORKER_NAME,
       ms: Math.round(performance.now() - t0),
