@@ -99,7 +99,11 @@ async function commitWithTail(job: CommitJobHandle, plan: Plan, units: UnitResul
   const report = await runPlan(plan, { log, commitUnits: { runId, units: units.map((u) => ({ file: u.file, sinks: u.sinks, cut: u.cut ?? null, dead: u.dead ?? null, ...(u.rejects && { rejects: u.rejects }) })) } });
   const result: CommitResult = {
     committed: true,
-    sinks: (report.sinks ?? [report.sink]).map((s, k) => ({ name: plan.sinks[k].name, path: plan.sinks[k].config.path, rows: s.rows, files: s.files })),
+    sinks: [
+      ...(report.sinks ?? [report.sink]).map((s, k) => ({ name: plan.sinks[k].name, path: plan.sinks[k].config.path, rows: s.rows, files: s.files })),
+      ...(plan.deadLetter && report.rejected?.deadLetter ? [{ name: 'deadLetter', path: plan.deadLetter.path, rows: report.rejected.deadLetter.rows, files: report.rejected.deadLetter.files }] : []),
+    ],
+    ...(report.rejected && { rejected: { rows: report.rejected.rows, counts: report.rejected.counts } }),
     worker: WORKER_NAME,
     ms: Math.round(performance.now() - t0),
   };

@@ -7,6 +7,7 @@
 import type { Fingerprint } from '../io/units/manifest';
 import type { FixedSourceTypes } from '../io/sources';
 import type { UnitRejects } from '../io/units/staged-units';
+import type { RejectCount } from '../runtime/rejects';
 
 /** The queue every cluster run of this Redis uses (both job kinds). */
 export const QUEUE = 'sluice';
@@ -82,8 +83,10 @@ export interface UnitProgress {
 /** The commit job's result (also kept as its progress once published, so a retried commit does not publish twice). */
 export interface CommitResult {
   committed: true;
-  /** Per sink: files published and rows. */
+  /** Per sink: files published and rows (the dead-letter output last, named `deadLetter`, when the plan has one). */
   sinks: { name: string; path: string; rows: number; files: string[] }[];
+  /** Rows the units (and the commit job's stages) rejected, per place, action and reason, as an embedded run's report has them. */
+  rejected?: { rows: number; counts: RejectCount[] };
   worker: string;
   ms: number;
 }

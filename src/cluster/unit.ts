@@ -107,7 +107,8 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
       ...(report.stagedDead !== undefined && { dead: report.stagedDead }),
       ...(report.stagedRejects !== undefined && { rejects: report.stagedRejects }),
-      rows: report.source.rows,
+      // Rows read: those the source passed on and those it took out (onError), as an embedded run's report counts them.
+      rows: report.stagedRejects?.sourceRows ?? report.source.rows,
       worker: WORKER_NAME,
       ms: Math.round(performance.now() - t0),
       startedAt,

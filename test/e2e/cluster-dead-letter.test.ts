@@ -9,7 +9,7 @@
  * rejected (each unit alone is under it; together they are over): the run fails naming the
  * first rejects, exit != 0, nothing committed, nothing hidden left.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
@@ -70,12 +70,13 @@ it('two sinks and a dead-letter output with --cluster local:2: the embedded run\
   const embedded = setup('embedded', REJECTED);
   const cluster = setup('cluster', REJECTED);
   const over = setup('over', REJECTED - 1);
+  const reports = { embedded: path.join(ws.dir, 'embedded.json'), cluster: path.join(ws.dir, 'cluster.json') };
   const [e, c] = await Promise.all([
-    runCli(['run', embedded, '--quiet', '--log-level', 'error'], { timeoutMs: 120_000 }),
-    runCli(['run', cluster, '--cluster', 'local:2', '--log-level', 'error'], { timeoutMs: 200_000 }),
+    runCli(['run', embedded, '--quiet', '--log-level', 'error', '--report', reports.embedded], { timeoutMs: 120_000 }),
+    runCli(['run', cluster, '--cluster', 'local:2', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
   ]);
   expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(c.stderr).toContain(`committed on local:2: ${FILES} units`);
+  expect(c.stdout + c.stderr).toContain(`committed on local:2: ${FILES} units, ${FILES * ROWS} rows read`);
   expect(c.code).toBe(0);
 
   const want = await rejects('embedded');
@@ -87,6 +88,12 @@ it('two sinks and a dead-letter output with --cluster local:2: the embedded run\
   expect(await parquet('cluster')).toEqual(clean);
   expect(await csv('cluster')).toEqual(await csv('embedded'));
   expect(hidden('cluster')).toEqual([]);
+  // The report: the dead-letter output among the committed sinks, the rejects per place and reason as the embedded run counts them.
+  const report = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { sinks: { name: string; rows: number }[]; rejected?: { rows: number; counts: unknown[] } };
+  const [er, cr] = [report(reports.embedded), report(reports.cluster)];
+  expect(cr.sinks.map((s) => [s.name, s.rows])).toEqual([['clean', FILES * ROWS - REJECTED], ['copy', FILES * ROWS - REJECTED], ['deadLetter', REJECTED]]);
+  expect(cr.rejected).toEqual({ rows: REJECTED, counts: er.rejected!.counts });
+  expect(c.stdout + c.stderr).toContain(`rejected: ${REJECTED} rows (`);
 
   const o = await runCli(['run', over, '--cluster', 'local:2', '--log-level', 'error'], { timeoutMs: 200_000 });
   expect(o.code).not.toBe(0);
