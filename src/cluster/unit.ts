@@ -103,6 +103,8 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
     return {
       unit: data.unit,
       file: data.file,
+      // A range of the file's row groups: the report names the unit by it (driver.ts unitReport).
+      ...(data.groups && { groups: data.groups }),
       sinks: report.staged ?? [],
       ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
       ...(report.stagedDead !== undefined && { dead: report.stagedDead }),
