@@ -128,6 +128,7 @@ export function renderClusterReport(r: ClusterReport): string {
     ...(r.workers ?? []).map((w) => `  ${w.worker}: ${w.units} unit(s)${w.warmUnits ? ` (${w.warmUnits} on warm copies)` : ''}, ${count(w.rows)} rows, busy ${ms(w.busyMs)} (start-up ${ms(w.startupMs)}), CPU ${ms(w.cpuMs)}`),
     ...(r.commit ? [`  commit: ${ms(r.commit.ms)} on ${r.commit.worker}${r.commit.attempts > 1 ? ` (${r.commit.attempts} attempts)` : ''}`] : []),
     ...r.sinks.map((s) => `  → ${s.path}: ${s.rows} rows, ${s.files.length} file(s)`),
+    ...(r.rejected?.rows ? [`  rejected: ${r.rejected.rows} rows (${r.rejected.counts.map((c) => `${c.place}, ${c.action}: ${c.reason} × ${c.rows}`).join('; ')})`] : []),
   ];
   return lines.join('\n');
 }

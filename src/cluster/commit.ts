@@ -48,7 +48,8 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
     if (!r) throw new ClusterError(`run ${data.runId}: unit ${u} (${file}) has no recorded result; nothing was committed`, { runId: data.runId, unit: u, file });
     return r;
   });
-  if (units.some((u) => u.cut !== undefined)) return commitWithTail(job, plan, units, targets, t0, log);
+  // The engine's job commit replays the dead-letter output's staged rows too, and checks maxErrors over every unit's rejects.
+  if (units.some((u) => u.cut !== undefined) || plan.deadLetter) return commitWithTail(job, plan, units, targets, t0, log);
   const sinks: Sink[] = await openSinks(plan.sinks.map((s) => s.config), {
     log,
     pipeline: plan.name,
@@ -86,7 +87,8 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
 }
 
 /**
- * A plan cut before its first stateful stage (runtime/unit-cut.ts): the units staged the head's
+ * A plan cut before its first stateful stage (runtime/unit-cut.ts), or with a deadLetter output
+ * (the units staged their rejected rows, and what they rejected and read): the units staged the head's
  * sinks and the cut; the engine's job commit (runtime/run.ts, as a resumable run's) replays the
  * head sinks, runs the stateful stages and what follows them over every unit's cut in unit
  * order, and commits every sink together. Then, as above: progress recorded, staging removed.
@@ -94,10 +96,14 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
 async function commitWithTail(job: CommitJobHandle, plan: Plan, units: UnitResult[], targets: string[], t0: number, log: Logger): Promise<CommitResult> {
   const { runId } = job.data;
   if (job.held && !(await job.held())) throw new ClusterError(`run ${runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId });
-  const report = await runPlan(plan, { log, commitUnits: { runId, units: units.map((u) => ({ file: u.file, sinks: u.sinks, cut: u.cut ?? null })) } });
+  const report = await runPlan(plan, { log, commitUnits: { runId, units: units.map((u) => ({ file: u.file, sinks: u.sinks, cut: u.cut ?? null, dead: u.dead ?? null, ...(u.rejects && { rejects: u.rejects }) })) } });
   const result: CommitResult = {
     committed: true,
-    sinks: (report.sinks ?? [report.sink]).map((s, k) => ({ name: plan.sinks[k].name, path: plan.sinks[k].config.path, rows: s.rows, files: s.files })),
+    sinks: [
+      ...(report.sinks ?? [report.sink]).map((s, k) => ({ name: plan.sinks[k].name, path: plan.sinks[k].config.path, rows: s.rows, files: s.files })),
+      ...(plan.deadLetter && report.rejected?.deadLetter ? [{ name: 'deadLetter', path: plan.deadLetter.path, rows: report.rejected.deadLetter.rows, files: report.rejected.deadLetter.files }] : []),
+    ],
+    ...(report.rejected && { rejected: { rows: report.rejected.rows, counts: report.rejected.counts } }),
     worker: WORKER_NAME,
     ms: Math.round(performance.now() - t0),
   };

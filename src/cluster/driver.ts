@@ -91,6 +91,7 @@ export interface ClusterReport {
   workers?: WorkerReport[];
   rows: number;
   sinks: CommitResult['sinks'];
+  rejected?: CommitResult['rejected'];
   commit?: { worker: string; ms: number; attempts: number };
   error?: string;
 }
@@ -220,6 +221,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
           workers: workersOf(units),
           rows: states.reduce((n, s) => n + (s.result?.rows ?? 0), 0),
           sinks: result.sinks,
+          ...(result.rejected && { rejected: result.rejected }),
           commit: { worker: result.worker, ms: result.ms, attempts: done!.attemptsStarted },
         };
       }

@@ -6,6 +6,8 @@
  */
 import type { Fingerprint } from '../io/units/manifest';
 import type { FixedSourceTypes } from '../io/sources';
+import type { UnitRejects } from '../io/units/staged-units';
+import type { RejectCount } from '../runtime/rejects';
 
 /** The queue every cluster run of this Redis uses (both job kinds). */
 export const QUEUE = 'sluice';
@@ -52,6 +54,10 @@ export interface UnitResult {
   sinks: ({ file: string; rows: number } | null)[];
   /** A plan with stateful stages: the output at the cut (runtime/unit-cut.ts), which the commit job runs the stateful stages over. */
   cut?: { file: string; rows: number } | null;
+  /** A plan with a deadLetter output: the rows the unit dead-lettered (frames, batches numbered from the unit's start), or null. */
+  dead?: { file: string; rows: number } | null;
+  /** What the unit rejected and read: the commit job checks maxErrors over every unit's, and reports them. */
+  rejects?: UnitRejects;
   /** Rows the unit's source read. */
   rows: number;
   worker: string;
@@ -77,8 +83,10 @@ export interface UnitProgress {
 /** The commit job's result (also kept as its progress once published, so a retried commit does not publish twice). */
 export interface CommitResult {
   committed: true;
-  /** Per sink: files published and rows. */
+  /** Per sink: files published and rows (the dead-letter output last, named `deadLetter`, when the plan has one). */
   sinks: { name: string; path: string; rows: number; files: string[] }[];
+  /** Rows the units (and the commit job's stages) rejected, per place, action and reason, as an embedded run's report has them. */
+  rejected?: { rows: number; counts: RejectCount[] };
   worker: string;
   ms: number;
 }

@@ -2,8 +2,8 @@
  * The plan of a cluster run, built the same way by the driver and by every worker from the
  * config's path (shared storage) and the driver's overrides, and what refuses a pipeline that
  * cannot run on many machines yet: paths that are relative (each machine would resolve them
- * in its own working directory), a deadLetter output (not staged per unit yet), unordered
- * output. Stages with flush() (an aggregate) run in the commit job, over every unit's output
+ * in its own working directory), unordered output. A deadLetter output's rows are staged
+ * per unit and committed by the commit job with the other sinks. Stages with flush() (an aggregate) run in the commit job, over every unit's output
  * at the cut before the first of them (runtime/unit-cut.ts), as a resumable run's job commit
  * runs them.
  */
@@ -39,7 +39,7 @@ function refuseUnshareable(plan: Plan): void {
   for (const [k, s] of plan.sinks.entries()) {
     if (!path.isAbsolute(s.config.path)) issues.push({ path: plan.sinks.length > 1 ? `sinks[${k}].path` : 'sink.path', message: `"${s.config.path}" is relative: ${shared}` });
   }
-  if (plan.deadLetter) issues.push({ path: 'deadLetter', message: 'a deadLetter output is not staged per unit yet, so a cluster run cannot have one: run this pipeline without --cluster, or use onError: "skip"' });
+  if (plan.deadLetter && !path.isAbsolute(plan.deadLetter.path)) issues.push({ path: 'deadLetter.path', message: `"${plan.deadLetter.path}" is relative: ${shared}` });
   if (plan.source.incremental) issues.push({ path: 'source.incremental', message: 'a cluster run cannot be incremental yet (its units are not checked against the state of earlier runs): run this pipeline without --cluster' });
   if (!plan.ordered) issues.push({ path: 'ordered', message: 'a cluster run stages each unit in order (ordered: true, the default)' });
   if (issues.length) throw new ConfigError(issues, plan.configFile);

@@ -103,10 +103,14 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
     return {
       unit: data.unit,
       file: data.file,
+      // A range of the file's row groups: the report names the unit by it (driver.ts unitReport).
       ...(data.groups && { groups: data.groups }),
       sinks: report.staged ?? [],
       ...(report.stagedCut !== undefined && { cut: report.stagedCut }),
-      rows: report.source.rows,
+      ...(report.stagedDead !== undefined && { dead: report.stagedDead }),
+      ...(report.stagedRejects !== undefined && { rejects: report.stagedRejects }),
+      // Rows read: those the source passed on and those it took out (onError), as an embedded run's report counts them.
+      rows: report.stagedRejects?.sourceRows ?? report.source.rows,
       worker: WORKER_NAME,
       ms: Math.round(performance.now() - t0),
       startedAt,

@@ -208,8 +208,11 @@ export class Rejects {
     return under;
   }
 
-  /** Fails the run when a percentage budget is exceeded by the rows rejected out of `rowsRead`. */
+  /** Fails the run when the budget is exceeded: a count, or a percentage of `rowsRead`. */
   checkShare(rowsRead: number): void {
+    // A count is checked as rows come (add), but rows carried in (a cluster's units, rejected on
+    // several machines at once, each under the budget) are only known together at the commit.
+    if (typeof this.maxErrors === 'number' && this.total > this.maxErrors) throw this.overBudget(`more than maxErrors: ${this.maxErrors}`);
     if (typeof this.maxErrors !== 'string') return;
     const percent = Number(this.maxErrors.slice(0, -1));
     if (this.total > (percent / 100) * rowsRead) throw this.overBudget(`more than maxErrors: '${this.maxErrors}' of the ${rowsRead} rows read`);

@@ -117,7 +117,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const deadLetter = plan.deadLetter ? [{ ...plan.deadLetter, partitionBy: undefined }] : [];
     const unit = opts.stageUnit;
     const clusterCommit = opts.commitUnits;
-    if ((unit || clusterCommit) && (plan.units || plan.deadLetter || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and no deadLetter output or resumable: true (the cluster cuts the run into units itself)' }]);
+    if ((unit || clusterCommit) && (plan.units || !plan.ordered)) throw new ConfigError([{ path: 'cluster', message: 'a unit of a cluster run is staged like a resumable run\'s: it needs ordered output, and not resumable: true (the cluster cuts the run into units itself)' }]);
     // An incremental run adds a part to each output (a directory): named by its own part id, appended (or replaced: --full).
     const incremental = plan.source.incremental === true || plan.source.incremental === 'per-run';
     if (opts.full && !incremental) throw new ConfigError([{ path: 'source.incremental', message: '--full reads every input again in an incremental run, and this pipeline is not incremental (every run of it reads everything): drop --full, or set source.incremental: true' }], plan.configFile);
@@ -155,7 +155,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         throw new ConfigError([{ path: plan.units ? 'resumable' : 'cluster', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a ${plan.units ? 'resumable' : 'cluster'} run cannot stage its input per unit; give it a stage before it${plan.units ? ', or drop resumable' : ''}` }]);
       }
     }
-    if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length);
+    if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length, plan.deadLetter !== undefined);
     else if (plan.units) {
       const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
@@ -164,9 +164,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     } else if (!unit) refuseLeftUnits(unitTargets);
     // A cluster unit cut before a stateful stage stages the cut's output too (for the commit job's tail), beside its first sink's.
     const cutDir = unit && cut ? path.join(unit.dirs[0], 'cut-0') : undefined;
+    // A cluster unit's dead-lettered rows are staged beside its first sink's too, once the unit is read (they come in no order).
+    const deadDir = unit && plan.deadLetter ? path.join(unit.dirs[0], 'dead-letter') : undefined;
     // A cluster unit's file work goes through one ordered queue off the main thread, as a resumable run's does.
     const unitIo = unit ? new IoQueue() : undefined;
-    const stagerDirs = unit ? [...unit.dirs, ...(cutDir ? [cutDir] : [])] : undefined;
+    const stagerDirs = unit ? [...unit.dirs, ...(cutDir ? [cutDir] : []), ...(deadDir ? [deadDir] : [])] : undefined;
     const stagers = stagerDirs?.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, unitIo!));
     if (stagers) {
       for (const dir of stagerDirs!) mkdirSync(path.join(dir, 'units'), { recursive: true });
@@ -195,7 +197,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         return { loose: batches, rejected, rejectCounts: counts, firstRejects: first, sourceBatches: read.batches, sourceRows: read.rows };
       };
     }
-    rejects = unitRejects ?? new Rejects(plan.maxErrors, deadSink);
+    // A cluster unit holds its rejects (all under one key: it reads one unit) until it is read, then stages them for the commit job.
+    rejects = unitRejects ?? (unit ? new Rejects(plan.maxErrors, undefined, { carried: 0, seqOffset: 0, keyOf: () => UNIT_REJECTS }) : new Rejects(plan.maxErrors, deadSink));
+    /** A cluster unit: the items its source read (its rejects' batch numbers count from its own first). */
+    let unitItems = 0;
     const sourceRejects = rejects;
     const action = plan.source.onError;
     // Rows the source cannot read, with `source.onError`: counted (the budget may end the run here) and dead-lettered.
@@ -256,13 +261,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const running = new Scheduler(
       sourceAdapter(
         src,
-        staged &&
-          ((key, rows, seq) => {
-            staged.noteItem(key, seq);
-            const read = readFrom(key);
-            read.batches++;
-            read.rows += rows;
-          }),
+        staged
+          ? (key, rows, seq) => {
+              staged.noteItem(key, seq);
+              const read = readFrom(key);
+              read.batches++;
+              read.rows += rows;
+            }
+          : unit && (() => void unitItems++),
       ),
       headStages.map((i) => executors[i]),
       schedulerSinks,
@@ -313,6 +319,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.race(timersDue());
     if (stagers) {
       // A staged unit: durable in its attempt directories; the commit job checks and publishes it with the others.
+      await teardown.race(rejects.drain());
+      const taken = rejects.take(UNIT_REJECTS);
+      if (rejects.heldRows > 0 || taken.rejected !== rejects.total) throw new SinkError(`${rejects.total - taken.rejected} rejected rows of unit ${unit!.unit} (${unit!.file}) have no input file; nothing was staged (a bug in sluice: please report it with the run's log)`);
+      if (deadDir) for (const batch of taken.batches) stagers[stagerDirs!.length - 1].write(batch, unit!.unit);
       stagers.forEach((s) => s.finish());
       await teardown.race(unitIo!.idle());
       const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
@@ -322,6 +332,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       });
       report.staged = staged.slice(0, unit!.dirs.length);
       if (cutDir) report.stagedCut = staged[unit!.dirs.length];
+      if (deadDir) report.stagedDead = staged[stagerDirs!.length - 1];
+      report.stagedRejects = { rejected: taken.rejected, rejectCounts: taken.counts, firstRejects: taken.first, sourceBatches: unitItems, sourceRows: running.sourceMeter.rows + rejects.fromSource };
       return report;
     }
     headSinks.forEach((k) => {
@@ -419,6 +431,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     throw failure;
   }
 }
+
+/** The one key a cluster unit's rejects are held under (it reads one unit: runtime/rejects.ts holds them per unit). */
+const UNIT_REJECTS = 'unit';
 
 /** What the job commit uses of a run's units: a resumable run's (UnitRun) or a cluster run's at its commit job (StagedUnits). */
 type Units = Pick<UnitRun, 'todo' | 'todoUnits' | 'keyOf' | 'noteItem' | 'schema' | 'done' | 'unitEnd' | 'carried' | 'finishUnits' | 'abort' | 'replay' | 'replayUnits' | 'rows' | 'committed' | 'report'> & { write(k: number, batch: RecordBatch, sourceFile: string | undefined, seq?: number): Promise<void> | undefined };

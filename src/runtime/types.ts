@@ -7,7 +7,7 @@ import type { RetryStats } from '../supervisor/attempts';
 import type { StageTimeline } from './timeline';
 import type { UnitMode, UnitsReport } from '../io/units/units';
 import type { IncrementalReport } from '../io/units/incremental';
-import type { StagedUnit } from '../io/units/staged-units';
+import type { StagedUnit, UnitRejects } from '../io/units/staged-units';
 import type { FixedSourceTypes } from '../io/sources';
 
 export interface StageMetrics {
@@ -85,6 +85,10 @@ export interface RunReport {
   staged?: ({ file: string; rows: number } | null)[];
   /** A staged unit of a plan with stateful stages: the output at the cut (runtime/unit-cut.ts), staged for the commit job. */
   stagedCut?: { file: string; rows: number } | null;
+  /** A staged unit of a plan with a deadLetter output: its dead-lettered rows, staged for the commit job (null: none). */
+  stagedDead?: { file: string; rows: number } | null;
+  /** A staged unit: what it rejected and read, for the commit job's maxErrors and report (io/units/staged-units.ts). */
+  stagedRejects?: UnitRejects;
   /** The params the run used (defaults and `--set`), by name; `{}` without params (set by every run; optional for reports built elsewhere). */
   params?: Record<string, string | number | boolean>;
   startedAt: string;

@@ -78,13 +78,15 @@ function filesOf(cfg: SourceOptions): string[] {
 /**
  * The column types the run's first file fixes, read from its first batch alone (the rows the
  * run would infer them from): a resumable run keeps them in its manifest, so a resumed run
- * reads its later units with the same types (io/units).
+ * reads its later units with the same types (io/units); a cluster driver gives them to every unit.
  */
 export async function fixSourceTypes(cfg: SourceOptions, first: string): Promise<FixedSourceTypes> {
   const fixed: FixedSourceTypes = {};
   let reader: AsyncGenerator<BatchWithLease> | undefined;
-  if (cfg.format === 'csv') reader = readCsv({ file: first, cfg, onTypes: (t) => (fixed.csv = t) });
-  else if (cfg.format === 'ndjson') reader = readNdjson(first, { ...cfg, onTypes: (t) => (fixed.ndjson = t) });
+  // With source.onError skip or dead-letter, a bad row among these is not fatal: the run takes it out (and counts it) when it reads it.
+  const salvage = (cfg.onError ?? 'fail') !== 'fail' ? { onBadRow: () => undefined } : {};
+  if (cfg.format === 'csv') reader = readCsv({ file: first, cfg, onTypes: (t) => (fixed.csv = t), ...salvage });
+  else if (cfg.format === 'ndjson') reader = readNdjson(first, { ...cfg, onTypes: (t) => (fixed.ndjson = t), ...salvage });
   if (reader) {
     const r = await reader.next();
     if (!r.done) r.value.lease?.release();

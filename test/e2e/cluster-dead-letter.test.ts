@@ -1,0 +1,104 @@
+/**
+ * A deadLetter output in cluster mode (issue 27): each unit job stages the rows it rejected
+ * (one more staged stream) and returns what it rejected and read; the commit job replays them
+ * into the dead-letter output, committed with the other sinks, and checks maxErrors over every
+ * unit's rejects. A two-sink graph (Parquet and CSV from one stage) over 4 CSV files: bad `x`
+ * values the source dead-letters in files 1 and 3, a row the stage rejects (`ctx.reject`) in
+ * file 2. With `--cluster local:2` (a private real redis-server and two workers): the three
+ * outputs equal the embedded run's, read back by DuckDB. With maxErrors one below the rows
+ * rejected (each unit alone is under it; together they are over): the run fails naming the
+ * first rejects, exit != 0, nothing committed, nothing hidden left.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../helpers/cli';
+import { duckRows } from '../helpers/duckdb';
+import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
+
+jest.setTimeout(240_000);
+
+const ws = workspace('sluice-cluster-dl-');
+afterAll(() => ws.cleanup());
+
+const FILES = 4;
+const ROWS = 25;
+const inputs = path.join(ws.dir, 'in');
+mkdirSync(inputs);
+/** File number → (row index → the bad text for `x`). */
+const BAD: Record<number, [number, string]> = { 1: [4, 'oops'], 3: [17, 'nope'] };
+/** The id the stage rejects: file 2's row 9. */
+const REFUSED = 209;
+for (let i = 1; i <= FILES; i++) {
+  const lines = ['id,name,x'];
+  for (let j = 0; j < ROWS; j++) lines.push(`${i * 100 + j},n${i},${BAD[i]?.[0] === j ? BAD[i][1] : j * 0.5}`);
+  writeFileSync(path.join(inputs, `f${i}.csv`), lines.join('\n') + '\n');
+}
+const REJECTED = Object.keys(BAD).length + 1;
+
+function setup(caseName: string, maxErrors: number): string {
+  const dir = path.join(ws.dir, caseName);
+  mkdirSync(dir);
+  return ws.config(
+    {
+      name: 'cluster-dl',
+      // Batches of 10 rows: a unit reads 3, so the rejects' batch numbers of files 2 and 3 count the units' before them.
+      source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 10, schema: { x: 'float64' }, onError: 'dead-letter' },
+      stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'rejects-rows.ts'), mode: 'thread', concurrency: 2, onError: 'dead-letter', options: { ids: [REFUSED] } }],
+      sinks: [
+        { name: 'clean', from: 'gate', format: 'parquet', path: path.join(dir, 'out/clean.parquet') },
+        { name: 'copy', from: 'gate', format: 'csv', path: path.join(dir, 'out/copy.csv') },
+      ],
+      deadLetter: { format: 'ndjson', path: path.join(dir, 'out/rejects.ndjson') },
+      maxErrors,
+    },
+    `${caseName}.config.ts`,
+  );
+}
+
+const out = (caseName: string, file: string) => path.join(ws.dir, caseName, 'out', file);
+const parquet = (c: string) => duckRows(`select * from read_parquet('${out(c, 'clean.parquet')}', file_row_number = true) order by file_row_number`);
+const csv = (c: string) => duckRows(`select * from read_csv('${out(c, 'copy.csv')}')`);
+/**
+ * Every column of the rejects, as a multiset (sorted on all of them): an embedded run writes a
+ * reject when it is taken out (the source's as it reads, a stage's when its copy finishes the
+ * batch), a cluster run unit by unit, in unit order; the rows, their batch numbers included, are the same.
+ */
+const rejects = (c: string) => duckRows(`select origin, stage, regexp_extract(file, '[^/]+$') as file, line, "row", "column", batch, reason, raw, "values" from read_json('${out(c, 'rejects.ndjson')}', format = 'newline_delimited') order by all`);
+const hidden = (c: string) => readdirSync(path.join(ws.dir, c), { recursive: true }).map(String).filter((p) => p.split(path.sep).some((part) => part.startsWith('.')));
+
+it('two sinks and a dead-letter output with --cluster local:2: the embedded run\'s three outputs; one reject past maxErrors over all units fails with nothing committed', async () => {
+  const embedded = setup('embedded', REJECTED);
+  const cluster = setup('cluster', REJECTED);
+  const over = setup('over', REJECTED - 1);
+  const reports = { embedded: path.join(ws.dir, 'embedded.json'), cluster: path.join(ws.dir, 'cluster.json') };
+  const [e, c] = await Promise.all([
+    runCli(['run', embedded, '--quiet', '--log-level', 'error', '--report', reports.embedded], { timeoutMs: 120_000 }),
+    runCli(['run', cluster, '--cluster', 'local:2', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
+  ]);
+  expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(c.stdout + c.stderr).toContain(`committed on local:2: ${FILES} units, ${FILES * ROWS} rows read`);
+  expect(c.code).toBe(0);
+
+  const want = await rejects('embedded');
+  expect(want).toHaveLength(REJECTED);
+  expect(want.map((r) => [r.origin, r.file])).toEqual([['source', 'f1.csv'], ['source', 'f3.csv'], ['stage', 'f2.csv']]);
+  expect(await rejects('cluster')).toEqual(want);
+  const clean = await parquet('embedded');
+  expect(clean).toHaveLength(FILES * ROWS - REJECTED);
+  expect(await parquet('cluster')).toEqual(clean);
+  expect(await csv('cluster')).toEqual(await csv('embedded'));
+  expect(hidden('cluster')).toEqual([]);
+  // The report: the dead-letter output among the committed sinks, the rejects per place and reason as the embedded run counts them.
+  const report = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { sinks: { name: string; rows: number }[]; rejected?: { rows: number; counts: unknown[] } };
+  const [er, cr] = [report(reports.embedded), report(reports.cluster)];
+  expect(cr.sinks.map((s) => [s.name, s.rows])).toEqual([['clean', FILES * ROWS - REJECTED], ['copy', FILES * ROWS - REJECTED], ['deadLetter', REJECTED]]);
+  expect(cr.rejected).toEqual({ rows: REJECTED, counts: er.rejected!.counts });
+  expect(c.stdout + c.stderr).toContain(`rejected: ${REJECTED} rows (`);
+
+  const o = await runCli(['run', over, '--cluster', 'local:2', '--log-level', 'error'], { timeoutMs: 200_000 });
+  expect(o.code).not.toBe(0);
+  expect(o.stderr).toContain(`${REJECTED} rows rejected (skipped or dead-lettered), more than maxErrors: ${REJECTED - 1}; nothing was committed. The first: source, ${path.join(inputs, 'f1.csv')}, line 6`);
+  const overOut = path.join(ws.dir, 'over', 'out');
+  expect(existsSync(overOut) ? readdirSync(overOut, { recursive: true }).map(String).filter((p) => !p.startsWith('.')) : []).toEqual([]);
+  expect(hidden('over')).toEqual([]);
+});
