@@ -75,6 +75,10 @@ export class InlineExecutor implements StageExecutor {
     return work;
   }
 
+  runningStage(seq: number): string | undefined {
+    return this.working.find((w) => w?.seq === seq)?.stage;
+  }
+
   leaveOut(perMember: readonly (readonly string[])[]): void {
     for (const chain of this.chains) chain.leaveOut(perMember);
   }

@@ -46,6 +46,11 @@ export interface KeyedStats {
 export interface StageExecutor {
   readonly stage: string;
   readonly mode: StageMode;
+  /**
+   * The stage working on batch `seq` now, when it is not `stage`: a member of a fused group
+   * that knows which member runs (inline chains), so a stall names the stage the user wrote.
+   */
+  runningStage?(seq: number): string | undefined;
   /** Copies (threads / processes / 1 for inline). */
   readonly copies: number;
   /** Tasks the scheduler may have in flight at once. */

@@ -158,9 +158,15 @@ export class Scheduler {
   describePending(): string {
     const parts: string[] = [];
     this.executors.forEach((e, i) => {
-      const seqs = [...this.running[i]];
-      if (seqs.length) parts.push(`stage "${e.stage}" (${e.mode}) on batch ${seqs.map((n) => `#${n}`).join(', ')}`);
-      else if (this.flushStarted[i] && this.outputs[i + 1].some((o) => !this.channels[o].isClosed)) parts.push(`stage "${e.stage}" (${e.mode}) in flush()`);
+      // By the stage each batch is in: in a fused inline group, the member running it.
+      const byStage = new Map<string, number[]>();
+      for (const seq of this.running[i]) {
+        const stage = e.runningStage?.(seq) ?? e.stage;
+        byStage.set(stage, [...(byStage.get(stage) ?? []), seq]);
+      }
+      for (const [stage, seqs] of byStage) parts.push(`stage "${stage}" (${e.mode}) on batch ${seqs.map((n) => `#${n}`).join(', ')}`);
+      if (byStage.size) return;
+      if (this.flushStarted[i] && this.outputs[i + 1].some((o) => !this.channels[o].isClosed)) parts.push(`stage "${e.stage}" (${e.mode}) in flush()`);
     });
     if (this.reading) parts.push('the source reading its next batch');
     this.sinkBusy.forEach((busy, k) => busy && parts.push(this.sinks.length === 1 ? 'the sink writing' : `sink ${k + 1} of ${this.sinks.length} writing`));

@@ -50,6 +50,24 @@ describe.each([
   });
 });
 
+// Inline stages next to each other run fused as one group; a stall names the member holding
+// the batch, the stage the user wrote, never the group ("before+stuck").
+it('a fused inline group: names the member that holds the batch, not the group', async () => {
+  const cfg = ws.config(
+    {
+      name: 'stall-fused',
+      source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+      stages: [{ name: 'before', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: 'inline' }, hang],
+      sink: { format: 'csv', path: 'out/stall-fused.csv' },
+    },
+    'stall-fused.config.ts',
+  );
+  const r = await runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+  expect(r.stderr).toMatch(STALLED);
+  expect(r.stderr).not.toContain('before+stuck');
+  expect(r.code).toBe(1);
+});
+
 describe('commands that run a stage outside a run', () => {
   let dir: string;
   beforeAll(() => {
