@@ -119,11 +119,14 @@ it('setup ran once in every copy, and the units a worker ran share its copies (t
   for (const r of rows) (tidsOf.get(unitOf(r)) ?? tidsOf.set(unitOf(r), new Set()).get(unitOf(r))!).add(Number(r.th_tid));
   // Each unit's rows ran on one copy of each stage.
   for (const tids of tidsOf.values()) expect(tids.size).toBe(1);
-  // Cold, each of the 6 units would have had its own thread and child; warm: one set per worker, and one more after the failure.
+  // Cold, each of the 6 units (and the failed one's retry) has its own thread and child: 7 or
+  // more. Warm: one set per worker, one more after the failure, and one more whenever a worker
+  // found the queue empty for a moment (idle sets go then, by design: how often is timing), so
+  // the bound is "fewer copies than units", not an exact count.
   const threadCopies = new Set(rows.map((r) => `${r.th_pid}:${r.th_tid}`));
   const children = new Set(rows.map((r) => Number(r.pr_pid)));
-  expect(threadCopies.size).toBeLessThanOrEqual(3);
-  expect(children.size).toBeLessThanOrEqual(3);
+  expect(threadCopies.size).toBeLessThan(UNITS);
+  expect(children.size).toBeLessThan(UNITS);
   // Some copy served several units (the worker's set, kept).
   const unitsPerCopy = new Map<string, Set<number>>();
   for (const r of rows) (unitsPerCopy.get(`${r.th_pid}:${r.th_tid}`) ?? unitsPerCopy.set(`${r.th_pid}:${r.th_tid}`, new Set()).get(`${r.th_pid}:${r.th_tid}`)!).add(unitOf(r));
