@@ -3,6 +3,8 @@
  * process has grown past the threshold (a full collection, then its finalizer runs); below
  * the threshold nothing is forced.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../src/batch/reclaim';
 
@@ -25,7 +27,19 @@ const turnsUntil = async (done: () => boolean, n = 200) => {
   for (let i = 0; i < n && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
+/**
+ * Ends any marking cycle in progress. V8 allocates objects black (live) while incremental marking
+ * runs, so a frame made then survives the full collection that completes that cycle: the
+ * reclaimer frees it one collection later, and this test saw it still alive (a loaded jest
+ * worker is often mid-cycle). Collecting first makes the frame's collection the next one.
+ */
+function finishMarking(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
 it('frees the frames a task left behind once the process grew past the threshold', async () => {
+  finishMarking();
   const reclaimer = new FrameReclaimer({ growthBytes: -Infinity, budget: 1 }); // whatever RSS did (it can shrink under load): collect
   const frame = leaveFrameBehind();
   await reclaimer.afterTask();
