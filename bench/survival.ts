@@ -3,8 +3,8 @@
  * `bin/sluice` on generated transactions (scripts/gen-data.ts), CPU seconds of the whole process
  * tree beside wall (the machine may be shared: CPU-s say more than wall there), medians.
  *
- * (a) The machinery when nothing fails: the nightly job (clean inline, pseudonymise thread × 2;
- *     without the aggregate, since a resumable run refuses a stage with flush) over `files`
+ * (a) The machinery when nothing fails: the nightly job as bench/nightly.config.ts runs it (clean
+ *     inline, pseudonymise thread × 2, aggregate process; batches of 65 536 rows) over `files`
  *     input files, all off against two contenders, interleaved: onError 'dead-letter' (source and
  *     stages, an NDJSON dead-letter output) + retries 2 + timeout; and the same with unit commits
  *     (resumable: a unit committed per input file), which is everything on, as a night runs it.
@@ -17,6 +17,7 @@
  *     no timing), then `--resume`: the time from the process's start to its first newly
  *     committed unit, against a fresh run's time to its first unit; interleaved.
  * The outputs of contenders that must agree are compared (polars reads them).
+ * SLUICE_BENCH_SURVIVAL=a,b,c (bench only) runs some of the three parts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,15 +30,18 @@ import { fmt, interleaved, median, ROOT, target, type Contender, type Measured }
 const BIN = path.join(ROOT, 'bin/sluice');
 /** A difference with its sign (on a loaded machine a crashed run's wall can come out below the clean one's). */
 export const signed = (n: number) => `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n))}`;
+/** (b) and (c): small batches, so a lost batch is a small part of the run. */
 const BATCH_ROWS = 4_096;
+/** (a): the nightly job's own batch size (bench/nightly.config.ts). */
+const NIGHTLY_BATCH_ROWS = 65_536;
 
 export interface SurvivalResult {
   rows: number;
   files: number;
   rounds: number;
   overhead: { name: string; wall_s: number; cpu_s: number; walls: number[]; cpus: number[] }[];
-  crash: { batch: number; clean: Measured; crashed: Measured; extraWall_s: number; extraCpu_s: number; retried: number[] };
-  resume: { rounds: number; killedAfter: number; freshFirstUnit_s: number; resumedFirstUnit_s: number; freshWall_s: number; resumedWall_s: number; firstUnits: { fresh: number[]; resumed: number[] } };
+  crash?: { batch: number; clean: Measured; crashed: Measured; extraWall_s: number; extraCpu_s: number; retried: number[] };
+  resume?: { rounds: number; killedAfter: number; freshFirstUnit_s: number; resumedFirstUnit_s: number; freshWall_s: number; resumedWall_s: number; firstUnits: { fresh: number[]; resumed: number[] } };
 }
 
 interface Job {
@@ -46,6 +50,7 @@ interface Job {
   resumable?: boolean;
   crash?: { firstId: number; marker: string };
   aggregate?: boolean;
+  batchRows?: number;
   input: string;
   output: string;
 }
@@ -67,11 +72,12 @@ function writeJob(dir: string, name: string, job: Job): string {
       ...retry,
       options: { salt: 'bench-salt', columns: ['customer_id'], drop: ['email'], algorithm: 'salted-sha256' },
     },
-    ...(job.aggregate ? [{ name: 'aggregate', module: path.join(ROOT, 'stages/aggregate.ts'), mode: 'process', concurrency: 1 }] : []),
+    // The aggregate keeps state: a lost copy cannot be replaced (no retries), as bench/nightly.config.ts runs it.
+    ...(job.aggregate ? [{ name: 'aggregate', module: path.join(ROOT, 'stages/aggregate.ts'), mode: 'process', concurrency: 1, ...onError }] : []),
   ];
   const config = {
     name: `bench-survival-${name}`,
-    source: { format: 'csv', path: job.input, batchRows: BATCH_ROWS, schema: { customer_id: 'utf8' }, ...onError },
+    source: { format: 'csv', path: job.input, batchRows: job.batchRows ?? BATCH_ROWS, schema: { customer_id: 'utf8' }, ...onError },
     stages,
     sink: { format: 'parquet', path: job.output },
     ...(job.onError === 'dead-letter' && { deadLetter: { format: 'ndjson', path: `${job.output}.rejects.ndjson` } }),
@@ -89,10 +95,11 @@ const sameRows = (a: string, b: string) => JSON.stringify(pl.readParquet(a).toRe
 /** (a) Overhead when nothing fails. */
 function overhead(work: string, files: string, rounds: number): SurvivalResult['overhead'] {
   const out = (n: string) => path.join(work, 'out-a', `${n}.parquet`);
+  const nightly = { aggregate: true, batchRows: NIGHTLY_BATCH_ROWS };
   const jobs: [string, Job][] = [
-    ['all off', { input: files, output: out('off') }],
-    ["onError 'dead-letter' + retries 2 + timeout", { onError: 'dead-letter', recovery: true, input: files, output: out('dead') }],
-    ["onError 'dead-letter' + retries 2 + timeout + unit commits (everything on)", { onError: 'dead-letter', recovery: true, resumable: true, input: files, output: out('units') }],
+    ['all off', { ...nightly, input: files, output: out('off') }],
+    ["onError 'dead-letter' + retries 2 + timeout", { ...nightly, onError: 'dead-letter', recovery: true, input: files, output: out('dead') }],
+    ["onError 'dead-letter' + retries 2 + timeout + unit commits (everything on)", { ...nightly, onError: 'dead-letter', recovery: true, resumable: true, input: files, output: out('units') }],
   ];
   const contenders: Contender[] = jobs.map(([name, job], i) => ({ name, cmd: cmd(writeJob(work, `a${i}`, job)) }));
   const { medians, all } = interleaved(contenders, rounds);
@@ -215,13 +222,14 @@ export async function survival(rows: number, rounds: number, files = 10): Promis
     const one = path.join(work, 'one.csv');
     await generate({ rows, out: one, seed: 42, days: 7 });
     const glob = path.join(work, 'in', '*.csv');
-    console.log(`  (a) the machinery when nothing fails: ${rows.toLocaleString('en-US')} rows in ${files} files`);
-    const a = overhead(work, glob, rounds);
+    const parts = (process.env.SLUICE_BENCH_SURVIVAL ?? 'a,b,c').split(',');
+    console.log(`  (a) the machinery when nothing fails: ${rows.toLocaleString('en-US')} rows in ${files} files, batches of ${NIGHTLY_BATCH_ROWS}`);
+    const a = parts.includes('a') ? overhead(work, glob, rounds) : [];
     console.log(`  (b) one crash: ${rows.toLocaleString('en-US')} rows in one file, batches of ${BATCH_ROWS}`);
-    const b = crash(work, one, rows, rounds);
+    const b = parts.includes('b') ? crash(work, one, rows, rounds) : undefined;
     console.log(`  (c) resume: ${files} files`);
     // Three rounds: each is a fresh run, a killed run and a resumed one.
-    const c = await resume(work, glob, files, Math.min(rounds, 3));
+    const c = parts.includes('c') ? await resume(work, glob, files, Math.min(rounds, 3)) : undefined;
     return { rows, files, rounds, overhead: a, crash: b, resume: c };
   } finally {
     rmSync(work, { recursive: true, force: true });
