@@ -12,8 +12,9 @@
  * copies) against warm; the queue's overhead per unit (on one worker, the gap from a unit's end
  * to the next one's start: BullMQ's hand-over, the result written, the next job fetched); the
  * commit job's time, per unit. A second, small case (many tiny units) shows the fixed cost per
- * unit alone. The job is the nightly one without its aggregate (a cluster run refuses a stage
- * with flush): clean inline, pseudonymise thread × 2, one Parquet file.
+ * unit alone. The job is the nightly one without its aggregate (a stage with flush runs in the
+ * commit job, alone, which would measure the commit more than the units): clean inline,
+ * pseudonymise thread × 2, one Parquet file.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
