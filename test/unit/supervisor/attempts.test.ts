@@ -214,3 +214,30 @@ it.each([
 ])('duration %p is %p ms', (text, ms) => {
   expect(durationMs(text)).toBe(ms);
 });
+
+describe('the watchdog costs a timer only where a timeout is set (issue 28: no per-task cost on the hand-off)', () => {
+  // Counted, not timed: every request of a stage without `timeout` goes straight to its copy.
+  afterEach(() => jest.restoreAllMocks());
+
+  it('a request on a stage without a timeout arms no timer', async () => {
+    const armed = jest.spyOn(global, 'setTimeout');
+    const { list, copies, attempt } = setup();
+    for (let i = 0; i < 3; i++) {
+      const result = withRetries(copies, { retries: 2 }, attempt);
+      list[0].answer(`ok ${i}`);
+      await expect(result).resolves.toBe(`ok ${i}`);
+    }
+    expect(armed).not.toHaveBeenCalled();
+  });
+
+  it('with a timeout, one timer per attempt, cleared when the answer comes', async () => {
+    const armed = jest.spyOn(global, 'setTimeout');
+    const cleared = jest.spyOn(global, 'clearTimeout');
+    const { list, copies, attempt } = setup();
+    const result = withRetries(copies, { retries: 2, timeoutMs: 60_000 }, attempt);
+    list[0].answer('ok');
+    await expect(result).resolves.toBe('ok');
+    expect(armed).toHaveBeenCalledTimes(1);
+    expect(cleared).toHaveBeenCalledWith(armed.mock.results[0].value);
+  });
+});
