@@ -35,10 +35,8 @@ function wrapped<S extends { write(chunk: string): unknown }>(stream: S, around:
   return { write: (chunk: string) => around(() => void stream.write(chunk)) };
 }
 
-/** A logger inside a worker/child: JSON lines handed to `send`, which carries them to main. */
-export function createForwardingLogger(level: string, send: (line: string) => void, bindings: Record<string, unknown>): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime }, { write: send }).child(bindings);
-}
+// A copy's logger loads pino on its first line (forwarding.ts): copies import it from there, not from here.
+export { createForwardingLogger } from './forwarding';
 
 const LEVEL_NAMES: Record<number, Level> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 

@@ -10,7 +10,7 @@
  * quietly, losing the copy's state. Either way it is this copy's one death signal.
  */
 import type { Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { copyEntry, copyExecArgv } from '../loader';
 import { CopyDiedError, STOP_GRACE_MS, type CopyExit, type RequestCopy } from './types';
 import { FirstFatal } from './first-fatal';
@@ -58,7 +58,11 @@ export class PiscinaCopy<Req, Res> implements RequestCopy<Req, Res> {
   }
 
   async start(): Promise<void> {
-    const pool = new Piscina({
+    // Required here, when a thread copy starts: every run imports this module (executors/index.ts
+    // switches on the mode), and a run without thread stages need not load piscina.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Piscina: Pool } = require('piscina') as typeof import('piscina');
+    const pool = new Pool({
       filename: copyEntry(this.opts.entry),
       minThreads: 1,
       maxThreads: 1,

@@ -26,7 +26,7 @@ import { cutForReader } from '../batch/key-split';
 import { isShared, isSlab, release, SLAB_HEADER, SlabArena } from '../batch/slab';
 import { serializeError, type BatchLocation } from '../errors';
 import { loaderExecArgv } from '../loader';
-import { createForwardingLogger } from '../log';
+import { createForwardingLogger } from '../log/forwarding';
 import {
   RUNNING_TASK,
   decodeMainMessage,

@@ -10,7 +10,7 @@ import { cutForReader } from '../batch/key-split';
 import { SlabArena, isShared } from '../batch/slab';
 import { FrameReclaimer } from '../batch/reclaim';
 import { SourceError, serializeError } from '../errors';
-import { createForwardingLogger } from '../log';
+import { createForwardingLogger } from '../log/forwarding';
 import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from '../protocol/thread';
 import { asStageError } from './host';
 import { StageChain } from './chain';

@@ -23,9 +23,16 @@ afterAll(() => ws.cleanup());
 const STEPS = ['before-journal', 'after-journal', 'between-renames', 'after-renames'] as const;
 const RECOVERIES = ['next run on both', 'next run on the directory only', 'sluice recover (config names the file only)'] as const;
 
+/**
+ * The fixture's command: on the built sluice while dist/ is current (the same code; ~1 CPU-s
+ * less a start than the TS loader compiling src/: test/helpers/commit-two-built.cjs), else as it is.
+ */
+const BUILT = process.env.SLUICE_TEST_BUILT_COPIES;
+const fixture = (file: string, dir: string) => (BUILT ? [path.join(__dirname, '../helpers/commit-two-built.cjs'), BUILT, file, dir] : [...loaderExecArgv(), FIXTURE, file, dir]);
+
 /** Run the fixture until it stops at `step`, then SIGKILL it. */
 async function killAt(step: string, file: string, dir: string): Promise<void> {
-  const child = spawn(process.execPath, [...loaderExecArgv(), FIXTURE, file, dir], { env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, fixture(file, dir), { env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
   expect(await killWhenStopped(child, `at ${step}`, 40_000)).toBe('SIGKILL');
 }
 

@@ -5,10 +5,12 @@
  * Dimensions: every type inference produces × every text form a later row can carry × where
  * the row is (the first file after the window; a later batch of that file; a later file).
  * The full product (11 types × 17 forms × 3 places) runs here: each refused cell reads the
- * source in-process (milliseconds); the accepted cells of one place run together through the
- * CLI into a Parquet file that DuckDB reads back. A few refused cells also run through the
- * CLI on each way a CSV is parsed (on the main thread, in the encoder threads of a plain
- * conversion, in a thread stage's copies), so the check is known to cross to threads.
+ * source in-process (milliseconds); the accepted cells of one place run together as one whole
+ * run into a Parquet file that DuckDB reads back. A refused cell also runs whole on each way a
+ * CSV is parsed (on the main thread, in the encoder threads of a plain conversion, in a thread
+ * stage's copies, beside a process stage), so the check is known to cross to threads. Whole
+ * runs are in the test's process (test/helpers/embedded-run.ts: real threads and children,
+ * without a CLI child's start-up); the error is the one `sluice run` prints after "sluice: ".
  * NDJSON's half of the matrix is test/e2e/ndjson-later-values.test.ts.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import path from 'node:path';
 import { DataType } from 'apache-arrow';
 import { openSource } from '../../src/io/sources';
 import { SourceError } from '../../src/errors';
-import { runCli } from '../helpers/cli';
+import { runEmbedded } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
 
@@ -278,9 +280,8 @@ describe.each(PLACES)('a later value in the %s', (place) => {
       { name: 'later', source: { format: 'csv', path: path.join(dir, '*.csv'), inferRows: 3, batchRows: 4 }, stages: [], sink: { format: 'parquet', path: out } },
       `later-${place.replace(' ', '-')}.config.ts`,
     );
-    const r = await runCli(['run', cfg, '--quiet']);
-    expect(r.stderr).not.toMatch(/sluice: /);
-    expect(r.code).toBe(0);
+    const r = await runEmbedded(cfg);
+    expect(r.error).toBeUndefined();
     await duckRows(`SET TimeZone = 'UTC'`);
     const select = columns.map((c) => `CAST("${c}" AS VARCHAR) AS "${c}"`).join(', ');
     const rows = await duckRows(`SELECT ${select} FROM read_parquet('${out}')`);
@@ -391,10 +392,9 @@ describe('the check runs wherever the CSV is parsed', () => {
     const at = layout(dir, int, '01234', 'later file');
     const out = path.join(dir, 'out.parquet');
     const cfg = ws.config({ name: 'ways', source: { format: 'csv', path: at.paths, inferRows: 3 }, stages, sink: { format: 'parquet', path: out } }, `ways-${label.replace(/\W+/g, '-')}.config.ts`);
-    const r = await runCli(['run', cfg, '--quiet']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${at.file}, line 2, column "int": value "01234" has a leading zero`);
-    expect(r.stderr).toContain(`inferred from the first 3 rows of ${at.paths[0]} (lines 2–4)`);
+    const { error } = await runEmbedded(cfg);
+    expect(error?.message).toContain(`${at.file}, line 2, column "int": value "01234" has a leading zero`);
+    expect(error?.message).toContain(`inferred from the first 3 rows of ${at.paths[0]} (lines 2–4)`);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Keyed routing end to end (`key` on a stage, executors/keyed.ts): a per-key sum with flush (no
  * combine) at concurrency 1, 2 and 4, in thread and process mode (and inline at 2), gives the
- * answer of one copy; every key is held by exactly
+ * answer of one copy (the cells: pairwise over mode × copies × key, see CELLS); every key is held by exactly
  * one copy (the stage writes which copy held each key: a key on two copies would come out twice);
  * the sink is CSV (no encoder threads to start: the file runs in seconds), read by DuckDB;
  * the flushed rows come copy after copy. Keys: two string columns (nulls among them), and an int
@@ -20,6 +20,7 @@ import { checkPipeline } from '../../src/check';
 import { buildPlan } from '../../src/plan/build';
 import { runPlan } from '../../src/runtime/run';
 import { duckRows } from '../helpers/duckdb';
+import { pairwise } from '../helpers/pairwise';
 
 const STAGE = path.resolve(__dirname, '../fixtures/stages/keyed-sum.ts');
 const IDENTITY = path.resolve(__dirname, '../fixtures/stages/identity.ts');
@@ -80,26 +81,46 @@ async function readBack(out: string, key: string[]) {
   return { rows, answer };
 }
 
-const ALL: ['inline' | 'thread' | 'process', number][] = [
-  ['thread', 1],
-  ['thread', 2],
-  ['thread', 4],
-  ['process', 1],
-  ['process', 2],
-  ['process', 4],
-  ['inline', 2],
+type Mode = 'inline' | 'thread' | 'process';
+const KEYS = { strings: ['day', 'country'], int: ['shop'] } as const;
+const KEY_LABEL = { strings: 'day, country (strings, nulls)', int: 'shop (int64, nulls)' } as const;
+
+/**
+ * Pairwise over mode × copies × key (test/helpers/pairwise.ts): every mode with every copy
+ * count it allows (thread and process at 1, 2 and 4, inline at 2), and each of those and each
+ * key together at least once, plus the two int-key cells this file always ran (thread × 2,
+ * process × 4). 8 runs where the former string-key column of every cell and the two int-key
+ * cells were 9, with 4 child processes and 2 threads fewer: a key's hash path does not depend
+ * on the mode, nor the routing on the key's type.
+ */
+const KEPT = [
+  { mode: 'thread', copies: 2, key: 'int' },
+  { mode: 'process', copies: 4, key: 'int' },
+] as const;
+const CELLS = [
+  ...KEPT,
+  ...pairwise(
+    { mode: ['thread', 'process', 'inline'] as Mode[], copies: [1, 2, 4], key: ['strings', 'int'] as (keyof typeof KEYS)[] },
+    (c) => c.mode !== 'inline' || c.copies === undefined || c.copies === 2,
+    KEPT as unknown as { mode: Mode; copies: number; key: keyof typeof KEYS }[],
+  ),
 ];
 
-// Every mode × copies for the string key; the int key (another hash path) at two cells, to keep the file short.
-describe.each([
-  ['day, country (strings, nulls)', ['day', 'country'], ALL],
-  ['shop (int64, nulls)', ['shop'], ALL.filter(([m, c]) => (m === 'thread' && c === 2) || (m === 'process' && c === 4))],
-] as const)('keyed by %s', (_what, key, cases) => {
-  it.each(cases)('%s × %i: the one-copy answer, each key on exactly one copy, flushed copy after copy', async (mode, concurrency) => {
-    const { out } = await run(mode, concurrency, [...key]);
-    const { rows, answer } = await readBack(out, [...key]);
+it('the cells hold every mode × copies the modes allow, and every key with every mode and every copy count', () => {
+  const pairs = (a: (c: (typeof CELLS)[number]) => unknown, b: (c: (typeof CELLS)[number]) => unknown) => new Set(CELLS.map((c) => `${a(c)}|${b(c)}`)).size;
+  expect(pairs((c) => c.mode, (c) => c.copies)).toBe(7);
+  expect(pairs((c) => c.mode, (c) => c.key)).toBe(6);
+  expect(pairs((c) => c.copies, (c) => c.key)).toBe(6);
+  expect(CELLS).toHaveLength(8);
+});
+
+describe.each(CELLS.map((c) => [KEY_LABEL[c.key], c.mode, c.copies, c.key] as const))('keyed by %s', (_what, mode, concurrency, keyName) => {
+  it(`${mode} × ${concurrency}: the one-copy answer, each key on exactly one copy, flushed copy after copy`, async () => {
+    const key = [...KEYS[keyName]];
+    const { out } = await run(mode, concurrency, key);
+    const { rows, answer } = await readBack(out, key);
     // Each key once (a key two copies saw would be two rows), with every row of it counted.
-    expect(answer).toEqual(expected([...key]));
+    expect(answer).toEqual(expected(key as ('day' | 'country' | 'shop')[]));
     const copies = rows.map((r) => Number(r.copy));
     for (const r of rows) expect(Number(r.copies)).toBe(concurrency);
     // Every copy holds some keys (the keys spread), and the output comes copy after copy.

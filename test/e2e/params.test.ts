@@ -46,28 +46,65 @@ export default definePipeline({
   return file;
 }
 
+const MODES = ['inline', 'thread', 'process'] as const;
+
+/**
+ * One run for every mode: a params-stamp stage per mode, each reading the source and writing
+ * its own sink, whose path is a function of the params (a sink of `sinks`; config() above has
+ * the single `sink` form). One CLI run instead of one per mode: each stage sees ctx.params
+ * in its own copies all the same.
+ */
+function configAllModes(name: string): string {
+  const file = path.join(ws.dir, `${name}.config.ts`);
+  const stamp = JSON.stringify(path.join(FIXTURE_STAGES, 'params-stamp.ts'));
+  writeFileSync(
+    file,
+    `import { definePipeline } from 'sluice';
+export default definePipeline({
+  name: ${JSON.stringify(name)},
+  params: {
+    day: { type: 'date', description: 'the day to load' },
+    limit: 100,
+    dry: false,
+    region: 'eu',
+  },
+  source: { format: 'csv', path: ({ params }) => \`in/\${params.day}/*.csv\` },
+  stages: [
+${MODES.map((mode) => `    { name: 'stamp-${mode}', module: ${stamp}, mode: '${mode}', concurrency: 2, input: 'source' },`).join('\n')}
+  ],
+  sinks: [
+${MODES.map((mode) => `    { name: '${mode}', from: 'stamp-${mode}', format: 'parquet', path: ({ params }) => \`out/${name}/${mode}/\${params.day}.parquet\` },`).join('\n')}
+  ],
+});
+`,
+  );
+  return file;
+}
+
 /** No display, no info lines: stderr holds only what went wrong. */
 const QUIET = ['--quiet', '--log-level', 'warn'];
 
 const parquet = (file: string) => `read_parquet('${file.replace(/'/g, "''")}')`;
 
 describe('params', () => {
-  it.each(['inline', 'thread', 'process'] as const)('reach a %s stage as ctx.params, pick the input by its path, and are recorded in the report', async (mode) => {
-    const cfg = config(`stamp-${mode}`, mode);
-    const report = path.join(ws.dir, `stamp-${mode}.report.json`);
+  it('reach an inline, a thread and a process stage as ctx.params, pick the input by its path, and are recorded in the report', async () => {
+    const cfg = configAllModes('stamp');
+    const report = path.join(ws.dir, 'stamp.report.json');
     const r = await runCli(['run', cfg, '--set', 'day=2026-11-30', '--set', 'limit=7', '--set', 'dry=true', '--report', report, ...QUIET]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    // The sink path was computed from the param too.
-    expect(ws.outFiles()).toContain(path.join(`stamp-${mode}`, '2026-11-30.parquet'));
-    const out = path.join(ws.dir, 'out', `stamp-${mode}`, '2026-11-30.parquet');
-    const rows = await duckRows(
-      `SELECT id, day::VARCHAR AS day, p_day, p_limit, p_dry, p_region, p_names, p_frozen, p_mode FROM ${parquet(out)} ORDER BY id`,
-    );
-    // Only the 5 rows of 2026-11-30 (ids 0…4), not the 3 of 2026-11-29 (ids 100…).
-    expect(rows.map((row) => Number(row.id))).toEqual([0, 1, 2, 3, 4]);
-    for (const row of rows) {
-      expect(row).toMatchObject({ day: '2026-11-30', p_day: '2026-11-30', p_limit: 7, p_dry: true, p_region: 'eu', p_names: 'day,limit,dry,region', p_frozen: true, p_mode: mode });
+    for (const mode of MODES) {
+      // The sink path was computed from the param too.
+      expect(ws.outFiles()).toContain(path.join('stamp', mode, '2026-11-30.parquet'));
+      const out = path.join(ws.dir, 'out', 'stamp', mode, '2026-11-30.parquet');
+      const rows = await duckRows(
+        `SELECT id, day::VARCHAR AS day, p_day, p_limit, p_dry, p_region, p_names, p_frozen, p_mode FROM ${parquet(out)} ORDER BY id`,
+      );
+      // Only the 5 rows of 2026-11-30 (ids 0…4), not the 3 of 2026-11-29 (ids 100…).
+      expect(rows.map((row) => Number(row.id))).toEqual([0, 1, 2, 3, 4]);
+      for (const row of rows) {
+        expect(row).toMatchObject({ day: '2026-11-30', p_day: '2026-11-30', p_limit: 7, p_dry: true, p_region: 'eu', p_names: 'day,limit,dry,region', p_frozen: true, p_mode: mode });
+      }
     }
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ ok: true, params: { day: '2026-11-30', limit: 7, dry: true, region: 'eu' } });
   });

@@ -8,10 +8,16 @@
  * The report's rejects per place and reason are the uninterrupted run's (the earlier units' counts
  * are kept in the manifest). `maxErrors` counts the rejects of the units staged before: over budget across the two
  * attempts fails the resumed run, with nothing committed.
+ * The killed runs are CLI commands (test/helpers/cli.ts), and so is the first `--resume` after
+ * one; the reference runs (with and without units) and the resumes of the maxErrors cases are
+ * whole runs in the test's process (test/helpers/embedded-run.ts, `units: 'resume'`: the same
+ * engine and copies without a CLI child's start-up; the error is what `sluice run` prints
+ * after "sluice: ").
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, runCli } from '../helpers/cli';
+import { runEmbedded, runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
@@ -74,12 +80,11 @@ let referenceCounts: unknown;
 beforeAll(async () => {
   const ref = setup('reference');
   const plain = setup('plain', { resumable: false });
-  const refReport = path.join(ref.dir, 'report.json');
-  const [r, p] = await Promise.all([runCli(['run', ref.config, '--quiet', '--report', refReport]), runCli(['run', plain.config, '--quiet'])]);
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-  expect({ code: p.code, stderr: p.stderr }).toMatchObject({ code: 0 });
+  // Both at once, as before through two CLI children: their copies run while the other waits.
+  const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);
-  referenceCounts = JSON.parse(readFileSync(refReport, 'utf8')).rejected.counts;
+  // As the CLI's --report file has them (JSON).
+  referenceCounts = JSON.parse(JSON.stringify(refReport.rejected!.counts));
   referenceDir = ref.dir;
   plainDir = plain.dir;
 });
@@ -123,11 +128,10 @@ describe('resumable runs with a dead-letter output', () => {
   it('maxErrors counts the rejects of the units staged before the kill: 3 then 3 more is over a budget of 5', async () => {
     const { dir, config } = setup('budget', { maxErrors: 5 });
     await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-11');
-    const r = await runCli(['run', config, '--resume', '--quiet']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('6 rows rejected (skipped or dead-lettered), more than maxErrors: 5; nothing was committed');
+    const { error } = await runEmbedded(config, { units: 'resume' });
+    expect(error?.message).toContain('6 rows rejected (skipped or dead-lettered), more than maxErrors: 5; nothing was committed');
     // Named as an uninterrupted run names them: the first rejects are those of files 3, 4 and 8, staged before the kill.
-    expect(r.stderr).toMatch(/The first: source, \S*f03\.csv, line 7, [^;]*; stage "gate", \S*f04\.csv[^;]*; source, \S*f08\.csv, line 9,/);
+    expect(error?.message).toMatch(/The first: source, \S*f03\.csv, line 7, [^;]*; stage "gate", \S*f04\.csv[^;]*; source, \S*f08\.csv, line 9,/);
     expect(existsSync(path.join(dir, 'out/clean.parquet'))).toBe(false);
     expect(existsSync(path.join(dir, 'out/rejects.ndjson'))).toBe(false);
   });
@@ -136,8 +140,7 @@ describe('resumable runs with a dead-letter output', () => {
     // Measured against this run's rows alone (9 files), the same 6 rejects would be over 2 %.
     const { dir, config } = setup('share', { maxErrors: '1.5%' });
     await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-11');
-    const r = await runCli(['run', config, '--resume', '--quiet']);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    await runEmbeddedOk(config, { units: 'resume' });
     expect(await rejects(dir)).toEqual(await rejects(plainDir));
   });
 });

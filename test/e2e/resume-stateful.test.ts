@@ -9,10 +9,15 @@
  *   and the totals equal a run without units), and files 1–11 are not read again;
  * - SIGKILLed half-way through the job commit's replay (SLUICE_TEST_STOP_AT=replay): the old
  *   outputs are still in place, untouched, and `--resume` finishes the commit.
+ * The killed runs are CLI commands (test/helpers/cli.ts), and so is the `--resume` after the
+ * first; the reference runs (with and without units) and the resume that finishes the killed
+ * commit are whole runs in the test's process (test/helpers/embedded-run.ts, `units:
+ * 'resume'`: the same engine and copies, without a CLI child's start-up).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, REPO, runCli } from '../helpers/cli';
+import { runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt as killTree } from '../helpers/processes';
 import { workspace } from '../helpers/workspace';
@@ -88,9 +93,8 @@ let plainDir: string;
 beforeAll(async () => {
   const ref = setup('reference');
   const plain = setup('plain', false);
-  const [r, p] = await Promise.all([runCli(['run', ref.config, '--quiet']), runCli(['run', plain.config, '--quiet'])]);
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-  expect({ code: p.code, stderr: p.stderr }).toMatchObject({ code: 0 });
+  // Both at once, as before through two CLI children: their copies run while the other waits.
+  await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);
   referenceDir = ref.dir;
   plainDir = plain.dir;
@@ -133,11 +137,9 @@ describe('resume with a stateful stage downstream', () => {
     const before = outputs(dir);
     await killTreeAt(config, 'replay');
     expect(outputs(dir)).toEqual(before);
-    const report = path.join(dir, 'report.json');
-    const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
-    expect(JSON.parse(readFileSync(report, 'utf8')).units).toMatchObject({ reused: names, read: [] });
+    expect(report.units).toMatchObject({ reused: names, read: [] });
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });

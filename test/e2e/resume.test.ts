@@ -9,10 +9,19 @@
  * stages with flush() that read two places are refused, naming what (one place:
  * resume-stateful.test.ts). The column types are fixed once, by the first
  * file, and kept in the manifest: a resumed run does not infer them again from file 12.
+ *
+ * Through the CLI where the command is the point: the run killed -9 with its tree, the refusal
+ * to start over staged units without --resume, --resume (without `resumable` in the config)
+ * after the kill, and the refusal of the CLI's pre-check. The other runs (the reference, the
+ * failure and its resume, the refusals of a changed module or input, --restart) are whole runs
+ * in the test's process (test/helpers/embedded-run.ts, `units` as --resume/--restart set it):
+ * the same engine and copies without a CLI child's start-up; their errors are what `sluice
+ * run` prints after "sluice: ".
  */
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, runCli } from '../helpers/cli';
+import { runEmbedded, runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
@@ -43,8 +52,11 @@ const SINKS = [
   { name: 'dir', format: 'parquet', path: 'parts', partitionBy: ['name'] },
 ] as const;
 
-/** A config writing into `out`, its stage module `module` (copied into the case's folder, so a case can change it). */
-function setup(caseName: string, extra: { stages?: unknown[]; mode?: string } = {}): { dir: string; config: string; module: string } {
+/**
+ * A config writing into `out`, its stage module `module` (copied into the case's folder, so a
+ * case can change it). `resumable`: said in the config (an embedded run has no --resume to say it).
+ */
+function setup(caseName: string, extra: { stages?: unknown[]; mode?: string; resumable?: boolean } = {}): { dir: string; config: string; module: string } {
   const dir = path.join(ws.dir, caseName);
   mkdirSync(dir);
   const module = path.join(dir, 'fail-on-name.ts');
@@ -55,6 +67,7 @@ function setup(caseName: string, extra: { stages?: unknown[]; mode?: string } = 
       source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 10 },
       stages: extra.stages ?? [{ name: 'gate', module, mode: extra.mode ?? 'inline' }],
       sinks: SINKS.map((s) => ({ ...s, path: path.join(dir, 'out', s.path) })),
+      ...(extra.resumable && { resumable: true }),
     },
     `${caseName}.config.ts`,
   );
@@ -75,8 +88,25 @@ function outputs(dir: string): Map<string, Buffer> {
   return out;
 }
 
-async function report(file: string): Promise<{ units?: { total: number; reused: string[]; read: string[] }; source: { files: number; rows: number } }> {
+type Report = { units?: { runId: string; total: number; reused: string[]; read: string[] }; source: { files: number; rows: number } };
+
+async function report(file: string): Promise<Report> {
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** An embedded run that must succeed, its report as the CLI's --report file holds it (JSON). */
+const reportOfRun = async (config: string, units: 'resume' | 'restart'): Promise<Report> => JSON.parse(JSON.stringify(await runEmbeddedOk(config, { units })));
+
+/** An embedded run with SLUICE_TEST_FAIL_NAME=`name` (read by the inline stage, in this process) that must fail; its error. */
+async function failingOn(name: string, config: string): Promise<Error> {
+  process.env.SLUICE_TEST_FAIL_NAME = name;
+  try {
+    const r = await runEmbedded(config, { units: 'resume' });
+    expect(r.error).toBeDefined();
+    return r.error!;
+  } finally {
+    delete process.env.SLUICE_TEST_FAIL_NAME;
+  }
 }
 
 /** Start `sluice run` with SLUICE_TEST_STOP_AT=unit-<n>; once it has stopped itself, SIGKILL it and every process below it. */
@@ -89,12 +119,10 @@ let reference: Map<string, Buffer>;
 let referenceDir: string;
 
 beforeAll(async () => {
-  const { dir, config } = setup('reference');
-  const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  const { dir, config } = setup('reference', { resumable: true });
+  const rep = await reportOfRun(config, 'resume');
   reference = outputs(dir);
   referenceDir = dir;
-  const rep = await report(path.join(dir, 'report.json'));
   expect(rep.units).toMatchObject({ total: FILES, reused: [], read: names });
 });
 
@@ -132,13 +160,9 @@ describe('resumable runs', () => {
   });
 
   it('a stage failure on file 15, its cause removed, then --resume: the uninterrupted output', async () => {
-    const { dir, config } = setup('failed');
-    const failed = await runCli(['run', config, '--resume', '--quiet'], { env: { SLUICE_TEST_FAIL_NAME: 'n15' } });
-    expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('deliberate failure on a row of n15');
-    const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    const rep = await report(path.join(dir, 'report.json'));
+    const { dir, config } = setup('failed', { resumable: true });
+    expect((await failingOn('n15', config)).message).toContain('deliberate failure on a row of n15');
+    const rep = await reportOfRun(config, 'resume');
     // The units whose every batch had reached every sink before the failure are kept (the
     // channels' capacities bound how many were still on their way); the rest are read again.
     const kept = rep.units!.reused.length;
@@ -149,21 +173,18 @@ describe('resumable runs', () => {
   });
 
   it('a changed stage module or input makes --resume refuse, naming it; --restart discards the staged units', async () => {
-    const { dir, config, module } = setup('changed');
-    expect((await runCli(['run', config, '--resume', '--quiet'], { env: { SLUICE_TEST_FAIL_NAME: 'n05' } })).code).toBe(1);
+    const { dir, config, module } = setup('changed', { resumable: true });
+    await failingOn('n05', config);
     appendFileSync(module, '\n// changed\n');
-    const refused = await runCli(['run', config, '--resume', '--quiet']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('cannot resume');
-    expect(refused.stderr).toContain('the module of stage "gate" changed');
-    expect(refused.stderr).toContain('--restart');
+    const refused = (await runEmbedded(config, { units: 'resume' })).error?.message;
+    expect(refused).toContain('cannot resume');
+    expect(refused).toContain('the module of stage "gate" changed');
+    expect(refused).toContain('--restart');
     const t = new Date('2026-01-01T00:00:00Z');
     utimesSync(names[2], t, t);
-    const again = await runCli(['run', config, '--resume', '--quiet']);
-    expect(again.stderr).toContain(`input ${names[2]} changed`);
-    const r = await runCli(['run', config, '--restart', '--quiet', '--report', path.join(dir, 'report.json')]);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    expect((await report(path.join(dir, 'report.json'))).units!.reused).toEqual([]);
+    const again = (await runEmbedded(config, { units: 'resume' })).error?.message;
+    expect(again).toContain(`input ${names[2]} changed`);
+    expect((await reportOfRun(config, 'restart')).units!.reused).toEqual([]);
     expect(outputs(dir)).toEqual(reference);
   });
 

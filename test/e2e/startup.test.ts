@@ -42,6 +42,24 @@ describe('what a command loads (built sluice)', () => {
     for (const heavy of ['tsx', 'esbuild', 'apache-arrow', 'nodejs-polars', 'piscina', 'pino', 'zod']) expect(r.packages).not.toContain(heavy);
   });
 
+  it('run without thread stages: no piscina (it is loaded when a thread copy starts)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-no-threads-'));
+    try {
+      writeFileSync(path.join(dir, 'in.csv'), 'id\n1\n');
+      const stage = { name: 'id', module: path.join(REPO, 'test/fixtures/stages/identity.ts'), mode: 'inline' };
+      writeFileSync(path.join(dir, 'p.config.ts'), `export default ${JSON.stringify({ name: 'no-threads', source: { format: 'csv', path: 'in.csv' }, stages: [stage], sink: { format: 'csv', path: 'out.csv' } })};\n`);
+      const r = await loadedBy(['run', 'p.config.ts', '--quiet', '--log-level', 'warn'], dir);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(readFileSync(path.join(dir, 'out.csv'), 'utf8')).toBe('id\n1\n');
+      // The module that starts thread copies is loaded (the executors' switch imports it); piscina is not.
+      expect(r.modules).toContain('dist/supervisor/piscina.js');
+      expect(r.packages).not.toContain('piscina');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('validate: the checks, the source reader and the stage modules, no pools and no runtime', async () => {
     const r = await loadedBy(['validate', 'pipeline.config.ts']);
     expect(r.code).toBe(0);
@@ -149,6 +167,11 @@ M.prototype._compile = function (content, filename) { fs.appendFileSync(${JSON.s
       // The CLI, the stage thread and the stage's child (each stage copy, the sink's and source's threads that use it).
       const withBundle = new Set(compiled.filter(([, file]) => file === path.join(REPO, 'dist/vendor/apache-arrow.cjs')).map(([who]) => who));
       expect(withBundle.size).toBeGreaterThanOrEqual(3);
+      // pino is the CLI's (its main thread logs the run); a copy, whose stage logs nothing at
+      // the run's level, never loads it (log/forwarding.ts: made on the first line logged).
+      const cli = compiled.find(([, file]) => file === path.join(REPO, 'dist/cli/main.js'))![0];
+      const withPino = new Set(compiled.filter(([, file]) => file.includes('/node_modules/pino/')).map(([who]) => who));
+      expect([...withPino]).toEqual([cli]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ import { cutForReader } from '../../batch/key-split';
 import { toShared } from '../../batch/shared';
 import { SlabArena } from '../../batch/slab';
 import { serializeError } from '../../errors';
-import { createForwardingLogger } from '../../log';
+import { createForwardingLogger } from '../../log/forwarding';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { sourceArenaStats } from './arrow-convert';
 import { openSource, type BadRow, type SourceOptions } from './index';

@@ -67,9 +67,19 @@ function nextFatal(e: ProcessExecutor): Promise<SluiceError> {
 }
 
 describe('process executor: data across the transport', () => {
+  /** One proc-echo child for the tests that only pass data through it and back (one child fewer to start); stopped after them. */
+  let echo: Promise<ProcessExecutor> | undefined;
+  const sharedEcho = () =>
+    (echo ??= (async () => {
+      const e = new ProcessExecutor(planned('proc-echo'), { log: pino({ level: 'silent' }) });
+      await e.start();
+      return e;
+    })());
+  afterAll(async () => void (await (await echo)?.abort()));
+
   it('round-trips every Arrow type (64-bit ints exactly, utf8view, dictionary, nested) through a child', async () => {
-    const e = executor('proc-echo');
-    await e.start();
+    const e = await sharedEcho();
+    const before = e.stats();
     const a = allTypesBatch(13);
     const b = allTypesBatch(4);
     const out = await e.process(new OwnedBatch({ seq: 0, batches: [a, b, ints([1, 2, 3])] }));
@@ -80,10 +90,10 @@ describe('process executor: data across the transport', () => {
     expect(out.batches[0].getChild('i64')!.get(0)).toBe(-9007199254740993n);
     expect(String(out.batches[0].schema.fields.find((f) => f.name === 'utf8_view')!.type)).toBe('Utf8View');
     const stats = e.stats();
-    expect(stats.bytesPacked).toBe(0);
+    expect(stats.bytesPacked - before.bytesPacked).toBe(0);
     // Both directions are counted: the input's IPC bytes, then about as many back.
     const sent = encodeBatches([a, b, ints([1, 2, 3])]).byteLength;
-    expect(stats.bytesSerialized).toBeGreaterThan(1.5 * sent);
+    expect(stats.bytesSerialized - before.bytesSerialized).toBeGreaterThan(1.5 * sent);
     out.release();
   });
 
@@ -143,10 +153,9 @@ describe('process executor: data across the transport', () => {
   });
 
   it('passes empty results and zero-row batches through', async () => {
-    const e = executor('proc-echo');
-    await e.start();
-    expect((await e.process(new OwnedBatch({ seq: 0, batches: [] }))).batches).toEqual([]);
-    const out = await e.process(new OwnedBatch({ seq: 1, batches: [ints([])] }));
+    const e = await sharedEcho();
+    expect((await e.process(new OwnedBatch({ seq: 10, batches: [] }))).batches).toEqual([]);
+    const out = await e.process(new OwnedBatch({ seq: 11, batches: [ints([])] }));
     expect(out.batches.map((b) => b.numRows)).toEqual([0]);
     expect(out.batches[0].schema.fields.map((f) => f.name)).toEqual(['x']);
   });
@@ -159,18 +168,23 @@ describe('process executor: placement', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the stage in other processes; two copies are busy at the same time', async () => {
+  it('runs the stage in other processes; two copies are busy at the same time; setup once and flush once per child, one flush output per child', async () => {
     // The test answers a check-in only while two tasks from two pids are checked in at once,
-    // so both tasks can only finish if two children ran them concurrently.
+    // so both tasks can only finish if two children ran them concurrently. After that first
+    // pair it answers every check-in at once: the same two children then serve the setup and
+    // flush checks (one executor for both: two children fewer to start).
     const socketPath = path.join(dir, 'rendezvous.sock');
     const waiting = new Map<number, net.Socket>();
     const seenTogether: number[][] = [];
+    let paired = false;
     const server = net.createServer((socket) => {
       socket.setEncoding('utf8');
       socket.on('data', (text: string) => {
+        if (paired) return void socket.write('go\n');
         waiting.set(Number(text.trim()), socket);
         if (waiting.size === 2) {
           seenTogether.push([...waiting.keys()].sort());
+          paired = true;
           for (const s of waiting.values()) s.write('go\n');
           waiting.clear();
         }
@@ -189,6 +203,26 @@ describe('process executor: placement', () => {
       expect([...pids].sort()).toEqual([...e.pids].sort());
       expect(seenTogether).toEqual([[...pids].sort()]);
       expect(outs.map((o) => column(o.batches, 'rows')[0])).toEqual([1, 2]);
+      // Setup once and flush once per child, one flush output per child.
+      const run = (seqs: number[]) => Promise.all(seqs.map((seq) => e.process(new OwnedBatch({ seq, batches: [ints([seq])] }))));
+      const more = [...(await run([2, 3, 4, 5])), ...(await run([6, 7]))]; // at most `slots` (4) in flight
+      const taskPids = new Set([...outs, ...more].map((o) => column(o.batches, 'pid')[0]));
+      expect(taskPids.size).toBe(2);
+      const flushed = await e.flush();
+      expect(flushed).toHaveLength(2);
+      const rows = flushed.map((f) => ({
+        pid: column(f.batches, 'pid')[0],
+        copy: column(f.batches, 'copy')[0],
+        setups: column(f.batches, 'setups')[0],
+        flushes: column(f.batches, 'flushes')[0],
+        processed: column(f.batches, 'processed')[0],
+      }));
+      expect(rows.map((r) => r.copy)).toEqual([0, 1]);
+      expect(new Set(rows.map((r) => r.pid))).toEqual(taskPids);
+      expect(rows.map((r) => r.setups)).toEqual([1, 1]);
+      expect(rows.map((r) => r.flushes)).toEqual([1, 1]);
+      expect(rows.reduce((n, r) => n + r.processed, 0)).toBe(8);
+      await e.close();
     } finally {
       server.close();
     }
@@ -212,30 +246,6 @@ describe('process executor: placement', () => {
     const outs = await Promise.all([first, second]);
     expect(outs.map((o) => o.batches[0].numRows)).toEqual([1, 1 << 20]);
     outs.forEach((o) => o.release());
-  });
-
-  it('runs setup once and flush once per child, one flush output per child', async () => {
-    const e = executor('proc-probe', 2);
-    await e.start();
-    const run = (seqs: number[]) => Promise.all(seqs.map((seq) => e.process(new OwnedBatch({ seq, batches: [ints([seq])] }))));
-    const outs = [...(await run([0, 1, 2, 3])), ...(await run([4, 5]))]; // at most `slots` (4) in flight
-    const taskPids = new Set(outs.map((o) => column(o.batches, 'pid')[0]));
-    expect(taskPids.size).toBe(2);
-    const flushed = await e.flush();
-    expect(flushed).toHaveLength(2);
-    const rows = flushed.map((f) => ({
-      pid: column(f.batches, 'pid')[0],
-      copy: column(f.batches, 'copy')[0],
-      setups: column(f.batches, 'setups')[0],
-      flushes: column(f.batches, 'flushes')[0],
-      processed: column(f.batches, 'processed')[0],
-    }));
-    expect(rows.map((r) => r.copy)).toEqual([0, 1]);
-    expect(new Set(rows.map((r) => r.pid))).toEqual(taskPids);
-    expect(rows.map((r) => r.setups)).toEqual([1, 1]);
-    expect(rows.map((r) => r.flushes)).toEqual([1, 1]);
-    expect(rows.reduce((n, r) => n + r.processed, 0)).toBe(6);
-    await e.close();
   });
 
   it('forwards the child logs into the stage logger with stage and worker fields', async () => {
