@@ -1,4 +1,10 @@
-/** The CLI as users meet it: config errors with paths, configs outside the repo, explain, worker logs. */
+/**
+ * The CLI as users meet it: config errors with paths, configs outside the repo, explain, worker logs.
+ * A CLI child costs ~1 s of CPU before it prints a line, so where one run can answer several
+ * questions it does: `validate` of the config with every issue serves both tests that compare
+ * with it; one run with a thread and a process stage serves the worker-log test of both modes
+ * and the MALLOC_ARENA_MAX default.
+ */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,8 +70,12 @@ describe('sluice validate', () => {
     `  ✖ sink.partitionBy[0]: column "dy" is not in the source (columns: id, name, x, day; did you mean "day"?); read from ${path.join(ws.dir, 'in.csv')}`,
   ];
 
+  /** `sluice validate` of that config, once (two tests read it). */
+  let validated: ReturnType<typeof runCli> | undefined;
+  const validateEverything = () => (validated ??= runCli(['validate', everything()]));
+
   it('lists every issue in one pass and exits 1', async () => {
-    const r = await runCli(['validate', everything()]);
+    const r = await validateEverything();
     expect(r.code).toBe(1);
     const lines = issueLines(r.stderr);
     expect(lines).toHaveLength(allIssues().length);
@@ -73,7 +83,7 @@ describe('sluice validate', () => {
   });
 
   it('run fails fast with the same issues: nothing started, nothing written', async () => {
-    const validate = await runCli(['validate', everything()]);
+    const validate = await validateEverything();
     const r = await runCli(['run', everything(), '--report', path.join(ws.dir, 'everything.json')]);
     expect(r.code).toBe(1);
     const lines = issueLines(r.stderr);
@@ -199,37 +209,52 @@ describe('sluice explain', () => {
   });
 });
 
-describe('logs', () => {
-  it.each(['thread', 'process'])('lines logged in a %s worker arrive in the run log with stage and worker', async (mode) => {
-    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode, concurrency: 2 }] }), `log-${mode}.config.ts`);
-    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'debug']);
+/**
+ * One run, MALLOC_ARENA_MAX unset, with the logger as a thread stage and as a process stage
+ * (2 copies each): the worker-log test of each mode and the arena default read its log.
+ */
+let loggedRun: Promise<Record<string, unknown>[]> | undefined;
+const logged = () =>
+  (loggedRun ??= (async () => {
+    const cfg = ws.config(
+      base({
+        stages: (['thread', 'process'] as const).map((mode) => ({ name: `logger-${mode}`, module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode, concurrency: 2 })),
+      }),
+      'log-modes.config.ts',
+    );
+    // (an undefined value removes the variable from the child's environment)
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'debug'], { env: { MALLOC_ARENA_MAX: undefined } });
     expect(r.code).toBe(0);
-    const records = r.stderr
+    return r.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const ready = records.filter((l) => l.msg === 'stage ready');
+  })());
+
+describe('logs', () => {
+  it.each(['thread', 'process'])('lines logged in a %s worker arrive in the run log with stage and worker', async (mode) => {
+    const records = await logged();
+    const stage = `logger-${mode}`;
+    const ready = records.filter((l) => l.msg === 'stage ready' && l.stage === stage);
     expect(ready.map((l) => [l.stage, l.mode, l.worker]).sort()).toEqual([
-      ['logger', mode, 0],
-      ['logger', mode, 1],
+      [stage, mode, 0],
+      [stage, mode, 1],
     ]);
-    expect(records.filter((l) => l.msg === 'batch seen' && l.stage === 'logger')).toHaveLength(3);
+    expect(records.filter((l) => l.msg === 'batch seen' && l.stage === stage)).toHaveLength(3);
   });
 });
 
 describe('malloc arenas', () => {
-  const arenaMax = async (env: NodeJS.ProcessEnv) => {
+  it('runs pipelines with MALLOC_ARENA_MAX=2 (children inherit it) unless the user set it', async () => {
+    // Unset: the process copies of the run above say 2.
+    const unset = (await logged()).filter((l) => l.msg === 'stage ready' && l.stage === 'logger-process');
+    expect(unset).toHaveLength(2);
+    for (const l of unset) expect(l.mallocArenaMax).toBe('2');
     const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process' }] }), 'arena.config.ts');
-    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env });
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env: { MALLOC_ARENA_MAX: '4' } });
     expect(r.code).toBe(0);
     const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
-    return ready?.mallocArenaMax;
-  };
-
-  it('runs pipelines with MALLOC_ARENA_MAX=2 (children inherit it) unless the user set it', async () => {
-    // (an undefined value removes the variable from the child's environment)
-    expect(await arenaMax({ MALLOC_ARENA_MAX: undefined })).toBe('2');
-    expect(await arenaMax({ MALLOC_ARENA_MAX: '4' })).toBe('4');
+    expect(ready?.mallocArenaMax).toBe('4');
   });
 });
 

@@ -8,17 +8,28 @@
  * outputs equal the embedded run's, read back by DuckDB. With maxErrors one below the rows
  * rejected (each unit alone is under it; together they are over): the run fails naming the
  * first rejects, exit != 0, nothing committed, nothing hidden left.
+ *
+ * The two cluster runs share one redis-server and two workers started for the file
+ * (helpers/cluster-pool.ts; `--cluster <url>`, a run id each) instead of a private server and
+ * two workers each (`--cluster local:2`, which cluster.test.ts and the others keep), and run at
+ * once beside the embedded run: the run over maxErrors fails in its commit job, once every unit
+ * is done, so no unit of it is left for the shared workers after its driver gives up.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
+import { startClusterPool, type ClusterPool } from '../helpers/cluster-pool';
 import { duckRows } from '../helpers/duckdb';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
 jest.setTimeout(240_000);
 
 const ws = workspace('sluice-cluster-dl-');
-afterAll(() => ws.cleanup());
+let pool: ClusterPool | undefined;
+afterAll(async () => {
+  await pool?.stop();
+  ws.cleanup();
+});
 
 const FILES = 4;
 const ROWS = 25;
@@ -66,17 +77,19 @@ const csv = (c: string) => duckRows(`select * from read_csv('${out(c, 'copy.csv'
 const rejects = (c: string) => duckRows(`select origin, stage, regexp_extract(file, '[^/]+$') as file, line, "row", "column", batch, reason, raw, "values" from read_json('${out(c, 'rejects.ndjson')}', format = 'newline_delimited') order by all`);
 const hidden = (c: string) => readdirSync(path.join(ws.dir, c), { recursive: true }).map(String).filter((p) => p.split(path.sep).some((part) => part.startsWith('.')));
 
-it('two sinks and a dead-letter output with --cluster local:2: the embedded run\'s three outputs; one reject past maxErrors over all units fails with nothing committed', async () => {
+it('two sinks and a dead-letter output with --cluster (2 workers): the embedded run\'s three outputs; one reject past maxErrors over all units fails with nothing committed', async () => {
   const embedded = setup('embedded', REJECTED);
   const cluster = setup('cluster', REJECTED);
   const over = setup('over', REJECTED - 1);
   const reports = { embedded: path.join(ws.dir, 'embedded.json'), cluster: path.join(ws.dir, 'cluster.json') };
-  const [e, c] = await Promise.all([
+  pool = await startClusterPool(2);
+  const [e, c, o] = await Promise.all([
     runCli(['run', embedded, '--quiet', '--log-level', 'error', '--report', reports.embedded], { timeoutMs: 120_000 }),
-    runCli(['run', cluster, '--cluster', 'local:2', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
+    runCli(['run', cluster, '--cluster', pool.url, '--run-id', 'dl-cluster', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
+    runCli(['run', over, '--cluster', pool.url, '--run-id', 'dl-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
   ]);
   expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(c.stdout + c.stderr).toContain(`committed on local:2: ${FILES} units, ${FILES * ROWS} rows read`);
+  expect(c.stdout + c.stderr).toContain(`committed on ${pool.url}: ${FILES} units, ${FILES * ROWS} rows read`);
   expect(c.code).toBe(0);
 
   const want = await rejects('embedded');
@@ -95,7 +108,6 @@ it('two sinks and a dead-letter output with --cluster local:2: the embedded run\
   expect(cr.rejected).toEqual({ rows: REJECTED, counts: er.rejected!.counts });
   expect(c.stdout + c.stderr).toContain(`rejected: ${REJECTED} rows (`);
 
-  const o = await runCli(['run', over, '--cluster', 'local:2', '--log-level', 'error'], { timeoutMs: 200_000 });
   expect(o.code).not.toBe(0);
   expect(o.stderr).toContain(`${REJECTED} rows rejected (skipped or dead-lettered), more than maxErrors: ${REJECTED - 1}; nothing was committed. The first: source, ${path.join(inputs, 'f1.csv')}, line 6`);
   const overOut = path.join(ws.dir, 'over', 'out');

@@ -8,19 +8,33 @@
  * says so, and the output is still the embedded run's (no row lost or doubled). A bad value in
  * one unit fails the run naming file, line and column, and leaves the previous output as it
  * was; Redis killed mid-run fails the driver loudly, never with exit 0.
+ *
+ * The two runs that commit share one redis-server and three workers started for the file
+ * (helpers/cluster-pool.ts; `--cluster <url>`, a run id each), where `--cluster local:N` starts
+ * a private server and N workers per run: the run that kills a worker comes after the five-sink
+ * run. Workers take `--lock-duration 3s` (the killed unit's lock must expire soon). The two runs
+ * that fail stay `--cluster local:2`: killing Redis needs a server of its own, and the units of
+ * a failed run that no worker has taken yet stay queued, so shared workers would go on running
+ * them after the driver has given up (local:N stops its workers with the driver); they also keep
+ * local mode's own path (it starts, watches and stops its server and workers) in this file.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
+import { startClusterPool, type ClusterPool } from '../helpers/cluster-pool';
 import { descendants } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
 jest.setTimeout(600_000);
 
 const ws = workspace('sluice-cluster-');
-afterAll(() => ws.cleanup());
+let pool: ClusterPool | undefined;
+afterAll(async () => {
+  await pool?.stop();
+  ws.cleanup();
+});
 
 const FILES = 12;
 const inputs = path.join(ws.dir, 'in');
@@ -113,16 +127,17 @@ interface Report {
 
 const embedded = config('embedded');
 beforeAll(async () => {
-  const r = await runCli(['run', embedded.file, '--quiet', '--log-level', 'error'], { timeoutMs: 120_000 });
+  const [r, p] = await Promise.all([runCli(['run', embedded.file, '--quiet', '--log-level', 'error'], { timeoutMs: 120_000 }), startClusterPool(3, ['--lock-duration', '3s'])]);
+  pool = p;
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 });
 
-it('--cluster local:3 on 12 CSV files into five sinks commits the embedded run\'s output, _SUCCESS, nothing hidden left', async () => {
+it('--cluster with 3 workers on 12 CSV files into five sinks commits the embedded run\'s output, _SUCCESS, nothing hidden left', async () => {
   const c = config('local3');
   const report = path.join(c.dir, 'report.json');
-  const r = await runCli(['run', c.file, '--cluster', 'local:3', '--run-id', 'five-sinks', '--report', report, '--log-level', 'warn'], { timeoutMs: 300_000 });
-  expect(r.stderr).toContain('committed on local:3: 12 units, 360 rows read');
+  const r = await runCli(['run', c.file, '--cluster', pool!.url, '--run-id', 'five-sinks', '--report', report, '--log-level', 'warn'], { timeoutMs: 300_000 });
+  expect(r.stderr).toContain(`committed on ${pool!.url}: 12 units, 360 rows read`);
   expect(r.code).toBe(0);
   await expectSameOutputs(embedded.dir, c.dir, SINKS);
   expect(hidden(c.dir)).toEqual([]);
@@ -137,9 +152,12 @@ it('a worker SIGKILLed in the middle of a unit: the unit runs again on another w
   // Inline, so the stage's SIGKILL kills the worker process itself, in the middle of unit 4 (file f05, its first batch).
   const c = config('killed', { sinks: SINKS.slice(0, 2), stage: { name: 'same', module: path.join(FIXTURE_STAGES, 'fault-once.ts'), mode: 'inline', options: { firstId: 500, how: 'sigkill', marker } } });
   const report = path.join(c.dir, 'report.json');
-  const r = await runCli(['run', c.file, '--cluster', 'local:3', '--lock-duration', '3s', '--report', report, '--log-level', 'warn'], { timeoutMs: 300_000 });
+  // Three live workers (the pool's, or more if one died before): the killed one's unit goes to another.
+  if (pool!.live() < 3) pool!.add(3 - pool!.live());
+  const r = await runCli(['run', c.file, '--cluster', pool!.url, '--lock-duration', '3s', '--report', report, '--log-level', 'warn'], { timeoutMs: 300_000 });
   expect(r.code).toBe(0);
   expect(existsSync(marker)).toBe(true);
+  expect(pool!.live()).toBe(2);
   const rep = JSON.parse(readFileSync(report, 'utf8')) as Report;
   // Unit 4 ran again; on a loaded machine a worker busy past the 3 s lock may lose another unit's lock too, which then also runs again (and only the attempt holding the lock is committed).
   expect(rep.units.filter((u) => u.attempts > 1).map((u) => u.unit)).toContain(4);

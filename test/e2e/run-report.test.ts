@@ -2,12 +2,19 @@
  * `--report out.html`, `--report out.json` and `--metrics out.prom` through the CLI: the page is
  * rendered in headless Chromium with the network refused and its charts' marks are counted;
  * the OpenMetrics file is parsed and checked against the JSON report of the same run.
+ *
+ * One CLI run serves several checks: the page of a finished run is made from the `--report`
+ * JSON of that run by the function `--report x.html` calls on the same report object
+ * (renderHtmlReport, src/cli/report-html/index.ts), so the main and the direct run are not run
+ * again only to write their page; the failed run writes its page and its metrics at once, and
+ * that page is the check that the CLI writes HTML for a `.html` name.
  */
 import path from 'node:path';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { describeWithChromium, markCount, renderedDom } from '../helpers/chromium';
+import { renderHtmlReport } from '../../src/cli/report-html/page';
 import { parseOpenMetrics } from '../helpers/openmetrics';
 import type { RunReport } from '../../src/runtime/types';
 
@@ -39,11 +46,25 @@ beforeAll(() => {
 });
 afterAll(() => ws.cleanup());
 
+/** The main run, once: its JSON report and its metrics (the HTML tests render its page from the JSON). */
+let mainRun: ReturnType<typeof runCli> | undefined;
+const main = () => (mainRun ??= runCli(['run', cfg, '--quiet', '--report', path.join(ws.dir, 'r.json'), '--metrics', path.join(ws.dir, 'm.prom')], { timeoutMs: 90_000 }));
+
+/** The failed run, once: its metrics and its page (--report fail.html) from one CLI run. */
+let failedRun: ReturnType<typeof runCli> | undefined;
+const failed = () => (failedRun ??= runCli(['run', failing, '--quiet', '--metrics', path.join(ws.dir, 'fail.prom'), '--report', path.join(ws.dir, 'fail.html')], { timeoutMs: 90_000 }));
+
+/** `--report <name>.html` of a run whose JSON report is `json`: the page the CLI writes for that report. */
+function pageOf(json: string, html: string): string {
+  writeFileSync(html, renderHtmlReport(JSON.parse(readFileSync(json, 'utf8')) as RunReport));
+  return html;
+}
+
 describe('--report out.json and --metrics out.prom', () => {
   let report: RunReport;
   let prom: string;
   beforeAll(async () => {
-    const r = await runCli(['run', cfg, '--quiet', '--report', path.join(ws.dir, 'r.json'), '--metrics', path.join(ws.dir, 'm.prom')], { timeoutMs: 90_000 });
+    const r = await main();
     expect(r.code).toBe(0);
     report = JSON.parse(readFileSync(path.join(ws.dir, 'r.json'), 'utf8'));
     prom = readFileSync(path.join(ws.dir, 'm.prom'), 'utf8');
@@ -117,7 +138,7 @@ describe('--report out.json and --metrics out.prom', () => {
 
 it('writes the metrics of a failed run (success 0) and of a run whose config does not load', async () => {
   const prom = path.join(ws.dir, 'fail.prom');
-  const r = await runCli(['run', failing, '--quiet', '--metrics', prom], { timeoutMs: 90_000 });
+  const r = await failed();
   expect(r.code).toBe(1);
   const families = parseOpenMetrics(readFileSync(prom, 'utf8'));
   expect(families.get('sluice_run_success')!.samples).toEqual([{ name: 'sluice_run_success', labels: { pipeline: 'report-fail' }, value: 0 }]);
@@ -159,9 +180,9 @@ it.each(['report', 'metrics'])('refuses a --%s file in a missing directory befor
 
 describeWithChromium('--report out.html in a real browser', () => {
   it('renders the timeline, channel depth, rows/s and memory charts offline, with the stage table', async () => {
-    const html = path.join(ws.dir, 'r.html');
-    const r = await runCli(['run', cfg, '--quiet', '--report', html], { timeoutMs: 90_000 });
-    expect(r.code).toBe(0);
+    // The page of the run the first describe checks (its r.json): the same report the CLI renders for r.html.
+    expect((await main()).code).toBe(0);
+    const html = pageOf(path.join(ws.dir, 'r.json'), path.join(ws.dir, 'r.html'));
     const page = readFileSync(html, 'utf8');
     // self-contained: nothing is loaded from elsewhere
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
@@ -188,8 +209,7 @@ describeWithChromium('--report out.html in a real browser', () => {
     expect(report.timeline!.stages.map((s) => s.name)).toEqual(['parquet-encode']);
     expect(report.stages.map((s) => [s.name, s.mode, s.rowsIn, s.rowsOut])).toEqual([['parquet-encode', 'thread', 3000, 3000]]);
     expect(report.timeline!.samples.samples[report.timeline!.samples.samples.length - 1].sinkRows).toBe(3000);
-    expect((await runCli(['run', direct, '--quiet', '--report', html], { timeoutMs: 90_000 })).code).toBe(0);
-    const dom = renderedDom(html);
+    const dom = renderedDom(pageOf(json, html));
     expect(rendered(dom)).toBe('ok');
     const busyLanes = new Set([...dom.matchAll(/aria-label="[^"]*lane: ([^;"]+); [^"]*copy state: busy"/g)].map((m) => m[1]));
     expect([...busyLanes].some((lane) => lane.startsWith('parquet-encode'))).toBe(true);
@@ -198,9 +218,11 @@ describeWithChromium('--report out.html in a real browser', () => {
   }, 180_000);
 
   it('renders a failed run’s page with its error', async () => {
+    // Written by the CLI (a .html name): the run that also wrote fail.prom.
     const html = path.join(ws.dir, 'fail.html');
-    const r = await runCli(['run', failing, '--quiet', '--report', html], { timeoutMs: 90_000 });
+    const r = await failed();
     expect(r.code).toBe(1);
+    expect(statSync(html).mode & 0o777).toBe(0o600);
     const dom = renderedDom(html);
     expect(rendered(dom)).toBe('ok');
     expect(dom.match(/class="error">([^<]*)</)?.[1]).toMatch(/^SLUICE_STAGE_FAILED: .*deliberate failure/);
