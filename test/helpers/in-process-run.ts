@@ -10,9 +10,15 @@
  * Not for a stage that ends or hangs the process it runs in (an inline process.exit, a promise
  * that never settles: the run's stall detection is Node running out of work, which a jest
  * worker never does): those need a process of their own (test/helpers/cli.ts).
+ *
+ * Start and await these runs inside a test or a hook, never in the background across tests:
+ * jest (30) refuses a `require` between tests ("outside of the scope of the test code"), and a
+ * run loads its config and inline stages through jest's require. Runs several at once in one
+ * beforeAll that awaits them all are fine.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { fairTimeout } from './fair-clock';
 import { run } from '../../src/index';
 import { reportOf } from '../../src/runtime/report-attach';
 import type { RunReport } from '../../src/runtime/types';
@@ -29,9 +35,11 @@ export interface InProcessOutcome {
 /**
  * Runs `configFile` and never rejects: the outcome says how it ended. `logLevel` is what
  * `--log-level` would be (default 'error': `logged` empty is the CLI's empty stderr of a run
- * that succeeded with `--quiet --log-level error`).
+ * that succeeded with `--quiet --log-level error`). A run still going after `timeoutMs` of a
+ * fair share of the CPU (test/helpers/fair-clock.cjs; default 60 s) is aborted as a hang: its
+ * error then says so, instead of the test's timeout saying nothing.
  */
-export async function runInProcess(configFile: string, opts: { logLevel?: pino.Level } = {}): Promise<InProcessOutcome> {
+export async function runInProcess(configFile: string, opts: { logLevel?: pino.Level; timeoutMs?: number } = {}): Promise<InProcessOutcome> {
   const logged: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -40,10 +48,15 @@ export async function runInProcess(configFile: string, opts: { logLevel?: pino.L
     },
   });
   const log = pino({ level: opts.logLevel ?? 'error' }, sink);
+  const limitMs = opts.timeoutMs ?? 60_000;
+  const hang = new AbortController();
+  const cancel = fairTimeout(limitMs, () => hang.abort(`hang: the run did not end within ${limitMs} ms of a fair share of the CPU`));
   try {
-    const report = await run(configFile, { log });
+    const report = await run(configFile, { log, signal: hang.signal });
     return { report, error: undefined, logged };
   } catch (err) {
     return { report: reportOf(err), error: err as Error, logged };
+  } finally {
+    cancel();
   }
 }
