@@ -2,6 +2,13 @@
  * A run ends loud whatever way its stage fails outside the promise the engine awaits, a
  * signal during start-up stops it before it replaces anything, and `kill -9` of the
  * command's pid ends every process of the run at once (nothing commits afterwards).
+ *
+ * Each is about the process (its exit code, signals, a stage that ends or hangs the process it
+ * runs in), so each runs as a process of its own; they are independent, so every one but the
+ * kill -9 (which counts the processes of its run) is started in beforeAll, two at a time
+ * (test/helpers/started.ts), and each test asserts on its own. `run()` from code runs in a node
+ * child through the built package when dist/ is current (as a user's script gets it), not
+ * through the TS loader over src/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,13 +17,24 @@ import { BIN, REPO, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 import { descendants } from '../helpers/processes';
 import { fairTimeout, waitFor } from '../helpers/fair-clock';
+import { builtIsCurrent } from '../helpers/package';
+import { Started } from '../helpers/started';
 
 let ws: Workspace;
+/** What each test asserts on: a process's exit code and output. */
+type Ended = { code: number | null; signal?: NodeJS.Signals | null; stdout: string; stderr: string };
+const runs = new Started<Ended>(2);
+/** Declared beside its test, in the order of the tests; each makes its config when it starts. */
+const launch = (key: string, work: () => Promise<Ended>) => runs.declare(key, work);
 beforeAll(() => {
   ws = workspace();
   writeNumbersCsv(path.join(ws.dir, 'in.csv'), 1000);
+  runs.startAll();
 });
-afterAll(() => ws.cleanup());
+afterAll(async () => {
+  await runs.settled();
+  ws.cleanup();
+});
 
 const leftovers = (name: string) => ws.outFiles().filter((f) => f.includes(name));
 
@@ -28,8 +46,9 @@ describe.each([
   ['undef', /stage "guarded", copy 0, batch #3, .* undefined was thrown/],
   ['cyclic', /stage "guarded", copy 0, batch #3, .* a non-Error value was thrown: .*deliberate: 'cyclic'.*Circular/],
 ])('an inline stage that fails by %s (source thread on, CSV sink)', (how, message) => {
-  it('exits 1 with the stage and batch named, a failed report, and nothing left', async () => {
-    const name = `guard-${how}`;
+  const name = `guard-${how}`;
+  const reportFile = () => path.join(ws.dir, `${name}.report.json`);
+  launch(name, () => {
     const cfg = ws.config(
       {
         name,
@@ -39,19 +58,21 @@ describe.each([
       },
       `${name}.config.ts`,
     );
-    const reportFile = path.join(ws.dir, `${name}.report.json`);
-    const r = await runCli(['run', cfg, '--quiet', '--report', reportFile], { timeoutMs: 30_000 });
+    return runCli(['run', cfg, '--quiet', '--report', reportFile()], { timeoutMs: 30_000 });
+  });
+  it('exits 1 with the stage and batch named, a failed report, and nothing left', async () => {
+    const r = await runs.get(name);
     expect(r.signal).toBeNull();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
-    expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
+    expect(JSON.parse(readFileSync(reportFile(), 'utf8'))).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
     expect(leftovers(name)).toEqual([]);
   });
 });
 
 // Seen once in a loaded full run: a stage's timer error and the commit raced, and the run
 // exited 0. The run lets due timers fire before it commits, and checks again before the rename.
-it('an inline stage whose flush sets a throwing timer fails the run, and nothing is published', async () => {
+launch('late-timer', () => {
   const name = 'late-timer';
   const cfg = ws.config(
     {
@@ -62,7 +83,11 @@ it('an inline stage whose flush sets a throwing timer fails the run, and nothing
     },
     `${name}.config.ts`,
   );
-  const r = await runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+  return runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+});
+it('an inline stage whose flush sets a throwing timer fails the run, and nothing is published', async () => {
+  const name = 'late-timer';
+  const r = await runs.get(name);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/stage "late".* deliberate error from a timer set in flush/);
   expect(leftovers(name)).toEqual([]);
@@ -78,8 +103,8 @@ describe.each([
   ['thread', 'options', { how: 'none', hash: { fn: '__FN__' } }, /✖ stages\[0\]\.options\.hash\.fn: a function cannot be passed to a thread stage/],
   ['process', 'options', { how: 'none', hash: { fn: '__FN__' } }, /✖ stages\[0\]\.options\.hash\.fn: a function cannot be passed to a process stage/],
 ])('a %s stage that fails by %s', (mode, how, options, message) => {
-  it('exits 1 naming the culprit, with nothing left', async () => {
-    const name = `msg-${mode}-${how}`;
+  const name = `msg-${mode}-${how}`;
+  launch(name, () => {
     const file = ws.config(
       {
         name,
@@ -91,7 +116,10 @@ describe.each([
     );
     // A function in options cannot be written as JSON: put it in the config's source text.
     writeFileSync(file, readFileSync(file, 'utf8').replace('"__FN__"', '() => 1'));
-    const r = await runCli(['run', file, '--quiet'], { timeoutMs: 30_000 });
+    return runCli(['run', file, '--quiet'], { timeoutMs: 30_000 });
+  });
+  it('exits 1 naming the culprit, with nothing left', async () => {
+    const r = await runs.get(name);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/failed in process\(\): stage "guarded"/);
@@ -99,7 +127,7 @@ describe.each([
   });
 });
 
-it('an inline stage that runs the heap out is named (the watcher speaks for a process that died where JavaScript cannot)', async () => {
+{
   const cfg = (name: string, how: string) =>
     ws.config(
       {
@@ -112,8 +140,13 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
       `${name}.config.ts`,
     );
   const env = { NODE_OPTIONS: '--max-old-space-size=192' };
+  launch('oom', () => runCli(['run', cfg('oom', 'oom'), '--quiet', '--report', path.join(ws.dir, 'oom.report.json'), '--set', 'tag=tonight'], { timeoutMs: 60_000, env }));
+  // A run that ends by itself, well or not, gets no such word.
+  for (const how of ['none', 'undef']) launch(`watch-${how}`, () => runCli(['run', cfg(`watch-${how}`, how), '--quiet'], { env }));
+}
+it('an inline stage that runs the heap out is named (the watcher speaks for a process that died where JavaScript cannot)', async () => {
   const reportFile = path.join(ws.dir, 'oom.report.json');
-  const r = await runCli(['run', cfg('oom', 'oom'), '--quiet', '--report', reportFile, '--set', 'tag=tonight'], { timeoutMs: 60_000, env });
+  const r = await runs.get('oom');
   expect(r.signal ?? r.code).not.toBe(0);
   expect(r.stderr).toMatch(/heap out of memory/);
   expect(r.stderr).toMatch(/sluice: the run \(pid \d+\) died without a word: .* it was running stage "guarded" \(inline\) in process\(\) on batch #3 from .*in\.csv\. Nothing was committed/);
@@ -127,12 +160,12 @@ it('an inline stage that runs the heap out is named (the watcher speaks for a pr
   });
   // A run that ends by itself, well or not, gets no such word.
   for (const how of ['none', 'undef']) {
-    const ok = await runCli(['run', cfg(`watch-${how}`, how), '--quiet'], { env });
+    const ok = await runs.get(`watch-${how}`);
     expect(ok.stderr).not.toMatch(/died without a word/);
   }
 });
 
-it('run() rejects (never hangs, never resolves) when an inline stage never settles', async () => {
+launch('api-hang', () => {
   const cfg = ws.config(
     {
       name: 'api-hang',
@@ -147,8 +180,13 @@ it('run() rejects (never hangs, never resolves) when an inline stage never settl
     script,
     `import { run } from 'sluice';\nrun(${JSON.stringify(cfg)}, { log: undefined }).then(() => console.log('RESOLVED'), (e) => console.log('REJECTED ' + e.code));\n`,
   );
-  const child = spawn(process.execPath, ['--import', path.join(REPO, 'src/register.mjs'), script], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = await collect(child, 30_000);
+  // The built package when dist/ is current: from src/ the engine loads through the TS loader, seconds of CPU.
+  const register = path.join(REPO, builtIsCurrent() ? 'dist' : 'src', 'register.mjs');
+  const child = spawn(process.execPath, ['--import', register, script], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collect(child, 30_000);
+});
+it('run() rejects (never hangs, never resolves) when an inline stage never settles', async () => {
+  const out = await runs.get('api-hang');
   expect(out.stdout.trim()).toBe('REJECTED SLUICE_STALLED');
   expect(leftovers('api-hang')).toEqual([]);
 });
@@ -158,9 +196,9 @@ describe.each([
   ['SIGHUP', 129],
   ['SIGINT', 130],
 ] as const)('%s during start-up (a stage setup still running)', (signal, code) => {
-  it(`exits ${code} and leaves the previous output as it was`, async () => {
-    const name = `startup-${signal}`;
-    const target = path.join(ws.dir, 'out', `${name}.csv`);
+  const name = `startup-${signal}`;
+  const target = () => path.join(ws.dir, 'out', `${name}.csv`);
+  launch(name, async () => {
     const cfg = ws.config(
       {
         name,
@@ -171,15 +209,20 @@ describe.each([
       `${name}.config.ts`,
     );
     // A previous night's output, which a stopped run must not replace.
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, 'previous\n');
+    mkdirSync(path.dirname(target()), { recursive: true });
+    writeFileSync(target(), 'previous\n');
     const child = spawn(BIN, ['run', cfg, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await untilStderr(child, /setup waiting/);
+    // Collecting from the start (a limit on the fair-share clock), so a run that never says it waits fails instead of hanging.
+    const out = collect(child, 30_000);
+    await Promise.race([untilStderr(child, /setup waiting/), out]);
     child.kill(signal);
-    const out = await collect(child, 30_000);
+    return out;
+  });
+  it(`exits ${code} and leaves the previous output as it was`, async () => {
+    const out = await runs.get(name);
     expect(out.code).toBe(code);
     expect(out.stderr).toMatch(new RegExp(`run aborted: ${signal}`));
-    expect(readFileSync(target, 'utf8')).toBe('previous\n');
+    expect(readFileSync(target(), 'utf8')).toBe('previous\n');
     expect(leftovers(name)).toEqual([`${name}.csv`]);
   });
 });

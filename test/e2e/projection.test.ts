@@ -16,15 +16,23 @@
  * (each declared job of a pair of modes compared with one run of that pair without pushdown).
  * Every stage runs one copy: what a copy is given does not depend on how many there are.
  *
- * Every job runs through the real CLI. `explain` does too in the first cell; in the others its
- * text comes from the calls `sluice explain` makes, in this process (test/helpers/in-process.ts):
- * a CLI start costs about a second of CPU before it prints anything, and the text is the same.
+ * The subject is the engine's projection, not the command around it: the jobs run in this
+ * process through `run()` (test/helpers/in-process-run.ts: the checks, the plan and the run as
+ * `sluice run` makes them; thread and process copies started from dist/ as the CLI's are), and
+ * `explain`'s text comes from the calls `sluice explain` makes (test/helpers/in-process.ts): a
+ * CLI start costs about a second of CPU before it reads a row. The CLI's own part is kept in
+ * one cell of each kind: the first pairwise cell runs `sluice run --report` and `sluice explain`
+ * (exit 0, an empty stderr, `source.leftOut` in the report file), the first loud cell `sluice
+ * run` (exit 1, the message on stderr, once), and `validate` is a CLI command. In process, "an
+ * empty stderr" is no log line at level error (what `--log-level error` would print) and no
+ * error; a failed run's message is its error's, which the CLI prints after `sluice:`.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { runCli } from '../helpers/cli';
 import { explainInProcess } from '../helpers/in-process';
+import { runInProcess } from '../helpers/in-process-run';
 import { duckRows } from '../helpers/duckdb';
 import { pairwise } from '../helpers/pairwise';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
@@ -135,27 +143,42 @@ const withBaseline = new Set(FORMATS.map((f) => cells.find((c) => c.format === f
 /** `sluice explain <file>` through the CLI, or its text made in this process (test/helpers/in-process.ts). */
 const explain = async (file: string, viaCli: boolean) => (viaCli ? runCli(['explain', file]) : { code: 0, stdout: await explainInProcess(file) });
 
+/**
+ * A job, through `sluice run --quiet --log-level error --report` or in this process: whether it
+ * succeeded, what it said (the CLI's stderr; in process, the error's message or the log lines
+ * at level error) and the report's `source.leftOut`.
+ */
+async function runJob(file: string, viaCli: boolean): Promise<{ ok: boolean; said: string; leftOut: unknown }> {
+  if (viaCli) {
+    const report = `${file}.report.json`;
+    const r = await runCli(['run', file, '--quiet', '--log-level', 'error', '--report', report]);
+    return { ok: r.code === 0, said: r.stderr, leftOut: JSON.parse(readFileSync(report, 'utf8')).source?.leftOut };
+  }
+  const o = await runInProcess(file);
+  return { ok: !o.error, said: o.error ? o.error.message : o.logged.join('\n'), leftOut: o.report?.source.leftOut };
+}
+
 describe.each(cells)('$format source, a $a, b $b, $sink sink', (cell) => {
   const { format, a, b, sink } = cell;
-  const explainViaCli = cell === cells[0];
+  const viaCli = cell === cells[0];
   it('reads only the columns the stages read, and writes the source\'s rows' + (withBaseline.has(cell) ? ', the same as without pushdown' : ''), async () => {
     const name = `p-${format}-${a}-${b}-${sink}`;
     const on = config(`${name}-on`, format, [a, b], true, {}, { sink });
     const off = withBaseline.has(cell) ? config(`${name}-off`, format, [a, b], false, {}, { sink }) : undefined;
 
-    const explained = await explain(on.file, explainViaCli);
+    const explained = await explain(on.file, viaCli);
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain('columns: id, x, day; left out, as no stage reads them and the sink does not get them');
     expect(explained.stdout).toMatch(/: name, note\n/);
-    if (off) expect((await explain(off.file, explainViaCli)).stdout).not.toContain('left out');
+    if (off) expect((await explain(off.file, viaCli)).stdout).not.toContain('left out');
 
     const runs = off ? [on, off] : [on];
     const leftOut: unknown[] = [];
     for (const run of runs) {
-      const report = `${run.file}.report.json`;
-      const r = await runCli(['run', run.file, '--quiet', '--log-level', 'error', '--report', report]);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-      leftOut.push(JSON.parse(readFileSync(report, 'utf8')).source.leftOut);
+      // The first cell's declared job through the CLI (its exit code, stderr and --report file); the rest in process.
+      const r = await runJob(run.file, viaCli && run === on);
+      expect({ ok: r.ok, said: r.said }).toEqual({ ok: true, said: '' });
+      leftOut.push(r.leftOut);
     }
     expect(leftOut).toEqual([['name', 'note'], undefined].slice(0, runs.length));
     // What each stage received, batch after batch.
@@ -183,10 +206,12 @@ it('fails loudly when a stage reads a column it did not list, even one that woul
   const cells = [['inline', 'process', true], ['thread', 'thread', true], ['process', 'inline', true], ['thread', 'inline', 'rows'], ['process', 'thread', 'rows']] as const;
   for (const [a, b, lenient] of cells) {
     const job = config(`lenient-${a}-${b}-${lenient}`, 'csv', [a, b], 'wrong', { lenient });
-    const r = await runCli(['run', job.file, '--quiet']);
-    expect({ code: r.code, stage: r.stderr.includes('stage "a"') }).toEqual({ code: 1, stage: true });
-    expect(r.stderr).toContain(`column "x" is not in the batch: the source did not read it, as no stage lists it in its reads() and the sink does not get it (projection pushdown); list it in this stage's reads(options)`);
-    expect(r.stderr).not.toContain('note: the source did not read'); // the error already says it
+    // The first through the CLI (exit 1, the message on stderr), the others in process (the run's error).
+    const viaCli = a === cells[0][0] && b === cells[0][1];
+    const r = viaCli ? await runCli(['run', job.file, '--quiet']).then((c) => ({ failed: c.code === 1, said: c.stderr })) : await runInProcess(job.file).then((o) => ({ failed: !!o.error, said: o.error?.message ?? '' }));
+    expect({ failed: r.failed, stage: r.said.includes('stage "a"') }).toEqual({ failed: true, stage: true });
+    expect(r.said).toContain(`column "x" is not in the batch: the source did not read it, as no stage lists it in its reads() and the sink does not get it (projection pushdown); list it in this stage's reads(options)`);
+    expect(r.said).not.toContain('note: the source did not read'); // the error already says it
     expect(ws.outFiles()).not.toContain(`lenient-${a}-${b}-${lenient}.parquet`);
   }
 });
@@ -195,8 +220,8 @@ it('leaves a column that is absent for another reason alone: a stage coping with
   // `ghost` is in no file: asking for it gives null (a row: undefined) as always, with columns left out or not.
   for (const [a, b, lenient] of [['thread', 'thread', true], ['process', 'inline', true], ['inline', 'thread', 'rows']] as const) {
     const job = config(`ghost-${a}-${b}-${lenient}`, 'csv', [a, b], true, { lenient, from: 'ghost' });
-    const r = await runCli(['run', job.file, '--quiet', '--log-level', 'error']);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const r = await runJob(job.file, false);
+    expect({ ok: r.ok, said: r.said }).toEqual({ ok: true, said: '' });
     expect(seen(job.seenFile).get('a')).toEqual(new Set(['id,x,day']));
     const rows = await duckRows(`SELECT count(*)::INTEGER AS n, sum(x2)::DOUBLE AS total FROM read_parquet('${job.output}')`);
     expect(rows).toEqual([{ n: ROWS, total: 0 }]);
@@ -219,10 +244,9 @@ describe.each([
   const name = `hive-${a}-${b}`;
   const runHive = async (emit: readonly string[], declared: boolean) => {
     const job = config(`${name}-${emit.length}-${declared ? 'on' : 'off'}`, 'parquet', [a, b], declared, {}, { source: 'hive/**/*.parquet', emit: [...emit] });
-    const report = `${job.file}.report.json`;
-    const r = await runCli(['run', job.file, '--quiet', '--log-level', 'error', '--report', report]);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    return { ...job, leftOut: JSON.parse(readFileSync(report, 'utf8')).source.leftOut as unknown };
+    const r = await runJob(job.file, false);
+    expect({ ok: r.ok, said: r.said }).toEqual({ ok: true, said: '' });
+    return { ...job, leftOut: r.leftOut };
   };
   let without: ReturnType<typeof runHive> | undefined;
   const query = (file: string, emit: readonly string[]) => duckRows(`SELECT ${emit.map((c) => (c === 'id' ? 'id::BIGINT AS id' : c)).join(', ')} FROM read_parquet('${file}') ORDER BY id`);

@@ -4,18 +4,30 @@
  * thread or process stage after it): exit 1 naming the stage and batch, nothing left. The
  * detection is Node running out of work; no thread or child of the engine may keep the
  * process alive while it owes the run nothing (a Parquet encoder thread did: a hang).
+ *
+ * Each run needs a process of its own (the detection is that process running out of work, which
+ * a jest worker never does); they are independent, so all are started in beforeAll, two at a
+ * time (test/helpers/started.ts), and each test asserts on its own.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../helpers/cli';
+import { runCli, type CliResult } from '../helpers/cli';
+import { Started } from '../helpers/started';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
+const runs = new Started<CliResult>(2);
+/** Declared beside its test, in the order of the tests; each makes its config when it starts. */
+const launch = (key: string, work: () => Promise<CliResult>) => runs.declare(key, work);
 beforeAll(() => {
   ws = workspace();
   writeNumbersCsv(path.join(ws.dir, 'in.csv'), 1000);
+  runs.startAll();
 });
-afterAll(() => ws.cleanup());
+afterAll(async () => {
+  await runs.settled();
+  ws.cleanup();
+});
 
 const STALLED = /the run cannot finish: nothing is left to wait on, but stage "stuck" \(inline\) on batch #3 never settled/;
 const hang = { name: 'stuck', module: path.join(FIXTURE_STAGES, 'guard-fail.ts'), mode: 'inline', options: { at: 3, how: 'hang' } };
@@ -31,8 +43,9 @@ describe.each([
   ['csv', {}, [after('process')]],
   ['parquet', {}, [after('thread')]],
 ])('sink %s %j, then %j', (format, extra, more) => {
-  it('exits 1 naming the stage and batch, with nothing written', async () => {
-    const name = `stall-${format}-${Object.keys(extra).join('')}-${(more as { mode: string }[]).map((s) => s.mode).join('')}`;
+  // No name is a part of another's: the runs overlap, and "nothing written" looks for the name under out/.
+  const name = `stall-${format}${'partitionBy' in extra ? '-partitioned' : ''}-then-${(more as { mode: string }[]).map((s) => s.mode).join('') || 'none'}`;
+  launch(name, () => {
     const cfg = ws.config(
       {
         name,
@@ -42,7 +55,10 @@ describe.each([
       },
       `${name}.config.ts`,
     );
-    const r = await runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+    return runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+  });
+  it('exits 1 naming the stage and batch, with nothing written', async () => {
+    const r = await runs.get(name);
     expect(r.signal).toBeNull();
     expect(r.stderr).toMatch(STALLED);
     expect(r.code).toBe(1);
@@ -52,7 +68,7 @@ describe.each([
 
 // Inline stages next to each other run fused as one group; a stall names the member holding
 // the batch, the stage the user wrote, never the group ("before+stuck").
-it('a fused inline group: names the member that holds the batch, not the group', async () => {
+launch('stall-fused', () => {
   const cfg = ws.config(
     {
       name: 'stall-fused',
@@ -62,7 +78,10 @@ it('a fused inline group: names the member that holds the batch, not the group',
     },
     'stall-fused.config.ts',
   );
-  const r = await runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+  return runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+});
+it('a fused inline group: names the member that holds the batch, not the group', async () => {
+  const r = await runs.get('stall-fused');
   expect(r.stderr).toMatch(STALLED);
   expect(r.stderr).not.toContain('before+stuck');
   expect(r.code).toBe(1);
@@ -70,7 +89,11 @@ it('a fused inline group: names the member that holds the batch, not the group',
 
 describe('commands that run a stage outside a run', () => {
   let dir: string;
-  beforeAll(() => {
+  /** The config and cases, written once, by whichever of the two runs starts first. */
+  let made = false;
+  const make = () => {
+    if (made) return;
+    made = true;
     const cfg = ws.config(
       { name: 'stall-cmd', source: { format: 'csv', path: 'in.csv', batchRows: 100 }, stages: [{ ...hang, options: { at: 1, how: 'hang' } }], sink: { format: 'csv', path: 'out/stall-cmd.csv' } },
       'stall-cmd.config.ts',
@@ -85,10 +108,18 @@ export default defineCases([
 ]);
 `,
     );
+  };
+  launch('test', () => {
+    make();
+    return runCli(['test', path.join(dir, 'stall-cmd.config.ts'), '--cases', path.join(dir, 'stall-cmd.cases.ts')], { cwd: dir, timeoutMs: 30_000 });
+  });
+  launch('profile', () => {
+    make();
+    return runCli(['explain', path.join(dir, 'stall-cmd.config.ts'), '--profile'], { cwd: dir, timeoutMs: 30_000 });
   });
 
   it('sluice test: the case fails naming the stage and batch, the next case still runs, exit 1', async () => {
-    const r = await runCli(['test', path.join(dir, 'stall-cmd.config.ts'), '--cases', path.join(dir, 'stall-cmd.cases.ts')], { cwd: dir, timeoutMs: 30_000 });
+    const r = await runs.get('test');
     expect(r.stdout).toContain('  ✖ stuck  [pipeline: stuck (inline)]\n      case "stuck" cannot finish: nothing is left to wait on, but stage "stuck" (inline) on batch #1 never settled');
     expect(r.stdout).toContain('  ✔ after it  [stage stuck (inline)]');
     expect(r.stdout).toContain('1 passed, 1 failed');
@@ -96,7 +127,7 @@ export default defineCases([
   });
 
   it('explain --profile: fails naming the stage and batch, exit 1', async () => {
-    const r = await runCli(['explain', path.join(dir, 'stall-cmd.config.ts'), '--profile'], { cwd: dir, timeoutMs: 30_000 });
+    const r = await runs.get('profile');
     expect(r.stderr).toMatch(/the profile cannot finish: nothing is left to wait on, but stage "stuck" \(inline\) on batch #1 never settled/);
     expect(r.code).toBe(1);
   });
