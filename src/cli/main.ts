@@ -287,10 +287,10 @@ function withCommon<T>(y: Argv<T>) {
 }
 
 /**
- * A resumable run stages each unit's output, and runs the stages from the first one with
- * flush() (state across units, e.g. an aggregate) on again over the staged units at the commit
- * (runtime/unit-cut.ts). A graph those cannot be cut in (stateful stages reading several
- * places) is refused before anything starts.
+ * A resumable run stages each unit's output, and the stages from the first one with flush()
+ * (state across units, e.g. an aggregate) on run live in a fresh run, or over the staged units
+ * at the commit of a resumed one (runtime/unit-cut.ts). A graph those cannot be cut in
+ * (stateful stages reading several places) is refused before anything starts.
  */
 async function refuseUncutUnits(plan: Plan): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()

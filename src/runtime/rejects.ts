@@ -85,6 +85,14 @@ export class Rejects {
   private readonly firstAt = new Map<RejectCount, readonly [number, number]>();
   private readonly first: Reject[] = [];
   private pending: Reject[] = [];
+  /**
+   * A fresh resumable run whose stages after the cut run live (runtime/unit-cut.ts): their
+   * dead-lettered rows, held apart from every unit's until the job commit has written the staged
+   * units' (`redirect`), then written after them, as the commit's replay of the tail writes its
+   * own. They belong to no unit: a resumed run runs the tail again over every unit and rejects
+   * them again, so a unit's manifest line must not carry them.
+   */
+  private tailHeld: Reject[] = [];
   private writing: Promise<void> = Promise.resolve();
   private batches = 0;
   private failure: unknown;
@@ -154,6 +162,14 @@ export class Rejects {
     this.sink = sink;
     this.batches = replayed;
     this.written = 0;
+    // A live tail's rows come after the staged units' (tailHeld).
+    this.pending.push(...this.tailHeld);
+    this.tailHeld = [];
+  }
+
+  /** Where the stages of a live tail (a fresh resumable run: runtime/unit-cut.ts) reject rows: counted with the others, held apart from the units' (tailHeld). */
+  liveTail(): Pick<Rejects, 'add'> {
+    return { add: (action, rows) => this.add(action, rows, true) };
   }
 
   /**
@@ -161,7 +177,7 @@ export class Rejects {
    * past a `maxErrors` count; a percentage is checked at the end (`checkShare`), once the rows
    * read are known.
    */
-  add(action: RejectAction, rows: readonly Reject[]): void {
+  add(action: RejectAction, rows: readonly Reject[], liveTail = false): void {
     for (const r of rows) {
       this.total++;
       if (r.origin === 'source') this.fromSource++;
@@ -171,7 +187,9 @@ export class Rejects {
       const batch = r.batch === undefined ? undefined : r.batch + (this.byFile?.seqOffset ?? 0);
       const at = [batch ?? Infinity, r.row ?? Infinity] as const;
       const reason = this.count(place, action, r.reason, 1, at);
-      if (this.byFile) {
+      if (this.byFile && liveTail) {
+        if (action === 'dead-letter') this.tailHeld.push(batch === undefined ? r : { ...r, batch });
+      } else if (this.byFile) {
         // Held per unit: its file, or the range of the file's row groups the row's batch was read from.
         const unit = r.file !== undefined && this.byFile.keyOf ? this.byFile.keyOf(r.file, r.batch) : r.file;
         this.byFile.rejected.set(unit, (this.byFile.rejected.get(unit) ?? 0) + 1);

@@ -94,6 +94,14 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   /** A resumable run's stages from the first stateful one on, run over the staged cut at the commit (unit-cut.ts). */
   let tailScheduler: Scheduler | undefined;
   let cut: UnitCut | undefined;
+  /**
+   * A fresh resumable run (no unit carried from an earlier attempt) runs its tail live, in the
+   * run's one scheduler, fed as a run without units feeds it, while the cut's output is still
+   * staged per unit for a later --resume: the tail's sinks are written during the run (to their
+   * temporaries, committed with the others). Only a run that carries units replays the staged
+   * cut through the tail at the commit, since the units it does not read again are on disk only.
+   */
+  let live = false;
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
   /** Every executor there is, in plan order once all exist (what a failure stops: registered below). */
@@ -157,8 +165,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     }
     if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length, plan.deadLetter !== undefined);
     else if (plan.units) {
-      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, chosen && { files: chosen.selection.read, schema: chosen.schema });
+      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
+      live = cut !== undefined && opened.done.size === 0;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
@@ -248,14 +257,16 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const n = plan.stages.length;
     const staged = units;
     const planSinks = sinks.slice(0, plan.sinks.length);
-    // Without a cut (no stateful stage, or no units) the head is the whole graph.
-    const headStages = cut?.head ?? plan.stages.map((_, i) => i);
-    const headSinks = cut?.headSinks ?? plan.sinks.map((_, k) => k);
+    // Without a cut (no stateful stage, or no units) the head is the whole graph; a live tail runs with it.
+    const headStages = cut && !live ? cut.head : plan.stages.map((_, i) => i);
+    const headSinks = cut && !live ? cut.headSinks : plan.sinks.map((_, k) => k);
+    /** The sinks a live tail writes during the run (not staged per unit). */
+    const liveSinks = new Set(live ? cut!.tailSinks : []);
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
     const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && !clusterCommit ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
     const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && !clusterCommit ? [cut.at] : [])]);
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
-    const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
+    const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged && !liveSinks.has(k) ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged && !clusterCommit) schedulerSinks.push(stagingAdapter(staged, cutStream));
     else if (cut && stagers) schedulerSinks.push(unitAdapter(stagers[unit!.dirs.length], unit!.unit));
     const running = new Scheduler(
@@ -277,7 +288,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       topology,
     );
     // A resumable run's Parquet encoders end row groups where a unit ends, a range of a file's row groups included.
-    if (staged) for (const i of headStages) if (executors[i] instanceof ParquetEncodeExecutor) executors[i].unitOf = (file, seq) => staged.keyOf(file, seq);
+    // (Not a live tail's: its row groups are a run's without units, as at the commit.)
+    if (staged) for (const i of headStages) if (!inTail.has(i) && executors[i] instanceof ParquetEncodeExecutor) executors[i].unitOf = (file, seq) => staged.keyOf(file, seq);
     const checks = plan.direct ? [] : await Promise.all(plan.sinks.map(async (s, k) => outputCheck(s, await appendSchemaCheck(sinkConfigs[k], incremental))));
     running.outputChecks = localChecks(checks, headSinks, headStages);
     // Every run: a stage may reject rows itself (ctx.reject) whatever its onError (with 'fail', its
@@ -285,7 +297,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const whole = await Promise.all(plan.stages.map((st) => (st.onError && st.onError !== 'fail' && st.modulePath ? keepsState(st.modulePath) : false)));
     const policies: (RowErrorPolicy | undefined)[] = plan.stages.map((st, i) => (st.onError && st.onError !== 'fail' ? { action: st.onError, whole: whole[i] } : undefined));
     // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
-    running.rowErrors = { policies: headStages.map((i) => policies[i]), rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail', rowsBefore: rowsBefore(readUnits) };
+    // A live tail's rejects belong to no unit (a resumed run rejects them again at its commit): held apart (Rejects.liveTail).
+    const tailRejects = live ? rejects.liveTail() : undefined;
+    const runPolicies = headStages.map((i) => (tailRejects && inTail.has(i) && policies[i] ? { ...policies[i]!, into: tailRejects } : policies[i]));
+    running.rowErrors = { policies: runPolicies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail', rowsBefore: rowsBefore(readUnits) };
     scheduler = running;
     started(running);
     teardown.add('the scheduler (items in its channels)', { abort: (err) => running.fail(err) });
@@ -348,7 +363,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
       await teardown.race(units.finishUnits());
       if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
-      for (const k of headSinks) for (const batch of units.replay(k)) await planSinks[k].write(batch);
+      for (const k of headSinks) if (!liveSinks.has(k)) for (const batch of units.replay(k)) await planSinks[k].write(batch);
       // The staged units' rejects, in input order; rows rejected from here on (by the stages run again below) follow them.
       let replayed = 0;
       if (deadSink) {
@@ -358,7 +373,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         }
       }
       rejects.redirect(deadSink, replayed);
-      if (cut) {
+      if (cut && !live) {
         // The stateful stages and what follows them, over every unit's output at the cut, in input order (unit-cut.ts).
         const tailStages = cut.tail;
         const tail = new Scheduler(
@@ -382,12 +397,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       await teardown.race(rejects.drain());
     }
     const staging = units;
-    const tailSinkAt = new Map((cut?.tailSinks ?? []).map((k, j) => [k, j]));
+    const tailSinkAt = new Map((cut && !live ? cut.tailSinks : []).map((k, j) => [k, j]));
     const expected = (k: number) => {
       if (k >= plan.sinks.length) return (staging?.rows(k) ?? 0) + rejects.written;
       const j = tailSinkAt.get(k);
       if (j !== undefined) return tailScheduler!.sinkMeters[j].rows;
-      return staging ? staging.rows(k) : running.sinkMeters[k].rows;
+      return staging && !liveSinks.has(k) ? staging.rows(k) : running.sinkMeters[k].rows;
     };
     // Not raced, and held: once the sinks commit, they finish (renames and fsyncs), signal or
     // not; a stage error that comes meanwhile still stops them before the first rename, and
@@ -415,21 +430,27 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
     units?.committed();
-    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, results, samples, encoders(), rejects);
-    if (units) report.units = units.report();
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, live ? undefined : cut, scheduler, tailScheduler), source, results, samples, encoders(), rejects);
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (chosen) report.incremental = chosen.report(true);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
     return report;
   } catch (err) {
     await teardown.fail(err);
-    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, cut, scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, live ? undefined : cut, scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
-    if (units) report.units = units.report();
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (incr) report.incremental = incr.report(false);
     attachFailure(failure, report);
     throw failure;
   }
+}
+
+/** A run's units in its report; cut before a stateful stage, where its tail ran (live, or at the commit over the staged cut: its batches). */
+function unitsReport(units: Units, cut: UnitCut | undefined, live: boolean, tail: Scheduler | undefined): RunReport['units'] {
+  const report = units.report();
+  return cut ? { ...report, tail: { ran: live ? 'live' : 'commit', replayed: tail?.sourceMeter.batches ?? 0 } } : report;
 }
 
 /** The one key a cluster unit's rejects are held under (it reads one unit: runtime/rejects.ts holds them per unit). */
@@ -494,12 +515,14 @@ async function openUnits(
   log: NonNullable<RunOptions['log']>,
   cuts: number,
   loose: number | undefined,
+  /** The sinks after the cut (unit-cut.ts): written by the run itself, never staged per unit. */
+  unstaged: readonly number[],
   /** An incremental run: the files it reads, and the column types its earlier runs fixed. */
   only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown } },
 ): Promise<UnitRun> {
   const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
-  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, log });
+  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;

@@ -67,6 +67,8 @@ export interface Topology {
 export interface RowErrorPolicy {
   action: RejectAction;
   whole: boolean;
+  /** Where this stage's rejected rows go instead of `rowErrors.rejects` (a resumable run's live tail: Rejects.liveTail). */
+  into?: Pick<Rejects, 'add'>;
 }
 
 export class Scheduler {
@@ -404,7 +406,7 @@ export class Scheduler {
   private takeRejected(i: number, rejects: Reject[], out: { seq: number; sourceFile?: string }): void {
     const policy = this.rowErrors?.policies[i];
     if (!policy) throw rejectedOnFail(rejects, out);
-    this.rowErrors!.rejects.add(policy.action, rejects);
+    (policy.into ?? this.rowErrors!.rejects).add(policy.action, rejects);
     this.meters[i].rejected += rejects.length;
   }
 

@@ -8,6 +8,13 @@
  * in input order, and writes the real sinks. A resumed run reads only its missing units, and
  * the tail still sees every row, in the order an uninterrupted run gave it.
  *
+ * A fresh run (no unit carried from an earlier attempt) runs its tail **live** instead: in the
+ * run's one scheduler, reading the cut place beside the staging (a fan-out: each reader holds
+ * the same batch), writing its sinks' temporaries during the run, committed with the others.
+ * Staging the cut still lets a killed run resume; replaying it at the commit cost a fresh run
+ * the tail run serially after the input, and every staged row read back (issue 26's bench).
+ * The tail's sinks are never staged per unit, so they hold no unit back (units.ts `unstaged`).
+ *
  * One cut place only: the tail's stages that read the head all read the same place (the
  * source or one stage). Several would need several staged streams replayed in step; refused.
  */

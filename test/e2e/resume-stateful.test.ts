@@ -3,7 +3,12 @@
  * job (clean inline → pseudonymise thread × 2 → aggregate in a child process, its totals to
  * Parquet), plus the pseudonymised rows to NDJSON straight from the stage before the
  * aggregate. The rows before the aggregate are staged per unit; the aggregate runs again over
- * every staged unit at the commit. Over 20 input files:
+ * every staged unit at the commit. A fresh run (no unit carried from an earlier attempt) runs the
+ * aggregate live instead, fed as a run without units feeds it, while it stages the rows before
+ * it per unit all the same; only a resumed run replays them through it at the commit (the
+ * report's `units.tail` says which, and how many batches were replayed). Over 20 input files:
+ * - an uninterrupted resumable run: its aggregate ran live, nothing replayed; the totals and
+ *   rows of a run without units;
  * - the whole process tree SIGKILLed while file 12 is in flight, then `--resume`: the totals
  *   and the rows are those of an uninterrupted run (byte for byte, and as DuckDB reads them,
  *   and the totals equal a run without units), and files 1–11 are not read again;
@@ -21,6 +26,7 @@ import { runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt as killTree } from '../helpers/processes';
 import { workspace } from '../helpers/workspace';
+import type { RunReport } from '../../src/runtime/types';
 
 jest.setTimeout(240_000);
 
@@ -88,20 +94,24 @@ async function killTreeAt(config: string, stopAt: string): Promise<void> {
 
 let reference: Map<string, Buffer>;
 let referenceDir: string;
+let referenceReport: RunReport;
 let plainDir: string;
 
 beforeAll(async () => {
   const ref = setup('reference');
   const plain = setup('plain', false);
   // Both at once, as before through two CLI children: their copies run while the other waits.
-  await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
+  const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);
+  referenceReport = refReport;
   referenceDir = ref.dir;
   plainDir = plain.dir;
 });
 
 describe('resume with a stateful stage downstream', () => {
-  it('an uninterrupted resumable run gives the totals of a run without units', async () => {
+  it('an uninterrupted resumable run runs its aggregate live (nothing replayed at the commit) and gives the totals of a run without units', async () => {
+    expect(referenceReport.units).toEqual({ runId: expect.any(String), total: FILES, reused: [], read: names, tail: { ran: 'live', replayed: 0 } });
+    expect(referenceReport.stages.find((s) => s.name === 'aggregate')?.rowsIn).toBe((FILES * ROWS * 3) / 4);
     const want = await totals(plainDir);
     expect(want.length).toBeGreaterThan(10);
     expect(await totals(referenceDir)).toEqual(want);
@@ -116,7 +126,8 @@ describe('resume with a stateful stage downstream', () => {
     const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = JSON.parse(readFileSync(report, 'utf8'));
-    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11) });
+    // The aggregate ran at the commit over every unit's staged rows (one batch per source batch: 3 per file).
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11), tail: { ran: 'commit', replayed: FILES * 3 } });
     expect(rep.source.rows).toBe(9 * ROWS);
     // The aggregate saw every row left after clean (a quarter are status 'test'): the staged units' and this run's.
     const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
@@ -139,7 +150,7 @@ describe('resume with a stateful stage downstream', () => {
     expect(outputs(dir)).toEqual(before);
     const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
-    expect(report.units).toMatchObject({ reused: names, read: [] });
+    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * 3 } });
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });

@@ -53,6 +53,12 @@ export interface UnitRunOptions {
    * (`unitEnd`) just before a unit's line is written, when every row of the unit has been seen.
    */
   loose?: number;
+  /**
+   * Sink streams never staged per unit: the sinks after a stateful stage (runtime/unit-cut.ts),
+   * which the run writes itself (live, or at the job commit). They hold no unit back: a unit is
+   * recorded once the staged streams have passed it, not at the end of the input.
+   */
+  unstaged?: readonly number[];
   log?: Logger;
 }
 
@@ -64,6 +70,13 @@ export interface UnitsReport {
   reused: string[];
   /** Units this run read, named alike. */
   read: string[];
+  /**
+   * A run cut before a stateful stage (runtime/unit-cut.ts): where the stages from the cut on ran.
+   * `live`: during the run, fed as a run without units feeds them (a fresh run); `commit`: at the
+   * job commit, over every unit's staged output at the cut (`replayed` batches: a resumed run,
+   * a cluster run's commit job).
+   */
+  tail?: { ran: 'live' | 'commit'; replayed: number };
 }
 
 /** Each staged stream's directory: one per sink, then one per cut (UnitRunOptions.cuts), inside the first sink's. */
@@ -109,6 +122,7 @@ export class UnitRun {
   private readonly recorded = new Set<number>();
   private replayed = false;
   private readonly loose: ReadonlySet<number>;
+  private readonly unstaged: ReadonlySet<number>;
   /**
    * Set by the run, asked just before the line of the unit of `file` is written: the loose
    * stream's batches of the unit; the rows it rejected (a resumed run's `maxErrors` counts them)
@@ -142,8 +156,9 @@ export class UnitRun {
     this.streams = streamDirs(this.dirs, opts.cuts);
     this.loose = new Set(opts.loose === undefined ? [] : [opts.loose]);
     // A loose stream never holds a unit back: it is written when the others have passed it.
-    this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) ? Infinity : -1));
-    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) ? undefined : this.passed(k, unit)), this.io));
+    this.unstaged = new Set(opts.unstaged ?? []);
+    this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) || this.unstaged.has(k) ? Infinity : -1));
+    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io));
   }
 
   /**
@@ -212,6 +227,7 @@ export class UnitRun {
     const tag = unitTagOf(batch);
     const key = tag ?? (sourceFile !== undefined ? this.keyOf(sourceFile, seq) : undefined);
     if (this.loose.has(k)) throw new Error(`internal: stream ${k} is loose: its batches are taken per unit (unitEnd), not written`);
+    if (this.unstaged.has(k)) throw new Error(`internal: stream ${k} is a sink after a stateful stage: it is written by the run, not staged per unit`);
     const stager = this.stagers[k];
     const unit = key !== undefined ? this.unitOfKey.get(key) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${key}, which is no unit of this run`);

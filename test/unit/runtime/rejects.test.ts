@@ -102,4 +102,29 @@ describe('a resumable run (held per input file until its unit is staged)', () =>
     expect(rows).toEqual([1]);
     expect(none.written).toBe(1);
   });
+
+  it('a live tail\'s rejects (a fresh run\'s stages after the cut) count against the budget but belong to no unit: held, and written after the staged units\' at the commit', async () => {
+    const written: string[] = [];
+    const sink = { write: async (b: import('apache-arrow').RecordBatch) => void written.push(...Array.from({ length: b.numRows }, (_, i) => String(b.getChild('reason')!.get(i)))) };
+    const rejects = new Rejects(3, undefined, { carried: 0, seqOffset: 0 });
+    const tail = rejects.liveTail();
+    tail.add('dead-letter', [at('a.csv', 1, 'in the tail')]);
+    rejects.add('dead-letter', [at('a.csv', 0, 'in the head')]);
+    tail.add('skip', [at('b.csv', 2, 'skipped in the tail')]);
+    expect(rejects.total).toBe(3);
+    // Unit a's line carries the head's reject only: a resumed run rejects the tail's again at its commit.
+    const a = rejects.take('a.csv');
+    expect(a).toMatchObject({ rejected: 1, counts: [{ place: 'boom', reason: 'in the head', rows: 1 }] });
+    expect(rejects.take('b.csv').rejected).toBe(0);
+    expect(rejects.heldRows).toBe(0);
+    await rejects.drain();
+    expect(written).toEqual([]);
+    // The commit: the staged units' rows first (as replayed), then the tail's.
+    for (const b of a.batches) await sink.write(b);
+    rejects.redirect(sink as never, a.batches.length);
+    await rejects.drain();
+    expect(written).toEqual(['in the head', 'in the tail']);
+    expect(rejects.written).toBe(1);
+    expect(() => tail.add('skip', [at('b.csv', 3, 'one more')])).toThrow(/4 rows rejected .*more than maxErrors: 3/);
+  });
 });

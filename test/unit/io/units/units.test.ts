@@ -48,6 +48,24 @@ describe('units', () => {
     expect([...readManifest(run.manifestFile).units.keys()]).toEqual([0]);
   });
 
+  it('a sink after a stateful stage (unstaged: the run writes it itself) holds no unit back: units are recorded as the staged streams pass them, not at the end', async () => {
+    const f = fixture();
+    // Sink 0 is written by the run (after an aggregate); sink 1 and the cut (stream 2) are staged.
+    const run = UnitRun.open({ targets: f.targets, files: f.inputs, fingerprint: { config: 'c', stages: { s: 'h' } }, mode: 'fresh', cuts: 1, unstaged: [0] });
+    for (let i = 0; i < 3; i++) {
+      run.write(1, batch(10 + i), f.inputs[i]);
+      run.write(2, batch(20 + i), f.inputs[i]);
+    }
+    await run.idle();
+    // Units 0 and 1 passed by both staged streams: recorded mid-run, so a kill now keeps them.
+    expect([...readManifest(run.manifestFile).units.keys()]).toEqual([0, 1]);
+    expect(readManifest(run.manifestFile).units.get(0)!.sinks[0]).toBeNull();
+    expect(() => run.write(0, batch(0), f.inputs[0])).toThrow(/stream 0 is a sink after a stateful stage/);
+    await run.finishUnits();
+    expect(xs(run, 2)).toEqual([20, 21, 22]);
+    await run.abort();
+  });
+
   it('a resumed attempt keeps the recorded units, drops the rest (renamed or not), and replays all in input order', async () => {
     const f = fixture();
     const first = open(f, 'fresh');
