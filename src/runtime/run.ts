@@ -102,6 +102,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
    * cut through the tail at the commit, since the units it does not read again are on disk only.
    */
   let live = false;
+  /** The cut whose tail runs at the job commit over the staged units (none: no cut, or a live tail). */
+  const replayedCut = () => (live ? undefined : cut);
   let samples: SampleRecorder | undefined;
   let startupMs = 0;
   /** Every executor there is, in plan order once all exist (what a failure stops: registered below). */
@@ -258,8 +260,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const staged = units;
     const planSinks = sinks.slice(0, plan.sinks.length);
     // Without a cut (no stateful stage, or no units) the head is the whole graph; a live tail runs with it.
-    const headStages = cut && !live ? cut.head : plan.stages.map((_, i) => i);
-    const headSinks = cut && !live ? cut.headSinks : plan.sinks.map((_, k) => k);
+    const headStages = replayedCut()?.head ?? plan.stages.map((_, i) => i);
+    const headSinks = replayedCut()?.headSinks ?? plan.sinks.map((_, k) => k);
     /** The sinks a live tail writes during the run (not staged per unit). */
     const liveSinks = new Set(live ? cut!.tailSinks : []);
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
@@ -373,7 +375,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         }
       }
       rejects.redirect(deadSink, replayed);
-      if (cut && !live) {
+      if (cut && replayedCut()) {
         // The stateful stages and what follows them, over every unit's output at the cut, in input order (unit-cut.ts).
         const tailStages = cut.tail;
         const tail = new Scheduler(
@@ -397,7 +399,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       await teardown.race(rejects.drain());
     }
     const staging = units;
-    const tailSinkAt = new Map((cut && !live ? cut.tailSinks : []).map((k, j) => [k, j]));
+    const tailSinkAt = new Map((replayedCut()?.tailSinks ?? []).map((k, j) => [k, j]));
     const expected = (k: number) => {
       if (k >= plan.sinks.length) return (staging?.rows(k) ?? 0) + rejects.written;
       const j = tailSinkAt.get(k);
@@ -430,7 +432,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
     units?.committed();
-    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, live ? undefined : cut, scheduler, tailScheduler), source, results, samples, encoders(), rejects);
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, results, samples, encoders(), rejects);
     if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (chosen) report.incremental = chosen.report(true);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
@@ -438,7 +440,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     return report;
   } catch (err) {
     await teardown.fail(err);
-    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, live ? undefined : cut, scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
+    const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
     if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (incr) report.incremental = incr.report(false);
