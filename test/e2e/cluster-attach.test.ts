@@ -37,9 +37,13 @@ afterAll(async () => {
   ws.cleanup();
 });
 
+/** The gate's release file: until it exists, a worker process runs its first two units and holds the third. */
+const release = path.join(ws.dir, 'release');
+const holding = path.join(ws.dir, 'holding');
+
 function config(name: string): { file: string; out: string } {
   const out = path.join(ws.dir, name, 'out.parquet');
-  const file = ws.config({ name, source: { format: 'csv', path: path.join(inputs, '*.csv') }, stages: [{ name: 'same', module: path.join(FIXTURE_STAGES, 'identity.ts'), mode: 'inline' }], sink: { format: 'parquet', path: out } }, `${name}.config.ts`);
+  const file = ws.config({ name, source: { format: 'csv', path: path.join(inputs, '*.csv') }, stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'gate-after.ts'), mode: 'inline', options: { pass: 2, release, holding } }], sink: { format: 'parquet', path: out } }, `${name}.config.ts`);
   return { file, out };
 }
 
@@ -80,21 +84,39 @@ it('a driver killed after it added the run re-attaches when started again with i
   // 1. No worker yet: the driver adds the run and waits; it is SIGKILLed there.
   const first = await driverKilledOnceStarted(args, (child) => void child.kill('SIGKILL'));
   expect(first.signal).toBe('SIGKILL');
-  // 2. A worker runs units with no driver following; stopped (SIGTERM: it finishes its unit) once two are done.
+  // 2. A worker runs units with no driver following: two, then it holds the third at the gate.
+  // It is stopped there (SIGTERM: it finishes the unit it has, once the gate opens, and takes no
+  // other), so exactly three are done and three wait, whatever the machine's speed.
   const w = startWorker();
-  await until('two units done', async () => (await completedUnits('again')) >= 2);
+  // Its event loop is blocked while it holds, so the SIGTERM is handled after the third unit's
+  // batch and before it could take a fourth.
+  await until('the third unit held', async () => existsSync(holding));
+  expect(await completedUnits('again')).toBe(2);
   const exited = new Promise((r) => w.once('exit', r));
   w.kill('SIGTERM');
+  writeFileSync(release, '');
   await exited;
   const doneMeanwhile = await completedUnits('again');
+  expect(doneMeanwhile).toBe(3);
   const status = await runCli(['status', '--cluster', redis.url, '--run-id', 'again']);
   expect(status.code).toBe(0);
   expect(status.stdout).toContain('run again: waiting-children; units: ');
   expect(status.stdout).toContain(`${doneMeanwhile} completed`);
-  // 3. The driver again, with a worker: it re-attaches and the run commits; no unit ran twice.
-  startWorker();
+  // 3. The driver again: it re-attaches, and only then a worker starts (a worker started before
+  // it would finish the last units before the driver looks, and doneBefore would count them:
+  // CI saw 6 for 5); the run commits; no unit ran twice.
   const report = path.join(ws.dir, 'again.report.json');
-  const second = await runCli([...args, '--report', report], { timeoutMs: 300_000 });
+  let attached = false;
+  const second = await runCli([...args, '--report', report], {
+    timeoutMs: 300_000,
+    onSpawn: (child) =>
+      child.stderr!.on('data', (d: Buffer) => {
+        if (attached || !/re-attached to a run already in Redis/.test(String(d))) return;
+        attached = true;
+        startWorker();
+      }),
+  });
+  expect(attached).toBe(true);
   expect(second.code).toBe(0);
   const rep = JSON.parse(readFileSync(report, 'utf8'));
   expect(rep.reattached.doneBefore).toHaveLength(doneMeanwhile);
