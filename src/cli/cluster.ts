@@ -170,6 +170,14 @@ export async function statusCommand(args: { cluster: string; 'run-id'?: string; 
       ...s.units.filter((u) => u.state === 'failed').map((u) => `  unit ${u.unit} (${u.file}) failed after ${u.attempts} attempt(s): ${u.reason}`),
       ...s.units.filter((u) => u.attempts > 1 && u.state !== 'failed').map((u) => `  unit ${u.unit} (${u.file}): ${u.attempts} attempts`),
       ...(s.failedReason ? [`  ${s.failedReason}`] : []),
+      // A run no driver follows goes on (workers run its units and commit it) but nobody reports it or cleans up after a failure.
+      ...(s.driver
+        ? [`  followed by the driver ${s.driver}`]
+        : s.state === 'completed'
+          ? []
+          : s.state === 'failed' || s.units.some((u) => u.state === 'failed')
+            ? [`  no driver follows it: start the driver again with --run-id ${s.runId} (or sluice cancel) to remove its jobs and staging`]
+            : [`  no driver follows it (killed or stopped): the workers go on and commit it; start the driver again with --run-id ${s.runId} to follow it, or sluice cancel`]),
     ];
     process.stdout.write(safeBlock(lines.join('\n') + '\n'));
     return 0;
@@ -181,8 +189,9 @@ export async function statusCommand(args: { cluster: string; 'run-id'?: string; 
 
 export async function cancelCommand(args: { cluster: string; 'run-id': string }): Promise<number> {
   try {
-    const r = await cancelRun(args.cluster, args['run-id']);
-    say(`run ${args['run-id']} cancelled: ${r.removed} job(s) removed${r.running ? `; ${r.running} unit(s) still running finish, but nothing of the run is committed` : ''}\n`);
+    // Its warnings (a unit it waits for, a config it cannot read) are said; nothing else.
+    const r = await cancelRun(args.cluster, args['run-id'], createRootLogger({ level: 'warn' }));
+    say(`run ${args['run-id']} cancelled: ${r.removed} job(s) removed${r.waitedFor.length ? `, once unit(s) ${r.waitedFor.join(', ')} had stopped on their workers` : ''}; its staging is removed, nothing of it is committed\n`);
     return 0;
   } catch (err) {
     say(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);

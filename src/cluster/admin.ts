@@ -1,17 +1,18 @@
 /**
  * `sluice status` and `sluice cancel`: what Redis holds of cluster runs. Status reads the
  * jobs (a run's commit job and its units: states, attempts, why one failed); cancel removes a
- * run's jobs that no worker holds (waiting units, the commit job) and its staging, so its
- * driver stops with "cancelled" and nothing is committed. A unit a worker is running finishes
- * (its lock cannot be taken from it), but its result has no commit job to go to any more.
+ * run (drop.ts): its jobs, once the units workers hold are dropped by them, and its staging, so
+ * its driver stops with "cancelled" and nothing is committed.
  */
 import path from 'node:path';
 import { Job, Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import { ClusterError } from '../errors';
 import { connectionFault, redisOptions } from './connection';
 import { QUEUE, commitJobId, unitJobId, type CommitJobData, type CommitResult, type UnitJobData, type UnitResult } from './jobs';
-import { removeStaging } from './commit';
 import { clusterPlan } from './plan';
+import { dropRun } from './drop';
+import { driverOf } from './run-state';
 
 export interface RunStatus {
   runId: string;
@@ -19,6 +20,8 @@ export interface RunStatus {
   units: { unit: number; file: string; state: string; attempts: number; worker?: string; reason?: string }[];
   committed?: CommitResult;
   failedReason?: string;
+  /** The driver following the run (host:pid), or null: none does (it was killed or stopped; the run goes on without it). */
+  driver: string | null;
 }
 
 async function withQueue<T>(url: string, work: (q: Queue) => Promise<T>): Promise<T> {
@@ -66,7 +69,8 @@ export function runStatus(url: string, runId: string): Promise<RunStatus> {
         return { unit, file, state: s, attempts: job.attemptsStarted, ...(s === 'completed' && { worker: job.returnvalue.worker }), ...(s === 'failed' && { reason: job.failedReason }) };
       }),
     );
-    return { runId, state, units, ...(state === 'completed' && { committed: commit.returnvalue }), ...(state === 'failed' && { failedReason: commit.failedReason }) };
+    const driver = await driverOf(q, runId);
+    return { runId, state, units, driver, ...(state === 'completed' && { committed: commit.returnvalue }), ...(state === 'failed' && { failedReason: commit.failedReason }) };
   });
 }
 
@@ -79,23 +83,21 @@ export function listRuns(url: string): Promise<{ runId: string; state: string; u
   });
 }
 
-export function cancelRun(url: string, runId: string): Promise<{ removed: number; running: number }> {
+/**
+ * Cancels a run as a failed run's driver drops it (drop.ts): marked ended, its commit job and
+ * waiting units removed at once, the units workers are running waited for until those workers
+ * have dropped them (at their next batch: they remove what they staged), then its staging.
+ */
+export function cancelRun(url: string, runId: string, log: Logger): Promise<{ removed: number; waitedFor: number[] }> {
   return withQueue(url, async (q) => {
     const commit = await Job.fromId<CommitJobData>(q, commitJobId(runId));
     if (!commit) throw new ClusterError(`no run ${runId} in this Redis: nothing to cancel`, { runId });
     if ((await commit.getState()) === 'completed') throw new ClusterError(`run ${runId} is committed already: its output is published, there is nothing to cancel`, { runId });
-    let removed = 0;
-    let running = 0;
-    for (let unit = 0; unit < commit.data.files.length; unit++) {
-      const job = await Job.fromId(q, unitJobId(runId, unit));
-      if (!job) continue;
-      if ((await job.getState()) === 'active') running++;
-      else if (await job.remove().then(() => true, () => false)) removed++;
-    }
-    // The commit job last: a driver following it sees it gone and stops, nothing committed.
-    await commit.remove({ removeChildren: false });
     const { plan } = await clusterPlan(commit.data.config, commit.data.overrides).catch(() => ({ plan: undefined }));
-    if (plan) removeStaging(plan.sinks.map((s) => path.resolve(s.config.path)), runId);
-    return { removed: removed + 1, running };
+    const targets = plan ? plan.sinks.map((s) => path.resolve(s.config.path)) : [];
+    if (!plan) log.warn({ runId }, `run ${runId}: its config ${commit.data.config} cannot be read here, so its staging (beside its outputs) is not removed: remove the .*.sluice-staging/${runId} folders by hand`);
+    const dropped = await dropRun(q, { runId, units: commit.data.files.length, targets, why: 'the run was cancelled (sluice cancel)', log });
+    if (dropped.committed) throw new ClusterError(`run ${runId} committed before it could be cancelled (its commit job was publishing): its output is published`, { runId });
+    return dropped;
   });
 }

@@ -17,7 +17,7 @@ import { planFingerprint, runPlan } from '../runtime/run';
 import type { Plan } from '../plan/types';
 import { ClusterError, SinkError } from '../errors';
 import type { CommitJobData, CommitResult, UnitResult } from './jobs';
-import { WORKER_NAME, planOf, refuseOtherPipeline } from './unit';
+import { DroppedUnit, WORKER_NAME, planOf, refuseOtherPipeline } from './unit';
 
 export interface CommitJobHandle {
   data: CommitJobData;
@@ -27,6 +27,13 @@ export interface CommitJobHandle {
   recordProgress(value: CommitResult): Promise<void>;
   /** Whether this attempt still holds the job's lock: one that lost it (paused past the lock time) publishes nothing. */
   held?(): Promise<boolean>;
+  /** Why the run is over (cancelled while its commit job waited or ran: run-state.ts): asked before publishing; a run that is over publishes nothing. */
+  over?(): Promise<string | undefined>;
+}
+
+async function refuseIfOver(job: CommitJobHandle): Promise<void> {
+  const why = await job.over?.();
+  if (why !== undefined) throw new DroppedUnit(`worker ${WORKER_NAME} dropped the commit job of run ${job.data.runId} before publishing: ${why}; nothing was published`, { runId: job.data.runId });
 }
 
 export async function commitRun(job: CommitJobHandle, log: Logger): Promise<CommitResult> {
@@ -62,6 +69,7 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
       for (const batch of replayUnits(units.map((u) => u.sinks[k]?.file ?? null))) await sink.write(batch);
     }
     // Another worker may be running this commit now (it took the job when the lock expired): the first committer wins.
+    await refuseIfOver(job);
     if (job.held && !(await job.held())) throw new ClusterError(`run ${data.runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId: data.runId });
     const results = await commitTogether(sinks, (written) => {
       written.forEach(({ rows }, k) => {
@@ -95,6 +103,7 @@ export async function commitRun(job: CommitJobHandle, log: Logger): Promise<Comm
  */
 async function commitWithTail(job: CommitJobHandle, plan: Plan, units: UnitResult[], targets: string[], t0: number, log: Logger): Promise<CommitResult> {
   const { runId } = job.data;
+  await refuseIfOver(job);
   if (job.held && !(await job.held())) throw new ClusterError(`run ${runId}: worker ${WORKER_NAME} lost the lock of the commit job before publishing (paused or too busy past the lock duration); this attempt published nothing, the attempt holding the lock commits`, { runId });
   const report = await runPlan(plan, { log, commitUnits: { runId, units: units.map((u) => ({ file: u.file, sinks: u.sinks, cut: u.cut ?? null, dead: u.dead ?? null, ...(u.rejects && { rejects: u.rejects }) })) } });
   const result: CommitResult = {

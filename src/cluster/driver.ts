@@ -5,10 +5,13 @@
  * failParentOnFailure. Then it follows the flow until the commit job has committed (the only
  * success) or failed, and reports per unit: rows, worker, attempts. A driver that dies can be
  * started again with the same --run-id: it re-attaches to the flow already in Redis, and the
- * units already done stay done; a committed run is not run again.
+ * units already done stay done; a committed run is not run again. A run that fails (a unit for
+ * good, or the commit) is dropped before the driver exits 1 (drop.ts): its jobs leave Redis, the
+ * units workers hold are dropped by them, then its staging goes; no worker runs it afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -21,6 +24,8 @@ import { QUEUE, commitJobId, unitJobId, type ClusterOverrides, type CommitJobDat
 import { LocalCluster } from './local';
 import { clusterPlan } from './plan';
 import { removeStaging } from './commit';
+import { dropRun } from './drop';
+import { clearOver, driverAlive, driverGone } from './run-state';
 import { clusterProgress, type ClusterProgress, type UnitView } from './progress';
 
 export interface DriverOptions {
@@ -117,6 +122,8 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   let flows: FlowProducer | undefined;
   /** The run cannot go on (a unit or the commit failed for good; a local cluster's Redis is gone with its jobs): its staging goes. */
   let over = false;
+  /** The queue once the driver follows the run (its key in Redis says so: run-state.ts). */
+  let following: Queue | undefined;
   try {
     if (target.kind === 'local') {
       local = await LocalCluster.start({
@@ -169,6 +176,8 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     } else {
       // The column types once, from the first file (as the embedded run does), for every unit.
       const fixedTypes: FixedSourceTypes | undefined = plan.source.format === 'csv' || plan.source.format === 'ndjson' ? await fixSourceTypes(plan.source, files[0]) : undefined;
+      // An earlier run with this id that failed and was dropped left its mark (run-state.ts): this is a new run.
+      await redisCall(clearOver(q, runId));
       const unitOpts = { failParentOnFailure: true, attempts: opts.attempts, backoff: { type: 'fixed', delay: 200 }, removeOnComplete: false, removeOnFail: false };
       await redisCall(
         flows.add({
@@ -189,9 +198,23 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     opts.onStarted?.({ runId, url, workerPids: local?.workerPids ?? [], ...(local?.redisPid !== undefined && { redisPid: local.redisPid }) });
 
     const seen = new Set<number>(doneBefore ?? []);
+    following = q;
+    /** Marks the run ended and removes its jobs, then its staging once no worker can write there (drop.ts); the failure is thrown after. */
+    const dropAndThrow = async (err: ClusterError): Promise<never> => {
+      over = true;
+      try {
+        const d = await redisCall(dropRun(q, { runId, units: files.length, targets: plan.sinks.map((s) => path.resolve(s.config.path)), why: err.message, log: opts.log, ...(opts.signal && { signal: opts.signal }) }));
+        opts.log.info({ runId, removed: d.removed, waitedFor: d.waitedFor }, `run ${runId} dropped: ${d.removed} job(s) removed from Redis${d.waitedFor.length ? `, after units ${d.waitedFor.join(', ')} stopped on their workers` : ''}`);
+      } catch (dropErr) {
+        opts.log.warn({ err: dropErr, runId }, `run ${runId} could not be removed from Redis whole (${(dropErr as Error).message}): sluice cancel --run-id ${runId} removes what is left`);
+      }
+      throw err;
+    };
     // Shared storage: the driver sees every input's size, for the display's share read and ETA.
     const sizes = opts.onProgress ? files.map((f) => sizeOf(f)) : [];
     for (;;) {
+      // Said at every poll: `sluice status` tells a run no driver follows (killed: it goes on, re-attachable).
+      await redisCall(driverAlive(q, runId, DRIVER_NAME));
       if (opts.signal?.aborted) throw fail(`the driver was stopped (${String(opts.signal.reason)}); the run goes on in Redis: start the driver again with --run-id ${runId} to follow it, or sluice cancel`);
       const commit = await redisCall(Job.fromId<CommitJobData, CommitResult>(q, commitJobId(runId)));
       if (!commit) throw fail('its commit job is gone from Redis (cancelled?); nothing was committed');
@@ -225,19 +248,18 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
           commit: { worker: result.worker, ms: result.ms, attempts: done!.attemptsStarted },
         };
       }
-      if (state === 'failed') {
-        const bad = states.findIndex((s) => s.state === 'failed');
-        if (bad >= 0) {
-          const s = states[bad];
-          over = true;
-          throw new ClusterError(`run ${runId}: unit ${bad} (${describeUnit(units[bad])}) failed after ${s.attempts} attempt(s): ${s.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad, file: files[bad] });
-        }
-        over = true;
-        throw fail(`the commit failed after ${commit.attemptsStarted} attempt(s): ${commit.failedReason}`);
+      // A unit failed for good (past its attempts, or a data error): the run has failed, whatever the commit job's state says
+      // yet (BullMQ fails it only once a worker takes it). The first unit that failed is the cause; the others may be units dropped since.
+      const bad = states.map((s, u) => ({ ...s, u })).filter((s) => s.state === 'failed').sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0))[0];
+      if (bad) {
+        await dropAndThrow(new ClusterError(`run ${runId}: unit ${bad.u} (${describeUnit(units[bad.u])}) failed after ${bad.attempts} attempt(s): ${bad.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad.u, file: files[bad.u] }));
       }
+      if (state === 'failed') await dropAndThrow(fail(`the commit failed after ${commit.attemptsStarted} attempt(s): ${commit.failedReason}`));
       await redisCall(sleep(POLL_MS));
     }
   } finally {
+    // No driver follows the run from now on (a stopped driver's run goes on; `sluice status` says so at once).
+    if (following) await Promise.race([driverGone(following, runId).catch(() => undefined), sleep(1000)]);
     await Promise.allSettled([queue?.close(), flows?.close()]);
     await local?.stop();
     // After the workers stopped (local) so none writes there any more; a driver that only lost an external Redis keeps it for a re-attach.
@@ -247,7 +269,12 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
 
 interface UnitState extends UnitView {
   reason?: string;
+  /** When it failed or completed (ms since the epoch). */
+  finishedOn?: number;
 }
+
+/** This driver, as `sluice status` names the one following a run. */
+const DRIVER_NAME = `${hostname()}:${process.pid}`;
 
 async function unitStates(q: Queue, runId: string, n: number): Promise<UnitState[]> {
   const jobs = await Promise.all(Array.from({ length: n }, (_, u) => Job.fromId<UnitJobData, UnitResult>(q, unitJobId(runId, u))));
@@ -255,7 +282,7 @@ async function unitStates(q: Queue, runId: string, n: number): Promise<UnitState
     jobs.map(async (job) => {
       if (!job) return { state: 'missing', attempts: 0 };
       const state = await job.getState();
-      return { state, attempts: job.attemptsStarted, ...(state === 'active' && { progress: job.progress }), ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: job.failedReason }) };
+      return { state, attempts: job.attemptsStarted, ...(state === 'active' && { progress: job.progress }), ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: job.failedReason, finishedOn: job.finishedOn }) };
     }),
   );
 }

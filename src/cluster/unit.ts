@@ -4,7 +4,9 @@
  * directory under the sink's staging area (`.<sink>.sluice-staging/<runId>/_temporary/<attempt>/`).
  * Only the attempt that still holds the job's lock can record its result in BullMQ (first
  * committer wins); a lost attempt's files are never named in a result, and go with the
- * staging at the commit.
+ * staging at the commit. A unit of a run that is over (failed, cancelled, gone from Redis:
+ * run-state.ts) is dropped, before it starts, while it runs or before it is recorded, and what
+ * it staged is removed at once: the run's driver removes the staging once no worker holds a unit.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync, rmdirSync } from 'node:fs';
@@ -65,6 +67,22 @@ export interface UnitRunOptions {
    * it comes back after the run committed and removed the staging.
    */
   held?: () => Promise<boolean>;
+  /**
+   * Why the unit's run is over (failed, cancelled, gone: run-state.ts), or undefined while it goes
+   * on. Asked before the engine starts (the last moment before it opens this attempt's staging),
+   * every `overPollMs` while the unit runs (a run that ended stops the engine: at once, or at the
+   * end of the batch in hand when a stage holds the event loop), and before the result is recorded.
+   * A unit of a run that is over is dropped: what it staged is removed, nothing is recorded.
+   */
+  over?: () => Promise<string | undefined>;
+  overPollMs?: number;
+}
+
+/** A unit of a run that is over (failed, cancelled, gone): dropped by its worker, nothing of it kept. Not retried. */
+export class DroppedUnit extends ClusterError {}
+
+function dropped(data: UnitJobData, why: string, when: string): DroppedUnit {
+  return new DroppedUnit(`worker ${WORKER_NAME} dropped unit ${data.unit} (${data.file}) of run ${data.runId} ${when}: ${why}; nothing of it is kept`, { runId: data.runId, unit: data.unit, file: data.file });
 }
 
 export async function runUnit(data: UnitJobData, attempt: number, log: Logger, opts: UnitRunOptions = {}): Promise<UnitResult> {
@@ -73,11 +91,33 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
   const cpu0 = process.cpuUsage();
   const { plan } = await planOf(data);
   refuseOtherPipeline(data, planFingerprint(plan), { unit: data.unit, file: data.file });
+  // The run may have ended while the plan was built: checked before the engine opens the staging.
+  const before = await opts.over?.();
+  if (before !== undefined) throw dropped(data, before, 'before it started it');
   const attemptDir = `${String(data.unit).padStart(6, '0')}-a${attempt}-${randomBytes(4).toString('hex')}`;
   const dirs = plan.sinks.map((s) => path.join(stagingDirOf(path.resolve(s.config.path)), data.runId, '_temporary', attemptDir));
   const range = data.groups && { groups: data.groups, firstRow: data.firstRow };
   const set = await opts.warm?.take(data.runId, plan, log);
   let ok = false;
+  // The run ending while the unit runs: the engine is stopped (its teardown removes nothing of the attempt: removeAttempt below does).
+  const stop = new AbortController();
+  let over: string | undefined;
+  let asking = false;
+  const watch = opts.over
+    ? setInterval(() => {
+        if (asking || over !== undefined) return;
+        asking = true;
+        opts.over!()
+          .then((why) => {
+            if (why === undefined || over !== undefined) return;
+            over = why;
+            stop.abort(`the run is over: ${why}`);
+          })
+          // A check that fails (Redis away a moment) is asked again at the next tick; before recording it must answer.
+          .catch(() => undefined)
+          .finally(() => (asking = false));
+      }, opts.overPollMs ?? 1000)
+    : undefined;
   try {
     // Before the run: the plan (once per config on this worker), the refusal check, the copies' start (cold) or nothing (warm).
     const beforeRunMs = performance.now() - t0;
@@ -87,10 +127,18 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
         log,
         stageUnit: { unit: data.unit, file: data.file, dirs, ...range, ...(data.fixedTypes && { fixedTypes: data.fixedTypes }) },
         ...(opts.onProgress && { onProgress: opts.onProgress, progressIntervalMs: opts.progressIntervalMs }),
+        signal: stop.signal,
       },
       set?.adopter(log, () => undefined),
     );
     stopAtClusterUnit(data.unit);
+    // Before recording: a unit of a run that ended meanwhile is not recorded (its commit will never come).
+    const after = over ?? (await opts.over?.());
+    if (after !== undefined) {
+      over = after;
+      removeAttempt(dirs);
+      throw dropped(data, after, 'before it recorded it');
+    }
     if (opts.held && !(await opts.held())) {
       removeAttempt(dirs);
       throw new ClusterError(
@@ -120,8 +168,16 @@ export async function runUnit(data: UnitJobData, attempt: number, log: Logger, o
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       warm: set ? set.uses > 1 : false,
     };
+  } catch (err) {
+    if (over === undefined || err instanceof DroppedUnit) throw err;
+    // Stopped because the run ended: the engine's teardown has ended every write; what the attempt staged goes now.
+    removeAttempt(dirs);
+    throw dropped(data, over, 'while it ran it (at its next batch)');
   } finally {
+    if (watch) clearInterval(watch);
     if (set) await opts.warm!.give(data.runId, set, ok);
+    // The run's other units will not come: its warm copies here have no more work.
+    if (over !== undefined) await opts.warm?.end(data.runId);
   }
 }
 

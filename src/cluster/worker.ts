@@ -13,7 +13,8 @@ import { ClusterError, ConfigError, ConfigLoadError, SourceError } from '../erro
 import { connectionFault, redisOptions } from './connection';
 import { QUEUE, type CommitJobData, type CommitResult, type UnitJobData, type UnitProgress, type UnitResult } from './jobs';
 import { commitRun } from './commit';
-import { WORKER_NAME, runUnit } from './unit';
+import { DroppedUnit, WORKER_NAME, runUnit } from './unit';
+import { runOver } from './run-state';
 import { refuseDiedTooOften } from './attempts';
 import { WarmCopies } from '../runtime/warm-copies';
 
@@ -37,10 +38,14 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const log = opts.log.child({ worker: WORKER_NAME });
   const warm = opts.warm === false ? undefined : new WarmCopies();
   let fatal = false;
-  const worker = new Worker<UnitJobData | CommitJobData, UnitResult | CommitResult>(
+  const worker: Worker<UnitJobData | CommitJobData, UnitResult | CommitResult> = new Worker<UnitJobData | CommitJobData, UnitResult | CommitResult>(
     QUEUE,
-    async (job: Job<UnitJobData | CommitJobData>, token?: string) => {
+    async (job: Job<UnitJobData | CommitJobData>, token?: string): Promise<UnitResult | CommitResult> => {
       try {
+        // A job of a run that is over (failed, cancelled, gone) is refused as it is taken: nothing runs, nothing is written.
+        const over = (): Promise<string | undefined> => runOver(worker, job.data.runId);
+        const why = job.name === 'unit' || job.name === 'commit' ? await over() : undefined;
+        if (why !== undefined) throw new DroppedUnit(`worker ${WORKER_NAME} dropped ${job.name === 'unit' ? `unit ${(job.data as UnitJobData).unit} (${(job.data as UnitJobData).file})` : `the ${job.name} job`} of run ${job.data.runId} as it took it: ${why}; nothing of it is kept`, { runId: job.data.runId });
         const died = refuseDiedTooOften(job);
         if (died > 0) log.warn({ job: job.id, died }, `job ${job.id} runs again: the worker running it died ${died} time(s)`);
         // Asked once the unit is staged: an attempt that lost its lock removes what it staged (unit.ts).
@@ -51,6 +56,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
             ...(warm && { warm }),
             progressIntervalMs: UNIT_PROGRESS_MS,
             held,
+            over,
             // Best effort: a progress write that fails (Redis away a moment) must not fail the unit; the result is what counts.
             onProgress: (s) => void job.updateProgress({ rows: s.source.rows, bytesRead: s.input?.bytesRead ?? 0, totalBytes: s.input?.totalBytes ?? 0, worker: WORKER_NAME } satisfies UnitProgress as unknown as object).catch(() => undefined),
           });
@@ -66,12 +72,20 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
               childrenValues: () => commitJob.getChildrenValues<UnitResult>(),
               recordProgress: (value) => commitJob.updateProgress(value as unknown as object),
               held,
+              over,
             },
             log,
           );
         }
         throw new UnrecoverableError(`unknown job "${job.name}" (id ${job.id}) on queue ${QUEUE}: a newer sluice put it there?`);
       } catch (err) {
+        if (err instanceof DroppedUnit) {
+          // Not a failure of this worker or of the unit: the run it belongs to ended. Said once, not retried.
+          log.warn({ job: job.id, runId: job.data.runId }, err.message);
+          // Its other units will not come either: the run's idle warm copies here go now.
+          await warm?.end(job.data.runId);
+          throw new UnrecoverableError(err.message);
+        }
         log.error({ job: job.id, err }, `job ${job.id} failed: ${(err as Error).message}`);
         // Retrying what fails the same way every time only delays the run's failure.
         if (err instanceof SourceError || err instanceof ConfigError || err instanceof ConfigLoadError || err instanceof ClusterError) throw new UnrecoverableError((err as Error).message);

@@ -14,6 +14,13 @@
  * two workers each (`--cluster local:2`, which cluster.test.ts and the others keep), and run at
  * once beside the embedded run: the run over maxErrors fails in its commit job, once every unit
  * is done, so no unit of it is left for the shared workers after its driver gives up.
+ *
+ * Then a stateful stage with the dead-letter output, and maxErrors as a share (`'0.1%'`) of the
+ * rows all units read, on the same workers: the head rejects rows (the source a bad value, a
+ * stage ids on its list), a per-name sum runs in the commit job over every unit's output. Under
+ * the bound (2 rejects of 3000 rows read, where 0.1% is 3; a unit alone, 750 rows, would be over
+ * its own share with one) the run commits the embedded run's sums and dead-letter rows,
+ * DuckDB-checked; with 4 rejects both runs fail the same way, naming the bound, nothing committed.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +33,9 @@ jest.setTimeout(240_000);
 
 const ws = workspace('sluice-cluster-dl-');
 let pool: ClusterPool | undefined;
+beforeAll(async () => {
+  pool = await startClusterPool(2);
+});
 afterAll(async () => {
   await pool?.stop();
   ws.cleanup();
@@ -82,14 +92,13 @@ it('two sinks and a dead-letter output with --cluster (2 workers): the embedded 
   const cluster = setup('cluster', REJECTED);
   const over = setup('over', REJECTED - 1);
   const reports = { embedded: path.join(ws.dir, 'embedded.json'), cluster: path.join(ws.dir, 'cluster.json') };
-  pool = await startClusterPool(2);
   const [e, c, o] = await Promise.all([
     runCli(['run', embedded, '--quiet', '--log-level', 'error', '--report', reports.embedded], { timeoutMs: 120_000 }),
-    runCli(['run', cluster, '--cluster', pool.url, '--run-id', 'dl-cluster', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
-    runCli(['run', over, '--cluster', pool.url, '--run-id', 'dl-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
+    runCli(['run', cluster, '--cluster', pool!.url, '--run-id', 'dl-cluster', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
+    runCli(['run', over, '--cluster', pool!.url, '--run-id', 'dl-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
   ]);
   expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(c.stdout + c.stderr).toContain(`committed on ${pool.url}: ${FILES} units, ${FILES * ROWS} rows read`);
+  expect(c.stdout + c.stderr).toContain(`committed on ${pool!.url}: ${FILES} units, ${FILES * ROWS} rows read`);
   expect(c.code).toBe(0);
 
   const want = await rejects('embedded');
@@ -113,4 +122,78 @@ it('two sinks and a dead-letter output with --cluster (2 workers): the embedded 
   const overOut = path.join(ws.dir, 'over', 'out');
   expect(existsSync(overOut) ? readdirSync(overOut, { recursive: true }).map(String).filter((p) => !p.startsWith('.')) : []).toEqual([]);
   expect(hidden('over')).toEqual([]);
+});
+
+const SHARE_FILES = 4;
+const SHARE_ROWS = 750;
+const shareInputs = path.join(ws.dir, 'in-share');
+mkdirSync(shareInputs);
+for (let i = 1; i <= SHARE_FILES; i++) {
+  const lines = ['id,name,x'];
+  // f1's row 10: a value the source dead-letters; names recur across files, so a name's sum spans units.
+  for (let j = 0; j < SHARE_ROWS; j++) lines.push(`${i * 1000 + j},n${j % 4},${i === 1 && j === 10 ? 'oops' : j * 0.5}`);
+  writeFileSync(path.join(shareInputs, `s${i}.csv`), lines.join('\n') + '\n');
+}
+
+/** A head that rejects (the source's bad value, the stage's `ids`), a per-name sum after it (run by the commit job), the dead-letter output; maxErrors '0.1%'. */
+function shareSetup(caseName: string, ids: number[]): string {
+  const dir = path.join(ws.dir, caseName);
+  mkdirSync(dir);
+  return ws.config(
+    {
+      name: 'cluster-dl-share',
+      source: { format: 'csv', path: path.join(shareInputs, '*.csv'), batchRows: 100, schema: { x: 'float64' }, onError: 'dead-letter' },
+      stages: [
+        // Inline: the four runs at once start no threads (the first case covers a thread stage's rejects).
+        { name: 'gate', module: path.join(FIXTURE_STAGES, 'rejects-rows.ts'), mode: 'inline', onError: 'dead-letter', options: { ids } },
+        { name: 'sum', module: path.join(FIXTURE_STAGES, 'keyed-sum.ts'), mode: 'inline', options: { key: ['name'], value: 'x' } },
+      ],
+      sinks: [{ name: 'sums', from: 'sum', format: 'parquet', path: path.join(dir, 'out/sums.parquet') }],
+      deadLetter: { format: 'ndjson', path: path.join(dir, 'out/rejects.ndjson') },
+      maxErrors: '0.1%',
+    },
+    `${caseName}.config.ts`,
+  );
+}
+
+it('a stateful stage with a dead-letter output and maxErrors \'0.1%\' across units: under the bound the embedded run\'s sums and rejects; over it both runs fail the same way, naming the bound, nothing committed', async () => {
+  // 0.1% of the 3000 rows read is 3. Under: 2 rejects, the source's (s1) and an id of s2 the stage refuses (each alone is
+  // over the 0.1% of its own unit's 750 rows); over: ids of s3 and s4 too, 4 rejects.
+  const under = [2005];
+  const over = [...under, 3007, 4009];
+  const cfg = { eu: shareSetup('share-embedded', under), cu: shareSetup('share-cluster', under), eo: shareSetup('share-embedded-over', over), co: shareSetup('share-cluster-over', over) };
+  const reports = { eu: path.join(ws.dir, 'share-embedded.json'), cu: path.join(ws.dir, 'share-cluster.json') };
+  const [eu, cu, eo, co] = await Promise.all([
+    runCli(['run', cfg.eu, '--quiet', '--log-level', 'error', '--report', reports.eu], { timeoutMs: 120_000 }),
+    runCli(['run', cfg.cu, '--cluster', pool!.url, '--run-id', 'share-under', '--log-level', 'error', '--report', reports.cu], { timeoutMs: 200_000 }),
+    runCli(['run', cfg.eo, '--quiet', '--log-level', 'error'], { timeoutMs: 120_000 }),
+    runCli(['run', cfg.co, '--cluster', pool!.url, '--run-id', 'share-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
+  ]);
+  expect({ code: eu.code, stderr: eu.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(cu.stdout + cu.stderr).toContain(`committed on ${pool!.url}: ${SHARE_FILES} units, ${SHARE_FILES * SHARE_ROWS} rows read`);
+  expect(cu.code).toBe(0);
+  const sums = (c: string) => duckRows(`select * from read_parquet('${out(c, 'sums.parquet')}') order by name`);
+  const want = await sums('share-embedded');
+  expect(want).toHaveLength(4);
+  expect(await sums('share-cluster')).toEqual(want);
+  const dead = await rejects('share-embedded');
+  expect(dead.map((r) => [r.origin, r.file])).toEqual([['source', 's1.csv'], ['stage', 's2.csv']]);
+  expect(await rejects('share-cluster')).toEqual(dead);
+  const report = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { rejected?: { rows: number; counts: unknown[] } };
+  // The cluster's report names the dead-letter output among its sinks; the rejects, per place and reason, are the embedded run's.
+  const er = report(reports.eu).rejected!;
+  expect(report(reports.cu).rejected).toEqual({ rows: 2, counts: er.counts });
+  expect(hidden('share-cluster')).toEqual([]);
+
+  // Over the bound: the same failure in both, naming the share and the rows every unit read together.
+  const why = (stderr: string) => /\d+ rows rejected \(skipped or dead-lettered\).*?or raise maxErrors/.exec(stderr)?.[0];
+  expect(why(eo.stderr)).toContain(`4 rows rejected (skipped or dead-lettered), more than maxErrors: '0.1%' of the ${SHARE_FILES * SHARE_ROWS} rows read; nothing was committed. The first: source, ${path.join(shareInputs, 's1.csv')}, line 12`);
+  expect(eo.code).not.toBe(0);
+  expect(co.code).not.toBe(0);
+  expect(why(co.stderr)).toBe(why(eo.stderr));
+  for (const c of ['share-embedded-over', 'share-cluster-over']) {
+    const o = path.join(ws.dir, c, 'out');
+    expect(existsSync(o) ? readdirSync(o, { recursive: true }).map(String).filter((p) => !p.startsWith('.')) : []).toEqual([]);
+    expect(hidden(c)).toEqual([]);
+  }
 });

@@ -9,18 +9,19 @@
  * one unit fails the run naming file, line and column, and leaves the previous output as it
  * was; Redis killed mid-run fails the driver loudly, never with exit 0.
  *
- * The two runs that commit share one redis-server and three workers started for the file
- * (helpers/cluster-pool.ts; `--cluster <url>`, a run id each), where `--cluster local:N` starts
- * a private server and N workers per run: the run that kills a worker comes after the five-sink
- * run. Workers take `--lock-duration 3s` (the killed unit's lock must expire soon). The two runs
- * that fail stay `--cluster local:2`: killing Redis needs a server of its own, and the units of
- * a failed run that no worker has taken yet stay queued, so shared workers would go on running
- * them after the driver has given up (local:N stops its workers with the driver); they also keep
- * local mode's own path (it starts, watches and stops its server and workers) in this file.
+ * The two runs that commit and the run with a bad value share one redis-server and three
+ * workers started for the file (helpers/cluster-pool.ts; `--cluster <url>`, a run id each), where
+ * `--cluster local:N` starts a private server and N workers per run: the run that kills a worker
+ * comes after the five-sink run. Workers take `--lock-duration 3s` (the killed unit's lock must
+ * expire soon). The failed run leaves none of its jobs in Redis for the shared workers (its
+ * driver drops the run: cluster/drop.ts). The run whose Redis is killed stays `--cluster
+ * local:2`: it needs a server of its own, and it keeps local mode's own path (it starts, watches
+ * and stops its server and workers) in this file.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
+import { Queue } from 'bullmq';
 import { runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
 import { startClusterPool, type ClusterPool } from '../helpers/cluster-pool';
@@ -166,7 +167,7 @@ it('a worker SIGKILLed in the middle of a unit: the unit runs again on another w
   expect(hidden(c.dir)).toEqual([]);
 });
 
-it('a bad value in one unit with onError "fail": the run fails naming file, line and column; the previous output is untouched and nothing hidden is left', async () => {
+it('a bad value in one unit with onError "fail": the run fails naming file, line and column; the previous output is untouched, nothing hidden is left, no job of the run is left in Redis', async () => {
   const bad = path.join(ws.dir, 'in-bad');
   mkdirSync(bad);
   for (const f of readdirSync(inputs)) copyFileSync(path.join(inputs, f), path.join(bad, f));
@@ -176,10 +177,18 @@ it('a bad value in one unit with onError "fail": the run fails naming file, line
   const c = config('bad', { sinks: SINKS.slice(0, 1), source: path.join(bad, '*.csv') });
   mkdirSync(path.join(c.dir, 'out'));
   writeFileSync(path.join(c.dir, 'out', 'all.parquet'), 'the previous output');
-  const r = await runCli(['run', c.file, '--cluster', 'local:2', '--log-level', 'warn'], { timeoutMs: 300_000 });
+  const r = await runCli(['run', c.file, '--cluster', pool!.url, '--run-id', 'bad', '--log-level', 'warn'], { timeoutMs: 300_000 });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/unit 6 \(.*f07\.csv\) failed after 1 attempt\(s\): .*f07\.csv, line 6, column "v"/);
   expect(r.stderr).toContain('nothing was committed, the previous output is untouched');
+  // Nothing of the failed run is left in Redis for the shared workers to take (BullMQ's Queue API).
+  const queue = new Queue('sluice', { connection: { path: pool!.url.slice('unix://'.length) } });
+  try {
+    const left = await queue.getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'paused', 'completed', 'failed']);
+    expect(left.filter((j) => j?.id?.startsWith('bad-')).map((j) => j.id)).toEqual([]);
+  } finally {
+    await queue.close();
+  }
   expect(readFileSync(path.join(c.dir, 'out', 'all.parquet'), 'utf8')).toBe('the previous output');
   expect(hidden(c.dir)).toEqual([]);
 });
