@@ -41,7 +41,7 @@ async function loadModule(modulePath: string, importQuery?: string): Promise<unk
   // needs sluice's resolve hook (alias-hooks.mjs), which gives the files it imports the same query.
   if (modulePath.endsWith('.mjs')) {
     if (importQuery) await ensureLoaderFor(modulePath, { esm: true, evenForJavaScript: true });
-    return import(url.href);
+    return importFresh(modulePath, url.href, importQuery);
   }
   try {
     await ensureLoaderFor(modulePath, { esm: false });
@@ -53,8 +53,34 @@ async function loadModule(modulePath: string, importQuery?: string): Promise<unk
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
     await ensureLoaderFor(modulePath, { esm: true });
-    return import(url.href);
+    return importFresh(modulePath, url.href, importQuery);
   }
+}
+
+/** Fresh ES-module instances per stage module in this process (worker/fresh.ts): Node never frees one. */
+const esmInstances = new Map<string, number>();
+/** How many a process makes of one module before it is told (once) what they cost. */
+export const ESM_INSTANCES_WARNED_AT = 100;
+
+/**
+ * `import(href)`; a fresh instance (`importQuery`) is counted, and the 100th of one module says
+ * so (a process warning, once): each keeps its code and whatever its module scope still holds
+ * for the life of the process, which in a process running run after run (a cluster worker)
+ * grows without bound. A TypeScript or CommonJS stage, or thread/process mode, has no such cost.
+ */
+async function importFresh(modulePath: string, href: string, importQuery: string | undefined): Promise<unknown> {
+  const mod: unknown = await import(href);
+  if (importQuery) {
+    const n = (esmInstances.get(modulePath) ?? 0) + 1;
+    esmInstances.set(modulePath, n);
+    if (n === ESM_INSTANCES_WARNED_AT) {
+      process.emitWarning(
+        `the stage module ${modulePath} is an ES module run inline, loaded afresh for each copy of each run: this process now keeps ${n} instances of it (Node never frees an ES module, nor what its module scope holds). In a process that runs many runs, run the stage in thread or process mode, or write it as TypeScript or CommonJS, whose instances are freed after their run`,
+        { code: 'SLUICE_ESM_INSTANCES' },
+      );
+    }
+  }
+  return mod;
 }
 
 /** Stage modules whose cached (CommonJS) instance sluice loaded first: no module of the user's had required it. */
