@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const file = (name) => fileURLToPath(new URL(name, import.meta.url));
 const entries = { sluice: file('./index.ts'), 'sluice/testing': file('./testing/index.ts') };
 const esmEntries = { sluice: file('./index.mjs'), 'sluice/testing': file('./testing/index.mjs') };
-register('./alias-hooks.mjs', import.meta.url, { data: { entries: esmEntries } });
+register('./alias-hooks.mjs', import.meta.url, { data: { entries: esmEntries, root: file('./') } });
 
 // CommonJS configs (a package without "type": "module") resolve through Module._resolveFilename.
 const resolveFilename = Module._resolveFilename;

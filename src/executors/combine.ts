@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { OwnedBatch } from '../batch/owned';
 import type { PlannedStage } from '../plan/types';
 import type { StageDefinition } from '../worker/api';
+import { copyInstance } from '../worker/fresh';
 import { StageHost } from '../worker/host';
 import { loadStageDefinition } from '../worker/load';
 import { held } from './held';
@@ -54,7 +55,11 @@ export async function stageCombines(planned: PlannedStage, deps: CombineDeps): P
   return typeof definition.combine === 'function';
 }
 
-/** A host on the main thread for `combine` (copy 0; `setup` does not run there). */
+/**
+ * A host on the main thread for `combine` (copy 0; `setup` does not run there), with a module
+ * instance of its own (worker/fresh.ts): a `combine` that keeps something at module level sees
+ * this run's, never another run's in this process.
+ */
 function mainHost(planned: PlannedStage, deps: CombineDeps): Promise<StageHost> {
   return StageHost.load({
     stage: planned.name,
@@ -65,6 +70,6 @@ function mainHost(planned: PlannedStage, deps: CombineDeps): Promise<StageHost> 
     copies: planned.copies,
     mode: planned.mode,
     log: deps.log.child({ stage: planned.name, combine: true }),
-    load: deps.loadStage,
+    load: deps.loadStage ?? copyInstance,
   });
 }

@@ -4,6 +4,10 @@
  * Adjacent inline stages fused into one (plan/fuse.ts) run as a chain per copy
  * (worker/chain.ts), as a fused thread group does in its worker: each batch through every
  * member in turn, a DataFrame a member returns handed to the next as it is.
+ *
+ * Each copy loads its own instance of each member's module (worker/fresh.ts), as a thread or
+ * child copy does: state a stage keeps at module level is one copy's of one run, never shared
+ * with another copy, another stage of the same module, or another run in this process.
  */
 import type { Logger } from 'pino';
 import type { SluiceError } from '../errors';
@@ -11,6 +15,7 @@ import type { PlannedStage } from '../plan/types';
 import type { OwnedBatch } from '../batch/owned';
 import type { StageDefinition } from '../worker/api';
 import { StageChain } from '../worker/chain';
+import { copyInstance } from '../worker/fresh';
 import { combineFlushed, memberStage } from './combine';
 import { held } from './held';
 import { runInline, withTimeout, type InlineWork } from './inline-context';
@@ -19,7 +24,7 @@ import type { StageExecutor, TransportStats } from './types';
 
 export interface InlineDeps {
   log: Logger;
-  /** Loads the stage module (default: the one loader every mode uses, worker/load.ts). */
+  /** Loads the stage module, called once per member per copy (default: an instance of its own, worker/fresh.ts copyInstance). */
   loadStage?: (modulePath: string) => Promise<StageDefinition>;
 }
 
@@ -63,7 +68,7 @@ export class InlineExecutor implements StageExecutor {
     };
     // A member's load or setup failing is blamed on that member (the StageError it throws names it).
     const chain = await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'load' }), () =>
-      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage }, onMember),
+      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage ?? copyInstance }, onMember),
     );
     await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'setup' }), () => chain.setup());
     return chain;

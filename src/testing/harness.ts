@@ -10,11 +10,10 @@ import type { RecordBatch } from 'apache-arrow';
 import pino from 'pino';
 import { decodeBatches, encodeBatches } from '../batch/ipc';
 import type { StageMode } from '../config/types';
-import type { StageDefinition } from '../worker/api';
+import { freshInstance } from '../worker/fresh';
 import { createExecutor, OwnedBatch, type StageExecutor } from '../executors';
 import { SLOTS_PER_COPY } from '../defaults';
 import { batchFromRows, type Row } from './build';
-import { loadFresh } from './fresh';
 import { batchesOf, isBatchesLike, rowsOf, type BatchesLike } from './values';
 
 export interface StageTestOptions {
@@ -97,7 +96,6 @@ export async function startStage(module: string | URL, opts: StageTestOptions = 
     throw new TypeError(`startStage: key must be a list of distinct column names, at least one (got ${JSON.stringify(key)})`);
   }
   const logs: LogLine[] = [];
-  let loaded: Promise<StageDefinition> | undefined;
   const log = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const executor = createExecutor(
     {
@@ -111,8 +109,8 @@ export async function startStage(module: string | URL, opts: StageTestOptions = 
       output: { capacity: 1, capacityBytes: Number.MAX_SAFE_INTEGER },
       ...(key && { key }),
     },
-    // One fresh instance per run, shared by its inline copies as they share one in a pipeline run.
-    { log, loadStage: (file) => (loaded ??= loadFresh(file)) },
+    // A fresh instance per copy (as in a pipeline run): never the one a test imported itself, nor an earlier run's.
+    { log, loadStage: freshInstance },
   );
   try {
     await executor.start();

@@ -14,8 +14,8 @@ const HOW = 'write `export default defineStage({ process(batch, ctx) { … } })`
 
 /**
  * Load a stage module and return its definition; throws an Error saying what is wrong.
- * `importQuery` (e.g. `fresh=3`) is appended to the URL when the module is imported as ESM,
- * which Node evaluates again as a new module instance (used by `sluice/testing`).
+ * `importQuery` (e.g. `sluice-run=3`) is appended to the URL when the module is imported as ESM,
+ * which Node evaluates again as a new module instance (a fresh instance: worker/fresh.ts).
  */
 export async function loadStageDefinition(modulePath: string, opts: { importQuery?: string } = {}): Promise<StageDefinition> {
   let mod: unknown;
@@ -37,17 +37,79 @@ async function loadModule(modulePath: string, importQuery?: string): Promise<unk
   const url = pathToFileURL(modulePath);
   if (importQuery) url.search = importQuery;
   // An .mjs file is ESM by definition (it may use top-level await, which tsx's CommonJS
-  // transform refuses): Node imports it natively, no loader hook needed.
-  if (modulePath.endsWith('.mjs')) return import(url.href);
+  // transform refuses): Node imports it natively, no loader hook needed; a fresh instance
+  // needs sluice's resolve hook (alias-hooks.mjs), which gives the files it imports the same query.
+  if (modulePath.endsWith('.mjs')) {
+    if (importQuery) await ensureLoaderFor(modulePath, { esm: true, evenForJavaScript: true });
+    return importFresh(modulePath, url.href, importQuery);
+  }
   try {
     await ensureLoaderFor(modulePath, { esm: false });
+    const first = !importQuery && !isCached(modulePath);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- require first: see above
-    return require(modulePath);
+    const mod: unknown = require(modulePath);
+    if (first) ours.add(modulePath);
+    return mod;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
     await ensureLoaderFor(modulePath, { esm: true });
-    return import(url.href);
+    return importFresh(modulePath, url.href, importQuery);
   }
+}
+
+/** Fresh ES-module instances per stage module in this process (worker/fresh.ts): Node never frees one. */
+const esmInstances = new Map<string, number>();
+/** How many a process makes of one module before it is told (once) what they cost. */
+export const ESM_INSTANCES_WARNED_AT = 100;
+
+/**
+ * `import(href)`; a fresh instance (`importQuery`) is counted, and the 100th of one module says
+ * so (a process warning, once): each keeps its code and whatever its module scope still holds
+ * for the life of the process, which in a process running run after run (a cluster worker)
+ * grows without bound. A TypeScript or CommonJS stage, or thread/process mode, has no such cost.
+ */
+async function importFresh(modulePath: string, href: string, importQuery: string | undefined): Promise<unknown> {
+  const mod: unknown = await import(href);
+  if (importQuery) {
+    const n = (esmInstances.get(modulePath) ?? 0) + 1;
+    esmInstances.set(modulePath, n);
+    if (n === ESM_INSTANCES_WARNED_AT) {
+      process.emitWarning(
+        `the stage module ${modulePath} is an ES module run inline, loaded afresh for each copy of each run: this process now keeps ${n} instances of it (Node never frees an ES module, nor what its module scope holds). In a process that runs many runs, run the stage in thread or process mode, or write it as TypeScript or CommonJS, whose instances are freed after their run`,
+        { code: 'SLUICE_ESM_INSTANCES' },
+      );
+    }
+  }
+  return mod;
+}
+
+/** Stage modules whose cached (CommonJS) instance sluice loaded first: no module of the user's had required it. */
+const ours = new Set<string>();
+
+function isCached(modulePath: string): boolean {
+  try {
+    return require.resolve(modulePath) in require.cache;
+  } catch {
+    return false; // not resolvable: the require reports it
+  }
+}
+
+/**
+ * Whether the cached instance of `modulePath` is one sluice itself loaded (the checks, a copy):
+ * no one else holds it, so one copy may take it as its own (worker/fresh.ts copyInstance).
+ */
+export function loadedByUs(modulePath: string): boolean {
+  return ours.has(modulePath) && isCached(modulePath);
+}
+
+/**
+ * Forgets a module this file required (Node lists every module a module required among its
+ * `children`, for ever): a fresh instance of a stage, once out of the cache, is then collected
+ * when its run ends (worker/fresh.ts).
+ */
+export function releaseLoaded(mod: NodeModule | undefined): void {
+  const i = mod ? module.children.indexOf(mod) : -1;
+  if (i >= 0) module.children.splice(i, 1);
 }
 
 const isObjectLike = (v: unknown): v is Record<string, unknown> => (typeof v === 'object' || typeof v === 'function') && v !== null;
