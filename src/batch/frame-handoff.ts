@@ -20,7 +20,17 @@ import { undescribable } from './polars-types';
 
 const FRAME = Symbol('sluice.handedFrame');
 
-type Standing = RecordBatch & { [FRAME]?: { frame: pl.DataFrame; real: boolean; bytes?: number } };
+interface State {
+  frame: pl.DataFrame;
+  real: boolean;
+  bytes?: number;
+  /** Makes the real batch now (once). */
+  become: () => void;
+  /** Called once the stand-in has become real (whenReal). */
+  onReal: Set<() => void>;
+}
+
+type Standing = RecordBatch & { [FRAME]?: State };
 
 /**
  * In this thread so far: frames handed on, frames a stage took by `ctx.toDataFrame` with no
@@ -58,7 +68,7 @@ function dtypeName(t: unknown): string {
 export function standIn(frame: pl.DataFrame, materialise: () => RecordBatch, known?: { schema: Schema }): RecordBatch {
   handoffs.frames++;
   const batch = Object.create(RecordBatch.prototype) as Standing;
-  const state = { frame, real: false };
+  const state: State = { frame, real: false, become: () => become(), onReal: new Set() };
   Object.defineProperty(batch, FRAME, { value: state });
   // A schema known beforehand (a source's: the same conversion of no rows) is read without
   // converting the rows: the source checks it against the first file's.
@@ -71,6 +81,9 @@ export function standIn(frame: pl.DataFrame, materialise: () => RecordBatch, kno
     state.real = true;
     for (const key of [...FIELDS, 'schema']) delete (batch as unknown as Record<string, unknown>)[key];
     for (const key of Reflect.ownKeys(real)) Object.defineProperty(batch, key, Object.getOwnPropertyDescriptor(real, key)!);
+    // Whoever put accessors of its own over `schema` or `data` (the left-out guard) puts them back now.
+    for (const listener of [...state.onReal]) listener();
+    state.onReal.clear();
   };
   // apache-arrow's RecordBatch keeps its contents in these own fields; every getter and method
   // goes through them (numRows is data.length, getChild reads schema and data).
@@ -131,7 +144,21 @@ export function stillAFrame(batch: RecordBatch): boolean {
   return state !== undefined && !state.real;
 }
 
-/** Make a stand-in real now (a no-op for any other batch). */
+/**
+ * Make a stand-in real now (a no-op for any other batch). Not by reading its `schema`: a guard may
+ * have put an accessor of its own there (batch/left-out-guard.ts).
+ */
 export function materialise(batch: RecordBatch): void {
-  if (stillAFrame(batch)) void batch.schema;
+  if (stillAFrame(batch)) (batch as Standing)[FRAME]!.become();
+}
+
+/**
+ * Call `listener` right after the stand-in `batch` becomes real (its own `schema`, `data` and
+ * fields replaced by the real batch's). Returns what unregisters it. Any other batch: never.
+ */
+export function whenReal(batch: RecordBatch, listener: () => void): () => void {
+  const state = (batch as Standing)[FRAME];
+  if (!state || state.real) return () => undefined;
+  state.onReal.add(listener);
+  return () => state.onReal.delete(listener);
 }

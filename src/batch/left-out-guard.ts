@@ -21,6 +21,7 @@
  * apache-arrow RecordBatch; once `process` returns, the batch is as it was.
  */
 import { RecordBatch, Table, type Data, type Field } from 'apache-arrow';
+import { materialise, stillAFrame, whenReal } from './frame-handoff';
 
 /**
  * Marks these failures: errors cross threads and processes as text, and the run adds no note of
@@ -215,6 +216,37 @@ function guard(batch: Guarded, gate: Gate): void {
 }
 
 /**
+ * A stand-in for a polars frame (batch/frame-handoff.ts) guarded without converting it: its
+ * frame has only the columns the source read, so a stage that takes it by `ctx.toDataFrame`
+ * (checked there: refuseEnumeration) reads nothing left out. The first read of its `schema` or
+ * `data`, by anyone, makes it the real batch, which is then guarded as any batch is; until then
+ * the gate is on it (activeGate), so every check by name or of enumeration applies the same.
+ */
+function guardFrame(batch: Guarded, gate: Gate): () => void {
+  // A schema known beforehand (a source's stand-in) is given without converting the rows, as unguarded.
+  const own = Object.getOwnPropertyDescriptor(batch, 'schema');
+  const known = own && 'value' in own ? (own.value as RecordBatch['schema']) : undefined;
+  batch[GATE] = gate;
+  const stop = whenReal(batch, () => {
+    if (gate.active) guard(batch, gate);
+  });
+  for (const key of ['schema', 'data'] as const) {
+    Object.defineProperty(batch, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        // Stage code listing the columns of a strict stage fails as it would on the real batch, without converting it first.
+        if (gate.active && inside === 0 && gate.strict) throw enumeratedError(gate, key === 'schema' ? 'batch.schema, or a function given the batch: new Table(batch), an IPC writer, JSON.stringify' : 'batch.data');
+        if (key === 'schema' && known) return known;
+        materialise(batch); // replaces this accessor: the real batch, guarded (the listener above)
+        return batch[key];
+      },
+    });
+  }
+  return stop;
+}
+
+/**
  * Run `work` (a stage's `process` on `batch`) with `leftOut` guarded: asking for one by name
  * fails; when `strict` (the stage did not declare `passesOnUnlisted`), so does learning the
  * column list.
@@ -222,16 +254,31 @@ function guard(batch: Guarded, gate: Gate): void {
 export async function withLeftOut<T>(batch: RecordBatch, leftOut: ReadonlySet<string> | undefined, strict: boolean, work: () => T | Promise<T>): Promise<T> {
   if (!leftOut?.size) return work();
   const target = batch as Guarded;
-  const before = { gate: target[GATE], schema: target.schema, data: target.data };
   const gate: Gate = { leftOut, strict, active: true };
-  guard(target, gate);
+  // A stand-in keeps its own accessors (they make it real when read), to be put back if it stays a frame.
+  const frame = stillAFrame(target) ? { schema: Object.getOwnPropertyDescriptor(target, 'schema'), data: Object.getOwnPropertyDescriptor(target, 'data') } : undefined;
+  const before = { gate: target[GATE], schema: frame ? undefined : target.schema, data: frame ? undefined : target.data };
+  const stop = frame ? guardFrame(target, gate) : undefined;
+  if (!frame) guard(target, gate);
   try {
     return await work();
   } finally {
     // Back as it was: the engine (and a later stage, with its own gate) reads it after.
     gate.active = false;
+    stop?.();
     target[GATE] = before.gate;
-    Object.defineProperty(target, 'schema', { value: before.schema, writable: true, enumerable: true, configurable: true });
-    Object.defineProperty(target, 'data', { value: before.data, writable: true, enumerable: true, configurable: true });
+    if (frame && stillAFrame(target)) {
+      for (const key of ['schema', 'data'] as const) {
+        const descriptor = frame[key];
+        if (descriptor) Object.defineProperty(target, key, descriptor);
+        else delete (target as unknown as Record<string, unknown>)[key];
+      }
+    } else {
+      // A stand-in made real while `process` ran: its real values, through the now inactive gate.
+      const schema = frame ? target.schema : before.schema;
+      const data = frame ? target.data : before.data;
+      Object.defineProperty(target, 'schema', { value: schema, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(target, 'data', { value: data, writable: true, enumerable: true, configurable: true });
+    }
   }
 }

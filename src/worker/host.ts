@@ -166,8 +166,6 @@ export class StageHost {
   async process(input: HostInput, seq?: number, sourceFile?: string, taskRows = true, handOn = false): Promise<HostOutput> {
     await this.setup();
     const polarsBefore = polarsUse();
-    // A guard of left-out columns reads the batch's schema at once: the frame becomes a batch first.
-    if (this.leftOut) input.batches.forEach(materialise);
     const out: RecordBatch[] = [];
     const born: Lease[] = [];
     let backing: Backing | undefined;

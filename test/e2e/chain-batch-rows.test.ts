@@ -9,7 +9,8 @@
  * the input.
  *
  * Cells, run in-process through `run()` (the checks, then the plan, as `sluice run`): the vectorised
- * stage alone on every sink (4 runs); and, on one sink each, what keeps the default: a member
+ * stage alone on every sink (4 runs); with a column projection pushdown left out (the left-out
+ * guard holds the frame without converting it), read as a frame and in Arrow; and, on one sink each, what keeps the default: a member
  * fused with it that does not declare it, `source.batchRows` set, thread mode; an Arrow source.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -34,7 +35,8 @@ beforeAll(() => {
   let from = 0;
   for (const [i, n] of GROUPS.entries()) {
     const ids = Array.from({ length: n }, (_, k) => from + k);
-    const df = pl.DataFrame({ id: ids, x: ids.map((v) => v * 0.5), s: ids.map((v) => `k${v % 7}`) });
+    // `extra`: read by no stage of the left-out cells, so projection pushdown leaves it out there.
+    const df = pl.DataFrame({ id: ids, x: ids.map((v) => v * 0.5), s: ids.map((v) => `k${v % 7}`), extra: ids.map((v) => -v) });
     df.writeParquet(path.join(ws.dir, 'in', `part-${i}.parquet`));
     if (i === 0) df.writeIPC(path.join(ws.dir, 'one.arrow'));
     from += n;
@@ -46,12 +48,15 @@ const SEEN = path.join(FIXTURE_STAGES, 'polars-rows-seen.ts');
 const STEP = path.join(FIXTURE_STAGES, 'polars-step.ts');
 const quiet = { log: pino({ level: 'silent' }), quiet: true };
 
-type Cell = { name: string; sink: 'parquet' | 'csv' | 'ndjson' | 'arrow'; source?: object; mode?: 'inline' | 'thread'; step?: boolean; arrow?: boolean; batches: number[]; frames?: number };
+type Cell = { name: string; sink: 'parquet' | 'csv' | 'ndjson' | 'arrow'; source?: object; mode?: 'inline' | 'thread'; step?: boolean; arrow?: boolean; reads?: string[]; batches: number[]; frames?: number };
 const runs: Cell[] = [
   // Each Parquet batch reaches the stage as the frame polars decoded (batch/frame-handoff.ts): taken, never converted.
   ...(['parquet', 'csv', 'ndjson', 'arrow'] as const).map((sink) => ({ name: `whole-${sink}`, sink, batches: GROUPS, frames: GROUPS.length })),
   // Read in Arrow by the stage: each frame converted then (its ctx.toDataFrame still gets the frame), the same rows.
   { name: 'read-in-arrow', sink: 'parquet', arrow: true, batches: GROUPS, frames: GROUPS.length },
+  // `extra` left out by projection pushdown: the guard holds each frame as it is (batch/left-out-guard.ts), never converted unless read in Arrow.
+  { name: 'left-out', sink: 'ndjson', reads: ['id', 'x', 's'], batches: GROUPS, frames: GROUPS.length },
+  { name: 'left-out-read-in-arrow', sink: 'arrow', arrow: true, reads: ['id', 'x', 's'], batches: GROUPS, frames: GROUPS.length },
   { name: 'arrow-source', sink: 'csv', source: { format: 'arrow', path: 'one.arrow' }, batches: [GROUPS[0]], frames: 0 },
 ];
 // What keeps the default, by the plan (the source cuts what the plan says: the cells above).
@@ -64,7 +69,7 @@ const kept: Omit<Cell, 'batches'>[] = [
 
 function config(c: Omit<Cell, 'batches'>): string {
   const mode = c.mode ?? 'inline';
-  const stages = [{ name: 'seen', module: SEEN, mode, concurrency: 1, options: { arrow: c.arrow ?? false } }, ...(c.step ? [{ name: 'step', module: STEP, mode, concurrency: 1, options: { from: 'x', to: 'y' } }] : [])];
+  const stages = [{ name: 'seen', module: SEEN, mode, concurrency: 1, options: { arrow: c.arrow ?? false, ...(c.reads && { reads: c.reads }) } }, ...(c.step ? [{ name: 'step', module: STEP, mode, concurrency: 1, options: { from: 'x', to: 'y' } }] : [])];
   return ws.config({ name: c.name, source: { format: 'parquet', path: 'in/*.parquet', ...c.source }, stages, sink: { format: c.sink, path: `out/${c.name}.${c.sink}` } }, `${c.name}.config.ts`);
 }
 
@@ -109,6 +114,8 @@ it.each(runs)('$name: batches of $batches rows, the input\'s rows and values', a
   // Frames taken by ctx.toDataFrame as the source decoded them, and none converted to Arrow unless read so.
   expect(handoffs.taken - before.taken).toBe(c.frames);
   expect(handoffs.materialised - before.materialised).toBe(c.arrow ? GROUPS.length : 0);
+  // The run did leave `extra` out (else the cell tests nothing).
+  if (c.reads) expect(await explainInProcess(config(c))).toContain("left out, as no stage reads them and the sink does not get them (the stages' reads): extra");
   const file = path.join(ws.dir, 'out', `${c.name}.${c.sink}`);
   expect(await batchSizes(file, c.sink)).toEqual(c.batches);
   const input = c.source && 'format' in c.source ? `(SELECT id::BIGINT AS id, x::DOUBLE AS x, s::VARCHAR AS s FROM read_parquet('${ws.dir}/in/part-0.parquet'))` : `(SELECT id::BIGINT AS id, x::DOUBLE AS x, s::VARCHAR AS s FROM read_parquet('${ws.dir}/in/*.parquet'))`;
