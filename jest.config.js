@@ -27,6 +27,9 @@ module.exports = {
   maxWorkers: 2,
   // The slowest files first, also on a clean clone with no timings cached (test/sequencer.cjs).
   testSequencer: '<rootDir>/test/sequencer.cjs',
+  // A temporary directory of the suite's own (TMPDIR), removed at the end: see the file for why.
+  globalSetup: '<rootDir>/test/global-setup.cjs',
+  globalTeardown: '<rootDir>/test/global-teardown.cjs',
   testTimeout: 60_000,
   // ...stretched with the machine's load (a guard against hangs, not a speed limit).
   setupFilesAfterEnv: ['<rootDir>/test/scaled-timeouts.cjs'],

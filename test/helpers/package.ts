@@ -31,9 +31,15 @@ export function packInto(dir: string): { tarball: string; files: string[] } {
   return { tarball: path.join(dir, report.filename), files: report.files.map((f) => f.path).sort() };
 }
 
-/** `npm install <specs>` in a project (from the registry and local tarballs; no scripts). */
+/**
+ * `npm install <specs>` in a project (from the registry and local tarballs; no scripts).
+ * `--prefer-offline`: registry data npm has cached (the repo's own `npm ci` just fetched it) is
+ * used without asking the registry whether it is still fresh; what is missing is fetched.
+ * Measured on the scaffolded project: 39-40 s wall and 14.5-15.5 CPU-s without, 17-21 s and
+ * 11-13 CPU-s with (the rest of the wait was ~680 revalidation requests).
+ */
 export function npmInstall(project: string, specs: string[] = []): void {
-  npm(['install', ...specs], project);
+  npm(['install', '--prefer-offline', ...specs], project);
 }
 
 /** Runs a command in a project; returns status and output. */
