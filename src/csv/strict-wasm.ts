@@ -48,7 +48,7 @@ const PAGE = 65536;
 
 let instance: Exports | null | undefined;
 
-/** The module's instance (one per thread, kept: its memory grows to the largest chunk), or null without WebAssembly SIMD. */
+/** The module's instance (one per thread, kept: its memory holds a window of text, larger only for a longer field), or null without WebAssembly SIMD. */
 function loaded(): Exports | null {
   if (instance === undefined) {
     try {
