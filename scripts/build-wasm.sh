@@ -22,7 +22,7 @@ sha256sum row-scan.c > built-from.sha256
 echo "wrote $(pwd)/row-scan.wasm ($(wc -c < row-scan.wasm) bytes)"
 
 cd "$ROOT/src/csv/wasm"
-# A memory that grows (strict-wasm.ts grows it to the largest chunk and takes new views after).
+# A memory that grows (strict-wasm.ts grows it to the window of text, or to a field longer than that, and takes new views after).
 "$CLANG" "${FLAGS[@]}" -Wl,--export=run -Wl,--export=state_ptr -Wl,--export=heap_base \
   -o text-check.wasm text-check.c
 sha256sum text-check.c > built-from.sha256

@@ -8,6 +8,11 @@
  * strict.ts's JavaScript scan stays the reference; test/unit/csv/strict-wasm.test.ts holds
  * the two to the same answers. Build: scripts/build-wasm.sh (clang, wasm32, -msimd128).
  *
+ * The text comes in windows (strict-wasm.ts copies a few hundred KiB of the chunk at a time):
+ * where the text goes on past the window (`st.more`), a field whose end the window does not
+ * show is not judged; `run` returns MORE with the place it starts, and JavaScript copies the
+ * text from there on and calls again.
+ *
  * Where the JavaScript scan steps byte by byte to a field's end, this looks 16 bytes at a
  * time for the next delimiter or LF (or quote); the text is followed by 16 readable bytes so a
  * look never leaves memory, and a hit past the end counts as the end.
@@ -17,6 +22,7 @@
 
 #define DONE 0
 #define SLOW 1
+#define MORE 2
 
 /* What a checked field's quick look is: strict.ts's `Quick`. */
 #define K_INT 0
@@ -50,6 +56,8 @@ typedef struct {
   int32_t stop;
   int32_t at_line;  /* the line the field starts on */
   int32_t quoted;
+  /* 1: the text goes on past these n bytes, so a field that reaches the n-th is not known to end there. */
+  int32_t more;
 } State;
 
 static State st;
@@ -152,8 +160,9 @@ static inline int32_t quick_ok(const Rule *r, const uint8_t *t, int32_t s, int32
 
 /*
  * Scans the text t[0..st.n) from st.pos. `by_field[f]` is the rule index of field f (-1: not
- * checked), for f up to st.last; `rules` the rules. Returns DONE at the end of the text, or
- * SLOW with the field to judge in st (st.pos/field/line then say where to go on after it).
+ * checked), for f up to st.last; `rules` the rules. Returns DONE at the end of the text, SLOW
+ * with the field to judge in st, or (st.more) MORE at a field that goes on past the text; with
+ * each, st.pos/field/line say where to go on (DONE with st.more: at n, the next window's start).
  */
 int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
   const int32_t n = st.n;
@@ -166,15 +175,28 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
   int32_t i = st.pos;
   int32_t field = st.field;
   int32_t line = st.line;
+  const int32_t more = st.more;
   Window w;
   w.base = -64; /* i - base >= 64 for any i: the first find loads a window */
 #define FIND_DL(at) find(&w, 0, t, (at), n, vd, vq, vl)
 #define FIND_QL(at) find(&w, 1, t, (at), n, vd, vq, vl)
   while (i < n) {
+    /* Where this field starts: where to go on from in the next window if this one ends inside it. */
+    const int32_t field_at = i, field_no = field, field_line = line;
+#define NEED_MORE()        \
+  do {                     \
+    st.pos = field_at;     \
+    st.field = field_no;   \
+    st.line = field_line;  \
+    return MORE;           \
+  } while (0)
     if (field > last) {
       /* Past the last checked field: to the row's LF, through quoted fields (LFs inside count). */
       const int32_t p = FIND_QL(i);
-      if (p >= n) break;
+      if (p >= n) {
+        if (more) NEED_MORE();
+        break;
+      }
       if (t[p] == '\n') {
         i = p + 1;
       } else {
@@ -188,6 +210,7 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
             line++;
           }
         }
+        if (i >= n && more) NEED_MORE();
         i++;
       }
       line++;
@@ -205,10 +228,12 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
       for (;;) {
         j = FIND_QL(j);
         if (j >= n) {
+          if (more) NEED_MORE();
           j = n;
           break;
         }
         if (t[j] == q) {
+          if (j + 1 >= n && more) NEED_MORE(); /* a doubled quote, or the closing one? */
           if (j + 1 < n && t[j + 1] == q) j += 2;
           else break;
         } else {
@@ -219,7 +244,10 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
       end = j + 1;
       if (end < n) {
         end = FIND_DL(end);
-        if (end > n) end = n;
+        if (end >= n) {
+          if (more) NEED_MORE();
+          end = n;
+        }
       }
       if (k >= 0) {
         slow = 1;
@@ -229,7 +257,10 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
       }
     } else {
       end = FIND_DL(i);
-      if (end > n) end = n;
+      if (end >= n) {
+        if (more) NEED_MORE();
+        end = n;
+      }
       if (k >= 0) {
         const int32_t stop = end > start && t[end - 1] == '\r' && (end == n || t[end] == '\n') ? end - 1 : end;
         if (stop > start && !quick_ok(&rules[k], t, start, stop)) {
@@ -261,6 +292,8 @@ int32_t run(const uint8_t *t, const int32_t *by_field, const Rule *rules) {
     }
   }
   st.pos = n;
+  st.field = field;
+  st.line = line;
   return DONE;
 }
 

@@ -3,11 +3,14 @@
  * on every chunk, the same answer, accepted or refused, and when refused the same error (its
  * message names the file, the physical line, the column and the value: the first bad one).
  * A matrix of values × rules × how the field is written, then random chunks (fixed seed):
- * well-formed CSV with awkward values, and byte soup that is not CSV at all.
+ * well-formed CSV with awkward values, and byte soup that is not CSV at all. The WebAssembly
+ * scan sees a chunk a window at a time: the random chunks again through windows of a few
+ * bytes (an edge inside every kind of field), and what the window bounds (memory, calls).
  */
 import { rng } from '../../../scripts/rng';
 import { checkChunkText, textCheck, type TextCheck, type TextRule } from '../../../src/csv/strict';
-import { wasmScanAvailable } from '../../../src/csv/strict-wasm';
+import { scanWasm, wasmScanAvailable, wasmScanMemoryBytes, WINDOW } from '../../../src/csv/strict-wasm';
+import { Judge } from '../../../src/csv/strict-judge';
 import { datetimeShape, type CsvType } from '../../../src/csv/infer';
 
 /** What a scan says of a chunk: undefined (accepted) or its error's message. */
@@ -160,10 +163,19 @@ function randomText(r: () => number, sep: string, quote: string): string {
   return s;
 }
 
-it('random well-formed chunks (seed 23): the same verdict', () => {
-  const r = rng(23);
-  let refused = 0;
-  for (let chunk = 0; chunk < 400; chunk++) {
+/** A chunk to scan and how its file is written. */
+interface Case {
+  text: Buffer;
+  prefixLength: number;
+  check: TextCheck;
+  sep: string;
+  quote: string;
+}
+
+/** Random well-formed chunks: delimiters and quotes of three kinds, checked and text columns, awkward values. */
+function* wellFormedChunks(seed: number, count: number): Generator<Case> {
+  const r = rng(seed);
+  for (let chunk = 0; chunk < count; chunk++) {
     const [sep, quote] = [[',', '"'], [';', "'"], ['\t', '"']][chunk % 3];
     const width = 1 + Math.floor(r() * 8);
     const names = Array.from({ length: width }, (_, i) => `n${i}`);
@@ -182,18 +194,15 @@ it('random well-formed chunks (seed 23): the same verdict', () => {
       rows.push(cells.join(sep) + (r() < 0.1 ? '\r\n' : '\n'));
     }
     const body = rows.join('');
-    const text = Buffer.from(header + (r() < 0.2 ? body.replace(/\r?\n$/, '') : body));
-    const [js, wasm] = both(text, header.length, check, sep, quote);
-    expect({ chunk, text: text.toString(), wasm }).toEqual({ chunk, text: text.toString(), wasm: js });
-    if (js) refused++;
+    yield { text: Buffer.from(header + (r() < 0.2 ? body.replace(/\r?\n$/, '') : body)), prefixLength: header.length, check, sep, quote };
   }
-  expect(refused).toBeGreaterThan(50); // the inputs exercise refusals, not only acceptance
-});
+}
 
-it('random byte soup (seed 2323): the same verdict, whatever the bytes', () => {
-  const r = rng(2323);
+/** Random bytes of CSV's alphabet that are not CSV at all. */
+function* byteSoup(seed: number, count: number): Generator<Case> {
+  const r = rng(seed);
   const alphabet = Buffer.from('0123456789-+.eE:TZ ,"\n\r;x');
-  for (let chunk = 0; chunk < 600; chunk++) {
+  for (let chunk = 0; chunk < count; chunk++) {
     const len = Math.floor(r() * 300);
     const bytes = Buffer.alloc(len);
     for (let i = 0; i < len; i++) bytes[i] = alphabet[Math.floor(r() * alphabet.length)];
@@ -203,9 +212,91 @@ it('random byte soup (seed 2323): the same verdict, whatever the bytes', () => {
     const check = textCheck(names, names, rules, 'w');
     if (!check) continue;
     const prefix = 'c0,c1,c2,c3\n';
-    const text = Buffer.concat([Buffer.from(prefix), bytes]);
-    const [js, wasm] = both(text, prefix.length, check);
+    yield { text: Buffer.concat([Buffer.from(prefix), bytes]), prefixLength: prefix.length, check, sep: ',', quote: '"' };
+  }
+}
+
+it('random well-formed chunks (seed 23): the same verdict', () => {
+  let refused = 0;
+  let chunk = 0;
+  for (const { text, prefixLength, check, sep, quote } of wellFormedChunks(23, 400)) {
+    const [js, wasm] = both(text, prefixLength, check, sep, quote);
     expect({ chunk, text: text.toString(), wasm }).toEqual({ chunk, text: text.toString(), wasm: js });
+    if (js) refused++;
+    chunk++;
+  }
+  expect(refused).toBeGreaterThan(50); // the inputs exercise refusals, not only acceptance
+});
+
+it('random byte soup (seed 2323): the same verdict, whatever the bytes', () => {
+  let chunk = 0;
+  for (const { text, prefixLength, check } of byteSoup(2323, 600)) {
+    const [js, wasm] = both(text, prefixLength, check);
+    expect({ chunk, text: text.toString(), wasm }).toEqual({ chunk, text: text.toString(), wasm: js });
+    chunk++;
+  }
+});
+
+/** The WebAssembly scan's verdict through windows of `window` bytes, and how many windows it took. */
+function windowed(c: Pick<Case, 'text' | 'prefixLength' | 'check'> & Partial<Case>, window: number): { verdict: string | undefined; windows: number } {
+  let windows = 0;
+  try {
+    windows = scanWasm({ text: c.text, prefixLength: c.prefixLength, firstLine: 7 }, new Judge(c.check, 'f.csv', undefined), c.sep ?? ',', c.quote ?? '"', window);
+    return { verdict: undefined, windows };
+  } catch (err) {
+    return { verdict: (err as Error).message, windows };
+  }
+}
+
+it('the random chunks through windows of 1 to 200 bytes (an edge inside every kind of field): the reference scan’s verdict', () => {
+  const cases = [...wellFormedChunks(23, 400), ...byteSoup(2323, 600)];
+  let refused = 0;
+  cases.forEach((c, n) => {
+    const js = verdict('js', c.text, c.prefixLength, c.check, c.sep, c.quote);
+    if (js) refused++;
+    for (const window of [1, 2, 3, 5, 16, 63, 64, 65, 200]) {
+      expect({ n, window, text: c.text.toString(), wasm: windowed(c, window).verdict }).toEqual({ n, window, text: c.text.toString(), wasm: js });
+    }
+  });
+  expect(refused).toBeGreaterThan(100);
+});
+
+it('a chunk is scanned a window at a time: the module holds a window, not the chunk (a plain conversion’s chunk is 26 MB)', () => {
+  const check = textCheck(['a', 'b', 'c'], ['a', 'b', 'c'], { a: inferred('int64'), c: inferred('float64') }, 'w')!;
+  const header = 'c0,c1,c2\n';
+  const rows = Array.from({ length: 200_000 }, (_, i) => `${i},"x,${i}",${i}.5\n`).join('');
+  const text = Buffer.from(header + rows);
+  expect(text.length).toBeGreaterThan(32 * WINDOW);
+  const { verdict: v, windows } = windowed({ text, prefixLength: header.length, check }, WINDOW);
+  expect(v).toBeUndefined();
+  expect(windows).toBeGreaterThanOrEqual(Math.ceil((text.length - header.length) / WINDOW));
+  expect(wasmScanMemoryBytes()).toBeLessThan(4 * WINDOW + 256 * 1024);
+  // The same rows with a bad value in the last one: found, at its line, across all those windows.
+  const bad = Buffer.from(header + rows + '5,x,05\n');
+  expect(windowed({ text: bad, prefixLength: header.length, check }, WINDOW).verdict).toEqual(verdict('js', bad, header.length, check, ',', '"'));
+});
+
+it('a field longer than the window (a quoted value over many lines): a window large enough for it, the same verdict', () => {
+  const check = textCheck(['a', 'b', 'c'], ['a', 'b', 'c'], { a: inferred('int64'), b: inferred('float64') }, 'w')!;
+  const header = 'c0,c1,c2\n';
+  const long = '"' + 'line, with ""quotes""\n'.repeat(Math.ceil((3 * WINDOW) / 22)) + '"';
+  for (const rows of [`1,1.5,${long}\n2,2.5,x\n3,03,x\n`, `1,"${'1'.repeat(3 * WINDOW)}",x\n`, `1,1.5,${long}\n`.repeat(3) + '4,+4,x\n']) {
+    const text = Buffer.from(header + rows);
+    const js = verdict('js', text, header.length, check, ',', '"');
+    expect(js).toBeDefined();
+    expect(windowed({ text, prefixLength: header.length, check }, WINDOW).verdict).toEqual(js);
+  }
+});
+
+it('a chunk in shared memory at any offset (an encoder’s slot): the same verdict', () => {
+  const check = textCheck(['a', 'b'], ['a', 'b'], { b: inferred('datetime', '2026-01-01T10:00:00.123') }, 'w')!;
+  const plain = Buffer.from('c0,c1\n' + 'x,2026-01-01T10:00:00.123\n'.repeat(20_000) + 'x,2026-01-01 10:00:00.123\n');
+  const js = verdict('js', plain, 6, check, ',', '"');
+  expect(js).toContain('line 20007');
+  for (let offset = 0; offset < 16; offset++) {
+    const shared = Buffer.from(new SharedArrayBuffer(plain.length + 16), offset, plain.length);
+    plain.copy(shared);
+    expect({ offset, wasm: verdict('wasm', shared, 6, check, ',', '"') }).toEqual({ offset, wasm: js });
   }
 });
 
