@@ -339,7 +339,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       await teardown.race(rejects.drain());
       const taken = rejects.take(UNIT_REJECTS);
       if (rejects.heldRows > 0 || taken.rejected !== rejects.total) throw new SinkError(`${rejects.total - taken.rejected} rejected rows of unit ${unit!.unit} (${unit!.file}) have no input file; nothing was staged (a bug in sluice: please report it with the run's log)`);
-      if (deadDir) for (const batch of taken.batches) stagers[stagerDirs!.length - 1].write(batch, unit!.unit);
+      // Not awaited: these batches are the run's own (runtime/rejects.ts); the unit's fsync waits for them.
+      if (deadDir) for (const batch of taken.batches) void stagers[stagerDirs!.length - 1].write(batch, unit!.unit);
       stagers.forEach((s) => s.finish());
       await teardown.race(unitIo!.idle());
       const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
@@ -693,7 +694,8 @@ function unitAdapter(stager: UnitStager, unit: number): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
-        for (const batch of item.batches) stager.write(batch, unit);
+        // Held until written: the write views the batch's memory (io/units/frames.ts).
+        for (const batch of item.batches) await stager.write(batch, unit);
       });
     },
   };
