@@ -106,10 +106,10 @@ export function replaySource(units: Units, stream: number): SchedulerSource {
 }
 
 /**
- * The job commit's replay into the sinks not written live (`live`): each of `headSinks` gets
- * its staged batches of every unit, in input order; then the dead-letter output (`deadSink`,
- * staged as stream `deadStream`) the units' rejected rows. Returns the dead-letter batches
- * replayed (rows rejected from here on follow them).
+ * The job commit's replay into the sinks not written live (`live`: a live tail's): each of
+ * `headSinks` gets its staged batches of every unit, in input order; then the dead-letter
+ * output (`deadSink`, staged as stream `deadStream`) the units' rejected rows. Returns the
+ * dead-letter batches replayed (rows rejected from here on follow them).
  */
 export async function replayIntoSinks(units: Units, headSinks: readonly number[], live: ReadonlySet<number>, sinks: readonly Sink[], deadSink: Sink | undefined, deadStream: number): Promise<number> {
   for (const k of headSinks) if (!live.has(k)) for (const batch of units.replay(k)) await sinks[k].write(batch);
@@ -130,13 +130,9 @@ export function rowsBefore(read: readonly UnitSpec[] | undefined): Map<string, n
   return before.size ? before : undefined;
 }
 
-/**
- * A run's units in its report: where its sinks were written (live, or at the commit from the
- * staged units); cut before a stateful stage, where its tail ran (live, or at the commit over
- * the staged cut: its batches).
- */
-export function unitsReport(units: Units, cut: UnitCut | undefined, fresh: boolean, live: boolean, tail: Scheduler | undefined): RunReport['units'] {
-  const report = { ...units.report(), sinks: fresh ? ('live' as const) : ('commit' as const) };
+/** A run's units in its report; cut before a stateful stage, where its tail ran (live, or at the commit over the staged cut: its batches). */
+export function unitsReport(units: Units, cut: UnitCut | undefined, live: boolean, tail: Scheduler | undefined): RunReport['units'] {
+  const report = units.report();
   return cut ? { ...report, tail: { ran: live ? 'live' : 'commit', replayed: tail?.sourceMeter.batches ?? 0 } } : report;
 }
 

@@ -6,7 +6,6 @@
  * throws the first error with the run report attached.
  */
 import path from 'node:path';
-import type { RecordBatch } from 'apache-arrow';
 import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
@@ -93,17 +92,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   let tailScheduler: Scheduler | undefined;
   let cut: UnitCut | undefined;
   /**
-   * A fresh resumable run (no unit carried from an earlier attempt) writes every sink live, as a
-   * run without units does, to their temporaries (committed together at the end), while what a
-   * later --resume needs is still staged per unit besides: the head sinks' batches and the cut's
-   * output. Only a run that carries units replays the staged units into the sinks at the commit,
-   * since the units it does not read again are on disk only. (Replaying them in a fresh run too
-   * put every head sink's writing, a text sink's formatting of every row, after the input.)
-   */
-  let fresh = false;
-  /**
-   * A fresh run with a cut runs its tail live too, in the run's one scheduler, fed as a run
-   * without units feeds it; a resumed run replays the staged cut through the tail at the commit.
+   * A fresh resumable run (no unit carried from an earlier attempt) runs its tail live, in the
+   * run's one scheduler, fed as a run without units feeds it, while the cut's output is still
+   * staged per unit for a later --resume: the tail's sinks are written during the run (to their
+   * temporaries, committed with the others). Only a run that carries units replays the staged
+   * cut through the tail at the commit, since the units it does not read again are on disk only.
    */
   let live = false;
   /** The cut whose tail runs at the job commit over the staged units (none: no cut, or a live tail). */
@@ -173,8 +166,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     else if (plan.units) {
       const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
-      fresh = opened.done.size === 0;
-      live = cut !== undefined && fresh;
+      live = cut !== undefined && opened.done.size === 0;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
@@ -238,21 +230,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // Without a cut (no stateful stage, or no units) the head is the whole graph; a live tail runs with it.
     const headStages = replayedCut()?.head ?? plan.stages.map((_, i) => i);
     const headSinks = replayedCut()?.headSinks ?? plan.sinks.map((_, k) => k);
-    /** The sinks written during the run (fresh: every sink; the head's are staged per unit besides): none is replayed at the commit. */
-    const liveSinks = new Set(fresh ? plan.sinks.map((_, k) => k) : []);
-    /** A live tail's sinks: never staged per unit (units.ts `unstaged`). */
-    const tailSinks = new Set(cut?.tailSinks ?? []);
+    /** The sinks a live tail writes during the run (not staged per unit). */
+    const liveSinks = new Set(live ? cut!.tailSinks : []);
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
     const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && !clusterCommit ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
     const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && !clusterCommit ? [cut.at] : [])]);
-    // A unit of a cluster run stages into its attempt directories; a resumed run into its units;
-    // a fresh resumable run into both its units and the sinks (a live tail's only into the sinks); else the sinks.
-    const schedulerSinks = headSinks.map((k) => {
-      if (stagers) return stagers.sink(k);
-      if (!staged) return sinkAdapter(planSinks[k]);
-      if (!liveSinks.has(k)) return stagingAdapter(staged, k);
-      return tailSinks.has(k) ? sinkAdapter(planSinks[k]) : sinkAdapter(planSinks[k], (batch, item) => staged.write(k, batch, item.sourceFile, item.seq));
-    });
+    // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
+    const schedulerSinks = headSinks.map((k) => (stagers ? stagers.sink(k) : staged && !liveSinks.has(k) ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged && !clusterCommit) schedulerSinks.push(stagingAdapter(staged, cutStream));
     else if (cut && stagers) schedulerSinks.push(stagers.cutSink()!);
     const running = new Scheduler(
@@ -332,8 +316,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     rejects.checkShare(running.sourceMeter.rows + rejects.fromSource + (carried?.sourceRows ?? 0));
     await teardown.race(rejects.drain());
     if (units) {
-      // The job commit: every unit recorded; a resumed run's staged units, in input order, into the
-      // sinks not written live, which write and commit them as an uninterrupted run would.
+      // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
       await teardown.race(units.finishUnits());
       if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
       // The staged units' rejects follow, in input order; rows rejected from here on (by the stages run again below) follow them.
@@ -397,7 +380,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     opts.onCommitted?.(results.flatMap((r) => r.files));
     units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, results, samples, encoders(), rejects);
-    if (units) report.units = unitsReport(units, cut, fresh, live, tailScheduler);
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (chosen) report.incremental = chosen.report(true);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
@@ -406,7 +389,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.fail(err);
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
-    if (units) report.units = unitsReport(units, cut, fresh, live, tailScheduler);
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (incr) report.incremental = incr.report(false);
     attachFailure(failure, report);
     throw failure;
@@ -576,17 +559,13 @@ function sourceAdapter(source: Source, onItem?: (key: string, rows: number, seq:
   };
 }
 
-/** Sink k written live; `stage`: each batch staged per unit too, first (a fresh resumable run's head sink: io/units writes it before it returns). */
-function sinkAdapter(sink: Sink, stage?: (batch: RecordBatch, item: OwnedBatch) => Promise<void> | undefined): SchedulerSink {
+function sinkAdapter(sink: Sink): SchedulerSink {
   return {
     write(item) {
       return item.consume(async () => {
         const moved = STRICT_SLABS ? movedOn(item.batches) : undefined;
         if (moved) throw new SinkError(`batch #${item.seq} lies in memory that is not its own any more: ${moved} before the sink wrote it (an ownership bug in sluice; SLUICE_STRICT_SLABS)`);
-        for (const batch of item.batches) {
-          if (stage) await stage(batch, item);
-          await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile, backing: item.backing });
-        }
+        for (const batch of item.batches) await sink.write(batch, { seq: item.seq, sourceFile: item.sourceFile, backing: item.backing });
       });
     },
   };

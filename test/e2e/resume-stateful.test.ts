@@ -12,8 +12,7 @@
  * - the whole process tree SIGKILLed while file 12 is in flight, then `--resume`: the totals
  *   and the rows are those of an uninterrupted run (byte for byte, and as DuckDB reads them,
  *   and the totals equal a run without units), and files 1–11 are not read again;
- * - a resumed run SIGKILLed half-way through its job commit's replay (SLUICE_TEST_STOP_AT=replay;
- *   a fresh run replays nothing: it writes every sink live, report `units.sinks`): the old
+ * - SIGKILLed half-way through the job commit's replay (SLUICE_TEST_STOP_AT=replay): the old
  *   outputs are still in place, untouched, and `--resume` finishes the commit.
  * The killed runs are CLI commands (test/helpers/cli.ts), and so is the `--resume` after the
  * first; the reference runs (with and without units) and the resume that finishes the killed
@@ -111,7 +110,7 @@ beforeAll(async () => {
 
 describe('resume with a stateful stage downstream', () => {
   it('an uninterrupted resumable run runs its aggregate live (nothing replayed at the commit) and gives the totals of a run without units', async () => {
-    expect(referenceReport.units).toEqual({ runId: expect.any(String), total: FILES, reused: [], read: names, sinks: 'live', tail: { ran: 'live', replayed: 0 } });
+    expect(referenceReport.units).toEqual({ runId: expect.any(String), total: FILES, reused: [], read: names, tail: { ran: 'live', replayed: 0 } });
     expect(referenceReport.stages.find((s) => s.name === 'aggregate')?.rowsIn).toBe((FILES * ROWS * 3) / 4);
     const want = await totals(plainDir);
     expect(want.length).toBeGreaterThan(10);
@@ -128,7 +127,7 @@ describe('resume with a stateful stage downstream', () => {
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     // The aggregate ran at the commit over every unit's staged rows (one batch per source batch: 3 per file).
-    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11), sinks: 'commit', tail: { ran: 'commit', replayed: FILES * 3 } });
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11), tail: { ran: 'commit', replayed: FILES * 3 } });
     expect(rep.source.rows).toBe(9 * ROWS);
     // The aggregate saw every row left after clean (a quarter are status 'test'): the staged units' and this run's.
     const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
@@ -140,21 +139,18 @@ describe('resume with a stateful stage downstream', () => {
     expect(await rows(dir)).toEqual(await rows(plainDir));
   });
 
-  it('kill -9 half-way through the replay at a resumed run\'s job commit: the old outputs stay whole; --resume finishes the commit', async () => {
+  it('kill -9 half-way through the replay at the job commit: the old outputs stay whole; --resume finishes the commit', async () => {
     const { dir, config } = setup('commit-killed');
     mkdirSync(path.join(dir, 'out'));
     // The outputs of an earlier night, different from tonight's.
     writeFileSync(path.join(dir, 'out/totals.parquet'), readFileSync(path.join(plainDir, 'out/totals.parquet')));
     writeFileSync(path.join(dir, 'out/rows.ndjson'), '{"txn_id":1}\n');
     const before = outputs(dir);
-    // Only a resumed run replays the staged units at its commit (a fresh one writes its sinks live):
-    // killed once with file 12 in flight, then resumed, and that run killed half-way through its replay.
-    await killTreeAt(config, 'unit-11');
     await killTreeAt(config, 'replay');
     expect(outputs(dir)).toEqual(before);
     const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
-    expect(report.units).toMatchObject({ reused: names, read: [], sinks: 'commit', tail: { ran: 'commit', replayed: FILES * 3 } });
+    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * 3 } });
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });

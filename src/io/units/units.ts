@@ -75,13 +75,6 @@ export interface UnitsReport {
    * a cluster run's commit job).
    */
   tail?: { ran: 'live' | 'commit'; replayed: number };
-  /**
-   * Where the sinks were written: `live`, during the run (a fresh run: every unit is read, so
-   * every batch reaches the sinks as in a run without units; staged besides, for a --resume);
-   * `commit`, at the job commit, from every unit's staged batches in input order (a resumed
-   * run, a cluster run's commit job).
-   */
-  sinks?: 'live' | 'commit';
 }
 
 /** Each staged stream's directory: one per sink, then one per cut (UnitRunOptions.cuts), inside the first sink's. */
