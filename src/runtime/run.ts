@@ -5,20 +5,15 @@
  * down in one place (stops the copies, removes every sink's temporary output) and the run
  * throws the first error with the run report attached.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { RecordBatch } from 'apache-arrow';
 import type { StageExecutor } from '../executors';
 import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sinks';
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
-import { fixSourceTypes, openCsvChunks, openSource, resolveInputs, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
-import { UnitRun, fingerprintOf, refuseLeftUnits, unitRunId } from '../io/units/units';
-import { cutUnits } from '../io/units/ranges';
+import { fixSourceTypes, openCsvChunks, openSource, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
+import { refuseLeftUnits, unitRunId } from '../io/units/units';
 import { fileOfUnitKey, type UnitSpec } from '../batch/unit-tag';
 import { StagedUnits } from '../io/units/staged-units';
-import { UnitStager } from '../io/units/staging';
-import { IoQueue } from '../io/units/io-queue';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
 import { csvChunkItem } from '../csv/item';
 import { openThreadSource } from '../io/sources/thread';
@@ -31,7 +26,7 @@ import type { Plan, PlannedSink } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
 import { cutAtState, localTopology, type UnitCut } from './unit-cut';
-import { OwnedBatch } from '../batch/owned';
+import type { OwnedBatch } from '../batch/owned';
 import { round } from './metrics';
 import { Scheduler, type OutputCheck, type RowErrorPolicy, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker, type ProgressSource } from './progress';
@@ -46,8 +41,10 @@ import { Teardown } from './teardown';
 import { IncrementalRun, incrementalSinkConfigs, refuseStateful } from './incremental';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
+import { ClusterUnitStaging, UNIT_REJECTS, countReads, openUnits, replayIntoSinks, replaySource, rowsBefore, stagingAdapter, unitsReport, type Units } from './run-units';
 
 export { reportOf } from './report-attach';
+export { planFingerprint } from './run-units';
 
 /**
  * Run `plan`. `early`: copies started for this plan while its checks ran (early-start.ts); the
@@ -173,41 +170,12 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
-    // A cluster unit cut before a stateful stage stages the cut's output too (for the commit job's tail), beside its first sink's.
-    const cutDir = unit && cut ? path.join(unit.dirs[0], 'cut-0') : undefined;
-    // A cluster unit's dead-lettered rows are staged beside its first sink's too, once the unit is read (they come in no order).
-    const deadDir = unit && plan.deadLetter ? path.join(unit.dirs[0], 'dead-letter') : undefined;
-    // A cluster unit's file work goes through one ordered queue off the main thread, as a resumable run's does.
-    const unitIo = unit ? new IoQueue() : undefined;
-    const stagerDirs = unit ? [...unit.dirs, ...(cutDir ? [cutDir] : []), ...(deadDir ? [deadDir] : [])] : undefined;
-    const stagers = stagerDirs?.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, unitIo!));
-    if (stagers) {
-      for (const dir of stagerDirs!) mkdirSync(path.join(dir, 'units'), { recursive: true });
-      teardown.add('the unit being staged', {
-        abort: async () => {
-          stagers.forEach((s) => s.abort());
-          await unitIo!.settled();
-        },
-      });
-    }
+    // A unit of a cluster run stages every sink's batches (and the cut's, and its rejects) in its attempt directories.
+    const stagers = unit ? new ClusterUnitStaging(unit, cut !== undefined, plan.deadLetter !== undefined, teardown) : undefined;
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
     const unitRejects = carried && units && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts, first: carried.firstRejects, keyOf: units.keyOf.bind(units) });
-    /**
-     * A resumable run: the batches the source read per unit (by its key), and its rows (passed on, and
-     * taken out by the source), kept in each unit's manifest line: a resumed run numbers its
-     * rejects' batches and measures a maxErrors share as an uninterrupted run would.
-     */
-    const readOf = new Map<string, { batches: number; rows: number }>();
-    const readFrom = (file: string) => readOf.get(file) ?? readOf.set(file, { batches: 0, rows: 0 }).get(file)!;
-    if (units && unitRejects) {
-      units.unitEnd = (key) => {
-        const { batches, rejected, counts, first } = unitRejects.take(key);
-        const read = readOf.get(key) ?? { batches: 0, rows: 0 };
-        readOf.delete(key);
-        return { loose: batches, rejected, rejectCounts: counts, firstRejects: first, sourceBatches: read.batches, sourceRows: read.rows };
-      };
-    }
+    const readFrom = countReads(units, unitRejects);
     // A cluster unit holds its rejects (all under one key: it reads one unit) until it is read, then stages them for the commit job.
     rejects = unitRejects ?? (unit ? new Rejects(plan.maxErrors, undefined, { carried: 0, seqOffset: 0, keyOf: () => UNIT_REJECTS }) : new Rejects(plan.maxErrors, deadSink));
     /** A cluster unit: the items its source read (its rejects' batch numbers count from its own first). */
@@ -268,9 +236,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && !clusterCommit ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
     const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && !clusterCommit ? [cut.at] : [])]);
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
-    const schedulerSinks = headSinks.map((k) => (stagers ? unitAdapter(stagers[k], unit!.unit) : staged && !liveSinks.has(k) ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
+    const schedulerSinks = headSinks.map((k) => (stagers ? stagers.sink(k) : staged && !liveSinks.has(k) ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
     if (cut && staged && !clusterCommit) schedulerSinks.push(stagingAdapter(staged, cutStream));
-    else if (cut && stagers) schedulerSinks.push(unitAdapter(stagers[unit!.dirs.length], unit!.unit));
+    else if (cut && stagers) schedulerSinks.push(stagers.cutSink()!);
     const running = new Scheduler(
       sourceAdapter(
         src,
@@ -336,22 +304,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.race(timersDue());
     if (stagers) {
       // A staged unit: durable in its attempt directories; the commit job checks and publishes it with the others.
-      await teardown.race(rejects.drain());
-      const taken = rejects.take(UNIT_REJECTS);
-      if (rejects.heldRows > 0 || taken.rejected !== rejects.total) throw new SinkError(`${rejects.total - taken.rejected} rejected rows of unit ${unit!.unit} (${unit!.file}) have no input file; nothing was staged (a bug in sluice: please report it with the run's log)`);
-      if (deadDir) for (const batch of taken.batches) stagers[stagerDirs!.length - 1].write(batch, unit!.unit);
-      stagers.forEach((s) => s.finish());
-      await teardown.race(unitIo!.idle());
-      const report = buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects);
-      const staged = stagers.map((s, k) => {
-        const done = s.staged.get(unit!.unit);
-        return done ? { file: path.join(stagerDirs![k], done.file), rows: done.rows } : null;
-      });
-      report.staged = staged.slice(0, unit!.dirs.length);
-      if (cutDir) report.stagedCut = staged[unit!.dirs.length];
-      if (deadDir) report.stagedDead = staged[stagerDirs!.length - 1];
-      report.stagedRejects = { rejected: taken.rejected, rejectCounts: taken.counts, firstRejects: taken.first, sourceBatches: unitItems, sourceRows: running.sourceMeter.rows + rejects.fromSource };
-      return report;
+      const staged = await stagers.finish(rejects, teardown, unitItems, running.sourceMeter.rows + rejects.fromSource);
+      return { ...buildReport(plan, startedAt, t0, startupMs, scheduler, source, undefined, samples, encoders(), rejects), ...staged };
     }
     headSinks.forEach((k) => {
       // A resumed run's earlier units gave the columns (and were checked when they were written).
@@ -365,15 +319,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       // The job commit: every unit, in input order, into the sinks, which write and commit it as an uninterrupted run would.
       await teardown.race(units.finishUnits());
       if (rejects.heldRows > 0) throw new SinkError(`${rejects.heldRows} rejected rows belong to no unit of this run; nothing was committed (a bug in sluice: please report it with the run's log)`);
-      for (const k of headSinks) if (!liveSinks.has(k)) for (const batch of units.replay(k)) await planSinks[k].write(batch);
-      // The staged units' rejects, in input order; rows rejected from here on (by the stages run again below) follow them.
-      let replayed = 0;
-      if (deadSink) {
-        for (const batch of units.replay(plan.sinks.length)) {
-          await deadSink.write(batch);
-          replayed++;
-        }
-      }
+      // The staged units' rejects follow, in input order; rows rejected from here on (by the stages run again below) follow them.
+      const replayed = await replayIntoSinks(units, headSinks, liveSinks, planSinks, deadSink, plan.sinks.length);
       rejects.redirect(deadSink, replayed);
       if (cut && replayedCut()) {
         // The stateful stages and what follows them, over every unit's output at the cut, in input order (unit-cut.ts).
@@ -449,18 +396,6 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   }
 }
 
-/** A run's units in its report; cut before a stateful stage, where its tail ran (live, or at the commit over the staged cut: its batches). */
-function unitsReport(units: Units, cut: UnitCut | undefined, live: boolean, tail: Scheduler | undefined): RunReport['units'] {
-  const report = units.report();
-  return cut ? { ...report, tail: { ran: live ? 'live' : 'commit', replayed: tail?.sourceMeter.batches ?? 0 } } : report;
-}
-
-/** The one key a cluster unit's rejects are held under (it reads one unit: runtime/rejects.ts holds them per unit). */
-const UNIT_REJECTS = 'unit';
-
-/** What the job commit uses of a run's units: a resumable run's (UnitRun) or a cluster run's at its commit job (StagedUnits). */
-type Units = Pick<UnitRun, 'todo' | 'todoUnits' | 'keyOf' | 'noteItem' | 'schema' | 'done' | 'unitEnd' | 'carried' | 'finishUnits' | 'abort' | 'replay' | 'replayUnits' | 'rows' | 'committed' | 'report'> & { write(k: number, batch: RecordBatch, sourceFile: string | undefined, seq?: number): Promise<void> | undefined };
-
 /** `each` on every item, one after the other, in order. */
 async function sequentially<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
   for (const item of items) await each(item);
@@ -503,38 +438,6 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
   if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
   // A vectorised chain on this thread takes a Parquet source's frames as they are (plan/chain-batch.ts).
   return openSource(cfg, { log, ...(onBadRow && { onBadRow }), ...(plan.source.batchRowsFor && { frames: true }) });
-}
-
-/**
- * A resumable run's units, opened with every target locked: new, resumed or restarted
- * (opts.units), and the source's column types fixed once, from the run's first file, before
- * any unit is staged (a resumed run reads them from the manifest).
- */
-async function openUnits(
-  plan: Plan,
-  targets: string[],
-  opts: RunOptions,
-  log: NonNullable<RunOptions['log']>,
-  cuts: number,
-  loose: number | undefined,
-  /** The sinks after the cut (unit-cut.ts): written by the run itself, never staged per unit. */
-  unstaged: readonly number[],
-  /** An incremental run: the files it reads, and the column types its earlier runs fixed. */
-  only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown } },
-): Promise<UnitRun> {
-  const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
-  const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
-  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, log });
-  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
-  log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
-  return units;
-}
-
-/** What a run's output is made from: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer). */
-export function planFingerprint(plan: Plan): ReturnType<typeof fingerprintOf> {
-  const settings = { source: { ...plan.source, thread: undefined, readAhead: undefined }, sinks: plan.sinks.map((s) => s.config), params: plan.params.values, stages: plan.stages.map((s) => [s.name, s.options, s.key]) };
-  const modules = plan.stages.flatMap((s) => [{ name: s.name, modulePath: s.modulePath }, ...(s.fused ?? []).map((f) => ({ name: f.name, modulePath: f.modulePath }))]);
-  return fingerprintOf(plan.configFile, settings, modules);
 }
 
 /**
@@ -581,20 +484,6 @@ function statefulStages(plan: Plan): Promise<boolean[]> {
       return false;
     }),
   );
-}
-
-/** The cut's staged batches of every unit, in input order, as a source (each batch from its unit's input file). */
-function replaySource(units: Units, stream: number): SchedulerSource {
-  const replay = units.replayUnits(stream);
-  return {
-    async next() {
-      const r = replay.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: OwnedBatch.plain(0, [r.value.batch], r.value.file) };
-    },
-    async close() {
-      replay.return(undefined);
-    },
-  };
 }
 
 /** What the report reads of the run's scheduling: one scheduler's, or a resumable run's head and tail (unit-cut.ts) in plan order. */
@@ -666,35 +555,6 @@ function sourceAdapter(source: Source, onItem?: (key: string, rows: number, seq:
     async close() {
       await batches.return(undefined);
       await source.close();
-    },
-  };
-}
-
-/** A resumable run's sink k: its batches staged unit by unit (io/units), written to the sink at the commit. */
-function stagingAdapter(units: Units, k: number): SchedulerSink {
-  return {
-    write(item) {
-      return item.consume(async () => {
-        for (const batch of item.batches) await units.write(k, batch, item.sourceFile, item.seq);
-      });
-    },
-  };
-}
-
-/** Per input file read from a range of its row groups (not its first): the file's rows before it, so row numbers stay the file's. */
-function rowsBefore(read: readonly UnitSpec[] | undefined): Map<string, number> | undefined {
-  const before = new Map<string, number>();
-  for (const u of read ?? []) if (u.firstRow !== undefined && !before.has(u.file)) before.set(u.file, u.firstRow);
-  return before.size ? before : undefined;
-}
-
-/** A cluster unit's sink k: every batch staged, as this one unit's (RunOptions.stageUnit). */
-function unitAdapter(stager: UnitStager, unit: number): SchedulerSink {
-  return {
-    write(item) {
-      return item.consume(async () => {
-        for (const batch of item.batches) stager.write(batch, unit);
-      });
     },
   };
 }

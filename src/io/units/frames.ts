@@ -5,29 +5,41 @@
  * batch/partition-tag.ts) and one IPC stream has one schema; and because a frame is whole or
  * absent, so a reader never mistakes a torn tail for data (a torn unit is never in the
  * manifest anyway: manifest.ts).
+ *
+ * Written with the writer's own chunks (batch/ipc.ts: message headers are small fresh arrays,
+ * body chunks are views of the batch's own buffers) in one `writev` on libuv's thread pool:
+ * nothing is joined first, and the main thread only encodes the small metadata. Joining was most
+ * of what staging cost the main thread (issue 26's bench: a copy of every staged byte, on the
+ * thread that runs the pipeline), and a synchronous write there waits for the kernel's copy
+ * (and for the disk, when the page cache is full of dirty pages). The chunks view the batch's
+ * memory: its owner must hold it until the write has settled (staging.ts).
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { closeSync, fstatSync, openSync, readSync, writev } from 'node:fs';
+import { RecordBatch, tableFromIPC } from 'apache-arrow';
+import { encodeBatches } from '../../batch/ipc';
 
 const HEADER = 8;
 
-/** `batch` as one frame: its header and body, to be written one after the other. */
-export function frameBytes(batch: RecordBatch): [Buffer, Uint8Array] {
-  const body = tableToIPC(new Table([batch]), 'stream');
+/** `batch` as one frame: its 8-byte length, then its IPC stream's chunks (views, not copies, of the batch's buffers). */
+export function frameChunks(batch: RecordBatch): { chunks: Uint8Array[]; byteLength: number } {
+  // encodeBatches rebases sliced view columns (apache-arrow's writer would write them unreadable).
+  const { chunks, byteLength } = encodeBatches([batch]);
   const head = Buffer.alloc(HEADER);
-  head.writeBigUInt64LE(BigInt(body.byteLength));
-  return [head, body];
+  head.writeBigUInt64LE(BigInt(byteLength));
+  return { chunks: [head, ...chunks], byteLength: HEADER + byteLength };
 }
 
-/** Appends `batch` as one frame to the open file `fd`; returns the bytes written. */
-export function writeFrame(fd: number, batch: RecordBatch): number {
-  const body = tableToIPC(new Table([batch]), 'stream');
-  const head = Buffer.alloc(HEADER);
-  head.writeBigUInt64LE(BigInt(body.byteLength));
-  writeSync(fd, head);
-  let off = 0;
-  while (off < body.byteLength) off += writeSync(fd, body, off, body.byteLength - off);
-  return HEADER + body.byteLength;
+/** Every byte of `chunks` appended to the open file `fd`, in order (a writev may write fewer than asked: it goes on from there). */
+export async function writeChunks(fd: number, chunks: Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let n = await new Promise<number>((resolve, reject) => writev(fd, rest, (err, written) => (err ? reject(err) : resolve(written))));
+    if (n === 0) throw new Error('a write to a staged unit\'s file wrote nothing');
+    let i = 0;
+    while (i < rest.length && n >= rest[i].byteLength) n -= rest[i++].byteLength;
+    rest = rest.slice(i);
+    if (n > 0) rest[0] = rest[0].subarray(n);
+  }
 }
 
 /** The batches of a frames file, one at a time (one frame in memory at once). */
@@ -40,7 +52,8 @@ export function* readFrames(file: string): Generator<RecordBatch> {
     while (pos < size) {
       if (readSync(fd, head, 0, HEADER, pos) !== HEADER) throw new Error(`${file}: a frame header is cut short at byte ${pos}`);
       const len = Number(head.readBigUInt64LE());
-      const body = Buffer.alloc(len);
+      // Every byte of it is read below (or the frame is refused): no need to zero it first.
+      const body = Buffer.allocUnsafe(len);
       if (readSync(fd, body, 0, len, pos + HEADER) !== len) throw new Error(`${file}: a frame is cut short at byte ${pos}`);
       pos += HEADER + len;
       const table = tableFromIPC(body);

@@ -1,17 +1,18 @@
 /**
- * A resumable run's file work (io/units), in order, off the main thread's path: each operation
- * starts once every one queued before it has settled, so a unit's manifest line, queued after
- * its files' fsyncs and renames, is written only once they are durable. The first failure stops
+ * What a resumable run's staging waits on the disk for (io/units: fsyncs, renames, manifest
+ * lines), in order, off the main thread's path: each operation starts once every one queued
+ * before it has settled, so a unit's manifest line, queued after its files' fsyncs and
+ * renames, is written only once they are durable. The first failure stops
  * the rest (what was queued after it does not run, except `always`) and is thrown by `check`
  * (the next write) and `idle` (the end of the units), so it fails the run.
  *
- * `pendingBytes` are bytes queued and not yet written: a writer waits (`idle`) past a bound, so
- * a disk slower than the run holds the run back instead of filling memory.
+ * No frame waits here: a unit's frames are written beside the queue as they come (staging.ts),
+ * so they never wait behind an earlier unit's fsyncs; each batch is held by its owner until it
+ * is written, so a disk slower than the run holds the run back through its channels.
  */
 export class IoQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: { err: unknown } | undefined;
-  pendingBytes = 0;
 
   /** Queue `op`; its result, once it ran (a rejected promise if it or an earlier one failed). */
   run<T>(op: () => Promise<T>): Promise<T> {
@@ -27,10 +28,9 @@ export class IoQueue {
     return result;
   }
 
-  /** Queue `op` (its result unused); `bytes`: what it writes, counted in `pendingBytes` until it ran. */
-  push(op: () => Promise<unknown>, bytes = 0): void {
-    this.pendingBytes += bytes;
-    void this.run(op).finally(() => (this.pendingBytes -= bytes)).catch(() => undefined);
+  /** Queue `op` (its result unused: a failure is reported by check/idle). */
+  push(op: () => Promise<unknown>): void {
+    void this.run(op);
   }
 
   /** Queue `op` to run even after a failure (closing what was opened). */

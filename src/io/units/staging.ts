@@ -6,14 +6,17 @@
  * the run records it in the manifest once every sink has done so (units.ts). Nothing here
  * decides that a unit is done: only the manifest does.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { RecordBatch } from 'apache-arrow';
 import { blobKind } from '../../batch/blob';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
-import { frameBytes } from './frames';
-import { IoQueue } from './io-queue';
+import { frameChunks, writeChunks } from './frames';
+import type { IoQueue } from './io-queue';
+
+const fsyncAsync = promisify(fsync);
 
 /** What one sink staged for one unit: the file (relative to the run's staging directory) and the rows it stands for. */
 export interface StagedUnit {
@@ -44,13 +47,19 @@ async function syncDirAsync(dir: string): Promise<void> {
 }
 
 /**
- * The file work is done in the background, in order, on the run's one I/O queue (io-queue.ts):
- * the main thread only encodes the frames, so the run goes on while a unit's fsyncs and renames
- * happen (they were a third of a resumable run's time when they blocked it). The manifest line
- * of a unit is queued after its files' work, so it is written only once they are durable.
+ * A frame goes to the unit's file as it comes: the main thread encodes its small metadata, and
+ * the write of the batch's own buffers (frames.ts) runs on libuv's thread pool, so the pipeline
+ * never waits for the kernel's copy or the disk. Its promise settles once the bytes are in the
+ * file: the caller holds the batch until then (the chunks view its memory, which goes back to
+ * its pool once it is handed on). Writes to one file are chained, in order. What waits for the
+ * disk is done in the background, in order, on the run's one I/O queue (io-queue.ts): a unit's
+ * fsync (after its last write), rename and the folder's fsync, then its manifest line (queued
+ * after them by units.ts, so it is written only once they are durable). The next unit's frames
+ * are written meanwhile, to its own file, instead of waiting behind those fsyncs.
  */
 export class UnitStager {
-  private current: { unit: number; file: Promise<FileHandle>; temp: string; rows: number } | undefined;
+  private current: { unit: number; fd: number; temp: string; rows: number; written: Promise<void> } | undefined;
+  private attemptDirMade = false;
   /** Units this sink has finished (their files queued to be made durable), by unit index. */
   readonly staged = new Map<number, StagedUnit>();
 
@@ -64,26 +73,29 @@ export class UnitStager {
     private readonly io: IoQueue,
   ) {}
 
-  /** `unit`: the input file's unit index; batches come in unit order. */
-  write(batch: RecordBatch, unit: number): void {
+  /**
+   * `unit`: the input file's unit index; batches come in unit order. Settles once the frame is
+   * in the file (rejects if the write failed): hold `batch` until then.
+   */
+  write(batch: RecordBatch, unit: number): Promise<void> {
     if (this.current && unit < this.current.unit) throw new Error(`internal: a batch of unit ${unit} after unit ${this.current.unit} (resumable runs are ordered)`);
     if (!this.current || unit > this.current.unit) {
       this.finishCurrent();
       this.passed(unit);
+      if (!this.attemptDirMade) mkdirSync(this.attemptDir, { recursive: true });
+      this.attemptDirMade = true;
       const temp = path.join(this.attemptDir, unitFileName(unit));
-      const file = this.io.run(async () => {
-        await mkdir(this.attemptDir, { recursive: true });
-        return open(temp, 'w');
-      });
-      this.current = { unit, file, temp, rows: 0 };
+      this.current = { unit, fd: openSync(temp, 'w'), temp, rows: 0, written: Promise.resolve() };
     }
     const c = this.current;
-    const bytes = frameBytes(batch);
-    this.io.push(async () => {
-      const fh = await c.file;
-      for (const b of bytes) await fh.write(b);
-    }, bytes.reduce((n, b) => n + b.byteLength, 0));
+    const { chunks } = frameChunks(batch);
+    // After the frames before it (a failed one fails every later one, and the unit's fsync).
+    const written = c.written.then(() => writeChunks(c.fd, chunks));
+    c.written = written;
+    // A write nobody awaits (rejected rows staged at a unit's end) fails the unit's fsync instead: not an unhandled rejection.
+    written.catch(() => undefined);
     c.rows += blobKind(batch) === PART_BLOB ? partOf(batch).rows : batch.numRows;
+    return written;
   }
 
   /** The unit a batch without a unit of its own belongs to (a stage's flush at the end): the last one seen. */
@@ -100,8 +112,8 @@ export class UnitStager {
   abort(): void {
     const c = this.current;
     this.current = undefined;
-    // Closed even after a failure of the queue.
-    if (c) this.io.always(async () => (await c.file.catch(() => undefined))?.close());
+    // Closed once its writes have settled (closing it under a write would let the number be reused).
+    if (c) this.io.always(() => closeAfter(c));
   }
 
   private finishCurrent(): void {
@@ -109,14 +121,20 @@ export class UnitStager {
     if (!c) return;
     this.current = undefined;
     const name = unitFileName(c.unit);
-    // Durable before it is named as done: data, then the rename, then the folder's entry.
+    // Durable before it is named as done: data (every write settled), then the rename, then the folder's entry.
     this.io.push(async () => {
-      const fh = await c.file;
-      await fh.sync();
-      await fh.close();
+      await c.written;
+      await fsyncAsync(c.fd);
       await rename(c.temp, path.join(this.dir, 'units', name));
       await syncDirAsync(path.join(this.dir, 'units'));
     });
+    // Closed once that ran, even after a failure of the queue (then it did not run).
+    this.io.always(() => closeAfter(c));
     this.staged.set(c.unit, { file: path.join('units', name), rows: c.rows });
   }
+}
+
+async function closeAfter(c: { fd: number; written: Promise<void> }): Promise<void> {
+  await c.written.catch(() => undefined);
+  closeSync(c.fd);
 }

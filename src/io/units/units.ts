@@ -24,8 +24,6 @@ import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, ty
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
 
-/** Bytes of frames queued to be written past which a sink's write waits for the disk. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 import { describeUnit, unitKey, unitTagOf, type UnitSpec } from '../../batch/unit-tag';
 
 export type UnitMode = 'fresh' | 'resume' | 'restart';
@@ -114,7 +112,7 @@ export class UnitRun {
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
-  /** Every file operation of this attempt, in order, off the main thread's path (io-queue.ts). */
+  /** What waits for the disk in this attempt (fsyncs, renames, manifest lines), in order, off the main thread (io-queue.ts). */
   private readonly io = new IoQueue();
   /** Per staged stream (sinks, then cuts): its directory. */
   private readonly streams: string[];
@@ -219,8 +217,10 @@ export class UnitRun {
 
   /**
    * Staged stream k (sink k, or cut k - sinks) takes `batch` (of the item read from
-   * `sourceFile`). Its file work is queued; a promise when the caller should wait for the disk
-   * (too much queued), and a throw when queued work failed.
+   * `sourceFile`): a promise that settles once it is in its unit's file (staging.ts): the
+   * caller holds the batch until then, so the memory waiting for the disk is bounded by what
+   * the run holds anyway (its channels). The unit's fsyncs are queued. A throw when queued work
+   * failed.
    */
   write(k: number, batch: RecordBatch, sourceFile: string | undefined, seq?: number): Promise<void> | undefined {
     this.io.check();
@@ -231,8 +231,7 @@ export class UnitRun {
     const stager = this.stagers[k];
     const unit = key !== undefined ? this.unitOfKey.get(key) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${key}, which is no unit of this run`);
-    stager.write(batch, unit);
-    return this.io.pendingBytes > MAX_PENDING_BYTES ? this.io.idle() : undefined;
+    return stager.write(batch, unit);
   }
 
   /**
@@ -350,7 +349,8 @@ export class UnitRun {
       if (loose.length && this.opts.loose === undefined) throw new Error('internal: rejected rows to stage, and no dead-letter stream');
       if (this.opts.loose !== undefined) {
         const stager = this.stagers[this.opts.loose];
-        for (const batch of loose) stager.write(batch, u);
+        // Not awaited: these batches are the run's own (runtime/rejects.ts), no pool's; the unit's fsync waits for them.
+        for (const batch of loose) void stager.write(batch, u);
         stager.finish();
       }
       const line = {

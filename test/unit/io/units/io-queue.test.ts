@@ -2,7 +2,7 @@
  * The resumable run's I/O queue (io/units/io-queue.ts): operations run one after the other in
  * the order queued (a unit's manifest line after its files' fsyncs); the first failure stops
  * what was queued after it (no manifest line for a unit whose file failed) except `always`,
- * and is thrown by `check` and `idle`; `pendingBytes` counts what is queued and not written.
+ * and is thrown by `check` and `idle`.
  */
 import { IoQueue } from '../../../../src/io/units/io-queue';
 
@@ -32,16 +32,4 @@ it('the first failure stops the rest but for `always`, and is thrown by check an
   expect(() => q.check()).toThrow('ENOSPC');
   expect(log).toEqual(['closed']);
   await expect(q.run(async () => 1)).rejects.toThrow('ENOSPC');
-});
-
-it('counts the bytes queued until they are written', async () => {
-  const q = new IoQueue();
-  let release!: () => void;
-  q.push(() => new Promise<void>((r) => (release = r)), 100);
-  q.push(async () => undefined, 50);
-  expect(q.pendingBytes).toBe(150);
-  await Promise.resolve();
-  release();
-  await q.idle();
-  expect(q.pendingBytes).toBe(0);
 });
