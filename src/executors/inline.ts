@@ -80,6 +80,11 @@ export class InlineExecutor implements StageExecutor {
     return work;
   }
 
+  startingStage(): { stage: string; phase: 'load' | 'setup' } | undefined {
+    for (const w of this.working) if (w && (w.phase === 'load' || w.phase === 'setup')) return { stage: w.stage, phase: w.phase };
+    return undefined;
+  }
+
   runningStage(seq: number): string | undefined {
     return this.working.find((w) => w?.seq === seq)?.stage;
   }

@@ -51,6 +51,8 @@ export interface StageExecutor {
    * that knows which member runs (inline chains), so a stall names the stage the user wrote.
    */
   runningStage?(seq: number): string | undefined;
+  /** While `start()` runs: the stage (a fused group's member) a copy is loading or setting up, for a stall's message. */
+  startingStage?(): { stage: string; phase: 'load' | 'setup' } | undefined;
   /** Copies (threads / processes / 1 for inline). */
   readonly copies: number;
   /** Tasks the scheduler may have in flight at once. */

@@ -61,16 +61,27 @@ export type Adopter = Pick<EarlyStart, 'adopt' | 'discard'>;
 
 export async function runPlan(plan: Plan, opts: RunOptions = {}, early?: Adopter): Promise<RunReport> {
   let scheduler: Scheduler | undefined;
+  /** Copies still starting (module load, setup): before the scheduler exists, a stall names them. */
+  const starting = new Set<StageExecutor>();
   const teardown = new Teardown();
-  const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? 'start-up', teardown);
+  const guard = new RunGuard(opts.signal, () => scheduler?.describePending() ?? startingWords(starting), teardown);
   // Whatever the run does not adopt (nothing, once it got that far).
   if (early) teardown.add('copies started early', { abort: () => early.discard(), release: () => early.discard() });
-  const report = await guard.scope(() => runBatches(plan, opts, guard, teardown, (s) => (scheduler = s), early));
+  const report = await guard.scope(() => runBatches(plan, opts, guard, teardown, (s) => (scheduler = s), early, starting));
   for (const failure of await teardown.close()) (opts.log ?? createRootLogger()).warn({ err: failure }, 'after the commit: ' + failure.message);
   return report;
 }
 
-async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardown: Teardown, started: (s: Scheduler) => void, early: Adopter | undefined): Promise<RunReport> {
+/** What a run still starting waits for, in words: the stages whose copies have not started (in a fused group, the member and its phase). */
+function startingWords(starting: ReadonlySet<StageExecutor>): string {
+  const parts = [...starting].map((e) => {
+    const at = e.startingStage?.();
+    return at ? `stage "${at.stage}" (${e.mode}) in its start-up (${at.phase === 'load' ? 'loading its module' : 'setup()'})` : `stage "${e.stage}" (${e.mode}) in its start-up`;
+  });
+  return parts.length ? parts.join('; ') : 'start-up';
+}
+
+async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardown: Teardown, started: (s: Scheduler) => void, early: Adopter | undefined, starting: Set<StageExecutor>): Promise<RunReport> {
   const log = opts.log ?? createRootLogger();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -217,7 +228,11 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       executors.push(executor);
       return adopted?.ready;
     });
-    await teardown.race(Promise.all(executors.map((e, i) => (idle(i) ? undefined : (ready[i] ?? e.start())))));
+    const startOf = (e: StageExecutor, start: Promise<void>) => {
+      starting.add(e);
+      return start.finally(() => starting.delete(e));
+    };
+    await teardown.race(Promise.all(executors.map((e, i) => (idle(i) ? undefined : startOf(e, ready[i] ?? e.start())))));
     // What projection pushdown left out, per stage: asking for it, or listing the columns, fails naming it (batch/left-out-guard.ts).
     if (plan.projection) leftOutPerStage(plan).forEach((perMember, i) => executors[i].leaveOut?.(perMember));
     startupMs = performance.now() - t0;

@@ -87,6 +87,30 @@ it('a fused inline group: names the member that holds the batch, not the group',
   expect(r.code).toBe(1);
 });
 
+// A setup() that never settles, in a fused group: the run is still starting (no batch read), and
+// the stall names the member in its setup, not "start-up" (the failure matrix caught that words).
+launch('stall-setup', () => {
+  const cfg = ws.config(
+    {
+      name: 'stall-setup',
+      source: { format: 'csv', path: 'in.csv', batchRows: 100 },
+      stages: [
+        { name: 'before', module: path.join(FIXTURE_STAGES, 'e2e-transform.ts'), mode: 'inline' },
+        { name: 'stuck-setup', module: path.join(FIXTURE_STAGES, 'matrix-fail.ts'), mode: 'inline', options: { phase: 'setup', how: 'hang' } },
+      ],
+      sink: { format: 'parquet', path: 'out/stall-setup', partitionBy: ['day'] },
+    },
+    'stall-setup.config.ts',
+  );
+  return runCli(['run', cfg, '--quiet'], { timeoutMs: 30_000 });
+});
+it('a setup() that never settles: names the stage in its start-up, exit 1, nothing written', async () => {
+  const r = await runs.get('stall-setup');
+  expect(r.stderr).toMatch(/the run cannot finish: nothing is left to wait on, but stage "stuck-setup" \(inline\) in its start-up \(setup\(\)\) never settled/);
+  expect(r.code).toBe(1);
+  expect(ws.outFiles().filter((f) => f.includes('stall-setup'))).toEqual([]);
+});
+
 describe('commands that run a stage outside a run', () => {
   let dir: string;
   /** The config and cases, written once, by whichever of the two runs starts first. */
