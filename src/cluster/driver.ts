@@ -250,7 +250,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
       }
       // A unit failed for good (past its attempts, or a data error): the run has failed, whatever the commit job's state says
       // yet (BullMQ fails it only once a worker takes it). The first unit that failed is the cause; the others may be units dropped since.
-      const bad = states.map((s, u) => ({ ...s, u })).filter((s) => s.state === 'failed').sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0))[0];
+      const bad = failedUnitToBlame(states);
       if (bad) {
         await dropAndThrow(new ClusterError(`run ${runId}: unit ${bad.u} (${describeUnit(units[bad.u])}) failed after ${bad.attempts} attempt(s): ${bad.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad.u, file: files[bad.u] }));
       }
@@ -267,7 +267,19 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
   }
 }
 
-interface UnitState extends UnitView {
+/**
+ * The unit a failed run is blamed on: the first that failed for good. A unit its worker dropped
+ * because the run had already failed is never the cause, whenever it finished.
+ */
+export function failedUnitToBlame(states: readonly UnitState[]): (UnitState & { u: number }) | undefined {
+  const dropped = (s: UnitState) => /^worker \S+ dropped /.test(s.reason ?? '');
+  return states
+    .map((s, u) => ({ ...s, u }))
+    .filter((s) => s.state === 'failed')
+    .sort((a, b) => Number(dropped(a)) - Number(dropped(b)) || (a.finishedOn ?? Infinity) - (b.finishedOn ?? Infinity))[0];
+}
+
+export interface UnitState extends UnitView {
   reason?: string;
   /** When it failed or completed (ms since the epoch). */
   finishedOn?: number;
@@ -282,7 +294,10 @@ async function unitStates(q: Queue, runId: string, n: number): Promise<UnitState
     jobs.map(async (job) => {
       if (!job) return { state: 'missing', attempts: 0 };
       const state = await job.getState();
-      return { state, attempts: job.attemptsStarted, ...(state === 'active' && { progress: job.progress }), ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: job.failedReason, finishedOn: job.finishedOn }) };
+      // The job's fields were read before its state: a job that failed in between reads 'failed'
+      // with no reason or time yet (CI blamed such a unit, "failed …: undefined"). Read it again.
+      const read = state === 'failed' && job.finishedOn === undefined ? ((await Job.fromId<UnitJobData, UnitResult>(q, job.id!)) ?? job) : job;
+      return { state, attempts: read.attemptsStarted, ...(state === 'active' && { progress: job.progress }), ...(state === 'completed' && { result: job.returnvalue }), ...(state === 'failed' && { reason: read.failedReason, finishedOn: read.finishedOn }) };
     }),
   );
 }
