@@ -16,11 +16,12 @@ import type { RecordBatch } from 'apache-arrow';
 import { OwnedBatch } from '../batch/owned';
 import { rowJsonOf } from '../batch/row-json';
 import { PoisonBatchError, StageError } from '../errors';
+import { ExitCalledError } from './guard';
 import type { Reject } from './rejects';
 
-/** Whether a failure is the stage's own code throwing on its rows (not a dead copy, not a load failure). */
+/** Whether a failure is the stage's own code throwing on its rows (not a dead copy, not a load failure, not an inline `process.exit`). */
 export function isRowError(err: unknown): err is StageError {
-  return err instanceof StageError && err.phase === 'process';
+  return err instanceof StageError && err.phase === 'process' && !(err.cause instanceof ExitCalledError);
 }
 
 export interface BisectInput {

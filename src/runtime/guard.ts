@@ -29,6 +29,19 @@ import type { Teardown } from './teardown';
 
 export { StalledError };
 
+/**
+ * What `process.exit()` inside an inline stage throws. It is the stage ending its copy, not a row
+ * it could not take: like a thread or child copy's exit, it fails the run whatever `onError`
+ * says (an inline stage has no copy to replace, so no retry can make it a poison batch), and
+ * the rows are never bisected for it (runtime/bisect.ts).
+ */
+export class ExitCalledError extends Error {
+  constructor(readonly code: number | string | null | undefined) {
+    super(`the stage called process.exit(${code ?? ''}); a stage must throw to fail the run (exiting would end it without cleaning up)`);
+    this.name = 'ExitCalledError';
+  }
+}
+
 /** Node exits on its own; the code says the run was cut short (sysexits EX_SOFTWARE). */
 export const EXIT_CUT_SHORT = 70;
 
@@ -111,7 +124,7 @@ export class RunGuard {
     const patched = ((code?: number | string | null) => {
       const work = inlineWork.getStore();
       if (!work) return original.call(process, code);
-      throw new Error(`the stage called process.exit(${code ?? ''}); a stage must throw to fail the run (exiting would end it without cleaning up)`);
+      throw new ExitCalledError(code);
     }) as typeof process.exit;
     process.exit = patched;
     this.undo.push(() => {

@@ -148,7 +148,8 @@ export function fusedCells(): (StageCell | SourceCell)[] {
  * parse in a thread stage's copies, where the halves of a bisected batch once passed because
  * the fixture counted batches per copy), a stateless stage in each mode (rows one by one; an
  * inline stage cannot have retries, so only `stateless` gives it the fixture without flush),
- * a stage with state (whole batches), and a dead copy with a dead-letter output, replaced or not.
+ * a stage with state (whole batches), a dead copy with a dead-letter output, replaced or not, and
+ * an inline stage calling process.exit (it fails the run as in every mode, never rows rejected).
  */
 export function onErrorCells(): StageCell[] {
   const throwing: StageCell = { family: 'stage', phase: 'process', mode: 'inline', position: 'last', how: 'throw-error', others: 'inline', sourceThread: true, sink: 'csv', shape: 'line', retries: 0, onError: 'dead-letter' };
@@ -161,6 +162,8 @@ export function onErrorCells(): StageCell[] {
     { ...throwing, mode: 'thread', position: 'middle', others: 'same', sink: 'partitioned-parquet' },
     { ...throwing, mode: 'thread', how: 'exit-3', sink: 'parquet', retries: 1 },
     { ...throwing, mode: 'process', how: 'sigkill', sink: 'ndjson' },
+    // process.exit in an inline stage with onError: it ends the copy, it is no row's fault (once rejected every row, exit 0)
+    { ...stateless, how: 'exit-3', sink: 'partitioned-parquet' },
   ];
 }
 
