@@ -57,9 +57,8 @@ function viewStrings(data: Data, out: (string | null)[], at: number): void {
   const words = views.byteOffset % 4 === 0 ? new Int32Array(views.buffer, views.byteOffset, views.byteLength / 4) : new Int32Array(views.slice().buffer);
   const variadic = (data.variadicBuffers ?? []).map((b) => bufferOf(b));
   const decoders = variadic.map((b) => (isAscii(b) ? asciiDecoder(b) : utf8));
-  // Inline values (up to 12 bytes, zero-padded) cut from one latin1 decoding of the views,
-  // each checked for ASCII on its own words; the others decoded alone.
-  let inline: string | undefined;
+  // Inline values (up to 12 bytes, zero-padded), each checked for ASCII on its own words and
+  // then made from its bytes as character codes; the others decoded alone.
   for (let i = 0; i < data.length; i++) {
     if (!isValid(data, i)) {
       out[at + i] = null;
@@ -69,8 +68,7 @@ function viewStrings(data: Data, out: (string | null)[], at: number): void {
     if (length <= 12) {
       const start = i * 16 + 4;
       if (((words[i * 4 + 1] | words[i * 4 + 2] | words[i * 4 + 3]) & 0x80808080) === 0) {
-        inline ??= (viewBuf as SliceBuffer).latin1Slice(0, data.length * 16);
-        out[at + i] = inline.substring(start, start + length);
+        out[at + i] = shortAscii(views, start, length);
       } else {
         out[at + i] = utf8(viewBuf, start, start + length);
       }
@@ -79,6 +77,32 @@ function viewStrings(data: Data, out: (string | null)[], at: number): void {
       const offset = words[i * 4 + 3];
       out[at + i] = decoders[buffer](variadic[buffer], offset, offset + length);
     }
+  }
+}
+
+const char = String.fromCharCode;
+
+/**
+ * The ASCII string of `b[s, s + length)`, 0-12 bytes (an inline view's value): one call with
+ * the bytes as character codes, ~4x faster here than cutting a substring out of one latin1
+ * decoding of the whole view buffer (a fresh megabyte-sized string per batch, and a copy per
+ * value all the same, since V8 copies substrings under 13 characters).
+ */
+function shortAscii(b: Uint8Array, s: number, length: number): string {
+  switch (length) {
+    case 0: return '';
+    case 1: return char(b[s]);
+    case 2: return char(b[s], b[s + 1]);
+    case 3: return char(b[s], b[s + 1], b[s + 2]);
+    case 4: return char(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8]);
+    case 10: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9]);
+    case 11: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10]);
+    default: return char(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11]);
   }
 }
 
