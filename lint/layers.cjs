@@ -35,7 +35,9 @@ const ALLOWED = {
   cluster: ['config', 'plan', 'check', 'runtime', 'io', 'worker', 'defaults', 'log', 'errors'],
   cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing', 'cluster', 'arrow-bundle'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
-  loader: [],
+  // the TS loader; past its hook, sluice's own CommonJS loads with Node's loader (own-js)
+  loader: ['own-js'],
+  'own-js': [],
   // built sluice's one-file apache-arrow, installed first by each entry (CLI, stage thread and child, source and encoder threads)
   'arrow-bundle': [],
   inputs: [],

@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerPastOwnJs, registerPastOwnJsAsync } from './own-js';
 
 /** tsx (require hook + ESM hooks) and the `sluice` alias: what sluice's own TypeScript needs. */
 export const REGISTER_FILE = path.join(__dirname, 'register.mjs');
@@ -64,9 +65,10 @@ let esmLoader: Promise<unknown> | undefined;
  */
 export async function ensureLoaderFor(file: string, how: { esm: boolean; evenForJavaScript?: boolean }): Promise<void> {
   if (FROM_SOURCE || !(isTypeScript(file) || how.evenForJavaScript)) return;
-  if (how.esm) await (esmLoader ??= import(pathToFileURL(REGISTER_FILE).href));
+  // Past the hook, sluice's own CommonJS still loads with Node's loader (own-js.ts).
+  if (how.esm) await (esmLoader ??= registerPastOwnJsAsync(() => import(pathToFileURL(REGISTER_FILE).href)));
   // The whole loader includes the require hook; `require` caches register.cjs, so once.
-  else if (!esmLoader) withoutEsbuildThread(() => require(REGISTER_CJS)); // eslint-disable-line @typescript-eslint/no-require-imports -- a side-effect hook
+  else if (!esmLoader) withoutEsbuildThread(() => registerPastOwnJs(() => require(REGISTER_CJS))); // eslint-disable-line @typescript-eslint/no-require-imports -- a side-effect hook
 }
 
 /**
