@@ -16,21 +16,12 @@ const root = path.join(__dirname, '..');
 const src = path.join(root, 'src');
 const dist = path.join(root, 'dist');
 
-/** Newest modification time (ms) of any file under `dir`. */
-function newest(dir) {
-  let latest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
-  }
-  return latest;
-}
+const { stampIsCurrent } = require('./build-stamp.js');
 
 function builtIsCurrent() {
   if (process.env.SLUICE_FROM_SOURCE === '1' || !fs.existsSync(path.join(dist, 'cli', 'main.js'))) return false;
   if (!fs.existsSync(src)) return true; // an installed package: dist/ is all there is
-  const stamp = path.join(dist, '.build-stamp');
-  return fs.existsSync(stamp) && newest(src) <= fs.statSync(stamp).mtimeMs;
+  return stampIsCurrent(root);
 }
 
 const cli = builtIsCurrent()

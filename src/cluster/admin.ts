@@ -27,7 +27,11 @@ export interface RunStatus {
 async function withQueue<T>(url: string, work: (q: Queue) => Promise<T>): Promise<T> {
   const { label, ...connection } = redisOptions(url);
   let fatal = false;
-  const q = new Queue(QUEUE, { connection: { ...connection, retryStrategy: (times: number) => (fatal || times > 20 ? null : 250), maxRetriesPerRequest: 3 } });
+  // disconnectTimeout: ioredis ends a socket and destroys it if it is still open that much later;
+  // a refused connection (wrong password) was closed by ioredis already, so that socket never says
+  // "close" again and the timer (2 s by default) held the process: a jest worker running this
+  // was force-exited. Here the work is done when we disconnect, nothing is left to flush.
+  const q = new Queue(QUEUE, { connection: { ...connection, retryStrategy: (times: number) => (fatal || times > 20 ? null : 250), maxRetriesPerRequest: 3, disconnectTimeout: 100 } });
   let lost: Error | undefined;
   let fault: ((err: Error) => void) | undefined;
   const faulted = new Promise<never>((_, reject) => (fault = reject));

@@ -11,12 +11,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openSinks } from '../../src/io/sinks';
 import { loaderExecArgv } from '../../src/loader';
-import { runCli } from '../helpers/cli';
+import { REPO, runCli } from '../helpers/cli';
 import { killWhenStopped } from '../helpers/processes';
 import { NEW_X, OLD_X, readX, sinkConfig, writeOld } from '../helpers/sink-outputs';
 import { workspace } from '../helpers/workspace';
 
-const FIXTURE = path.resolve(__dirname, '../fixtures/sinks/commit-two.ts');
+const FIXTURE = path.resolve(__dirname, '../fixtures/sinks/commit-two.cjs');
 const ws = workspace('sluice-commit-crash-');
 afterAll(() => ws.cleanup());
 
@@ -25,10 +25,10 @@ const RECOVERIES = ['next run on both', 'next run on the directory only', 'sluic
 
 /**
  * The fixture's command: on the built sluice while dist/ is current (the same code; ~1 CPU-s
- * less a start than the TS loader compiling src/: test/helpers/commit-two-built.cjs), else as it is.
+ * less a start than the TS loader compiling src/), else on src/ through the TS loader.
  */
 const BUILT = process.env.SLUICE_TEST_BUILT_COPIES;
-const fixture = (file: string, dir: string) => (BUILT ? [path.join(__dirname, '../helpers/commit-two-built.cjs'), BUILT, file, dir] : [...loaderExecArgv(), FIXTURE, file, dir]);
+const fixture = (file: string, dir: string) => (BUILT ? [FIXTURE, BUILT, file, dir] : [...loaderExecArgv(), FIXTURE, path.join(REPO, 'src'), file, dir]);
 
 /** Run the fixture until it stops at `step`, then SIGKILL it. */
 async function killAt(step: string, file: string, dir: string): Promise<void> {

@@ -53,11 +53,11 @@ describe('npm pack', () => {
     }
     expect(missing).toEqual([]);
     for (const rel of walk(path.join(REPO, 'templates'))) expect(files).toContain(`templates/${rel}`);
-    expect(files).toEqual(expect.arrayContaining(['bin/sluice', 'bin/sluice.js', 'package.json', 'README.md']));
+    expect(files).toEqual(expect.arrayContaining(['bin/sluice', 'bin/sluice.js', 'bin/build-stamp.js', 'package.json', 'README.md']));
   });
 
   it('ships nothing else: no sources, tests, benchmarks or data', () => {
-    const other = files.filter((f) => !/^(dist|templates)\//.test(f) && !['bin/sluice', 'bin/sluice.js', 'package.json', 'README.md'].includes(f));
+    const other = files.filter((f) => !/^(dist|templates)\//.test(f) && !['bin/sluice', 'bin/sluice.js', 'bin/build-stamp.js', 'package.json', 'README.md'].includes(f));
     expect(other).toEqual([]);
     // TypeScript only as declarations (a user's tsc must not type-check sluice's sources) or as templates.
     expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

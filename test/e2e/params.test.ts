@@ -23,8 +23,15 @@ beforeAll(() => {
 });
 afterAll(() => ws.cleanup());
 
-/** A config whose paths are functions of the params (workspace.config writes JSON, which has none). */
-function config(name: string, mode: 'inline' | 'thread' | 'process'): string {
+const MODES = ['inline', 'thread', 'process'] as const;
+const STAMP = JSON.stringify(path.join(FIXTURE_STAGES, 'params-stamp.ts'));
+
+/**
+ * A config file whose paths are functions of the params (workspace.config writes JSON, which
+ * has none): the params block and the source every config here shares, then `rest` (the
+ * stages and the sink or sinks).
+ */
+function paramsConfig(name: string, rest: string): string {
   const file = path.join(ws.dir, `${name}.config.ts`);
   writeFileSync(
     file,
@@ -38,15 +45,21 @@ export default definePipeline({
     region: 'eu',
   },
   source: { format: 'csv', path: ({ params }) => \`in/\${params.day}/*.csv\` },
-  stages: [{ name: 'stamp', module: ${JSON.stringify(path.join(FIXTURE_STAGES, 'params-stamp.ts'))}, mode: ${JSON.stringify(mode)}, concurrency: 2 }],
-  sink: { format: 'parquet', path: ({ params }) => \`out/${name}/\${params.day}.parquet\` },
+${rest}
 });
 `,
   );
   return file;
 }
 
-const MODES = ['inline', 'thread', 'process'] as const;
+/** One params-stamp stage in `mode` and the single `sink` form, its path a function of the params. */
+function config(name: string, mode: 'inline' | 'thread' | 'process'): string {
+  return paramsConfig(
+    name,
+    `  stages: [{ name: 'stamp', module: ${STAMP}, mode: ${JSON.stringify(mode)}, concurrency: 2 }],
+  sink: { format: 'parquet', path: ({ params }) => \`out/${name}/\${params.day}.parquet\` },`,
+  );
+}
 
 /**
  * One run for every mode: a params-stamp stage per mode, each reading the source and writing
@@ -55,30 +68,15 @@ const MODES = ['inline', 'thread', 'process'] as const;
  * in its own copies all the same.
  */
 function configAllModes(name: string): string {
-  const file = path.join(ws.dir, `${name}.config.ts`);
-  const stamp = JSON.stringify(path.join(FIXTURE_STAGES, 'params-stamp.ts'));
-  writeFileSync(
-    file,
-    `import { definePipeline } from 'sluice';
-export default definePipeline({
-  name: ${JSON.stringify(name)},
-  params: {
-    day: { type: 'date', description: 'the day to load' },
-    limit: 100,
-    dry: false,
-    region: 'eu',
-  },
-  source: { format: 'csv', path: ({ params }) => \`in/\${params.day}/*.csv\` },
-  stages: [
-${MODES.map((mode) => `    { name: 'stamp-${mode}', module: ${stamp}, mode: '${mode}', concurrency: 2, input: 'source' },`).join('\n')}
+  return paramsConfig(
+    name,
+    `  stages: [
+${MODES.map((mode) => `    { name: 'stamp-${mode}', module: ${STAMP}, mode: '${mode}', concurrency: 2, input: 'source' },`).join('\n')}
   ],
   sinks: [
 ${MODES.map((mode) => `    { name: '${mode}', from: 'stamp-${mode}', format: 'parquet', path: ({ params }) => \`out/${name}/${mode}/\${params.day}.parquet\` },`).join('\n')}
-  ],
-});
-`,
+  ],`,
   );
-  return file;
 }
 
 /** No display, no info lines: stderr holds only what went wrong. */

@@ -241,6 +241,7 @@ describe('bin/sluice.js picks dist/ only while it is current', () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'sluice-bin-'));
     mkdirSync(path.join(root, 'bin'));
     copyFileSync(SLUICE_JS, path.join(root, 'bin/sluice.js'));
+    copyFileSync(path.join(REPO, 'bin/build-stamp.js'), path.join(root, 'bin/build-stamp.js'));
     mkdirSync(path.join(root, 'dist/cli'), { recursive: true });
     writeFileSync(path.join(root, 'dist/cli/main.js'), "exports.main = async () => { process.stdout.write('dist'); return 0; };\n");
     mkdirSync(path.join(root, 'src/cli'), { recursive: true });
