@@ -12,6 +12,7 @@ import { fixSourceTypes, resolveInputs } from '../io/sources';
 import { UnitRun, fingerprintOf } from '../io/units/units';
 import { cutUnits } from '../io/units/ranges';
 import { UnitStager } from '../io/units/staging';
+import { sinkLabel } from '../io/units/failures';
 import { IoQueue } from '../io/units/io-queue';
 import type { UnitSpec } from '../batch/unit-tag';
 import { OwnedBatch } from '../batch/owned';
@@ -48,7 +49,8 @@ export async function openUnits(
 ): Promise<UnitRun> {
   const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
-  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, log });
+  const names = [...plan.sinks.map((s) => s.name), ...(loose !== undefined ? ['deadLetter'] : [])];
+  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
   if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
@@ -154,11 +156,20 @@ export class ClusterUnitStaging {
     cut: boolean,
     deadLetter: boolean,
     teardown: Teardown,
+    /** The plan's sinks: their names and absolute targets, for a failure's message (io/units/failures.ts). */
+    sinks: { names: string[]; targets: string[]; deadLetter?: string } = { names: [], targets: [] },
   ) {
     this.cutDir = cut ? path.join(unit.dirs[0], 'cut-0') : undefined;
     this.deadDir = deadLetter ? path.join(unit.dirs[0], 'dead-letter') : undefined;
     this.dirs = [...unit.dirs, ...(this.cutDir ? [this.cutDir] : []), ...(this.deadDir ? [this.deadDir] : [])];
-    this.stagers = this.dirs.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io));
+    const first = sinkLabel(sinks.names[0] ?? 'sink', sinks.targets[0] ?? unit.dirs[0]);
+    const labels = [
+      ...unit.dirs.map((dir, k) => sinkLabel(sinks.names[k] ?? `sink ${k + 1}`, sinks.targets[k] ?? dir)),
+      ...(this.cutDir ? [{ ...first, text: `the output before the stateful stage, staged beside ${first.text}` }] : []),
+      ...(this.deadDir ? [sinkLabel('deadLetter', sinks.deadLetter ?? this.deadDir)] : []),
+    ];
+    const inputOf = () => unit.file;
+    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io, labels[k], inputOf));
     for (const dir of this.dirs) mkdirSync(path.join(dir, 'units'), { recursive: true });
     teardown.add('the unit being staged', {
       abort: async () => {

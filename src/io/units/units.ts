@@ -20,7 +20,8 @@ import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
-import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
+import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestLine, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
+import { sinkLabel, stagingFailure, type StreamLabel } from './failures';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
 
@@ -57,6 +58,8 @@ export interface UnitRunOptions {
    * recorded once the staged streams have passed it, not at the end of the input.
    */
   unstaged?: readonly number[];
+  /** Per target: its sink's name in the config (`deadLetter` for the dead-letter output), for a failure's message; default the target's file name. */
+  names?: string[];
   log?: Logger;
 }
 
@@ -156,7 +159,11 @@ export class UnitRun {
     // A loose stream never holds a unit back: it is written when the others have passed it.
     this.unstaged = new Set(opts.unstaged ?? []);
     this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) || this.unstaged.has(k) ? Infinity : -1));
-    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io));
+    const labels = streamLabels(opts);
+    const inputOf = (unit: number) => this.specs[unit] && describeUnit(this.specs[unit]);
+    this.stagers = this.streams.map(
+      (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, labels[k], inputOf),
+    );
   }
 
   /**
@@ -200,7 +207,7 @@ export class UnitRun {
     }
     if (!state.run) {
       const run = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
-      appendManifest(manifestFile, run);
+      appendManifestLoud(manifestFile, run, opts, 'start the manifest');
       state.run = run;
     }
     return new UnitRun(opts, runId, state);
@@ -210,7 +217,7 @@ export class UnitRun {
   recordSchema(schema: { csv?: unknown; ndjson?: unknown }): void {
     if (this.state.schema) return;
     const line = { type: 'schema' as const, ...schema };
-    appendManifest(this.manifestFile, line);
+    appendManifestLoud(this.manifestFile, line, this.opts, 'record the column types in the manifest');
     this.state.schema = line;
     this.schema = schema;
   }
@@ -290,7 +297,9 @@ export class UnitRun {
 
   /** As replay, with the input file of each batch's unit. */
   replayUnits(k: number): Generator<{ batch: RecordBatch; file?: string }> {
-    return replayStaged(this.stagedFrames(k));
+    return replayStaged(this.stagedFrames(k), (err, { unit, frames }) =>
+      stagingFailure(err, 'read back the staged batches', streamLabels(this.opts)[k], unit, unit !== undefined ? describeUnit(this.specs[unit]) : undefined, frames),
+    );
   }
 
   /** Stream k's staged frames file of each unit, in input order. Lazy: a unit's entry is looked up (and the test hook fires) only when the replay reaches it. */
@@ -304,7 +313,7 @@ export class UnitRun {
       const entry = this.state.units.get(u);
       if (!entry) throw new SinkError(`unit ${u + 1} (${describeUnit(this.specs[u])}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const unit = entry.sinks[k];
-      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.specs[u].file } : null;
+      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.specs[u].file, unit: u } : null;
     }
   }
 
@@ -322,8 +331,17 @@ export class UnitRun {
 
   /** The job commit published every sink: said in the manifest, then the staging goes. */
   committed(): void {
-    appendManifest(this.manifestFile, { type: 'committed' });
-    removeStaging(this.opts.targets, this.dirs);
+    const published = `every sink was published (the outputs are whole and correct), but its staging stays: remove ${this.dirs.join(', ')} by hand, or run with --restart next time`;
+    try {
+      appendManifest(this.manifestFile, { type: 'committed' });
+    } catch (err) {
+      throw stagingFailure(err, 'record the job commit in the manifest', streamLabels(this.opts)[0], undefined, undefined, this.manifestFile, published);
+    }
+    try {
+      removeStaging(this.opts.targets, this.dirs);
+    } catch (err) {
+      throw stagingFailure(err, 'remove the staging', streamLabels(this.opts)[0], undefined, undefined, this.dirs[0], published.replace(', or run with --restart next time', ' (the next run of these sinks removes it too)'));
+    }
   }
 
   report(): UnitsReport {
@@ -369,11 +387,29 @@ export class UnitRun {
       this.recorded.add(u);
       // Queued after the unit's files' fsyncs and renames: written once they are durable.
       this.io.push(async () => {
-        await appendManifestAsync(this.manifestFile, line);
+        await appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
+          throw stagingFailure(err, 'record the staged unit in the manifest', streamLabels(this.opts)[0], u, describeUnit(this.specs[u]), this.manifestFile);
+        });
         this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
         stopAtUnit(u + 1);
       });
     }
+  }
+}
+
+/** Per staged stream (sinks, then cuts): how a failure's message names it. */
+function streamLabels(opts: UnitRunOptions): StreamLabel[] {
+  const sinks = opts.targets.map((t, k) => sinkLabel(opts.names?.[k] ?? path.basename(t), t));
+  const cuts = Array.from({ length: opts.cuts ?? 0 }, () => ({ ...sinks[0], text: `the output before the stateful stage, staged beside ${sinks[0].text}` }));
+  return [...sinks, ...cuts];
+}
+
+/** appendManifest, its failure a SinkError naming the manifest and the first sink (failures.ts). */
+function appendManifestLoud(file: string, line: ManifestLine, opts: UnitRunOptions, action: string): void {
+  try {
+    appendManifest(file, line);
+  } catch (err) {
+    throw stagingFailure(err, action, streamLabels(opts)[0], undefined, undefined, file);
   }
 }
 
