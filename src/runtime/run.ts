@@ -393,7 +393,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       }),
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
-    units?.committed();
+    await units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, results, samples, encoders(), rejects);
     if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (chosen) report.incremental = chosen.report(true);

@@ -107,7 +107,8 @@ const FAULTS: { step: string; sink: (typeof SINKS)[number]; message: RegExp; inj
       const realOpen = fsp.open;
       let lines = 0;
       jest.spyOn(fsp, 'open').mockImplementation(async (file, flags, mode) => {
-        if (String(file) === manifest && lines++ === 1) throw osError('ENOSPC', 'open');
+        // Its lines: the run's (0), the column types (1), unit 1's (2), unit 2's (3).
+        if (String(file) === manifest && lines++ === 3) throw osError('ENOSPC', 'open');
         return realOpen(file, flags, mode);
       });
     },

@@ -151,7 +151,7 @@ export class StagedUnits {
   }
 
   /** The cluster's commit job removes the staging itself once its result is recorded. */
-  committed(): void {}
+  async committed(): Promise<void> {}
 
   report(): UnitsReport {
     return { runId: this.runId, total: this.units.length, reused: this.units.map((u) => u.file), read: [] };

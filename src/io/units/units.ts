@@ -14,13 +14,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
-import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestLine, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
+import { appendManifestAsync, readManifest, type Fingerprint, type ManifestLine, type ManifestState, type FirstRejectLine, type RejectCountLine, type RunLine } from './manifest';
 import { sinkLabel, stagingFailure, type StreamLabel } from './failures';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
@@ -141,6 +142,8 @@ export class UnitRun {
     private readonly opts: UnitRunOptions,
     runId: string,
     state: ManifestState,
+    /** A new manifest's first line: written first on the run's I/O queue, so before any unit's line. */
+    firstLine?: RunLine,
   ) {
     this.runId = runId;
     this.state = state;
@@ -164,6 +167,7 @@ export class UnitRun {
     this.stagers = this.streams.map(
       (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, labels[k], inputOf),
     );
+    if (firstLine) this.appendQueued(firstLine, 'start the manifest');
   }
 
   /**
@@ -205,19 +209,21 @@ export class UnitRun {
       const keep = new Set([...state.units.values()].map((u) => u.sinks[k]?.file).filter((f): f is string => f !== undefined));
       for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
     }
+    let firstLine: RunLine | undefined;
     if (!state.run) {
-      const run = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
-      appendManifestLoud(manifestFile, run, opts, 'start the manifest');
-      state.run = run;
+      // Written by the run's I/O queue, off the main thread: a manifest without it is no run (nothing staged counts), and no unit's line can come before it.
+      firstLine = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
+      state.run = firstLine;
     }
-    return new UnitRun(opts, runId, state);
+    return new UnitRun(opts, runId, state, firstLine);
   }
 
   /** The source fixed its column types: kept, so a resumed run reads later units with them. */
   recordSchema(schema: { csv?: unknown; ndjson?: unknown }): void {
     if (this.state.schema) return;
     const line = { type: 'schema' as const, ...schema };
-    appendManifestLoud(this.manifestFile, line, this.opts, 'record the column types in the manifest');
+    // Queued before any unit's line (the source fixes them before its first batch): a resumed run reads its units with them.
+    this.appendQueued(line, 'record the column types in the manifest');
     this.state.schema = line;
     this.schema = schema;
   }
@@ -329,16 +335,21 @@ export class UnitRun {
     return [...this.state.units.values()].reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
   }
 
-  /** The job commit published every sink: said in the manifest, then the staging goes. */
-  committed(): void {
+  /**
+   * The job commit published every sink: said in the manifest (durably), then the staging goes.
+   * Off the main thread: the line's fsync and the removal (unlinking every staged byte, the
+   * largest part of a resumable run's end: issue 26) run on libuv's thread pool, the staged
+   * files at once, the manifest's folder last.
+   */
+  async committed(): Promise<void> {
     const published = `every sink was published (the outputs are whole and correct), but its staging stays: remove ${this.dirs.join(', ')} by hand, or run with --restart next time`;
     try {
-      appendManifest(this.manifestFile, { type: 'committed' });
+      await appendManifestAsync(this.manifestFile, { type: 'committed' });
     } catch (err) {
       throw stagingFailure(err, 'record the job commit in the manifest', streamLabels(this.opts)[0], undefined, undefined, this.manifestFile, published);
     }
     try {
-      removeStaging(this.opts.targets, this.dirs);
+      await removeStagingAsync(this.opts.targets, this.dirs, this.manifestFile);
     } catch (err) {
       throw stagingFailure(err, 'remove the staging', streamLabels(this.opts)[0], undefined, undefined, this.dirs[0], published.replace(', or run with --restart next time', ' (the next run of these sinks removes it too)'));
     }
@@ -346,6 +357,15 @@ export class UnitRun {
 
   report(): UnitsReport {
     return { runId: this.runId, total: this.specs.length, reused: this.specs.filter((_, i) => this.done.has(i)).map(describeUnit), read: this.todoUnits.map(describeUnit) };
+  }
+
+  /** `line` appended to the manifest by the run's I/O queue (in order, durably), its failure a SinkError naming the manifest. */
+  private appendQueued(line: ManifestLine, action: string): void {
+    this.io.push(() =>
+      appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
+        throw stagingFailure(err, action, streamLabels(this.opts)[0], undefined, undefined, this.manifestFile);
+      }),
+    );
   }
 
   private lastTodo(): number | undefined {
@@ -404,15 +424,6 @@ function streamLabels(opts: UnitRunOptions): StreamLabel[] {
   return [...sinks, ...cuts];
 }
 
-/** appendManifest, its failure a SinkError naming the manifest and the first sink (failures.ts). */
-function appendManifestLoud(file: string, line: ManifestLine, opts: UnitRunOptions, action: string): void {
-  try {
-    appendManifest(file, line);
-  } catch (err) {
-    throw stagingFailure(err, action, streamLabels(opts)[0], undefined, undefined, file);
-  }
-}
-
 /**
  * A run that is not resumable, on targets a failed resumable run left units for: refused, or
  * it would publish an output and leave a staging that a later --resume would commit over it.
@@ -433,6 +444,33 @@ export function unitRunId(targets: string[]): string {
 function readdirNames(dir: string): string[] {
   try {
     return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * removeStaging on libuv's thread pool: every file but the manifest removed at once (unlinking
+ * is the kernel's work, file by file), then the folders, the manifest's last (a kill half-way
+ * leaves a staging the manifest still describes as committed: the next run removes it).
+ */
+async function removeStagingAsync(targets: string[], dirs: string[], manifest: string): Promise<void> {
+  const files = dirs.flatMap((dir) => filesUnder(dir)).filter((f) => f !== manifest);
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await Promise.all(dirs.slice(1).map((dir) => rm(dir, { recursive: true, force: true })));
+  await rm(dirs[0], { recursive: true, force: true });
+  for (const t of targets) {
+    const parent = stagingDirOf(t);
+    if (existsSync(parent) && readdirNames(parent).length === 0) await rm(parent, { recursive: true, force: true });
+  }
+}
+
+/** Every file under `dir` (none if it is gone). */
+function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
   } catch {
     return [];
   }

@@ -156,14 +156,20 @@ describe('staging failures are SinkErrors that name the sink, the unit and the f
     expect(readManifest(run.manifestFile).units.size).toBe(0);
   });
 
+  /** fsp.open of the manifest fails from its `from`-th call on (0: the run's first line, 1: the column types, 2: unit 1's line …). */
+  const manifestFailsFrom = (run: () => UnitRun | undefined, from: number, code: string) => {
+    const realOpen = fsp.open;
+    let calls = 0;
+    jest.spyOn(fsp, 'open').mockImplementation(async (file, flags, mode) => {
+      if (String(file).endsWith('manifest.ndjson') && String(file) === (run()?.manifestFile ?? String(file)) && calls++ >= from) throw osError(code, 'open');
+      return realOpen(file, flags, mode);
+    });
+  };
+
   it('the manifest line of a unit (ENOSPC): named with the manifest and the unit; units after it are not recorded either', async () => {
     const f = fixture();
     const run = open(f);
-    const realOpen = fsp.open;
-    jest.spyOn(fsp, 'open').mockImplementation(async (file, flags, mode) => {
-      if (String(file) === run.manifestFile) throw osError('ENOSPC', 'open');
-      return realOpen(file, flags, mode);
-    });
+    manifestFailsFrom(() => run, 1, 'ENOSPC');
     writeTwoUnits(run, f);
     const err = await failureOf(() => run.finishUnits());
     expectLoud(err, f, /^cannot record the staged unit in the manifest of unit 1/, 1, 'ENOSPC', /the disk is full/, 'first');
@@ -172,25 +178,23 @@ describe('staging failures are SinkErrors that name the sink, the unit and the f
     expect(readManifest(run.manifestFile).units.size).toBe(0);
   });
 
-  it('the manifest\'s first line and its column types (EROFS): the run does not start', async () => {
+  it('the manifest\'s first line and its column types (EROFS): the run fails at its next write, nothing recorded', async () => {
     const f = fixture();
-    const openSync = fs.openSync;
-    const manifest = (file: fs.PathLike) => String(file).endsWith('manifest.ndjson');
-    const spy = jest.spyOn(fs, 'openSync').mockImplementation((file, ...rest) => {
-      if (manifest(file)) throw osError('EROFS', 'open');
-      return openSync(file, ...(rest as [fs.OpenMode]));
-    });
-    const first = await failureOf(() => open(f));
-    expectLoud(first, f, /^cannot start the manifest for sink "first"/, undefined, 'EROFS', /the file system is read-only/, 'first');
-    spy.mockRestore();
+    manifestFailsFrom(() => undefined, 0, 'EROFS');
+    const first = open(f);
+    await expect(first.idle()).rejects.toThrow(SinkError);
+    const err = await failureOf(() => first.write(0, batch(0), f.inputs[0]));
+    expectLoud(err, f, /^cannot start the manifest for sink "first"/, undefined, 'EROFS', /the file system is read-only/, 'first');
+    await first.abort();
+    expect(readManifest(first.manifestFile).run).toBeUndefined();
+    jest.restoreAllMocks();
     const run = open(f);
-    jest.spyOn(fs, 'openSync').mockImplementation((file, ...rest) => {
-      if (manifest(file)) throw osError('EROFS', 'open');
-      return openSync(file, ...(rest as [fs.OpenMode]));
-    });
-    const schema = await failureOf(() => run.recordSchema({ csv: { x: 'float64' } }));
+    manifestFailsFrom(() => run, 1, 'EROFS');
+    run.recordSchema({ csv: { x: 'float64' } });
+    const schema = await failureOf(() => run.idle());
     expectLoud(schema, f, /^cannot record the column types in the manifest for sink "first"/, undefined, 'EROFS', /read-only/, 'first');
     await run.abort();
+    expect(readManifest(run.manifestFile).schema).toBeUndefined();
   });
 
   it('reading a staged unit back at the job commit (cut short since): named with its unit and file', async () => {
@@ -213,14 +217,20 @@ describe('staging failures are SinkErrors that name the sink, the unit and the f
     const run = open(f);
     writeTwoUnits(run, f);
     await run.finishUnits();
-    const openSync = fs.openSync;
-    jest.spyOn(fs, 'openSync').mockImplementation((file, ...rest) => {
-      if (String(file) === run.manifestFile) throw osError('EIO', 'open');
-      return openSync(file, ...(rest as [fs.OpenMode]));
-    });
+    manifestFailsFrom(() => run, 0, 'EIO');
     const err = await failureOf(() => run.committed());
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).message).toMatch(/^cannot record the job commit in the manifest for sink "first" .*: EIO .*every sink was published .*remove .* by hand/);
     expect(existsSync(run.manifestFile)).toBe(true);
+    expect(readManifest(run.manifestFile).committed).toBe(false);
+  });
+
+  it('the job commit removes every staged file and folder, the manifest\'s last', async () => {
+    const f = fixture();
+    const run = open(f);
+    writeTwoUnits(run, f);
+    await run.finishUnits();
+    await run.committed();
+    expect(f.targets.filter((t) => existsSync(stagingDirOf(t)))).toEqual([]);
   });
 });
