@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Sink } from '../io/sinks';
-import { fixSourceTypes, resolveInputs } from '../io/sources';
+import { fixSourceTypes, resolveInputs, type FixedSourceTypes } from '../io/sources';
+import { readCsvChunks } from '../io/sources/csv';
 import { UnitRun, fingerprintOf } from '../io/units/units';
 import { cutUnits } from '../io/units/ranges';
 import { UnitStager } from '../io/units/staging';
@@ -51,9 +52,31 @@ export async function openUnits(
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
   const names = [...plan.sinks.map((s) => s.name), ...(loose !== undefined ? ['deadLetter'] : [])];
   const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
-  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
+  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
+}
+
+/**
+ * The column types the run's source fixes from its first file, fixed before the run starts (a
+ * resumed run reads later units with them). CSV: from the first chunk as the source cuts it,
+ * told by its reader (readCsvChunks' onTypes) without parsing it: fixSourceTypes reads a whole
+ * first batch (a chunk of 65 536 rows at the nightly job's batch size, polars on the main thread,
+ * before the stages can start) only to drop it; measured 0.6-1.5 s of the start of issue 26's
+ * bench on a loaded machine. The same chunk and options, so the same types.
+ */
+export async function fixTypes(source: Plan['source'], first: string): Promise<FixedSourceTypes> {
+  if (source.format !== 'csv') return fixSourceTypes(source, first);
+  const fixed: FixedSourceTypes = {};
+  // As fixSourceTypes: with source.onError skip or dead-letter, a bad row among these is not fatal (the run takes it out when it reads it).
+  const salvage = (source.onError ?? 'fail') !== 'fail' ? { onBadRow: () => undefined } : {};
+  const chunks = readCsvChunks({ file: first, cfg: source, onTypes: (t) => (fixed.csv = t), ...salvage }, source.batchRows);
+  try {
+    await chunks.next();
+  } finally {
+    await chunks.return(undefined);
+  }
+  return fixed;
 }
 
 /** What a run's output is made from: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer). */
