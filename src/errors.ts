@@ -157,9 +157,26 @@ export class SourceError extends SluiceError {
   }
 }
 
+/** Where a sink failed, when the message is about more than its target: a resumable run's staging (io/units) names the unit and the file. */
+export interface SinkLocation {
+  /** The sink's name in the config (`deadLetter` for the dead-letter output). */
+  sink?: string;
+  /** The sink's target, as configured (sink.path), made absolute. */
+  path?: string;
+  /** The unit, counted from 1 as messages and logs count them. */
+  unit?: number;
+  /** The unit's input file. */
+  file?: string;
+  /** The file sluice was writing or reading when it failed (a staged unit's frames, the manifest). */
+  staged?: string;
+}
+
 export class SinkError extends SluiceError {
-  constructor(message: string, cause?: unknown) {
+  /** Set when the failure has a place beyond its message's words (SinkLocation). */
+  readonly where?: SinkLocation;
+  constructor(message: string, cause?: unknown, where?: SinkLocation) {
     super('SLUICE_SINK_FAILED', cause === undefined ? message : `${message}: ${describeCause(cause)}`, { cause });
+    if (where) this.where = where;
   }
 }
 

@@ -8,10 +8,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Sink } from '../io/sinks';
-import { fixSourceTypes, resolveInputs } from '../io/sources';
+import { fixSourceTypes, resolveInputs, type FixedSourceTypes } from '../io/sources';
+import { readCsvChunks } from '../io/sources/csv';
 import { UnitRun, fingerprintOf } from '../io/units/units';
 import { cutUnits } from '../io/units/ranges';
 import { UnitStager } from '../io/units/staging';
+import { sinkLabel } from '../io/units/failures';
 import { IoQueue } from '../io/units/io-queue';
 import type { UnitSpec } from '../batch/unit-tag';
 import { OwnedBatch } from '../batch/owned';
@@ -48,10 +50,33 @@ export async function openUnits(
 ): Promise<UnitRun> {
   const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
-  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, log });
-  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixSourceTypes(plan.source, files[0])) });
+  const names = [...plan.sinks.map((s) => s.name), ...(loose !== undefined ? ['deadLetter'] : [])];
+  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
+  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixTypes(plan.source, files[0])) });
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
+}
+
+/**
+ * The column types the run's source fixes from its first file, fixed before the run starts (a
+ * resumed run reads later units with them). CSV: from the first chunk as the source cuts it,
+ * told by its reader (readCsvChunks' onTypes) without parsing it: fixSourceTypes reads a whole
+ * first batch (a chunk of 65 536 rows at the nightly job's batch size, polars on the main thread,
+ * before the stages can start) only to drop it; measured 0.6-1.5 s of the start of issue 26's
+ * bench on a loaded machine. The same chunk and options, so the same types.
+ */
+export async function fixTypes(source: Plan['source'], first: string): Promise<FixedSourceTypes> {
+  if (source.format !== 'csv') return fixSourceTypes(source, first);
+  const fixed: FixedSourceTypes = {};
+  // As fixSourceTypes: with source.onError skip or dead-letter, a bad row among these is not fatal (the run takes it out when it reads it).
+  const salvage = (source.onError ?? 'fail') !== 'fail' ? { onBadRow: () => undefined } : {};
+  const chunks = readCsvChunks({ file: first, cfg: source, onTypes: (t) => (fixed.csv = t), ...salvage }, source.batchRows);
+  try {
+    await chunks.next();
+  } finally {
+    await chunks.return(undefined);
+  }
+  return fixed;
 }
 
 /** What a run's output is made from: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer). */
@@ -154,11 +179,20 @@ export class ClusterUnitStaging {
     cut: boolean,
     deadLetter: boolean,
     teardown: Teardown,
+    /** The plan's sinks: their names and absolute targets, for a failure's message (io/units/failures.ts). */
+    sinks: { names: string[]; targets: string[]; deadLetter?: string } = { names: [], targets: [] },
   ) {
     this.cutDir = cut ? path.join(unit.dirs[0], 'cut-0') : undefined;
     this.deadDir = deadLetter ? path.join(unit.dirs[0], 'dead-letter') : undefined;
     this.dirs = [...unit.dirs, ...(this.cutDir ? [this.cutDir] : []), ...(this.deadDir ? [this.deadDir] : [])];
-    this.stagers = this.dirs.map((dir) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io));
+    const first = sinkLabel(sinks.names[0] ?? 'sink', sinks.targets[0] ?? unit.dirs[0]);
+    const labels = [
+      ...unit.dirs.map((dir, k) => sinkLabel(sinks.names[k] ?? `sink ${k + 1}`, sinks.targets[k] ?? dir)),
+      ...(this.cutDir ? [{ ...first, text: `the output before the stateful stage, staged beside ${first.text}` }] : []),
+      ...(this.deadDir ? [sinkLabel('deadLetter', sinks.deadLetter ?? this.deadDir)] : []),
+    ];
+    const inputOf = () => unit.file;
+    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io, labels[k], inputOf));
     for (const dir of this.dirs) mkdirSync(path.join(dir, 'units'), { recursive: true });
     teardown.add('the unit being staged', {
       abort: async () => {

@@ -182,7 +182,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
     // A unit of a cluster run stages every sink's batches (and the cut's, and its rejects) in its attempt directories.
-    const stagers = unit ? new ClusterUnitStaging(unit, cut !== undefined, plan.deadLetter !== undefined, teardown) : undefined;
+    const stagers = unit ? new ClusterUnitStaging(unit, cut !== undefined, plan.deadLetter !== undefined, teardown, { names: plan.sinks.map((s) => s.name), targets, deadLetter: unitTargets[targets.length] }) : undefined;
     const deadSink = plan.deadLetter ? sinks[plan.sinks.length] : undefined;
     const carried = units?.carried();
     const unitRejects = carried && units && new Rejects(plan.maxErrors, undefined, { carried: carried.rejected, seqOffset: carried.sourceBatches, counts: carried.rejectCounts, first: carried.firstRejects, keyOf: units.keyOf.bind(units) });
@@ -393,7 +393,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       }),
     );
     opts.onCommitted?.(results.flatMap((r) => r.files));
-    units?.committed();
+    await units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, results, samples, encoders(), rejects);
     if (units) report.units = unitsReport(units, cut, live, tailScheduler);
     if (chosen) report.incremental = chosen.report(true);

@@ -28,6 +28,12 @@ export function osCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** What the OS said in `err`, with what to do: `: ENOSPC (the disk is full: …)`; or '' for a code without advice. */
+export function osAdvice(err: unknown): string {
+  const code = osCode(err);
+  return code && ADVICE[code] ? `: ${code} (${ADVICE[code]})` : '';
+}
+
 /**
  * `err` as a SinkError that names `target`: "cannot write /out/x.csv: ENOSPC (the disk is
  * full: …); temporary file /out/.x.csv.sluice-tmp-…". Source and abort errors pass as they are.

@@ -7,7 +7,7 @@
  * mid-append) is no line. Hadoop's manifest committer is the anchor: the manifest, not the
  * files present, decides what is done.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export interface Fingerprint {
@@ -112,18 +112,7 @@ export function readManifest(file: string): ManifestState {
   return state;
 }
 
-/** Appends one line and fsyncs it before returning: once this returns, the line survives a crash. */
-export function appendManifest(file: string, line: ManifestLine): void {
-  const fd = openSync(file, 'a');
-  try {
-    writeSync(fd, JSON.stringify(line) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** appendManifest without blocking the thread (the run's I/O queue, io-queue.ts, keeps the order). */
+/** Appends one line and fsyncs it, off the thread (the run's I/O queue, io-queue.ts, keeps the order): once this resolves, the line survives a crash. */
 export async function appendManifestAsync(file: string, line: ManifestLine): Promise<void> {
   const fh = await open(file, 'a');
   try {

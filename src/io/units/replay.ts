@@ -13,14 +13,21 @@ import { readFrames } from './frames';
 export interface StagedFrames {
   frames: string;
   input?: string;
+  /** The unit's index (from 0), for a failure's message. */
+  unit?: number;
 }
 
-/** The batches of `units` (in unit order; null: the unit gave this stream nothing), each with its unit's input file. */
-export function* replayStaged(units: Iterable<StagedFrames | null>): Generator<{ batch: RecordBatch; file?: string }> {
+/**
+ * The batches of `units` (in unit order; null: the unit gave this stream nothing), each with its
+ * unit's input file. `failure`: what a unit's frames that cannot be read (an I/O error, a file
+ * gone or cut short) throw instead of the reader's own words (io/units/failures.ts); errors of
+ * whoever takes the batches are theirs, not caught here.
+ */
+export function* replayStaged(units: Iterable<StagedFrames | null>, failure?: (err: unknown, unit: StagedFrames) => Error): Generator<{ batch: RecordBatch; file?: string }> {
   let parts = 0;
   for (const unit of units) {
     if (unit === null) continue;
-    for (const batch of readFrames(unit.frames)) {
+    for (const batch of framesOf(unit, failure)) {
       if (blobKind(batch) === PART_BLOB) {
         // The schema-only file a unit without rows ends with is no part of an output that has row groups.
         if (partOf(batch).whole && parts > 0) continue;
@@ -28,6 +35,26 @@ export function* replayStaged(units: Iterable<StagedFrames | null>): Generator<{
       }
       yield { batch, file: unit.input };
     }
+  }
+}
+
+/** readFrames of one unit's file, a failure to read it passed through `failure`. */
+function* framesOf(unit: StagedFrames, failure: ((err: unknown, unit: StagedFrames) => Error) | undefined): Generator<RecordBatch> {
+  const frames = readFrames(unit.frames);
+  try {
+    for (;;) {
+      let r: IteratorResult<RecordBatch>;
+      try {
+        r = frames.next();
+      } catch (err) {
+        throw failure ? failure(err, unit) : err;
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // Taken no further (the run failed): its file is closed.
+    frames.return(undefined);
   }
 }
 

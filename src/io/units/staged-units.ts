@@ -6,7 +6,8 @@
  * stream is replayed in unit order.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { replayStaged } from './replay';
+import { replayStaged, type StagedFrames } from './replay';
+import { stagingFailure } from './failures';
 import { blobKind } from '../../batch/blob';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import type { UnitsReport } from './units';
@@ -39,6 +40,11 @@ export interface UnitRejects {
   firstRejects: FirstRejectLine[];
   sourceBatches: number;
   sourceRows: number;
+}
+
+/** A unit job's staged file that the commit job cannot read: a SinkError naming the unit and the file (failures.ts). */
+function readBackFailure(err: unknown, unit: StagedFrames): Error {
+  return stagingFailure(err, 'read back the staged batches', undefined, unit.unit, unit.input, unit.frames, 'nothing was committed');
 }
 
 export class StagedUnits {
@@ -116,10 +122,11 @@ export class StagedUnits {
   replayUnits(k: number): Generator<{ batch: RecordBatch; file?: string }> {
     if (this.isDead(k)) return this.replayDead();
     return replayStaged(
-      this.units.map((u) => {
+      this.units.map((u, i) => {
         const staged = this.streamOf(u, k);
-        return staged ? { frames: staged.file, input: u.file } : null;
+        return staged ? { frames: staged.file, input: u.file, unit: i } : null;
       }),
+      readBackFailure,
     );
   }
 
@@ -139,12 +146,12 @@ export class StagedUnits {
   private *replayDead(): Generator<{ batch: RecordBatch; file?: string }> {
     for (const [i, u] of this.units.entries()) {
       if (!u.dead) continue;
-      for (const { batch, file } of replayStaged([{ frames: u.dead.file, input: u.file }])) yield { batch: shiftBatchNumbers(batch, this.batchesBefore[i]), file };
+      for (const { batch, file } of replayStaged([{ frames: u.dead.file, input: u.file, unit: i }], readBackFailure)) yield { batch: shiftBatchNumbers(batch, this.batchesBefore[i]), file };
     }
   }
 
   /** The cluster's commit job removes the staging itself once its result is recorded. */
-  committed(): void {}
+  async committed(): Promise<void> {}
 
   report(): UnitsReport {
     return { runId: this.runId, total: this.units.length, reused: this.units.map((u) => u.file), read: [] };

@@ -6,17 +6,20 @@
  * the run records it in the manifest once every sink has done so (units.ts). Nothing here
  * decides that a unit is done: only the manifest does.
  */
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { RecordBatch } from 'apache-arrow';
 import { blobKind } from '../../batch/blob';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import { frameChunks, writeChunks } from './frames';
+import { stagingFailure, type StreamLabel } from './failures';
 import type { IoQueue } from './io-queue';
 
-const fsyncAsync = promisify(fsync);
+/** fsync(2) on libuv's thread pool. */
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
 
 /** What one sink staged for one unit: the file (relative to the run's staging directory) and the rows it stands for. */
 export interface StagedUnit {
@@ -26,15 +29,6 @@ export interface StagedUnit {
 
 export function unitFileName(unit: number): string {
   return `u${String(unit).padStart(6, '0')}.frames`;
-}
-
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 async function syncDirAsync(dir: string): Promise<void> {
@@ -71,7 +65,16 @@ export class UnitStager {
     /** Called when this sink has passed `unit`: every unit before it is finished here. */
     private readonly passed: (unit: number) => void,
     private readonly io: IoQueue,
+    /** What this stream is, for a failure's message (failures.ts). */
+    private readonly label?: StreamLabel,
+    /** A unit's input file, for a failure's message. */
+    private readonly inputOf: (unit: number) => string | undefined = () => undefined,
   ) {}
+
+  /** A failure of the file work of `unit` as a SinkError naming this stream, the unit and `file` (failures.ts). */
+  private failure(err: unknown, action: string, unit: number, file: string): Error {
+    return stagingFailure(err, action, this.label, unit, this.inputOf(unit), file);
+  }
 
   /**
    * `unit`: the input file's unit index; batches come in unit order. Settles once the frame is
@@ -82,15 +85,24 @@ export class UnitStager {
     if (!this.current || unit > this.current.unit) {
       this.finishCurrent();
       this.passed(unit);
-      if (!this.attemptDirMade) mkdirSync(this.attemptDir, { recursive: true });
-      this.attemptDirMade = true;
       const temp = path.join(this.attemptDir, unitFileName(unit));
-      this.current = { unit, fd: openSync(temp, 'w'), temp, rows: 0, written: Promise.resolve() };
+      let fd: number;
+      try {
+        if (!this.attemptDirMade) mkdirSync(this.attemptDir, { recursive: true });
+        this.attemptDirMade = true;
+        fd = openSync(temp, 'w');
+      } catch (err) {
+        throw this.failure(err, 'create the staged file', unit, temp);
+      }
+      this.current = { unit, fd, temp, rows: 0, written: Promise.resolve() };
     }
     const c = this.current;
     const { chunks } = frameChunks(batch);
-    // After the frames before it (a failed one fails every later one, and the unit's fsync).
-    const written = c.written.then(() => writeChunks(c.fd, chunks));
+    // After the frames before it (a failed one fails every later one, and the unit's fsync); an
+    // OS error is said once, as a SinkError naming the unit (a later frame's passes it on as it is).
+    const written = c.written.then(() => writeChunks(c.fd, chunks)).catch((err: unknown) => {
+      throw this.failure(err, 'write the staged batches', c.unit, c.temp);
+    });
     c.written = written;
     // A write nobody awaits (rejected rows staged at a unit's end) fails the unit's fsync instead: not an unhandled rejection.
     written.catch(() => undefined);
@@ -122,11 +134,18 @@ export class UnitStager {
     this.current = undefined;
     const name = unitFileName(c.unit);
     // Durable before it is named as done: data (every write settled), then the rename, then the folder's entry.
+    const done = path.join(this.dir, 'units', name);
     this.io.push(async () => {
       await c.written;
-      await fsyncAsync(c.fd);
-      await rename(c.temp, path.join(this.dir, 'units', name));
-      await syncDirAsync(path.join(this.dir, 'units'));
+      await fsyncAsync(c.fd).catch((err: unknown) => {
+        throw this.failure(err, 'make the staged file durable (fsync)', c.unit, c.temp);
+      });
+      await rename(c.temp, done).catch((err: unknown) => {
+        throw this.failure(err, `rename the staged file to ${done}`, c.unit, c.temp);
+      });
+      await syncDirAsync(path.join(this.dir, 'units')).catch((err: unknown) => {
+        throw this.failure(err, 'make the staged file\'s name durable (fsync of its folder)', c.unit, path.join(this.dir, 'units'));
+      });
     });
     // Closed once that ran, even after a failure of the queue (then it did not run).
     this.io.always(() => closeAfter(c));

@@ -14,13 +14,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { SinkError } from '../../errors';
 import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
-import { appendManifest, appendManifestAsync, readManifest, type Fingerprint, type ManifestState, type FirstRejectLine, type RejectCountLine } from './manifest';
+import { appendManifestAsync, readManifest, type Fingerprint, type ManifestLine, type ManifestState, type FirstRejectLine, type RejectCountLine, type RunLine } from './manifest';
+import { sinkLabel, stagingFailure, type StreamLabel } from './failures';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
 
@@ -57,6 +59,8 @@ export interface UnitRunOptions {
    * recorded once the staged streams have passed it, not at the end of the input.
    */
   unstaged?: readonly number[];
+  /** Per target: its sink's name in the config (`deadLetter` for the dead-letter output), for a failure's message; default the target's file name. */
+  names?: string[];
   log?: Logger;
 }
 
@@ -138,6 +142,8 @@ export class UnitRun {
     private readonly opts: UnitRunOptions,
     runId: string,
     state: ManifestState,
+    /** A new manifest's first line: written first on the run's I/O queue, so before any unit's line. */
+    firstLine?: RunLine,
   ) {
     this.runId = runId;
     this.state = state;
@@ -156,7 +162,12 @@ export class UnitRun {
     // A loose stream never holds a unit back: it is written when the others have passed it.
     this.unstaged = new Set(opts.unstaged ?? []);
     this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) || this.unstaged.has(k) ? Infinity : -1));
-    this.stagers = this.streams.map((dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io));
+    const labels = streamLabels(opts);
+    const inputOf = (unit: number) => this.specs[unit] && describeUnit(this.specs[unit]);
+    this.stagers = this.streams.map(
+      (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, labels[k], inputOf),
+    );
+    if (firstLine) this.appendQueued(firstLine, 'start the manifest');
   }
 
   /**
@@ -198,19 +209,21 @@ export class UnitRun {
       const keep = new Set([...state.units.values()].map((u) => u.sinks[k]?.file).filter((f): f is string => f !== undefined));
       for (const name of readdirNames(path.join(dir, 'units'))) if (!keep.has(path.join('units', name))) rmSync(path.join(dir, 'units', name), { force: true });
     }
+    let firstLine: RunLine | undefined;
     if (!state.run) {
-      const run = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
-      appendManifest(manifestFile, run);
-      state.run = run;
+      // Written by the run's I/O queue, off the main thread: a manifest without it is no run (nothing staged counts), and no unit's line can come before it.
+      firstLine = { type: 'run' as const, version: 1 as const, runId, fingerprint, ...(specs.length !== opts.files.length && { units: specs.length }) };
+      state.run = firstLine;
     }
-    return new UnitRun(opts, runId, state);
+    return new UnitRun(opts, runId, state, firstLine);
   }
 
   /** The source fixed its column types: kept, so a resumed run reads later units with them. */
   recordSchema(schema: { csv?: unknown; ndjson?: unknown }): void {
     if (this.state.schema) return;
     const line = { type: 'schema' as const, ...schema };
-    appendManifest(this.manifestFile, line);
+    // Queued before any unit's line (the source fixes them before its first batch): a resumed run reads its units with them.
+    this.appendQueued(line, 'record the column types in the manifest');
     this.state.schema = line;
     this.schema = schema;
   }
@@ -290,7 +303,9 @@ export class UnitRun {
 
   /** As replay, with the input file of each batch's unit. */
   replayUnits(k: number): Generator<{ batch: RecordBatch; file?: string }> {
-    return replayStaged(this.stagedFrames(k));
+    return replayStaged(this.stagedFrames(k), (err, { unit, frames }) =>
+      stagingFailure(err, 'read back the staged batches', streamLabels(this.opts)[k], unit, unit !== undefined ? describeUnit(this.specs[unit]) : undefined, frames),
+    );
   }
 
   /** Stream k's staged frames file of each unit, in input order. Lazy: a unit's entry is looked up (and the test hook fires) only when the replay reaches it. */
@@ -304,7 +319,7 @@ export class UnitRun {
       const entry = this.state.units.get(u);
       if (!entry) throw new SinkError(`unit ${u + 1} (${describeUnit(this.specs[u])}) is not in the manifest ${this.manifestFile}; nothing was committed (a bug in sluice)`);
       const unit = entry.sinks[k];
-      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.specs[u].file } : null;
+      yield unit ? { frames: path.join(this.streams[k], unit.file), input: this.specs[u].file, unit: u } : null;
     }
   }
 
@@ -320,14 +335,37 @@ export class UnitRun {
     return [...this.state.units.values()].reduce((n, u) => n + (u.sinks[k]?.rows ?? 0), 0);
   }
 
-  /** The job commit published every sink: said in the manifest, then the staging goes. */
-  committed(): void {
-    appendManifest(this.manifestFile, { type: 'committed' });
-    removeStaging(this.opts.targets, this.dirs);
+  /**
+   * The job commit published every sink: said in the manifest (durably), then the staging goes.
+   * Off the main thread: the line's fsync and the removal (unlinking every staged byte, the
+   * largest part of a resumable run's end: issue 26) run on libuv's thread pool, the staged
+   * files at once, the manifest's folder last.
+   */
+  async committed(): Promise<void> {
+    const published = `every sink was published (the outputs are whole and correct), but its staging stays: remove ${this.dirs.join(', ')} by hand, or run with --restart next time`;
+    try {
+      await appendManifestAsync(this.manifestFile, { type: 'committed' });
+    } catch (err) {
+      throw stagingFailure(err, 'record the job commit in the manifest', streamLabels(this.opts)[0], undefined, undefined, this.manifestFile, published);
+    }
+    try {
+      await removeStagingAsync(this.opts.targets, this.dirs, this.manifestFile);
+    } catch (err) {
+      throw stagingFailure(err, 'remove the staging', streamLabels(this.opts)[0], undefined, undefined, this.dirs[0], published.replace(', or run with --restart next time', ' (the next run of these sinks removes it too)'));
+    }
   }
 
   report(): UnitsReport {
     return { runId: this.runId, total: this.specs.length, reused: this.specs.filter((_, i) => this.done.has(i)).map(describeUnit), read: this.todoUnits.map(describeUnit) };
+  }
+
+  /** `line` appended to the manifest by the run's I/O queue (in order, durably), its failure a SinkError naming the manifest. */
+  private appendQueued(line: ManifestLine, action: string): void {
+    this.io.push(() =>
+      appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
+        throw stagingFailure(err, action, streamLabels(this.opts)[0], undefined, undefined, this.manifestFile);
+      }),
+    );
   }
 
   private lastTodo(): number | undefined {
@@ -369,12 +407,21 @@ export class UnitRun {
       this.recorded.add(u);
       // Queued after the unit's files' fsyncs and renames: written once they are durable.
       this.io.push(async () => {
-        await appendManifestAsync(this.manifestFile, line);
+        await appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
+          throw stagingFailure(err, 'record the staged unit in the manifest', streamLabels(this.opts)[0], u, describeUnit(this.specs[u]), this.manifestFile);
+        });
         this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
         stopAtUnit(u + 1);
       });
     }
   }
+}
+
+/** Per staged stream (sinks, then cuts): how a failure's message names it. */
+function streamLabels(opts: UnitRunOptions): StreamLabel[] {
+  const sinks = opts.targets.map((t, k) => sinkLabel(opts.names?.[k] ?? path.basename(t), t));
+  const cuts = Array.from({ length: opts.cuts ?? 0 }, () => ({ ...sinks[0], text: `the output before the stateful stage, staged beside ${sinks[0].text}` }));
+  return [...sinks, ...cuts];
 }
 
 /**
@@ -397,6 +444,33 @@ export function unitRunId(targets: string[]): string {
 function readdirNames(dir: string): string[] {
   try {
     return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * removeStaging on libuv's thread pool: every file but the manifest removed at once (unlinking
+ * is the kernel's work, file by file), then the folders, the manifest's last (a kill half-way
+ * leaves a staging the manifest still describes as committed: the next run removes it).
+ */
+async function removeStagingAsync(targets: string[], dirs: string[], manifest: string): Promise<void> {
+  const files = dirs.flatMap((dir) => filesUnder(dir)).filter((f) => f !== manifest);
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await Promise.all(dirs.slice(1).map((dir) => rm(dir, { recursive: true, force: true })));
+  await rm(dirs[0], { recursive: true, force: true });
+  for (const t of targets) {
+    const parent = stagingDirOf(t);
+    if (existsSync(parent) && readdirNames(parent).length === 0) await rm(parent, { recursive: true, force: true });
+  }
+}
+
+/** Every file under `dir` (none if it is gone). */
+function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
   } catch {
     return [];
   }

@@ -95,7 +95,7 @@ describe('units', () => {
     expect(xs(second, 0)).toEqual([0, 1, 2, 3]);
     expect(xs(second, 1)).toEqual([10, 11, 13]);
     expect(second.report()).toEqual({ runId: second.runId, total: 4, reused: f.inputs.slice(0, 2), read: f.inputs.slice(2) });
-    second.committed();
+    await second.committed();
     expect(existsSync(stagingDirOf(f.targets[0]))).toBe(false);
     expect(existsSync(stagingDirOf(f.targets[1]))).toBe(false);
   });
