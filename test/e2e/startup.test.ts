@@ -55,6 +55,8 @@ describe('what a command loads (built sluice)', () => {
       // The module that starts thread copies is loaded (the executors' switch imports it); piscina is not.
       expect(r.modules).toContain('dist/supervisor/piscina.js');
       expect(r.packages).not.toContain('piscina');
+      // Neither the --report page's code nor explain --profile's sampler: this run asked for neither.
+      expect(r.modules.filter((m) => m.startsWith('dist/cli/report-html/') || m === 'dist/runtime/profile.js' || m === 'dist/cli/profile.js')).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
