@@ -14,7 +14,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
-import pl from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import type { BatchWithLease } from './arrow-convert';
 import { readCsvChunks, readCsvColumns } from './csv';
@@ -70,7 +70,7 @@ async function namesOf(file: string, cfg: SourceOptions, namesOnly: boolean): Pr
 async function parquetNames(file: string): Promise<string[]> {
   const pinned = await openParquet(file, { rewrite: forPolars(file) });
   try {
-    return pl.readParquet(pinned.schemaFile()).columns;
+    return polars().readParquet(pinned.schemaFile()).columns;
   } catch (err) {
     if (err instanceof SourceError) throw err;
     throw new SourceError(`cannot read the Parquet footer: ${(err as Error).message}`, { file }, err);
