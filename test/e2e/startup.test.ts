@@ -58,6 +58,8 @@ describe('what a command loads (built sluice)', () => {
       expect(r.packages).not.toContain('piscina');
       // Neither the --report page's code nor explain --profile's sampler: this run asked for neither.
       expect(r.modules.filter((m) => m.startsWith('dist/cli/report-html/') || m === 'dist/runtime/profile.js' || m === 'dist/cli/profile.js')).toEqual([]);
+      // A CSV source: the NDJSON and Parquet readers are not loaded.
+      expect(r.modules.filter((m) => /^dist\/io\/sources\/(ndjson|parquet)/.test(m))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -18,10 +18,13 @@ import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import type { BatchWithLease } from './arrow-convert';
 import { readCsvChunks, readCsvColumns } from './csv';
-import { readNdjson } from './ndjson';
 import { hiveColumns } from './hive';
 import { openParquet } from '../parquet/file';
 import { forPolars } from '../parquet/for-polars';
+
+// The NDJSON reader loads with the first NDJSON file (index.ts: readers by format, on use).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const readNdjson: typeof import('./ndjson').readNdjson = (...args) => (require('./ndjson') as typeof import('./ndjson')).readNdjson(...args);
 import type { SourceOptions } from './index';
 
 export interface SourceColumns {
