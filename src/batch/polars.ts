@@ -12,16 +12,8 @@ import type { Backing } from './owned';
 import { leaseOf, type Lease } from './shared';
 import { SLAB_HEADER, release, type SlabArena } from './slab';
 import './arrow-names'; // before any schema is decoded
-
-/**
- * nodejs-polars, loaded by the first conversion that needs it: a stage copy that never asks
- * for a DataFrame does not pay for loading it (~60 ms of CPU in every thread and child).
- */
-let polarsModule: typeof pl | undefined;
-function polars(): typeof pl {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
-  return (polarsModule ??= (require('nodejs-polars') as { default: typeof pl }).default);
-}
+// A stage copy that never asks for a DataFrame does not pay for loading polars (~60 ms of CPU in every thread and child).
+import { polars } from './lazy-polars';
 
 /** Conversions so far in this thread: a task that made none left no polars frames of ours behind. */
 export const conversions = { count: 0 };

@@ -39,17 +39,24 @@ function planning() {
 
 function engine() {
   const { createRootLogger } = require('../log') as typeof import('../log');
-  const { profilePlan } = require('../runtime/profile') as typeof import('../runtime/profile');
   const { reportOf, runPlan } = require('../runtime/run') as typeof import('../runtime/run');
   const { EarlyStart } = require('../runtime/early-start') as typeof import('../runtime/early-start');
-  const { renderProfile } = require('./profile') as typeof import('./profile');
   const { ProgressDisplay } = require('./progress') as typeof import('./progress');
   const { renderReport } = require('./report') as typeof import('./report');
   const { startDeathWatch } = require('./death-watch') as typeof import('./death-watch');
-  const { writeRunReport } = require('./report-html') as typeof import('./report-html');
-  const { failedBeforeRun, writeMetricsFile } = require('./metrics-file') as typeof import('./metrics-file');
-  return { createRootLogger, profilePlan, reportOf, runPlan, EarlyStart, renderProfile, ProgressDisplay, renderReport, startDeathWatch, writeRunReport, failedBeforeRun, writeMetricsFile };
+  return { createRootLogger, reportOf, runPlan, EarlyStart, ProgressDisplay, renderReport, startDeathWatch };
 }
+
+/** `explain --profile` only: its sampler loads every executor (a run loads those it starts). */
+function profiling() {
+  const { profilePlan } = require('../runtime/profile') as typeof import('../runtime/profile');
+  const { renderProfile } = require('./profile') as typeof import('./profile');
+  return { profilePlan, renderProfile };
+}
+
+/** Only a run given --report or --metrics writes those (the HTML page's code is ~10 ms to load). */
+const reportFile = () => (require('./report-html') as typeof import('./report-html')).writeRunReport;
+const metricsFile = () => require('./metrics-file') as typeof import('./metrics-file');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 class UsageError extends Error {}
@@ -136,7 +143,6 @@ export async function main(argv: string[]): Promise<number> {
       async (args) => {
         code = await guard(async () => {
           const { buildPlan, withProjection, withDeclarations, renderPlan, planWarnings, renderWarnings, expandInputs } = planning();
-          const { createRootLogger, profilePlan, renderProfile } = engine();
           const r = await resolve(args);
           const plan = withDeclarations(buildPlan(r.config, r), r);
           if (args.format !== 'text') {
@@ -148,6 +154,8 @@ export async function main(argv: string[]): Promise<number> {
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) writeSafe(process.stdout, '\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
+            const { createRootLogger } = engine();
+            const { profilePlan, renderProfile } = profiling();
             // Each stage measured on its own, fused or not: the advice is per stage.
             const profile = await profilePlan(withProjection(buildPlan(r.config, { ...r, fuse: false }), r.projection), { log: createRootLogger({ level: 'warn' }), batches: args.batches });
             writeSafe(process.stdout, '\n' + renderProfile(profile) + '\n');
@@ -367,7 +375,7 @@ async function run(args: RunArgs): Promise<number> {
   };
   for (const signal of Object.keys(SIGNAL_EXIT)) process.on(signal, onSignal);
   const { buildPlan, withDeclarations, planWarnings } = planning();
-  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf, writeRunReport, writeMetricsFile, failedBeforeRun } = engine();
+  const { createRootLogger, ProgressDisplay, startDeathWatch, runPlan, EarlyStart, renderReport, reportOf } = engine();
   const display = process.stderr.isTTY && !args.quiet ? new ProgressDisplay(process.stderr) : undefined;
   // Log lines go through the live display (it erases itself, the line is written, it redraws).
   const log = createRootLogger({ level: args['log-level'], ...(display && { around: (write: () => void) => display.around(write) }) });
@@ -411,9 +419,10 @@ async function run(args: RunArgs): Promise<number> {
   const final = report;
   // Each file written is marked for the watcher, which then leaves it as the run wrote it.
   if (args.report && final) {
-    if (!writeOutput('report', args.report, (file) => writeRunReport(file, final, (tmp) => watch?.writing('report', tmp)))) code ||= 1;
+    if (!writeOutput('report', args.report, (file) => reportFile()(file, final, (tmp) => watch?.writing('report', tmp)))) code ||= 1;
   }
   if (args.metrics) {
+    const { failedBeforeRun, writeMetricsFile } = metricsFile();
     if (!writeOutput('metrics', args.metrics, (file) => writeMetricsFile(file, final ?? failedBeforeRun(pipeline ?? args.config), (tmp) => watch?.writing('metrics', tmp)))) code ||= 1;
   }
   return code;

@@ -5,7 +5,9 @@
  * converting CSV directly, or a thread stage's worker that parses its own input (fusion).
  * Shared by io/sources, io/sinks and worker/, so it lives in none of them.
  */
-import pl, { DataType } from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import type { DataType } from 'nodejs-polars';
+import { polars } from '../batch/lazy-polars';
 import { SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
@@ -48,29 +50,35 @@ export interface CsvChunk extends ChunkText {
   recycle?: () => void;
 }
 
-export const DTYPES: Record<CsvType, DataType> = {
-  utf8: pl.String,
-  bool: pl.Bool,
-  int8: pl.Int8,
-  int16: pl.Int16,
-  int32: pl.Int32,
-  int64: pl.Int64,
-  uint8: pl.UInt8,
-  uint16: pl.UInt16,
-  uint32: pl.UInt32,
-  uint64: pl.UInt64,
-  float32: pl.Float32,
-  float64: pl.Float64,
-  date: pl.Date,
-  datetime: pl.Datetime('ms'),
-  timestamp: pl.Datetime('ms'),
-  time: pl.Time,
-  'datetime[us]': pl.Datetime('us'),
-  'datetime[ms, UTC]': pl.Datetime('ms', 'UTC'),
-  'datetime[us, UTC]': pl.Datetime('us', 'UTC'),
-  'datetime[ns]': pl.Datetime('ns'),
-  'datetime[ns, UTC]': pl.Datetime('ns', 'UTC'),
-};
+/** polars' type for each CSV type, built on first use (polars loads when a chunk is parsed here, not with this module). */
+let dtypes: Record<CsvType, DataType> | undefined;
+function dtypeTable(): Record<CsvType, DataType> {
+  const p = polars();
+  return (dtypes ??= {
+    utf8: p.String,
+    bool: p.Bool,
+    int8: p.Int8,
+    int16: p.Int16,
+    int32: p.Int32,
+    int64: p.Int64,
+    uint8: p.UInt8,
+    uint16: p.UInt16,
+    uint32: p.UInt32,
+    uint64: p.UInt64,
+    float32: p.Float32,
+    float64: p.Float64,
+    date: p.Date,
+    datetime: p.Datetime('ms'),
+    timestamp: p.Datetime('ms'),
+    time: p.Time,
+    'datetime[us]': p.Datetime('us'),
+    'datetime[ms, UTC]': p.Datetime('ms', 'UTC'),
+    'datetime[us, UTC]': p.Datetime('us', 'UTC'),
+    'datetime[ns]': p.Datetime('ns'),
+    'datetime[ns, UTC]': p.Datetime('ns', 'UTC'),
+  });
+}
+export const DTYPES: Readonly<Record<CsvType, DataType>> = new Proxy({} as Record<CsvType, DataType>, { get: (_, type) => dtypeTable()[type as CsvType] });
 
 /**
  * Benchmark hook, never a user option: `SLUICE_TEST_SKIP_CSV_TEXT_CHECK=1` leaves the later-row
@@ -81,7 +89,7 @@ const SKIP_TEXT_CHECK = process.env.SLUICE_TEST_SKIP_CSV_TEXT_CHECK === '1';
 
 export function parseChunk(chunk: ChunkText, p: CsvParse): pl.DataFrame {
   // No rows (a header-only file): the declared columns and types, empty.
-  if (chunk.rows === 0) return pl.DataFrame(Object.fromEntries(p.columns.map((c) => [c, pl.Series(c, [], DTYPES[p.types[c]])])));
+  if (chunk.rows === 0) return polars().DataFrame(Object.fromEntries(p.columns.map((c) => [c, polars().Series(c, [], DTYPES[p.types[c]])])));
   let df: pl.DataFrame;
   try {
     df = readTyped(chunk, p);
@@ -108,17 +116,17 @@ export function renamed(df: pl.DataFrame, p: Pick<CsvParse, 'fields' | 'columns'
 const TEMPORAL = new Set<CsvType>(['date', 'time', 'datetime', 'timestamp', 'datetime[us]', 'datetime[ns]', 'datetime[ms, UTC]', 'datetime[us, UTC]', 'datetime[ns, UTC]']);
 
 function readTyped(chunk: ChunkText, p: CsvParse, asText = new Set<string>()): pl.DataFrame {
-  const dtypes = Object.fromEntries(p.columns.map((c, i) => [p.fields[i], asText.has(c) ? pl.String : DTYPES[p.types[c]]]));
+  const dtypes = Object.fromEntries(p.columns.map((c, i) => [p.fields[i], asText.has(c) ? polars().String : DTYPES[p.types[c]]]));
   try {
-    const df = pl.readCSV(chunk.text, { ...p.base, columns: p.fields, dtypes });
+    const df = polars().readCSV(chunk.text, { ...p.base, columns: p.fields, dtypes });
     if (asText.size === 0) return df;
-    return df.withColumns(...[...asText].map((c) => pl.lit(null).cast(DTYPES[p.types[c]]).alias(p.fields[p.columns.indexOf(c)])));
+    return df.withColumns(...[...asText].map((c) => polars().lit(null).cast(DTYPES[p.types[c]]).alias(p.fields[p.columns.indexOf(c)])));
   } catch (err) {
     // polars cannot parse a date or datetime column whose values in this chunk are all null
     // (a later file with an empty column): read those as text, then type them as the nulls they are.
     if (asText.size > 0 || !/all values are null/.test(String((err as Error).message))) throw err;
     const temporal = p.columns.filter((c) => TEMPORAL.has(p.types[c]));
-    const raw = pl.readCSV(chunk.text, { ...p.base, columns: temporal.map((c) => p.fields[p.columns.indexOf(c)]), inferSchemaLength: 0 });
+    const raw = polars().readCSV(chunk.text, { ...p.base, columns: temporal.map((c) => p.fields[p.columns.indexOf(c)]), inferSchemaLength: 0 });
     const allNull = temporal.filter((c) => raw.getColumn(p.fields[p.columns.indexOf(c)]).nullCount() === raw.height);
     if (allNull.length === 0) throw err;
     return readTyped(chunk, p, new Set(allNull));
@@ -129,7 +137,7 @@ function readTyped(chunk: ChunkText, p: CsvParse, asText = new Set<string>()): p
 function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceError {
   const stray = textAfterQuote(chunk, p.base.sep, p.base.quoteChar);
   if (stray) return strayQuoteError(chunk, p.file, p.base.quoteChar, stray, p.columns[stray.field] ?? `#${stray.field + 1}`, cause);
-  const raw = pl.readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.fields });
+  const raw = polars().readCSV(chunk.text, { ...p.base, inferSchemaLength: 0, columns: p.fields });
   // Every column at once: getColumn(name) lists every column per call (quadratic in the width).
   const byField = new Map(raw.getColumns().map((s) => [s.name, s]));
   for (const [k, column] of p.columns.entries()) {

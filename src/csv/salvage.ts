@@ -10,7 +10,8 @@
  * of the chunk per bad row; a chunk without one is parsed once, as before.
  */
 import { isUtf8 } from 'node:buffer';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import { polars } from '../batch/lazy-polars';
 import { SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
@@ -124,7 +125,7 @@ function valuesOf(raw: string, header: Buffer, p: CsvParse, refused: string | un
   const values: Record<string, unknown> = {};
   let row: (string | null)[];
   try {
-    const df = pl.readCSV(Buffer.concat([header, Buffer.from(`${raw}\n`)]), { ...p.base, columns: p.fields, inferSchemaLength: 0 });
+    const df = polars().readCSV(Buffer.concat([header, Buffer.from(`${raw}\n`)]), { ...p.base, columns: p.fields, inferSchemaLength: 0 });
     row = (df.rows() as (string | null)[][])[0] ?? [];
   } catch {
     return values; // its text is kept in `raw`

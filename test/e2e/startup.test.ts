@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO, runCli, runNode } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { requireBuild } from '../helpers/package';
 
 const SLUICE_JS = path.join(REPO, 'bin/sluice.js');
@@ -55,6 +56,26 @@ describe('what a command loads (built sluice)', () => {
       // The module that starts thread copies is loaded (the executors' switch imports it); piscina is not.
       expect(r.modules).toContain('dist/supervisor/piscina.js');
       expect(r.packages).not.toContain('piscina');
+      // Neither the --report page's code nor explain --profile's sampler: this run asked for neither.
+      expect(r.modules.filter((m) => m.startsWith('dist/cli/report-html/') || m === 'dist/runtime/profile.js' || m === 'dist/cli/profile.js')).toEqual([]);
+      // A CSV source: the NDJSON and Parquet readers are not loaded.
+      expect(r.modules.filter((m) => /^dist\/io\/sources\/(ndjson|parquet)/.test(m))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run of an Arrow source: no nodejs-polars on the main thread (nothing there parses or converts with it)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-no-polars-'));
+    try {
+      writeFileSync(path.join(dir, 'in.arrow'), tableToIPC(tableFromArrays({ id: Int32Array.from([1, 2]), name: ['a', 'b'] }), 'file'));
+      writeFileSync(path.join(dir, 'p.config.ts'), `export default ${JSON.stringify({ name: 'no-polars', source: { format: 'arrow', path: 'in.arrow' }, stages: [], sink: { format: 'csv', path: 'out.csv' } })};\n`);
+      const r = await loadedBy(['run', 'p.config.ts', '--quiet', '--log-level', 'warn'], dir);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(await duckRows(`SELECT id::INTEGER AS id, name FROM read_csv('${path.join(dir, 'out.csv')}') ORDER BY id`)).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+      expect(r.modules).toContain('dist/csv/parse.js'); // the CSV and NDJSON readers are loaded, polars is not
+      expect(r.packages).not.toContain('nodejs-polars');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

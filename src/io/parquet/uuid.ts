@@ -6,7 +6,8 @@
  * level: a UUID inside a list or struct is refused by name (support.ts).
  */
 import { tableFromIPC } from 'apache-arrow';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import { field, type ThriftList, type ThriftStruct } from './thrift';
 
@@ -57,7 +58,7 @@ export function uuidsAsText(df: pl.DataFrame, columns: string[], file: string): 
         if (b !== null && b.length !== 16) throw new SourceError(`column "${name}" has the UUID type but a value of ${b.length} bytes (a UUID is 16); the file is damaged`, { file });
         text[i] = b === null ? null : uuidText(b);
       }
-      return pl.Series(name, text, pl.Utf8);
+      return polars().Series(name, text, polars().Utf8);
     }),
   );
 }

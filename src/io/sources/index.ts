@@ -20,11 +20,18 @@ import { checkCsvHeaders } from './csv/headers';
 import type { CsvChunk } from '../../csv/parse';
 import type { BadRow } from '../../csv/salvage';
 export type { BadRow } from '../../csv/salvage';
-import { readNdjson } from './ndjson';
 import type { NdjsonTypes } from './ndjson-locate';
-import { readParquet } from './parquet';
 import { readRowGroups } from '../parquet/file';
 import { unitKey, type UnitSpec } from '../../batch/unit-tag';
+
+/*
+ * The NDJSON and Parquet readers (14 modules with their helpers) load with the first file of
+ * their format: every run's main thread loads this module, most read one format.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use, see above */
+const readNdjson: typeof import('./ndjson').readNdjson = (...args) => (require('./ndjson') as typeof import('./ndjson')).readNdjson(...args);
+const readParquet: typeof import('./parquet').readParquet = (...args) => (require('./parquet') as typeof import('./parquet')).readParquet(...args);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * What a source gives: one owned batch (batch/owned.ts) holding one record batch, numbered in

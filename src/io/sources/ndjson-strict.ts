@@ -11,7 +11,9 @@
  * true/false, an object or array; a float or integer beyond 2^53). Only when one might have
  * been does this parse the batch's lines itself (ndjson-raw.ts) to find the value and its line.
  */
-import pl, { type DataType, type Expr } from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import type { DataType, Expr } from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import { surelyStrings } from './ndjson-keys';
 import { wholeBatch } from './ndjson-salvage';
@@ -68,7 +70,7 @@ export function checkBatch(df: pl.DataFrame, lines: Lines, file: string, fixed: 
     const got = dtypes[i];
     const type = fixed?.types[name] ?? got;
     if (!fitsType(type, got)) return void candidates.push({ name, type, exprs: [], differs: true });
-    const own = suspects(pl.col(name), type, got).map((e) => exprs.push(e.cast(pl.UInt32).sum().alias(`s${exprs.length}`)) - 1);
+    const own = suspects(polars().col(name), type, got).map((e) => exprs.push(e.cast(polars().UInt32).sum().alias(`s${exprs.length}`)) - 1);
     if (own.length > 0) candidates.push({ name, type, exprs: own, differs: false });
   });
   const counts = exprs.length > 0 ? (df.select(...exprs).row(0) as unknown[]) : [];

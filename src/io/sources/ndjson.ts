@@ -6,7 +6,9 @@
  * names the physical line.
  */
 import { isUtf8 } from 'node:buffer';
-import pl, { type DataType } from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import type { DataType } from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { MAX_ROW_BYTES } from '../../defaults';
 import { SourceError } from '../../errors';
 import { undescribable } from '../../batch/polars-types';
@@ -51,7 +53,7 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     const last = lines.firstLine + lines.count - 1;
     let df: pl.DataFrame;
     try {
-      df = pl.readJSON(lines.bytes, { format: 'lines', inferSchemaLength: lines.count });
+      df = polars().readJSON(lines.bytes, { format: 'lines', inferSchemaLength: lines.count });
       // An integer beyond int64 makes an Int128 column, whose dtype nodejs-polars panics on (its
       // Rust panic text on stderr): found without asking; locateBadLine names the line.
       const odd = undescribable(df);
@@ -69,7 +71,7 @@ export async function* readNdjson(file: string, o: NdjsonReadOptions): AsyncGene
     if (schema) assertKnownFields(df, schema, file, lines);
     // values the types do not hold exactly (the file's own columns: hive values are text by rule)
     checkBatch(df, lines, file, schema);
-    if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
+    if (hive.length) df = df.withColumns(...hive.map(([key, value]) => polars().lit(value).cast(polars().Utf8).alias(key)));
     // The config's columns in its order, hive columns among them.
     if (o.columns) {
       const present = new Set([...ownSet, ...hive.map(([key]) => key)]);
@@ -231,9 +233,9 @@ function assertKnownFields(df: pl.DataFrame, schema: NdjsonTypes, file: string, 
 /** Later batches: the fixed columns and types (checkBatch found every value held exactly). */
 function conform(df: pl.DataFrame, fixed: Record<string, DataType>): pl.DataFrame {
   // (polars cannot cast to Null: such a column is null here too, or checkBatch refused the batch)
-  const typed = (e: pl.Expr, type: DataType) => (String(type) === String(pl.Null) ? e : e.cast(type, true));
+  const typed = (e: pl.Expr, type: DataType) => (String(type) === String(polars().Null) ? e : e.cast(type, true));
   const present = new Set(df.columns);
-  return df.select(...Object.keys(fixed).map((c) => (present.has(c) ? typed(pl.col(c), fixed[c]) : typed(pl.lit(null), fixed[c]).alias(c))));
+  return df.select(...Object.keys(fixed).map((c) => (present.has(c) ? typed(polars().col(c), fixed[c]) : typed(polars().lit(null), fixed[c]).alias(c))));
 }
 
 function firstLineWith(lines: Lines, path: string): number {

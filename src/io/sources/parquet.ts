@@ -8,7 +8,8 @@
  * columns of the path are added as text. `frames`: each batch a stand-in for polars' own frame
  * (arrow-convert.ts polarsToStandIns), for a vectorised chain on this thread.
  */
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import { polarsToBatches, polarsToStandIns, type BatchWithLease } from './arrow-convert';
 import { openParquet } from '../parquet/file';
@@ -41,9 +42,9 @@ export async function* readParquet(file: string, o: { batchRows: number; columns
       if (index < from || index > to) continue;
       let df: pl.DataFrame;
       try {
-        df = pl.readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });
+        df = polars().readParquet(pinned.groups.length ? await pinned.groupFile(index) : pinned.schemaFile(), { columns: read });
         if (uuids.length) df = uuidsAsText(df, uuids, file);
-        if (hive.length) df = df.withColumns(...hive.map(([key, value]) => pl.lit(value).cast(pl.Utf8).alias(key)));
+        if (hive.length) df = df.withColumns(...hive.map(([key, value]) => polars().lit(value).cast(polars().Utf8).alias(key)));
         df = df.select(...wanted);
       } catch (err) {
         if (err instanceof SourceError) throw err;

@@ -14,14 +14,17 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
-import pl from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars';
 import { SourceError } from '../../errors';
 import type { BatchWithLease } from './arrow-convert';
 import { readCsvChunks, readCsvColumns } from './csv';
-import { readNdjson } from './ndjson';
 import { hiveColumns } from './hive';
 import { openParquet } from '../parquet/file';
 import { forPolars } from '../parquet/for-polars';
+
+// The NDJSON reader loads with the first NDJSON file (index.ts: readers by format, on use).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const readNdjson: typeof import('./ndjson').readNdjson = (...args) => (require('./ndjson') as typeof import('./ndjson')).readNdjson(...args);
 import type { SourceOptions } from './index';
 
 export interface SourceColumns {
@@ -70,7 +73,7 @@ async function namesOf(file: string, cfg: SourceOptions, namesOnly: boolean): Pr
 async function parquetNames(file: string): Promise<string[]> {
   const pinned = await openParquet(file, { rewrite: forPolars(file) });
   try {
-    return pl.readParquet(pinned.schemaFile()).columns;
+    return polars().readParquet(pinned.schemaFile()).columns;
   } catch (err) {
     if (err instanceof SourceError) throw err;
     throw new SourceError(`cannot read the Parquet footer: ${(err as Error).message}`, { file }, err);

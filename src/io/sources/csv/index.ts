@@ -5,7 +5,7 @@
  * silently turned into null.
  */
 import { isUtf8 } from 'node:buffer';
-import pl from 'nodejs-polars';
+import { polars } from '../../../batch/lazy-polars';
 import type { ColumnTypeName, SourceConfig } from '../../../config/types';
 import { CSV_DELIMITER, CSV_HEADER, CSV_INFER_ROWS, CSV_MAX_CHUNK_BYTES, CSV_QUOTE, MAX_ROW_BYTES } from '../../../defaults';
 import { SourceError } from '../../../errors';
@@ -218,7 +218,7 @@ async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenera
  * first `rows` rows of the chunk (as text: nothing is typed yet).
  */
 function inferTypes(text: Buffer, base: object, names: string[], rows: number): { explained: ColumnInference[]; firsts: (string | undefined)[]; nonFinite: boolean[] } {
-  const sample = pl.readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
+  const sample = polars().readCSV(text, { ...base, inferSchemaLength: 0, nRows: rows });
   // Row arrays in one call, read column by column: polars' getColumn(name) lists every column
   // per call and each Series is a heavy object (10 000 columns took 40 s).
   const table = sample.rows() as (string | null)[][];
