@@ -76,6 +76,30 @@ interface EncoderThread {
   copy: ThreadCopy<Request, EncoderReply>;
   /** Groups given to it and not yet returned: its load. */
   groups: Set<number>;
+  /** 1 while the thread may be inside polars (thread.ts). */
+  busy: Int32Array;
+}
+
+/**
+ * Bound on waiting for an encode in progress at `destroy`: one row group's encode, even on a
+ * loaded machine, takes seconds; past this the thread is taken as hung and terminated anyway
+ * (never hang), whatever polars does then.
+ */
+const ENCODE_WAIT_MS = 60_000;
+
+/** Until the thread is outside polars (or has exited, or ENCODE_WAIT_MS passed). */
+export async function outOfPolars(busy: Int32Array, exited: Promise<unknown>): Promise<void> {
+  let gone = false;
+  const done = exited.then(
+    () => (gone = true),
+    () => (gone = true),
+  );
+  const until = Date.now() + ENCODE_WAIT_MS;
+  while (!gone && Atomics.load(busy, 0) === 1 && Date.now() < until) {
+    // Atomics.waitAsync is in Node 20 (V8), not in TypeScript's ES2022 lib.
+    const wait = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: Promise<string> | string } }).waitAsync(busy, 0, 1, until - Date.now());
+    if (wait.async) await Promise.race([wait.value, done]);
+  }
 }
 
 /** A row group being gathered: where its batches went, its bytes so far, and its result. */
@@ -267,6 +291,9 @@ export class EncoderPool {
         t.copy.pin(); // its exit is awaited now: Node must wait for it
         t.copy.send({ type: 'stop' });
         await settlesWithin(t.copy.exited, STOP_GRACE_MS);
+        // Never terminated inside polars' writer: that panics, and on a loaded machine it took
+        // the whole process down (SIGSEGV) after a failed run's grace time ran out mid-encode.
+        await outOfPolars(t.busy, t.copy.exited);
         await t.copy.kill();
       }),
     );
@@ -285,8 +312,9 @@ export class EncoderPool {
 
   private startThread(): EncoderThread {
     // Idle, it does not keep Node running (an inline stage that never settles must end the run as a stall, not hang it).
-    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length, workerData: { stop: this.stopFlag.buffer }, refWhileOwed: true });
-    const thread: EncoderThread = { copy, groups: new Set() };
+    const busy = new Int32Array(new SharedArrayBuffer(4));
+    const copy = new ThreadCopy<Request, EncoderReply>({ entry: ENTRY, copy: this.threads.length, workerData: { stop: this.stopFlag.buffer, busy: busy.buffer }, refWhileOwed: true });
+    const thread: EncoderThread = { copy, groups: new Set(), busy };
     this.threads.push(thread);
     this.counts.threadsStarted++;
     copy.onMessage((r) => this.onReply(thread, r));

@@ -59,12 +59,23 @@ let queue = Promise.resolve();
  * it is encoding finishes first (a termination inside polars' writer panics: supervisor's
  * STOP_GRACE_MS). What is still queued is dropped.
  */
-const stop = new Int32Array((workerData as { stop: SharedArrayBuffer }).stop);
+const flags = workerData as { stop: SharedArrayBuffer; busy: SharedArrayBuffer };
+const stop = new Int32Array(flags.stop);
+/** 1 while this thread may be inside polars: the pool never terminates it then (pool.ts `destroy`). */
+const busy = new Int32Array(flags.busy);
 port.on('message', (m: EncoderRequest<CsvChunkMeta>) => {
   queue = queue.then(async () => {
+    // busy before stop is read: the pool sets stop, then reads busy, so either it sees this
+    // thread busy and waits, or this thread sees stop here and exits before entering polars.
+    Atomics.store(busy, 0, 1);
     if (Atomics.load(stop, 0) === 1) process.exit(0);
     mark = performance.now();
-    handle(m);
+    try {
+      handle(m);
+    } finally {
+      Atomics.store(busy, 0, 0);
+      Atomics.notify(busy, 0);
+    }
     if (m.type !== 'drop') await reclaimer.afterTask();
   });
 });
