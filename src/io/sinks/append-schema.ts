@@ -14,6 +14,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { RecordBatchReader, type Field, type RecordBatch } from 'apache-arrow';
 import type pl from 'nodejs-polars';
+import { polars } from '../../batch/lazy-polars'; // only a Parquet append needs it
 import { wellFormedEmpty } from '../../batch/empty';
 import { batchToDataFrame } from '../../batch/polars';
 import { columnTypes } from '../../batch/polars-types';
@@ -122,7 +123,3 @@ function head(file: string): string {
   }
 }
 
-function polars(): typeof pl {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: only a Parquet append needs it
-  return (require('nodejs-polars') as { default: typeof pl }).default;
-}

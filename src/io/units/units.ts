@@ -116,6 +116,8 @@ export class UnitRun {
   /** Column types fixed by the first unit of the run (kept in the manifest). */
   schema: { csv?: unknown; ndjson?: unknown } | undefined;
   private readonly stagers: UnitStager[];
+  /** Per staged stream (sinks, then cuts): how a failure's message names it. */
+  private readonly labels: StreamLabel[];
   /** What waits for the disk in this attempt (fsyncs, renames, manifest lines), in order, off the main thread (io-queue.ts). */
   private readonly io = new IoQueue();
   /** Per staged stream (sinks, then cuts): its directory. */
@@ -162,7 +164,7 @@ export class UnitRun {
     // A loose stream never holds a unit back: it is written when the others have passed it.
     this.unstaged = new Set(opts.unstaged ?? []);
     this.sinkAt = this.streams.map((_, k) => (this.loose.has(k) || this.unstaged.has(k) ? Infinity : -1));
-    const labels = streamLabels(opts);
+    const labels = (this.labels = streamLabels(opts));
     const inputOf = (unit: number) => this.specs[unit] && describeUnit(this.specs[unit]);
     this.stagers = this.streams.map(
       (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, labels[k], inputOf),
@@ -304,7 +306,7 @@ export class UnitRun {
   /** As replay, with the input file of each batch's unit. */
   replayUnits(k: number): Generator<{ batch: RecordBatch; file?: string }> {
     return replayStaged(this.stagedFrames(k), (err, { unit, frames }) =>
-      stagingFailure(err, 'read back the staged batches', streamLabels(this.opts)[k], unit, unit !== undefined ? describeUnit(this.specs[unit]) : undefined, frames),
+      stagingFailure(err, 'read back the staged batches', this.labels[k], unit, unit !== undefined ? describeUnit(this.specs[unit]) : undefined, frames),
     );
   }
 
@@ -342,16 +344,16 @@ export class UnitRun {
    * files at once, the manifest's folder last.
    */
   async committed(): Promise<void> {
-    const published = `every sink was published (the outputs are whole and correct), but its staging stays: remove ${this.dirs.join(', ')} by hand, or run with --restart next time`;
+    const published = `every sink was published (the outputs are whole and correct), but its staging stays: remove ${this.dirs.join(', ')} by hand`;
     try {
       await appendManifestAsync(this.manifestFile, { type: 'committed' });
     } catch (err) {
-      throw stagingFailure(err, 'record the job commit in the manifest', streamLabels(this.opts)[0], undefined, undefined, this.manifestFile, published);
+      throw stagingFailure(err, 'record the job commit in the manifest', this.labels[0], undefined, undefined, this.manifestFile, `${published}, or run with --restart next time`);
     }
     try {
       await removeStagingAsync(this.opts.targets, this.dirs, this.manifestFile);
     } catch (err) {
-      throw stagingFailure(err, 'remove the staging', streamLabels(this.opts)[0], undefined, undefined, this.dirs[0], published.replace(', or run with --restart next time', ' (the next run of these sinks removes it too)'));
+      throw stagingFailure(err, 'remove the staging', this.labels[0], undefined, undefined, this.dirs[0], `${published} (the next run of these sinks removes it too)`);
     }
   }
 
@@ -363,7 +365,7 @@ export class UnitRun {
   private appendQueued(line: ManifestLine, action: string): void {
     this.io.push(() =>
       appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
-        throw stagingFailure(err, action, streamLabels(this.opts)[0], undefined, undefined, this.manifestFile);
+        throw stagingFailure(err, action, this.labels[0], undefined, undefined, this.manifestFile);
       }),
     );
   }
@@ -408,7 +410,7 @@ export class UnitRun {
       // Queued after the unit's files' fsyncs and renames: written once they are durable.
       this.io.push(async () => {
         await appendManifestAsync(this.manifestFile, line).catch((err: unknown) => {
-          throw stagingFailure(err, 'record the staged unit in the manifest', streamLabels(this.opts)[0], u, describeUnit(this.specs[u]), this.manifestFile);
+          throw stagingFailure(err, 'record the staged unit in the manifest', this.labels[0], u, describeUnit(this.specs[u]), this.manifestFile);
         });
         this.opts.log?.debug({ unit: u + 1, file: line.file }, 'unit committed');
         stopAtUnit(u + 1);
