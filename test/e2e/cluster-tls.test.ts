@@ -62,6 +62,8 @@ beforeAll(async () => {
       said += d;
       if (/ready to accept connections/i.test(said)) resolve();
     });
+    // Not installed (ENOENT) is an 'error' with no 'exit': without this the hook waits out its timeout.
+    redis.on('error', reject);
     redis.on('exit', (code) => reject(new Error(`redis-server ended (${code}) before it was ready: ${said}`)));
   });
   // The one worker of the file: on the TLS port, its CA given by the environment.
