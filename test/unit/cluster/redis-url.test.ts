@@ -29,6 +29,8 @@ beforeAll(async () => {
       said += d;
       if (/ready to accept connections/i.test(said)) resolve();
     });
+    // Not installed (ENOENT) is an 'error' with no 'exit': without this the hook waits out its timeout.
+    redis.on('error', reject);
     redis.on('exit', (code) => reject(new Error(`redis-server ended (${code}): ${said}`)));
   });
 });
