@@ -254,7 +254,7 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
       if (bad) {
         await dropAndThrow(new ClusterError(`run ${runId}: unit ${bad.u} (${describeUnit(units[bad.u])}) failed after ${bad.attempts} attempt(s): ${bad.reason}; nothing was committed, the previous output is untouched`, { runId, unit: bad.u, file: files[bad.u] }));
       }
-      if (state === 'failed') await dropAndThrow(fail(`the commit failed after ${commit.attemptsStarted} attempt(s): ${commit.failedReason}`));
+      if (state === 'failed') await dropAndThrow(fail(await commitFailure(commit, () => redisCall(Job.fromId<CommitJobData, CommitResult>(q, commitJobId(runId))))));
       await redisCall(sleep(POLL_MS));
     }
   } finally {
@@ -265,6 +265,21 @@ export async function runCluster(opts: DriverOptions): Promise<ClusterReport> {
     // After the workers stopped (local) so none writes there any more; a driver that only lost an external Redis keeps it for a re-attach.
     if (over || local) removeStaging(plan.sinks.map((s) => path.resolve(s.config.path)), runId);
   }
+}
+
+/**
+ * Why the commit job failed, from the job read again: the one read before its state may predate
+ * the failure (BullMQ records the reason and the state in one step, but the driver reads the job
+ * and then its state), which said "failed after 0 attempt(s): undefined".
+ */
+export async function commitFailure(seen: FailedJobFields, readAgain: () => Promise<FailedJobFields | undefined>): Promise<string> {
+  const job = (await readAgain()) ?? seen;
+  return `the commit failed after ${job.attemptsStarted} attempt(s): ${job.failedReason ?? 'no reason recorded'}`;
+}
+
+interface FailedJobFields {
+  attemptsStarted: number;
+  failedReason?: string;
 }
 
 /**
