@@ -16,6 +16,8 @@ export interface SourceThreadData {
   splitOut?: SplitOut;
   /** `source.onError` other than `fail`: rows that cannot be read are posted as `bad-row`, not fatal. */
   salvage?: boolean;
+  /** Post `types` once the first file's rows fix the column types (a resumable run keeps them). */
+  tellTypes?: boolean;
 }
 
 export type SourceRequest =
@@ -32,5 +34,7 @@ export type SourceReply =
   | { type: 'failed'; error: WireError }
   | { type: 'closed' }
   | { type: 'log'; line: string }
+  /** The column types the first file fixed (io/sources FixedSourceTypes as JSON, as a manifest keeps them), posted before its first batch. */
+  | { type: 'types'; json: string }
   /** A row taken out of the input (csv/salvage.ts BadRow), posted before the batch it was cut from. */
   | { type: 'bad-row'; row: { file: string; line: number; column?: string; reason: string; raw: string; values: Record<string, unknown> } };

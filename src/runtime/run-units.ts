@@ -8,8 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { Sink } from '../io/sinks';
-import { fixSourceTypes, resolveInputs, type FixedSourceTypes } from '../io/sources';
-import { readCsvChunks } from '../io/sources/csv';
+import { resolveInputs, type FixedSourceTypes } from '../io/sources';
 import { UnitRun, fingerprintOf } from '../io/units/units';
 import { cutUnits } from '../io/units/ranges';
 import { UnitStager } from '../io/units/staging';
@@ -33,8 +32,12 @@ export const UNIT_REJECTS = 'unit';
 
 /**
  * A resumable run's units, opened with every target locked: new, resumed or restarted
- * (opts.units), and the source's column types fixed once, from the run's first file, before
- * any unit is staged (a resumed run reads them from the manifest).
+ * (opts.units). The source's column types are fixed once, by the run's first file, and kept in
+ * the manifest (a resumed run reads its units with them): an incremental run's come from its
+ * earlier runs; otherwise the run's own source tells them (`recordTypes`) as its reader fixes
+ * them, before its first batch, so before any unit is recorded. Reading them here first cost
+ * every run a second parse of the first file's inference rows on the main thread, before the
+ * source could open: 0.4-1.3 s of start-up on a loaded machine, most of issue 26's overhead.
  */
 export async function openUnits(
   plan: Plan,
@@ -52,31 +55,9 @@ export async function openUnits(
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
   const names = [...plan.sinks.map((s) => s.name), ...(loose !== undefined ? ['deadLetter'] : [])];
   const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
-  if (!units.schema && (plan.source.format === 'csv' || plan.source.format === 'ndjson')) units.recordSchema(only?.schema ?? { ...(await fixTypes(plan.source, files[0])) });
+  if (!units.schema && only?.schema) units.recordSchema(only.schema);
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;
-}
-
-/**
- * The column types the run's source fixes from its first file, fixed before the run starts (a
- * resumed run reads later units with them). CSV: from the first chunk as the source cuts it,
- * told by its reader (readCsvChunks' onTypes) without parsing it: fixSourceTypes reads a whole
- * first batch (a chunk of 65 536 rows at the nightly job's batch size, polars on the main thread,
- * before the stages can start) only to drop it; measured 0.6-1.5 s of the start of issue 26's
- * bench on a loaded machine. The same chunk and options, so the same types.
- */
-export async function fixTypes(source: Plan['source'], first: string): Promise<FixedSourceTypes> {
-  if (source.format !== 'csv') return fixSourceTypes(source, first);
-  const fixed: FixedSourceTypes = {};
-  // As fixSourceTypes: with source.onError skip or dead-letter, a bad row among these is not fatal (the run takes it out when it reads it).
-  const salvage = (source.onError ?? 'fail') !== 'fail' ? { onBadRow: () => undefined } : {};
-  const chunks = readCsvChunks({ file: first, cfg: source, onTypes: (t) => (fixed.csv = t), ...salvage }, source.batchRows);
-  try {
-    await chunks.next();
-  } finally {
-    await chunks.return(undefined);
-  }
-  return fixed;
 }
 
 /** What a run's output is made from: the config file, its params and paths, each stage's options and module (not modes or copies: every mode gives the same answer). */
@@ -103,6 +84,15 @@ export function countReads(units: Units | undefined, unitRejects: Rejects | unde
     };
   }
   return (key) => readOf.get(key) ?? readOf.set(key, { batches: 0, rows: 0 }).get(key)!;
+}
+
+/**
+ * What the source of a resumable run that has no column types yet is told to call once its
+ * first file fixes them (CSV, NDJSON): they go into the manifest. Undefined when none is needed.
+ */
+export function recordTypes(units: UnitRun | undefined, format: Plan['source']['format']): ((types: FixedSourceTypes) => void) | undefined {
+  if (!units || units.schema || (format !== 'csv' && format !== 'ndjson')) return undefined;
+  return (types) => units.recordSchema({ ...types });
 }
 
 /** A resumable run's sink k: its batches staged unit by unit (io/units), written to the sink at the commit. */

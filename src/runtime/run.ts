@@ -41,7 +41,7 @@ import { Teardown } from './teardown';
 import { IncrementalRun, incrementalSinkConfigs, refuseStateful } from './incremental';
 import type { EarlyStart } from './early-start';
 import type { EncoderWork, RunOptions, RunReport, SinkReport } from './types';
-import { ClusterUnitStaging, UNIT_REJECTS, countReads, openUnits, replayIntoSinks, replaySource, rowsBefore, stagingAdapter, unitsReport, type Units } from './run-units';
+import { ClusterUnitStaging, UNIT_REJECTS, countReads, openUnits, recordTypes, replayIntoSinks, replaySource, rowsBefore, stagingAdapter, unitsReport, type Units } from './run-units';
 
 export { reportOf } from './report-attach';
 export { planFingerprint } from './run-units';
@@ -173,10 +173,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         throw new ConfigError([{ path: plan.units ? 'resumable' : 'cluster', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a ${plan.units ? 'resumable' : 'cluster'} run cannot stage its input per unit; give it a stage before it${plan.units ? ', or drop resumable' : ''}` }]);
       }
     }
+    /** A resumable run with no column types yet: its source tells them as it fixes them, and the manifest keeps them. */
+    let onFixedTypes: ((types: FixedSourceTypes) => void) | undefined;
     if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length, plan.deadLetter !== undefined);
     else if (plan.units) {
       const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
+      onFixedTypes = recordTypes(opened, plan.source.format);
       live = cut !== undefined && opened.done.size === 0;
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
@@ -211,6 +214,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       log,
       onBadRow,
       units ? { only: units.todo, units: units.todoUnits, fixedTypes: units.schema as FixedSourceTypes | undefined } : unit ? { only: [unit.file], units: [stageUnitSpec!], fixedTypes: unit.fixedTypes } : chosen && { only: chosen.selection.read, fixedTypes: incrTypes as FixedSourceTypes | undefined },
+      onFixedTypes,
     );
     source = src;
     teardown.add('the source', { abort: () => src.close() });
@@ -434,13 +438,13 @@ function withProjectionNote(err: unknown, projection: Plan['projection']): unkno
  * of CSV text for the stage after it to parse: the encoding stage of a plain CSV → Parquet
  * conversion, or a thread stage that parses in its copies (`plan.parseIn`).
  */
-async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void, units?: { only: string[]; units?: UnitSpec[]; fixedTypes?: FixedSourceTypes }): Promise<Source> {
+async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>, onBadRow?: (bad: BadRow) => void, units?: { only: string[]; units?: UnitSpec[]; fixedTypes?: FixedSourceTypes }, onFixedTypes?: (types: FixedSourceTypes) => void): Promise<Source> {
   const rowsPerChunk = plan.direct?.rowsPerChunk ?? plan.parseIn?.rowsPerChunk;
   const cfg = units ? { ...plan.source, ...units } : plan.source;
   if (rowsPerChunk !== undefined) {
     // A plain conversion joins chunks into row groups across files: their edges must line up
     // (not in a resumable run, whose row groups end with each file).
-    const chunks = openCsvChunks(cfg, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined && !plan.units });
+    const chunks = openCsvChunks(cfg, rowsPerChunk, { log, ownChunks: true, alignAcrossFiles: plan.direct !== undefined && !plan.units, ...(onFixedTypes && { onFixedTypes }) });
     return {
       files: chunks.files,
       stats: () => chunks.stats(),
@@ -450,9 +454,9 @@ async function openPlannedSource(plan: Plan, log: NonNullable<RunOptions['log']>
       },
     };
   }
-  if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }) });
+  if (plan.source.thread) return openThreadSource(cfg, { log, readAhead: plan.source.readAhead, ...(plan.source.splitOut && { splitOut: plan.source.splitOut }), ...(onBadRow && { onBadRow }), ...(onFixedTypes && { onFixedTypes }) });
   // A vectorised chain on this thread takes a Parquet source's frames as they are (plan/chain-batch.ts).
-  return openSource(cfg, { log, ...(onBadRow && { onBadRow }), ...(plan.source.batchRowsFor && { frames: true }) });
+  return openSource(cfg, { log, ...(onBadRow && { onBadRow }), ...(plan.source.batchRowsFor && { frames: true }), ...(onFixedTypes && { onFixedTypes }) });
 }
 
 /**

@@ -128,6 +128,12 @@ export interface OpenSourceOptions {
   /** `source.onError` other than `fail` (CSV, NDJSON): rows that cannot be read are told here and left out, not fatal. */
   onBadRow?: (bad: BadRow) => void;
   /**
+   * CSV, NDJSON: told once, when the first file's rows fix the column types (before the first
+   * batch of that file is yielded); not when `fixedTypes` were given. A resumable run keeps them
+   * in its manifest (io/units), so it need not read the first file twice.
+   */
+  onFixedTypes?: (types: FixedSourceTypes) => void;
+  /**
    * Parquet: each batch a stand-in for the frame polars decoded (batch/frame-handoff.ts), for a
    * reader on this thread that takes it by `ctx.toDataFrame` as it is; anything that reads the
    * batch in Arrow converts it then, as without. Set for a vectorised inline chain (plan/chain-batch.ts).
@@ -146,17 +152,19 @@ export async function openSource(cfg: SourceOptions, opts: OpenSourceOptions = {
   // from its inference rows, NDJSON's from its first batch.
   let csvTypes: FixedCsvTypes | undefined = cfg.fixedTypes?.csv;
   let ndjsonTypes: NdjsonTypes | undefined = cfg.fixedTypes?.ndjson;
+  // Not `opts.onFixedTypes?.({ csv: (csvTypes = t) })`: an optional call skips its arguments, the assignment with them.
+  const tellTypes = (types: FixedSourceTypes) => opts.onFixedTypes?.(types);
 
   const readFile = (file: string, groups?: [number, number]): AsyncGenerator<BatchWithLease> => {
     switch (cfg.format) {
       case 'csv':
-        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => (csvTypes = t), onInference: opts.onCsvInference, ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
+        return readCsv({ file, cfg, readSize: opts.readSize, onBytes, types: csvTypes, onTypes: (t) => tellTypes({ csv: (csvTypes = t) }), onInference: opts.onCsvInference, ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
       case 'parquet':
         return readParquet(file, { ...cfg, frames: opts.frames, ...(groups && { groups }) });
       case 'arrow':
         return readArrow(file, cfg);
       case 'ndjson':
-        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes, types: ndjsonTypes, onTypes: (t) => (ndjsonTypes = t), ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
+        return readNdjson(file, { ...cfg, readSize: opts.readSize, onBytes, types: ndjsonTypes, onTypes: (t) => tellTypes({ ndjson: (ndjsonTypes = t) }), ...(opts.onBadRow && { onBadRow: opts.onBadRow }) });
     }
   };
 
@@ -244,12 +252,13 @@ export interface CsvChunkSource {
  * `rowsPerChunk` rows (the plain conversion's encoding) ends each group at a chunk edge,
  * however small the files.
  */
-export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize'> & { ownChunks?: boolean; alignAcrossFiles?: boolean } = {}): CsvChunkSource {
+export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pick<OpenSourceOptions, 'log' | 'readSize' | 'onFixedTypes'> & { ownChunks?: boolean; alignAcrossFiles?: boolean } = {}): CsvChunkSource {
   const files = filesOf(cfg);
   const stats: SourceStats = { files: files.length, rows: 0, batches: 0, bytesRead: 0 };
   let current: AsyncGenerator<CsvChunk> | undefined;
   let closed = false;
   let csvTypes: FixedCsvTypes | undefined = cfg.fixedTypes?.csv;
+  const tellTypes = (types: FixedSourceTypes) => opts.onFixedTypes?.(types);
 
   async function* chunks(): AsyncGenerator<CsvChunk> {
     let first: { columns: string[]; file: string } | undefined;
@@ -260,7 +269,7 @@ export function openCsvChunks(cfg: SourceOptions, rowsPerChunk: number, opts: Pi
       if (closed) return;
       opts.log?.debug({ file }, 'reading');
       const firstChunkRows = opts.alignAcrossFiles && carried > 0 ? rowsPerChunk - carried : undefined;
-      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => (csvTypes = t), ownChunks: opts.ownChunks, firstChunkRows }, rowsPerChunk);
+      current = readCsvChunks({ file, cfg, readSize: opts.readSize, onBytes: (n) => (stats.bytesRead += n), types: csvTypes, onTypes: (t) => tellTypes({ csv: (csvTypes = t) }), ownChunks: opts.ownChunks, firstChunkRows }, rowsPerChunk);
       let any = false;
       for await (const chunk of current) {
         any = true;

@@ -13,7 +13,7 @@ import { serializeError } from '../../errors';
 import { createForwardingLogger } from '../../log/forwarding';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
 import { sourceArenaStats } from './arrow-convert';
-import { openSource, type BadRow, type SourceOptions } from './index';
+import { openSource, type BadRow, type FixedSourceTypes, type SourceOptions } from './index';
 
 const data = workerData as SourceThreadData;
 const port = parentPort!;
@@ -40,7 +40,8 @@ async function creditOrClose(): Promise<void> {
 async function read(): Promise<void> {
   // This thread's heap is small: a full collection after every batch costs little.
   const onBadRow = data.salvage ? (row: BadRow) => post({ type: 'bad-row', row }) : undefined;
-  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize, reclaim: { growthBytes: 0 }, ...(onBadRow && { onBadRow }) });
+  const onFixedTypes = data.tellTypes ? (types: FixedSourceTypes) => post({ type: 'types', json: JSON.stringify(types) }) : undefined;
+  const source = await openSource(data.cfg as SourceOptions, { log, readSize: data.readSize, reclaim: { growthBytes: 0 }, ...(onBadRow && { onBadRow }), ...(onFixedTypes && { onFixedTypes }) });
   const batches = source.batches();
   try {
     for (;;) {

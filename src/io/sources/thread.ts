@@ -23,7 +23,7 @@ import { ThreadCopy } from '../../supervisor/thread';
 import { deathError } from '../../supervisor/death';
 import type { SplitOut } from '../../protocol/key-split';
 import type { SourceReply, SourceRequest, SourceThreadData } from '../../protocol/source';
-import { resolveInputs, type BadRow, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
+import { resolveInputs, type BadRow, type FixedSourceTypes, type Source, type SourceBatch, type SourceOptions, type SourceStats } from './index';
 import { fileOfUnitKey } from '../../batch/unit-tag';
 
 const ENTRY = path.join(__dirname, 'thread-entry.cjs');
@@ -53,11 +53,12 @@ export interface ThreadSource extends Source {
 }
 
 /** `splitOut`: cut each batch by key, in the thread, for the keyed stage that is the source's only reader (plan/key-split.ts). */
-export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut; onBadRow?: (bad: BadRow) => void } = {}): Promise<ThreadSource> {
+/** `onFixedTypes`: as openSource's (told on this thread, before the first file's first batch arrives). */
+export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger; readSize?: number; readAhead?: number; splitOut?: SplitOut; onBadRow?: (bad: BadRow) => void; onFixedTypes?: (types: FixedSourceTypes) => void } = {}): Promise<ThreadSource> {
   const files = cfg.only ?? resolveInputs(cfg.path, cfg.baseDir); // fail here, before a thread starts, when nothing matches
   const readAhead = opts.readAhead ?? SOURCE_READ_AHEAD; // the plan passes its own (plan.source.readAhead)
   const log = opts.log;
-  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }), ...(opts.onBadRow && { salvage: true }) };
+  const workerData: SourceThreadData = { cfg, readSize: opts.readSize, logLevel: log?.level ?? 'silent', ...(opts.splitOut && { splitOut: opts.splitOut }), ...(opts.onBadRow && { salvage: true }), ...(opts.onFixedTypes && { tellTypes: true }) };
   const thread = new ThreadCopy<SourceRequest, SourceReply>({ entry: ENTRY, workerData, closeMessage: { type: 'close' }, closeGraceMs: CLOSE_GRACE_MS });
   await thread.start();
   const worker = thread.worker;
@@ -109,6 +110,13 @@ export async function openThreadSource(cfg: SourceOptions, opts: { log?: Logger;
         // Told (and counted against the budget) before the batch it was cut from arrives.
         try {
           opts.onBadRow?.(m.row);
+        } catch (err) {
+          fail(err as Error);
+        }
+        return;
+      case 'types':
+        try {
+          opts.onFixedTypes?.(JSON.parse(m.json) as FixedSourceTypes);
         } catch (err) {
           fail(err as Error);
         }
