@@ -231,7 +231,7 @@ export class StageHost {
       standIn(df, () => {
         // The next stage's call holds `born` until the chain's caller took its own hold: a read after is a bug of ours.
         if (released) throw new Error(`internal: the frame stage "${this.ctx.stage}" handed on was read as a batch after its hold was given up`);
-        const converted = dataFrameToSlab(df, this.arena, Math.ceil(this.lastOutputBytes * 1.1));
+        const converted = dataFrameToSlab(df, this.arena, Math.ceil(this.lastOutputBytes * 1.1), true);
         this.lastOutputBytes = converted.bytes;
         lease = converted.lease;
         if (converted.batches.length !== 1) throw new Error(`internal: a handed-on frame of stage "${this.ctx.stage}" became ${converted.batches.length} batches`);

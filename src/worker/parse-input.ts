@@ -35,7 +35,10 @@ export function parseIfChunk(batches: readonly RecordBatch[], arena: SlabArena):
   // The frame itself for a first stage that takes it by ctx.toDataFrame (batch/frame-handoff.ts):
   // no IPC file written into a slab and read back (≈ 40–60 ms of a 65 k-row batch). Converted, as
   // before, the first time anything reads it as Arrow; a type the conversion changes, or no rows, at once.
-  if (df.height > 0 && handsOnAsIs(df)) return standInFor(df, arena);
+  // In one chunk: polars' CSV reader cuts a 65 k-row chunk into ~33 pieces, and a stage's
+  // filter of them keeps as many, too many to join cheaply when a JavaScript stage reads the
+  // result (dataFrameToSlab's oneBatch); from one chunk a filter leaves two, joined in a slab.
+  if (df.height > 0 && handsOnAsIs(df)) return standInFor(df.rechunk(), arena);
   const converted = toSlab(df, arena);
   const backing: Backing | undefined = converted.backing;
   return { input: { batches: converted.batches, backing }, lease: converted.lease, rows: df.height };

@@ -9,7 +9,7 @@
  */
 import pl from 'nodejs-polars';
 import pino from 'pino';
-import { handoffs, stillAFrame } from '../../../src/batch/frame-handoff';
+import { frameOf, handoffs, stillAFrame } from '../../../src/batch/frame-handoff';
 import { SlabArena } from '../../../src/batch/slab';
 import { csvChunkItem } from '../../../src/csv/item';
 import type { CsvParse } from '../../../src/csv/parse';
@@ -98,5 +98,19 @@ it.each([
   expect(stillAFrame(parsed.input.batches[0])).toBe(false);
   expect(parsed.input.batches[0].numRows).toBe(lines.length);
   expect(parsed.input.batches[0].schema.names).toEqual(['id', 'name', 'amount']);
+  parsed.lease.release();
+});
+
+it('hands on the parsed frame in one chunk, however many pieces polars parsed it in', () => {
+  // Enough rows that polars' CSV reader cuts them into pieces (one per slice of its threads' work).
+  const lines = Array.from({ length: 40_000 }, (_, i) => `${i},n${i % 97},${i / 4}`);
+  const items = chunk(lines);
+  const { parseChunk } = jest.requireActual<typeof import('../../../src/csv/parse')>('../../../src/csv/parse');
+  expect(parseChunk({ text: Buffer.from(HEADER + lines.map((l) => `${l}\n`).join('')), prefixLength: HEADER.length, rows: lines.length, firstLine: 2 }, parse(TYPES)).nChunks()).toBeGreaterThan(1);
+  const parsed = parseIfChunk(items, new SlabArena())!;
+  const frame = frameOf(parsed.input.batches[0])!;
+  expect(frame.nChunks()).toBe(1);
+  expect(frame.height).toBe(40_000);
+  expect(frame.getColumn('id').toArray().slice(-2)).toEqual([39_998, 39_999]);
   parsed.lease.release();
 });
