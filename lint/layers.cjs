@@ -22,8 +22,8 @@ const ALLOWED = {
   // source and encoder threads): a child copy speaks the frame protocol (protocol/, batch/framing)
   // and forwards its output as log lines, so those three come with it
   supervisor: ['loader', 'defaults', 'errors', 'batch', 'protocol', 'log'],
-  io: ['csv', 'batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor', 'arrow-bundle', 'code-cache'],
-  worker: ['csv', 'batch', 'protocol', 'errors', 'log', 'loader', 'arrow-bundle', 'code-cache'],
+  io: ['csv', 'batch', 'defaults', 'errors', 'log', 'inputs', 'loader', 'supervisor', 'arrow-bundle'],
+  worker: ['csv', 'batch', 'protocol', 'errors', 'log', 'loader', 'arrow-bundle'],
   executors: ['csv', 'worker', 'protocol', 'batch', 'defaults', 'errors', 'log', 'loader', 'supervisor'],
   // stages sluice adds to the topology (Parquet encoding): executors built on io/
   operators: ['csv', 'io', 'batch', 'defaults', 'errors', 'log', 'supervisor'],
@@ -33,15 +33,13 @@ const ALLOWED = {
   testing: ['config', 'plan', 'check', 'executors', 'worker', 'batch', 'defaults', 'errors', 'log', 'loader', 'inputs'],
   // past one machine (BullMQ on Redis): the driver, the workers, the commit job; runs units through runtime/
   cluster: ['config', 'plan', 'check', 'runtime', 'io', 'worker', 'defaults', 'log', 'errors'],
-  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing', 'cluster', 'arrow-bundle', 'code-cache'],
+  cli: ['config', 'plan', 'check', 'runtime', 'io', 'executors', 'batch', 'defaults', 'log', 'errors', 'loader', 'worker', 'testing', 'cluster', 'arrow-bundle'],
   index: ['config', 'worker', 'errors', 'plan', 'check', 'runtime', 'log'],
   // the TS loader; past its hook, sluice's own CommonJS loads with Node's loader (own-js)
   loader: ['own-js'],
   'own-js': [],
   // built sluice's one-file apache-arrow, installed first by each entry (CLI, stage thread and child, source and encoder threads)
   'arrow-bundle': [],
-  // V8's compiled code of built sluice's own files kept between processes, installed first by each entry, as arrow-bundle
-  'code-cache': [],
   inputs: [],
   register: [],
   'alias-hooks': [],

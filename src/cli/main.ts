@@ -1,8 +1,7 @@
 /**
  * The `sluice` command: run, validate, explain, test, recover. Returns the exit code (0 only on success).
  */
-import '../code-cache'; // first: what follows compiles from V8's cached code where it can
-import '../arrow-bundle'; // then: every apache-arrow of this process is the one bundled file
+import '../arrow-bundle'; // first: every apache-arrow of this process is the one bundled file
 import type { Argv } from 'yargs';
 import { yargs } from './yargs';
 import type { CheckedConfig, CheckOptions } from '../check';

@@ -15,8 +15,7 @@
  * Logs are pino JSON lines on stderr; main re-emits them. Anything else on stderr (a
  * crash's stack trace) is kept by main for the error message.
  */
-import '../code-cache'; // first: what follows compiles from V8's cached code where it can
-import '../arrow-bundle'; // then: every apache-arrow of this process is the one bundled file
+import '../arrow-bundle'; // first: every apache-arrow of this process is the one bundled file
 import { writeSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';

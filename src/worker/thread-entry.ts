@@ -3,8 +3,7 @@
  * piscina task protocol to the stages this copy runs (a StageChain: one stage, or adjacent
  * stages fused into one worker), which do not know their transport.
  */
-import '../code-cache'; // first: what follows compiles from V8's cached code where it can
-import '../arrow-bundle'; // then: every apache-arrow of this thread is the one bundled file
+import '../arrow-bundle'; // first: every apache-arrow of this thread is the one bundled file
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { backingOf, buffersOf, fromShared, toShared } from '../batch/shared';
 import { cutForReader } from '../batch/key-split';

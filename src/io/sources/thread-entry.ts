@@ -4,8 +4,7 @@
  * descriptor. It reads only while it holds credit (main grants a few batches of read-ahead
  * and one more for each batch it takes), so memory stays bounded by the plan.
  */
-import '../../code-cache'; // first: what follows compiles from V8's cached code where it can
-import '../../arrow-bundle'; // then: every apache-arrow of this thread is the one bundled file
+import '../../arrow-bundle'; // first: every apache-arrow of this thread is the one bundled file
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { cutForReader } from '../../batch/key-split';
 import { toShared } from '../../batch/shared';

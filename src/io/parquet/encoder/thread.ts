@@ -4,8 +4,7 @@
  * it sends back; or parses a CSV chunk and encodes it as one group. It never touches the
  * output: the sink appends the parts in order (ParquetAssembler merges their footers).
  */
-import '../../../code-cache'; // first: what follows compiles from V8's cached code where it can
-import '../../../arrow-bundle'; // then: every apache-arrow of this thread is the one bundled file
+import '../../../arrow-bundle'; // first: every apache-arrow of this thread is the one bundled file
 import { parentPort, workerData } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { FrameReclaimer } from '../../../batch/reclaim';
