@@ -1,5 +1,5 @@
 /** The all-pairs generator behind the failure matrix: full pair coverage, constraints kept, deterministic, small. */
-import { IO_DIMS, STAGE_DIMS, allCells, fusedCells, regressionCells, stageCellValid } from '../../helpers/failure-cells';
+import { IO_DIMS, STAGE_DIMS, allCells, fusedCells, onErrorCells, regressionCells, stageCellValid } from '../../helpers/failure-cells';
 import { pairsOf, pairwise, requiredPairs, type Dimensions, type Validity } from '../../helpers/pairwise';
 
 /** Every allowed pair, checked by brute force over the cells (independent of the generator's bookkeeping). */
@@ -60,8 +60,9 @@ describe('pairwise', () => {
   });
 
   it("the failure matrix's own cells cover every allowed pair, and no SIGKILL outside process mode", () => {
-    // All the cells it runs (the pairwise ones are made around the hand-picked ones).
-    const cells = allCells();
+    // All the cells it runs (the pairwise ones are made around the hand-picked ones); a cell
+    // without onError runs with the default, 'fail', and counts for that value.
+    const cells = allCells().map((c) => ({ onError: 'fail' as const, ...c }));
     const stage = cells.filter((c) => c.family === 'stage');
     expect(missingPairs(STAGE_DIMS, stage, stageCellValid)).toEqual([]);
     expect(stage.filter((c) => c.how === 'sigkill' && c.mode !== 'process')).toEqual([]);
@@ -70,8 +71,23 @@ describe('pairwise', () => {
     // The hand-picked cells are kept, and no cell is run twice.
     expect(cells.filter((c) => c.note === 'regression')).toHaveLength(regressionCells().length);
     expect(cells.filter((c) => c.note === 'fused parse')).toHaveLength(fusedCells().length);
+    expect(cells.filter((c) => c.note === 'onError')).toHaveLength(onErrorCells().length);
     const key = (c: object) => JSON.stringify(Object.entries(c).filter(([k]) => k !== 'id' && k !== 'note').sort());
     expect(new Set(cells.map(key)).size).toBe(cells.length);
+  });
+
+  it("spends no failure-matrix cell on pairs only: each pairwise cell holds a pair that no hand-picked or earlier cell holds", () => {
+    const cells = allCells().map((c) => ({ onError: 'fail' as const, ...c }));
+    for (const [dims, family] of [[STAGE_DIMS, (c: (typeof cells)[number]) => c.family === 'stage'], [IO_DIMS, (c: (typeof cells)[number]) => c.family !== 'stage']] as const) {
+      const set = cells.filter(family).map((c) => ({ ...c, where: c.family === 'sink' ? 'sink-write' : 'fault' in c ? c.fault : undefined }));
+      const seen = new Set(set.filter((c) => c.note).flatMap((c) => pairsOf(dims, c as never)));
+      const wasted = set.filter((c) => !c.note).filter((c) => {
+        const fresh = pairsOf(dims, c as never).filter((p) => !seen.has(p));
+        fresh.forEach((p) => seen.add(p));
+        return fresh.length === 0;
+      });
+      expect(wasted.map((c) => c.id)).toEqual([]);
+    }
   });
 
   it('counts the pairs of `covered` cells as covered and does not return them', () => {
