@@ -1,10 +1,12 @@
 /**
  * test/helpers/in-process.ts makes `explain`'s text without a CLI child: it must be what
- * `sluice explain` prints, byte for byte, for a plan with pushdown, fusion and a warning.
+ * `sluice explain` prints, byte for byte, for a plan with pushdown, fusion and a warning; and
+ * `inspect`'s exit code, stdout and stderr what `sluice inspect` gives, on success and on bad
+ * options.
  */
 import path from 'node:path';
 import { runCli } from '../../helpers/cli';
-import { explainInProcess } from '../../helpers/in-process';
+import { explainInProcess, inspectInProcess } from '../../helpers/in-process';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv } from '../../helpers/workspace';
 
 it('explainInProcess gives what `sluice explain` prints', async () => {
@@ -25,6 +27,20 @@ it('explainInProcess gives what `sluice explain` prints', async () => {
     expect(cli.stdout).toContain('a+b');
     expect(cli.stdout).toContain('batchRows');
     expect(await explainInProcess(file)).toBe(cli.stdout);
+  } finally {
+    ws.cleanup();
+  }
+});
+
+it('inspectInProcess gives what `sluice inspect` gives: exit code, stdout, stderr', async () => {
+  const ws = workspace();
+  try {
+    writeNumbersCsv(path.join(ws.dir, 'in.csv'), 30);
+    for (const args of [['in.csv', '--rows', '2', '--columns', 'x', 'id'], ['in.csv', '--delimiter', ';;', '--rows', '-1', '--schema', 'x']]) {
+      const cli = await runCli(['inspect', ...args], { cwd: ws.dir });
+      const here = await inspectInProcess(args, ws.dir);
+      expect(here).toEqual({ code: cli.code, signal: null, stdout: cli.stdout, stderr: cli.stderr });
+    }
   } finally {
     ws.cleanup();
   }
