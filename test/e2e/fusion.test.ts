@@ -2,11 +2,17 @@
  * Adjacent thread stages with the same copies fused into one worker (plan/fuse.ts): each batch
  * runs through both in the same thread, the output is the same as unfused (inline), flushes and
  * a member's combine keep their meaning, and a failure names the member that failed.
+ *
+ * The subject is the engine's fusion, not the command: the runs compared go through `run()` in
+ * this process (test/helpers/in-process-run.ts; thread copies started from dist/ as a CLI run's
+ * are), the report being the run's own. Through the CLI (exit code, stderr, the --report file,
+ * `sluice explain`): the first job and the failing one.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { runCli } from '../helpers/cli';
+import { runInProcess } from '../helpers/in-process-run';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
@@ -19,13 +25,26 @@ afterAll(() => ws.cleanup());
 
 const stage = (name: string, fixture: string, mode: string, options: object = {}) => ({ name, module: path.join(FIXTURE_STAGES, fixture), mode, concurrency: mode === 'inline' ? 1 : 2, options });
 
-/** Runs the job through the CLI; `explain`: also `sluice explain` it (a CLI start of its own: only where a test reads it). */
-async function run(name: string, stages: object[], opts: { explain?: boolean } = {}): Promise<{ rows: Record<string, unknown>[]; report: Record<string, any>; explain?: string; code: number | null; stderr: string }> {
+/**
+ * Runs the job in this process, or with `viaCli` through `sluice run --report` (the code, the
+ * stderr and the report file the CLI gives; in process, the error's message, which the CLI
+ * prints after `sluice:`, and the run's report); `explain`: also `sluice explain` it (a CLI
+ * start of its own: only where a test reads it).
+ */
+async function run(name: string, stages: object[], opts: { explain?: boolean; viaCli?: boolean } = {}): Promise<{ rows: Record<string, unknown>[]; report: Record<string, any>; explain?: string; code: number | null; stderr: string }> {
   const cfg = ws.config({ name, source: { format: 'csv', path: 'in.csv', batchRows: 100, inferRows: 100 }, stages, sink: { format: 'arrow', path: `out/${name}.arrow` } }, `${name}.config.ts`);
   const reportFile = path.join(ws.dir, `${name}.report.json`);
-  const r = await runCli(['run', cfg, '--report', reportFile, '--quiet']);
+  let r: { code: number | null; stderr: string };
+  let report: Record<string, any>;
+  if (opts.viaCli) {
+    r = await runCli(['run', cfg, '--report', reportFile, '--quiet']);
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  } else {
+    const o = await runInProcess(cfg);
+    r = { code: o.error ? 1 : 0, stderr: o.error ? `sluice: ${o.error.message}` : o.logged.join('\n') };
+    report = { ...o.report, ok: !o.error };
+  }
   const explain = opts.explain ? (await runCli(['explain', cfg])).stdout : undefined;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   if (r.code !== 0) return { rows: [], report, explain, code: r.code, stderr: r.stderr };
   const rows = tableFromIPC(readFileSync(path.join(ws.dir, 'out', `${name}.arrow`)))
     .toArray()
@@ -34,7 +53,7 @@ async function run(name: string, stages: object[], opts: { explain?: boolean } =
 }
 
 it('runs adjacent thread stages in one worker: each batch through both on the same thread, no hand-off', async () => {
-  const fused = await run('where', [stage('a', 'where-ran.ts', 'thread', { column: 'ranA' }), stage('b', 'where-ran.ts', 'thread', { column: 'ranB' })], { explain: true });
+  const fused = await run('where', [stage('a', 'where-ran.ts', 'thread', { column: 'ranA' }), stage('b', 'where-ran.ts', 'thread', { column: 'ranB' })], { explain: true, viaCli: true });
   expect(fused.code).toBe(0);
   expect(fused.rows).toHaveLength(1200);
   for (const row of fused.rows) {
@@ -73,7 +92,7 @@ it('a combine in a member before the last: the merged output goes through the me
 });
 
 it('a failure names the member that failed, its batch, and the run exits non-zero', async () => {
-  const failed = await run('fail', [stage('a', 'tag.ts', 'thread', { tag: 'x' }), stage('boom', 'e2e-fail.ts', 'thread', { at: 2, how: 'throw' })]);
+  const failed = await run('fail', [stage('a', 'tag.ts', 'thread', { tag: 'x' }), stage('boom', 'e2e-fail.ts', 'thread', { at: 2, how: 'throw' })], { viaCli: true });
   expect(failed.code).not.toBe(0);
   expect(failed.stderr).toMatch(/stage "boom".*batch #\d+/);
   expect(failed.stderr).toContain('deliberate failure in e2e-fail');
