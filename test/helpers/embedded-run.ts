@@ -34,3 +34,8 @@ export async function runEmbeddedOk(config: string, settings: RunSettings = {}):
   if (r.error) throw r.error;
   return r.report;
 }
+
+/** The lines of `logs` at level error or above: what `sluice run --log-level error` would print. */
+export function errorsLogged(logs: string[]): string[] {
+  return logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+}
