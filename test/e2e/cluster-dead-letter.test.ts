@@ -25,6 +25,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
+import { errorsLogged, runEmbedded } from '../helpers/embedded-run';
 import { startClusterPool, type ClusterPool } from '../helpers/cluster-pool';
 import { duckRows } from '../helpers/duckdb';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
@@ -91,13 +92,13 @@ it('two sinks and a dead-letter output with --cluster (2 workers): the embedded 
   const embedded = setup('embedded', REJECTED);
   const cluster = setup('cluster', REJECTED);
   const over = setup('over', REJECTED - 1);
-  const reports = { embedded: path.join(ws.dir, 'embedded.json'), cluster: path.join(ws.dir, 'cluster.json') };
+  const reports = { cluster: path.join(ws.dir, 'cluster.json') };
   const [e, c, o] = await Promise.all([
-    runCli(['run', embedded, '--quiet', '--log-level', 'error', '--report', reports.embedded], { timeoutMs: 120_000 }),
+    runEmbedded(embedded), // the reference, in this process: its outputs and its report are what is compared
     runCli(['run', cluster, '--cluster', pool!.url, '--run-id', 'dl-cluster', '--log-level', 'error', '--report', reports.cluster], { timeoutMs: 200_000 }),
     runCli(['run', over, '--cluster', pool!.url, '--run-id', 'dl-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
   ]);
-  expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' });
+  expect({ error: e.error, errorsLogged: errorsLogged(e.logs) }).toEqual({ error: undefined, errorsLogged: [] });
   expect(c.stdout + c.stderr).toContain(`committed on ${pool!.url}: ${FILES} units, ${FILES * ROWS} rows read`);
   expect(c.code).toBe(0);
 
@@ -112,7 +113,7 @@ it('two sinks and a dead-letter output with --cluster (2 workers): the embedded 
   expect(hidden('cluster')).toEqual([]);
   // The report: the dead-letter output among the committed sinks, the rejects per place and reason as the embedded run counts them.
   const report = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { sinks: { name: string; rows: number }[]; rejected?: { rows: number; counts: unknown[] } };
-  const [er, cr] = [report(reports.embedded), report(reports.cluster)];
+  const [er, cr] = [e.report!, report(reports.cluster)];
   expect(cr.sinks.map((s) => [s.name, s.rows])).toEqual([['clean', FILES * ROWS - REJECTED], ['copy', FILES * ROWS - REJECTED], ['deadLetter', REJECTED]]);
   expect(cr.rejected).toEqual({ rows: REJECTED, counts: er.rejected!.counts });
   expect(c.stdout + c.stderr).toContain(`rejected: ${REJECTED} rows (`);
@@ -162,14 +163,14 @@ it('a stateful stage with a dead-letter output and maxErrors \'0.1%\' across uni
   const under = [2005];
   const over = [...under, 3007, 4009];
   const cfg = { eu: shareSetup('share-embedded', under), cu: shareSetup('share-cluster', under), eo: shareSetup('share-embedded-over', over), co: shareSetup('share-cluster-over', over) };
-  const reports = { eu: path.join(ws.dir, 'share-embedded.json'), cu: path.join(ws.dir, 'share-cluster.json') };
+  const reports = { cu: path.join(ws.dir, 'share-cluster.json') };
   const [eu, cu, eo, co] = await Promise.all([
-    runCli(['run', cfg.eu, '--quiet', '--log-level', 'error', '--report', reports.eu], { timeoutMs: 120_000 }),
+    runEmbedded(cfg.eu), // the references, in this process: their outputs, report and error are what is compared
     runCli(['run', cfg.cu, '--cluster', pool!.url, '--run-id', 'share-under', '--log-level', 'error', '--report', reports.cu], { timeoutMs: 200_000 }),
-    runCli(['run', cfg.eo, '--quiet', '--log-level', 'error'], { timeoutMs: 120_000 }),
+    runEmbedded(cfg.eo),
     runCli(['run', cfg.co, '--cluster', pool!.url, '--run-id', 'share-over', '--log-level', 'error'], { timeoutMs: 200_000 }),
   ]);
-  expect({ code: eu.code, stderr: eu.stderr }).toEqual({ code: 0, stderr: '' });
+  expect({ error: eu.error, errorsLogged: errorsLogged(eu.logs) }).toEqual({ error: undefined, errorsLogged: [] });
   expect(cu.stdout + cu.stderr).toContain(`committed on ${pool!.url}: ${SHARE_FILES} units, ${SHARE_FILES * SHARE_ROWS} rows read`);
   expect(cu.code).toBe(0);
   const sums = (c: string) => duckRows(`select * from read_parquet('${out(c, 'sums.parquet')}') order by name`);
@@ -181,16 +182,16 @@ it('a stateful stage with a dead-letter output and maxErrors \'0.1%\' across uni
   expect(await rejects('share-cluster')).toEqual(dead);
   const report = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { rejected?: { rows: number; counts: unknown[] } };
   // The cluster's report names the dead-letter output among its sinks; the rejects, per place and reason, are the embedded run's.
-  const er = report(reports.eu).rejected!;
+  const er = eu.report!.rejected!;
   expect(report(reports.cu).rejected).toEqual({ rows: 2, counts: er.counts });
   expect(hidden('share-cluster')).toEqual([]);
 
   // Over the bound: the same failure in both, naming the share and the rows every unit read together.
   const why = (stderr: string) => /\d+ rows rejected \(skipped or dead-lettered\).*?or raise maxErrors/.exec(stderr)?.[0];
-  expect(why(eo.stderr)).toContain(`4 rows rejected (skipped or dead-lettered), more than maxErrors: '0.1%' of the ${SHARE_FILES * SHARE_ROWS} rows read; nothing was committed. The first: source, ${path.join(shareInputs, 's1.csv')}, line 12`);
-  expect(eo.code).not.toBe(0);
+  expect(why(eo.error?.message ?? '')).toContain(`4 rows rejected (skipped or dead-lettered), more than maxErrors: '0.1%' of the ${SHARE_FILES * SHARE_ROWS} rows read; nothing was committed. The first: source, ${path.join(shareInputs, 's1.csv')}, line 12`);
+  expect(eo.error).toBeDefined();
   expect(co.code).not.toBe(0);
-  expect(why(co.stderr)).toBe(why(eo.stderr));
+  expect(why(co.stderr)).toBe(why(eo.error!.message));
   for (const c of ['share-embedded-over', 'share-cluster-over']) {
     const o = path.join(ws.dir, c, 'out');
     expect(existsSync(o) ? readdirSync(o, { recursive: true }).map(String).filter((p) => !p.startsWith('.')) : []).toEqual([]);

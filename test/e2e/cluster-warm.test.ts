@@ -16,6 +16,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
+import { errorsLogged, runEmbedded } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 import { renderClusterHtml } from '../../src/cli/report-html/cluster-page';
@@ -83,18 +84,16 @@ let metrics: string;
 
 beforeAll(async () => {
   const emb = config('embedded');
-  const embReport = path.join(emb.dir, 'report.json');
   const cl = config('cluster', FAIL_UNIT * 100 + 10); // the second batch of unit 3
   const files = { json: path.join(cl.dir, 'report.json'), prom: path.join(cl.dir, 'run.prom') };
   const [e, c] = await Promise.all([
-    runCli(['run', emb.file, '--quiet', '--log-level', 'error', '--report', embReport], { timeoutMs: 120_000 }),
+    runEmbedded(emb.file), // the reference, in this process: its rows and its report are what is compared
     runCli(['run', cl.file, '--cluster', 'local:2', '--run-id', 'warm', '--report', files.json, '--metrics', files.prom, '--log-level', 'warn'], { timeoutMs: 240_000 }),
   ]);
-  expect(e.stderr).toBe('');
-  expect(e.code).toBe(0);
+  expect({ error: e.error, errorsLogged: errorsLogged(e.logs) }).toEqual({ error: undefined, errorsLogged: [] });
   expect(c.code).toBe(0);
   report = JSON.parse(readFileSync(files.json, 'utf8')) as Report;
-  embeddedSourceRows = (JSON.parse(readFileSync(embReport, 'utf8')) as { source: { rows: number } }).source.rows;
+  embeddedSourceRows = e.report!.source.rows;
   metrics = readFileSync(files.prom, 'utf8');
   // `--report x.html` writes this page of the same report (cli/cluster.ts writeReport): rendered here, one CLI run fewer.
   html = renderClusterHtml(report as unknown as ClusterReport);
