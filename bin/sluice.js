@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// The CLI's node entry (bin/sluice, the command, sets MALLOC_ARENA_MAX and execs this).
+// The CLI's node entry (bin/sluice, the command, sets MALLOC_ARENA_MAX and GLIBC_TUNABLES and execs this).
 //
 // Runs the built JavaScript in dist/ (the package ships only that) when it is current, so
 // `--help` loads neither the TS loader nor the engine. In the repo, dist/ is built by

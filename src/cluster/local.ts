@@ -13,6 +13,13 @@ import { ClusterError } from '../errors';
 /** bin/sluice.js, from src/cluster (tsx) or dist/cluster (built) alike. */
 const SLUICE_JS = path.resolve(__dirname, '../../bin/sluice.js');
 
+/** What the `sluice` command (bin/sluice, see there) sets for malloc: the same for a worker started from here. */
+function mallocEnv(env: NodeJS.ProcessEnv): { MALLOC_ARENA_MAX: string; GLIBC_TUNABLES: string } {
+  const tunables = env.GLIBC_TUNABLES;
+  const hugePages = tunables !== undefined && /(^|:)glibc\.malloc\.hugetlb=/.test(tunables) ? tunables : [tunables, 'glibc.malloc.hugetlb=1'].filter(Boolean).join(':');
+  return { MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', GLIBC_TUNABLES: hugePages };
+}
+
 /** Dead workers replaced per worker of local:N before the cluster gives up (a worker that cannot start at all). */
 const MAX_RESTARTS = 4;
 
@@ -72,7 +79,7 @@ export class LocalCluster {
   }
 
   private startWorker(args: string[]): void {
-    const w = spawn(process.execPath, [SLUICE_JS, 'worker', '--cluster', this.url, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' } });
+    const w = spawn(process.execPath, [SLUICE_JS, 'worker', '--cluster', this.url, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...mallocEnv(process.env) } });
     this.workers.push(w);
     w.on('exit', () => {
       if (this.stopping) return;

@@ -3,12 +3,13 @@
  * A CLI child costs ~1 s of CPU before it prints a line, so where one run can answer several
  * questions it does: `validate` of the config with every issue serves both tests that compare
  * with it; one run with a thread and a process stage serves the worker-log test of both modes
- * and the MALLOC_ARENA_MAX default.
+ * and the malloc defaults (MALLOC_ARENA_MAX, huge pages).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli';
+import { BIN, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
@@ -213,20 +214,20 @@ describe('sluice explain', () => {
 });
 
 /**
- * One run, MALLOC_ARENA_MAX unset, with the logger as a thread stage and as a process stage
- * (2 copies each): the worker-log test of each mode and the arena default read its log.
+ * One run, MALLOC_ARENA_MAX and GLIBC_TUNABLES unset, with the logger as a thread stage and as a
+ * process stage (2 copies each): the worker-log test of each mode and the malloc defaults read its log.
  */
 let loggedRun: Promise<Record<string, unknown>[]> | undefined;
 const logged = () =>
   (loggedRun ??= (async () => {
     const cfg = ws.config(
       base({
-        stages: (['thread', 'process'] as const).map((mode) => ({ name: `logger-${mode}`, module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode, concurrency: 2 })),
+        stages: (['thread', 'process'] as const).map((mode) => ({ name: `logger-${mode}`, module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode, concurrency: 2, options: { probeMalloc: true } })),
       }),
       'log-modes.config.ts',
     );
     // (an undefined value removes the variable from the child's environment)
-    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'debug'], { env: { MALLOC_ARENA_MAX: undefined } });
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'debug'], { env: { MALLOC_ARENA_MAX: undefined, GLIBC_TUNABLES: undefined } });
     expect(r.code).toBe(0);
     return r.stderr
       .split('\n')
@@ -258,6 +259,63 @@ describe('malloc arenas', () => {
     expect(r.code).toBe(0);
     const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
     expect(ready?.mallocArenaMax).toBe('4');
+  });
+});
+
+/**
+ * Whether glibc here backs malloc's memory with huge pages when asked (glibc.malloc.hugetlb=1):
+ * glibc 2.35+ with transparent huge pages in "madvise" mode. Elsewhere the tunable does nothing
+ * ("always" needs no asking, "never" refuses), and only the environment can be checked.
+ */
+function hugePagesOnRequest(): boolean {
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const [major = 0, minor = 0] = (glibc ?? '').split('.').map(Number);
+  let thp = '';
+  try {
+    thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  } catch {
+    return false;
+  }
+  return (major > 2 || (major === 2 && minor >= 35)) && thp.includes('[madvise]');
+}
+
+describe('huge pages', () => {
+  it('runs pipelines with glibc.malloc.hugetlb=1 (children inherit it), and malloc asks for huge pages', async () => {
+    const ready = (await logged()).filter((l) => l.msg === 'stage ready');
+    expect(ready.map((l) => l.stage).sort()).toEqual(['logger-process', 'logger-process', 'logger-thread', 'logger-thread']);
+    for (const l of ready) {
+      expect(l.glibcTunables).toBe('glibc.malloc.hugetlb=1');
+      // A thread copy reports the run's own process, a process copy its child.
+      if (hugePagesOnRequest()) expect(l.hugePageMappings).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps hugetlb as the user chose it, and malloc then asks for no huge pages', async () => {
+    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process', options: { probeMalloc: true } }] }), 'no-huge.config.ts');
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' } });
+    expect(r.code).toBe(0);
+    const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
+    expect(ready?.glibcTunables).toBe('glibc.malloc.hugetlb=0');
+    // The control of the test above: the mappings it counts come from the tunable, not from node.
+    if (hugePagesOnRequest()) expect(ready?.hugePageMappings).toBe(0);
+  });
+
+  it.each([
+    [undefined, 'glibc.malloc.hugetlb=1'],
+    ['', 'glibc.malloc.hugetlb=1'],
+    ['glibc.malloc.trim_threshold=1048576', 'glibc.malloc.trim_threshold=1048576:glibc.malloc.hugetlb=1'],
+    ['glibc.malloc.hugetlb=0', 'glibc.malloc.hugetlb=0'],
+    ['glibc.malloc.top_pad=0:glibc.malloc.hugetlb=2', 'glibc.malloc.top_pad=0:glibc.malloc.hugetlb=2'],
+  ])('the sluice command given GLIBC_TUNABLES=%j hands node %j', (given, handed) => {
+    // A `node` first on PATH that prints what it was given: the launcher's own logic, no run.
+    const fake = path.join(ws.dir, 'fake-node');
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(path.join(fake, 'node'), '#!/bin/sh\nprintf "%s" "$GLIBC_TUNABLES"\n');
+    chmodSync(path.join(fake, 'node'), 0o755);
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fake}:${process.env.PATH}` };
+    if (given === undefined) delete env.GLIBC_TUNABLES;
+    else env.GLIBC_TUNABLES = given;
+    expect(execFileSync(BIN, ['--version'], { env, encoding: 'utf8' })).toBe(handed);
   });
 });
 
