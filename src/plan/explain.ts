@@ -98,7 +98,7 @@ function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {
   const rows = encode.rowGroupSize.toLocaleString('en-US');
   return encode.input === 'csv'
     ? `(built in: each chunk parsed with polars and encoded as one Parquet row group, ${encode.compression})`
-    : `(built in: the rows cut into row groups of ${rows}, each encoded with polars as Parquet, ${encode.compression})`;
+    : `(built in: the rows cut into row groups of ${rows}, each encoded with polars as Parquet, ${encode.compression}${encode.mainThreadBytes ? `; an output up to ${mib(encode.mainThreadBytes)} on the main thread, no thread started` : ''})`;
 }
 
 function memoryExtra(plan: Plan): string {
