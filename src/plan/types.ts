@@ -146,7 +146,8 @@ export interface CoreBudget {
   /** os.availableParallelism() when the plan was made. */
   cores: number;
   /** Threads started in sluice's own process besides its main thread, by owner (the source, each thread stage). */
-  threads: { owner: string; threads: number }[];
+  /** `fromBytes`: none started until the output passes this many bytes (a Parquet encoding stage's mainThreadBytes). */
+  threads: { owner: string; threads: number; fromBytes?: number }[];
   /** Child processes, by stage. */
   children: { owner: string; processes: number }[];
   /** Threads that run stage code at once: thread and process copies, and the main thread when a stage runs inline. */
