@@ -104,6 +104,14 @@ export const PARQUET_PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** Batches in flight to the Parquet encoder threads (one being read by each of two threads, one queued, one being copied). */
 export const PARQUET_ENCODER_SLOTS = 4;
+
+/**
+ * A Parquet output of batches up to this many bytes (as Arrow IPC, all of it) is encoded on the
+ * main thread, with no encoder thread started (io/parquet/encoder/pool.ts `mainThreadBytes`):
+ * an aggregate's few hundred rows cost a thread ~13 MB of RSS and ~0.2 CPU-s to start, and the
+ * main thread ~1 ms to encode. The first batch past it starts a thread.
+ */
+export const PARQUET_MAIN_THREAD_BYTES = 1024 * 1024;
 /** The name of the stage sluice adds before a Parquet file sink (no user stage may take it). */
 export const PARQUET_ENCODE_STAGE = 'parquet-encode';
 /** The name of the stage sluice adds before a partitioned sink (no user stage may take it). */

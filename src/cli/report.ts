@@ -45,7 +45,7 @@ export function renderReport(r: RunReport): string {
   for (const s of sinks) {
     const enc = s.encoder;
     const which = sinks.length === 1 ? 'the sink' : `sink ${s.name}`;
-    if (enc) lines.push(`  Parquet encoder${sinks.length === 1 ? '' : ` of ${s.name}`}: ${enc.threadsStarted} thread(s), busy ${ms(enc.busyMs)} (reading, parsing, encoding); ${which} waited ${ms(enc.slotWaitMs)} for a free slot`);
+    if (enc) lines.push(`  Parquet encoder${sinks.length === 1 ? '' : ` of ${s.name}`}: ${enc.threadsStarted} thread(s)${enc.groupsOnMainThread ? ` and ${enc.groupsOnMainThread} row group(s) on the main thread` : ''}, busy ${ms(enc.busyMs)} (reading, parsing, encoding); ${which} waited ${ms(enc.slotWaitMs)} for a free slot`);
   }
   if (r.direct) {
     lines.push(`  direct CSV → Parquet: chunks of ${count(r.direct.rowsPerChunk)} rows, each parsed and encoded as one row group on the encoder threads (no Arrow in between)`);

@@ -93,7 +93,7 @@ export class ParquetEncodeExecutor implements StageExecutor {
 
   async start(): Promise<void> {
     const onDeath = (err: Error) => this.fatal.report(this.failure(err));
-    const pool = this.lent ? this.lent.lend(() => this.earliestUnencoded(), onDeath) : new EncoderPool({ threads: this.copies, where: () => this.earliestUnencoded() });
+    const pool = this.lent ? this.lent.lend(() => this.earliestUnencoded(), onDeath) : new EncoderPool({ threads: this.copies, where: () => this.earliestUnencoded(), mainThreadBytes: this.encode.mainThreadBytes ?? 0 });
     this.pool = pool;
     if (this.lent) this.before = { busyMs: pool.stats.busyMs, slotWaitMs: pool.stats.slotWaitMs };
     else pool.onDeath(onDeath);
@@ -146,10 +146,10 @@ export class ParquetEncodeExecutor implements StageExecutor {
   }
 
   /** Its threads' work so far: threads started, time they worked, time callers waited for a slot. */
-  work(): { threadsStarted: number; busyMs: number; slotWaitMs: number } {
+  work(): { threadsStarted: number; groupsOnMainThread: number; busyMs: number; slotWaitMs: number } {
     const s = this.pool?.stats;
     // A lent pool's threads were started before this run (threadsStarted 0 says so).
-    return { threadsStarted: this.lent ? 0 : (s?.threadsStarted ?? 0), busyMs: (s?.busyMs ?? 0) - this.before.busyMs, slotWaitMs: (s?.slotWaitMs ?? 0) - this.before.slotWaitMs };
+    return { threadsStarted: this.lent ? 0 : (s?.threadsStarted ?? 0), groupsOnMainThread: s?.groupsOnMainThread ?? 0, busyMs: (s?.busyMs ?? 0) - this.before.busyMs, slotWaitMs: (s?.slotWaitMs ?? 0) - this.before.slotWaitMs };
   }
 
   stats(): TransportStats {

@@ -18,6 +18,7 @@ import {
   PARQUET_ENCODE_STAGE,
   PARQUET_PENDING_BUDGET_BYTES,
   PARQUET_ROW_GROUP_ROWS,
+  PARQUET_MAIN_THREAD_BYTES,
   PARTITION_STAGE,
   SLOTS_PER_COPY,
   SOURCE_READ_AHEAD,
@@ -183,7 +184,8 @@ export function encodeStage(sink: SinkConfig, direct: Plan['direct'], output: Ch
     options: {},
     params: params.values,
     output,
-    encode: { input: direct ? 'csv' : 'batches', rowGroupSize: sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, compression: sink.compression ?? PARQUET_COMPRESSION, target: sink.path, partitioned: !!sink.partitionBy },
+    // A conversion's threads parse as well as encode: they start at once. Batches: a small output (an aggregate's rows) is encoded on the main thread.
+    encode: { input: direct ? 'csv' : 'batches', rowGroupSize: sink.rowGroupSize ?? PARQUET_ROW_GROUP_ROWS, compression: sink.compression ?? PARQUET_COMPRESSION, target: sink.path, partitioned: !!sink.partitionBy, ...(!direct && { mainThreadBytes: PARQUET_MAIN_THREAD_BYTES }) },
   };
 }
 

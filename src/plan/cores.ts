@@ -28,7 +28,7 @@ export function coreBudget(
   const fromEnv = machine.polarsEnv !== undefined && Number.isInteger(set) && set > 0;
   return {
     cores: machine.cores,
-    threads: [...(source.thread ? [{ owner: 'source', threads: 1 }] : []), ...stages.filter((s) => s.mode === 'thread').map((s) => ({ owner: s.name, threads: s.copies }))],
+    threads: [...(source.thread ? [{ owner: 'source', threads: 1 }] : []), ...stages.filter((s) => s.mode === 'thread').map((s) => ({ owner: s.name, threads: s.copies, ...(s.encode?.mainThreadBytes && { fromBytes: s.encode.mainThreadBytes }) }))],
     children: stages.filter((s) => s.mode === 'process').map((s) => ({ owner: s.name, processes: s.copies })),
     stageThreads,
     polars: { threads: fromEnv ? set : machine.cores, from: fromEnv ? 'POLARS_MAX_THREADS' : 'polars default' },

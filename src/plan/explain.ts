@@ -86,7 +86,7 @@ function recoveryLine(s: Plan['stages'][number]): string | undefined {
 
 /** `cores    2: stage code on 3 threads at once (…); started: …; polars' pool …` */
 function coresLine(b: Plan['cores']): string {
-  const started = [...b.threads.map((t) => `${t.owner} ${t.threads} thread${t.threads === 1 ? '' : 's'}`), ...b.children.map((c) => `${c.owner} ${c.processes} process${c.processes === 1 ? '' : 'es'}`)];
+  const started = [...b.threads.map((t) => `${t.owner} ${t.threads} thread${t.threads === 1 ? '' : 's'}${t.fromBytes ? ` once its output passes ${mib(t.fromBytes)}` : ''}`), ...b.children.map((c) => `${c.owner} ${c.processes} process${c.processes === 1 ? '' : 'es'}`)];
   const over = b.stageThreads > b.cores ? ` (more than the cores: they take turns)` : '';
   const pool = `${b.polars.threads} thread${b.polars.threads === 1 ? '' : 's'}`;
   const where = b.children.length ? 'in this process and in each child' : 'in this process';
@@ -98,7 +98,7 @@ function encodeLine(encode: NonNullable<PlannedStage['encode']>): string {
   const rows = encode.rowGroupSize.toLocaleString('en-US');
   return encode.input === 'csv'
     ? `(built in: each chunk parsed with polars and encoded as one Parquet row group, ${encode.compression})`
-    : `(built in: the rows cut into row groups of ${rows}, each encoded with polars as Parquet, ${encode.compression})`;
+    : `(built in: the rows cut into row groups of ${rows}, each encoded with polars as Parquet, ${encode.compression}${encode.mainThreadBytes ? `; an output up to ${mib(encode.mainThreadBytes)} on the main thread, no thread started` : ''})`;
 }
 
 function memoryExtra(plan: Plan): string {

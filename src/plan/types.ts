@@ -34,7 +34,8 @@ export interface PlannedStage {
    * module): row groups of `rowGroupSize` rows encoded on its threads, from the batches
    * before it, or from CSV chunks (a plain conversion: `Plan.direct`).
    */
-  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean; units?: boolean };
+  /** `mainThreadBytes`: an output up to this many bytes is encoded on the main thread, with no thread started (io/parquet/encoder/pool.ts; absent: 0, a thread at once). */
+  encode?: { input: 'batches' | 'csv'; rowGroupSize: number; compression: string; target: string; partitioned: boolean; units?: boolean; mainThreadBytes?: number };
   /**
    * Adjacent thread stages fused into one (plan/fuse.ts): each copy runs these, in order, on
    * every batch, with no hand-off between them. The stage's own name is theirs joined by `+`.
@@ -145,7 +146,8 @@ export interface CoreBudget {
   /** os.availableParallelism() when the plan was made. */
   cores: number;
   /** Threads started in sluice's own process besides its main thread, by owner (the source, each thread stage). */
-  threads: { owner: string; threads: number }[];
+  /** `fromBytes`: none started until the output passes this many bytes (a Parquet encoding stage's mainThreadBytes). */
+  threads: { owner: string; threads: number; fromBytes?: number }[];
   /** Child processes, by stage. */
   children: { owner: string; processes: number }[];
   /** Threads that run stage code at once: thread and process copies, and the main thread when a stage runs inline. */

@@ -89,13 +89,13 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   const encoderOf = (stage: StageExecutor | undefined): EncoderWork | undefined => {
     if (!(stage instanceof ParquetEncodeExecutor)) return undefined;
     const w = stage.work();
-    return { threadsStarted: w.threadsStarted, busyMs: round(w.busyMs), slotWaitMs: round(w.slotWaitMs) };
+    return { threadsStarted: w.threadsStarted, groupsOnMainThread: w.groupsOnMainThread, busyMs: round(w.busyMs), slotWaitMs: round(w.slotWaitMs) };
   };
   const encoders = (): (EncoderWork | undefined)[] => plan.sinks.map((s) => (s.from >= 0 ? encoderOf(executors[s.from]) : undefined));
   const encoder = (): EncoderWork | undefined => {
     const all = encoders().filter((e): e is EncoderWork => e !== undefined);
     if (!all.length) return undefined;
-    return { threadsStarted: all.reduce((n, e) => n + e.threadsStarted, 0), busyMs: round(all.reduce((n, e) => n + e.busyMs, 0)), slotWaitMs: round(all.reduce((n, e) => n + e.slotWaitMs, 0)) };
+    return { threadsStarted: all.reduce((n, e) => n + e.threadsStarted, 0), groupsOnMainThread: all.reduce((n, e) => n + e.groupsOnMainThread, 0), busyMs: round(all.reduce((n, e) => n + e.busyMs, 0)), slotWaitMs: round(all.reduce((n, e) => n + e.slotWaitMs, 0)) };
   };
   let source: Source | undefined;
   let scheduler: Scheduler | undefined;

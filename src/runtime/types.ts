@@ -270,6 +270,8 @@ export interface StageUnit {
 /** What a Parquet sink's encoder did over a run (RunReport.sink.encoder). */
 export interface EncoderWork {
   threadsStarted: number;
+  /** Row groups encoded on the main thread instead (a small output: PARQUET_MAIN_THREAD_BYTES). */
+  groupsOnMainThread: number;
   busyMs: number;
   slotWaitMs: number;
 }

@@ -42,7 +42,7 @@ describe('OpenMetrics file', () => {
 
   it('gives the Parquet encoder\'s busy and slot-wait seconds when the sink had one', () => {
     expect(parseOpenMetrics(renderOpenMetrics(report)).has('sluice_parquet_encoder_busy_seconds')).toBe(false);
-    const withEncoder = { ...report, sink: { ...report.sink, encoder: { threadsStarted: 1, busyMs: 1250, slotWaitMs: 40 } } };
+    const withEncoder = { ...report, sink: { ...report.sink, encoder: { threadsStarted: 1, groupsOnMainThread: 0, busyMs: 1250, slotWaitMs: 40 } } };
     const families = parseOpenMetrics(renderOpenMetrics(withEncoder));
     expect(families.get('sluice_parquet_encoder_busy_seconds')!.samples[0].value).toBe(1.25);
     expect(families.get('sluice_parquet_encoder_slot_wait_seconds')!.samples[0].value).toBe(0.04);

@@ -82,9 +82,9 @@ describe('the Parquet encoder on the sink line', () => {
   });
 
   it('takes the shares over the interval, per thread, between 0 and 100', () => {
-    const before = { threadsStarted: 2, busyMs: 1000, slotWaitMs: 100 };
-    expect(encoderShare(before, { threadsStarted: 2, busyMs: 1300, slotWaitMs: 150 }, 250)).toEqual({ busyPercent: 60, waitPercent: 20 });
-    expect(encoderShare(undefined, { threadsStarted: 1, busyMs: 900, slotWaitMs: 0 }, 250)).toEqual({ busyPercent: 100, waitPercent: 0 });
-    expect(encoderShare(before, { threadsStarted: 0, busyMs: 1000, slotWaitMs: 100 }, 250)).toEqual({ busyPercent: 0, waitPercent: 0 });
+    const before = { threadsStarted: 2, groupsOnMainThread: 0, busyMs: 1000, slotWaitMs: 100 };
+    expect(encoderShare(before, { threadsStarted: 2, groupsOnMainThread: 0, busyMs: 1300, slotWaitMs: 150 }, 250)).toEqual({ busyPercent: 60, waitPercent: 20 });
+    expect(encoderShare(undefined, { threadsStarted: 1, groupsOnMainThread: 0, busyMs: 900, slotWaitMs: 0 }, 250)).toEqual({ busyPercent: 100, waitPercent: 0 });
+    expect(encoderShare(before, { threadsStarted: 0, groupsOnMainThread: 0, busyMs: 1000, slotWaitMs: 100 }, 250)).toEqual({ busyPercent: 0, waitPercent: 0 });
   });
 });

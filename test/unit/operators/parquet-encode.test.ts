@@ -40,7 +40,27 @@ describe('the Parquet encoding stage', () => {
       expect(footerOf(part.bytes!, 'a part').fields.length).toBeGreaterThan(0); // a whole small Parquet file
       const [last] = await e.flush();
       expect(last.rows).toBe(500);
-      expect(e.work().threadsStarted).toBeGreaterThanOrEqual(1);
+      // 12 KB of rows: both groups encoded on the main thread, no thread started.
+      expect(e.work()).toMatchObject({ threadsStarted: 0, groupsOnMainThread: 2 });
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('starts a thread for the groups after the output passes PARQUET_MAIN_THREAD_BYTES; a group begun on the main thread ends there', async () => {
+    const stage = planned({ format: 'parquet', path: '/tmp/o.parquet', rowGroupSize: 250_000 }).at(-1)!;
+    const e = new ParquetEncodeExecutor(stage, { log });
+    await e.start();
+    try {
+      expect(e.work().threadsStarted).toBe(0); // none before a batch comes
+      // 200 000 int32 rows are 0.8 MB as IPC: the first fits under the 1 MiB, the second passes it.
+      const outs: OwnedBatch[] = [];
+      for (let b = 0; b < 3; b++) outs.push(await e.process(OwnedBatch.plain(b, [rows(b * 200_000, 200_000)])));
+      outs.push(...(await e.flush()));
+      const parts = outs.flatMap((o) => o.batches.map((batch) => partOf(batch)));
+      expect(parts.map((p) => p.rows)).toEqual([250_000, 250_000, 100_000]);
+      for (const p of parts) expect(footerOf(p.bytes!, 'a part').fields.length).toBeGreaterThan(0);
+      expect(e.work()).toMatchObject({ threadsStarted: 1, groupsOnMainThread: 1 });
     } finally {
       await e.close();
     }

@@ -29,3 +29,15 @@ it.each(['inline', 'thread', 'process'] as const)('a pass-through task in %s mod
   expect(turns).not.toHaveBeenCalled();
   expect(timers).not.toHaveBeenCalled();
 });
+
+it('an inline task that used polars is followed by a full collection at once, not after 128 MiB of growth (issue 28)', async () => {
+  // Each task's frames are garbage once it ends: a row group's worth on the main thread (batch/reclaim.ts).
+  const definition: StageDefinition = { vectorised: true, process: (batch, ctx) => ctx.toDataFrame(batch).head(10) };
+  const host = await StageHost.load({ stage: 's', modulePath: '/nowhere/s.ts', options: {}, copy: 0, copies: 1, mode: 'inline', log: pino({ level: 'silent' }), load: async () => definition });
+  const batch = tableFromArrays({ x: Float64Array.from({ length: 200_000 }, (_, i) => i) }).batches[0];
+  await host.setup();
+  const out = await host.process({ batches: [batch] }, 0);
+  expect(out.batches.reduce((n, b) => n + b.numRows, 0)).toBe(10);
+  out.born.release();
+  expect((host as unknown as { reclaimer: FrameReclaimer }).reclaimer.fullCollections).toBe(1);
+});

@@ -34,6 +34,7 @@ import { FirstFatal } from '../../../supervisor/first-fatal';
 import type { CsvChunkMeta } from '../../../csv/item';
 import type { ChunkText, CsvParse } from '../../../csv/parse';
 import { SlotRing } from './slots';
+import { LocalEncoder, type EncoderCopy } from './local';
 
 type Request = EncoderRequest<CsvChunkMeta>;
 
@@ -61,6 +62,13 @@ export interface PoolOptions {
   pendingBudgetBytes?: number;
   /** Where a thread's death is said to be: the encoding stage, and the earliest batch it had not encoded yet. */
   where?: () => BatchLocation;
+  /**
+   * Encode on the main thread while every batch sent so far, this one included, adds up to at
+   * most this many bytes, and start a thread only for an output larger than that (the first
+   * group that would pass it): a job whose output is an aggregate's few rows starts none.
+   * Groups begun on the main thread stay there. 0 (the default): a thread at once, never the main thread.
+   */
+  mainThreadBytes?: number;
 }
 
 /**
@@ -73,7 +81,8 @@ export interface PoolOptions {
 export const ENCODER_NOT_REPLACED = "sluice's own thread, not replaced (a sluice bug, or out of memory; its row group's batches were already handed to it)";
 
 interface EncoderThread {
-  copy: ThreadCopy<Request, EncoderReply>;
+  /** A thread of its own, or the main thread's encoder (local.ts). */
+  copy: EncoderCopy;
   /** Groups given to it and not yet returned: its load. */
   groups: Set<number>;
   /** 1 while the thread may be inside polars (thread.ts). */
@@ -134,13 +143,21 @@ export class EncoderPool {
   /** A thread's death, told once, also to a listener registered after it (supervisor/first-fatal.ts). */
   private readonly deaths = new FirstFatal<Error>();
   /** Batches sent, threads started, batches read in place, bytes copied into slots, thread work time. */
-  private readonly counts = { batches: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0 };
+  private readonly counts = { batches: 0, threadsStarted: 0, readInPlace: 0, bytesCopied: 0, busyMs: 0, groupsOnMainThread: 0 };
+  private readonly mainThreadBytes: number;
+  /** Bytes of every batch sent to an encoder so far (copied or read in place). */
+  private bytesSent = 0;
+  /** The main thread's encoder, once a group went there. */
+  private local: EncoderThread | undefined;
 
   constructor(opts: PoolOptions = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? defaultEncoderThreads());
     this.pendingBudgetBytes = opts.pendingBudgetBytes ?? PARQUET_PENDING_BUDGET_BYTES;
     this.where = opts.where ?? (() => ({ stage: 'parquet sink' }));
-    this.startThread(); // at once: loading polars takes a moment, better spent before the first batch
+    this.mainThreadBytes = opts.mainThreadBytes ?? 0;
+    // At once: loading polars takes a moment, better spent before the first batch; unless a
+    // small output may be encoded on the main thread, when the first large batch starts it.
+    if (this.mainThreadBytes === 0) this.startThread();
   }
 
   /** What it did so far (tests, the report): its counts, slots ever allocated or grown, milliseconds callers waited for a slot. */
@@ -185,10 +202,13 @@ export class EncoderPool {
       throw group?.error ?? new Error(`internal: row group #${open.id} is not open`);
     }
     this.counts.batches++;
-    const thread = (group.thread ??= this.pickThread(group.id));
     // A process child's IPC bytes may hold a map or a dictionary, which polars must not see as
     // they are (batch/polars.ts asPolarsReads).
     if (backing && !polarsReadsAsIs(batch.schema)) backing = undefined;
+    const encoded = backing ? undefined : encodeBatches([asPolarsReads(batch)]);
+    const bytes = backing ? backing.length : encoded!.byteLength;
+    this.bytesSent += bytes;
+    const thread = (group.thread ??= this.pickThread(group.id));
     if (backing) {
       // The batch is exactly these IPC bytes in a shared slab (what polars or a process
       // stage's child wrote): the thread reads them there, nothing is copied or re-encoded;
@@ -201,7 +221,7 @@ export class EncoderPool {
       thread.copy.expectReply(`slot ${slot}`);
       thread.copy.send({ type: 'batch', group: group.id, slot, format, sab: backing.slab, offset: backing.offset, length: backing.length });
     } else {
-      const { chunks, byteLength } = encodeBatches([asPolarsReads(batch)]);
+      const { chunks, byteLength } = encoded!;
       const into = this.slots.bytes(slot, byteLength);
       let at = 0;
       for (const c of chunks) {
@@ -287,7 +307,7 @@ export class EncoderPool {
     // (bounded by STOP_GRACE_MS); a termination inside polars' writer would panic.
     Atomics.store(this.stopFlag, 0, 1);
     await Promise.all(
-      this.threads.map(async (t) => {
+      [...this.threads, ...(this.local ? [this.local] : [])].map(async (t) => {
         t.copy.pin(); // its exit is awaited now: Node must wait for it
         t.copy.send({ type: 'stop' });
         await settlesWithin(t.copy.exited, STOP_GRACE_MS);
@@ -301,8 +321,19 @@ export class EncoderPool {
     this.slots.releaseHolds();
   }
 
-  /** The least busy thread; a new one when every started thread is busy and `limit` allows. */
+  /**
+   * The main thread's encoder while the output is small and no thread was needed yet
+   * (`mainThreadBytes`); else the least busy thread, a new one when every started thread is
+   * busy and `limit` allows.
+   */
   private pickThread(group: number, limit = this.maxThreads): EncoderThread {
+    if (this.mainThreadBytes > 0 && this.threads.length === 0 && this.bytesSent <= this.mainThreadBytes) {
+      this.local ??= this.startLocal();
+      this.local.groups.add(group);
+      this.counts.groupsOnMainThread++;
+      return this.local;
+    }
+    if (this.threads.length === 0) this.startThread();
     let best = this.threads[0];
     for (const t of this.threads) if (t.groups.size < best.groups.size) best = t;
     if (best.groups.size > 0 && this.threads.length < limit) best = this.startThread();
@@ -321,6 +352,13 @@ export class EncoderPool {
     // Named as a stage's copy is (the one mapping, supervisor/death.ts), by its number.
     copy.onDeath((exit) => this.die(deathError(exit, { ...this.where(), copy: copy.copy }, 'process', { copyName: `the Parquet encoder thread ${copy.copy}`, unreplaceable: ENCODER_NOT_REPLACED })));
     void copy.start(); // synchronous underneath: the thread exists, and takes messages, from here on
+    return thread;
+  }
+
+  private startLocal(): EncoderThread {
+    const busy = new Int32Array(new SharedArrayBuffer(4));
+    const thread: EncoderThread = { copy: new LocalEncoder(0, { stop: this.stopFlag, busy }), groups: new Set(), busy };
+    thread.copy.onMessage((r) => this.onReply(thread, r));
     return thread;
   }
 
