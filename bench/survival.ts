@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { generate } from '../scripts/gen-data';
-import { fmt, interleaved, median, ROOT, target, type Contender, type Measured } from './lib';
+import { fmt, interleaved, median, pairedRatio, ROOT, target, type Contender, type Measured } from './lib';
 
 const BIN = path.join(ROOT, 'bin/sluice');
 /** A difference with its sign (on a loaded machine a crashed run's wall can come out below the clean one's). */
@@ -108,16 +108,6 @@ const SWITCHES: [string, Omit<Job, 'input' | 'output'>][] = [
   ['timeout alone', { recovery: 'timeout' }],
   ['unit commits alone', { resumable: true }],
 ];
-
-/**
- * A contender against all off, pair by pair: the median of its per-round ratios. The machine's
- * speed drifts between rounds (other work, the page cache) by as much as the effect measured;
- * both runs of a round share the drift, so their ratio cancels it where a ratio of two medians
- * (taken over different rounds) does not.
- */
-export function pairedRatio(xs: readonly number[], off: readonly number[]): number {
-  return median(xs.map((x, r) => x / off[r]));
-}
 
 /** (a) Overhead when nothing fails. */
 function overhead(work: string, files: string, rounds: number): SurvivalResult['overhead'] {
