@@ -13,6 +13,17 @@ export function median(xs: number[]): number {
 }
 
 /** Median of `runs` timings (ms) after `warmup` untimed calls. */
+/**
+ * A contender against a reference run pair by pair: the median of its per-round ratios. The
+ * machine's speed drifts between rounds (other work, the page cache) by as much as a small
+ * effect; both runs of a round share the drift, so their ratio cancels it where a ratio of two
+ * medians (taken from different rounds) does not.
+ */
+export function pairedRatio(xs: readonly number[], reference: readonly number[]): number {
+  if (xs.length !== reference.length || xs.length === 0) throw new Error(`pairedRatio: ${xs.length} runs against ${reference.length} (one pair per round)`);
+  return median(xs.map((x, r) => x / reference[r]));
+}
+
 export async function timeIt(fn: () => Promise<unknown> | unknown, runs: number, warmup = 1): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { generate } from '../scripts/gen-data';
-import { fmt, interleaved, median, ROOT, target, type Contender, type Measured } from './lib';
+import { fmt, interleaved, median, pairedRatio, ROOT, target, type Contender, type Measured } from './lib';
 
 const BIN = path.join(ROOT, 'bin/sluice');
 /** A difference with its sign (on a loaded machine a crashed run's wall can come out below the clean one's). */
@@ -39,14 +39,17 @@ export interface SurvivalResult {
   rows: number;
   files: number;
   rounds: number;
-  overhead: { name: string; wall_s: number; cpu_s: number; walls: number[]; cpus: number[] }[];
+  overhead: { name: string; wall_s: number; cpu_s: number; wallRatio?: number; cpuRatio?: number; walls: number[]; cpus: number[] }[];
   crash?: { batch: number; clean: Measured; crashed: Measured; extraWall_s: number; extraCpu_s: number; retried: number[] };
   resume?: { rounds: number; killedAfter: number; freshFirstUnit_s: number; resumedFirstUnit_s: number; freshWall_s: number; resumedWall_s: number; firstUnits: { fresh: number[]; resumed: number[] } };
 }
 
 interface Job {
   onError?: 'skip' | 'dead-letter';
-  recovery?: boolean;
+  /** Where `onError` applies: the source and the stages (default), or one of them (a switch alone). */
+  onErrorAt?: 'source' | 'stages';
+  /** retries 2 and timeout on the stages that take them (true), or one of the two alone. */
+  recovery?: boolean | 'retries' | 'timeout';
   resumable?: boolean;
   crash?: { firstId: number; marker: string };
   aggregate?: boolean;
@@ -57,12 +60,14 @@ interface Job {
 
 /** The nightly job as a config file in `dir` (absolute paths: it lives beside its inputs). */
 function writeJob(dir: string, name: string, job: Job): string {
-  const onError = job.onError ? { onError: job.onError } : {};
-  const retry = job.recovery ? { retries: 2, timeout: '60s' } : {};
+  const onError = job.onError && job.onErrorAt !== 'source' ? { onError: job.onError } : {};
+  const sourceOnError = job.onError && job.onErrorAt !== 'stages' ? { onError: job.onError } : {};
+  const timeout = job.recovery === true || job.recovery === 'timeout';
+  const retry = { ...((job.recovery === true || job.recovery === 'retries') && { retries: 2 }), ...(timeout && { timeout: '60s' }) };
   const stages: object[] = [
     ...(job.crash ? [{ name: 'crash', module: path.join(__dirname, 'stages/crash-once.ts'), mode: 'process', concurrency: 2, retries: 2, timeout: '60s', options: job.crash }] : []),
     // An inline stage has no copy to replace: a timeout, no retries.
-    { name: 'clean', module: path.join(ROOT, 'stages/clean.ts'), mode: 'inline', ...onError, ...(job.recovery && { timeout: '60s' }) },
+    { name: 'clean', module: path.join(ROOT, 'stages/clean.ts'), mode: 'inline', ...onError, ...(timeout && { timeout: '60s' }) },
     {
       name: 'pseudonymise',
       module: path.join(ROOT, 'stages/pseudonymise.ts'),
@@ -77,7 +82,7 @@ function writeJob(dir: string, name: string, job: Job): string {
   ];
   const config = {
     name: `bench-survival-${name}`,
-    source: { format: 'csv', path: job.input, batchRows: job.batchRows ?? BATCH_ROWS, schema: { customer_id: 'utf8' }, ...onError },
+    source: { format: 'csv', path: job.input, batchRows: job.batchRows ?? BATCH_ROWS, schema: { customer_id: 'utf8' }, ...sourceOnError },
     stages,
     sink: { format: 'parquet', path: job.output },
     ...(job.onError === 'dead-letter' && { deadLetter: { format: 'ndjson', path: `${job.output}.rejects.ndjson` } }),
@@ -92,6 +97,18 @@ const cmd = (config: string, ...more: string[]) => [BIN, 'run', config, '--quiet
 /** Whether two Parquet outputs hold the same rows in the same order (every run here is ordered). */
 const sameRows = (a: string, b: string) => JSON.stringify(pl.readParquet(a).toRecords()) === JSON.stringify(pl.readParquet(b).toRecords());
 
+/**
+ * Each switch alone (SLUICE_BENCH_SURVIVAL_SWITCHES=1): which one costs what. Five more
+ * contenders per round, so a run of (a) takes 2.7× as long.
+ */
+const SWITCHES: [string, Omit<Job, 'input' | 'output'>][] = [
+  ["source onError 'dead-letter' alone", { onError: 'dead-letter', onErrorAt: 'source' }],
+  ["stages' onError 'dead-letter' alone", { onError: 'dead-letter', onErrorAt: 'stages' }],
+  ['retries 2 alone', { recovery: 'retries' }],
+  ['timeout alone', { recovery: 'timeout' }],
+  ['unit commits alone', { resumable: true }],
+];
+
 /** (a) Overhead when nothing fails. */
 function overhead(work: string, files: string, rounds: number): SurvivalResult['overhead'] {
   const out = (n: string) => path.join(work, 'out-a', `${n}.parquet`);
@@ -100,17 +117,29 @@ function overhead(work: string, files: string, rounds: number): SurvivalResult['
     ['all off', { ...nightly, input: files, output: out('off') }],
     ["onError 'dead-letter' + retries 2 + timeout", { ...nightly, onError: 'dead-letter', recovery: true, input: files, output: out('dead') }],
     ["onError 'dead-letter' + retries 2 + timeout + unit commits (everything on)", { ...nightly, onError: 'dead-letter', recovery: true, resumable: true, input: files, output: out('units') }],
+    ...(process.env.SLUICE_BENCH_SURVIVAL_SWITCHES === '1' ? SWITCHES.map(([name, job], k): [string, Job] => [name, { ...nightly, ...job, input: files, output: out(`switch${k}`) }]) : []),
   ];
   const contenders: Contender[] = jobs.map(([name, job], i) => ({ name, cmd: cmd(writeJob(work, `a${i}`, job)) }));
   const { medians, all } = interleaved(contenders, rounds);
   for (const [, job] of jobs.slice(1)) if (!sameRows(out('off'), job.output)) throw new Error(`survival (a): ${job.output} differs from the run with everything off`);
-  const rows = contenders.map((c, i) => ({ name: c.name, wall_s: medians[i].wall_s, cpu_s: medians[i].cpu_s, walls: all[i].map((m) => m.wall_s), cpus: all[i].map((m) => m.cpu_s) }));
-  for (const r of rows) console.log(`  ${r.name}: wall ${fmt(r.wall_s)} s, CPU ${fmt(r.cpu_s)} s (medians of ${rounds}; walls ${r.walls.map((w) => fmt(w)).join(', ')})`);
-  const off = rows[0];
+  const walls = all.map((ms) => ms.map((m) => m.wall_s));
+  const cpus = all.map((ms) => ms.map((m) => m.cpu_s));
+  const rows = contenders.map((c, i) => ({
+    name: c.name,
+    wall_s: medians[i].wall_s,
+    cpu_s: medians[i].cpu_s,
+    wallRatio: pairedRatio(walls[i], walls[0]),
+    cpuRatio: pairedRatio(cpus[i], cpus[0]),
+    walls: walls[i],
+    cpus: cpus[i],
+  }));
+  for (const r of rows) console.log(`  ${r.name}: wall ${fmt(r.wall_s)} s, CPU ${fmt(r.cpu_s)} s (medians of ${rounds}; walls ${r.walls.map((w) => fmt(w)).join(', ')}; CPU-s ${r.cpus.map((w) => fmt(w)).join(', ')})`);
   for (const r of rows.slice(1)) {
-    const wall = (100 * (r.wall_s - off.wall_s)) / off.wall_s;
-    const cpu = (100 * (r.cpu_s - off.cpu_s)) / off.cpu_s;
-    target(`survival: ${r.name} costs ≤ 5 % wall when nothing fails`, wall <= 5, `${fmt(wall, 1)} % wall, ${fmt(cpu, 1)} % CPU`);
+    const wall = 100 * (r.wallRatio - 1);
+    const cpu = 100 * (r.cpuRatio - 1);
+    // Judged pair by pair (pairedRatio); the machinery's own figure is what the goal names.
+    if (SWITCHES.some(([name]) => name === r.name)) console.log(`  ${r.name}: ${signed(wall)} % wall, ${signed(cpu)} % CPU (median of ${rounds} paired ratios)`);
+    else target(`survival: ${r.name} costs ≤ 5 % wall when nothing fails`, wall <= 5, `${signed(wall)} % wall, ${signed(cpu)} % CPU (medians of ${rounds} paired ratios)`);
   }
   return rows;
 }
