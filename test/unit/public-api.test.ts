@@ -3,13 +3,14 @@
  *
  * run() is called as a user's script calls it: a child with the TS loader registered that
  * imports `sluice`. One child runs the three cases below one after another (each in its own
- * workspace, as its cwd) and prints one line per case; each test reads its own. A child from
- * source costs ~2 CPU-s (the TS loader and the engine's compile), so one child, not three.
+ * workspace, as its cwd) and prints one line per case; each test reads its own: one child,
+ * not three. Its sluice/register is dist/'s when dist/ is the build of src/ (registerForChild).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as api from '../../src/index';
+import { registerForChild } from '../helpers/register-for-child';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
 it('src/index.mjs re-exports every value export of src/index.ts', () => {
@@ -57,7 +58,7 @@ beforeAll(() => {
   const script = path.join(report.dir, 'script.ts');
   const steps = Object.entries(cases).map(([name, c]) => `  process.chdir(${JSON.stringify(c.ws.dir)});\n  console.log(JSON.stringify({ case: ${JSON.stringify(name)}, out: await ${c.call} }));`);
   writeFileSync(script, `import { run } from 'sluice';\n(async () => {\n${steps.join('\n')}\n})();\n`);
-  child = spawnSync(process.execPath, ['--import', path.resolve(__dirname, '../../src/register.mjs'), script], { encoding: 'utf8', cwd: report.dir });
+  child = spawnSync(process.execPath, [...registerForChild(), script], { encoding: 'utf8', cwd: report.dir });
   for (const line of child.stdout.split('\n')) {
     if (!line.startsWith('{"case":')) continue;
     const { case: name, out } = JSON.parse(line) as { case: string; out: unknown };

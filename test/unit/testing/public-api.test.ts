@@ -3,9 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as testing from 'sluice/testing';
+import { registerForChild } from '../../helpers/register-for-child';
 import { FIXTURE_STAGES, workspace } from '../../helpers/workspace';
-
-const REGISTER = path.resolve(__dirname, '../../../src/register.mjs');
 
 it('src/testing/index.mjs re-exports every value export of src/testing/index.ts', () => {
   const mjs = readFileSync(path.resolve(__dirname, '../../../src/testing/index.mjs'), 'utf8');
@@ -22,7 +21,7 @@ it.each(['script.ts', 'script.mjs'])('a %s outside any project imports sluice/te
     const body = `const r = await runStage(${stage}, [{ id: 1, name: 'a', x: 1.5 }]);\nconsole.log(JSON.stringify(rowsOf(r), (k, v) => (typeof v === 'bigint' ? String(v) : v)));`;
     // A .ts file here is CommonJS (no package.json says otherwise): no top-level await.
     writeFileSync(script, `import { runStage, rowsOf } from 'sluice/testing';\n${name.endsWith('.ts') ? `(async () => {\n${body}\n})();` : body}\n`);
-    const out = spawnSync(process.execPath, ['--import', REGISTER, script], { encoding: 'utf8', cwd: ws.dir });
+    const out = spawnSync(process.execPath, [...registerForChild(), script], { encoding: 'utf8', cwd: ws.dir });
     expect(out.stderr).toBe('');
     expect(JSON.parse(out.stdout)).toEqual([{ id: '1', name: 'a', x: 1.5, x2: 3, label: 'a:1.5' }]);
   } finally {
