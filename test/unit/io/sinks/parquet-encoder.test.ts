@@ -10,9 +10,8 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { pathToFileURL } from 'node:url';
 import { REPO, runNode } from '../../../helpers/cli';
-import { builtIsCurrent } from '../../../helpers/package';
+import { engineRoot, registerForChild } from '../../../helpers/register-for-child';
 import { SinkError } from '../../../../src/errors';
 import { openSink } from '../../../../src/io/sinks';
 import { openSource } from '../../../../src/io/sources';
@@ -287,9 +286,9 @@ describe('the encoder pool', () => {
     // where jest cannot hide it and a reader of `npm test` takes it for a crash. Captured here.
     // The engine from dist/ when it is the build of src/ as it is (the same code, without the
     // TS loader and the compile of src/: ~1.5 CPU-s less), else from src/ with the loader.
-    const built = builtIsCurrent();
-    const loader = built ? [] : ['--import', pathToFileURL(path.join(REPO, 'src/register.mjs')).href];
-    const r = await runNode([...loader, path.join(REPO, 'test/fixtures/scripts/parquet-encoder-bad-batch.cjs'), path.join(REPO, built ? 'dist' : 'src')], { timeoutMs: 30_000 });
+    const engine = engineRoot();
+    const loader = engine.endsWith('dist') ? [] : registerForChild();
+    const r = await runNode([...loader, path.join(REPO, 'test/fixtures/scripts/parquet-encoder-bad-batch.cjs'), engine], { timeoutMs: 30_000 });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/panicked at[\s\S]*DaysMs/) });
     expect(JSON.parse(r.stdout)).toEqual({ closeError: expect.stringMatching(/DaysMs/), alive: true, otherRows: 10 });
   });

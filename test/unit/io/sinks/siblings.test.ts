@@ -7,7 +7,7 @@ import { tableFromArrays } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { openSink } from '../../../../src/io/sinks';
 import { listSiblings, processAlive, processStart, recoverSiblings, tempSibling } from '../../../../src/io/sinks/siblings';
-import { loaderExecArgv } from '../../../../src/loader';
+import { engineRoot, registerForChild } from '../../../helpers/register-for-child';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-siblings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +48,10 @@ it('a partitioned overwrite killed between its two renames is put back by the ne
   const target = path.join(dir, 'parts');
   mkdirSync(path.join(target, 'k=old'), { recursive: true });
   writeFileSync(path.join(target, 'k=old', 'part-00000.csv'), 'x\n1\n');
-  const child = spawnSync(process.execPath, [...loaderExecArgv(), path.resolve(__dirname, '../../../fixtures/sinks/crash-between-renames.ts'), target], { encoding: 'utf8' });
+  // The built engine when dist/ is current: no TS loader, no compile of src/ in the child.
+  const engine = engineRoot();
+  const loader = engine.endsWith('dist') ? [] : registerForChild();
+  const child = spawnSync(process.execPath, [...loader, path.resolve(__dirname, '../../../fixtures/sinks/crash-between-renames.cjs'), engine, target], { encoding: 'utf8' });
   expect(child.signal).toBe('SIGKILL');
   // The window itself: nothing at the target, the old tree and the new one beside it.
   expect(existsSync(target)).toBe(false);
