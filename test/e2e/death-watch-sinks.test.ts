@@ -5,11 +5,14 @@
  * before the journal nothing was committed; from the journal until the last rename the commit
  * is decided but not finished (commitPending, sluice_run_commit_pending 1; `sluice recover`
  * then makes every output the new one); after the renames it is committed. Outputs are read
- * back by DuckDB.
+ * back by DuckDB. The recovery is `sluice recover` itself after one step, and the function that
+ * command calls after the others (src/cli/recover.ts recoverCommand: what the CLI adds is
+ * printing its lines and exit 0; a `sluice recover` child costs ~1.3 CPU-s).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { recoverCommand } from '../../src/cli/recover';
 import { BIN, runCli } from '../helpers/cli';
 import { duckRows } from '../helpers/duckdb';
 import { parseOpenMetrics } from '../helpers/openmetrics';
@@ -79,8 +82,13 @@ describe.each(STEPS.map(([step, verdict]) => [step, verdict]))('killed at %s', (
       expect([r.committed, r.commitPending, value('sluice_run_committed'), value('sluice_run_commit_pending')]).toEqual([[a, b], undefined, 1, undefined]);
       expect(stderr).toContain('The output is complete and committed');
     }
-    const rec = await runCli(['recover', cfg], { timeoutMs: 90_000 });
-    expect(rec.code).toBe(0);
+    if (step === 'between-renames') {
+      const rec = await runCli(['recover', cfg], { timeoutMs: 90_000 });
+      expect(rec.stderr).toBe('');
+      expect(rec.code).toBe(0);
+    } else {
+      expect((await recoverCommand({ config: cfg })).length).toBeGreaterThan(0);
+    }
     // What the watcher said is what recover makes of it: nothing committed stays old; decided or committed is new.
     expect(await ids(dir)).toEqual(verdict === 'none' ? [[100], [200]] : [[1, 2, 3], [1, 2, 3]]);
   });

@@ -22,7 +22,9 @@ import { duckRows } from '../helpers/duckdb';
 import { killWhenStopped } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace, writeNumbersCsv, type Workspace } from '../helpers/workspace';
 
-const ROWS = 3000;
+// 6 batches of 200 rows (and 12 of 100 for the backpressure test, past its bound of 4): every
+// branch spans batches; more rows only cost parsing, encoding and reading back in each of ~15 runs.
+const ROWS = 1200;
 const log = pino({ level: 'silent' });
 const stagePath = (name: string) => path.join(FIXTURE_STAGES, name);
 
@@ -33,22 +35,27 @@ beforeAll(() => {
 });
 afterAll(() => ws.cleanup());
 
-const source = { format: 'csv', path: 'in.csv', batchRows: 500, inferRows: 500, schema: { day: 'utf8' } } as const;
+const source = { format: 'csv', path: 'in.csv', batchRows: 200, inferRows: 200, schema: { day: 'utf8' } } as const;
+
+type Mode = 'inline' | 'thread' | 'process';
 
 /**
  * The nightly shape: clean (inline) → pseudo (thread × 2) → events (partitioned Parquet), and
  * off pseudo a stateful count (process) → totals (CSV); off the source a tag stage → raw (NDJSON).
+ * `inline`: the same graph with every stage inline, for runs whose subject is the commit of the
+ * three sinks, not where the stages run (each thread copy costs ~0.25 CPU-s to start, a child ~0.6).
  */
-function graphConfig(out: string, over: { pseudoMode?: 'inline' | 'thread' | 'process'; countMode?: 'inline' | 'thread' | 'process'; fail?: Record<string, unknown>; ordered?: boolean } = {}): PipelineConfig {
+function graphConfig(out: string, over: { pseudoMode?: Mode; countMode?: Mode; inline?: boolean; fail?: Record<string, unknown>; ordered?: boolean } = {}): PipelineConfig {
+  const mode = (set: Mode | undefined, usual: Mode): Mode => (over.inline ? 'inline' : (set ?? usual));
   return {
     name: 'graph',
     source,
     ...(over.ordered === false && { ordered: false }),
     stages: [
       { name: 'clean', module: stagePath('tag.ts'), mode: 'inline', options: { tag: 'c' } },
-      { name: 'pseudo', module: stagePath('e2e-transform.ts'), mode: over.pseudoMode ?? 'thread', concurrency: 2 },
-      { name: 'count', module: stagePath('e2e-count.ts'), mode: over.countMode ?? 'process', input: 'pseudo' },
-      { name: 'raw', module: stagePath('tag.ts'), mode: 'thread', input: 'source', options: { tag: 'r' } },
+      { name: 'pseudo', module: stagePath('e2e-transform.ts'), mode: mode(over.pseudoMode, 'thread'), concurrency: over.inline ? 1 : 2 },
+      { name: 'count', module: stagePath('e2e-count.ts'), mode: mode(over.countMode, 'process'), input: 'pseudo' },
+      { name: 'raw', module: stagePath('tag.ts'), mode: mode(undefined, 'thread'), input: 'source', options: { tag: 'r' } },
       ...(over.fail ? [{ name: 'boom', module: stagePath('matrix-fail.ts'), mode: 'process' as const, input: 'raw', options: over.fail }] : []),
     ],
     sinks: [
@@ -59,14 +66,18 @@ function graphConfig(out: string, over: { pseudoMode?: 'inline' | 'thread' | 'pr
   };
 }
 
-/** The same branch as a one-sink line: what the graph's sink of that name must hold. */
+/**
+ * The same branch as a one-sink line: what the graph's sink of that name must hold. Its stages
+ * run inline: the reference is the branch's answer, which is the same in every mode (the modes'
+ * own test: modes.test.ts); the graph's thread and process copies are what is under test.
+ */
 function lineConfig(out: string, branch: 'events' | 'totals' | 'raw'): PipelineConfig {
   const clean = { name: 'clean', module: stagePath('tag.ts'), mode: 'inline' as const, options: { tag: 'c' } };
-  const pseudo = { name: 'pseudo', module: stagePath('e2e-transform.ts'), mode: 'thread' as const, concurrency: 2 };
+  const pseudo = { name: 'pseudo', module: stagePath('e2e-transform.ts'), mode: 'inline' as const };
   const stages = {
     events: [clean, pseudo],
-    totals: [clean, pseudo, { name: 'count', module: stagePath('e2e-count.ts'), mode: 'process' as const }],
-    raw: [{ name: 'raw', module: stagePath('tag.ts'), mode: 'thread' as const, options: { tag: 'r' } }],
+    totals: [clean, pseudo, { name: 'count', module: stagePath('e2e-count.ts'), mode: 'inline' as const }],
+    raw: [{ name: 'raw', module: stagePath('tag.ts'), mode: 'inline' as const, options: { tag: 'r' } }],
   }[branch];
   const sinks: Record<typeof branch, SinkConfig> = {
     events: { format: 'parquet', path: path.join(out, 'events'), partitionBy: ['day'] },
@@ -173,17 +184,19 @@ describe('a failure on any branch commits nothing', () => {
     expect(Object.keys(before).length).toBeGreaterThan(3);
   }, 120_000);
 
+  // The failing stage is a child in each; the other branches' stages run where the nightly
+  // shape puts them in one cell (their copies torn down mid-run), inline in the others.
   it.each([
-    ['a stage throws on the raw branch', { phase: 'process', how: 'throw-error', at: 2 }, /deliberate failure in matrix-fail/],
-    ['a child is SIGKILLed on the raw branch', { phase: 'process', how: 'sigkill', at: 1 }, /SIGKILL/],
-    ['a stage fails in flush on the raw branch', { phase: 'flush', how: 'throw-error' }, /deliberate failure/],
-  ])('%s: every previous output stays, no temporary anywhere', async (_what, fail, says) => {
-    await expect(run(graphConfig(out(), { fail }))).rejects.toThrow(says);
+    ['a stage throws on the raw branch', { phase: 'process', how: 'throw-error', at: 2 }, /deliberate failure in matrix-fail/, 'inline'],
+    ['a child is SIGKILLed on the raw branch', { phase: 'process', how: 'sigkill', at: 1 }, /SIGKILL/, 'nightly'],
+    ['a stage fails in flush on the raw branch', { phase: 'flush', how: 'throw-error' }, /deliberate failure/, 'inline'],
+  ])('%s: every previous output stays, no temporary anywhere (other stages %s)', async (_what, fail, says, shape) => {
+    await expect(run(graphConfig(out(), { fail, inline: shape === 'inline' }))).rejects.toThrow(says);
     expect(snapshot(out())).toEqual(before);
   }, 120_000);
 
   it('a sink that cannot write (its file size limit) fails the CLI run with a non-zero exit, nothing published', async () => {
-    const cfg = ws.config(graphConfig(out()), 'graph-limit.config.ts');
+    const cfg = ws.config(graphConfig(out(), { inline: true }), 'graph-limit.config.ts');
     const r = await runCli(['run', cfg, '--quiet'], { wrap: ['prlimit', `--fsize=${8 * 1024}`] });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/EFBIG|too large/i);
@@ -252,13 +265,15 @@ describe('kill -9 of the whole run at each step of its three-sink commit', () =>
   let oldRows: number[];
   beforeAll(async () => {
     writeNumbersCsv(path.join(ws.dir, 'small.csv'), 1000);
-    await run({ ...graphConfig(oldOut()), source: { ...source, path: 'small.csv' } });
+    await run({ ...graphConfig(oldOut(), { inline: true }), source: { ...source, path: 'small.csv' } });
     expect(readdirSync(oldOut()).sort()).toEqual(['events', 'raw.ndjson', 'totals.csv']);
     oldRows = await rowsOf(oldOut());
   }, 120_000);
   // The run killed at each step is a CLI child (the whole process dies); the recovery is
   // `sluice recover` itself for one step, and the function that command calls for the others
   // (src/cli/recover.ts recoverCommand: what the CLI adds is printing its lines and exit 0).
+  // That step's run has the nightly shape (its thread and process copies die with it); the
+  // others run their stages inline: the commit's steps are the same wherever the stages ran.
   it.each([
     ['before-journal', 'old', 'in-process'],
     ['after-journal', 'new', 'in-process'],
@@ -266,7 +281,7 @@ describe('kill -9 of the whole run at each step of its three-sink commit', () =>
     ['after-renames', 'new', 'in-process'],
   ])('stopped %s and killed: `sluice recover` leaves all %s outputs, nothing beside them (recover %s)', async (step, which, how) => {
     const out = path.join(ws.dir, `kill-${step}`);
-    const cfg = ws.config(graphConfig(out), `kill-${step}.config.ts`);
+    const cfg = ws.config(graphConfig(out, { inline: how !== 'cli' }), `kill-${step}.config.ts`);
     cpSync(oldOut(), out, { recursive: true });
     expect(await rowsOf(out)).toEqual(oldRows);
     const child = spawn(BIN, ['run', cfg, '--quiet'], { cwd: ws.dir, env: { ...process.env, SLUICE_TEST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });

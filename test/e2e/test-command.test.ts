@@ -1,11 +1,27 @@
 /**
- * `sluice test [config]` through the CLI: the cases beside a pipeline pass or fail with a diff
- * and the exit code says so; a bad cases file is refused with every problem and its path.
+ * `sluice test [config]`: the cases beside a pipeline pass or fail with a diff and the exit
+ * code says so; a bad cases file is refused with every problem and its path.
+ *
+ * Through the CLI where the command is the subject (its exit code, what it prints on stdout
+ * and stderr: a failing case, a bad or missing cases file) and where a case's stage module is
+ * loaded as Node loads it (the fresh-module test: in this process jest's module registry would
+ * load it). Which cases run in which mode (--every-mode, --mode) and the example's own cases
+ * run in this process through the command's handler (src/testing/cases/command.ts
+ * testCommand, what `sluice test` calls with its flags): a `sluice test` child costs ~3 CPU-s.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../helpers/cli';
+import { REPO, runCli } from '../helpers/cli';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
+import { testCommand, type TestCommandArgs } from '../../src/testing/cases/command';
+
+/** `sluice test` in this process: what its handler prints to stdout, and the exit code (1: a case failed). */
+async function testInProcess(args: TestCommandArgs): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const out = { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream;
+  const failed = await testCommand(args, out);
+  return { code: failed ? 1 : 0, stdout };
+}
 
 let ws: Workspace;
 beforeEach(() => {
@@ -62,8 +78,7 @@ it('JSON cases beside the config, run in every mode: all pass, exit 0', async ()
     path.join(ws.dir, 'pipeline.cases.json'),
     JSON.stringify([{ name: 'doubles x', stage: 'transform', input: [{ id: 1, name: 'a', x: 1.5 }], expected: [{ id: 1, name: 'a', x: 1.5, x2: 3, label: 'a:1.5' }] }]),
   );
-  const r = await runCli(['test', '--every-mode'], { cwd: ws.dir });
-  expect(r.stderr).toBe('');
+  const r = await testInProcess({ config: path.join(ws.dir, 'pipeline.config.ts'), everyMode: true });
   expect(r.stdout.split('\n').filter((l) => l.startsWith('  '))).toEqual([
     '  ✔ doubles x  [stage transform (inline)]',
     '  ✔ doubles x  [stage transform (thread)]',
@@ -75,7 +90,7 @@ it('JSON cases beside the config, run in every mode: all pass, exit 0', async ()
 
 it('--mode overrides a stage’s mode, as for run', async () => {
   cases(`[{ name: 'n', stage: 'count', input: [{ day: 'd' }], expected: [{ day: 'd', rows: 1 }] }]`);
-  const r = await runCli(['test', '--mode', 'count=thread'], { cwd: ws.dir });
+  const r = await testInProcess({ config: path.join(ws.dir, 'pipeline.config.ts'), mode: ['count=thread'] });
   expect(r.stdout).toContain('  ✔ n  [stage count (thread)]');
   expect(r.code).toBe(0);
 });
@@ -136,8 +151,7 @@ it('no cases file: says where to write one, exit 1', async () => {
 });
 
 it('the example pipeline’s own cases pass (pipeline.cases.ts beside pipeline.config.ts)', async () => {
-  const r = await runCli(['test']);
-  expect(r.stderr).toBe('');
+  const r = await testInProcess({ config: path.join(REPO, 'pipeline.config.ts') });
   expect(r.stdout).toContain('3 passed, 0 failed');
   expect(r.code).toBe(0);
 });
