@@ -2,10 +2,19 @@
  * One error wire format: a failure on the far side of each boundary the engine has (a stage
  * thread, a stage's child process, the source thread, a Parquet encoder thread) reaches the
  * CLI's message and the `--report` as the same class, code and location it had there.
+ *
+ * The boundaries are the engine's, not the command's: every case but the first runs `run()` in
+ * this process (test/helpers/run-as-cli.ts: the error's message is what the CLI prints after
+ * `sluice: `, the report attached to it what `--report` writes), without a CLI child's ~0.5
+ * CPU-s of start-up each. Two run `sluice run`: a thread stage that throws (the command prints
+ * that message and writes that report, exit 1), and one whose code throws from a timer: that
+ * error reaches an engine loaded by jest from another realm (jest's sandbox has its own
+ * `Error`), where it is taken for a non-Error value, so only a real process shows its message.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
+import { runAsCli } from '../helpers/run-as-cli';
 import { FIXTURE_STAGES, workspace, type Workspace } from '../helpers/workspace';
 
 let ws: Workspace;
@@ -19,8 +28,18 @@ beforeAll(() => {
 });
 afterAll(() => ws.cleanup());
 
+/** The cases that run through the CLI (see the header). */
+const THROUGH_CLI = ['thread-throw', 'thread-uncaught'];
+
 async function failedRun(name: string, config: object): Promise<{ stderr: string; error: Record<string, unknown> }> {
   const cfg = ws.config({ name, ...config }, `${name}.config.ts`);
+  if (!THROUGH_CLI.includes(name)) {
+    const r = await runAsCli(cfg);
+    expect(r.code).toBe(1);
+    expect(r.report?.ok).toBe(false);
+    expect(r.said).toContain(r.report!.error!.message);
+    return { stderr: r.said, error: r.report!.error as unknown as Record<string, unknown> };
+  }
   const reportFile = path.join(ws.dir, `${name}.report.json`);
   const r = await runCli(['run', cfg, '--quiet', '--report', reportFile]);
   expect(r.code).toBe(1);

@@ -53,13 +53,24 @@
  * dimensions cost few cells, as a pairwise set absorbs new dimensions in the cells it has.
  * test/unit/helpers/pairwise.test.ts checks the coverage of the whole set.
  *
- * Cells run two at a time (a 2-core machine), started in beforeAll; each test awaits its own
- * cell and asserts with one list of problems, so a failing cell says everything wrong at once.
+ * THROUGH THE CLI OR IN PROCESS (test/helpers/failure-in-process.ts): a cell runs `sluice run`
+ * where the process is the subject (a failure that needs a process of its own: an inline exit
+ * or unhandled rejection, a hang and its SIGTERM, a sink under a file size limit), for the
+ * regression cells, and for the first cell of each kind of failure and of ending that no other
+ * CLI cell has (the command's exit code, stderr and --report checked on every kind); every
+ * other cell runs `run()` in this process and asserts the same of it (rejected or resolved,
+ * the error's message, the report, what is left, the outputs), for about half the CPU.
+ *
+ * Cells run two at a time (a 2-core machine), started in beforeAll, which awaits the in-process
+ * ones (they load the config and inline stages through jest's require, which jest refuses
+ * between tests); each test awaits its own cell and asserts with one list of problems, so a
+ * failing cell says everything wrong at once.
  * SLUICE_MATRIX_SUMMARY=<file> writes one line per cell (pass/FAIL, problems, what was seen).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { allCells, writeInputs, type MatrixCell } from '../helpers/failure-cells';
+import { cliCells, runCellInProcess } from '../helpers/failure-in-process';
 import { CELL_TIMEOUT_MS, expectationOf, limiter, problemsOfApi, problemsOfCli, runCellApi, runCellCli, summaryOf, type Outcome } from '../helpers/failure-run';
 import { workspace, type Workspace } from '../helpers/workspace';
 
@@ -71,18 +82,26 @@ const apiCells: MatrixCell[] = [
   cells.find((c) => c.family === 'source')!,
 ];
 
-let ws: Workspace;
-const runs: { name: string; cell: MatrixCell; dir: string; api: boolean; outcome?: Promise<Outcome> }[] = [
-  ...cells.map((cell, i) => ({ name: `cell ${cell.id}`, cell, dir: `cli-${String(i).padStart(3, '0')}`, api: false })),
-  ...apiCells.map((cell, i) => ({ name: `run() from code, cell ${cell.id}`, cell, dir: `api-${i}`, api: true })),
-];
+const viaCli = cliCells(cells);
 
-beforeAll(() => {
+let ws: Workspace;
+/** `via`: `sluice run`, `run()` in this process, or `run()` from a script in a node process of its own. */
+type Via = 'cli' | 'in-process' | 'api';
+const runs: { name: string; cell: MatrixCell; dir: string; via: Via; outcome?: Promise<Outcome> }[] = [
+  ...cells.map((cell, i) => ({ name: `cell ${cell.id}${viaCli.has(cell) ? '' : ' (run() in process)'}`, cell, dir: `cell-${String(i).padStart(3, '0')}`, via: (viaCli.has(cell) ? 'cli' : 'in-process') as Via })),
+  ...apiCells.map((cell, i) => ({ name: `run() from code, cell ${cell.id}`, cell, dir: `api-${i}`, via: 'api' as const })),
+];
+const runner = { cli: runCellCli, 'in-process': runCellInProcess, api: runCellApi };
+const inProcess = runs.filter((r) => r.via === 'in-process');
+
+beforeAll(async () => {
   ws = workspace('sluice-matrix-');
   writeInputs(ws.dir);
   const slot = limiter(2);
-  for (const r of runs) r.outcome = slot(() => (r.api ? runCellApi : runCellCli)(r.cell, ws.dir, path.join(ws.dir, r.dir)));
-});
+  // The in-process cells first: this hook awaits them; the CLI and API cells go on in their own processes.
+  for (const r of [...inProcess, ...runs.filter((r) => r.via !== 'in-process')]) r.outcome = slot(() => runner[r.via](r.cell, ws.dir, path.join(ws.dir, r.dir)));
+  await Promise.all(inProcess.map((r) => r.outcome));
+}, inProcess.length * CELL_TIMEOUT_MS);
 afterAll(async () => {
   const settled = await Promise.all(runs.map((r) => r.outcome));
   // SLUICE_MATRIX_SUMMARY=<file>: one line per cell (what the lead reads after a change).
@@ -93,7 +112,7 @@ afterAll(async () => {
       runs
         .map((r, i) => {
           const o = settled[i]!;
-          const problems = (r.api ? problemsOfApi : problemsOfCli)(o, expectationOf(r.cell, ws.dir, path.join(ws.dir, r.dir)));
+          const problems = (r.via === 'api' ? problemsOfApi : problemsOfCli)(o, expectationOf(r.cell, ws.dir, path.join(ws.dir, r.dir)));
           return `${problems.length ? 'FAIL' : 'pass'} ${r.name}\n${problems.length ? `     ${problems.join('; ')}\n     ${summaryOf(o)}\n` : ''}`;
         })
         .join(''),
@@ -104,13 +123,16 @@ afterAll(async () => {
 /** A test waits for at most two cells ahead of its own: two hangs at most. */
 const TEST_TIMEOUT_MS = 3 * CELL_TIMEOUT_MS + 10_000;
 
-describe.each(runs.filter((r) => !r.api))('$name', (r) => {
+describe.each(runs.filter((r) => r.via !== 'api'))('$name', (r) => {
   const { recovered, rows } = expectationOf(r.cell, '', '');
+  const cli = r.via === 'cli';
   const title = rows
     ? `survives: exactly the failing rows ${rows.action === 'skip' ? 'skipped' : 'dead-lettered'}, every other row in every sink (read by DuckDB), rows read = written + rejected`
     : recovered
-      ? 'survives: the dead copy is replaced, exit 0, every row in every sink, the retry in the report'
-      : 'ends by itself, exits non-zero (143 after SIGTERM), names the culprit, reports ok: false, leaves nothing';
+      ? `survives: the dead copy is replaced, ${cli ? 'exit 0' : 'run() resolves'}, every row in every sink, the retry in the report`
+      : cli
+        ? 'ends by itself, exits non-zero (143 after SIGTERM), names the culprit, reports ok: false, leaves nothing'
+        : 'run() rejects by itself, its error names the culprit, its report says ok: false, leaves nothing';
   it(title, async () => {
     const o = await r.outcome!;
     const problems = problemsOfCli(o, expectationOf(r.cell, ws.dir, path.join(ws.dir, r.dir)));
@@ -118,7 +140,7 @@ describe.each(runs.filter((r) => !r.api))('$name', (r) => {
   }, TEST_TIMEOUT_MS);
 });
 
-describe.each(runs.filter((r) => r.api))('$name', (r) => {
+describe.each(runs.filter((r) => r.via === 'api'))('$name', (r) => {
   it('rejects (neither resolves, nor hangs, nor ends the process), names the culprit, leaves nothing', async () => {
     const o = await r.outcome!;
     const problems = problemsOfApi(o, expectationOf(r.cell, ws.dir, path.join(ws.dir, r.dir)));

@@ -1,14 +1,16 @@
 /**
- * Resumable runs (io/units): 20 CSV files into five sinks at once (one Parquet file, a CSV,
+ * Resumable runs (io/units): 10 CSV files into five sinks at once (one Parquet file, a CSV,
  * an NDJSON and an Arrow file, a partitioned Parquet directory: every sink kind, in one run,
- * committed together). A run whose whole process tree is SIGKILLed once 11 units are recorded
- * (SLUICE_TEST_STOP_AT=unit-11: file 12 is in flight), or that fails on file 15 for a cause
+ * committed together). A run whose whole process tree is SIGKILLed once 5 units are recorded
+ * (SLUICE_TEST_STOP_AT=unit-5: file 6 is in flight), or that fails on file 8 for a cause
  * that is then removed, is finished by `sluice run --resume`: the outputs are byte for byte
  * those of an uninterrupted run, DuckDB reads the same rows, and the report says which files
  * were not read again. A changed stage module, a changed input, a run without --resume and
  * stages with flush() that read two places are refused, naming what (one place:
  * resume-stateful.test.ts). The column types are fixed once, by the first
- * file, and kept in the manifest: a resumed run does not infer them again from file 12.
+ * file, and kept in the manifest: a resumed run does not infer them again from file 6.
+ * (It was 20 files, killed at unit 11, failing on file 15: each unit is staged, fsynced and
+ * committed in every sink, so the files cost CPU in every run, and 10 hold every case.)
  *
  * Through the CLI where the command is the point: the run killed -9 with its tree, the refusal
  * to start over staged units without --resume, --resume (without `resumable` in the config)
@@ -31,13 +33,17 @@ jest.setTimeout(240_000);
 const ws = workspace('sluice-resume-');
 afterAll(() => ws.cleanup());
 
-const FILES = 20;
+const FILES = 10;
+/** Units recorded when the killed run stops itself (file KILL_AT + 1 in flight). */
+const KILL_AT = 5;
+/** The file the failing run fails on (`n08`). */
+const FAIL_FILE = 8;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
 const names: string[] = [];
 for (let i = 1; i <= FILES; i++) {
   const n = String(i).padStart(2, '0');
-  // `v` is fractional in the first file only: its types are the run's (float64), also for a resumed run that starts at file 12 (whose own rows would say int64).
+  // `v` is fractional in the first file only: its types are the run's (float64), also for a resumed run that starts at file 6 (whose own rows would say int64).
   const rows = ['x,name,v', ...Array.from({ length: 30 }, (_, j) => `${i * 100 + j},n${n},${i === 1 ? j + 0.5 : j}`)];
   const file = path.join(inputs, `f${n}.csv`);
   writeFileSync(file, rows.join('\n') + '\n');
@@ -136,22 +142,22 @@ describe('resumable runs', () => {
     expect(n).toBe(FILES * 30);
   });
 
-  it('kill -9 of the whole process tree with file 12 in flight, then --resume: the uninterrupted output, files 1–11 not read again', async () => {
+  it(`kill -9 of the whole process tree with file ${KILL_AT + 1} in flight, then --resume: the uninterrupted output, files 1–${KILL_AT} not read again`, async () => {
     // Its stage runs in child processes: the tree killed is the run, its stage's children and its watcher.
     const { dir, config } = setup('killed', { mode: 'process' });
-    await killTreeAtUnit(config, 11);
+    await killTreeAtUnit(config, KILL_AT);
     expect(existsSync(path.join(dir, 'out', 'all.parquet'))).toBe(false);
     // Without --resume the run refuses to start over what was staged.
     const plain = await runCli(['run', config, '--quiet']);
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toContain('stopped with 11 of 20 units committed');
+    expect(plain.stderr).toContain(`stopped with ${KILL_AT} of ${FILES} units committed`);
     expect(plain.stderr).toContain('--resume');
     const r = await runCli(['run', config, '--resume', '--quiet', '--report', path.join(dir, 'report.json')]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = await report(path.join(dir, 'report.json'));
-    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11) });
-    expect(rep.source.files).toBe(9);
-    expect(rep.source.rows).toBe(9 * 30);
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT) });
+    expect(rep.source.files).toBe(FILES - KILL_AT);
+    expect(rep.source.rows).toBe((FILES - KILL_AT) * 30);
     expect(outputs(dir)).toEqual(reference);
     const duck = async (d: string) => duckRows(`select x, name, v from read_parquet('${path.join(d, 'out/all.parquet')}') order by x`);
     expect(await duck(dir)).toEqual(await duck(referenceDir));
@@ -159,15 +165,16 @@ describe('resumable runs', () => {
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['all.arrow', 'all.csv', 'all.ndjson', 'all.parquet', 'parts']);
   });
 
-  it('a stage failure on file 15, its cause removed, then --resume: the uninterrupted output', async () => {
+  it(`a stage failure on file ${FAIL_FILE}, its cause removed, then --resume: the uninterrupted output`, async () => {
     const { dir, config } = setup('failed', { resumable: true });
-    expect((await failingOn('n15', config)).message).toContain('deliberate failure on a row of n15');
+    const failing = `n${String(FAIL_FILE).padStart(2, '0')}`;
+    expect((await failingOn(failing, config)).message).toContain(`deliberate failure on a row of ${failing}`);
     const rep = await reportOfRun(config, 'resume');
     // The units whose every batch had reached every sink before the failure are kept (the
     // channels' capacities bound how many were still on their way); the rest are read again.
     const kept = rep.units!.reused.length;
     expect(kept).toBeGreaterThan(0);
-    expect(kept).toBeLessThanOrEqual(14);
+    expect(kept).toBeLessThanOrEqual(FAIL_FILE - 1);
     expect(rep.units).toMatchObject({ reused: names.slice(0, kept), read: names.slice(kept) });
     expect(outputs(dir)).toEqual(reference);
   });

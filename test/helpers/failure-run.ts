@@ -217,7 +217,8 @@ function killStragglers(dir: string): number[] {
   return killed;
 }
 
-async function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCell, cellDir: string, reportFile: string | undefined, started: number): Promise<Outcome> {
+/** What a finished run of `cell` left: its report (from `reportFile`, if given), what is under out/, and the outputs an onError cell must hold. */
+export async function collect(result: Partial<CliResult> & { hang?: string }, cell: MatrixCell, cellDir: string, reportFile: string | undefined, started: number): Promise<Outcome> {
   let report: Outcome['report'];
   if (reportFile) {
     try {
@@ -243,12 +244,18 @@ async function guarded(cellDir: string, run: () => Promise<CliResult>): Promise<
   }
 }
 
-/** Runs the cell through the CLI (`sluice run --report`), signalling it once a `hang` stage hangs. */
-export async function runCellCli(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
-  const started = Date.now();
+/** Writes the cell's pipeline.config.ts into `cellDir` (made if missing); returns its path. */
+export function writeCellConfig(cell: MatrixCell, inputs: string, cellDir: string): string {
   mkdirSync(cellDir, { recursive: true });
   const cfg = path.join(cellDir, 'pipeline.config.ts');
   writeFileSync(cfg, `import { definePipeline } from 'sluice';\nexport default definePipeline(${JSON.stringify(configOf(cell, inputs, cellDir), null, 2)} as const);\n`);
+  return cfg;
+}
+
+/** Runs the cell through the CLI (`sluice run --report`), signalling it once a `hang` stage hangs. */
+export async function runCellCli(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
+  const started = Date.now();
+  const cfg = writeCellConfig(cell, inputs, cellDir);
   const reportFile = path.join(cellDir, 'report.json');
   const opts: RunOptions = { timeoutMs: CELL_TIMEOUT_MS };
   if (cell.family === 'sink') opts.wrap = ['prlimit', `--fsize=${SINK_FILE_LIMIT}`];
@@ -267,9 +274,7 @@ export async function runCellCli(cell: MatrixCell, inputs: string, cellDir: stri
 /** Runs the cell through `run()` from code in a child node process; prints how the promise ended. */
 export async function runCellApi(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
   const started = Date.now();
-  mkdirSync(cellDir, { recursive: true });
-  const cfg = path.join(cellDir, 'pipeline.config.ts');
-  writeFileSync(cfg, `import { definePipeline } from 'sluice';\nexport default definePipeline(${JSON.stringify(configOf(cell, inputs, cellDir), null, 2)} as const);\n`);
+  const cfg = writeCellConfig(cell, inputs, cellDir);
   const script = path.join(cellDir, 'api.mjs');
   writeFileSync(
     script,
