@@ -4,7 +4,7 @@
  * Codes are stable strings so scripts can branch on them (`err.code`).
  */
 import path from 'node:path';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { WireError, WireValue } from './protocol/errors';
 
 export type SluiceErrorCode =
@@ -101,7 +101,7 @@ const OWN = [path.resolve(__dirname), path.resolve(__dirname, '..', 'dist'), pat
  * threw it (a frame of sluice comes first): its message says what is wrong already.
  */
 export function userFrame(err: unknown): string | undefined {
-  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+  const stack = isError(err) && typeof err.stack === 'string' ? err.stack : '';
   for (const line of stack.split('\n').slice(1)) {
     const m = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m) continue;
@@ -203,9 +203,18 @@ export class AbortedError extends SluiceError {
   }
 }
 
+/**
+ * An Error from any realm. `instanceof Error` is false for one made in another V8 context: a
+ * thread's uncaught error that Node hands to a run embedded in jest's sandbox (sluice/testing),
+ * a config evaluated in a `vm` context; those would otherwise be reported as "a non-Error value".
+ */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 /** Whatever was thrown, as words: an Error's message, or what the value was (`throw undefined`, a cyclic object). */
 export function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.message || `${cause.name} (with no message)`;
+  if (isError(cause)) return cause.message || `${cause.name} (with no message)`;
   if (typeof cause === 'string') return cause;
   if (cause === undefined || cause === null) return `${String(cause)} was thrown (throw an Error that says what went wrong)`;
   // inspect, not JSON: it copes with cycles, BigInts and functions, and bounds the depth.
@@ -241,7 +250,7 @@ const MAX_FIELD_CHARS = 64 * 1024;
  * what it was (describeCause).
  */
 export function serializeError(err: unknown): WireError {
-  if (!(err instanceof Error)) return { class: 'Error', name: 'Error', message: describeCause(err), fields: {} };
+  if (!isError(err)) return { class: 'Error', name: 'Error', message: describeCause(err), fields: {} };
   const fields: Record<string, WireValue> = {};
   for (const [key, value] of Object.entries(err)) {
     if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;

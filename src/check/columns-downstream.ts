@@ -7,7 +7,7 @@
  * means checked.
  */
 import { closest } from '../config/closest';
-import type { ConfigIssue } from '../errors';
+import { isError, type ConfigIssue } from '../errors';
 import type { SourceColumns } from '../io/sources/probe';
 import type { StageDefinition } from '../worker/api';
 import { callWithoutExit } from '../worker/load';
@@ -143,7 +143,7 @@ function call<T>(fn: () => T, path: string, what: string, issues: ConfigIssue[])
     // Stage code run while checking: a process.exit() in it fails the check, never ends validate with 0.
     return callWithoutExit(what, fn);
   } catch (err) {
-    issues.push({ path, message: `${what} threw: ${err instanceof Error ? err.message : String(err)}` });
+    issues.push({ path, message: `${what} threw: ${isError(err) ? err.message : String(err)}` });
     return undefined;
   }
 }

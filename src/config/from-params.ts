@@ -9,7 +9,7 @@
  * glob characters escaped (`acme\[1\]`), unless the param is declared `pattern: true`;
  * sink.path is never a glob and gets the values as given.
  */
-import type { ConfigIssue } from '../errors';
+import { isError, type ConfigIssue } from '../errors';
 import { escapeGlob } from '../inputs';
 import { loadWithoutExit } from '../loader';
 import type { ConfigContext, ResolvedParams } from './params';
@@ -59,7 +59,7 @@ export async function computeFromParams(raw: unknown, params: ResolvedParams | u
       value = await loadWithoutExit(`the function of ${where}`, () => (part.path as (ctx: ConfigContext) => unknown)({ params: values }));
     } catch (err) {
       unresolved.push(where);
-      issues.push({ path: where, message: `its function threw: ${err instanceof Error ? err.message : String(err)}` });
+      issues.push({ path: where, message: `its function threw: ${isError(err) ? err.message : String(err)}` });
       continue;
     }
     // What the path holds (empty, a list of what) is the schema's to check; a function that

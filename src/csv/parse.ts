@@ -8,7 +8,7 @@
 import type pl from 'nodejs-polars';
 import type { DataType } from 'nodejs-polars';
 import { polars } from '../batch/lazy-polars';
-import { SourceError } from '../errors';
+import { isError, SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
 import { checkChunkText, type TextCheck } from './strict';
@@ -151,7 +151,7 @@ function locateBadValue(chunk: ChunkText, p: CsvParse, cause: unknown): SourceEr
       );
     }
   }
-  const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  const message = isError(cause) ? cause.message.split('\n')[0] : String(cause);
   return new SourceError(`cannot parse rows ${chunk.firstLine}–: ${message}`, { file: p.file, line: chunk.firstLine }, cause);
 }
 

@@ -15,7 +15,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { OwnedBatch } from '../batch/owned';
 import { rowJsonOf } from '../batch/row-json';
-import { PoisonBatchError, StageError } from '../errors';
+import { PoisonBatchError, StageError, isError } from '../errors';
 import { ExitCalledError } from './guard';
 import type { Reject } from './rejects';
 
@@ -56,7 +56,7 @@ export async function bisect(input: BisectInput, runPart: (part: OwnedBatch) => 
   const json = (batch: RecordBatch) => jsons.get(batch) ?? jsons.set(batch, rowJsonOf(batch)).get(batch)!;
   const reject = (batch: RecordBatch, at: number, err: StageError) => {
     // A poison batch's reason is its death and how often it happened; a stack of sluice's own says nothing.
-    const cause = err.cause instanceof Error && !(err instanceof PoisonBatchError) ? err.cause : undefined;
+    const cause = isError(err.cause) && !(err instanceof PoisonBatchError) ? err.cause : undefined;
     const row = input.firstRow !== undefined ? input.firstRow + offset + at : undefined;
     rejects.push({
       origin: 'stage',

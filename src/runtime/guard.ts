@@ -22,7 +22,7 @@
  * that might have lost work must not succeed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AbortedError, StageError } from '../errors';
+import { AbortedError, StageError, isError } from '../errors';
 import { inlineWork } from '../executors/inline-context';
 import { StalledError, watchStall } from '../executors/stall';
 import type { Teardown } from './teardown';
@@ -136,7 +136,7 @@ export class RunGuard {
 /** An error that escaped a stage's promises, blamed on the inline stage whose code raised it. */
 function blame(err: unknown, how: string): unknown {
   const work = inlineWork.getStore();
-  if (!work) return err instanceof Error ? err : new Error(`${how}: ${String(err)}`);
+  if (!work) return isError(err) ? err : new Error(`${how}: ${String(err)}`);
   const { phase, ...where } = work;
   return new StageError(where, phase, err, how);
 }

@@ -1,5 +1,5 @@
 /** A failed run's report travels on the error it threw (the CLI still prints it, `--report` still writes it). */
-import { SourceError, StageError, WorkerExitError } from '../errors';
+import { SourceError, StageError, WorkerExitError, isError } from '../errors';
 import type { RunReport } from './types';
 
 const REPORT = Symbol.for('sluice.runReport');
@@ -19,7 +19,7 @@ export function attachFailure(err: unknown, report: RunReport): void {
 
 /** The error's class and location as fields of their own, for scripts that read the report. */
 function whereOf(err: unknown): Omit<NonNullable<RunReport['error']>, 'code' | 'message'> {
-  const name = err instanceof Error ? { name: err.name } : {};
+  const name = isError(err) ? { name: err.name } : {};
   if (err instanceof StageError || err instanceof WorkerExitError) {
     const { stage, copy, seq, sourceFile } = err.location;
     const phase = err instanceof StageError ? { phase: err.phase } : { exitCode: err.exitCode, signal: err.signal };

@@ -13,6 +13,7 @@
  *   meanwhile waits for it to settle before tearing anything down.
  * - Success: `close` releases what is still held, in reverse order, each once.
  */
+import { isError } from '../errors';
 
 /** Something the run opened. */
 export interface Resource {
@@ -31,7 +32,7 @@ export class TeardownFailure extends Error {
     readonly resource: string,
     cause: unknown,
   ) {
-    super(`tearing down ${resource} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`tearing down ${resource} failed: ${isError(cause) ? cause.message : String(cause)}`, { cause });
     this.name = 'TeardownFailure';
   }
 }

@@ -4,6 +4,7 @@
  * before anything starts), so they can never disagree about what a module exports.
  */
 import { pathToFileURL } from 'node:url';
+import { isError } from '../errors';
 import { ensureLoaderFor, loadWithoutExit } from '../loader';
 
 /** For the checks (check/ may not import the loader): a stage's own functions called while checking, guarded as its module's load. */
@@ -159,7 +160,7 @@ function describe(v: unknown): string {
  * says "Transform failed with 1 error:", the position and cause follow it.
  */
 function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = isError(err) ? err.message : String(err);
   const lines = message.split('\n').map((l) => l.trim());
   const end = lines.findIndex((l) => l.startsWith('Require stack:'));
   return (end < 0 ? lines : lines.slice(0, end)).filter(Boolean).slice(0, 3).join(' ');

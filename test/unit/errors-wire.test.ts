@@ -4,6 +4,7 @@
  * (postMessage to a thread) alike.
  */
 import { serialize as v8Serialize, deserialize as v8Deserialize } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   AbortedError,
   ConfigError,
@@ -13,8 +14,10 @@ import {
   SourceError,
   StageError,
   WorkerExitError,
+  describeCause,
   deserializeError,
   serializeError,
+  userFrame,
 } from '../../src/errors';
 import { StalledError } from '../../src/runtime/guard';
 
@@ -105,5 +108,30 @@ describe.each(Object.entries(crossings))('across %s', (_, cross) => {
     expect(stage.message).toMatch(/undefined was thrown/);
     expect(stage.cause).toBeUndefined();
     expect((cross(new StageError({ stage: 's' }, 'process', 'text')) as StageError).cause).toEqual(new Error('text'));
+  });
+});
+
+// An Error made in another V8 context fails `instanceof Error` here: a thread's uncaught error
+// that Node hands to a run embedded in jest's sandbox is one. It is still an Error: its message
+// and class travel, not "a non-Error value was thrown".
+describe('an Error from another realm', () => {
+  const foreign = (): Error => runInNewContext('(() => { const e = new RangeError("from elsewhere"); e.code = "E_AWAY"; return e; })()') as Error;
+
+  it('is described by its message and crosses the wire as an Error', () => {
+    expect(foreign()).not.toBeInstanceOf(Error);
+    expect(describeCause(foreign())).toBe('from elsewhere');
+    const back = crossings.json(foreign()) as Error & { code?: string };
+    expect([back.name, back.message, back.code]).toEqual(['RangeError', 'from elsewhere', 'E_AWAY']);
+  });
+
+  it('as a stage\'s cause, names the cause', () => {
+    expect(new StageError({ stage: 's', seq: 2 }, 'process', foreign()).message).toMatch(/from elsewhere/);
+    expect(new StageError({ stage: 's', seq: 2 }, 'process', foreign()).message).not.toMatch(/non-Error/);
+  });
+
+  it('keeps its stack for the user\'s frame', () => {
+    const e = foreign();
+    e.stack = 'RangeError: from elsewhere\n    at thing (/srv/etl/stages/clean.ts:42:11)';
+    expect(userFrame(e)).toBe('/srv/etl/stages/clean.ts:42:11');
   });
 });

@@ -10,7 +10,7 @@ import type pl from 'nodejs-polars';
 import type { DataType } from 'nodejs-polars';
 import { polars } from '../../batch/lazy-polars';
 import { MAX_ROW_BYTES } from '../../defaults';
-import { SourceError } from '../../errors';
+import { isError, SourceError } from '../../errors';
 import { undescribable } from '../../batch/polars-types';
 import { polarsToBatches, type BatchWithLease } from './arrow-convert';
 import { readBytes, withLineOnError } from './bytes';
@@ -196,7 +196,7 @@ function locateBadLine(file: string, lines: Lines, cause: unknown, fixed: Ndjson
   }
   const located = locateUnreadable(lines, file, fixed);
   if (located) return located;
-  const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  const message = isError(cause) ? cause.message.split('\n')[0] : String(cause);
   const whole = new SourceError(`cannot read lines ${lines.firstLine}–${lines.firstLine + lines.count - 1}: ${message}`, { file, line: lines.firstLine }, cause);
   wholeBatch.add(whole);
   return whole;

@@ -6,7 +6,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnTypeName, StageMode } from '../../config/types';
-import { SluiceError } from '../../errors';
+import { isError, SluiceError } from '../../errors';
 import { watchStall } from '../../executors/stall';
 import type { PlannedStage } from '../../plan/types';
 import { batchFromRows, type Row } from '../build';
@@ -48,7 +48,7 @@ export async function runCase(c: PipelineCase, ctx: CaseContext): Promise<CaseOu
     const diff = diffBatches(batches, c.expected, { ordered: c.ordered ?? true });
     return { name: c.name, target, ok: diff === undefined, ...(diff !== undefined && { detail: diff }) };
   } catch (err) {
-    const message = err instanceof SluiceError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const message = err instanceof SluiceError ? err.message : isError(err) ? (err.stack ?? err.message) : String(err);
     return { name: c.name, target, ok: false, detail: message };
   } finally {
     stall.dispose();
