@@ -15,8 +15,7 @@
  * partials per unit instead of every row the aggregate reads (runtime/unit-cut.ts). Sums and
  * counts add up across partials; distinct customers do not (one customer is seen by several
  * units), so a partial carries its distinct (group, customer) hashes too and combine counts them
- * once: a partial is one frame of two kinds of rows, the sums per group (`pair` null) and one
- * row per distinct pair (`pair` set, only `group` beside it).
+ * once: a partial is one row per group, its sums and the list of its distinct pair hashes.
  *
  * The polars expressions are built once per process (below): nodejs-polars spends ~0.5 ms of
  * JavaScript on every expression node it creates, more than the work on a batch of thousands
@@ -49,9 +48,8 @@ function expressions() {
     PARTIAL_SUMS: [pl.len().cast(pl.Int64).alias('transactions'), pl.col('settled_amount').sum(), pl.col('refunds').sum()],
     MERGED_SUMS: [pl.col('transactions').sum(), pl.col('settled_amount').sum(), pl.col('refunds').sum()],
     CUSTOMERS: pl.col('pair').nUnique().cast(pl.Int32).alias('customers'),
-    /** A partial's two kinds of rows (see the header): what combine merges. */
-    SUM_ROWS: pl.col('pair').isNull(),
-    NULL_PAIR: pl.lit(null).cast(pl.UInt64).alias('pair'),
+    /** A partial's distinct pairs, as one list per group. */
+    PAIR_LIST: pl.col('pair').alias('pairs'),
     OUTPUT: [
       pl.col('day').cast(pl.String).alias('day'),
       pl.col('country'),
@@ -71,9 +69,8 @@ function expressions() {
  */
 const SHARED = Symbol.for('sluice.example.aggregate.expressions');
 const shared = globalThis as { [SHARED]?: ReturnType<typeof expressions> };
-const { NARROW, PARTIAL_SUMS, MERGED_SUMS, CUSTOMERS, SUM_ROWS, NULL_PAIR, OUTPUT } = (shared[SHARED] ??= expressions());
+const { NARROW, PARTIAL_SUMS, MERGED_SUMS, CUSTOMERS, PAIR_LIST, OUTPUT } = (shared[SHARED] ??= expressions());
 const GROUP_PAIR = ['group', 'pair'];
-const PARTIAL_COLUMNS = [...KEYS, 'group', 'pair', 'transactions', 'settled_amount', 'refunds'];
 
 let waiting: pl.DataFrame[] = [];
 let waitingRows = 0;
@@ -118,8 +115,8 @@ export default defineStage<Options>({
     if (!sums) return undefined;
     const distinct = pl.concat(pairs).unique({ subset: ['pair'] });
     ctx.log.info({ groups: sums.height, pairs: distinct.height, dedupes }, 'aggregated');
-    // Both kinds in one frame, the columns of the other kind null (diagonal concat).
-    return pl.concat([sums.withColumns(NULL_PAIR), distinct], { how: 'diagonal' }).select(...PARTIAL_COLUMNS);
+    // One row per group: its sums and the list of its distinct pairs (8 bytes a pair).
+    return sums.join(distinct.groupBy('group').agg(PAIR_LIST), { on: 'group', how: 'left' });
   },
   combine(partials, ctx) {
     const result = totalsOf(partials.filter((b) => b.numRows > 0).map((b) => ctx.toDataFrame(b)));
@@ -132,7 +129,8 @@ export default defineStage<Options>({
 export function totalsOf(partials: pl.DataFrame[]): pl.DataFrame | undefined {
   if (partials.length === 0) return undefined;
   const all = pl.concat(partials);
-  const totals = all.filter(SUM_ROWS).groupBy([...KEYS, 'group']).agg(...MERGED_SUMS);
-  const customers = all.filter(SUM_ROWS.not()).select(...GROUP_PAIR).unique({ subset: ['pair'] }).groupBy('group').agg(CUSTOMERS);
+  const totals = all.groupBy([...KEYS, 'group']).agg(...MERGED_SUMS);
+  // A pair's hash includes its group's keys: it is in one group only, so counting per group counts it once.
+  const customers = all.select('group', pl.col('pairs').alias('pair')).explode('pair').groupBy('group').agg(CUSTOMERS);
   return totals.join(customers, { on: 'group' }).select(...OUTPUT).sort(KEYS);
 }

@@ -3,13 +3,13 @@
  * nightly job (clean inline → pseudonymise thread × 2 → the example aggregate, its totals to
  * Parquet, the pseudonymised rows to NDJSON), with the aggregate in each mode. Each input file's
  * rows go through a fresh instance of the aggregate; its flush at the file's end (the file's
- * partial: sums per group and the distinct (group, customer) pairs) is staged with the unit,
+ * partial: one row per group, its sums and its distinct customers' hashes) is staged with the unit,
  * not the rows it read; the totals are `combine` over every file's partial. Per mode:
  * - an uninterrupted resumable run stages 20 partials and combines them; its totals equal a
  *   run without units (DuckDB);
  * - the whole process tree SIGKILLed while file 12 is in flight: what is staged for the
- *   aggregate is each committed file's partial, exactly as many rows as its groups and distinct
- *   pairs (counted by DuckDB from the input CSV), fewer than the rows it read;
+ *   aggregate is each committed file's partial, exactly as many rows as its groups (counted by
+ *   DuckDB from the input CSV), fewer than the rows it read;
  * - `--resume`: files 1–11 are not read again, their partials are read back, and the outputs
  *   are byte for byte the uninterrupted resumable run's, and its totals a run without units'.
  */
@@ -93,11 +93,11 @@ function stagedUnits(dir: string): { unit: number; file: string; sinks: ({ file:
     .filter((l) => l.type === 'unit');
 }
 
-/** Per input file, by DuckDB from the CSV: the rows of the aggregate's partial (its groups, and its distinct (group, customer) pairs). */
+/** Per input file, by DuckDB from the CSV: the rows of the aggregate's partial (its groups: day, country as clean makes it, currency). */
 async function partialRowsPerFile(): Promise<Map<string, number>> {
   const day = `cast(cast(ts as timestamp) as date)`;
   const found = await duckRows(
-    `select filename as file, (count(distinct (${day}, upper(trim(country)), currency)) + count(distinct (${day}, upper(trim(country)), currency, customer_id)))::int as n from read_csv('${path.join(inputs, '*.csv')}', filename = true, all_varchar = true) where status <> 'test' group by filename`,
+    `select filename as file, count(distinct (${day}, upper(trim(country)), currency))::int as n from read_csv('${path.join(inputs, '*.csv')}', filename = true, all_varchar = true) where status <> 'test' group by filename`,
   );
   return new Map(found.map((r) => [r.file as string, r.n as number]));
 }
@@ -139,7 +139,7 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     // The watcher, and the aggregate's child in process mode.
     expect(below).toBeGreaterThanOrEqual(mode === 'process' ? 2 : 1);
 
-    // Staged for the aggregate (the stream after the two sinks): each committed file's partial, as many rows as DuckDB counts.
+    // Staged for the aggregate (the stream after the two sinks): each committed file's partial, a row per group DuckDB counts.
     const units = stagedUnits(dir);
     expect(units.map((u) => u.unit)).toEqual([...Array(11).keys()]);
     const want = await partialRowsPerFile();
@@ -175,14 +175,17 @@ describe('explain says which way a resumable run carries a stateful stage across
         name: 'nightly-cut',
         resumable: true,
         source: { format: 'csv', path: path.join(inputs, '*.csv') },
-        stages: [{ name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-no-combine.ts'), mode: 'process' }],
+        stages: [
+          { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
+          { name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-no-combine.ts'), mode: 'process' },
+        ],
         sink: { format: 'parquet', path: path.join(ws.dir, 'explain-cut.parquet') },
       },
       'explain-cut.config.ts',
     );
     const cut = await runCli(['explain', plain]);
-    expect(cut.code).toBe(0);
-    expect(cut.stdout).toContain('units    every row the source passes to the stages with flush() is staged with its unit');
+    expect({ code: cut.code, stderr: cut.stderr }).toMatchObject({ code: 0 });
+    expect(cut.stdout).toContain('units    every row "clean" passes to the stages with flush() is staged with its unit');
     expect(cut.stdout).toContain('stage "aggregate" has flush() but no combine()');
   });
 });
