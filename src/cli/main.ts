@@ -151,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
             return;
           }
           writeSafe(process.stdout, renderPlan(plan, expandInputs(r.config.source.path, r.baseDir)) + '\n');
+          const units = plan.units ? await refuseUncutUnits(plan) : undefined;
+          if (units) writeSafe(process.stdout, units + '\n');
           const warnings = planWarnings(plan, { sourceColumns: r.sourceColumns?.names });
           if (warnings.length) writeSafe(process.stdout, '\n' + renderWarnings(warnings) + '\n');
           if (args.profile) {
@@ -297,21 +299,26 @@ function withCommon<T>(y: Argv<T>) {
 /**
  * A resumable run stages each unit's output, and the stages from the first one with flush()
  * (state across units, e.g. an aggregate) on run live in a fresh run, or over the staged units
- * at the commit of a resumed one (runtime/unit-cut.ts). A graph those cannot be cut in
- * (stateful stages reading several places) is refused before anything starts.
+ * at the commit of a resumed one, unless that stage has combine() and stages its per-unit
+ * partials instead (runtime/unit-cut.ts, unit-partials.ts). A graph those cannot be cut in
+ * (stateful stages reading several places) is refused before anything starts. Returns
+ * `explain`'s words for the way it will run (undefined: no stage keeps state).
  */
-async function refuseUncutUnits(plan: Plan): Promise<void> {
+async function refuseUncutUnits(plan: Plan): Promise<string | undefined> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
   const { loadStageDefinition } = require('../worker/load') as typeof import('../worker/load');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see planning()
-  const { cutAtState } = require('../runtime/unit-cut') as typeof import('../runtime/unit-cut');
+  const { cutAtState, unitStateOf, unitStateWords } = require('../runtime/unit-cut') as typeof import('../runtime/unit-cut');
   const stateful: boolean[] = [];
+  const combines: boolean[] = [];
   for (const stage of plan.stages) {
     let keeps = false;
     for (const m of [stage, ...(stage.fused ?? [])]) if (m.modulePath && typeof (await loadStageDefinition(m.modulePath)).flush === 'function') keeps = true;
     stateful.push(keeps);
+    combines.push(!stage.fused && !!stage.modulePath && typeof (await loadStageDefinition(stage.modulePath)).combine === 'function');
   }
-  cutAtState(plan, stateful);
+  const cut = cutAtState(plan, stateful);
+  return unitStateWords(plan, cut, cut && unitStateOf(plan, cut, combines));
 }
 
 /** Load, override and check everything knowable before a run (check/): every command does the same. */

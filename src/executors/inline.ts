@@ -15,7 +15,7 @@ import type { PlannedStage } from '../plan/types';
 import type { OwnedBatch } from '../batch/owned';
 import type { StageDefinition } from '../worker/api';
 import { StageChain } from '../worker/chain';
-import { copyInstance } from '../worker/fresh';
+import { copyInstance, freshInstance } from '../worker/fresh';
 import { combineFlushed, memberStage } from './combine';
 import { held } from './held';
 import { runInline, withTimeout, type InlineWork } from './inline-context';
@@ -59,7 +59,7 @@ export class InlineExecutor implements StageExecutor {
   }
 
   /** Load the modules and run `setup` now, so a failing setup stops the run before any batch is read. */
-  private async startCopy(copy: number): Promise<StageChain> {
+  private async startCopy(copy: number, load = this.deps.loadStage ?? copyInstance): Promise<StageChain> {
     const { planned } = this;
     const members = planned.fused?.map((m) => ({ stage: m.name, modulePath: m.modulePath, options: m.options })) ?? [{ stage: planned.name, modulePath: planned.modulePath, options: planned.options }];
     const onMember = (m: number) => {
@@ -68,7 +68,7 @@ export class InlineExecutor implements StageExecutor {
     };
     // A member's load or setup failing is blamed on that member (the StageError it throws names it).
     const chain = await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'load' }), () =>
-      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load: this.deps.loadStage ?? copyInstance }, onMember),
+      StageChain.load(members, { params: planned.params ?? {}, copy, copies: planned.copies, mode: 'inline', log: this.deps.log.child({ worker: copy }), load }, onMember),
     );
     await runInline(this.begin(copy, { stage: planned.name, copy, phase: 'setup' }), () => chain.setup());
     return chain;
@@ -166,6 +166,25 @@ export class InlineExecutor implements StageExecutor {
       throw err;
     }
     return out;
+  }
+
+  async flushUnit(): Promise<OwnedBatch[]> {
+    const partials: OwnedBatch[] = [];
+    try {
+      for (const chain of this.chains) partials.push(held(await runInline({ stage: this.stage, copy: chain.hosts[0].ctx.copy, phase: 'flush' }, () => chain.flush(0, false)), -1));
+    } catch (err) {
+      for (const p of partials) p.release();
+      throw err;
+    }
+    return partials;
+  }
+
+  async renew(): Promise<void> {
+    // A fresh instance of the module per copy (worker/fresh.ts), as a new copy gets: never the one the unit before used.
+    const renewed = await Promise.all(this.chains.map((chain) => this.startCopy(chain.hosts[0].ctx.copy, freshInstance)));
+    this.chains = renewed;
+    this.free.length = 0;
+    this.free.push(...renewed);
   }
 
   async close(): Promise<void> {}

@@ -10,3 +10,9 @@ export async function keepsState(modulePath: string): Promise<boolean> {
   const definition = await loadStageDefinition(modulePath);
   return typeof definition.flush === 'function';
 }
+
+/** Whether a stage's module merges its copies' (or a resumable run's units') partials: it has `combine` (runtime/unit-partials.ts). */
+export async function mergesPartials(modulePath: string): Promise<boolean> {
+  const definition = await loadStageDefinition(modulePath);
+  return typeof definition.combine === 'function';
+}

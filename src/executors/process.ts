@@ -197,6 +197,32 @@ export class ProcessExecutor implements StageExecutor {
     return combineFlushed(this.planned, settled.map((s) => (s as PromiseFulfilledResult<OwnedBatch>).value), { log: this.deps.log });
   }
 
+  flushUnit(): Promise<OwnedBatch[]> {
+    return this.askEvery('flush');
+  }
+
+  async renew(): Promise<void> {
+    for (const empty of await this.askEvery('renew')) empty.release();
+  }
+
+  /** One request of `type` to every child; their answers, or the first failure (the others released). */
+  private async askEvery(type: 'flush' | 'renew'): Promise<OwnedBatch[]> {
+    const settled = await Promise.allSettled(
+      this.children.map((c) =>
+        c.request({ message: { type }, payload: [] }).catch((err: unknown) => {
+          throw err instanceof CopyDiedError ? deathError(err, { stage: this.stage, copy: c.copy }, type === 'flush' ? 'flush' : 'setup') : err;
+        }),
+      ),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const answers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (failed) {
+      for (const a of answers) a.release();
+      throw failed.reason;
+    }
+    return answers;
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'aborted') return;
     this.state = 'closing';

@@ -242,6 +242,15 @@ export class ThreadExecutor implements StageExecutor {
     return out;
   }
 
+  flushUnit(): Promise<OwnedBatch[]> {
+    return this.flushCopies({ type: 'flush' });
+  }
+
+  async renew(): Promise<void> {
+    const failed = (await this.everyCopy({ type: 'renew' })).find((r) => r.type === 'failed');
+    if (failed && failed.type === 'failed') throw this.stageError(failed, 'setup', {});
+  }
+
   /** A flush in every copy, its outputs adopted (all of them first: a failed copy must not strand what the others returned). */
   private async flushCopies(task: Extract<ThreadTask, { type: 'flush' }>): Promise<OwnedBatch[]> {
     const results = await this.everyCopy(task);
@@ -299,7 +308,7 @@ export class ThreadExecutor implements StageExecutor {
   }
 
   /** `setup` or a flush once in each copy (each copy is a pool of its own: no barrier needed). */
-  private everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' }>): Promise<ThreadResult[]> {
+  private everyCopy(task: Extract<ThreadTask, { type: 'setup' | 'flush' | 'renew' }>): Promise<ThreadResult[]> {
     return Promise.all(this.copiesRunning.map((c) => this.run(c, task, {})));
   }
 
@@ -309,8 +318,10 @@ export class ThreadExecutor implements StageExecutor {
       return await copy.request(task);
     } catch (err) {
       const location = { stage: this.stageIn(copy.copy), copy: copy.copy, seq: where.seq, sourceFile: where.sourceFile };
-      if (err instanceof CopyDiedError) throw deathError(err, this.where(copy.copy, err.exit, where), task.type);
-      throw new StageError(location, task.type, err);
+      // A renew loads the module again and runs its setup: a failure there is setup's.
+      const phase = task.type === 'renew' ? 'setup' : task.type;
+      if (err instanceof CopyDiedError) throw deathError(err, this.where(copy.copy, err.exit, where), phase);
+      throw new StageError(location, phase, err);
     }
   }
 

@@ -80,6 +80,17 @@ export interface StageExecutor {
   processOn?(copy: number, input: OwnedBatch): Promise<OwnedBatch>;
   /** Call `flush` exactly once in every copy; one output per copy (numbered by the caller). */
   flush(): Promise<OwnedBatch[]>;
+  /**
+   * A resumable run's unit end, for a stage with `flush` and `combine` (runtime/unit-partials.ts):
+   * `flush` in every copy, its output as it is (the unit's partials, one per copy: no `combine`).
+   * Called with no task in flight. Unfused stages only.
+   */
+  flushUnit?(): Promise<OwnedBatch[]>;
+  /**
+   * After flushUnit: every copy gets a fresh instance of the module and runs `setup` again, in
+   * the same thread or child (no new one), so the next unit starts from no state.
+   */
+  renew?(): Promise<void>;
   /** Graceful shutdown after flush. */
   close(): Promise<void>;
   /** Tear down at once (failure elsewhere); never throws. */

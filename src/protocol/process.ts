@@ -21,6 +21,8 @@ export type MainToChild =
   /** `leftOut`: the columns projection pushdown left out that the stage would have received (StageHost.leaveOut). */
   | { type: 'task'; id: number; seq: number; sourceFile?: string; leftOut?: string[] }
   | { type: 'flush'; id: number }
+  /** A fresh instance of the stage's module in this child, and its setup run again (runtime/unit-partials.ts); answered by an empty `result`. */
+  | { type: 'renew'; id: number }
   /** Finish queued work, then exit 0. */
   | { type: 'close' };
 
@@ -45,7 +47,7 @@ export function encodeHeader(message: MainToChild | ChildToMain): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-const MAIN_TYPES = new Set(['init', 'task', 'flush', 'close']);
+const MAIN_TYPES = new Set(['init', 'task', 'flush', 'renew', 'close']);
 const CHILD_TYPES = new Set(['ready', 'result', 'failed']);
 
 function decode(bytes: Uint8Array, types: Set<string>, from: string): { type: string } {

@@ -36,7 +36,12 @@ export type ThreadTask =
   /** Sent to each copy once (each copy is its own single-thread pool). */
   | { type: 'setup' }
   /** `member`'s flush (0 when absent); `pipe`: its output through the members after it (default true). */
-  | { type: 'flush'; member?: number; pipe?: boolean };
+  | { type: 'flush'; member?: number; pipe?: boolean }
+  /**
+   * A fresh instance of the stage's module in this thread, and its setup run again (a resumable
+   * run's next unit of a stage with flush and combine: runtime/unit-partials.ts).
+   */
+  | { type: 'renew' };
 
 export type ThreadResult =
   | {

@@ -19,6 +19,7 @@ import { OwnedBatch } from '../batch/owned';
 import { SinkError } from '../errors';
 import type { Plan } from '../plan/types';
 import type { UnitCut } from './unit-cut';
+import type { PartialsWork } from './unit-partials';
 import type { Rejects } from './rejects';
 import type { Scheduler, SchedulerSink, SchedulerSource } from './scheduler';
 import type { Teardown } from './teardown';
@@ -145,9 +146,16 @@ export function rowsBefore(read: readonly UnitSpec[] | undefined): Map<string, n
   return before.size ? before : undefined;
 }
 
-/** A run's units in its report; cut before a stateful stage, where its tail ran (live, or at the commit over the staged cut: its batches). */
-export function unitsReport(units: Units, cut: UnitCut | undefined, live: boolean, tail: Scheduler | undefined): RunReport['units'] {
+/**
+ * A run's units in its report; cut before a stateful stage, where its tail ran (live, or at the
+ * commit over the staged cut: its batches), or that its stage staged per-unit partials instead.
+ */
+export function unitsReport(units: Units, cut: UnitCut | undefined, live: boolean, tail: Scheduler | undefined, partials?: PartialsWork): RunReport['units'] {
   const report = units.report();
+  if (cut && partials) {
+    const { stage, staged, stagedRows, reused, renews } = partials;
+    return { ...report, tail: { ran: 'partials', replayed: 0, partials: { stage, staged, stagedRows, reused, renews, flushMs: Math.round(partials.flushMs), renewMs: Math.round(partials.renewMs) } } };
+  }
   return cut ? { ...report, tail: { ran: live ? 'live' : 'commit', replayed: tail?.sourceMeter.batches ?? 0 } } : report;
 }
 

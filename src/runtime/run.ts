@@ -11,7 +11,7 @@ import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sin
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { fixSourceTypes, openCsvChunks, openSource, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
-import { refuseLeftUnits, unitRunId } from '../io/units/units';
+import { refuseLeftUnits, unitRunId, type UnitRun } from '../io/units/units';
 import { fileOfUnitKey, type UnitSpec } from '../batch/unit-tag';
 import { StagedUnits } from '../io/units/staged-units';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
@@ -25,7 +25,8 @@ import { ENUMERATED_MESSAGE, LEFT_OUT_MESSAGE } from '../batch/left-out-guard';
 import type { Plan, PlannedSink } from '../plan/types';
 import { leftOutPerStage } from '../plan/left-out';
 import { Channel } from './channel';
-import { cutAtState, localTopology, type UnitCut } from './unit-cut';
+import { cutAtState, localTopology, unitStateOf, type UnitCut, type UnitState } from './unit-cut';
+import { perUnitPartials, type PartialsWork } from './unit-partials';
 import type { OwnedBatch } from '../batch/owned';
 import { round } from './metrics';
 import { Scheduler, type OutputCheck, type RowErrorPolicy, type SchedulerSink, type SchedulerSource } from './scheduler';
@@ -35,7 +36,7 @@ import { inputSize } from './input-size';
 import { executorFor } from './executor-for';
 import { attachFailure } from './report-attach';
 import { Rejects } from './rejects';
-import { keepsState } from '../executors/keeps-state';
+import { keepsState, mergesPartials } from '../executors/keeps-state';
 import { RunGuard } from './guard';
 import { Teardown } from './teardown';
 import { IncrementalRun, incrementalSinkConfigs, refuseStateful } from './incremental';
@@ -102,6 +103,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   /** A resumable run's stages from the first stateful one on, run over the staged cut at the commit (unit-cut.ts). */
   let tailScheduler: Scheduler | undefined;
   let cut: UnitCut | undefined;
+  /** A resumable run's way across units for its cut's stateful stage: per-unit partials, or the cut staged (unit-cut.ts). */
+  let unitState: UnitState | undefined;
+  /** The partials' stage, wrapped (unit-partials.ts): what it staged and reused, for the report. */
+  let partialsOf: (() => PartialsWork) | undefined;
   /**
    * A fresh resumable run (no unit carried from an earlier attempt) runs its tail live, in the
    * run's one scheduler, fed as a run without units feeds it, while the cut's output is still
@@ -120,6 +125,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
   let rejects = new Rejects(plan.maxErrors);
   /** A resumable run's units (plan.units): staged, recorded, and replayed into the sinks at the commit; or a cluster run's, at its commit job (opts.commitUnits). */
   let units: Units | undefined;
+  /** The same, a resumable run's (not a cluster's commit job's). */
+  let unitRun: UnitRun | undefined;
   /** An incremental run's choice of input files and its state (source.incremental). */
   let incr: IncrementalRun | undefined;
   try {
@@ -172,6 +179,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
       if (cut && cut.at < 0 && (plan.parseIn || plan.direct)) {
         throw new ConfigError([{ path: plan.units ? 'resumable' : 'cluster', message: `stage "${plan.stages[cut.tail[0]].name}" has flush() and parses the source's CSV in its own copies: a ${plan.units ? 'resumable' : 'cluster'} run cannot stage its input per unit; give it a stage before it${plan.units ? ', or drop resumable' : ''}` }]);
       }
+      // Only a resumable run: a cluster run's units are jobs of their own, and its commit job replays the cut.
+      if (cut && plan.units) unitState = unitStateOf(plan, cut, await combiningStages(plan));
     }
     /** A resumable run with no column types yet: its source tells them as it fixes them, and the manifest keeps them. */
     let onFixedTypes: ((types: FixedSourceTypes) => void) | undefined;
@@ -179,8 +188,10 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     else if (plan.units) {
       const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema });
       units = opened;
+      unitRun = opened;
       onFixedTypes = recordTypes(opened, plan.source.format);
-      live = cut !== undefined && opened.done.size === 0;
+      // Per-unit partials: the tail runs live in a resumed run too (the units not read again give their staged partials to the combine).
+      live = cut !== undefined && (opened.done.size === 0 || unitState?.way === 'partials');
       // The units recorded stay staged for --resume; the one being written is dropped.
       teardown.add('the unit being staged', { abort: () => opened.abort() });
     } else if (!unit) refuseLeftUnits(unitTargets);
@@ -252,11 +263,19 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     /** The sinks a live tail writes during the run (not staged per unit). */
     const liveSinks = new Set(live ? cut!.tailSinks : []);
     const cutStream = unitTargets.length; // the cut's staged stream in the UnitRun
-    const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && !clusterCommit ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
-    const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && !clusterCommit ? [cut.at] : [])]);
+    // The cut's input staged per unit (not when its stage stages its partials instead).
+    const stagesCut = cut !== undefined && !clusterCommit && unitState?.way !== 'partials';
+    const channels = [...headStages.map((i) => allChannels[i]), ...headSinks.map((k) => allChannels[n + k]), ...(cut && stagesCut ? [new Channel(`${placeName(plan, cut.at)}→staging`, placeBounds(plan, cut.at), plan.ordered)] : [])];
+    const topology = localTopology(headStages, plan.stages.map((s) => s.input), [...headSinks.map((k) => plan.sinks[k].from), ...(cut && stagesCut ? [cut.at] : [])]);
     // A unit of a cluster run stages into its attempt directories; a resumable run into its units; else the sinks.
     const schedulerSinks = headSinks.map((k) => (stagers ? stagers.sink(k) : staged && !liveSinks.has(k) ? stagingAdapter(staged, k) : sinkAdapter(planSinks[k])));
-    if (cut && staged && !clusterCommit) schedulerSinks.push(stagingAdapter(staged, cutStream));
+    if (cut && staged && stagesCut) schedulerSinks.push(stagingAdapter(staged, cutStream));
+    if (unitState?.way === 'partials' && unitRun) {
+      const s = unitState.stage;
+      const wrapped = perUnitPartials(executors[s], plan.stages[s], unitRun, cutStream, log);
+      executors[s] = wrapped;
+      partialsOf = () => wrapped.partials();
+    }
     else if (cut && stagers) schedulerSinks.push(stagers.cutSink()!);
     const running = new Scheduler(
       sourceAdapter(
@@ -288,7 +307,9 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     // Row numbers count the file's rows as the source passes them on: with rows taken out there, they would not be the file's.
     // A live tail's rejects belong to no unit (a resumed run rejects them again at its commit): held apart (Rejects.liveTail).
     const tailRejects = live ? rejects.liveTail() : undefined;
-    const runPolicies = headStages.map((i) => (tailRejects && inTail.has(i) && policies[i] ? { ...policies[i]!, into: tailRejects } : policies[i]));
+    // The partials' stage reads the units' rows as a head stage does: its rejects belong to their units.
+    const partialsStage = unitState?.way === 'partials' ? unitState.stage : -1;
+    const runPolicies = headStages.map((i) => (tailRejects && inTail.has(i) && i !== partialsStage && policies[i] ? { ...policies[i]!, into: tailRejects } : policies[i]));
     running.rowErrors = { policies: runPolicies, rejects, rowNumbers: (plan.source.onError ?? 'fail') === 'fail', rowsBefore: rowsBefore(readUnits) };
     scheduler = running;
     started(running);
@@ -399,7 +420,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     opts.onCommitted?.(results.flatMap((r) => r.files));
     await units?.committed();
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, results, samples, encoders(), rejects);
-    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler, partialsOf?.());
     if (chosen) report.incremental = chosen.report(true);
     if (plan.direct) report.direct = { rowsPerChunk: plan.direct.rowsPerChunk };
     log.info({ pipeline: plan.name, rows: report.sink.rows, ms: report.durationMs }, 'run finished');
@@ -408,7 +429,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     await teardown.fail(err);
     const report = buildReport(plan, startedAt, t0, startupMs, viewOf(plan, replayedCut(), scheduler, tailScheduler), source, undefined, samples, encoders(), rejects);
     const failure = withProjectionNote(teardown.error, plan.projection);
-    if (units) report.units = unitsReport(units, cut, live, tailScheduler);
+    if (units) report.units = unitsReport(units, cut, live, tailScheduler, partialsOf?.());
     if (incr) report.incremental = incr.report(false);
     attachFailure(failure, report);
     throw failure;
@@ -503,6 +524,11 @@ function statefulStages(plan: Plan): Promise<boolean[]> {
       return false;
     }),
   );
+}
+
+/** Per plan stage: whether its module has `combine` (a fused group: never, unit-cut.ts refuses it anyway). */
+function combiningStages(plan: Plan): Promise<boolean[]> {
+  return Promise.all(plan.stages.map(async (stage) => !stage.fused && !!stage.modulePath && (await mergesPartials(stage.modulePath))));
 }
 
 /** What the report reads of the run's scheduling: one scheduler's, or a resumable run's head and tail (unit-cut.ts) in plan order. */

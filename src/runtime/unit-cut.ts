@@ -82,3 +82,36 @@ export function localTopology(stages: readonly number[], inputs: readonly number
   };
   return { inputs: stages.map((g) => toLocal(inputs[g])), sinkInputs: sinkFroms.map(toLocal) };
 }
+
+/** How a resumable run carries the state of its cut's stateful stage across units (runtime/unit-partials.ts), and why. */
+export type UnitState = { way: 'partials'; stage: number } | { way: 'cut'; why: string };
+
+/**
+ * A stage with `flush` and `combine` that alone reads the cut place is run per unit, its
+ * partials staged (unit-partials.ts): every unit's rows through a fresh instance, `combine` over
+ * all partials at the end. Anything else keeps the cut's input staged and its tail run again at
+ * a resumed run's commit (this module's header). `combines`: per plan stage, whether its module
+ * has `combine`.
+ */
+export function unitStateOf(plan: GraphLike & { stages: readonly { fused?: unknown; key?: unknown; copies: number }[] }, cut: UnitCut, combines: readonly boolean[]): UnitState {
+  const readers = cut.tail.filter((i) => plan.stages[i].input === cut.at);
+  if (readers.length !== 1) return { way: 'cut', why: `${readers.length} stages with flush() read ${cut.at < 0 ? 'the source' : `"${plan.stages[cut.at].name}"`}` };
+  const s = readers[0];
+  const stage = plan.stages[s];
+  const name = `"${stage.name}"`;
+  if (stage.fused) return { way: 'cut', why: `stage ${name} is fused with others (a fused group's members flush in turn)` };
+  if (!combines[s]) return { way: 'cut', why: `stage ${name} has flush() but no combine(): its partial results cannot be merged` };
+  if (stage.key !== undefined && stage.copies > 1) return { way: 'cut', why: `stage ${name} is keyed over ${stage.copies} copies` };
+  return { way: 'partials', stage: s };
+}
+
+/** `explain`'s words for a resumable run's state across units (undefined: no stage keeps any). */
+export function unitStateWords(plan: GraphLike, cut: UnitCut | undefined, state: UnitState | undefined): string | undefined {
+  if (!cut || !state) return undefined;
+  if (state.way === 'partials') {
+    const name = plan.stages[state.stage].name;
+    return `units    stage "${name}" has flush() and combine(): each input file's rows go through a fresh instance of it, its flush() at the file's end (the file's partial) is staged with the unit, and combine() over every file's partials is its output (in a fresh and a resumed run alike); the rows it reads are not staged`;
+  }
+  const at = cut.at < 0 ? 'the source' : `"${plan.stages[cut.at].name}"`;
+  return `units    every row ${at} passes to the stages with flush() is staged with its unit (they run again over them at a resumed run's commit): ${state.why}; give it a combine() to stage its partial results per unit instead`;
+}

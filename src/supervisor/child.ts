@@ -40,9 +40,9 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** What a child is asked: a batch (its IPC bytes as `payload`), or its flush. */
+/** What a child is asked: a batch (its IPC bytes as `payload`), its flush, or a fresh instance of its module (renew). */
 export interface ChildRequest {
-  message: { type: 'task'; seq: number; sourceFile?: string; leftOut?: string[] } | { type: 'flush' };
+  message: { type: 'task'; seq: number; sourceFile?: string; leftOut?: string[] } | { type: 'flush' } | { type: 'renew' };
   payload: Uint8Array[];
 }
 

@@ -38,7 +38,8 @@ import {
   type StageToIo,
 } from '../protocol/process';
 import type { SplitOut } from '../protocol/key-split';
-import { StageHost, asStageError } from './host';
+import { StageHost, asStageError, type HostOptions } from './host';
+import { freshInstance } from './fresh';
 
 const EMPTY = new Uint8Array(0);
 const arena = new SlabArena();
@@ -49,6 +50,8 @@ const written = new Map<number, () => void>();
 let nextSend = 1;
 let exitCode = 0;
 let host: StageHost | undefined;
+/** What `init` loaded the stage with: a renew loads a fresh instance with the same. */
+let hostOptions: HostOptions | undefined;
 /** Stage name and copy index, from `init` (for errors outside the stage's own code). */
 let self: { stage: string; copy: number } = { stage: '?', copy: -1 };
 /** Set when a keyed stage reads this one: each task's output is cut by its key here (plan/key-split.ts). */
@@ -110,7 +113,7 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
   splitOut = message.splitOut;
   const log = createForwardingLogger(message.logLevel, (line) => process.stderr.write(line), {});
   try {
-    host = await StageHost.load({
+    hostOptions = {
       stage: message.stage,
       modulePath: message.modulePath,
       options,
@@ -119,7 +122,8 @@ async function init(message: Extract<MainToChild, { type: 'init' }>, payload: Ui
       copies: message.copies,
       mode: 'process',
       log,
-    });
+    };
+    host = await StageHost.load(hostOptions);
     await host.setup();
   } catch (err) {
     sendFailure(undefined, 'load', err);
@@ -190,6 +194,18 @@ async function runFlush(id: number): Promise<void> {
   }
 }
 
+/** A fresh instance of the module, set up, in place of the one running (its state starts again); the columns left out are told again with the next task. */
+async function runRenew(id: number): Promise<void> {
+  try {
+    host = await StageHost.load({ ...hostOptions!, load: freshInstance });
+    leftOutTold = false;
+    await host.setup();
+    send({ type: 'result', id, maxRss: peakRss() }, encodeBatches([]).chunks);
+  } catch (err) {
+    sendFailure(id, 'load', err);
+  }
+}
+
 function onMessage(message: MainToChild, payload: Uint8Array): void {
   switch (message.type) {
     case 'init':
@@ -205,6 +221,10 @@ function onMessage(message: MainToChild, payload: Uint8Array): void {
     case 'flush':
       releasePayload(payload);
       queue = queue.then(() => runFlush(message.id));
+      return;
+    case 'renew':
+      releasePayload(payload);
+      queue = queue.then(() => runRenew(message.id));
       return;
     case 'close':
       releasePayload(payload);

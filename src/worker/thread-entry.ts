@@ -15,6 +15,7 @@ import type { ThreadLogEvent, ThreadResult, ThreadTask, ThreadWorkerData } from 
 import { asStageError } from './host';
 import { StageChain } from './chain';
 import { parseIfChunk, type ParsedInput } from './parse-input';
+import { freshInstance } from './fresh';
 
 const data = workerData as ThreadWorkerData;
 const copy = data.copy;
@@ -32,11 +33,20 @@ const parseReclaimer = new FrameReclaimer({ growthBytes: 256 * 1024 * 1024 });
 
 let leftOutTold = false;
 
-function loadChain(): Promise<StageChain> {
+/** `fresh`: a new instance of each member's module (renew), not the one this thread's require cache holds. */
+function loadChain(fresh = false): Promise<StageChain> {
   const members = data.members ?? [{ stage: data.stage, modulePath: data.modulePath, options: data.options }];
   const running = data.runningMember && new Int32Array(data.runningMember);
-  chain ??= StageChain.load(members, { params: data.params, copy, copies: data.copies, mode: 'thread', log }, running && ((m) => Atomics.store(running, 0, m)));
+  chain ??= StageChain.load(members, { params: data.params, copy, copies: data.copies, mode: 'thread', log, ...(fresh && { load: freshInstance }) }, running && ((m) => Atomics.store(running, 0, m)));
   return chain;
+}
+
+/** The module's state starts again: a fresh instance, set up, in this same thread; the columns left out are told again with the next task. */
+async function renew(): Promise<ThreadResult> {
+  chain = undefined;
+  leftOutTold = false;
+  await (await loadChain(true)).setup();
+  return { type: 'ok', copy, packedBytes: 0, copiedBytes: 0 };
 }
 
 function failure(err: unknown, phase: 'setup' | 'process' | 'flush', task?: { seq: number; sourceFile?: string }): ThreadResult {
@@ -96,8 +106,8 @@ async function setupOrFlush(task: Extract<ThreadTask, { type: 'setup' | 'flush' 
 
 export default async function handle(task: ThreadTask): Promise<ThreadResult> {
   try {
-    return task.type === 'process' ? await processBatch(task) : await setupOrFlush(task);
+    return task.type === 'process' ? await processBatch(task) : task.type === 'renew' ? await renew() : await setupOrFlush(task);
   } catch (err) {
-    return failure(err, task.type, task.type === 'process' ? task : undefined);
+    return failure(err, task.type === 'renew' ? 'setup' : task.type, task.type === 'process' ? task : undefined);
   }
 }

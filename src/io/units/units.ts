@@ -78,7 +78,16 @@ export interface UnitsReport {
    * job commit, over every unit's staged output at the cut (`replayed` batches: a resumed run,
    * a cluster run's commit job).
    */
-  tail?: { ran: 'live' | 'commit'; replayed: number };
+  tail?: {
+    ran: 'live' | 'commit' | 'partials';
+    replayed: number;
+    /**
+     * `partials` (runtime/unit-partials.ts): the stage run per unit; units whose partials this run
+     * staged (`stagedRows` rows) and that it read back from an earlier attempt; fresh instances
+     * loaded (`renews`); milliseconds at unit edges in its flushes and renews.
+     */
+    partials?: { stage: string; staged: number; stagedRows: number; reused: number; renews: number; flushMs: number; renewMs: number };
+  };
 }
 
 /** Each staged stream's directory: one per sink, then one per cut (UnitRunOptions.cuts), inside the first sink's. */
@@ -247,6 +256,29 @@ export class UnitRun {
     const unit = key !== undefined ? this.unitOfKey.get(key) : (stager.currentUnit ?? this.lastTodo());
     if (unit === undefined) throw new Error(`internal: a batch of ${key}, which is no unit of this run`);
     return stager.write(batch, unit);
+  }
+
+  /** The unit (its index) of an item of `sourceFile` whose first batch is `batch`, the run's `seq`-th: as write() finds it. */
+  unitOf(batch: RecordBatch | undefined, sourceFile: string | undefined, seq: number | undefined): number | undefined {
+    const key = (batch && unitTagOf(batch)) ?? (sourceFile !== undefined ? this.keyOf(sourceFile, seq) : undefined);
+    return key === undefined ? undefined : this.unitOfKey.get(key);
+  }
+
+  /** Staged stream k takes `batch` as unit `unit`'s (a stage's per-unit partial: runtime/unit-partials.ts); as write(). */
+  writeUnit(k: number, batch: RecordBatch, unit: number): Promise<void> {
+    this.io.check();
+    return this.stagers[k].write(batch, unit);
+  }
+
+  /** Stream k's staged batches of each unit an earlier attempt committed (this run does not read them), by unit, in input order. */
+  doneUnits(k: number): { unit: number; batches: RecordBatch[] }[] {
+    const done = [...this.done].sort((a, b) => a - b);
+    return done.map((u) => {
+      const staged = this.state.units.get(u)?.sinks[k];
+      const frames = staged ? [{ frames: path.join(this.streams[k], staged.file), input: this.specs[u].file, unit: u }] : [];
+      const batches = [...replayStaged(frames, (err, f) => stagingFailure(err, 'read back the staged batches', this.labels[k], u, describeUnit(this.specs[u]), f.frames))].map((r) => r.batch);
+      return { unit: u, batches };
+    });
   }
 
   /**
