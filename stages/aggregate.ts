@@ -8,18 +8,11 @@
  * doubled since the last time, so the work stays linear and the memory bounded by the
  * distinct pairs (16 bytes each). Deduplicating earlier cost more than the answer: on the
  * 10 M-row bench, where nearly every pair is new, a dedupe per million rows took 13 s of
- * CPU of the whole job's 47.
+ * CPU of the whole job's 47. flush counts distinct customers per group and joins them to
+ * the totals.
  *
- * flush returns a *partial*, and combine (on the main thread) makes the totals from all of them:
- * each copy's (with concurrency > 1), and each unit's in a resumable run, which stages these
- * partials per unit instead of every row the aggregate reads (runtime/unit-cut.ts). Sums and
- * counts add up across partials; distinct customers do not (one customer is seen by several
- * units), so a partial carries its distinct (group, customer) hashes too and combine counts them
- * once: a partial is one row per group, its sums and the list of its distinct pair hashes.
- *
- * The polars expressions are built once per process (below): nodejs-polars spends ~0.5 ms of
- * JavaScript on every expression node it creates, more than the work on a batch of thousands
- * of rows.
+ * The polars expressions are built once, here: nodejs-polars spends ~0.5 ms of JavaScript
+ * on every expression node it creates, more than the work on a batch of thousands of rows.
  */
 import pl from 'nodejs-polars';
 import { defineStage } from 'sluice';
@@ -36,41 +29,26 @@ const SEEDS = [11, 23, 37, 41] as const;
 
 /** Columns as expressions: `pl.struct` reads bare strings as literals. */
 const cols = (names: string[]) => names.map((n) => pl.col(n));
-function expressions() {
-  return {
-    NARROW: [
-      ...cols(KEYS),
-      pl.struct(cols(KEYS)).hash(...SEEDS).alias('group'),
-      pl.struct(cols([...KEYS, 'customer_id'])).hash(...SEEDS).alias('pair'),
-      pl.when(pl.col('status').eq(pl.lit('settled'))).then(pl.col('amount')).otherwise(pl.lit(0)).alias('settled_amount'),
-      pl.col('status').eq(pl.lit('refunded')).cast(pl.Int64).alias('refunds'),
-    ],
-    PARTIAL_SUMS: [pl.len().cast(pl.Int64).alias('transactions'), pl.col('settled_amount').sum(), pl.col('refunds').sum()],
-    MERGED_SUMS: [pl.col('transactions').sum(), pl.col('settled_amount').sum(), pl.col('refunds').sum()],
-    CUSTOMERS: pl.col('pair').nUnique().cast(pl.Int32).alias('customers'),
-    /** A partial's distinct pairs, as one list per group. */
-    PAIR_LIST: pl.col('pair').alias('pairs'),
-    OUTPUT: [
-      pl.col('day').cast(pl.String).alias('day'),
-      pl.col('country'),
-      pl.col('currency'),
-      pl.col('transactions').cast(pl.Int32),
-      pl.col('settled_amount').round(2),
-      pl.col('refunds').cast(pl.Int32),
-      pl.col('customers'),
-    ],
-  };
-}
-/**
- * Built once per process, not once per instance of this module: a resumable run loads a fresh
- * instance per input file (its sums start again; docs/failures.md), and building these took
- * ~50 ms of CPU each time (most of a fresh instance's cost). Expressions are immutable values,
- * so sharing them shares no state.
- */
-const SHARED = Symbol.for('sluice.example.aggregate.expressions');
-const shared = globalThis as { [SHARED]?: ReturnType<typeof expressions> };
-const { NARROW, PARTIAL_SUMS, MERGED_SUMS, CUSTOMERS, PAIR_LIST, OUTPUT } = (shared[SHARED] ??= expressions());
+const NARROW = [
+  ...cols(KEYS),
+  pl.struct(cols(KEYS)).hash(...SEEDS).alias('group'),
+  pl.struct(cols([...KEYS, 'customer_id'])).hash(...SEEDS).alias('pair'),
+  pl.when(pl.col('status').eq(pl.lit('settled'))).then(pl.col('amount')).otherwise(pl.lit(0)).alias('settled_amount'),
+  pl.col('status').eq(pl.lit('refunded')).cast(pl.Int64).alias('refunds'),
+];
+const PARTIAL_SUMS = [pl.len().cast(pl.Int64).alias('transactions'), pl.col('settled_amount').sum(), pl.col('refunds').sum()];
+const MERGED_SUMS = [pl.col('transactions').sum(), pl.col('settled_amount').sum(), pl.col('refunds').sum()];
 const GROUP_PAIR = ['group', 'pair'];
+const CUSTOMERS = pl.col('pair').nUnique().cast(pl.Int32).alias('customers');
+const OUTPUT = [
+  pl.col('day').cast(pl.String).alias('day'),
+  pl.col('country'),
+  pl.col('currency'),
+  pl.col('transactions').cast(pl.Int32),
+  pl.col('settled_amount').round(2),
+  pl.col('refunds').cast(pl.Int32),
+  pl.col('customers'),
+];
 
 let waiting: pl.DataFrame[] = [];
 let waitingRows = 0;
@@ -113,24 +91,9 @@ export default defineStage<Options>({
   flush(ctx) {
     reduce(Infinity);
     if (!sums) return undefined;
-    const distinct = pl.concat(pairs).unique({ subset: ['pair'] });
-    ctx.log.info({ groups: sums.height, pairs: distinct.height, dedupes }, 'aggregated');
-    // One row per group: its sums and the list of its distinct pairs (8 bytes a pair).
-    return sums.join(distinct.groupBy('group').agg(PAIR_LIST), { on: 'group', how: 'left' });
-  },
-  combine(partials, ctx) {
-    const result = totalsOf(partials.filter((b) => b.numRows > 0).map((b) => ctx.toDataFrame(b)));
-    if (result) ctx.log.info({ groups: result.height, partials: partials.length }, 'combined');
+    const customers = pl.concat(pairs).groupBy('group').agg(CUSTOMERS);
+    const result = sums.join(customers, { on: 'group' }).select(...OUTPUT).sort(KEYS);
+    ctx.log.info({ groups: result.height, dedupes }, 'aggregated');
     return result;
   },
 });
-
-/** The totals of `partials` (what flush returns): sums added up per group, each distinct (group, customer) counted once. */
-export function totalsOf(partials: pl.DataFrame[]): pl.DataFrame | undefined {
-  if (partials.length === 0) return undefined;
-  const all = pl.concat(partials);
-  const totals = all.groupBy([...KEYS, 'group']).agg(...MERGED_SUMS);
-  // A pair's hash includes its group's keys: it is in one group only, so counting per group counts it once.
-  const customers = all.select('group', pl.col('pairs').alias('pair')).explode('pair').groupBy('group').agg(CUSTOMERS);
-  return totals.join(customers, { on: 'group' }).select(...OUTPUT).sort(KEYS);
-}

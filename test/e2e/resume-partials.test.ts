@@ -1,6 +1,7 @@
 /**
  * Resumable runs whose stateful stage has `combine` (runtime/unit-partials.ts): the example
- * nightly job (clean inline → pseudonymise thread × 2 → the example aggregate, its totals to
+ * nightly job (clean inline → pseudonymise thread × 2 → the example aggregate given a combine,
+ * test/fixtures/stages/aggregate-combine.ts, its totals to
  * Parquet, the pseudonymised rows to NDJSON), with the aggregate in each mode. Each input file's
  * rows go through a fresh instance of the aggregate; its flush at the file's end (the file's
  * partial: one row per group, its sums and its distinct customers' hashes) is staged with the unit,
@@ -60,7 +61,7 @@ function setup(caseName: string, mode: Mode, resumable = true): { dir: string; c
       stages: [
         { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
         { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
-        { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode, concurrency: 1 },
+        { name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-combine.ts'), mode, concurrency: 1 },
       ],
       sinks: [
         { name: 'totals', from: 'aggregate', format: 'parquet', path: path.join(dir, 'out/totals.parquet') },
@@ -177,7 +178,7 @@ describe('explain says which way a resumable run carries a stateful stage across
         source: { format: 'csv', path: path.join(inputs, '*.csv') },
         stages: [
           { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
-          { name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-no-combine.ts'), mode: 'process' },
+          { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode: 'process' },
         ],
         sink: { format: 'parquet', path: path.join(ws.dir, 'explain-cut.parquet') },
       },

@@ -1,8 +1,8 @@
 /**
  * Resumable runs with a stateful stage downstream that has no `combine` (runtime/unit-cut.ts;
  * one with `combine` stages per-unit partials instead: resume-partials.test.ts): the example
- * nightly job (clean inline → pseudonymise thread × 2 → the example aggregate without its
- * combine, test/fixtures/stages/aggregate-no-combine.ts, in a child process, its totals to
+ * nightly job (clean inline → pseudonymise thread × 2 → the example aggregate, which has no
+ * combine, in a child process, its totals to
  * Parquet), plus the pseudonymised rows to NDJSON straight from the stage before the
  * aggregate. The rows before the aggregate are staged per unit; the aggregate runs again over
  * every staged unit at the commit. A fresh run (no unit carried from an earlier attempt) runs the
@@ -65,7 +65,7 @@ function setup(caseName: string, resumable = true): { dir: string; config: strin
       stages: [
         { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
         { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
-        { name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-no-combine.ts'), mode: 'process', concurrency: 1 },
+        { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode: 'process', concurrency: 1 },
       ],
       sinks: [
         { name: 'totals', from: 'aggregate', format: 'parquet', path: path.join(dir, 'out/totals.parquet') },
