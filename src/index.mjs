@@ -17,6 +17,7 @@ export const {
   ClusterError,
   PoisonBatchError,
   describeCause,
+  isError,
   serializeError,
   deserializeError,
   userFrame,
