@@ -6,12 +6,12 @@
  * rows go through a fresh instance of the aggregate; its flush at the file's end (the file's
  * partial: one row per group, its sums and its distinct customers' hashes) is staged with the unit,
  * not the rows it read; the totals are `combine` over every file's partial. Per mode:
- * - an uninterrupted resumable run stages 20 partials and combines them; its totals equal a
+ * - an uninterrupted resumable run stages 10 partials and combines them; its totals equal a
  *   run without units (DuckDB);
- * - the whole process tree SIGKILLed while file 12 is in flight: what is staged for the
+ * - the whole process tree SIGKILLed while file 6 is in flight: what is staged for the
  *   aggregate is each committed file's partial, exactly as many rows as its groups (counted by
  *   DuckDB from the input CSV), fewer than the rows it read;
- * - `--resume`: files 1–11 are not read again, their partials are read back, and the outputs
+ * - `--resume`: files 1–5 are not read again, their partials are read back, and the outputs
  *   are byte for byte the uninterrupted resumable run's, and its totals a run without units'.
  */
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ jest.setTimeout(300_000);
 const ws = workspace('sluice-resume-partials-');
 afterAll(() => ws.cleanup());
 
-const FILES = 20;
+const FILES = 10;
 const ROWS = 200;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
@@ -134,15 +134,15 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     expect(readdirSync(path.join(referenceDir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });
 
-  it('kill -9 with file 12 in flight stages each file\'s partial, not its rows; --resume gives the uninterrupted output, files 1–11 not read again', async () => {
+  it('kill -9 with file 6 in flight stages each file\'s partial, not its rows; --resume gives the uninterrupted output, files 1–5 not read again', async () => {
     const { dir, config } = setup(`${mode}-killed`, mode);
-    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-11');
+    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-5');
     // The watcher, and the aggregate's child in process mode.
     expect(below).toBeGreaterThanOrEqual(mode === 'process' ? 2 : 1);
 
     // Staged for the aggregate (the stream after the two sinks): each committed file's partial, a row per group DuckDB counts.
     const units = stagedUnits(dir);
-    expect(units.map((u) => u.unit)).toEqual([...Array(11).keys()]);
+    expect(units.map((u) => u.unit)).toEqual([...Array(5).keys()]);
     const want = await partialRowsPerFile();
     for (const u of units) {
       expect(u.sinks[0]).toBeNull(); // the totals are never staged per unit
@@ -154,10 +154,10 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     const r = await runCli(['run', config, '--resume', '--quiet', '--report', reportFile]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = JSON.parse(readFileSync(reportFile, 'utf8'));
-    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, 11), read: names.slice(11), tail: { ran: 'partials', replayed: 0, partials: { staged: 9, reused: 11, renews: 8 } } });
-    expect(rep.source.rows).toBe(9 * ROWS);
+    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, 5), read: names.slice(5), tail: { ran: 'partials', replayed: 0, partials: { staged: 5, reused: 5, renews: 4 } } });
+    expect(rep.source.rows).toBe(5 * ROWS);
     // The aggregate read only the files this run read: the others gave their staged partials.
-    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(9 * READ_PER_FILE);
+    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(5 * READ_PER_FILE);
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
     expect(await totals(dir)).toEqual(await totals(plainDir));
