@@ -3,8 +3,8 @@
  * that names the sink, the unit and its input file (never the OS's bare words), publishes
  * nothing, keeps the units recorded before the failure, and once the fault is gone `--resume`
  * finishes it with outputs byte for byte those of a run that never failed. One case per step of
- * the protocol a unit goes through (its batches written, its file fsynced, its manifest line
- * appended), each with its own sink (pairs: the steps × the sink kinds, a Parquet file and a
+ * the protocol a unit goes through (its batches written, around the page cache and through it;
+ * its file fsynced; its manifest line appended), each with its own sink (pairs: the steps × the sink kinds, a Parquet file and a
  * CSV; the dead-letter output's staging is the same stager, io/units/staging.ts).
  *
  * Whole runs in the test's process (test/helpers/embedded-run.ts), with an inline stage only, so
@@ -22,7 +22,10 @@ import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
 
 const ws = workspace('sluice-staging-failure-');
 afterAll(() => ws.cleanup());
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+  delete process.env.SLUICE_STAGING_DIRECT;
+});
 
 const FILES = 4;
 const inputs = path.join(ws.dir, 'in');
@@ -72,18 +75,40 @@ function stagedFds(): Map<number, string> {
 /** The staged file of unit `unit` (from 1) of sink `sink`, among the open ones. */
 const isUnitOf = (file: string | undefined, sink: string, unit: number) => file !== undefined && file.includes(`.${path.basename(sink)}.sluice-staging`) && file.endsWith(`u${String(unit - 1).padStart(6, '0')}.frames`);
 
+/**
+ * Writes to unit `unit`'s staged file of sink `sink` fail with ENOSPC: `fs.write` of its aligned
+ * buffers where staging bypasses the page cache (io/units/staged-file.ts), `fs.writev` of the
+ * batches' own buffers where it does not (SLUICE_STAGING_DIRECT=0).
+ */
+function failWrites(sink: string, unit: number): void {
+  const fds = stagedFds();
+  const { write, writev } = fs;
+  const fails = (fd: number) => isUnitOf(fds.get(fd), sink, unit);
+  jest.spyOn(fs, 'writev').mockImplementation(((fd: number, chunks: NodeJS.ArrayBufferView[], cb: (err: NodeJS.ErrnoException | null, n: number) => void) => {
+    if (fails(fd)) return process.nextTick(() => cb(osError('ENOSPC', 'write'), 0));
+    return writev(fd, chunks, cb);
+  }) as typeof fs.writev);
+  jest.spyOn(fs, 'write').mockImplementation(((fd: number, ...rest: unknown[]) => {
+    const cb = rest.at(-1) as (err: NodeJS.ErrnoException | null, n: number) => void;
+    if (fails(fd)) return process.nextTick(() => cb(osError('ENOSPC', 'write'), 0));
+    return (write as (...a: unknown[]) => void)(fd, ...rest);
+  }) as typeof fs.write);
+}
+
 const FAULTS: { step: string; sink: (typeof SINKS)[number]; message: RegExp; inject: (manifest: string) => void }[] = [
   {
     step: 'a unit\'s batches written (ENOSPC)',
     sink: SINKS[1],
     message: /^cannot write the staged batches of unit 3 \(.*f3\.csv\) for sink "text" \(.*all\.csv\): ENOSPC \(the disk is full/,
+    inject: () => failWrites('all.csv', 3),
+  },
+  {
+    step: 'a unit\'s batches written through the page cache (ENOSPC; SLUICE_STAGING_DIRECT=0)',
+    sink: SINKS[0],
+    message: /^cannot write the staged batches of unit 2 \(.*f2\.csv\) for sink "pq" \(.*all\.parquet\): ENOSPC \(the disk is full/,
     inject: () => {
-      const fds = stagedFds();
-      const writev = fs.writev;
-      jest.spyOn(fs, 'writev').mockImplementation(((fd: number, chunks: NodeJS.ArrayBufferView[], cb: (err: NodeJS.ErrnoException | null, n: number) => void) => {
-        if (isUnitOf(fds.get(fd), 'all.csv', 3)) return process.nextTick(() => cb(osError('ENOSPC', 'write'), 0));
-        return writev(fd, chunks, cb);
-      }) as typeof fs.writev);
+      process.env.SLUICE_STAGING_DIRECT = '0';
+      failWrites('all.parquet', 2);
     },
   },
   {
@@ -130,6 +155,7 @@ describe.each(FAULTS)('staging fails at $step', ({ sink, message, inject }) => {
     inject(manifest);
     const r = await runEmbedded(config);
     jest.restoreAllMocks();
+    delete process.env.SLUICE_STAGING_DIRECT;
     expect(r.error).toBeInstanceOf(SinkError);
     expect(r.error!.message).toMatch(message);
     expect(r.error!.message).toMatch(/nothing was committed; once the cause is fixed, run again with --resume/);

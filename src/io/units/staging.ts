@@ -6,20 +6,16 @@
  * the run records it in the manifest once every sink has done so (units.ts). Nothing here
  * decides that a unit is done: only the manifest does.
  */
-import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { blobKind } from '../../batch/blob';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
-import { frameChunks, writeChunks } from './frames';
+import { frameChunks } from './frames';
+import { createStagedFile, type StagedFile } from './staged-file';
 import { stagingFailure, type StreamLabel } from './failures';
 import type { IoQueue } from './io-queue';
-
-/** fsync(2) on libuv's thread pool. */
-function fsyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-}
 
 /** What one sink staged for one unit: the file (relative to the run's staging directory) and the rows it stands for. */
 export interface StagedUnit {
@@ -41,19 +37,27 @@ async function syncDirAsync(dir: string): Promise<void> {
 }
 
 /**
- * A frame goes to the unit's file as it comes: the main thread encodes its small metadata, and
- * the write of the batch's own buffers (frames.ts) runs on libuv's thread pool, so the pipeline
- * never waits for the kernel's copy or the disk. Its promise settles once the bytes are in the
- * file: the caller holds the batch until then (the chunks view its memory, which goes back to
- * its pool once it is handed on). Writes to one file are chained, in order. What waits for the
+ * A frame goes to the unit's file as it comes: the main thread encodes its small metadata and
+ * copies the batch's buffers into the file's aligned buffers, which are written straight to the
+ * disk on libuv's thread pool (staged-file.ts; where the filesystem refuses that, the batch's
+ * own buffers are written through the page cache there), so the pipeline never waits for the
+ * disk. Its promise settles once the batch's memory may be reused: the caller holds the batch
+ * until then (the chunks view its memory, which goes back to its pool once it is handed on).
+ * Writes to one file are chained, in order. What waits for the
  * disk is done in the background, in order, on the run's one I/O queue (io-queue.ts): a unit's
  * fsync (after its last write), rename and the folder's fsync, then its manifest line (queued
  * after them by units.ts, so it is written only once they are durable). The next unit's frames
  * are written meanwhile, to its own file, instead of waiting behind those fsyncs.
  */
 export class UnitStager {
-  private current: { unit: number; fd: number; temp: string; rows: number; written: Promise<void> } | undefined;
+  private current: { unit: number; file: StagedFile; temp: string; rows: number; written: Promise<void> } | undefined;
   private attemptDirMade = false;
+  /**
+   * Whether this stream's files bypass the page cache: asked of the filesystem by its first file
+   * (staged-file.ts), unless SLUICE_STAGING_DIRECT=0 (a filesystem that takes O_DIRECT and
+   * misbehaves with it).
+   */
+  private direct: boolean | 'probe' = process.env.SLUICE_STAGING_DIRECT === '0' ? false : 'probe';
   /** Units this sink has finished (their files queued to be made durable), by unit index. */
   readonly staged = new Map<number, StagedUnit>();
 
@@ -86,21 +90,22 @@ export class UnitStager {
       this.finishCurrent();
       this.passed(unit);
       const temp = path.join(this.attemptDir, unitFileName(unit));
-      let fd: number;
+      let file: StagedFile;
       try {
         if (!this.attemptDirMade) mkdirSync(this.attemptDir, { recursive: true });
         this.attemptDirMade = true;
-        fd = openSync(temp, 'w');
+        file = createStagedFile(temp, this.direct);
+        this.direct = file.direct;
       } catch (err) {
         throw this.failure(err, 'create the staged file', unit, temp);
       }
-      this.current = { unit, fd, temp, rows: 0, written: Promise.resolve() };
+      this.current = { unit, file, temp, rows: 0, written: Promise.resolve() };
     }
     const c = this.current;
     const { chunks } = frameChunks(batch);
     // After the frames before it (a failed one fails every later one, and the unit's fsync); an
     // OS error is said once, as a SinkError naming the unit (a later frame's passes it on as it is).
-    const written = c.written.then(() => writeChunks(c.fd, chunks)).catch((err: unknown) => {
+    const written = c.written.then(() => c.file.append(chunks)).catch((err: unknown) => {
       throw this.failure(err, 'write the staged batches', c.unit, c.temp);
     });
     c.written = written;
@@ -137,7 +142,10 @@ export class UnitStager {
     const done = path.join(this.dir, 'units', name);
     this.io.push(async () => {
       await c.written;
-      await fsyncAsync(c.fd).catch((err: unknown) => {
+      await c.file.flush().catch((err: unknown) => {
+        throw this.failure(err, 'write the staged batches', c.unit, c.temp);
+      });
+      await c.file.sync().catch((err: unknown) => {
         throw this.failure(err, 'make the staged file durable (fsync)', c.unit, c.temp);
       });
       await rename(c.temp, done).catch((err: unknown) => {
@@ -153,7 +161,7 @@ export class UnitStager {
   }
 }
 
-async function closeAfter(c: { fd: number; written: Promise<void> }): Promise<void> {
+async function closeAfter(c: { file: StagedFile; written: Promise<void> }): Promise<void> {
   await c.written.catch(() => undefined);
-  closeSync(c.fd);
+  await c.file.close();
 }

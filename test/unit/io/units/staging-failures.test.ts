@@ -20,7 +20,10 @@ import { workspace } from '../../../helpers/workspace';
 
 const ws = workspace('sluice-staging-failures-');
 afterAll(() => ws.cleanup());
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+  delete process.env.SLUICE_STAGING_DIRECT;
+});
 
 let n = 0;
 function fixture(): { inputs: string[]; targets: string[] } {
@@ -86,8 +89,9 @@ describe('staging failures are SinkErrors that name the sink, the unit and the f
     expect(readManifest(run.manifestFile).units.size).toBe(0);
   });
 
-  it('writing a unit\'s batches (ENOSPC): the write, the next check and the end of the units all fail with it', async () => {
+  it('writing a unit\'s batches through the page cache (ENOSPC; SLUICE_STAGING_DIRECT=0): the write, the next check and the end of the units all fail with it', async () => {
     const f = fixture();
+    process.env.SLUICE_STAGING_DIRECT = '0';
     const run = open(f);
     const writev = fs.writev;
     let calls = 0;
@@ -101,6 +105,27 @@ describe('staging failures are SinkErrors that name the sink, the unit and the f
     expectLoud(err, f, /^cannot write the staged batches of unit 1/, 1, 'ENOSPC', /the disk is full/);
     expect((err as SinkError).message).toMatch(/nothing was committed; once the cause is fixed, run again with --resume/);
     expect(await failureOf(() => run.finishUnits())).toBe(err);
+    expect(() => run.write(1, batch(2), f.inputs[2])).toThrow(err as Error);
+    await run.abort();
+    expect(readManifest(run.manifestFile).units.size).toBe(0);
+  });
+
+  it('writing a unit\'s batches around the page cache (ENOSPC): the batch is copied, the end of the units and the next write fail with it', async () => {
+    const f = fixture();
+    const run = open(f);
+    const write = fs.write;
+    let calls = 0;
+    // Small batches are written when their unit ends: sink 0's unit 1 first, then sink 1's.
+    jest.spyOn(fs, 'write').mockImplementation(((fd: number, ...rest: unknown[]) => {
+      const cb = rest.at(-1) as (err: NodeJS.ErrnoException | null, n: number) => void;
+      if (calls++ === 1) return process.nextTick(() => cb(osError('ENOSPC', 'write'), 0));
+      return (write as (...a: unknown[]) => void)(fd, ...rest);
+    }) as typeof fs.write);
+    const writes = writeTwoUnits(run, f);
+    await Promise.all(writes);
+    const err = await failureOf(() => run.finishUnits());
+    expectLoud(err, f, /^cannot write the staged batches of unit 1/, 1, 'ENOSPC', /the disk is full/);
+    expect((err as SinkError).message).toMatch(/nothing was committed; once the cause is fixed, run again with --resume/);
     expect(() => run.write(1, batch(2), f.inputs[2])).toThrow(err as Error);
     await run.abort();
     expect(readManifest(run.manifestFile).units.size).toBe(0);
