@@ -32,5 +32,5 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.cjs',
   testTimeout: 60_000,
   // ...stretched with the machine's load (a guard against hangs, not a speed limit).
-  setupFilesAfterEnv: ['<rootDir>/test/scaled-timeouts.cjs'],
+  setupFilesAfterEnv: ['<rootDir>/test/scaled-timeouts.cjs', '<rootDir>/test/cpu-ledger.cjs'],
 };
