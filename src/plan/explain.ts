@@ -24,6 +24,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
           `  incremental${src.incremental === 'per-run' ? " ('per-run': stages with flush() see only the files a run reads)" : ''}: a run reads only the files earlier runs did not commit (the state is in the first sink's directory) and adds a part file to each sink; --full reads every file and replaces the outputs`,
         ]
       : []),
+    ...(src.onError && src.onError !== 'fail' ? [`  onError ${src.onError}: ${rowOut(src.onError)} a row that cannot be read (a value that does not fit its column, a ragged row, invalid UTF-8, a line over maxRowBytes); the rows around it go on`] : []),
     ...(plan.projection
       ? [`  columns: ${plan.projection.columns.join(', ')}; left out, as no stage reads them and the sink does not get them (the stages' reads): ${plan.projection.pruned.join(', ')}`]
       : []),
@@ -50,10 +51,12 @@ export function renderPlan(plan: Plan, files: string[]): string {
     if (s.key && s.copies > 1) lines.push(`  keyed by ${s.key.join(', ')}: each row goes to copy hash(key) mod ${s.copies}, ${cutBy(plan, s.input)}; up to ${s.slotsPerCopy} part(s) in flight per copy`);
     const recovery = recoveryLine(s);
     if (recovery) lines.push(recovery);
+    if (s.onError && s.onError !== 'fail') lines.push(`  onError ${s.onError}: ${rowOut(s.onError)} the rows it passes to ctx.reject and those of a batch on which process() throws (the batch is split${s.mode === 'inline' ? '' : ' in its copies'} until they are found; in a stage with flush(), the whole batch)`);
     if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
     ...plan.sinks.flatMap((sink) => [sinkLine(sink, plan.sinks.length), ...reads(sink.from)]),
+    ...rejectsLines(plan),
     ...(plan.sinks.length > 1 ? [`commit   the ${plan.sinks.length} sinks together: all published, or none (a commit journal finishes a commit cut short)`] : []),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
     coresLine(plan.cores),
@@ -82,6 +85,20 @@ function recoveryLine(s: Plan['stages'][number]): string | undefined {
   }
   const copy = s.mode === 'thread' ? 'thread' : 'child process';
   return `  ${[timeout, `retries ${retries}`].filter(Boolean).join(', ')}: a ${copy} that dies${timeout ? ' or times out' : ''} on a batch is ${timeout ? 'killed and ' : ''}replaced (same ctx.copy, setup again) and its batches sent again, ${retries + 1} attempt(s) per batch; a stage with flush is not replayed (its copy's death fails the run)`;
+}
+
+/** What `onError` does with a row, as the source and stage lines say it. */
+function rowOut(onError: 'skip' | 'dead-letter'): string {
+  return onError === 'skip' ? 'skips (counts and drops)' : 'sends to the dead-letter output';
+}
+
+/** Where rejected rows go and the budget: the `deadLetter` output (a sink of the joint commit) and `maxErrors`. */
+function rejectsLines(plan: Plan): string[] {
+  const rejecting = (plan.source.onError ?? 'fail') !== 'fail' || plan.stages.some((s) => (s.onError ?? 'fail') !== 'fail');
+  if (!rejecting && !plan.deadLetter) return [];
+  const budget = plan.maxErrors === undefined ? 'no budget: every bad row is taken out' : `maxErrors ${plan.maxErrors}: past it the run fails, committing nothing`;
+  const out = plan.deadLetter ? `dead-letter → ${plan.deadLetter.format} ${plan.deadLetter.path} (a row each: where it came from, why, its text and the values that parsed; committed with the sinks, or not at all)` : 'no deadLetter output: rows are only counted';
+  return [`rejects  ${out}; ${budget}`];
 }
 
 /** `cores    2: stage code on 3 threads at once (…); started: …; polars' pool …` */

@@ -192,3 +192,32 @@ describe('fusion of adjacent stages', () => {
     expect(buildPlan(stages(['thread', 2], ['thread', 2]), { file: '', baseDir: '/x', fuse: false }).stages.map((s) => s.name)).toEqual(['s0', 's1']);
   });
 });
+
+describe('explain says where rejected rows go', () => {
+  it('says nothing of rejects when nothing rejects rows', () => {
+    expect(renderPlan(plan(config(['inline', 'thread'])), [])).not.toMatch(/onError|rejects|dead-letter/);
+  });
+
+  it('names the source\'s and each stage\'s onError, the deadLetter output and the budget', () => {
+    const c = config(['inline', 'thread', 'process']);
+    c.source.onError = 'dead-letter';
+    c.stages[0].onError = 'skip';
+    c.stages[2].onError = 'dead-letter';
+    c.deadLetter = { format: 'ndjson', path: 'rejects.ndjson' };
+    c.maxErrors = '0.5%';
+    const text = renderPlan(plan(c), []);
+    expect(text).toMatch(/^ {2}onError dead-letter: sends to the dead-letter output a row that cannot be read \(a value that does not fit its column/m);
+    // Under its own stage's line: s0 skips, s1 says nothing, s2 dead-letters (in its copies).
+    const after = (stage: string) => text.split('\n').slice(text.split('\n').findIndex((l) => l.startsWith(`stage    ${stage}:`)) + 1);
+    expect(after('s0')[0]).toMatch(/^ {2}onError skip: skips \(counts and drops\) the rows it passes to ctx\.reject and those of a batch on which process\(\) throws \(the batch is split until/);
+    expect(after('s1')[0]).not.toMatch(/onError/);
+    expect(after('s2')[0]).toMatch(/^ {2}onError dead-letter: sends to the dead-letter output .* \(the batch is split in its copies until they are found; in a stage with flush\(\), the whole batch\)$/);
+    expect(text).toContain('rejects  dead-letter → ndjson /x/rejects.ndjson (a row each: where it came from, why, its text and the values that parsed; committed with the sinks, or not at all); maxErrors 0.5%: past it the run fails, committing nothing');
+  });
+
+  it('says when skipped rows are only counted, and when there is no budget', () => {
+    const c = config(['thread']);
+    c.stages[0].onError = 'skip';
+    expect(renderPlan(plan(c), [])).toContain('rejects  no deadLetter output: rows are only counted; no budget: every bad row is taken out');
+  });
+});
