@@ -7,8 +7,9 @@
  * runs in, the death watch) run as a process of their own; they are independent, so every one
  * but the kill -9 (which counts the processes of its run) is started in beforeAll, two at a time
  * (test/helpers/started.ts), and each test asserts on its own. A thread or process stage's
- * failure ends its worker, not the run's process: those run in this process, as the CLI maps
- * them (test/helpers/run-as-cli.ts). `run()` from code runs in a node child through the built
+ * failure ends its worker, not the run's process, and an inline stage's thrown cyclic object
+ * is an ordinary rejection: those run in this process, as the CLI maps them
+ * (test/helpers/run-as-cli.ts). `run()` from code runs in a node child through the built
  * package when dist/ is current (as a user's script gets it), not through the TS loader over src/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -52,8 +53,12 @@ describe.each([
 ])('an inline stage that fails by %s (source thread on, CSV sink)', (how, message) => {
   const name = `guard-${how}`;
   const reportFile = () => path.join(ws.dir, `${name}.report.json`);
-  launch(name, () => {
-    const cfg = ws.config(
+  // A cyclic object thrown is an ordinary failure of run(): in this process, inside its test
+  // (test/helpers/run-as-cli.ts); the others end or hang the process they run in, or (undef)
+  // are the death watch's control, so they are CLI runs.
+  const viaCli = how !== 'cyclic';
+  const config = () =>
+    ws.config(
       {
         name,
         source: { format: 'csv', path: 'in.csv', batchRows: 100, thread: true },
@@ -62,15 +67,21 @@ describe.each([
       },
       `${name}.config.ts`,
     );
-    // undef: also the death watch's control for a run that fails by itself (see the heap test).
-    return runCli(['run', cfg, '--quiet', '--report', reportFile()], { timeoutMs: 30_000, ...(how === 'undef' && { env: SMALL_HEAP }) });
-  });
+  // undef: also the death watch's control for a run that fails by itself (see the heap test).
+  if (viaCli) launch(name, () => runCli(['run', config(), '--quiet', '--report', reportFile()], { timeoutMs: 30_000, ...(how === 'undef' && { env: SMALL_HEAP }) }));
   it('exits 1 with the stage and batch named, a failed report, and nothing left', async () => {
-    const r = await runs.get(name);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(message);
-    expect(JSON.parse(readFileSync(reportFile(), 'utf8'))).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
+    if (viaCli) {
+      const r = await runs.get(name);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(JSON.parse(readFileSync(reportFile(), 'utf8'))).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
+    } else {
+      const r = await runAsCli(config());
+      expect(r.code).toBe(1);
+      expect(r.said).toMatch(message);
+      expect(r.report).toMatchObject({ ok: false, error: { message: expect.stringMatching(message) } });
+    }
     expect(leftovers(name)).toEqual([]);
   });
 });
