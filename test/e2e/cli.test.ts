@@ -3,7 +3,8 @@
  * A CLI child costs ~1 s of CPU before it prints a line, so where one run can answer several
  * questions it does: `validate` of the config with every issue serves both tests that compare
  * with it; one run with a thread and a process stage serves the worker-log test of both modes
- * and the malloc defaults (MALLOC_ARENA_MAX, huge pages).
+ * and the malloc defaults (MALLOC_ARENA_MAX, huge pages); one run with both variables set by
+ * the user serves the "unless the user set it" side of both.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -248,17 +249,32 @@ describe('logs', () => {
   });
 });
 
+/**
+ * One run with both set by the user, MALLOC_ARENA_MAX=4 and GLIBC_TUNABLES=glibc.malloc.hugetlb=0,
+ * and the logger as a process stage: the "unless the user set it" half of the arena test and of
+ * the huge-pages test read its `stage ready` line (the launcher decides each variable on its own).
+ */
+let userSetRun: Promise<Record<string, unknown> | undefined> | undefined;
+const userSet = () =>
+  (userSetRun ??= (async () => {
+    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process', options: { probeMalloc: true } }] }), 'user-set.config.ts');
+    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env: { MALLOC_ARENA_MAX: '4', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' } });
+    expect(r.code).toBe(0);
+    return r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'stage ready');
+  })());
+
 describe('malloc arenas', () => {
   it('runs pipelines with MALLOC_ARENA_MAX=2 (children inherit it) unless the user set it', async () => {
     // Unset: the process copies of the run above say 2.
     const unset = (await logged()).filter((l) => l.msg === 'stage ready' && l.stage === 'logger-process');
     expect(unset).toHaveLength(2);
     for (const l of unset) expect(l.mallocArenaMax).toBe('2');
-    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process' }] }), 'arena.config.ts');
-    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env: { MALLOC_ARENA_MAX: '4' } });
-    expect(r.code).toBe(0);
-    const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
-    expect(ready?.mallocArenaMax).toBe('4');
+    // Set: the run above with MALLOC_ARENA_MAX=4.
+    expect((await userSet())?.mallocArenaMax).toBe('4');
   });
 });
 
@@ -291,10 +307,8 @@ describe('huge pages', () => {
   });
 
   it('keeps hugetlb as the user chose it, and malloc then asks for no huge pages', async () => {
-    const cfg = ws.config(base({ stages: [{ name: 'logger', module: path.join(FIXTURE_STAGES, 'e2e-log.ts'), mode: 'process', options: { probeMalloc: true } }] }), 'no-huge.config.ts');
-    const r = await runCli(['run', cfg, '--quiet', '--log-level', 'info'], { env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' } });
-    expect(r.code).toBe(0);
-    const ready = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stage ready');
+    // The run above with GLIBC_TUNABLES=glibc.malloc.hugetlb=0.
+    const ready = await userSet();
     expect(ready?.glibcTunables).toBe('glibc.malloc.hugetlb=0');
     // The control of the test above: the mappings it counts come from the tunable, not from node.
     if (hugePagesOnRequest()) expect(ready?.hugePageMappings).toBe(0);

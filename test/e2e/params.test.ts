@@ -65,13 +65,14 @@ function config(name: string, mode: 'inline' | 'thread' | 'process'): string {
  * One run for every mode: a params-stamp stage per mode, each reading the source and writing
  * its own sink, whose path is a function of the params (a sink of `sinks`; config() above has
  * the single `sink` form). One CLI run instead of one per mode: each stage sees ctx.params
- * in its own copies all the same.
+ * in its own copies all the same. One copy each: the 5 rows are one batch, which one copy
+ * gets; a second thread and child would start, get nothing and prove nothing.
  */
 function configAllModes(name: string): string {
   return paramsConfig(
     name,
     `  stages: [
-${MODES.map((mode) => `    { name: 'stamp-${mode}', module: ${STAMP}, mode: '${mode}', concurrency: 2, input: 'source' },`).join('\n')}
+${MODES.map((mode) => `    { name: 'stamp-${mode}', module: ${STAMP}, mode: '${mode}', concurrency: 1, input: 'source' },`).join('\n')}
   ],
   sinks: [
 ${MODES.map((mode) => `    { name: '${mode}', from: 'stamp-${mode}', format: 'parquet', path: ({ params }) => \`out/${name}/${mode}/\${params.day}.parquet\` },`).join('\n')}
