@@ -6,7 +6,7 @@
  * rows go through a fresh instance of the aggregate; its flush at the file's end (the file's
  * partial: one row per group, its sums and its distinct customers' hashes) is staged with the unit,
  * not the rows it read; the totals are `combine` over every file's partial. Per mode:
- * - an uninterrupted resumable run stages 10 partials and combines them; its totals equal a
+ * - an uninterrupted resumable run stages 8 partials and combines them; its totals equal a
  *   run without units (DuckDB);
  * - the whole process tree SIGKILLed while file 6 is in flight: what is staged for the
  *   aggregate is each committed file's partial, exactly as many rows as its groups (counted by
@@ -33,7 +33,10 @@ jest.setTimeout(300_000);
 const ws = workspace('sluice-resume-partials-');
 afterAll(() => ws.cleanup());
 
-const FILES = 10;
+// 8 files: 5 committed before the kill, 3 read by --resume (each is a unit staged and committed in every run).
+const FILES = 8;
+/** Units recorded when the killed run stops itself (file KILL_AT + 1 in flight). */
+const KILL_AT = 5;
 // Two batches of 64 per file; a file's groups (at most 30: 5 days × 3 countries × 2 currencies)
 // stay under half the rows the aggregate reads of it (90). More rows cost CPU in every run, batch by batch.
 const ROWS = 120;
@@ -158,13 +161,13 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
 
   it('kill -9 with file 6 in flight stages each file\'s partial, not its rows; --resume gives the uninterrupted output, files 1–5 not read again', async () => {
     const { dir, config } = setup(`${mode}-killed`, mode);
-    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-5');
+    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], `unit-${KILL_AT}`);
     // The watcher, and the aggregate's child in process mode.
     expect(below).toBeGreaterThanOrEqual(mode === 'process' ? 2 : 1);
 
     // Staged for the aggregate (the stream after the two sinks): each committed file's partial, a row per group DuckDB counts.
     const units = stagedUnits(dir);
-    expect(units.map((u) => u.unit)).toEqual([...Array(5).keys()]);
+    expect(units.map((u) => u.unit)).toEqual([...Array(KILL_AT).keys()]);
     const want = await partialRowsPerFile();
     for (const u of units) {
       expect(u.sinks[0]).toBeNull(); // the totals are never staged per unit
@@ -173,10 +176,11 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     }
 
     const rep = mode === 'process' ? await resumeByCli(dir, config) : JSON.parse(JSON.stringify(await runEmbeddedOk(config, { units: 'resume' })));
-    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, 5), read: names.slice(5), tail: { ran: 'partials', replayed: 0, partials: { staged: 5, reused: 5, renews: 4 } } });
-    expect(rep.source.rows).toBe(5 * ROWS);
+    const left = FILES - KILL_AT;
+    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT), tail: { ran: 'partials', replayed: 0, partials: { staged: left, reused: KILL_AT, renews: left - 1 } } });
+    expect(rep.source.rows).toBe(left * ROWS);
     // The aggregate read only the files this run read: the others gave their staged partials.
-    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(5 * READ_PER_FILE);
+    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(left * READ_PER_FILE);
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
     expect(await totals(dir)).toEqual(await totals(plainDir));
