@@ -40,7 +40,9 @@ afterAll(() => ws.cleanup());
 const FILES = 10;
 /** Units recorded when the killed run stops itself (file KILL_AT + 1 in flight). */
 const KILL_AT = 5;
-const ROWS = 120;
+const ROWS = 80;
+/** Source batches per file (batchRows 40): the replay at the commit sends the aggregate one per staged batch. */
+const BATCHES_PER_FILE = ROWS / 40;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
 const names: string[] = [];
@@ -133,8 +135,8 @@ describe('resume with a stateful stage downstream', () => {
     const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = JSON.parse(readFileSync(report, 'utf8'));
-    // The aggregate ran at the commit over every unit's staged rows (one batch per source batch: 3 per file).
-    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT), tail: { ran: 'commit', replayed: FILES * 3 } });
+    // The aggregate ran at the commit over every unit's staged rows (one batch per source batch).
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT), tail: { ran: 'commit', replayed: FILES * BATCHES_PER_FILE } });
     expect(rep.source.rows).toBe((FILES - KILL_AT) * ROWS);
     // The aggregate saw every row left after clean (a quarter are status 'test'): the staged units' and this run's.
     const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
@@ -157,7 +159,7 @@ describe('resume with a stateful stage downstream', () => {
     expect(outputs(dir)).toEqual(before);
     const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
-    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * 3 } });
+    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * BATCHES_PER_FILE } });
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });
