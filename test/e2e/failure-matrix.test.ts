@@ -56,10 +56,11 @@
  * THROUGH THE CLI OR IN PROCESS (test/helpers/failure-in-process.ts): a cell runs `sluice run`
  * where the process is the subject (a failure that needs a process of its own: an inline exit
  * or unhandled rejection, a hang and its SIGTERM, a sink under a file size limit), for the
- * regression cells, and for the first cell of each kind of failure and of ending that no other
- * CLI cell has (the command's exit code, stderr and --report checked on every kind); every
- * other cell runs `run()` in this process and asserts the same of it (rejected or resolved,
- * the error's message, the report, what is left, the outputs), for about half the CPU.
+ * regression cells, and for a cell of each kind of failure and of ending that no other CLI
+ * cell has (one cell for a new kind and a new ending where one holds both; the command's exit
+ * code, stderr and --report checked on every kind); every other cell runs `run()` in this
+ * process and asserts the same of it (rejected or resolved, the error's message, the report,
+ * what is left, the outputs), for about half the CPU.
  *
  * Cells run two at a time (a 2-core machine), started in beforeAll, which awaits the in-process
  * ones (they load the config and inline stages through jest's require, which jest refuses
@@ -70,8 +71,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { allCells, writeInputs, type MatrixCell } from '../helpers/failure-cells';
-import { cliCells, runCellInProcess } from '../helpers/failure-in-process';
-import { CELL_TIMEOUT_MS, expectationOf, limiter, problemsOfApi, problemsOfCli, runCellApi, runCellCli, summaryOf, type Outcome } from '../helpers/failure-run';
+import { cliCells, needsOwnProcess, runCellInProcess } from '../helpers/failure-in-process';
+import { CELL_TIMEOUT_MS, expectationOf, limiter, problemsOfApi, problemsOfCli, runCellApi, runCellCli, runCellsApi, summaryOf, type Outcome } from '../helpers/failure-run';
 import { workspace, type Workspace } from '../helpers/workspace';
 
 const cells = allCells();
@@ -85,7 +86,12 @@ const apiCells: MatrixCell[] = [
 const viaCli = cliCells(cells);
 
 let ws: Workspace;
-/** `via`: `sluice run`, `run()` in this process, or `run()` from a script in a node process of its own. */
+/**
+ * `via`: `sluice run`, `run()` in this process, or `run()` from a script in a node process:
+ * one of its own for a failure that may end it (an inline exit or unhandled rejection), one
+ * for all the others, their runs one after another (runCellsApi: had one left anything
+ * running, the process would not end by itself, and each of them fails).
+ */
 type Via = 'cli' | 'in-process' | 'api';
 const runs: { name: string; cell: MatrixCell; dir: string; via: Via; outcome?: Promise<Outcome> }[] = [
   ...cells.map((cell, i) => ({ name: `cell ${cell.id}${viaCli.has(cell) ? '' : ' (run() in process)'}`, cell, dir: `cell-${String(i).padStart(3, '0')}`, via: (viaCli.has(cell) ? 'cli' : 'in-process') as Via })),
@@ -93,13 +99,16 @@ const runs: { name: string; cell: MatrixCell; dir: string; via: Via; outcome?: P
 ];
 const runner = { cli: runCellCli, 'in-process': runCellInProcess, api: runCellApi };
 const inProcess = runs.filter((r) => r.via === 'in-process');
+const apiTogether = runs.filter((r) => r.via === 'api' && !needsOwnProcess(r.cell));
 
 beforeAll(async () => {
   ws = workspace('sluice-matrix-');
   writeInputs(ws.dir);
   const slot = limiter(2);
   // The in-process cells first: this hook awaits them; the CLI and API cells go on in their own processes.
-  for (const r of [...inProcess, ...runs.filter((r) => r.via !== 'in-process')]) r.outcome = slot(() => runner[r.via](r.cell, ws.dir, path.join(ws.dir, r.dir)));
+  for (const r of [...inProcess, ...runs.filter((r) => r.via !== 'in-process' && !apiTogether.includes(r))]) r.outcome = slot(() => runner[r.via](r.cell, ws.dir, path.join(ws.dir, r.dir)));
+  const together = slot(() => runCellsApi(apiTogether.map((r) => r.cell), ws.dir, apiTogether.map((r) => path.join(ws.dir, r.dir))));
+  for (const [i, r] of apiTogether.entries()) r.outcome = together.then((o) => o[i]);
   await Promise.all(inProcess.map((r) => r.outcome));
 }, inProcess.length * CELL_TIMEOUT_MS);
 afterAll(async () => {

@@ -13,6 +13,8 @@
  * whole runs in the test's process (test/helpers/embedded-run.ts, `units: 'resume'`: the same
  * engine and copies without a CLI child's start-up; the error is what `sluice run` prints
  * after "sluice: ").
+ * The run without units runs its stage inline: its answer is the same in every mode
+ * (modes.test.ts), and no thread copies start for it.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -43,14 +45,15 @@ for (let i = 1; i <= FILES; i++) {
   names.push(file);
 }
 
-function setup(caseName: string, extra: { resumable?: boolean; maxErrors?: number | string } = {}): { dir: string; config: string } {
+/** `inline`: the stage inline (the run without units: its answer is the same in every mode, modes.test.ts; no thread copies to start). */
+function setup(caseName: string, extra: { resumable?: boolean; maxErrors?: number | string; inline?: boolean } = {}): { dir: string; config: string } {
   const dir = path.join(ws.dir, caseName);
   mkdirSync(dir);
   const config = ws.config(
     {
       name: 'resume-dl',
       source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 10, schema: { x: 'float64' }, onError: 'dead-letter' },
-      stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'throws-on-ids.ts'), mode: 'thread', concurrency: 2, onError: 'dead-letter', options: { ids: THROWS } }],
+      stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'throws-on-ids.ts'), ...(extra.inline ? { mode: 'inline' } : { mode: 'thread', concurrency: 2 }), onError: 'dead-letter', options: { ids: THROWS } }],
       sink: { format: 'parquet', path: path.join(dir, 'out/clean.parquet') },
       deadLetter: { format: 'ndjson', path: path.join(dir, 'out/rejects.ndjson') },
       ...((extra.resumable ?? true) && { resumable: true }),
@@ -79,7 +82,7 @@ let referenceCounts: unknown;
 
 beforeAll(async () => {
   const ref = setup('reference');
-  const plain = setup('plain', { resumable: false });
+  const plain = setup('plain', { resumable: false, inline: true });
   // Both at once, as before through two CLI children: their copies run while the other waits.
   const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);

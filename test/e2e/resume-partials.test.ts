@@ -6,13 +6,19 @@
  * rows go through a fresh instance of the aggregate; its flush at the file's end (the file's
  * partial: one row per group, its sums and its distinct customers' hashes) is staged with the unit,
  * not the rows it read; the totals are `combine` over every file's partial. Per mode:
- * - an uninterrupted resumable run stages 10 partials and combines them; its totals equal a
+ * - an uninterrupted resumable run stages 8 partials and combines them; its totals equal a
  *   run without units (DuckDB);
  * - the whole process tree SIGKILLed while file 6 is in flight: what is staged for the
  *   aggregate is each committed file's partial, exactly as many rows as its groups (counted by
  *   DuckDB from the input CSV), fewer than the rows it read;
  * - `--resume`: files 1–5 are not read again, their partials are read back, and the outputs
  *   are byte for byte the uninterrupted resumable run's, and its totals a run without units'.
+ * The run without units is one for the file, every stage inline: its answer is the same in
+ * every mode (modes.test.ts), and the aggregate's mode is what the cases vary, not it. The
+ * killed runs are CLI commands (the whole tree dies); the `--resume` after the kill is one too
+ * in process mode, and a whole run in the test's process in thread and inline mode
+ * (test/helpers/embedded-run.ts, `units: 'resume'`: the same engine and copies without a CLI
+ * child's start-up; its report is what `--report` writes).
  */
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,8 +33,13 @@ jest.setTimeout(300_000);
 const ws = workspace('sluice-resume-partials-');
 afterAll(() => ws.cleanup());
 
-const FILES = 10;
-const ROWS = 200;
+// 8 files: 5 committed before the kill, 3 read by --resume (each is a unit staged and committed in every run).
+const FILES = 8;
+/** Units recorded when the killed run stops itself (file KILL_AT + 1 in flight). */
+const KILL_AT = 5;
+// Two batches of 64 per file; a file's groups (at most 30: 5 days × 3 countries × 2 currencies)
+// stay under half the rows the aggregate reads of it (90). More rows cost CPU in every run, batch by batch.
+const ROWS = 120;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
 const names: string[] = [];
@@ -51,7 +62,8 @@ const READ_PER_FILE = (ROWS * 3) / 4;
 
 type Mode = 'inline' | 'thread' | 'process';
 
-function setup(caseName: string, mode: Mode, resumable = true): { dir: string; config: string } {
+/** `pseudonymise`: its mode (the nightly job's thread × 2 unless said). */
+function setup(caseName: string, mode: Mode, resumable = true, pseudonymise: Mode = 'thread'): { dir: string; config: string } {
   const dir = path.join(ws.dir, caseName);
   mkdirSync(dir);
   const config = ws.config(
@@ -60,7 +72,7 @@ function setup(caseName: string, mode: Mode, resumable = true): { dir: string; c
       source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 64, schema: { customer_id: 'utf8' } },
       stages: [
         { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
-        { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
+        { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: pseudonymise, concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
         { name: 'aggregate', module: path.join(REPO, 'test/fixtures/stages/aggregate-combine.ts'), mode, concurrency: 1 },
       ],
       sinks: [
@@ -103,17 +115,30 @@ async function partialRowsPerFile(): Promise<Map<string, number>> {
   return new Map(found.map((r) => [r.file as string, r.n as number]));
 }
 
+/** The run without units, every stage inline (see the header): what each mode's totals and rows must equal. */
+let plainDir: string;
+beforeAll(async () => {
+  const plain = setup('plain', 'inline', false, 'inline');
+  await runEmbeddedOk(plain.config);
+  plainDir = plain.dir;
+});
+
+/** `sluice run --resume --report`: it must exit 0; its report. */
+async function resumeByCli(dir: string, config: string) {
+  const reportFile = path.join(dir, 'report.json');
+  const r = await runCli(['run', config, '--resume', '--quiet', '--report', reportFile]);
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  return JSON.parse(readFileSync(reportFile, 'utf8'));
+}
+
 describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate that has combine, in %s mode: per-unit partials', (mode) => {
   let referenceDir: string;
   let reference: Map<string, Buffer>;
-  let plainDir: string;
 
   beforeAll(async () => {
     const ref = setup(`${mode}-reference`, mode);
-    const plain = setup(`${mode}-plain`, mode, false);
-    const [report] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
+    const report = await runEmbeddedOk(ref.config);
     referenceDir = ref.dir;
-    plainDir = plain.dir;
     reference = outputs(ref.dir);
     // Every file's partial staged and combined; a fresh instance for every file after the first.
     expect(report.units).toEqual({
@@ -136,13 +161,13 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
 
   it('kill -9 with file 6 in flight stages each file\'s partial, not its rows; --resume gives the uninterrupted output, files 1–5 not read again', async () => {
     const { dir, config } = setup(`${mode}-killed`, mode);
-    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], 'unit-5');
+    const below = await killTreeAt(BIN, ['run', config, '--resume', '--quiet'], `unit-${KILL_AT}`);
     // The watcher, and the aggregate's child in process mode.
     expect(below).toBeGreaterThanOrEqual(mode === 'process' ? 2 : 1);
 
     // Staged for the aggregate (the stream after the two sinks): each committed file's partial, a row per group DuckDB counts.
     const units = stagedUnits(dir);
-    expect(units.map((u) => u.unit)).toEqual([...Array(5).keys()]);
+    expect(units.map((u) => u.unit)).toEqual([...Array(KILL_AT).keys()]);
     const want = await partialRowsPerFile();
     for (const u of units) {
       expect(u.sinks[0]).toBeNull(); // the totals are never staged per unit
@@ -150,14 +175,12 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
       expect(u.sinks[2]!.rows).toBeLessThan(READ_PER_FILE / 2);
     }
 
-    const reportFile = path.join(dir, 'report.json');
-    const r = await runCli(['run', config, '--resume', '--quiet', '--report', reportFile]);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    const rep = JSON.parse(readFileSync(reportFile, 'utf8'));
-    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, 5), read: names.slice(5), tail: { ran: 'partials', replayed: 0, partials: { staged: 5, reused: 5, renews: 4 } } });
-    expect(rep.source.rows).toBe(5 * ROWS);
+    const rep = mode === 'process' ? await resumeByCli(dir, config) : JSON.parse(JSON.stringify(await runEmbeddedOk(config, { units: 'resume' })));
+    const left = FILES - KILL_AT;
+    expect(rep.units).toMatchObject({ total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT), tail: { ran: 'partials', replayed: 0, partials: { staged: left, reused: KILL_AT, renews: left - 1 } } });
+    expect(rep.source.rows).toBe(left * ROWS);
     // The aggregate read only the files this run read: the others gave their staged partials.
-    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(5 * READ_PER_FILE);
+    expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(left * READ_PER_FILE);
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
     expect(await totals(dir)).toEqual(await totals(plainDir));

@@ -11,6 +11,8 @@
  * The killed run and the `--resume` after it are CLI commands (test/helpers/cli.ts); the
  * reference runs (with and without units) are whole runs in the test's process
  * (test/helpers/embedded-run.ts: the same engine and copies, without a CLI child's start-up).
+ * The run without units runs its stage inline: its answer is the same in every mode
+ * (modes.test.ts), and no thread copies start for it.
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -32,14 +34,15 @@ mkdirSync(path.dirname(input));
 /** One in unit 1 (row 101), one in unit 3 (row 9001), one in unit 4 (the file's last row). */
 const THROWS = [100, 9000, GROUP * GROUPS - 1];
 
-function setup(caseName: string, extra: { resumable?: boolean; unitRows?: number } = {}): { dir: string; config: string } {
+/** `inline`: the stage inline (the run without units: its answer is the same in every mode, modes.test.ts; no thread copies to start). */
+function setup(caseName: string, extra: { resumable?: boolean; unitRows?: number; inline?: boolean } = {}): { dir: string; config: string } {
   const dir = path.join(ws.dir, caseName);
   mkdirSync(dir);
   const config = ws.config(
     {
       name: 'resume-rg',
       source: { format: 'parquet', path: input, batchRows: 1000, unitRows: extra.unitRows ?? 2 * GROUP },
-      stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'throws-on-ids.ts'), mode: 'thread', concurrency: 2, onError: 'dead-letter', options: { ids: THROWS } }],
+      stages: [{ name: 'gate', module: path.join(FIXTURE_STAGES, 'throws-on-ids.ts'), ...(extra.inline ? { mode: 'inline' } : { mode: 'thread', concurrency: 2 }), onError: 'dead-letter', options: { ids: THROWS } }],
       sinks: [
         { name: 'pq', format: 'parquet', path: path.join(dir, 'out/all.parquet'), rowGroupSize: 3000 },
         { name: 'csv', format: 'csv', path: path.join(dir, 'out/all.csv') },
@@ -80,7 +83,7 @@ beforeAll(async () => {
     `copy (select i::bigint as id, 'n' || (i % 7)::varchar as name, (i * 0.5)::double as x from range(${GROUP * GROUPS}) t(i)) to '${input}' (format parquet, row_group_size ${GROUP})`,
   );
   const ref = setup('reference');
-  const plain = setup('plain', { resumable: false });
+  const plain = setup('plain', { resumable: false, inline: true });
   // Both at once, as before through two CLI children: their copies run while the other waits.
   const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);

@@ -8,18 +8,20 @@
  * every staged unit at the commit. A fresh run (no unit carried from an earlier attempt) runs the
  * aggregate live instead, fed as a run without units feeds it, while it stages the rows before
  * it per unit all the same; only a resumed run replays them through it at the commit (the
- * report's `units.tail` says which, and how many batches were replayed). Over 20 input files:
+ * report's `units.tail` says which, and how many batches were replayed). Over 10 input files
+ * (each staged, fsynced and committed per unit in every run: more files cost CPU and prove no more):
  * - an uninterrupted resumable run: its aggregate ran live, nothing replayed; the totals and
  *   rows of a run without units;
- * - the whole process tree SIGKILLed while file 12 is in flight, then `--resume`: the totals
+ * - the whole process tree SIGKILLed while file 6 is in flight, then `--resume`: the totals
  *   and the rows are those of an uninterrupted run (byte for byte, and as DuckDB reads them,
- *   and the totals equal a run without units), and files 1–11 are not read again;
+ *   and the totals equal a run without units), and files 1–5 are not read again;
  * - SIGKILLed half-way through the job commit's replay (SLUICE_TEST_STOP_AT=replay): the old
  *   outputs are still in place, untouched, and `--resume` finishes the commit.
  * The killed runs are CLI commands (test/helpers/cli.ts), and so is the `--resume` after the
  * first; the reference runs (with and without units) and the resume that finishes the killed
  * commit are whole runs in the test's process (test/helpers/embedded-run.ts, `units:
- * 'resume'`: the same engine and copies, without a CLI child's start-up).
+ * 'resume'`: the same engine and copies, without a CLI child's start-up). The run without
+ * units runs every stage inline: its answer is the same in every mode (modes.test.ts).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,8 +37,12 @@ jest.setTimeout(240_000);
 const ws = workspace('sluice-resume-stateful-');
 afterAll(() => ws.cleanup());
 
-const FILES = 20;
-const ROWS = 120;
+const FILES = 10;
+/** Units recorded when the killed run stops itself (file KILL_AT + 1 in flight). */
+const KILL_AT = 5;
+const ROWS = 80;
+/** Source batches per file (batchRows 40): the replay at the commit sends the aggregate one per staged batch. */
+const BATCHES_PER_FILE = ROWS / 40;
 const inputs = path.join(ws.dir, 'in');
 mkdirSync(inputs);
 const names: string[] = [];
@@ -55,7 +61,8 @@ for (let i = 1; i <= FILES; i++) {
   names.push(file);
 }
 
-function setup(caseName: string, resumable = true): { dir: string; config: string } {
+/** `inline`: every stage inline (the run without units: see the header). */
+function setup(caseName: string, resumable = true, inline = false): { dir: string; config: string } {
   const dir = path.join(ws.dir, caseName);
   mkdirSync(dir);
   const config = ws.config(
@@ -64,8 +71,8 @@ function setup(caseName: string, resumable = true): { dir: string; config: strin
       source: { format: 'csv', path: path.join(inputs, '*.csv'), batchRows: 40, schema: { customer_id: 'utf8' } },
       stages: [
         { name: 'clean', module: path.join(REPO, 'stages/clean.ts'), mode: 'inline' },
-        { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
-        { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode: 'process', concurrency: 1 },
+        { name: 'pseudonymise', module: path.join(REPO, 'stages/pseudonymise.ts'), mode: inline ? 'inline' : 'thread', concurrency: 2, options: { salt: 's', columns: ['customer_id'], drop: ['email'] } },
+        { name: 'aggregate', module: path.join(REPO, 'stages/aggregate.ts'), mode: inline ? 'inline' : 'process', concurrency: 1 },
       ],
       sinks: [
         { name: 'totals', from: 'aggregate', format: 'parquet', path: path.join(dir, 'out/totals.parquet') },
@@ -101,7 +108,7 @@ let plainDir: string;
 
 beforeAll(async () => {
   const ref = setup('reference');
-  const plain = setup('plain', false);
+  const plain = setup('plain', false, true);
   // Both at once, as before through two CLI children: their copies run while the other waits.
   const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
   reference = outputs(ref.dir);
@@ -121,19 +128,19 @@ describe('resume with a stateful stage downstream', () => {
     expect(readdirSync(path.join(referenceDir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });
 
-  it('kill -9 of the whole tree with file 12 in flight, then --resume: the uninterrupted output, files 1–11 not read again', async () => {
+  it(`kill -9 of the whole tree with file ${KILL_AT + 1} in flight, then --resume: the uninterrupted output, files 1–${KILL_AT} not read again`, async () => {
     const { dir, config } = setup('killed');
-    await killTreeAt(config, 'unit-11');
+    await killTreeAt(config, `unit-${KILL_AT}`);
     const report = path.join(dir, 'report.json');
     const r = await runCli(['run', config, '--resume', '--quiet', '--report', report]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rep = JSON.parse(readFileSync(report, 'utf8'));
-    // The aggregate ran at the commit over every unit's staged rows (one batch per source batch: 3 per file).
-    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, 11), read: names.slice(11), tail: { ran: 'commit', replayed: FILES * 3 } });
-    expect(rep.source.rows).toBe(9 * ROWS);
+    // The aggregate ran at the commit over every unit's staged rows (one batch per source batch).
+    expect(rep.units).toEqual({ runId: expect.any(String), total: FILES, reused: names.slice(0, KILL_AT), read: names.slice(KILL_AT), tail: { ran: 'commit', replayed: FILES * BATCHES_PER_FILE } });
+    expect(rep.source.rows).toBe((FILES - KILL_AT) * ROWS);
     // The aggregate saw every row left after clean (a quarter are status 'test'): the staged units' and this run's.
     const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
-    expect(stage('clean').rowsIn).toBe(9 * ROWS);
+    expect(stage('clean').rowsIn).toBe((FILES - KILL_AT) * ROWS);
     expect(stage('aggregate').rowsIn).toBe((FILES * ROWS * 3) / 4);
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
@@ -152,7 +159,7 @@ describe('resume with a stateful stage downstream', () => {
     expect(outputs(dir)).toEqual(before);
     const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
-    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * 3 } });
+    expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * BATCHES_PER_FILE } });
     expect(outputs(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });

@@ -1,5 +1,5 @@
 /**
- * Running one failure-matrix cell and collecting everything its assertions look at: exit
+ * Running a failure-matrix cell (or several through `run()` in one node process) and collecting everything its assertions look at: exit
  * code and signal, stderr, the `--report` file, and what is left under the cell's `out/`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -235,11 +235,11 @@ export async function collect(result: Partial<CliResult> & { hang?: string }, ce
   return { ...result, report, sinkExists: existsSync(sinkPath(cellDir, cell.sink)) || existsSync(secondSinkPath(cellDir)), leftovers, ...(deadLetter !== undefined && { deadLetter }), ...(outputs !== undefined && { outputs }), ms: Date.now() - started };
 }
 
-async function guarded(cellDir: string, run: () => Promise<CliResult>): Promise<Partial<CliResult> & { hang?: string }> {
+async function guarded(cellDirs: string[], run: () => Promise<CliResult>): Promise<Partial<CliResult> & { hang?: string }> {
   try {
     return await run();
   } catch (err) {
-    const killed = killStragglers(cellDir);
+    const killed = cellDirs.flatMap(killStragglers);
     return { hang: `${(err as Error).message}${killed.length ? `\n(killed ${killed.length} orphaned process(es) of the run: ${killed.join(', ')})` : ''}` };
   }
 }
@@ -267,30 +267,50 @@ export async function runCellCli(cell: MatrixCell, inputs: string, cellDir: stri
       child.once('close', () => clearInterval(poll));
     };
   }
-  const result = await guarded(cellDir, () => runCli(['run', cfg, '--quiet', '--report', reportFile], opts));
+  const result = await guarded([cellDir], () => runCli(['run', cfg, '--quiet', '--report', reportFile], opts));
   return collect(result, cell, cellDir, reportFile, started);
 }
 
 /** Runs the cell through `run()` from code in a child node process; prints how the promise ended. */
 export async function runCellApi(cell: MatrixCell, inputs: string, cellDir: string): Promise<Outcome> {
+  return (await runCellsApi([cell], inputs, [cellDir]))[0];
+}
+
+/**
+ * Runs the cells through `run()` from code, one after another in one child node process, which
+ * prints how each promise ended (`<i> RESOLVED` or `<i> REJECTED <json>`) and exits 2 once one
+ * rejected, if nothing is left running. For cells whose failure ends no thread (an inline
+ * process.exit or unhandled rejection would end the process: one process each): had any run
+ * left a handle behind, the process would not end by itself, and every cell of it fails. Each
+ * cell's outcome has its own lines of stdout (without the index) and the process's exit.
+ */
+export async function runCellsApi(cells: MatrixCell[], inputs: string, cellDirs: string[]): Promise<Outcome[]> {
   const started = Date.now();
-  const cfg = writeCellConfig(cell, inputs, cellDir);
-  const script = path.join(cellDir, 'api.mjs');
+  const cfgs = cells.map((cell, i) => writeCellConfig(cell, inputs, cellDirs[i]));
+  const script = path.join(cellDirs[0], 'api.mjs');
   writeFileSync(
     script,
     `import { run } from 'sluice';
-run(process.argv[2]).then(
-  () => process.stdout.write('RESOLVED\\n'),
-  (err) => {
-    const report = err && err[Symbol.for('sluice.runReport')]; // the report a failed run attaches
-    process.stdout.write('REJECTED ' + JSON.stringify({ message: String(err && err.message), ok: report ? report.ok : undefined }) + '\\n');
-    process.exitCode = 2;
-  },
-);\n`,
+for (const [i, config] of process.argv.slice(2).entries()) {
+  await run(config).then(
+    () => process.stdout.write(i + ' RESOLVED\\n'),
+    (err) => {
+      const report = err && err[Symbol.for('sluice.runReport')]; // the report a failed run attaches
+      process.stdout.write(i + ' REJECTED ' + JSON.stringify({ message: String(err && err.message), ok: report ? report.ok : undefined }) + '\\n');
+      process.exitCode = 2;
+    },
+  );
+}\n`,
   );
   // The built package when dist/ is current (as `npm test` builds it, and as a user's script
   // gets it): from src/ the engine loads through the TS loader, seconds of CPU per cell.
   const register = pathToFileURL(path.join(REPO, builtIsCurrent() ? 'dist' : 'src', 'register.mjs')).href;
-  const result = await guarded(cellDir, () => runNode(['--import', register, script, cfg], { timeoutMs: CELL_TIMEOUT_MS }));
-  return collect(result, cell, cellDir, undefined, started);
+  // A hang limit for the first run, and a few seconds more for each after it (each takes 2–5 s).
+  const result = await guarded(cellDirs, () => runNode(['--import', register, script, ...cfgs], { timeoutMs: CELL_TIMEOUT_MS + 10_000 * (cells.length - 1) }));
+  return Promise.all(
+    cells.map((cell, i) => {
+      const own = (result.stdout ?? '').split('\n').flatMap((l) => (l.startsWith(`${i} `) ? [l.slice(`${i} `.length)] : []));
+      return collect({ ...result, stdout: own.join('\n') }, cell, cellDirs[i], undefined, started);
+    }),
+  );
 }
