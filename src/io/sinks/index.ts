@@ -101,14 +101,24 @@ function claim(cfg: SinkConfig, opts: OpenSinkOptions): Claimed {
   if (problem) throw new SinkError(`cannot open ${target}: ${problem}`);
   let parents: CreatedParents | undefined;
   try {
-    parents = CreatedParents.make(path.dirname(target));
-    const lock = SinkLock.acquire(target, opts.pipeline ?? 'unnamed', opts.log);
-    const made = parents;
+    let lock: SinkLock | undefined;
+    // Another run that made the folder and failed removes it while it is empty (parents.ts):
+    // between our finding it there and our lock landing in it, it can go. Make it again (it is
+    // then ours to remove) and retry; once the lock is in it, it is never empty.
+    for (let attempt = 1; !lock; attempt++) {
+      parents = CreatedParents.make(path.dirname(target));
+      try {
+        lock = SinkLock.acquire(target, opts.pipeline ?? 'unnamed', opts.log);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3 || existsSync(path.dirname(target))) throw err;
+      }
+    }
+    const made: CreatedParents = parents!;
     return {
       cfg,
       target,
       lock,
-      parents,
+      parents: made,
       release: () => {
         lock.release();
         made.removeEmpty();

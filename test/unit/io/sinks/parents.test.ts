@@ -53,3 +53,30 @@ describe.each(SINKS)('a $name sink', ({ name, cfg }) => {
     expect(existsSync(target.path)).toBe(true);
   });
 });
+
+it('a folder another run made and removed (it failed) while this one opened its sink in it is made again', async () => {
+  // The other run's removal lands between this run finding the folder there and its lock
+  // landing in it (the one moment the folder is empty and not this run's): seen as a run
+  // failing to open its lock with ENOENT beside another run that failed in the same folder.
+  const top = path.join(dir, 'shared');
+  mkdirSync(top); // made by the other run: not this one's to remove
+  const fs = jest.requireActual('node:fs') as typeof import('node:fs');
+  const real = fs.writeFileSync;
+  let removed = 0;
+  const spy = jest.spyOn(fs, 'writeFileSync').mockImplementation((file, ...rest) => {
+    if (removed === 0 && String(file).includes('.sluice-lock-')) {
+      removed++;
+      fs.rmdirSync(top); // the other run's clean-up, at the worst moment
+    }
+    return real(file, ...(rest as [string]));
+  });
+  try {
+    const sink = await openSink({ format: 'csv', path: path.join(top, 'data.csv') });
+    expect(removed).toBe(1);
+    await sink.write(batch, { seq: 0 });
+    await sink.commit();
+    expect(existsSync(path.join(top, 'data.csv'))).toBe(true);
+  } finally {
+    spy.mockRestore();
+  }
+});
