@@ -10,7 +10,7 @@
 const ledger = process.env.SLUICE_TEST_CPU_LEDGER;
 // A jest that a test starts without injected globals (test/unit/testing/jest-no-globals) inherits
 // the variable: its files are in their parent's count already.
-if (ledger && typeof afterAll === 'function') {
+if (ledger && typeof expect !== 'undefined') {
   const { appendFileSync, readFileSync } = require('node:fs');
   const TICK = 100; // USER_HZ on Linux
   const times = () => {
