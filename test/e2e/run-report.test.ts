@@ -31,7 +31,9 @@ beforeAll(() => {
   const stages = [
     // one process copy takes a second batch while busy: lanes must stay at one
     { name: 'one-process-copy', module: slow, mode: 'process', concurrency: 1, options: { ms: 8 } },
-    { name: 'two-thread-copies', module: slow, mode: 'thread', concurrency: 2, options: { ms: 4 } },
+    // slower than the batches come (one every 8 ms at most): each copy has one slot, so the
+    // second copy is busy too (at 4 ms a batch, the first copy alone kept up: a lane never busy)
+    { name: 'two-thread-copies', module: slow, mode: 'thread', concurrency: 2, options: { ms: 20 } },
   ];
   cfg = ws.config({ name: 'report-e2e', source: { format: 'csv', path: 'in.csv', batchRows: 100 }, stages, sink: { format: 'csv', path: 'out/o.csv' } }, 'report.config.ts');
   failing = ws.config(
