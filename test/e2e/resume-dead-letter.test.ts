@@ -23,6 +23,7 @@ import { runEmbedded, runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt } from '../helpers/processes';
 import { FIXTURE_STAGES, workspace } from '../helpers/workspace';
+import { outputBytes } from '../helpers/outputs';
 
 jest.setTimeout(240_000);
 
@@ -64,12 +65,6 @@ function setup(caseName: string, extra: { resumable?: boolean; maxErrors?: numbe
   return { dir, config };
 }
 
-const outputs = (dir: string) =>
-  new Map(
-    readdirSync(path.join(dir, 'out'), { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
-      .map((e) => [e.name, readFileSync(path.join(dir, 'out', e.name))]),
-  );
 const rejects = (dir: string) =>
   duckRows(`select origin, stage, regexp_extract(file, '[^/]+$') as file, line::int as line, reason from read_json_auto('${path.join(dir, 'out/rejects.ndjson')}') order by file, line nulls last, reason`);
 const clean = (dir: string) => duckRows(`select count(*)::int as n, sum(id)::bigint as ids from read_parquet('${path.join(dir, 'out/clean.parquet')}')`);
@@ -85,7 +80,7 @@ beforeAll(async () => {
   const plain = setup('plain', { resumable: false, inline: true });
   // Both at once, as before through two CLI children: their copies run while the other waits.
   const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
-  reference = outputs(ref.dir);
+  reference = outputBytes(ref.dir);
   // As the CLI's --report file has them (JSON).
   referenceCounts = JSON.parse(JSON.stringify(refReport.rejected!.counts));
   referenceDir = ref.dir;
@@ -123,7 +118,7 @@ describe('resumable runs with a dead-letter output', () => {
     expect(rep.rejected.counts).toEqual(referenceCounts);
     expect(rep.rejected.counts.reduce((n: number, c: { rows: number }) => n + c.rows, 0)).toBe(6);
     expect(rep.rejected.rows).toBe(6);
-    expect(outputs(dir)).toEqual(reference);
+    expect(outputBytes(dir)).toEqual(reference);
     expect(await rejects(dir)).toEqual(await rejects(plainDir));
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['clean.parquet', 'rejects.ndjson']);
   });

@@ -27,6 +27,7 @@ import { runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt } from '../helpers/processes';
 import { workspace } from '../helpers/workspace';
+import { outputBytes } from '../helpers/outputs';
 
 jest.setTimeout(300_000);
 
@@ -86,12 +87,6 @@ function setup(caseName: string, mode: Mode, resumable = true, pseudonymise: Mod
   return { dir, config };
 }
 
-const outputs = (dir: string) =>
-  new Map(
-    readdirSync(path.join(dir, 'out'), { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
-      .map((e) => [e.name, readFileSync(path.join(dir, 'out', e.name))]),
-  );
 const totals = (dir: string) => duckRows(`select * from read_parquet('${path.join(dir, 'out/totals.parquet')}') order by day, country, currency`);
 const rows = (dir: string) => duckRows(`select count(*)::int as n, sum(txn_id)::bigint as ids from read_json_auto('${path.join(dir, 'out/rows.ndjson')}')`);
 
@@ -139,7 +134,7 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     const ref = setup(`${mode}-reference`, mode);
     const report = await runEmbeddedOk(ref.config);
     referenceDir = ref.dir;
-    reference = outputs(ref.dir);
+    reference = outputBytes(ref.dir);
     // Every file's partial staged and combined; a fresh instance for every file after the first.
     expect(report.units).toEqual({
       runId: expect.any(String),
@@ -181,7 +176,7 @@ describe.each<Mode>(['process', 'thread', 'inline'])('resume with an aggregate t
     expect(rep.source.rows).toBe(left * ROWS);
     // The aggregate read only the files this run read: the others gave their staged partials.
     expect(rep.stages.find((s: { name: string }) => s.name === 'aggregate').rowsIn).toBe(left * READ_PER_FILE);
-    expect(outputs(dir)).toEqual(reference);
+    expect(outputBytes(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
     expect(await totals(dir)).toEqual(await totals(plainDir));
     expect(await rows(dir)).toEqual(await rows(plainDir));

@@ -30,6 +30,7 @@ import { runEmbeddedOk } from '../helpers/embedded-run';
 import { duckRows } from '../helpers/duckdb';
 import { killTreeAt as killTree } from '../helpers/processes';
 import { workspace } from '../helpers/workspace';
+import { outputBytes } from '../helpers/outputs';
 import type { RunReport } from '../../src/runtime/types';
 
 jest.setTimeout(240_000);
@@ -85,13 +86,6 @@ function setup(caseName: string, resumable = true, inline = false): { dir: strin
   return { dir, config };
 }
 
-/** The outputs (not the hidden staging and temporaries a killed run leaves beside them) → their bytes. */
-const outputs = (dir: string) =>
-  new Map(
-    readdirSync(path.join(dir, 'out'), { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
-      .map((e) => [e.name, readFileSync(path.join(dir, 'out', e.name))]),
-  );
 const totals = (dir: string) => duckRows(`select * from read_parquet('${path.join(dir, 'out/totals.parquet')}') order by day, country, currency`);
 const rows = (dir: string) => duckRows(`select count(*)::int as n, sum(txn_id)::bigint as ids from read_json_auto('${path.join(dir, 'out/rows.ndjson')}')`);
 
@@ -111,7 +105,7 @@ beforeAll(async () => {
   const plain = setup('plain', false, true);
   // Both at once, as before through two CLI children: their copies run while the other waits.
   const [refReport] = await Promise.all([runEmbeddedOk(ref.config), runEmbeddedOk(plain.config)]);
-  reference = outputs(ref.dir);
+  reference = outputBytes(ref.dir);
   referenceReport = refReport;
   referenceDir = ref.dir;
   plainDir = plain.dir;
@@ -142,7 +136,7 @@ describe('resume with a stateful stage downstream', () => {
     const stage = (name: string) => rep.stages.find((s: { name: string }) => s.name === name);
     expect(stage('clean').rowsIn).toBe((FILES - KILL_AT) * ROWS);
     expect(stage('aggregate').rowsIn).toBe((FILES * ROWS * 3) / 4);
-    expect(outputs(dir)).toEqual(reference);
+    expect(outputBytes(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
     expect(await totals(dir)).toEqual(await totals(plainDir));
     expect(await rows(dir)).toEqual(await rows(plainDir));
@@ -154,13 +148,13 @@ describe('resume with a stateful stage downstream', () => {
     // The outputs of an earlier night, different from tonight's.
     writeFileSync(path.join(dir, 'out/totals.parquet'), readFileSync(path.join(plainDir, 'out/totals.parquet')));
     writeFileSync(path.join(dir, 'out/rows.ndjson'), '{"txn_id":1}\n');
-    const before = outputs(dir);
+    const before = outputBytes(dir);
     await killTreeAt(config, 'replay');
-    expect(outputs(dir)).toEqual(before);
+    expect(outputBytes(dir)).toEqual(before);
     const report = await runEmbeddedOk(config, { units: 'resume' });
     // Every unit was staged before the commit began: none is read again.
     expect(report.units).toMatchObject({ reused: names, read: [], tail: { ran: 'commit', replayed: FILES * BATCHES_PER_FILE } });
-    expect(outputs(dir)).toEqual(reference);
+    expect(outputBytes(dir)).toEqual(reference);
     expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['rows.ndjson', 'totals.parquet']);
   });
 });
