@@ -14,6 +14,7 @@ import { cutUnits } from '../io/units/ranges';
 import { UnitStager } from '../io/units/staging';
 import { sinkLabel } from '../io/units/failures';
 import { IoQueue } from '../io/units/io-queue';
+import { stagedWriter } from '../io/units/staging-thread';
 import type { UnitSpec } from '../batch/unit-tag';
 import { OwnedBatch } from '../batch/owned';
 import { SinkError } from '../errors';
@@ -167,6 +168,8 @@ export function unitsReport(units: Units, cut: UnitCut | undefined, live: boolea
  */
 export class ClusterUnitStaging {
   private readonly io = new IoQueue();
+  /** Where the unit's files are written (a thread of their own: io/units/staging-thread.ts). */
+  private readonly writer = stagedWriter();
   private readonly dirs: string[];
   private readonly stagers: UnitStager[];
   private readonly cutDir: string | undefined;
@@ -190,12 +193,13 @@ export class ClusterUnitStaging {
       ...(this.deadDir ? [sinkLabel('deadLetter', sinks.deadLetter ?? this.deadDir)] : []),
     ];
     const inputOf = () => unit.file;
-    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io, labels[k], inputOf));
+    this.stagers = this.dirs.map((dir, k) => new UnitStager(dir, path.join(dir, '_inprogress'), () => undefined, this.io, this.writer, labels[k], inputOf));
     for (const dir of this.dirs) mkdirSync(path.join(dir, 'units'), { recursive: true });
     teardown.add('the unit being staged', {
       abort: async () => {
         this.stagers.forEach((s) => s.abort());
         await this.io.settled();
+        await this.writer.close();
       },
     });
   }
@@ -223,6 +227,7 @@ export class ClusterUnitStaging {
     if (this.deadDir) for (const batch of taken.batches) void this.stagers[this.dirs.length - 1].write(batch, this.unit.unit);
     this.stagers.forEach((s) => s.finish());
     await teardown.race(this.io.idle());
+    await this.writer.close();
     const staged = this.stagers.map((s, k) => {
       const done = s.staged.get(this.unit.unit);
       return done ? { file: path.join(this.dirs[k], done.file), rows: done.rows } : null;

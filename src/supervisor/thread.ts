@@ -23,6 +23,12 @@ export interface ThreadCopyOptions<Out> {
    * thread that kept the process alive turned that into a hang (the Parquet encoder did).
    */
   refWhileOwed?: boolean;
+  /**
+   * Node tracks the descriptors a thread opens, closes them when it exits, and warns when the
+   * thread closes one it did not open. False for a thread that closes what another opened (the
+   * staging thread: io/units/staging-thread.ts).
+   */
+  trackUnmanagedFds?: boolean;
 }
 
 export class ThreadCopy<Out, In> implements Copy {
@@ -57,7 +63,7 @@ export class ThreadCopy<Out, In> implements Copy {
 
   /** Starts the thread; it takes messages at once (they wait in its port until it listens). */
   async start(): Promise<void> {
-    const worker = (this.worker_ ??= new Worker(copyEntry(this.opts.entry), { execArgv: copyExecArgv(), workerData: this.opts.workerData }));
+    const worker = (this.worker_ ??= new Worker(copyEntry(this.opts.entry), { execArgv: copyExecArgv(), workerData: this.opts.workerData, trackUnmanagedFds: this.opts.trackUnmanagedFds ?? true }));
     worker.on('message', (m: In) => this.messageListeners.forEach((l) => l(m)));
     worker.on('error', (err) => (this.error ??= err));
     worker.on('exit', (exitCode) => {

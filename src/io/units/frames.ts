@@ -7,14 +7,13 @@
  * manifest anyway: manifest.ts).
  *
  * Written with the writer's own chunks (batch/ipc.ts: message headers are small fresh arrays,
- * body chunks are views of the batch's own buffers) in one `writev` on libuv's thread pool:
- * nothing is joined first, and the main thread only encodes the small metadata. Joining was most
- * of what staging cost the main thread (issue 26's bench: a copy of every staged byte, on the
- * thread that runs the pipeline), and a synchronous write there waits for the kernel's copy
- * (and for the disk, when the page cache is full of dirty pages). The chunks view the batch's
- * memory: its owner must hold it until the write has settled (staging.ts).
+ * body chunks are views of the batch's own buffers): nothing is joined first, and the main
+ * thread only encodes the small metadata; the staging thread writes them (staging-thread.ts).
+ * Joining was most of what staging cost the main thread (issue 26's bench: a copy of every
+ * staged byte, on the thread that runs the pipeline). The chunks view the batch's memory: its
+ * owner must hold it until the append has settled (staging.ts).
  */
-import { closeSync, fstatSync, openSync, readSync, writev } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { RecordBatch, tableFromIPC } from 'apache-arrow';
 import { encodeBatches } from '../../batch/ipc';
 
@@ -27,19 +26,6 @@ export function frameChunks(batch: RecordBatch): { chunks: Uint8Array[]; byteLen
   const head = Buffer.alloc(HEADER);
   head.writeBigUInt64LE(BigInt(byteLength));
   return { chunks: [head, ...chunks], byteLength: HEADER + byteLength };
-}
-
-/** Every byte of `chunks` appended to the open file `fd`, in order (a writev may write fewer than asked: it goes on from there). */
-export async function writeChunks(fd: number, chunks: Uint8Array[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let n = await new Promise<number>((resolve, reject) => writev(fd, rest, (err, written) => (err ? reject(err) : resolve(written))));
-    if (n === 0) throw new Error('a write to a staged unit\'s file wrote nothing');
-    let i = 0;
-    while (i < rest.length && n >= rest[i].byteLength) n -= rest[i++].byteLength;
-    rest = rest.slice(i);
-    if (n > 0) rest[0] = rest[0].subarray(n);
-  }
 }
 
 /** The batches of a frames file, one at a time (one frame in memory at once). */

@@ -17,8 +17,7 @@
  * package writes O_DIRECT from Node. A filesystem that refuses O_DIRECT (or a first aligned
  * write) gets the page-cache path: the frames' own buffers in one writev each (frames.ts).
  */
-import { closeSync, constants, fsync, ftruncate, openSync, write, writeSync } from 'node:fs';
-import { writeChunks } from './frames';
+import { closeSync, constants, fsync, ftruncate, openSync, write, writeSync, writev } from 'node:fs';
 
 /** Alignment of offsets and lengths: covers devices with 512-byte and 4 KiB logical blocks. */
 const BLOCK = 4096;
@@ -66,6 +65,19 @@ function fsyncAsync(fd: number): Promise<void> {
 
 function ftruncateAsync(fd: number, length: number): Promise<void> {
   return new Promise((resolve, reject) => ftruncate(fd, length, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Every byte of `chunks` appended to the open file `fd`, in order (a writev may write fewer than asked: it goes on from there). */
+export async function writeChunks(fd: number, chunks: Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let n = await new Promise<number>((resolve, reject) => writev(fd, rest, (err, written) => (err ? reject(err) : resolve(written))));
+    if (n === 0) throw new Error('a write to a staged unit\'s file wrote nothing');
+    let i = 0;
+    while (i < rest.length && n >= rest[i].byteLength) n -= rest[i++].byteLength;
+    rest = rest.slice(i);
+    if (n > 0) rest[0] = rest[0].subarray(n);
+  }
 }
 
 /** One staged unit's file, appended to in order by one writer. */
@@ -190,12 +202,13 @@ class BufferedFile implements StagedFile {
 }
 
 /**
- * A new (truncated) staged file at `file`: direct if `direct` says so, or, with 'probe', if the
- * filesystem takes it (the open, and one aligned block written, which the file's own first write
- * overwrites: a filesystem that takes the flag but not the alignment says so there). Its
- * `direct` is the answer for the next file in the same folder. Synchronous: once per unit.
+ * A new (truncated) staged file at `file`, opened: direct if `direct` says so, or, with 'probe',
+ * if the filesystem takes it (the open, and one aligned block written, which the file's own first
+ * write overwrites: a filesystem that takes the flag but not the alignment says so there). Its
+ * `direct` is the answer for the next file in the same folder. Synchronous (once per unit), so a
+ * file that cannot be made fails where it is asked for, whichever thread writes it (staging-thread.ts).
  */
-export function createStagedFile(file: string, direct: boolean | 'probe'): StagedFile {
+export function openStagedFile(file: string, direct: boolean | 'probe'): { fd: number; direct: boolean } {
   if (direct !== false && constants.O_DIRECT !== undefined) {
     let fd: number | undefined;
     try {
@@ -209,11 +222,22 @@ export function createStagedFile(file: string, direct: boolean | 'probe'): Stage
           spare.push(probe);
         }
       }
-      return new DirectFile(fd);
+      return { fd, direct: true };
     } catch (err) {
       if (fd !== undefined) closeSync(fd);
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
     }
   }
-  return new BufferedFile(openSync(file, 'w'));
+  return { fd: openSync(file, 'w'), direct: false };
+}
+
+/** The writer of a file openStagedFile opened (on any thread: the file descriptor is the process's). */
+export function stagedFileOn(fd: number, direct: boolean): StagedFile {
+  return direct ? new DirectFile(fd) : new BufferedFile(fd);
+}
+
+/** openStagedFile and its writer, on this thread. */
+export function createStagedFile(file: string, direct: boolean | 'probe'): StagedFile {
+  const opened = openStagedFile(file, direct);
+  return stagedFileOn(opened.fd, opened.direct);
 }

@@ -13,7 +13,8 @@ import type { RecordBatch } from 'apache-arrow';
 import { blobKind } from '../../batch/blob';
 import { PART_BLOB, partOf } from '../parquet/encoder/parts';
 import { frameChunks } from './frames';
-import { createStagedFile, type StagedFile } from './staged-file';
+import type { StagedFile } from './staged-file';
+import type { StagedWriter } from './staging-thread';
 import { stagingFailure, type StreamLabel } from './failures';
 import type { IoQueue } from './io-queue';
 
@@ -38,11 +39,12 @@ async function syncDirAsync(dir: string): Promise<void> {
 
 /**
  * A frame goes to the unit's file as it comes: the main thread encodes its small metadata and
- * copies the batch's buffers into the file's aligned buffers, which are written straight to the
- * disk on libuv's thread pool (staged-file.ts; where the filesystem refuses that, the batch's
- * own buffers are written through the page cache there), so the pipeline never waits for the
- * disk. Its promise settles once the batch's memory may be reused: the caller holds the batch
- * until then (the chunks view its memory, which goes back to its pool once it is handed on).
+ * hands the batch's buffers to the staging thread, which copies them into the file's aligned
+ * buffers and writes those straight to the disk (staging-thread.ts, staged-file.ts; where the
+ * filesystem refuses that, the batch's own buffers are written through the page cache), so the
+ * pipeline never waits for the disk. Its promise settles once the batch's memory may be reused:
+ * the caller holds the batch until then (the chunks view its memory, which goes back to its
+ * pool once it is handed on).
  * Writes to one file are chained, in order. What waits for the
  * disk is done in the background, in order, on the run's one I/O queue (io-queue.ts): a unit's
  * fsync (after its last write), rename and the folder's fsync, then its manifest line (queued
@@ -69,6 +71,8 @@ export class UnitStager {
     /** Called when this sink has passed `unit`: every unit before it is finished here. */
     private readonly passed: (unit: number) => void,
     private readonly io: IoQueue,
+    /** Opens the unit files (the run's staging thread: staging-thread.ts). */
+    private readonly writer: StagedWriter,
     /** What this stream is, for a failure's message (failures.ts). */
     private readonly label?: StreamLabel,
     /** A unit's input file, for a failure's message. */
@@ -94,7 +98,7 @@ export class UnitStager {
       try {
         if (!this.attemptDirMade) mkdirSync(this.attemptDir, { recursive: true });
         this.attemptDirMade = true;
-        file = createStagedFile(temp, this.direct);
+        file = this.writer.open(temp, this.direct);
         this.direct = file.direct;
       } catch (err) {
         throw this.failure(err, 'create the staged file', unit, temp);

@@ -25,6 +25,7 @@ import { appendManifestAsync, readManifest, type Fingerprint, type ManifestLine,
 import { sinkLabel, stagingFailure, type StreamLabel } from './failures';
 import { UnitStager } from './staging';
 import { IoQueue } from './io-queue';
+import { stagedWriter } from './staging-thread';
 
 import { describeUnit, unitKey, unitTagOf, type UnitSpec } from '../../batch/unit-tag';
 
@@ -129,6 +130,8 @@ export class UnitRun {
   private readonly labels: StreamLabel[];
   /** What waits for the disk in this attempt (fsyncs, renames, manifest lines), in order, off the main thread (io-queue.ts). */
   private readonly io = new IoQueue();
+  /** Where the unit files are written (a thread of their own: staging-thread.ts); ended with the units. */
+  private readonly writer = stagedWriter();
   /** Per staged stream (sinks, then cuts): its directory. */
   private readonly streams: string[];
   private readonly sinkAt: number[];
@@ -176,7 +179,7 @@ export class UnitRun {
     const labels = (this.labels = streamLabels(opts));
     const inputOf = (unit: number) => this.specs[unit] && describeUnit(this.specs[unit]);
     this.stagers = this.streams.map(
-      (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, labels[k], inputOf),
+      (dir, k) => new UnitStager(dir, path.join(dir, '_temporary', attempt), (unit) => (this.loose.has(k) || this.unstaged.has(k) ? undefined : this.passed(k, unit)), this.io, this.writer, labels[k], inputOf),
     );
     if (firstLine) this.appendQueued(firstLine, 'start the manifest');
   }
@@ -316,13 +319,19 @@ export class UnitRun {
     for (const s of this.stagers) s.finish();
     this.sinkAt.fill(this.specs.length);
     this.record();
-    await this.io.idle();
+    try {
+      await this.io.idle();
+    } finally {
+      await this.io.settled();
+      await this.writer.close();
+    }
   }
 
   /** The run failed: the unit being written is dropped; resolves once the queued file work has settled. */
   async abort(): Promise<void> {
     for (const s of this.stagers) s.abort();
     await this.io.settled();
+    await this.writer.close();
   }
 
   /** Resolves once the file work queued so far is done (the units recorded so far are in the manifest); throws its first failure. */

@@ -19,6 +19,11 @@ import { UnitRun, stagingDirOf } from '../../../../src/io/units/units';
 import { workspace } from '../../../helpers/workspace';
 
 const ws = workspace('sluice-staging-failures-');
+// The faults are injected into this process's node:fs: the staged files are written on this
+// thread (the staging thread's own writes are failed for real in staging-thread-failure.test.ts).
+const stagingThread = process.env.SLUICE_STAGING_THREAD;
+beforeAll(() => (process.env.SLUICE_STAGING_THREAD = '0'));
+afterAll(() => (stagingThread === undefined ? delete process.env.SLUICE_STAGING_THREAD : (process.env.SLUICE_STAGING_THREAD = stagingThread)));
 afterAll(() => ws.cleanup());
 afterEach(() => {
   jest.restoreAllMocks();
