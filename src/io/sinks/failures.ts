@@ -17,6 +17,7 @@ const ADVICE: Record<string, string> = {
   EMFILE: 'too many open files: lower sink.maxOpenFiles or raise the limit (ulimit -n)',
   ENFILE: 'too many open files on this system: lower sink.maxOpenFiles',
   EIO: 'an I/O error on the device: check the disk',
+  EFBIG: 'a file grew past the largest size allowed: the process\'s file-size limit (ulimit -f) or the file system\'s own',
 };
 
 /** The OS error code in `err` or its causes (ENOSPC, EROFS, …). */
