@@ -23,7 +23,7 @@ import { deserializeError } from '../../errors';
 import { ThreadCopy } from '../../supervisor/thread';
 import type { CopyExit } from '../../supervisor/types';
 import { createStagedFile, openStagedFile, type StagedFile } from './staged-file';
-import type { StagingReply, StagingRequest } from './staging-worker';
+import type { StagingReply, StagingRequest } from '../../protocol/staging';
 
 const ENTRY = path.join(__dirname, 'staging-worker.cjs');
 
@@ -41,7 +41,7 @@ export function stagedWriter(): StagedWriter {
 }
 
 /** A request that is answered, before its number is given. */
-type Asked = { op: 'append'; id: number; chunks: Uint8Array[] } | { op: 'flush' | 'sync' | 'close'; id: number };
+type Asked = { type: 'append'; id: number; chunks: Uint8Array[] } | { type: 'flush' | 'sync' | 'close'; id: number };
 
 /** One started thread, and what it owes. Files opened on it live and die with it. */
 interface Lane {
@@ -63,13 +63,13 @@ export class StagingThread implements StagedWriter {
     const opened = openStagedFile(file, direct);
     const lane = this.live();
     const id = ++this.files;
-    lane.copy.send({ op: 'open', id, fd: opened.fd, direct: opened.direct });
+    lane.copy.send({ type: 'open', id, fd: opened.fd, direct: opened.direct });
     return {
       direct: opened.direct,
       append: (chunks) => this.append(lane, id, chunks),
-      flush: () => this.ask(lane, { op: 'flush', id }),
-      sync: () => this.ask(lane, { op: 'sync', id }),
-      close: () => this.ask(lane, { op: 'close', id }),
+      flush: () => this.ask(lane, { type: 'flush', id }),
+      sync: () => this.ask(lane, { type: 'sync', id }),
+      close: () => this.ask(lane, { type: 'close', id }),
     };
   }
 
@@ -82,7 +82,7 @@ export class StagingThread implements StagedWriter {
   /** The thread in use (a new one if there is none, or it died: files opened from now on go to it). */
   private live(): Lane {
     if (this.lane && !this.lane.dead) return this.lane;
-    const copy = new ThreadCopy<StagingRequest, StagingReply>({ entry: ENTRY, closeMessage: { op: 'exit' }, closeGraceMs: 5_000, refWhileOwed: true, trackUnmanagedFds: false });
+    const copy = new ThreadCopy<StagingRequest, StagingReply>({ entry: ENTRY, closeMessage: { type: 'exit' }, closeGraceMs: 5_000, refWhileOwed: true, trackUnmanagedFds: false });
     const lane: Lane = { copy, pending: new Map() };
     copy.onMessage((reply) => this.settle(lane, reply));
     copy.onDeath((exit) => this.died(lane, exit));
@@ -96,7 +96,7 @@ export class StagingThread implements StagedWriter {
     for (const c of chunks) if (!isShared(c.buffer)) own += c.byteLength;
     if (own === 0) {
       this.stats.shared += chunks.reduce((n, c) => n + c.byteLength, 0);
-      return this.ask(lane, { op: 'append', id, chunks });
+      return this.ask(lane, { type: 'append', id, chunks });
     }
     // Posting a view of ordinary memory would copy its whole buffer into the message: one warm copy into a slab instead.
     const slab = this.arena.acquire(own);
@@ -110,7 +110,7 @@ export class StagingThread implements StagedWriter {
     });
     this.stats.copied += own;
     this.stats.shared += chunks.reduce((n, c) => n + c.byteLength, 0) - own;
-    return this.ask(lane, { op: 'append', id, chunks: posted }, slab);
+    return this.ask(lane, { type: 'append', id, chunks: posted }, slab);
   }
 
   private ask(lane: Lane, request: Asked, slab?: SharedArrayBuffer): Promise<void> {
