@@ -7,8 +7,8 @@
  * Why a thread: the main thread runs the pipeline (inline stages, the scheduler, the transport
  * to process stages). Copying every staged byte there (242 MB for the nightly job's 2 M rows),
  * and taking every write's completion there before a buffer could be filled again, cost the
- * nightly job ~2 % of its wall time beside everything on the critical path (issue 26's bench,
- * 15 alternating rounds: +4.8 % on the main thread, +2.7 % here, against no units). The
+ * nightly job 2.3 % of its wall time (issue 26, 25 alternating rounds with unit commits: units
+ * +7.9 % over none on the main thread, +4.9 % here; bench/results/2026-12-07T23-00-staging-thread.md). The
  * staged bytes the runs send are shared memory already (stage copies' slabs: batch/slab.ts), so
  * posting them copies nothing; chunks in ordinary memory (a batch an inline stage made, the
  * frames' small headers) are copied once into a reused slab first.
@@ -93,11 +93,14 @@ export class StagingThread implements StagedWriter {
 
   private append(lane: Lane, id: number, chunks: Uint8Array[]): Promise<void> {
     let own = 0;
-    for (const c of chunks) if (!isShared(c.buffer)) own += c.byteLength;
-    if (own === 0) {
-      this.stats.shared += chunks.reduce((n, c) => n + c.byteLength, 0);
-      return this.ask(lane, { type: 'append', id, chunks });
+    let all = 0;
+    for (const c of chunks) {
+      all += c.byteLength;
+      if (!isShared(c.buffer)) own += c.byteLength;
     }
+    this.stats.shared += all - own;
+    this.stats.copied += own;
+    if (own === 0) return this.ask(lane, { type: 'append', id, chunks });
     // Posting a view of ordinary memory would copy its whole buffer into the message: one warm copy into a slab instead.
     const slab = this.arena.acquire(own);
     let at = SLAB_HEADER;
@@ -108,8 +111,6 @@ export class StagingThread implements StagedWriter {
       at += c.byteLength;
       return view;
     });
-    this.stats.copied += own;
-    this.stats.shared += chunks.reduce((n, c) => n + c.byteLength, 0) - own;
     return this.ask(lane, { type: 'append', id, chunks: posted }, slab);
   }
 

