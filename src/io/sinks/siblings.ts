@@ -57,14 +57,32 @@ export function listSiblings(target: string): Sibling[] {
   return out;
 }
 
-/** Whether `pid` is a live process on this host (EPERM: alive, owned by someone else). */
+/**
+ * Whether `pid` is a live process on this host (EPERM: alive, owned by someone else). A zombie
+ * is not: signal 0 still reaches a process that died and was not yet reaped, and where its parent
+ * died with it (`kill -9` of a run's whole group) and pid 1 reaps late or never (a container
+ * without an init), a run killed that way kept its sinks locked and `--resume` was refused.
+ */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !dead(processState(pid));
+}
+
+/** Z: a zombie; X: dead (Linux /proc). */
+const dead = (state: string | undefined) => state === 'Z' || state === 'X';
+
+/** Field 3 of /proc/<pid>/stat (R, S, D, Z, …), or undefined where there is no /proc. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
 }
 

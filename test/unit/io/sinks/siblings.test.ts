@@ -1,5 +1,5 @@
 /** What dead runs leave beside a sink target is cleaned up (or put back) by the next run; a live run's is kept. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,3 +97,20 @@ describe('a live pid is the writer only if it started when the writer did (the s
     rmSync(s.path);
   });
 });
+
+it('a zombie (killed, not yet reaped) is not alive: its temporaries and locks are a dead run\'s', async () => {
+  // `sh` starts a child that exits at once and then becomes `sleep`, which never reaps it.
+  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(String(d).trim()))));
+    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[0];
+    // Until its exit is done (no sleep: the state is read again until it says so).
+    while (state() !== 'Z') await new Promise((r) => setImmediate(r));
+    expect(() => process.kill(pid, 0)).not.toThrow(); // signal 0 still reaches it
+    expect(processAlive(pid)).toBe(false);
+    expect(processAlive(pid, processStart(pid))).toBe(false);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
+
