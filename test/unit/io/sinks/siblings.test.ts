@@ -99,13 +99,20 @@ describe('a live pid is the writer only if it started when the writer did (the s
 });
 
 it('a zombie (killed, not yet reaped) is not alive: its temporaries and locks are a dead run\'s', async () => {
-  // `sh` starts a child that exits at once and then becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // `sh` starts `cat` on a FIFO and becomes `sleep`, which never reaps it. `cat` exits only once
+  // the FIFO is opened for writing, after the exec: `sh` itself can no longer reap it then.
+  const fifo = path.join(dir, 'zombie.fifo');
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  const parent = spawn('sh', ['-c', 'cat "$0" > /dev/null & echo $!; exec sleep 30', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[0];
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setImmediate(r));
+  };
   try {
     const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(String(d).trim()))));
-    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[0];
-    // Until its exit is done (no sleep: the state is read again until it says so).
-    while (state() !== 'Z') await new Promise((r) => setImmediate(r));
+    await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep');
+    writeFileSync(fifo, ''); // opens it for writing: cat reads its end and exits
+    await until(() => stateOf(pid) === 'Z');
     expect(() => process.kill(pid, 0)).not.toThrow(); // signal 0 still reaches it
     expect(processAlive(pid)).toBe(false);
     expect(processAlive(pid, processStart(pid))).toBe(false);
@@ -113,4 +120,3 @@ it('a zombie (killed, not yet reaped) is not alive: its temporaries and locks ar
     parent.kill('SIGKILL');
   }
 });
-
