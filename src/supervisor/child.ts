@@ -43,7 +43,7 @@ interface Pending {
 /** What a child is asked: a batch (its IPC bytes as `payload`), its flush, or a fresh instance of its module (renew). */
 export interface ChildRequest {
   message: { type: 'task'; seq: number; sourceFile?: string; leftOut?: string[] } | { type: 'flush' } | { type: 'renew' };
-  payload: Uint8Array[];
+  payload: readonly Uint8Array[];
 }
 
 export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
@@ -248,7 +248,7 @@ export class ChildCopy implements RequestCopy<ChildRequest, OwnedBatch> {
     return lines.length ? `\n  ${lines.join('\n  ')}` : undefined;
   }
 
-  private send(message: MainToChild, payload: Uint8Array[]): void {
+  private send(message: MainToChild, payload: readonly Uint8Array[]): void {
     const channel = this.channel;
     if (!this.alive || !channel || channel.destroyed) return; // the exit handler rejects what waits
     this.bytesSerialized += chunksByteLength(payload);

@@ -64,7 +64,7 @@ function releasePayload(payload: Uint8Array): void {
 }
 
 /** Hand a frame to the I/O thread; `onWritten` once the kernel has all of it. */
-function send(message: ChildToMain, payload: Uint8Array[] = [], onWritten?: () => void): void {
+function send(message: ChildToMain, payload: readonly Uint8Array[] = [], onWritten?: () => void): void {
   const chunks = encodeFrame(encodeHeader(message), payload);
   let packBytes = 0;
   for (const c of chunks) if (!isShared(c.buffer)) packBytes += align8(c.byteLength);

@@ -2,7 +2,7 @@ import { Int32, RecordBatch, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { decodeBatches, encodeBatches } from '../../../src/batch/ipc';
 import { allTypesBatch, expectBatchesEqual } from '../../helpers/arrow-types';
 
-function joined(chunks: Uint8Array[]): Uint8Array {
+function joined(chunks: readonly Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
@@ -62,5 +62,29 @@ describe('sliced view columns', () => {
     const bytes = Buffer.concat(chunks);
     const [back] = decodeBatches(bytes);
     expect(back.getChild('utf8_view')!.toArray()).toEqual(sliced.getChild('utf8_view')!.toArray());
+  });
+});
+
+describe('one encoding per batch (a resumable cut both stages a batch and sends it to a process stage)', () => {
+  it('a batch encoded again gets the same chunks, frozen, and they still decode to it', () => {
+    const batch = intBatch([1, 2, 3]);
+    const first = encodeBatches([batch]);
+    const again = encodeBatches([batch]);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again.chunks)).toBe(true);
+    expect(() => (again.chunks as Uint8Array[]).push(new Uint8Array(1))).toThrow(TypeError);
+    expect(decodeBatches(joined(again.chunks))[0].getChild('x')!.toArray()).toEqual(new Int32Array([1, 2, 3]));
+  });
+
+  it('another batch with the same values, or a list of batches, is encoded afresh', () => {
+    const batch = intBatch([1, 2, 3]);
+    const first = encodeBatches([batch]);
+    expect(encodeBatches([intBatch([1, 2, 3])])).not.toBe(first);
+    expect(encodeBatches([batch, batch])).not.toBe(encodeBatches([batch, batch]));
+  });
+
+  it('a batch whose view columns are rebased (copied) is not kept: its copy would be held twice', () => {
+    const sliced = allTypesBatch(9).slice(2, 7);
+    expect(encodeBatches([sliced])).not.toBe(encodeBatches([sliced]));
   });
 });
