@@ -15,6 +15,7 @@ import { polars } from '../batch/lazy-polars';
 import { SourceError } from '../errors';
 import { physicalLine } from './blank-lines';
 import { fits, type CsvType } from './infer';
+import { fieldAt, firstBadByte } from './utf8';
 import { parseChunk, type ChunkText, type CsvChunk, type CsvParse } from './parse';
 
 /** A row taken out of the input. */
@@ -36,7 +37,7 @@ export function parseSalvaging(chunk: CsvChunk, onBad: (bad: BadRow) => void): p
   for (;;) {
     let err: unknown;
     try {
-      checkUtf8Rows(current, chunk.parse.file, quote);
+      checkUtf8Rows(current, chunk.parse, quote);
       return parseChunk(current, chunk.parse);
     } catch (e) {
       err = e;
@@ -112,12 +113,37 @@ function cutRow(chunk: ChunkText, line: number, quote: number): { rest: ChunkTex
   return { rest, line: span.line, raw };
 }
 
-/** Invalid UTF-8 as an error naming the first row that holds it (what the source's own check says, per row). */
-function checkUtf8Rows(chunk: ChunkText, file: string, quote: number): void {
+/**
+ * Invalid UTF-8 as an error naming the first row that holds it, the byte and the column (what
+ * the source's own check says without onError), so that the row is taken out with the values
+ * of its other columns.
+ */
+function checkUtf8Rows(chunk: ChunkText, p: CsvParse, quote: number): void {
   if (isUtf8(chunk.text)) return;
   for (const span of rowSpans(chunk, quote)) {
-    if (!isUtf8(chunk.text.subarray(span.start, span.end))) throw new SourceError('invalid UTF-8 in the row; only UTF-8 text is read: convert the file, e.g. with iconv', { file, line: span.line });
+    const row = chunk.text.subarray(span.start, span.end);
+    if (isUtf8(row)) continue;
+    const at = firstBadByte(row);
+    const field = fieldAt(row, at, p.base.sep.charCodeAt(0), quote);
+    const k = p.fields.indexOf(`c${field}`);
+    throw new SourceError(`invalid UTF-8 at byte ${at + 1} of the row; only UTF-8 text is read: convert the file, e.g. with iconv`, {
+      file: p.file,
+      line: span.line,
+      column: k >= 0 ? p.columns[k] : `#${field + 1}`,
+    });
   }
+}
+
+/**
+ * The chunk without its rows of invalid UTF-8, for the type inference alone: polars refuses a
+ * chunk with one whole, and the rows are taken out (and told) where the chunk is parsed.
+ */
+export function withoutInvalidUtf8(chunk: ChunkText, quoteChar: string): ChunkText {
+  if (isUtf8(chunk.text.subarray(chunk.prefixLength))) return chunk;
+  const spans = rowSpans(chunk, quoteChar.charCodeAt(0));
+  const kept = spans.filter((s) => isUtf8(chunk.text.subarray(s.start, s.end)));
+  const text = Buffer.concat([chunk.text.subarray(0, chunk.prefixLength), ...kept.map((s) => chunk.text.subarray(s.start, s.end))]);
+  return { ...chunk, text, rows: kept.length };
 }
 
 /** The row's fields that fit their column's type (the refused column left out). */

@@ -8,7 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SourceError } from '../../../errors';
-import { firstBadByte, invalidUtf8 } from './utf8';
+import { fieldAt, firstBadByte, invalidUtf8 } from '../../../csv/utf8';
 
 export interface Header {
   names: string[];
@@ -50,7 +50,7 @@ export async function readHeader(bytes: AsyncIterator<Buffer>, o: HeaderOptions)
   const rowEndAt = end < 0 ? head.length : end;
   if (rowEndAt > o.maxRowBytes) tooLong(o);
   const row = head.subarray(0, rowEndAt);
-  if (o.hasHeader && !isUtf8(row)) throw invalidUtf8(o.file, 1, row, `column ${fieldAt(row, firstBadByte(row), o)} of the header`);
+  if (o.hasHeader && !isUtf8(row)) throw invalidUtf8(o.file, 1, row, `column ${fieldAt(row, firstBadByte(row), o.delimiter.charCodeAt(0), o.quote.charCodeAt(0)) + 1} of the header`);
   const fields = splitRow(row.toString('utf8').replace(/\r$/, ''), o.delimiter, o.quote, o.file);
   if (o.hasHeader) {
     checkNames(fields, o.file);
@@ -90,18 +90,6 @@ function rowEnd(buf: Buffer, quote: number, s: { inQuotes: boolean; newlinesInsi
 }
 
 /** 1-based field number of byte `at` in a row (delimiters outside quotes before it, plus one). */
-function fieldAt(row: Buffer, at: number, o: HeaderOptions): number {
-  const delimiter = o.delimiter.charCodeAt(0);
-  const quote = o.quote.charCodeAt(0);
-  let field = 1;
-  let inQuotes = false;
-  for (let i = 0; i < at; i++) {
-    if (row[i] === quote) inQuotes = !inQuotes;
-    else if (row[i] === delimiter && !inQuotes) field++;
-  }
-  return field;
-}
-
 /** Split one row's text into fields (RFC 4180 quoting); a quote inside an unquoted field is an error. */
 export function splitRow(text: string, delimiter: string, quote: string, file?: string): string[] {
   const out: string[] = [];

@@ -15,11 +15,11 @@ import { assertColumnsExist } from '../columns';
 import { LONG_ROW_HEAD, RowChunker, type RowChunk } from './chunker';
 import { readHeader, type HeaderOptions } from './header';
 import { physicalLine } from '../../../csv/blank-lines';
-import { invalidUtf8 } from './utf8';
+import { invalidUtf8 } from '../../../csv/utf8';
 import { parseChunk, rowLines, strayQuoteError, textAfterQuote, type ChunkText, type CsvChunk } from '../../../csv/parse';
 import { datetimeShape, explainColumn, NON_FINITE, type ColumnInference, type CsvType } from '../../../csv/infer';
 import { textCheck, type TextRule } from '../../../csv/strict';
-import { cutRagged, parseSalvaging, type BadRow } from '../../../csv/salvage';
+import { cutRagged, parseSalvaging, withoutInvalidUtf8, type BadRow } from '../../../csv/salvage';
 
 export interface CsvReadOptions {
   file: string;
@@ -156,7 +156,10 @@ async function* chunksOf(o: CsvReadOptions, bytes: AsyncGenerator<Buffer>, rowsP
       let firsts: (string | undefined)[];
       let nonFinite: boolean[];
       try {
-        ({ explained, firsts, nonFinite } = inferTypes(chunk.text, base, names, inferRows));
+        // polars refuses a chunk with invalid UTF-8 whole: with onBadRow, those rows are left out
+        // of the inference here, and taken out (and told) where the chunk is parsed.
+        const sample = o.onBadRow ? withoutInvalidUtf8(text, quote) : text;
+        ({ explained, firsts, nonFinite } = inferTypes(sample.text, base, names, inferRows));
       } catch (err) {
         // polars refuses a malformed chunk whole; say where and what, as the parse does.
         const stray = textAfterQuote(text, delimiter, quote);

@@ -1,6 +1,6 @@
 /** Invalid UTF-8 named by line and byte offset (no character can name it). */
 import { isUtf8 } from 'node:buffer';
-import { SourceError } from '../../../errors';
+import { SourceError } from '../errors';
 
 /** The error for a line (`text`, without its LF) that is not valid UTF-8. */
 export function invalidUtf8(file: string, line: number, text: Buffer, where = ''): SourceError {
@@ -20,4 +20,15 @@ export function firstBadByte(b: Buffer): number {
     i += n;
   }
   return -1;
+}
+
+/** Which field (0-based) byte `at` of a row falls in (RFC 4180 quoting). */
+export function fieldAt(row: Buffer, at: number, delimiter: number, quote: number): number {
+  let field = 0;
+  let inQuotes = false;
+  for (let i = 0; i < at; i++) {
+    if (row[i] === quote) inQuotes = !inQuotes;
+    else if (row[i] === delimiter && !inQuotes) field++;
+  }
+  return field;
 }
