@@ -168,8 +168,18 @@ export class Rejects {
   }
 
   /** Where the stages of a live tail (a fresh resumable run: runtime/unit-cut.ts) reject rows: counted with the others, held apart from the units' (tailHeld). */
-  liveTail(): Pick<Rejects, 'add'> {
-    return { add: (action, rows) => this.add(action, rows, true) };
+  liveTail(): Pick<Rejects, 'add' | 'room'> {
+    return { add: (action, rows) => this.add(action, rows, true), room: () => this.room() };
+  }
+
+  /**
+   * How many more rows may be rejected before a `maxErrors` count is passed (undefined: no
+   * count; a percentage is known only at the end). Bisection stops looking once it has found
+   * more (runtime/bisect.ts): the run fails anyway, and a stage that throws on every row would
+   * otherwise be run about twice per row of the batch first.
+   */
+  room(): number | undefined {
+    return typeof this.maxErrors === 'number' ? Math.max(0, this.maxErrors - this.total) : undefined;
   }
 
   /**

@@ -68,7 +68,7 @@ export interface RowErrorPolicy {
   action: RejectAction;
   whole: boolean;
   /** Where this stage's rejected rows go instead of `rowErrors.rejects` (a resumable run's live tail: Rejects.liveTail). */
-  into?: Pick<Rejects, 'add'>;
+  into?: Pick<Rejects, 'add' | 'room'>;
 }
 
 export class Scheduler {
@@ -414,7 +414,8 @@ export class Scheduler {
   private async rowsOf(i: number, input: OwnedBatch, err: Parameters<typeof bisect>[2], policy: RowErrorPolicy, firstRow: number | undefined): Promise<OwnedBatch> {
     try {
       const { seq, sourceFile } = input;
-      const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole || err instanceof PoisonBatchError);
+      const room = (policy.into ?? this.rowErrors!.rejects).room();
+      const found = await bisect({ stage: this.executors[i].stage, seq, sourceFile, firstRow, batches: input.batches }, (part) => this.executors[i].process(part), err, policy.whole || err instanceof PoisonBatchError, room);
       // The parts that ran may have rejected rows themselves (ctx.reject): theirs, counted from where each part starts.
       const own = found.outputs.flatMap((out, k) => (out.rejected ?? []).map((r) => stageReject(r, { seq, sourceFile, firstRow, shift: found.starts[k] })));
       try {

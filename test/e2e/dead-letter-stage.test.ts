@@ -96,6 +96,15 @@ describe('the budget', () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
+  it.each<Mode>(['inline', 'thread'])('a stage that throws on every row stops being bisected once past maxErrors (%s): 11 rows found, not the batch', async (mode) => {
+    // Without the budget the first batch's 1000 rows were each isolated (~2000 runs of the stage) before the run failed.
+    const out = path.join(ws.dir, `budget-all-${mode}`);
+    const all = Array.from({ length: ROWS }, (_, i) => i);
+    const failed = run(config(out, mode, { ids: all, onError: 'dead-letter', maxErrors: 10 }));
+    await expect(failed).rejects.toThrow(/: 11 rows rejected \(skipped or dead-lettered\), more than maxErrors: 10; nothing was committed\. The first: stage "boom", .*in\.csv, row 1: id 0 is refused/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it('exactly maxErrors bad rows pass', async () => {
     const out = path.join(ws.dir, 'budget-ok');
     const report = await run(config(out, 'inline', { ids: BAD, onError: 'dead-letter', maxErrors: 3 }));
