@@ -654,6 +654,7 @@ function buildReport(
     startupMs: round(startupMs),
     source: {
       rows: src?.rows ?? 0,
+      rowsRead: (src?.rows ?? 0) + rejects.fromSource,
       batches: src?.batches ?? 0,
       bytes: src?.bytes ?? 0,
       files: source?.files.length ?? 0,

@@ -96,7 +96,13 @@ export interface RunReport {
   /** Of durationMs: opening source and sink and starting every stage's copies (threads, processes, setup). */
   startupMs: number;
   source: {
+    /** Rows the source passed on (its rejected rows not counted: see rowsRead). */
     rows: number;
+    /**
+     * Rows the source read this run: `rows` plus those it took out (`source.onError`). Rows read
+     * = rows written + rows rejected + rows a stage drops on purpose. (Absent in reports of runs before 2026-12-08.)
+     */
+    rowsRead?: number;
     batches: number;
     bytes: number;
     files: number;

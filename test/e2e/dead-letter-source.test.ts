@@ -87,6 +87,7 @@ describe.each([false, true])('source.thread %p', (thread) => {
     expect(JSON.parse(String(rejects[3].values))).toEqual({});
     // rows read (the source's rows passed on + the rows it took out) = written + rejected
     expect(report.source.rows + report.rejected!.rows).toBe(ROWS);
+    expect(report.source.rowsRead).toBe(ROWS);
     expect(report.sink.rows).toBe(ROWS - BAD_ROWS);
     expect(rejects[2].raw).toBe('900,n900,1.5');
   }, 60_000);
