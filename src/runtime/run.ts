@@ -28,7 +28,7 @@ import { Channel } from './channel';
 import { cutAtState, localTopology, unitStateOf, type UnitCut, type UnitState } from './unit-cut';
 import { perUnitPartials, type PartialsWork } from './unit-partials';
 import type { OwnedBatch } from '../batch/owned';
-import { round } from './metrics';
+import { round, type StageMeter } from './metrics';
 import { Scheduler, type OutputCheck, type RowErrorPolicy, type SchedulerSink, type SchedulerSource } from './scheduler';
 import { ProgressTracker, type ProgressSource } from './progress';
 import { SampleRecorder } from './samples';
@@ -349,7 +349,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     }
     headSinks.forEach((k) => {
       // A resumed run's earlier units gave the columns (and were checked when they were written).
-      if (checks[k] && !checks[k].schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k]);
+      if (checks[k] && !checks[k].schema.seen && !(units && units.done.size > 0)) throw noColumns(plan, plan.sinks[k], running.meters);
     });
     // The budget as a share of the rows read is known only now; the dead-letter rows are all written before the commit.
     // A resumed run's share counts the rows the earlier units read, as their rejects count.
@@ -381,7 +381,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
         teardown.add('the stages run again over the staged units', { abort: (err) => tail.fail(err) });
         await teardown.race(tail.run());
         await teardown.race(Promise.all(tailStages.map((i) => executors[i].close())));
-        for (const k of cut.tailSinks) if (checks[k] && !checks[k].schema.seen) throw noColumns(plan, plan.sinks[k]);
+        for (const k of cut.tailSinks) if (checks[k] && !checks[k].schema.seen) throw noColumns(plan, plan.sinks[k], tail.meters);
       }
       await teardown.race(rejects.drain());
     }
@@ -567,11 +567,20 @@ function outputCheck(sink: PlannedSink, existing: Awaited<ReturnType<typeof appe
  * file without columns: no reader reads them). Guessing them (the input's?) could write the
  * wrong ones, so the run fails and says how to give them.
  */
-function noColumns(plan: Plan, sink: PlannedSink): SinkError {
+function noColumns(plan: Plan, sink: PlannedSink, meters: readonly StageMeter[] = []): SinkError {
+  const name = sink.writes < 0 ? undefined : plan.stages[sink.writes].name;
+  const meter = meters.find((m) => m.executor.stage === name);
+  if (meter && meter.rowsIn > 0 && meter.rejected === meter.rowsIn) {
+    // Not a filter that forgot its columns: its onError took out every row (most likely a bug in the stage).
+    return new SinkError(
+      `nothing was written to ${sink.config.path}: stage "${name}" rejected every one of the ${meter.rowsIn} rows it was given (its onError), so no batch with its output columns came out and an empty ${sink.config.format} output cannot be written; ` +
+        'nothing is committed, the rejected rows neither (they are committed with the output or not at all). A stage that refuses every row is most likely broken: run it on a few rows (`sluice test`, `sluice/testing`) to see why, or set maxErrors so that such a run stops early',
+    );
+  }
   const from =
     sink.writes < 0
       ? `the source (${plan.source.path}) yielded no batch`
-      : `stage "${plan.stages[sink.writes].name}" passed on no batch (it returned nothing for every batch it was given, or was given none)`;
+      : `stage "${name}" passed on no batch (it returned nothing for every batch it was given, or was given none)`;
   return new SinkError(
     `nothing was written to ${sink.config.path}: ${from}, so the output's columns are unknown and an empty ${sink.config.format} output cannot be written with them; ` +
       'a stage that filters out every row should return an empty batch with its output columns instead of nothing (e.g. `batch.slice(0, 0)`, or `ctx.table` with empty arrays)',

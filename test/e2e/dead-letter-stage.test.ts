@@ -105,6 +105,14 @@ describe('the budget', () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
+  it('a stage that rejects every row (no budget) fails saying so, and commits nothing', async () => {
+    const out = path.join(ws.dir, 'all-rejected');
+    const cfg = config(out, 'inline', { ids: Array.from({ length: ROWS }, (_, i) => i), onError: 'skip' });
+    cfg.source.batchRows = 3000; // one batch: ~6 000 runs of the stage to isolate its rows, in a second
+    await expect(run(cfg)).rejects.toThrow(/clean\.parquet: stage "boom" rejected every one of the 3000 rows it was given \(its onError\).*nothing is committed, the rejected rows neither/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it('exactly maxErrors bad rows pass', async () => {
     const out = path.join(ws.dir, 'budget-ok');
     const report = await run(config(out, 'inline', { ids: BAD, onError: 'dead-letter', maxErrors: 3 }));
