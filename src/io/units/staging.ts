@@ -37,6 +37,11 @@ async function syncDirAsync(dir: string): Promise<void> {
   }
 }
 
+/** The rows a staged batch holds: an encoded Parquet part's own count (its blob batch has one row). */
+export function stagedRows(batch: RecordBatch): number {
+  return blobKind(batch) === PART_BLOB ? partOf(batch).rows : batch.numRows;
+}
+
 /**
  * A frame goes to the unit's file as it comes: the main thread encodes its small metadata and
  * hands the batch's buffers to the staging thread, which copies them into the file's aligned
@@ -115,7 +120,7 @@ export class UnitStager {
     c.written = written;
     // A write nobody awaits (rejected rows staged at a unit's end) fails the unit's fsync instead: not an unhandled rejection.
     written.catch(() => undefined);
-    c.rows += blobKind(batch) === PART_BLOB ? partOf(batch).rows : batch.numRows;
+    c.rows += stagedRows(batch);
     return written;
   }
 

@@ -23,7 +23,7 @@ import { stopAt, stopAtUnit } from '../sinks/stop-at';
 import { replayStaged, type StagedFrames } from './replay';
 import { appendManifestAsync, readManifest, type Fingerprint, type ManifestLine, type ManifestState, type FirstRejectLine, type RejectCountLine, type RunLine } from './manifest';
 import { sinkLabel, stagingFailure, type StreamLabel } from './failures';
-import { UnitStager } from './staging';
+import { UnitStager, stagedRows } from './staging';
 import { IoQueue } from './io-queue';
 import { stagedWriter } from './staging-thread';
 
@@ -257,6 +257,11 @@ export class UnitRun {
     if (this.unstaged.has(k)) throw new Error(`internal: stream ${k} is a sink after a stateful stage: it is written by the run, not staged per unit`);
     const stager = this.stagers[k];
     const unit = key !== undefined ? this.unitOfKey.get(key) : (stager.currentUnit ?? this.lastTodo());
+    // A run that reads no unit (every one committed by an earlier attempt, killed in its final
+    // commit) still flushes its stages: what they pass on then without rows (the Parquet
+    // encoder's empty part, which only carries the columns) is no unit's, and the earlier units
+    // give the columns. Rows without a unit are a bug.
+    if (unit === undefined && key === undefined && this.todoUnits.length === 0 && stagedRows(batch) === 0) return undefined;
     if (unit === undefined) throw new Error(`internal: a batch of ${key}, which is no unit of this run`);
     return stager.write(batch, unit);
   }
