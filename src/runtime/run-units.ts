@@ -51,12 +51,12 @@ export async function openUnits(
   /** The sinks after the cut (unit-cut.ts): written by the run itself, never staged per unit. */
   unstaged: readonly number[],
   /** An incremental run: the files it reads, and the column types its earlier runs fixed. */
-  only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown } },
+  only?: { files: string[]; schema?: { csv?: unknown; ndjson?: unknown }; hashes?: ReadonlyMap<string, { sha256: string }> },
 ): Promise<UnitRun> {
   const files = only?.files ?? resolveInputs(plan.source.path, plan.source.baseDir);
   const specs = await cutUnits(files, plan.source.format, plan.source.unitRows);
   const names = [...plan.sinks.map((s) => s.name), ...(loose !== undefined ? ['deadLetter'] : [])];
-  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
+  const units = UnitRun.open({ targets, files, units: specs, fingerprint: planFingerprint(plan), ...(only?.hashes && { hashes: only.hashes }), mode: opts.units ?? 'fresh', cuts, loose, unstaged, names, log });
   if (!units.schema && only?.schema) units.recordSchema(only.schema);
   log.info({ runId: units.runId, units: specs.length, done: units.done.size }, units.done.size ? 'resuming: units committed earlier are not read again' : 'resumable run: units staged');
   return units;

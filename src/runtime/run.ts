@@ -186,7 +186,7 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     let onFixedTypes: ((types: FixedSourceTypes) => void) | undefined;
     if (clusterCommit) units = new StagedUnits(clusterCommit.runId, clusterCommit.units, plan.sinks.length, plan.deadLetter !== undefined);
     else if (plan.units) {
-      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema });
+      const opened = await openUnits(plan, unitTargets, opts, log, cut ? 1 : 0, plan.deadLetter ? plan.sinks.length : undefined, cut?.tailSinks ?? [], chosen && { files: chosen.selection.read, schema: chosen.schema, hashes: chosen.selection.seen });
       units = opened;
       unitRun = opened;
       onFixedTypes = recordTypes(opened, plan.source.format);

@@ -264,6 +264,29 @@ describe('a night that fails, and one killed in its commit', () => {
     for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(2);
     expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
+
+  it('--resume refuses an input edited in place with its size, time and inode kept (the state would record bytes the output lacks)', async () => {
+    const c = setup('edited', { resumable: true }, undefined, TWO);
+    // Far enough in (as above) that unit 1 is committed when the night fails.
+    c.land(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    // A whole second, so that putting it back below gives exactly the same time.
+    utimesSync(c.file(1), 1_700_000_000, 1_700_000_000);
+    process.env.SLUICE_TEST_FAIL_NAME = 'n9';
+    try {
+      await expect(night(c)).rejects.toThrow('deliberate failure on a row of n9');
+    } finally {
+      delete process.env.SLUICE_TEST_FAIL_NAME;
+    }
+    // One byte of f01 (committed as unit 1) changed in place: same inode and size, its times put back.
+    const file = c.file(1);
+    const { ino, size, mtimeMs } = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(',n1,', ',N1,'));
+    expect(readFileSync(file, 'utf8')).not.toBe(text);
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    expect(statSync(file)).toMatchObject({ ino, size, mtimeMs });
+    await expect(night(c, { units: 'resume' })).rejects.toThrow(`input ${file} changed (its bytes; its size, modification time and inode did not)`);
+  });
 });
 
 describe('refused, naming the config path, before anything is written', () => {

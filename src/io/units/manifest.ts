@@ -15,8 +15,12 @@ export interface Fingerprint {
   config: string;
   /** Stage name → sha256 of its module file. */
   stages: Record<string, string>;
-  /** Every input in unit order: path and identity (size, mtime, inode). */
-  inputs: { file: string; id: string }[];
+  /**
+   * Every input in unit order: path and identity (size, mtime, inode); in an incremental run
+   * also the sha256 its selection hashed (a resumed run hashes them again: an edit that kept
+   * the identity is refused rather than recorded as committed with bytes the output lacks).
+   */
+  inputs: { file: string; id: string; sha256?: string }[];
 }
 
 /** The first line: what the run is. */

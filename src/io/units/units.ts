@@ -40,6 +40,8 @@ export interface UnitRunOptions {
   units?: UnitSpec[];
   /** The config's and the stage modules' hashes (fingerprintOf). */
   fingerprint: Omit<Fingerprint, 'inputs'>;
+  /** An incremental run: the sha256 of each input its selection hashed (io/units/incremental.ts). */
+  hashes?: ReadonlyMap<string, { sha256: string }>;
   mode: UnitMode;
   /**
    * Staged streams besides the sinks' (runtime/unit-cut.ts): the output at the cut before a
@@ -194,7 +196,13 @@ export class UnitRun {
     const dirs = opts.targets.map((t) => path.join(stagingDirOf(t), runId));
     const manifestFile = path.join(dirs[0], 'manifest.ndjson');
     let state = readManifest(manifestFile);
-    const fingerprint: Fingerprint = { ...opts.fingerprint, inputs: opts.files.map((file) => ({ file, id: inputIdentity(file) })) };
+    const fingerprint: Fingerprint = {
+      ...opts.fingerprint,
+      inputs: opts.files.map((file) => {
+        const sha256 = opts.hashes?.get(file)?.sha256;
+        return { file, id: inputIdentity(file), ...(sha256 !== undefined && { sha256 }) };
+      }),
+    };
     if (state.committed) {
       // The job commit published every sink and died before removing the staging: stale.
       opts.log?.info({ staging: dirs[0] }, 'removing the staging of a run that was committed');
@@ -540,12 +548,14 @@ function refuseIfChanged(then: Fingerprint, now: Fingerprint, staging: string): 
   for (const name of new Set([...Object.keys(then.stages), ...Object.keys(now.stages)])) {
     if (then.stages[name] !== now.stages[name]) changes.push(`the module of stage "${name}" changed`);
   }
-  const before = new Map(then.inputs.map((i) => [i.file, i.id]));
-  const after = new Map(now.inputs.map((i) => [i.file, i.id]));
-  for (const [file, id] of after) {
-    if (!before.has(file)) changes.push(`input ${file} is new`);
-    else if (before.get(file) !== id) changes.push(`input ${file} changed (size, modification time or inode)`);
+  const before = new Map(then.inputs.map((i) => [i.file, i]));
+  for (const { file, id, sha256 } of now.inputs) {
+    const was = before.get(file);
+    if (!was) changes.push(`input ${file} is new`);
+    else if (was.id !== id) changes.push(`input ${file} changed (size, modification time or inode)`);
+    else if (was.sha256 !== undefined && sha256 !== undefined && was.sha256 !== sha256) changes.push(`input ${file} changed (its bytes; its size, modification time and inode did not)`);
   }
+  const after = new Set(now.inputs.map((i) => i.file));
   for (const file of before.keys()) if (!after.has(file)) changes.push(`input ${file} is gone`);
   if (changes.length) {
     throw new SinkError(`cannot resume: since the units staged in ${staging} were written, ${changes.join('; ')}. Resuming would mix outputs of two different runs; run with --restart to discard them and start again`);
