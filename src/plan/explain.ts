@@ -55,7 +55,7 @@ export function renderPlan(plan: Plan, files: string[]): string {
     if (line) lines.push(`  ↓ channel: ${s.output.capacity} ${s.encode ? 'encoded row groups' : 'batches'}, ${mib(s.output.capacityBytes)}`);
   }
   lines.push(
-    ...plan.sinks.flatMap((sink) => [sinkLine(sink, plan.sinks.length), ...reads(sink.from)]),
+    ...plan.sinks.flatMap((sink) => [sinkLine(sink, plan.sinks.length, plan.source.incremental), ...reads(sink.from)]),
     ...rejectsLines(plan),
     ...(plan.sinks.length > 1 ? [`commit   the ${plan.sinks.length} sinks together: all published, or none (a commit journal finishes a commit cut short)`] : []),
     `order    ${plan.ordered ? 'ordered: output keeps input order (reorder buffer bounded by the channels)' : 'unordered: batches pass as they finish'}`,
@@ -141,6 +141,8 @@ function channelWords(b: ChannelBounds, items?: (n: number) => string): string {
   return `${items ? items(b.capacity) : `${b.capacity} batches`}, ${mib(b.capacityBytes)}`;
 }
 
-function sinkLine({ config: sink, name }: PlannedSink, sinks: number): string {
-  return `sink     ${sinks > 1 ? `${name}: ` : ''}${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (mode ${sink.mode ?? SINK_MODE}, written to a temporary sibling and renamed on success)`;
+function sinkLine({ config: sink, name }: PlannedSink, sinks: number, incremental: Plan['source']['incremental']): string {
+  // An incremental run adds a part to the directory (runtime/incremental.ts), whatever sink.mode says (a mode is refused there).
+  const mode = incremental ? 'a new part each run; --full replaces the directory' : `mode ${sink.mode ?? SINK_MODE}`;
+  return `sink     ${sinks > 1 ? `${name}: ` : ''}${sink.format} → ${sink.path}${sink.partitionBy ? ` partitioned by ${sink.partitionBy.join(', ')}` : ''} (${mode}, written to a temporary sibling and renamed on success)`;
 }

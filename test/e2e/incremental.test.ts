@@ -335,6 +335,10 @@ describe('refused, naming the config path, before anything is written', () => {
     await expect(run(config, { log, full: true })).rejects.toThrow('--full reads every input again in an incremental run, and this pipeline is not incremental');
     await expect(clusterPlan(c.config, {})).rejects.toThrow('a cluster run cannot be incremental');
     // Not refused: explain says what a run of it does.
-    expect(await explainInProcess(c.config)).toContain('incremental: a run reads only the files earlier runs did not commit');
+    const explained = await explainInProcess(c.config);
+    expect(explained).toContain('incremental: a run reads only the files earlier runs did not commit');
+    // Its sinks get a new part each run: not "mode overwrite", which a plain run of the same sink has.
+    expect(explained).toMatch(/sink +pq: parquet → .*\/pq \(a new part each run; --full replaces the directory,/);
+    expect(explained).not.toContain('mode overwrite');
   });
 });
