@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/types';
-import { ConfigError } from '../errors';
+import { ConfigError, SinkError } from '../errors';
 import { resolveInputs } from '../io/sources';
 import type { Sink } from '../io/sinks';
 import { STATE_FILE, nextState, partId, readState, refuseOtherTargets, selectFiles, statePath, type IncrementalReport, type IncrementalState, type Selection } from '../io/units/incremental';
@@ -51,11 +51,24 @@ export class IncrementalRun {
    * Called with every target locked and recovered (a journal rolled forward), so the state read
    * is the one committed with the outputs as they are now.
    */
-  static async open(plan: Plan, targets: string[], part: string, full: boolean, log: Logger): Promise<IncrementalRun> {
+  static async open(plan: Plan, targets: string[], part: string, full: boolean, log: Logger, resuming?: readonly string[]): Promise<IncrementalRun> {
     const prev = readState(targets[0]);
     if (prev && !full) refuseOtherTargets(prev, targets, statePath(targets[0]));
-    const files = resolveInputs(plan.source.path, plan.source.baseDir);
+    let files = resolveInputs(plan.source.path, plan.source.baseDir);
+    if (resuming && !full) {
+      // A landing folder gets files all the time: those that arrived since the stopped run chose
+      // its files are the next run's; one of its files that is gone is refused by the resume.
+      const staged = new Set(resuming);
+      const arrived = files.filter((f) => !staged.has(f));
+      if (arrived.length) log.info({ files: arrived }, `${arrived.length} input file(s) arrived since the run being resumed chose its files: they are left for the next run`);
+      files = files.filter((f) => staged.has(f));
+    }
     const selection = await selectFiles(files, prev, full);
+    if (resuming && !full && selection.skipped.length) {
+      throw new SinkError(
+        `cannot resume: the stopped run read ${selection.skipped.length} file(s) that earlier runs had committed (${selection.skipped[0]}${selection.skipped.length > 1 ? ', …' : ''}), so it was a --full run: resume it with --resume --full, or start again with --restart`,
+      );
+    }
     for (const file of selection.changed) {
       log.warn({ file }, `input ${file} changed since an earlier run committed it: it is read again and its rows go into this run's part; the rows of its earlier version stay in the earlier part`);
     }

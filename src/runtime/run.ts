@@ -11,7 +11,7 @@ import { commitTogether, openSinks, type Sink, type SinkResult } from '../io/sin
 import { OutputSchema } from '../io/sinks/output-schema';
 import { appendSchemaCheck } from '../io/sinks/append-schema';
 import { fixSourceTypes, openCsvChunks, openSource, type BadRow, type FixedSourceTypes, type Source } from '../io/sources';
-import { refuseLeftUnits, unitRunId, type UnitRun } from '../io/units/units';
+import { refuseLeftUnits, stagedInputs, unitRunId, type UnitRun } from '../io/units/units';
 import { fileOfUnitKey, type UnitSpec } from '../batch/unit-tag';
 import { StagedUnits } from '../io/units/staged-units';
 import { ParquetEncodeExecutor } from '../operators/parquet-encode';
@@ -164,7 +164,8 @@ async function runBatches(plan: Plan, opts: RunOptions, guard: RunGuard, teardow
     teardown.add('the sinks (temporaries and locks)', { abort: () => sequentially([...sinks].reverse(), (sink) => sink.abort()) });
     teardown.throwIfFailed();
     // With every target locked and recovered: the state read is the one committed with the outputs as they are.
-    const chosen = part !== undefined ? await IncrementalRun.open(plan, unitTargets, part, opts.full === true, log) : undefined;
+    const resuming = part !== undefined && plan.units && opts.units === 'resume' ? stagedInputs(unitTargets) : undefined;
+    const chosen = part !== undefined ? await IncrementalRun.open(plan, unitTargets, part, opts.full === true, log, resuming) : undefined;
     incr = chosen;
     if (chosen && chosen.selection.read.length === 0) {
       // Nothing new: the sinks' temporaries go, nothing is published, and the run succeeded.

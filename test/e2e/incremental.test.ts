@@ -265,6 +265,46 @@ describe('a night that fails, and one killed in its commit', () => {
     expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
   });
 
+  it('--resume reads the files the failed night chose: files that landed since are the next night\'s, not a refusal', async () => {
+    const c = setup('arrived', { resumable: true }, undefined, TWO);
+    c.land(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    process.env.SLUICE_TEST_FAIL_NAME = 'n9';
+    try {
+      await expect(night(c)).rejects.toThrow('deliberate failure on a row of n9');
+    } finally {
+      delete process.env.SLUICE_TEST_FAIL_NAME;
+    }
+    c.land(10, 11);
+    lines.length = 0;
+    const r = await night(c, { units: 'resume' });
+    const chosen = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(c.file);
+    expect(r.incremental).toMatchObject({ read: chosen });
+    expect(r.units!.reused.length).toBeGreaterThan(0);
+    expect(lines.join('')).toContain('2 input file(s) arrived since the run being resumed chose its files: they are left for the next run');
+    // The next night reads them, and the parts together are one run over all 11 files.
+    const next = await night(c);
+    expect(next.incremental).toMatchObject({ read: [10, 11].map(c.file) });
+    for (const s of ['pq', 'csv']) expect(parts(c, s)).toHaveLength(2);
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
+  });
+
+  it('--resume without --full of a failed --full night is refused, saying so', async () => {
+    const c = setup('full-resumed', { resumable: true }, undefined, TWO);
+    c.land(1, 2);
+    await night(c);
+    c.land(3, 4, 5, 6, 7, 8, 9);
+    process.env.SLUICE_TEST_FAIL_NAME = 'n9';
+    try {
+      await expect(night(c, { full: true })).rejects.toThrow('deliberate failure on a row of n9');
+    } finally {
+      delete process.env.SLUICE_TEST_FAIL_NAME;
+    }
+    await expect(night(c, { units: 'resume' })).rejects.toThrow(`cannot resume: the stopped run read 2 file(s) that earlier runs had committed (${c.file(1)}, …), so it was a --full run: resume it with --resume --full, or start again with --restart`);
+    const r = await night(c, { units: 'resume', full: true });
+    expect(r.incremental).toMatchObject({ full: true });
+    expect(await rowsOf(c, 2)).toEqual(await reference(c, 2));
+  });
+
   it('--resume refuses an input edited in place with its size, time and inode kept (the state would record bytes the output lacks)', async () => {
     const c = setup('edited', { resumable: true }, undefined, TWO);
     // Far enough in (as above) that unit 1 is committed when the night fails.

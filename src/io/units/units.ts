@@ -493,6 +493,17 @@ export function refuseLeftUnits(targets: string[]): void {
 }
 
 /** A resumable run's id: a function of its sink targets, so a resumed run finds the staging (and a partitioned sink's file names stay the same). */
+/**
+ * The inputs a stopped resumable run of `targets` chose (its manifest's fingerprint, in unit
+ * order), or undefined when none is staged or it was committed. An incremental `--resume` reads
+ * these and leaves files that arrived since to the next run (runtime/incremental.ts).
+ */
+export function stagedInputs(targets: string[]): string[] | undefined {
+  const state = readManifest(path.join(stagingDirOf(targets[0]), unitRunId(targets), 'manifest.ndjson'));
+  if (state.committed || !state.run) return undefined;
+  return state.run.fingerprint.inputs.map((i) => i.file);
+}
+
 export function unitRunId(targets: string[]): string {
   return sha256(targets.join('\0')).slice(0, 16);
 }
