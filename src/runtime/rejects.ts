@@ -66,6 +66,23 @@ export interface RejectSink {
   write(batch: RecordBatch, meta?: { seq: number }): Promise<void>;
 }
 
+/**
+ * The dead-letter output's order: the input's (batch, then the source's rows before the stages',
+ * then row or line), whatever order parallel copies and the source thread found them in, so two
+ * runs of one input write the same bytes (within what is written at once: a unit of a resumable
+ * run, or WRITE_EVERY rows).
+ */
+function inInputOrder(a: Reject, b: Reject): number {
+  const by = (x: number | undefined, y: number | undefined) => (x ?? Infinity) - (y ?? Infinity) || 0;
+  return (
+    by(a.batch, b.batch) ||
+    (a.origin === b.origin ? 0 : a.origin === 'source' ? -1 : 1) ||
+    by(a.row ?? a.line, b.row ?? b.line) ||
+    (a.stage ?? '').localeCompare(b.stage ?? '') ||
+    by(a.line, b.line)
+  );
+}
+
 /** Reasons kept apart per place; past this many, the rest count as one ("other reasons"). */
 const MAX_REASONS = 20;
 /** Rejected rows held before they are written out as one batch. */
@@ -144,7 +161,7 @@ export class Rejects {
     this.byFile?.held.delete(file);
     this.byFile?.rejected.delete(file);
     this.byFile?.counts.delete(file);
-    return { batches: held.length ? rejectTable(held).batches : [], rejected, counts, first };
+    return { batches: held.length ? rejectTable(held.sort(inInputOrder)).batches : [], rejected, counts, first };
   }
 
   /** Rows still held for a unit (after every unit was staged: none, or they would be lost). */
@@ -273,7 +290,7 @@ export class Rejects {
     }
     // One empty batch when nothing was rejected: the output is then a valid file with the columns.
     if (!this.pending.length && !(evenEmpty && this.batches === 0)) return;
-    const rows = this.pending;
+    const rows = this.pending.sort(inInputOrder);
     this.pending = [];
     const table = rejectTable(rows);
     const seq = this.batches++;

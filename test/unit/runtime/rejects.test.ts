@@ -19,6 +19,29 @@ it('reports counts in the order of their first row in the input, not the order t
   ]);
 });
 
+it('writes the dead-letter rows in input order (batch, source before stages, row), not in the order they were found', async () => {
+  const written: { batch: number; origin: string; row: number | null; line: number | null }[] = [];
+  const rejects = new Rejects(undefined, {
+    write: async (b) => {
+      for (const r of b.toArray()) written.push({ batch: Number(r.batch), origin: String(r.origin), row: r.row === null ? null : Number(r.row), line: r.line === null ? null : Number(r.line) });
+    },
+  });
+  // A second copy finished batch 2 before the first finished batch 0; the source thread, a batch ahead, found batch 1's.
+  rejects.add('dead-letter', [stageRow(2, 3000, 'c'), stageRow(2, 2999, 'c')]);
+  rejects.add('dead-letter', [{ origin: 'source', batch: 1, line: 1502, reason: 'b' }]);
+  rejects.add('dead-letter', [stageRow(1, 1600, 'a'), stageRow(0, 17, 'a')]);
+  rejects.add('dead-letter', [{ origin: 'source', batch: 1, line: 1500, reason: 'b' }]);
+  await rejects.drain();
+  expect(written).toEqual([
+    { batch: 0, origin: 'stage', row: 17, line: null },
+    { batch: 1, origin: 'source', row: null, line: 1500 },
+    { batch: 1, origin: 'source', row: null, line: 1502 },
+    { batch: 1, origin: 'stage', row: 1600, line: null },
+    { batch: 2, origin: 'stage', row: 2999, line: null },
+    { batch: 2, origin: 'stage', row: 3000, line: null },
+  ]);
+});
+
 it('fails past a maxErrors count, naming the stage and the first rows', () => {
   const rejects = new Rejects(1);
   rejects.add('skip', [stageRow(0, 5, 'bad five')]);
