@@ -194,7 +194,7 @@ export class UnitRun {
   static open(opts: UnitRunOptions): UnitRun {
     const runId = unitRunId(opts.targets);
     const dirs = opts.targets.map((t) => path.join(stagingDirOf(t), runId));
-    const manifestFile = path.join(dirs[0], 'manifest.ndjson');
+    const manifestFile = manifestOf(opts.targets);
     let state = readManifest(manifestFile);
     const fingerprint: Fingerprint = {
       ...opts.fingerprint,
@@ -485,25 +485,30 @@ function streamLabels(opts: UnitRunOptions): StreamLabel[] {
  * it would publish an output and leave a staging that a later --resume would commit over it.
  */
 export function refuseLeftUnits(targets: string[]): void {
-  const manifest = path.join(stagingDirOf(targets[0]), unitRunId(targets), 'manifest.ndjson');
+  const manifest = manifestOf(targets);
   if (!existsSync(manifest)) return;
   const state = readManifest(manifest);
   if (state.committed || state.units.size === 0) return;
   throw new SinkError(`a resumable run of ${targets.join(', ')} stopped with ${state.units.size} of ${state.run?.units ?? state.run?.fingerprint.inputs.length ?? '?'} units committed (staged in ${path.dirname(manifest)}): run again with --resume to continue it, or --restart to discard them`);
 }
 
-/** A resumable run's id: a function of its sink targets, so a resumed run finds the staging (and a partitioned sink's file names stay the same). */
 /**
  * The inputs a stopped resumable run of `targets` chose (its manifest's fingerprint, in unit
  * order), or undefined when none is staged or it was committed. An incremental `--resume` reads
  * these and leaves files that arrived since to the next run (runtime/incremental.ts).
  */
 export function stagedInputs(targets: string[]): string[] | undefined {
-  const state = readManifest(path.join(stagingDirOf(targets[0]), unitRunId(targets), 'manifest.ndjson'));
+  const state = readManifest(manifestOf(targets));
   if (state.committed || !state.run) return undefined;
   return state.run.fingerprint.inputs.map((i) => i.file);
 }
 
+/** The manifest of the resumable run of `targets`, in the first target's staging directory. */
+function manifestOf(targets: string[]): string {
+  return path.join(stagingDirOf(targets[0]), unitRunId(targets), 'manifest.ndjson');
+}
+
+/** A resumable run's id: a function of its sink targets, so a resumed run finds the staging (and a partitioned sink's file names stay the same). */
 export function unitRunId(targets: string[]): string {
   return sha256(targets.join('\0')).slice(0, 16);
 }

@@ -89,7 +89,6 @@ function rowEnd(buf: Buffer, quote: number, s: { inQuotes: boolean; newlinesInsi
   return -1;
 }
 
-/** 1-based field number of byte `at` in a row (delimiters outside quotes before it, plus one). */
 /** Split one row's text into fields (RFC 4180 quoting); a quote inside an unquoted field is an error. */
 export function splitRow(text: string, delimiter: string, quote: string, file?: string): string[] {
   const out: string[] = [];
